@@ -1,0 +1,58 @@
+package io.backplane.api.xenstore;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The node operations shared by a XenStore connection and a transaction on it. Paths are
+ * absolute ({@code /local/domain/0/...}) or relative to the connection's domain home.
+ * Every failure is an {@link XsException} carrying the xs_wire error.
+ */
+public interface XsOps {
+
+    /** READ: the node's value; ENOENT when it does not exist. */
+    String read(String path);
+
+    /** READ that maps ENOENT to empty, the common "is it there yet" question of xenbus code. */
+    default Optional<String> tryRead(String path) {
+        try {
+            return Optional.of(read(path));
+        } catch (XsException e) {
+            if (e.error() == XsError.ENOENT) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    /** WRITE: creates the node and any missing parents. */
+    void write(String path, String value);
+
+    /** MKDIR: creates an empty node (and parents) unless it exists. */
+    void mkdir(String path);
+
+    /** RM: removes the node and its subtree; OK when the node is missing but its parent exists. */
+    void rm(String path);
+
+    /** DIRECTORY (falling back to DIRECTORY_PART on E2BIG): the names of the node's children. */
+    List<String> directory(String path);
+
+    /** GET_PERMS: the node's permission list, owner first. */
+    List<XsPerm> getPerms(String path);
+
+    /** SET_PERMS: replaces the node's permission list; the first entry becomes the owner. */
+    void setPerms(String path, List<XsPerm> perms);
+
+    /** True when the node exists (READ without ENOENT, as xenstore-exists does). */
+    default boolean exists(String path) {
+        try {
+            directory(path);
+            return true;
+        } catch (XsException e) {
+            if (e.error() == XsError.ENOENT) {
+                return false;
+            }
+            throw e;
+        }
+    }
+}
