@@ -66,7 +66,7 @@ public final class BackRing extends SharedRing {
         // read after it are at least as new as the index.
         int prod = (int) INDEX.getAcquire(shared, reqProdOffset);
         if (RingIndex.producerOverflow(prod, rspProdPvt, size)) {
-            throw new RingOverflowException("requests", prod, reqCons, rspProdPvt, size);
+            throw RingOverflowException.requests(prod, reqCons, rspProdPvt, size);
         }
         int requests = prod - reqCons;
         int space = size - (reqCons - rspProdPvt);

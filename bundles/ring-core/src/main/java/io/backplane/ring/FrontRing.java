@@ -2,7 +2,6 @@ package io.backplane.ring;
 
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 
 /**
  * The front end of a shared ring (ring.h's {@code <name>_front_ring}): puts requests on, takes
@@ -37,8 +36,7 @@ public final class FrontRing extends SharedRing {
      * private bytes cleared) and attach the front end at index 0.
      */
     public static FrontRing init(ByteBuffer shared, RingLayout layout) {
-        ByteBuffer view = shared.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        FrontRing ring = new FrontRing(view, layout, 0);
+        FrontRing ring = new FrontRing(shared, layout, 0);
         initShared(ring.shared, layout);
         return ring;
     }
@@ -122,7 +120,7 @@ public final class FrontRing extends SharedRing {
         // read after it are at least as new as the index.
         int prod = (int) INDEX.getAcquire(shared, rspProdOffset);
         if (RingIndex.producerOverflow(prod, rspCons, size)) {
-            throw new RingOverflowException("responses", prod, rspCons, rspCons, size);
+            throw RingOverflowException.responses(prod, rspCons, size);
         }
         rspProdSeen = prod;
         return prod - rspCons;

@@ -14,14 +14,24 @@ public final class RingOverflowException extends RuntimeException {
     private final int consumer;
     private final int size;
 
-    RingOverflowException(String what, int producer, int consumer, int base, int size) {
-        super("Impossible number of " + what + ": " + what.substring(0, 3) + "_prod " + Integer.toUnsignedString(producer)
-                + ", " + (what.startsWith("req") ? "req_cons " : "rsp_cons ") + Integer.toUnsignedString(consumer)
-                + ", " + (what.startsWith("req") ? "rsp_prod_pvt " : "rsp_cons ") + Integer.toUnsignedString(base)
-                + ", ring size " + size);
+    private RingOverflowException(String message, int producer, int consumer, int size) {
+        super(message);
         this.producer = producer;
         this.consumer = consumer;
         this.size = size;
+    }
+
+    /** A frontend's req_prod more than {@code size} ahead of the backend's rsp_prod_pvt. */
+    static RingOverflowException requests(int reqProd, int reqCons, int rspProdPvt, int size) {
+        return new RingOverflowException("Impossible number of requests: req_prod " + Integer.toUnsignedString(reqProd)
+                + ", req_cons " + Integer.toUnsignedString(reqCons) + ", rsp_prod_pvt "
+                + Integer.toUnsignedString(rspProdPvt) + ", ring size " + size, reqProd, reqCons, size);
+    }
+
+    /** A backend's rsp_prod more than {@code size} ahead of the frontend's rsp_cons. */
+    static RingOverflowException responses(int rspProd, int rspCons, int size) {
+        return new RingOverflowException("Impossible number of responses: rsp_prod " + Integer.toUnsignedString(rspProd)
+                + ", rsp_cons " + Integer.toUnsignedString(rspCons) + ", ring size " + size, rspProd, rspCons, size);
     }
 
     /** The producer index the other end published. */
