@@ -93,6 +93,21 @@ public final class BackRing extends SharedRing {
         return requestSlotOffset(reqCons++);
     }
 
+    /**
+     * Consumes {@code count} requests at once, after the caller read them at
+     * {@code requestSlotOffset(requestConsumer() + i)}: the batch form of {@link #nextRequestSlot()}
+     * for loops split at {@link #slotsBeforeWrap}.
+     *
+     * @throws IllegalStateException when fewer requests were seen by {@link #unconsumedRequests()}
+     */
+    public void consumeRequests(int count) {
+        if (count < 0 || count > reqAvailableEnd - reqCons) {
+            throw new IllegalStateException("cannot consume " + count + " requests, "
+                    + (reqAvailableEnd - reqCons) + " seen available");
+        }
+        reqCons += count;
+    }
+
     /** RING_COPY_REQUEST of the request at req_cons into {@code into}, then consumes it. */
     public <E extends RingEntry> E copyRequest(E into) {
         into.readFrom(shared, nextRequestSlot());
@@ -110,6 +125,21 @@ public final class BackRing extends SharedRing {
             throw new IllegalStateException("no consumed request left to answer");
         }
         return responseSlotOffset(rspProdPvt++);
+    }
+
+    /**
+     * Produces {@code count} responses at once, after the caller wrote them at
+     * {@code responseSlotOffset(responseProducerPrivate() + i)}: the batch form of
+     * {@link #nextResponseSlot()}.
+     *
+     * @throws IllegalStateException when fewer consumed requests are unanswered
+     */
+    public void produceResponses(int count) {
+        if (count < 0 || count > reqCons - rspProdPvt) {
+            throw new IllegalStateException("cannot produce " + count + " responses, "
+                    + (reqCons - rspProdPvt) + " consumed requests unanswered");
+        }
+        rspProdPvt += count;
     }
 
     /** Writes {@code response} into the next response slot (see {@link #nextResponseSlot()}). */

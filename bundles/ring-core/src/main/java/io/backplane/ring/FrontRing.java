@@ -79,6 +79,20 @@ public final class FrontRing extends SharedRing {
         return requestSlotOffset(reqProdPvt++);
     }
 
+    /**
+     * Produces {@code count} requests at once, after the caller wrote them at
+     * {@code requestSlotOffset(requestProducerPrivate() + i)}: the batch form of
+     * {@link #nextRequestSlot()} for loops split at {@link #slotsBeforeWrap}.
+     *
+     * @throws IllegalStateException when fewer slots are free
+     */
+    public void produceRequests(int count) {
+        if (count < 0 || count > freeRequests()) {
+            throw new IllegalStateException("cannot produce " + count + " requests, " + freeRequests() + " slots free");
+        }
+        reqProdPvt += count;
+    }
+
     /** Writes {@code request} into the next request slot (see {@link #nextRequestSlot()}). */
     public void putRequest(RingEntry request) {
         request.writeTo(shared, nextRequestSlot());
@@ -137,6 +151,20 @@ public final class FrontRing extends SharedRing {
             throw new IllegalStateException("no unconsumed response: call unconsumedResponses() first");
         }
         return responseSlotOffset(rspCons++);
+    }
+
+    /**
+     * Consumes {@code count} responses at once, after the caller read them at
+     * {@code responseSlotOffset(responseConsumer() + i)}: the batch form of {@link #nextResponseSlot()}.
+     *
+     * @throws IllegalStateException when fewer responses were seen by {@link #unconsumedResponses()}
+     */
+    public void consumeResponses(int count) {
+        if (count < 0 || count > rspProdSeen - rspCons) {
+            throw new IllegalStateException("cannot consume " + count + " responses, "
+                    + (rspProdSeen - rspCons) + " seen available");
+        }
+        rspCons += count;
     }
 
     /** RING_COPY_RESPONSE of the response at rsp_cons into {@code into}, then consumes it. */

@@ -297,6 +297,60 @@ class RingProtocolTest {
     }
 
     @Test
+    void batchAccessSplitAtTheWrapPoint() {
+        FrontRing front = FrontRing.init(page, TX);
+        BackRing back = BackRing.attach(page, TX);
+        ByteBuffer b = page;
+        int seq = 0;
+        int answered = 0;
+        for (int round = 0; round < 5; round++) {
+            // frontend: 100 requests, written in runs that stop at the end of the slot array
+            int todo = 100;
+            while (todo > 0) {
+                int prod = front.requestProducerPrivate();
+                int run = Math.min(todo, front.slotsBeforeWrap(prod));
+                int off = front.requestSlotOffset(prod);
+                for (int i = 0; i < run; i++, off += front.requestSlotStride()) {
+                    b.putShort(off + NetifTxRequestDescriptor.ID_OFFSET, (short) seq++);
+                }
+                front.produceRequests(run);
+                todo -= run;
+            }
+            front.pushRequests();
+
+            // backend: the same, reading requests and writing responses in place
+            int n = back.unconsumedRequests();
+            assertThat(n).isEqualTo(100);
+            while (n > 0) {
+                int cons = back.requestConsumer();
+                int run = Math.min(n, back.slotsBeforeWrap(cons));
+                int in = back.requestSlotOffset(cons);
+                int out = back.responseSlotOffset(back.responseProducerPrivate());
+                for (int i = 0; i < run; i++, in += back.requestSlotStride(), out += back.responseSlotStride()) {
+                    short id = b.getShort(in + NetifTxRequestDescriptor.ID_OFFSET);
+                    b.putShort(out, id);
+                    b.putShort(out + 2, (short) NetifConstants.NETIF_RSP_OKAY);
+                }
+                back.consumeRequests(run);
+                back.produceResponses(run);
+                n -= run;
+            }
+            back.pushResponses();
+            assertThatThrownBy(() -> back.consumeRequests(1)).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> back.produceResponses(1)).isInstanceOf(IllegalStateException.class);
+
+            int r = front.unconsumedResponses();
+            NetifTxResponse rsp = new NetifTxResponse();
+            for (int i = 0; i < r; i++) {
+                assertThat(front.copyResponse(rsp).id).isEqualTo(answered++ & 0xffff);
+            }
+        }
+        assertThat(answered).isEqualTo(500);
+        assertThatThrownBy(() -> front.produceRequests(257)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> front.consumeResponses(1)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
     void refusesBuffersThatCannotBeShared() {
         assertThatThrownBy(() -> FrontRing.init(ByteBuffer.allocate(4096), TX))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("direct");
