@@ -54,7 +54,22 @@ class CrossProcessRingTest {
         exchange(List.of(netfront.toString()), 8);
     }
 
-    private void exchange(List<String> command, int batch) throws Exception {
+    @Test
+    void cFrontendAgainstTheBatchFormOfTheJavaBackend() throws Exception {
+        Path netfront = NativeTools.compile("netfront_tx", "netfront_tx.c");
+        startFrontend(List.of(netfront.toString()), 64);
+        BackRing back = BackRing.attach(SharedMemoryFile.map(file, LAYOUT.bytes()), LAYOUT);
+        long bytes = NetifTxBackendMain.serve(back, TOTAL, System.nanoTime() + TIMEOUT_NANOS);
+        assertThat(frontend.waitFor(60, TimeUnit.SECONDS)).as("frontend finishes").isTrue();
+        assertThat(frontend.exitValue()).as("frontend exit status (its stderr names a bad response)").isZero();
+        long expected = 0;
+        for (int seq = 0; seq < TOTAL; seq++) {
+            expected += TxPattern.size(seq) + ((TxPattern.gref(seq) ^ (short) TxPattern.offset(seq) ^ (short) TxPattern.flags(seq)) & 1);
+        }
+        assertThat(bytes).as("every request's fields, as read by the backend").isEqualTo(expected);
+    }
+
+    private BufferedReader startFrontend(List<String> command, int batch) throws IOException {
         file = SharedMemoryFile.create("backplane-ring-test-", LAYOUT.bytes());
         List<String> cmd = new ArrayList<>(command);
         cmd.addAll(List.of(file.toString(), Integer.toString(TOTAL), Integer.toString(batch)));
@@ -62,7 +77,11 @@ class CrossProcessRingTest {
         BufferedReader out = new BufferedReader(new InputStreamReader(frontend.getInputStream(), StandardCharsets.UTF_8));
         String ready = out.readLine();
         assertThat(ready).as("the frontend's first line, once it initialised the ring").isEqualTo("ready");
+        return out;
+    }
 
+    private void exchange(List<String> command, int batch) throws Exception {
+        BufferedReader out = startFrontend(command, batch);
         // The frontend initialised the shared ring (SHARED_RING_INIT); now the backend attaches.
         BackRing back = BackRing.attach(SharedMemoryFile.map(file, LAYOUT.bytes()), LAYOUT);
         TxBackend.Result result = TxBackend.serve(back, TOTAL, frontend, TIMEOUT_NANOS);
