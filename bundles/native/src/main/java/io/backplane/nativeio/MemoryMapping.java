@@ -48,13 +48,25 @@ public final class MemoryMapping implements AutoCloseable {
         return writable ? b : b.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
+    /**
+     * Replaces the whole region with private zero pages (MAP_FIXED | MAP_ANONYMOUS): whatever was
+     * mapped is no longer, yet a stray access through an old buffer reads zeros instead of
+     * crashing the process. {@link #close()} still unmaps the region.
+     */
+    public synchronized void revoke() {
+        if (!closed.get()) {
+            io.mmap(address, length, Posix.PROT_READ | Posix.PROT_WRITE,
+                    Posix.MAP_PRIVATE | Posix.MAP_ANONYMOUS | Posix.MAP_FIXED, -1, 0);
+        }
+    }
+
     /** msync(MS_SYNC): writes dirty pages back to the file. */
     public void sync() {
         io.msync(address, length, Posix.MS_SYNC);
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed.compareAndSet(false, true)) {
             io.munmap(address, length);
         }

@@ -68,6 +68,27 @@ public final class NativeIo {
         return (int) n;
     }
 
+    /**
+     * pread(2) of {@code count} bytes at {@code offset} into native memory at {@code address}
+     * (for hot paths that keep their own addresses); returns bytes read.
+     */
+    public int pread(int fd, long address, int count, long offset) {
+        long n = libc.pread(fd, address, count, offset);
+        if (n < 0) {
+            throw error("pread fd " + fd + " at " + offset);
+        }
+        return (int) n;
+    }
+
+    /** pwrite(2) of {@code count} bytes of native memory at {@code address}; returns bytes written. */
+    public int pwrite(int fd, long address, int count, long offset) {
+        long n = libc.pwrite(fd, address, count, offset);
+        if (n < 0) {
+            throw error("pwrite fd " + fd + " at " + offset);
+        }
+        return (int) n;
+    }
+
     /** read(2) into {@code dst}'s remaining bytes; returns bytes read, -1 for EAGAIN on a non-blocking fd. */
     public int read(int fd, ByteBuffer dst) {
         long n = libc.read(fd, address(dst) + dst.position(), dst.remaining());

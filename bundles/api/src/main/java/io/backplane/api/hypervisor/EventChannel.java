@@ -12,7 +12,10 @@ public interface EventChannel extends AutoCloseable {
     /** The remote port once bound, 0 while an unbound port waits for its domain to bind. */
     int remotePort();
 
-    /** EVTCHNOP_send: raises the remote port. EINVAL ({@link HypervisorException}) once closed. */
+    /**
+     * EVTCHNOP_send: raises the remote port. A no-op while the remote end is unbound or its
+     * domain is gone (Xen's unbound port); EINVAL ({@link HypervisorException}) after {@link #close()}.
+     */
     void notifyRemote();
 
     /** Re-arms delivery after an event (write of the port to /dev/xen/evtchn). */

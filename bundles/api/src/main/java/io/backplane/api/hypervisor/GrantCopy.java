@@ -23,7 +23,12 @@ public record GrantCopy(Endpoint source, Endpoint dest, int length) {
     public sealed interface Endpoint permits Local, Foreign {
     }
 
-    /** Bytes of this process's buffer starting at {@code offset} (absolute; position is ignored). */
+    /**
+     * Bytes of this process's buffer starting at {@code offset} (absolute; position is ignored).
+     * The buffer must be direct (native memory whose address the kernel is given, as gntdev's
+     * copy ioctl takes a virtual address) and writable when it is the destination; otherwise the
+     * operation fails with GNTST_bad_virt_addr.
+     */
     public record Local(ByteBuffer buffer, int offset) implements Endpoint {
     }
 
