@@ -51,7 +51,7 @@ final class FeatureDecider {
             Optional<FeatureDescriptor> f = features.stream().filter(d -> d.answersTo(r.name())).findFirst();
             if (f.isEmpty()) {
                 if (r.source() != RequestSource.RECORDED) {
-                    outcomes.add(new RequestOutcome(r.name(), r.value(), r.source(), RequestStatus.REJECTED, "",
+                    outcomes.add(new RequestOutcome(r.name(), r.name(), r.value(), r.source(), RequestStatus.REJECTED, "",
                             "the " + device.type() + " backend has no feature named '" + r.name() + "'"));
                 }
                 continue;
@@ -60,7 +60,7 @@ final class FeatureDecider {
             FeatureRequest winner = winners.putIfAbsent(d.key(), r);
             if (winner != null) {
                 if (r.source() != RequestSource.RECORDED) {
-                    outcomes.add(new RequestOutcome(d.key(), r.value(), r.source(), RequestStatus.REJECTED,
+                    outcomes.add(new RequestOutcome(d.key(), r.name(), r.value(), r.source(), RequestStatus.REJECTED,
                             offer.get(d.key()), "duplicate request for " + d.key() + "; the one named '"
                             + winner.name() + "' (" + winner.source().name().toLowerCase(Locale.ROOT) + ") is used"));
                 }
@@ -72,7 +72,8 @@ final class FeatureDecider {
                 offer.put(d.key(), o.effectiveValue());
             }
         }
-        outcomes.sort(Comparator.comparing(RequestOutcome::feature).thenComparing(o -> o.source().ordinal()));
+        // Stable sort: per feature the winning request (decided first) stays first.
+        outcomes.sort(Comparator.comparing(RequestOutcome::feature));
         return new Decision(offer, outcomes);
     }
 
@@ -115,7 +116,7 @@ final class FeatureDecider {
 
     private static RequestOutcome outcome(FeatureDescriptor f, FeatureRequest r, RequestStatus s, String value,
                                           String reason) {
-        return new RequestOutcome(f.key(), r.value(), r.source(), s, value, reason);
+        return new RequestOutcome(f.key(), r.name(), r.value(), r.source(), s, value, reason);
     }
 
     /** Why {@code value} is not something the backend can do at all, if it is not. */
