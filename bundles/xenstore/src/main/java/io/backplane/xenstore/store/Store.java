@@ -509,8 +509,8 @@ public final class Store {
         }
         String existingPath = p;
         Node existing = v.lookup(p);
+        // Like C's construct_node, the parent gaining a child is written without the size check.
         Node top = existing.withChild(Paths.basename(missing.get(missing.size() - 1)));
-        checkEntrySize(c, top);
         List<XsPerm> perms = existing.perms;
         if (!c.privileged) {
             List<XsPerm> owned = new ArrayList<>(perms);
