@@ -1,0 +1,110 @@
+package io.backplane.netback;
+
+import io.backplane.api.backend.BackendContext;
+import io.backplane.api.backend.BackendDevice;
+import io.backplane.api.backend.BackendDriver;
+import io.backplane.api.backend.DeviceException;
+import io.backplane.api.hypervisor.EventChannels;
+import io.backplane.api.ring.RingStrategies;
+import io.backplane.api.sink.PacketSink;
+import io.backplane.api.sink.PacketSinkFactory;
+import io.backplane.api.sink.SinkException;
+import io.backplane.api.sink.SinkRequest;
+import java.util.Arrays;
+import java.util.List;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * The {@code vif} backend driver (Linux xen-netback's netback_probe): for each backend directory
+ * the xenbus core finds, opens the host end of the interface ({@code vif<domid>.<devid>}, a TAP
+ * device on the named bridge, or the in-memory sink), reports it ready in {@code hotplug-status}
+ * as the vif-bridge hotplug script would, and returns the {@link Vif} the core connects.
+ */
+@Component(service = BackendDriver.class, property = BackendDriver.DEVICE_TYPE + "=vif",
+        configurationPid = NetbackDriver.PID)
+@Designate(ocd = NetbackDriver.Config.class)
+public final class NetbackDriver implements BackendDriver {
+    public static final String PID = "io.backplane.netback";
+    /** FATAL_SKB_SLOTS_DEFAULT of Linux netback. */
+    public static final int FATAL_SKB_SLOTS_DEFAULT = 20;
+
+    @ObjectClassDefinition(name = "Backplane netback", description = "The vif backend: data path limits and worker placement.")
+    public @interface Config {
+        @AttributeDefinition(name = "Fatal slot count", description = "Linux netback's fatal_skb_slots: a packet "
+                + "using this many slots disables its vif as malicious (at least 18; packets of 18 slots or more are dropped).")
+        int fatal_skb_slots() default FATAL_SKB_SLOTS_DEFAULT;
+
+        @AttributeDefinition(name = "Worker CPU sets", description = "CPU sets the queue workers are pinned to, "
+                + "';' between sets: queue N takes set N modulo their number (e.g. '0;1', or '0-1' for all). Empty: not pinned.")
+        String worker_cpus() default "";
+    }
+
+    /** The driver's settings, from {@link Config} or given directly. */
+    public record Settings(int fatalSkbSlots, List<String> workerCpus) {
+        public Settings {
+            if (fatalSkbSlots < TxPath.LEGACY_SLOTS_MAX) {
+                throw new IllegalArgumentException("fatal_skb_slots " + fatalSkbSlots + " is below the legacy limit of "
+                        + TxPath.LEGACY_SLOTS_MAX + " slots");
+            }
+            workerCpus = workerCpus.stream().map(CpuAffinity::check).filter(s -> !s.isEmpty()).toList();
+        }
+
+        public static Settings of(Config c) {
+            return new Settings(c.fatal_skb_slots(), Arrays.asList(c.worker_cpus().split(";")));
+        }
+
+        public static Settings defaults() {
+            return new Settings(FATAL_SKB_SLOTS_DEFAULT, List.of());
+        }
+
+        /** The CPU set of queue {@code q}, empty when not pinned. */
+        String cpusFor(int q) {
+            return workerCpus.isEmpty() ? "" : workerCpus.get(q % workerCpus.size());
+        }
+    }
+
+    private final RingStrategies rings;
+    private final EventChannels channels;
+    private final PacketSinkFactory sinks;
+    private final Settings settings;
+
+    @Activate
+    public NetbackDriver(@Reference RingStrategies rings, @Reference EventChannels channels,
+                         @Reference PacketSinkFactory sinks, Config config) {
+        this(rings, channels, sinks, Settings.of(config));
+    }
+
+    public NetbackDriver(RingStrategies rings, EventChannels channels, PacketSinkFactory sinks, Settings settings) {
+        this.rings = rings;
+        this.channels = channels;
+        this.sinks = sinks;
+        this.settings = settings;
+    }
+
+    @Override
+    public String deviceType() {
+        return "vif";
+    }
+
+    @Override
+    public BackendDevice probe(BackendContext ctx) {
+        String name = "vif" + ctx.id().frontendDomid() + "." + ctx.id().devid();
+        String bridge = ctx.backendKey("bridge").orElse("");
+        int mtu = (int) NetbackXenbus.readUnsigned(ctx.backendKey("mtu"), 1500);
+        PacketSink sink;
+        try {
+            sink = sinks.open(new SinkRequest(name, bridge, mtu));
+        } catch (SinkException | IllegalArgumentException e) {
+            throw new DeviceException("creating interface " + name + ": " + e.getMessage(), e);
+        }
+        // What the vif-bridge hotplug script reports once the interface is up on its bridge.
+        ctx.xenstore().write(ctx.id().backendPath() + "/hotplug-status", "connected");
+        ctx.log("interface ready: " + sink.describe());
+        return new Vif(ctx, settings, rings, channels, sink);
+    }
+}

@@ -1,0 +1,214 @@
+package io.backplane.netback;
+
+import io.backplane.api.hypervisor.EventChannel;
+import io.backplane.api.hypervisor.EventChannels;
+import io.backplane.api.ring.RingChannel;
+import io.backplane.api.ring.RingRequest;
+import io.backplane.api.ring.RingStrategies;
+import io.backplane.api.sink.PacketSink;
+import io.backplane.ring.BackRing;
+import io.backplane.ring.layout.NetifRxRequestDescriptor;
+import io.backplane.ring.layout.NetifRxResponseDescriptor;
+import io.backplane.ring.layout.NetifTxRequestDescriptor;
+import io.backplane.ring.layout.NetifTxResponseDescriptor;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One queue of a vif (Linux xen-netback/interface.c, xenvif_connect_data and the queue's
+ * kthread): its TX and RX rings opened through the ring-strategy registry, its event channel(s)
+ * bound to the frontend's ports, and one worker thread that runs both halves of the data path.
+ * Event handlers only wake the worker; the worker re-arms the ports before its final ring check,
+ * so no event is slept through.
+ */
+final class NetbackQueue {
+    private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+
+    final int id;
+    final String name;
+    final QueueStats stats = new QueueStats();
+    private final Vif vif;
+    private final String cpus;
+    private RingChannel txRing;
+    private RingChannel rxRing;
+    private EventChannel txEvent;
+    private EventChannel rxEvent;
+    private TxPath tx;
+    private RxPath rx;
+    private volatile Thread worker;
+    private volatile boolean running;
+    private volatile boolean releaseOnExit;
+    private volatile String affinity = "not pinned";
+
+    private NetbackQueue(Vif vif, int id, String cpus) {
+        this.vif = vif;
+        this.id = id;
+        this.name = vif.name() + "-q" + id;
+        this.cpus = cpus;
+    }
+
+    /**
+     * Maps the queue's rings and binds its channels; on any failure releases what it took and
+     * throws with netback's message ("mapping shared-frames ...").
+     */
+    static NetbackQueue connect(Vif vif, FrontendConfig cfg, FrontendConfig.QueueKeys keys, RingStrategies rings,
+                                EventChannels channels, PacketSink sink, int fatalSkbSlots, String cpus) {
+        NetbackQueue q = new NetbackQueue(vif, keys.id(), cpus);
+        int domid = vif.frontendDomid();
+        Map<String, String> features = cfg.ringFeatures();
+        try {
+            q.txRing = rings.open(new RingRequest(domid, "netif-tx", NetifTxRequestDescriptor.LENGTH,
+                    NetifTxResponseDescriptor.LENGTH, new int[] {keys.txRingRef()}, features));
+            q.rxRing = rings.open(new RingRequest(domid, "netif-rx", NetifRxRequestDescriptor.LENGTH,
+                    NetifRxResponseDescriptor.LENGTH, new int[] {keys.rxRingRef()}, features));
+            q.txEvent = channels.bindInterdomain(domid, keys.txEventChannel(), ch -> q.wake());
+            q.rxEvent = keys.split() ? channels.bindInterdomain(domid, keys.rxEventChannel(), ch -> q.wake()) : q.txEvent;
+            BackRing txBack = BackRing.attach(q.txRing.ring(), new GeometryLayout(q.txRing.geometry()));
+            BackRing rxBack = BackRing.attach(q.rxRing.ring(), new GeometryLayout(q.rxRing.geometry()));
+            EventChannel txe = q.txEvent;
+            EventChannel rxe = q.rxEvent;
+            q.tx = new TxPath(txBack, q.txRing.segments(), sink, q.stats, fatalSkbSlots, txe::notifyRemote);
+            q.rx = new RxPath(rxBack, q.rxRing.segments(), q.stats, cfg.sg(), rxe::notifyRemote);
+            return q;
+        } catch (RuntimeException e) {
+            q.release();
+            throw new io.backplane.api.backend.DeviceException("mapping shared-frames " + Integer.toUnsignedString(keys.txRingRef())
+                    + "/" + Integer.toUnsignedString(keys.rxRingRef()) + " port tx " + keys.txEventChannel() + " rx "
+                    + keys.rxEventChannel() + ": " + e.getMessage(), e);
+        }
+    }
+
+    void start() {
+        running = true;
+        Thread t = new Thread(this::run, name);
+        t.setDaemon(true);
+        worker = t;
+        t.start();
+        wake();
+    }
+
+    /** Hands a frame from the sink to this queue's RX half. */
+    void receive(byte[] frame) {
+        if (rx.offer(frame)) {
+            wake();
+        }
+    }
+
+    void wake() {
+        Thread t = worker;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    /** Tells the worker to stop after its current pass, without waiting (from a fault path). */
+    void stopAsync() {
+        running = false;
+        wake();
+    }
+
+    /**
+     * Stops the worker after its current pass (requests it took are answered by then), then
+     * unbinds the channels and unmaps the rings. Idempotent; safe from the worker itself.
+     */
+    void stop() {
+        running = false;
+        Thread t = worker;
+        if (t == Thread.currentThread()) {
+            releaseOnExit = true;          // the worker releases once its pass unwinds
+            return;
+        }
+        if (t != null) {
+            LockSupport.unpark(t);
+            try {
+                t.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        release();
+    }
+
+    private synchronized void release() {
+        closeQuietly(rxEvent != txEvent ? rxEvent : null);
+        closeQuietly(txEvent);
+        closeQuietly(txRing);
+        closeQuietly(rxRing);
+        rxEvent = null;
+        txEvent = null;
+        txRing = null;
+        rxRing = null;
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                // already gone with its domain
+            }
+        }
+    }
+
+    private void run() {
+        if (!cpus.isEmpty()) {
+            affinity = CpuAffinity.pinCurrentThread(cpus);
+        }
+        try {
+            while (running) {
+                boolean worked = tx.poll();
+                worked |= rx.poll();
+                if (worked) {
+                    continue;
+                }
+                // About to sleep: re-arm the ports first, then look once more (final check).
+                txEvent.unmask();
+                if (rxEvent != txEvent) {
+                    rxEvent.unmask();
+                }
+                if (tx.finalCheck() || rx.hasWork()) {
+                    continue;
+                }
+                LockSupport.parkNanos(this, IDLE_NANOS);
+            }
+        } catch (FrontendFault f) {
+            running = false;
+            vif.disable("queue " + id + ": " + f.getMessage());
+        } catch (RuntimeException e) {
+            running = false;
+            vif.disable("queue " + id + " failed: " + e);
+        } finally {
+            stats.rxDropped.addAndGet(rx.waiting());
+            if (releaseOnExit) {
+                release();
+            }
+        }
+    }
+
+    String strategy() {
+        RingChannel r = txRing;
+        return r == null ? "-" : r.strategy();
+    }
+
+    String ringDescription() {
+        RingChannel r = txRing;
+        return r == null ? "-" : r.geometry().describe();
+    }
+
+    void status(Map<String, String> out) {
+        String p = "queue-" + id + "/";
+        stats.putInto(out, p);
+        out.put(p + "event-channels", txEvent == null ? "-" : rxEvent != txEvent
+                ? "tx " + txEvent.port() + " rx " + rxEvent.port() : Integer.toString(txEvent.port()));
+        out.put(p + "cpus", cpus.isEmpty() ? "any" : cpus + " (allowed: " + affinity + ")");
+        RingChannel r = txRing;
+        if (r != null) {
+            r.counters().forEach((k, v) -> out.put(p + "tx-ring/" + k, Long.toString(v)));
+        }
+        RingChannel rr = rxRing;
+        if (rr != null) {
+            rr.counters().forEach((k, v) -> out.put(p + "rx-ring/" + k, Long.toString(v)));
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package io.backplane.netback;
+
+import io.backplane.api.backend.BackendContext;
+import io.backplane.api.backend.DeviceException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The xenbus part of netback (Linux xen-netback/xenbus.c): reads what the frontend wrote, in the
+ * order and with the checks of netback's connect(), connect_data_rings() and
+ * read_xenbus_vif_flags(). A refusal is a {@link DeviceException} carrying Linux's message; the
+ * core writes it as the device's error node and closes the device.
+ */
+final class NetbackXenbus {
+    private static final String MAX_QUEUES = "multi-queue-max-queues";
+
+    private NetbackXenbus() {
+    }
+
+    /** The queues this backend offers the device: the published {@code multi-queue-max-queues}, 1 without it. */
+    static int offeredQueues(BackendContext ctx) {
+        String offered = ctx.negotiation() != null ? ctx.negotiation().offer().get(MAX_QUEUES) : null;
+        if (offered == null) {
+            offered = ctx.backendKey(MAX_QUEUES).orElse("1");
+        }
+        return Math.max(1, (int) readUnsigned(Optional.of(offered), 1));
+    }
+
+    static FrontendConfig read(BackendContext ctx) {
+        String fe = ctx.id().frontendPath();
+        int max = offeredQueues(ctx);
+        long requested = readUnsigned(ctx.frontendKey("multi-queue-num-queues"), 1);
+        if (requested > max || requested == 0) {
+            // buggy or malicious guest
+            throw new DeviceException("guest requested " + requested + " queues, but valid range is 1 - " + max + ".");
+        }
+        String mac = ctx.backendKey("mac").orElse("");
+        if (!mac.matches("(?i)[0-9a-f]{2}(:[0-9a-f]{2}){5}")) {
+            throw new DeviceException("parsing " + ctx.id().backendPath() + "/mac");
+        }
+        long rxCopy = readUnsigned(ctx.frontendKey("request-rx-copy"), 0);
+        if (rxCopy != 1) {
+            // Linux answers -EOPNOTSUPP: page flipping is gone, a frontend must accept copies.
+            throw new DeviceException("reading " + fe + "/request-rx-copy: the frontend must request rx copy (1), not "
+                    + ctx.frontendKey("request-rx-copy").orElse("nothing"));
+        }
+        List<FrontendConfig.QueueKeys> queues = new ArrayList<>();
+        for (int q = 0; q < requested; q++) {
+            queues.add(readQueue(ctx, requested == 1 ? "" : "queue-" + q + "/", q));
+        }
+        return new FrontendConfig(queues, mac.toLowerCase(),
+                flag(ctx, "feature-sg"), flag(ctx, "feature-gso-tcpv4"), flag(ctx, "feature-gso-tcpv6"),
+                !flag(ctx, "feature-no-csum-offload"), flag(ctx, "feature-ipv6-csum-offload"),
+                flag(ctx, "feature-rx-notify"));
+    }
+
+    /** connect_data_rings(): ring refs, then split event channels, then the single one. */
+    private static FrontendConfig.QueueKeys readQueue(BackendContext ctx, String dir, int id) {
+        String xspath = ctx.id().frontendPath() + (dir.isEmpty() ? "" : "/" + dir.substring(0, dir.length() - 1));
+        Long tx = scan(ctx.frontendKey(dir + "tx-ring-ref"));
+        Long rx = scan(ctx.frontendKey(dir + "rx-ring-ref"));
+        if (tx == null || rx == null) {
+            throw new DeviceException("reading " + xspath + "/ring-ref");
+        }
+        Long txEvt = scan(ctx.frontendKey(dir + "event-channel-tx"));
+        Long rxEvt = scan(ctx.frontendKey(dir + "event-channel-rx"));
+        if (txEvt == null || rxEvt == null) {
+            txEvt = scan(ctx.frontendKey(dir + "event-channel"));
+            if (txEvt == null) {
+                throw new DeviceException("reading " + xspath + "/event-channel(-tx/rx)");
+            }
+            rxEvt = txEvt;
+        }
+        return new FrontendConfig.QueueKeys(id, tx.intValue(), rx.intValue(), txEvt.intValue(), rxEvt.intValue());
+    }
+
+    private static boolean flag(BackendContext ctx, String key) {
+        return readUnsigned(ctx.frontendKey(key), 0) != 0;
+    }
+
+    /** xenbus_read_unsigned(): the default when the key is missing or not a number. */
+    static long readUnsigned(Optional<String> value, long dflt) {
+        Long v = scan(value);
+        return v == null ? dflt : v;
+    }
+
+    /** xenbus_scanf("%u"/"%lu"): a u32 in decimal, null when missing or malformed. */
+    private static Long scan(Optional<String> value) {
+        if (value.isEmpty()) {
+            return null;
+        }
+        String s = value.get().trim();
+        if (!s.matches("[0-9]{1,10}")) {
+            return null;
+        }
+        long v = Long.parseLong(s);
+        return v > 0xFFFF_FFFFL ? null : v;
+    }
+}

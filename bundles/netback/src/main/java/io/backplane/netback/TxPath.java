@@ -1,0 +1,257 @@
+package io.backplane.netback;
+
+import static io.backplane.ring.layout.NetifConstants.NETIF_RSP_ERROR;
+import static io.backplane.ring.layout.NetifConstants.NETIF_RSP_NULL;
+import static io.backplane.ring.layout.NetifConstants.NETIF_RSP_OKAY;
+import static io.backplane.ring.layout.NetifConstants.NETTXF_EXTRA_INFO;
+import static io.backplane.ring.layout.NetifConstants.NETTXF_MORE_DATA;
+
+import io.backplane.api.ring.SegmentIo;
+import io.backplane.api.sink.PacketSink;
+import io.backplane.ring.BackRing;
+import io.backplane.ring.NetifExtraInfo;
+import io.backplane.ring.NetifTxRequest;
+import io.backplane.ring.NetifTxResponse;
+import io.backplane.ring.RingOverflowException;
+import io.backplane.ring.layout.NetifConstants;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * The TX half of one queue (Linux xen-netback/netback.c, xenvif_tx_build_gops and friends):
+ * copies each request out of the shared ring once, validates the copy with netback's checks,
+ * copies the packet data through the strategy's {@link SegmentIo}, hands whole frames to the
+ * sink and answers every slot. Runs on the queue's worker thread only.
+ */
+final class TxPath {
+    /** XEN_NETBK_LEGACY_SLOTS_MAX: packets using this many slots or more are dropped. */
+    static final int LEGACY_SLOTS_MAX = NetifConstants.XEN_NETIF_NR_SLOTS_MIN;
+    /** ETH_HLEN: nothing shorter is a frame. */
+    private static final int ETH_HLEN = 14;
+    private static final int PAGE = 4096;
+    /** Packets per pass before the worker looks at RX again (netback's NAPI weight). */
+    private static final int BUDGET = 64;
+    /** Room for one pass of data; a pass ends early when the next 64 KiB packet might not fit. */
+    private static final int BATCH_BYTES = 1 << 20;
+    private static final int MAX_PACKET = NetifConstants.XEN_NETIF_MAX_TX_SIZE + 1;
+
+    private final BackRing ring;
+    private final SegmentIo io;
+    private final PacketSink sink;
+    private final QueueStats stats;
+    private final int fatalSkbSlots;
+    private final Runnable notifyFrontend;
+
+    private final NetifTxRequest first = new NetifTxRequest();
+    private final NetifTxRequest txp = new NetifTxRequest();
+    private final NetifExtraInfo extra = new NetifExtraInfo();
+    private final NetifTxResponse rsp = new NetifTxResponse();
+    private final ByteBuffer batch = ByteBuffer.allocateDirect(BATCH_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    /** The slots of the fragments of the current packet, copied out of the ring once. */
+    private final int[] fragRef = new int[LEGACY_SLOTS_MAX];
+    private final int[] fragOffset = new int[LEGACY_SLOTS_MAX];
+    private final int[] fragSize = new int[LEGACY_SLOTS_MAX];
+    private final int[] fragId = new int[LEGACY_SLOTS_MAX];
+    /** Responses of this pass, one per consumed slot, in slot order. */
+    private final int[] rspId;
+    private final int[] rspStatus;
+    private int responses;
+    /** Packets of this pass: where their frame lies in {@link #batch}, and their first response. */
+    private final int[] pktOffset = new int[BUDGET];
+    private final int[] pktLength = new int[BUDGET];
+    private final int[] pktFirstRsp = new int[BUDGET];
+    private int packets;
+
+    TxPath(BackRing ring, SegmentIo io, PacketSink sink, QueueStats stats, int fatalSkbSlots, Runnable notifyFrontend) {
+        this.ring = ring;
+        this.notifyFrontend = notifyFrontend;
+        this.io = io;
+        this.sink = sink;
+        this.stats = stats;
+        this.fatalSkbSlots = fatalSkbSlots;
+        this.rspId = new int[ring.size()];
+        this.rspStatus = new int[ring.size()];
+    }
+
+    /**
+     * One pass: up to {@link #BUDGET} packets. Returns true when it consumed requests.
+     * Throws FrontendFault when the frontend must be disabled; nothing of the pass is answered then.
+     */
+    boolean poll() {
+        int workToDo = available();
+        if (workToDo == 0) {
+            return false;
+        }
+        responses = 0;
+        packets = 0;
+        batch.clear();
+        while (workToDo > 0 && packets < BUDGET && batch.remaining() >= MAX_PACKET) {
+            workToDo = buildPacket(workToDo);
+            if (workToDo == 0) {
+                workToDo = available();
+            }
+        }
+        // The data of the whole pass is in our buffer only after the strategy's batch completes.
+        io.flush();
+        for (int p = 0; p < packets; p++) {
+            if (rspStatus[pktFirstRsp[p]] == NETIF_RSP_OKAY) {
+                sink.transmit(batch.duplicate().limit(pktOffset[p] + pktLength[p]).position(pktOffset[p]));
+                stats.txPackets.incrementAndGet();
+                stats.txBytes.addAndGet(pktLength[p]);
+            } else {
+                stats.txErrors.incrementAndGet();
+            }
+        }
+        respond();
+        return true;
+    }
+
+    /** RING_FINAL_CHECK_FOR_REQUESTS before the worker sleeps. */
+    boolean finalCheck() {
+        try {
+            return ring.finalCheckForRequests();
+        } catch (RingOverflowException e) {
+            throw new FrontendFault(e.getMessage());
+        }
+    }
+
+    private int available() {
+        try {
+            return ring.unconsumedRequests();
+        } catch (RingOverflowException e) {
+            // "Impossible number of requests": req_prod ran more than a ring ahead.
+            throw new FrontendFault(e.getMessage());
+        }
+    }
+
+    /** Consumes one packet (first slot, extras, fragments); returns the work left. */
+    private int buildPacket(int workToDo) {
+        ring.copyRequest(first);
+        workToDo--;
+        int firstRsp = responses;
+        addResponse(first.id, NETIF_RSP_OKAY);
+        int extras = 0;
+        if ((first.flags & NETTXF_EXTRA_INFO) != 0) {
+            extras = getExtras(workToDo);
+            workToDo -= extras;
+        }
+        int remaining = first.size;
+        int slots = 0;
+        String dropReason = null;
+        boolean more = (first.flags & NETTXF_MORE_DATA) != 0;
+        // xenvif_count_requests()
+        while (more) {
+            if (slots >= workToDo) {
+                throw new FrontendFault("Asked for " + slots + " slots but exceeds this limit");
+            }
+            if (slots >= fatalSkbSlots) {
+                throw new FrontendFault("Malicious frontend using " + slots + " slots, threshold " + fatalSkbSlots);
+            }
+            if (dropReason == null && slots >= LEGACY_SLOTS_MAX) {
+                dropReason = "Too many slots (" + slots + ") exceeding limit (" + LEGACY_SLOTS_MAX + "), dropping packet";
+            }
+            ring.copyRequest(txp);
+            if (dropReason == null && txp.size > remaining) {
+                dropReason = "Invalid tx request, slot size " + txp.size + " > remaining size " + remaining;
+            }
+            remaining -= txp.size;
+            if (dropReason == null) {
+                fragRef[slots] = txp.gref;
+                fragOffset[slots] = txp.offset;
+                fragSize[slots] = txp.size;
+                fragId[slots] = txp.id;
+            }
+            addResponse(txp.id, NETIF_RSP_OKAY);
+            slots++;
+            if (txp.offset + txp.size > PAGE) {
+                throw new FrontendFault("Cross page boundary, txp->offset: " + txp.offset + ", size: " + txp.size);
+            }
+            more = (txp.flags & NETTXF_MORE_DATA) != 0;
+        }
+        workToDo -= slots;
+        if (dropReason == null && remaining < ETH_HLEN) {
+            dropReason = "Bad packet size: " + remaining;
+        }
+        if (dropReason == null && first.offset + remaining > PAGE) {
+            throw new FrontendFault("Cross page boundary, txreq.offset: " + first.offset + ", size: " + remaining);
+        }
+        pktFirstRsp[packets] = firstRsp;
+        pktOffset[packets] = batch.position();
+        pktLength[packets] = first.size;
+        packets++;
+        if (dropReason != null) {
+            markError(firstRsp, extras);
+            return workToDo;
+        }
+        // The first slot holds what the fragments do not: first.size minus their sizes.
+        int pos = batch.position();
+        boolean ok = copy(first.gref, first.offset, pos, remaining);
+        pos += remaining;
+        for (int i = 0; i < slots && ok; i++) {
+            ok = copy(fragRef[i], fragOffset[i], pos, fragSize[i]);
+            pos += fragSize[i];
+        }
+        if (!ok) {
+            markError(firstRsp, extras);
+        }
+        batch.position(pktOffset[packets - 1] + first.size);
+        return workToDo;
+    }
+
+    private boolean copy(int gref, int offset, int at, int length) {
+        return length == 0 || io.read(gref, offset, batch, at, length) == 0;
+    }
+
+    /** xenvif_get_extras(): each extra takes a slot, answered with NETIF_RSP_NULL. */
+    private int getExtras(int workToDo) {
+        int count = 0;
+        do {
+            if (workToDo-- <= 0) {
+                throw new FrontendFault("Missing extra info");
+            }
+            ring.copyRequest(extra);
+            count++;
+            addResponse(first.id, NETIF_RSP_NULL);
+            if (extra.type == 0 || extra.type >= NetifConstants.XEN_NETIF_EXTRA_TYPE_MAX) {
+                throw new FrontendFault("Invalid extra type: " + extra.type);
+            }
+            if (extra.type == NetifConstants.XEN_NETIF_EXTRA_TYPE_GSO) {
+                // xenvif_set_skb_gso()
+                if (extra.gsoSize() == 0) {
+                    throw new FrontendFault("GSO size must not be zero.");
+                }
+                int type = extra.gsoType();
+                if (type != NetifConstants.XEN_NETIF_GSO_TYPE_TCPV4 && type != NetifConstants.XEN_NETIF_GSO_TYPE_TCPV6) {
+                    throw new FrontendFault("Bad GSO type " + type + ".");
+                }
+            }
+        } while ((extra.flags & NetifConstants.XEN_NETIF_EXTRA_FLAG_MORE) != 0);
+        return count;
+    }
+
+    private void addResponse(int id, int status) {
+        rspId[responses] = id;
+        rspStatus[responses] = status;
+        responses++;
+    }
+
+    /** xenvif_tx_err(): the packet's data slots are answered NETIF_RSP_ERROR, extras stay NULL. */
+    private void markError(int firstRsp, int extras) {
+        for (int i = firstRsp; i < responses; i++) {
+            if (i == firstRsp || i > firstRsp + extras) {
+                rspStatus[i] = NETIF_RSP_ERROR;
+            }
+        }
+    }
+
+    private void respond() {
+        for (int i = 0; i < responses; i++) {
+            rsp.id = rspId[i];
+            rsp.status = rspStatus[i];
+            ring.putResponse(rsp);
+        }
+        if (ring.pushResponsesAndCheckNotify()) {
+            notifyFrontend.run();
+        }
+    }
+}

@@ -1,0 +1,209 @@
+package io.backplane.netback;
+
+import io.backplane.api.backend.BackendContext;
+import io.backplane.api.backend.BackendDevice;
+import io.backplane.api.backend.DeviceException;
+import io.backplane.api.hypervisor.EventChannels;
+import io.backplane.api.ring.RingStrategies;
+import io.backplane.api.sink.PacketSink;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One vif (Linux xen-netback/interface.c's xenvif): its sink lives from probe to remove, its
+ * queues from connect to disconnect. A reader thread takes frames from the sink and spreads them
+ * over the queues by flow hash (xenvif_select_queue). A misbehaving frontend disables the vif:
+ * its queues stop and the core takes the device to Closing; nothing else is touched.
+ */
+final class Vif implements BackendDevice {
+    private static final int SINK_POLL_MILLIS = 200;
+
+    private final BackendContext ctx;
+    private final NetbackDriver.Settings settings;
+    private final RingStrategies rings;
+    private final EventChannels channels;
+    private final PacketSink sink;
+    private final Object lifecycle = new Object();
+    private volatile List<NetbackQueue> queues = List.of();
+    private volatile FrontendConfig config;
+    private volatile Thread reader;
+    private volatile boolean connected;
+    private final AtomicBoolean disabled = new AtomicBoolean();
+    private volatile String disabledReason = "";
+
+    Vif(BackendContext ctx, NetbackDriver.Settings settings, RingStrategies rings, EventChannels channels, PacketSink sink) {
+        this.ctx = ctx;
+        this.settings = settings;
+        this.rings = rings;
+        this.channels = channels;
+        this.sink = sink;
+    }
+
+    /** {@code vif<domid>.<devid>}, the interface name Linux gives it. */
+    String name() {
+        return sink.name();
+    }
+
+    int frontendDomid() {
+        return ctx.id().frontendDomid();
+    }
+
+    @Override
+    public boolean needsHotplug() {
+        return true;
+    }
+
+    @Override
+    public void connect() {
+        synchronized (lifecycle) {
+            disconnectLocked();
+            FrontendConfig cfg = NetbackXenbus.read(ctx);
+            List<NetbackQueue> opened = new ArrayList<>();
+            try {
+                for (FrontendConfig.QueueKeys keys : cfg.queues()) {
+                    opened.add(NetbackQueue.connect(this, cfg, keys, rings, channels, sink, settings.fatalSkbSlots(),
+                            settings.cpusFor(keys.id())));
+                }
+            } catch (DeviceException e) {
+                opened.forEach(NetbackQueue::stop);
+                throw e;
+            }
+            disabled.set(false);
+            disabledReason = "";
+            config = cfg;
+            queues = List.copyOf(opened);
+            opened.forEach(NetbackQueue::start);
+            connected = true;
+            Thread t = new Thread(this::readSink, name() + "-sink");
+            t.setDaemon(true);
+            reader = t;
+            t.start();
+            ctx.log("connected " + opened.size() + (opened.size() == 1 ? " queue" : " queues") + " ("
+                    + (cfg.queues().get(0).split() ? "split" : "shared") + " event channels, strategy "
+                    + opened.get(0).strategy() + ", " + opened.get(0).ringDescription() + ") to " + sink.describe());
+        }
+    }
+
+    @Override
+    public void disconnect() {
+        synchronized (lifecycle) {
+            disconnectLocked();
+        }
+    }
+
+    private void disconnectLocked() {
+        if (!connected) {
+            return;
+        }
+        connected = false;
+        Thread t = reader;
+        if (t != null && t != Thread.currentThread()) {
+            try {
+                t.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        reader = null;
+        queues.forEach(NetbackQueue::stop);
+        ctx.log("disconnected; rings unmapped, event channels closed");
+    }
+
+    @Override
+    public void remove() {
+        synchronized (lifecycle) {
+            disconnectLocked();
+            sink.close();
+            queues = List.of();
+        }
+    }
+
+    /**
+     * xenvif_fatal_tx_err(): the frontend broke the protocol. Stops every queue of this vif and
+     * has the core report it (error node, Closing). Once per connection.
+     */
+    void disable(String reason) {
+        if (!disabled.compareAndSet(false, true)) {
+            return;
+        }
+        disabledReason = reason;
+        for (NetbackQueue q : queues) {
+            q.stopAsync();
+        }
+        ctx.fatal("vif disabled, malicious or buggy frontend: " + reason);
+    }
+
+    @Override
+    public Map<String, String> status() {
+        Map<String, String> out = new LinkedHashMap<>();
+        List<NetbackQueue> qs = queues;
+        out.put("sink", sink.describe());
+        out.put("queues", Integer.toString(qs.size()));
+        out.put("strategy", qs.isEmpty() ? "-" : qs.get(0).strategy());
+        out.put("ring", qs.isEmpty() ? "-" : qs.get(0).ringDescription());
+        FrontendConfig cfg = config;
+        if (cfg != null) {
+            out.put("mac", cfg.mac());
+            out.put("feature-sg", cfg.sg() ? "1" : "0");
+            out.put("feature-gso-tcpv4", cfg.gsoTcpv4() ? "1" : "0");
+            out.put("feature-gso-tcpv6", cfg.gsoTcpv6() ? "1" : "0");
+            out.put("split-event-channels", cfg.queues().get(0).split() ? "1" : "0");
+        }
+        if (disabled.get()) {
+            out.put("disabled", disabledReason);
+        }
+        for (NetbackQueue q : qs) {
+            q.status(out);
+        }
+        return out;
+    }
+
+    /** The sink's reader: one frame at a time to the queue its flow hashes to. */
+    private void readSink() {
+        ByteBuffer buf = ByteBuffer.allocateDirect(1 << 16).order(ByteOrder.BIG_ENDIAN);
+        while (connected && !disabled.get()) {
+            buf.clear();
+            int n;
+            try {
+                n = sink.receive(buf, SINK_POLL_MILLIS);
+            } catch (RuntimeException e) {
+                ctx.log("sink " + sink.name() + " failed, no more frames for the guest: " + e.getMessage());
+                return;
+            }
+            if (n < 0) {
+                return;
+            }
+            if (n == 0) {
+                continue;
+            }
+            byte[] frame = new byte[n];
+            buf.get(0, frame);
+            List<NetbackQueue> qs = queues;
+            qs.get(Math.floorMod(flowHash(frame), qs.size())).receive(frame);
+        }
+    }
+
+    /** A flow hash over IPv4 addresses and TCP/UDP ports, 0 for anything else (queue 0). */
+    static int flowHash(byte[] f) {
+        if (f.length < 34 || f[12] != 0x08 || f[13] != 0x00) {
+            return 0;
+        }
+        int h = 0;
+        for (int i = 26; i < 34; i++) {
+            h = h * 31 + (f[i] & 0xFF);
+        }
+        int ihl = (f[14] & 0x0F) * 4;
+        int proto = f[23] & 0xFF;
+        if ((proto == 6 || proto == 17) && f.length >= 14 + ihl + 4) {
+            for (int i = 14 + ihl; i < 14 + ihl + 4; i++) {
+                h = h * 31 + (f[i] & 0xFF);
+            }
+        }
+        return h ^ (h >>> 16);
+    }
+}

@@ -1,0 +1,73 @@
+package io.backplane.netback.sink;
+
+import io.backplane.api.sink.PacketSink;
+import io.backplane.api.sink.PacketSinkFactory;
+import io.backplane.api.sink.SinkException;
+import io.backplane.api.sink.SinkRequest;
+import io.backplane.nativeio.NativeException;
+import io.backplane.nativeio.NativeIo;
+import java.util.function.Consumer;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * Opens vif sinks: a TAP device through /dev/net/tun when permitted, otherwise (mode
+ * {@code auto}) the in-memory sink, with a warning naming the interface and the reason.
+ */
+@Component(service = PacketSinkFactory.class, configurationPid = SinkFactory.PID)
+@Designate(ocd = SinkFactory.Config.class)
+public final class SinkFactory implements PacketSinkFactory {
+    public static final String PID = "io.backplane.netback.sink";
+
+    @ObjectClassDefinition(name = "Backplane vif sinks", description = "Where vif frames go on the host.")
+    public @interface Config {
+        @AttributeDefinition(name = "Mode", description = "auto: TAP, else in-memory; tap: TAP or fail; memory: in-memory only.")
+        String mode() default "auto";
+
+        @AttributeDefinition(name = "In-memory loopback", description = "The in-memory sink returns the guest's frames to it.")
+        boolean memory_loopback() default true;
+    }
+
+    private final NativeIo io;
+    private final String mode;
+    private final boolean loopback;
+    private final Consumer<String> warn;
+
+    @Activate
+    public SinkFactory(@Reference(service = LoggerFactory.class) Logger log, Config config) {
+        this(new NativeIo(), config.mode(), config.memory_loopback(), log::warn);
+    }
+
+    public SinkFactory(NativeIo io, String mode, boolean loopback, Consumer<String> warn) {
+        if (!mode.equals("auto") && !mode.equals("tap") && !mode.equals("memory")) {
+            throw new IllegalArgumentException("sink mode '" + mode + "' is not auto, tap or memory");
+        }
+        this.io = io;
+        this.mode = mode;
+        this.loopback = loopback;
+        this.warn = warn;
+    }
+
+    @Override
+    public PacketSink open(SinkRequest request) {
+        if (mode.equals("memory")) {
+            return new MemorySink(request.name(), loopback, "");
+        }
+        try {
+            return TapSink.open(io, request, warn);
+        } catch (NativeException e) {
+            if (mode.equals("tap")) {
+                throw new SinkException("cannot create TAP " + request.name() + ": " + e.getMessage(), e);
+            }
+            warn.accept(request.name() + ": TAP not permitted (" + e.getMessage()
+                    + "); frames go to an in-memory sink" + (loopback ? " that loops them back to the guest" : ""));
+            return new MemorySink(request.name(), loopback, "TAP not permitted");
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package io.backplane.netback.sink;
+
+import io.backplane.api.sink.PacketSink;
+import io.backplane.api.sink.SinkRequest;
+import io.backplane.nativeio.NativeException;
+import io.backplane.nativeio.NativeIo;
+import io.backplane.nativeio.TapDevice;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * A vif's TAP device ({@code IFF_TAP | IFF_NO_PI}), up, and on its bridge when that bridge
+ * exists ({@code ip link set NAME master BRIDGE}, what vif-bridge does). The interface goes
+ * away with {@link #close()}.
+ */
+final class TapSink implements PacketSink {
+    private final TapDevice tap;
+    private final String describe;
+    private final Consumer<String> log;
+    private final AtomicLong transmitErrors = new AtomicLong();
+    private volatile boolean closed;
+
+    private TapSink(TapDevice tap, String describe, Consumer<String> log) {
+        this.tap = tap;
+        this.describe = describe;
+        this.log = log;
+    }
+
+    static TapSink open(NativeIo io, SinkRequest request, Consumer<String> log) {
+        TapDevice tap = io.openTap(request.name());
+        try {
+            tap.setUp(true);
+            String where = "TAP " + tap.name();
+            if (!request.bridge().isEmpty()) {
+                where += addToBridge(tap.name(), request.bridge());
+            }
+            return new TapSink(tap, where, log);
+        } catch (RuntimeException e) {
+            tap.close();
+            throw e;
+        }
+    }
+
+    private static String addToBridge(String name, String bridge) {
+        if (!Files.isDirectory(Path.of("/sys/class/net", bridge, "bridge"))) {
+            return " (bridge " + bridge + " does not exist: not bridged)";
+        }
+        try {
+            Process p = new ProcessBuilder("ip", "link", "set", name, "master", bridge).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes()).trim();
+            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                return " (adding to bridge " + bridge + " failed: " + out + ")";
+            }
+            return " on bridge " + bridge;
+        } catch (IOException e) {
+            return " (adding to bridge " + bridge + " failed: " + e.getMessage() + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return " (not bridged: interrupted)";
+        }
+    }
+
+    @Override
+    public String name() {
+        return tap.name();
+    }
+
+    @Override
+    public String describe() {
+        return describe;
+    }
+
+    /** A frame the host does not take (interface down: EIO) is dropped, as a NIC would; logged once per 1000. */
+    @Override
+    public void transmit(ByteBuffer frame) {
+        try {
+            tap.write(frame);
+        } catch (NativeException e) {
+            if (transmitErrors.getAndIncrement() % 1000 == 0 && !closed) {
+                log.accept(tap.name() + ": host refused a frame from the guest (" + e.getMessage() + "); dropped");
+            }
+        }
+    }
+
+    @Override
+    public int receive(ByteBuffer frame, int timeoutMillis) {
+        if (closed) {
+            return -1;
+        }
+        try {
+            return tap.read(frame, timeoutMillis);
+        } catch (NativeException e) {
+            if (closed) {
+                return -1;
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        tap.close();
+    }
+}
