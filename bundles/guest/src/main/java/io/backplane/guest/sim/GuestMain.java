@@ -1,6 +1,8 @@
 package io.backplane.guest.sim;
 
 import io.backplane.api.hypervisor.ShutdownReason;
+import io.backplane.guest.netfront.NetfrontLauncher;
+import io.backplane.xenstore.client.SocketXenStore;
 import io.backplane.nativeio.NativeIo;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,11 +22,13 @@ public final class GuestMain {
     public static void main(String[] args) throws Exception {
         Path stateDir = null;
         int domid = -1;
+        String net = "";
         List<String> rest = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--state-dir" -> stateDir = Path.of(value(args, ++i, "--state-dir"));
                 case "--domid" -> domid = parseDomid(value(args, ++i, "--domid"));
+                case "--net" -> net = value(args, ++i, "--net");
                 case "-h", "--help" -> {
                     usage();
                     return;
@@ -49,7 +53,10 @@ public final class GuestMain {
         })) {
             System.out.println("domain " + domid + ": attached, " + guest.memory().pages() + " pages, "
                     + guest.grants().entries() + " grant entries");
+            SocketXenStore store = new SocketXenStore(guest.xenstoreSocket());
+            NetfrontLauncher netfronts = new NetfrontLauncher(guest, store, net);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                netfronts.close();
                 if (guest.eventChannels().connected()) {
                     guest.shutdown(ShutdownReason.POWEROFF);
                 }
@@ -82,8 +89,10 @@ public final class GuestMain {
     }
 
     private static void usage() {
-        System.err.println("usage: java -jar backplane-guest.jar --state-dir DIR --domid N [PROGRAM [ARGS...]]\n"
+        System.err.println("usage: java -jar backplane-guest.jar --state-dir DIR --domid N [--net SPEC] [PROGRAM [ARGS...]]\n"
                 + "  Attaches to sim domain N under DIR/domains/N (see docs/sim-abi.md).\n"
+                + "  Starts a netfront for every device/vif/N; --net key=value,... sets its traffic\n"
+                + "  (ip, queues, split, size=64:1514, rate, count, force-queues, bogus; see NetfrontOptions).\n"
                 + "  Without PROGRAM: reports the domain and waits until it is destroyed.");
     }
 }

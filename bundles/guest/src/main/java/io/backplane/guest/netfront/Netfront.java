@@ -1,0 +1,302 @@
+package io.backplane.guest.netfront;
+
+import io.backplane.api.xenstore.XenStore;
+import io.backplane.api.xenstore.XsTransaction;
+import io.backplane.api.xenstore.XsWatch;
+import io.backplane.guest.sim.SimGuest;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A netfront for one {@code device/vif/N} of this guest, following Linux xen-netfront's xenbus
+ * side: it waits for the backend's InitWait, chooses its queues as min(own, backend's
+ * {@code multi-queue-max-queues}), sets up rings and channels (split when the backend offers
+ * {@code feature-split-event-channels}), writes its keys in Linux's order in one transaction and
+ * switches to Connected. When the backend goes through Closing it tears everything down and
+ * goes Closed; when the backend is back at InitWait it connects again. Counters are reported
+ * under {@code device/vif/N/stats/queue-K/} every half second.
+ */
+public final class Netfront implements AutoCloseable {
+    private static final int INITIALISING = 1;
+    private static final int INIT_WAIT = 2;
+    private static final int CONNECTED = 4;
+    private static final int CLOSING = 5;
+    private static final int CLOSED = 6;
+
+    private final SimGuest guest;
+    private final XenStore store;
+    private final int devid;
+    private final NetfrontOptions options;
+    private final String dir;
+    private final ExecutorService xenbus;
+    private final ScheduledExecutorService reporter;
+    private final Map<String, String> reported = new HashMap<>();
+    private String backend;
+    private int backendId;
+    private XsWatch watch;
+    private volatile int state = INITIALISING;
+    private volatile List<NetfrontQueue> queues = List.of();
+    private final List<QueueCounters> finished = new ArrayList<>();
+    private int connections;
+    private final List<NetfrontQueue> unreleased = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    public Netfront(SimGuest guest, XenStore store, int devid, NetfrontOptions options) {
+        this.guest = guest;
+        this.store = store;
+        this.devid = devid;
+        this.options = options;
+        this.dir = "/local/domain/" + guest.domid() + "/device/vif/" + devid;
+        this.xenbus = Executors.newSingleThreadExecutor(r -> daemon(r, "netfront-" + devid + "-xenbus"));
+        this.reporter = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "netfront-" + devid + "-stats"));
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    /** netfront_probe(): reads where the backend is and watches its state. */
+    public void start() {
+        backend = store.read(dir + "/backend");
+        backendId = Integer.parseInt(store.read(dir + "/backend-id"));
+        watch = store.watch(backend + "/state", "netfront-" + devid, (path, token) -> xenbus.execute(this::backendChanged));
+        reporter.scheduleWithFixedDelay(this::report, 500, 500, TimeUnit.MILLISECONDS);
+        log("probed, backend " + backend + ", options " + options);
+    }
+
+    /** netback_changed(). */
+    private void backendChanged() {
+        int be;
+        try {
+            be = Integer.parseInt(store.tryRead(backend + "/state").orElse("6"));
+        } catch (RuntimeException e) {
+            return;
+        }
+        try {
+            switch (be) {
+                case INIT_WAIT -> {
+                    if (state == CLOSED) {
+                        switchState(INITIALISING);   // the backend is back: connect again
+                    }
+                    if (state == INITIALISING) {
+                        connect();
+                    }
+                }
+                case CONNECTED -> {
+                    if (state == CONNECTED && queues.stream().noneMatch(NetfrontQueue::running)) {
+                        startTraffic();
+                    }
+                }
+                case CLOSING, CLOSED -> {
+                    if (state != CLOSED) {
+                        teardown("backend is " + (be == CLOSING ? "closing" : "closed"));
+                        switchState(CLOSED);
+                    }
+                }
+                default -> {
+                }
+            }
+        } catch (RuntimeException e) {
+            log("failed: " + e.getMessage());
+            teardown("error");
+            switchState(CLOSED);
+        }
+    }
+
+    /** talk_to_netback(). */
+    private void connect() {
+        releaseLeftovers();
+        int max = (int) readUnsigned(backend + "/multi-queue-max-queues", 1);
+        boolean offersQueues = store.exists(backend + "/multi-queue-max-queues");
+        int n = options.forceQueues() >= 0 ? options.forceQueues() : Math.max(1, Math.min(options.queues(), max));
+        boolean split = options.split() && readUnsigned(backend + "/feature-split-event-channels", 0) == 1;
+        String macKey = store.tryRead(dir + "/mac").orElse("00:16:3e:00:00:0" + devid);
+        byte[] ip = options.ip().isEmpty() ? null : Frames.parseIp(options.ip());
+        NetfrontStack stack = new NetfrontStack(Frames.parseMac(macKey), ip);
+        List<NetfrontQueue> qs = new ArrayList<>();
+        for (int q = 0; q < Math.max(n, 1); q++) {
+            qs.add(new NetfrontQueue(guest, backendId, q, split, stack));
+        }
+        if (store.exists(backend + "/feature-xdp-headroom")) {
+            store.write(dir + "/xdp-headroom", "0");
+        }
+        store.transaction(tx -> {
+            if (offersQueues || options.forceQueues() >= 0) {
+                tx.write(dir + "/multi-queue-num-queues", Integer.toString(n));
+            }
+            for (NetfrontQueue q : qs) {
+                writeQueueKeys(tx, q, n == 1 ? dir : dir + "/queue-" + q.id);
+            }
+            tx.write(dir + "/request-rx-copy", "1");
+            tx.write(dir + "/feature-rx-notify", "1");
+            tx.write(dir + "/feature-sg", "1");
+            tx.write(dir + "/feature-gso-tcpv4", "1");
+            tx.write(dir + "/feature-gso-tcpv6", "1");
+            tx.write(dir + "/feature-ipv6-csum-offload", "1");
+            return null;
+        });
+        queues = List.copyOf(qs);
+        connections++;
+        switchState(CONNECTED);
+        log("connected " + n + (n == 1 ? " queue" : " queues") + " (backend offers " + max + "), "
+                + (split ? "split" : "shared") + " event channels, connection " + connections);
+        if (Integer.parseInt(store.tryRead(backend + "/state").orElse("0")) == CONNECTED) {
+            startTraffic();
+        }
+    }
+
+    private static void writeQueueKeys(XsTransaction tx, NetfrontQueue q, String path) {
+        tx.write(path + "/tx-ring-ref", Integer.toString(q.txRingRef));
+        tx.write(path + "/rx-ring-ref", Integer.toString(q.rxRingRef));
+        if (q.split()) {
+            tx.write(path + "/event-channel-tx", Integer.toString(q.txEvent.port()));
+            tx.write(path + "/event-channel-rx", Integer.toString(q.rxEvent.port()));
+        } else {
+            tx.write(path + "/event-channel", Integer.toString(q.txEvent.port()));
+        }
+    }
+
+    private void startTraffic() {
+        for (NetfrontQueue q : queues) {
+            q.start(() -> runQueue(q));
+        }
+    }
+
+    /** A queue's thread: reap, answer, generate {@code count} frames at {@code rate}, sleep. */
+    private void runQueue(NetfrontQueue q) {
+        byte[] mac = Frames.parseMac(store.tryRead(dir + "/mac").orElse("00:16:3e:00:00:0" + devid));
+        long interval = options.rate() > 0 ? 1_000_000_000L / options.rate() : 0;
+        long next = System.nanoTime();
+        long generated = 0;
+        boolean bogusSent = options.bogus().isEmpty() || q.id != 0;
+        while (q.running()) {
+            boolean worked = q.poll();
+            if (!bogusSent && q.freeTxSlots() >= 22) {
+                q.sendBogus(options.bogus());
+                bogusSent = true;
+                log("sent a bogus request on purpose (" + options.bogus() + ")");
+            }
+            long now = System.nanoTime();
+            if (generated < options.count() && now - next >= 0 && q.freeTxSlots() >= 17) {
+                int size = options.sizes().get((int) (generated % options.sizes().size()));
+                if (q.send(Frames.testFrame(mac, q.id, generated, size))) {
+                    generated++;
+                    next += interval;
+                    worked = true;
+                }
+            }
+            if (!worked) {
+                q.sleep(generated < options.count() ? Math.max(0, next - System.nanoTime()) : Long.MAX_VALUE);
+            }
+        }
+    }
+
+    private void teardown(String why) {
+        List<NetfrontQueue> qs = queues;
+        queues = List.of();
+        for (NetfrontQueue q : qs) {
+            q.close();
+            synchronized (finished) {
+                finished.add(q.counters);
+            }
+            unreleased.add(q);
+        }
+        releaseLeftovers();
+        if (!qs.isEmpty()) {
+            log("disconnected (" + why + "), " + qs.size() + " queues torn down");
+        }
+        report();
+    }
+
+    /** Ends the grants of torn-down queues once the backend no longer maps them. */
+    private void releaseLeftovers() {
+        unreleased.removeIf(NetfrontQueue::release);
+    }
+
+    private void switchState(int s) {
+        state = s;
+        store.write(dir + "/state", Integer.toString(s));
+    }
+
+    /** Totals over every queue of every connection so far, by counter name. */
+    public Map<String, Long> totals() {
+        Map<String, Long> sum = new java.util.LinkedHashMap<>();
+        List<QueueCounters> all = new ArrayList<>();
+        synchronized (finished) {
+            all.addAll(finished);
+        }
+        for (NetfrontQueue q : queues) {
+            all.add(q.counters);
+        }
+        for (QueueCounters c : all) {
+            c.snapshot().forEach((k, v) -> sum.merge(k, v, Long::sum));
+        }
+        return sum;
+    }
+
+    /** Writes the counters that changed: {@code stats/queue-K/<name>} and {@code stats/<name>} totals. */
+    private synchronized void report() {
+        try {
+            releaseLeftovers();
+            Map<String, String> now = new java.util.LinkedHashMap<>();
+            for (NetfrontQueue q : queues) {
+                q.counters.snapshot().forEach((k, v) -> now.put("stats/queue-" + q.id + "/" + k, Long.toString(v)));
+            }
+            totals().forEach((k, v) -> now.put("stats/" + k, Long.toString(v)));
+            now.put("stats/connections", Integer.toString(connections));
+            for (Map.Entry<String, String> e : now.entrySet()) {
+                if (!e.getValue().equals(reported.get(e.getKey()))) {
+                    store.write(dir + "/" + e.getKey(), e.getValue());
+                    reported.put(e.getKey(), e.getValue());
+                }
+            }
+        } catch (RuntimeException e) {
+            // XenStore gone with the domain; the log has the totals
+        }
+    }
+
+    private long readUnsigned(String path, long dflt) {
+        try {
+            return Long.parseLong(store.tryRead(path).orElse(Long.toString(dflt)).trim());
+        } catch (NumberFormatException e) {
+            return dflt;
+        }
+    }
+
+    private void log(String msg) {
+        System.out.println("netfront vif/" + devid + ": " + msg);
+    }
+
+    @Override
+    public void close() {
+        if (watch != null) {
+            watch.close();
+        }
+        xenbus.shutdown();
+        try {
+            xenbus.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        teardown("guest shutting down");
+        reporter.shutdownNow();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (!unreleased.isEmpty() && System.nanoTime() < deadline) {
+            releaseLeftovers();
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        log("totals " + totals() + (unreleased.isEmpty() ? "" : "; " + unreleased.size() + " queues' grants still mapped by the backend"));
+    }
+}
