@@ -1,0 +1,177 @@
+package io.backplane.netback;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.backplane.api.device.DeviceId;
+import io.backplane.api.sink.PacketSink;
+import io.backplane.api.sink.SinkRequest;
+import io.backplane.netback.sink.MemorySink;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * netback against the netfront of a real guest process, through the sim hypervisor and a real
+ * XenStore daemon: frames both ways byte for byte, Linux's refusal of too many queues, and a
+ * misbehaving frontend disabling only its own vif.
+ */
+class NetbackSimTest {
+    static SimNet net;
+    final Map<String, MemorySink> sinks = new ConcurrentHashMap<>();
+    final List<XenbusHarness> devices = new ArrayList<>();
+    NetbackDriver driver;
+
+    @BeforeAll
+    static void startSim() throws Exception {
+        net = new SimNet();
+    }
+
+    @AfterAll
+    static void stopSim() throws Exception {
+        net.close();
+    }
+
+    @AfterEach
+    void removeDevices() {
+        devices.forEach(XenbusHarness::close);
+    }
+
+    private XenbusHarness backend(DeviceId id, int maxQueues) {
+        if (driver == null) {
+            driver = new NetbackDriver(new CopyRingStrategies(net.sim), net.sim,
+                    (SinkRequest r) -> sinks.computeIfAbsent(r.name(), n -> new MemorySink(n, false, "test")),
+                    NetbackDriver.Settings.defaults());
+        }
+        XenbusHarness h = new XenbusHarness(net.xs, id, SimNet.offer(maxQueues));
+        devices.add(h);
+        h.probe(driver);
+        return h;
+    }
+
+    private static byte[] mac(String mac) {
+        return HexFormat.ofDelimiter(":").parseHex(mac);
+    }
+
+    /** The frame the netfront builds for (queue, seq, length): see Frames in the guest. */
+    private static byte[] expectedFrame(byte[] src, int queue, long seq, int length) {
+        ByteBuffer b = ByteBuffer.allocate(length);
+        b.put(new byte[] {-1, -1, -1, -1, -1, -1}).put(src).putShort((short) 0x88B5);
+        b.putInt(0x42504E46).putShort((short) queue).putInt((int) seq).putShort((short) length);
+        for (int i = 26; i < length; i++) {
+            b.put((byte) (seq * 31 + i));
+        }
+        return b.array();
+    }
+
+    private String state(DeviceId id, boolean backend) {
+        return net.read((backend ? id.backendPath() : id.frontendPath()) + "/state");
+    }
+
+    private String guestLog(int domid) throws Exception {
+        return Files.exists(net.guestLog(domid)) ? Files.readString(net.guestLog(domid)) : "";
+    }
+
+    @Test
+    void framesCrossBothWaysByteForByteOnTwoQueues() throws Exception {
+        int domid = net.createDomain("net-frames");
+        String mac = "00:16:3e:10:00:01";
+        DeviceId id = net.addVif(domid, 0, mac, "xenbr0", null);
+        XenbusHarness h = backend(id, 2);
+        int[] sizes = {60, 1514, 4000, 9000};
+        int count = 40;
+        net.startGuest(domid, "ip=10.1.0.2,queues=4,count=" + count + ",rate=2000,size=60:1514:4000:9000");
+
+        boolean connected = SimNet.await(20, () -> "4".equals(state(id, true)));
+        assertThat(connected).as("backend Connected; guest log:\n%s", guestLog(domid)).isTrue();
+        assertThat(state(id, false)).isEqualTo("4");
+        assertThat(net.read(id.frontendPath() + "/multi-queue-num-queues")).as("min(own 4, offered 2)").isEqualTo("2");
+        assertThat(net.read(id.frontendPath() + "/queue-1/event-channel-tx")).isNotEmpty();
+        assertThat(net.read(id.frontendPath() + "/request-rx-copy")).isEqualTo("1");
+
+        MemorySink sink = sinks.get("vif" + domid + ".0");
+        Map<String, byte[]> seen = new ConcurrentHashMap<>();
+        for (int i = 0; i < 2 * count; i++) {
+            byte[] f = sink.takeTransmitted(10_000);
+            assertThat(f).as("frame %d of %d from the guest; guest log:\n%s", i, 2 * count, guestLog(domid)).isNotNull();
+            ByteBuffer b = ByteBuffer.wrap(f);
+            int queue = b.getShort(18);
+            long seq = b.getInt(20);
+            assertThat(f).isEqualTo(expectedFrame(mac(mac), queue, seq, sizes[(int) (seq % sizes.length)]));
+            assertThat(seen.put(queue + "/" + seq, f)).as("frame %d/%d delivered once", queue, seq).isNull();
+        }
+        assertThat(seen.keySet().stream().map(k -> k.split("/")[0]).distinct()).containsExactlyInAnyOrder("0", "1");
+        assertThat(SimNet.await(10, () -> net.stat(id, "tx-answered") == 2L * count)).isTrue();
+        assertThat(net.stat(id, "tx-failed")).isZero();
+
+        // Host to guest: test frames of every size, spread over both queues by their hash.
+        for (int i = 0; i < 50; i++) {
+            byte[] f = expectedFrame(mac("00:16:3e:99:99:99"), i % 2, 1000 + i, sizes[i % sizes.length]);
+            assertThat(sink.inject(f)).isTrue();
+        }
+        assertThat(SimNet.await(10, () -> net.stat(id, "rx-verified") == 50)).as("guest verified all 50; log:\n%s",
+                guestLog(domid)).isTrue();
+        assertThat(net.stat(id, "rx-bad")).isZero();
+
+        // ARP for the guest's address is answered through the ring.
+        byte[] arp = HexFormat.of().parseHex("ffffffffffff00163e9999990806000108000604000100163e9999990a010001"
+                + "0000000000000a010002");
+        sink.inject(arp);
+        byte[] reply = sink.takeTransmitted(10_000);
+        assertThat(reply).isNotNull();
+        assertThat(HexFormat.of().formatHex(reply)).isEqualTo("00163e999999" + mac.replace(":", "") + "0806000108000604"
+                + "0002" + mac.replace(":", "") + "0a010002" + "00163e9999990a010001");
+        assertThat(h.device().status()).containsEntry("queues", "2").containsEntry("strategy", "test-grant-copy");
+    }
+
+    @Test
+    void moreQueuesThanOfferedIsRefusedAsLinuxDoes() throws Exception {
+        int domid = net.createDomain("net-queues");
+        DeviceId id = net.addVif(domid, 0, "00:16:3e:10:00:02", "", "force-queues=4");
+        backend(id, 2);
+        net.startGuest(domid, "");
+        assertThat(SimNet.await(20, () -> "6".equals(state(id, false)))).as("frontend Closed; log:\n%s", guestLog(domid)).isTrue();
+        assertThat(net.read(id.backendPath() + "/error")).isEqualTo("guest requested 4 queues, but valid range is 1 - 2.");
+        assertThat(SimNet.await(10, () -> "6".equals(state(id, true)))).isTrue();
+    }
+
+    @Test
+    void crossPageRequestDisablesOnlyThatVif() throws Exception {
+        misbehaving("cross-page", "Cross page boundary, txreq.offset: 4000, size: 200");
+    }
+
+    @Test
+    void tooManySlotsDisablesOnlyThatVif() throws Exception {
+        misbehaving("slots", "Malicious frontend using 20 slots, threshold 20");
+    }
+
+    private void misbehaving(String bogus, String expected) throws Exception {
+        int domid = net.createDomain("net-bogus-" + bogus);
+        DeviceId good = net.addVif(domid, 0, "00:16:3e:10:00:03", "", null);
+        DeviceId bad = net.addVif(domid, 1, "00:16:3e:10:00:04", "", "bogus=" + bogus);
+        backend(good, 1);
+        backend(bad, 1);
+        net.startGuest(domid, "");
+        assertThat(SimNet.await(20, () -> "4".equals(state(good, true)))).as("good vif connected; log:\n%s", guestLog(domid)).isTrue();
+        assertThat(SimNet.await(20, () -> !net.read(bad.backendPath() + "/error").isEmpty()))
+                .as("bad vif disabled; log:\n%s", guestLog(domid)).isTrue();
+        assertThat(net.read(bad.backendPath() + "/error")).contains(expected);
+        assertThat(SimNet.await(10, () -> "6".equals(state(bad, false)))).isTrue();
+
+        // The good vif goes on carrying frames.
+        MemorySink sink = sinks.get("vif" + domid + ".0");
+        for (int i = 0; i < 20; i++) {
+            sink.inject(expectedFrame(mac("00:16:3e:99:99:99"), 0, i, 100));
+        }
+        assertThat(SimNet.await(10, () -> net.stat(good, "rx-verified") == 20)).isTrue();
+        assertThat(state(good, true)).isEqualTo("4");
+        assertThat(net.read(good.backendPath() + "/error")).isEmpty();
+    }
+}
