@@ -28,14 +28,14 @@ import java.util.random.RandomGenerator;
  * checked, so a refused or failed create leaves nothing behind. The toolstack never calls a
  * backend: it writes keys, and backends react to their watches.
  */
-final class Toolstack {
+public final class Toolstack {
 
     /** A domain as {@code xl list} shows it. */
-    record DomainInfo(int domid, String name, long memoryMiB, int vcpus, boolean guestRunning) {
+    public record DomainInfo(int domid, String name, long memoryMiB, int vcpus, boolean guestRunning) {
     }
 
     /** The result of a create: the domain id and its devices. */
-    record Created(int domid, List<DeviceId> devices, long guestPid) {
+    public record Created(int domid, List<DeviceId> devices, long guestPid) {
     }
 
     private static final String XENBUS_CLOSING = "5";
