@@ -58,6 +58,7 @@ final class DomainEntries {
         DeviceWriter.rmIfThere(tx, "/local/domain/" + domid);
         if (vmPath != null && vmPath.startsWith("/vm/")) {
             DeviceWriter.rmIfThere(tx, vmPath);
+            DeviceWriter.pruneEmpty(tx, "/vm", "");
         }
     }
 }

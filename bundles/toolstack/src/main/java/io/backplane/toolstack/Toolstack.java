@@ -63,6 +63,20 @@ public final class Toolstack {
         this.closeTimeout = closeTimeout;
     }
 
+    /**
+     * What xen-init-dom0 writes at boot, when nobody has: dom0's name and id. Backends and
+     * {@code xl list} expect them.
+     */
+    void initDom0() {
+        xenStore.transaction(tx -> {
+            if (!tx.exists("/local/domain/0/name")) {
+                tx.write("/local/domain/0/name", "Domain-0");
+                tx.write("/local/domain/0/domid", "0");
+            }
+            return null;
+        });
+    }
+
     Created create(DomainConfig config, String configPath) {
         findDomain(config.name()).ifPresent(id -> {
             throw new ToolstackException("domain " + config.name() + " already exists (id " + id + ")");

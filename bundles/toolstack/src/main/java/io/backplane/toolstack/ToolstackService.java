@@ -61,6 +61,7 @@ public class ToolstackService {
         guests = new GuestLauncher(config.guestCommand(), stateDir);
         toolstack = new Toolstack(xenStore, new NextFreeDomainBuilder(), guests, this::featureKey,
                 RandomGenerator.getDefault(), Duration.ofSeconds(Math.max(1, config.closeTimeoutSeconds())));
+        toolstack.initDom0();
         if (!guests.enabled()) {
             log.info("Toolstack: no guest command configured (io.backplane.toolstack guestCommand); "
                     + "xl:create makes XenStore-only domains");
