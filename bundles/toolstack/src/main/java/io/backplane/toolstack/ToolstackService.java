@@ -3,6 +3,7 @@ package io.backplane.toolstack;
 import io.backplane.api.device.CapabilityRegistry;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.FeatureDescriptor;
+import io.backplane.api.hypervisor.Domains;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.toolstack.config.ConfigException;
 import io.backplane.toolstack.config.DiskSpec;
@@ -48,8 +49,14 @@ public class ToolstackService {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile CapabilityRegistry capabilities;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile Domains domains;
+
     @Reference(service = LoggerFactory.class)
     private Logger log;
+
+    private final NextFreeDomainBuilder storeOnly = new NextFreeDomainBuilder();
 
     private Toolstack toolstack;
     private GuestLauncher guests;
@@ -59,18 +66,41 @@ public class ToolstackService {
         String state = context.getProperty("backplane.state.dir");
         Path stateDir = state != null ? Path.of(state) : Path.of(System.getProperty("java.io.tmpdir"), "backplane");
         guests = new GuestLauncher(config.guestCommand(), stateDir);
-        toolstack = new Toolstack(xenStore, new NextFreeDomainBuilder(), guests, this::featureKey,
-                RandomGenerator.getDefault(), Duration.ofSeconds(Math.max(1, config.closeTimeoutSeconds())));
+        toolstack = new Toolstack(xenStore, new CurrentDomainBuilder(), guests, this::featureKey,
+                RandomGenerator.getDefault(), Duration.ofSeconds(Math.max(1, config.closeTimeoutSeconds())),
+                log::warn);
         toolstack.initDom0();
-        if (!guests.enabled()) {
-            log.info("Toolstack: no guest command configured (io.backplane.toolstack guestCommand); "
-                    + "xl:create makes XenStore-only domains");
-        }
     }
 
     @Deactivate
     void deactivate() {
         guests.stopAll();
+    }
+
+    /**
+     * The hypervisor when one is registered (sim or xen), else ids only: domains then exist in
+     * XenStore alone, which is enough for backends and the policy to do their part.
+     */
+    private final class CurrentDomainBuilder implements DomainBuilder {
+        @Override
+        public Built build(DomainConfig config, java.util.function.IntPredicate taken) {
+            Domains d = domains;
+            if (d == null) {
+                log.warn("No hypervisor registered: domain {} exists in XenStore only, no guest is started",
+                        config.name());
+                return storeOnly.build(config, taken);
+            }
+            return new HypervisorDomainBuilder(d).build(config, taken);
+        }
+
+        @Override
+        public void destroy(int domid) {
+            Domains d = domains;
+            if (d != null) {
+                new HypervisorDomainBuilder(d).destroy(domid);
+            }
+            storeOnly.destroy(domid);
+        }
     }
 
     private String featureKey(String type, String name) {
