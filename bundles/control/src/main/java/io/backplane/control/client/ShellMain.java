@@ -1,0 +1,79 @@
+package io.backplane.control.client;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * {@code ./backplane shell [--state-dir DIR] [COMMAND ...]}: runs one Gogo command line in the
+ * running instance and exits with its status, or, without a command, reads command lines from
+ * stdin (an interactive console when stdin is a terminal). Like ssh, the words of COMMAND are
+ * joined with spaces, so quote a line that needs pipes or quoted arguments.
+ * Exit status: the command's (0 success, 1 failed), 2 usage error, 3 no running instance.
+ */
+public final class ShellMain {
+
+    static final int USAGE = 2;
+    static final int NO_INSTANCE = 3;
+
+    private ShellMain() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        Path stateDir = null;
+        int i = 0;
+        for (; i < args.length && args[i].startsWith("--"); i++) {
+            if (args[i].equals("--state-dir") && i + 1 < args.length) {
+                stateDir = Path.of(args[++i]);
+            } else if (args[i].equals("--")) {
+                i++;
+                break;
+            } else {
+                err.println("backplane shell: unknown option " + args[i] + " (usage: backplane shell [--state-dir DIR] [COMMAND ...])");
+                return USAGE;
+            }
+        }
+        Path socket = ControlClient.socketIn(stateDir != null ? stateDir : StateDirectory.defaultDir());
+        String command = String.join(" ", Arrays.asList(args).subList(i, args.length)).trim();
+        try (ControlClient client = ControlClient.connect(socket)) {
+            return command.isEmpty() ? console(client, socket, out, err) : client.run(command, out, err);
+        } catch (ControlClient.NoInstanceException e) {
+            err.println("backplane shell: " + e.getMessage() + "; start one with: ./backplane run --state-dir " + socket.getParent());
+            return NO_INSTANCE;
+        } catch (IOException e) {
+            err.println("backplane shell: " + e.getMessage());
+            return NO_INSTANCE;
+        }
+    }
+
+    private static int console(ControlClient client, Path socket, PrintStream out, PrintStream err) throws IOException {
+        boolean terminal = System.console() != null;
+        if (terminal) {
+            out.println("Connected to Backplane at " + socket + ". Type bp:help for the commands, exit or Ctrl-D to leave.");
+        }
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        int status = 0;
+        while (true) {
+            if (terminal) {
+                out.print("backplane> ");
+                out.flush();
+            }
+            String line = in.readLine();
+            if (line == null || line.trim().equals("exit") || line.trim().equals("quit")) {
+                return terminal ? 0 : status;
+            }
+            if (!line.isBlank()) {
+                int result = client.run(line, out, err);
+                status = result != 0 ? result : status;
+            }
+        }
+    }
+}

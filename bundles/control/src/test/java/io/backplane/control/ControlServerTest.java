@@ -1,0 +1,176 @@
+package io.backplane.control;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.felix.gogo.runtime.CommandProcessorImpl;
+import org.apache.felix.gogo.runtime.threadio.ThreadIOImpl;
+import org.apache.felix.service.command.Descriptor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.osgi.service.log.Logger;
+
+import io.backplane.control.client.ControlClient;
+
+/** The control socket against Gogo's real command processor, over a real Unix socket. */
+class ControlServerTest {
+
+    @TempDir
+    Path stateDir;
+
+    private final ThreadIOImpl threadIO = new ThreadIOImpl();
+    private CommandProcessorImpl processor;
+    private ControlServer server;
+    private Path socket;
+    private final Commands commands = new Commands();
+
+    /** Commands a test can run; the way any bundle's Gogo command object looks. */
+    public static class Commands {
+        final CountDownLatch watching = new CountDownLatch(1);
+        final CountDownLatch interrupted = new CountDownLatch(1);
+
+        @Descriptor("echo a word back")
+        public String say(String word) {
+            return "said " + word;
+        }
+
+        public void fail(String why) {
+            throw new IllegalArgumentException("no such domain: " + why);
+        }
+
+        public void watch() {
+            System.out.println("watching");
+            watching.countDown();
+            try {
+                Thread.sleep(60_000);
+            } catch (InterruptedException e) {
+                interrupted.countDown();
+            }
+        }
+    }
+
+    @BeforeEach
+    void start() throws IOException {
+        threadIO.start();
+        processor = new CommandProcessorImpl(threadIO);
+        processor.addCommand("test", commands);
+        socket = ControlClient.socketIn(stateDir);
+        server = new ControlServer(socket, processor, silentLogger());
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        server.close();
+        processor.stop();
+        threadIO.stop();
+    }
+
+    @Test
+    void runsACommandAndReturnsItsOutputAndStatusZero() throws IOException {
+        try (ControlClient client = ControlClient.connect(socket)) {
+            Output output = new Output();
+            assertThat(client.run("test:say hello", output.out, output.err)).isZero();
+            assertThat(output.out()).isEqualTo("said hello\n");
+            assertThat(output.err()).isEmpty();
+        }
+    }
+
+    @Test
+    void aFailingCommandGivesStatusOneAndAOneLineMessage() throws IOException {
+        try (ControlClient client = ControlClient.connect(socket)) {
+            Output output = new Output();
+            assertThat(client.run("test:fail 7", output.out, output.err)).isEqualTo(1);
+            assertThat(output.err()).isEqualTo("no such domain: 7\n");
+            Output unknown = new Output();
+            assertThat(client.run("nosuch:command", unknown.out, unknown.err)).isEqualTo(1);
+            assertThat(unknown.err()).contains("nosuch:command").doesNotContain("\tat ").hasLineCount(1);
+        }
+    }
+
+    @Test
+    void oneConnectionKeepsItsSessionVariables() throws IOException {
+        try (ControlClient client = ControlClient.connect(socket)) {
+            Output output = new Output();
+            assertThat(client.run("dom = 3", output.out, output.err)).isZero();
+            assertThat(client.run("test:say $dom", output.out, output.err)).isZero();
+            assertThat(output.out()).endsWith("said 3\n");
+        }
+    }
+
+    @Test
+    void socketIsPrivateToItsOwnerAndRemovedOnClose() throws IOException {
+        assertThat(Files.getPosixFilePermissions(socket)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        server.close();
+        assertThat(socket).doesNotExist();
+        assertThatThrownBy(() -> ControlClient.connect(socket)).isInstanceOf(ControlClient.NoInstanceException.class);
+    }
+
+    @Test
+    void aStaleSocketIsReplacedButALiveOneIsLeftAlone() throws IOException {
+        assertThatThrownBy(() -> new ControlServer(socket, processor, silentLogger()))
+                .hasMessageContaining("another Backplane instance is already listening on " + socket);
+        server.close();
+        Files.createFile(socket); // what a killed instance leaves behind
+        server = new ControlServer(socket, processor, silentLogger());
+        try (ControlClient client = ControlClient.connect(socket)) {
+            assertThat(client.run("test:say again", new Output().out, new Output().err)).isZero();
+        }
+    }
+
+    @Test
+    void disconnectingInterruptsTheRunningCommand() throws Exception {
+        ControlClient client = ControlClient.connect(socket);
+        Output output = new Output();
+        Thread running = new Thread(() -> {
+            try {
+                client.run("test:watch", output.out, output.err);
+            } catch (IOException expected) {
+                // the client closes underneath its own read
+            }
+        });
+        running.start();
+        assertThat(commands.watching.await(10, TimeUnit.SECONDS)).isTrue();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (output.out().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10); // the streamed line is on its way to the client
+        }
+        assertThat(output.out()).as("output streamed while the command runs").isEqualTo("watching\n");
+        client.close();
+        assertThat(commands.interrupted.await(10, TimeUnit.SECONDS)).as("command interrupted").isTrue();
+        running.join(10_000);
+    }
+
+    private static final class Output {
+        final ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
+        final ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+        final PrintStream out = new PrintStream(outBytes, true, StandardCharsets.UTF_8);
+        final PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
+
+        String out() {
+            return outBytes.toString(StandardCharsets.UTF_8);
+        }
+
+        String err() {
+            return errBytes.toString(StandardCharsets.UTF_8);
+        }
+    }
+
+    /** The server only logs through void methods; outside OSGi there is no log service to hand it. */
+    private static Logger silentLogger() {
+        return (Logger) Proxy.newProxyInstance(Logger.class.getClassLoader(), new Class<?>[] {Logger.class},
+                (proxy, method, args) -> method.getReturnType() == boolean.class ? Boolean.FALSE : null);
+    }
+}

@@ -1,0 +1,143 @@
+package io.backplane.runtime;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.stream.Stream;
+
+import org.osgi.service.feature.Feature;
+import org.osgi.service.feature.FeatureBundle;
+import org.osgi.service.feature.FeatureConfiguration;
+import org.osgi.service.feature.FeatureExtension;
+import org.osgi.service.feature.FeatureService;
+
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonString;
+import jakarta.json.JsonValue;
+
+/**
+ * The OSGi Feature descriptors (OSGi Compendium 159, JSON) in {@code features/}, read with the
+ * Feature Service implementation, and merged into what the launcher installs:
+ * <ul>
+ * <li>bundles, each with the {@code "start-order"} metadata (start level, default 1);</li>
+ * <li>configurations, applied through ConfigurationAdmin before components start;</li>
+ * <li>the {@code framework-launching-properties} extension (as named by the OSGi Feature
+ * Launcher specification): framework properties.</li>
+ * </ul>
+ * A bundle listed by several features is installed once, at the lowest start order given.
+ */
+final class FeatureSet {
+
+    static final String START_ORDER = "start-order";
+    static final String FRAMEWORK_PROPERTIES = "framework-launching-properties";
+
+    /** A bundle to install, at its start level. */
+    record Bundle(String id, Path jar, int startOrder) {
+    }
+
+    private final List<String> names = new ArrayList<>();
+    private final Map<String, Bundle> bundles = new LinkedHashMap<>();
+    private final Map<String, FeatureConfiguration> configurations = new LinkedHashMap<>();
+    private final Map<String, String> frameworkProperties = new LinkedHashMap<>();
+
+    private FeatureSet() {
+    }
+
+    static FeatureSet load(Path featuresDir, BundleLocator locator) throws IOException {
+        if (!Files.isDirectory(featuresDir)) {
+            throw new IOException("feature directory " + featuresDir + " does not exist");
+        }
+        FeatureService service = ServiceLoader.load(FeatureService.class, FeatureSet.class.getClassLoader()).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no OSGi Feature Service implementation on the launcher classpath"));
+        FeatureSet set = new FeatureSet();
+        List<Path> files;
+        try (Stream<Path> list = Files.list(featuresDir)) {
+            files = list.filter(p -> p.getFileName().toString().endsWith(".json")).sorted().toList();
+        }
+        if (files.isEmpty()) {
+            throw new IOException("no feature descriptors (*.json) in " + featuresDir);
+        }
+        for (Path file : files) {
+            Feature feature;
+            try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                feature = service.readFeature(reader);
+            } catch (RuntimeException | IOException e) {
+                throw new IOException("feature descriptor " + file + " is not valid: " + e.getMessage(), e);
+            }
+            set.add(file, feature, locator);
+        }
+        return set;
+    }
+
+    private void add(Path file, Feature feature, BundleLocator locator) throws IOException {
+        names.add(feature.getID().getArtifactId());
+        for (FeatureBundle bundle : feature.getBundles()) {
+            String id = bundle.getID().toString();
+            int order = startOrder(file, bundle);
+            Bundle known = bundles.get(id);
+            if (known == null || order < known.startOrder()) {
+                bundles.put(id, new Bundle(id, known != null ? known.jar() : locator.locate(bundle.getID()), order));
+            }
+        }
+        configurations.putAll(feature.getConfigurations());
+        FeatureExtension properties = feature.getExtensions().get(FRAMEWORK_PROPERTIES);
+        if (properties != null) {
+            if (properties.getType() != FeatureExtension.Type.JSON) {
+                throw new IOException(file + ": extension " + FRAMEWORK_PROPERTIES + " must be of type json");
+            }
+            JsonObject json = Json.createReader(new StringReader(properties.getJSON())).readObject();
+            json.forEach((key, value) -> frameworkProperties.put(key, text(value)));
+        }
+    }
+
+    private static int startOrder(Path file, FeatureBundle bundle) throws IOException {
+        Object order = bundle.getMetadata().get(START_ORDER);
+        if (order == null) {
+            return 1;
+        }
+        try {
+            int level = order instanceof Number n ? n.intValue() : Integer.parseInt(order.toString().trim());
+            if (level < 1) {
+                throw new NumberFormatException();
+            }
+            return level;
+        } catch (NumberFormatException e) {
+            throw new IOException(file + ": bundle " + bundle.getID() + " has start-order '" + order + "'; use a number from 1");
+        }
+    }
+
+    private static String text(JsonValue value) {
+        return value instanceof JsonString s ? s.getString() : value.toString();
+    }
+
+    List<String> names() {
+        return names;
+    }
+
+    /** Bundles ordered by start order, then as listed. */
+    List<Bundle> bundles() {
+        return bundles.values().stream().sorted(Comparator.comparingInt(Bundle::startOrder)).toList();
+    }
+
+    Map<String, FeatureConfiguration> configurations() {
+        return configurations;
+    }
+
+    Map<String, String> frameworkProperties() {
+        return frameworkProperties;
+    }
+
+    int highestStartOrder() {
+        return bundles.values().stream().mapToInt(Bundle::startOrder).max().orElse(1);
+    }
+}

@@ -1,0 +1,81 @@
+package io.backplane.runtime;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+
+import io.backplane.control.client.ControlClient;
+
+/**
+ * {@code backplane run}: starts Backplane in the foreground. It never reads stdin, so it runs the
+ * same from a terminal, a pipe or a service manager; SIGTERM or Ctrl-C stop every bundle cleanly.
+ * Operators talk to it through {@code backplane shell}, over {@code <state dir>/control.sock}.
+ * Exit status: 0 after a clean stop, 1 when it cannot start, 2 on a usage error.
+ */
+public final class Launcher {
+
+    private Launcher() {
+    }
+
+    public static void main(String[] args) {
+        PrintStream out = System.out;
+        LaunchOptions options;
+        try {
+            options = LaunchOptions.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("backplane run: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        long begin = System.nanoTime();
+        BackplaneFramework backplane = null;
+        try {
+            prepareStateDir(options.stateDir());
+            out.println("Backplane starting: state dir " + options.stateDir() + ", features " + options.featuresDir()
+                    + ", hot deploy " + options.deployDir());
+            FeatureSet features = FeatureSet.load(options.featuresDir(), new BundleLocator(options.bundlesDir(),
+                    BundleLocator.defaultMavenRepository()));
+            backplane = new BackplaneFramework(options, features, out);
+            Runtime.getRuntime().addShutdownHook(new Thread(backplane::shutdown, "backplane-shutdown"));
+            backplane.start();
+            List<String> problems = backplane.problems();
+            problems.forEach(p -> out.println("warning: " + p));
+            out.printf("Backplane running, state dir %s, %d bundles active%s (%.1f s). "
+                            + "Shell: ./backplane shell --state-dir %s; stop with Ctrl-C or SIGTERM.%n",
+                    options.stateDir(), backplane.activeBundles(),
+                    problems.isEmpty() ? "" : ", " + problems.size() + " not active", (System.nanoTime() - begin) / 1e9,
+                    options.stateDir());
+            backplane.awaitStop();
+        } catch (Exception e) {
+            System.err.println("Backplane failed to start: " + BackplaneFramework.oneLine(e));
+            if (backplane != null) {
+                backplane.shutdown();
+            }
+            System.exit(1);
+        }
+        // Stopped from inside (for example "stop 0" in the shell) rather than by a signal.
+        backplane.shutdown();
+        System.exit(0);
+    }
+
+    /**
+     * Creates the state directory private to its owner (it holds the control socket), and refuses
+     * to start a second instance on the same directory.
+     */
+    static void prepareStateDir(Path stateDir) throws IOException {
+        Files.createDirectories(stateDir);
+        Files.setPosixFilePermissions(stateDir, PosixFilePermissions.fromString("rwx------"));
+        Path socket = ControlClient.socketIn(stateDir);
+        if (Files.exists(socket)) {
+            try (ControlClient live = ControlClient.connect(socket)) {
+                throw new IOException("Backplane is already running with state dir " + stateDir
+                        + " (stop it first, or pick another --state-dir)");
+            } catch (ControlClient.NoInstanceException stale) {
+                // left by an instance that was killed; the control bundle replaces it
+            }
+        }
+    }
+}
