@@ -1,7 +1,7 @@
 package io.backplane.bench;
 
 import java.io.PrintStream;
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,16 +26,43 @@ public final class Bench {
         return m;
     }
 
+    /**
+     * {@code NAME [--option value ...] [NAME ...]}: runs each named benchmark in turn with the
+     * options that follow its name.
+     */
     public static void main(String[] args) throws Exception {
         Map<String, Benchmark> all = benchmarks();
-        Benchmark b = args.length == 0 ? null : all.get(args[0]);
-        if (b == null) {
-            PrintStream err = System.err;
-            err.println(args.length == 0 ? "usage: bench NAME [options]" : "unknown benchmark '" + args[0] + "'");
-            err.println("benchmarks:");
-            all.forEach((name, bench) -> err.printf("  %-10s %s%n", name, bench.description()));
-            System.exit(2);
+        List<Map.Entry<Benchmark, List<String>>> runs = new ArrayList<>();
+        for (String arg : args) {
+            Benchmark b = all.get(arg);
+            if (b != null) {
+                runs.add(Map.entry(b, new ArrayList<>()));
+            } else if (!runs.isEmpty() && (arg.startsWith("--") || !runs.get(runs.size() - 1).getValue().isEmpty())) {
+                runs.get(runs.size() - 1).getValue().add(arg);
+            } else {
+                usage(all, "unknown benchmark '" + arg + "'");
+                return;
+            }
         }
-        b.run(Arrays.asList(args).subList(1, args.length), System.out);
+        if (runs.isEmpty()) {
+            usage(all, "usage: bench NAME [options] [NAME [options] ...]");
+            return;
+        }
+        for (Map.Entry<Benchmark, List<String>> run : runs) {
+            try {
+                run.getKey().run(run.getValue(), System.out);
+            } catch (IllegalArgumentException e) {
+                // bad option values (NumberFormatException included): one line, not a trace
+                usage(all, "bad option: " + e.getMessage());
+            }
+        }
+    }
+
+    private static void usage(Map<String, Benchmark> all, String problem) {
+        PrintStream err = System.err;
+        err.println(problem);
+        err.println("benchmarks:");
+        all.forEach((name, bench) -> err.printf("  %-10s %s%n", name, bench.description()));
+        System.exit(2);
     }
 }
