@@ -89,7 +89,7 @@ public class XsCommands {
 
     @Descriptor("Watch PATH and its descendants, printing each changed path until interrupted (Ctrl-C)")
     public void watch(@Descriptor("stop after this many events (0: never)") @Parameter(names = {"-n", "--count"}, absentValue = "0") int count,
-                      @Descriptor("node path or @introduceDomain / @releaseDomain") String path) throws InterruptedException {
+                      @Descriptor("node path or @introduceDomain / @releaseDomain") String path) {
         BlockingQueue<String> events = new LinkedBlockingQueue<>();
         PrintStream out = System.out; // the session's stream, bound to this thread by Gogo
         XsWatch w = run("xs:watch", path, () -> xs.watch(path, "xs:watch", (p, t) -> events.add(p)));
@@ -98,6 +98,9 @@ public class XsCommands {
                 out.println(events.take());
                 out.flush();
             }
+        } catch (InterruptedException e) {
+            // Ctrl-C in the shell: the normal way to stop watching
+            Thread.currentThread().interrupt();
         } finally {
             w.close();
         }

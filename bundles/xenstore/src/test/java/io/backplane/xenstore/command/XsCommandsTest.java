@@ -97,13 +97,7 @@ class XsCommandsTest {
     void watchStreamsEventsOnTheCommandThread() throws Exception {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         PrintStream old = System.out;
-        Thread t = new Thread(() -> {
-            try {
-                commands.watch(3, "/w");
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        Thread t = new Thread(() -> commands.watch(3, "/w"));
         System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
         try {
             t.start();
@@ -118,6 +112,16 @@ class XsCommandsTest {
         }
         assertThat(t.isAlive()).isFalse();
         assertThat(buf.toString(StandardCharsets.UTF_8)).isEqualTo("/w\n/w/a\n/w/b\n");
+        assertThat(store.stats().watches()).isZero();
+
+        Thread endless = new Thread(() -> commands.watch(0, "/w"));
+        endless.start();
+        while (store.stats().watches() == 0) {
+            Thread.sleep(10);
+        }
+        endless.interrupt(); // what Ctrl-C does to a Gogo command
+        endless.join(10_000);
+        assertThat(endless.isAlive()).isFalse();
         assertThat(store.stats().watches()).isZero();
     }
 
