@@ -166,6 +166,38 @@ class ToolstackXenStoreTest {
     }
 
     @Test
+    void debiansXenstoreLsSeesLibxlsPermissionsAndHiddenRequests() throws Exception {
+        Path xenstoreLs = Path.of("/usr/bin/xenstore-ls");
+        if (!Files.isExecutable(xenstoreLs)) {
+            throw new AssertionError("/usr/bin/xenstore-ls is missing: apt-get install xenstore-utils");
+        }
+        toolstack.create(XlConfigParser.parse("web.cfg", CFG, dir), null);
+        try (var daemon = new io.backplane.xenstore.wire.XenStoreDaemon(store, dir.resolve("xs"),
+                io.backplane.xenstore.wire.DaemonLog.STDERR)) {
+            daemon.start();
+            ProcessBuilder pb = new ProcessBuilder("/usr/bin/xenstore-ls", "-p", "/local/domain/0/backend/vif/1/0");
+            pb.environment().put("XENSTORED_RUNDIR", daemon.dom0Socket().getParent().toString());
+            pb.redirectErrorStream(true);
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor()).as(out).isZero();
+            // xenstore-ls -p prints: key = "value"  . . .  (perms)
+            Map<String, String> perms = new TreeMap<>();
+            for (String line : out.split("\n")) {
+                var m = java.util.regex.Pattern.compile("^(\\S+) = \"(.*)\".*\\((\\S+)\\)$").matcher(line.trim());
+                if (m.matches()) {
+                    perms.put(m.group(1), m.group(2) + " " + m.group(3));
+                }
+            }
+            assertThat(perms).containsEntry("mac", "00:16:3e:0a:0b:0c n0,r1")
+                    .containsEntry("hotplug-status", " n0,r1")
+                    .containsEntry("request-multi-queue-max-queues", "2 n0")
+                    .containsEntry("request-feature-sg", "0 n0")
+                    .hasSize(13);
+        }
+    }
+
+    @Test
     void theGuestReadsItsBackendDirectoryButNotTheRequests() {
         toolstack.create(XlConfigParser.parse("web.cfg", CFG, dir), null);
         Connection guest = store.connect(1, false, (p, t) -> { });

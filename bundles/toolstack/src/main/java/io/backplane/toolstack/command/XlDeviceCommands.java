@@ -15,11 +15,8 @@ import org.osgi.service.component.annotations.Reference;
         "osgi.command.function=block-attach", "osgi.command.function=block-detach"})
 public class XlDeviceCommands {
 
-    static final String USAGE = """
-            xl:network-attach DOM SPEC     add a vif, SPEC as in a vif = [...] entry, e.g. 'bridge=br0,queues=2'
-            xl:network-detach DOM DEVID|MAC
-            xl:block-attach DOM SPEC       add a disk, e.g. 'format=raw,vdev=xvdb,access=rw,target=/srv/b.img'
-            xl:block-detach DOM VDEV       e.g. xvdb or 51728""";
+    static final String USAGE = "xl:network-attach DOM 'bridge=br0,queues=2' | xl:network-detach DOM DEVID|MAC"
+            + " | xl:block-attach DOM 'format=raw,vdev=xvdb,access=rw,target=/srv/b.img' | xl:block-detach DOM VDEV";
 
     @Reference
     private ToolstackService toolstack;
@@ -28,7 +25,7 @@ public class XlDeviceCommands {
     public String _main(String... argv) {
         String cmd = argv.length > 0 ? argv[0].substring(argv[0].indexOf(':') + 1) : "";
         if (argv.length != 3) {
-            throw new IllegalArgumentException("usage:\n" + USAGE);
+            throw new IllegalArgumentException("usage: " + USAGE);
         }
         String dom = argv[1];
         String arg = argv[2];
@@ -37,7 +34,7 @@ public class XlDeviceCommands {
             case "network-detach" -> "Detached " + toolstack.networkDetach(dom, arg);
             case "block-attach" -> "Attached " + toolstack.blockAttach(dom, arg);
             case "block-detach" -> "Detached " + toolstack.blockDetach(dom, arg);
-            default -> throw new IllegalArgumentException("unknown command '" + cmd + "'; usage:\n" + USAGE);
+            default -> throw new IllegalArgumentException("unknown command '" + cmd + "'; usage: " + USAGE);
         };
     }
 }
