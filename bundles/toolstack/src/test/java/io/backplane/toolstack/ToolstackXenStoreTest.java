@@ -101,8 +101,6 @@ class ToolstackXenStoreTest {
         int d = c.domid();
         assertThat(d).isEqualTo(1);
         assertThat(c.devices()).containsExactly(new DeviceId(0, "vif", 1, 0), new DeviceId(0, "vbd", 1, 51712));
-        String be = "(n0, r1)]";
-        String fe = "(n1, r0)]";
 
         assertThat(dump("/local/domain/0/backend/vif/1/0")).isEqualTo(Map.ofEntries(
                 Map.entry("frontend", "/local/domain/1/device/vif/0 [n0, r1]"),
@@ -162,7 +160,6 @@ class ToolstackXenStoreTest {
         assertThat(xs.read("/local/domain/1/name")).isEqualTo("web");
         assertThat(xs.read("/local/domain/1/memory/target")).isEqualTo("262144");
         assertThat(xs.directory("/local/domain/1/cpu")).containsExactly("0", "1");
-        assertThat(be + fe).isNotEmpty();
     }
 
     @Test
