@@ -1,0 +1,103 @@
+package io.backplane.netback;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.backplane.api.device.DeviceId;
+import io.backplane.nativeio.NativeIo;
+import io.backplane.netback.sink.SinkFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The host pings the guest through the vif's real TAP device: the host's ARP request and ICMP
+ * echo go through netback's RX path into the guest process, the guest's answers through the TX
+ * path back out of the TAP. Needs root, /dev/net/tun, ip and ping; skipped with the reason otherwise.
+ */
+class TapPingTest {
+    static SimNet net;
+
+    @BeforeAll
+    static void start() throws Exception {
+        String missing = !"root".equals(System.getProperty("user.name")) ? "not running as root"
+                : !Files.exists(Path.of("/dev/net/tun")) ? "/dev/net/tun is missing"
+                : !Files.isExecutable(Path.of("/usr/bin/ping")) && !Files.isExecutable(Path.of("/bin/ping"))
+                        ? "ping is missing (apt-get install iputils-ping)"
+                : !Files.isExecutable(Path.of("/usr/sbin/ip")) && !Files.isExecutable(Path.of("/sbin/ip"))
+                        ? "ip is missing (apt-get install iproute2)" : "";
+        if (!missing.isEmpty()) {
+            System.out.println("TapPingTest skipped: " + missing);
+        }
+        Assumptions.assumeTrue(missing.isEmpty(), missing);
+        net = new SimNet();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (net != null) {
+            net.close();
+        }
+    }
+
+    private static Result run(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        return new Result(p.exitValue(), out);
+    }
+
+    record Result(int exit, String out) {
+    }
+
+    @Test
+    void hostPingsTheGuestThroughTheTapDevice() throws Exception {
+        int domid = net.createDomain("net-ping");
+        DeviceId id = net.addVif(domid, 0, "00:16:3e:20:00:01", "xenbr-none", null);
+        String tap = "vif" + domid + ".0";
+        NetbackDriver driver = new NetbackDriver(new CopyRingStrategies(net.sim), net.sim,
+                new SinkFactory(new NativeIo(), "tap", false, System.out::println), NetbackDriver.Settings.defaults());
+        try (XenbusHarness h = new XenbusHarness(net.xs, id, SimNet.offer(2))) {
+            h.probe(driver);
+            assertThat(h.device().status().get("sink")).isEqualTo("TAP " + tap + " (bridge xenbr-none does not exist: not bridged)");
+            assertThat(Path.of("/sys/class/net", tap)).exists();
+            String subnet = "10.213." + (domid % 250);
+            assertThat(run("ip", "addr", "add", subnet + ".1/24", "dev", tap).exit()).isZero();
+            net.startGuest(domid, "ip=" + subnet + ".2");
+            assertThat(SimNet.await(20, () -> "4".equals(net.read(id.backendPath() + "/state")))).isTrue();
+
+            Result ping = run("ping", "-c", "3", "-i", "0.2", "-W", "2", "-I", tap, subnet + ".2");
+            assertThat(ping.exit()).as(ping.out()).isZero();
+            assertThat(ping.out()).contains("3 received");
+            assertThat(SimNet.await(5, () -> net.stat(id, "icmp-replies") >= 3)).isTrue();
+            assertThat(net.stat(id, "arp-replies")).isPositive();
+            System.out.println(ping.out());
+        }
+        assertThat(Path.of("/sys/class/net", tap)).as("TAP removed with the device").doesNotExist();
+    }
+
+    @Test
+    void tapJoinsTheBridgeNamedInTheBackend() throws Exception {
+        String bridge = "bpbr-test" + ProcessHandle.current().pid() % 1000;
+        assertThat(run("ip", "link", "add", bridge, "type", "bridge").exit()).isZero();
+        try {
+            int domid = net.createDomain("net-bridge");
+            DeviceId id = net.addVif(domid, 0, "00:16:3e:20:00:02", bridge, null);
+            NetbackDriver driver = new NetbackDriver(new CopyRingStrategies(net.sim), net.sim,
+                    new SinkFactory(new NativeIo(), "tap", false, System.out::println), NetbackDriver.Settings.defaults());
+            try (XenbusHarness h = new XenbusHarness(net.xs, id, SimNet.offer(1))) {
+                h.probe(driver);
+                String tap = "vif" + domid + ".0";
+                assertThat(h.device().status().get("sink")).isEqualTo("TAP " + tap + " on bridge " + bridge);
+                assertThat(Files.readSymbolicLink(Path.of("/sys/class/net", tap, "master")).getFileName().toString())
+                        .isEqualTo(bridge);
+                assertThat(net.read(id.backendPath() + "/hotplug-status")).isEqualTo("connected");
+            }
+        } finally {
+            run("ip", "link", "del", bridge);
+        }
+    }
+}
