@@ -174,4 +174,65 @@ class NetbackSimTest {
         assertThat(state(good, true)).isEqualTo("4");
         assertThat(net.read(good.backendPath() + "/error")).isEmpty();
     }
+
+    @Test
+    void packetOverTwentySlotsIsDroppedAndTheVifGoesOn() throws Exception {
+        int domid = net.createDomain("net-drop");
+        DeviceId id = net.addVif(domid, 0, "00:16:3e:10:00:05", "", "bogus=drop-slots");
+        backend(id, 1);
+        net.startGuest(domid, "");
+        assertThat(SimNet.await(20, () -> net.stat(id, "tx-failed") == 1)).as("dropped with errors; log:\n%s",
+                guestLog(domid)).isTrue();
+        MemorySink sink = sinks.get("vif" + domid + ".0");
+        sink.inject(expectedFrame(mac("00:16:3e:99:99:99"), 0, 7, 200));
+        assertThat(SimNet.await(10, () -> net.stat(id, "rx-verified") == 1)).isTrue();
+        assertThat(state(id, true)).isEqualTo("4");
+        assertThat(net.read(id.backendPath() + "/error")).isEmpty();
+        assertThat(sink.takeTransmitted(200)).as("nothing of the dropped packet reached the host").isNull();
+    }
+
+    @Test
+    void frontendReconnectsAfterTheBackendWentThroughClosing() throws Exception {
+        int domid = net.createDomain("net-reconnect");
+        DeviceId id = net.addVif(domid, 0, "00:16:3e:10:00:06", "", null);
+        XenbusHarness h = backend(id, 2);
+        net.startGuest(domid, "queues=2,count=10,rate=1000,size=100");
+        assertThat(SimNet.await(20, () -> net.stat(id, "tx-answered") == 20)).as("log:\n%s", guestLog(domid)).isTrue();
+        int pinned = net.sim.pinnedGrants(domid);
+        assertThat(pinned).as("TX and RX ring of each queue mapped").isEqualTo(4);
+
+        h.closing();
+        assertThat(SimNet.await(10, () -> "6".equals(state(id, false)) && "6".equals(state(id, true)))).isTrue();
+        assertThat(net.sim.pinnedGrants(domid)).as("backend unmapped every ring").isZero();
+        h.reopen();
+        assertThat(SimNet.await(20, () -> "4".equals(state(id, true)) && "4".equals(state(id, false))))
+                .as("log:\n%s", guestLog(domid)).isTrue();
+        assertThat(SimNet.await(5, () -> net.stat(id, "connections") == 2)).as("reported second connection").isTrue();
+        assertThat(SimNet.await(20, () -> net.stat(id, "tx-answered") == 40)).as("second connection's traffic").isTrue();
+        MemorySink sink = sinks.get("vif" + domid + ".0");
+        for (int i = 0; i < 2 * 10 * 2; i++) {
+            assertThat(sink.takeTransmitted(5000)).isNotNull();
+        }
+        assertThat(net.stat(id, "tx-failed")).isZero();
+    }
+
+    @Test
+    void queueWorkersArePinnedToTheConfiguredCpus() throws Exception {
+        int domid = net.createDomain("net-affinity");
+        DeviceId id = net.addVif(domid, 0, "00:16:3e:10:00:07", "", null);
+        NetbackDriver pinned = new NetbackDriver(new CopyRingStrategies(net.sim), net.sim,
+                (SinkRequest r) -> new MemorySink(r.name(), true, "loopback"),
+                new NetbackDriver.Settings(20, List.of("0", "1")));
+        XenbusHarness h = new XenbusHarness(net.xs, id, SimNet.offer(2));
+        devices.add(h);
+        h.probe(pinned);
+        net.startGuest(domid, "count=50,rate=5000,size=300");
+        assertThat(SimNet.await(20, () -> net.stat(id, "rx-verified") == 100)).as("loopback: the guest's frames come back; log:\n%s",
+                guestLog(domid)).isTrue();
+        Map<String, String> status = h.device().status();
+        int cpus = Runtime.getRuntime().availableProcessors();
+        assertThat(status.get("queue-0/cpus")).isEqualTo("0 (allowed: 0)");
+        assertThat(status.get("queue-1/cpus")).isEqualTo(cpus > 1 ? "1 (allowed: 1)" : status.get("queue-1/cpus"));
+        assertThat(status.get("queue-0/tx-packets")).isEqualTo("50");
+    }
 }

@@ -70,6 +70,20 @@ final class XenbusHarness implements BackendContext, AutoCloseable {
         }
     }
 
+    /** The backend drives the device through Closing (a feature change that needs a reconnect). */
+    void closing() {
+        thread.execute(() -> setState(5));
+    }
+
+    /** Back to InitWait after Closed: the frontend connects again. */
+    void reopen() {
+        thread.execute(() -> setState(2));
+    }
+
+    int state() {
+        return state;
+    }
+
     private void setState(int s) {
         state = s;
         xs.write(id.backendPath() + "/state", Integer.toString(s));

@@ -16,8 +16,9 @@ import java.util.Map;
  * <li>{@code size=64:1500} sizes of generated frames, cycled; {@code rate=N} frames/s per queue;
  *     {@code count=N} frames per queue (0: generate none)</li>
  * <li>{@code force-queues=N} misbehave: ask for N queues whatever the backend offers</li>
- * <li>{@code bogus=cross-page|slots} misbehave: after connecting, send one request crossing its
- *     page, or one packet spread over 20 slots</li>
+ * <li>{@code bogus=cross-page|slots|drop-slots} misbehave: after connecting, send one request
+ *     crossing its page, one packet over 22 slots (beyond netback's fatal limit), or one over 20
+ *     slots (netback drops it and answers with errors)</li>
  * </ul>
  */
 public record NetfrontOptions(String ip, int queues, boolean split, List<Integer> sizes, int rate, long count,
@@ -33,8 +34,8 @@ public record NetfrontOptions(String ip, int queues, boolean split, List<Integer
                 throw new IllegalArgumentException("frame size " + s + " outside 60..65535");
             }
         }
-        if (!bogus.isEmpty() && !bogus.equals("cross-page") && !bogus.equals("slots")) {
-            throw new IllegalArgumentException("bogus= takes cross-page or slots, not '" + bogus + "'");
+        if (!List.of("", "cross-page", "slots", "drop-slots").contains(bogus)) {
+            throw new IllegalArgumentException("bogus= takes cross-page, slots or drop-slots, not '" + bogus + "'");
         }
     }
 

@@ -194,11 +194,16 @@ final class NetfrontQueue {
     }
 
     /**
-     * Misbehaves on purpose: one request whose data crosses its page ({@code cross-page}), or one
-     * packet spread over 22 slots, beyond netback's fatal_skb_slots ({@code slots}).
+     * Misbehaves on purpose: one request whose data crosses its page ({@code cross-page}), one
+     * packet spread over 22 slots, beyond netback's fatal_skb_slots ({@code slots}), or over 20
+     * slots, which netback drops ({@code drop-slots}).
      */
     void sendBogus(String kind) {
-        int n = kind.equals("slots") ? 22 : 1;
+        int n = switch (kind) {
+            case "slots" -> 22;
+            case "drop-slots" -> 20;
+            default -> 1;
+        };
         for (int s = 0; s < n; s++) {
             int txId = freeTxIds.remove();
             packetStart[txId] = s == 0;
