@@ -1,0 +1,70 @@
+package io.backplane.netback;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.backplane.api.backend.DeviceException;
+import io.backplane.api.device.DeviceId;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** What netback reads from a frontend and how it refuses, key by key, against the real store. */
+class NetbackXenbusTest {
+    static SimNet net;
+    static int next;
+
+    @BeforeAll
+    static void start() throws Exception {
+        net = new SimNet();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        net.close();
+    }
+
+    private XenbusHarness device(int maxQueues, String... frontendKeys) {
+        DeviceId id = new DeviceId(0, "vif", 7, next++);
+        net.xs.write(id.backendPath() + "/mac", "00:16:3e:00:00:01");
+        for (int i = 0; i < frontendKeys.length; i += 2) {
+            net.xs.write(id.frontendPath() + "/" + frontendKeys[i], frontendKeys[i + 1]);
+        }
+        return new XenbusHarness(net.xs, id, SimNet.offer(maxQueues));
+    }
+
+    @Test
+    void flatSingleQueueWithOneEventChannel() {
+        FrontendConfig cfg = NetbackXenbus.read(device(4, "tx-ring-ref", "8", "rx-ring-ref", "9", "event-channel", "5",
+                "request-rx-copy", "1", "feature-sg", "1", "feature-no-csum-offload", "1"));
+        assertThat(cfg.queues()).containsExactly(new FrontendConfig.QueueKeys(0, 8, 9, 5, 5));
+        assertThat(cfg.sg()).isTrue();
+        assertThat(cfg.ipCsum()).isFalse();
+        assertThat(cfg.gsoTcpv4()).isFalse();
+    }
+
+    @Test
+    void queuesUnderQueueDirsWithSplitChannels() {
+        FrontendConfig cfg = NetbackXenbus.read(device(2, "multi-queue-num-queues", "2", "request-rx-copy", "1",
+                "queue-0/tx-ring-ref", "8", "queue-0/rx-ring-ref", "9", "queue-0/event-channel-tx", "5", "queue-0/event-channel-rx", "6",
+                "queue-1/tx-ring-ref", "10", "queue-1/rx-ring-ref", "11", "queue-1/event-channel", "7"));
+        assertThat(cfg.queues()).containsExactly(new FrontendConfig.QueueKeys(0, 8, 9, 5, 6),
+                new FrontendConfig.QueueKeys(1, 10, 11, 7, 7));
+    }
+
+    @Test
+    void refusalsCarryLinuxMessages() {
+        assertThatThrownBy(() -> NetbackXenbus.read(device(2, "multi-queue-num-queues", "0")))
+                .isInstanceOf(DeviceException.class).hasMessage("guest requested 0 queues, but valid range is 1 - 2.");
+        XenbusHarness noRef = device(1, "request-rx-copy", "1", "tx-ring-ref", "8", "event-channel", "5");
+        assertThatThrownBy(() -> NetbackXenbus.read(noRef))
+                .hasMessage("reading " + noRef.id().frontendPath() + "/ring-ref");
+        XenbusHarness noEvtchn = device(2, "multi-queue-num-queues", "2", "request-rx-copy", "1",
+                "queue-0/tx-ring-ref", "8", "queue-0/rx-ring-ref", "9", "queue-0/event-channel", "5",
+                "queue-1/tx-ring-ref", "10", "queue-1/rx-ring-ref", "11", "queue-1/event-channel-tx", "7");
+        assertThatThrownBy(() -> NetbackXenbus.read(noEvtchn))
+                .hasMessage("reading " + noEvtchn.id().frontendPath() + "/queue-1/event-channel(-tx/rx)");
+        assertThatThrownBy(() -> NetbackXenbus.read(device(1, "tx-ring-ref", "8", "rx-ring-ref", "9", "event-channel", "5")))
+                .hasMessageContaining("/request-rx-copy: the frontend must request rx copy (1), not nothing");
+    }
+}
