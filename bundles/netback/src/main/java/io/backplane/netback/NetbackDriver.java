@@ -74,8 +74,9 @@ public final class NetbackDriver implements BackendDriver {
     private final Settings settings;
 
     @Activate
-    public NetbackDriver(@Reference RingStrategies rings, @Reference EventChannels channels,
-                         @Reference PacketSinkFactory sinks, Config config) {
+    public NetbackDriver(@Reference(name = "rings") RingStrategies rings,
+                         @Reference(name = "eventChannels") EventChannels channels,
+                         @Reference(name = "sinks") PacketSinkFactory sinks, Config config) {
         this(rings, channels, sinks, Settings.of(config));
     }
 

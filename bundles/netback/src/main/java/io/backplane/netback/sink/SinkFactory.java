@@ -40,7 +40,7 @@ public final class SinkFactory implements PacketSinkFactory {
     private final Consumer<String> warn;
 
     @Activate
-    public SinkFactory(@Reference(service = LoggerFactory.class) Logger log, Config config) {
+    public SinkFactory(@Reference(name = "log", service = LoggerFactory.class) Logger log, Config config) {
         this(new NativeIo(), config.mode(), config.memory_loopback(), log::warn);
     }
 
