@@ -86,7 +86,8 @@ final class SimNet implements AutoCloseable {
     /** Starts GuestMain for {@code domid} in its own JVM, its output in the state directory. */
     Process startGuest(int domid, String netSpec) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+        // The runnable jar the toolstack starts, when the reactor built it; else the test classpath.
+        List<String> cmd = new ArrayList<>(List.of(java, "-cp", guestClasspath(),
                 "io.backplane.guest.sim.GuestMain", "--state-dir", stateDir.toString(), "--domid", Integer.toString(domid)));
         if (!netSpec.isEmpty()) {
             cmd.addAll(List.of("--net", netSpec));
@@ -95,6 +96,19 @@ final class SimNet implements AutoCloseable {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out).start();
         guests.add(p);
         return p;
+    }
+
+    private static String guestClasspath() throws IOException {
+        Path target = Path.of("..", "guest", "target");
+        if (Files.isDirectory(target)) {
+            try (var files = Files.list(target)) {
+                var jar = files.filter(f -> f.getFileName().toString().endsWith("-runnable.jar")).findFirst();
+                if (jar.isPresent()) {
+                    return jar.get().toAbsolutePath().toString();
+                }
+            }
+        }
+        return System.getProperty("java.class.path");
     }
 
     Path guestLog(int domid) {
@@ -139,5 +153,9 @@ final class SimNet implements AutoCloseable {
         }
         sim.close();
         daemon.close();
+        // Failures quote the guest logs in their messages; the directory goes.
+        try (var paths = Files.walk(stateDir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
     }
 }

@@ -2,6 +2,7 @@ package io.backplane.guest.sim;
 
 import io.backplane.api.hypervisor.ShutdownReason;
 import io.backplane.guest.netfront.NetfrontLauncher;
+import io.backplane.guest.netfront.NetfrontOptions;
 import io.backplane.xenstore.client.SocketXenStore;
 import io.backplane.nativeio.NativeIo;
 import java.nio.file.Path;
@@ -40,6 +41,12 @@ public final class GuestMain {
             usage();
             System.exit(2);
         }
+        try {
+            NetfrontOptions.parse(net);
+        } catch (IllegalArgumentException e) {
+            System.err.println("backplane-guest: --net: " + e.getMessage());
+            System.exit(2);
+        }
         if (!rest.isEmpty()) {
             System.err.println("backplane-guest: unknown program '" + rest.get(0) + "'");
             usage();
@@ -53,10 +60,11 @@ public final class GuestMain {
         })) {
             System.out.println("domain " + domid + ": attached, " + guest.memory().pages() + " pages, "
                     + guest.grants().entries() + " grant entries");
-            SocketXenStore store = new SocketXenStore(guest.xenstoreSocket());
-            NetfrontLauncher netfronts = new NetfrontLauncher(guest, store, net);
+            NetfrontLauncher netfronts = startNetfronts(guest, net);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                netfronts.close();
+                if (netfronts != null) {
+                    netfronts.close();
+                }
                 if (guest.eventChannels().connected()) {
                     guest.shutdown(ShutdownReason.POWEROFF);
                 }
@@ -67,6 +75,16 @@ public final class GuestMain {
                 }
             }
             System.out.println("domain " + domid + ": destroyed by the hypervisor");
+        }
+    }
+
+    /** A netfront per device/vif/N, over the domain's xenstore.sock; none when the domain has no XenStore. */
+    private static NetfrontLauncher startNetfronts(SimGuest guest, String spec) {
+        try {
+            return new NetfrontLauncher(guest, new SocketXenStore(guest.xenstoreSocket()), spec);
+        } catch (java.io.IOException e) {
+            System.out.println("domain " + guest.domid() + ": no XenStore connection (" + e.getMessage() + "): no frontends started");
+            return null;
         }
     }
 
