@@ -194,7 +194,11 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
         if (storeNodes != null) {
             try {
                 storeNodes.introduce(d.domid(), d.name());
-            } catch (RuntimeException e) {
+                if (guestUidBase >= 0 && java.nio.file.Files.exists(paths.xenstoreSocket(d.domid()))) {
+                    int owner = guestUidBase + d.domid();
+                    new DomainFiles(owner, owner).restrict(paths.xenstoreSocket(d.domid()));
+                }
+            } catch (IOException | RuntimeException e) {
                 destroy(d.domid());
                 throw new HypervisorException(Errnos.EIO, "introducing domain " + d.domid() + " to XenStore failed: " + e.getMessage(), e);
             }
