@@ -30,6 +30,7 @@ import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -78,7 +79,7 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
     private EventChannelSwitch evtchn;
     private SimGrants grants;
     private ExecutorService notifier;
-    private int guestUidBase;
+    private volatile int guestUidBase;
     private int nextDomid = 1;
 
     /** For DS; outside OSGi use {@link #start}. */
@@ -103,6 +104,13 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
                 l.warn(message);
             }
         });
+    }
+
+    /** A new guest uid base applies to domains created from now on; running domains stay as they are. */
+    @Modified
+    void modified(Config config) {
+        guestUidBase = config.guestUidBase();
+        log.info("guest uid base for new domains: " + (guestUidBase < 0 ? "none (runtime's user)" : guestUidBase));
     }
 
     /**
