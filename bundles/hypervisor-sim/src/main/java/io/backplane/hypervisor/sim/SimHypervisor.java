@@ -49,7 +49,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 @Component(service = {Domains.class, GrantTables.class, ForeignMemory.class, EventChannels.class},
         configurationPid = SimHypervisor.PID, property = "backplane.hypervisor=sim")
 @Designate(ocd = SimHypervisor.Config.class)
-public final class SimHypervisor implements Domains, GrantTables, ForeignMemory, EventChannels {
+public final class SimHypervisor implements Domains, GrantTables, ForeignMemory, EventChannels, SimStatus {
     public static final String PID = "io.backplane.hypervisor.sim";
     /** Xen's first reserved domid (DOMID_FIRST_RESERVED): domids run below it. */
     private static final int DOMID_FIRST_RESERVED = 0x7FF0;
@@ -323,9 +323,21 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
         return ch;
     }
 
-    // ---- introspection for checks and the shell
+    // ---- introspection for checks and the shell (SimStatus)
 
-    /** dom0's event channel ports in use. */
+    @Override
+    public List<DomainStatus> domainStatus() {
+        return domains.values().stream().map(d -> new DomainStatus(d.domid(), d.name(),
+                d.state().name().toLowerCase(java.util.Locale.ROOT), d.memoryPages(), d.info().grantFrames() * 512,
+                d.grants().pinned(), d.mappedRegions(), d.guestConnections(), evtchn.portsInUse(d.domid()))).toList();
+    }
+
+    @Override
+    public String domainsDirectory() {
+        return paths.domainsDir().toString();
+    }
+
+    @Override
     public int dom0PortsInUse() {
         return evtchn.portsInUse(0);
     }

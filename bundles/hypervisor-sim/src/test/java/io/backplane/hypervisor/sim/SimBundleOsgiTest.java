@@ -76,6 +76,8 @@ class SimBundleOsgiTest {
             assertThat(xs.read("/local/domain/" + d.domid() + "/name")).isEqualTo("osgi-guest");
             EventChannel ch = evtchn.allocUnbound(d.domid(), c -> { });
             assertThat(ch.port()).isPositive();
+            String table = gogo(ctx, "sim:domains");
+            assertThat(table).contains("osgi-guest").contains("dom0 event channel ports in use: 1");
             domains.destroy(d.domid());
             assertThat(dir.resolve("domains/" + d.domid())).doesNotExist();
             assertThat(xs.exists("/local/domain/" + d.domid())).isFalse();
@@ -84,6 +86,24 @@ class SimBundleOsgiTest {
             felix.stop();
             felix.waitForStop(10_000);
         }
+    }
+
+    /** Runs a Gogo command the way the control socket does, through the CommandProcessor. */
+    private static String gogo(BundleContext ctx, String line) throws Exception {
+        // getAll: this test's class path has its own copy of the Gogo API, so skip the class-space check.
+        ServiceReference<?>[] refs = ctx.getAllServiceReferences("org.apache.felix.service.command.CommandProcessor", null);
+        assertThat(refs).as("Gogo runtime").isNotNull();
+        ServiceReference<?> ref = refs[0];
+        Object processor = ctx.getService(ref);
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream out = new java.io.PrintStream(bytes, true);
+        Object session = processor.getClass().getMethod("createSession", java.io.InputStream.class,
+                java.io.OutputStream.class, java.io.OutputStream.class)
+                .invoke(processor, new java.io.ByteArrayInputStream(new byte[0]), out, out);
+        java.lang.reflect.Method execute = session.getClass().getMethod("execute", CharSequence.class);
+        execute.setAccessible(true);
+        Object result = execute.invoke(session, line);
+        return bytes + String.valueOf(result);
     }
 
     private static <T> T await(BundleContext ctx, Class<T> type) throws InterruptedException {
