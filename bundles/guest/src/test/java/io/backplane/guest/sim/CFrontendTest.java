@@ -1,9 +1,13 @@
 package io.backplane.guest.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.backplane.api.hypervisor.DomainConfig;
 import io.backplane.api.hypervisor.DomainState;
+import io.backplane.api.hypervisor.GrantException;
+import io.backplane.api.hypervisor.GrantMapping;
+import io.backplane.api.hypervisor.GrantStatus;
 import io.backplane.api.xenstore.XsPerm;
 import io.backplane.hypervisor.sim.SimHypervisor;
 import io.backplane.nativeio.NativeIo;
@@ -59,10 +63,46 @@ class CFrontendTest {
         RingAcceptanceTest.waitFor(() -> sim.info(domid).map(i -> i.state() == DomainState.SHUTDOWN).orElse(false));
     }
 
-    /** gcc against Xen's headers; a missing tool fails with the package to install. */
+    @Test
+    void bogusGrantsFromACGuestAreRefusedWithXensCodesAndDom0KeepsWorking() throws Exception {
+        Path binary = compile("bogus_grants");
+        int domid = sim.create(new DomainConfig("c-bogus", 16, 1)).domid();
+        try (GuestProcess guest = GuestProcess.start(dir, "bogus_grants",
+                List.of(binary.toString(), dir.toString(), Integer.toString(domid)))) {
+            RingAcceptanceTest.waitFor(() -> guest.output().contains("READY"));
+            assertRefused(domid, 8, true, GrantStatus.GENERAL_ERROR);   // granted to domain 7
+            assertRefused(domid, 9, true, GrantStatus.GENERAL_ERROR);   // read-only, mapped writable
+            assertRefused(domid, 10, false, GrantStatus.BAD_PAGE);      // frame beyond the guest's memory
+            assertRefused(domid, 11, false, GrantStatus.GENERAL_ERROR); // no GTF_permit_access
+            assertRefused(domid, 12, false, GrantStatus.GENERAL_ERROR); // GTF_sub_page cannot be mapped
+            assertRefused(domid, 16 * 512, false, GrantStatus.BAD_GNTREF);
+            try (GrantMapping ro = sim.map(domid, new int[] {9}, false);
+                 GrantMapping good = sim.map(domid, new int[] {13}, true)) {
+                assertThat(good.buffer().getInt(0)).isEqualTo(0xfeedface);
+                assertThat(ro.buffer().getInt(0)).isEqualTo(0xfeedface);
+            }
+            GrantMapping held = sim.map(domid, new int[] {13}, true);
+            sim.destroy(domid);
+            assertThat(guest.waitFor(30)).as(guest.output()).isZero();
+            // GTF_reading|GTF_writing stayed set: the guest saw its page in use until the end.
+            assertThat(guest.output()).contains("entry 13 flags 0x19").contains("entry 9 flags 0x5");
+            held.close();
+        }
+    }
+
+    private void assertRefused(int domid, int ref, boolean writable, GrantStatus expected) {
+        assertThatThrownBy(() -> sim.map(domid, new int[] {ref}, writable))
+                .isInstanceOfSatisfying(GrantException.class, e -> assertThat(e.status()).as("ref " + ref).isEqualTo(expected));
+    }
+
     static Path compile() throws Exception {
-        Path source = Path.of("src/test/c/echo_front.c").toAbsolutePath();
-        Path binary = Path.of("target/echo_front").toAbsolutePath();
+        return compile("echo_front");
+    }
+
+    /** gcc against Xen's headers; a missing tool fails with the package to install. */
+    static Path compile(String program) throws Exception {
+        Path source = Path.of("src/test/c/" + program + ".c").toAbsolutePath();
+        Path binary = Path.of("target/" + program).toAbsolutePath();
         assertThat(Path.of("/usr/include/xen/io/ring.h")).as("Xen's headers: apt-get install libxen-dev").exists();
         assertThat(Path.of("/usr/include/xenstore.h")).as("libxenstore's header: apt-get install libxen-dev").exists();
         Process gcc;
