@@ -162,6 +162,23 @@ class DomainLifecycleTest {
         assertThat(sim.list()).extracting(DomainInfo::domid).containsExactly(a, b);
     }
 
+    @Test
+    void domainsLeftByARuntimeThatDiedAreRemovedAtStart() throws Exception {
+        int domid = sim.create(DomainConfig.ofMiB("orphan", 1)).domid();
+        Path left = sim.paths().domainDir(domid);
+        SimHypervisor next = SimHypervisor.start(dir.resolve("other"), io, null, -1); // unrelated state dir
+        next.close();
+        Files.createDirectories(dir.resolve("restart/domains/9"));
+        Files.writeString(dir.resolve("restart/domains/9/memory"), "stale");
+        SimHypervisor restarted = SimHypervisor.start(dir.resolve("restart"), io, null, -1);
+        try {
+            assertThat(dir.resolve("restart/domains/9")).doesNotExist();
+            assertThat(left).as("a live sim's domains are untouched by another state dir").exists();
+        } finally {
+            restarted.close();
+        }
+    }
+
     private static String mode(Path p) throws Exception {
         return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
     }

@@ -139,7 +139,23 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
             return t;
         });
         DomainFiles.ensureDomainsDir(paths.domainsDir());
+        removeStaleDomains();
         log.info("simulated hypervisor ready, domains under " + paths.domainsDir());
+    }
+
+    /** Domains do not outlive the runtime: directories left by one that did not stop cleanly go. */
+    private void removeStaleDomains() throws IOException {
+        List<Path> stale;
+        try (java.util.stream.Stream<Path> children = java.nio.file.Files.list(paths.domainsDir())) {
+            stale = children.toList();
+        }
+        for (Path dir : stale) {
+            DomainFiles.removeTree(dir);
+        }
+        if (!stale.isEmpty()) {
+            log.warn("removed " + stale.size() + " domain director" + (stale.size() == 1 ? "y" : "ies")
+                    + " left in " + paths.domainsDir() + " by an earlier run");
+        }
     }
 
     /** Destroys every domain (their guests lose their hypervisor) and stops. */
