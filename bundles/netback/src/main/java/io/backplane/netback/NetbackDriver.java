@@ -22,8 +22,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 /**
  * The {@code vif} backend driver (Linux xen-netback's netback_probe): for each backend directory
  * the xenbus core finds, opens the host end of the interface ({@code vif<domid>.<devid>}, a TAP
- * device on the named bridge, or the in-memory sink), reports it ready in {@code hotplug-status}
- * as the vif-bridge hotplug script would, and returns the {@link Vif} the core connects.
+ * device on the named bridge, or the in-memory sink), doing the vif-bridge hotplug script's job,
+ * and returns the {@link Vif} the core connects once {@code hotplug-status} says connected.
  */
 @Component(service = BackendDriver.class, property = BackendDriver.DEVICE_TYPE + "=vif",
         configurationPid = NetbackDriver.PID)
@@ -103,8 +103,6 @@ public final class NetbackDriver implements BackendDriver {
         } catch (SinkException | IllegalArgumentException e) {
             throw new DeviceException("creating interface " + name + ": " + e.getMessage(), e);
         }
-        // What the vif-bridge hotplug script reports once the interface is up on its bridge.
-        ctx.xenstore().write(ctx.id().backendPath() + "/hotplug-status", "connected");
         ctx.log("interface ready: " + sink.describe());
         return new Vif(ctx, settings, rings, channels, sink);
     }

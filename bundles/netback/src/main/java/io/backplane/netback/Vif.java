@@ -142,18 +142,33 @@ final class Vif implements BackendDevice {
     public Map<String, String> status() {
         Map<String, String> out = new LinkedHashMap<>();
         List<NetbackQueue> qs = queues;
-        out.put("sink", sink.describe());
-        out.put("queues", Integer.toString(qs.size()));
+        // Keys of BackendDevice's STATUS_* constants (pv:devices), then the vif's own.
         out.put("strategy", qs.isEmpty() ? "-" : qs.get(0).strategy());
-        out.put("ring", qs.isEmpty() ? "-" : qs.get(0).ringDescription());
+        out.put("queues", Integer.toString(qs.size()));
+        out.put("ring-page-order", "0");                 // netif rings are one page each
         FrontendConfig cfg = config;
         if (cfg != null) {
+            List<String> features = new ArrayList<>();
+            if (cfg.sg()) {
+                features.add("sg");
+            }
+            if (cfg.gsoTcpv4()) {
+                features.add("gso-tcpv4");
+            }
+            if (cfg.gsoTcpv6()) {
+                features.add("gso-tcpv6");
+            }
+            if (cfg.queues().get(0).split()) {
+                features.add("split-event-channels");
+            }
+            if (!cfg.ipCsum()) {
+                features.add("no-csum-offload");
+            }
+            out.put("features", String.join(" ", features));
             out.put("mac", cfg.mac());
-            out.put("feature-sg", cfg.sg() ? "1" : "0");
-            out.put("feature-gso-tcpv4", cfg.gsoTcpv4() ? "1" : "0");
-            out.put("feature-gso-tcpv6", cfg.gsoTcpv6() ? "1" : "0");
-            out.put("split-event-channels", cfg.queues().get(0).split() ? "1" : "0");
         }
+        out.put("sink", sink.describe());
+        out.put("ring", qs.isEmpty() ? "-" : qs.get(0).ringDescription());
         if (disabled.get()) {
             out.put("disabled", disabledReason);
         }

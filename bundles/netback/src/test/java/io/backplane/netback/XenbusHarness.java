@@ -17,8 +17,9 @@ import java.util.concurrent.Executors;
 
 /**
  * The backend half of the xenbus lifecycle for one device, as small as the driver needs until
- * backend-core is on main: publish the offer, InitWait, connect when the frontend is Connected
- * (and hotplug-status says connected), Closing on a fatal error, Closed once the frontend is.
+ * backend-core is on main, following its protocol (docs/backends.md): publish the offer,
+ * hotplug-status, InitWait, connect when the frontend is Connected, Closing on a fatal error,
+ * Closed once the frontend is, InitWait again when the frontend comes back to Initialising.
  */
 final class XenbusHarness implements BackendContext, AutoCloseable {
     private final XenStore xs;
@@ -39,6 +40,7 @@ final class XenbusHarness implements BackendContext, AutoCloseable {
     void probe(BackendDriver driver) {
         offer.forEach((k, v) -> xs.write(id.backendPath() + "/" + k, v));
         device = driver.probe(this);
+        xs.write(id.backendPath() + "/hotplug-status", "connected");   // the core's writeHotplugStatus
         setState(2);
         watch = xs.watch(id.frontendPath() + "/state", "harness", (p, t) -> thread.execute(this::frontendChanged));
     }
@@ -62,6 +64,8 @@ final class XenbusHarness implements BackendContext, AutoCloseable {
         } else if (fe == 6 && state == 5) {
             device.disconnect();
             setState(6);
+        } else if (fe == 1 && state == 6) {
+            setState(2);                     // the frontend wants to reconnect
         } else if (fe == 6 || fe == 5) {
             if (state == 4) {
                 device.disconnect();
@@ -73,11 +77,6 @@ final class XenbusHarness implements BackendContext, AutoCloseable {
     /** The backend drives the device through Closing (a feature change that needs a reconnect). */
     void closing() {
         thread.execute(() -> setState(5));
-    }
-
-    /** Back to InitWait after Closed: the frontend connects again. */
-    void reopen() {
-        thread.execute(() -> setState(2));
     }
 
     int state() {

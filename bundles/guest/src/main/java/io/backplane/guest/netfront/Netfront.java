@@ -18,8 +18,10 @@ import java.util.concurrent.TimeUnit;
  * side: it waits for the backend's InitWait, chooses its queues as min(own, backend's
  * {@code multi-queue-max-queues}), sets up rings and channels (split when the backend offers
  * {@code feature-split-event-channels}), writes its keys in Linux's order in one transaction and
- * switches to Connected. When the backend goes through Closing it tears everything down and
- * goes Closed; when the backend is back at InitWait it connects again. Counters are reported
+ * switches to Connected. When the backend goes through Closing it tears everything down and goes
+ * Closing, then Closed; once the backend is Closed too and the device still online without an
+ * error, it goes back to Initialising, and connects again at the backend's InitWait (the
+ * reconnect protocol of docs/backends.md). Counters are reported
  * under {@code device/vif/N/stats/queue-K/} every half second.
  */
 public final class Netfront implements AutoCloseable {
@@ -82,8 +84,8 @@ public final class Netfront implements AutoCloseable {
         try {
             switch (be) {
                 case INIT_WAIT -> {
-                    if (state == CLOSED) {
-                        switchState(INITIALISING);   // the backend is back: connect again
+                    if (state == CLOSED && reconnectable()) {
+                        switchState(INITIALISING);
                     }
                     if (state == INITIALISING) {
                         connect();
@@ -96,8 +98,12 @@ public final class Netfront implements AutoCloseable {
                 }
                 case CLOSING, CLOSED -> {
                     if (state != CLOSED) {
+                        switchState(CLOSING);
                         teardown("backend is " + (be == CLOSING ? "closing" : "closed"));
                         switchState(CLOSED);
+                    }
+                    if (be == CLOSED && reconnectable()) {
+                        switchState(INITIALISING);    // ask the backend for InitWait again
                     }
                 }
                 default -> {
@@ -108,6 +114,14 @@ public final class Netfront implements AutoCloseable {
             teardown("error");
             switchState(CLOSED);
         }
+    }
+
+    /**
+     * Whether to come back after the backend closed: the device is still online and the backend
+     * reported no error (a refused or disabled vif stays closed, as Linux's netfront does).
+     */
+    private boolean reconnectable() {
+        return "1".equals(store.tryRead(backend + "/online").orElse("0")) && !store.exists(backend + "/error");
     }
 
     /** talk_to_netback(). */

@@ -8,6 +8,7 @@ import io.backplane.nativeio.NativeIo;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The guest program the toolstack starts for a sim domain:
@@ -60,15 +61,18 @@ public final class GuestMain {
         })) {
             System.out.println("domain " + domid + ": attached, " + guest.memory().pages() + " pages, "
                     + guest.grants().entries() + " grant entries");
-            NetfrontLauncher netfronts = startNetfronts(guest, net);
+            // The hook first: a SIGTERM while frontends start still powers the domain off.
+            AtomicReference<NetfrontLauncher> netfronts = new AtomicReference<>();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                if (netfronts != null) {
-                    netfronts.close();
+                NetfrontLauncher n = netfronts.get();
+                if (n != null) {
+                    n.close();
                 }
                 if (guest.eventChannels().connected()) {
                     guest.shutdown(ShutdownReason.POWEROFF);
                 }
             }));
+            netfronts.set(startNetfronts(guest, net));
             synchronized (gone) {
                 while (guest.eventChannels().connected()) {
                     gone.wait(1000);
