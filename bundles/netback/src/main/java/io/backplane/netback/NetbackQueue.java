@@ -23,6 +23,8 @@ import java.util.concurrent.locks.LockSupport;
  * so no event is slept through.
  */
 final class NetbackQueue {
+    /** How long the sink's reader waits for room in a full RX backlog before dropping. */
+    private static final long RX_WAIT_MILLIS = 100;
     private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     final int id;
@@ -90,7 +92,8 @@ final class NetbackQueue {
 
     /** Hands a frame from the sink to this queue's RX half. */
     void receive(byte[] frame) {
-        if (rx.offer(frame)) {
+        wake();                                   // the worker drains while the reader may wait
+        if (rx.offer(frame, RX_WAIT_MILLIS)) {
             wake();
         }
     }

@@ -12,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The RX half of one queue (Linux xen-netback/rx.c): frames from the sink wait in a bounded
@@ -45,13 +46,22 @@ final class RxPath {
         this.notifyFrontend = notifyFrontend;
     }
 
-    /** Queues a frame for the guest; false (and counted as dropped) when it cannot be taken. */
-    boolean offer(byte[] data) {
-        if (data.length > frame.capacity() || (!sg && data.length > PAGE) || !backlog.offer(data)) {
-            stats.rxDropped.incrementAndGet();
-            return false;
+    /**
+     * Queues a frame for the guest, waiting up to {@code waitMillis} for room: the sink's reader
+     * slows down rather than drop, so an overloaded vif loses frames where a NIC would (in the
+     * TAP's queue). False, counted as dropped, when it still does not fit.
+     */
+    boolean offer(byte[] data, long waitMillis) {
+        try {
+            if (data.length <= frame.capacity() && (sg || data.length <= PAGE)
+                    && backlog.offer(data, waitMillis, TimeUnit.MILLISECONDS)) {
+                return true;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
-        return true;
+        stats.rxDropped.incrementAndGet();
+        return false;
     }
 
     /** One pass: delivers what fits in the posted requests. True when it answered any. */
