@@ -177,16 +177,40 @@ final class NetbackQueue {
             }
         } catch (FrontendFault f) {
             running = false;
-            vif.disable("queue " + id + ": " + f.getMessage());
+            if (frontendGone()) {
+                vif.log("queue " + id + " stopped: the frontend closed its event channel (domain gone?)");
+            } else {
+                vif.disable("queue " + id + ": " + f.getMessage());
+            }
         } catch (RuntimeException e) {
             running = false;
-            vif.disable("queue " + id + " failed: " + e);
+            if (frontendGone()) {
+                vif.log("queue " + id + " stopped: the frontend closed its event channel (domain gone?)");
+            } else {
+                vif.disable("queue " + id + " failed: " + e);
+            }
         } finally {
             stats.rxDropped.addAndGet(rx.waiting());
             if (releaseOnExit) {
                 release();
             }
         }
+    }
+
+    /**
+     * A destroyed domain's pages read as zeros (its mappings are revoked) and its ports close a
+     * moment later: what looks like a broken ring then is a frontend that is gone, not a
+     * malicious one. Waits briefly for the port to close before calling it a fault.
+     */
+    private boolean frontendGone() {
+        EventChannel e = txEvent;
+        for (int i = 0; e != null && i < 10; i++) {
+            if (e.remotePort() == 0) {
+                return true;
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+        return false;
     }
 
     String strategy() {

@@ -138,6 +138,10 @@ final class Vif implements BackendDevice {
         ctx.fatal("vif disabled, malicious or buggy frontend: " + reason);
     }
 
+    void log(String message) {
+        ctx.log(message);
+    }
+
     @Override
     public Map<String, String> status() {
         Map<String, String> out = new LinkedHashMap<>();

@@ -236,4 +236,24 @@ class NetbackSimTest {
         assertThat(status.get("queue-1/cpus")).isEqualTo(cpus > 1 ? "1 (allowed: 1)" : status.get("queue-1/cpus"));
         assertThat(status.get("queue-0/tx-packets")).isEqualTo("50");
     }
+
+    @Test
+    void destroyingTheGuestMidTrafficLeavesNoChannelOrWorkerBehind() throws Exception {
+        int portsBefore = net.sim.dom0PortsInUse();
+        int domid = net.createDomain("net-destroy");
+        DeviceId id = net.addVif(domid, 0, "00:16:3e:10:00:08", "", null);
+        XenbusHarness h = backend(id, 2);
+        net.startGuest(domid, "queues=2,count=1000000,rate=20000,size=1000");
+        assertThat(SimNet.await(20, () -> net.stat(id, "tx-answered") > 1000)).as("log:\n%s", guestLog(domid)).isTrue();
+        assertThat(net.sim.dom0PortsInUse()).isEqualTo(portsBefore + 4);
+
+        net.sim.destroy(domid);
+        h.close();                                   // what the core does when the backend dir goes
+        devices.remove(h);
+        assertThat(net.sim.dom0PortsInUse()).as("every event channel closed").isEqualTo(portsBefore);
+        assertThat(SimNet.await(5, () -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.getName().startsWith("vif" + domid + ".0")))).as("queue workers and sink reader gone").isTrue();
+        assertThat(h.logText()).as("a destroyed guest is not a malicious one").doesNotContain("malicious")
+                .contains("the frontend closed its event channel");
+    }
 }

@@ -59,9 +59,7 @@ public final class GuestMain {
                 gone.notifyAll();
             }
         })) {
-            System.out.println("domain " + domid + ": attached, " + guest.memory().pages() + " pages, "
-                    + guest.grants().entries() + " grant entries");
-            // The hook first: a SIGTERM while frontends start still powers the domain off.
+            // The hook before "attached": a SIGTERM from then on powers the domain off.
             AtomicReference<NetfrontLauncher> netfronts = new AtomicReference<>();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 NetfrontLauncher n = netfronts.get();
@@ -72,6 +70,8 @@ public final class GuestMain {
                     guest.shutdown(ShutdownReason.POWEROFF);
                 }
             }));
+            System.out.println("domain " + domid + ": attached, " + guest.memory().pages() + " pages, "
+                    + guest.grants().entries() + " grant entries");
             netfronts.set(startNetfronts(guest, net));
             synchronized (gone) {
                 while (guest.eventChannels().connected()) {
