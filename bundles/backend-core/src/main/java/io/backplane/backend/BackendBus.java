@@ -5,7 +5,6 @@ import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.FeatureControlLayout;
 import io.backplane.api.device.Negotiation;
 import io.backplane.api.device.NegotiationPolicy;
-import io.backplane.api.device.RequestOutcome;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsPerm;
 
@@ -136,7 +135,7 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
     }
 
     @Override
-    public RequestOutcome request(DeviceId id, String feature, String value, Duration timeout) {
+    public Negotiation request(DeviceId id, String feature, String value, Duration timeout) {
         DeviceLifecycle d = lifecycle(id);
         if (d == null) {
             throw new IllegalArgumentException("no " + id.type() + " device " + id + " is served here");
@@ -151,8 +150,7 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
             return null;
         });
         try {
-            Negotiation n = answer.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            return n.outcomes().stream().filter(o -> o.requestedAs().equals(feature)).findFirst().orElseThrow();
+            return answer.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             answer.cancel(false);
             throw new IllegalStateException(id + ": no answer to request-" + feature + " within "

@@ -1,7 +1,7 @@
 package io.backplane.backend;
 
 import io.backplane.api.device.DeviceId;
-import io.backplane.api.device.RequestOutcome;
+import io.backplane.api.device.Negotiation;
 
 import java.time.Duration;
 import java.util.List;
@@ -17,10 +17,12 @@ public interface DeviceRegistry {
     /**
      * Writes {@code request-<feature> = value} in the device's backend directory, as the toolstack
      * would, and waits for the negotiation that answers it (the watch on the backend directory runs
-     * it, and drives a reconnect when the change needs one).
+     * it, and drives a reconnect when the change needs one). The answer to this request is the
+     * outcome whose {@code requestedAs} is {@code feature}; {@code needsReconnect} says whether
+     * the device is reconnecting to apply it.
      *
      * @throws IllegalArgumentException when the core drives no such device
      * @throws IllegalStateException    when no answer came within {@code timeout}
      */
-    RequestOutcome request(DeviceId id, String feature, String value, Duration timeout);
+    Negotiation request(DeviceId id, String feature, String value, Duration timeout);
 }

@@ -22,7 +22,7 @@ import java.util.stream.Collectors;
  * the higher {@code service.ranking}, then to the older service. Strategy bundles come and go at
  * runtime; a ring already open keeps the channel it got.
  */
-@Component
+@Component(service = {RingStrategies.class, RingStrategyRegistry.class})
 public class RingStrategyRegistry implements RingStrategies {
 
     /** One registered strategy with what ranks it. */

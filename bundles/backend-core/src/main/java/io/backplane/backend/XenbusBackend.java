@@ -5,7 +5,6 @@ import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.Negotiation;
 import io.backplane.api.device.NegotiationListener;
 import io.backplane.api.device.NegotiationPolicy;
-import io.backplane.api.device.RequestOutcome;
 import io.backplane.api.xenstore.XenStore;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -88,7 +87,7 @@ public class XenbusBackend implements DeviceRegistry, NegotiationListener {
     }
 
     @Override
-    public RequestOutcome request(DeviceId id, String feature, String value, Duration timeout) {
+    public Negotiation request(DeviceId id, String feature, String value, Duration timeout) {
         return bus.request(id, feature, value, timeout);
     }
 }

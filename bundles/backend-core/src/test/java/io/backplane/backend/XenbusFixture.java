@@ -33,6 +33,7 @@ final class XenbusFixture implements AutoCloseable {
     final SocketXenStore peer;
     final List<String> log = new CopyOnWriteArrayList<>();
     final BackendBus bus;
+    final io.backplane.api.device.CapabilityRegistry capabilities;
 
     XenbusFixture(boolean writeHotplugStatus, String... policyRules) throws IOException {
         stateDir = Files.createTempDirectory("xenbus-test");
@@ -40,7 +41,9 @@ final class XenbusFixture implements AutoCloseable {
         daemon.start();
         backendXs = new EmbeddedXenStore(store);
         peer = new SocketXenStore(daemon.dom0Socket());
-        bus = new BackendBus(backendXs, PolicyFixture.policy(backendXs, policyRules), new OperatorLog() {
+        PolicyFixture.Wired wired = PolicyFixture.policy(backendXs, policyRules);
+        capabilities = wired.registry();
+        bus = new BackendBus(backendXs, wired.policy(), new OperatorLog() {
             @Override
             public void info(String line) {
                 log.add(line);

@@ -1,6 +1,7 @@
 package io.backplane.backend;
 
 import io.backplane.api.device.DeviceId;
+import io.backplane.api.device.Negotiation;
 import io.backplane.api.device.RequestOutcome;
 import io.backplane.api.device.RequestStatus;
 import io.backplane.ring.layout.XenbusState;
@@ -209,22 +210,28 @@ class XenbusLifecycleTest {
         fx.frontendConnects(id, 1);
         fx.awaitBackendState(id, 4);
 
-        RequestOutcome clamped = fx.bus.request(id, "queues", "4", Duration.ofSeconds(5));
+        RequestOutcome clamped = outcome(fx.bus.request(id, "queues", "4", Duration.ofSeconds(5)), "queues");
         assertThat(clamped.status()).isEqualTo(RequestStatus.CLAMPED);
         assertThat(clamped.effectiveValue()).isEqualTo("1");
         assertThat(fx.backendState(id)).as("nothing changed, no reconnect").isEqualTo("4");
 
-        RequestOutcome rejected = fx.bus.request(id, "no-such-feature", "1", Duration.ofSeconds(5));
+        RequestOutcome rejected = outcome(fx.bus.request(id, "no-such-feature", "1", Duration.ofSeconds(5)), "no-such-feature");
         assertThat(rejected.status()).isEqualTo(RequestStatus.REJECTED);
         assertThat(fx.xs().read(id.backendPath() + "/feature-control/no-such-feature/status")).isEqualTo("rejected");
 
-        RequestOutcome sgOff = fx.bus.request(id, "sg", "0", Duration.ofSeconds(5));
+        Negotiation sg = fx.bus.request(id, "sg", "0", Duration.ofSeconds(5));
+        assertThat(sg.needsReconnect()).isTrue();
+        RequestOutcome sgOff = outcome(sg, "sg");
         assertThat(sgOff.status()).isEqualTo(RequestStatus.ACCEPTED);
         fx.awaitBackendState(id, 5);
         assertThat(fx.xs().read(id.backendPath() + "/feature-sg")).isEqualTo("0");
 
         assertThatThrownBy(() -> fx.bus.request(new DeviceId(0, "vif", 9, 0), "sg", "0", Duration.ofSeconds(1)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("no vif device 9/vif/0 is served here");
+    }
+
+    private static RequestOutcome outcome(Negotiation n, String requestedAs) {
+        return n.outcomes().stream().filter(o -> o.requestedAs().equals(requestedAs)).findFirst().orElseThrow();
     }
 
     @Test

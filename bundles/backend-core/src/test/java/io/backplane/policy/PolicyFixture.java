@@ -18,7 +18,11 @@ public final class PolicyFixture {
     private PolicyFixture() {
     }
 
-    public static NegotiationPolicy policy(XenStore xenStore, String... rules) {
+    /** The policy and the capability registry it decides from. */
+    public record Wired(NegotiationPolicy policy, io.backplane.api.device.CapabilityRegistry registry) {
+    }
+
+    public static Wired policy(XenStore xenStore, String... rules) {
         MergedCapabilityRegistry registry = new MergedCapabilityRegistry();
         registry.addCapabilities(new NetifCapabilities(), Map.of(DeviceCapabilities.DEVICE_TYPE, "vif",
                 "service.ranking", -1000, "service.id", 1L));
@@ -29,7 +33,7 @@ public final class PolicyFixture {
         inject(policy, "registry", registry);
         inject(policy, "log", logger());
         policy.activate(config(rules));
-        return policy;
+        return new Wired(policy, registry);
     }
 
     private static PolicyConfig config(String[] rules) {
