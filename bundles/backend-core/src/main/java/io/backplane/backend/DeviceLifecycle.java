@@ -98,7 +98,7 @@ final class DeviceLifecycle {
     }
 
     void offerChanged(Negotiation n) {
-        submit("policy change", () -> apply(n, "the policy changed"));
+        submit("policy change", () -> apply(n, "an admin policy edit"));
     }
 
     /** xenbus_dev_fatal, callable from any thread (a driver's data-path worker, for one). */

@@ -21,6 +21,10 @@ final class TestDriver implements BackendDriver {
     final Map<DeviceId, Dev> devices = new ConcurrentHashMap<>();
     volatile Predicate<DeviceId> failConnect = id -> false;
     volatile boolean hotplug = true;
+    volatile Predicate<DeviceId> failProbe = id -> false;
+    /** Connects of devices it names block until the latch opens (a device stuck in its driver). */
+    volatile Predicate<DeviceId> slowConnect = id -> false;
+    final java.util.concurrent.CountDownLatch slowRelease = new java.util.concurrent.CountDownLatch(1);
 
     @Override
     public String deviceType() {
@@ -30,6 +34,9 @@ final class TestDriver implements BackendDriver {
     @Override
     public BackendDevice probe(BackendContext context) {
         calls.add(context.id() + " probe");
+        if (failProbe.test(context.id())) {
+            throw new NullPointerException("driver bug");
+        }
         context.backendKey("bridge").ifPresent(b -> context.log("bridge " + b));
         Dev d = new Dev(context);
         devices.put(context.id(), d);
@@ -51,6 +58,13 @@ final class TestDriver implements BackendDriver {
         @Override
         public void connect() {
             calls.add(ctx.id() + " connect");
+            if (slowConnect.test(ctx.id())) {
+                try {
+                    slowRelease.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             if (failConnect.test(ctx.id())) {
                 throw new IllegalStateException("ring map refused for " + ctx.id());
             }

@@ -34,6 +34,7 @@ final class XenbusFixture implements AutoCloseable {
     final List<String> log = new CopyOnWriteArrayList<>();
     final BackendBus bus;
     final io.backplane.api.device.CapabilityRegistry capabilities;
+    final PolicyFixture.Wired policy;
 
     XenbusFixture(boolean writeHotplugStatus, String... policyRules) throws IOException {
         stateDir = Files.createTempDirectory("xenbus-test");
@@ -43,6 +44,7 @@ final class XenbusFixture implements AutoCloseable {
         peer = new SocketXenStore(daemon.dom0Socket());
         PolicyFixture.Wired wired = PolicyFixture.policy(backendXs, policyRules);
         capabilities = wired.registry();
+        policy = wired;
         bus = new BackendBus(backendXs, wired.policy(), new OperatorLog() {
             @Override
             public void info(String line) {
@@ -60,6 +62,7 @@ final class XenbusFixture implements AutoCloseable {
                 info(line);
             }
         }, new BackendBus.Options(0, writeHotplugStatus));
+        wired.addListener(bus::offerChanged);
     }
 
     /** What libxl writes for a vif, in one transaction (xen-pv-facts: "A real vif and vbd pair"). */

@@ -230,6 +230,58 @@ class XenbusLifecycleTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("no vif device 9/vif/0 is served here");
     }
 
+    @Test
+    void anAdminPolicyEditReconnectsTheDevicesItChanges() throws Exception {
+        start(true);
+        DeviceId vif = fx.createVif(3, 0, Map.of());
+        fx.awaitBackendState(vif, 2);
+        fx.frontendConnects(vif, 2);
+        fx.awaitBackendState(vif, 4);
+        fx.policy.modify("vif@guest3 feature-sg deny");
+        fx.awaitBackendState(vif, 5);
+        assertThat(fx.xs().read(vif.backendPath() + "/feature-sg")).isEqualTo("0");
+        assertThat(fx.log).contains("3/vif/0: an admin policy edit changed the offer (feature-sg=0); closing so the frontend reconnects");
+    }
+
+    @Test
+    void aBuggyProbeFailsThatDeviceOnly() throws Exception {
+        start(true);
+        driver.failProbe = id -> id.frontendDomid() == 4;
+        DeviceId bad = fx.createVif(4, 0, Map.of());
+        DeviceId good = fx.createVif(3, 0, Map.of());
+        fx.awaitBackendState(bad, 5);
+        assertThat(fx.xs().read("/local/domain/0/error/backend/vif/4/0/error")).isEqualTo("driver bug");
+        fx.awaitBackendState(good, 2);
+        fx.frontendConnects(good, 1);
+        fx.awaitBackendState(good, 4);
+        // Once the driver is fixed, the frontend starting over probes the device again.
+        driver.failProbe = id -> false;
+        fx.frontendState(bad, 6);
+        fx.awaitBackendState(bad, 6);
+        fx.frontendState(bad, 1);
+        fx.awaitBackendState(bad, 2);
+        assertThat(driver.callsOf(bad)).containsExactly("probe", "probe");
+    }
+
+    @Test
+    void aDeviceStuckInItsDriverBlocksNoOther() throws Exception {
+        start(true);
+        DeviceId stuck = fx.createVif(4, 0, Map.of());
+        DeviceId other = fx.createVif(3, 0, Map.of());
+        driver.slowConnect = id -> id.equals(stuck);
+        fx.awaitBackendState(stuck, 2);
+        fx.awaitBackendState(other, 2);
+        fx.frontendConnects(stuck, 1);
+        await("the stuck connect to start", () -> driver.callsOf(stuck).contains("connect"), driver.calls::toString);
+        fx.frontendConnects(other, 1);
+        fx.awaitBackendState(other, 4);
+        fx.frontendState(other, 5);
+        fx.awaitBackendState(other, 5);
+        assertThat(fx.backendState(stuck)).isEqualTo("2");
+        driver.slowRelease.countDown();
+        fx.awaitBackendState(stuck, 4);
+    }
+
     private static RequestOutcome outcome(Negotiation n, String requestedAs) {
         return n.outcomes().stream().filter(o -> o.requestedAs().equals(requestedAs)).findFirst().orElseThrow();
     }

@@ -20,6 +20,16 @@ public final class PolicyFixture {
 
     /** The policy and the capability registry it decides from. */
     public record Wired(NegotiationPolicy policy, io.backplane.api.device.CapabilityRegistry registry) {
+
+        /** What SCR does when the backend core's NegotiationListener service appears. */
+        public void addListener(io.backplane.api.device.NegotiationListener listener) {
+            ((FeaturePolicy) policy).addListener(listener, Map.of());
+        }
+
+        /** An admin edit of the rules through ConfigAdmin (@Modified). */
+        public void modify(String... rules) {
+            ((FeaturePolicy) policy).modified(config(rules));
+        }
     }
 
     public static Wired policy(XenStore xenStore, String... rules) {
