@@ -85,6 +85,14 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
                     w.forget(device);
                 }
             }
+
+            @Override
+            public void rediscover(DeviceId id, String path) {
+                DriverWatch w = drivers.get(id.type());
+                if (w != null) {
+                    w.rediscover(id, path);
+                }
+            }
         };
     }
 

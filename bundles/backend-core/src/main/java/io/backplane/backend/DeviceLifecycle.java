@@ -44,6 +44,9 @@ final class DeviceLifecycle {
 
         /** The device is gone: forget it, so a new backend directory of the same name probes afresh. */
         void forget(DeviceLifecycle device);
+
+        /** A change reached a device already removed: it may be a new directory of the same name. */
+        void rediscover(DeviceId id, String path);
     }
 
     private record Waiter(Predicate<Negotiation> answers, CompletableFuture<Negotiation> future) {
@@ -90,6 +93,11 @@ final class DeviceLifecycle {
     }
 
     void backendChanged(String path) {
+        executor.execute(() -> {
+            if (removed) {
+                bus.rediscover(id, path);
+            }
+        });
         submit("backend change", () -> onBackendChanged(path));
     }
 

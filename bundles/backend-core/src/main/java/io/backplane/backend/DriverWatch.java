@@ -124,6 +124,10 @@ final class DriverWatch {
         device.start();
     }
 
+    void rediscover(DeviceId id, String path) {
+        discovery.execute(() -> discover(id, path));
+    }
+
     void forget(DeviceLifecycle device) {
         devices.remove(device.id(), device);
     }

@@ -104,6 +104,13 @@ class XenbusLifecycleTest {
         Thread.sleep(100);
         assertThat(fx.xs().exists(id.backendPath())).as("a removed device's directory is not recreated").isFalse();
         assertThat(driver.callsOf(id)).as("no re-probe").containsExactly("probe", "connect", "disconnect", "remove");
+
+        // xl network-attach again with the same devid: a new device.
+        fx.createVif(3, 0, Map.of());
+        fx.awaitBackendState(id, 2);
+        fx.frontendConnects(id, 1);
+        fx.awaitBackendState(id, 4);
+        assertThat(driver.callsOf(id)).containsExactly("probe", "connect", "disconnect", "remove", "probe", "connect");
     }
 
     @Test
