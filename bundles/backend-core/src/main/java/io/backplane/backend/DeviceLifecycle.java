@@ -405,11 +405,13 @@ final class DeviceLifecycle {
         if (queues != null) {
             s.append(", ").append(queues).append("1".equals(queues) ? " queue" : " queues");
         }
-        String strategy = status.get(BackendDevice.STATUS_STRATEGY);
+        String strategy = status.getOrDefault(BackendDevice.STATUS_STRATEGY,
+                status.get("queue-0/" + BackendDevice.STATUS_STRATEGY));
         if (strategy != null) {
             s.append(", strategy ").append(strategy);
         }
-        String order = status.get(BackendDevice.STATUS_RING_ORDER);
+        String order = status.getOrDefault(BackendDevice.STATUS_RING_ORDER,
+                status.get("queue-0/" + BackendDevice.STATUS_RING_ORDER));
         if (order != null) {
             s.append(", ring order ").append(order);
         }

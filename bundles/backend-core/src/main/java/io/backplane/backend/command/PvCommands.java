@@ -76,8 +76,8 @@ public class PvCommands {
         for (DeviceView v : registry.devices()) {
             Map<String, String> s = v.status();
             t.row(names.domainName(v.id().frontendDomid()), v.id().type(), v.id().devid(), stateName(v.backend()),
-                    stateName(v.frontend()), s.get(BackendDevice.STATUS_STRATEGY), s.get(BackendDevice.STATUS_QUEUES),
-                    s.get(BackendDevice.STATUS_RING_ORDER), keyFeatures(v));
+                    stateName(v.frontend()), first(s, BackendDevice.STATUS_STRATEGY), s.get(BackendDevice.STATUS_QUEUES),
+                    first(s, BackendDevice.STATUS_RING_ORDER), keyFeatures(v));
         }
         return t.size() == 0 ? "no PV devices (xl:create makes some)" : t.toString();
     }
@@ -181,15 +181,27 @@ public class PvCommands {
         return out.toString().stripTrailing();
     }
 
+    /** A status key of the device, or of its first queue when the driver reports it per queue. */
+    private static String first(Map<String, String> status, String key) {
+        String v = status.get(key);
+        return v != null ? v : status.get("queue-0/" + key);
+    }
+
+    /**
+     * The driver's own summary, else the features it reports as negotiated ({@code feature-x=1}
+     * in its status), else what the policy offered.
+     */
     private String keyFeatures(DeviceView v) {
         String reported = v.status().get(BackendDevice.STATUS_FEATURES);
         if (reported != null) {
             return reported;
         }
-        return v.negotiation().map(n -> new TreeMap<>(n.offer()).entrySet().stream()
+        Map<String, String> source = v.status().keySet().stream().anyMatch(k -> k.startsWith("feature-"))
+                ? v.status() : v.negotiation().map(Negotiation::offer).orElse(Map.of());
+        return new TreeMap<>(source).entrySet().stream()
                 .filter(e -> e.getKey().startsWith("feature-") && "1".equals(e.getValue()))
                 .map(e -> e.getKey().substring("feature-".length()))
-                .collect(Collectors.joining(" "))).orElse("");
+                .collect(Collectors.joining(" "));
     }
 
     private java.util.List<String> children(String path) {
