@@ -5,6 +5,7 @@ import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.FeatureControlLayout;
 import io.backplane.api.device.Negotiation;
 import io.backplane.api.device.NegotiationPolicy;
+import io.backplane.api.device.RequestSource;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsPerm;
 
@@ -149,7 +150,8 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
             throw new IllegalArgumentException("no " + id.type() + " device " + id + " is served here");
         }
         CompletableFuture<Negotiation> answer = d.awaitNegotiation(n -> n.outcomes().stream()
-                .anyMatch(o -> o.requestedAs().equals(feature) && o.requestedValue().equals(value)));
+                .anyMatch(o -> o.source() == RequestSource.REQUEST_KEY && o.requestedAs().equals(feature)
+                        && o.requestedValue().equals(value)));
         String key = id.backendPath() + "/" + FeatureControlLayout.requestKey(feature);
         xenStore.transaction(tx -> {
             tx.write(key, value);

@@ -7,6 +7,7 @@ import io.backplane.api.device.FeatureControlLayout;
 import io.backplane.api.device.FeatureDescriptor;
 import io.backplane.api.device.Negotiation;
 import io.backplane.api.device.RequestOutcome;
+import io.backplane.api.device.RequestSource;
 import io.backplane.api.device.RequestStatus;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.backend.DeviceRegistry;
@@ -132,7 +133,8 @@ public class PvCommands {
             throw new IllegalArgumentException("'" + value + "' is not a feature value");
         }
         Negotiation n = registry.request(v.id(), feature, value, ANSWER_TIMEOUT);
-        RequestOutcome o = n.outcomes().stream().filter(x -> x.requestedAs().equals(feature)).findFirst()
+        RequestOutcome o = n.outcomes().stream()
+                .filter(x -> x.source() == RequestSource.REQUEST_KEY && x.requestedAs().equals(feature)).findFirst()
                 .orElseThrow(() -> new IllegalStateException("the policy did not answer request-" + feature));
         String control = v.id().backendPath() + "/" + FeatureControlLayout.CONTROL_DIR + "/" + o.feature() + "/";
         String status = names.read(control + FeatureControlLayout.STATUS).orElse(o.status().word());
