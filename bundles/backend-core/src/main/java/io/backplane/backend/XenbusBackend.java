@@ -3,7 +3,6 @@ package io.backplane.backend;
 import io.backplane.api.backend.BackendDriver;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.Negotiation;
-import io.backplane.api.device.NegotiationListener;
 import io.backplane.api.device.NegotiationPolicy;
 import io.backplane.api.xenstore.XenStore;
 import org.osgi.service.component.annotations.Activate;
@@ -20,21 +19,26 @@ import org.osgi.service.metatype.annotations.Designate;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The xenbus backend core as a DS component: serves every {@link BackendDriver} service as it
- * comes and goes, hears the policy's re-negotiations, and gives the shell its device list.
+ * comes and goes, hears the policy's re-negotiations (through {@link NegotiationRelay}), and
+ * gives the shell its device list.
  */
-@Component(service = {DeviceRegistry.class, NegotiationListener.class},
+@Component(service = DeviceRegistry.class,
         configurationPid = "io.backplane.backend", configurationPolicy = ConfigurationPolicy.OPTIONAL)
 @Designate(ocd = BackendConfig.class)
-public class XenbusBackend implements DeviceRegistry, NegotiationListener {
+public class XenbusBackend implements DeviceRegistry {
 
     private final BackendBus bus;
+    private final NegotiationRelay relay;
+    private final Consumer<Negotiation> offers;
 
     @Activate
     public XenbusBackend(@Reference XenStore xenStore, @Reference NegotiationPolicy policy,
-                         @Reference(service = LoggerFactory.class) Logger logger, BackendConfig config) {
+                         @Reference(service = LoggerFactory.class) Logger logger, @Reference NegotiationRelay relay,
+                         BackendConfig config) {
         this.bus = new BackendBus(xenStore, policy, new OperatorLog() {
             @Override
             public void info(String line) {
@@ -55,6 +59,9 @@ public class XenbusBackend implements DeviceRegistry, NegotiationListener {
                 }
             }
         }, new BackendBus.Options(config.backendDomid(), config.writeHotplugStatus()));
+        this.relay = relay;
+        this.offers = bus::offerChanged;
+        relay.subscribe(offers);
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
@@ -68,12 +75,8 @@ public class XenbusBackend implements DeviceRegistry, NegotiationListener {
 
     @Deactivate
     void deactivate() {
+        relay.unsubscribe(offers);
         bus.close();
-    }
-
-    @Override
-    public void offerChanged(Negotiation negotiation) {
-        bus.offerChanged(negotiation);
     }
 
     @Override
