@@ -1,0 +1,99 @@
+package io.backplane.hypervisor.sim;
+
+import io.backplane.api.hypervisor.EventChannel;
+import io.backplane.api.hypervisor.EventHandler;
+
+/** A dom0 port handed to backend code; events run its handler on the delivering thread. */
+final class Dom0Channel implements EventChannel, PortSink {
+    private final EventChannelSwitch evtchn;
+    private final EventHandler handler;
+    private final SimLog log;
+    private volatile Port port;
+    private volatile boolean closedByOwner;
+    private volatile boolean remoteGone;
+
+    Dom0Channel(EventChannelSwitch evtchn, EventHandler handler, SimLog log) {
+        this.evtchn = evtchn;
+        this.handler = handler;
+        this.log = log;
+    }
+
+    void attach(Port p) {
+        this.port = p;
+    }
+
+    /** The remote domain was destroyed: the port is already freed; notifying becomes a no-op. */
+    void remoteDestroyed() {
+        remoteGone = true;
+    }
+
+    @Override
+    public int port() {
+        return port.port;
+    }
+
+    @Override
+    public int remoteDomid() {
+        return port.remoteDomid();
+    }
+
+    @Override
+    public int remotePort() {
+        Port peer = port.peer();
+        return peer == null ? 0 : peer.port;
+    }
+
+    @Override
+    public void notifyRemote() {
+        if (closedByOwner) {
+            throw Errnos.error(Errnos.EINVAL, "dom0 port " + port.port + " is closed");
+        }
+        if (!remoteGone) {
+            evtchn.send(0, port.port);
+        }
+    }
+
+    @Override
+    public void unmask() {
+        port.unmask();
+    }
+
+    @Override
+    public boolean isPending() {
+        return port.isPending();
+    }
+
+    @Override
+    public boolean isMasked() {
+        return port.isMasked();
+    }
+
+    @Override
+    public void close() {
+        if (closedByOwner) {
+            return;
+        }
+        closedByOwner = true;
+        if (!remoteGone) {
+            try {
+                evtchn.close(0, port.port);
+            } catch (RuntimeException e) {
+                // Already freed by a concurrent domain destruction: nothing left to close.
+            }
+        }
+    }
+
+    @Override
+    public void deliver(Port p) {
+        try {
+            handler.onEvent(this);
+        } catch (RuntimeException e) {
+            log.warn("event handler of dom0 port " + p.port + " (domain " + p.remoteDomid() + ") failed: " + e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "dom0 event channel " + port;
+    }
+}

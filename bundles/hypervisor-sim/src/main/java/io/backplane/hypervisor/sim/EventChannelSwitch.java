@@ -1,0 +1,184 @@
+package io.backplane.hypervisor.sim;
+
+import io.backplane.hypervisor.sim.abi.EvtchnWire;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.IntPredicate;
+
+/**
+ * Every domain's event channel ports and how they are bound, with Xen's rules
+ * (xen/common/event_channel.c): ports are numbered from 1 per domain, lowest free first;
+ * an unbound port names the one remote domain that may bind it; closing one end leaves the other
+ * unbound for its old peer; sending on an unbound port does nothing.
+ */
+final class EventChannelSwitch {
+    private final Map<Integer, AtomicReferenceArray<Port>> tables = new ConcurrentHashMap<>();
+    private final IntPredicate domainExists;
+
+    /** {@code domainExists} says which remote domids are real (dom0 and live domains). */
+    EventChannelSwitch(IntPredicate domainExists) {
+        this.domainExists = domainExists;
+    }
+
+    synchronized void addDomain(int domid) {
+        tables.putIfAbsent(domid, new AtomicReferenceArray<>(EvtchnWire.MAX_PORTS));
+    }
+
+    /** EVTCHNOP_alloc_unbound. */
+    synchronized Port allocUnbound(int domid, int remoteDomid, PortSink sink) {
+        if (!domainExists.test(remoteDomid)) {
+            throw Errnos.error(Errnos.ESRCH, "domain " + remoteDomid + " does not exist");
+        }
+        AtomicReferenceArray<Port> table = table(domid);
+        int free = freePort(table, domid);
+        Port p = new Port(domid, free, remoteDomid, sink);
+        table.set(free, p);
+        return p;
+    }
+
+    /** EVTCHNOP_bind_interdomain: a new port of {@code domid} bound to an unbound port offered to it. */
+    synchronized Port bindInterdomain(int domid, int remoteDomid, int remotePort, PortSink sink) {
+        if (!domainExists.test(remoteDomid)) {
+            throw Errnos.error(Errnos.ESRCH, "domain " + remoteDomid + " does not exist");
+        }
+        AtomicReferenceArray<Port> remoteTable = tables.get(remoteDomid);
+        Port remote = remoteTable == null || !valid(remotePort) ? null : remoteTable.get(remotePort);
+        if (remote == null) {
+            throw Errnos.error(Errnos.EINVAL, "domain " + remoteDomid + " has no port " + remotePort);
+        }
+        if (remote.peer() != null || remote.remoteDomid() != domid) {
+            throw Errnos.error(Errnos.EINVAL, "port " + remotePort + " of domain " + remoteDomid
+                    + " is not offered to domain " + domid + " (" + remote + ")");
+        }
+        AtomicReferenceArray<Port> table = table(domid);
+        int free = freePort(table, domid);
+        Port local = new Port(domid, free, remoteDomid, sink);
+        table.set(free, local);
+        local.bind(remote);
+        remote.bind(local);
+        return local;
+    }
+
+    /** EVTCHNOP_send: raises the peer of {@code port}; a no-op while unbound. */
+    void send(int domid, int port) {
+        Port p = lookup(domid, port);
+        Port peer = p.peer();
+        if (peer != null) {
+            peer.raise();
+        }
+    }
+
+    /** EVTCHNOP_close: frees the port; its peer becomes unbound (offered to this domain again). */
+    synchronized void close(int domid, int port) {
+        Port p = lookup(domid, port);
+        free(p);
+    }
+
+    /** The port if it exists, EINVAL otherwise. */
+    Port lookup(int domid, int port) {
+        AtomicReferenceArray<Port> table = tables.get(domid);
+        Port p = table == null || !valid(port) ? null : table.get(port);
+        if (p == null) {
+            throw Errnos.error(Errnos.EINVAL, "domain " + domid + " has no port " + port);
+        }
+        return p;
+    }
+
+    /** Closes every port {@code sink} owns (a guest connection went away). */
+    synchronized void closeAll(int domid, PortSink sink) {
+        AtomicReferenceArray<Port> table = tables.get(domid);
+        if (table == null) {
+            return;
+        }
+        for (int i = 1; i < table.length(); i++) {
+            Port p = table.get(i);
+            if (p != null && p.sink == sink) {
+                free(p);
+            }
+        }
+    }
+
+    /**
+     * The domain is being destroyed: all its ports close, and dom0's ports that point at it are
+     * freed as well (their channels are told the remote is gone). Returns dom0's freed ports.
+     */
+    synchronized List<Port> removeDomain(int domid) {
+        List<Port> dom0Freed = new ArrayList<>();
+        AtomicReferenceArray<Port> table = tables.remove(domid);
+        if (table != null) {
+            for (int i = 1; i < table.length(); i++) {
+                Port p = table.get(i);
+                if (p != null) {
+                    p.markClosed();
+                    Port peer = p.peer();
+                    if (peer != null) {
+                        peer.unbind();
+                    }
+                }
+            }
+        }
+        AtomicReferenceArray<Port> dom0 = tables.get(0);
+        if (dom0 != null && domid != 0) {
+            for (int i = 1; i < dom0.length(); i++) {
+                Port p = dom0.get(i);
+                if (p != null && p.remoteDomid() == domid) {
+                    dom0.set(i, null);
+                    p.markClosed();
+                    dom0Freed.add(p);
+                }
+            }
+        }
+        return dom0Freed;
+    }
+
+    /** Ports in use by {@code domid} (for checks and the shell). */
+    int portsInUse(int domid) {
+        AtomicReferenceArray<Port> table = tables.get(domid);
+        int n = 0;
+        if (table != null) {
+            for (int i = 1; i < table.length(); i++) {
+                if (table.get(i) != null) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    private void free(Port p) {
+        AtomicReferenceArray<Port> table = tables.get(p.domid);
+        if (table != null) {
+            table.compareAndSet(p.port, p, null);
+        }
+        p.markClosed();
+        Port peer = p.peer();
+        if (peer != null) {
+            peer.unbind();
+            p.unbind();
+        }
+    }
+
+    private AtomicReferenceArray<Port> table(int domid) {
+        AtomicReferenceArray<Port> table = tables.get(domid);
+        if (table == null) {
+            throw Errnos.error(Errnos.ESRCH, "domain " + domid + " does not exist");
+        }
+        return table;
+    }
+
+    private static int freePort(AtomicReferenceArray<Port> table, int domid) {
+        for (int i = 1; i < table.length(); i++) {
+            if (table.get(i) == null) {
+                return i;
+            }
+        }
+        throw Errnos.error(Errnos.ENOSPC, "domain " + domid + " has no free event channel port");
+    }
+
+    private static boolean valid(int port) {
+        return port > 0 && port < EvtchnWire.MAX_PORTS;
+    }
+}

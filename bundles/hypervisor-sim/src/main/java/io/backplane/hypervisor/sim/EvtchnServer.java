@@ -1,0 +1,76 @@
+package io.backplane.hypervisor.sim;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** The listening {@code evtchn.sock} of one domain and the connections on it. */
+final class EvtchnServer {
+    private final SimDomain domain;
+    private final Path socketPath;
+    private final ServerSocketChannel server;
+    private final EventChannelSwitch evtchn;
+    private final SimLog log;
+    private final Set<GuestConnection> connections = ConcurrentHashMap.newKeySet();
+    private final Thread acceptor;
+
+    EvtchnServer(SimDomain domain, Path socketPath, EventChannelSwitch evtchn, SimLog log, DomainFiles files) throws IOException {
+        this.domain = domain;
+        this.socketPath = socketPath;
+        this.evtchn = evtchn;
+        this.log = log;
+        Files.deleteIfExists(socketPath);
+        this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(socketPath));
+        files.restrict(socketPath);
+        this.acceptor = new Thread(this::acceptLoop, "sim-evtchn-accept-d" + domain.domid());
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    private void acceptLoop() {
+        try {
+            while (true) {
+                SocketChannel ch = server.accept();
+                GuestConnection c = new GuestConnection(domain, ch, evtchn, log);
+                connections.add(c);
+                Thread t = new Thread(c, "sim-evtchn-d" + domain.domid());
+                t.setDaemon(true);
+                t.start();
+            }
+        } catch (ClosedChannelException e) {
+            // closed by close()
+        } catch (IOException e) {
+            log.warn("domain " + domain.domid() + " event channel socket failed: " + e.getMessage());
+        }
+    }
+
+    void removed(GuestConnection c) {
+        connections.remove(c);
+    }
+
+    int connections() {
+        return connections.size();
+    }
+
+    /** Stops accepting, drops every guest connection and removes the socket file. */
+    void close() throws IOException {
+        server.close();
+        for (GuestConnection c : connections) {
+            c.close();
+        }
+        try {
+            acceptor.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        Files.deleteIfExists(socketPath);
+    }
+}

@@ -1,0 +1,46 @@
+package io.backplane.hypervisor.sim.abi;
+
+/**
+ * The message of a domain's event channel socket: 16 bytes, little-endian, in both directions.
+ * <pre>
+ * struct sim_evtchn_msg {
+ *     uint32_t op;      // OP_* ; a reply carries the request's op | REPLY
+ *     uint32_t port;    // the port the message is about (local to the domain)
+ *     uint32_t arg;     // remote domid, shutdown reason, ... (per op)
+ *     int32_t  result;  // replies: >= 0 success (a port for the bind ops), < 0 a negative errno
+ * };
+ * </pre>
+ * Requests with a reply: BIND_UNBOUND, BIND_INTERDOMAIN, CLOSE, SHUTDOWN (one outstanding at a
+ * time per connection). NOTIFY and UNMASK are answered only when they fail. The hypervisor sends
+ * EVENT messages at any time, in between replies.
+ */
+public final class EvtchnWire {
+    public static final int MESSAGE_LENGTH = 16;
+    public static final int OP_OFFSET = 0;
+    public static final int PORT_OFFSET = 4;
+    public static final int ARG_OFFSET = 8;
+    public static final int RESULT_OFFSET = 12;
+
+    /** arg = remote domid; reply result = new local port, unbound, offered to that domain. */
+    public static final int OP_BIND_UNBOUND = 1;
+    /** port = remote port, arg = remote domid; reply result = new local port bound to it. */
+    public static final int OP_BIND_INTERDOMAIN = 2;
+    /** port: raise the remote end. Reply only on failure. */
+    public static final int OP_NOTIFY = 3;
+    /** port: re-arm delivery after an EVENT. Reply only on failure. */
+    public static final int OP_UNMASK = 4;
+    /** port: EVTCHNOP_close; reply result 0. */
+    public static final int OP_CLOSE = 5;
+    /** arg = SHUTDOWN_* reason (xen/sched.h): the guest shuts itself down; reply result 0. */
+    public static final int OP_SHUTDOWN = 6;
+    /** hypervisor to guest: port fired; it is masked until the guest sends UNMASK. */
+    public static final int OP_EVENT = 0x40;
+    /** Set in the op of every reply. */
+    public static final int REPLY = 0x80;
+
+    /** Ports run from 1 to MAX_PORTS - 1 (port 0 is never valid, as in Xen). */
+    public static final int MAX_PORTS = 4096;
+
+    private EvtchnWire() {
+    }
+}

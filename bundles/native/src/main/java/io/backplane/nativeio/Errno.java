@@ -1,0 +1,48 @@
+package io.backplane.nativeio;
+
+/** Names and numbers of the errno values Backplane reacts to (Linux generic values). */
+public final class Errno {
+    public static final int EPERM = 1;
+    public static final int ENOENT = 2;
+    public static final int EINTR = 4;
+    public static final int EIO = 5;
+    public static final int EBADF = 9;
+    public static final int EAGAIN = 11;
+    public static final int ENOMEM = 12;
+    public static final int EACCES = 13;
+    public static final int EFAULT = 14;
+    public static final int EBUSY = 16;
+    public static final int EEXIST = 17;
+    public static final int ENODEV = 19;
+    public static final int EINVAL = 22;
+    public static final int ENOSPC = 28;
+    public static final int ENOSYS = 38;
+
+    private static final String[] NAMES = new String[39];
+
+    static {
+        NAMES[EPERM] = "EPERM";
+        NAMES[ENOENT] = "ENOENT";
+        NAMES[EINTR] = "EINTR";
+        NAMES[EIO] = "EIO";
+        NAMES[EBADF] = "EBADF";
+        NAMES[EAGAIN] = "EAGAIN";
+        NAMES[ENOMEM] = "ENOMEM";
+        NAMES[EACCES] = "EACCES";
+        NAMES[EFAULT] = "EFAULT";
+        NAMES[EBUSY] = "EBUSY";
+        NAMES[EEXIST] = "EEXIST";
+        NAMES[ENODEV] = "ENODEV";
+        NAMES[EINVAL] = "EINVAL";
+        NAMES[ENOSPC] = "ENOSPC";
+        NAMES[ENOSYS] = "ENOSYS";
+    }
+
+    private Errno() {
+    }
+
+    /** {@code "EACCES"} for 13, {@code "errno 99"} for values not listed here. */
+    public static String name(int errno) {
+        return errno > 0 && errno < NAMES.length && NAMES[errno] != null ? NAMES[errno] : "errno " + errno;
+    }
+}

@@ -1,0 +1,118 @@
+package io.backplane.nativeio;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A TAP interface opened through /dev/net/tun (IFF_TAP | IFF_NO_PI): every {@link #read} returns
+ * one Ethernet frame the host sent into the interface, every {@link #write} hands one frame to
+ * the host's network stack. The interface lives as long as this object (not persistent).
+ */
+public final class TapDevice implements AutoCloseable {
+    /** _IOW('T', 202, int). */
+    private static final long TUNSETIFF = 0x400454caL;
+    private static final long SIOCGIFFLAGS = 0x8913L;
+    private static final long SIOCSIFFLAGS = 0x8914L;
+    private static final short IFF_TAP = 0x0002;
+    private static final short IFF_NO_PI = 0x1000;
+    private static final short IFF_UP = 0x1;
+    private static final int IFNAMSIZ = 16;
+    /** sizeof(struct ifreq) on LP64. */
+    private static final int IFREQ_SIZE = 40;
+    private static final int AF_INET = 2;
+    private static final int SOCK_DGRAM = 2;
+
+    private final NativeIo io;
+    private final int fd;
+    private final String name;
+    private final ByteBuffer pollScratch = ByteBuffer.allocateDirect(8);
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private TapDevice(NativeIo io, int fd, String name) {
+        this.io = io;
+        this.fd = fd;
+        this.name = name;
+    }
+
+    static TapDevice open(NativeIo io, String name) {
+        if (name == null || name.isEmpty() || name.length() >= IFNAMSIZ) {
+            throw new IllegalArgumentException("TAP name '" + name + "' must have 1 to 15 characters");
+        }
+        int fd = io.open("/dev/net/tun", Posix.O_RDWR, 0);
+        try {
+            ByteBuffer ifr = ifreq(name);
+            ifr.putShort(IFNAMSIZ, (short) (IFF_TAP | IFF_NO_PI));
+            io.ioctl(fd, TUNSETIFF, ifr);
+            return new TapDevice(io, fd, readName(ifr));
+        } catch (RuntimeException e) {
+            io.close(fd);
+            throw e;
+        }
+    }
+
+    /** The interface name the kernel gave (the one asked for). */
+    public String name() {
+        return name;
+    }
+
+    /** Sets the interface administratively up or down (SIOCSIFFLAGS, as {@code ip link set up}). */
+    public void setUp(boolean up) {
+        int sock = io.socket(AF_INET, SOCK_DGRAM, 0);
+        try {
+            ByteBuffer ifr = ifreq(name);
+            io.ioctl(sock, SIOCGIFFLAGS, ifr);
+            short flags = ifr.getShort(IFNAMSIZ);
+            ifr.putShort(IFNAMSIZ, (short) (up ? flags | IFF_UP : flags & ~IFF_UP));
+            io.ioctl(sock, SIOCSIFFLAGS, ifr);
+        } finally {
+            io.close(sock);
+        }
+    }
+
+    /**
+     * Reads one frame into {@code frame} (direct, at its position), waiting at most
+     * {@code timeoutMillis} (-1 for ever). Returns the frame length, or 0 on timeout.
+     */
+    public synchronized int read(ByteBuffer frame, int timeoutMillis) {
+        int revents = io.poll(fd, Posix.POLLIN, timeoutMillis, pollScratch);
+        if ((revents & Posix.POLLIN) == 0) {
+            if ((revents & (Posix.POLLERR | Posix.POLLHUP)) != 0) {
+                throw new NativeException(Errno.EIO, "TAP " + name + " reported an error while reading");
+            }
+            return 0;
+        }
+        return io.read(fd, frame);
+    }
+
+    /** Writes one frame (the buffer's remaining bytes, direct) to the host. */
+    public void write(ByteBuffer frame) {
+        int len = frame.remaining();
+        int n = io.write(fd, frame);
+        if (n != len) {
+            throw new NativeException(Errno.EIO, "TAP " + name + " took " + n + " of " + len + " bytes of a frame");
+        }
+    }
+
+    /** Closes the fd; the kernel removes the interface. */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            io.close(fd);
+        }
+    }
+
+    private static ByteBuffer ifreq(String name) {
+        ByteBuffer ifr = ByteBuffer.allocateDirect(IFREQ_SIZE).order(ByteOrder.nativeOrder());
+        ifr.put(0, NativeIo.cString(name, IFNAMSIZ));
+        return ifr;
+    }
+
+    private static String readName(ByteBuffer ifr) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < IFNAMSIZ && ifr.get(i) != 0; i++) {
+            sb.append((char) ifr.get(i));
+        }
+        return sb.toString();
+    }
+}

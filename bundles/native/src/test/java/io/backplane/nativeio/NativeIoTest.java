@@ -1,0 +1,106 @@
+package io.backplane.nativeio;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class NativeIoTest {
+    static NativeIo io;
+
+    @BeforeAll
+    static void load() {
+        io = new NativeIo();
+    }
+
+    @AfterAll
+    static void drop() {
+        io = null;
+    }
+
+    @Test
+    void preadPwriteRoundTripOnAMemfd() {
+        int fd = io.memfdCreate("nativeio-test");
+        try {
+            io.ftruncate(fd, 8192);
+            ByteBuffer out = ByteBuffer.allocateDirect(16);
+            out.putLong(0, 0x1122334455667788L).putLong(8, -1L);
+            assertThat(io.pwrite(fd, out, 4090)).isEqualTo(16);
+            assertThat(out.remaining()).isZero();
+            ByteBuffer in = ByteBuffer.allocateDirect(16);
+            assertThat(io.pread(fd, in, 4090)).isEqualTo(16);
+            assertThat(in.getLong(0)).isEqualTo(0x1122334455667788L);
+            assertThat(in.getLong(8)).isEqualTo(-1L);
+        } finally {
+            io.close(fd);
+        }
+    }
+
+    @Test
+    void mapPagesLaysScatteredPagesOutContiguouslyAndUnmapsForReal(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("memory");
+        int fd = io.open(file.toString(), Posix.O_RDWR | Posix.O_CREAT, 0600);
+        try {
+            io.ftruncate(fd, 8 * 4096);
+            ByteBuffer tag = ByteBuffer.allocateDirect(4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (int page = 0; page < 8; page++) {
+                tag.clear();
+                tag.putInt(0, 1000 + page);
+                io.pwrite(fd, tag, page * 4096L);
+            }
+            long[] pages = {5, 1, 2, 3, 7};
+            MemoryMapping m = io.mapPages(fd, pages, true);
+            String range = Long.toHexString(m.address());
+            ByteBuffer b = m.buffer();
+            assertThat(b.capacity()).isEqualTo(5 * 4096);
+            for (int i = 0; i < pages.length; i++) {
+                assertThat(b.getInt(i * 4096)).isEqualTo(1000 + (int) pages[i]);
+            }
+            b.putInt(4096 + 8, 0xCAFE);            // page 1 of the file, through the mapping
+            ByteBuffer in = ByteBuffer.allocateDirect(4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            io.pread(fd, in, 4096 + 8);
+            assertThat(in.getInt(0)).isEqualTo(0xCAFE);
+            assertThat(maps()).contains(range);
+            m.close();
+            m.close();
+            assertThat(maps()).doesNotContain(range);
+        } finally {
+            io.close(fd);
+        }
+    }
+
+    @Test
+    void readOnlyMappingGivesReadOnlyBuffer() {
+        int fd = io.memfdCreate("ro");
+        try {
+            io.ftruncate(fd, 4096);
+            try (MemoryMapping m = io.mapShared(fd, 0, 4096, false)) {
+                assertThat(m.buffer().isReadOnly()).isTrue();
+            }
+        } finally {
+            io.close(fd);
+        }
+    }
+
+    @Test
+    void failuresNameTheCallAndErrno() {
+        assertThatThrownBy(() -> io.open("/nonexistent/dir/file", Posix.O_RDONLY, 0))
+                .isInstanceOf(NativeException.class)
+                .hasMessageContaining("open /nonexistent/dir/file failed")
+                .hasMessageContaining("ENOENT")
+                .satisfies(e -> assertThat(((NativeException) e).errno()).isEqualTo(Errno.ENOENT));
+        assertThatThrownBy(() -> io.pread(1, ByteBuffer.allocate(4), 0))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    static String maps() throws IOException {
+        return Files.readString(Path.of("/proc/self/maps"));
+    }
+}

@@ -1,0 +1,75 @@
+package io.backplane.nativeio;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A real TAP interface: the host's ARP request for an address behind it comes out of
+ * {@link TapDevice#read}, and a frame written in shows up in the interface's receive counter.
+ * Needs root and /dev/net/tun (skipped, saying so, otherwise).
+ */
+class TapDeviceTest {
+
+    @Test
+    void hostTrafficComesOutAndFramesGoIn() throws Exception {
+        assumeTrue(Files.isWritable(Path.of("/dev/net/tun")) && "root".equals(System.getProperty("user.name")),
+                "TAP test needs root and /dev/net/tun");
+        NativeIo io = new NativeIo();
+        String name = "bptap" + ProcessHandle.current().pid() % 10000;
+        try (TapDevice tap = io.openTap(name)) {
+            assertThat(tap.name()).isEqualTo(name);
+            assertThat(Path.of("/sys/class/net", name)).exists();
+            tap.setUp(true);
+            run("ip", "addr", "add", "10.213.7.1/24", "dev", name);
+
+            // Sending to a neighbour on the TAP's subnet makes the kernel ARP for it through the TAP.
+            try (DatagramSocket s = new DatagramSocket()) {
+                byte[] payload = {1, 2, 3};
+                s.send(new DatagramPacket(payload, 3, InetAddress.getByName("10.213.7.2"), 9));
+            }
+            ByteBuffer frame = ByteBuffer.allocateDirect(2048);
+            boolean sawArp = false;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (!sawArp && System.nanoTime() < deadline) {
+                frame.clear();
+                int n = tap.read(frame, 200);
+                if (n >= 42 && (frame.getShort(12) & 0xFFFF) == 0x0806) {
+                    byte[] target = new byte[4];
+                    frame.get(38, target);
+                    sawArp = InetAddress.getByAddress(target).getHostAddress().equals("10.213.7.2");
+                }
+            }
+            assertThat(sawArp).as("ARP request for 10.213.7.2 read from " + name).isTrue();
+
+            long before = rxPackets(name);
+            ByteBuffer out = ByteBuffer.allocateDirect(60);
+            for (int i = 0; i < 6; i++) {
+                out.put(i, (byte) 0xFF);                  // broadcast destination
+            }
+            out.put(6, (byte) 0x02).put(11, (byte) 0x01);  // locally administered source
+            out.putShort(12, (short) 0x88B5);              // local experimental ethertype
+            tap.write(out);
+            assertThat(rxPackets(name)).isEqualTo(before + 1);
+        }
+        assertThat(Path.of("/sys/class/net", name)).doesNotExist();
+    }
+
+    private static long rxPackets(String name) throws Exception {
+        return Long.parseLong(Files.readString(Path.of("/sys/class/net", name, "statistics/rx_packets")).trim());
+    }
+
+    private static void run(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as(String.join(" ", cmd) + ": " + out).isZero();
+    }
+}

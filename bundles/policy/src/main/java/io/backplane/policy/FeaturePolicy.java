@@ -1,0 +1,131 @@
+package io.backplane.policy;
+
+import io.backplane.api.device.CapabilityRegistry;
+import io.backplane.api.device.DeviceCapabilities;
+import io.backplane.api.device.DeviceId;
+import io.backplane.api.device.Negotiation;
+import io.backplane.api.device.NegotiationListener;
+import io.backplane.api.device.NegotiationPolicy;
+import io.backplane.api.device.RequestOutcome;
+import io.backplane.api.device.RequestStatus;
+import io.backplane.api.xenstore.XenStore;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
+import org.osgi.service.metatype.annotations.Designate;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The negotiation policy service. Holds the admin rules from ConfigAdmin ({@code io.backplane.policy});
+ * a rule set that does not parse is refused as a whole and the previous one stays in force,
+ * because half a policy (say, losing "no persistent grants for domain 7") is worse than none changing.
+ */
+@Component(configurationPid = "io.backplane.policy", configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@Designate(ocd = PolicyConfig.class)
+public class FeaturePolicy implements NegotiationPolicy {
+
+    record Listener(NegotiationListener listener, Object deviceType) {
+    }
+
+    @Reference
+    private XenStore xenStore;
+
+    @Reference
+    private CapabilityRegistry registry;
+
+    @Reference(service = LoggerFactory.class)
+    private Logger log;
+
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private volatile PolicyRules rules = PolicyRules.NONE;
+    private volatile int backendDomid;
+    private FeatureNegotiator negotiator;
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addListener(NegotiationListener l, Map<String, Object> props) {
+        listeners.add(new Listener(l, props.get(DeviceCapabilities.DEVICE_TYPE)));
+    }
+
+    void removeListener(NegotiationListener l) {
+        listeners.removeIf(x -> x.listener() == l);
+    }
+
+    @Activate
+    void activate(PolicyConfig config) {
+        negotiator = new FeatureNegotiator(xenStore, registry);
+        apply(config);
+    }
+
+    @Modified
+    void modified(PolicyConfig config) {
+        if (apply(config)) {
+            renegotiateLiveDevices();
+        }
+    }
+
+    private boolean apply(PolicyConfig config) {
+        backendDomid = config.backendDomid();
+        PolicyRules parsed;
+        try {
+            parsed = PolicyRules.parse(config.rules());
+        } catch (IllegalArgumentException e) {
+            log.error("Feature policy not changed, {}; the previous {} rule(s) stay in force",
+                    e.getMessage(), rules.rules().size());
+            return false;
+        }
+        rules = parsed;
+        log.info("Feature policy: {} rule(s) in force", parsed.rules().size());
+        parsed.problems(registry::find, registry.deviceTypes()).forEach(p -> log.warn("Feature policy: {}", p));
+        return true;
+    }
+
+    @Override
+    public Negotiation negotiate(DeviceId device) {
+        Negotiation n = negotiator.negotiate(device, rules);
+        for (RequestOutcome o : n.outcomes()) {
+            if (o.status() == RequestStatus.ACCEPTED) {
+                log.info("{}: {} = {} as requested", device, o.feature(), o.effectiveValue());
+            } else {
+                log.warn("{}: request {} = {} {}: {}", device, o.requestedAs(), o.requestedValue(),
+                        o.status().word(), o.reason());
+            }
+        }
+        return n;
+    }
+
+    @Override
+    public Negotiation preview(DeviceId device) {
+        return negotiator.preview(device, rules);
+    }
+
+    /** After a policy edit: every device whose offer is live gets the new decision, and its backend hears of it. */
+    private void renegotiateLiveDevices() {
+        for (DeviceId device : negotiator.liveDevices(backendDomid)) {
+            try {
+                Negotiation n = negotiate(device);
+                if (n.changed().isEmpty()) {
+                    continue;
+                }
+                log.info("{}: policy change altered {}{}", device, n.changed(),
+                        n.needsReconnect() ? "; the frontend must reconnect to use it" : "");
+                for (Listener l : listeners) {
+                    if (l.deviceType() == null || device.type().equals(l.deviceType())) {
+                        l.listener().offerChanged(n);
+                    }
+                }
+            } catch (RuntimeException e) {
+                // One device going away mid-way must not stop the others from getting the new policy.
+                log.warn("{}: not re-negotiated after the policy change: {}", device, e.getMessage());
+            }
+        }
+    }
+}

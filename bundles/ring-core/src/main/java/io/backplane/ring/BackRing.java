@@ -1,0 +1,192 @@
+package io.backplane.ring;
+
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+
+/**
+ * The back end of a shared ring (ring.h's {@code <name>_back_ring}): takes requests off, puts
+ * responses on. Single-threaded: one thread drives one BackRing. It never trusts the frontend:
+ * an impossible req_prod raises {@link RingOverflowException}, and requests are meant to be
+ * copied out once ({@link #copyRequest}) and validated on the copy.
+ *
+ * <p>Typical use: {@link #unconsumedRequests()}; for each, {@link #copyRequest} (or
+ * {@link #nextRequestSlot()} and read the fields once); {@link #putResponse} (or
+ * {@link #nextResponseSlot()}) per answer; {@link #pushResponsesAndCheckNotify()} and notify the
+ * frontend if it says so; before sleeping, {@link #finalCheckForRequests()}.
+ */
+public final class BackRing extends SharedRing {
+
+    /** rsp_prod_pvt: responses written but perhaps not yet published. */
+    private int rspProdPvt;
+    /** req_cons: requests consumed. */
+    private int reqCons;
+    /** The rsp_prod this end last published. */
+    private int rspProdPublished;
+    /** Requests up to here were seen available by {@link #unconsumedRequests()}. */
+    private int reqAvailableEnd;
+
+    private BackRing(ByteBuffer shared, RingLayout layout, int index) {
+        super(shared, layout);
+        this.rspProdPvt = index;
+        this.reqCons = index;
+        this.rspProdPublished = index;
+        this.reqAvailableEnd = index;
+    }
+
+    /** BACK_RING_INIT: attach to a ring the frontend initialised, at index 0. */
+    public static BackRing attach(ByteBuffer shared, RingLayout layout) {
+        return new BackRing(shared, layout, 0);
+    }
+
+    /** BACK_RING_ATTACH: attach to a live ring whose indexes all stand at {@code index}. */
+    public static BackRing attach(ByteBuffer shared, RingLayout layout, int index) {
+        return new BackRing(shared, layout, index);
+    }
+
+    /** req_cons. */
+    public int requestConsumer() {
+        return reqCons;
+    }
+
+    /** rsp_prod_pvt. */
+    public int responseProducerPrivate() {
+        return rspProdPvt;
+    }
+
+    /**
+     * RING_HAS_UNCONSUMED_REQUESTS: requests the frontend published that this end may consume
+     * now, i.e. the smaller of (req_prod - req_cons) and the slots not still holding an
+     * unpublished answer. Refuses an impossible req_prod (RING_REQUEST_PROD_OVERFLOW).
+     *
+     * @throws RingOverflowException when the frontend published more requests than the ring holds;
+     *         the device should be disabled
+     */
+    public int unconsumedRequests() {
+        // Reading the frontend's req_prod, then xen_rmb(): an acquire load, so the request slots
+        // read after it are at least as new as the index.
+        int prod = (int) INDEX.getAcquire(shared, reqProdOffset);
+        if (RingIndex.producerOverflow(prod, rspProdPvt, size)) {
+            throw RingOverflowException.requests(prod, reqCons, rspProdPvt, size);
+        }
+        int requests = prod - reqCons;
+        int space = size - (reqCons - rspProdPvt);
+        int available = Integer.compareUnsigned(requests, space) < 0 ? requests : space;
+        reqAvailableEnd = reqCons + available;
+        return available;
+    }
+
+    /** RING_REQUEST_CONS_OVERFLOW: would consuming request {@code cons} overrun the responses? */
+    public boolean requestConsumerOverflow(int cons) {
+        return Integer.compareUnsigned(cons - rspProdPvt, size) >= 0;
+    }
+
+    /**
+     * Consumes the request at req_cons and returns its byte offset in {@link #buffer()}. Read
+     * each field once and validate the copy: the frontend can rewrite the slot at any time.
+     *
+     * @throws IllegalStateException when no request was seen by {@link #unconsumedRequests()}
+     */
+    public int nextRequestSlot() {
+        if (reqCons == reqAvailableEnd) {
+            throw new IllegalStateException("no unconsumed request: call unconsumedRequests() first");
+        }
+        return requestSlotOffset(reqCons++);
+    }
+
+    /**
+     * Consumes {@code count} requests at once, after the caller read them at
+     * {@code requestSlotOffset(requestConsumer() + i)}: the batch form of {@link #nextRequestSlot()}
+     * for loops split at {@link #slotsBeforeWrap}.
+     *
+     * @throws IllegalStateException when fewer requests were seen by {@link #unconsumedRequests()}
+     */
+    public void consumeRequests(int count) {
+        if (count < 0 || count > reqAvailableEnd - reqCons) {
+            throw new IllegalStateException("cannot consume " + count + " requests, "
+                    + (reqAvailableEnd - reqCons) + " seen available");
+        }
+        reqCons += count;
+    }
+
+    /** RING_COPY_REQUEST of the request at req_cons into {@code into}, then consumes it. */
+    public <E extends RingEntry> E copyRequest(E into) {
+        into.readFrom(shared, nextRequestSlot());
+        return into;
+    }
+
+    /**
+     * Claims the slot at rsp_prod_pvt for a response and returns its byte offset. Each response
+     * answers a consumed request, so it never overtakes req_cons.
+     *
+     * @throws IllegalStateException when every consumed request was already answered
+     */
+    public int nextResponseSlot() {
+        if (rspProdPvt == reqCons) {
+            throw new IllegalStateException("no consumed request left to answer");
+        }
+        return responseSlotOffset(rspProdPvt++);
+    }
+
+    /**
+     * Produces {@code count} responses at once, after the caller wrote them at
+     * {@code responseSlotOffset(responseProducerPrivate() + i)}: the batch form of
+     * {@link #nextResponseSlot()}.
+     *
+     * @throws IllegalStateException when fewer consumed requests are unanswered
+     */
+    public void produceResponses(int count) {
+        if (count < 0 || count > reqCons - rspProdPvt) {
+            throw new IllegalStateException("cannot produce " + count + " responses, "
+                    + (reqCons - rspProdPvt) + " consumed requests unanswered");
+        }
+        rspProdPvt += count;
+    }
+
+    /** Writes {@code response} into the next response slot (see {@link #nextResponseSlot()}). */
+    public void putResponse(RingEntry response) {
+        response.writeTo(shared, nextResponseSlot());
+    }
+
+    /** RING_PUSH_RESPONSES: publish every response written so far, without a notify decision. */
+    public void pushResponses() {
+        // xen_wmb(); sring->rsp_prod = rsp_prod_pvt: release store, the slots are visible first.
+        INDEX.setRelease(shared, rspProdOffset, rspProdPvt);
+        rspProdPublished = rspProdPvt;
+    }
+
+    /**
+     * RING_PUSH_RESPONSES_AND_CHECK_NOTIFY: publish the responses written so far and say whether
+     * the frontend asked to be notified of them (rsp_event within the newly published range).
+     */
+    public boolean pushResponsesAndCheckNotify() {
+        int oldProd = rspProdPublished;
+        int newProd = rspProdPvt;
+        // xen_wmb(); sring->rsp_prod = __new: release store, the slots are visible first.
+        INDEX.setRelease(shared, rspProdOffset, newProd);
+        rspProdPublished = newProd;
+        // xen_mb(): the frontend sees the new rsp_prod before we read rsp_event (store-load order).
+        VarHandle.fullFence();
+        // Reading the frontend's rsp_event.
+        int event = (int) INDEX.getAcquire(shared, rspEventOffset);
+        return RingIndex.needsNotify(oldProd, newProd, event);
+    }
+
+    /**
+     * RING_FINAL_CHECK_FOR_REQUESTS: before sleeping, ask the frontend to notify at the next
+     * request (req_event = req_cons + 1) and look once more, so a request published meanwhile is
+     * not slept through.
+     *
+     * @return true when requests are waiting (do not sleep)
+     * @throws RingOverflowException when the frontend published an impossible req_prod
+     */
+    public boolean finalCheckForRequests() {
+        if (unconsumedRequests() != 0) {
+            return true;
+        }
+        // sring->req_event = req_cons + 1: publishing our event index.
+        INDEX.setRelease(shared, reqEventOffset, reqCons + 1);
+        // xen_mb(): req_event is visible before we read req_prod again (store-load order).
+        VarHandle.fullFence();
+        return unconsumedRequests() != 0;
+    }
+}

@@ -1,0 +1,88 @@
+package io.backplane.toolstack;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts the guest program of a sim-mode domain as its own OS process (the frontends live there,
+ * as they would in a real guest kernel). The command line is a template from configuration
+ * ({@code io.backplane.toolstack} {@code guestCommand}), split on spaces, with {@code {domid}},
+ * {@code {name}}, {@code {config}} (the config file, or empty) and {@code {state}} (the state
+ * directory) replaced. An empty template starts nothing: the domain exists in XenStore only.
+ * Output goes to {@code <state>/guests/<name>.log}.
+ */
+final class GuestLauncher {
+
+    private final String template;
+    private final Path stateDir;
+    private final Map<Integer, Process> guests = new ConcurrentHashMap<>();
+
+    GuestLauncher(String template, Path stateDir) {
+        this.template = template == null ? "" : template.trim();
+        this.stateDir = stateDir;
+    }
+
+    boolean enabled() {
+        return !template.isEmpty();
+    }
+
+    /** The command for one domain, for logs and tests. */
+    List<String> command(int domid, String name, String config) {
+        List<String> cmd = new ArrayList<>();
+        for (String word : template.split("\\s+")) {
+            cmd.add(word.replace("{domid}", Integer.toString(domid)).replace("{name}", name)
+                    .replace("{config}", config).replace("{state}", stateDir.toString()));
+        }
+        return cmd;
+    }
+
+    /** Starts the guest; returns its pid, or -1 when no guest command is configured. */
+    long start(int domid, String name, String config) {
+        if (!enabled()) {
+            return -1;
+        }
+        List<String> cmd = command(domid, name, config);
+        try {
+            Path logs = Files.createDirectories(stateDir.resolve("guests"));
+            Path log = logs.resolve(name + ".log");
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            guests.put(domid, p);
+            return p.pid();
+        } catch (IOException e) {
+            throw new ToolstackException("cannot start the guest of domain " + name + " (" + String.join(" ", cmd)
+                    + "): " + e.getMessage(), e);
+        }
+    }
+
+    boolean running(int domid) {
+        Process p = guests.get(domid);
+        return p != null && p.isAlive();
+    }
+
+    /** Stops the guest process: politely first, then forcibly after two seconds. */
+    void stop(int domid) {
+        Process p = guests.remove(domid);
+        if (p == null) {
+            return;
+        }
+        p.destroy();
+        try {
+            if (!p.waitFor(2, TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor(2, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    void stopAll() {
+        List.copyOf(guests.keySet()).forEach(this::stop);
+    }
+}

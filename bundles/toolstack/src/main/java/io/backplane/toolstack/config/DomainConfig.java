@@ -1,0 +1,19 @@
+package io.backplane.toolstack.config;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A guest to create: what xl reads from {@code name}, {@code memory}, {@code vcpus},
+ * {@code vif} and {@code disk}, or libvirt from the matching elements.
+ *
+ * @param source where it came from (file name), for messages
+ */
+public record DomainConfig(String name, Optional<String> uuid, long memoryMiB, int vcpus,
+                           List<NicConfig> nics, List<DiskConfig> disks, String source) {
+
+    public DomainConfig {
+        nics = List.copyOf(nics);
+        disks = List.copyOf(disks);
+    }
+}

@@ -1,0 +1,12 @@
+package io.backplane.xenstore.store;
+
+import java.util.List;
+
+/** A snapshot of the store for {@code xs:stat}. */
+public record StoreStats(int nodes, int connections, int watches, int transactions,
+                         Quotas quotas, List<DomainUse> domains) {
+
+    /** Quota use of one domain: nodes it owns, watches and transactions its connections hold. */
+    public record DomainUse(int domid, boolean introduced, int nodes, int watches, int transactions) {
+    }
+}

@@ -1,0 +1,190 @@
+package io.backplane.xenstore.wire;
+
+import io.backplane.xenstore.store.DomainListener;
+import io.backplane.xenstore.store.Store;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * xenstored on Unix stream sockets. {@code <stateDir>/xenstored/socket} (and {@code socket_ro},
+ * which old libxenstore opens for read-only handles) serve privileged dom0 connections, so
+ * {@code XENSTORED_RUNDIR=<stateDir>/xenstored} points Xen's own tools at it. Each introduced
+ * domain gets {@code <stateDir>/domains/<domid>/xenstore.sock}, whose connections act as that
+ * unprivileged domain, the way its store ring would; the socket goes when the domain is released.
+ */
+public final class XenStoreDaemon implements DomainListener, AutoCloseable {
+    private final Store store;
+    private final Path stateDir;
+    private final DaemonLog log;
+    private final List<Listener> dom0Listeners = new ArrayList<>();
+    private final Map<Integer, Listener> domainListeners = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    public XenStoreDaemon(Store store, Path stateDir, DaemonLog log) {
+        this.store = store;
+        this.stateDir = stateDir;
+        this.log = log;
+    }
+
+    public static Path dom0Socket(Path stateDir) {
+        return stateDir.resolve("xenstored").resolve("socket");
+    }
+
+    public static Path domainSocket(Path stateDir, int domid) {
+        return stateDir.resolve("domains").resolve(Integer.toString(domid)).resolve("xenstore.sock");
+    }
+
+    public Path dom0Socket() {
+        return dom0Socket(stateDir);
+    }
+
+    public synchronized void start() throws IOException {
+        Path socket = dom0Socket();
+        dom0Listeners.add(listen(socket, 0, true));
+        dom0Listeners.add(listen(socket.resolveSibling("socket_ro"), 0, true));
+        store.addDomainListener(this);
+        for (int domid : store.introducedDomains()) {
+            domainIntroduced(domid);
+        }
+        log.info("xenstored listening on " + socket);
+    }
+
+    @Override
+    public void domainIntroduced(int domid) {
+        if (closed || domainListeners.containsKey(domid)) {
+            return;
+        }
+        try {
+            domainListeners.put(domid, listen(domainSocket(stateDir, domid), domid, false));
+            log.info("domain " + domid + " introduced: its XenStore socket is " + domainSocket(stateDir, domid));
+        } catch (IOException e) {
+            log.warn("domain " + domid + " introduced, but its XenStore socket could not be created: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void domainReleased(int domid) {
+        Listener l = domainListeners.remove(domid);
+        if (l != null) {
+            l.close();
+            try {
+                Files.deleteIfExists(l.path.getParent());
+            } catch (IOException ignored) {
+                // the directory holds other files now; leave it
+            }
+            log.info("domain " + domid + " released: its XenStore socket and connections are closed");
+        }
+    }
+
+    /** Number of open client sockets. */
+    public int openConnections() {
+        int n = 0;
+        for (Listener l : dom0Listeners) {
+            n += l.connections.size();
+        }
+        for (Listener l : domainListeners.values()) {
+            n += l.connections.size();
+        }
+        return n;
+    }
+
+    @Override
+    public synchronized void close() {
+        closed = true;
+        store.removeDomainListener(this);
+        dom0Listeners.forEach(Listener::close);
+        dom0Listeners.clear();
+        for (Integer domid : List.copyOf(domainListeners.keySet())) {
+            Listener l = domainListeners.remove(domid);
+            if (l != null) {
+                l.close();
+                try {
+                    Files.deleteIfExists(l.path.getParent());
+                } catch (IOException ignored) {
+                    // not empty: leave it
+                }
+            }
+        }
+    }
+
+    private Listener listen(Path path, int domid, boolean privileged) throws IOException {
+        Files.createDirectories(path.getParent());
+        Files.deleteIfExists(path); // a stale socket from a previous run
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(path));
+        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+        Listener l = new Listener(server, path, domid, privileged);
+        l.acceptor.start();
+        return l;
+    }
+
+    private final class Listener {
+        final ServerSocketChannel server;
+        final Path path;
+        final int domid;
+        final boolean privileged;
+        final Set<WireConnection> connections = ConcurrentHashMap.newKeySet();
+        final Thread acceptor;
+
+        Listener(ServerSocketChannel server, Path path, int domid, boolean privileged) {
+            this.server = server;
+            this.path = path;
+            this.domid = domid;
+            this.privileged = privileged;
+            this.acceptor = new Thread(this::acceptLoop, "xenstored-accept-" + path.getFileName() + "-" + domid);
+            acceptor.setDaemon(true);
+        }
+
+        void acceptLoop() {
+            while (true) {
+                SocketChannel ch;
+                try {
+                    ch = server.accept();
+                } catch (ClosedChannelException e) {
+                    return;
+                } catch (IOException e) {
+                    if (!server.isOpen()) {
+                        return;
+                    }
+                    log.warn("accept on " + path + " failed: " + e.getMessage());
+                    continue;
+                }
+                WireConnection[] self = new WireConnection[1];
+                WireConnection wc = new WireConnection(ch, store, domid, privileged, log,
+                        () -> connections.remove(self[0]));
+                self[0] = wc;
+                connections.add(wc);
+                wc.start();
+            }
+        }
+
+        void close() {
+            try {
+                server.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+            try {
+                Files.deleteIfExists(path);
+            } catch (IOException e) {
+                log.warn("could not remove " + path + ": " + e.getMessage());
+            }
+            for (WireConnection c : List.copyOf(connections)) {
+                c.close();
+            }
+        }
+    }
+}
