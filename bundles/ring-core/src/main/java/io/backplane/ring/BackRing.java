@@ -55,8 +55,10 @@ public final class BackRing extends SharedRing {
 
     /**
      * RING_HAS_UNCONSUMED_REQUESTS: requests the frontend published that this end may consume
-     * now, i.e. the smaller of (req_prod - req_cons) and the slots not still holding an
-     * unpublished answer. Refuses an impossible req_prod (RING_REQUEST_PROD_OVERFLOW).
+     * now, i.e. the smaller of (req_prod - req_cons) and the slots not taken by consumed requests
+     * still waiting for their response. Refuses an impossible req_prod: more than the ring holds
+     * (RING_REQUEST_PROD_OVERFLOW), or moved back behind req_cons, which ring.h does not check
+     * and which would make a backend consume stale slots.
      *
      * @throws RingOverflowException when the frontend published more requests than the ring holds;
      *         the device should be disabled
@@ -65,10 +67,11 @@ public final class BackRing extends SharedRing {
         // Reading the frontend's req_prod, then xen_rmb(): an acquire load, so the request slots
         // read after it are at least as new as the index.
         int prod = (int) INDEX.getAcquire(shared, reqProdOffset);
-        if (RingIndex.producerOverflow(prod, rspProdPvt, size)) {
+        int requests = prod - reqCons;
+        if (RingIndex.producerOverflow(prod, rspProdPvt, size)
+                || Integer.compareUnsigned(requests, prod - rspProdPvt) > 0) {
             throw RingOverflowException.requests(prod, reqCons, rspProdPvt, size);
         }
-        int requests = prod - reqCons;
         int space = size - (reqCons - rspProdPvt);
         int available = Integer.compareUnsigned(requests, space) < 0 ? requests : space;
         reqAvailableEnd = reqCons + available;

@@ -9,9 +9,10 @@ import java.nio.ByteOrder;
  * What both ends of a ring share: the buffer (a little-endian view of the shared pages), the
  * layout, and the accessors for the four indexes. Indexes are read and written through a
  * VarHandle so each access carries the ordering a ring.h barrier asks for; slots are read and
- * written with plain ByteBuffer accesses, ordered by the index accesses around them.
+ * written with plain ByteBuffer accesses, ordered by the index accesses around them. Only
+ * {@link FrontRing} and {@link BackRing} extend it.
  */
-abstract class SharedRing {
+public abstract sealed class SharedRing permits FrontRing, BackRing {
 
     /** u32 view of the shared buffer, little-endian as x86 lays out RING_IDX. */
     static final VarHandle INDEX = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);

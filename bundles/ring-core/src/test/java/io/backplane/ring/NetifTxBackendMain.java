@@ -4,7 +4,10 @@ import io.backplane.ring.layout.NetifConstants;
 import io.backplane.ring.layout.NetifTxRequestDescriptor;
 import io.backplane.ring.layout.NetifTxResponseDescriptor;
 import io.backplane.ring.layout.SharedRingDescriptor;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 
 /**
@@ -16,6 +19,11 @@ import java.nio.file.Path;
  * <p>Usage: {@code NetifTxBackendMain FILE TOTAL}
  */
 public final class NetifTxBackendMain {
+
+    // Plain-mode VarHandle slot accesses: measured faster here than ByteBuffer getters on a mapped
+    // buffer. Plain is enough: the acquire of req_prod in unconsumedRequests() orders them.
+    private static final VarHandle I32 = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle I16 = MethodHandles.byteBufferViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
 
     private NetifTxBackendMain() {
     }
@@ -63,14 +71,14 @@ public final class NetifTxBackendMain {
                 int out = back.responseSlotOffset(prod);
                 for (int i = 0; i < run; i++, in += stride, out += rspStride) {
                     // one read of each field: the copy the backend works on
-                    int gref = ring.getInt(in + NetifTxRequestDescriptor.GREF_OFFSET);
-                    short offset = ring.getShort(in + NetifTxRequestDescriptor.OFFSET_OFFSET);
-                    short flags = ring.getShort(in + NetifTxRequestDescriptor.FLAGS_OFFSET);
-                    short id = ring.getShort(in + NetifTxRequestDescriptor.ID_OFFSET);
-                    short size = ring.getShort(in + NetifTxRequestDescriptor.SIZE_OFFSET);
+                    int gref = (int) I32.get(ring, in + NetifTxRequestDescriptor.GREF_OFFSET);
+                    short offset = (short) I16.get(ring, in + NetifTxRequestDescriptor.OFFSET_OFFSET);
+                    short flags = (short) I16.get(ring, in + NetifTxRequestDescriptor.FLAGS_OFFSET);
+                    short id = (short) I16.get(ring, in + NetifTxRequestDescriptor.ID_OFFSET);
+                    short size = (short) I16.get(ring, in + NetifTxRequestDescriptor.SIZE_OFFSET);
                     bytes += Short.toUnsignedInt(size) + ((gref ^ offset ^ flags) & 1);
-                    ring.putShort(out + NetifTxResponseDescriptor.ID_OFFSET, id);
-                    ring.putShort(out + NetifTxResponseDescriptor.STATUS_OFFSET, (short) NetifConstants.NETIF_RSP_OKAY);
+                    I16.set(ring, out + NetifTxResponseDescriptor.ID_OFFSET, id);
+                    I16.set(ring, out + NetifTxResponseDescriptor.STATUS_OFFSET, (short) NetifConstants.NETIF_RSP_OKAY);
                 }
                 back.consumeRequests(run);
                 back.produceResponses(run);

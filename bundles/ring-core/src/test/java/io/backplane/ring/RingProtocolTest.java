@@ -215,6 +215,26 @@ class RingProtocolTest {
     }
 
     @Test
+    void aFrontendMovingReqProdBehindReqConsIsCaught() {
+        FrontRing.init(page, TX);
+        BackRing back = BackRing.attach(page, TX);
+        page.putInt(SharedRingDescriptor.REQ_PROD_OFFSET, 100);
+        assertThat(back.unconsumedRequests()).isEqualTo(100);
+        for (int i = 0; i < 100; i++) {
+            back.nextRequestSlot();
+        }
+        for (int i = 0; i < 50; i++) {
+            back.nextResponseSlot();
+        }
+        // 60 - rsp_prod_pvt 50 is within the ring, but requests 60..99 were already consumed
+        page.putInt(SharedRingDescriptor.REQ_PROD_OFFSET, 60);
+        assertThatThrownBy(back::unconsumedRequests).isInstanceOf(RingOverflowException.class)
+                .hasMessage("Impossible number of requests: req_prod 60, req_cons 100, rsp_prod_pvt 50, ring size 256");
+        page.putInt(SharedRingDescriptor.REQ_PROD_OFFSET, 100);
+        assertThat(back.unconsumedRequests()).isZero();
+    }
+
+    @Test
     void aBackendPublishingTooManyResponsesIsCaught() {
         FrontRing front = FrontRing.init(page, TX);
         page.putInt(SharedRingDescriptor.RSP_PROD_OFFSET, 257);

@@ -1,0 +1,33 @@
+package io.backplane.api.backend;
+
+import io.backplane.api.device.DeviceId;
+import io.backplane.api.device.Negotiation;
+import io.backplane.api.xenstore.XenStore;
+
+import java.util.Optional;
+
+/** What the xenbus core gives a driver for one device. */
+public interface BackendContext {
+
+    DeviceId id();
+
+    XenStore xenstore();
+
+    /** The offer the policy published at probe time (or after the last re-negotiation). */
+    Negotiation negotiation();
+
+    /** A key of the backend directory, relative to it ({@code "bridge"}); empty when absent. */
+    Optional<String> backendKey(String key);
+
+    /** A key of the frontend directory, relative to it ({@code "queue-0/tx-ring-ref"}). */
+    Optional<String> frontendKey(String key);
+
+    /**
+     * xenbus_dev_fatal: writes {@code error/<backend path>/error} and {@code <backend>/error} with
+     * the reason, logs it and takes the device to Closing. The runtime and other devices go on.
+     */
+    void fatal(String reason);
+
+    /** Logs an operator line prefixed with the device ({@code 3/vif/0: ...}). */
+    void log(String message);
+}

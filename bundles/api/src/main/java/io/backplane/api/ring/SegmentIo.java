@@ -1,0 +1,26 @@
+package io.backplane.api.ring;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Moves request data between the backend's buffers and the pages a frontend granted for one
+ * request segment ({@code gref}, byte {@code offset} in the page, {@code length} bytes, never
+ * crossing the page). How it is done is the strategy's business: grant copy, a map per request,
+ * a persistent mapping, or none at all. Each call returns the GNTST code of the operation (0 =
+ * GNTST_okay); a refused grant fails only that segment.
+ */
+public interface SegmentIo {
+
+    /** Guest page to {@code dst} (netback TX, blkback WRITE). {@code dst} must be direct. */
+    int read(int gref, int offset, ByteBuffer dst, int dstOffset, int length);
+
+    /** {@code src} to the guest page (netback RX, blkback READ). {@code src} must be direct. */
+    int write(ByteBuffer src, int srcOffset, int gref, int offset, int length);
+
+    /**
+     * Ends a batch: a strategy that defers work (batched grant copies, lazily batched unmaps)
+     * completes it here, before the backend publishes the responses for the batch.
+     */
+    default void flush() {
+    }
+}

@@ -1,0 +1,213 @@
+package io.backplane.guest.sim;
+
+import static io.backplane.hypervisor.sim.abi.EvtchnWire.ARG_OFFSET;
+import static io.backplane.hypervisor.sim.abi.EvtchnWire.MESSAGE_LENGTH;
+import static io.backplane.hypervisor.sim.abi.EvtchnWire.OP_OFFSET;
+import static io.backplane.hypervisor.sim.abi.EvtchnWire.PORT_OFFSET;
+import static io.backplane.hypervisor.sim.abi.EvtchnWire.REPLY;
+import static io.backplane.hypervisor.sim.abi.EvtchnWire.RESULT_OFFSET;
+
+import io.backplane.api.hypervisor.EventChannel;
+import io.backplane.api.hypervisor.EventChannels;
+import io.backplane.api.hypervisor.EventHandler;
+import io.backplane.api.hypervisor.HypervisorException;
+import io.backplane.hypervisor.sim.abi.EvtchnWire;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The guest's event channels: a connection to its domain's {@code evtchn.sock}, speaking the
+ * 16-byte messages of docs/sim-abi.md. The same SPI as dom0's, seen from the guest: ports are
+ * the guest's, remote ends usually dom0's. Events run the port's handler on this connection's
+ * reader thread; a delivered port stays masked until {@link EventChannel#unmask()}.
+ */
+public final class GuestEventChannels implements EventChannels, AutoCloseable {
+    private static final long REPLY_TIMEOUT_SECONDS = 10;
+
+    private final int domid;
+    private final SocketChannel socket;
+    private final ByteBuffer out = ByteBuffer.allocateDirect(MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+    private final BlockingQueue<int[]> replies = new ArrayBlockingQueue<>(1);
+    private final Map<Integer, GuestChannel> channels = new ConcurrentHashMap<>();
+    /** Events for ports whose channel object is not registered yet (a bind's immediate event). */
+    private final Set<Integer> early = ConcurrentHashMap.newKeySet();
+    private final Thread reader;
+    private final Runnable onDisconnect;
+    private volatile boolean closed;
+    private volatile String asyncError;
+
+    GuestEventChannels(int domid, Path socketPath, Runnable onDisconnect) throws IOException {
+        this.domid = domid;
+        this.onDisconnect = onDisconnect;
+        this.socket = SocketChannel.open(StandardProtocolFamily.UNIX);
+        socket.connect(UnixDomainSocketAddress.of(socketPath));
+        this.reader = new Thread(this::readLoop, "guest-evtchn-d" + domid);
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    @Override
+    public EventChannel allocUnbound(int remoteDomid, EventHandler handler) {
+        int port = request(EvtchnWire.OP_BIND_UNBOUND, 0, remoteDomid);
+        return register(new GuestChannel(this, port, remoteDomid, handler));
+    }
+
+    @Override
+    public EventChannel bindInterdomain(int remoteDomid, int remotePort, EventHandler handler) {
+        int port = request(EvtchnWire.OP_BIND_INTERDOMAIN, remotePort, remoteDomid);
+        GuestChannel ch = new GuestChannel(this, port, remoteDomid, handler);
+        ch.bound(remotePort);
+        return register(ch);
+    }
+
+    /** SCHEDOP_shutdown with a SHUTDOWN_* reason. */
+    void shutdown(int reason) {
+        request(EvtchnWire.OP_SHUTDOWN, 0, reason);
+    }
+
+    /** The last failure the hypervisor reported for a NOTIFY or UNMASK (they have no reply otherwise). */
+    public String lastAsyncError() {
+        return asyncError;
+    }
+
+    /** False once the hypervisor closed the connection (the domain was destroyed). */
+    public boolean connected() {
+        return !closed && socket.isOpen();
+    }
+
+    void notify(int port) {
+        sendOneWay(EvtchnWire.OP_NOTIFY, port);
+    }
+
+    void unmask(int port) {
+        sendOneWay(EvtchnWire.OP_UNMASK, port);
+    }
+
+    void close(GuestChannel ch) {
+        channels.remove(ch.port());
+        request(EvtchnWire.OP_CLOSE, ch.port(), 0);
+    }
+
+    private GuestChannel register(GuestChannel ch) {
+        channels.put(ch.port(), ch);
+        if (early.remove(ch.port())) {
+            ch.deliver();
+        }
+        return ch;
+    }
+
+    private synchronized int request(int op, int port, int arg) {
+        send(op, port, arg);
+        int[] reply;
+        try {
+            reply = replies.poll(REPLY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HypervisorException("EINTR", "interrupted waiting for the hypervisor");
+        }
+        if (reply == null) {
+            throw new HypervisorException("EIO", closed ? "domain " + domid + " lost its hypervisor connection"
+                    : "no reply from the hypervisor within " + REPLY_TIMEOUT_SECONDS + " s");
+        }
+        if (reply[0] != (op | REPLY)) {
+            throw new HypervisorException("EIO", "hypervisor answered op " + reply[0] + " to op " + op);
+        }
+        if (reply[2] < 0) {
+            throw new HypervisorException(errnoName(-reply[2]), "event channel op " + op + " on port " + port + " refused");
+        }
+        return reply[2];
+    }
+
+    private void sendOneWay(int op, int port) {
+        send(op, port, 0);
+    }
+
+    private void send(int op, int port, int arg) {
+        synchronized (out) {
+            out.clear();
+            out.putInt(OP_OFFSET, op).putInt(PORT_OFFSET, port).putInt(ARG_OFFSET, arg).putInt(RESULT_OFFSET, 0);
+            try {
+                while (out.hasRemaining()) {
+                    socket.write(out);
+                }
+            } catch (IOException e) {
+                throw new HypervisorException("EIO", "domain " + domid + " lost its hypervisor connection: " + e.getMessage());
+            }
+        }
+    }
+
+    private void readLoop() {
+        ByteBuffer in = ByteBuffer.allocateDirect(MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+        try {
+            while (true) {
+                in.clear();
+                while (in.hasRemaining()) {
+                    if (socket.read(in) < 0) {
+                        return;
+                    }
+                }
+                int op = in.getInt(OP_OFFSET);
+                int port = in.getInt(PORT_OFFSET);
+                int result = in.getInt(RESULT_OFFSET);
+                if (op == EvtchnWire.OP_EVENT) {
+                    GuestChannel ch = channels.get(port);
+                    if (ch != null) {
+                        ch.deliver();
+                    } else {
+                        early.add(port);
+                    }
+                } else if (op == (EvtchnWire.OP_NOTIFY | REPLY) || op == (EvtchnWire.OP_UNMASK | REPLY)) {
+                    asyncError = "op " + (op & ~REPLY) + " on port " + port + " failed: " + errnoName(-result);
+                } else {
+                    replies.offer(new int[] {op, port, result});
+                }
+            }
+        } catch (IOException e) {
+            // connection gone
+        } finally {
+            closed = true;
+            if (onDisconnect != null) {
+                onDisconnect.run();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            socket.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+        try {
+            reader.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String errnoName(int errno) {
+        return switch (errno) {
+            case 1 -> "EPERM";
+            case 3 -> "ESRCH";
+            case 5 -> "EIO";
+            case 17 -> "EEXIST";
+            case 22 -> "EINVAL";
+            case 28 -> "ENOSPC";
+            case 38 -> "ENOSYS";
+            default -> "errno " + errno;
+        };
+    }
+}

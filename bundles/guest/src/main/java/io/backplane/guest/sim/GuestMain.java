@@ -1,0 +1,89 @@
+package io.backplane.guest.sim;
+
+import io.backplane.api.hypervisor.ShutdownReason;
+import io.backplane.nativeio.NativeIo;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The guest program the toolstack starts for a sim domain:
+ * {@code java -jar backplane-guest.jar --state-dir DIR --domid N [PROGRAM [ARGS...]]}.
+ * Without a program it attaches, reports its domain and waits until the domain is destroyed
+ * (a guest with no devices). Frontend simulators are added as programs.
+ */
+public final class GuestMain {
+
+    private GuestMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path stateDir = null;
+        int domid = -1;
+        List<String> rest = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--state-dir" -> stateDir = Path.of(value(args, ++i, "--state-dir"));
+                case "--domid" -> domid = parseDomid(value(args, ++i, "--domid"));
+                case "-h", "--help" -> {
+                    usage();
+                    return;
+                }
+                default -> rest.add(args[i]);
+            }
+        }
+        if (stateDir == null || domid < 1) {
+            usage();
+            System.exit(2);
+        }
+        if (!rest.isEmpty()) {
+            System.err.println("backplane-guest: unknown program '" + rest.get(0) + "'");
+            usage();
+            System.exit(2);
+        }
+        Object gone = new Object();
+        try (SimGuest guest = SimGuest.attach(stateDir, domid, new NativeIo(), () -> {
+            synchronized (gone) {
+                gone.notifyAll();
+            }
+        })) {
+            System.out.println("domain " + domid + ": attached, " + guest.memory().pages() + " pages, "
+                    + guest.grants().entries() + " grant entries");
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                if (guest.eventChannels().connected()) {
+                    guest.shutdown(ShutdownReason.POWEROFF);
+                }
+            }));
+            synchronized (gone) {
+                while (guest.eventChannels().connected()) {
+                    gone.wait(1000);
+                }
+            }
+            System.out.println("domain " + domid + ": destroyed by the hypervisor");
+        }
+    }
+
+    private static String value(String[] args, int i, String option) {
+        if (i >= args.length) {
+            System.err.println("backplane-guest: " + option + " needs a value");
+            System.exit(2);
+        }
+        return args[i];
+    }
+
+    private static int parseDomid(String s) {
+        try {
+            return Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+            System.err.println("backplane-guest: --domid wants a number, not '" + s + "'");
+            System.exit(2);
+            return -1;
+        }
+    }
+
+    private static void usage() {
+        System.err.println("usage: java -jar backplane-guest.jar --state-dir DIR --domid N [PROGRAM [ARGS...]]\n"
+                + "  Attaches to sim domain N under DIR/domains/N (see docs/sim-abi.md).\n"
+                + "  Without PROGRAM: reports the domain and waits until it is destroyed.");
+    }
+}

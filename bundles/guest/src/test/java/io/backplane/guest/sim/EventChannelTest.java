@@ -1,0 +1,119 @@
+package io.backplane.guest.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.backplane.api.hypervisor.EventChannel;
+import io.backplane.api.hypervisor.HypervisorException;
+import io.backplane.nativeio.NativeIo;
+import java.nio.file.Path;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Event channels between dom0 and guests over the guests' evtchn.sock, with Xen's binding rules. */
+class EventChannelTest {
+    @TempDir
+    static Path dir;
+    static SimFixture fx;
+    static SimGuest guest;
+    static SimGuest other;
+    static int domid;
+    static int otherDomid;
+
+    @BeforeAll
+    static void start() throws Exception {
+        fx = new SimFixture(new NativeIo(), dir);
+        domid = fx.create("evtchn-a", 16).domid();
+        otherDomid = fx.create("evtchn-b", 16).domid();
+        guest = fx.attach(domid);
+        other = fx.attach(otherDomid);
+    }
+
+    @AfterAll
+    static void stop() {
+        guest.close();
+        other.close();
+        fx.close();
+    }
+
+    @Test
+    void eventsFlowBothWaysAndMaskingHoldsThemPending() throws Exception {
+        BlockingQueue<Integer> atGuest = new LinkedBlockingQueue<>();
+        BlockingQueue<Integer> atDom0 = new LinkedBlockingQueue<>();
+        EventChannel g = guest.eventChannels().allocUnbound(0, ch -> atGuest.add(ch.port()));
+        EventChannel d = fx.sim.bindInterdomain(domid, g.port(), ch -> atDom0.add(ch.port()));
+        assertThat(d.remotePort()).isEqualTo(g.port());
+        assertThat(atDom0.poll(5, TimeUnit.SECONDS)).as("a newly bound port is pending once").isEqualTo(d.port());
+        d.unmask();
+
+        d.notifyRemote();
+        assertThat(atGuest.poll(5, TimeUnit.SECONDS)).isEqualTo(g.port());
+        d.notifyRemote();                      // guest has not unmasked: held pending, not delivered
+        d.notifyRemote();
+        assertThat(atGuest.poll(300, TimeUnit.MILLISECONDS)).isNull();
+        g.unmask();                            // re-arm: the pending event comes at once, only once
+        assertThat(atGuest.poll(5, TimeUnit.SECONDS)).isEqualTo(g.port());
+        assertThat(atGuest.poll(300, TimeUnit.MILLISECONDS)).isNull();
+        g.unmask();
+
+        g.notifyRemote();
+        assertThat(atDom0.poll(5, TimeUnit.SECONDS)).isEqualTo(d.port());
+        assertThat(d.isMasked()).isTrue();
+        g.notifyRemote();
+        waitFor(d::isPending);
+        d.unmask();
+        assertThat(atDom0.poll(5, TimeUnit.SECONDS)).isEqualTo(d.port());
+        d.unmask();
+
+        g.close();
+        d.notifyRemote();                      // remote end closed: dom0's port is unbound, send is a no-op
+        assertThat(d.remotePort()).isZero();
+        d.close();
+        assertThatThrownBy(d::notifyRemote).isInstanceOf(HypervisorException.class);
+    }
+
+    @Test
+    void onlyTheDomainAPortIsOfferedToMayBindIt() {
+        int before = fx.sim.dom0PortsInUse();
+        EventChannel offered = fx.sim.allocUnbound(domid, ch -> { });
+        assertThatThrownBy(() -> other.eventChannels().bindInterdomain(0, offered.port(), ch -> { }))
+                .isInstanceOfSatisfying(HypervisorException.class, e -> assertThat(e.errno()).isEqualTo("EINVAL"));
+        assertThatThrownBy(() -> guest.eventChannels().bindInterdomain(0, 4000, ch -> { }))
+                .isInstanceOfSatisfying(HypervisorException.class, e -> assertThat(e.errno()).isEqualTo("EINVAL"));
+        assertThatThrownBy(() -> guest.eventChannels().allocUnbound(4242, ch -> { }))
+                .isInstanceOfSatisfying(HypervisorException.class, e -> assertThat(e.errno()).isEqualTo("ESRCH"));
+        EventChannel bound = guest.eventChannels().bindInterdomain(0, offered.port(), ch -> { });
+        assertThat(offered.remotePort()).isEqualTo(bound.port());
+        assertThatThrownBy(() -> guest.eventChannels().bindInterdomain(0, offered.port(), ch -> { }))
+                .as("already bound").isInstanceOf(HypervisorException.class);
+        bound.close();
+        offered.close();
+        assertThat(fx.sim.dom0PortsInUse()).isEqualTo(before);
+    }
+
+    @Test
+    void guestsCanBindEachOther() throws Exception {
+        BlockingQueue<Integer> atOther = new LinkedBlockingQueue<>();
+        EventChannel a = guest.eventChannels().allocUnbound(otherDomid, ch -> { });
+        EventChannel b = other.eventChannels().bindInterdomain(domid, a.port(), ch -> atOther.add(ch.port()));
+        assertThat(atOther.poll(5, TimeUnit.SECONDS)).isEqualTo(b.port());
+        b.unmask();
+        a.notifyRemote();
+        assertThat(atOther.poll(5, TimeUnit.SECONDS)).isEqualTo(b.port());
+        a.close();
+        b.close();
+    }
+
+    static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("condition within 5 s").isLessThan(deadline);
+            Thread.sleep(5);
+        }
+    }
+}
