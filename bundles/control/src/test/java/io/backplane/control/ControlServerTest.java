@@ -47,6 +47,10 @@ class ControlServerTest {
             return "said " + word;
         }
 
+        public String lines() {
+            return "vif 1/0\nvbd 1/51712\n";
+        }
+
         public void fail(String why) {
             throw new IllegalArgumentException("no such domain: " + why);
         }
@@ -85,6 +89,15 @@ class ControlServerTest {
             assertThat(client.run("test:say hello", output.out, output.err)).isZero();
             assertThat(output.out()).isEqualTo("said hello\n");
             assertThat(output.err()).isEmpty();
+        }
+    }
+
+    @Test
+    void aResultEndingInANewlineIsPrintedAsIs() throws IOException {
+        try (ControlClient client = ControlClient.connect(socket)) {
+            Output output = new Output();
+            assertThat(client.run("test:lines", output.out, output.err)).isZero();
+            assertThat(output.out()).isEqualTo("vif 1/0\nvbd 1/51712\n");
         }
     }
 
