@@ -22,6 +22,8 @@ import org.osgi.service.log.LogEntry;
 import org.osgi.service.log.LogLevel;
 import org.osgi.service.log.LogListener;
 import org.osgi.service.log.LogReaderService;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
 import org.osgi.service.metatype.annotations.Designate;
 
 /**
@@ -47,7 +49,8 @@ public class OperatorLog implements LogListener {
     private long written = -1;
 
     @Activate
-    public OperatorLog(@Reference LogReaderService reader, BundleContext context, LoggingConfig config) throws IOException {
+    public OperatorLog(@Reference LogReaderService reader, @Reference(service = LoggerFactory.class) Logger log,
+                       BundleContext context, LoggingConfig config) throws IOException {
         this.reader = reader;
         String stateDir = context.getProperty(STATE_DIR_PROPERTY);
         if (stateDir == null || stateDir.isBlank()) {
@@ -66,6 +69,8 @@ public class OperatorLog implements LogListener {
             }
             flush();
         }
+        // Marks where this run starts in a file that accumulates runs.
+        log.info("operator log {} opened for state dir {} (file level {}, console level {})", file, stateDir, fileLevel, consoleLevel);
     }
 
     @Deactivate
