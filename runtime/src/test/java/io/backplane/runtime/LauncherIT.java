@@ -122,9 +122,15 @@ class LauncherIT {
     }
 
     @Test
-    void hotDeploysAndUndeploysABundleDroppedIntoTheDeployDirectory() throws Exception {
+    void hotDeploysConfigurationsAndBundlesDroppedIntoTheDeployDirectory() throws Exception {
         Instance backplane = new Instance();
         backplane.awaitLine(l -> l.startsWith("Backplane running"));
+        Path log = stateDir.resolve("backplane.log");
+
+        // A configuration file applies live: the console now shows warnings only.
+        Files.writeString(deployDir.resolve("io.backplane.logging.cfg"), "console.level = WARN\n");
+        awaitFile(log, text -> text.contains("operator log now " + log + " (file level INFO, console level WARN)"));
+
         // Any bundle the features do not install will do: the converter is one of the launcher's own jars.
         Path jar = Files.list(JAR.getParent().resolve("lib")).filter(p -> p.getFileName().toString().startsWith("org.osgi.util.converter"))
                 .findFirst().orElseThrow();
@@ -135,6 +141,10 @@ class LauncherIT {
             Files.delete(deployDir.resolve(jar.getFileName()));
             awaitOutput(client, "bp:bundles", out -> !out.contains("org.osgi.util.converter"));
         }
+        // FileInstall logged the deployment at INFO: in the file, no longer on the console.
+        awaitFile(log, text -> text.contains("org.osgi.util.converter"));
+        assertThat(backplane.all).noneMatch(l -> l.contains("org.osgi.util.converter"));
+        assertThat(Files.readString(log).split("operator log " + log + " opened", -1)).as("history written once").hasSize(2);
     }
 
     @Test
@@ -163,6 +173,17 @@ class LauncherIT {
         int status = client.run(command, new PrintStream(out), new PrintStream(err));
         assertThat(status).as("status of %s (stderr: %s)", command, err).isZero();
         return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private static void awaitFile(Path file, Predicate<String> wanted) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(file) && wanted.test(Files.readString(file))) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError(file + " never had the expected content; it has:\n" + Files.readString(file));
     }
 
     private static void awaitOutput(ControlClient client, String command, Predicate<String> wanted) throws Exception {
