@@ -78,6 +78,10 @@ public class XenStoreIT {
             assertTrue(command + " listed with a description: '" + line + "'", line.length() > command.length() + 3
                     && !line.contains("(no description)"));
         }
+        Run write = shell("bp:help xs:write");
+        assertEquals(0, write.status());
+        assertThat(write.out(), containsString("xs:write - Write a node's value"));
+        assertThat(write.out(), containsString("node path"));
     }
 
     @Test

@@ -7,6 +7,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.reflect.Proxy;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.osgi.service.log.Logger;
 
 import io.backplane.control.client.ControlClient;
+import io.backplane.control.client.ControlProtocol;
 
 /** The control socket against Gogo's real command processor, over a real Unix socket. */
 class ControlServerTest {
@@ -110,6 +115,19 @@ class ControlServerTest {
             Output unknown = new Output();
             assertThat(client.run("nosuch:command", unknown.out, unknown.err)).isEqualTo(1);
             assertThat(unknown.err()).contains("nosuch:command").doesNotContain("\tat ").hasLineCount(1);
+        }
+    }
+
+    @Test
+    void aClientSendingAnOversizedFrameIsDroppedAndOthersAreStillServed() throws IOException {
+        try (SocketChannel rogue = SocketChannel.open(StandardProtocolFamily.UNIX);
+             ControlClient client = ControlClient.connect(socket)) {
+            rogue.connect(UnixDomainSocketAddress.of(socket));
+            rogue.write(ByteBuffer.allocate(5).put(ControlProtocol.COMMAND).putInt(Integer.MAX_VALUE).flip());
+            assertThat(rogue.read(ByteBuffer.allocate(1))).as("server closed the rogue connection").isEqualTo(-1);
+            Output output = new Output();
+            assertThat(client.run("test:say still-here", output.out, output.err)).isZero();
+            assertThat(output.out()).isEqualTo("said still-here\n");
         }
     }
 

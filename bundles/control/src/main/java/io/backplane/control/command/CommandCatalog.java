@@ -108,7 +108,8 @@ final class CommandCatalog {
         Descriptor descriptor = parameter.getAnnotation(Descriptor.class);
         org.apache.felix.service.command.Parameter option =
                 parameter.getAnnotation(org.apache.felix.service.command.Parameter.class);
-        String type = parameter.getType().getSimpleName();
+        // Parameter names exist only in classes compiled with -parameters; the type is the fallback.
+        String type = parameter.isNamePresent() ? parameter.getName() : parameter.getType().getSimpleName();
         String text = option != null ? String.join("|", option.names()) + " (" + type + ")" : "<" + type + ">";
         return descriptor == null ? text : text + "  " + descriptor.value();
     }
