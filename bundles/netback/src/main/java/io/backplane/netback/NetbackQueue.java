@@ -7,6 +7,7 @@ import io.backplane.api.ring.RingRequest;
 import io.backplane.api.ring.RingStrategies;
 import io.backplane.api.sink.PacketSink;
 import io.backplane.ring.BackRing;
+import io.backplane.ring.GeometryRingLayout;
 import io.backplane.ring.layout.NetifRxRequestDescriptor;
 import io.backplane.ring.layout.NetifRxResponseDescriptor;
 import io.backplane.ring.layout.NetifTxRequestDescriptor;
@@ -66,8 +67,8 @@ final class NetbackQueue {
                     NetifRxResponseDescriptor.LENGTH, new int[] {keys.rxRingRef()}, features));
             q.txEvent = channels.bindInterdomain(domid, keys.txEventChannel(), ch -> q.wake());
             q.rxEvent = keys.split() ? channels.bindInterdomain(domid, keys.rxEventChannel(), ch -> q.wake()) : q.txEvent;
-            BackRing txBack = BackRing.attach(q.txRing.ring(), new GeometryLayout(q.txRing.geometry()));
-            BackRing rxBack = BackRing.attach(q.rxRing.ring(), new GeometryLayout(q.rxRing.geometry()));
+            BackRing txBack = BackRing.attach(q.txRing.ring(), GeometryRingLayout.of(q.txRing.geometry()));
+            BackRing rxBack = BackRing.attach(q.rxRing.ring(), GeometryRingLayout.of(q.rxRing.geometry()));
             EventChannel txe = q.txEvent;
             EventChannel rxe = q.rxEvent;
             q.tx = new TxPath(txBack, q.txRing.segments(), sink, q.stats, fatalSkbSlots, txe::notifyRemote);

@@ -3,6 +3,7 @@ package io.backplane.netback;
 import static io.backplane.ring.layout.NetifConstants.NETIF_RSP_ERROR;
 import static io.backplane.ring.layout.NetifConstants.NETRXF_MORE_DATA;
 
+import io.backplane.api.ring.SegmentCopy;
 import io.backplane.api.ring.SegmentIo;
 import io.backplane.ring.BackRing;
 import io.backplane.ring.NetifRxRequest;
@@ -10,6 +11,8 @@ import io.backplane.ring.NetifRxResponse;
 import io.backplane.ring.RingOverflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -17,8 +20,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The RX half of one queue (Linux xen-netback/rx.c): frames from the sink wait in a bounded
  * backlog; each takes as many of the frontend's posted RX requests as it needs pages (one without
- * feature-sg), is copied into the granted pages with {@link SegmentIo#write} and answered with
- * one response per slot, the status carrying the bytes in that slot. Runs on the worker thread;
+ * feature-sg), is copied into the granted pages (one {@link SegmentIo#copy} batch per pass) and
+ * answered with one response per slot, the status carrying the bytes in that slot. Runs on the worker thread;
  * {@link #offer} is called by the sink's reader.
  */
 final class RxPath {
@@ -26,6 +29,8 @@ final class RxPath {
     /** Frames waiting for RX requests (netback's rx queue, bounded by its rx_queue_max). */
     static final int BACKLOG = 512;
     private static final int BUDGET = 64;
+    private static final int MAX_FRAME = 1 << 16;
+    private static final int BATCH_BYTES = 1 << 20;
 
     private final BackRing ring;
     private final SegmentIo io;
@@ -33,7 +38,16 @@ final class RxPath {
     private final boolean sg;
     private final Runnable notifyFrontend;
     private final BlockingQueue<byte[]> backlog = new ArrayBlockingQueue<>(BACKLOG);
-    private final ByteBuffer frame = ByteBuffer.allocateDirect(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+    /** The frames of one pass, side by side, so their copies go as one batch. */
+    private final ByteBuffer batch = ByteBuffer.allocateDirect(BATCH_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    private final List<SegmentCopy> copies = new ArrayList<>();
+    private final int[] copyStatus = new int[BUDGET * (MAX_FRAME / PAGE + 1)];
+    private final int[] rspId = new int[BUDGET * (MAX_FRAME / PAGE + 1)];
+    private final int[] rspLength = new int[rspId.length];
+    private final int[] rspFlags = new int[rspId.length];
+    /** Per frame of the pass: its first slot and its length. */
+    private final int[] frameFirstSlot = new int[BUDGET + 1];
+    private final int[] frameLength = new int[BUDGET];
     private final NetifRxRequest req = new NetifRxRequest();
     private final NetifRxResponse rsp = new NetifRxResponse();
     private byte[] head;
@@ -53,7 +67,7 @@ final class RxPath {
      */
     boolean offer(byte[] data, long waitMillis) {
         try {
-            if (data.length <= frame.capacity() && (sg || data.length <= PAGE)
+            if (data.length <= MAX_FRAME && (sg || data.length <= PAGE)
                     && backlog.offer(data, waitMillis, TimeUnit.MILLISECONDS)) {
                 return true;
             }
@@ -64,11 +78,14 @@ final class RxPath {
         return false;
     }
 
-    /** One pass: delivers what fits in the posted requests. True when it answered any. */
+    /** One pass: delivers what fits in the posted requests, its copies as one batch. True when it answered any. */
     boolean poll() {
         int delivered = 0;
+        int slotsUsed = 0;
         int available = available();
-        while (delivered < BUDGET) {
+        batch.clear();
+        copies.clear();
+        while (delivered < BUDGET && batch.remaining() >= MAX_FRAME) {
             if (head == null) {
                 head = backlog.poll();
                 if (head == null) {
@@ -82,7 +99,9 @@ final class RxPath {
                     break;           // wait for the frontend to post more buffers
                 }
             }
-            deliver(head, slots);
+            frameFirstSlot[delivered] = slotsUsed;
+            frameLength[delivered] = head.length;
+            slotsUsed = take(head, slots, slotsUsed);
             available -= slots;
             head = null;
             delivered++;
@@ -90,7 +109,26 @@ final class RxPath {
         if (delivered == 0) {
             return false;
         }
+        frameFirstSlot[delivered] = slotsUsed;
+        io.copy(copies, copyStatus);
         io.flush();
+        for (int f = 0; f < delivered; f++) {
+            boolean ok = true;
+            for (int s = frameFirstSlot[f]; s < frameFirstSlot[f + 1]; s++) {
+                rsp.id = rspId[s];
+                rsp.offset = 0;
+                rsp.flags = rspFlags[s];
+                rsp.status = copyStatus[s] == 0 ? rspLength[s] : NETIF_RSP_ERROR;
+                ok &= copyStatus[s] == 0;
+                ring.putResponse(rsp);
+            }
+            if (ok) {
+                stats.rxPackets.incrementAndGet();
+                stats.rxBytes.addAndGet(frameLength[f]);
+            } else {
+                stats.rxErrors.incrementAndGet();
+            }
+        }
         if (ring.pushResponsesAndCheckNotify()) {
             notifyFrontend.run();
         }
@@ -122,27 +160,19 @@ final class RxPath {
         }
     }
 
-    private void deliver(byte[] data, int slots) {
-        frame.clear();
-        frame.put(data);
-        boolean ok = true;
-        for (int s = 0; s < slots; s++) {
+    /** Consumes {@code slots} RX requests for one frame and queues its copies; returns the next slot index. */
+    private int take(byte[] data, int slots, int slot) {
+        int base = batch.position();
+        batch.put(data);
+        for (int s = 0; s < slots; s++, slot++) {
             ring.copyRequest(req);
             int off = s * PAGE;
             int len = Math.min(PAGE, data.length - off);
-            int status = io.write(frame, off, req.gref, 0, len);
-            rsp.id = req.id;
-            rsp.offset = 0;
-            rsp.flags = s + 1 < slots ? NETRXF_MORE_DATA : 0;
-            rsp.status = status == 0 ? len : NETIF_RSP_ERROR;
-            ok &= status == 0;
-            ring.putResponse(rsp);
+            rspId[slot] = req.id;
+            rspLength[slot] = len;
+            rspFlags[slot] = s + 1 < slots ? NETRXF_MORE_DATA : 0;
+            copies.add(SegmentCopy.toGuest(batch, base + off, req.gref, 0, len));
         }
-        if (ok) {
-            stats.rxPackets.incrementAndGet();
-            stats.rxBytes.addAndGet(data.length);
-        } else {
-            stats.rxErrors.incrementAndGet();
-        }
+        return slot;
     }
 }

@@ -6,6 +6,7 @@ import static io.backplane.ring.layout.NetifConstants.NETIF_RSP_OKAY;
 import static io.backplane.ring.layout.NetifConstants.NETTXF_EXTRA_INFO;
 import static io.backplane.ring.layout.NetifConstants.NETTXF_MORE_DATA;
 
+import io.backplane.api.ring.SegmentCopy;
 import io.backplane.api.ring.SegmentIo;
 import io.backplane.api.sink.PacketSink;
 import io.backplane.ring.BackRing;
@@ -16,6 +17,8 @@ import io.backplane.ring.RingOverflowException;
 import io.backplane.ring.layout.NetifConstants;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The TX half of one queue (Linux xen-netback/netback.c, xenvif_tx_build_gops and friends):
@@ -60,7 +63,13 @@ final class TxPath {
     private final int[] pktOffset = new int[BUDGET];
     private final int[] pktLength = new int[BUDGET];
     private final int[] pktFirstRsp = new int[BUDGET];
+    private final int[] pktExtras = new int[BUDGET];
+    private final int[] pktEndRsp = new int[BUDGET];
     private int packets;
+    /** The pass's data copies, done as one batch (one GNTTABOP_copy for grant copy), and whose packet each is. */
+    private final List<SegmentCopy> copies = new ArrayList<>();
+    private final int[] copyPacket = new int[BUDGET * (LEGACY_SLOTS_MAX + 1)];
+    private final int[] copyStatus = new int[BUDGET * (LEGACY_SLOTS_MAX + 1)];
 
     TxPath(BackRing ring, SegmentIo io, PacketSink sink, QueueStats stats, int fatalSkbSlots, Runnable notifyFrontend) {
         this.ring = ring;
@@ -84,6 +93,7 @@ final class TxPath {
         }
         responses = 0;
         packets = 0;
+        copies.clear();
         batch.clear();
         while (workToDo > 0 && packets < BUDGET && batch.remaining() >= MAX_PACKET) {
             workToDo = buildPacket(workToDo);
@@ -91,7 +101,18 @@ final class TxPath {
                 workToDo = available();
             }
         }
-        // The data of the whole pass is in our buffer only after the strategy's batch completes.
+        // One batch for the pass's data, as netback gathers its grant copy ops; a refused
+        // segment fails its packet only.
+        if (!copies.isEmpty()) {
+            io.copy(copies, copyStatus);
+            for (int i = 0; i < copies.size(); i++) {
+                if (copyStatus[i] != 0) {
+                    int p = copyPacket[i];
+                    markError(pktFirstRsp[p], pktExtras[p], pktEndRsp[p]);
+                }
+            }
+            copies.clear();
+        }
         io.flush();
         for (int p = 0; p < packets; p++) {
             if (rspStatus[pktFirstRsp[p]] == NETIF_RSP_OKAY) {
@@ -175,31 +196,33 @@ final class TxPath {
         if (dropReason == null && first.offset + remaining > PAGE) {
             throw new FrontendFault("Cross page boundary, txreq.offset: " + first.offset + ", size: " + remaining);
         }
-        pktFirstRsp[packets] = firstRsp;
-        pktOffset[packets] = batch.position();
-        pktLength[packets] = first.size;
-        packets++;
+        int p = packets++;
+        pktFirstRsp[p] = firstRsp;
+        pktExtras[p] = extras;
+        pktOffset[p] = batch.position();
+        pktLength[p] = first.size;
+        pktEndRsp[p] = responses;
         if (dropReason != null) {
-            markError(firstRsp, extras);
+            markError(firstRsp, extras, responses);
             return workToDo;
         }
         // The first slot holds what the fragments do not: first.size minus their sizes.
         int pos = batch.position();
-        boolean ok = copy(first.gref, first.offset, pos, remaining);
+        addCopy(p, first.gref, first.offset, pos, remaining);
         pos += remaining;
-        for (int i = 0; i < slots && ok; i++) {
-            ok = copy(fragRef[i], fragOffset[i], pos, fragSize[i]);
+        for (int i = 0; i < slots; i++) {
+            addCopy(p, fragRef[i], fragOffset[i], pos, fragSize[i]);
             pos += fragSize[i];
         }
-        if (!ok) {
-            markError(firstRsp, extras);
-        }
-        batch.position(pktOffset[packets - 1] + first.size);
+        batch.position(pktOffset[p] + first.size);
         return workToDo;
     }
 
-    private boolean copy(int gref, int offset, int at, int length) {
-        return length == 0 || io.read(gref, offset, batch, at, length) == 0;
+    private void addCopy(int packet, int gref, int offset, int at, int length) {
+        if (length > 0) {
+            copyPacket[copies.size()] = packet;
+            copies.add(SegmentCopy.fromGuest(gref, offset, batch, at, length));
+        }
     }
 
     /** xenvif_get_extras(): each extra takes a slot, answered with NETIF_RSP_NULL. */
@@ -236,8 +259,8 @@ final class TxPath {
     }
 
     /** xenvif_tx_err(): the packet's data slots are answered NETIF_RSP_ERROR, extras stay NULL. */
-    private void markError(int firstRsp, int extras) {
-        for (int i = firstRsp; i < responses; i++) {
+    private void markError(int firstRsp, int extras, int endRsp) {
+        for (int i = firstRsp; i < endRsp; i++) {
             if (i == firstRsp || i > firstRsp + extras) {
                 rspStatus[i] = NETIF_RSP_ERROR;
             }

@@ -146,10 +146,10 @@ final class Vif implements BackendDevice {
     public Map<String, String> status() {
         Map<String, String> out = new LinkedHashMap<>();
         List<NetbackQueue> qs = queues;
-        // Keys of BackendDevice's STATUS_* constants (pv:devices), then the vif's own.
-        out.put("strategy", qs.isEmpty() ? "-" : qs.get(0).strategy());
-        out.put("queues", Integer.toString(qs.size()));
-        out.put("ring-page-order", "0");                 // netif rings are one page each
+        // BackendDevice's STATUS_* keys (pv:devices), then the vif's own.
+        out.put(STATUS_STRATEGY, qs.isEmpty() ? "-" : qs.get(0).strategy());
+        out.put(STATUS_QUEUES, Integer.toString(qs.size()));
+        out.put(STATUS_RING_ORDER, "0");                 // netif rings are one page each
         FrontendConfig cfg = config;
         if (cfg != null) {
             List<String> features = new ArrayList<>();
@@ -168,7 +168,7 @@ final class Vif implements BackendDevice {
             if (!cfg.ipCsum()) {
                 features.add("no-csum-offload");
             }
-            out.put("features", String.join(" ", features));
+            out.put(STATUS_FEATURES, String.join(" ", features));
             out.put("mac", cfg.mac());
         }
         out.put("sink", sink.describe());

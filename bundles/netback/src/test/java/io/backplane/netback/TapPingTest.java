@@ -58,7 +58,7 @@ class TapPingTest {
         int domid = net.createDomain("net-ping");
         DeviceId id = net.addVif(domid, 0, "00:16:3e:20:00:01", "xenbr-none", null);
         String tap = "vif" + domid + ".0";
-        NetbackDriver driver = new NetbackDriver(new CopyRingStrategies(net.sim), net.sim,
+        NetbackDriver driver = new NetbackDriver(RealRings.grantCopy(net.sim), net.sim,
                 new SinkFactory(new NativeIo(), "tap", false, System.out::println), NetbackDriver.Settings.defaults());
         try (XenbusHarness h = new XenbusHarness(net.xs, id, SimNet.offer(2))) {
             h.probe(driver);
@@ -86,7 +86,7 @@ class TapPingTest {
         try {
             int domid = net.createDomain("net-bridge");
             DeviceId id = net.addVif(domid, 0, "00:16:3e:20:00:02", bridge, null);
-            NetbackDriver driver = new NetbackDriver(new CopyRingStrategies(net.sim), net.sim,
+            NetbackDriver driver = new NetbackDriver(RealRings.grantCopy(net.sim), net.sim,
                     new SinkFactory(new NativeIo(), "tap", false, System.out::println), NetbackDriver.Settings.defaults());
             try (XenbusHarness h = new XenbusHarness(net.xs, id, SimNet.offer(1))) {
                 h.probe(driver);

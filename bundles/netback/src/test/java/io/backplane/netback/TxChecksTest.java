@@ -10,6 +10,7 @@ import io.backplane.nativeio.NativeIo;
 import io.backplane.netback.sink.MemorySink;
 import io.backplane.ring.BackRing;
 import io.backplane.ring.FrontRing;
+import io.backplane.ring.GeometryRingLayout;
 import io.backplane.ring.LegacyRingLayout;
 import io.backplane.ring.NetifExtraInfo;
 import io.backplane.ring.NetifTxRequest;
@@ -66,8 +67,8 @@ class TxChecksTest {
         for (int i = 1; i < 4; i++) {
             guest.grants().grantAccess(0, dataFrame + i, true);
         }
-        channel = new CopyRingStrategies(net.sim).open(new RingRequest(domid, "netif-tx", 12, 4, new int[] {ringRef}, Map.of()));
-        back = BackRing.attach(channel.ring(), new GeometryLayout(channel.geometry()));
+        channel = RealRings.grantCopy(net.sim).open(new RingRequest(domid, "netif-tx", 12, 4, new int[] {ringRef}, Map.of()));
+        back = BackRing.attach(channel.ring(), GeometryRingLayout.of(channel.geometry()));
         sink = new MemorySink("vif-test", false, "");
         tx = new TxPath(back, channel.segments(), sink, new QueueStats(), 20, notifications::incrementAndGet);
     }
