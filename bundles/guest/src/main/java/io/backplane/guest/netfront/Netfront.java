@@ -131,12 +131,13 @@ public final class Netfront implements AutoCloseable {
         boolean offersQueues = store.exists(backend + "/multi-queue-max-queues");
         int n = options.forceQueues() >= 0 ? options.forceQueues() : Math.max(1, Math.min(options.queues(), max));
         boolean split = options.split() && readUnsigned(backend + "/feature-split-event-channels", 0) == 1;
+        boolean sg = readUnsigned(backend + "/feature-sg", 0) == 1;
         String macKey = store.tryRead(dir + "/mac").orElse("00:16:3e:00:00:0" + devid);
         byte[] ip = options.ip().isEmpty() ? null : Frames.parseIp(options.ip());
         NetfrontStack stack = new NetfrontStack(Frames.parseMac(macKey), ip);
         List<NetfrontQueue> qs = new ArrayList<>();
         for (int q = 0; q < Math.max(n, 1); q++) {
-            qs.add(new NetfrontQueue(guest, backendId, q, split, stack));
+            qs.add(new NetfrontQueue(guest, backendId, q, split, sg, stack));
         }
         if (store.exists(backend + "/feature-xdp-headroom")) {
             store.write(dir + "/xdp-headroom", "0");

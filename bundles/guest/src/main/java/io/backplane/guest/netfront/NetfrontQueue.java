@@ -35,6 +35,7 @@ final class NetfrontQueue {
     final QueueCounters counters = new QueueCounters();
     private final SimGuest guest;
     private final int backendId;
+    private final boolean backendSg;
     private final NetfrontStack stack;
     private final int slots;
     private final long txRingFrame;
@@ -65,8 +66,9 @@ final class NetfrontQueue {
     private boolean pagesFreed;
 
     /** setup_netfront(): rings, grants, channels; split when asked (event-channel-tx/-rx). */
-    NetfrontQueue(SimGuest guest, int backendId, int id, boolean split, NetfrontStack stack) {
+    NetfrontQueue(SimGuest guest, int backendId, int id, boolean split, boolean backendSg, NetfrontStack stack) {
         this.guest = guest;
+        this.backendSg = backendSg;
         this.backendId = backendId;
         this.id = id;
         this.stack = stack;
@@ -167,9 +169,17 @@ final class NetfrontQueue {
         return freeTxIds.size();
     }
 
-    /** Sends one frame, one slot per page of it (feature-sg), data at offset 0 of each page. */
+    /**
+     * Sends one frame, one slot per page of it, data at offset 0 of each page. A frame beyond one
+     * page without the backend's feature-sg is dropped and counted failed (netfront would not
+     * have offered the stack scatter-gather).
+     */
     boolean send(byte[] frame) {
         int need = Math.max(1, (frame.length + PAGE - 1) / PAGE);
+        if (need > 1 && !backendSg) {
+            counters.txFailed.incrementAndGet();
+            return true;
+        }
         if (need > freeTxIds.size() || need > tx.freeRequests()) {
             return false;
         }
