@@ -255,4 +255,32 @@ class NetbackSimTest {
                 .noneMatch(t -> t.getName().startsWith("vif" + domid + ".0")))).as("queue workers and sink reader gone").isTrue();
         assertThat(h.logText()).as("a destroyed guest is not a malicious one").doesNotContain("malicious");
     }
+
+    @Test
+    void detachAsLibxlDoesClosesBothEnds() throws Exception {
+        int domid = net.createDomain("net-detach");
+        DeviceId id = net.addVif(domid, 0, "00:16:3e:10:00:09", "", null);
+        backend(id, 1);
+        net.startGuest(domid, "count=5,rate=1000,size=100");
+        assertThat(SimNet.await(20, () -> net.stat(id, "tx-answered") == 5)).as("log:\n%s", guestLog(domid)).isTrue();
+        // libxl: online=0 and Closing in the backend; the frontend closes; then both directories go.
+        net.xs.transaction(tx -> {
+            tx.write(id.backendPath() + "/online", "0");
+            tx.write(id.backendPath() + "/state", "5");
+            return null;
+        });
+        assertThat(SimNet.await(10, () -> "6".equals(state(id, false)))).isTrue();
+        Thread.sleep(300);
+        assertThat(state(id, false)).as("offline: no reconnect").isEqualTo("6");
+        net.xs.rm(id.frontendPath());
+        net.xs.rm(id.backendPath());
+        assertThat(SimNet.await(10, () -> {
+            try {
+                return guestLog(domid).contains("netfront vif/0: totals {tx-sent=5, tx-answered=5, tx-failed=0");
+            } catch (Exception e) {
+                return false;
+            }
+        })).as("the guest closed its netfront; log:\n%s", guestLog(domid)).isTrue();
+        assertThat(net.xs.exists(id.frontendPath())).as("nothing re-created the frontend directory").isFalse();
+    }
 }

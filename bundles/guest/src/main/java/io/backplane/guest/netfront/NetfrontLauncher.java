@@ -8,7 +8,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Starts a {@link Netfront} for every {@code device/vif/N} of the guest, at start and when the
- * toolstack attaches one later (a watch on {@code device/vif}). Options come from
+ * toolstack attaches one later (a watch on {@code device/vif}), and closes it when its directory
+ * goes (detach). Options come from
  * {@code --net SPEC}, overridden per device by its {@code backplane-net} key when present.
  */
 public final class NetfrontLauncher implements AutoCloseable {
@@ -35,10 +36,16 @@ public final class NetfrontLauncher implements AutoCloseable {
     }
 
     private synchronized void scan() {
-        if (!store.exists(vifDir)) {
-            return;
-        }
-        for (String name : store.directory(vifDir)) {
+        java.util.List<String> present = store.exists(vifDir) ? store.directory(vifDir) : java.util.List.of();
+        // Detached (xl network-detach removes the frontend directory): that netfront goes.
+        started.keySet().removeIf(devid -> {
+            if (present.contains(Integer.toString(devid))) {
+                return false;
+            }
+            started.get(devid).close();
+            return true;
+        });
+        for (String name : present) {
             int devid;
             try {
                 devid = Integer.parseInt(name);
