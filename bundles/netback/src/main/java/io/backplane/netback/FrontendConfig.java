@@ -7,9 +7,10 @@ import java.util.List;
  *
  * @param queues  one entry per queue, queue-0 first
  * @param mac     the vif's MAC from the backend's {@code mac} key (the guest's address)
+ * @param creditBytes the backend's {@code rate} limit per queue, bytes per {@code creditUsecs}; 0: unlimited
  */
 record FrontendConfig(List<QueueKeys> queues, String mac, boolean sg, boolean gsoTcpv4, boolean gsoTcpv6,
-                      boolean ipCsum, boolean ipv6Csum, boolean rxNotify) {
+                      boolean ipCsum, boolean ipv6Csum, boolean rxNotify, long creditBytes, long creditUsecs) {
 
     /**
      * One queue's keys: grant references of the TX and RX ring pages and the frontend's event

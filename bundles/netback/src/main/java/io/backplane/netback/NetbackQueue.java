@@ -71,7 +71,8 @@ final class NetbackQueue {
             BackRing rxBack = BackRing.attach(q.rxRing.ring(), GeometryRingLayout.of(q.rxRing.geometry()));
             EventChannel txe = q.txEvent;
             EventChannel rxe = q.rxEvent;
-            q.tx = new TxPath(txBack, q.txRing.segments(), sink, q.stats, fatalSkbSlots, txe::notifyRemote);
+            q.tx = new TxPath(txBack, q.txRing.segments(), sink, q.stats, fatalSkbSlots,
+                    Credit.of(cfg.creditBytes(), cfg.creditUsecs()), txe::notifyRemote);
             q.rx = new RxPath(rxBack, q.rxRing.segments(), q.stats, cfg.sg(), rxe::notifyRemote);
             return q;
         } catch (RuntimeException e) {
@@ -171,10 +172,12 @@ final class NetbackQueue {
                 if (rxEvent != txEvent) {
                     rxEvent.unmask();
                 }
-                if (tx.finalCheck() || rx.hasWork()) {
+                // Requests waiting for credit sleep until it comes, not until the next event.
+                boolean blocked = tx.creditBlocked();
+                if ((!blocked && tx.finalCheck()) || rx.hasWork()) {
                     continue;
                 }
-                LockSupport.parkNanos(this, IDLE_NANOS);
+                LockSupport.parkNanos(this, blocked ? Math.max(1, Math.min(IDLE_NANOS, tx.creditWaitNanos())) : IDLE_NANOS);
             }
         } catch (FrontendFault f) {
             running = false;
@@ -230,6 +233,11 @@ final class NetbackQueue {
         out.put(p + "event-channels", txEvent == null ? "-" : rxEvent != txEvent
                 ? "tx " + txEvent.port() + " rx " + rxEvent.port() : Integer.toString(txEvent.port()));
         out.put(p + "cpus", cpus.isEmpty() ? "any" : cpus + " (allowed: " + affinity + ")");
+        TxPath t = tx;
+        if (t != null && t.credit().limited()) {
+            out.put(p + "rate", t.credit().describe());
+            out.put(p + "credit-waits", Long.toString(t.credit().waits()));
+        }
         RingChannel r = txRing;
         if (r != null) {
             r.counters().forEach((k, v) -> out.put(p + "tx-ring/" + k, Long.toString(v)));

@@ -49,10 +49,28 @@ final class NetbackXenbus {
         for (int q = 0; q < requested; q++) {
             queues.add(readQueue(ctx, requested == 1 ? "" : "queue-" + q + "/", q));
         }
+        long[] rate = readRate(ctx);
         return new FrontendConfig(queues, mac.toLowerCase(),
                 flag(ctx, "feature-sg"), flag(ctx, "feature-gso-tcpv4"), flag(ctx, "feature-gso-tcpv6"),
                 !flag(ctx, "feature-no-csum-offload"), flag(ctx, "feature-ipv6-csum-offload"),
-                flag(ctx, "feature-rx-notify"));
+                flag(ctx, "feature-rx-notify"), rate[0], rate[1]);
+    }
+
+    /**
+     * xen_net_read_rate(): the backend's {@code rate} = "bytes,usecs"; missing means unlimited,
+     * and so does a value that does not parse (Linux warns and carries on).
+     */
+    private static long[] readRate(BackendContext ctx) {
+        String rate = ctx.backendKey("rate").orElse("").trim();
+        if (rate.isEmpty()) {
+            return new long[] {0, 0};
+        }
+        if (!rate.matches("[0-9]{1,18},[0-9]{1,18}")) {
+            ctx.log("Failed to parse network rate limit '" + rate + "'. Traffic unlimited.");
+            return new long[] {0, 0};
+        }
+        String[] p = rate.split(",");
+        return new long[] {Long.parseLong(p[0]), Long.parseLong(p[1])};
     }
 
     /** connect_data_rings(): ring refs, then split event channels, then the single one. */

@@ -15,6 +15,7 @@ import io.backplane.ring.NetifTxRequest;
 import io.backplane.ring.NetifTxResponse;
 import io.backplane.ring.RingOverflowException;
 import io.backplane.ring.layout.NetifConstants;
+import io.backplane.ring.layout.NetifTxRequestDescriptor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -44,6 +45,8 @@ final class TxPath {
     private final QueueStats stats;
     private final int fatalSkbSlots;
     private final Runnable notifyFrontend;
+    private final Credit credit;
+    private boolean creditBlocked;
 
     private final NetifTxRequest first = new NetifTxRequest();
     private final NetifTxRequest txp = new NetifTxRequest();
@@ -71,8 +74,10 @@ final class TxPath {
     private final int[] copyPacket = new int[BUDGET * (LEGACY_SLOTS_MAX + 1)];
     private final int[] copyStatus = new int[BUDGET * (LEGACY_SLOTS_MAX + 1)];
 
-    TxPath(BackRing ring, SegmentIo io, PacketSink sink, QueueStats stats, int fatalSkbSlots, Runnable notifyFrontend) {
+    TxPath(BackRing ring, SegmentIo io, PacketSink sink, QueueStats stats, int fatalSkbSlots, Credit credit,
+           Runnable notifyFrontend) {
         this.ring = ring;
+        this.credit = credit;
         this.notifyFrontend = notifyFrontend;
         this.io = io;
         this.sink = sink;
@@ -93,9 +98,16 @@ final class TxPath {
         }
         responses = 0;
         packets = 0;
+        creditBlocked = false;
         copies.clear();
         batch.clear();
         while (workToDo > 0 && packets < BUDGET && batch.remaining() >= MAX_PACKET) {
+            // Credit scheduling looks at the next packet's size before taking it off the ring; the
+            // size read here only decides when, the request is copied and checked as usual.
+            if (!credit.take(peekSize())) {
+                creditBlocked = true;
+                break;
+            }
             workToDo = buildPacket(workToDo);
             if (workToDo == 0) {
                 workToDo = available();
@@ -123,8 +135,30 @@ final class TxPath {
                 stats.txErrors.incrementAndGet();
             }
         }
+        if (responses == 0) {
+            return false;                      // waiting for credit
+        }
         respond();
         return true;
+    }
+
+    private int peekSize() {
+        return Short.toUnsignedInt(ring.buffer().getShort(ring.requestSlotOffset(ring.requestConsumer())
+                + NetifTxRequestDescriptor.SIZE_OFFSET));
+    }
+
+    /** True when the last pass stopped because the next packet had to wait for credit. */
+    boolean creditBlocked() {
+        return creditBlocked;
+    }
+
+    /** How long until the credit scheduler lets more through. */
+    long creditWaitNanos() {
+        return credit.waitNanos();
+    }
+
+    Credit credit() {
+        return credit;
     }
 
     /** RING_FINAL_CHECK_FOR_REQUESTS before the worker sleeps. */

@@ -283,4 +283,19 @@ class NetbackSimTest {
         })).as("the guest closed its netfront; log:\n%s", guestLog(domid)).isTrue();
         assertThat(net.xs.exists(id.frontendPath())).as("nothing re-created the frontend directory").isFalse();
     }
+
+    @Test
+    void rateKeyLimitsTransmitWithNetbacksCreditScheduler() throws Exception {
+        int domid = net.createDomain("net-rate");
+        DeviceId id = net.addVif(domid, 0, "00:16:3e:10:00:0a", "", null);
+        net.xs.write(id.backendPath() + "/rate", "20000,50000");      // libxl's form of rate=400KB/s
+        XenbusHarness h = backend(id, 1);
+        net.startGuest(domid, "count=100,rate=0,size=1000");
+        assertThat(SimNet.await(20, () -> net.stat(id, "tx-answered") == 100)).as("log:\n%s", guestLog(domid)).isTrue();
+        Map<String, String> status = h.device().status();
+        assertThat(status).containsEntry("queue-0/rate", "20000 bytes per 50000 us");
+        assertThat(Long.parseLong(status.get("queue-0/credit-waits"))).as("100 kB through 20 kB of credit per period")
+                .isPositive();
+        assertThat(status).containsEntry("queue-0/tx-packets", "100");
+    }
 }

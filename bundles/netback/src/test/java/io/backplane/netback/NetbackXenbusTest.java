@@ -67,4 +67,17 @@ class NetbackXenbusTest {
         assertThatThrownBy(() -> NetbackXenbus.read(device(1, "tx-ring-ref", "8", "rx-ring-ref", "9", "event-channel", "5")))
                 .hasMessageContaining("/request-rx-copy: the frontend must request rx copy (1), not nothing");
     }
+
+    @Test
+    void rateIsReadAsLinuxDoes() {
+        XenbusHarness limited = device(1, "tx-ring-ref", "8", "rx-ring-ref", "9", "event-channel", "5", "request-rx-copy", "1");
+        net.xs.write(limited.id().backendPath() + "/rate", "1250000,20000");
+        FrontendConfig cfg = NetbackXenbus.read(limited);
+        assertThat(new long[] {cfg.creditBytes(), cfg.creditUsecs()}).containsExactly(1250000, 20000);
+
+        XenbusHarness garbled = device(1, "tx-ring-ref", "8", "rx-ring-ref", "9", "event-channel", "5", "request-rx-copy", "1");
+        net.xs.write(garbled.id().backendPath() + "/rate", "10Mb/s");
+        assertThat(NetbackXenbus.read(garbled).creditBytes()).as("unparsable: unlimited").isZero();
+        assertThat(garbled.logText()).contains("Failed to parse network rate limit '10Mb/s'. Traffic unlimited.");
+    }
 }

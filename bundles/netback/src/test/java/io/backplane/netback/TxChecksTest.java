@@ -70,7 +70,7 @@ class TxChecksTest {
         channel = RealRings.grantCopy(net.sim).open(new RingRequest(domid, "netif-tx", 12, 4, new int[] {ringRef}, Map.of()));
         back = BackRing.attach(channel.ring(), GeometryRingLayout.of(channel.geometry()));
         sink = new MemorySink("vif-test", false, "");
-        tx = new TxPath(back, channel.segments(), sink, new QueueStats(), 20, notifications::incrementAndGet);
+        tx = new TxPath(back, channel.segments(), sink, new QueueStats(), 20, Credit.unlimited(), notifications::incrementAndGet);
     }
 
     @AfterEach
