@@ -86,12 +86,14 @@ class TapPingTest {
         try {
             int domid = net.createDomain("net-bridge");
             DeviceId id = net.addVif(domid, 0, "00:16:3e:20:00:02", bridge, null);
+            net.xs.write(id.backendPath() + "/mtu", "9000");
             NetbackDriver driver = new NetbackDriver(RealRings.grantCopy(net.sim), net.sim,
                     new SinkFactory(new NativeIo(), "tap", false, System.out::println), NetbackDriver.Settings.defaults());
             try (XenbusHarness h = new XenbusHarness(net.xs, id, SimNet.offer(1))) {
                 h.probe(driver);
                 String tap = "vif" + domid + ".0";
-                assertThat(h.device().status().get("sink")).isEqualTo("TAP " + tap + " on bridge " + bridge);
+                assertThat(h.device().status().get("sink")).isEqualTo("TAP " + tap + ", MTU 9000 on bridge " + bridge);
+                assertThat(Files.readString(Path.of("/sys/class/net", tap, "mtu")).trim()).isEqualTo("9000");
                 assertThat(Files.readSymbolicLink(Path.of("/sys/class/net", tap, "master")).getFileName().toString())
                         .isEqualTo(bridge);
             }

@@ -34,8 +34,12 @@ final class TapSink implements PacketSink {
     static TapSink open(NativeIo io, SinkRequest request, Consumer<String> log) {
         TapDevice tap = io.openTap(request.name());
         try {
-            tap.setUp(true);
             String where = "TAP " + tap.name();
+            if (request.mtu() != 1500) {
+                String failed = ip("link", "set", tap.name(), "mtu", Integer.toString(request.mtu()));
+                where += failed.isEmpty() ? ", MTU " + request.mtu() : " (MTU " + request.mtu() + " not set: " + failed + ")";
+            }
+            tap.setUp(true);
             if (!request.bridge().isEmpty()) {
                 where += addToBridge(tap.name(), request.bridge());
             }
@@ -50,18 +54,27 @@ final class TapSink implements PacketSink {
         if (!Files.isDirectory(Path.of("/sys/class/net", bridge, "bridge"))) {
             return " (bridge " + bridge + " does not exist: not bridged)";
         }
+        String failed = ip("link", "set", name, "master", bridge);
+        return failed.isEmpty() ? " on bridge " + bridge : " (adding to bridge " + bridge + " failed: " + failed + ")";
+    }
+
+    /** Runs {@code ip ARGS}; empty when it worked, else what went wrong. */
+    private static String ip(String... args) {
         try {
-            Process p = new ProcessBuilder("ip", "link", "set", name, "master", bridge).redirectErrorStream(true).start();
+            java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("ip"));
+            cmd.addAll(java.util.List.of(args));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes()).trim();
-            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                return " (adding to bridge " + bridge + " failed: " + out + ")";
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return "ip did not finish in 10 s";
             }
-            return " on bridge " + bridge;
+            return p.exitValue() == 0 ? "" : out.isEmpty() ? "ip exited with " + p.exitValue() : out;
         } catch (IOException e) {
-            return " (adding to bridge " + bridge + " failed: " + e.getMessage() + ")";
+            return e.getMessage() + " (install iproute2)";
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return " (not bridged: interrupted)";
+            return "interrupted";
         }
     }
 
