@@ -1,5 +1,6 @@
 package io.backplane.guest.grantpool;
 
+import io.backplane.api.hypervisor.ShutdownReason;
 import io.backplane.guest.sim.SimGuest;
 import io.backplane.nativeio.NativeIo;
 import java.io.BufferedReader;
@@ -23,7 +24,7 @@ import java.util.StringJoiner;
  * {@code flags REF} -> {@code flags N} (the entry's GTF_* bits now);
  * {@code check REF SEED} -> {@code ok} or {@code bad REF at OFFSET} (page equals pattern(SEED, offset));
  * {@code fill REF SEED} -> {@code ok}; {@code revoke REF} -> {@code revoked true|false};
- * {@code quit} -> exits 0.
+ * {@code quit} -> powers the domain off and exits 0.
  */
 public final class GrantPoolMain {
     private GrantPoolMain() {
@@ -62,6 +63,7 @@ public final class GrantPoolMain {
                     }
                     case "revoke" -> out.println("revoked " + guest.grants().endAccess(Integer.parseInt(w[1])));
                     case "quit" -> {
+                        guest.shutdown(ShutdownReason.POWEROFF);
                         return;
                     }
                     default -> out.println("unknown command " + w[0]);

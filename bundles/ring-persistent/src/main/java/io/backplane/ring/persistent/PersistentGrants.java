@@ -23,7 +23,8 @@ import java.util.function.LongSupplier;
  * <p>Purging follows blkback's {@code purge_persistent_gnt}: at the end of a batch, at most every
  * purge interval, grants unused for longer than the limit are unmapped; when the cap was reached
  * and a segment had to be copied since, the least recently used grants are unmapped as well, down
- * to 95% of the cap (blkback's LRU_PERCENT_CLEAN), so new grants can become persistent again.
+ * to 95% of the cap (blkback's LRU_PERCENT_CLEAN; at least one grant, where blkback's integer
+ * arithmetic frees none below a cap of 100), so new grants can become persistent again.
  * The unmaps of one purge go in one batch.
  */
 final class PersistentGrants implements LegacyRingChannel.DataPath {
@@ -151,7 +152,7 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         int max = limits.maxGrants();
         int clean = 0;
         if (overflowed && persistent.size() >= max) {
-            clean = persistent.size() - max + max * PERCENT_CLEAN / 100;
+            clean = persistent.size() - max + Math.max(1, max * PERCENT_CLEAN / 100);
         }
         long unused = limits.unused().toNanos();
         List<GrantMapping> victims = new ArrayList<>();

@@ -7,6 +7,7 @@ import io.backplane.api.ring.RingStrategy;
 import io.backplane.ring.LegacyRingChannel;
 import io.backplane.ring.LegacyRingMapping;
 import java.time.Duration;
+import java.util.function.LongSupplier;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Modified;
@@ -33,6 +34,7 @@ public class PersistentStrategy implements RingStrategy {
     static final int FITNESS = 10;
 
     private final GrantTables grants;
+    private final LongSupplier clock;
     private volatile PersistentLimits limits;
 
     @Activate
@@ -42,8 +44,14 @@ public class PersistentStrategy implements RingStrategy {
 
     /** Outside OSGi (benchmarks, tests): explicit limits. */
     public PersistentStrategy(GrantTables grants, PersistentLimits limits) {
+        this(grants, limits, System::nanoTime);
+    }
+
+    /** Tests: a clock in nanoseconds to age grants by. */
+    PersistentStrategy(GrantTables grants, PersistentLimits limits, LongSupplier clock) {
         this.grants = grants;
         this.limits = limits;
+        this.clock = clock;
     }
 
     @Modified
@@ -70,6 +78,6 @@ public class PersistentStrategy implements RingStrategy {
     @Override
     public RingChannel open(RingRequest request) {
         LegacyRingMapping ring = LegacyRingMapping.map(grants, request, NAME);
-        return new LegacyRingChannel(NAME, ring, new PersistentGrants(grants, request.frontendDomid(), limits, System::nanoTime));
+        return new LegacyRingChannel(NAME, ring, new PersistentGrants(grants, request.frontendDomid(), limits, clock));
     }
 }
