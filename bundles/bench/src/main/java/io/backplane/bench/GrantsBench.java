@@ -50,7 +50,7 @@ final class GrantsBench implements Bench.Benchmark {
     @Override
     public void run(List<String> args, PrintStream out) throws Exception {
         double seconds = Double.parseDouble(Options.option(args, "--seconds", "2"));
-        int runs = Integer.parseInt(Options.option(args, "--runs", "3"));
+        int runs = Integer.parseInt(Options.option(args, "--runs", "5"));
         int pages = Integer.parseInt(Options.option(args, "--pages", "256"));
         if (seconds <= 0 || runs <= 0 || pages < BATCH) {
             throw new IllegalArgumentException("--seconds and --runs must be positive and --pages at least " + BATCH);
@@ -122,11 +122,12 @@ final class GrantsBench implements Bench.Benchmark {
                 }
                 out.println(" MB/s");
             }
-            double baseline = Options.median(rates.get("grant copy, batch 32"));
+            double[] baseline = rates.get("grant copy, batch 32");
             out.println();
             out.println("| method | MB/s | vs grant copy (batch 32) |");
             out.println("|---|---|---|");
-            rates.forEach((name, v) -> out.printf("| %s | %.0f | %.2f |%n", name, Options.median(v), Options.median(v) / baseline));
+            rates.forEach((name, v) -> out.printf("| %s | %.0f | %.2f |%n", name, Options.median(v), Options.medianRatio(v, baseline)));
+            out.println("(ratios: the median of each run's ratio, the methods of a run having run back to back)");
             out.printf("%npersistent strategy counters: %s%n", persistent.counters());
         }
     }

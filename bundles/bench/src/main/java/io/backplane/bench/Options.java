@@ -40,6 +40,18 @@ final class Options {
         return s[s.length / 2];
     }
 
+    /**
+     * The median of {@code a[r] / b[r]}: runs r of a and b ran back to back, so each ratio sees
+     * one load, where the ratio of two medians mixes the load of different moments.
+     */
+    static double medianRatio(double[] a, double[] b) {
+        double[] r = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            r[i] = a[i] / b[i];
+        }
+        return median(r);
+    }
+
     static void deleteTree(Path dir) throws IOException {
         List<Path> all = new ArrayList<>();
         try (var s = Files.walk(dir)) {

@@ -34,7 +34,7 @@ final class RingBench implements Bench.Benchmark {
     @Override
     public void run(List<String> args, PrintStream out) throws Exception {
         int requests = Integer.parseInt(Options.option(args, "--requests", "20000000"));
-        int runs = Integer.parseInt(Options.option(args, "--runs", "3"));
+        int runs = Integer.parseInt(Options.option(args, "--runs", "5"));
         int[] batches = Options.intList(args, "--batches", "1,8,64,256");
         if (requests <= 0 || runs <= 0) {
             throw new IllegalArgumentException("--requests and --runs must be positive");
@@ -66,10 +66,10 @@ final class RingBench implements Bench.Benchmark {
             out.println("| batch | C backend (M req/s) | Java backend (M req/s) | Java / C |");
             out.println("|---|---|---|---|");
             for (int b = 0; b < batches.length; b++) {
-                double c = Options.median(rates[b][0]);
-                double j = Options.median(rates[b][1]);
-                out.printf("| %d | %.1f | %.1f | %.2f |%n", batches[b], c, j, j / c);
+                out.printf("| %d | %.1f | %.1f | %.2f |%n", batches[b], Options.median(rates[b][0]),
+                        Options.median(rates[b][1]), Options.medianRatio(rates[b][1], rates[b][0]));
             }
+            out.println("(Java / C: the median of each run's ratio, as the two backends of a run ran back to back)");
         } finally {
             Options.deleteTree(work);
         }
