@@ -4,6 +4,7 @@ import io.backplane.api.hypervisor.GrantTables;
 import io.backplane.api.ring.RingChannel;
 import io.backplane.api.ring.RingRequest;
 import io.backplane.api.ring.RingStrategy;
+import io.backplane.ring.LegacyRingChannel;
 import io.backplane.ring.LegacyRingMapping;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -40,6 +41,6 @@ public class GrantCopyStrategy implements RingStrategy {
     @Override
     public RingChannel open(RingRequest request) {
         LegacyRingMapping ring = LegacyRingMapping.map(grants, request, NAME);
-        return new GrantCopyChannel(ring.mapping(), ring.geometry(), new GrantCopySegments(grants, request.frontendDomid()));
+        return new LegacyRingChannel(NAME, ring, new GrantCopySegments(grants, request.frontendDomid()));
     }
 }

@@ -59,6 +59,10 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
             this.page = mapping.buffer();
             this.lastUsed = now;
         }
+
+        boolean writable() {
+            return mapping.writable();
+        }
     }
 
     PersistentGrants(GrantTables grants, int domid, PersistentLimits limits, LongSupplier clock) {
@@ -75,7 +79,7 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         if (bad != 0) {
             return bad;
         }
-        Grant g = grant(gref);
+        Grant g = grant(gref, false);
         if (g == null) {
             return copy(GrantCopy.fromGrant(domid, gref, offset, dst, dstOffset, length));
         }
@@ -91,7 +95,7 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         if (bad != 0) {
             return bad;
         }
-        Grant g = grant(gref);
+        Grant g = grant(gref, true);
         if (g == null) {
             return copy(GrantCopy.toGrant(src, srcOffset, domid, gref, offset, length));
         }
@@ -103,14 +107,17 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
 
     /**
      * The persistent mapping of {@code gref}, mapping it now if it is new and the cap allows;
-     * null when the segment must be grant-copied instead (cap reached, or the writable map was
-     * refused: the copy then gives the segment Xen's answer for that grant).
+     * null when the segment must be grant-copied instead: cap reached, a write to a grant kept
+     * read-only, or the map refused (the copy then gives the segment Xen's answer for that grant).
      */
-    private Grant grant(int gref) {
+    private Grant grant(int gref, boolean forWrite) {
         long now = clock.getAsLong();
         Grant g = persistent.get(gref);
         if (g != null) {
             g.lastUsed = now;
+            if (forWrite && !g.writable()) {
+                return null;
+            }
             hits.increment();
             return g;
         }
@@ -119,17 +126,33 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
             fallbacks.increment();
             return null;
         }
+        g = map(gref, forWrite, now);
+        if (g != null) {
+            persistent.put(gref, g);
+            mapped = persistent.size();
+            maps.increment();
+        }
+        return g;
+    }
+
+    /**
+     * Maps writable, as blkback maps persistent grants for reads and writes alike; a page the
+     * frontend granted read-only (an indirect page, say) is kept read-only when it is read.
+     */
+    private Grant map(int gref, boolean forWrite, long now) {
         try {
-            // Writable whatever this segment does: blkback maps persistent grants for reads and writes alike.
-            g = new Grant(grants.map(domid, new int[] {gref}, true), now);
-        } catch (GrantException e) {
+            return new Grant(grants.map(domid, new int[] {gref}, true), now);
+        } catch (GrantException writableRefused) {
+            if (!forWrite) {
+                try {
+                    return new Grant(grants.map(domid, new int[] {gref}, false), now);
+                } catch (GrantException refused) {
+                    // fall through: the copy answers with Xen's code
+                }
+            }
             refused.increment();
             return null;
         }
-        persistent.put(gref, g);
-        mapped = persistent.size();
-        maps.increment();
-        return g;
     }
 
     private int copy(GrantCopy op) {

@@ -211,11 +211,15 @@ class PersistentStrategyTest {
             assertThat(status).containsExactly(0, GrantStatus.BAD_GNTREF.code(), 0, GrantStatus.GENERAL_ERROR.code(),
                     GrantStatus.BAD_COPY_ARG.code(), 0);
             for (int off = 0; off < 4096; off++) {
-                assertThat(dst.get(8192 + off)).as("read-only grant, copied").isEqualTo(pattern(readOnly, off));
+                assertThat(dst.get(8192 + off)).as("read-only grant").isEqualTo(pattern(readOnly, off));
                 assertThat(dst.get(12288 + off)).isEqualTo(pattern(refs[2], off));
             }
             assertThat(fx.pool.check(readOnly, readOnly)).as("the refused write left the page alone").isEqualTo("ok");
-            assertThat(ch.counters()).containsEntry("persistent-grants", 2L).containsEntry("persistent-map-refusals", 3L);
+            assertThat(fx.pool.flags(readOnly)).as("a read-only grant is kept read-only")
+                    .isEqualTo(PERMIT | GrantEntryV1Descriptor.GTF_READONLY | GrantEntryV1Descriptor.GTF_READING);
+            assertThat(ch.counters()).containsEntry("persistent-grants", 3L).containsEntry("persistent-map-refusals", 1L);
+            assertRead(io, readOnly, 0, 4096);
+            assertThat(ch.counters()).as("the read-only grant is reused").containsEntry("persistent-maps", 3L);
         }
         assertThat(fx.pinned()).isZero();
     }
