@@ -170,8 +170,8 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         }
     }
 
-    /** blkback's purge_persistent_gnt, in LRU order; returns how many grants were unmapped. */
-    int purge(long now) {
+    /** blkback's purge_persistent_gnt, in LRU order. */
+    private void purge(long now) {
         int max = limits.maxGrants();
         int clean = 0;
         if (overflowed && persistent.size() >= max) {
@@ -193,7 +193,6 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
             purged.add(victims.size());
             mapped = persistent.size();
         }
-        return victims.size();
     }
 
     /** Unmaps every persistent grant, in one batch. */
