@@ -1,15 +1,13 @@
 package io.backplane.bench;
 
-import io.backplane.api.hypervisor.DomainConfig;
 import io.backplane.api.hypervisor.GrantMapping;
+import io.backplane.api.hypervisor.GrantTables;
 import io.backplane.api.ring.RingChannel;
 import io.backplane.api.ring.RingRequest;
 import io.backplane.api.ring.SegmentCopy;
 import io.backplane.api.ring.SegmentIo;
 import io.backplane.guest.grantpool.GrantPoolMain;
-import io.backplane.guest.grantpool.GrantPoolProcess;
-import io.backplane.hypervisor.sim.SimHypervisor;
-import io.backplane.nativeio.NativeIo;
+import io.backplane.guest.grantpool.GrantPoolSim;
 import io.backplane.ring.grantcopy.GrantCopyStrategy;
 import io.backplane.ring.map.MapBatchedUnmapStrategy;
 import io.backplane.ring.persistent.PersistentLimits;
@@ -56,25 +54,21 @@ final class GrantsBench implements Bench.Benchmark {
             throw new IllegalArgumentException("--seconds and --runs must be positive and --pages at least " + BATCH);
         }
         Path dir = Files.createTempDirectory("backplane-bench-grants");
-        SimHypervisor sim = SimHypervisor.start(dir, new NativeIo(), null, -1);
-        try {
-            int frames = (pages + 16) * 8 / 4096 + 1;
-            int domid = sim.create(new DomainConfig("bench-guest", pages + 32, frames)).domid();
+        try (GrantPoolSim world = GrantPoolSim.start(dir, pages)) {
             out.printf("machine: %s%n", MachineInfo.describe());
             out.printf("guest domain %d: a separate process granting %d pages; each cell: median of %d alternating "
-                    + "runs of %.1f s after a warm-up run%n", domid, pages, runs, seconds);
-            try (GrantPoolProcess pool = GrantPoolProcess.start(dir, domid, pages)) {
-                measure(sim, domid, pool, seconds, runs, out);
-            }
+                    + "runs of %.1f s after a warm-up run%n", world.domid(), pages, runs, seconds);
+            measure(world, seconds, runs, out);
         } finally {
-            sim.close();
             Options.deleteTree(dir);
         }
     }
 
-    private void measure(SimHypervisor sim, int domid, GrantPoolProcess pool, double seconds, int runs, PrintStream out) {
-        int[] refs = pool.refs();
-        RingRequest ring = new RingRequest(domid, "blkif", 112, 16, new int[] {pool.ringRef()},
+    private void measure(GrantPoolSim world, double seconds, int runs, PrintStream out) {
+        GrantTables sim = world.sim(); // not the recording view: the bench makes millions of calls
+        int domid = world.domid();
+        int[] refs = world.pool().refs();
+        RingRequest ring = new RingRequest(domid, "blkif", 112, 16, new int[] {world.pool().ringRef()},
                 Map.of(PersistentStrategy.FEATURE, "1"));
         try (RingChannel copy = new GrantCopyStrategy(sim).open(ring);
              RingChannel batched = new MapBatchedUnmapStrategy(sim).open(ring);

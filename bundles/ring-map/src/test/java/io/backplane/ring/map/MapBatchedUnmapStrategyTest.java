@@ -8,6 +8,7 @@ import io.backplane.api.ring.RingChannel;
 import io.backplane.api.ring.RingRequest;
 import io.backplane.api.ring.SegmentCopy;
 import io.backplane.api.ring.SegmentIo;
+import io.backplane.guest.grantpool.GrantPoolSim;
 import io.backplane.ring.layout.GrantEntryV1Descriptor;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -25,15 +26,15 @@ class MapBatchedUnmapStrategyTest {
 
     @TempDir
     Path stateDir;
-    PoolFixture fx;
+    GrantPoolSim fx;
     int[] refs;
     MapBatchedUnmapStrategy strategy;
 
     @BeforeEach
     void start() throws Exception {
-        fx = new PoolFixture(stateDir, PAGES);
-        refs = fx.pool.refs();
-        strategy = new MapBatchedUnmapStrategy(fx);
+        fx = GrantPoolSim.start(stateDir, PAGES);
+        refs = fx.pool().refs();
+        strategy = new MapBatchedUnmapStrategy(fx.grants());
     }
 
     @AfterEach
@@ -42,14 +43,14 @@ class MapBatchedUnmapStrategyTest {
     }
 
     RingChannel open() {
-        return strategy.open(new RingRequest(fx.domid, "netif-tx", 12, 4, new int[] {fx.pool.ringRef()}, Map.of()));
+        return strategy.open(new RingRequest(fx.domid(), "netif-tx", 12, 4, new int[] {fx.pool().ringRef()}, Map.of()));
     }
 
     @Test
     void fitsEveryRingHRingAtGrantCopysFitness() {
-        assertThat(strategy.fitness(new RingRequest(fx.domid, "netif-tx", 12, 4, new int[1], Map.of()))).isZero();
-        assertThat(strategy.fitness(new RingRequest(fx.domid, "blkif", 112, 16, new int[16], Map.of()))).isZero();
-        assertThat(strategy.fitness(new RingRequest(fx.domid, "blkif", 112, 16, new int[5], Map.of()))).isNegative();
+        assertThat(strategy.fitness(new RingRequest(fx.domid(), "netif-tx", 12, 4, new int[1], Map.of()))).isZero();
+        assertThat(strategy.fitness(new RingRequest(fx.domid(), "blkif", 112, 16, new int[16], Map.of()))).isZero();
+        assertThat(strategy.fitness(new RingRequest(fx.domid(), "blkif", 112, 16, new int[5], Map.of()))).isNegative();
     }
 
     @Test
@@ -70,16 +71,16 @@ class MapBatchedUnmapStrategyTest {
             assertThat(io.write(src, 0, refs[8], 0, 4096)).isZero();
 
             assertThat(fx.pinned()).as("ring page and nine segment mappings until flush").isEqualTo(10);
-            assertThat(fx.pool.flags(refs[0])).isEqualTo(PERMIT | GrantEntryV1Descriptor.GTF_READING);
-            assertThat(fx.pool.flags(refs[8])).isEqualTo(PERMIT | GrantEntryV1Descriptor.GTF_READING | GrantEntryV1Descriptor.GTF_WRITING);
-            assertThat(fx.unmapBatches).isEmpty();
+            assertThat(fx.pool().flags(refs[0])).isEqualTo(PERMIT | GrantEntryV1Descriptor.GTF_READING);
+            assertThat(fx.pool().flags(refs[8])).isEqualTo(PERMIT | GrantEntryV1Descriptor.GTF_READING | GrantEntryV1Descriptor.GTF_WRITING);
+            assertThat(fx.unmapBatches()).isEmpty();
 
             io.flush();
-            assertThat(fx.unmapBatches).as("one batch of nine unmaps").containsExactly(9);
+            assertThat(fx.unmapBatches()).as("one batch of nine unmaps").containsExactly(9);
             assertThat(fx.pinned()).as("only the ring is left").isEqualTo(1);
             assertThat(fx.mappingsOfGuestMemory()).isEqualTo(before + 1);
             for (int i = 0; i < 9; i++) {
-                assertThat(fx.pool.flags(refs[i])).isEqualTo(PERMIT);
+                assertThat(fx.pool().flags(refs[i])).isEqualTo(PERMIT);
             }
             for (int i = 0; i < 8; i++) {
                 for (int off = 0; off < 4096; off++) {
@@ -88,9 +89,9 @@ class MapBatchedUnmapStrategyTest {
                     }
                 }
             }
-            assertThat(fx.pool.check(refs[8], 99)).isEqualTo("ok");
+            assertThat(fx.pool().check(refs[8], 99)).isEqualTo("ok");
             io.flush();
-            assertThat(fx.unmapBatches).as("an empty flush unmaps nothing").containsExactly(9);
+            assertThat(fx.unmapBatches()).as("an empty flush unmaps nothing").containsExactly(9);
             assertThat(ch.counters()).containsEntry("grant-maps", 9L).containsEntry("grant-unmaps", 9L)
                     .containsEntry("grant-unmap-batches", 1L).containsEntry("grant-unmaps-pending", 0L);
         }
@@ -100,7 +101,7 @@ class MapBatchedUnmapStrategyTest {
 
     @Test
     void aRefusedGrantFailsOnlyItsSegment() throws Exception {
-        int readOnly = fx.pool.readOnlyRef();
+        int readOnly = fx.pool().readOnlyRef();
         ByteBuffer dst = ByteBuffer.allocateDirect(3 * 4096);
         try (RingChannel ch = open()) {
             SegmentIo io = ch.segments();
@@ -117,9 +118,9 @@ class MapBatchedUnmapStrategyTest {
                 assertThat(dst.get(4096 + off)).isEqualTo(pattern(readOnly, off));
                 assertThat(dst.get(8192 + off)).isEqualTo(pattern(refs[1], off));
             }
-            assertThat(fx.pool.check(readOnly, readOnly)).isEqualTo("ok");
+            assertThat(fx.pool().check(readOnly, readOnly)).isEqualTo("ok");
             io.flush();
-            assertThat(fx.unmapBatches).as("only the two granted segments were mapped").containsExactly(2);
+            assertThat(fx.unmapBatches()).as("only the two granted segments were mapped").containsExactly(2);
             assertThat(ch.counters()).containsEntry("grant-map-refusals", 2L);
         }
         assertThat(fx.pinned()).isZero();
@@ -133,13 +134,13 @@ class MapBatchedUnmapStrategyTest {
             for (int i = 0; i < BatchedUnmapSegments.MAX_DEFERRED + 10; i++) {
                 assertThat(io.read(refs[i % PAGES], 0, local, 0, 64)).isZero();
             }
-            assertThat(fx.unmapBatches).containsExactly(BatchedUnmapSegments.MAX_DEFERRED);
+            assertThat(fx.unmapBatches()).containsExactly(BatchedUnmapSegments.MAX_DEFERRED);
             assertThat(fx.pinned()).isEqualTo(1 + 10);
         }
-        assertThat(fx.unmapBatches).containsExactly(BatchedUnmapSegments.MAX_DEFERRED, 10);
+        assertThat(fx.unmapBatches()).containsExactly(BatchedUnmapSegments.MAX_DEFERRED, 10);
         assertThat(fx.pinned()).isZero();
         for (int ref : refs) {
-            assertThat(fx.pool.flags(ref)).isEqualTo(PERMIT);
+            assertThat(fx.pool().flags(ref)).isEqualTo(PERMIT);
         }
     }
 }

@@ -10,6 +10,7 @@ import io.backplane.api.ring.RingException;
 import io.backplane.api.ring.RingRequest;
 import io.backplane.api.ring.SegmentCopy;
 import io.backplane.api.ring.SegmentIo;
+import io.backplane.guest.grantpool.GrantPoolSim;
 import io.backplane.ring.layout.GrantEntryV1Descriptor;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -31,15 +32,15 @@ class PersistentStrategyTest {
 
     @TempDir
     Path stateDir;
-    PoolFixture fx;
+    GrantPoolSim fx;
     int[] refs;
     final AtomicLong now = new AtomicLong(1_000 * SECOND);
     final ByteBuffer local = ByteBuffer.allocateDirect(4096 * 8);
 
     @BeforeEach
     void start() throws Exception {
-        fx = new PoolFixture(stateDir, PAGES);
-        refs = fx.pool.refs();
+        fx = GrantPoolSim.start(stateDir, PAGES);
+        refs = fx.pool().refs();
     }
 
     @AfterEach
@@ -48,11 +49,11 @@ class PersistentStrategyTest {
     }
 
     RingRequest blkif(Map<String, String> features) {
-        return new RingRequest(fx.domid, "blkif", 112, 16, new int[] {fx.pool.ringRef()}, features);
+        return new RingRequest(fx.domid(), "blkif", 112, 16, new int[] {fx.pool().ringRef()}, features);
     }
 
     RingChannel open(PersistentLimits limits) {
-        return new PersistentStrategy(fx, limits, now::get).open(blkif(Map.of("feature-persistent", "1")));
+        return new PersistentStrategy(fx.grants(), limits, now::get).open(blkif(Map.of("feature-persistent", "1")));
     }
 
     void assertRead(SegmentIo io, int ref, int offset, int length) {
@@ -71,11 +72,11 @@ class PersistentStrategyTest {
 
     @Test
     void fitsOnlyRingsThatNegotiatedPersistentGrantsAboveGrantCopy() {
-        PersistentStrategy s = new PersistentStrategy(fx, PersistentLimits.DEFAULTS);
+        PersistentStrategy s = new PersistentStrategy(fx.grants(), PersistentLimits.DEFAULTS);
         assertThat(s.fitness(blkif(Map.of("feature-persistent", "1")))).isPositive();
         assertThat(s.fitness(blkif(Map.of("feature-persistent", "0")))).isNegative();
         assertThat(s.fitness(blkif(Map.of()))).isNegative();
-        assertThat(s.fitness(new RingRequest(fx.domid, "blkif", 112, 16, new int[3], Map.of("feature-persistent", "1"))))
+        assertThat(s.fitness(new RingRequest(fx.domid(), "blkif", 112, 16, new int[3], Map.of("feature-persistent", "1"))))
                 .as("3 ring pages is no ring.h ring").isNegative();
     }
 
@@ -99,10 +100,10 @@ class PersistentStrategyTest {
                 src.put(off, pattern(777, off));
             }
             assertThat(io.write(src, 0, refs[9], 0, 4096)).isZero();
-            assertThat(fx.pool.check(refs[9], 777)).isEqualTo("ok");
+            assertThat(fx.pool().check(refs[9], 777)).isEqualTo("ok");
             assertThat(io.write(src, 100, refs[9], 100, 50)).isZero();
             // The guest changes the page behind the persistent mapping: dom0 reads the new bytes.
-            fx.pool.fill(refs[0], refs[0]);
+            fx.pool().fill(refs[0], refs[0]);
             assertRead(io, refs[0], 0, 4096);
 
             Map<String, Long> c = ch.counters();
@@ -110,14 +111,14 @@ class PersistentStrategyTest {
                     .containsEntry("persistent-hits", 3 * 16L - 8 + 2)
                     .containsEntry("persistent-fallback-copies", 0L);
             assertThat(fx.pinned()).as("ring page and nine persistent grants").isEqualTo(10);
-            assertThat(fx.pool.flags(refs[0])).isEqualTo(MAPPED_RW);
-            assertThat(fx.pool.revoke(refs[0])).as("the guest cannot end access while persistent").isFalse();
+            assertThat(fx.pool().flags(refs[0])).isEqualTo(MAPPED_RW);
+            assertThat(fx.pool().revoke(refs[0])).as("the guest cannot end access while persistent").isFalse();
             assertThat(fx.mappingsOfGuestMemory()).isEqualTo(guestMappingsBefore + 10);
         }
         assertThat(fx.pinned()).as("close unmaps everything").isZero();
-        assertThat(fx.pool.flags(refs[0])).isEqualTo(PERMIT);
+        assertThat(fx.pool().flags(refs[0])).isEqualTo(PERMIT);
         assertThat(fx.mappingsOfGuestMemory()).isEqualTo(guestMappingsBefore);
-        assertThat(fx.unmapBatches).as("close unmaps the nine grants in one batch").containsExactly(9);
+        assertThat(fx.unmapBatches()).as("close unmaps the nine grants in one batch").containsExactly(9);
     }
 
     @Test
@@ -131,23 +132,23 @@ class PersistentStrategyTest {
             assertRead(io, refs[3], 0, 64);
             assertRead(io, refs[0], 0, 64); // refs[0] used again: young
             io.flush();
-            assertThat(fx.unmapBatches).as("nothing is 60 s old yet").isEmpty();
+            assertThat(fx.unmapBatches()).as("nothing is 60 s old yet").isEmpty();
 
             now.addAndGet(31 * SECOND);
             long before = fx.mappingsOfGuestMemory();
             io.flush();
-            assertThat(fx.unmapBatches).as("refs[1] and refs[2], in one batch").containsExactly(2);
-            assertThat(fx.pool.flags(refs[1])).isEqualTo(PERMIT);
-            assertThat(fx.pool.flags(refs[2])).isEqualTo(PERMIT);
-            assertThat(fx.pool.flags(refs[0])).isEqualTo(MAPPED_RW);
-            assertThat(fx.pool.flags(refs[3])).isEqualTo(MAPPED_RW);
+            assertThat(fx.unmapBatches()).as("refs[1] and refs[2], in one batch").containsExactly(2);
+            assertThat(fx.pool().flags(refs[1])).isEqualTo(PERMIT);
+            assertThat(fx.pool().flags(refs[2])).isEqualTo(PERMIT);
+            assertThat(fx.pool().flags(refs[0])).isEqualTo(MAPPED_RW);
+            assertThat(fx.pool().flags(refs[3])).isEqualTo(MAPPED_RW);
             assertThat(fx.mappingsOfGuestMemory()).isEqualTo(before - 2);
             assertThat(ch.counters()).containsEntry("persistent-purged", 2L).containsEntry("persistent-grants", 2L);
 
             // A purged grant that comes back is mapped afresh.
             assertRead(io, refs[1], 0, 4096);
             assertThat(ch.counters()).containsEntry("persistent-maps", 5L);
-            assertThat(fx.pool.flags(refs[1])).isEqualTo(MAPPED_RW);
+            assertThat(fx.pool().flags(refs[1])).isEqualTo(MAPPED_RW);
         }
     }
 
@@ -158,10 +159,10 @@ class PersistentStrategyTest {
             assertRead(io, refs[0], 0, 64);
             now.addAndGet(5 * SECOND);
             io.flush();
-            assertThat(fx.unmapBatches).as("the purge interval has not passed").isEmpty();
+            assertThat(fx.unmapBatches()).as("the purge interval has not passed").isEmpty();
             now.addAndGet(6 * SECOND);
             io.flush();
-            assertThat(fx.unmapBatches).containsExactly(1);
+            assertThat(fx.unmapBatches()).containsExactly(1);
         }
     }
 
@@ -173,30 +174,30 @@ class PersistentStrategyTest {
                 assertRead(io, refs[i], 0, 4096);
             }
             assertThat(fx.pinned()).as("ring page and the cap of four").isEqualTo(5);
-            assertThat(fx.pool.flags(refs[5])).as("copied, not kept").isEqualTo(PERMIT);
+            assertThat(fx.pool().flags(refs[5])).as("copied, not kept").isEqualTo(PERMIT);
             ByteBuffer src = ByteBuffer.allocateDirect(4096);
             for (int off = 0; off < 4096; off++) {
                 src.put(off, pattern(4242, off));
             }
             assertThat(io.write(src, 0, refs[5], 0, 4096)).isZero();
-            assertThat(fx.pool.check(refs[5], 4242)).isEqualTo("ok");
+            assertThat(fx.pool().check(refs[5], 4242)).isEqualTo("ok");
             assertThat(ch.counters()).containsEntry("persistent-grants", 4L).containsEntry("persistent-fallback-copies", 3L);
 
             assertRead(io, refs[0], 0, 16); // refs[1] is now the least recently used
             now.addAndGet(SECOND);
             io.flush();
-            assertThat(fx.unmapBatches).containsExactly(1);
-            assertThat(fx.pool.flags(refs[1])).isEqualTo(PERMIT);
-            assertThat(fx.pool.flags(refs[0])).isEqualTo(MAPPED_RW);
+            assertThat(fx.unmapBatches()).containsExactly(1);
+            assertThat(fx.pool().flags(refs[1])).isEqualTo(PERMIT);
+            assertThat(fx.pool().flags(refs[0])).isEqualTo(MAPPED_RW);
             assertRead(io, refs[5], 4242, 0, 4096);
-            assertThat(fx.pool.flags(refs[5])).as("room again: the new grant is kept").isEqualTo(MAPPED_RW);
+            assertThat(fx.pool().flags(refs[5])).as("room again: the new grant is kept").isEqualTo(MAPPED_RW);
             assertThat(ch.counters()).containsEntry("persistent-maps", 5L).containsEntry("persistent-purged", 1L);
         }
     }
 
     @Test
     void aRefusedGrantFailsOnlyItsSegment() throws Exception {
-        int readOnly = fx.pool.readOnlyRef();
+        int readOnly = fx.pool().readOnlyRef();
         ByteBuffer dst = ByteBuffer.allocateDirect(4 * 4096);
         try (RingChannel ch = open(PersistentLimits.DEFAULTS)) {
             SegmentIo io = ch.segments();
@@ -214,8 +215,8 @@ class PersistentStrategyTest {
                 assertThat(dst.get(8192 + off)).as("read-only grant").isEqualTo(pattern(readOnly, off));
                 assertThat(dst.get(12288 + off)).isEqualTo(pattern(refs[2], off));
             }
-            assertThat(fx.pool.check(readOnly, readOnly)).as("the refused write left the page alone").isEqualTo("ok");
-            assertThat(fx.pool.flags(readOnly)).as("a read-only grant is kept read-only")
+            assertThat(fx.pool().check(readOnly, readOnly)).as("the refused write left the page alone").isEqualTo("ok");
+            assertThat(fx.pool().flags(readOnly)).as("a read-only grant is kept read-only")
                     .isEqualTo(PERMIT | GrantEntryV1Descriptor.GTF_READONLY | GrantEntryV1Descriptor.GTF_READING);
             assertThat(ch.counters()).containsEntry("persistent-grants", 3L).containsEntry("persistent-map-refusals", 1L);
             assertRead(io, readOnly, 0, 4096);
@@ -226,11 +227,11 @@ class PersistentStrategyTest {
 
     @Test
     void aRefusedRingGrantLeavesNothingMapped() {
-        PersistentStrategy s = new PersistentStrategy(fx, PersistentLimits.DEFAULTS);
-        RingRequest bad = new RingRequest(fx.domid, "blkif", 112, 16, new int[] {fx.pool.readOnlyRef()},
+        PersistentStrategy s = new PersistentStrategy(fx.grants(), PersistentLimits.DEFAULTS);
+        RingRequest bad = new RingRequest(fx.domid(), "blkif", 112, 16, new int[] {fx.pool().readOnlyRef()},
                 Map.of("feature-persistent", "1"));
         assertThatThrownBy(() -> s.open(bad)).isInstanceOf(RingException.class)
-                .hasMessageContaining("cannot map the blkif ring of domain " + fx.domid).hasMessageContaining("GNTST_general_error");
+                .hasMessageContaining("cannot map the blkif ring of domain " + fx.domid()).hasMessageContaining("GNTST_general_error");
         assertThat(fx.pinned()).isZero();
     }
 }

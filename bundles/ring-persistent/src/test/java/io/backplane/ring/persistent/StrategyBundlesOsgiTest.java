@@ -6,6 +6,7 @@ import io.backplane.api.hypervisor.GrantTables;
 import io.backplane.api.ring.RingChannel;
 import io.backplane.api.ring.RingRequest;
 import io.backplane.api.ring.RingStrategy;
+import io.backplane.guest.grantpool.GrantPoolSim;
 import java.io.File;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -50,9 +51,9 @@ class StrategyBundlesOsgiTest {
                 + "io.backplane.api.ring;version=1.0.0,org.osgi.service.cm;version=1.6.1");
         Framework felix = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(props);
         felix.start();
-        try (PoolFixture fx = new PoolFixture(dir.resolve("sim"), 8)) {
+        try (GrantPoolSim fx = GrantPoolSim.start(dir.resolve("sim"), 8)) {
             BundleContext ctx = felix.getBundleContext();
-            ctx.registerService(GrantTables.class, fx.sim, null);
+            ctx.registerService(GrantTables.class, fx.sim(), null);
             List<Bundle> bundles = new ArrayList<>();
             for (String name : List.of("org.osgi.util.function", "org.osgi.util.promise", "org.osgi.service.component",
                     "org.apache.felix.log", "org.apache.felix.configadmin", "org.apache.felix.metatype", "org.apache.felix.scr",
@@ -76,9 +77,9 @@ class StrategyBundlesOsgiTest {
             limits.put("maxPersistentGrants", 2);
             config.update(limits);
 
-            RingRequest ring = new RingRequest(fx.domid, "blkif", 112, 16, new int[] {fx.pool.ringRef()},
+            RingRequest ring = new RingRequest(fx.domid(), "blkif", 112, 16, new int[] {fx.pool().ringRef()},
                     Map.of("feature-persistent", "1"));
-            int[] refs = fx.pool.refs();
+            int[] refs = fx.pool().refs();
             ByteBuffer local = ByteBuffer.allocateDirect(4096);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             Map<String, Long> counters;
