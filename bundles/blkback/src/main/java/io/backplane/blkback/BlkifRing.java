@@ -31,6 +31,7 @@ import java.util.concurrent.TimeUnit;
 final class BlkifRing implements Runnable {
     private static final int PAGE = 4096;
 
+    /** {@code queue N}: log lines are prefixed with the device by the context. */
     private final String name;
     private final BackendContext context;
     private final RingChannel channel;
@@ -83,7 +84,7 @@ final class BlkifRing implements Runnable {
     }
 
     void start() {
-        Thread t = new Thread(this, "blkback " + name);
+        Thread t = new Thread(this, "blkback " + context.id() + " " + name);
         t.setDaemon(true);
         thread = t;
         t.start();

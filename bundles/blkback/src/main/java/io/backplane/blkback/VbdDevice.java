@@ -83,7 +83,7 @@ final class VbdDevice implements BackendDevice {
         } catch (RingException e) {
             throw new DeviceException("mapping ring-ref port " + queue.eventChannel() + ": " + e.getMessage(), e);
         }
-        String name = context.id() + (fe.queues().size() == 1 ? "" : " queue " + q);
+        String name = "queue " + q;
         BlkifRing ring;
         try {
             ring = new BlkifRing(name, context, channel, image, features);

@@ -241,7 +241,7 @@ public final class Blkfront implements AutoCloseable {
         }
         stats.phase = workload.phase().name().toLowerCase();
         writeNegotiated();
-        log.accept("connected: " + sectors + " sectors, " + rings.size() + " queues, ring order " + ringOrder
+        log.accept("connected: " + sectors + " sectors, " + rings.size() + (rings.size() == 1 ? " queue" : " queues") + ", ring order " + ringOrder
                 + ", indirect segments " + indirectSegments + (persistent ? ", persistent grants" : "")
                 + (flush ? ", flush" : "") + (discard ? ", discard" : "")
                 + (recover.isEmpty() ? "" : ", re-issuing " + recover.size() + " requests"));

@@ -83,6 +83,9 @@ final class Workload {
                 }
             }
             case VERIFY -> {
+                if (cursor >= region) {
+                    return false;
+                }
                 int n = (int) Math.min(maxSectors, region - cursor);
                 if (busy.nextSetBit((int) cursor) >= 0 && busy.nextSetBit((int) cursor) < cursor + n) {
                     return false;
