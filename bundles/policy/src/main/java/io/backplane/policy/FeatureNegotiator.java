@@ -15,8 +15,9 @@ import java.util.Set;
 /**
  * Runs one negotiation: snapshot the device's requests, decide, write the answer, all in one
  * XenStore transaction so a request written meanwhile makes the commit retry rather than vanish.
+ * Public for tests in other modules only: the package is private to the bundle.
  */
-final class FeatureNegotiator {
+public final class FeatureNegotiator {
 
     /** Backend states in which a device has been probed and its offer is live (InitWait..Connected). */
     private static final Set<String> LIVE_STATES = Set.of("2", "3", "4");
@@ -26,16 +27,16 @@ final class FeatureNegotiator {
     private final FeatureDecider decider = new FeatureDecider();
     private final FeatureControlStore store = new FeatureControlStore();
 
-    FeatureNegotiator(XenStore xenStore, CapabilityRegistry registry) {
+    public FeatureNegotiator(XenStore xenStore, CapabilityRegistry registry) {
         this.xenStore = xenStore;
         this.registry = registry;
     }
 
-    Negotiation negotiate(DeviceId device, PolicyRules rules) {
+    public Negotiation negotiate(DeviceId device, PolicyRules rules) {
         return xenStore.transaction(tx -> decide(tx, device, rules, true));
     }
 
-    Negotiation preview(DeviceId device, PolicyRules rules) {
+    public Negotiation preview(DeviceId device, PolicyRules rules) {
         return xenStore.transaction(tx -> decide(tx, device, rules, false));
     }
 
@@ -68,7 +69,7 @@ final class FeatureNegotiator {
     }
 
     /** Devices of every known type under {@code backendDomid} whose backend has published an offer. */
-    List<DeviceId> liveDevices(int backendDomid) {
+    public List<DeviceId> liveDevices(int backendDomid) {
         List<DeviceId> out = new ArrayList<>();
         for (String type : registry.deviceTypes()) {
             String base = "/local/domain/" + backendDomid + "/backend/" + type;

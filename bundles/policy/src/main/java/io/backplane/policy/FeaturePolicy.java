@@ -29,7 +29,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * a rule set that does not parse is refused as a whole and the previous one stays in force,
  * because half a policy (say, losing "no persistent grants for domain 7") is worse than none changing.
  */
-@Component(configurationPid = "io.backplane.policy", configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@Component(service = {NegotiationPolicy.class, FeaturePolicy.class}, configurationPid = "io.backplane.policy",
+        configurationPolicy = ConfigurationPolicy.OPTIONAL)
 @Designate(ocd = PolicyConfig.class)
 public class FeaturePolicy implements NegotiationPolicy {
 
@@ -105,6 +106,11 @@ public class FeaturePolicy implements NegotiationPolicy {
     @Override
     public Negotiation preview(DeviceId device) {
         return negotiator.preview(device, rules);
+    }
+
+    /** The rules in force, as written (for the shell). */
+    public List<String> rules() {
+        return rules.rules().stream().map(PolicyRule::text).toList();
     }
 
     /** After a policy edit: every device whose offer is live gets the new decision, and its backend hears of it. */

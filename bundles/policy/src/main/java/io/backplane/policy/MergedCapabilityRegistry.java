@@ -32,7 +32,7 @@ public class MergedCapabilityRegistry implements CapabilityRegistry {
     private final List<Contribution> contributions = new CopyOnWriteArrayList<>();
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
-    void addCapabilities(DeviceCapabilities capabilities, Map<String, Object> props) {
+    public void addCapabilities(DeviceCapabilities capabilities, Map<String, Object> props) {
         Object r = props.get("service.ranking");
         Object id = props.get("service.id");
         contributions.add(new Contribution(capabilities, r instanceof Integer i ? i : 0,

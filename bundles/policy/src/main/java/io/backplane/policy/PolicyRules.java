@@ -17,9 +17,9 @@ import java.util.Optional;
  *   CONSTRAINT = max=N | min=N | deny | allow=V1|V2... | default=V
  * </pre>
  */
-final class PolicyRules {
+public final class PolicyRules {
 
-    static final PolicyRules NONE = new PolicyRules(List.of());
+    public static final PolicyRules NONE = new PolicyRules(List.of());
 
     private final List<PolicyRule> rules;
 
@@ -32,7 +32,7 @@ final class PolicyRules {
     }
 
     /** Parses every entry; the first bad one fails the whole set (a half-applied policy is worse). */
-    static PolicyRules parse(String[] entries) {
+    public static PolicyRules parse(String... entries) {
         List<PolicyRule> out = new ArrayList<>();
         if (entries != null) {
             for (int i = 0; i < entries.length; i++) {

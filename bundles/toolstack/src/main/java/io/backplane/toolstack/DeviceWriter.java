@@ -63,13 +63,22 @@ final class DeviceWriter {
         }
     }
 
-    /** Removes both directories (and an emptied {@code backend/<type>/<domid>}), as libxl finally does. */
+    /**
+     * Removes both directories, as libxl finally does, and the backend directories above that
+     * this left empty, so a rolled-back create leaves the store exactly as it found it.
+     */
     static void remove(XsOps tx, DeviceId d) {
         rmIfThere(tx, d.frontendPath());
         rmIfThere(tx, d.backendPath());
-        String parent = d.backendPath().substring(0, d.backendPath().lastIndexOf('/'));
-        if (tx.exists(parent) && tx.directory(parent).isEmpty()) {
-            tx.rm(parent);
+        String stop = "/local/domain/" + d.backendDomid();
+        pruneEmpty(tx, d.backendPath().substring(0, d.backendPath().lastIndexOf('/')), stop);
+    }
+
+    /** Removes {@code dir} and its parents, up to (not including) {@code stop}, while they are empty. */
+    static void pruneEmpty(XsOps tx, String dir, String stop) {
+        while (dir.startsWith(stop + "/") && tx.exists(dir) && tx.directory(dir).isEmpty()) {
+            tx.rm(dir);
+            dir = dir.substring(0, dir.lastIndexOf('/'));
         }
     }
 

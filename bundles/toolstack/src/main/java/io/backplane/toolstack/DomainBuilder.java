@@ -2,22 +2,28 @@ package io.backplane.toolstack;
 
 import io.backplane.toolstack.config.DomainConfig;
 
-import java.util.OptionalInt;
-import java.util.OptionalLong;
+import java.util.function.IntPredicate;
 
 /**
- * The hypervisor side of creating and destroying a domain (libxl's domain builder). The sim
- * and xen hypervisors implement it over {@code io.backplane.api.hypervisor}; until a hypervisor
- * is present, {@link NextFreeDomainBuilder} hands out domain ids only.
+ * The hypervisor side of creating and destroying a domain (libxl's domain builder).
+ * {@link HypervisorDomainBuilder} goes through {@code io.backplane.api.hypervisor.Domains}
+ * (sim or xen); without a hypervisor, {@link NextFreeDomainBuilder} hands out domain ids only,
+ * so the XenStore side still works for backends and tests.
  */
 interface DomainBuilder {
 
-    /** A built domain: its id, and its XenStore ring page and event channel when it has them. */
-    record Built(int domid, OptionalLong storeGfn, OptionalInt storeEventChannel) {
+    /**
+     * A built domain.
+     *
+     * @param byHypervisor true when a hypervisor made it: it then exists, has written its own
+     *                     {@code /local/domain/<id>} home and introduced it, and a guest
+     *                     program can attach to it
+     */
+    record Built(int domid, boolean byHypervisor) {
     }
 
     /** Creates the domain; {@code taken} tells which ids the store already uses. */
-    Built build(DomainConfig config, java.util.function.IntPredicate taken);
+    Built build(DomainConfig config, IntPredicate taken);
 
     /** Destroys it; a no-op for an id it does not know. */
     void destroy(int domid);

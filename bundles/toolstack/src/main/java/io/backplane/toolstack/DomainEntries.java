@@ -18,6 +18,7 @@ final class DomainEntries {
     private DomainEntries() {
     }
 
+    /** The whole home of a domain no hypervisor introduced (libxl__domain_make, then {@link #buildPost}). */
     static void write(XsOps tx, int domid, DomainConfig c, String uuid) {
         String dom = "/local/domain/" + domid;
         String vm = "/vm/" + uuid;
@@ -31,15 +32,23 @@ final class DomainEntries {
         tx.write(dom + "/domid", Integer.toString(domid));
         tx.write(vm + "/uuid", uuid);
         tx.write(vm + "/name", c.name());
-        tx.write(vm + "/image/ostype", "linux");
-        tx.write(dom + "/control/platform-feature-multiprocessor-suspend", "1");
-        tx.write(dom + "/control/platform-feature-xs_reset_watches", "1");
         mknod(tx, dom + "/device", ro);
         mknod(tx, dom + "/control", ro);
         for (String n : List.of("control/shutdown", "control/feature-poweroff", "control/feature-reboot",
                 "control/feature-suspend", "control/sysrq", "data", "drivers", "feature", "attr", "error")) {
             mknod(tx, dom + "/" + n, rw);
         }
+        buildPost(tx, domid, c);
+    }
+
+    /**
+     * What libxl adds once the domain is built (libxl__build_post), also when the hypervisor
+     * wrote the home: memory, vCPUs, and the platform features a PV kernel looks for.
+     */
+    static void buildPost(XsOps tx, int domid, DomainConfig c) {
+        String dom = "/local/domain/" + domid;
+        tx.write(dom + "/control/platform-feature-multiprocessor-suspend", "1");
+        tx.write(dom + "/control/platform-feature-xs_reset_watches", "1");
         long kib = c.memoryMiB() * 1024;
         tx.write(dom + "/memory/static-max", Long.toString(kib));
         tx.write(dom + "/memory/target", Long.toString(kib));
@@ -58,6 +67,7 @@ final class DomainEntries {
         DeviceWriter.rmIfThere(tx, "/local/domain/" + domid);
         if (vmPath != null && vmPath.startsWith("/vm/")) {
             DeviceWriter.rmIfThere(tx, vmPath);
+            DeviceWriter.pruneEmpty(tx, "/vm", "");
         }
     }
 }

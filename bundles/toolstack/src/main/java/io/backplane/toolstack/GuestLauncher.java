@@ -12,9 +12,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Starts the guest program of a sim-mode domain as its own OS process (the frontends live there,
  * as they would in a real guest kernel). The command line is a template from configuration
- * ({@code io.backplane.toolstack} {@code guestCommand}), split on spaces, with {@code {domid}},
- * {@code {name}}, {@code {config}} (the config file, or empty) and {@code {state}} (the state
- * directory) replaced. An empty template starts nothing: the domain exists in XenStore only.
+ * ({@code io.backplane.toolstack} {@code guestCommand}), split on spaces, with {@code {java}} (this
+ * JVM's java), {@code {domid}}, {@code {name}}, {@code {config}} (the config file, or empty) and
+ * {@code {state}} (the state directory) replaced. An empty template starts nothing.
  * Output goes to {@code <state>/guests/<name>.log}.
  */
 final class GuestLauncher {
@@ -36,7 +36,7 @@ final class GuestLauncher {
     List<String> command(int domid, String name, String config) {
         List<String> cmd = new ArrayList<>();
         for (String word : template.split("\\s+")) {
-            cmd.add(word.replace("{domid}", Integer.toString(domid)).replace("{name}", name)
+            cmd.add(word.replace("{java}", java()).replace("{domid}", Integer.toString(domid)).replace("{name}", name)
                     .replace("{config}", config).replace("{state}", stateDir.toString()));
         }
         return cmd;
@@ -59,6 +59,10 @@ final class GuestLauncher {
             throw new ToolstackException("cannot start the guest of domain " + name + " (" + String.join(" ", cmd)
                     + "): " + e.getMessage(), e);
         }
+    }
+
+    private static String java() {
+        return ProcessHandle.current().info().command().orElse("java");
     }
 
     boolean running(int domid) {

@@ -3,15 +3,13 @@ package io.backplane.toolstack;
 import io.backplane.toolstack.config.DomainConfig;
 
 import java.util.HashSet;
-import java.util.OptionalInt;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.function.IntPredicate;
 
 /**
  * A domain builder with no hypervisor behind it: hands out the lowest free domain id from 1, as
  * Xen does, so that everything on the XenStore side (keys, permissions, transactions, backends
- * reacting) works and can be tested before, or without, the simulated hypervisor.
+ * reacting) works and can be tested without the simulated hypervisor.
  */
 final class NextFreeDomainBuilder implements DomainBuilder {
 
@@ -25,7 +23,7 @@ final class NextFreeDomainBuilder implements DomainBuilder {
         for (int id = 1; id < FIRST_RESERVED; id++) {
             if (!handedOut.contains(id) && !taken.test(id)) {
                 handedOut.add(id);
-                return new Built(id, OptionalLong.empty(), OptionalInt.empty());
+                return new Built(id, false);
             }
         }
         throw new ToolstackException("no free domain id left");

@@ -28,14 +28,14 @@ import java.util.random.RandomGenerator;
  * checked, so a refused or failed create leaves nothing behind. The toolstack never calls a
  * backend: it writes keys, and backends react to their watches.
  */
-final class Toolstack {
+public final class Toolstack {
 
     /** A domain as {@code xl list} shows it. */
-    record DomainInfo(int domid, String name, long memoryMiB, int vcpus, boolean guestRunning) {
+    public record DomainInfo(int domid, String name, long memoryMiB, int vcpus, boolean guestRunning) {
     }
 
     /** The result of a create: the domain id and its devices. */
-    record Created(int domid, List<DeviceId> devices, long guestPid) {
+    public record Created(int domid, List<DeviceId> devices, long guestPid) {
     }
 
     private static final String XENBUS_CLOSING = "5";
@@ -48,19 +48,37 @@ final class Toolstack {
     private final BiFunction<String, String, String> featureKey;
     private final RandomGenerator random;
     private final Duration closeTimeout;
+    private final java.util.function.Consumer<String> notices;
 
     /**
      * @param featureKey maps (device type, feature name or alias) to the Xen key to request; an
      *                   unknown name maps to itself, so the backend can reject it visibly
+     * @param notices    hears what went less well than asked (a backend that did not close in time)
      */
     Toolstack(XenStore xenStore, DomainBuilder builder, GuestLauncher guests,
-              BiFunction<String, String, String> featureKey, RandomGenerator random, Duration closeTimeout) {
+              BiFunction<String, String, String> featureKey, RandomGenerator random, Duration closeTimeout,
+              java.util.function.Consumer<String> notices) {
         this.xenStore = xenStore;
         this.builder = builder;
         this.guests = guests;
         this.featureKey = featureKey;
         this.random = random;
         this.closeTimeout = closeTimeout;
+        this.notices = notices;
+    }
+
+    /**
+     * What xen-init-dom0 writes at boot, when nobody has: dom0's name and id. Backends and
+     * {@code xl list} expect them.
+     */
+    void initDom0() {
+        xenStore.transaction(tx -> {
+            if (!tx.exists("/local/domain/0/name")) {
+                tx.write("/local/domain/0/name", "Domain-0");
+                tx.write("/local/domain/0/domid", "0");
+            }
+            return null;
+        });
     }
 
     Created create(DomainConfig config, String configPath) {
@@ -84,10 +102,20 @@ final class Toolstack {
         try {
             xenStore.transaction(tx -> {
                 devices.clear();
-                if (tx.exists("/local/domain/" + domid)) {
-                    throw new ToolstackException("domain id " + domid + " is already in XenStore");
+                String home = "/local/domain/" + domid;
+                if (built.byHypervisor()) {
+                    // The hypervisor wrote the home and introduced the domain; we add libxl's build_post part.
+                    if (!tx.tryRead(home + "/name").equals(Optional.of(config.name()))) {
+                        throw new ToolstackException("the hypervisor did not register domain " + config.name()
+                                + " as " + home + " in XenStore");
+                    }
+                    DomainEntries.buildPost(tx, domid, config);
+                } else {
+                    if (tx.exists(home)) {
+                        throw new ToolstackException("domain id " + domid + " is already in XenStore");
+                    }
+                    DomainEntries.write(tx, domid, config, uuid);
                 }
-                DomainEntries.write(tx, domid, config, uuid);
                 nicRequests.forEach((n, r) -> {
                     DeviceEntries e = LibxlDevices.vif(domid, n, n.mac().orElseThrow(), r);
                     DeviceWriter.add(tx, e);
@@ -100,13 +128,11 @@ final class Toolstack {
                 });
                 return null;
             });
-            if (built.storeGfn().isPresent() && built.storeEventChannel().isPresent()) {
-                xenStore.introduceDomain(domid, built.storeGfn().getAsLong(), built.storeEventChannel().getAsInt());
-            }
-            long pid = guests.start(domid, config.name(), configPath == null ? "" : configPath);
+            // A guest program attaches to what the hypervisor made; a store-only domain has no guest.
+            long pid = built.byHypervisor() ? guests.start(domid, config.name(), configPath == null ? "" : configPath) : -1;
             return new Created(domid, List.copyOf(devices), pid);
         } catch (RuntimeException e) {
-            rollback(domid, uuid);
+            rollback(domid, built.byHypervisor() ? null : uuid);
             if (e instanceof ToolstackException) {
                 throw e;
             }
@@ -114,13 +140,17 @@ final class Toolstack {
         }
     }
 
+    /**
+     * Undoes a create: the devices, the home we wrote (only when {@code uuid} says it is ours, so
+     * never dom0's or another domain's), and the domain itself.
+     */
     private void rollback(int domid, String uuid) {
         try {
             xenStore.transaction(tx -> {
-                if (tx.tryRead("/local/domain/" + domid + "/vm").equals(Optional.of("/vm/" + uuid))) {
-                    for (DeviceId d : devicesIn(tx, domid)) {
-                        DeviceWriter.remove(tx, d);
-                    }
+                for (DeviceId d : devicesIn(tx, domid)) {
+                    DeviceWriter.remove(tx, d);
+                }
+                if (uuid != null && tx.tryRead("/local/domain/" + domid + "/vm").equals(Optional.of("/vm/" + uuid))) {
                     DomainEntries.remove(tx, domid, "/vm/" + uuid);
                 }
                 return null;
@@ -231,11 +261,11 @@ final class Toolstack {
     }
 
     private DeviceId detach(DeviceId d) {
-        closeAndRemove(List.of(d), null);
+        closeAndRemove(List.of(d));
         return d;
     }
 
-    /** Destroys a domain: closes its devices, removes its entries, stops its guest, frees its id. */
+    /** Destroys a domain: closes its devices, stops its guest, destroys it, removes what is left in XenStore. */
     int destroy(String dom) {
         int domid = resolve(dom);
         if (domid == 0) {
@@ -243,14 +273,19 @@ final class Toolstack {
         }
         guests.stop(domid);
         String vm = xenStore.tryRead("/local/domain/" + domid + "/vm").orElse(null);
-        closeAndRemove(devices(domid, null), () -> xenStore.transaction(tx -> {
-            DomainEntries.remove(tx, domid, vm);
-            return null;
-        }));
-        if (xenStore.isDomainIntroduced(domid)) {
-            xenStore.releaseDomain(domid);
+        try {
+            closeAndRemove(devices(domid, null));
+        } finally {
+            // The hypervisor releases and removes the home it wrote; a store-only one goes here.
+            builder.destroy(domid);
+            xenStore.transaction(tx -> {
+                DomainEntries.remove(tx, domid, vm);
+                return null;
+            });
+            if (xenStore.isDomainIntroduced(domid)) {
+                xenStore.releaseDomain(domid);
+            }
         }
-        builder.destroy(domid);
         return domid;
     }
 
@@ -258,9 +293,9 @@ final class Toolstack {
      * libxl's device removal: backend {@code online=0} and {@code state=5}, wait for the backend
      * to reach Closed (6), then remove both directories. A device no backend ever picked up
      * (still Initialising) has nobody to wait for; one whose backend does not answer in time is
-     * removed anyway, as {@code xl destroy} does.
+     * removed anyway, as {@code xl destroy} does, and reported to {@code notices}.
      */
-    private void closeAndRemove(List<DeviceId> devices, Runnable alsoAfter) {
+    private void closeAndRemove(List<DeviceId> devices) {
         List<DeviceId> waitFor = xenStore.transaction(tx -> {
             List<DeviceId> live = new ArrayList<>();
             for (DeviceId d : devices) {
@@ -280,12 +315,9 @@ final class Toolstack {
             }
             return null;
         });
-        if (alsoAfter != null) {
-            alsoAfter.run();
-        }
-        if (!stuck.isEmpty()) {
-            throw new ToolstackException("removed forcibly, the backend did not close within "
-                    + closeTimeout.toSeconds() + "s: " + stuck);
+        for (DeviceId d : stuck) {
+            notices.accept("device " + d + ": the backend did not reach Closed within " + closeTimeout.toSeconds()
+                    + " s; removed anyway");
         }
     }
 

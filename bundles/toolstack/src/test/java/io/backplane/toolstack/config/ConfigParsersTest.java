@@ -157,4 +157,25 @@ class ConfigParsersTest {
         assertThatThrownBy(() -> LibvirtXmlParser.parse("w.xml", bw, dir))
                 .hasMessageStartingWith("w.xml:2: <bandwidth>: <bandwidth> in <interface> has no Xen netif equivalent");
     }
+
+    @Test
+    void theShippedExamplesParse() throws IOException {
+        Path examples = Path.of("../../examples").toAbsolutePath().normalize();
+        for (String f : new String[] {"demo.cfg", "demo.xml"}) {
+            Files.copy(examples.resolve(f), dir.resolve(f));
+        }
+        Files.write(dir.resolve("demo-disk.img"), new byte[4096]);
+        DomainConfig cfg = XlConfigParser.parse("demo.cfg", Files.readString(dir.resolve("demo.cfg")), dir);
+        assertThat(cfg.nics().get(0).features()).containsExactly(Map.entry("multi-queue-max-queues", "2"),
+                Map.entry("sg", "0"), Map.entry("tso6", "off"), Map.entry("teleport", "1"));
+        assertThat(cfg.disks().get(0).features()).containsExactly(Map.entry("max-ring-page-order", "0"));
+        DomainConfig xml = LibvirtXmlParser.parse("demo.xml", Files.readString(dir.resolve("demo.xml")), dir);
+        assertThat(xml.name()).isEqualTo(cfg.name());
+        assertThat(xml.nics().get(0).mac()).isEqualTo(cfg.nics().get(0).mac());
+        assertThat(xml.nics().get(0).features()).containsExactly(Map.entry("multi-queue-max-queues", "2"),
+                Map.entry("feature-gso-tcpv6", "0"));
+        assertThat(xml.disks()).isEqualTo(cfg.disks().stream().map(d -> new DiskConfig(d.target(), d.vdev(),
+                d.devid(), d.readWrite(), d.cdrom(), d.script(), d.discardEnable(), d.backendDomid(), Map.of(),
+                xml.disks().get(0).line())).toList());
+    }
 }

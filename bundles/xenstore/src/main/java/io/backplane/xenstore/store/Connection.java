@@ -17,7 +17,6 @@ public final class Connection {
     final List<Watch> watches = new ArrayList<>();
     final Map<Integer, Transaction> transactions = new HashMap<>();
     int nextTransactionId = 1;
-    boolean closed;
 
     Connection(long id, int domid, boolean privileged, WatchEventSink sink) {
         this.id = id;

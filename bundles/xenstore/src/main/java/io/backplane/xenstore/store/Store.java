@@ -109,7 +109,6 @@ public final class Store {
 
     /** Drops the connection's watches and open transactions. */
     public synchronized void disconnect(Connection c) {
-        c.closed = true;
         c.watches.clear();
         c.transactions.clear();
         connections.remove(c);

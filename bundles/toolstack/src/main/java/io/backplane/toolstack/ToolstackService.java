@@ -1,0 +1,180 @@
+package io.backplane.toolstack;
+
+import io.backplane.api.device.CapabilityRegistry;
+import io.backplane.api.device.DeviceId;
+import io.backplane.api.device.FeatureDescriptor;
+import io.backplane.api.hypervisor.Domains;
+import io.backplane.api.xenstore.XenStore;
+import io.backplane.toolstack.config.ConfigException;
+import io.backplane.toolstack.config.DiskSpec;
+import io.backplane.toolstack.config.DomainConfig;
+import io.backplane.toolstack.config.LibvirtXmlParser;
+import io.backplane.toolstack.config.VifSpec;
+import io.backplane.toolstack.config.XlConfigParser;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
+import org.osgi.service.metatype.annotations.Designate;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.random.RandomGenerator;
+
+/**
+ * The toolstack as a DS component (configuration {@code io.backplane.toolstack}): reads config
+ * files, logs what it did to which domain and device, and hands the work to {@link Toolstack}.
+ * Feature aliases are turned into Xen keys with the capability registry when one is present.
+ */
+@Component(service = ToolstackService.class, configurationPid = "io.backplane.toolstack",
+        configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@Designate(ocd = ToolstackConfig.class)
+public class ToolstackService {
+
+    @Reference
+    private XenStore xenStore;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile CapabilityRegistry capabilities;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile Domains domains;
+
+    @Reference(service = LoggerFactory.class)
+    private Logger log;
+
+    private final NextFreeDomainBuilder storeOnly = new NextFreeDomainBuilder();
+
+    private Toolstack toolstack;
+    private GuestLauncher guests;
+
+    @Activate
+    void activate(BundleContext context, ToolstackConfig config) {
+        String state = context.getProperty("backplane.state.dir");
+        Path stateDir = state != null ? Path.of(state) : Path.of(System.getProperty("java.io.tmpdir"), "backplane");
+        guests = new GuestLauncher(config.guestCommand(), stateDir);
+        toolstack = new Toolstack(xenStore, new CurrentDomainBuilder(), guests, this::featureKey,
+                RandomGenerator.getDefault(), Duration.ofSeconds(Math.max(1, config.closeTimeoutSeconds())),
+                log::warn);
+        toolstack.initDom0();
+    }
+
+    @Deactivate
+    void deactivate() {
+        guests.stopAll();
+    }
+
+    /**
+     * The hypervisor when one is registered (sim or xen), else ids only: domains then exist in
+     * XenStore alone, which is enough for backends and the policy to do their part.
+     */
+    private final class CurrentDomainBuilder implements DomainBuilder {
+        @Override
+        public Built build(DomainConfig config, java.util.function.IntPredicate taken) {
+            Domains d = domains;
+            if (d == null) {
+                log.warn("No hypervisor registered: domain {} exists in XenStore only, no guest is started",
+                        config.name());
+                return storeOnly.build(config, taken);
+            }
+            return new HypervisorDomainBuilder(d).build(config, taken);
+        }
+
+        @Override
+        public void destroy(int domid) {
+            Domains d = domains;
+            if (d != null) {
+                new HypervisorDomainBuilder(d).destroy(domid);
+            }
+            storeOnly.destroy(domid);
+        }
+    }
+
+    private String featureKey(String type, String name) {
+        CapabilityRegistry r = capabilities;
+        return r == null ? name : r.find(type, name).map(FeatureDescriptor::key).orElse(name);
+    }
+
+    /** Reads an xl config, or a libvirt domain XML when the file name ends in {@code .xml}. */
+    public static DomainConfig read(Path file) {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read " + file + ": " + e.getMessage());
+        }
+        Path dir = file.toAbsolutePath().getParent();
+        String source = file.getFileName().toString();
+        return source.endsWith(".xml") ? LibvirtXmlParser.parse(source, text, dir)
+                : XlConfigParser.parse(source, text, dir);
+    }
+
+    public Toolstack.Created create(Path file) {
+        DomainConfig c = read(file);
+        Toolstack.Created created = toolstack.create(c, file.toAbsolutePath().toString());
+        log.info("Domain {} created as domain {} with {}{}", c.name(), created.domid(), created.devices(),
+                created.guestPid() > 0 ? ", guest process " + created.guestPid() : "");
+        return created;
+    }
+
+    public List<Toolstack.DomainInfo> list() {
+        return toolstack.list();
+    }
+
+    public int destroy(String dom) {
+        int domid = toolstack.destroy(dom);
+        log.info("Domain {} destroyed", dom);
+        return domid;
+    }
+
+    public DeviceId networkAttach(String dom, String spec) {
+        DeviceId d;
+        try {
+            d = toolstack.attachNic(dom, VifSpec.parse(spec, 0));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("vif spec '" + spec + "': " + e.getMessage());
+        }
+        log.info("Device {} attached", d);
+        return d;
+    }
+
+    public DeviceId networkDetach(String dom, String devidOrMac) {
+        DeviceId d = toolstack.detachNic(dom, devidOrMac);
+        log.info("Device {} detached", d);
+        return d;
+    }
+
+    public DeviceId blockAttach(String dom, String spec) {
+        DeviceId d;
+        try {
+            d = toolstack.attachDisk(dom, DiskSpec.parse(spec, 0, null));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("disk spec '" + spec + "': " + e.getMessage());
+        }
+        log.info("Device {} attached", d);
+        return d;
+    }
+
+    public DeviceId blockDetach(String dom, String vdev) {
+        DeviceId d = toolstack.detachDisk(dom, vdev);
+        log.info("Device {} detached", d);
+        return d;
+    }
+
+    public List<DeviceId> devices(String dom) {
+        return toolstack.devices(toolstack.resolve(dom), null);
+    }
+}

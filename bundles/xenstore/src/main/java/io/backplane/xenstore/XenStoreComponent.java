@@ -1,0 +1,201 @@
+package io.backplane.xenstore;
+
+import io.backplane.api.xenstore.XenStore;
+import io.backplane.api.xenstore.XsPerm;
+import io.backplane.api.xenstore.XsTransaction;
+import io.backplane.api.xenstore.XsWatch;
+import io.backplane.api.xenstore.XsWatchListener;
+import io.backplane.xenstore.client.EmbeddedXenStore;
+import io.backplane.xenstore.client.SocketXenStore;
+import io.backplane.xenstore.store.Quotas;
+import io.backplane.xenstore.store.Store;
+import io.backplane.xenstore.store.StoreStats;
+import io.backplane.xenstore.wire.DaemonLog;
+import io.backplane.xenstore.wire.XenStoreDaemon;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
+import org.osgi.service.metatype.annotations.Designate;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The XenStore service. In {@code embedded} mode it owns the store and the xenstored daemon
+ * (dom0 socket under {@code backplane.state.dir}, one socket per introduced domain) and serves
+ * an in-process dom0 client; in {@code socket} mode it is a client of an existing xenstored.
+ * Either way, other bundles see only {@link XenStore}.
+ */
+@Component(service = {XenStore.class, XenStoreStatus.class}, configurationPid = XenStoreComponent.PID, immediate = true)
+@Designate(ocd = XenStoreConfig.class)
+public class XenStoreComponent implements XenStore, XenStoreStatus {
+    public static final String PID = "io.backplane.xenstore";
+    public static final String STATE_DIR_PROPERTY = "backplane.state.dir";
+
+    @Reference(service = LoggerFactory.class)
+    private Logger log;
+
+    private String mode;
+    private Path socket;
+    private Store store;
+    private XenStoreDaemon daemon;
+    private XenStore client;
+
+    @Activate
+    void activate(BundleContext context, XenStoreConfig config) throws IOException {
+        mode = config.mode();
+        switch (mode) {
+            case "embedded" -> startEmbedded(context, config);
+            case "socket" -> {
+                socket = Path.of(config.socket_path());
+                client = new SocketXenStore(socket);
+                log.info("XenStore: using the xenstored at {}", socket);
+            }
+            default -> throw new IllegalArgumentException("XenStore mode must be 'embedded' or 'socket', not '" + mode + "'");
+        }
+    }
+
+    private void startEmbedded(BundleContext context, XenStoreConfig config) throws IOException {
+        String dir = context.getProperty(STATE_DIR_PROPERTY);
+        Path stateDir;
+        if (dir == null || dir.isBlank()) {
+            stateDir = Files.createTempDirectory("backplane");
+            log.warn("Framework property {} is not set; XenStore sockets go to {}", STATE_DIR_PROPERTY, stateDir);
+        } else {
+            stateDir = Path.of(dir);
+        }
+        store = new Store(new Quotas(config.quota_nodes(), config.quota_entry_size(), config.quota_watches(),
+                config.quota_transactions(), config.quota_perms()));
+        daemon = new XenStoreDaemon(store, stateDir, new DaemonLog() {
+            @Override
+            public void info(String message) {
+                log.info(message);
+            }
+
+            @Override
+            public void warn(String message) {
+                log.warn(message);
+            }
+        });
+        daemon.start();
+        socket = daemon.dom0Socket();
+        client = new EmbeddedXenStore(store);
+        log.info("XenStore: embedded store started; xenstored socket {} (XENSTORED_RUNDIR={})", socket, socket.getParent());
+    }
+
+    @Deactivate
+    void deactivate() {
+        if (client instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.warn("XenStore client did not close cleanly: {}", e.toString());
+            }
+        }
+        if (daemon != null) {
+            daemon.close();
+            log.info("XenStore: daemon stopped, socket {} removed", socket);
+        }
+    }
+
+    // ---- XenStoreStatus ----
+
+    @Override
+    public String mode() {
+        return mode;
+    }
+
+    @Override
+    public String socket() {
+        return socket.toString();
+    }
+
+    @Override
+    public Optional<StoreStats> stats() {
+        return store == null ? Optional.empty() : Optional.of(store.stats());
+    }
+
+    @Override
+    public int openConnections() {
+        return daemon == null ? 0 : daemon.openConnections();
+    }
+
+    // ---- XenStore, delegated to the client of the configured mode ----
+
+    @Override
+    public String read(String path) {
+        return client.read(path);
+    }
+
+    @Override
+    public void write(String path, String value) {
+        client.write(path, value);
+    }
+
+    @Override
+    public void mkdir(String path) {
+        client.mkdir(path);
+    }
+
+    @Override
+    public void rm(String path) {
+        client.rm(path);
+    }
+
+    @Override
+    public List<String> directory(String path) {
+        return client.directory(path);
+    }
+
+    @Override
+    public List<XsPerm> getPerms(String path) {
+        return client.getPerms(path);
+    }
+
+    @Override
+    public void setPerms(String path, List<XsPerm> perms) {
+        client.setPerms(path, perms);
+    }
+
+    @Override
+    public XsTransaction begin() {
+        return client.begin();
+    }
+
+    @Override
+    public XsWatch watch(String path, String token, XsWatchListener listener) {
+        return client.watch(path, token, listener);
+    }
+
+    @Override
+    public String getDomainPath(int domid) {
+        return client.getDomainPath(domid);
+    }
+
+    @Override
+    public void introduceDomain(int domid, long storeGfn, int storeEventChannel) {
+        client.introduceDomain(domid, storeGfn, storeEventChannel);
+    }
+
+    @Override
+    public void releaseDomain(int domid) {
+        client.releaseDomain(domid);
+    }
+
+    @Override
+    public boolean isDomainIntroduced(int domid) {
+        return client.isDomainIntroduced(domid);
+    }
+
+    @Override
+    public void setTarget(int domid, int targetDomid) {
+        client.setTarget(domid, targetDomid);
+    }
+}
