@@ -265,6 +265,10 @@ final class BlkifRing implements Runnable {
         }
     }
 
+    String strategy() {
+        return channel.strategy();
+    }
+
     Map<String, String> status() {
         Map<String, String> s = new LinkedHashMap<>();
         s.put("ring", channel.geometry().describe());

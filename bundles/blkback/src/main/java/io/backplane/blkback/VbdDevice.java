@@ -29,7 +29,9 @@ final class VbdDevice implements BackendDevice {
     private final RingStrategies strategies;
     private final EventChannels eventChannels;
     private final List<BlkifRing> rings = new ArrayList<>();
-    private FrontendRings frontend;
+    /** What status() reads without the device lock (the shell may ask while a disconnect drains). */
+    private volatile List<BlkifRing> live = List.of();
+    private volatile FrontendRings frontend;
     private boolean removed;
 
     VbdDevice(BackendContext context, VbdImage image, VbdFeatures features, int info,
@@ -62,6 +64,7 @@ final class VbdDevice implements BackendDevice {
             r.start();
         }
         frontend = fe;
+        live = List.copyOf(rings);
         context.log("connected: " + rings.size() + (rings.size() == 1 ? " queue" : " queues") + ", "
                 + fe.ringPages() + (fe.ringPages() == 1 ? " ring page" : " ring pages") + ", protocol " + fe.protocol()
                 + (fe.persistent() ? ", persistent grants" : "") + ", " + image.sectors() + " sectors of "
@@ -126,6 +129,8 @@ final class VbdDevice implements BackendDevice {
 
     @Override
     public synchronized void disconnect() {
+        live = List.of();
+        frontend = null;
         for (BlkifRing r : rings) {
             r.stop();
         }
@@ -136,7 +141,6 @@ final class VbdDevice implements BackendDevice {
             context.log("disconnected: " + rings.size() + (rings.size() == 1 ? " ring" : " rings") + " closed");
         }
         rings.clear();
-        frontend = null;
     }
 
     @Override
@@ -149,23 +153,48 @@ final class VbdDevice implements BackendDevice {
     }
 
     @Override
-    public synchronized Map<String, String> status() {
+    public Map<String, String> status() {
+        List<BlkifRing> now = live;
+        FrontendRings fe = frontend;
         Map<String, String> s = new LinkedHashMap<>();
+        if (fe != null && !now.isEmpty()) {
+            s.put("strategy", now.get(0).strategy());
+            s.put("queues", Integer.toString(now.size()));
+            s.put("ring-page-order", Integer.toString(Math.max(0, fe.ringPageOrder())));
+            s.put("features", features(fe));
+        }
         s.put("image", image.path().toString());
         s.put("mode", image.readonly() ? "r" : "w");
         s.put("sectors", Long.toString(image.sectors()));
-        s.put("queues", Integer.toString(rings.size()));
-        if (frontend != null) {
-            s.put("ring-page-order", Integer.toString(Math.max(0, frontend.ringPageOrder())));
-            s.put("protocol", frontend.protocol());
-            s.put("feature-persistent", frontend.persistent() ? "1" : "0");
-        }
-        s.put("feature-max-indirect-segments", Integer.toString(features.maxIndirectSegments()));
-        for (int q = 0; q < rings.size(); q++) {
+        for (int q = 0; q < now.size(); q++) {
             int queue = q;
-            rings.get(q).status().forEach((k, v) -> s.put("queue-" + queue + "/" + k, v));
+            now.get(q).status().forEach((k, v) -> s.put("queue-" + queue + "/" + k, v));
         }
         return s;
+    }
+
+    /** The negotiated features in short form, as pv:devices lists them. */
+    private String features(FrontendRings fe) {
+        List<String> f = new ArrayList<>();
+        if (fe.persistent()) {
+            f.add("persistent");
+        }
+        if (features.flushCache()) {
+            f.add("flush");
+        }
+        if (features.barrier()) {
+            f.add("barrier");
+        }
+        if (features.discard()) {
+            f.add("discard");
+        }
+        if (features.maxIndirectSegments() > 0) {
+            f.add("indirect:" + features.maxIndirectSegments());
+        }
+        if (image.readonly()) {
+            f.add("ro");
+        }
+        return String.join(" ", f);
     }
 
     /** The vbd's {@code info} key: VDISK_* bits from the toolstack's keys and the access mode. */
