@@ -110,7 +110,7 @@ class BlkbackNegotiationTest {
     @Test
     void aRingOverflowDisablesOnlyThatVbd() throws Exception {
         try (VbdHarness bad = vbd(DEVID, 1, 1); VbdHarness good = vbd(OTHER, 1, 1);
-             RawFront liar = new RawFront(dir, domid, DEVID, 0); RawFront honest = new RawFront(dir, domid, OTHER, 0)) {
+             RawFront liar = new RawFront(dir, domid, DEVID, 0); RawFront honest = new RawFront(liar.guest, OTHER, 0, false)) {
             liar.connect(Map.of(), false);
             honest.connect(Map.of(), false);
             BlkbackRequestTest.awaitBackend(bad, "4");

@@ -33,12 +33,23 @@ final class RawFront implements AutoCloseable {
     final ByteBuffer ringBuffer;
     final int[] ringRefs;
     final EventChannel evtchn;
+    private final boolean owner;
     private final Semaphore events = new Semaphore(0);
     private final BlkifResponse response = new BlkifResponse();
 
     RawFront(Path stateDir, int domid, int devid, int order) throws IOException {
-        this.guest = SimGuest.attach(stateDir, domid, new io.backplane.nativeio.NativeIo());
+        this(SimGuest.attach(stateDir, domid, new io.backplane.nativeio.NativeIo()), devid, order, true);
+    }
+
+    /**
+     * Another frontend of a guest already attached: one SimGuest per domain, since each keeps
+     * its own page and grant reference allocators (as one guest kernel has).
+     */
+    RawFront(SimGuest guest, int devid, int order, boolean owner) throws IOException {
+        this.guest = guest;
+        this.owner = owner;
         this.xs = new SocketXenStore(guest.xenstoreSocket());
+        int domid = guest.domid();
         this.dir = "/local/domain/" + domid + "/device/vbd/" + devid;
         int pages = 1 << order;
         long frame = guest.memory().allocPages(pages);
@@ -125,6 +136,8 @@ final class RawFront implements AutoCloseable {
     @Override
     public void close() {
         xs.close();
-        guest.close();
+        if (owner) {
+            guest.close();
+        }
     }
 }
