@@ -25,6 +25,8 @@ public final class BlkStats {
     volatile long reconnects;
     volatile long reissued;
     volatile String phase = "connecting";
+    /** Milliseconds from the first connect to the end of the workload (or to now while it runs). */
+    volatile long elapsedMillis;
 
     public long sent() {
         return sent;
@@ -73,6 +75,7 @@ public final class BlkStats {
         m.put("mismatches", Long.toString(mismatches));
         m.put("reconnects", Long.toString(reconnects));
         m.put("reissued", Long.toString(reissued));
+        m.put("elapsed-ms", Long.toString(elapsedMillis));
         return m;
     }
 

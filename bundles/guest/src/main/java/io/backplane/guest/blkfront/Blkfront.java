@@ -59,6 +59,7 @@ public final class Blkfront implements AutoCloseable {
     private int indirectSegments;
     private boolean persistent;
     private long lastReport;
+    private long startNanos;
     private int nextQueue;
 
     private Blkfront(SimGuest guest, XenStore xs, int devid, BlkfrontOptions opt, Consumer<String> log) {
@@ -236,6 +237,9 @@ public final class Blkfront implements AutoCloseable {
         }
         switchState(4);
         connected = true;
+        if (startNanos == 0) {
+            startNanos = System.nanoTime();
+        }
         if (!recover.isEmpty()) {
             stats.reconnects++;
         }
@@ -349,6 +353,7 @@ public final class Blkfront implements AutoCloseable {
             }
         }
         if (workload.finished() && !"done".equals(stats.phase)) {
+            stats.elapsedMillis = (System.nanoTime() - startNanos) / 1_000_000;
             stats.phase = "done";
             log.accept("workload done: " + stats);
             report(true);
@@ -396,6 +401,9 @@ public final class Blkfront implements AutoCloseable {
         long t = System.nanoTime();
         if (!now && t - lastReport < REPORT_EVERY_NANOS) {
             return;
+        }
+        if (!"done".equals(stats.phase) && startNanos != 0) {
+            stats.elapsedMillis = (t - startNanos) / 1_000_000;
         }
         lastReport = t;
         xs.transaction(tx -> {
