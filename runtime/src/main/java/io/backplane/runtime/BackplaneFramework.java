@@ -198,6 +198,12 @@ final class BackplaneFramework {
         if (t == null) {
             return "unknown error";
         }
+        if (t instanceof java.nio.file.FileSystemException fs) {
+            // Their message is often just the path; say what went wrong with it.
+            String reason = fs.getReason() != null ? fs.getReason()
+                    : t instanceof java.nio.file.AccessDeniedException ? "permission denied" : t.getClass().getSimpleName();
+            return "cannot use " + fs.getFile() + ": " + reason;
+        }
         String message = t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
         return message.replace('\n', ' ');
     }

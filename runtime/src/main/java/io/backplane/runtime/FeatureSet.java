@@ -35,14 +35,15 @@ import jakarta.json.JsonValue;
  * Launcher specification): framework properties.</li>
  * </ul>
  * A bundle listed by several features is installed once, at the lowest start order given.
+ * Public so the Pax Exam itests boot exactly the bundles the launcher would.
  */
-final class FeatureSet {
+public final class FeatureSet {
 
     static final String START_ORDER = "start-order";
     static final String FRAMEWORK_PROPERTIES = "framework-launching-properties";
 
     /** A bundle to install, at its start level. */
-    record Bundle(String id, Path jar, int startOrder) {
+    public record Bundle(String id, Path jar, int startOrder) {
     }
 
     private final List<String> names = new ArrayList<>();
@@ -51,6 +52,11 @@ final class FeatureSet {
     private final Map<String, String> frameworkProperties = new LinkedHashMap<>();
 
     private FeatureSet() {
+    }
+
+    /** The features in {@code featuresDir}, their bundles found in {@code bundlesDir} or the local Maven repository. */
+    public static FeatureSet load(Path featuresDir, Path bundlesDir) throws IOException {
+        return load(featuresDir, new BundleLocator(bundlesDir, BundleLocator.defaultMavenRepository()));
     }
 
     static FeatureSet load(Path featuresDir, BundleLocator locator) throws IOException {
@@ -120,24 +126,24 @@ final class FeatureSet {
         return value instanceof JsonString s ? s.getString() : value.toString();
     }
 
-    List<String> names() {
+    public List<String> names() {
         return names;
     }
 
     /** Bundles ordered by start order, then as listed. */
-    List<Bundle> bundles() {
+    public List<Bundle> bundles() {
         return bundles.values().stream().sorted(Comparator.comparingInt(Bundle::startOrder)).toList();
     }
 
-    Map<String, FeatureConfiguration> configurations() {
+    public Map<String, FeatureConfiguration> configurations() {
         return configurations;
     }
 
-    Map<String, String> frameworkProperties() {
+    public Map<String, String> frameworkProperties() {
         return frameworkProperties;
     }
 
-    int highestStartOrder() {
+    public int highestStartOrder() {
         return bundles.values().stream().mapToInt(Bundle::startOrder).max().orElse(1);
     }
 }

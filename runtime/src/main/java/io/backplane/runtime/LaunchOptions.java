@@ -23,6 +23,9 @@ record LaunchOptions(Path stateDir, Path featuresDir, Path bundlesDir, Path depl
         Path deploy = repo.resolve("runtime").resolve("deploy");
         for (int i = 0; i < args.length; i++) {
             String option = args[i];
+            if (option.equals("--help") || option.equals("-h")) {
+                throw new IllegalArgumentException(USAGE);
+            }
             if (i + 1 >= args.length) {
                 throw new IllegalArgumentException(option.startsWith("--") ? option + " needs a value; " + USAGE : USAGE);
             }

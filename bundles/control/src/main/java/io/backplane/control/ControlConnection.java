@@ -83,7 +83,8 @@ final class ControlConnection implements Runnable {
         try {
             Object result = session.execute(line);
             if (result != null) {
-                out.println(session.format(result, Converter.INSPECT));
+                String text = session.format(result, Converter.INSPECT).toString();
+                out.print(text.endsWith("\n") ? text : text + "\n");
             }
         } catch (Exception e) {
             status = 1;

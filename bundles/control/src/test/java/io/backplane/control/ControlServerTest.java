@@ -7,6 +7,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.reflect.Proxy;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.osgi.service.log.Logger;
 
 import io.backplane.control.client.ControlClient;
+import io.backplane.control.client.ControlProtocol;
 
 /** The control socket against Gogo's real command processor, over a real Unix socket. */
 class ControlServerTest {
@@ -45,6 +50,10 @@ class ControlServerTest {
         @Descriptor("echo a word back")
         public String say(String word) {
             return "said " + word;
+        }
+
+        public String lines() {
+            return "vif 1/0\nvbd 1/51712\n";
         }
 
         public void fail(String why) {
@@ -89,6 +98,15 @@ class ControlServerTest {
     }
 
     @Test
+    void aResultEndingInANewlineIsPrintedAsIs() throws IOException {
+        try (ControlClient client = ControlClient.connect(socket)) {
+            Output output = new Output();
+            assertThat(client.run("test:lines", output.out, output.err)).isZero();
+            assertThat(output.out()).isEqualTo("vif 1/0\nvbd 1/51712\n");
+        }
+    }
+
+    @Test
     void aFailingCommandGivesStatusOneAndAOneLineMessage() throws IOException {
         try (ControlClient client = ControlClient.connect(socket)) {
             Output output = new Output();
@@ -97,6 +115,19 @@ class ControlServerTest {
             Output unknown = new Output();
             assertThat(client.run("nosuch:command", unknown.out, unknown.err)).isEqualTo(1);
             assertThat(unknown.err()).contains("nosuch:command").doesNotContain("\tat ").hasLineCount(1);
+        }
+    }
+
+    @Test
+    void aClientSendingAnOversizedFrameIsDroppedAndOthersAreStillServed() throws IOException {
+        try (SocketChannel rogue = SocketChannel.open(StandardProtocolFamily.UNIX);
+             ControlClient client = ControlClient.connect(socket)) {
+            rogue.connect(UnixDomainSocketAddress.of(socket));
+            rogue.write(ByteBuffer.allocate(5).put(ControlProtocol.COMMAND).putInt(Integer.MAX_VALUE).flip());
+            assertThat(rogue.read(ByteBuffer.allocate(1))).as("server closed the rogue connection").isEqualTo(-1);
+            Output output = new Output();
+            assertThat(client.run("test:say still-here", output.out, output.err)).isZero();
+            assertThat(output.out()).isEqualTo("said still-here\n");
         }
     }
 

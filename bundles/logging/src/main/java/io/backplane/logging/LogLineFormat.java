@@ -60,8 +60,8 @@ final class LogLineFormat {
             bsn = bsn.substring(BUNDLE_PREFIX.length());
         }
         String logger = entry.getLoggerName();
-        // Bundles logging through the classic LogService get a logger named after the bundle.
-        if (logger == null || logger.isEmpty() || logger.startsWith("LogService")
+        // Bundles logging through the classic LogService, or to the root logger, name no logger of their own.
+        if (logger == null || logger.isEmpty() || logger.startsWith("LogService") || logger.equals("ROOT")
                 || logger.equals(bundle == null ? null : bundle.getSymbolicName())) {
             return bsn;
         }

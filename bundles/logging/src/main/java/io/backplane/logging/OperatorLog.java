@@ -17,11 +17,14 @@ import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.log.LogEntry;
 import org.osgi.service.log.LogLevel;
 import org.osgi.service.log.LogListener;
 import org.osgi.service.log.LogReaderService;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
 import org.osgi.service.metatype.annotations.Designate;
 
 /**
@@ -36,42 +39,85 @@ public class OperatorLog implements LogListener {
     static final String STATE_DIR_PROPERTY = "backplane.state.dir";
 
     private final LogReaderService reader;
+    private final Logger log;
     private final LogLineFormat format = new LogLineFormat(ZoneId.systemDefault());
     private final PrintStream console = System.out;
-    private final Path file;
-    private final BufferedWriter out;
-    private final LogLevel fileLevel;
-    private final LogLevel consoleLevel;
-    private final boolean frameworkEvents;
+    private final Path stateDir;
+    // Settings below change with the configuration (see modified); guarded by this.
+    private Path file;
+    private BufferedWriter out;
+    private LogLevel fileLevel;
+    private LogLevel consoleLevel;
+    private boolean frameworkEvents;
     /** Highest sequence number already written; the listener skips entries the replay covered. */
     private long written = -1;
+    private boolean closed;
 
     @Activate
-    public OperatorLog(@Reference LogReaderService reader, BundleContext context, LoggingConfig config) throws IOException {
+    public OperatorLog(@Reference LogReaderService reader, @Reference(service = LoggerFactory.class) Logger log,
+                       BundleContext context, LoggingConfig config) throws IOException {
         this.reader = reader;
-        String stateDir = context.getProperty(STATE_DIR_PROPERTY);
-        if (stateDir == null || stateDir.isBlank()) {
+        this.log = log;
+        String dir = context.getProperty(STATE_DIR_PROPERTY);
+        if (dir == null || dir.isBlank()) {
             throw new IllegalStateException("framework property " + STATE_DIR_PROPERTY + " is not set; the launcher sets it");
         }
-        this.fileLevel = level(config.file_level());
-        this.consoleLevel = level(config.console_level());
-        this.frameworkEvents = config.framework_events();
-        this.file = Path.of(stateDir).resolve(config.file_name());
-        Files.createDirectories(file.getParent());
-        this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        this.stateDir = Path.of(dir);
         synchronized (this) {
+            configure(config);
             reader.addLogListener(this);
             for (LogEntry entry : history()) {
                 write(entry);
             }
             flush();
         }
+        // Marks where this run starts in a file that accumulates runs.
+        log.info("operator log {} opened for state dir {} (file level {}, console level {})", file, stateDir, fileLevel, consoleLevel);
     }
 
+    /**
+     * A changed configuration applies in place: re-activating would replay the log history into
+     * the file a second time.
+     */
+    @Modified
+    void modified(LoggingConfig config) throws IOException {
+        synchronized (this) {
+            configure(config);
+        }
+        log.info("operator log now {} (file level {}, console level {})", file, fileLevel, consoleLevel);
+    }
+
+    private void configure(LoggingConfig config) throws IOException {
+        LogLevel newFileLevel = level(config.file_level());
+        LogLevel newConsoleLevel = level(config.console_level());
+        Path newFile = stateDir.resolve(config.file_name());
+        if (!newFile.equals(file)) {
+            Files.createDirectories(newFile.getParent());
+            BufferedWriter newOut = Files.newBufferedWriter(newFile, StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            if (out != null) {
+                out.close();
+            }
+            out = newOut;
+            file = newFile;
+        }
+        fileLevel = newFileLevel;
+        consoleLevel = newConsoleLevel;
+        frameworkEvents = config.framework_events();
+    }
+
+    /**
+     * The log service delivers to listeners on its own thread, so the last entries (bundles
+     * saying they stopped) may still be queued: write them from the history before closing.
+     */
     @Deactivate
     void deactivate() throws IOException {
         reader.removeLogListener(this);
         synchronized (this) {
+            for (LogEntry entry : history()) {
+                write(entry);
+            }
+            closed = true;
             out.close();
         }
     }
@@ -93,7 +139,7 @@ public class OperatorLog implements LogListener {
     }
 
     private void write(LogEntry entry) {
-        if (entry.getSequence() <= written) {
+        if (closed || entry.getSequence() <= written) {
             return;
         }
         written = entry.getSequence();

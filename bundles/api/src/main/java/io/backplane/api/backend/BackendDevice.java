@@ -5,6 +5,18 @@ import java.util.Map;
 /** One device of a driver, driven by the xenbus core on its own thread per device. */
 public interface BackendDevice {
 
+    /** {@link #status()} key: the ring strategy serving the device ({@code grant-copy}); pv:devices shows it. */
+    String STATUS_STRATEGY = "strategy";
+
+    /** {@link #status()} key: the number of queues connected; pv:devices shows it. */
+    String STATUS_QUEUES = "queues";
+
+    /** {@link #status()} key: the ring page order in use; pv:devices shows it. */
+    String STATUS_RING_ORDER = "ring-page-order";
+
+    /** {@link #status()} key: the negotiated features in short form ({@code sg gso-tcpv4 persistent}). */
+    String STATUS_FEATURES = "features";
+
     /**
      * The frontend is Initialised or Connected: read its keys, check them against the offer
      * (refusing as Linux does with {@link DeviceException}), open the rings through the
@@ -27,6 +39,10 @@ public interface BackendDevice {
         return false;
     }
 
-    /** What {@code pv:devices} and {@code pv:show} print: strategy, queues, ring order, counters. */
+    /**
+     * What {@code pv:devices} and {@code pv:show} print: the {@code STATUS_*} keys when connected,
+     * then any counters ({@code queue-0/tx-packets}, {@code grant-copies}...). Called from the
+     * shell's thread at any time: must not block and must not throw.
+     */
     Map<String, String> status();
 }

@@ -11,6 +11,10 @@ public interface RingStrategies {
     /** Opens {@code request} with the named strategy (operator override, hot swap). */
     RingChannel open(RingRequest request, String strategy);
 
-    /** The names of the registered strategies with their fitness for {@code request}, best first. */
+    /**
+     * The names of the registered strategies that can serve {@code request} (fitness 0 or more),
+     * best first: highest fitness, then highest {@code service.ranking}. {@link #open(RingRequest)}
+     * takes the first.
+     */
     List<String> rank(RingRequest request);
 }

@@ -18,6 +18,21 @@ public interface SegmentIo {
     int write(ByteBuffer src, int srcOffset, int gref, int offset, int length);
 
     /**
+     * Moves several segments as one batch (one GNTTABOP_copy for the grant-copy strategy):
+     * {@code status[i]} receives the GNTST code of {@code ops.get(i)}; a refused segment does not
+     * stop the others. {@code status} must hold at least {@code ops.size()} entries. The default
+     * runs them one by one.
+     */
+    default void copy(java.util.List<SegmentCopy> ops, int[] status) {
+        for (int i = 0; i < ops.size(); i++) {
+            SegmentCopy op = ops.get(i);
+            status[i] = op.toGuest()
+                    ? write(op.local(), op.localOffset(), op.gref(), op.offset(), op.length())
+                    : read(op.gref(), op.offset(), op.local(), op.localOffset(), op.length());
+        }
+    }
+
+    /**
      * Ends a batch: a strategy that defers work (batched grant copies, lazily batched unmaps)
      * completes it here, before the backend publishes the responses for the batch.
      */

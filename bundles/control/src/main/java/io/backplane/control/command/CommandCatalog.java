@@ -26,8 +26,13 @@ final class CommandCatalog {
     record Usage(String description, List<String> parameters) {
     }
 
-    /** A command, {@code scope:function}, with its overloads. */
+    /** A command, {@code scope:function}, with its overloads, fewest parameters first. */
     record Command(String name, List<Usage> usages) {
+        Command {
+            usages = usages.stream().sorted(java.util.Comparator.comparingInt(u -> u.parameters().size())).toList();
+        }
+
+        /** The description of the simplest form, which describes the command as a whole. */
         String description() {
             return usages.stream().map(Usage::description).filter(d -> !d.isEmpty()).findFirst().orElse("(no description)");
         }
@@ -103,7 +108,8 @@ final class CommandCatalog {
         Descriptor descriptor = parameter.getAnnotation(Descriptor.class);
         org.apache.felix.service.command.Parameter option =
                 parameter.getAnnotation(org.apache.felix.service.command.Parameter.class);
-        String type = parameter.getType().getSimpleName();
+        // Parameter names exist only in classes compiled with -parameters; the type is the fallback.
+        String type = parameter.isNamePresent() ? parameter.getName() : parameter.getType().getSimpleName();
         String text = option != null ? String.join("|", option.names()) + " (" + type + ")" : "<" + type + ">";
         return descriptor == null ? text : text + "  " + descriptor.value();
     }

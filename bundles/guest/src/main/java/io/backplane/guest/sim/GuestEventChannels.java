@@ -45,6 +45,7 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
     private final Thread reader;
     private final Runnable onDisconnect;
     private volatile boolean closed;
+    private volatile boolean detaching;
     private volatile String asyncError;
 
     GuestEventChannels(int domid, Path socketPath, Runnable onDisconnect) throws IOException {
@@ -177,7 +178,7 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
             // connection gone
         } finally {
             closed = true;
-            if (onDisconnect != null) {
+            if (onDisconnect != null && !detaching) {
                 onDisconnect.run();
             }
         }
@@ -185,6 +186,7 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
 
     @Override
     public void close() {
+        detaching = true;
         closed = true;
         try {
             socket.close();

@@ -1,5 +1,6 @@
 package io.backplane.guest.sim;
 
+import io.backplane.ring.layout.GrantEntryV1Descriptor;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
@@ -14,12 +15,12 @@ import java.util.BitSet;
  * References 0-7 are reserved (GNTTAB_NR_RESERVED_ENTRIES) and never allocated.
  */
 public final class GuestGrantTable {
-    public static final int GTF_PERMIT_ACCESS = 1;
-    public static final int GTF_READONLY = 1 << 2;
-    public static final int GTF_READING = 1 << 3;
-    public static final int GTF_WRITING = 1 << 4;
-    public static final int RESERVED_ENTRIES = 8;
-    private static final int ENTRY = 8;
+    public static final int GTF_PERMIT_ACCESS = GrantEntryV1Descriptor.GTF_PERMIT_ACCESS;
+    public static final int GTF_READONLY = GrantEntryV1Descriptor.GTF_READONLY;
+    public static final int GTF_READING = GrantEntryV1Descriptor.GTF_READING;
+    public static final int GTF_WRITING = GrantEntryV1Descriptor.GTF_WRITING;
+    public static final int RESERVED_ENTRIES = GrantEntryV1Descriptor.GNTTAB_NR_RESERVED_ENTRIES;
+    private static final int ENTRY = GrantEntryV1Descriptor.LENGTH;
 
     private static final VarHandle SHORT = MethodHandles.byteBufferViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
@@ -62,8 +63,8 @@ public final class GuestGrantTable {
      */
     public void writeEntry(int ref, int flags, int domid, long frame) {
         int off = ref * ENTRY;
-        table.putInt(off + 4, (int) frame);
-        table.putShort(off + 2, (short) domid);
+        table.putInt(off + GrantEntryV1Descriptor.FRAME_OFFSET, (int) frame);
+        table.putShort(off + GrantEntryV1Descriptor.DOMID_OFFSET, (short) domid);
         SHORT.setRelease(table, off, (short) flags); // wmb(); shared[ref].flags = flags
     }
 

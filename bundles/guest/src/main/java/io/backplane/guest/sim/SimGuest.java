@@ -5,6 +5,7 @@ import io.backplane.hypervisor.sim.abi.SimPaths;
 import io.backplane.nativeio.MemoryMapping;
 import io.backplane.nativeio.NativeIo;
 import io.backplane.nativeio.Posix;
+import io.backplane.xenstore.client.SocketXenStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -98,6 +99,14 @@ public final class SimGuest implements AutoCloseable {
     /** The domain's xs_wire socket ({@code xenstore.sock}), present while the domain is introduced. */
     public Path xenstoreSocket() {
         return paths.xenstoreSocket(domid);
+    }
+
+    /**
+     * A new XenStore connection as this domain (unprivileged; relative paths are under
+     * {@code /local/domain/<domid>}), over {@code xenstore.sock}. The caller closes it.
+     */
+    public SocketXenStore connectXenStore() throws IOException {
+        return new SocketXenStore(xenstoreSocket());
     }
 
     /** SCHEDOP_shutdown: tells the hypervisor (and through it the toolstack) this guest is done. */

@@ -10,6 +10,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.backplane.api.hypervisor.GrantException;
 import io.backplane.api.hypervisor.GrantMapping;
 import io.backplane.api.hypervisor.GrantStatus;
+import io.backplane.api.hypervisor.HypervisorException;
+import io.backplane.api.hypervisor.MappedRegion;
 import io.backplane.nativeio.NativeIo;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -148,6 +150,21 @@ class GrantMapTest {
         assertThat(guest.grants().flags(ref)).isEqualTo(GTF_PERMIT_ACCESS | GTF_READING);
         reader.close();
         assertThat(guest.grants().flags(ref)).isEqualTo(GTF_PERMIT_ACCESS);
+    }
+
+    @Test
+    void foreignMemoryMapsFramesByNumberForThePrivilegedToolstack() {
+        long frame = guest.memory().allocPage();
+        guest.memory().page(frame).putLong(8, 0x5EEDL);
+        try (MappedRegion r = fx.sim.map(domid, new long[] {frame, frame}, false)) {
+            assertThat(r.pages()).isEqualTo(2);
+            assertThat(r.buffer().getLong(8)).isEqualTo(0x5EEDL);
+            assertThat(r.buffer().getLong(4096 + 8)).isEqualTo(0x5EEDL);
+        }
+        assertThatThrownBy(() -> fx.sim.map(domid, new long[] {PAGES}, false))
+                .isInstanceOfSatisfying(HypervisorException.class, e -> assertThat(e.errno()).isEqualTo("EINVAL"));
+        assertThatThrownBy(() -> fx.sim.map(4321, new long[] {0}, false))
+                .isInstanceOfSatisfying(HypervisorException.class, e -> assertThat(e.errno()).isEqualTo("ESRCH"));
     }
 
     private static void assertRefused(int ref, boolean writable, GrantStatus expected) {

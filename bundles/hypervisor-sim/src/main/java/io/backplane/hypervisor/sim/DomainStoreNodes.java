@@ -30,7 +30,9 @@ final class DomainStoreNodes {
         List<XsPerm> roperm = List.of(XsPerm.none(0), XsPerm.read(domid));
         List<XsPerm> rwperm = List.of(XsPerm.none(domid));
         xs.transaction(tx -> {
-            tx.rm(dom);
+            if (tx.exists(dom)) {
+                tx.rm(dom); // left over from an earlier domain with this id
+            }
             tx.mkdir(dom);
             tx.setPerms(dom, roperm);
             tx.mkdir(vm);

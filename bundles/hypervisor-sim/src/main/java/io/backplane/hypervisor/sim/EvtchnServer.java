@@ -39,7 +39,14 @@ final class EvtchnServer {
         try {
             while (true) {
                 SocketChannel ch = server.accept();
-                GuestConnection c = new GuestConnection(domain, ch, evtchn, log);
+                GuestConnection c;
+                try {
+                    c = new GuestConnection(domain, ch, evtchn, log);
+                } catch (IOException e) {
+                    log.warn("domain " + domain.domid() + ": could not serve an event channel connection: " + e.getMessage());
+                    ch.close();
+                    continue;
+                }
                 connections.add(c);
                 Thread t = new Thread(c, "sim-evtchn-d" + domain.domid());
                 t.setDaemon(true);

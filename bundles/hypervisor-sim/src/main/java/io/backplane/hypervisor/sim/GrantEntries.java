@@ -1,5 +1,6 @@
 package io.backplane.hypervisor.sim;
 
+import io.backplane.ring.layout.GrantEntryV1Descriptor;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
@@ -7,21 +8,22 @@ import java.nio.ByteOrder;
 
 /**
  * A domain's v1 grant table as the hypervisor touches it: the shared mapping of the
- * {@code grant-table} file, {@code struct grant_entry_v1 { u16 flags; u16 domid; u32 frame; }}.
+ * {@code grant-table} file, {@code struct grant_entry_v1 { u16 flags; u16 domid; u32 frame; }}
+ * (layout: ring-core's {@link GrantEntryV1Descriptor}).
  * Flags and domid are read and updated together as one little-endian 32-bit word with
  * compare-and-set, as Xen's {@code union grant_combo} and {@code guest_cmpxchg} do, because the
  * guest may rewrite the entry at any moment.
  */
 final class GrantEntries {
-    static final int ENTRY_LENGTH = 8;
-    static final int FRAME_OFFSET = 4;
+    static final int ENTRY_LENGTH = GrantEntryV1Descriptor.LENGTH;
+    static final int FRAME_OFFSET = GrantEntryV1Descriptor.FRAME_OFFSET;
 
-    static final int GTF_PERMIT_ACCESS = 1;
-    static final int GTF_TYPE_MASK = 3;
-    static final int GTF_READONLY = 1 << 2;
-    static final int GTF_READING = 1 << 3;
-    static final int GTF_WRITING = 1 << 4;
-    static final int GTF_SUB_PAGE = 1 << 8;
+    static final int GTF_PERMIT_ACCESS = GrantEntryV1Descriptor.GTF_PERMIT_ACCESS;
+    static final int GTF_TYPE_MASK = GrantEntryV1Descriptor.GTF_TYPE_MASK;
+    static final int GTF_READONLY = GrantEntryV1Descriptor.GTF_READONLY;
+    static final int GTF_READING = GrantEntryV1Descriptor.GTF_READING;
+    static final int GTF_WRITING = GrantEntryV1Descriptor.GTF_WRITING;
+    static final int GTF_SUB_PAGE = GrantEntryV1Descriptor.GTF_SUB_PAGE;
 
     private static final VarHandle INT = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 

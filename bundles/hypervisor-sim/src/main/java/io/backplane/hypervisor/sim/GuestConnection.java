@@ -13,12 +13,19 @@ import io.backplane.hypervisor.sim.abi.EvtchnWire;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 
 /**
  * One open of a guest's event channel device: a connection on {@code evtchn.sock}. Its thread
  * reads the guest's requests (docs/sim-abi.md) and performs them for that domain only; events for
  * the ports bound through it are written back as EVENT messages.
+ *
+ * <p>The socket is non-blocking so that no dom0 thread ever waits on a guest: a well-behaved
+ * guest never has more than one reply and one EVENT per port unread (ports mask after each
+ * delivery), far below the socket buffer, so a write that does not go through at once means the
+ * guest stopped reading. Its connection is then closed, which hurts only that guest.
  */
 final class GuestConnection implements PortSink, Runnable {
     private final SimDomain domain;
@@ -27,9 +34,11 @@ final class GuestConnection implements PortSink, Runnable {
     private final SimLog log;
     private final ByteBuffer in = ByteBuffer.allocateDirect(MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer out = ByteBuffer.allocateDirect(MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+    private final Selector selector;
     private boolean shutdownSent;
 
-    GuestConnection(SimDomain domain, SocketChannel channel, EventChannelSwitch evtchn, SimLog log) {
+    GuestConnection(SimDomain domain, SocketChannel channel, EventChannelSwitch evtchn, SimLog log) throws IOException {
+        this.selector = Selector.open();
         this.domain = domain;
         this.channel = channel;
         this.evtchn = evtchn;
@@ -38,8 +47,10 @@ final class GuestConnection implements PortSink, Runnable {
 
     @Override
     public void run() {
-        try {
-            while (readMessage()) {
+        try (Selector sel = selector) {
+            channel.configureBlocking(false);
+            channel.register(sel, SelectionKey.OP_READ);
+            while (readMessage(sel)) {
                 handle(in.getInt(OP_OFFSET), in.getInt(PORT_OFFSET), in.getInt(ARG_OFFSET));
             }
         } catch (IOException e) {
@@ -51,11 +62,16 @@ final class GuestConnection implements PortSink, Runnable {
         }
     }
 
-    private boolean readMessage() throws IOException {
+    private boolean readMessage(Selector sel) throws IOException {
         in.clear();
         while (in.hasRemaining()) {
-            if (channel.read(in) < 0) {
+            int n = channel.read(in);
+            if (n < 0 || !channel.isOpen()) {
                 return false;
+            }
+            if (n == 0) {
+                sel.select();
+                sel.selectedKeys().clear();
             }
         }
         return true;
@@ -113,8 +129,10 @@ final class GuestConnection implements PortSink, Runnable {
             out.clear();
             out.putInt(OP_OFFSET, op).putInt(PORT_OFFSET, port).putInt(ARG_OFFSET, arg).putInt(RESULT_OFFSET, result);
             try {
-                while (out.hasRemaining()) {
-                    channel.write(out);
+                channel.write(out);
+                if (out.hasRemaining()) {
+                    log.warn("domain " + domain.domid() + " stopped reading its event channel socket: connection closed");
+                    close();
                 }
             } catch (IOException e) {
                 close(); // the reader thread sees the closed channel and cleans up
@@ -128,5 +146,6 @@ final class GuestConnection implements PortSink, Runnable {
         } catch (IOException e) {
             // closing anyway
         }
+        selector.wakeup();
     }
 }

@@ -30,6 +30,7 @@ import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -48,7 +49,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 @Component(service = {Domains.class, GrantTables.class, ForeignMemory.class, EventChannels.class},
         configurationPid = SimHypervisor.PID, property = "backplane.hypervisor=sim")
 @Designate(ocd = SimHypervisor.Config.class)
-public final class SimHypervisor implements Domains, GrantTables, ForeignMemory, EventChannels {
+public final class SimHypervisor implements Domains, GrantTables, ForeignMemory, EventChannels, SimStatus {
     public static final String PID = "io.backplane.hypervisor.sim";
     /** Xen's first reserved domid (DOMID_FIRST_RESERVED): domids run below it. */
     private static final int DOMID_FIRST_RESERVED = 0x7FF0;
@@ -78,7 +79,7 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
     private EventChannelSwitch evtchn;
     private SimGrants grants;
     private ExecutorService notifier;
-    private int guestUidBase;
+    private volatile int guestUidBase;
     private int nextDomid = 1;
 
     /** For DS; outside OSGi use {@link #start}. */
@@ -103,6 +104,13 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
                 l.warn(message);
             }
         });
+    }
+
+    /** A new guest uid base applies to domains created from now on; running domains stay as they are. */
+    @Modified
+    void modified(Config config) {
+        guestUidBase = config.guestUidBase();
+        log.info("guest uid base for new domains: " + (guestUidBase < 0 ? "none (runtime's user)" : guestUidBase));
     }
 
     /**
@@ -131,7 +139,23 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
             return t;
         });
         DomainFiles.ensureDomainsDir(paths.domainsDir());
+        removeStaleDomains();
         log.info("simulated hypervisor ready, domains under " + paths.domainsDir());
+    }
+
+    /** Domains do not outlive the runtime: directories left by one that did not stop cleanly go. */
+    private void removeStaleDomains() throws IOException {
+        List<Path> stale;
+        try (java.util.stream.Stream<Path> children = java.nio.file.Files.list(paths.domainsDir())) {
+            stale = children.toList();
+        }
+        for (Path dir : stale) {
+            DomainFiles.removeTree(dir);
+        }
+        if (!stale.isEmpty()) {
+            log.warn("removed " + stale.size() + " domain director" + (stale.size() == 1 ? "y" : "ies")
+                    + " left in " + paths.domainsDir() + " by an earlier run");
+        }
     }
 
     /** Destroys every domain (their guests lose their hypervisor) and stops. */
@@ -194,7 +218,11 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
         if (storeNodes != null) {
             try {
                 storeNodes.introduce(d.domid(), d.name());
-            } catch (RuntimeException e) {
+                if (guestUidBase >= 0 && java.nio.file.Files.exists(paths.xenstoreSocket(d.domid()))) {
+                    int owner = guestUidBase + d.domid();
+                    new DomainFiles(owner, owner).restrict(paths.xenstoreSocket(d.domid()));
+                }
+            } catch (IOException | RuntimeException e) {
                 destroy(d.domid());
                 throw new HypervisorException(Errnos.EIO, "introducing domain " + d.domid() + " to XenStore failed: " + e.getMessage(), e);
             }
@@ -311,9 +339,21 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
         return ch;
     }
 
-    // ---- introspection for checks and the shell
+    // ---- introspection for checks and the shell (SimStatus)
 
-    /** dom0's event channel ports in use. */
+    @Override
+    public List<DomainStatus> domainStatus() {
+        return domains.values().stream().map(d -> new DomainStatus(d.domid(), d.name(),
+                d.state().name().toLowerCase(java.util.Locale.ROOT), d.memoryPages(), d.info().grantFrames() * 512,
+                d.grants().pinned(), d.mappedRegions(), d.guestConnections(), evtchn.portsInUse(d.domid()))).toList();
+    }
+
+    @Override
+    public String domainsDirectory() {
+        return paths.domainsDir().toString();
+    }
+
+    @Override
     public int dom0PortsInUse() {
         return evtchn.portsInUse(0);
     }

@@ -1,0 +1,204 @@
+package io.backplane.backend;
+
+import io.backplane.api.backend.BackendDriver;
+import io.backplane.api.device.DeviceId;
+import io.backplane.api.device.FeatureControlLayout;
+import io.backplane.api.device.Negotiation;
+import io.backplane.api.device.NegotiationPolicy;
+import io.backplane.api.device.RequestSource;
+import io.backplane.api.xenstore.XenStore;
+import io.backplane.api.xenstore.XsPerm;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The xenbus backend bus: one {@link DriverWatch} per registered driver, one
+ * {@link DeviceLifecycle} per device directory. Plain Java so it runs against a XenStore without
+ * OSGi; {@link XenbusBackend} is its DS face.
+ */
+public final class BackendBus implements DeviceRegistry, AutoCloseable {
+
+    /**
+     * @param backendDomid       the domain whose {@code backend/} directory is served (0: dom0)
+     * @param writeHotplugStatus write {@code hotplug-status=connected} after probing a device that
+     *                           needs it, as Xen's hotplug scripts do (true where no scripts run: sim mode)
+     */
+    public record Options(int backendDomid, boolean writeHotplugStatus) {
+    }
+
+    private final XenStore xenStore;
+    private final NegotiationPolicy policy;
+    private final OperatorLog log;
+    private final Options options;
+    private final ExecutorService pool;
+    private final Map<String, DriverWatch> drivers = new ConcurrentHashMap<>();
+    private final DeviceLifecycle.Bus services;
+
+    public BackendBus(XenStore xenStore, NegotiationPolicy policy, OperatorLog log, Options options) {
+        this.xenStore = xenStore;
+        this.policy = policy;
+        this.log = log;
+        this.options = options;
+        AtomicInteger threads = new AtomicInteger();
+        this.pool = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "xenbus-backend-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        this.services = new DeviceLifecycle.Bus() {
+            @Override
+            public XenStore xenStore() {
+                return xenStore;
+            }
+
+            @Override
+            public NegotiationPolicy policy() {
+                return policy;
+            }
+
+            @Override
+            public OperatorLog log() {
+                return log;
+            }
+
+            @Override
+            public Options options() {
+                return options;
+            }
+
+            @Override
+            public void forget(DeviceLifecycle device) {
+                DriverWatch w = drivers.get(device.id().type());
+                if (w != null) {
+                    w.forget(device);
+                }
+            }
+
+            @Override
+            public void rediscover(DeviceId id, String path) {
+                DriverWatch w = drivers.get(id.type());
+                if (w != null) {
+                    w.rediscover(id, path);
+                }
+            }
+        };
+    }
+
+    /** Starts serving the driver's device type; a second driver for a taken type is refused. */
+    public boolean addDriver(BackendDriver driver) {
+        DriverWatch w = new DriverWatch(driver, services, pool);
+        if (drivers.putIfAbsent(driver.deviceType(), w) != null) {
+            log.warn(driver.deviceType() + " backend: a second driver for the type is ignored while the first serves it");
+            return false;
+        }
+        w.start();
+        log.info(driver.deviceType() + " backend: serving /local/domain/" + options.backendDomid() + "/backend/"
+                + driver.deviceType());
+        return true;
+    }
+
+    /** Stops serving the driver's devices: each is disconnected, removed and marked Closed. */
+    public void removeDriver(BackendDriver driver) {
+        DriverWatch w = drivers.get(driver.deviceType());
+        if (w == null || w.driver() != driver) {
+            return;
+        }
+        drivers.remove(driver.deviceType(), w);
+        await(w.stop("the " + driver.deviceType() + " driver went away"));
+        log.info(driver.deviceType() + " backend: stopped");
+    }
+
+    /** The policy re-negotiated a live device on its own (admin edit). */
+    public void offerChanged(Negotiation negotiation) {
+        DeviceLifecycle d = lifecycle(negotiation.device());
+        if (d != null) {
+            d.offerChanged(negotiation);
+        }
+    }
+
+    @Override
+    public List<DeviceView> devices() {
+        List<DeviceView> out = new ArrayList<>();
+        drivers.values().forEach(w -> w.devices().forEach(d -> out.add(d.view())));
+        out.sort(Comparator.comparing((DeviceView v) -> v.id().frontendDomid())
+                .thenComparing(v -> v.id().type()).thenComparing(v -> v.id().devid()));
+        return out;
+    }
+
+    @Override
+    public Optional<DeviceView> device(DeviceId id) {
+        return Optional.ofNullable(lifecycle(id)).map(DeviceLifecycle::view);
+    }
+
+    @Override
+    public Negotiation request(DeviceId id, String feature, String value, Duration timeout) {
+        DeviceLifecycle d = lifecycle(id);
+        if (d == null) {
+            throw new IllegalArgumentException("no " + id.type() + " device " + id + " is served here");
+        }
+        CompletableFuture<Negotiation> answer = d.awaitNegotiation(n -> n.outcomes().stream()
+                .anyMatch(o -> o.source() == RequestSource.REQUEST_KEY && o.requestedAs().equals(feature)
+                        && o.requestedValue().equals(value)));
+        String key = id.backendPath() + "/" + FeatureControlLayout.requestKey(feature);
+        xenStore.transaction(tx -> {
+            tx.write(key, value);
+            // As the toolstack does: only dom0 (toolstack and backend) sees requests, never the guest.
+            tx.setPerms(key, List.of(XsPerm.none(id.backendDomid())));
+            return null;
+        });
+        try {
+            return answer.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            answer.cancel(false);
+            throw new IllegalStateException(id + ": no answer to request-" + feature + " within "
+                    + timeout.toSeconds() + " s (backend state " + d.view().backend() + ")");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted waiting for the answer");
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause().getMessage());
+        }
+    }
+
+    private DeviceLifecycle lifecycle(DeviceId id) {
+        DriverWatch w = drivers.get(id.type());
+        return w == null ? null : w.device(id);
+    }
+
+    @Override
+    public void close() {
+        List<CompletableFuture<Void>> stops = new ArrayList<>();
+        for (DriverWatch w : drivers.values()) {
+            stops.add(w.stop("the backend core stopped"));
+        }
+        drivers.clear();
+        await(CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)));
+        pool.shutdown();
+    }
+
+    private void await(CompletableFuture<?> f) {
+        try {
+            // A device stuck in its driver must not hold the runtime's shutdown forever.
+            f.get(10, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            log.warn("backend core: some devices did not close within 10 s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            log.warn("backend core: closing devices failed: " + e.getCause());
+        }
+    }
+}

@@ -1,0 +1,420 @@
+package io.backplane.backend;
+
+import io.backplane.api.backend.BackendDevice;
+import io.backplane.api.backend.BackendDriver;
+import io.backplane.api.backend.DeviceException;
+import io.backplane.api.device.DeviceId;
+import io.backplane.api.device.Negotiation;
+import io.backplane.api.device.NegotiationPolicy;
+import io.backplane.api.xenstore.XenStore;
+import io.backplane.api.xenstore.XsWatch;
+import io.backplane.ring.layout.XenbusState;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.function.Predicate;
+
+import static io.backplane.ring.layout.XenbusState.CLOSED;
+import static io.backplane.ring.layout.XenbusState.CLOSING;
+import static io.backplane.ring.layout.XenbusState.CONNECTED;
+import static io.backplane.ring.layout.XenbusState.INIT_WAIT;
+import static io.backplane.ring.layout.XenbusState.UNKNOWN;
+
+/**
+ * The xenbus state machine of one backend device, as Linux netback's {@code frontend_changed}
+ * and QEMU's {@code xen_device_frontend_changed} drive theirs. Everything runs on the device's
+ * own serial executor: watch callbacks only queue work, so a slow or broken device delays
+ * nobody else, and any exception out of the driver becomes a fatal error of this device only.
+ */
+final class DeviceLifecycle {
+
+    /** The bus services a device needs. */
+    interface Bus {
+        XenStore xenStore();
+
+        NegotiationPolicy policy();
+
+        OperatorLog log();
+
+        BackendBus.Options options();
+
+        /** The device is gone: forget it, so a new backend directory of the same name probes afresh. */
+        void forget(DeviceLifecycle device);
+
+        /** A change reached a device already removed: it may be a new directory of the same name. */
+        void rediscover(DeviceId id, String path);
+    }
+
+    private record Waiter(Predicate<Negotiation> answers, CompletableFuture<Negotiation> future) {
+    }
+
+    private final DeviceId id;
+    private final BackendDriver driver;
+    private final Bus bus;
+    private final XenStore xs;
+    private final OperatorLog log;
+    private final Executor executor;
+    private final DeviceContext context;
+    private final List<Waiter> waiters = new CopyOnWriteArrayList<>();
+
+    // Written on the executor only; volatile for the shell's snapshots.
+    private volatile BackendDevice device;
+    private volatile XenbusState backendState = UNKNOWN;
+    private volatile XenbusState frontendState = UNKNOWN;
+    private volatile Negotiation negotiation;
+    private volatile String lastError;
+    private boolean connected;
+    private boolean waitingForHotplug;
+    private boolean removed;
+    private XsWatch frontendWatch;
+
+    DeviceLifecycle(DeviceId id, BackendDriver driver, Bus bus, Executor pool) {
+        this.id = id;
+        this.driver = driver;
+        this.bus = bus;
+        this.xs = bus.xenStore();
+        this.log = bus.log();
+        this.executor = new SerialExecutor(pool, t -> log.error(id + ": internal error: " + t, t));
+        this.context = new DeviceContext(this, xs, log);
+    }
+
+    DeviceId id() {
+        return id;
+    }
+
+    // ---- events, from any thread: queued on the device's executor ----
+
+    void start() {
+        submit("probe", this::probe);
+    }
+
+    void backendChanged(String path) {
+        executor.execute(() -> {
+            if (removed) {
+                bus.rediscover(id, path);
+            }
+        });
+        submit("backend change", () -> onBackendChanged(path));
+    }
+
+    void frontendChanged() {
+        submit("frontend change", this::onFrontendChanged);
+    }
+
+    void offerChanged(Negotiation n) {
+        submit("policy change", () -> apply(n, "an admin policy edit"));
+    }
+
+    /** xenbus_dev_fatal, callable from any thread (a driver's data-path worker, for one). */
+    void fatal(String reason) {
+        executor.execute(() -> failed(reason));
+    }
+
+    /** The driver is going away or the core stops: close the device, tell the frontend. */
+    CompletableFuture<Void> stop(String reason) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        executor.execute(() -> {
+            try {
+                if (!removed) {
+                    disconnect();
+                    switchState(CLOSED);
+                    remove(reason);
+                }
+            } catch (RuntimeException e) {
+                log.warn(id + ": not closed cleanly (" + reason + "): " + e.getMessage());
+            } finally {
+                done.complete(null);
+            }
+        });
+        return done;
+    }
+
+    /** Completes with the next negotiation that {@code answers} (for pv:request). */
+    CompletableFuture<Negotiation> awaitNegotiation(Predicate<Negotiation> answers) {
+        Waiter w = new Waiter(answers, new CompletableFuture<>());
+        waiters.add(w);
+        w.future().whenComplete((n, e) -> waiters.remove(w));
+        return w.future();
+    }
+
+    DeviceView view() {
+        BackendDevice d = device;
+        Map<String, String> status = Map.of();
+        if (d != null) {
+            try {
+                status = Map.copyOf(d.status());
+            } catch (RuntimeException e) {
+                status = Map.of("status-error", String.valueOf(e.getMessage()));
+            }
+        }
+        return new DeviceView(id, driver.deviceType(), backendState, frontendState, status,
+                Optional.ofNullable(negotiation), Optional.ofNullable(lastError));
+    }
+
+    private void submit(String what, Runnable work) {
+        executor.execute(() -> {
+            if (removed) {
+                return;
+            }
+            try {
+                work.run();
+            } catch (RuntimeException e) {
+                // A driver (or a vanished node) failing fails this device, never the bus. A
+                // DeviceException is a refusal in operator words: no stack trace for it.
+                log.error(id + ": " + what + " failed: " + e.getMessage(), e instanceof DeviceException ? null : e);
+                failed(e.getMessage() == null ? e.toString() : e.getMessage());
+            }
+        });
+    }
+
+    // ---- the state machine, on the executor ----
+
+    private void probe() {
+        String be = id.backendPath();
+        String frontend = xs.tryRead(be + "/frontend").orElse("");
+        String frontendId = xs.tryRead(be + "/frontend-id").orElse("");
+        if (frontend.isEmpty() || !frontendId.equals(Integer.toString(id.frontendDomid()))) {
+            throw new IllegalStateException("backend directory names frontend '" + frontend + "' of domain '"
+                    + frontendId + "', not a frontend of domain " + id.frontendDomid());
+        }
+        context.frontendPath(frontend);
+        if (frontendWatch == null) {
+            // Linux's otherend watch: the frontend's state drives everything after the probe.
+            frontendWatch = xs.watch(frontend + "/state", "backend:" + be, (p, t) -> frontendChanged());
+        }
+        apply(bus.policy().negotiate(id), null);
+        BackendDevice d = driver.probe(context);
+        if (d == null) {
+            throw new IllegalStateException("driver " + driver.deviceType() + " returned no device");
+        }
+        device = d;
+        if (d.needsHotplug() && bus.options().writeHotplugStatus()
+                && !"connected".equals(xs.tryRead(be + "/hotplug-status").orElse(""))) {
+            // What Xen's vif hotplug script does once the interface is set up; sim mode has no script.
+            xs.write(be + "/hotplug-status", "connected");
+        }
+        switchState(INIT_WAIT);
+        log.info(id + ": probed, offer published (" + negotiation.offer().size() + " features), waiting for the frontend");
+    }
+
+    private void onFrontendChanged() {
+        String raw = xs.tryRead(context.frontendPath() + "/state").orElse(null);
+        XenbusState state;
+        try {
+            state = XenbusState.ofWire(raw);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("frontend wrote an impossible state '" + raw + "'");
+        }
+        if (state == frontendState && state != XenbusState.INITIALISED && state != CONNECTED) {
+            return;
+        }
+        frontendState = state;
+        switch (state) {
+            case INITIALISING -> {
+                if (backendState == CLOSED) {
+                    log.info(id + ": frontend reinitialising, preparing for reconnect");
+                    if (device == null) {
+                        probe();
+                    } else {
+                        switchState(INIT_WAIT);
+                    }
+                }
+            }
+            case INITIALISED, CONNECTED -> connect();
+            case CLOSING -> {
+                disconnect();
+                switchState(CLOSING);
+            }
+            case CLOSED, UNKNOWN -> {
+                disconnect();
+                if (backendState != UNKNOWN) {
+                    switchState(CLOSED);
+                }
+                if (!online()) {
+                    remove(state == CLOSED ? "frontend closed and the device is offline" : "frontend gone and the device is offline");
+                }
+            }
+            default -> { }
+        }
+    }
+
+    private void onBackendChanged(String path) {
+        String be = id.backendPath();
+        if (!xs.exists(be)) {
+            disconnect();
+            remove("backend directory removed");
+            return;
+        }
+        String key = path.length() > be.length() ? path.substring(be.length() + 1) : "";
+        if (key.equals("hotplug-status")) {
+            if (frontendState == XenbusState.INITIALISED || frontendState == CONNECTED) {
+                connect();
+            }
+        } else if (key.equals("online")) {
+            if (!online() && (frontendState == CLOSED || frontendState == UNKNOWN)) {
+                disconnect();
+                remove("device taken offline");
+            }
+        } else if ((key.startsWith("request-") || key.startsWith("require/")) && device != null && xs.exists(path)) {
+            apply(bus.policy().negotiate(id), "a new " + key);
+        }
+    }
+
+    private void connect() {
+        BackendDevice d = device;
+        if (connected || d == null || backendState != INIT_WAIT) {
+            return;
+        }
+        if (d.needsHotplug() && !"connected".equals(xs.tryRead(id.backendPath() + "/hotplug-status").orElse(""))) {
+            if (!waitingForHotplug) {
+                waitingForHotplug = true;
+                log.info(id + ": frontend ready, waiting for hotplug-status=connected");
+            }
+            return;
+        }
+        waitingForHotplug = false;
+        try {
+            d.connect();
+        } catch (RuntimeException e) {
+            log.error(id + ": connect failed: " + e.getMessage(), e instanceof DeviceException ? null : e);
+            failed(e.getMessage() == null ? e.toString() : e.getMessage());
+            return;
+        }
+        connected = true;
+        switchState(CONNECTED);
+        log.info(id + ": frontend connected" + summary(view().status()));
+    }
+
+    private void disconnect() {
+        BackendDevice d = device;
+        if (connected && d != null) {
+            connected = false;
+            d.disconnect();
+            log.info(id + ": disconnected");
+        }
+    }
+
+    private void apply(Negotiation n, String cause) {
+        negotiation = n;
+        context.negotiation(n);
+        for (Waiter w : waiters) {
+            if (w.answers().test(n)) {
+                w.future().complete(n);
+            }
+        }
+        if (cause == null || n.changed().isEmpty()) {
+            return;
+        }
+        StringBuilder changes = new StringBuilder();
+        n.changed().stream().sorted().forEach(k -> changes.append(changes.isEmpty() ? "" : ", ")
+                .append(k).append('=').append(n.offer().get(k)));
+        if (n.needsReconnect() && connected) {
+            log.info(id + ": " + cause + " changed the offer (" + changes + "); closing so the frontend reconnects");
+            disconnect();
+            switchState(CLOSING);
+        } else {
+            log.info(id + ": " + cause + " changed the offer (" + changes + ")");
+        }
+    }
+
+    private void failed(String reason) {
+        if (removed) {
+            return;
+        }
+        lastError = reason;
+        log.error(id + ": fatal: " + reason, null);
+        String be = id.backendPath();
+        try {
+            // xenbus_dev_error's node, relative to dom0's home: error/backend/<type>/<domid>/<devid>/error.
+            xs.write("/local/domain/" + id.backendDomid() + "/error/backend/" + id.type() + "/"
+                    + id.frontendDomid() + "/" + id.devid() + "/error", reason);
+            if (xs.exists(be)) {
+                xs.write(be + "/error", reason);
+            }
+        } catch (RuntimeException e) {
+            log.warn(id + ": could not record the error in XenStore: " + e.getMessage());
+        }
+        BackendDevice d = device;
+        connected = false;
+        if (d != null) {
+            try {
+                d.disconnect(); // idempotent: also tidies a connect that failed half way
+            } catch (RuntimeException e) {
+                log.warn(id + ": disconnect after the error failed too: " + e.getMessage());
+            }
+        }
+        try {
+            switchState(CLOSING);
+        } catch (RuntimeException e) {
+            log.warn(id + ": could not switch to Closing: " + e.getMessage());
+        }
+    }
+
+    private void remove(String reason) {
+        removed = true;
+        BackendDevice d = device;
+        try {
+            if (d != null) {
+                d.remove();
+            }
+        } catch (RuntimeException e) {
+            log.warn(id + ": driver failed to remove the device: " + e.getMessage());
+        } finally {
+            if (frontendWatch != null) {
+                try {
+                    frontendWatch.close();
+                } catch (RuntimeException e) {
+                    log.warn(id + ": unwatch failed: " + e.getMessage());
+                }
+            }
+            waiters.forEach(w -> w.future().completeExceptionally(new IllegalStateException(id + " was removed")));
+            bus.forget(this);
+            log.info(id + ": removed (" + reason + ")");
+        }
+    }
+
+    /** xenbus_switch_state: a no-op for the same state; never recreates a removed directory. */
+    private void switchState(XenbusState state) {
+        if (backendState == state) {
+            return;
+        }
+        String be = id.backendPath();
+        boolean written = xs.transaction(tx -> {
+            if (!tx.exists(be)) {
+                return false;
+            }
+            tx.write(be + "/state", state.wire());
+            return true;
+        });
+        if (written) {
+            backendState = state;
+        }
+    }
+
+    private boolean online() {
+        return "1".equals(xs.tryRead(id.backendPath() + "/online").orElse("0"));
+    }
+
+    private static String summary(Map<String, String> status) {
+        StringBuilder s = new StringBuilder();
+        String queues = status.get(BackendDevice.STATUS_QUEUES);
+        if (queues != null) {
+            s.append(", ").append(queues).append("1".equals(queues) ? " queue" : " queues");
+        }
+        String strategy = status.getOrDefault(BackendDevice.STATUS_STRATEGY,
+                status.get("queue-0/" + BackendDevice.STATUS_STRATEGY));
+        if (strategy != null) {
+            s.append(", strategy ").append(strategy);
+        }
+        String order = status.getOrDefault(BackendDevice.STATUS_RING_ORDER,
+                status.get("queue-0/" + BackendDevice.STATUS_RING_ORDER));
+        if (order != null) {
+            s.append(", ring order ").append(order);
+        }
+        return s.toString();
+    }
+}

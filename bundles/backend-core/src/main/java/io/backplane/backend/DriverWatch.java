@@ -1,0 +1,155 @@
+package io.backplane.backend;
+
+import io.backplane.api.backend.BackendDriver;
+import io.backplane.api.device.DeviceId;
+import io.backplane.api.xenstore.XenStore;
+import io.backplane.api.xenstore.XsWatch;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+
+/**
+ * One driver's share of the bus, as xenbus_probe_backend.c has per device type: a watch on
+ * {@code /local/domain/<backend>/backend/<type>}, probing each device directory that appears
+ * and handing later changes to that device's lifecycle.
+ */
+final class DriverWatch {
+    /** Keys the toolstack writes with the device (in one transaction); a probe needs them all. */
+    private static final List<String> REQUIRED = List.of("frontend", "frontend-id", "online", "state");
+
+    private final BackendDriver driver;
+    private final String base;
+    private final DeviceLifecycle.Bus bus;
+    private final Executor pool;
+    private final Executor discovery;
+    private final Map<DeviceId, DeviceLifecycle> devices = new ConcurrentHashMap<>();
+    private XsWatch watch;
+
+    DriverWatch(BackendDriver driver, DeviceLifecycle.Bus bus, Executor pool) {
+        this.driver = driver;
+        this.bus = bus;
+        this.pool = pool;
+        this.base = "/local/domain/" + bus.options().backendDomid() + "/backend/" + driver.deviceType();
+        this.discovery = new SerialExecutor(pool, t -> bus.log().error(driver.deviceType() + " backend: discovery failed: " + t, t));
+    }
+
+    String type() {
+        return driver.deviceType();
+    }
+
+    BackendDriver driver() {
+        return driver;
+    }
+
+    Collection<DeviceLifecycle> devices() {
+        return devices.values();
+    }
+
+    DeviceLifecycle device(DeviceId id) {
+        return devices.get(id);
+    }
+
+    void start() {
+        // The watch fires once at registration: that event scans what is already there.
+        watch = bus.xenStore().watch(base, "backend:" + base, (path, token) -> onEvent(path));
+    }
+
+    /** On the XenStore event thread: never call XenStore here, only route. */
+    private void onEvent(String path) {
+        if (!path.startsWith(base + "/")) {
+            discovery.execute(this::scan);
+            return;
+        }
+        DeviceId id;
+        try {
+            id = DeviceId.fromBackendPath(path);
+        } catch (IllegalArgumentException e) {
+            // backend/<type>/<domid> itself: a frontend domain's directory appeared or went.
+            discovery.execute(this::scan);
+            return;
+        }
+        DeviceLifecycle known = devices.get(id);
+        if (known != null) {
+            known.backendChanged(path);
+        } else {
+            discovery.execute(() -> discover(id, path));
+        }
+    }
+
+    private void scan() {
+        XenStore xs = bus.xenStore();
+        for (String domid : children(base)) {
+            for (String devid : children(base + "/" + domid)) {
+                if (domid.matches("\\d{1,5}") && devid.matches("\\d{1,9}")) {
+                    try {
+                        DeviceId id = new DeviceId(bus.options().backendDomid(), driver.deviceType(),
+                                Integer.parseInt(domid), Integer.parseInt(devid));
+                        discover(id, id.backendPath());
+                    } catch (IllegalArgumentException e) {
+                        bus.log().warn(driver.deviceType() + " backend: ignoring " + base + "/" + domid + "/" + devid
+                                + ": " + e.getMessage());
+                    }
+                }
+            }
+        }
+        if (!xs.exists(base)) {
+            devices.values().forEach(d -> d.backendChanged(d.id().backendPath()));
+        }
+    }
+
+    private void discover(DeviceId id, String path) {
+        DeviceLifecycle known = devices.get(id);
+        if (known != null) {
+            known.backendChanged(path);
+            return;
+        }
+        XenStore xs = bus.xenStore();
+        String be = id.backendPath();
+        for (String key : REQUIRED) {
+            if (xs.tryRead(be + "/" + key).isEmpty()) {
+                return; // not (yet) a device directory: the toolstack is still writing it, or it is going
+            }
+        }
+        if (!"1".equals(xs.tryRead(be + "/online").orElse(""))) {
+            return; // offline: being torn down, or removed already
+        }
+        DeviceLifecycle device = new DeviceLifecycle(id, driver, bus, pool);
+        devices.put(id, device);
+        bus.log().info(id + ": new " + driver.deviceType() + " device, frontend "
+                + xs.tryRead(be + "/frontend").orElse("?"));
+        device.start();
+    }
+
+    void rediscover(DeviceId id, String path) {
+        discovery.execute(() -> discover(id, path));
+    }
+
+    void forget(DeviceLifecycle device) {
+        devices.remove(device.id(), device);
+    }
+
+    /** Unwatches and closes every device (the driver is going away). */
+    CompletableFuture<Void> stop(String reason) {
+        if (watch != null) {
+            try {
+                watch.close();
+            } catch (RuntimeException e) {
+                bus.log().warn(driver.deviceType() + " backend: unwatch failed: " + e.getMessage());
+            }
+        }
+        return CompletableFuture.allOf(devices.values().stream().map(d -> d.stop(reason))
+                .toArray(CompletableFuture[]::new));
+    }
+
+    private List<String> children(String path) {
+        try {
+            return bus.xenStore().exists(path) ? bus.xenStore().directory(path) : List.of();
+        } catch (RuntimeException e) {
+            return List.of();
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package io.backplane.backend;
+
+import io.backplane.api.ring.RingChannel;
+import io.backplane.api.ring.RingException;
+import io.backplane.api.ring.RingRequest;
+import io.backplane.api.ring.RingStrategies;
+import io.backplane.api.ring.RingStrategy;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
+
+/**
+ * Every registered {@link RingStrategy}, ranked per ring: the highest fitness wins, ties go to
+ * the higher {@code service.ranking}, then to the older service. Strategy bundles come and go at
+ * runtime; a ring already open keeps the channel it got.
+ */
+@Component(service = {RingStrategies.class, RingStrategyRegistry.class})
+public class RingStrategyRegistry implements RingStrategies {
+
+    /** One registered strategy with what ranks it. */
+    public record Registered(RingStrategy strategy, String name, int ranking, long serviceId) {
+    }
+
+    private record Fit(Registered registered, int fitness) {
+    }
+
+    private final List<Registered> strategies = new CopyOnWriteArrayList<>();
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    public void addStrategy(RingStrategy strategy, Map<String, Object> props) {
+        Object name = props.get(RingStrategy.NAME);
+        strategies.add(new Registered(strategy, name instanceof String s ? s : strategy.name(),
+                props.get("service.ranking") instanceof Integer r ? r : 0,
+                props.get("service.id") instanceof Long id ? id : Long.MAX_VALUE));
+    }
+
+    public void removeStrategy(RingStrategy strategy) {
+        strategies.removeIf(r -> r.strategy() == strategy);
+    }
+
+    /** The registered strategies, best ranked first (for pv:strategies). */
+    public List<Registered> registered() {
+        List<Registered> all = new ArrayList<>(strategies);
+        all.sort(Comparator.comparingInt(Registered::ranking).reversed().thenComparingLong(Registered::serviceId));
+        return all;
+    }
+
+    @Override
+    public RingChannel open(RingRequest request) {
+        List<Fit> fits = ranked(request);
+        if (fits.isEmpty() || fits.get(0).fitness() < 0) {
+            throw new RingException("no ring strategy can serve the " + request.protocol() + " ring of domain "
+                    + request.frontendDomid() + " (" + (strategies.isEmpty() ? "none is registered"
+                    : "registered: " + fits.stream().map(f -> f.registered().name() + " fitness " + f.fitness())
+                    .collect(Collectors.joining(", "))) + ")");
+        }
+        return fits.get(0).registered().strategy().open(request);
+    }
+
+    @Override
+    public RingChannel open(RingRequest request, String strategy) {
+        Registered r = strategies.stream().filter(s -> s.name().equals(strategy)).findFirst()
+                .orElseThrow(() -> new RingException("no ring strategy named '" + strategy + "' (registered: "
+                        + registered().stream().map(Registered::name).collect(Collectors.joining(", ")) + ")"));
+        int fitness = r.strategy().fitness(request);
+        if (fitness < 0) {
+            throw new RingException("ring strategy " + strategy + " cannot serve the " + request.protocol()
+                    + " ring of domain " + request.frontendDomid() + " with features " + request.features());
+        }
+        return r.strategy().open(request);
+    }
+
+    @Override
+    public List<String> rank(RingRequest request) {
+        return ranked(request).stream().filter(f -> f.fitness() >= 0).map(f -> f.registered().name()).toList();
+    }
+
+    private List<Fit> ranked(RingRequest request) {
+        List<Fit> fits = new ArrayList<>();
+        for (Registered r : registered()) {
+            int fitness;
+            try {
+                fitness = r.strategy().fitness(request);
+            } catch (RuntimeException e) {
+                fitness = -1; // a broken strategy serves nothing rather than failing every device
+            }
+            fits.add(new Fit(r, fitness));
+        }
+        // Stable sort: equal fitness keeps the ranking order of registered().
+        fits.sort(Comparator.comparingInt(Fit::fitness).reversed());
+        return fits;
+    }
+}

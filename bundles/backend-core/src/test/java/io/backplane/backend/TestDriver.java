@@ -1,0 +1,102 @@
+package io.backplane.backend;
+
+import io.backplane.api.backend.BackendContext;
+import io.backplane.api.backend.BackendDevice;
+import io.backplane.api.backend.BackendDriver;
+import io.backplane.api.backend.DeviceException;
+import io.backplane.api.device.DeviceId;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+
+/**
+ * A vif-type driver that does what netback's xenbus.c does at connect (reads the frontend's
+ * queue count and refuses more than offered) and records every call the core makes.
+ */
+final class TestDriver implements BackendDriver {
+    final List<String> calls = new CopyOnWriteArrayList<>();
+    final Map<DeviceId, Dev> devices = new ConcurrentHashMap<>();
+    volatile Predicate<DeviceId> failConnect = id -> false;
+    volatile boolean hotplug = true;
+    volatile Predicate<DeviceId> failProbe = id -> false;
+    /** Connects of devices it names block until the latch opens (a device stuck in its driver). */
+    volatile Predicate<DeviceId> slowConnect = id -> false;
+    final java.util.concurrent.CountDownLatch slowRelease = new java.util.concurrent.CountDownLatch(1);
+
+    @Override
+    public String deviceType() {
+        return "vif";
+    }
+
+    @Override
+    public BackendDevice probe(BackendContext context) {
+        calls.add(context.id() + " probe");
+        if (failProbe.test(context.id())) {
+            throw new NullPointerException("driver bug");
+        }
+        context.backendKey("bridge").ifPresent(b -> context.log("bridge " + b));
+        Dev d = new Dev(context);
+        devices.put(context.id(), d);
+        return d;
+    }
+
+    List<String> callsOf(DeviceId id) {
+        return calls.stream().filter(c -> c.startsWith(id + " ")).map(c -> c.substring(id.toString().length() + 1)).toList();
+    }
+
+    final class Dev implements BackendDevice {
+        final BackendContext ctx;
+        volatile int queues;
+
+        Dev(BackendContext ctx) {
+            this.ctx = ctx;
+        }
+
+        @Override
+        public void connect() {
+            calls.add(ctx.id() + " connect");
+            if (slowConnect.test(ctx.id())) {
+                try {
+                    slowRelease.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            if (failConnect.test(ctx.id())) {
+                throw new IllegalStateException("ring map refused for " + ctx.id());
+            }
+            int max = Integer.parseInt(ctx.negotiation().offer().get("multi-queue-max-queues"));
+            int asked = Integer.parseInt(ctx.frontendKey("multi-queue-num-queues").orElse("1"));
+            if (asked < 1 || asked > max) {
+                // netback's words (xenbus.c connect()).
+                throw new DeviceException("guest requested " + asked + " queues, exceeding the maximum of " + max + ".");
+            }
+            queues = asked;
+        }
+
+        @Override
+        public void disconnect() {
+            calls.add(ctx.id() + " disconnect");
+            queues = 0;
+        }
+
+        @Override
+        public void remove() {
+            calls.add(ctx.id() + " remove");
+        }
+
+        @Override
+        public boolean needsHotplug() {
+            return hotplug;
+        }
+
+        @Override
+        public Map<String, String> status() {
+            return queues == 0 ? Map.of() : Map.of(STATUS_QUEUES, Integer.toString(queues), STATUS_STRATEGY, "grant-copy",
+                    STATUS_RING_ORDER, "0");
+        }
+    }
+}
