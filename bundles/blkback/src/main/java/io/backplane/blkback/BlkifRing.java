@@ -8,15 +8,19 @@ import static io.backplane.ring.layout.BlkifConstants.BLKIF_RSP_OKAY;
 import io.backplane.api.backend.BackendContext;
 import io.backplane.api.hypervisor.EventChannel;
 import io.backplane.api.ring.RingChannel;
+import io.backplane.api.ring.SegmentCopy;
 import io.backplane.api.ring.SegmentIo;
 import io.backplane.nativeio.Errno;
 import io.backplane.nativeio.NativeException;
 import io.backplane.ring.BackRing;
 import io.backplane.ring.BlkifRequest;
 import io.backplane.ring.BlkifResponse;
+import io.backplane.ring.GeometryRingLayout;
 import io.backplane.ring.RingOverflowException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -43,6 +47,9 @@ final class BlkifRing implements Runnable {
     private final BlkifResponse response = new BlkifResponse();
     private final PhysicalRequest preq;
     private final ByteBuffer data;
+    /** One batch (one GNTTABOP_copy with grant copy) per request, and its GNTST codes. */
+    private final List<SegmentCopy> batch = new ArrayList<>();
+    private final int[] copyStatus;
     private final Semaphore wake = new Semaphore(0);
     private volatile EventChannel evtchn;
     private volatile boolean stopping;
@@ -66,11 +73,12 @@ final class BlkifRing implements Runnable {
         this.io = channel.segments();
         this.image = image;
         this.checks = new RequestChecks(features, image.sectors(), image.readonly());
-        this.ring = BackRing.attach(channel.ring(), new GeometryLayout(channel.geometry()));
+        this.ring = BackRing.attach(channel.ring(), GeometryRingLayout.of(channel.geometry()));
         int maxSegments = Math.max(features.maxIndirectSegments(),
                 BLKIF_MAX_SEGMENTS_PER_REQUEST);
         this.preq = new PhysicalRequest(maxSegments);
         this.data = ByteBuffer.allocateDirect(maxSegments * PAGE);
+        this.copyStatus = new int[maxSegments];
     }
 
     /** The event channel handler: runs on the delivery thread, so it only wakes the worker. */
@@ -178,16 +186,14 @@ final class BlkifRing implements Runnable {
     }
 
     private int read() {
-        int bytes = preq.bytes();
-        image.read(preq.sector, data, bytes);
+        image.read(preq.sector, data, preq.bytes());
+        batch.clear();
         int at = 0;
-        int failed = 0;
         for (int i = 0; i < preq.segments; i++) {
-            failed |= io.write(data, at, preq.grefs[i], preq.offsets[i], preq.lengths[i]);
+            batch.add(SegmentCopy.toGuest(data, at, preq.grefs[i], preq.offsets[i], preq.lengths[i]));
             at += preq.lengths[i];
         }
-        io.flush();
-        if (failed != 0) {
+        if (!copy()) {
             return BLKIF_RSP_ERROR;
         }
         rdReq++;
@@ -233,17 +239,27 @@ final class BlkifRing implements Runnable {
 
     /** Copies every segment out of the guest; false when a grant was refused (nothing written). */
     private boolean fetchSegments() {
+        batch.clear();
         int at = 0;
-        int failed = 0;
         for (int i = 0; i < preq.segments; i++) {
-            failed |= io.read(preq.grefs[i], preq.offsets[i], data, at, preq.lengths[i]);
+            batch.add(SegmentCopy.fromGuest(preq.grefs[i], preq.offsets[i], data, at, preq.lengths[i]));
             at += preq.lengths[i];
         }
+        return copy();
+    }
+
+    /** Runs the request's batch and completes it; false (logged) when a segment was refused. */
+    private boolean copy() {
+        io.copy(batch, copyStatus);
         io.flush();
-        if (failed != 0) {
-            context.log(name + ": request " + Long.toUnsignedString(preq.id) + ": a data grant was refused");
+        for (int i = 0; i < batch.size(); i++) {
+            if (copyStatus[i] != 0) {
+                context.log(name + ": request " + Long.toUnsignedString(preq.id) + ": segment " + i + " (gref "
+                        + preq.grefs[i] + ") refused with GNTST " + copyStatus[i]);
+                return false;
+            }
         }
-        return failed == 0;
+        return true;
     }
 
     private void count(int status) {

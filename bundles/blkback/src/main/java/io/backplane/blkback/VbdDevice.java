@@ -158,10 +158,10 @@ final class VbdDevice implements BackendDevice {
         FrontendRings fe = frontend;
         Map<String, String> s = new LinkedHashMap<>();
         if (fe != null && !now.isEmpty()) {
-            s.put("strategy", now.get(0).strategy());
-            s.put("queues", Integer.toString(now.size()));
-            s.put("ring-page-order", Integer.toString(Math.max(0, fe.ringPageOrder())));
-            s.put("features", features(fe));
+            s.put(STATUS_STRATEGY, now.get(0).strategy());
+            s.put(STATUS_QUEUES, Integer.toString(now.size()));
+            s.put(STATUS_RING_ORDER, Integer.toString(Math.max(0, fe.ringPageOrder())));
+            s.put(STATUS_FEATURES, features(fe));
         }
         s.put("image", image.path().toString());
         s.put("mode", image.readonly() ? "r" : "w");

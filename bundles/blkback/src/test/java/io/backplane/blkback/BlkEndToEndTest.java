@@ -74,7 +74,7 @@ class BlkEndToEndTest {
 
     VbdHarness attach(Map<String, String> offer, String mode) {
         world.createVbd(domid, DEVID, Map.of("params", image.toString(), "mode", mode), offer);
-        return new VbdHarness(world.xs, new BlkbackDriver(io, new GrantCopyStrategies(world.sim), world.sim),
+        return new VbdHarness(world.xs, world.blkback(),
                 domid, DEVID, offer);
     }
 

@@ -58,7 +58,7 @@ class BlkbackNegotiationTest {
     VbdHarness vbd(int devid, int maxOrder, int maxQueues) {
         Map<String, String> offer = BlkEndToEndTest.offer(maxOrder, maxQueues);
         world.createVbd(domid, devid, Map.of("params", image.toString(), "mode", "w"), offer);
-        return new VbdHarness(world.xs, new BlkbackDriver(io, new GrantCopyStrategies(world.sim), world.sim),
+        return new VbdHarness(world.xs, world.blkback(),
                 domid, devid, offer);
     }
 

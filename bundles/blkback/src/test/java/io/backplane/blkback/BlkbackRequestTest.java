@@ -75,7 +75,7 @@ class BlkbackRequestTest {
 
     VbdHarness vbd(int devid, String mode, Map<String, String> offer) {
         world.createVbd(domid, devid, Map.of("params", image.toString(), "mode", mode), offer);
-        return new VbdHarness(world.xs, new BlkbackDriver(io, new GrantCopyStrategies(world.sim), world.sim),
+        return new VbdHarness(world.xs, world.blkback(),
                 domid, devid, offer);
     }
 

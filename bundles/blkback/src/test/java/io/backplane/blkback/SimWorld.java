@@ -1,6 +1,9 @@
 package io.backplane.blkback;
 
 import io.backplane.api.hypervisor.DomainConfig;
+import io.backplane.api.ring.RingStrategy;
+import io.backplane.backend.RingStrategyRegistry;
+import io.backplane.ring.grantcopy.GrantCopyStrategy;
 import io.backplane.api.xenstore.XsPerm;
 import io.backplane.hypervisor.sim.SimHypervisor;
 import io.backplane.nativeio.NativeIo;
@@ -36,6 +39,17 @@ final class SimWorld implements AutoCloseable {
         // dom0's home, as xenstored's start-up (xenstore-write of domain 0's name) leaves it.
         xs.write("/local/domain/0/name", "Domain-0");
         this.sim = SimHypervisor.start(stateDir, io, xs, -1);
+    }
+
+    /**
+     * blkback as DS wires it in the runtime: libc, the ring-strategy registry of backend-core
+     * with the grant-copy strategy bundle's strategy, and the hypervisor's event channels.
+     */
+    BlkbackDriver blkback() {
+        RingStrategyRegistry strategies = new RingStrategyRegistry();
+        strategies.addStrategy(new GrantCopyStrategy(sim), Map.of(RingStrategy.NAME, GrantCopyStrategy.NAME,
+                "service.ranking", -100, "service.id", 1L));
+        return new BlkbackDriver(io, strategies, sim);
     }
 
     int createDomain(String name, long pages) {
