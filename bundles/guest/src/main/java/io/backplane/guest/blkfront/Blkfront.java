@@ -239,8 +239,7 @@ public final class Blkfront implements AutoCloseable {
         connected = true;
         if (startNanos == 0) {
             startNanos = System.nanoTime();
-        }
-        if (!recover.isEmpty()) {
+        } else {
             stats.reconnects++;
         }
         stats.phase = workload.phase().name().toLowerCase();
