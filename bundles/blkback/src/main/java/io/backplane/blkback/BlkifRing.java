@@ -34,6 +34,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class BlkifRing implements Runnable {
     private static final int PAGE = 4096;
+    /** Refusals logged one by one per ring; after that every 1000th (Linux logs them at debug level). */
+    private static final long LOGGED_REFUSALS = 10;
 
     /** {@code queue N}: log lines are prefixed with the device by the context. */
     private final String name;
@@ -165,8 +167,13 @@ final class BlkifRing implements Runnable {
         int status = checks.check(request, io, preq);
         if (status != BLKIF_RSP_OKAY) {
             count(status);
-            context.log(name + ": request " + Long.toUnsignedString(request.id()) + " refused ("
-                    + (status == BLKIF_RSP_EOPNOTSUPP ? "EOPNOTSUPP" : "ERROR") + "): " + checks.reason());
+            long refused = errors + unsupported;
+            if (refused <= LOGGED_REFUSALS || refused % 1000 == 0) {
+                context.log(name + ": request " + Long.toUnsignedString(request.id()) + " refused ("
+                        + (status == BLKIF_RSP_EOPNOTSUPP ? "EOPNOTSUPP" : "ERROR") + "): " + checks.reason()
+                        + (refused == LOGGED_REFUSALS ? "; further refusals are counted, logged every 1000th" : "")
+                        + (refused > LOGGED_REFUSALS ? " (" + refused + " refused so far)" : ""));
+            }
             return status;
         }
         try {

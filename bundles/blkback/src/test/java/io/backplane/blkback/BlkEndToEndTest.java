@@ -187,4 +187,27 @@ class BlkEndToEndTest {
             assertThat(vbd.fatals).isEmpty();
         }
     }
+
+    @Test
+    void destroyingTheGuestMidTrafficLeavesNothingMappedOrBound() throws Exception {
+        VbdHarness vbd = attach(offer(2, 2), "w");
+        try (GuestProcess guest = new GuestProcess(dir, domid, "ring-order=2,queues=2,ops=-1,fill=0,depth=16,region=4096")) {
+            long end = System.currentTimeMillis() + 30_000;
+            while (fe("stats/sent") == null || stat("sent") < 1000) {
+                assertThat(System.currentTimeMillis()).as("guest progress\n" + guest.output()).isLessThan(end);
+                Thread.sleep(20);
+            }
+            world.sim.destroy(domid);
+            vbd.close(); // the core removes the device when its backend directory goes
+            long gone = System.currentTimeMillis() + 10_000;
+            while (guest.alive() && System.currentTimeMillis() < gone) {
+                Thread.sleep(20);
+            }
+            assertThat(guest.alive()).as("guest process ends with its domain").isFalse();
+        }
+        assertThat(world.sim.dom0PortsInUse()).as("dom0 event channel ports").isZero();
+        long mapped = Files.readAllLines(Path.of("/proc/self/maps")).stream()
+                .filter(l -> l.contains(dir.resolve("domains").toString())).count();
+        assertThat(mapped).as("mappings of guest memory left in dom0").isZero();
+    }
 }
