@@ -53,9 +53,8 @@ public final class BlkbackDriver implements BackendDriver {
         boolean discardEnabled = context.backendKey("discard-enable").map(v -> !v.equals("0")).orElse(true);
 
         VbdImage image = VbdImage.open(io, Path.of(params), !readonly);
-        VbdFeatures features = VbdFeatures.of(context.negotiation().offer(), discardEnabled);
         context.log("probed: " + image.path() + ", " + image.sectors() + " sectors, "
                 + (readonly ? "read-only" : "read-write"));
-        return new VbdDevice(context, image, features, VbdDevice.info(readonly, cdrom, removable), strategies, eventChannels);
+        return new VbdDevice(context, image, discardEnabled, VbdDevice.info(readonly, cdrom, removable), strategies, eventChannels);
     }
 }

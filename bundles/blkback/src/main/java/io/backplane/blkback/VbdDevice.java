@@ -24,7 +24,9 @@ import java.util.Map;
 final class VbdDevice implements BackendDevice {
     private final BackendContext context;
     private final VbdImage image;
-    private final VbdFeatures features;
+    private final boolean discardEnabled;
+    /** The offer as of the last connect: a re-negotiation changes it, then the frontend reconnects. */
+    private volatile VbdFeatures features;
     private final int info;
     private final RingStrategies strategies;
     private final EventChannels eventChannels;
@@ -34,11 +36,12 @@ final class VbdDevice implements BackendDevice {
     private volatile FrontendRings frontend;
     private boolean removed;
 
-    VbdDevice(BackendContext context, VbdImage image, VbdFeatures features, int info,
+    VbdDevice(BackendContext context, VbdImage image, boolean discardEnabled, int info,
               RingStrategies strategies, EventChannels eventChannels) {
         this.context = context;
         this.image = image;
-        this.features = features;
+        this.discardEnabled = discardEnabled;
+        this.features = VbdFeatures.of(context.negotiation().offer(), discardEnabled);
         this.info = info;
         this.strategies = strategies;
         this.eventChannels = eventChannels;
@@ -50,6 +53,7 @@ final class VbdDevice implements BackendDevice {
             throw new DeviceException("vbd " + context.id() + " was removed");
         }
         disconnect();
+        features = VbdFeatures.of(context.negotiation().offer(), discardEnabled);
         FrontendRings fe = FrontendRings.read(context, features);
         try {
             for (int q = 0; q < fe.queues().size(); q++) {
@@ -175,6 +179,7 @@ final class VbdDevice implements BackendDevice {
 
     /** The negotiated features in short form, as pv:devices lists them. */
     private String features(FrontendRings fe) {
+        VbdFeatures features = this.features;
         List<String> f = new ArrayList<>();
         if (fe.persistent()) {
             f.add("persistent");

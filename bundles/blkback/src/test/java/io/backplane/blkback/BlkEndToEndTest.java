@@ -210,4 +210,28 @@ class BlkEndToEndTest {
                 .filter(l -> l.contains(dir.resolve("domains").toString())).count();
         assertThat(mapped).as("mappings of guest memory left in dom0").isZero();
     }
+
+    @Test
+    void anOfferRaisedLiveIsWhatTheReconnectIsCheckedAgainst() throws Exception {
+        try (VbdHarness vbd = attach(offer(1, 1), "w");
+             GuestProcess guest = new GuestProcess(dir, domid, "ring-order=4,queues=4,ops=-1,fill=0,depth=8,region=2048")) {
+            vbd.awaitFrontendState("4", 20_000);
+            assertThat(fe("ring-page-order")).isEqualTo("1");
+            vbd.publishOffer(offer(3, 2));
+            vbd.reconnect();
+            vbd.awaitFrontendState("4", 20_000);
+            assertThat(vbd.fatals).isEmpty();
+            assertThat(fe("ring-page-order")).isEqualTo("3");
+            assertThat(fe("multi-queue-num-queues")).isEqualTo("2");
+            assertThat(vbd.status()).containsEntry("ring-page-order", "3").containsEntry("queues", "2");
+            long before = stat("answered");
+            long end = System.currentTimeMillis() + 10_000;
+            while (stat("answered") < before + 500) {
+                assertThat(System.currentTimeMillis()).as("traffic after the reconnect\n" + guest.output()).isLessThan(end);
+                Thread.sleep(20);
+            }
+            assertThat(stat("failed")).isZero();
+            assertThat(stat("mismatches")).isZero();
+        }
+    }
 }

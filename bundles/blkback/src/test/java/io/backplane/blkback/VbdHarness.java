@@ -28,7 +28,7 @@ final class VbdHarness implements AutoCloseable {
     final List<String> logs = new CopyOnWriteArrayList<>();
     final List<String> fatals = new CopyOnWriteArrayList<>();
     private final XenStore xs;
-    private final Map<String, String> offer;
+    private volatile Map<String, String> offer;
     private final ExecutorService xenbus = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "test-xenbus");
         t.setDaemon(true);
@@ -65,6 +65,12 @@ final class VbdHarness implements AutoCloseable {
         } else if (fe.equals("1") && be.equals("6")) {
             xs.write(id.backendPath() + "/state", "2"); // "prepare for reconnect"
         }
+    }
+
+    /** A re-negotiation: the policy publishes a new offer in the backend directory. */
+    void publishOffer(Map<String, String> newOffer) {
+        newOffer.forEach((k, v) -> xs.write(id.backendPath() + "/" + k, v));
+        offer = Map.copyOf(newOffer);
     }
 
     /** Backend-driven reconnect (pv:request of a reconnect feature): Closing, then InitWait again. */
