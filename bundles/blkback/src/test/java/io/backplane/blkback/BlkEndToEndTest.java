@@ -73,9 +73,13 @@ class BlkEndToEndTest {
     }
 
     VbdHarness attach(Map<String, String> offer, String mode) {
-        world.createVbd(domid, DEVID, Map.of("params", image.toString(), "mode", mode), offer);
-        return new VbdHarness(world.xs, world.blkback(),
-                domid, DEVID, offer);
+        return attach(offer, offer, mode);
+    }
+
+    /** {@code published} is what the frontend reads; {@code offer} what the backend holds it to. */
+    VbdHarness attach(Map<String, String> published, Map<String, String> offer, String mode) {
+        world.createVbd(domid, DEVID, Map.of("params", image.toString(), "mode", mode), published);
+        return new VbdHarness(world.xs, world.blkback(), domid, DEVID, offer);
     }
 
     String fe(String key) {
@@ -232,6 +236,22 @@ class BlkEndToEndTest {
             }
             assertThat(stat("failed")).isZero();
             assertThat(stat("mismatches")).isZero();
+        }
+    }
+
+    @Test
+    void aFrontendRefusedThreeTimesInARowStopsAskingToReconnect() throws Exception {
+        try (VbdHarness vbd = attach(offer(4, 1), offer(1, 1), "w");
+             GuestProcess guest = new GuestProcess(dir, domid, "ring-order=2,queues=1")) {
+            long end = System.currentTimeMillis() + 20_000;
+            while (!"refused".equals(fe("stats/phase"))) {
+                assertThat(System.currentTimeMillis()).as("frontend gives up\n" + guest.output()).isLessThan(end);
+                Thread.sleep(20);
+            }
+            assertThat(vbd.fatals).hasSize(3).containsOnly("requested ring page order 2 exceed max:1");
+            Thread.sleep(500);
+            assertThat(vbd.fatals).hasSize(3);
+            assertThat(guest.output()).contains("backend refused 3 connections in a row (requested ring page order 2 exceed max:1)");
         }
     }
 }

@@ -37,6 +37,7 @@ final class VbdHarness implements AutoCloseable {
     private final BackendDevice device;
     private final XsWatch watch;
     private volatile boolean connected;
+    private final java.util.concurrent.atomic.AtomicInteger connects = new java.util.concurrent.atomic.AtomicInteger();
 
     VbdHarness(XenStore xs, BackendDriver driver, int domid, int devid, Map<String, String> offer) {
         this.xs = xs;
@@ -56,12 +57,18 @@ final class VbdHarness implements AutoCloseable {
                 device.connect();
                 connected = true;
                 xs.write(id.backendPath() + "/state", "4");
+                connects.incrementAndGet();
             } catch (DeviceException e) {
                 fatal(e.getMessage());
             }
-        } else if ((fe.equals("5") || fe.equals("6")) && connected) {
-            device.disconnect();
-            connected = false;
+        } else if (fe.equals("5") || fe.equals("6")) {
+            if (connected) {
+                device.disconnect();
+                connected = false;
+            }
+            if (fe.equals("6") && !be.equals("6")) {
+                xs.write(id.backendPath() + "/state", "6");
+            }
         } else if (fe.equals("1") && be.equals("6")) {
             xs.write(id.backendPath() + "/state", "2"); // "prepare for reconnect"
         }
@@ -73,15 +80,26 @@ final class VbdHarness implements AutoCloseable {
         offer = Map.copyOf(newOffer);
     }
 
-    /** Backend-driven reconnect (pv:request of a reconnect feature): Closing, then InitWait again. */
+    /**
+     * Backend-driven reconnect (pv:request of a reconnect feature): disconnect, Closing; the
+     * frontend closes and asks again (6, then 1), the backend goes Closed then InitWait, and the
+     * device connects anew. Returns once it has.
+     */
     void reconnect() throws Exception {
+        int before = connects.get();
         xenbus.submit(() -> {
             device.disconnect();
             connected = false;
             xs.write(id.backendPath() + "/state", "5");
         }).get(10, TimeUnit.SECONDS);
-        awaitFrontendState("6", 10_000);
-        xenbus.submit(() -> xs.write(id.backendPath() + "/state", "2")).get(10, TimeUnit.SECONDS);
+        long end = System.currentTimeMillis() + 20_000;
+        while (connects.get() == before) {
+            if (System.currentTimeMillis() > end) {
+                throw new AssertionError(id + " did not reconnect; frontend state "
+                        + xs.tryRead(id.frontendPath() + "/state").orElse("gone") + ", logs " + logs);
+            }
+            Thread.sleep(10);
+        }
     }
 
     void awaitFrontendState(String state, long millis) throws InterruptedException {

@@ -32,6 +32,8 @@ public final class Blkfront implements AutoCloseable {
     private static final String PROTOCOL = "x86_64-abi";
     private static final int PAGE = 4096;
     private static final long REPORT_EVERY_NANOS = 500_000_000L;
+    /** Connection attempts the backend closed before Connected, in a row, before giving up. */
+    private static final int MAX_REFUSED_ATTEMPTS = 3;
 
     private final SimGuest guest;
     private final XenStore xs;
@@ -61,6 +63,7 @@ public final class Blkfront implements AutoCloseable {
     private long lastReport;
     private long startNanos;
     private int nextQueue;
+    private int refusedAttempts;
 
     private Blkfront(SimGuest guest, XenStore xs, int devid, BlkfrontOptions opt, Consumer<String> log) {
         this.guest = guest;
@@ -169,6 +172,13 @@ public final class Blkfront implements AutoCloseable {
         if (!opt.reconnect()) {
             return false;
         }
+        if (refusedAttempts >= MAX_REFUSED_ATTEMPTS) {
+            log.accept("backend refused " + refusedAttempts + " connections in a row ("
+                    + xs.tryRead(backend + "/error").orElse("no reason given") + "): not reconnecting");
+            stats.phase = "refused";
+            tryReport();
+            return false;
+        }
         Optional<String> online = xs.tryRead(backend + "/online");
         return online.isPresent() && !online.get().equals("0");
     }
@@ -237,6 +247,7 @@ public final class Blkfront implements AutoCloseable {
         }
         switchState(4);
         connected = true;
+        refusedAttempts = 0;
         if (startNanos == 0) {
             startNanos = System.nanoTime();
         } else {
@@ -270,6 +281,8 @@ public final class Blkfront implements AutoCloseable {
     private void suspend() {
         if (connected) {
             harvest();
+        } else {
+            refusedAttempts++;
         }
         connected = false;
         for (BlkfrontRing r : rings) {
