@@ -253,7 +253,7 @@ public final class Blkfront implements AutoCloseable {
         } else {
             stats.reconnects++;
         }
-        stats.phase = workload.phase().name().toLowerCase();
+        stats.phase = phaseName();
         writeNegotiated();
         log.accept("connected: " + sectors + " sectors, " + rings.size() + (rings.size() == 1 ? " queue" : " queues") + ", ring order " + ringOrder
                 + ", indirect segments " + indirectSegments + (persistent ? ", persistent grants" : "")
@@ -370,9 +370,15 @@ public final class Blkfront implements AutoCloseable {
             log.accept("workload done: " + stats);
             report(true);
         } else if (!"done".equals(stats.phase)) {
-            stats.phase = workload.phase().name().toLowerCase();
+            stats.phase = phaseName();
         }
         return n;
+    }
+
+    /** The workload's phase for stats/phase; "done" only once everything is answered. */
+    private String phaseName() {
+        Workload.Phase p = workload.phase();
+        return p == Workload.Phase.DONE ? "draining" : p.name().toLowerCase();
     }
 
     /** Round robin over the queues that have room. */
