@@ -38,7 +38,7 @@ import org.osgi.service.cm.ConfigurationAdmin;
 @ExamReactorStrategy(PerClass.class)
 public class BlkIT {
     private static final Pattern CREATED = Pattern.compile("Created domain (\\d+)");
-    private static final String VBD_WORKLOAD = "ops=6000,depth=16,max-sectors=64,region=8192,fill=1,verify=1,seed=3";
+    private static final String VBD_WORKLOAD = "ops=25000,depth=16,max-sectors=64,region=8192,fill=1,verify=1,seed=3";
 
     @Inject
     private BundleContext context;
@@ -120,9 +120,11 @@ public class BlkIT {
         int domid = Integer.parseInt(m.group(1));
 
         await("the guest's random phase", 30_000, () -> stat(domid, "sent").length() > 0
-                && Long.parseLong(stat(domid, "sent")) > 3000);
+                && Long.parseLong(stat(domid, "sent")) > 2000);
         String answer = shell("pv:request blkit/vbd/51712 max-ring-page-order 1");
         assertTrue(answer, answer.contains("reconnect"));
+        await("the frontend to reconnect", 30_000, () -> stat(domid, "reconnects").equals("1"));
+        assertTrue("reconnected in the middle of the traffic", Long.parseLong(stat(domid, "sent")) < 25_000);
         await("the workload to finish", 60_000, () -> stat(domid, "phase").equals("done"));
 
         assertEquals(stat(domid, "sent"), stat(domid, "answered"));
