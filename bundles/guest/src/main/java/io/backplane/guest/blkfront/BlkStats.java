@@ -24,6 +24,8 @@ public final class BlkStats {
     volatile long mismatches;
     volatile long reconnects;
     volatile long reissued;
+    /** {@link #sent} when the frontend last reconnected: shows where in the workload it happened. */
+    volatile long sentAtReconnect;
     volatile String phase = "connecting";
     /** Milliseconds from the first connect to the end of the workload (or to now while it runs). */
     volatile long elapsedMillis;
@@ -75,6 +77,7 @@ public final class BlkStats {
         m.put("mismatches", Long.toString(mismatches));
         m.put("reconnects", Long.toString(reconnects));
         m.put("reissued", Long.toString(reissued));
+        m.put("sent-at-reconnect", Long.toString(sentAtReconnect));
         m.put("elapsed-ms", Long.toString(elapsedMillis));
         return m;
     }

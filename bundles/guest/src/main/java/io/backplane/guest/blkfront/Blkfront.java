@@ -252,6 +252,7 @@ public final class Blkfront implements AutoCloseable {
             startNanos = System.nanoTime();
         } else {
             stats.reconnects++;
+            stats.sentAtReconnect = stats.sent;
         }
         stats.phase = phaseName();
         writeNegotiated();
