@@ -2,6 +2,7 @@ package io.backplane.guest.blkfront;
 
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsException;
+import io.backplane.api.xenstore.XsOps;
 import io.backplane.api.xenstore.XsWatch;
 import io.backplane.guest.sim.GuestMemory;
 import io.backplane.guest.sim.SimGuest;
@@ -215,7 +216,7 @@ public final class Blkfront implements AutoCloseable {
                 + " (backend offers " + backendOrder + ", " + backendQueues + " queues)");
     }
 
-    private void writeRing(io.backplane.api.xenstore.XsOps tx, String at, BlkfrontRing r) {
+    private void writeRing(XsOps tx, String at, BlkfrontRing r) {
         int[] refs = r.ringRefs();
         if (refs.length == 1) {
             tx.write(at + "/ring-ref", Integer.toString(refs[0]));

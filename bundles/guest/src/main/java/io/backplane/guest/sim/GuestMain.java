@@ -1,9 +1,12 @@
 package io.backplane.guest.sim;
 
 import io.backplane.api.hypervisor.ShutdownReason;
+import io.backplane.guest.blkfront.BlkfrontOptions;
 import io.backplane.guest.blkfront.Blkfronts;
-import io.backplane.xenstore.client.SocketXenStore;
 import io.backplane.nativeio.NativeIo;
+import io.backplane.xenstore.client.SocketXenStore;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,6 +43,12 @@ public final class GuestMain {
             usage();
             System.exit(2);
         }
+        try {
+            BlkfrontOptions.parse(vbdOptions);
+        } catch (IllegalArgumentException e) {
+            System.err.println("backplane-guest: " + e.getMessage());
+            System.exit(2);
+        }
         if (!rest.isEmpty()) {
             System.err.println("backplane-guest: unknown program '" + rest.get(0) + "'");
             usage();
@@ -70,8 +79,8 @@ public final class GuestMain {
     }
 
     /** The frontends of the domain's devices, over its own XenStore connection (none without one). */
-    private static AutoCloseable startFrontends(SimGuest guest, String vbdOptions) throws java.io.IOException {
-        if (!java.nio.file.Files.exists(guest.xenstoreSocket())) {
+    private static AutoCloseable startFrontends(SimGuest guest, String vbdOptions) throws IOException {
+        if (!Files.exists(guest.xenstoreSocket())) {
             System.out.println("domain " + guest.domid() + ": no xenstore.sock, no devices");
             return () -> { };
         }
@@ -105,6 +114,6 @@ public final class GuestMain {
         System.err.println("usage: java -jar backplane-guest.jar --state-dir DIR --domid N [--vbd OPTIONS] [PROGRAM [ARGS...]]\n"
                 + "  Attaches to sim domain N under DIR/domains/N (see docs/sim-abi.md), starts a blkfront for\n"
                 + "  every device/vbd/* of the domain and waits until the domain is destroyed.\n"
-                + "  --vbd: " + io.backplane.guest.blkfront.BlkfrontOptions.HELP);
+                + "  --vbd: " + BlkfrontOptions.HELP);
     }
 }
