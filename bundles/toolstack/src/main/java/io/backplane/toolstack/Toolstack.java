@@ -261,7 +261,7 @@ public final class Toolstack {
     }
 
     private DeviceId detach(DeviceId d) {
-        closeAndRemove(List.of(d));
+        closeAndRemove(List.of(d), true);
         return d;
     }
 
@@ -271,10 +271,13 @@ public final class Toolstack {
         if (domid == 0) {
             throw new ToolstackException("domain 0 cannot be destroyed");
         }
+        // With its guest killed no frontend can answer Closing, so, as libxl's destroy does with
+        // force, the devices go without waiting: their backends see the directories removed.
+        boolean frontendsGone = guests.running(domid);
         guests.stop(domid);
         String vm = xenStore.tryRead("/local/domain/" + domid + "/vm").orElse(null);
         try {
-            closeAndRemove(devices(domid, null));
+            closeAndRemove(devices(domid, null), !frontendsGone);
         } finally {
             // The hypervisor releases and removes the home it wrote; a store-only one goes here.
             builder.destroy(domid);
@@ -293,9 +296,10 @@ public final class Toolstack {
      * libxl's device removal: backend {@code online=0} and {@code state=5}, wait for the backend
      * to reach Closed (6), then remove both directories. A device no backend ever picked up
      * (still Initialising) has nobody to wait for; one whose backend does not answer in time is
-     * removed anyway, as {@code xl destroy} does, and reported to {@code notices}.
+     * removed anyway, as {@code xl destroy} does, and reported to {@code notices}. Without
+     * {@code waitForBackends} (the guest is dead) they are removed at once.
      */
-    private void closeAndRemove(List<DeviceId> devices) {
+    private void closeAndRemove(List<DeviceId> devices, boolean waitForBackends) {
         List<DeviceId> waitFor = xenStore.transaction(tx -> {
             List<DeviceId> live = new ArrayList<>();
             for (DeviceId d : devices) {
@@ -308,7 +312,7 @@ public final class Toolstack {
             }
             return live;
         });
-        List<DeviceId> stuck = waitClosed(waitFor);
+        List<DeviceId> stuck = waitForBackends ? waitClosed(waitFor) : List.of();
         xenStore.transaction(tx -> {
             for (DeviceId d : devices) {
                 DeviceWriter.remove(tx, d);

@@ -13,9 +13,12 @@ import io.backplane.xenstore.store.StoreStats;
 import io.backplane.xenstore.wire.DaemonLog;
 import io.backplane.xenstore.wire.XenStoreDaemon;
 import org.osgi.framework.BundleContext;
+import org.osgi.service.component.ComponentConstants;
+import org.osgi.service.component.ComponentContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.log.Logger;
 import org.osgi.service.log.LoggerFactory;
@@ -32,6 +35,10 @@ import java.util.Optional;
  * (dom0 socket under {@code backplane.state.dir}, one socket per introduced domain) and serves
  * an in-process dom0 client; in {@code socket} mode it is a client of an existing xenstored.
  * Either way, other bundles see only {@link XenStore}.
+ *
+ * <p>A configuration change keeps the store when it can: quotas apply live (as
+ * {@code xenstore-control quota-set} does); only a change of mode, or of the socket in socket
+ * mode, restarts the service, so its users rebind and watch the new store.
  */
 @Component(service = {XenStore.class, XenStoreStatus.class}, configurationPid = XenStoreComponent.PID, immediate = true)
 @Designate(ocd = XenStoreConfig.class)
@@ -71,8 +78,7 @@ public class XenStoreComponent implements XenStore, XenStoreStatus {
         } else {
             stateDir = Path.of(dir);
         }
-        store = new Store(new Quotas(config.quota_nodes(), config.quota_entry_size(), config.quota_watches(),
-                config.quota_transactions(), config.quota_perms()));
+        store = new Store(quotas(config));
         daemon = new XenStoreDaemon(store, stateDir, new DaemonLog() {
             @Override
             public void info(String message) {
@@ -88,6 +94,47 @@ public class XenStoreComponent implements XenStore, XenStoreStatus {
         socket = daemon.dom0Socket();
         client = new EmbeddedXenStore(store);
         log.info("XenStore: embedded store started; xenstored socket {} (XENSTORED_RUNDIR={})", socket, socket.getParent());
+    }
+
+    @Modified
+    void modified(ComponentContext context, XenStoreConfig config) {
+        if (needsRestart(mode, socket, config)) {
+            log.info("XenStore: mode {} -> {}{}: restarting the XenStore service; its users reconnect to the new store",
+                    mode, config.mode(), "socket".equals(config.mode()) ? " (socket " + config.socket_path() + ")" : "");
+            // Leaving and coming back through SCR (not swapping the client in place) makes every
+            // user of the service rebind, so no watch stays registered on the old store. SCR holds
+            // this component's lock during modified(), so the disable must come from another thread.
+            String name = (String) context.getProperties().get(ComponentConstants.COMPONENT_NAME);
+            Thread restart = new Thread(() -> {
+                context.disableComponent(name);
+                context.enableComponent(name);
+            }, "xenstore-restart");
+            restart.setDaemon(true);
+            restart.start();
+            return;
+        }
+        if (store != null) {
+            Quotas now = quotas(config);
+            if (!now.equals(store.quotas())) {
+                store.setQuotas(now);
+                log.info("XenStore: guest quotas now {} nodes, {} bytes per node, {} watches, {} transactions, {} permissions;"
+                                + " the store and its connections are kept", now.maxNodesPerDomain(), now.maxEntrySize(),
+                        now.maxWatchesPerDomain(), now.maxTransactions(), now.maxPermsPerNode());
+            }
+        }
+    }
+
+    /** Whether {@code config} can only take effect by restarting: another mode, or another xenstored to use. */
+    static boolean needsRestart(String mode, Path socket, XenStoreConfig config) {
+        if (!config.mode().equals(mode)) {
+            return true;
+        }
+        return "socket".equals(mode) && !Path.of(config.socket_path()).equals(socket);
+    }
+
+    private static Quotas quotas(XenStoreConfig config) {
+        return new Quotas(config.quota_nodes(), config.quota_entry_size(), config.quota_watches(),
+                config.quota_transactions(), config.quota_perms());
     }
 
     @Deactivate

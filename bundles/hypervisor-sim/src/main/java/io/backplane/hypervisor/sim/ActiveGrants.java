@@ -1,11 +1,11 @@
 package io.backplane.hypervisor.sim;
 
-import static io.backplane.hypervisor.sim.GrantEntries.GTF_PERMIT_ACCESS;
-import static io.backplane.hypervisor.sim.GrantEntries.GTF_READING;
-import static io.backplane.hypervisor.sim.GrantEntries.GTF_READONLY;
-import static io.backplane.hypervisor.sim.GrantEntries.GTF_SUB_PAGE;
-import static io.backplane.hypervisor.sim.GrantEntries.GTF_TYPE_MASK;
-import static io.backplane.hypervisor.sim.GrantEntries.GTF_WRITING;
+import static io.backplane.ring.layout.GrantEntryV1Descriptor.GTF_PERMIT_ACCESS;
+import static io.backplane.ring.layout.GrantEntryV1Descriptor.GTF_READING;
+import static io.backplane.ring.layout.GrantEntryV1Descriptor.GTF_READONLY;
+import static io.backplane.ring.layout.GrantEntryV1Descriptor.GTF_SUB_PAGE;
+import static io.backplane.ring.layout.GrantEntryV1Descriptor.GTF_TYPE_MASK;
+import static io.backplane.ring.layout.GrantEntryV1Descriptor.GTF_WRITING;
 
 import io.backplane.api.hypervisor.GrantStatus;
 import java.util.HashMap;

@@ -1,5 +1,8 @@
 package io.backplane.hypervisor.sim;
 
+import static io.backplane.ring.layout.GrantEntryV1Descriptor.FRAME_OFFSET;
+import static io.backplane.ring.layout.GrantEntryV1Descriptor.LENGTH;
+
 import io.backplane.ring.layout.GrantEntryV1Descriptor;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -15,16 +18,6 @@ import java.nio.ByteOrder;
  * guest may rewrite the entry at any moment.
  */
 final class GrantEntries {
-    static final int ENTRY_LENGTH = GrantEntryV1Descriptor.LENGTH;
-    static final int FRAME_OFFSET = GrantEntryV1Descriptor.FRAME_OFFSET;
-
-    static final int GTF_PERMIT_ACCESS = GrantEntryV1Descriptor.GTF_PERMIT_ACCESS;
-    static final int GTF_TYPE_MASK = GrantEntryV1Descriptor.GTF_TYPE_MASK;
-    static final int GTF_READONLY = GrantEntryV1Descriptor.GTF_READONLY;
-    static final int GTF_READING = GrantEntryV1Descriptor.GTF_READING;
-    static final int GTF_WRITING = GrantEntryV1Descriptor.GTF_WRITING;
-    static final int GTF_SUB_PAGE = GrantEntryV1Descriptor.GTF_SUB_PAGE;
-
     private static final VarHandle INT = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
     private final ByteBuffer table;
@@ -32,7 +25,7 @@ final class GrantEntries {
 
     GrantEntries(ByteBuffer table) {
         this.table = table;
-        this.entries = table.capacity() / ENTRY_LENGTH;
+        this.entries = table.capacity() / LENGTH;
     }
 
     int entries() {
@@ -41,21 +34,21 @@ final class GrantEntries {
 
     /** flags in bits 0-15, domid in bits 16-31: one atomic read of the entry's header. */
     int header(int ref) {
-        return (int) INT.getVolatile(table, ref * ENTRY_LENGTH);
+        return (int) INT.getVolatile(table, ref * LENGTH);
     }
 
     boolean compareAndSetHeader(int ref, int expected, int update) {
-        return INT.compareAndSet(table, ref * ENTRY_LENGTH, expected, update);
+        return INT.compareAndSet(table, ref * LENGTH, expected, update);
     }
 
     /** The frame, read once (the guest may change it; Xen reads it once after pinning). */
     long frame(int ref) {
-        return Integer.toUnsignedLong((int) INT.getVolatile(table, ref * ENTRY_LENGTH + FRAME_OFFSET));
+        return Integer.toUnsignedLong((int) INT.getVolatile(table, ref * LENGTH + FRAME_OFFSET));
     }
 
     /** Atomically clears flag bits ({@code gnttab_clear_flags}), whatever the guest does meanwhile. */
     void clearFlags(int ref, int bits) {
-        int offset = ref * ENTRY_LENGTH;
+        int offset = ref * LENGTH;
         int old;
         do {
             old = (int) INT.getVolatile(table, offset);

@@ -2,6 +2,7 @@ package io.backplane.ring.layout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.backplane.api.hypervisor.GrantStatus;
 import io.backplane.ring.LegacyRingLayout;
 import io.backplane.ring.NativeTools;
 import java.nio.file.Path;
@@ -195,7 +196,7 @@ class LayoutDescriptorTest {
         for (int i = 0; i < gntst.length; i++) {
             GrantStatus status = GrantStatus.valueOf(gntst[i].toUpperCase());
             e.put("GNTST_" + gntst[i], status.code());
-            e.put("GNTTABOP_error_msgs." + i, GrantStatus.ofCode(-i).message());
+            e.put("GNTTABOP_error_msgs." + i, GrantStatus.fromCode(-i).message());
         }
 
         // xs_wire.h

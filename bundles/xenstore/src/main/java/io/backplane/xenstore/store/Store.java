@@ -32,7 +32,8 @@ public final class Store {
     public record Listing(long generation, List<String> children) {
     }
 
-    private final Quotas quotas;
+    /** Replaced whole by {@link #setQuotas}; each check reads it once. */
+    private volatile Quotas quotas;
     private final Tree tree = new Tree();
     private final Map<String, List<XsPerm>> specialPerms = new HashMap<>();
     private final Map<Integer, Domain> domains = new TreeMap<>();
@@ -89,6 +90,15 @@ public final class Store {
 
     public Quotas quotas() {
         return quotas;
+    }
+
+    /**
+     * New limits for what guests do from now on, as {@code xenstore-control quota-set} changes
+     * them in a running C xenstored: nodes, watches and transactions already held above a lowered
+     * limit stay; only new ones are refused.
+     */
+    public void setQuotas(Quotas quotas) {
+        this.quotas = java.util.Objects.requireNonNull(quotas);
     }
 
     public void addDomainListener(DomainListener l) {

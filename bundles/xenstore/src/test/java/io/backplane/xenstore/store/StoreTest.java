@@ -255,4 +255,22 @@ class StoreTest {
         store.resetWatches(g5);
         assertThat(store.stats().transactions()).isZero();
     }
+
+    @Test
+    void quotasChangeLiveKeepingTheTreeAndWhatIsAlreadyHeld() {
+        Connection g5 = guest(5, new ArrayList<>());
+        for (int i = 1; i <= 9; i++) {
+            store.write(g5, 0, "n" + i, b("v" + i)); // 10 nodes with the home
+        }
+        store.setQuotas(new Quotas(5, 2048, 128, 10, 5));
+        assertThat(store.quotas().maxNodesPerDomain()).isEqualTo(5);
+        assertThat(read(g5, 0, "n9")).isEqualTo("v9");
+        assertError(XsError.ENOSPC, () -> store.write(g5, 0, "n10", b("")));
+        store.write(g5, 0, "n1", b("rewritten")); // no new node: allowed over the lowered quota, as in C
+
+        store.setQuotas(new Quotas(20, 200, 128, 10, 5));
+        store.write(g5, 0, "n10", b(""));
+        assertError(XsError.ENOSPC, () -> store.write(g5, 0, "n11", new byte[300])); // the smaller entry size holds now
+        assertThat(store.stats().quotas().maxEntrySize()).isEqualTo(200);
+    }
 }
