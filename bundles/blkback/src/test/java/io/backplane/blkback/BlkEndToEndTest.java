@@ -242,8 +242,10 @@ class BlkEndToEndTest {
 
     @Test
     void aFrontendRefusedThreeTimesInARowStopsAskingToReconnect() throws Exception {
-        try (VbdHarness vbd = attach(offer(4, 1), offer(1, 1), "w");
-             GuestProcess guest = new GuestProcess(dir, domid, "ring-order=2,queues=1")) {
+        VbdHarness harness = attach(offer(4, 1), offer(1, 1), "w");
+        // The workload from the toolstack's per-device key this time, over the guest-wide default.
+        world.xs.write("/local/domain/" + domid + "/device/vbd/" + DEVID + "/backplane-workload", "ring-order=2,queues=1");
+        try (VbdHarness vbd = harness; GuestProcess guest = new GuestProcess(dir, domid, "ring-order=0")) {
             long end = System.currentTimeMillis() + 20_000;
             while (!"refused".equals(fe("stats/phase"))) {
                 assertThat(System.currentTimeMillis()).as("frontend gives up\n" + guest.output()).isLessThan(end);
