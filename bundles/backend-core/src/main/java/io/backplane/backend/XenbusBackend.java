@@ -26,7 +26,7 @@ import java.util.function.Consumer;
  * comes and goes, hears the policy's re-negotiations (through {@link NegotiationRelay}), and
  * gives the shell its device list.
  */
-@Component(service = DeviceRegistry.class,
+@Component(service = DeviceRegistry.class, immediate = true,
         configurationPid = "io.backplane.backend", configurationPolicy = ConfigurationPolicy.OPTIONAL)
 @Designate(ocd = BackendConfig.class)
 public class XenbusBackend implements DeviceRegistry {

@@ -1,7 +1,12 @@
 package io.backplane.guest.sim;
 
 import io.backplane.api.hypervisor.ShutdownReason;
+import io.backplane.guest.blkfront.BlkfrontOptions;
+import io.backplane.guest.blkfront.Blkfronts;
 import io.backplane.nativeio.NativeIo;
+import io.backplane.xenstore.client.SocketXenStore;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,11 +25,13 @@ public final class GuestMain {
     public static void main(String[] args) throws Exception {
         Path stateDir = null;
         int domid = -1;
+        String vbdOptions = "";
         List<String> rest = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--state-dir" -> stateDir = Path.of(value(args, ++i, "--state-dir"));
                 case "--domid" -> domid = parseDomid(value(args, ++i, "--domid"));
+                case "--vbd" -> vbdOptions = value(args, ++i, "--vbd");
                 case "-h", "--help" -> {
                     usage();
                     return;
@@ -34,6 +41,12 @@ public final class GuestMain {
         }
         if (stateDir == null || domid < 1) {
             usage();
+            System.exit(2);
+        }
+        try {
+            BlkfrontOptions.parse(vbdOptions);
+        } catch (IllegalArgumentException e) {
+            System.err.println("backplane-guest: " + e.getMessage());
             System.exit(2);
         }
         if (!rest.isEmpty()) {
@@ -54,13 +67,29 @@ public final class GuestMain {
                     guest.shutdown(ShutdownReason.POWEROFF);
                 }
             }));
-            synchronized (gone) {
-                while (guest.eventChannels().connected()) {
-                    gone.wait(1000);
+            try (AutoCloseable frontends = startFrontends(guest, vbdOptions)) {
+                synchronized (gone) {
+                    while (guest.eventChannels().connected()) {
+                        gone.wait(1000);
+                    }
                 }
             }
             System.out.println("domain " + domid + ": destroyed by the hypervisor");
         }
+    }
+
+    /** The frontends of the domain's devices, over its own XenStore connection (none without one). */
+    private static AutoCloseable startFrontends(SimGuest guest, String vbdOptions) throws IOException {
+        if (!Files.exists(guest.xenstoreSocket())) {
+            System.out.println("domain " + guest.domid() + ": no xenstore.sock, no devices");
+            return () -> { };
+        }
+        SocketXenStore xs = new SocketXenStore(guest.xenstoreSocket());
+        Blkfronts vbds = Blkfronts.start(guest, xs, vbdOptions, System.out::println);
+        return () -> {
+            vbds.close();
+            xs.close();
+        };
     }
 
     private static String value(String[] args, int i, String option) {
@@ -82,8 +111,9 @@ public final class GuestMain {
     }
 
     private static void usage() {
-        System.err.println("usage: java -jar backplane-guest.jar --state-dir DIR --domid N [PROGRAM [ARGS...]]\n"
-                + "  Attaches to sim domain N under DIR/domains/N (see docs/sim-abi.md).\n"
-                + "  Without PROGRAM: reports the domain and waits until it is destroyed.");
+        System.err.println("usage: java -jar backplane-guest.jar --state-dir DIR --domid N [--vbd OPTIONS] [PROGRAM [ARGS...]]\n"
+                + "  Attaches to sim domain N under DIR/domains/N (see docs/sim-abi.md), starts a blkfront for\n"
+                + "  every device/vbd/* of the domain and waits until the domain is destroyed.\n"
+                + "  --vbd: " + BlkfrontOptions.HELP);
     }
 }
