@@ -23,6 +23,8 @@ public final class Bench {
     static Map<String, Benchmark> benchmarks() {
         Map<String, Benchmark> m = new LinkedHashMap<>();
         m.put("xenstore", new XenStoreBench());
+        m.put("grants", new GrantsBench());
+        m.put("ring", new RingBench());
         return m;
     }
 
@@ -54,6 +56,9 @@ public final class Bench {
             } catch (IllegalArgumentException e) {
                 // bad option values (NumberFormatException included): one line, not a trace
                 usage(all, "bad option: " + e.getMessage());
+            } catch (BenchUnavailable e) {
+                System.err.println("bench: cannot run here: " + e.getMessage());
+                System.exit(1);
             }
         }
     }

@@ -38,8 +38,8 @@ final class XenStoreBench implements Bench.Benchmark {
 
     @Override
     public void run(List<String> args, PrintStream out) throws Exception {
-        double seconds = Double.parseDouble(option(args, "--seconds", "1"));
-        int valueSize = Integer.parseInt(option(args, "--value-size", "64"));
+        double seconds = Double.parseDouble(Options.option(args, "--seconds", "1"));
+        int valueSize = Integer.parseInt(Options.option(args, "--value-size", "64"));
         Path dir = Files.createTempDirectory("backplane-bench-xenstore");
         out.println("XenStore benchmark: " + MachineInfo.describe());
         out.printf("value size %d bytes; each cell: median of %d alternating runs of %.1f s (after %.1f s warm-up)%n",
@@ -79,12 +79,12 @@ final class XenStoreBench implements Bench.Benchmark {
                         out.flush();
                     }
                     out.println();
-                    cells.add(new Cell(op, clients, median(xs), median(echo)));
+                    cells.add(new Cell(op, clients, Options.median(xs), Options.median(echo)));
                 }
             }
         } finally {
             Files.deleteIfExists(dir.resolve("echo.sock"));
-            deleteTree(dir);
+            Options.deleteTree(dir);
         }
         out.println();
         out.println("| op | clients | xenstored ops/s | Unix-socket echo ops/s | xenstored / echo |");
@@ -95,23 +95,6 @@ final class XenStoreBench implements Bench.Benchmark {
         }
         double readRatio = cells.stream().filter(c -> c.op().equals("READ")).mapToDouble(c -> c.xenstored() / c.echo()).min().orElse(0);
         out.printf("%nTarget READ >= 50%% of echo: %s (lowest READ ratio %.0f%%)%n", readRatio >= 0.5 ? "met" : "NOT met", 100 * readRatio);
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s[s.length / 2];
-    }
-
-    private static String option(List<String> args, String name, String dflt) {
-        int i = args.indexOf(name);
-        if (i < 0) {
-            return dflt;
-        }
-        if (i + 1 >= args.size()) {
-            throw new IllegalArgumentException(name + " needs a value");
-        }
-        return args.get(i + 1);
     }
 
     private static void writeValue(Path socket, byte[] path, byte[] value) throws IOException {
@@ -183,13 +166,4 @@ final class XenStoreBench implements Bench.Benchmark {
         return r;
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        List<Path> all = new ArrayList<>();
-        try (var s = Files.walk(dir)) {
-            s.forEach(all::add);
-        }
-        for (int i = all.size() - 1; i >= 0; i--) {
-            Files.deleteIfExists(all.get(i));
-        }
-    }
 }

@@ -17,8 +17,9 @@ public final class Errno {
     public static final int EINVAL = 22;
     public static final int ENOSPC = 28;
     public static final int ENOSYS = 38;
+    public static final int EOPNOTSUPP = 95;
 
-    private static final String[] NAMES = new String[39];
+    private static final String[] NAMES = new String[96];
 
     static {
         NAMES[EPERM] = "EPERM";
@@ -36,6 +37,7 @@ public final class Errno {
         NAMES[EINVAL] = "EINVAL";
         NAMES[ENOSPC] = "ENOSPC";
         NAMES[ENOSYS] = "ENOSYS";
+        NAMES[EOPNOTSUPP] = "EOPNOTSUPP";
     }
 
     private Errno() {

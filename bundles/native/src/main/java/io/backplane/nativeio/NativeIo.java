@@ -120,6 +120,31 @@ public final class NativeIo {
         }
     }
 
+    /**
+     * fallocate(2): with {@link Posix#FALLOC_FL_PUNCH_HOLE} | {@link Posix#FALLOC_FL_KEEP_SIZE}
+     * it deallocates a range so it reads back as zeros (a discard on an image file). A file
+     * system that cannot punch holes fails with EOPNOTSUPP.
+     */
+    public void fallocate(int fd, int mode, long offset, long length) {
+        if (libc.fallocate(fd, mode, offset, length) < 0) {
+            throw error("fallocate fd " + fd + " mode " + mode + " of " + length + " bytes at " + offset);
+        }
+    }
+
+    /** fsync(2): data and metadata of the file are on stable storage when it returns. */
+    public void fsync(int fd) {
+        if (libc.fsync(fd) < 0) {
+            throw error("fsync fd " + fd);
+        }
+    }
+
+    /** fdatasync(2): the file's data (and the metadata needed to read it) is on stable storage. */
+    public void fdatasync(int fd) {
+        if (libc.fdatasync(fd) < 0) {
+            throw error("fdatasync fd " + fd);
+        }
+    }
+
     /** memfd_create(2) with MFD_CLOEXEC: anonymous shared memory with an fd. */
     public int memfdCreate(String name) {
         int fd = libc.memfd_create(name, Posix.MFD_CLOEXEC);

@@ -27,6 +27,10 @@ public final class Posix {
 
     public static final int MFD_CLOEXEC = 1;
 
+    /** fallocate(2) modes (linux/falloc.h). */
+    public static final int FALLOC_FL_KEEP_SIZE = 0x01;
+    public static final int FALLOC_FL_PUNCH_HOLE = 0x02;
+
     public static final short POLLIN = 0x001;
     public static final short POLLOUT = 0x004;
     public static final short POLLERR = 0x008;

@@ -103,4 +103,45 @@ class NativeIoTest {
     static String maps() throws IOException {
         return Files.readString(Path.of("/proc/self/maps"));
     }
+
+    @Test
+    void punchingAHoleReadsBackAsZerosAndFreesBlocks(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("image");
+        int fd = io.open(file.toString(), Posix.O_RDWR | Posix.O_CREAT, 0600);
+        try {
+            ByteBuffer ones = ByteBuffer.allocateDirect(64 * 1024);
+            for (int i = 0; i < ones.capacity(); i++) {
+                ones.put(i, (byte) 0x5A);
+            }
+            io.pwrite(fd, ones, 0);
+            io.fsync(fd);
+            long blocksBefore = blocks(file);
+            io.fallocate(fd, Posix.FALLOC_FL_PUNCH_HOLE | Posix.FALLOC_FL_KEEP_SIZE, 8192, 32768);
+            io.fdatasync(fd);
+            assertThat(Files.size(file)).isEqualTo(64 * 1024);
+            byte[] back = Files.readAllBytes(file);
+            for (int i = 0; i < back.length; i++) {
+                assertThat(back[i]).as("byte %d", i).isEqualTo(i >= 8192 && i < 8192 + 32768 ? (byte) 0 : (byte) 0x5A);
+            }
+            assertThat(blocks(file)).isLessThan(blocksBefore);
+        } finally {
+            io.close(fd);
+        }
+    }
+
+    @Test
+    void fallocateOnABadFdNamesTheCall() {
+        assertThatThrownBy(() -> io.fallocate(-1, Posix.FALLOC_FL_PUNCH_HOLE | Posix.FALLOC_FL_KEEP_SIZE, 0, 4096))
+                .isInstanceOf(NativeException.class).hasMessageContaining("fallocate").hasMessageContaining("EBADF");
+    }
+
+    private static long blocks(Path file) throws IOException {
+        Process p = new ProcessBuilder("stat", "-c", "%b", file.toString()).start();
+        try {
+            p.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return Long.parseLong(new String(p.getInputStream().readAllBytes()).trim());
+    }
 }

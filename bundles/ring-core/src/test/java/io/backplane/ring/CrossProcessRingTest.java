@@ -54,21 +54,6 @@ class CrossProcessRingTest {
         exchange(List.of(netfront.toString()), 8);
     }
 
-    @Test
-    void cFrontendAgainstTheBatchFormOfTheJavaBackend() throws Exception {
-        Path netfront = NativeTools.compile("netfront_tx", "netfront_tx.c");
-        startFrontend(List.of(netfront.toString()), 64);
-        BackRing back = BackRing.attach(SharedMemoryFile.map(file, LAYOUT.bytes()), LAYOUT);
-        long bytes = NetifTxBackendMain.serve(back, TOTAL, System.nanoTime() + TIMEOUT_NANOS);
-        assertThat(frontend.waitFor(60, TimeUnit.SECONDS)).as("frontend finishes").isTrue();
-        assertThat(frontend.exitValue()).as("frontend exit status (its stderr names a bad response)").isZero();
-        long expected = 0;
-        for (int seq = 0; seq < TOTAL; seq++) {
-            expected += TxPattern.size(seq) + ((TxPattern.gref(seq) ^ (short) TxPattern.offset(seq) ^ (short) TxPattern.flags(seq)) & 1);
-        }
-        assertThat(bytes).as("every request's fields, as read by the backend").isEqualTo(expected);
-    }
-
     private BufferedReader startFrontend(List<String> command, int batch) throws IOException {
         file = SharedMemoryFile.create("backplane-ring-test-", LAYOUT.bytes());
         List<String> cmd = new ArrayList<>(command);

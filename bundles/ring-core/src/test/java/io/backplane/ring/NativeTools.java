@@ -24,13 +24,18 @@ public final class NativeTools {
         return Path.of(System.getProperty("basedir", ".")).resolve("src/test/c").toAbsolutePath();
     }
 
+    /** src/main/c: the ring.h peers the jar ships for benchmarks (netfront_tx.c, netback_tx.c). */
+    public static Path peerSourceDir() {
+        return Path.of(System.getProperty("basedir", ".")).resolve("src/main/c").toAbsolutePath();
+    }
+
     /** Where compiled test programs go. */
     public static Path buildDir() throws IOException {
         return Files.createDirectories(Path.of(System.getProperty("basedir", ".")).resolve("target/test-c").toAbsolutePath());
     }
 
     /**
-     * Compiles {@code src/test/c/<source>} (plus any further sources) into
+     * Compiles {@code <source>} (plus any further sources) of src/test/c or src/main/c into
      * {@code target/test-c/<name>} with -O2 and returns the executable.
      */
     public static Path compile(String name, String... sources) throws IOException, InterruptedException {
@@ -40,9 +45,11 @@ public final class NativeTools {
         }
         Path out = buildDir().resolve(name);
         List<String> cmd = new ArrayList<>(List.of("gcc", "-O2", "-Wall", "-Werror", "-std=gnu11",
-                "-D__XEN_INTERFACE_VERSION__=__XEN_LATEST_INTERFACE_VERSION__", "-o", out.toString()));
+                "-D__XEN_INTERFACE_VERSION__=__XEN_LATEST_INTERFACE_VERSION__", "-I", peerSourceDir().toString(),
+                "-o", out.toString()));
         for (String source : sources) {
-            cmd.add(sourceDir().resolve(source).toString());
+            Path test = sourceDir().resolve(source);
+            cmd.add((Files.exists(test) ? test : peerSourceDir().resolve(source)).toString());
         }
         Process gcc;
         try {

@@ -1,14 +1,17 @@
 package io.backplane.guest.sim;
 
 import io.backplane.api.hypervisor.ShutdownReason;
+import io.backplane.guest.blkfront.BlkfrontOptions;
+import io.backplane.guest.blkfront.Blkfronts;
 import io.backplane.guest.netfront.NetfrontLauncher;
 import io.backplane.guest.netfront.NetfrontOptions;
-import io.backplane.xenstore.client.SocketXenStore;
 import io.backplane.nativeio.NativeIo;
+import io.backplane.xenstore.client.SocketXenStore;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The guest program the toolstack starts for a sim domain:
@@ -24,13 +27,15 @@ public final class GuestMain {
     public static void main(String[] args) throws Exception {
         Path stateDir = null;
         int domid = -1;
-        String net = "";
+        String vbdOptions = "";
+        String netOptions = "";
         List<String> rest = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--state-dir" -> stateDir = Path.of(value(args, ++i, "--state-dir"));
                 case "--domid" -> domid = parseDomid(value(args, ++i, "--domid"));
-                case "--net" -> net = value(args, ++i, "--net");
+                case "--vbd" -> vbdOptions = value(args, ++i, "--vbd");
+                case "--net" -> netOptions = value(args, ++i, "--net");
                 case "-h", "--help" -> {
                     usage();
                     return;
@@ -43,7 +48,13 @@ public final class GuestMain {
             System.exit(2);
         }
         try {
-            NetfrontOptions.parse(net);
+            BlkfrontOptions.parse(vbdOptions);
+        } catch (IllegalArgumentException e) {
+            System.err.println("backplane-guest: " + e.getMessage());
+            System.exit(2);
+        }
+        try {
+            NetfrontOptions.parse(netOptions);
         } catch (IllegalArgumentException e) {
             System.err.println("backplane-guest: --net: " + e.getMessage());
             System.exit(2);
@@ -60,36 +71,38 @@ public final class GuestMain {
             }
         })) {
             // The hook before "attached": a SIGTERM from then on powers the domain off.
-            AtomicReference<NetfrontLauncher> netfronts = new AtomicReference<>();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                NetfrontLauncher n = netfronts.get();
-                if (n != null) {
-                    n.close();
-                }
                 if (guest.eventChannels().connected()) {
                     guest.shutdown(ShutdownReason.POWEROFF);
                 }
             }));
             System.out.println("domain " + domid + ": attached, " + guest.memory().pages() + " pages, "
                     + guest.grants().entries() + " grant entries");
-            netfronts.set(startNetfronts(guest, net));
-            synchronized (gone) {
-                while (guest.eventChannels().connected()) {
-                    gone.wait(1000);
+            try (AutoCloseable frontends = startFrontends(guest, vbdOptions, netOptions)) {
+                synchronized (gone) {
+                    while (guest.eventChannels().connected()) {
+                        gone.wait(1000);
+                    }
                 }
             }
             System.out.println("domain " + domid + ": destroyed by the hypervisor");
         }
     }
 
-    /** A netfront per device/vif/N, over the domain's xenstore.sock; none when the domain has no XenStore. */
-    private static NetfrontLauncher startNetfronts(SimGuest guest, String spec) {
-        try {
-            return new NetfrontLauncher(guest, new SocketXenStore(guest.xenstoreSocket()), spec);
-        } catch (java.io.IOException e) {
-            System.out.println("domain " + guest.domid() + ": no XenStore connection (" + e.getMessage() + "): no frontends started");
-            return null;
+    /** The frontends of the domain's devices, over its own XenStore connection (none without one). */
+    private static AutoCloseable startFrontends(SimGuest guest, String vbdOptions, String netOptions) throws IOException {
+        if (!Files.exists(guest.xenstoreSocket())) {
+            System.out.println("domain " + guest.domid() + ": no xenstore.sock, no devices");
+            return () -> { };
         }
+        SocketXenStore xs = new SocketXenStore(guest.xenstoreSocket());
+        Blkfronts vbds = Blkfronts.start(guest, xs, vbdOptions, System.out::println);
+        NetfrontLauncher vifs = new NetfrontLauncher(guest, xs, netOptions);
+        return () -> {
+            vifs.close();
+            vbds.close();
+            xs.close();
+        };
     }
 
     private static String value(String[] args, int i, String option) {
@@ -111,10 +124,13 @@ public final class GuestMain {
     }
 
     private static void usage() {
-        System.err.println("usage: java -jar backplane-guest.jar --state-dir DIR --domid N [--net SPEC] [PROGRAM [ARGS...]]\n"
-                + "  Attaches to sim domain N under DIR/domains/N (see docs/sim-abi.md).\n"
-                + "  Starts a netfront for every device/vif/N; --net key=value,... sets its traffic\n"
-                + "  (ip, queues, split, size=64:1514, rate, count, force-queues, bogus; see NetfrontOptions).\n"
-                + "  Without PROGRAM: reports the domain and waits until it is destroyed.");
+        System.err.println("usage: java -jar backplane-guest.jar --state-dir DIR --domid N [--vbd OPTIONS] [--net OPTIONS]"
+                + " [PROGRAM [ARGS...]]\n"
+                + "  Attaches to sim domain N under DIR/domains/N (see docs/sim-abi.md), starts a blkfront for\n"
+                + "  every device/vbd/* and a netfront for every device/vif/* of the domain and waits until the\n"
+                + "  domain is destroyed.\n"
+                + "  --vbd: " + BlkfrontOptions.HELP + "\n"
+                + "  --net: key=value,... ip, queues, split, size=64:512:1514, rate (frames/s per queue), count\n"
+                + "         (frames per queue), force-queues, bogus=cross-page|slots|drop-slots (docs/netback.md)");
     }
 }

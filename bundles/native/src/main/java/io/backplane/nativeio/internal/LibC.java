@@ -50,6 +50,15 @@ public interface LibC {
     int memfd_create(String name, int flags);
 
     @SaveError
+    int fallocate(int fd, int mode, @off_t long offset, @off_t long len);
+
+    @SaveError
+    int fsync(int fd);
+
+    @SaveError
+    int fdatasync(int fd);
+
+    @SaveError
     int socket(int domain, int type, int protocol);
 
     @SaveError

@@ -3,7 +3,7 @@ package io.backplane.ring.grantcopy;
 import io.backplane.api.hypervisor.GrantCopy;
 import io.backplane.api.hypervisor.GrantTables;
 import io.backplane.api.ring.SegmentCopy;
-import io.backplane.api.ring.SegmentIo;
+import io.backplane.ring.LegacyRingChannel;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.LongAdder;
  * length, and each operation has its own GNTST status, so one bad grant fails one segment.
  * Counters are LongAdders because the ring's worker writes them while the shell reads them.
  */
-final class GrantCopySegments implements SegmentIo {
+final class GrantCopySegments implements LegacyRingChannel.DataPath {
     private final GrantTables grants;
     private final int domid;
     private final LongAdder copies = new LongAdder();
@@ -74,12 +74,18 @@ final class GrantCopySegments implements SegmentIo {
         }
     }
 
-    Map<String, Long> counters() {
+    @Override
+    public Map<String, Long> counters() {
         Map<String, Long> c = new LinkedHashMap<>();
         c.put("grant-copies", copies.sum());
         c.put("grant-copy-bytes", bytes.sum());
         c.put("grant-copy-failures", failures.sum());
         c.put("grant-copy-batches", batches.sum());
         return c;
+    }
+
+    /** Nothing to release: grant copies keep nothing mapped. */
+    @Override
+    public void close() {
     }
 }

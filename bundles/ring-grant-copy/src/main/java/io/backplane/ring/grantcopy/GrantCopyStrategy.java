@@ -1,14 +1,11 @@
 package io.backplane.ring.grantcopy;
 
-import io.backplane.api.hypervisor.GrantException;
-import io.backplane.api.hypervisor.GrantMapping;
 import io.backplane.api.hypervisor.GrantTables;
 import io.backplane.api.ring.RingChannel;
-import io.backplane.api.ring.RingException;
-import io.backplane.api.ring.RingGeometry;
 import io.backplane.api.ring.RingRequest;
 import io.backplane.api.ring.RingStrategy;
-import io.backplane.ring.GeometryRingLayout;
+import io.backplane.ring.LegacyRingChannel;
+import io.backplane.ring.LegacyRingMapping;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -24,9 +21,6 @@ public class GrantCopyStrategy implements RingStrategy {
 
     public static final String NAME = "grant-copy";
 
-    /** XENBUS_MAX_RING_GRANT_ORDER: Linux maps at most 2^4 pages per ring. */
-    static final int MAX_RING_PAGES = 16;
-
     private final GrantTables grants;
 
     @Activate
@@ -41,39 +35,12 @@ public class GrantCopyStrategy implements RingStrategy {
 
     @Override
     public int fitness(RingRequest request) {
-        return problem(request) == null ? 0 : -1;
+        return LegacyRingMapping.problem(request) == null ? 0 : -1;
     }
 
     @Override
     public RingChannel open(RingRequest request) {
-        String problem = problem(request);
-        if (problem != null) {
-            throw new RingException("grant-copy cannot serve the " + request.protocol() + " ring of domain "
-                    + request.frontendDomid() + ": " + problem);
-        }
-        int[] refs = request.ringRefs();
-        RingGeometry geometry = GeometryRingLayout.legacy(refs.length, request.requestLength(), request.responseLength());
-        GrantMapping ring;
-        try {
-            ring = grants.map(request.frontendDomid(), refs, true);
-        } catch (GrantException e) {
-            // All or nothing: map() released whatever it had pinned.
-            throw new RingException("cannot map the " + request.protocol() + " ring of domain "
-                    + request.frontendDomid() + ": " + e.getMessage(), e);
-        }
-        return new GrantCopyChannel(ring, geometry, new GrantCopySegments(grants, request.frontendDomid()));
-    }
-
-    /** Why the request is not a ring.h ring this strategy can map, or null. */
-    private static String problem(RingRequest request) {
-        int pages = request.ringRefs().length;
-        if (pages > MAX_RING_PAGES || Integer.bitCount(pages) != 1) {
-            return pages + " ring pages (a ring.h ring has 2^order pages, at most " + MAX_RING_PAGES + ")";
-        }
-        if (request.requestLength() <= 0 || request.responseLength() <= 0
-                || Math.max(request.requestLength(), request.responseLength()) > 4096 - 64) {
-            return "entry lengths " + request.requestLength() + "/" + request.responseLength() + " do not fit a ring page";
-        }
-        return null;
+        LegacyRingMapping ring = LegacyRingMapping.map(grants, request, NAME);
+        return new LegacyRingChannel(NAME, ring, new GrantCopySegments(grants, request.frontendDomid()));
     }
 }

@@ -1,5 +1,6 @@
 /*
- * A netif TX frontend written against Xen's own ring.h macros, for the cross-process tests:
+ * A netif TX frontend written against Xen's own ring.h macros, for the cross-process tests and
+ * the ring benchmark (the jar carries it as io/backplane/ring/c/netfront_tx.c):
  * maps the shared file, XEN_FRONT_RING_INITs the ring, prints "ready", pushes TOTAL requests of
  * tx_pattern.h in batches of BATCH (RING_PUSH_REQUESTS_AND_CHECK_NOTIFY), checks every response
  * (RING_COPY_RESPONSE: id in order, NETIF_RSP_OKAY), and prints a summary line with the rate,

@@ -1,0 +1,66 @@
+package io.backplane.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.backplane.ring.BackRing;
+import io.backplane.ring.LegacyRingLayout;
+import io.backplane.ring.layout.SharedRingDescriptor;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The ring benchmark's Java backend answers a million requests of the C frontend (ring-core's
+ * netfront_tx.c, built by the benchmark's own gcc step) with every field read as the frontend
+ * wrote it: what {@code bench ring} measures is a correct backend.
+ */
+class TxBackendMainTest {
+    static final int TOTAL = 1_000_000;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void cFrontendAgainstTheBatchFormOfTheJavaBackend() throws Exception {
+        Path netfront = new RingPeers(dir).build("netfront_tx");
+        LegacyRingLayout layout = LegacyRingLayout.ofPages(1, SharedRingDescriptor.NETIF_TX_ENTRY_LENGTH);
+        Path file = dir.resolve("tx.ring");
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(layout.bytes()), 0);
+        }
+        Process front = new ProcessBuilder(netfront.toString(), file.toString(), Integer.toString(TOTAL), "64")
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(front.getInputStream(), StandardCharsets.UTF_8));
+            assertThat(out.readLine()).isEqualTo("ready");
+            ByteBuffer shared;
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                shared = ch.map(FileChannel.MapMode.READ_WRITE, 0, layout.bytes());
+            }
+            long bytes = TxBackendMain.serve(BackRing.attach(shared, layout), TOTAL, System.nanoTime() + TimeUnit.SECONDS.toNanos(120));
+            assertThat(front.waitFor(60, TimeUnit.SECONDS)).as("frontend finishes").isTrue();
+            assertThat(front.exitValue()).as("frontend exit status (its stderr names a bad response)").isZero();
+            assertThat(out.readLine()).startsWith("sent " + TOTAL + " answered " + TOTAL + " ");
+            long expected = 0;
+            for (int seq = 0; seq < TOTAL; seq++) {
+                // tx_pattern.h's fields of request seq
+                int gref = seq * 0x9e3779b1;
+                short offset = (short) ((seq * 13) & 0xfff);
+                short flags = (short) ((seq >> 4) & 0xf);
+                int size = (seq * 7 + 60) & 0xffff;
+                expected += size + ((gref ^ offset ^ flags) & 1);
+            }
+            assertThat(bytes).as("every request's fields, as read by the backend").isEqualTo(expected);
+        } finally {
+            front.destroyForcibly();
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package io.backplane.blkback;
+
+import io.backplane.api.backend.BackendContext;
+import io.backplane.api.backend.BackendDevice;
+import io.backplane.api.backend.BackendDriver;
+import io.backplane.api.backend.DeviceException;
+import io.backplane.api.hypervisor.EventChannels;
+import io.backplane.api.ring.RingStrategies;
+import io.backplane.nativeio.NativeIo;
+import java.nio.file.Path;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+/**
+ * The {@code vbd} backend (Linux xen-blkback): probes a device by opening the raw image named by
+ * the toolstack's {@code params} key with the access of its {@code mode} key. The offer
+ * ({@code max-ring-page-order}, {@code multi-queue-max-queues}, {@code feature-*}) is the
+ * negotiation policy's; this driver holds the frontend to it.
+ */
+@Component(service = BackendDriver.class, property = BackendDriver.DEVICE_TYPE + "=vbd")
+public final class BlkbackDriver implements BackendDriver {
+
+    private final NativeIo io;
+    private final RingStrategies strategies;
+    private final EventChannels eventChannels;
+
+    @Activate
+    public BlkbackDriver(@Reference NativeIo io, @Reference RingStrategies strategies,
+                         @Reference EventChannels eventChannels) {
+        this.io = io;
+        this.strategies = strategies;
+        this.eventChannels = eventChannels;
+    }
+
+    @Override
+    public String deviceType() {
+        return "vbd";
+    }
+
+    @Override
+    public BackendDevice probe(BackendContext context) {
+        String be = context.id().backendPath();
+        String params = context.backendKey("params").filter(p -> !p.isBlank())
+                .orElseThrow(() -> new DeviceException("reading " + be + "/params: the disk image is not named"));
+        String mode = context.backendKey("mode").orElse("w");
+        if (!mode.equals("r") && !mode.equals("w")) {
+            throw new DeviceException("bad " + be + "/mode '" + mode + "': r or w");
+        }
+        boolean readonly = mode.equals("r");
+        boolean cdrom = context.backendKey("device-type").map("cdrom"::equals).orElse(false);
+        boolean removable = context.backendKey("removable").map("1"::equals).orElse(false);
+        boolean discardEnabled = context.backendKey("discard-enable").map(v -> !v.equals("0")).orElse(true);
+
+        VbdImage image = VbdImage.open(io, Path.of(params), !readonly);
+        context.log("probed: " + image.path() + ", " + image.sectors() + " sectors, "
+                + (readonly ? "read-only" : "read-write"));
+        return new VbdDevice(context, image, discardEnabled, VbdDevice.info(readonly, cdrom, removable), strategies, eventChannels);
+    }
+}

@@ -1,0 +1,104 @@
+package io.backplane.blkback;
+
+import io.backplane.api.backend.BackendContext;
+import io.backplane.api.backend.DeviceException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What the frontend wrote for connecting, read and checked as Linux blkback's
+ * {@code connect_ring} and {@code read_per_ring_refs} (xenbus.c) do, refusing with their words:
+ * an unknown protocol, more queues than offered, a ring order above the published maximum, a
+ * missing event channel or ring reference.
+ *
+ * @param protocol      the ABI the frontend speaks ({@code x86_64-abi})
+ * @param persistent    feature-persistent negotiated (offered and asked for)
+ * @param ringPageOrder the ring order asked for, or -1 for a frontend that wrote no
+ *                      {@code ring-page-order} (one page, {@code ring-ref})
+ * @param queues        one entry per request ring, in queue order
+ */
+record FrontendRings(String protocol, boolean persistent, int ringPageOrder, List<Queue> queues) {
+
+    /** XEN_IO_PROTO_ABI_X86_64: the only blkif ABI this backend's layouts describe. */
+    static final String X86_64_ABI = "x86_64-abi";
+    static final String X86_32_ABI = "x86_32-abi";
+
+    /** One ring: the frontend directory it was read from, its grant references, its port. */
+    record Queue(String dir, int[] ringRefs, int eventChannel) {
+    }
+
+    int ringPages() {
+        return ringPageOrder < 0 ? 1 : 1 << ringPageOrder;
+    }
+
+    static FrontendRings read(BackendContext ctx, VbdFeatures offer) {
+        String frontend = ctx.id().frontendPath();
+        String protocol = ctx.frontendKey("protocol").orElse("");
+        if (protocol.isEmpty()) {
+            protocol = X86_64_ABI; // "unspecified, assuming default": the native ABI
+        } else if (X86_32_ABI.equals(protocol)) {
+            throw new DeviceException("fe protocol " + protocol + " is not supported (this backend speaks "
+                    + X86_64_ABI + " only)");
+        } else if (!X86_64_ABI.equals(protocol)) {
+            throw new DeviceException("unknown fe protocol " + protocol);
+        }
+        boolean persistent = offer.persistent() && unsigned(ctx.frontendKey("feature-persistent"), 0,
+                frontend + "/feature-persistent") == 1;
+
+        long queues = unsigned(ctx.frontendKey("multi-queue-num-queues"), 1, frontend + "/multi-queue-num-queues");
+        if (queues > offer.maxQueues() || queues == 0) {
+            throw new DeviceException("guest requested " + queues + " queues, exceeding the maximum of "
+                    + offer.maxQueues() + ".");
+        }
+
+        int order = -1;
+        Optional<String> orderKey = ctx.frontendKey("ring-page-order");
+        if (orderKey.isPresent()) {
+            long asked = unsigned(orderKey, 0, frontend + "/ring-page-order");
+            if (asked > offer.maxRingPageOrder()) {
+                throw new DeviceException("requested ring page order " + asked + " exceed max:" + offer.maxRingPageOrder());
+            }
+            order = (int) asked;
+        }
+
+        List<Queue> rings = new ArrayList<>();
+        int pages = order < 0 ? 1 : 1 << order;
+        for (int q = 0; q < queues; q++) {
+            String rel = queues == 1 ? "" : "queue-" + q + "/";
+            String dir = queues == 1 ? frontend : frontend + "/queue-" + q;
+            int port = (int) required(ctx, rel + "event-channel", dir + "/event-channel");
+            int[] refs = new int[pages];
+            for (int i = 0; i < pages; i++) {
+                String name = order < 0 ? "ring-ref" : "ring-ref" + i;
+                refs[i] = (int) required(ctx, rel + name, dir + "/" + name);
+            }
+            rings.add(new Queue(dir, refs, port));
+        }
+        return new FrontendRings(protocol, persistent, order, List.copyOf(rings));
+    }
+
+    private static long required(BackendContext ctx, String key, String path) {
+        Optional<String> v = ctx.frontendKey(key);
+        if (v.isEmpty()) {
+            throw new DeviceException("reading " + path);
+        }
+        return unsigned(v, -1, path);
+    }
+
+    /** xenbus_scanf("%u"): a u32 in decimal, or {@code otherwise} when absent. */
+    private static long unsigned(Optional<String> v, long otherwise, String path) {
+        if (v.isEmpty()) {
+            return otherwise;
+        }
+        try {
+            long n = Long.parseLong(v.get().trim());
+            if (n < 0 || n > 0xFFFF_FFFFL) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new DeviceException("reading " + path + ": '" + v.get() + "' is not an unsigned number");
+        }
+    }
+}

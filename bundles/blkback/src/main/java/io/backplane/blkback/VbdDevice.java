@@ -1,0 +1,210 @@
+package io.backplane.blkback;
+
+import io.backplane.api.backend.BackendContext;
+import io.backplane.api.backend.BackendDevice;
+import io.backplane.api.backend.DeviceException;
+import io.backplane.api.hypervisor.EventChannels;
+import io.backplane.api.hypervisor.HypervisorException;
+import io.backplane.api.ring.RingChannel;
+import io.backplane.api.ring.RingException;
+import io.backplane.api.ring.RingRequest;
+import io.backplane.api.ring.RingStrategies;
+import io.backplane.ring.layout.BlkifConstants;
+import io.backplane.ring.layout.BlkifRequestDescriptor;
+import io.backplane.ring.layout.BlkifResponseDescriptor;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One vbd (xenbus.c's {@code backend_info} with its {@code xen_blkif}): the image opened at
+ * probe, the rings opened at connect, one {@link BlkifRing} worker per queue.
+ */
+final class VbdDevice implements BackendDevice {
+    private final BackendContext context;
+    private final VbdImage image;
+    private final boolean discardEnabled;
+    /** The offer as of the last connect: a re-negotiation changes it, then the frontend reconnects. */
+    private volatile VbdFeatures features;
+    private final int info;
+    private final RingStrategies strategies;
+    private final EventChannels eventChannels;
+    private final List<BlkifRing> rings = new ArrayList<>();
+    /** What status() reads without the device lock (the shell may ask while a disconnect drains). */
+    private volatile List<BlkifRing> live = List.of();
+    private volatile FrontendRings frontend;
+    private boolean removed;
+
+    VbdDevice(BackendContext context, VbdImage image, boolean discardEnabled, int info,
+              RingStrategies strategies, EventChannels eventChannels) {
+        this.context = context;
+        this.image = image;
+        this.discardEnabled = discardEnabled;
+        this.features = VbdFeatures.of(context.negotiation().offer(), discardEnabled);
+        this.info = info;
+        this.strategies = strategies;
+        this.eventChannels = eventChannels;
+    }
+
+    @Override
+    public synchronized void connect() {
+        if (removed) {
+            throw new DeviceException("vbd " + context.id() + " was removed");
+        }
+        disconnect();
+        features = VbdFeatures.of(context.negotiation().offer(), discardEnabled);
+        FrontendRings fe = FrontendRings.read(context, features);
+        try {
+            for (int q = 0; q < fe.queues().size(); q++) {
+                rings.add(openRing(fe, q));
+            }
+        } catch (RuntimeException e) {
+            disconnect();
+            throw e;
+        }
+        writeConnectKeys(fe);
+        for (BlkifRing r : rings) {
+            r.start();
+        }
+        frontend = fe;
+        live = List.copyOf(rings);
+        context.log("connected: " + rings.size() + (rings.size() == 1 ? " queue" : " queues") + ", "
+                + fe.ringPages() + (fe.ringPages() == 1 ? " ring page" : " ring pages") + ", protocol " + fe.protocol()
+                + (fe.persistent() ? ", persistent grants" : "") + ", " + image.sectors() + " sectors of "
+                + image.path() + (image.readonly() ? " (read-only)" : ""));
+    }
+
+    private BlkifRing openRing(FrontendRings fe, int q) {
+        FrontendRings.Queue queue = fe.queues().get(q);
+        Map<String, String> negotiated = new LinkedHashMap<>();
+        negotiated.put("protocol", fe.protocol());
+        negotiated.put("ring-page-order", Integer.toString(Math.max(0, fe.ringPageOrder())));
+        negotiated.put("feature-persistent", fe.persistent() ? "1" : "0");
+        negotiated.put("feature-max-indirect-segments", Integer.toString(features.maxIndirectSegments()));
+        RingRequest request = new RingRequest(context.id().frontendDomid(), "blkif", BlkifRequestDescriptor.LENGTH,
+                BlkifResponseDescriptor.LENGTH, queue.ringRefs(), negotiated);
+        RingChannel channel;
+        try {
+            channel = strategies.open(request);
+        } catch (RingException e) {
+            throw new DeviceException("mapping ring-ref port " + queue.eventChannel() + ": " + e.getMessage(), e);
+        }
+        String name = "queue " + q;
+        BlkifRing ring;
+        try {
+            ring = new BlkifRing(name, context, channel, image, features);
+        } catch (RuntimeException e) {
+            channel.close();
+            throw new DeviceException("ring of " + name + " is unusable: " + e.getMessage(), e);
+        }
+        try {
+            ring.bound(eventChannels.bindInterdomain(context.id().frontendDomid(), queue.eventChannel(), ring::onEvent));
+        } catch (HypervisorException e) {
+            channel.close();
+            throw new DeviceException("mapping ring-ref port " + queue.eventChannel() + ": binding the event channel failed: "
+                    + e.getMessage(), e);
+        }
+        return ring;
+    }
+
+    /** xenbus.c connect(): what the frontend reads once the backend is Connected, in one transaction. */
+    private void writeConnectKeys(FrontendRings fe) {
+        String be = context.id().backendPath();
+        context.xenstore().transaction(tx -> {
+            tx.write(be + "/feature-flush-cache", features.flushCache() ? "1" : "0");
+            if (features.discard()) {
+                tx.write(be + "/feature-discard", "1");
+                tx.write(be + "/discard-granularity", Integer.toString(VbdImage.DISCARD_GRANULARITY));
+                tx.write(be + "/discard-alignment", "0");
+                tx.write(be + "/discard-secure", features.discardSecure() ? "1" : "0");
+            } else {
+                tx.write(be + "/feature-discard", "0");
+            }
+            tx.write(be + "/feature-barrier", features.barrier() ? "1" : "0");
+            tx.write(be + "/feature-persistent", features.persistent() ? "1" : "0");
+            tx.write(be + "/sectors", Long.toString(image.sectors()));
+            tx.write(be + "/info", Integer.toString(info));
+            tx.write(be + "/sector-size", Integer.toString(VbdImage.SECTOR_SIZE));
+            tx.write(be + "/physical-sector-size", Integer.toString(VbdImage.SECTOR_SIZE));
+            return null;
+        });
+    }
+
+    @Override
+    public synchronized void disconnect() {
+        live = List.of();
+        frontend = null;
+        for (BlkifRing r : rings) {
+            r.stop();
+        }
+        for (BlkifRing r : rings) {
+            r.close();
+        }
+        if (!rings.isEmpty()) {
+            context.log("disconnected: " + rings.size() + (rings.size() == 1 ? " ring" : " rings") + " closed");
+        }
+        rings.clear();
+    }
+
+    @Override
+    public synchronized void remove() {
+        disconnect();
+        if (!removed) {
+            removed = true;
+            image.close();
+        }
+    }
+
+    @Override
+    public Map<String, String> status() {
+        List<BlkifRing> now = live;
+        FrontendRings fe = frontend;
+        Map<String, String> s = new LinkedHashMap<>();
+        if (fe != null && !now.isEmpty()) {
+            s.put(STATUS_STRATEGY, now.get(0).strategy());
+            s.put(STATUS_QUEUES, Integer.toString(now.size()));
+            s.put(STATUS_RING_ORDER, Integer.toString(Math.max(0, fe.ringPageOrder())));
+            s.put(STATUS_FEATURES, features(fe));
+        }
+        s.put("image", image.path().toString());
+        s.put("mode", image.readonly() ? "r" : "w");
+        s.put("sectors", Long.toString(image.sectors()));
+        for (int q = 0; q < now.size(); q++) {
+            int queue = q;
+            now.get(q).status().forEach((k, v) -> s.put("queue-" + queue + "/" + k, v));
+        }
+        return s;
+    }
+
+    /** The negotiated features in short form, as pv:devices lists them. */
+    private String features(FrontendRings fe) {
+        VbdFeatures features = this.features;
+        List<String> f = new ArrayList<>();
+        if (fe.persistent()) {
+            f.add("persistent");
+        }
+        if (features.flushCache()) {
+            f.add("flush");
+        }
+        if (features.barrier()) {
+            f.add("barrier");
+        }
+        if (features.discard()) {
+            f.add("discard");
+        }
+        if (features.maxIndirectSegments() > 0) {
+            f.add("indirect:" + features.maxIndirectSegments());
+        }
+        if (image.readonly()) {
+            f.add("ro");
+        }
+        return String.join(" ", f);
+    }
+
+    /** The vbd's {@code info} key: VDISK_* bits from the toolstack's keys and the access mode. */
+    static int info(boolean readonly, boolean cdrom, boolean removable) {
+        return (cdrom ? BlkifConstants.VDISK_CDROM : 0) | (removable ? BlkifConstants.VDISK_REMOVABLE : 0)
+                | (readonly ? BlkifConstants.VDISK_READONLY : 0);
+    }
+}

@@ -1,0 +1,97 @@
+package io.backplane.blkback;
+
+import io.backplane.api.hypervisor.DomainConfig;
+import io.backplane.api.ring.RingStrategy;
+import io.backplane.backend.RingStrategyRegistry;
+import io.backplane.ring.grantcopy.GrantCopyStrategy;
+import io.backplane.api.xenstore.XsPerm;
+import io.backplane.hypervisor.sim.SimHypervisor;
+import io.backplane.nativeio.NativeIo;
+import io.backplane.xenstore.client.EmbeddedXenStore;
+import io.backplane.xenstore.store.Quotas;
+import io.backplane.xenstore.store.Store;
+import io.backplane.xenstore.wire.DaemonLog;
+import io.backplane.xenstore.wire.XenStoreDaemon;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * dom0 of a test: the real XenStore (store, xs_wire daemon with per-domain sockets, dom0's
+ * in-process connection) and the sim hypervisor, in a temporary state directory.
+ */
+final class SimWorld implements AutoCloseable {
+    final Path stateDir;
+    final NativeIo io;
+    final Store store;
+    final XenStoreDaemon daemon;
+    final EmbeddedXenStore xs;
+    final SimHypervisor sim;
+
+    SimWorld(Path stateDir, NativeIo io) throws IOException {
+        this.stateDir = stateDir;
+        this.io = io;
+        this.store = new Store(Quotas.XEN_4_17);
+        this.daemon = new XenStoreDaemon(store, stateDir, DaemonLog.STDERR);
+        daemon.start();
+        this.xs = new EmbeddedXenStore(store);
+        // dom0's home, as xenstored's start-up (xenstore-write of domain 0's name) leaves it.
+        xs.write("/local/domain/0/name", "Domain-0");
+        this.sim = SimHypervisor.start(stateDir, io, xs, -1);
+    }
+
+    /**
+     * blkback as DS wires it in the runtime: libc, the ring-strategy registry of backend-core
+     * with the grant-copy strategy bundle's strategy, and the hypervisor's event channels.
+     */
+    BlkbackDriver blkback() {
+        RingStrategyRegistry strategies = new RingStrategyRegistry();
+        strategies.addStrategy(new GrantCopyStrategy(sim), Map.of(RingStrategy.NAME, GrantCopyStrategy.NAME,
+                "service.ranking", -100, "service.id", 1L));
+        return new BlkbackDriver(io, strategies, sim);
+    }
+
+    int createDomain(String name, long pages) {
+        return sim.create(new DomainConfig(name, pages, 4)).domid();
+    }
+
+    /**
+     * Creates a vbd as libxl does (backend and frontend directories, their keys and permissions,
+     * one transaction), plus the offer the negotiation policy publishes in the backend directory.
+     */
+    void createVbd(int domid, int devid, Map<String, String> backendKeys, Map<String, String> offer) {
+        String be = "/local/domain/0/backend/vbd/" + domid + "/" + devid;
+        String fe = "/local/domain/" + domid + "/device/vbd/" + devid;
+        xs.transaction(tx -> {
+            tx.mkdir(be);
+            tx.setPerms(be, List.of(XsPerm.none(0), XsPerm.read(domid)));
+            tx.write(be + "/frontend", fe);
+            tx.write(be + "/frontend-id", Integer.toString(domid));
+            tx.write(be + "/online", "1");
+            tx.write(be + "/removable", "0");
+            tx.write(be + "/bootable", "1");
+            tx.write(be + "/type", "phy");
+            tx.write(be + "/device-type", "disk");
+            tx.write(be + "/discard-enable", "1");
+            backendKeys.forEach((k, v) -> tx.write(be + "/" + k, v));
+            offer.forEach((k, v) -> tx.write(be + "/" + k, v));
+            tx.write(be + "/state", "1");
+            tx.mkdir(fe);
+            tx.setPerms(fe, List.of(XsPerm.none(domid), XsPerm.read(0)));
+            tx.write(fe + "/backend", be);
+            tx.write(fe + "/backend-id", "0");
+            tx.write(fe + "/virtual-device", Integer.toString(devid));
+            tx.write(fe + "/device-type", "disk");
+            tx.write(fe + "/state", "1");
+            return null;
+        });
+    }
+
+    @Override
+    public void close() {
+        sim.close();
+        xs.close();
+        daemon.close();
+    }
+}

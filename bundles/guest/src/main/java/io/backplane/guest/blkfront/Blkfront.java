@@ -1,0 +1,461 @@
+package io.backplane.guest.blkfront;
+
+import io.backplane.api.xenstore.XenStore;
+import io.backplane.api.xenstore.XsException;
+import io.backplane.api.xenstore.XsOps;
+import io.backplane.api.xenstore.XsWatch;
+import io.backplane.guest.sim.GuestMemory;
+import io.backplane.guest.sim.SimGuest;
+import io.backplane.ring.layout.BlkifConstants;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * A vbd frontend that behaves like Linux xen-blkfront: it reads the backend's offer, takes
+ * min(own limit, offer) for the ring order, the queues and the indirect segments, writes its
+ * keys in blkfront's order ({@code ring-page-order} only above 0, {@code multi-queue-num-queues}
+ * only above 1, ring refs, {@code event-channel}, {@code queue-K/} for several queues,
+ * {@code protocol}, {@code feature-persistent}, state 3, then 4 once the backend is Connected),
+ * and when the backend closes it keeps its unanswered requests and re-issues them after
+ * reconnecting (blkif_recover), so no request is lost.
+ *
+ * <p>One thread runs everything (xenbus state changes, submitting, harvesting), woken by the
+ * backend's state watch and by the rings' event channels.
+ */
+public final class Blkfront implements AutoCloseable {
+    private static final String PROTOCOL = "x86_64-abi";
+    private static final int PAGE = 4096;
+    private static final long REPORT_EVERY_NANOS = 500_000_000L;
+    /** Connection attempts the backend closed before Connected, in a row, before giving up. */
+    private static final int MAX_REFUSED_ATTEMPTS = 3;
+
+    private final SimGuest guest;
+    private final XenStore xs;
+    private final int devid;
+    private final String dir;
+    private final BlkfrontOptions opt;
+    private final Consumer<String> log;
+    private final BlkStats stats = new BlkStats();
+    private final Semaphore wake = new Semaphore(0);
+    private final AtomicBoolean backendChanged = new AtomicBoolean(true);
+    private final Thread thread;
+    private final String backend;
+    private final int backendDomid;
+    private volatile boolean closing;
+    private XsWatch watch;
+
+    private int state = 1;
+    private List<BlkfrontRing> rings = List.of();
+    private boolean connected;
+    private Workload workload;
+    private final Deque<BlkIo> idle = new ArrayDeque<>();
+    /** Unanswered requests of a closed ring, re-issued first after reconnecting. */
+    private final Deque<BlkIo> recover = new ArrayDeque<>();
+    private int ringOrder;
+    private int indirectSegments;
+    private boolean persistent;
+    private long lastReport;
+    private long startNanos;
+    private int nextQueue;
+    private int refusedAttempts;
+
+    private Blkfront(SimGuest guest, XenStore xs, int devid, BlkfrontOptions opt, Consumer<String> log) {
+        this.guest = guest;
+        this.xs = xs;
+        this.devid = devid;
+        this.dir = "/local/domain/" + guest.domid() + "/device/vbd/" + devid;
+        this.opt = opt;
+        this.log = msg -> log.accept("vbd " + devid + ": " + msg);
+        this.backend = xs.read(dir + "/backend");
+        this.backendDomid = Integer.parseInt(xs.read(dir + "/backend-id"));
+        this.thread = new Thread(this::run, "blkfront-" + devid);
+        thread.setDaemon(true);
+    }
+
+    /** Starts the frontend of {@code device/vbd/<devid>} of this guest. */
+    public static Blkfront start(SimGuest guest, XenStore xs, int devid, BlkfrontOptions opt, Consumer<String> log) {
+        Blkfront f = new Blkfront(guest, xs, devid, opt, log);
+        f.watch = xs.watch(f.backend + "/state", "blkfront-" + devid, (path, token) -> {
+            f.backendChanged.set(true);
+            f.wake.release();
+        });
+        f.thread.start();
+        return f;
+    }
+
+    public int devid() {
+        return devid;
+    }
+
+    public BlkStats stats() {
+        return stats;
+    }
+
+    /** True once the workload has been issued, answered and (if asked) verified. */
+    public boolean finished() {
+        return "done".equals(stats.phase);
+    }
+
+    private void run() {
+        try {
+            while (!closing) {
+                if (backendChanged.getAndSet(false)) {
+                    onBackendState(xs.tryRead(backend + "/state").orElse("6"));
+                }
+                boolean progressed = false;
+                if (connected) {
+                    progressed = harvest() > 0;
+                    progressed |= issue() > 0;
+                    report(false);
+                }
+                if (!progressed && !sleepless()) {
+                    wake.tryAcquire(200, TimeUnit.MILLISECONDS);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            if (!closing) {
+                log.accept("stopped: " + e);
+                stats.phase = "failed: " + e.getMessage();
+                tryReport();
+            }
+        }
+    }
+
+    /** The final check of every ring: true when a response arrived meanwhile. */
+    private boolean sleepless() {
+        boolean more = false;
+        if (connected) {
+            for (BlkfrontRing r : rings) {
+                more |= r.finalCheck();
+            }
+        }
+        return more;
+    }
+
+    // ---- xenbus (blkback_changed)
+
+    private void onBackendState(String s) {
+        switch (s) {
+            case "2" -> {
+                if (state == 1 || state == 6) {
+                    talkToBlkback();
+                }
+            }
+            case "4" -> {
+                if (state == 3) {
+                    connectDisk();
+                }
+            }
+            case "5", "6" -> {
+                if (state == 3 || state == 4) {
+                    suspend();
+                }
+                if (s.equals("6") && state == 6 && mayReconnect()) {
+                    // Ask for a fresh connection: the backend answers Initialising with InitWait.
+                    switchState(1);
+                }
+            }
+            default -> {
+            }
+        }
+    }
+
+    private boolean mayReconnect() {
+        if (!opt.reconnect()) {
+            return false;
+        }
+        if (refusedAttempts >= MAX_REFUSED_ATTEMPTS) {
+            log.accept("backend refused " + refusedAttempts + " connections in a row ("
+                    + xs.tryRead(backend + "/error").orElse("no reason given") + "): not reconnecting");
+            stats.phase = "refused";
+            tryReport();
+            return false;
+        }
+        Optional<String> online = xs.tryRead(backend + "/online");
+        return online.isPresent() && !online.get().equals("0");
+    }
+
+    /** talk_to_blkback: set up the rings and write the keys, then Initialised. */
+    private void talkToBlkback() {
+        int backendOrder = (int) number(backend + "/max-ring-page-order", 0);
+        int backendQueues = (int) Math.max(1, number(backend + "/multi-queue-max-queues", 1));
+        ringOrder = Math.min(opt.maxRingPageOrder(), backendOrder);
+        int queues = Math.max(1, Math.min(opt.maxQueues(), backendQueues));
+        List<BlkfrontRing> made = new ArrayList<>();
+        for (int q = 0; q < queues; q++) {
+            made.add(BlkfrontRing.setup(guest, backendDomid, q, ringOrder, wake::release));
+        }
+        rings = made;
+        xs.transaction(tx -> {
+            if (ringOrder > 0) {
+                tx.write(dir + "/ring-page-order", Integer.toString(ringOrder));
+            }
+            if (queues == 1) {
+                writeRing(tx, dir, made.get(0));
+            } else {
+                tx.write(dir + "/multi-queue-num-queues", Integer.toString(queues));
+                for (BlkfrontRing r : made) {
+                    writeRing(tx, dir + "/queue-" + r.queue(), r);
+                }
+            }
+            tx.write(dir + "/protocol", PROTOCOL);
+            tx.write(dir + "/feature-persistent", opt.persistent() ? "1" : "0");
+            return null;
+        });
+        switchState(3);
+        log.accept("initialised: " + queues + (queues == 1 ? " queue" : " queues") + ", ring order " + ringOrder
+                + " (backend offers " + backendOrder + ", " + backendQueues + " queues)");
+    }
+
+    private void writeRing(XsOps tx, String at, BlkfrontRing r) {
+        int[] refs = r.ringRefs();
+        if (refs.length == 1) {
+            tx.write(at + "/ring-ref", Integer.toString(refs[0]));
+        } else {
+            for (int i = 0; i < refs.length; i++) {
+                tx.write(at + "/ring-ref" + i, Integer.toString(refs[i]));
+            }
+        }
+        tx.write(at + "/event-channel", Integer.toString(r.eventChannel()));
+    }
+
+    /** blkfront_connect: read the disk and the features, Connected, re-issue what was lost. */
+    private void connectDisk() {
+        long sectors = number(backend + "/sectors", 0);
+        long sectorSize = number(backend + "/sector-size", 512);
+        if (sectorSize != 512 || sectors == 0) {
+            log.accept("backend offers " + sectors + " sectors of " + sectorSize + " bytes: not usable");
+            switchState(5);
+            return;
+        }
+        boolean flush = number(backend + "/feature-flush-cache", 0) == 1;
+        boolean discard = number(backend + "/feature-discard", 0) == 1;
+        persistent = opt.persistent() && number(backend + "/feature-persistent", 0) == 1;
+        indirectSegments = (int) Math.min(opt.maxIndirectSegments(), number(backend + "/feature-max-indirect-segments", 0));
+        int maxSegments = Math.max(BlkifConstants.BLKIF_MAX_SEGMENTS_PER_REQUEST, indirectSegments);
+        if (workload == null) {
+            workload = new Workload(opt, sectors, maxSegments * 8, flush, discard, stats, log);
+            allocateSlots((Math.min(opt.maxSectors(), maxSegments * 8) + 7) / 8);
+        }
+        switchState(4);
+        connected = true;
+        refusedAttempts = 0;
+        if (startNanos == 0) {
+            startNanos = System.nanoTime();
+        } else {
+            stats.reconnects++;
+            stats.sentAtReconnect = stats.sent;
+        }
+        stats.phase = phaseName();
+        writeNegotiated();
+        log.accept("connected: " + sectors + " sectors, " + rings.size() + (rings.size() == 1 ? " queue" : " queues") + ", ring order " + ringOrder
+                + ", indirect segments " + indirectSegments + (persistent ? ", persistent grants" : "")
+                + (flush ? ", flush" : "") + (discard ? ", discard" : "")
+                + (recover.isEmpty() ? "" : ", re-issuing " + recover.size() + " requests"));
+        report(true);
+    }
+
+    /** Data slots for {@code depth} requests: consecutive pages granted once, plus an indirect page. */
+    private void allocateSlots(int pagesPerSlot) {
+        GuestMemory mem = guest.memory();
+        for (int i = 0; i < opt.depth(); i++) {
+            long frame = mem.allocPages(pagesPerSlot);
+            int[] refs = new int[pagesPerSlot];
+            for (int p = 0; p < pagesPerSlot; p++) {
+                refs[p] = guest.grants().grantAccess(backendDomid, frame + p, false);
+            }
+            long ind = mem.allocPage();
+            int indRef = guest.grants().grantAccess(backendDomid, ind, true);
+            idle.add(new BlkIo(mem.pages(frame, pagesPerSlot), refs, mem.page(ind), indRef));
+        }
+    }
+
+    /** blkfront_closing and blkif_free: keep what is unanswered, drop the rings, Closed. */
+    private void suspend() {
+        if (connected) {
+            harvest();
+        } else {
+            refusedAttempts++;
+        }
+        connected = false;
+        for (BlkfrontRing r : rings) {
+            for (BlkIo io : r.unanswered()) {
+                io.reissued = true;
+                recover.add(io);
+            }
+            r.close();
+        }
+        rings = List.of();
+        switchState(6);
+        stats.phase = "closed";
+        log.accept("backend closed: " + recover.size() + " unanswered requests kept for re-issue");
+        tryReport();
+    }
+
+    // ---- data path
+
+    private int harvest() {
+        int n = 0;
+        for (BlkfrontRing r : rings) {
+            n += r.harvest(this::answered);
+        }
+        return n;
+    }
+
+    private void answered(BlkIo io, int status) {
+        stats.answered++;
+        boolean ok = status == BlkifConstants.BLKIF_RSP_OKAY;
+        if (ok) {
+            stats.okay++;
+            switch (io.op) {
+                case READ -> {
+                    stats.reads++;
+                    stats.sectorsRead += io.sectors;
+                }
+                case WRITE -> {
+                    stats.writes++;
+                    stats.sectorsWritten += io.sectors;
+                }
+                case FLUSH -> stats.flushes++;
+                case DISCARD -> stats.discards++;
+            }
+        } else if (status == BlkifConstants.BLKIF_RSP_EOPNOTSUPP) {
+            stats.unsupported++;
+            log.accept(io + " answered EOPNOTSUPP");
+        } else {
+            stats.failed++;
+            log.accept(io + " answered ERROR (" + status + ")");
+        }
+        workload.complete(io, ok);
+        idle.add(io);
+    }
+
+    private int issue() {
+        int n = 0;
+        while (!recover.isEmpty() && pickRing() != null) {
+            BlkfrontRing r = pickRing();
+            r.submit(recover.remove(), devid);
+            stats.reissued++;
+            n++;
+        }
+        while (recover.isEmpty() && !idle.isEmpty()) {
+            BlkfrontRing r = pickRing();
+            if (r == null) {
+                break;
+            }
+            BlkIo io = idle.peek();
+            if (!workload.next(io)) {
+                break;
+            }
+            idle.remove();
+            r.submit(io, devid);
+            stats.sent++;
+            n++;
+        }
+        if (n > 0) {
+            for (BlkfrontRing r : rings) {
+                r.push();
+            }
+        }
+        if (workload.finished() && !"done".equals(stats.phase)) {
+            stats.elapsedMillis = (System.nanoTime() - startNanos) / 1_000_000;
+            stats.phase = "done";
+            log.accept("workload done: " + stats);
+            report(true);
+        } else if (!"done".equals(stats.phase)) {
+            stats.phase = phaseName();
+        }
+        return n;
+    }
+
+    /** The workload's phase for stats/phase; "done" only once everything is answered. */
+    private String phaseName() {
+        Workload.Phase p = workload.phase();
+        return p == Workload.Phase.DONE ? "draining" : p.name().toLowerCase();
+    }
+
+    /** Round robin over the queues that have room. */
+    private BlkfrontRing pickRing() {
+        for (int i = 0; i < rings.size(); i++) {
+            BlkfrontRing r = rings.get((nextQueue + i) % rings.size());
+            if (r.canSubmit()) {
+                nextQueue = (nextQueue + i + 1) % rings.size();
+                return r;
+            }
+        }
+        return null;
+    }
+
+    // ---- XenStore
+
+    private void switchState(int s) {
+        state = s;
+        xs.write(dir + "/state", Integer.toString(s));
+    }
+
+    private long number(String path, long otherwise) {
+        try {
+            return xs.tryRead(path).map(String::trim).map(Long::parseLong).orElse(otherwise);
+        } catch (NumberFormatException e) {
+            return otherwise;
+        }
+    }
+
+    private void writeNegotiated() {
+        xs.write(dir + "/stats/queues", Integer.toString(rings.size()));
+        xs.write(dir + "/stats/ring-page-order", Integer.toString(ringOrder));
+        xs.write(dir + "/stats/indirect-segments", Integer.toString(indirectSegments));
+        xs.write(dir + "/stats/persistent", persistent ? "1" : "0");
+    }
+
+    private void report(boolean now) {
+        long t = System.nanoTime();
+        if (!now && t - lastReport < REPORT_EVERY_NANOS) {
+            return;
+        }
+        if (!"done".equals(stats.phase) && startNanos != 0) {
+            stats.elapsedMillis = (t - startNanos) / 1_000_000;
+        }
+        lastReport = t;
+        xs.transaction(tx -> {
+            stats.asMap().forEach((k, v) -> tx.write(dir + "/stats/" + k, v));
+            return null;
+        });
+    }
+
+    private void tryReport() {
+        try {
+            report(true);
+        } catch (XsException e) {
+            // the device directory may be gone (detached)
+        }
+    }
+
+    /** Stops the frontend thread; the rings stay as they are (the domain is going away). */
+    @Override
+    public void close() {
+        closing = true;
+        wake.release();
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (watch != null) {
+            try {
+                watch.close();
+            } catch (RuntimeException e) {
+                // connection already gone
+            }
+        }
+    }
+}

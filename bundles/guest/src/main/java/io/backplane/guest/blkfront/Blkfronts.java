@@ -1,0 +1,47 @@
+package io.backplane.guest.blkfront;
+
+import io.backplane.api.xenstore.XenStore;
+import io.backplane.guest.sim.SimGuest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * The guest's block frontends: one {@link Blkfront} for every {@code device/vbd/<devid>} the
+ * toolstack created for this domain. A device's own {@code backplane-workload} key (written by
+ * the toolstack) overrides the guest-wide options.
+ */
+public final class Blkfronts implements AutoCloseable {
+    /** Frontend key with a per-device workload, in {@link BlkfrontOptions#parse} form. */
+    public static final String WORKLOAD_KEY = "backplane-workload";
+
+    private final List<Blkfront> fronts;
+
+    private Blkfronts(List<Blkfront> fronts) {
+        this.fronts = fronts;
+    }
+
+    public static Blkfronts start(SimGuest guest, XenStore xs, String options, Consumer<String> log) {
+        String vbds = "/local/domain/" + guest.domid() + "/device/vbd";
+        List<Blkfront> started = new ArrayList<>();
+        List<String> devids = xs.exists(vbds) ? xs.directory(vbds) : List.of();
+        for (String devid : devids) {
+            String spec = xs.tryRead(vbds + "/" + devid + "/" + WORKLOAD_KEY).orElse(options);
+            try {
+                started.add(Blkfront.start(guest, xs, Integer.parseInt(devid), BlkfrontOptions.parse(spec), log));
+            } catch (RuntimeException e) {
+                log.accept("vbd " + devid + ": not started: " + e.getMessage());
+            }
+        }
+        return new Blkfronts(started);
+    }
+
+    public List<Blkfront> fronts() {
+        return List.copyOf(fronts);
+    }
+
+    @Override
+    public void close() {
+        fronts.forEach(Blkfront::close);
+    }
+}

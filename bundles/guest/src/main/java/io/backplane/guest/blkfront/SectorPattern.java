@@ -1,0 +1,52 @@
+package io.backplane.guest.blkfront;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * The bytes blkfront writes: a deterministic function of the sector number and a version, so
+ * any reader (the guest reading back, a test reading the image file) can check every byte of a
+ * sector without keeping a copy. Version 0 is never written; {@link #ZEROS} stands for a
+ * discarded sector.
+ */
+public final class SectorPattern {
+    public static final int SECTOR = 512;
+    /** The version of a sector whose content is unknown (never written by this frontend). */
+    public static final int UNKNOWN = 0;
+    /** The version of a discarded sector: it must read back as zeros. */
+    public static final int ZEROS = -1;
+
+    private SectorPattern() {
+    }
+
+    /** Word {@code word} (0..63) of {@code sector} at {@code version}. */
+    public static long word(long sector, int version, int word) {
+        if (version == ZEROS) {
+            return 0L;
+        }
+        long z = sector * 0x9E3779B97F4A7C15L + (long) version * 0xC2B2AE3D27D4EB4FL + word * 0x165667B19E3779F9L;
+        // splitmix64's finaliser: every input bit reaches every output bit.
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /** Writes {@code sector}'s 512 bytes at {@code version} into {@code dst} at {@code offset}. */
+    public static void fill(ByteBuffer dst, int offset, long sector, int version) {
+        ByteBuffer b = dst.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        for (int w = 0; w < SECTOR / 8; w++) {
+            b.putLong(offset + w * 8, word(sector, version, w));
+        }
+    }
+
+    /** True when the 512 bytes at {@code offset} are {@code sector} at {@code version}. */
+    public static boolean matches(ByteBuffer src, int offset, long sector, int version) {
+        ByteBuffer b = src.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        for (int w = 0; w < SECTOR / 8; w++) {
+            if (b.getLong(offset + w * 8) != word(sector, version, w)) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,237 @@
+package io.backplane.ring.persistent;
+
+import static io.backplane.guest.grantpool.GrantPoolMain.pattern;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.backplane.api.hypervisor.GrantStatus;
+import io.backplane.api.ring.RingChannel;
+import io.backplane.api.ring.RingException;
+import io.backplane.api.ring.RingRequest;
+import io.backplane.api.ring.SegmentCopy;
+import io.backplane.api.ring.SegmentIo;
+import io.backplane.guest.grantpool.GrantPoolSim;
+import io.backplane.ring.layout.GrantEntryV1Descriptor;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The persistent strategy against the sim, the pages granted by a guest process. */
+class PersistentStrategyTest {
+    static final int PAGES = 24;
+    static final int PERMIT = GrantEntryV1Descriptor.GTF_PERMIT_ACCESS;
+    static final int MAPPED_RW = PERMIT | GrantEntryV1Descriptor.GTF_READING | GrantEntryV1Descriptor.GTF_WRITING;
+    static final long SECOND = Duration.ofSeconds(1).toNanos();
+
+    @TempDir
+    Path stateDir;
+    GrantPoolSim fx;
+    int[] refs;
+    final AtomicLong now = new AtomicLong(1_000 * SECOND);
+    final ByteBuffer local = ByteBuffer.allocateDirect(4096 * 8);
+
+    @BeforeEach
+    void start() throws Exception {
+        fx = GrantPoolSim.start(stateDir, PAGES);
+        refs = fx.pool().refs();
+    }
+
+    @AfterEach
+    void stop() {
+        fx.close();
+    }
+
+    RingRequest blkif(Map<String, String> features) {
+        return new RingRequest(fx.domid(), "blkif", 112, 16, new int[] {fx.pool().ringRef()}, features);
+    }
+
+    RingChannel open(PersistentLimits limits) {
+        return new PersistentStrategy(fx.grants(), limits, now::get).open(blkif(Map.of("feature-persistent", "1")));
+    }
+
+    void assertRead(SegmentIo io, int ref, int offset, int length) {
+        assertRead(io, ref, ref, offset, length);
+    }
+
+    /** Reads a segment of the page of {@code ref}, which the guest filled with pattern(seed, offset). */
+    void assertRead(SegmentIo io, int ref, int seed, int offset, int length) {
+        assertThat(io.read(ref, offset, local, 0, length)).as("read of grant %d", ref).isZero();
+        for (int i = 0; i < length; i++) {
+            if (local.get(i) != pattern(seed, offset + i)) {
+                throw new AssertionError("grant " + ref + " byte " + (offset + i) + " differs");
+            }
+        }
+    }
+
+    @Test
+    void fitsOnlyRingsThatNegotiatedPersistentGrantsAboveGrantCopy() {
+        PersistentStrategy s = new PersistentStrategy(fx.grants(), PersistentLimits.DEFAULTS);
+        assertThat(s.fitness(blkif(Map.of("feature-persistent", "1")))).isPositive();
+        assertThat(s.fitness(blkif(Map.of("feature-persistent", "0")))).isNegative();
+        assertThat(s.fitness(blkif(Map.of()))).isNegative();
+        assertThat(s.fitness(new RingRequest(fx.domid(), "blkif", 112, 16, new int[3], Map.of("feature-persistent", "1"))))
+                .as("3 ring pages is no ring.h ring").isNegative();
+    }
+
+    @Test
+    void mapsEachGrantOnceAndMovesBytesBothWays() throws Exception {
+        long guestMappingsBefore = fx.mappingsOfGuestMemory();
+        try (RingChannel ch = open(PersistentLimits.DEFAULTS)) {
+            assertThat(ch.strategy()).isEqualTo("persistent");
+            assertThat(ch.geometry().entries()).isEqualTo(32);
+            SegmentIo io = ch.segments();
+            for (int round = 0; round < 3; round++) {
+                for (int i = 0; i < 8; i++) {
+                    assertRead(io, refs[i], 0, 4096);
+                    assertRead(io, refs[i], 512 * (i % 8), 512); // one sector, as blkif segments go
+                }
+                io.flush();
+            }
+            // blkback READ: dom0 writes the guest's page; the guest finds every byte.
+            ByteBuffer src = ByteBuffer.allocateDirect(4096);
+            for (int off = 0; off < 4096; off++) {
+                src.put(off, pattern(777, off));
+            }
+            assertThat(io.write(src, 0, refs[9], 0, 4096)).isZero();
+            assertThat(fx.pool().check(refs[9], 777)).isEqualTo("ok");
+            assertThat(io.write(src, 100, refs[9], 100, 50)).isZero();
+            // The guest changes the page behind the persistent mapping: dom0 reads the new bytes.
+            fx.pool().fill(refs[0], refs[0]);
+            assertRead(io, refs[0], 0, 4096);
+
+            Map<String, Long> c = ch.counters();
+            assertThat(c).containsEntry("persistent-maps", 9L).containsEntry("persistent-grants", 9L)
+                    .containsEntry("persistent-hits", 3 * 16L - 8 + 2)
+                    .containsEntry("persistent-fallback-copies", 0L);
+            assertThat(fx.pinned()).as("ring page and nine persistent grants").isEqualTo(10);
+            assertThat(fx.pool().flags(refs[0])).isEqualTo(MAPPED_RW);
+            assertThat(fx.pool().revoke(refs[0])).as("the guest cannot end access while persistent").isFalse();
+            assertThat(fx.mappingsOfGuestMemory()).isEqualTo(guestMappingsBefore + 10);
+        }
+        assertThat(fx.pinned()).as("close unmaps everything").isZero();
+        assertThat(fx.pool().flags(refs[0])).isEqualTo(PERMIT);
+        assertThat(fx.mappingsOfGuestMemory()).isEqualTo(guestMappingsBefore);
+        assertThat(fx.unmapBatches()).as("close unmaps the nine grants in one batch").containsExactly(9);
+    }
+
+    @Test
+    void grantsUnusedLongerThanTheLimitArePurgedInOneBatch() throws Exception {
+        try (RingChannel ch = open(new PersistentLimits(1056, Duration.ofSeconds(60), Duration.ofMillis(100)))) {
+            SegmentIo io = ch.segments();
+            for (int i = 0; i < 3; i++) {
+                assertRead(io, refs[i], 0, 64);
+            }
+            now.addAndGet(30 * SECOND);
+            assertRead(io, refs[3], 0, 64);
+            assertRead(io, refs[0], 0, 64); // refs[0] used again: young
+            io.flush();
+            assertThat(fx.unmapBatches()).as("nothing is 60 s old yet").isEmpty();
+
+            now.addAndGet(31 * SECOND);
+            long before = fx.mappingsOfGuestMemory();
+            io.flush();
+            assertThat(fx.unmapBatches()).as("refs[1] and refs[2], in one batch").containsExactly(2);
+            assertThat(fx.pool().flags(refs[1])).isEqualTo(PERMIT);
+            assertThat(fx.pool().flags(refs[2])).isEqualTo(PERMIT);
+            assertThat(fx.pool().flags(refs[0])).isEqualTo(MAPPED_RW);
+            assertThat(fx.pool().flags(refs[3])).isEqualTo(MAPPED_RW);
+            assertThat(fx.mappingsOfGuestMemory()).isEqualTo(before - 2);
+            assertThat(ch.counters()).containsEntry("persistent-purged", 2L).containsEntry("persistent-grants", 2L);
+
+            // A purged grant that comes back is mapped afresh.
+            assertRead(io, refs[1], 0, 4096);
+            assertThat(ch.counters()).containsEntry("persistent-maps", 5L);
+            assertThat(fx.pool().flags(refs[1])).isEqualTo(MAPPED_RW);
+        }
+    }
+
+    @Test
+    void purgeWaitsForTheInterval() {
+        try (RingChannel ch = open(new PersistentLimits(1056, Duration.ofSeconds(1), Duration.ofSeconds(10)))) {
+            SegmentIo io = ch.segments();
+            assertRead(io, refs[0], 0, 64);
+            now.addAndGet(5 * SECOND);
+            io.flush();
+            assertThat(fx.unmapBatches()).as("the purge interval has not passed").isEmpty();
+            now.addAndGet(6 * SECOND);
+            io.flush();
+            assertThat(fx.unmapBatches()).containsExactly(1);
+        }
+    }
+
+    @Test
+    void beyondTheCapSegmentsAreCopiedAndAFullCacheIsCleanedLeastRecentlyUsedFirst() throws Exception {
+        try (RingChannel ch = open(new PersistentLimits(4, Duration.ofSeconds(60), Duration.ofMillis(100)))) {
+            SegmentIo io = ch.segments();
+            for (int i = 0; i < 6; i++) {
+                assertRead(io, refs[i], 0, 4096);
+            }
+            assertThat(fx.pinned()).as("ring page and the cap of four").isEqualTo(5);
+            assertThat(fx.pool().flags(refs[5])).as("copied, not kept").isEqualTo(PERMIT);
+            ByteBuffer src = ByteBuffer.allocateDirect(4096);
+            for (int off = 0; off < 4096; off++) {
+                src.put(off, pattern(4242, off));
+            }
+            assertThat(io.write(src, 0, refs[5], 0, 4096)).isZero();
+            assertThat(fx.pool().check(refs[5], 4242)).isEqualTo("ok");
+            assertThat(ch.counters()).containsEntry("persistent-grants", 4L).containsEntry("persistent-fallback-copies", 3L);
+
+            assertRead(io, refs[0], 0, 16); // refs[1] is now the least recently used
+            now.addAndGet(SECOND);
+            io.flush();
+            assertThat(fx.unmapBatches()).containsExactly(1);
+            assertThat(fx.pool().flags(refs[1])).isEqualTo(PERMIT);
+            assertThat(fx.pool().flags(refs[0])).isEqualTo(MAPPED_RW);
+            assertRead(io, refs[5], 4242, 0, 4096);
+            assertThat(fx.pool().flags(refs[5])).as("room again: the new grant is kept").isEqualTo(MAPPED_RW);
+            assertThat(ch.counters()).containsEntry("persistent-maps", 5L).containsEntry("persistent-purged", 1L);
+        }
+    }
+
+    @Test
+    void aRefusedGrantFailsOnlyItsSegment() throws Exception {
+        int readOnly = fx.pool().readOnlyRef();
+        ByteBuffer dst = ByteBuffer.allocateDirect(4 * 4096);
+        try (RingChannel ch = open(PersistentLimits.DEFAULTS)) {
+            SegmentIo io = ch.segments();
+            int[] status = new int[6];
+            io.copy(List.of(
+                    SegmentCopy.fromGuest(refs[0], 0, dst, 0, 4096),
+                    SegmentCopy.fromGuest(4000, 0, dst, 4096, 4096),
+                    SegmentCopy.fromGuest(readOnly, 0, dst, 8192, 4096),
+                    SegmentCopy.toGuest(dst, 0, readOnly, 0, 512),
+                    SegmentCopy.fromGuest(refs[1], 4000, dst, 0, 512),
+                    SegmentCopy.fromGuest(refs[2], 0, dst, 12288, 4096)), status);
+            assertThat(status).containsExactly(0, GrantStatus.BAD_GNTREF.code(), 0, GrantStatus.GENERAL_ERROR.code(),
+                    GrantStatus.BAD_COPY_ARG.code(), 0);
+            for (int off = 0; off < 4096; off++) {
+                assertThat(dst.get(8192 + off)).as("read-only grant").isEqualTo(pattern(readOnly, off));
+                assertThat(dst.get(12288 + off)).isEqualTo(pattern(refs[2], off));
+            }
+            assertThat(fx.pool().check(readOnly, readOnly)).as("the refused write left the page alone").isEqualTo("ok");
+            assertThat(fx.pool().flags(readOnly)).as("a read-only grant is kept read-only")
+                    .isEqualTo(PERMIT | GrantEntryV1Descriptor.GTF_READONLY | GrantEntryV1Descriptor.GTF_READING);
+            assertThat(ch.counters()).containsEntry("persistent-grants", 3L).containsEntry("persistent-map-refusals", 1L);
+            assertRead(io, readOnly, 0, 4096);
+            assertThat(ch.counters()).as("the read-only grant is reused").containsEntry("persistent-maps", 3L);
+        }
+        assertThat(fx.pinned()).isZero();
+    }
+
+    @Test
+    void aRefusedRingGrantLeavesNothingMapped() {
+        PersistentStrategy s = new PersistentStrategy(fx.grants(), PersistentLimits.DEFAULTS);
+        RingRequest bad = new RingRequest(fx.domid(), "blkif", 112, 16, new int[] {fx.pool().readOnlyRef()},
+                Map.of("feature-persistent", "1"));
+        assertThatThrownBy(() -> s.open(bad)).isInstanceOf(RingException.class)
+                .hasMessageContaining("cannot map the blkif ring of domain " + fx.domid()).hasMessageContaining("GNTST_general_error");
+        assertThat(fx.pinned()).isZero();
+    }
+}

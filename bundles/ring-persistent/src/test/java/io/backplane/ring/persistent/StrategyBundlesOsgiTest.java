@@ -1,0 +1,136 @@
+package io.backplane.ring.persistent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.backplane.api.hypervisor.GrantTables;
+import io.backplane.api.ring.RingChannel;
+import io.backplane.api.ring.RingRequest;
+import io.backplane.api.ring.RingStrategy;
+import io.backplane.guest.grantpool.GrantPoolSim;
+import java.io.File;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Dictionary;
+import java.util.HashMap;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceReference;
+import org.osgi.framework.launch.Framework;
+import org.osgi.framework.launch.FrameworkFactory;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.util.tracker.ServiceTracker;
+
+/**
+ * The two strategy bundles in Felix with SCR, ConfigAdmin and metatype, on the sim's grant tables
+ * (registered by this test as the GrantTables service): both register as RingStrategy services
+ * under their names, map-batched-unmap ranks below grant-copy, the persistent limits are
+ * described by metatype, and a ConfigAdmin change of the cap reaches the next ring opened.
+ */
+class StrategyBundlesOsgiTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void strategiesAreDsComponentsAndThePersistentCapIsConfigurable() throws Exception {
+        Map<String, String> props = new HashMap<>();
+        props.put(Constants.FRAMEWORK_STORAGE, dir.resolve("felix-cache").toString());
+        props.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
+        // The API and ConfigAdmin's API from the class path, so this test and the bundles share them.
+        props.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, "io.backplane.api.hypervisor;version=1.1.0,"
+                + "io.backplane.api.ring;version=1.0.0,org.osgi.service.cm;version=1.6.1");
+        Framework felix = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(props);
+        felix.start();
+        try (GrantPoolSim fx = GrantPoolSim.start(dir.resolve("sim"), 8)) {
+            BundleContext ctx = felix.getBundleContext();
+            ctx.registerService(GrantTables.class, fx.sim(), null);
+            List<Bundle> bundles = new ArrayList<>();
+            for (String name : List.of("org.osgi.util.function", "org.osgi.util.promise", "org.osgi.service.component",
+                    "org.apache.felix.log", "org.apache.felix.configadmin", "org.apache.felix.metatype", "org.apache.felix.scr",
+                    "bundles/ring-core/", "bundles/ring-map/", "bundles/ring-persistent/")) {
+                bundles.add(ctx.installBundle("reference:" + classpathEntry(name).toURI()));
+            }
+            for (Bundle b : bundles) {
+                b.start();
+            }
+            Map<String, ServiceReference<RingStrategy>> byName = strategies(ctx, 2);
+            assertThat(byName).containsOnlyKeys("persistent", "map-batched-unmap");
+            assertThat(byName.get("map-batched-unmap").getProperty(Constants.SERVICE_RANKING))
+                    .as("below grant-copy's -100").isEqualTo(-200);
+            Bundle persistentBundle = byName.get("persistent").getBundle();
+            assertThat(persistentBundle.getEntry("OSGI-INF/metatype/io.backplane.ring.persistent.PersistentConfig.xml"))
+                    .as("metatype for ConfigAdmin and the shell").isNotNull();
+
+            ConfigurationAdmin cm = ctx.getService(ctx.getServiceReference(ConfigurationAdmin.class));
+            Configuration config = cm.getConfiguration(PersistentStrategy.PID, "?");
+            Dictionary<String, Object> limits = new Hashtable<>();
+            limits.put("maxPersistentGrants", 2);
+            config.update(limits);
+
+            RingRequest ring = new RingRequest(fx.domid(), "blkif", 112, 16, new int[] {fx.pool().ringRef()},
+                    Map.of("feature-persistent", "1"));
+            int[] refs = fx.pool().refs();
+            ByteBuffer local = ByteBuffer.allocateDirect(4096);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            Map<String, Long> counters;
+            do {
+                // ConfigAdmin delivers asynchronously: open rings until one has the new cap.
+                RingStrategy persistent = ctx.getService(strategies(ctx, 2).get("persistent"));
+                try (RingChannel ch = persistent.open(ring)) {
+                    for (int i = 0; i < 4; i++) {
+                        assertThat(ch.segments().read(refs[i], 0, local, 0, 4096)).isZero();
+                    }
+                    counters = ch.counters();
+                }
+            } while (counters.get("persistent-grants") != 2 && System.nanoTime() < deadline);
+            assertThat(counters).containsEntry("persistent-grants", 2L).containsEntry("persistent-fallback-copies", 2L);
+            assertThat(fx.pinned()).isZero();
+        } finally {
+            felix.stop();
+            felix.waitForStop(10_000);
+        }
+    }
+
+    private static Map<String, ServiceReference<RingStrategy>> strategies(BundleContext ctx, int expected) throws Exception {
+        ServiceTracker<RingStrategy, RingStrategy> tracker = new ServiceTracker<>(ctx, RingStrategy.class, null);
+        tracker.open();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (tracker.size() < expected && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        Map<String, ServiceReference<RingStrategy>> byName = new HashMap<>();
+        ServiceReference<RingStrategy>[] refs = tracker.getServiceReferences();
+        for (ServiceReference<RingStrategy> r : refs == null ? List.<ServiceReference<RingStrategy>>of() : List.of(refs)) {
+            byName.put((String) r.getProperty(RingStrategy.NAME), r);
+        }
+        tracker.close();
+        return byName;
+    }
+
+    /** The jar (or the bnd-processed classes directory of a reactor module) on this test's class path. */
+    private static File classpathEntry(String marker) {
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            String normalized = entry.replace('\\', '/');
+            boolean reactorModule = marker.endsWith("/") && normalized.contains("/" + marker + "target/")
+                    && (normalized.endsWith("/target/classes") || normalized.endsWith(".jar"));
+            boolean jar = !marker.endsWith("/") && normalized.contains("/" + marker + "-") && normalized.endsWith(".jar");
+            if ((reactorModule || jar) && Files.exists(Path.of(entry))) {
+                return new File(entry);
+            }
+        }
+        if (marker.equals("bundles/ring-persistent/")) {
+            return new File("target/classes").getAbsoluteFile();
+        }
+        throw new AssertionError(marker + " is not on the test class path");
+    }
+}
