@@ -72,6 +72,11 @@ class ControlServerTest {
         }
     }
 
+    // The JVM's own streams: Gogo's ThreadIOImpl swaps them and refuses to start over its own.
+    private final PrintStream systemOut = System.out;
+    private final PrintStream systemErr = System.err;
+    private final java.io.InputStream systemIn = System.in;
+
     @BeforeEach
     void start() throws IOException {
         threadIO.start();
@@ -83,9 +88,18 @@ class ControlServerTest {
 
     @AfterEach
     void stop() throws IOException {
-        server.close();
-        processor.stop();
-        threadIO.stop();
+        try {
+            if (server != null) {
+                server.close();
+            }
+            processor.stop();
+            threadIO.stop();
+        } finally {
+            // Put the JVM's streams back even when a command thread of this test outlived it.
+            System.setOut(systemOut);
+            System.setErr(systemErr);
+            System.setIn(systemIn);
+        }
     }
 
     @Test
