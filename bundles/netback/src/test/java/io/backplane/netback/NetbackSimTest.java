@@ -1,6 +1,8 @@
 package io.backplane.netback;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.sink.PacketSink;
@@ -235,6 +237,34 @@ class NetbackSimTest {
         assertThat(status.get("queue-0/cpus")).isEqualTo("0 (allowed: 0)");
         assertThat(status.get("queue-1/cpus")).isEqualTo(cpus > 1 ? "1 (allowed: 1)" : status.get("queue-1/cpus"));
         assertThat(status.get("queue-0/tx-packets")).isEqualTo("50");
+    }
+
+    @Test
+    void aDomainsOwnCpuSetsOverrideTheGlobalOnes() throws Exception {
+        assumeTrue(Runtime.getRuntime().availableProcessors() > 1, "needs two CPUs to tell the sets apart");
+        int domid = net.createDomain("net-placed");
+        DeviceId id = net.addVif(domid, 0, "00:16:3e:10:00:0a", "", null);
+        // Globally queue K goes to CPU K; this guest (by name) has both queues on CPU 1, and an
+        // entry for another domain id changes nothing here.
+        NetbackDriver placed = new NetbackDriver(RealRings.grantCopy(net.sim), net.sim,
+                (SinkRequest r) -> new MemorySink(r.name(), true, "loopback"),
+                new NetbackDriver.Settings(20, List.of("0", "1"),
+                        Map.of("net-placed", List.of("1"), Integer.toString(domid + 100), List.of("0"))));
+        XenbusHarness h = new XenbusHarness(net.xs, id, SimNet.offer(2));
+        devices.add(h);
+        h.probe(placed);
+        net.startGuest(domid, "count=20,rate=5000,size=300");
+        assertThat(SimNet.await(20, () -> net.stat(id, "rx-verified") == 40)).as("loopback; log:\n%s",
+                guestLog(domid)).isTrue();
+        Map<String, String> status = h.device().status();
+        assertThat(status.get("queue-0/cpus")).isEqualTo("1 (allowed: 1)");
+        assertThat(status.get("queue-1/cpus")).isEqualTo("1 (allowed: 1)");
+    }
+
+    @Test
+    void aBadPerDomainCpuEntryIsRefusedWithItsText() {
+        assertThatThrownBy(() -> new NetbackDriver.Settings(20, List.of(), Map.of("web", List.of("0,a"))))
+                .hasMessageContaining("CPU set '0,a' is not a cpulist");
     }
 
     @Test
