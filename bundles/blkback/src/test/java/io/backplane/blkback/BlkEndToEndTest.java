@@ -78,8 +78,7 @@ class BlkEndToEndTest {
 
     /** {@code published} is what the frontend reads; {@code offer} what the backend holds it to. */
     VbdHarness attach(Map<String, String> published, Map<String, String> offer, String mode) {
-        world.createVbd(domid, DEVID, Map.of("params", image.toString(), "mode", mode), published);
-        return new VbdHarness(world.xs, world.blkback(), domid, DEVID, offer);
+        return world.attachVbd(domid, DEVID, Map.of("params", image.toString(), "mode", mode), published, offer);
     }
 
     String fe(String key) {

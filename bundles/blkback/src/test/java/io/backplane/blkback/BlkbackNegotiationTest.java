@@ -57,9 +57,7 @@ class BlkbackNegotiationTest {
 
     VbdHarness vbd(int devid, int maxOrder, int maxQueues) {
         Map<String, String> offer = BlkEndToEndTest.offer(maxOrder, maxQueues);
-        world.createVbd(domid, devid, Map.of("params", image.toString(), "mode", "w"), offer);
-        return new VbdHarness(world.xs, world.blkback(),
-                domid, devid, offer);
+        return world.attachVbd(domid, devid, Map.of("params", image.toString(), "mode", "w"), offer);
     }
 
     String errorNode(int devid) {
