@@ -7,11 +7,8 @@ import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
 import io.backplane.api.xenstore.XenStore;
-import io.backplane.control.client.ControlClient;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Dictionary;
@@ -66,21 +63,13 @@ public class NetIT {
         return Path.of(System.getProperty("backplane.features", "../features")).toAbsolutePath().getParent();
     }
 
-    /** Runs a shell command; returns "0\n<stdout>" or "<status>\n<stderr>". */
     private String[] run(String command) throws IOException {
-        try (ControlClient client = ControlClient.connect(ControlClient.socketIn(stateDir()))) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            ByteArrayOutputStream err = new ByteArrayOutputStream();
-            int status = client.run(command, out, err);
-            return new String[] {Integer.toString(status), out.toString(StandardCharsets.UTF_8),
-                    err.toString(StandardCharsets.UTF_8)};
-        }
+        RuntimeShell.Answer a = new RuntimeShell(stateDir()).run(command);
+        return new String[] {Integer.toString(a.status()), a.out(), a.err()};
     }
 
     private String shell(String command) throws IOException {
-        String[] r = run(command);
-        assertEquals(command + ": " + r[2], "0", r[0]);
-        return r[1];
+        return new RuntimeShell(stateDir()).ok(command);
     }
 
     private String read(String path) {
@@ -88,13 +77,7 @@ public class NetIT {
     }
 
     private void await(String what, long millis, BooleanSupplier condition) throws InterruptedException {
-        long end = System.currentTimeMillis() + millis;
-        while (!condition.getAsBoolean()) {
-            if (System.currentTimeMillis() > end) {
-                fail("timed out waiting for " + what);
-            }
-            Thread.sleep(50);
-        }
+        RuntimeShell.await(what, millis, condition);
     }
 
     private void configure(String pid, String key, Object value) throws IOException {

@@ -26,7 +26,7 @@ final class VbdBus implements AutoCloseable {
     private final Map<DeviceId, VbdHarness> devices = new ConcurrentHashMap<>();
 
     VbdBus(XenStore xs, BackendDriver blkback) {
-        this.bus = new BackendBus(xs, new HeldOffers(), new Log(), new BackendBus.Options(0, true));
+        this.bus = new BackendBus(xs, new HeldOffers(), OperatorLog.lines(this::logged), new BackendBus.Options(0, true));
         bus.addDriver(blkback);
     }
 
@@ -71,21 +71,8 @@ final class VbdBus implements AutoCloseable {
     }
 
     /** Hands each line of the core's log to the device it is about. */
-    private final class Log implements OperatorLog {
-        @Override
-        public void info(String line) {
-            System.err.println("backend: " + line);
-            devices.values().stream().filter(d -> line.startsWith(d.id + ": ")).forEach(d -> d.logged(line));
-        }
-
-        @Override
-        public void warn(String line) {
-            info(line);
-        }
-
-        @Override
-        public void error(String line, Throwable cause) {
-            info(cause == null ? line : line + " (" + cause + ")");
-        }
+    private void logged(String line) {
+        System.err.println("backend: " + line);
+        devices.values().stream().filter(d -> line.startsWith(d.id + ": ")).forEach(d -> d.logged(line));
     }
 }

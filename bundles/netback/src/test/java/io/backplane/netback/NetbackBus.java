@@ -29,7 +29,10 @@ final class NetbackBus implements AutoCloseable {
 
     NetbackBus(XenStore xs, BackendDriver driver) {
         this.xs = xs;
-        this.bus = new BackendBus(xs, new FixedOffers(), new Log(), new BackendBus.Options(0, true));
+        this.bus = new BackendBus(xs, new FixedOffers(), OperatorLog.lines(line -> {
+            log.add(line);
+            System.out.println("backend: " + line);
+        }), new BackendBus.Options(0, true));
         bus.addDriver(driver);
     }
 
@@ -95,24 +98,6 @@ final class NetbackBus implements AutoCloseable {
                 throw new IllegalArgumentException(device + ": the test gave no offer for it");
             }
             return new Negotiation(device, offer, List.of(), Set.of(), false);
-        }
-    }
-
-    private final class Log implements OperatorLog {
-        @Override
-        public void info(String line) {
-            log.add(line);
-            System.out.println("backend: " + line);
-        }
-
-        @Override
-        public void warn(String line) {
-            info(line);
-        }
-
-        @Override
-        public void error(String line, Throwable cause) {
-            info(cause == null ? line : line + " (" + cause + ")");
         }
     }
 }
