@@ -7,12 +7,14 @@ import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
 import io.backplane.api.xenstore.XenStore;
+import io.backplane.api.xenstore.XsPerm;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Dictionary;
 import java.util.Hashtable;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -136,6 +138,10 @@ public class NetIT {
         assertEquals("rejected", read(vif + "/feature-control/teleport/status"));
         assertTrue(read(vif + "/feature-control/teleport/reason").contains("teleport"));
         assertTrue(xenStore.exists(vif + "/request-teleport"));
+        // Requests and answers are dom0's alone: the guest may read the rest of its backend directory.
+        assertEquals(List.of(XsPerm.none(0)), xenStore.getPerms(vif + "/request-teleport"));
+        assertEquals(List.of(XsPerm.none(0)), xenStore.getPerms(vif + "/feature-control"));
+        assertTrue(xenStore.getPerms(vif).contains(XsPerm.read(domid)));
         assertEquals("0", read(vbd + "/max-ring-page-order"));
         assertFalse(xenStore.exists(vbd + "/request-max-ring-page-order"));
 
@@ -170,6 +176,7 @@ public class NetIT {
         assertEquals("clamped", read(vif + "/feature-control/multi-queue-max-queues/status"));
         assertEquals("1", read(vif + "/multi-queue-max-queues"));
         assertFalse(read(vif + "/feature-control/multi-queue-max-queues/reason").isEmpty());
+        assertEquals("a clamped request is not acknowledged", "2", read(vif + "/request-multi-queue-max-queues"));
 
         // A feature nobody knows is refused by the shell with a sentence, nothing written.
         String[] unknown = run("pv:request demo/vif/0 warp-drive 1");
