@@ -184,6 +184,14 @@ public class NetIT {
         assertTrue(unknown[2], unknown[2].contains("no feature 'warp-drive'"));
         assertFalse(xenStore.exists(vif + "/request-warp-drive"));
 
+        // pv:show sets requested, published and negotiated side by side, with per-queue counters.
+        String show = shell("pv:show demo/vif/0");
+        assertTrue(show, show.lines().anyMatch(l -> l.matches("\\s*multi-queue-max-queues +2 +clamped +1 +multi-queue-num-queues=1")));
+        assertTrue(show, show.lines().anyMatch(l -> l.matches("\\s*teleport +1 +rejected +- +-")));
+        assertTrue(show, show.lines().anyMatch(l -> l.matches("\\s*queue-0/tx-packets = [1-9][0-9]*")));
+        String showDisk = shell("pv:show " + domid + "/vbd/51712");
+        assertTrue(showDisk, showDisk.lines().anyMatch(l -> l.matches("\\s*max-ring-page-order +0 +accepted +0 +.*")));
+
         String devices = shell("pv:devices");
         assertTrue(devices, devices.lines().anyMatch(l -> l.startsWith("demo") && l.contains("vif") && l.contains("Connected")));
         assertTrue(devices, devices.lines().anyMatch(l -> l.startsWith("demo") && l.contains("vbd") && l.contains("Connected")));
