@@ -143,8 +143,11 @@ public class PvCommands {
         String reason = names.read(control + FeatureControlLayout.REASON).orElse(o.reason());
         StringBuilder out = new StringBuilder(names.display(v.id())).append(": ").append(descriptor.key())
                 .append(' ').append(value).append(' ').append(status);
+        // A rejected request leaves the default, which may differ from what an earlier request set.
         if (o.status() != RequestStatus.REJECTED) {
             out.append(", published ").append(o.effectiveValue());
+        } else if (n.changed().contains(o.feature())) {
+            out.append(", the default ").append(o.effectiveValue()).append(" published instead");
         }
         if (!reason.isEmpty()) {
             out.append(" (").append(reason).append(')');

@@ -85,6 +85,21 @@ class PvCommandsTest {
     }
 
     @Test
+    void aRejectedRequestSaysTheDefaultReplacedAnEarlierValue() {
+        assertThat(pv.request("guest3/vif/0", "queues", "1")).contains("accepted, published 1");
+        xenbus.awaitKey(id.backendPath() + "/state", "5");
+        String rejected = pv.request("guest3/vif/0", "queues", "99");
+        assertThat(rejected).startsWith("guest3/vif/0: multi-queue-max-queues 99 rejected, the default ")
+                .contains(" published instead (99 is outside the range 1..16");
+        String def = xenbus.xenStore().read(id.backendPath() + "/multi-queue-max-queues");
+        assertThat(def).isNotEqualTo("1");
+        assertThat(rejected).contains("the default " + def + " published instead");
+        assertThat(pv.request("guest3/vif/0", "queues", "99")).as("nothing changes the second time")
+                .isEqualTo("guest3/vif/0: multi-queue-max-queues 99 rejected (" + xenbus.xenStore()
+                        .read(id.backendPath() + "/feature-control/multi-queue-max-queues/reason") + ")");
+    }
+
+    @Test
     void badNamesAndFeaturesAreOneLineErrors() {
         assertThatThrownBy(() -> pv.show("guest9/vif/0")).hasMessage("no domain named 'guest9' (xl:list lists them)");
         assertThatThrownBy(() -> pv.show("3/vif/7")).hasMessage("unknown device 3/vif/7 (pv:devices lists them)");
