@@ -76,7 +76,7 @@ class BlkbackNegotiationTest {
     void aRingOrderAboveTheOfferIsRefusedAsLinuxDoes() throws Exception {
         try (VbdHarness vbd = vbd(DEVID, 2, 1); RawFront fe = new RawFront(dir, domid, DEVID, 3)) {
             fe.connect(Map.of(), true);
-            assertRefused(vbd, "requested ring page order 3 exceed max:2");
+            assertRefused(vbd, vbd.id.frontendPath() + "/request 3 ring page order exceed max:2");
         }
     }
 
