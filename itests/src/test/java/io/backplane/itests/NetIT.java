@@ -12,9 +12,12 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -26,8 +29,13 @@ import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.metatype.AttributeDefinition;
+import org.osgi.service.metatype.MetaTypeInformation;
+import org.osgi.service.metatype.MetaTypeService;
+import org.osgi.service.metatype.ObjectClassDefinition;
 
 /**
  * The whole device chain for examples/demo.cfg in the runtime: xl:create brings the vif and the
@@ -51,6 +59,8 @@ public class NetIT {
     private XenStore xenStore;
     @Inject
     private ConfigurationAdmin configAdmin;
+    @Inject
+    private MetaTypeService metaType;
 
     @Configuration
     public Option[] config() throws IOException {
@@ -86,6 +96,29 @@ public class NetIT {
         Dictionary<String, Object> props = new Hashtable<>();
         props.put(key, value);
         configAdmin.getConfiguration(pid, "?").update(props);
+    }
+
+    /** What an operator's tools show for the PIDs that steer feature control and worker placement. */
+    private Set<String> attributes(String pid) {
+        for (Bundle b : context.getBundles()) {
+            MetaTypeInformation info = metaType.getMetaTypeInformation(b);
+            if (info != null && Arrays.asList(info.getPids()).contains(pid)) {
+                Set<String> ids = new TreeSet<>();
+                for (AttributeDefinition a : info.getObjectClassDefinition(pid, null)
+                        .getAttributeDefinitions(ObjectClassDefinition.ALL)) {
+                    ids.add(a.getID());
+                }
+                return ids;
+            }
+        }
+        fail("no bundle describes " + pid + " with metatype");
+        return null;
+    }
+
+    @Test
+    public void thePolicyAndNetbackSettingsAreDescribedWithMetatype() {
+        assertTrue(attributes("io.backplane.policy").contains("rules"));
+        assertTrue(attributes("io.backplane.netback").containsAll(List.of("worker.cpus", "worker.cpus.domain")));
     }
 
     @Test
