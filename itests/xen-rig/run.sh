@@ -67,15 +67,16 @@ addmod() {
   [[ -n "${seen[$name]:-}" ]] && return; seen[$name]=1
   f="$(find "$MODDIR" -name "$name.ko*" -o -name "${name//_/-}.ko*" | head -1)"
   [[ -n "$f" ]] || { say "module $name is built in or missing"; return; }
-  for dep in $(modinfo -F depends "$f" | tr ',' ' '); do addmod "$dep"; done
   case "$f" in *.xz) xz -dc "$f" > "$R/modules/$name.ko";; *) cp "$f" "$R/modules/$name.ko";; esac
+  # the .modinfo section's depends= (no modinfo needed on the host)
+  for dep in $(strings -a "$R/modules/$name.ko" | sed -n 's/^depends=//p' | tr ',' ' '); do addmod "$dep"; done
   ORDER+=("$name")
 }
 for m in xen_privcmd xenfs xen_evtchn xen_gntdev xen_gntalloc; do addmod "$m"; done
 printf '%s\n' "${ORDER[@]}" > "$R/modules/order"
 LIBPATH="$X/usr/lib/x86_64-linux-gnu:$X/lib/x86_64-linux-gnu:$X/usr/lib/xen-4.17/lib:$X/usr/lib/jvm/java-17-openjdk-amd64/lib:$X/usr/lib/jvm/java-17-openjdk-amd64/lib/server"
 for elf in $(find "$R/usr/lib/xen-4.17" "$R/usr/bin" "$R/usr/sbin" "$R/usr/lib/jvm" -type f \( -perm -u+x -o -name '*.so*' \) 2>/dev/null); do
-  LD_LIBRARY_PATH="$LIBPATH" ldd "$elf" 2>/dev/null | awk '/=> \//{print $3} /^\t\/lib64/{print $1}'
+  LD_LIBRARY_PATH="$LIBPATH" ldd "$elf" 2>/dev/null | awk '/not found/{print "xen-rig: " $1 " not found" > "/dev/stderr"} /=> \//{print $3} /^\t\/lib64/{print $1}'
 done | sort -u | while read -r lib; do
   [[ "$lib" == "$X"* ]] && continue          # already in the tree
   mkdir -p "$R$(dirname "$lib")"; cp -L "$lib" "$R$lib"
@@ -98,15 +99,15 @@ xenstored --pid-file /run/xenstored.pid && echo "XENRIG INFO xenstored started"
 sleep 1
 xen-init-dom0 && echo "XENRIG INFO xen-init-dom0 done"
 xenstore-ls /local/domain/0 | head -5
-java -version 2>&1 | head -1
-java -cp "/check/classes:$(ls /check/lib/*.jar | tr '\n' ':')" io.backplane.hypervisor.xen.XenRigCheck
+/usr/lib/jvm/java-17-openjdk-amd64/bin/java -version 2>&1 | head -1
+/usr/lib/jvm/java-17-openjdk-amd64/bin/java -cp "/check/classes:$(ls /check/lib/*.jar | tr '\n' ':')" io.backplane.hypervisor.xen.XenRigCheck
 echo "XENRIG EXIT $?"
 poweroff -f
 INIT
 chmod +x "$R/init"
 
 say "packing the dom0 initramfs"
-(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1 > "$WORK/dom0.cpio.gz")
+(cd "$R" && find . | "$X/bin/busybox" cpio -o -H newc 2>/dev/null | gzip -1 > "$WORK/dom0.cpio.gz")
 say "initramfs $(du -h "$WORK/dom0.cpio.gz" | cut -f1); booting Xen under QEMU TCG (a few minutes)"
 
 # 4. boot ----------------------------------------------------------------------------------------
