@@ -50,7 +50,7 @@ say "building hypervisor-xen and its test classes"
 rm -rf "$R" && mkdir -p "$R"/{bin,sbin,proc,sys,dev,run,tmp,etc,lib64,var/lib/xenstored,check/lib}
 cp "$ROOT"/bundles/hypervisor-xen/target/backplane-hypervisor-xen-*.jar "$R/check/lib/"
 cp -r "$ROOT"/bundles/hypervisor-xen/target/test-classes "$R/check/classes"
-tr ':' '\n' < "$WORK/cp.txt" | while read -r j; do [[ -f "$j" ]] && cp "$j" "$R/check/lib/"; done
+tr ':' '\n' < "$WORK/cp.txt" | while read -r j; do if [[ -f "$j" ]]; then cp "$j" "$R/check/lib/"; fi; done
 
 # 3. dom0 root: busybox, xen tools, JRE, and every library ldd names ------------------------------
 cp "$X/bin/busybox" "$R/bin/busybox"
