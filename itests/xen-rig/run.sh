@@ -75,8 +75,8 @@ addmod() {
 for m in xen_privcmd xenfs xen_evtchn xen_gntdev xen_gntalloc; do addmod "$m"; done
 printf '%s\n' "${ORDER[@]}" > "$R/modules/order"
 LIBPATH="$X/usr/lib/x86_64-linux-gnu:$X/lib/x86_64-linux-gnu:$X/usr/lib/xen-4.17/lib:$X/usr/lib/jvm/java-17-openjdk-amd64/lib:$X/usr/lib/jvm/java-17-openjdk-amd64/lib/server"
-for elf in $(find "$R/usr/lib/xen-4.17" "$R/usr/bin" "$R/usr/sbin" "$R/usr/lib/jvm" -type f \( -perm -u+x -o -name '*.so*' \) 2>/dev/null); do || true
-  LD_LIBRARY_PATH="$LIBPATH" ldd "$elf" 2>/dev/null | awk '/not found/{print "xen-rig: " $1 " not found" > "/dev/stderr"} /=> \//{print $3} /^\t\/lib64/{print $1}'
+for elf in $(find "$R/usr/lib/xen-4.17" "$R/usr/bin" "$R/usr/sbin" "$R/usr/lib/jvm" -type f \( -perm -u+x -o -name '*.so*' \) 2>/dev/null); do
+  LD_LIBRARY_PATH="$LIBPATH" ldd "$elf" 2>/dev/null | awk '/not found/{print "xen-rig: " $1 " not found" > "/dev/stderr"} /=> \//{print $3} /^\t\/lib64/{print $1}' || true
 done | sort -u | while read -r lib; do
   [[ "$lib" == "$X"* ]] && continue          # already in the tree
   mkdir -p "$R$(dirname "$lib")"; cp -L "$lib" "$R$lib"
