@@ -47,7 +47,7 @@ gunzip -c "$XEN_GZ" > "$WORK/xen.bin"
 say "building hypervisor-xen and its test classes"
 (cd "$ROOT" && mvn -B -q -o -pl bundles/hypervisor-xen -am package -DskipTests >/dev/null &&
    mvn -B -q -o -pl bundles/hypervisor-xen dependency:build-classpath -Dmdep.outputFile="$WORK/cp.txt" >/dev/null)
-rm -rf "$R" && mkdir -p "$R"/{bin,sbin,proc,sys,dev,run,tmp,etc,lib64,var/lib/xenstored,check/lib}
+rm -rf "$R" && mkdir -p "$R"/{bin,sbin,proc,sys,dev,run,tmp,etc,lib64,var/lib/xenstored,var/lib/xen,var/log/xen,check/lib}
 cp "$ROOT"/bundles/hypervisor-xen/target/backplane-hypervisor-xen-*.jar "$R/check/lib/"
 cp -r "$ROOT"/bundles/hypervisor-xen/target/test-classes "$R/check/classes"
 tr ':' '\n' < "$WORK/cp.txt" | while read -r j; do if [[ -f "$j" ]]; then cp "$j" "$R/check/lib/"; fi; done
@@ -63,9 +63,9 @@ MODDIR="$X/lib/modules/$KVER"
 rm -rf "$R/lib/modules" && mkdir -p "$R/modules"
 declare -A seen; ORDER=()
 addmod() {
-  local name="$1" f dep
+  local name="${1//-/_}" f dep
   [[ -n "${seen[$name]:-}" ]] && return; seen[$name]=1
-  f="$(find "$MODDIR" -name "$name.ko*" -o -name "${name//_/-}.ko*" | head -1)"
+  f="$(find "$MODDIR" \( -name "$name.ko*" -o -name "${name//_/-}.ko*" \) | head -1)"
   [[ -n "$f" ]] || { say "module $name is built in or missing"; return; }
   case "$f" in *.xz) xz -dc "$f" > "$R/modules/$name.ko";; *) cp "$f" "$R/modules/$name.ko";; esac
   # the .modinfo section's depends= (no modinfo needed on the host)

@@ -72,7 +72,7 @@ final class XenEventChannels implements EventChannels, AutoCloseable {
             try {
                 port = io.ioctl(fd, ioctl, req);
             } catch (NativeException e) {
-                throw new HypervisorException(e.errnoName(), what + " failed: " + e.getMessage(), e);
+                throw new HypervisorException(Errnos.name(e.errno()), what + " failed: " + e.getMessage(), e);
             }
             XenEventChannel channel = new XenEventChannel(this, port, remoteDomid, remotePort, handler);
             ports.put(port, channel);
@@ -84,7 +84,7 @@ final class XenEventChannels implements EventChannels, AutoCloseable {
         try {
             io.ioctl(fd, EvtchnAbi.Notify.IOCTL, channel.portBytes());
         } catch (NativeException e) {
-            throw new HypervisorException(e.errnoName(), "EVTCHNOP_send on " + channel + " failed: " + e.getMessage(), e);
+            throw new HypervisorException(Errnos.name(e.errno()), "EVTCHNOP_send on " + channel + " failed: " + e.getMessage(), e);
         }
     }
 
@@ -92,7 +92,7 @@ final class XenEventChannels implements EventChannels, AutoCloseable {
         try {
             io.write(fd, channel.portBytes().duplicate());
         } catch (NativeException e) {
-            throw new HypervisorException(e.errnoName(), "unmasking " + channel + " failed: " + e.getMessage(), e);
+            throw new HypervisorException(Errnos.name(e.errno()), "unmasking " + channel + " failed: " + e.getMessage(), e);
         }
     }
 
