@@ -83,10 +83,48 @@ done | sort -u | while read -r lib; do
 done
 mkdir -p "$R/lib64" && cp -L /lib64/ld-linux-x86-64.so.2 "$R/lib64/"
 ln -sf ../run "$R/var/run"
+
+# the second domain: a PV guest with the same kernel, busybox and xen-netfront, one vif
+G="$R/guest"; GR="$WORK/guest-root"
+rm -rf "$GR" && mkdir -p "$G" "$GR"/{bin,proc,sys,dev}
+cp "$X/bin/busybox" "$GR/bin/busybox"
+NF="$(find "$MODDIR" -name 'xen-netfront.ko*' | head -1)"
+case "$NF" in *.xz) xz -dc "$NF" > "$GR/xen-netfront.ko";; *) cp "$NF" "$GR/xen-netfront.ko";; esac
+NFDEPS="$(strings -a "$GR/xen-netfront.ko" | sed -n 's/^depends=//p')"
+[[ -z "$NFDEPS" ]] || say "xen-netfront needs $NFDEPS: not loaded in the guest"
+cat > "$GR/init" <<'GINIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+insmod /xen-netfront.ko && echo "guest: xen-netfront loaded"
+while true; do sleep 3600; done
+GINIT
+chmod +x "$GR/init"
+(cd "$GR" && find . | "$X/bin/busybox" cpio -o -H newc 2>/dev/null > "$G/domu.cpio")
+# the uncompressed kernel ELF boots much faster under TCG than the XZ bzImage (facts)
+OFF="$(LC_ALL=C grep -abo $'\xfd7zXZ' "$VMLINUZ" | head -1 | cut -d: -f1 || true)"
+GKERNEL=/guest/vmlinuz
+if [[ -n "$OFF" ]]; then
+  tail -c +$((OFF + 1)) "$VMLINUZ" | xz -dc 2>/dev/null > "$G/vmlinux" || true
+  if [[ "$(head -c 4 "$G/vmlinux" | od -An -c | tr -d ' ')" == *ELF* ]]; then GKERNEL=/guest/vmlinux; else rm -f "$G/vmlinux"; fi
+fi
+[[ "$GKERNEL" == /guest/vmlinux ]] || cp "$VMLINUZ" "$G/vmlinuz"
+cat > "$G/domu.cfg" <<CFG
+name = "rigguest"
+type = "pv"
+kernel = "$GKERNEL"
+ramdisk = "/guest/domu.cpio"
+extra = "console=hvc0"
+memory = 128
+vcpus = 1
+vif = [ 'script=/bin/true' ]
+on_crash = "destroy"
+CFG
+say "guest kernel $GKERNEL"
 cat > "$R/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
-export PATH=/bin:/usr/bin:/usr/sbin:/usr/lib/xen-4.17/bin
+export PATH=/usr/lib/xen-4.17/bin:/bin:/usr/bin:/usr/sbin
 export LD_LIBRARY_PATH=/usr/lib/xen-4.17/lib
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 mount -t tmpfs run /run; mount -t tmpfs tmp /tmp
@@ -98,9 +136,11 @@ ls -l /dev/xen
 xenstored --pid-file /run/xenstored.pid && echo "XENRIG INFO xenstored started"
 sleep 1
 xen-init-dom0 && echo "XENRIG INFO xen-init-dom0 done"
+xenconsoled --pid-file=/run/xenconsoled.pid && echo "XENRIG INFO xenconsoled started"
 xenstore-ls /local/domain/0 | head -5
 /usr/lib/jvm/java-17-openjdk-amd64/bin/java -version 2>&1 | head -1
-/usr/lib/jvm/java-17-openjdk-amd64/bin/java -cp "/check/classes:$(ls /check/lib/*.jar | tr '\n' ':')" io.backplane.hypervisor.xen.XenRigCheck
+/usr/lib/jvm/java-17-openjdk-amd64/bin/java -cp "/check/classes:$(ls /check/lib/*.jar | tr '\n' ':')" io.backplane.hypervisor.xen.XenRigCheck /guest/domu.cfg
+xl list
 echo "XENRIG EXIT $?"
 poweroff -f
 INIT

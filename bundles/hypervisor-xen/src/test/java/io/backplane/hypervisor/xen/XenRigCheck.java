@@ -36,13 +36,14 @@ public final class XenRigCheck {
 
     public static void main(String[] args) throws Exception {
         XenRigCheck check = new XenRigCheck();
-        check.run();
+        check.run(args.length > 0 ? args[0] : null);
         System.out.println("XENRIG DONE pass=" + check.pass + " fail=" + check.fail);
         System.exit(check.fail == 0 ? 0 : 1);
     }
 
-    private void run() throws Exception {
+    private void run(String guestConfig) throws Exception {
         NativeIo io = new NativeIo();
+        Path socket = Path.of("/var/run/xenstored/socket");
         try (XenDevices devices = XenDevices.open(io, w -> System.out.println("XENRIG WARN " + w))) {
             ok("open gntdev, evtchn, privcmd", true, "");
             check("evtchn loopback in dom0", () -> eventLoopback(devices));
@@ -58,8 +59,14 @@ public final class XenRigCheck {
                     return null;
                 }
             });
+            if (guestConfig != null) {
+                check("a real PV guest's netfront rings through GrantTables and EventChannels", () -> {
+                    try (SocketXenStore store = new SocketXenStore(socket)) {
+                        return new XenRigGuest(devices, store).run(guestConfig);
+                    }
+                });
+            }
         }
-        Path socket = Path.of("/var/run/xenstored/socket");
         if (Files.exists(socket)) {
             check("Domains over the real xenstored", () -> {
                 try (SocketXenStore store = new SocketXenStore(socket)) {
