@@ -2,14 +2,10 @@ package io.backplane.itests;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
-import static org.junit.Assert.fail;
 
 import io.backplane.api.xenstore.XenStore;
-import io.backplane.control.client.ControlClient;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -57,13 +53,7 @@ public class BlkIT {
     }
 
     private String shell(String command) throws IOException {
-        try (ControlClient client = ControlClient.connect(ControlClient.socketIn(stateDir()))) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            ByteArrayOutputStream err = new ByteArrayOutputStream();
-            int status = client.run(command, out, err);
-            assertEquals(command + ": " + err.toString(StandardCharsets.UTF_8), 0, status);
-            return out.toString(StandardCharsets.UTF_8);
-        }
+        return new RuntimeShell(stateDir()).ok(command);
     }
 
     /** The toolstack starts the guest program from the reactor's runnable jar, with a fixed workload. */
@@ -81,13 +71,7 @@ public class BlkIT {
     }
 
     private void await(String what, long millis, java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long end = System.currentTimeMillis() + millis;
-        while (!condition.getAsBoolean()) {
-            if (System.currentTimeMillis() > end) {
-                fail("timed out waiting for " + what);
-            }
-            Thread.sleep(50);
-        }
+        RuntimeShell.await(what, millis, condition);
     }
 
     @Test

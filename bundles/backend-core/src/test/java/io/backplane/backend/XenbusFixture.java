@@ -45,23 +45,10 @@ final class XenbusFixture implements AutoCloseable {
         PolicyFixture.Wired wired = PolicyFixture.policy(backendXs, policyRules);
         capabilities = wired.registry();
         policy = wired;
-        bus = new BackendBus(backendXs, wired.policy(), new OperatorLog() {
-            @Override
-            public void info(String line) {
-                log.add(line);
-                System.err.println("backend: " + line);
-            }
-
-            @Override
-            public void warn(String line) {
-                info(line);
-            }
-
-            @Override
-            public void error(String line, Throwable cause) {
-                info(line);
-            }
-        }, new BackendBus.Options(0, writeHotplugStatus));
+        bus = new BackendBus(backendXs, wired.policy(), OperatorLog.lines(line -> {
+            log.add(line);
+            System.err.println("backend: " + line);
+        }), new BackendBus.Options(0, writeHotplugStatus));
         wired.addListener(bus::offerChanged);
     }
 

@@ -57,7 +57,9 @@ record FrontendRings(String protocol, boolean persistent, int ringPageOrder, Lis
         if (orderKey.isPresent()) {
             long asked = unsigned(orderKey, 0, frontend + "/ring-page-order");
             if (asked > offer.maxRingPageOrder()) {
-                throw new DeviceException("requested ring page order " + asked + " exceed max:" + offer.maxRingPageOrder());
+                // Linux reads the order with the first ring's directory at hand and names it.
+                String dir = queues == 1 ? frontend : frontend + "/queue-0";
+                throw new DeviceException(dir + "/request " + asked + " ring page order exceed max:" + offer.maxRingPageOrder());
             }
             order = (int) asked;
         }

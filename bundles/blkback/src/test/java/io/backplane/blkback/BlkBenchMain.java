@@ -50,9 +50,8 @@ public final class BlkBenchMain {
                 f.setLength(IMAGE_SECTORS * 512);
             }
             int domid = world.createDomain("bench", 16384);
-            world.createVbd(domid, DEVID, java.util.Map.of("params", image.toString(), "mode", "w"),
+            try (VbdHarness vbd = world.attachVbd(domid, DEVID, java.util.Map.of("params", image.toString(), "mode", "w"),
                     BlkEndToEndTest.offer(order, queues));
-            try (VbdHarness vbd = new VbdHarness(world.xs, world.blkback(), domid, DEVID, BlkEndToEndTest.offer(order, queues));
                  GuestProcess guest = new GuestProcess(dir, domid, "ring-order=" + order + ",queues=" + queues
                          + ",ops=" + ops + ",depth=" + depth + ",min-sectors=" + sectors + ",max-sectors=" + sectors
                          + ",read=50,write=50,flush=0,discard=0,fill=0,verify=0,region=" + IMAGE_SECTORS)) {

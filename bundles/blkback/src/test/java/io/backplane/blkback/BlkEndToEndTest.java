@@ -78,8 +78,7 @@ class BlkEndToEndTest {
 
     /** {@code published} is what the frontend reads; {@code offer} what the backend holds it to. */
     VbdHarness attach(Map<String, String> published, Map<String, String> offer, String mode) {
-        world.createVbd(domid, DEVID, Map.of("params", image.toString(), "mode", mode), published);
-        return new VbdHarness(world.xs, world.blkback(), domid, DEVID, offer);
+        return world.attachVbd(domid, DEVID, Map.of("params", image.toString(), "mode", mode), published, offer);
     }
 
     String fe(String key) {
@@ -251,10 +250,11 @@ class BlkEndToEndTest {
                 assertThat(System.currentTimeMillis()).as("frontend gives up\n" + guest.output()).isLessThan(end);
                 Thread.sleep(20);
             }
-            assertThat(vbd.fatals).hasSize(3).containsOnly("requested ring page order 2 exceed max:1");
+            String refusal = vbd.id.frontendPath() + "/request 2 ring page order exceed max:1";
+            assertThat(vbd.fatals).hasSize(3).containsOnly(refusal);
             Thread.sleep(500);
             assertThat(vbd.fatals).hasSize(3);
-            assertThat(guest.output()).contains("backend refused 3 connections in a row (requested ring page order 2 exceed max:1)");
+            assertThat(guest.output()).contains("backend refused 3 connections in a row (" + refusal + ")");
         }
     }
 }

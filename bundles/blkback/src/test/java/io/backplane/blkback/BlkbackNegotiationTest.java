@@ -57,9 +57,7 @@ class BlkbackNegotiationTest {
 
     VbdHarness vbd(int devid, int maxOrder, int maxQueues) {
         Map<String, String> offer = BlkEndToEndTest.offer(maxOrder, maxQueues);
-        world.createVbd(domid, devid, Map.of("params", image.toString(), "mode", "w"), offer);
-        return new VbdHarness(world.xs, world.blkback(),
-                domid, devid, offer);
+        return world.attachVbd(domid, devid, Map.of("params", image.toString(), "mode", "w"), offer);
     }
 
     String errorNode(int devid) {
@@ -78,7 +76,7 @@ class BlkbackNegotiationTest {
     void aRingOrderAboveTheOfferIsRefusedAsLinuxDoes() throws Exception {
         try (VbdHarness vbd = vbd(DEVID, 2, 1); RawFront fe = new RawFront(dir, domid, DEVID, 3)) {
             fe.connect(Map.of(), true);
-            assertRefused(vbd, "requested ring page order 3 exceed max:2");
+            assertRefused(vbd, vbd.id.frontendPath() + "/request 3 ring page order exceed max:2");
         }
     }
 

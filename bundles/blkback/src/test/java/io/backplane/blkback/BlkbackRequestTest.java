@@ -74,9 +74,7 @@ class BlkbackRequestTest {
     }
 
     VbdHarness vbd(int devid, String mode, Map<String, String> offer) {
-        world.createVbd(domid, devid, Map.of("params", image.toString(), "mode", mode), offer);
-        return new VbdHarness(world.xs, world.blkback(),
-                domid, devid, offer);
+        return world.attachVbd(domid, devid, Map.of("params", image.toString(), "mode", mode), offer);
     }
 
     static Map<String, String> offer() {

@@ -28,6 +28,7 @@ final class SimWorld implements AutoCloseable {
     final XenStoreDaemon daemon;
     final EmbeddedXenStore xs;
     final SimHypervisor sim;
+    private VbdBus vbds;
 
     SimWorld(Path stateDir, NativeIo io) throws IOException {
         this.stateDir = stateDir;
@@ -50,6 +51,26 @@ final class SimWorld implements AutoCloseable {
         strategies.addStrategy(new GrantCopyStrategy(sim), Map.of(RingStrategy.NAME, GrantCopyStrategy.NAME,
                 "service.ranking", -100, "service.id", 1L));
         return new BlkbackDriver(io, strategies, sim);
+    }
+
+    /**
+     * A vbd served by backend-core's lifecycle with blkback: created as libxl does, with
+     * {@code published} in the backend directory for the frontend, while the backend holds the
+     * device to {@code offer}.
+     */
+    VbdHarness attachVbd(int domid, int devid, Map<String, String> backendKeys, Map<String, String> published,
+                         Map<String, String> offer) {
+        if (vbds == null) {
+            vbds = new VbdBus(xs, blkback());
+        }
+        VbdHarness vbd = new VbdHarness(xs, vbds, domid, devid);
+        vbds.expect(vbd, offer);
+        createVbd(domid, devid, backendKeys, published);
+        return vbd;
+    }
+
+    VbdHarness attachVbd(int domid, int devid, Map<String, String> backendKeys, Map<String, String> offer) {
+        return attachVbd(domid, devid, backendKeys, offer, offer);
     }
 
     int createDomain(String name, long pages) {
@@ -90,6 +111,9 @@ final class SimWorld implements AutoCloseable {
 
     @Override
     public void close() {
+        if (vbds != null) {
+            vbds.close();
+        }
         sim.close();
         xs.close();
         daemon.close();

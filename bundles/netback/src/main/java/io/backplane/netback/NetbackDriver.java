@@ -11,7 +11,9 @@ import io.backplane.api.sink.PacketSinkFactory;
 import io.backplane.api.sink.SinkException;
 import io.backplane.api.sink.SinkRequest;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -42,29 +44,63 @@ public final class NetbackDriver implements BackendDriver {
         @AttributeDefinition(name = "Worker CPU sets", description = "CPU sets the queue workers are pinned to, "
                 + "';' between sets: queue N takes set N modulo their number (e.g. '0;1', or '0-1' for all). Empty: not pinned.")
         String worker_cpus() default "";
+
+        @AttributeDefinition(name = "Worker CPU sets per domain", description = "Per-domain overrides of the worker CPU "
+                + "sets, one entry per domain: DOMAIN=SETS with the domain's name or id and SETS as in 'Worker CPU sets' "
+                + "(e.g. 'web=2;3', '7=0-1'). Read when the vif connects.")
+        String[] worker_cpus_domain() default {};
     }
 
-    /** The driver's settings, from {@link Config} or given directly. */
-    public record Settings(int fatalSkbSlots, List<String> workerCpus) {
+    /**
+     * The driver's settings, from {@link Config} or given directly. {@code domainCpus} maps a
+     * domain's name or id to the CPU sets of its vifs' queue workers, overriding
+     * {@code workerCpus}: the operator places one guest's network work apart from another's.
+     */
+    public record Settings(int fatalSkbSlots, List<String> workerCpus, Map<String, List<String>> domainCpus) {
         public Settings {
             if (fatalSkbSlots < TxPath.LEGACY_SLOTS_MAX) {
                 throw new IllegalArgumentException("fatal_skb_slots " + fatalSkbSlots + " is below the legacy limit of "
                         + TxPath.LEGACY_SLOTS_MAX + " slots");
             }
-            workerCpus = workerCpus.stream().map(CpuAffinity::check).filter(s -> !s.isEmpty()).toList();
+            workerCpus = cpuSets(workerCpus);
+            Map<String, List<String>> checked = new LinkedHashMap<>();
+            domainCpus.forEach((domain, sets) -> checked.put(domain, cpuSets(sets)));
+            domainCpus = Map.copyOf(checked);
+        }
+
+        public Settings(int fatalSkbSlots, List<String> workerCpus) {
+            this(fatalSkbSlots, workerCpus, Map.of());
         }
 
         public static Settings of(Config c) {
-            return new Settings(c.fatal_skb_slots(), Arrays.asList(c.worker_cpus().split(";")));
+            Map<String, List<String>> perDomain = new LinkedHashMap<>();
+            for (String entry : c.worker_cpus_domain()) {
+                int eq = entry.indexOf('=');
+                if (eq <= 0) {
+                    throw new IllegalArgumentException("worker.cpus.domain entry '" + entry
+                            + "' is not DOMAIN=SETS (e.g. web=0;1)");
+                }
+                perDomain.put(entry.substring(0, eq).trim(), Arrays.asList(entry.substring(eq + 1).split(";")));
+            }
+            return new Settings(c.fatal_skb_slots(), Arrays.asList(c.worker_cpus().split(";")), perDomain);
         }
 
         public static Settings defaults() {
             return new Settings(FATAL_SKB_SLOTS_DEFAULT, List.of());
         }
 
-        /** The CPU set of queue {@code q}, empty when not pinned. */
-        String cpusFor(int q) {
-            return workerCpus.isEmpty() ? "" : workerCpus.get(q % workerCpus.size());
+        private static List<String> cpuSets(List<String> sets) {
+            return sets.stream().map(CpuAffinity::check).filter(s -> !s.isEmpty()).toList();
+        }
+
+        /**
+         * The CPU set of queue {@code q} of a vif of the domain with this id and name (either may
+         * be empty): the domain's own sets when it has an entry, by name first, else the global
+         * ones; empty when not pinned.
+         */
+        String cpusFor(String domid, String domainName, int q) {
+            List<String> sets = domainCpus.getOrDefault(domainName, domainCpus.getOrDefault(domid, workerCpus));
+            return sets.isEmpty() ? "" : sets.get(q % sets.size());
         }
     }
 

@@ -64,10 +64,12 @@ final class Vif implements BackendDevice {
             disconnectLocked();
             FrontendConfig cfg = NetbackXenbus.read(ctx);
             List<NetbackQueue> opened = new ArrayList<>();
+            String domid = Integer.toString(ctx.id().frontendDomid());
+            String domainName = ctx.xenstore().tryRead("/local/domain/" + domid + "/name").orElse("");
             try {
                 for (FrontendConfig.QueueKeys keys : cfg.queues()) {
                     opened.add(NetbackQueue.connect(this, cfg, keys, rings, channels, sink, settings.fatalSkbSlots(),
-                            settings.cpusFor(keys.id())));
+                            settings.cpusFor(domid, domainName, keys.id())));
                 }
             } catch (DeviceException e) {
                 opened.forEach(NetbackQueue::stop);

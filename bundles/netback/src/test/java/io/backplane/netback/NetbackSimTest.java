@@ -1,6 +1,8 @@
 package io.backplane.netback;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.sink.PacketSink;
@@ -8,7 +10,6 @@ import io.backplane.api.sink.SinkRequest;
 import io.backplane.netback.sink.MemorySink;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -26,8 +27,7 @@ import org.junit.jupiter.api.Test;
 class NetbackSimTest {
     static SimNet net;
     final Map<String, MemorySink> sinks = new ConcurrentHashMap<>();
-    final List<XenbusHarness> devices = new ArrayList<>();
-    NetbackDriver driver;
+    NetbackBus bus;
 
     @BeforeAll
     static void startSim() throws Exception {
@@ -41,19 +41,29 @@ class NetbackSimTest {
 
     @AfterEach
     void removeDevices() {
-        devices.forEach(XenbusHarness::close);
+        if (bus != null) {
+            bus.close();
+        }
     }
 
-    private XenbusHarness backend(DeviceId id, int maxQueues) {
-        if (driver == null) {
-            driver = new NetbackDriver(RealRings.grantCopy(net.sim), net.sim,
-                    (SinkRequest r) -> sinks.computeIfAbsent(r.name(), n -> new MemorySink(n, false, "test")),
-                    NetbackDriver.Settings.defaults());
+    /** backend-core's xenbus lifecycle serving a netback whose interfaces are the test's in-memory sinks. */
+    private NetbackBus bus() {
+        return bus(new NetbackDriver(RealRings.grantCopy(net.sim), net.sim,
+                (SinkRequest r) -> sinks.computeIfAbsent(r.name(), n -> new MemorySink(n, false, "test")),
+                NetbackDriver.Settings.defaults()));
+    }
+
+    private NetbackBus bus(NetbackDriver driver) {
+        if (bus == null) {
+            bus = new NetbackBus(net.xs, driver);
         }
-        XenbusHarness h = new XenbusHarness(net.xs, id, SimNet.offer(maxQueues));
-        devices.add(h);
-        h.probe(driver);
-        return h;
+        return bus;
+    }
+
+    /** A vif as libxl creates it, served by the bus with an offer of {@code maxQueues} queues. */
+    private DeviceId vif(int domid, int devid, String mac, String netOptions, int maxQueues) {
+        bus().offer(domid, devid, maxQueues);
+        return net.addVif(domid, devid, mac, "", netOptions);
     }
 
     private static byte[] mac(String mac) {
@@ -83,8 +93,8 @@ class NetbackSimTest {
     void framesCrossBothWaysByteForByteOnTwoQueues() throws Exception {
         int domid = net.createDomain("net-frames");
         String mac = "00:16:3e:10:00:01";
+        bus().offer(domid, 0, 2);
         DeviceId id = net.addVif(domid, 0, mac, "xenbr0", null);
-        XenbusHarness h = backend(id, 2);
         int[] sizes = {60, 1514, 4000, 9000};
         int count = 40;
         net.startGuest(domid, "ip=10.1.0.2,queues=4,count=" + count + ",rate=2000,size=60:1514:4000:9000");
@@ -128,14 +138,13 @@ class NetbackSimTest {
         assertThat(reply).isNotNull();
         assertThat(HexFormat.of().formatHex(reply)).isEqualTo("00163e999999" + mac.replace(":", "") + "0806000108000604"
                 + "0002" + mac.replace(":", "") + "0a010002" + "00163e9999990a010001");
-        assertThat(h.device().status()).containsEntry("queues", "2").containsEntry("strategy", "grant-copy");
+        assertThat(bus.status(id)).containsEntry("queues", "2").containsEntry("strategy", "grant-copy");
     }
 
     @Test
     void moreQueuesThanOfferedIsRefusedAsLinuxDoes() throws Exception {
         int domid = net.createDomain("net-queues");
-        DeviceId id = net.addVif(domid, 0, "00:16:3e:10:00:02", "", "force-queues=4");
-        backend(id, 2);
+        DeviceId id = vif(domid, 0, "00:16:3e:10:00:02", "force-queues=4", 2);
         net.startGuest(domid, "");
         assertThat(SimNet.await(20, () -> "6".equals(state(id, false)))).as("frontend Closed; log:\n%s", guestLog(domid)).isTrue();
         assertThat(net.read(id.backendPath() + "/error")).isEqualTo("guest requested 4 queues, but valid range is 1 - 2.");
@@ -156,10 +165,8 @@ class NetbackSimTest {
 
     private void misbehaving(String bogus, String expected) throws Exception {
         int domid = net.createDomain("net-bogus-" + bogus);
-        DeviceId good = net.addVif(domid, 0, "00:16:3e:10:00:03", "", null);
-        DeviceId bad = net.addVif(domid, 1, "00:16:3e:10:00:04", "", "bogus=" + bogus);
-        backend(good, 1);
-        backend(bad, 1);
+        DeviceId good = vif(domid, 0, "00:16:3e:10:00:03", null, 1);
+        DeviceId bad = vif(domid, 1, "00:16:3e:10:00:04", "bogus=" + bogus, 1);
         net.startGuest(domid, "");
         assertThat(SimNet.await(20, () -> "4".equals(state(good, true)))).as("good vif connected; log:\n%s", guestLog(domid)).isTrue();
         assertThat(SimNet.await(20, () -> !net.read(bad.backendPath() + "/error").isEmpty()))
@@ -180,8 +187,7 @@ class NetbackSimTest {
     @Test
     void packetOverTwentySlotsIsDroppedAndTheVifGoesOn() throws Exception {
         int domid = net.createDomain("net-drop");
-        DeviceId id = net.addVif(domid, 0, "00:16:3e:10:00:05", "", "bogus=drop-slots");
-        backend(id, 1);
+        DeviceId id = vif(domid, 0, "00:16:3e:10:00:05", "bogus=drop-slots", 1);
         net.startGuest(domid, "");
         assertThat(SimNet.await(20, () -> net.stat(id, "tx-failed") == 1)).as("dropped with errors; log:\n%s",
                 guestLog(domid)).isTrue();
@@ -196,15 +202,14 @@ class NetbackSimTest {
     @Test
     void frontendReconnectsAfterTheBackendWentThroughClosing() throws Exception {
         int domid = net.createDomain("net-reconnect");
-        DeviceId id = net.addVif(domid, 0, "00:16:3e:10:00:06", "", null);
-        XenbusHarness h = backend(id, 2);
+        DeviceId id = vif(domid, 0, "00:16:3e:10:00:06", null, 2);
         net.startGuest(domid, "queues=2,count=10,rate=1000,size=100");
         assertThat(SimNet.await(20, () -> net.stat(id, "tx-answered") == 20)).as("log:\n%s", guestLog(domid)).isTrue();
         int pinned = net.sim.pinnedGrants(domid);
         assertThat(pinned).as("TX and RX ring of each queue mapped").isEqualTo(4);
 
         // Backend Closing; frontend Closing, Closed; backend Closed; frontend Initialising; InitWait; Connected.
-        h.closing();
+        bus.reconnect(id);
         assertThat(SimNet.await(20, () -> net.stat(id, "connections") == 2 && "4".equals(state(id, true))
                 && "4".equals(state(id, false)))).as("reconnected; log:\n%s", guestLog(domid)).isTrue();
         assertThat(guestLog(domid)).contains("netfront vif/0: disconnected (backend is closing), 2 queues torn down");
@@ -220,17 +225,14 @@ class NetbackSimTest {
     @Test
     void queueWorkersArePinnedToTheConfiguredCpus() throws Exception {
         int domid = net.createDomain("net-affinity");
-        DeviceId id = net.addVif(domid, 0, "00:16:3e:10:00:07", "", null);
-        NetbackDriver pinned = new NetbackDriver(RealRings.grantCopy(net.sim), net.sim,
+        bus(new NetbackDriver(RealRings.grantCopy(net.sim), net.sim,
                 (SinkRequest r) -> new MemorySink(r.name(), true, "loopback"),
-                new NetbackDriver.Settings(20, List.of("0", "1")));
-        XenbusHarness h = new XenbusHarness(net.xs, id, SimNet.offer(2));
-        devices.add(h);
-        h.probe(pinned);
+                new NetbackDriver.Settings(20, List.of("0", "1")))).offer(domid, 0, 2);
+        DeviceId id = net.addVif(domid, 0, "00:16:3e:10:00:07", "", null);
         net.startGuest(domid, "count=50,rate=5000,size=300");
         assertThat(SimNet.await(20, () -> net.stat(id, "rx-verified") == 100)).as("loopback: the guest's frames come back; log:\n%s",
                 guestLog(domid)).isTrue();
-        Map<String, String> status = h.device().status();
+        Map<String, String> status = bus.status(id);
         int cpus = Runtime.getRuntime().availableProcessors();
         assertThat(status.get("queue-0/cpus")).isEqualTo("0 (allowed: 0)");
         assertThat(status.get("queue-1/cpus")).isEqualTo(cpus > 1 ? "1 (allowed: 1)" : status.get("queue-1/cpus"));
@@ -238,29 +240,52 @@ class NetbackSimTest {
     }
 
     @Test
+    void aDomainsOwnCpuSetsOverrideTheGlobalOnes() throws Exception {
+        assumeTrue(Runtime.getRuntime().availableProcessors() > 1, "needs two CPUs to tell the sets apart");
+        int domid = net.createDomain("net-placed");
+        // Globally queue K goes to CPU K; this guest (by name) has both queues on CPU 1, and an
+        // entry for another domain id changes nothing here.
+        bus(new NetbackDriver(RealRings.grantCopy(net.sim), net.sim,
+                (SinkRequest r) -> new MemorySink(r.name(), true, "loopback"),
+                new NetbackDriver.Settings(20, List.of("0", "1"),
+                        Map.of("net-placed", List.of("1"), Integer.toString(domid + 100), List.of("0"))))).offer(domid, 0, 2);
+        DeviceId id = net.addVif(domid, 0, "00:16:3e:10:00:0a", "", null);
+        net.startGuest(domid, "count=20,rate=5000,size=300");
+        assertThat(SimNet.await(20, () -> net.stat(id, "rx-verified") == 40)).as("loopback; log:\n%s",
+                guestLog(domid)).isTrue();
+        Map<String, String> status = bus.status(id);
+        assertThat(status.get("queue-0/cpus")).isEqualTo("1 (allowed: 1)");
+        assertThat(status.get("queue-1/cpus")).isEqualTo("1 (allowed: 1)");
+    }
+
+    @Test
+    void aBadPerDomainCpuEntryIsRefusedWithItsText() {
+        assertThatThrownBy(() -> new NetbackDriver.Settings(20, List.of(), Map.of("web", List.of("0,a"))))
+                .hasMessageContaining("CPU set '0,a' is not a cpulist");
+    }
+
+    @Test
     void destroyingTheGuestMidTrafficLeavesNoChannelOrWorkerBehind() throws Exception {
         int portsBefore = net.sim.dom0PortsInUse();
         int domid = net.createDomain("net-destroy");
-        DeviceId id = net.addVif(domid, 0, "00:16:3e:10:00:08", "", null);
-        XenbusHarness h = backend(id, 2);
+        DeviceId id = vif(domid, 0, "00:16:3e:10:00:08", null, 2);
         net.startGuest(domid, "queues=2,count=1000000,rate=20000,size=1000");
         assertThat(SimNet.await(20, () -> net.stat(id, "tx-answered") > 1000)).as("log:\n%s", guestLog(domid)).isTrue();
         assertThat(net.sim.dom0PortsInUse()).isEqualTo(portsBefore + 4);
 
         net.sim.destroy(domid);
-        h.close();                                   // what the core does when the backend dir goes
-        devices.remove(h);
-        assertThat(net.sim.dom0PortsInUse()).as("every event channel closed").isEqualTo(portsBefore);
+        net.xs.rm(id.backendPath());                 // libxl's destroy: the core removes the device
+        assertThat(SimNet.await(10, () -> !bus.serves(id))).isTrue();
+        assertThat(SimNet.await(5, () -> net.sim.dom0PortsInUse() == portsBefore)).as("every event channel closed").isTrue();
         assertThat(SimNet.await(5, () -> Thread.getAllStackTraces().keySet().stream()
                 .noneMatch(t -> t.getName().startsWith("vif" + domid + ".0")))).as("queue workers and sink reader gone").isTrue();
-        assertThat(h.logText()).as("a destroyed guest is not a malicious one").doesNotContain("malicious");
+        assertThat(bus.logText(id)).as("a destroyed guest is not a malicious one").doesNotContain("malicious");
     }
 
     @Test
     void detachAsLibxlDoesClosesBothEnds() throws Exception {
         int domid = net.createDomain("net-detach");
-        DeviceId id = net.addVif(domid, 0, "00:16:3e:10:00:09", "", null);
-        backend(id, 1);
+        DeviceId id = vif(domid, 0, "00:16:3e:10:00:09", null, 1);
         net.startGuest(domid, "count=5,rate=1000,size=100");
         assertThat(SimNet.await(20, () -> net.stat(id, "tx-answered") == 5)).as("log:\n%s", guestLog(domid)).isTrue();
         // libxl: online=0 and Closing in the backend; the frontend closes; then both directories go.
@@ -287,12 +312,12 @@ class NetbackSimTest {
     @Test
     void rateKeyLimitsTransmitWithNetbacksCreditScheduler() throws Exception {
         int domid = net.createDomain("net-rate");
-        DeviceId id = net.addVif(domid, 0, "00:16:3e:10:00:0a", "", null);
-        net.xs.write(id.backendPath() + "/rate", "20000,50000");      // libxl's form of rate=400KB/s
-        XenbusHarness h = backend(id, 1);
+        bus().offer(domid, 0, 1);
+        DeviceId id = net.addVif(domid, 0, "00:16:3e:10:00:0a", "", null,
+                Map.of("rate", "20000,50000"));                        // libxl's form of rate=400KB/s
         net.startGuest(domid, "count=100,rate=0,size=1000");
         assertThat(SimNet.await(20, () -> net.stat(id, "tx-answered") == 100)).as("log:\n%s", guestLog(domid)).isTrue();
-        Map<String, String> status = h.device().status();
+        Map<String, String> status = bus.status(id);
         assertThat(status).containsEntry("queue-0/rate", "20000 bytes per 50000 us");
         assertThat(Long.parseLong(status.get("queue-0/credit-waits"))).as("100 kB through 20 kB of credit per period")
                 .isPositive();

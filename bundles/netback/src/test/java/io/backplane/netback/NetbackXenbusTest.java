@@ -24,13 +24,13 @@ class NetbackXenbusTest {
         net.close();
     }
 
-    private XenbusHarness device(int maxQueues, String... frontendKeys) {
+    private KeysContext device(int maxQueues, String... frontendKeys) {
         DeviceId id = new DeviceId(0, "vif", 7, next++);
         net.xs.write(id.backendPath() + "/mac", "00:16:3e:00:00:01");
         for (int i = 0; i < frontendKeys.length; i += 2) {
             net.xs.write(id.frontendPath() + "/" + frontendKeys[i], frontendKeys[i + 1]);
         }
-        return new XenbusHarness(net.xs, id, SimNet.offer(maxQueues));
+        return new KeysContext(net.xs, id, SimNet.offer(maxQueues));
     }
 
     @Test
@@ -56,10 +56,10 @@ class NetbackXenbusTest {
     void refusalsCarryLinuxMessages() {
         assertThatThrownBy(() -> NetbackXenbus.read(device(2, "multi-queue-num-queues", "0")))
                 .isInstanceOf(DeviceException.class).hasMessage("guest requested 0 queues, but valid range is 1 - 2.");
-        XenbusHarness noRef = device(1, "request-rx-copy", "1", "tx-ring-ref", "8", "event-channel", "5");
+        KeysContext noRef = device(1, "request-rx-copy", "1", "tx-ring-ref", "8", "event-channel", "5");
         assertThatThrownBy(() -> NetbackXenbus.read(noRef))
                 .hasMessage("reading " + noRef.id().frontendPath() + "/ring-ref");
-        XenbusHarness noEvtchn = device(2, "multi-queue-num-queues", "2", "request-rx-copy", "1",
+        KeysContext noEvtchn = device(2, "multi-queue-num-queues", "2", "request-rx-copy", "1",
                 "queue-0/tx-ring-ref", "8", "queue-0/rx-ring-ref", "9", "queue-0/event-channel", "5",
                 "queue-1/tx-ring-ref", "10", "queue-1/rx-ring-ref", "11", "queue-1/event-channel-tx", "7");
         assertThatThrownBy(() -> NetbackXenbus.read(noEvtchn))
@@ -70,12 +70,12 @@ class NetbackXenbusTest {
 
     @Test
     void rateIsReadAsLinuxDoes() {
-        XenbusHarness limited = device(1, "tx-ring-ref", "8", "rx-ring-ref", "9", "event-channel", "5", "request-rx-copy", "1");
+        KeysContext limited = device(1, "tx-ring-ref", "8", "rx-ring-ref", "9", "event-channel", "5", "request-rx-copy", "1");
         net.xs.write(limited.id().backendPath() + "/rate", "1250000,20000");
         FrontendConfig cfg = NetbackXenbus.read(limited);
         assertThat(new long[] {cfg.creditBytes(), cfg.creditUsecs()}).containsExactly(1250000, 20000);
 
-        XenbusHarness garbled = device(1, "tx-ring-ref", "8", "rx-ring-ref", "9", "event-channel", "5", "request-rx-copy", "1");
+        KeysContext garbled = device(1, "tx-ring-ref", "8", "rx-ring-ref", "9", "event-channel", "5", "request-rx-copy", "1");
         net.xs.write(garbled.id().backendPath() + "/rate", "10Mb/s");
         assertThat(NetbackXenbus.read(garbled).creditBytes()).as("unparsable: unlimited").isZero();
         assertThat(garbled.logText()).contains("Failed to parse network rate limit '10Mb/s'. Traffic unlimited.");

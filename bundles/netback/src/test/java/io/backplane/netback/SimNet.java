@@ -48,6 +48,11 @@ final class SimNet implements AutoCloseable {
 
     /** libxl's vif layout (xen-pv-facts "A real vif and vbd pair"), plus options for the netfront. */
     DeviceId addVif(int domid, int devid, String mac, String bridge, String netOptions) {
+        return addVif(domid, devid, mac, bridge, netOptions, Map.of());
+    }
+
+    /** The same, with more backend keys libxl writes in the same transaction ({@code rate}, {@code mtu}). */
+    DeviceId addVif(int domid, int devid, String mac, String bridge, String netOptions, Map<String, String> backendKeys) {
         DeviceId id = new DeviceId(0, "vif", domid, devid);
         String be = id.backendPath();
         String fe = id.frontendPath();
@@ -70,6 +75,7 @@ final class SimNet implements AutoCloseable {
             tx.write(be + "/handle", Integer.toString(devid));
             tx.write(be + "/type", "vif");
             tx.write(be + "/hotplug-status", "");
+            backendKeys.forEach((k, v) -> tx.write(be + "/" + k, v));
             tx.write(fe + "/backend", be);
             tx.write(fe + "/backend-id", "0");
             tx.write(fe + "/state", "1");

@@ -7,6 +7,7 @@ import io.backplane.nativeio.NativeIo;
 import io.backplane.netback.sink.SinkFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -43,6 +44,12 @@ class TapPingTest {
         }
     }
 
+    /** netback whose interfaces must be TAP devices (no in-memory fallback). */
+    private static NetbackDriver tapNetback() {
+        return new NetbackDriver(RealRings.grantCopy(net.sim), net.sim,
+                new SinkFactory(new NativeIo(), "tap", false, System.out::println), NetbackDriver.Settings.defaults());
+    }
+
     private static Result run(String... cmd) throws Exception {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
@@ -56,13 +63,12 @@ class TapPingTest {
     @Test
     void hostPingsTheGuestThroughTheTapDevice() throws Exception {
         int domid = net.createDomain("net-ping");
-        DeviceId id = net.addVif(domid, 0, "00:16:3e:20:00:01", "xenbr-none", null);
         String tap = "vif" + domid + ".0";
-        NetbackDriver driver = new NetbackDriver(RealRings.grantCopy(net.sim), net.sim,
-                new SinkFactory(new NativeIo(), "tap", false, System.out::println), NetbackDriver.Settings.defaults());
-        try (XenbusHarness h = new XenbusHarness(net.xs, id, SimNet.offer(2))) {
-            h.probe(driver);
-            assertThat(h.device().status().get("sink")).isEqualTo("TAP " + tap + " (bridge xenbr-none does not exist: not bridged)");
+        try (NetbackBus bus = new NetbackBus(net.xs, tapNetback())) {
+            bus.offer(domid, 0, 2);
+            DeviceId id = net.addVif(domid, 0, "00:16:3e:20:00:01", "xenbr-none", null);
+            assertThat(SimNet.await(10, () -> bus.probed(id))).isTrue();
+            assertThat(bus.status(id).get("sink")).isEqualTo("TAP " + tap + " (bridge xenbr-none does not exist: not bridged)");
             assertThat(Path.of("/sys/class/net", tap)).exists();
             String subnet = "10.213." + (domid % 250);
             assertThat(run("ip", "addr", "add", subnet + ".1/24", "dev", tap).exit()).isZero();
@@ -85,14 +91,12 @@ class TapPingTest {
         assertThat(run("ip", "link", "add", bridge, "type", "bridge").exit()).isZero();
         try {
             int domid = net.createDomain("net-bridge");
-            DeviceId id = net.addVif(domid, 0, "00:16:3e:20:00:02", bridge, null);
-            net.xs.write(id.backendPath() + "/mtu", "9000");
-            NetbackDriver driver = new NetbackDriver(RealRings.grantCopy(net.sim), net.sim,
-                    new SinkFactory(new NativeIo(), "tap", false, System.out::println), NetbackDriver.Settings.defaults());
-            try (XenbusHarness h = new XenbusHarness(net.xs, id, SimNet.offer(1))) {
-                h.probe(driver);
+            try (NetbackBus bus = new NetbackBus(net.xs, tapNetback())) {
+                bus.offer(domid, 0, 1);
+                DeviceId id = net.addVif(domid, 0, "00:16:3e:20:00:02", bridge, null, Map.of("mtu", "9000"));
+                assertThat(SimNet.await(10, () -> bus.probed(id))).isTrue();
                 String tap = "vif" + domid + ".0";
-                assertThat(h.device().status().get("sink")).isEqualTo("TAP " + tap + ", MTU 9000 on bridge " + bridge);
+                assertThat(bus.status(id).get("sink")).isEqualTo("TAP " + tap + ", MTU 9000 on bridge " + bridge);
                 assertThat(Files.readString(Path.of("/sys/class/net", tap, "mtu")).trim()).isEqualTo("9000");
                 assertThat(Files.readSymbolicLink(Path.of("/sys/class/net", tap, "master")).getFileName().toString())
                         .isEqualTo(bridge);

@@ -132,17 +132,22 @@ public class PvCommands {
         if (!value.matches("[A-Za-z0-9_.|-]{1,64}")) {
             throw new IllegalArgumentException("'" + value + "' is not a feature value");
         }
-        Negotiation n = registry.request(v.id(), feature, value, ANSWER_TIMEOUT);
+        // Under the Xen key, as the toolstack writes requests, whatever alias the operator typed.
+        String key = descriptor.key();
+        Negotiation n = registry.request(v.id(), key, value, ANSWER_TIMEOUT);
         RequestOutcome o = n.outcomes().stream()
-                .filter(x -> x.source() == RequestSource.REQUEST_KEY && x.requestedAs().equals(feature)).findFirst()
-                .orElseThrow(() -> new IllegalStateException("the policy did not answer request-" + feature));
+                .filter(x -> x.source() == RequestSource.REQUEST_KEY && x.requestedAs().equals(key)).findFirst()
+                .orElseThrow(() -> new IllegalStateException("the policy did not answer request-" + key));
         String control = v.id().backendPath() + "/" + FeatureControlLayout.CONTROL_DIR + "/" + o.feature() + "/";
         String status = names.read(control + FeatureControlLayout.STATUS).orElse(o.status().word());
         String reason = names.read(control + FeatureControlLayout.REASON).orElse(o.reason());
         StringBuilder out = new StringBuilder(names.display(v.id())).append(": ").append(descriptor.key())
                 .append(' ').append(value).append(' ').append(status);
+        // A rejected request leaves the default, which may differ from what an earlier request set.
         if (o.status() != RequestStatus.REJECTED) {
             out.append(", published ").append(o.effectiveValue());
+        } else if (n.changed().contains(o.feature())) {
+            out.append(", the default ").append(o.effectiveValue()).append(" published instead");
         }
         if (!reason.isEmpty()) {
             out.append(" (").append(reason).append(')');

@@ -75,9 +75,28 @@ class PvCommandsTest {
     void requestPrintsTheOutcomeAndReconnects() {
         assertThat(pv.request("guest3/vif/0", "queues", "1"))
                 .isEqualTo("guest3/vif/0: multi-queue-max-queues 1 accepted, published 1; the device reconnects to apply it");
+        assertThat(xenbus.xenStore().exists(id.backendPath() + "/request-multi-queue-max-queues")).as("acknowledged").isFalse();
         xenbus.awaitKey(id.backendPath() + "/state", "5");
         assertThat(pv.request("guest3/vif/0", "queues", "9")).startsWith(
                 "guest3/vif/0: multi-queue-max-queues 9 clamped, published 2 (");
+        // Written under the Xen key, as the toolstack writes requests; a clamped one stays.
+        assertThat(xenbus.xenStore().tryRead(id.backendPath() + "/request-multi-queue-max-queues")).contains("9");
+        assertThat(xenbus.xenStore().exists(id.backendPath() + "/request-queues")).isFalse();
+    }
+
+    @Test
+    void aRejectedRequestSaysTheDefaultReplacedAnEarlierValue() {
+        assertThat(pv.request("guest3/vif/0", "queues", "1")).contains("accepted, published 1");
+        xenbus.awaitKey(id.backendPath() + "/state", "5");
+        String rejected = pv.request("guest3/vif/0", "queues", "99");
+        assertThat(rejected).startsWith("guest3/vif/0: multi-queue-max-queues 99 rejected, the default ")
+                .contains(" published instead (99 is outside the range 1..16");
+        String def = xenbus.xenStore().read(id.backendPath() + "/multi-queue-max-queues");
+        assertThat(def).isNotEqualTo("1");
+        assertThat(rejected).contains("the default " + def + " published instead");
+        assertThat(pv.request("guest3/vif/0", "queues", "99")).as("nothing changes the second time")
+                .isEqualTo("guest3/vif/0: multi-queue-max-queues 99 rejected (" + xenbus.xenStore()
+                        .read(id.backendPath() + "/feature-control/multi-queue-max-queues/reason") + ")");
     }
 
     @Test

@@ -1,0 +1,103 @@
+package io.backplane.netback;
+
+import io.backplane.api.backend.BackendDriver;
+import io.backplane.api.device.DeviceId;
+import io.backplane.api.device.Negotiation;
+import io.backplane.api.device.NegotiationPolicy;
+import io.backplane.api.xenstore.XenStore;
+import io.backplane.backend.BackendBus;
+import io.backplane.backend.DeviceView;
+import io.backplane.backend.OperatorLog;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
+
+/**
+ * backend-core's real xenbus lifecycle ({@link BackendBus}: probe, hotplug-status, InitWait,
+ * Connected, Closing/Closed, reconnect, error nodes) serving one netback driver, with a fixed
+ * offer per device standing in for the negotiation policy (tested in its own bundle). The bus
+ * probes a device as soon as its backend directory appears, so give its offer first.
+ */
+final class NetbackBus implements AutoCloseable {
+    private final XenStore xs;
+    private final BackendBus bus;
+    private final Map<DeviceId, Map<String, String>> offers = new ConcurrentHashMap<>();
+    private final List<String> log = new CopyOnWriteArrayList<>();
+
+    NetbackBus(XenStore xs, BackendDriver driver) {
+        this.xs = xs;
+        this.bus = new BackendBus(xs, new FixedOffers(), OperatorLog.lines(line -> {
+            log.add(line);
+            System.out.println("backend: " + line);
+        }), new BackendBus.Options(0, true));
+        bus.addDriver(driver);
+    }
+
+    /** The offer (SimNet's, with this many queues) the vif gets when it appears; returns its id. */
+    DeviceId offer(int domid, int devid, int maxQueues) {
+        DeviceId id = new DeviceId(0, "vif", domid, devid);
+        offers.put(id, SimNet.offer(maxQueues));
+        return id;
+    }
+
+    /** The driver's status of a device the bus serves. */
+    Map<String, String> status(DeviceId id) {
+        return bus.device(id).map(DeviceView::status)
+                .orElseThrow(() -> new AssertionError(id + " is not served; log:\n" + logText(id)));
+    }
+
+    boolean serves(DeviceId id) {
+        return bus.device(id).isPresent();
+    }
+
+    /** The driver has probed the device (its status says what it opened). */
+    boolean probed(DeviceId id) {
+        return bus.device(id).map(v -> !v.status().isEmpty()).orElse(false);
+    }
+
+    /** What an admin policy edit of a reconnect-only feature does: the core drives the device through Closing. */
+    void reconnect(DeviceId id) {
+        bus.offerChanged(new Negotiation(id, offers.get(id), List.of(), Set.of("multi-queue-max-queues"), true));
+    }
+
+    /** What the core logged about the device. */
+    String logText(DeviceId id) {
+        return log.stream().filter(l -> l.contains(id.toString())).collect(Collectors.joining("\n"));
+    }
+
+    /** Removes the test's backend directories, as xl destroy does, then stops the core. */
+    @Override
+    public void close() {
+        offers.keySet().forEach(id -> {
+            if (xs.exists(id.backendPath())) {
+                xs.rm(id.backendPath());
+            }
+        });
+        bus.close();
+    }
+
+    /** Publishes the registered offer as the policy would, in one transaction. */
+    private final class FixedOffers implements NegotiationPolicy {
+        @Override
+        public Negotiation negotiate(DeviceId device) {
+            Negotiation n = preview(device);
+            xs.transaction(tx -> {
+                n.offer().forEach((k, v) -> tx.write(device.backendPath() + "/" + k, v));
+                return null;
+            });
+            return n;
+        }
+
+        @Override
+        public Negotiation preview(DeviceId device) {
+            Map<String, String> offer = offers.get(device);
+            if (offer == null) {
+                throw new IllegalArgumentException(device + ": the test gave no offer for it");
+            }
+            return new Negotiation(device, offer, List.of(), Set.of(), false);
+        }
+    }
+}
