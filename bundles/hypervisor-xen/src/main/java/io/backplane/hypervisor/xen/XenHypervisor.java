@@ -13,13 +13,9 @@ import io.backplane.api.hypervisor.GrantMapping;
 import io.backplane.api.hypervisor.GrantTables;
 import io.backplane.api.hypervisor.MappedRegion;
 import io.backplane.api.xenstore.XenStore;
-import io.backplane.api.xenstore.XsWatch;
 import io.backplane.nativeio.NativeIo;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -35,7 +31,7 @@ import org.osgi.service.log.LoggerFactory;
  * real xenstored (docs/xen.md). Disabled until {@link XenDeviceProbe} finds /dev/xen/gntdev, so
  * on a machine that is not a Xen dom0 nothing is registered.
  *
- * <p>DomainListeners hear {@code domainDestroyed} when xenstored fires {@code @releaseDomain}
+ * <p>DomainListeners hear {@code domainDestroyed} (through {@link DomainWatcher}) when xenstored fires {@code @releaseDomain}
  * and a domain's {@code /local/domain/<domid>} is gone; {@code domainShutdown} is not reported
  * (the shutdown state lives in the hypervisor, not in XenStore).
  */
@@ -53,54 +49,33 @@ public final class XenHypervisor implements Domains, GrantTables, ForeignMemory,
     private Logger logger;
 
     private final List<DomainListener> listeners = new CopyOnWriteArrayList<>();
-    private final Set<Integer> known = ConcurrentHashMap.newKeySet();
-    private final List<XsWatch> watches = new ArrayList<>();
     private XenDevices devices;
+    private DomainWatcher watcher;
     private XenStoreDomains domains;
 
     @Activate
     void activate() {
         Logger l = logger;
         devices = XenDevices.open(io, l::warn);
-        domains = new XenStoreDomains(xenStore);
-        for (DomainInfo d : domains.list()) {
-            known.add(d.domid());
+        try {
+            domains = new XenStoreDomains(xenStore);
+            watcher = new DomainWatcher(xenStore, () -> listeners, l::info);
+        } catch (RuntimeException e) {
+            devices.close();
+            throw e;
         }
-        watches.add(xenStore.watch("@introduceDomain", "backplane-xen-introduce", (path, token) -> refreshDomains()));
-        watches.add(xenStore.watch("@releaseDomain", "backplane-xen-release", (path, token) -> refreshDomains()));
-        l.info("hypervisor xen: /dev/xen/gntdev, evtchn and privcmd open; " + known.size()
+        l.info("hypervisor xen: /dev/xen/gntdev, evtchn and privcmd open; " + watcher.knownCount()
                 + " domain(s) besides dom0 in XenStore");
     }
 
     @Deactivate
     void deactivate() {
-        watches.forEach(XsWatch::close);
-        watches.clear();
+        if (watcher != null) {
+            watcher.close();
+        }
         if (devices != null) {
             devices.close();
         }
-    }
-
-    /** Runs on the XenStore event thread: tells listeners about domains whose home went away. */
-    private void refreshDomains() {
-        Set<Integer> now = ConcurrentHashMap.newKeySet();
-        for (DomainInfo d : domains.list()) {
-            now.add(d.domid());
-        }
-        for (Integer domid : known) {
-            if (!now.contains(domid)) {
-                known.remove(domid);
-                logger.info("hypervisor xen: domain " + domid + " is gone");
-                for (DomainListener listener : listeners) {
-                    try {
-                        listener.domainDestroyed(domid);
-                    } catch (RuntimeException e) {
-                        logger.warn("domain listener failed on domain " + domid + ": " + e);
-                    }
-                }
-            }
-        }
-        known.addAll(now);
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
