@@ -42,6 +42,9 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
     private final Map<Integer, GuestChannel> channels = new ConcurrentHashMap<>();
     /** Events for ports whose channel object is not registered yet (a bind's immediate event). */
     private final Set<Integer> early = ConcurrentHashMap.newKeySet();
+    /** Reader thread only: EVENTs read while a handler waited for a reply. */
+    private final java.util.ArrayDeque<Integer> deferred = new java.util.ArrayDeque<>();
+    private final ByteBuffer in = ByteBuffer.allocateDirect(MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
     private final Thread reader;
     private final Runnable onDisconnect;
     private volatile boolean closed;
@@ -95,6 +98,11 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
         sendOneWay(EvtchnWire.OP_UNMASK, port);
     }
 
+    /** The hypervisor's STATUS_* bits of one of this guest's ports. */
+    int status(int port) {
+        return request(EvtchnWire.OP_STATUS, port, 0);
+    }
+
     void close(GuestChannel ch) {
         channels.remove(ch.port());
         request(EvtchnWire.OP_CLOSE, ch.port(), 0);
@@ -110,13 +118,7 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
 
     private synchronized int request(int op, int port, int arg) {
         send(op, port, arg);
-        int[] reply;
-        try {
-            reply = replies.poll(REPLY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new HypervisorException("EINTR", "interrupted waiting for the hypervisor");
-        }
+        int[] reply = Thread.currentThread() == reader ? awaitReplyOnReader() : awaitReply();
         if (reply == null) {
             throw new HypervisorException("EIO", closed ? "domain " + domid + " lost its hypervisor connection"
                     : "no reply from the hypervisor within " + REPLY_TIMEOUT_SECONDS + " s");
@@ -128,6 +130,38 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
             throw new HypervisorException(errnoName(-reply[2]), "event channel op " + op + " on port " + port + " refused");
         }
         return reply[2];
+    }
+
+    private int[] awaitReply() {
+        try {
+            return replies.poll(REPLY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HypervisorException("EINTR", "interrupted waiting for the hypervisor");
+        }
+    }
+
+    /**
+     * A request made by an event handler, on the reader thread itself: nobody else reads the
+     * socket, so read here until the reply comes. EVENTs read meanwhile wait in {@link #deferred}
+     * and run when the handler returns, so a handler never runs inside another.
+     */
+    private int[] awaitReplyOnReader() {
+        try {
+            while (true) {
+                int[] m = readMessage();
+                if (m == null) {
+                    return null;
+                }
+                if (m[0] == EvtchnWire.OP_EVENT) {
+                    deferred.add(m[1]);
+                } else if (!asyncFailure(m)) {
+                    return m;
+                }
+            }
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     private void sendOneWay(int op, int port) {
@@ -149,29 +183,20 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
     }
 
     private void readLoop() {
-        ByteBuffer in = ByteBuffer.allocateDirect(MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
         try {
             while (true) {
-                in.clear();
-                while (in.hasRemaining()) {
-                    if (socket.read(in) < 0) {
-                        return;
-                    }
+                int[] m = readMessage();
+                if (m == null) {
+                    return;
                 }
-                int op = in.getInt(OP_OFFSET);
-                int port = in.getInt(PORT_OFFSET);
-                int result = in.getInt(RESULT_OFFSET);
-                if (op == EvtchnWire.OP_EVENT) {
-                    GuestChannel ch = channels.get(port);
-                    if (ch != null) {
-                        ch.deliver();
-                    } else {
-                        early.add(port);
+                if (m[0] == EvtchnWire.OP_EVENT) {
+                    event(m[1]);
+                    Integer port;
+                    while ((port = deferred.poll()) != null) {
+                        event(port);
                     }
-                } else if (op == (EvtchnWire.OP_NOTIFY | REPLY) || op == (EvtchnWire.OP_UNMASK | REPLY)) {
-                    asyncError = "op " + (op & ~REPLY) + " on port " + port + " failed: " + errnoName(-result);
-                } else {
-                    replies.offer(new int[] {op, port, result});
+                } else if (!asyncFailure(m)) {
+                    replies.offer(m);
                 }
             }
         } catch (IOException e) {
@@ -182,6 +207,35 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
                 onDisconnect.run();
             }
         }
+    }
+
+    /** One message {op, port, result}; null at end of stream. Reader thread only. */
+    private int[] readMessage() throws IOException {
+        in.clear();
+        while (in.hasRemaining()) {
+            if (socket.read(in) < 0) {
+                return null;
+            }
+        }
+        return new int[] {in.getInt(OP_OFFSET), in.getInt(PORT_OFFSET), in.getInt(RESULT_OFFSET)};
+    }
+
+    private void event(int port) {
+        GuestChannel ch = channels.get(port);
+        if (ch != null) {
+            ch.deliver();
+        } else {
+            early.add(port);
+        }
+    }
+
+    /** NOTIFY and UNMASK are answered only when they fail: remember it, they have no caller waiting. */
+    private boolean asyncFailure(int[] m) {
+        if (m[0] == (EvtchnWire.OP_NOTIFY | REPLY) || m[0] == (EvtchnWire.OP_UNMASK | REPLY)) {
+            asyncError = "op " + (m[0] & ~REPLY) + " on port " + m[1] + " failed: " + errnoName(-m[2]);
+            return true;
+        }
+        return false;
     }
 
     @Override

@@ -78,6 +78,29 @@ class EventChannelTest {
     }
 
     @Test
+    void theGuestSeesTheHypervisorsPendingAndMaskBitsEvenFromItsHandler() throws Exception {
+        BlockingQueue<Boolean> pendingSeenInHandler = new LinkedBlockingQueue<>();
+        EventChannel g = guest.eventChannels().allocUnbound(0, ch -> pendingSeenInHandler.add(ch.isPending()));
+        EventChannel d = fx.sim.bindInterdomain(domid, g.port(), ch -> { });
+        assertThat(g.isMasked()).isFalse();
+        assertThat(g.isPending()).isFalse();
+
+        d.notifyRemote();
+        assertThat(pendingSeenInHandler.poll(5, TimeUnit.SECONDS)).as("asked on the reader thread, answered").isFalse();
+        assertThat(g.isMasked()).isTrue();
+        d.notifyRemote();                      // while masked: pending in the hypervisor, no EVENT
+        waitFor(g::isPending);
+        assertThat(pendingSeenInHandler.poll(300, TimeUnit.MILLISECONDS)).isNull();
+        g.unmask();                            // the pending event is delivered and the bit cleared
+        assertThat(pendingSeenInHandler.poll(5, TimeUnit.SECONDS)).isFalse();
+        assertThat(g.isPending()).isFalse();
+        g.unmask();
+        d.close();
+        g.close();
+        assertThat(g.isPending()).as("a closed port has nothing pending").isFalse();
+    }
+
+    @Test
     void onlyTheDomainAPortIsOfferedToMayBindIt() {
         int before = fx.sim.dom0PortsInUse();
         EventChannel offered = fx.sim.allocUnbound(domid, ch -> { });
