@@ -143,8 +143,8 @@ final class SimGrants {
         if (source != null && dest != null) {
             ByteBuffer bounce = ByteBuffer.allocateDirect(len);
             long addr = io.address(bounce);
-            io.pread(source.domain.memoryFd(), addr, len, source.fileOffset);
-            io.pwrite(dest.domain.memoryFd(), addr, len, dest.fileOffset);
+            fully(io.pread(source.domain.memoryFd(), addr, len, source.fileOffset), len);
+            fully(io.pwrite(dest.domain.memoryFd(), addr, len, dest.fileOffset), len);
         } else if (source != null) {
             GrantCopy.Local to = (GrantCopy.Local) op.dest();
             fully(io.pread(source.domain.memoryFd(), io.address(to.buffer()) + to.offset(), len, source.fileOffset), len);
