@@ -124,8 +124,13 @@ public final class Netfront implements AutoCloseable {
         return "1".equals(store.tryRead(backend + "/online").orElse("0")) && !store.exists(backend + "/error");
     }
 
-    /** talk_to_netback(). */
+    /** xennet_connect() and talk_to_netback(). */
     private void connect() {
+        if (readUnsigned(backend + "/feature-rx-copy", 0) != 1) {
+            // As xennet_connect: -ENODEV, and the frontend stays Initialising.
+            log("backend does not support copying receive path (no feature-rx-copy): not connecting");
+            return;
+        }
         releaseLeftovers();
         int max = (int) readUnsigned(backend + "/multi-queue-max-queues", 1);
         int n = options.forceQueues() >= 0 ? options.forceQueues() : Math.max(1, Math.min(options.queues(), max));

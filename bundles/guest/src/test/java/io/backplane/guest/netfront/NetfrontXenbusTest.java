@@ -66,6 +66,10 @@ class NetfrontXenbusTest {
 
     /** libxl's vif layout, then the backend at InitWait offering {@code maxQueues} (0: no key). */
     private Netfront attach(String options, int maxQueues) {
+        return attach(options, maxQueues, true);
+    }
+
+    private Netfront attach(String options, int maxQueues, boolean rxCopy) {
         dom0.transaction(tx -> {
             tx.mkdir(be);
             tx.setPerms(be, List.of(XsPerm.none(0), XsPerm.read(domid)));
@@ -78,6 +82,9 @@ class NetfrontXenbusTest {
             tx.write(be + "/frontend", fe);
             tx.write(be + "/online", "1");
             tx.write(be + "/feature-split-event-channels", "1");
+            if (rxCopy) {
+                tx.write(be + "/feature-rx-copy", "1");
+            }
             if (maxQueues > 0) {
                 tx.write(be + "/multi-queue-max-queues", Integer.toString(maxQueues));
             }
@@ -139,6 +146,24 @@ class NetfrontXenbusTest {
             waitFor(() -> "4".equals(dom0.tryRead(fe + "/state").orElse("")));
             assertThat(dom0.exists(fe + "/multi-queue-num-queues")).isFalse();
             assertThat(dom0.read(fe + "/tx-ring-ref")).matches("[0-9]+");
+        } finally {
+            nf.close();
+        }
+    }
+
+    @Test
+    void aBackendWithoutRxCopyIsNotConnectedToUntilItOffersIt() throws Exception {
+        Netfront nf = attach("queues=1", 1, false);
+        try {
+            Thread.sleep(500);
+            assertThat(dom0.read(fe + "/state")).as("Linux's xennet_connect refuses: stays Initialising").isEqualTo("1");
+            assertThat(dom0.exists(fe + "/tx-ring-ref")).isFalse();
+            dom0.transaction(tx -> {
+                tx.write(be + "/feature-rx-copy", "1");
+                tx.write(be + "/state", "2");
+                return null;
+            });
+            waitFor(() -> "4".equals(dom0.tryRead(fe + "/state").orElse("")));
         } finally {
             nf.close();
         }
