@@ -25,6 +25,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The guest's event channels: a connection to its domain's {@code evtchn.sock}, speaking the
@@ -39,6 +40,10 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
     private final SocketChannel socket;
     private final ByteBuffer out = ByteBuffer.allocateDirect(MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
     private final BlockingQueue<int[]> replies = new ArrayBlockingQueue<>(1);
+    /** One request at a time per connection (docs/sim-abi.md); held from send to reply. */
+    private final ReentrantLock requestLock = new ReentrantLock(true); // fair: a waiting handler is not starved
+    /** A request was sent and its reply not read yet. Cleared by the reader when it reads one. */
+    private volatile boolean replyDue;
     private final Map<Integer, GuestChannel> channels = new ConcurrentHashMap<>();
     /** Events for ports whose channel object is not registered yet (a bind's immediate event). */
     private final Set<Integer> early = ConcurrentHashMap.newKeySet();
@@ -106,6 +111,7 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
     void close(GuestChannel ch) {
         channels.remove(ch.port());
         request(EvtchnWire.OP_CLOSE, ch.port(), 0);
+        early.remove(ch.port()); // an EVENT that raced the close belongs to nobody now
     }
 
     private GuestChannel register(GuestChannel ch) {
@@ -116,9 +122,17 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
         return ch;
     }
 
-    private synchronized int request(int op, int port, int arg) {
-        send(op, port, arg);
-        int[] reply = Thread.currentThread() == reader ? awaitReplyOnReader() : awaitReply();
+    private int request(int op, int port, int arg) {
+        boolean onReader = Thread.currentThread() == reader;
+        lockForRequest(onReader);
+        int[] reply;
+        try {
+            replyDue = true;
+            send(op, port, arg);
+            reply = onReader ? awaitReplyOnReader() : awaitReply();
+        } finally {
+            requestLock.unlock();
+        }
         if (reply == null) {
             throw new HypervisorException("EIO", closed ? "domain " + domid + " lost its hypervisor connection"
                     : "no reply from the hypervisor within " + REPLY_TIMEOUT_SECONDS + " s");
@@ -130,6 +144,45 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
             throw new HypervisorException(errnoName(-reply[2]), "event channel op " + op + " on port " + port + " refused");
         }
         return reply[2];
+    }
+
+    /**
+     * Takes the request lock. The reader thread (an event handler making a request) must not just
+     * block on it: the holder may be waiting for a reply that only the reader can read. So it
+     * reads and hands on messages while a reply is due, and retries the lock in between.
+     */
+    private void lockForRequest(boolean onReader) {
+        if (!onReader) {
+            requestLock.lock();
+            return;
+        }
+        try {
+            while (!requestLock.tryLock()) {
+                if (!replyDue) {
+                    // The holder is about to send, or about to unlock: queue for the lock briefly.
+                    if (requestLock.tryLock(1, TimeUnit.MILLISECONDS)) {
+                        return;
+                    }
+                    continue;
+                }
+                int[] m = readMessage();
+                if (m == null) {
+                    closed = true;
+                    throw new HypervisorException("EIO", "domain " + domid + " lost its hypervisor connection");
+                }
+                if (m[0] == EvtchnWire.OP_EVENT) {
+                    deferred.add(m[1]);
+                } else if (!asyncFailure(m)) {
+                    replies.offer(replyRead(m));
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HypervisorException("EINTR", "interrupted waiting for the hypervisor");
+        } catch (IOException e) {
+            closed = true;
+            throw new HypervisorException("EIO", "domain " + domid + " lost its hypervisor connection: " + e.getMessage());
+        }
     }
 
     private int[] awaitReply() {
@@ -151,12 +204,13 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
             while (true) {
                 int[] m = readMessage();
                 if (m == null) {
+                    closed = true; // the reader loop sees the end of file again and reports it
                     return null;
                 }
                 if (m[0] == EvtchnWire.OP_EVENT) {
                     deferred.add(m[1]);
                 } else if (!asyncFailure(m)) {
-                    return m;
+                    return replyRead(m);
                 }
             }
         } catch (IOException e) {
@@ -196,7 +250,7 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
                         event(port);
                     }
                 } else if (!asyncFailure(m)) {
-                    replies.offer(m);
+                    replies.offer(replyRead(m));
                 }
             }
         } catch (IOException e) {
@@ -227,6 +281,21 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
         } else {
             early.add(port);
         }
+    }
+
+    /**
+     * Reader thread, on every reply. A bind's new port may be a number an earlier, closed channel
+     * had: an EVENT for it read before this reply was that channel's, not the new one's.
+     */
+    private int[] replyRead(int[] m) {
+        replyDue = false;
+        int op = m[0] & ~REPLY;
+        if ((op == EvtchnWire.OP_BIND_UNBOUND || op == EvtchnWire.OP_BIND_INTERDOMAIN) && m[2] > 0) {
+            Integer port = m[2];
+            early.remove(port);
+            deferred.removeIf(port::equals);
+        }
+        return m;
     }
 
     /** NOTIFY and UNMASK are answered only when they fail: remember it, they have no caller waiting. */
