@@ -133,6 +133,7 @@ public final class Netfront implements AutoCloseable {
         }
         releaseLeftovers();
         int max = (int) readUnsigned(backend + "/multi-queue-max-queues", 1);
+        boolean offersQueues = store.exists(backend + "/multi-queue-max-queues");
         int n = options.forceQueues() >= 0 ? options.forceQueues() : Math.max(1, Math.min(options.queues(), max));
         boolean split = options.split() && readUnsigned(backend + "/feature-split-event-channels", 0) == 1;
         boolean sg = readUnsigned(backend + "/feature-sg", 0) == 1;
@@ -147,8 +148,9 @@ public final class Netfront implements AutoCloseable {
             store.write(dir + "/xdp-headroom", "0");
         }
         store.transaction(tx -> {
-            // As talk_to_netback: one queue writes its keys flat and no num-queues key at all.
-            if (n > 1 || options.forceQueues() >= 0) {
+            // As talk_to_netback: the count whenever the backend offers queues (also 1, so that a
+            // reconnect with fewer queues overwrites an earlier count); one queue's keys are flat.
+            if (offersQueues || options.forceQueues() >= 0) {
                 tx.write(dir + "/multi-queue-num-queues", Integer.toString(n));
             }
             for (NetfrontQueue q : qs) {

@@ -97,11 +97,12 @@ class NetfrontXenbusTest {
     }
 
     @Test
-    void queuesAreMinOfOwnAndOfferedAndOneQueueWritesFlatKeysWithoutACount() throws Exception {
+    void queuesAreMinOfOwnAndOfferedAndOneQueueWritesFlatKeysAndItsCount() throws Exception {
         Netfront nf = attach("queues=1", 4);
         try {
             waitFor(() -> "4".equals(dom0.tryRead(fe + "/state").orElse("")));
-            assertThat(dom0.exists(fe + "/multi-queue-num-queues")).as("Linux writes no count for one queue").isFalse();
+            assertThat(dom0.read(fe + "/multi-queue-num-queues")).as("Linux writes the count when the backend offers queues")
+                    .isEqualTo("1");
             assertThat(dom0.read(fe + "/tx-ring-ref")).matches("[0-9]+");
             assertThat(dom0.read(fe + "/rx-ring-ref")).matches("[0-9]+");
             assertThat(dom0.read(fe + "/event-channel-tx")).matches("[0-9]+");
@@ -129,11 +130,14 @@ class NetfrontXenbusTest {
             waitFor(() -> "6".equals(dom0.tryRead(fe + "/state").orElse("")));
             dom0.write(be + "/state", "6");                          // backend Closed, device still online
             waitFor(() -> "1".equals(dom0.tryRead(fe + "/state").orElse("")));
-            dom0.write(be + "/state", "2");                          // InitWait again
+            dom0.transaction(tx -> {                                // InitWait again, offering one queue now
+                tx.write(be + "/multi-queue-max-queues", "1");
+                tx.write(be + "/state", "2");
+                return null;
+            });
             waitFor(() -> "4".equals(dom0.tryRead(fe + "/state").orElse("")));
-            assertThat(dom0.read(fe + "/multi-queue-num-queues")).isEqualTo("2");
-            assertThat(dom0.read(fe + "/queue-0/tx-ring-ref")).as("the old ring's grant was ended and reused")
-                    .isEqualTo(firstRef);
+            assertThat(dom0.read(fe + "/multi-queue-num-queues")).as("the earlier count is overwritten").isEqualTo("1");
+            assertThat(dom0.read(fe + "/tx-ring-ref")).as("the old ring's grant was ended and reused").isEqualTo(firstRef);
         } finally {
             nf.close();
         }
@@ -144,7 +148,7 @@ class NetfrontXenbusTest {
         Netfront nf = attach("queues=4", 0);
         try {
             waitFor(() -> "4".equals(dom0.tryRead(fe + "/state").orElse("")));
-            assertThat(dom0.exists(fe + "/multi-queue-num-queues")).isFalse();
+            assertThat(dom0.exists(fe + "/multi-queue-num-queues")).as("no count for a backend without multi-queue").isFalse();
             assertThat(dom0.read(fe + "/tx-ring-ref")).matches("[0-9]+");
         } finally {
             nf.close();
