@@ -21,35 +21,28 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The guest's event channels: a connection to its domain's {@code evtchn.sock}, speaking the
- * 16-byte messages of docs/sim-abi.md. The same SPI as dom0's, seen from the guest: ports are
- * the guest's, remote ends usually dom0's. Events run the port's handler on this connection's
- * reader thread; a delivered port stays masked until {@link EventChannel#unmask()}.
+ * The guest's event channels, as libxenevtchn opens /dev/xen/evtchn: a control connection to its
+ * domain's {@code evtchn.sock} for the device's ioctls (16-byte request/reply messages of
+ * docs/sim-abi.md) and its event stream, a second connection on which the hypervisor writes each
+ * delivered port as 4 native-endian bytes and this guest writes a port back to unmask it. The same
+ * SPI as dom0's, seen from the guest. Events run the port's handler on the stream's reader
+ * thread; a delivered port stays masked until {@link EventChannel#unmask()}.
  */
 public final class GuestEventChannels implements EventChannels, AutoCloseable {
-    private static final long REPLY_TIMEOUT_SECONDS = 10;
-
     private final int domid;
     private final SocketChannel socket;
+    private final SocketChannel stream;
     private final ByteBuffer out = ByteBuffer.allocateDirect(MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
-    private final BlockingQueue<int[]> replies = new ArrayBlockingQueue<>(1);
-    /** One request at a time per connection (docs/sim-abi.md); held from send to reply. */
-    private final ReentrantLock requestLock = new ReentrantLock(true); // fair: a waiting handler is not starved
-    /** A request was sent and its reply not read yet. Cleared by the reader when it reads one. */
-    private volatile boolean replyDue;
-    private final Map<Integer, GuestChannel> channels = new ConcurrentHashMap<>();
-    /** Events for ports whose channel object is not registered yet (a bind's immediate event). */
-    private final Set<Integer> early = ConcurrentHashMap.newKeySet();
-    /** Reader thread only: EVENTs read while a handler waited for a reply. */
-    private final java.util.ArrayDeque<Integer> deferred = new java.util.ArrayDeque<>();
     private final ByteBuffer in = ByteBuffer.allocateDirect(MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer unmaskOut = ByteBuffer.allocateDirect(EvtchnWire.PORT_LENGTH).order(ByteOrder.nativeOrder());
+    /** One request at a time on the control connection, held from send to reply. */
+    private final Object requestLock = new Object();
+    private final Map<Integer, GuestChannel> channels = new ConcurrentHashMap<>();
+    /** Ports delivered before their channel object was registered (a bind's immediate event). */
+    private final Set<Integer> early = ConcurrentHashMap.newKeySet();
     private final Thread reader;
     private final Runnable onDisconnect;
     private volatile boolean closed;
@@ -61,6 +54,19 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
         this.onDisconnect = onDisconnect;
         this.socket = SocketChannel.open(StandardProtocolFamily.UNIX);
         socket.connect(UnixDomainSocketAddress.of(socketPath));
+        this.stream = SocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            int token = request(EvtchnWire.OP_STREAM_TOKEN, 0, 0);
+            stream.connect(UnixDomainSocketAddress.of(socketPath));
+            int[] reply = exchange(stream, EvtchnWire.OP_ATTACH_STREAM, 0, token);
+            if (reply == null || reply[0] != (EvtchnWire.OP_ATTACH_STREAM | REPLY) || reply[2] != 0) {
+                throw new IOException("domain " + domid + ": the hypervisor refused the event stream");
+            }
+        } catch (IOException | HypervisorException e) {
+            socket.close();
+            stream.close();
+            throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
+        }
         this.reader = new Thread(this::readLoop, "guest-evtchn-d" + domid);
         reader.setDaemon(true);
         reader.start();
@@ -69,6 +75,9 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
     @Override
     public EventChannel allocUnbound(int remoteDomid, EventHandler handler) {
         int port = request(EvtchnWire.OP_BIND_UNBOUND, 0, remoteDomid);
+        // Nothing can fire a port that was only offered before this guest publishes it: a
+        // delivery seen already was for an earlier, closed port of that number.
+        early.remove(port);
         return register(new GuestChannel(this, port, remoteDomid, handler));
     }
 
@@ -85,22 +94,35 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
         request(EvtchnWire.OP_SHUTDOWN, 0, reason);
     }
 
-    /** The last failure the hypervisor reported for a NOTIFY or UNMASK (they have no reply otherwise). */
+    /** The last failure the hypervisor reported for a NOTIFY (it has no reply otherwise). */
     public String lastAsyncError() {
         return asyncError;
     }
 
     /** False once the hypervisor closed the connection (the domain was destroyed). */
     public boolean connected() {
-        return !closed && socket.isOpen();
+        return !closed && socket.isOpen() && stream.isOpen();
     }
 
     void notify(int port) {
-        sendOneWay(EvtchnWire.OP_NOTIFY, port);
+        synchronized (requestLock) {
+            send(socket, EvtchnWire.OP_NOTIFY, port, 0);
+        }
     }
 
+    /** Writes the port back on the event stream, as xenevtchn_unmask does. */
     void unmask(int port) {
-        sendOneWay(EvtchnWire.OP_UNMASK, port);
+        synchronized (unmaskOut) {
+            unmaskOut.clear();
+            unmaskOut.putInt(0, port);
+            try {
+                while (unmaskOut.hasRemaining()) {
+                    stream.write(unmaskOut);
+                }
+            } catch (IOException e) {
+                throw new HypervisorException("EIO", "domain " + domid + " lost its event stream: " + e.getMessage());
+            }
+        }
     }
 
     /** The hypervisor's STATUS_* bits of one of this guest's ports. */
@@ -111,7 +133,7 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
     void close(GuestChannel ch) {
         channels.remove(ch.port());
         request(EvtchnWire.OP_CLOSE, ch.port(), 0);
-        early.remove(ch.port()); // an EVENT that raced the close belongs to nobody now
+        early.remove(ch.port()); // a delivery that raced the close belongs to nobody now
     }
 
     private GuestChannel register(GuestChannel ch) {
@@ -123,19 +145,18 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
     }
 
     private int request(int op, int port, int arg) {
-        boolean onReader = Thread.currentThread() == reader;
-        lockForRequest(onReader);
         int[] reply;
         try {
-            replyDue = true;
-            send(op, port, arg);
-            reply = onReader ? awaitReplyOnReader() : awaitReply();
-        } finally {
-            requestLock.unlock();
+            synchronized (requestLock) {
+                reply = exchange(socket, op, port, arg);
+            }
+        } catch (IOException e) {
+            closed = true;
+            throw new HypervisorException("EIO", "domain " + domid + " lost its hypervisor connection: " + e.getMessage());
         }
         if (reply == null) {
-            throw new HypervisorException("EIO", closed ? "domain " + domid + " lost its hypervisor connection"
-                    : "no reply from the hypervisor within " + REPLY_TIMEOUT_SECONDS + " s");
+            closed = true;
+            throw new HypervisorException("EIO", "domain " + domid + " lost its hypervisor connection");
         }
         if (reply[0] != (op | REPLY)) {
             throw new HypervisorException("EIO", "hypervisor answered op " + reply[0] + " to op " + op);
@@ -146,89 +167,32 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
         return reply[2];
     }
 
-    /**
-     * Takes the request lock. The reader thread (an event handler making a request) must not just
-     * block on it: the holder may be waiting for a reply that only the reader can read. So it
-     * reads and hands on messages while a reply is due, and retries the lock in between.
-     */
-    private void lockForRequest(boolean onReader) {
-        if (!onReader) {
-            requestLock.lock();
-            return;
-        }
-        try {
-            while (!requestLock.tryLock()) {
-                if (!replyDue) {
-                    // The holder is about to send, or about to unlock: queue for the lock briefly.
-                    if (requestLock.tryLock(1, TimeUnit.MILLISECONDS)) {
-                        return;
-                    }
-                    continue;
-                }
-                int[] m = readMessage();
-                if (m == null) {
-                    closed = true;
-                    throw new HypervisorException("EIO", "domain " + domid + " lost its hypervisor connection");
-                }
-                if (m[0] == EvtchnWire.OP_EVENT) {
-                    deferred.add(m[1]);
-                } else if (!asyncFailure(m)) {
-                    replies.offer(replyRead(m));
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new HypervisorException("EINTR", "interrupted waiting for the hypervisor");
-        } catch (IOException e) {
-            closed = true;
-            throw new HypervisorException("EIO", "domain " + domid + " lost its hypervisor connection: " + e.getMessage());
-        }
-    }
-
-    private int[] awaitReply() {
-        try {
-            return replies.poll(REPLY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new HypervisorException("EINTR", "interrupted waiting for the hypervisor");
-        }
-    }
-
-    /**
-     * A request made by an event handler, on the reader thread itself: nobody else reads the
-     * socket, so read here until the reply comes. EVENTs read meanwhile wait in {@link #deferred}
-     * and run when the handler returns, so a handler never runs inside another.
-     */
-    private int[] awaitReplyOnReader() {
-        try {
-            while (true) {
-                int[] m = readMessage();
-                if (m == null) {
-                    closed = true; // the reader loop sees the end of file again and reports it
+    /** Sends one request and reads its reply, noting failed NOTIFYs read on the way; null at EOF. */
+    private int[] exchange(SocketChannel ch, int op, int port, int arg) throws IOException {
+        send(ch, op, port, arg);
+        while (true) {
+            in.clear();
+            while (in.hasRemaining()) {
+                if (ch.read(in) < 0) {
                     return null;
                 }
-                if (m[0] == EvtchnWire.OP_EVENT) {
-                    deferred.add(m[1]);
-                } else if (!asyncFailure(m)) {
-                    return replyRead(m);
-                }
             }
-        } catch (IOException e) {
-            return null;
+            int[] m = {in.getInt(OP_OFFSET), in.getInt(PORT_OFFSET), in.getInt(RESULT_OFFSET)};
+            if (m[0] == (EvtchnWire.OP_NOTIFY | REPLY)) {
+                asyncError = "op " + EvtchnWire.OP_NOTIFY + " on port " + m[1] + " failed: " + errnoName(-m[2]);
+                continue;
+            }
+            return m;
         }
     }
 
-    private void sendOneWay(int op, int port) {
-        send(op, port, 0);
-    }
-
-    private void send(int op, int port, int arg) {
+    private void send(SocketChannel ch, int op, int port, int arg) {
         synchronized (out) {
             out.clear();
             out.putInt(OP_OFFSET, op).putInt(PORT_OFFSET, port).putInt(ARG_OFFSET, arg).putInt(RESULT_OFFSET, 0);
             try {
                 while (out.hasRemaining()) {
-                    socket.write(out);
+                    ch.write(out);
                 }
             } catch (IOException e) {
                 throw new HypervisorException("EIO", "domain " + domid + " lost its hypervisor connection: " + e.getMessage());
@@ -236,22 +200,18 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
         }
     }
 
+    /** Reads the event stream: one 4-byte port per delivery, the port masked until written back. */
     private void readLoop() {
+        ByteBuffer port = ByteBuffer.allocateDirect(EvtchnWire.PORT_LENGTH).order(ByteOrder.nativeOrder());
         try {
             while (true) {
-                int[] m = readMessage();
-                if (m == null) {
-                    return;
-                }
-                if (m[0] == EvtchnWire.OP_EVENT) {
-                    event(m[1]);
-                    Integer port;
-                    while ((port = deferred.poll()) != null) {
-                        event(port);
+                port.clear();
+                while (port.hasRemaining()) {
+                    if (stream.read(port) < 0) {
+                        return;
                     }
-                } else if (!asyncFailure(m)) {
-                    replies.offer(replyRead(m));
                 }
+                event(port.getInt(0));
             }
         } catch (IOException e) {
             // connection gone
@@ -263,17 +223,6 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
         }
     }
 
-    /** One message {op, port, result}; null at end of stream. Reader thread only. */
-    private int[] readMessage() throws IOException {
-        in.clear();
-        while (in.hasRemaining()) {
-            if (socket.read(in) < 0) {
-                return null;
-            }
-        }
-        return new int[] {in.getInt(OP_OFFSET), in.getInt(PORT_OFFSET), in.getInt(RESULT_OFFSET)};
-    }
-
     private void event(int port) {
         GuestChannel ch = channels.get(port);
         if (ch != null) {
@@ -283,36 +232,13 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
         }
     }
 
-    /**
-     * Reader thread, on every reply. A bind's new port may be a number an earlier, closed channel
-     * had: an EVENT for it read before this reply was that channel's, not the new one's.
-     */
-    private int[] replyRead(int[] m) {
-        replyDue = false;
-        int op = m[0] & ~REPLY;
-        if ((op == EvtchnWire.OP_BIND_UNBOUND || op == EvtchnWire.OP_BIND_INTERDOMAIN) && m[2] > 0) {
-            Integer port = m[2];
-            early.remove(port);
-            deferred.removeIf(port::equals);
-        }
-        return m;
-    }
-
-    /** NOTIFY and UNMASK are answered only when they fail: remember it, they have no caller waiting. */
-    private boolean asyncFailure(int[] m) {
-        if (m[0] == (EvtchnWire.OP_NOTIFY | REPLY) || m[0] == (EvtchnWire.OP_UNMASK | REPLY)) {
-            asyncError = "op " + (m[0] & ~REPLY) + " on port " + m[1] + " failed: " + errnoName(-m[2]);
-            return true;
-        }
-        return false;
-    }
-
     @Override
     public void close() {
         detaching = true;
         closed = true;
         try {
             socket.close();
+            stream.close();
         } catch (IOException e) {
             // closing anyway
         }
@@ -332,6 +258,7 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
             case 22 -> "EINVAL";
             case 28 -> "ENOSPC";
             case 38 -> "ENOSYS";
+            case 107 -> "ENOTCONN";
             default -> "errno " + errno;
         };
     }

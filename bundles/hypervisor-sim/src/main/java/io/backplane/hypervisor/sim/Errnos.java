@@ -12,6 +12,7 @@ final class Errnos {
     static final String EEXIST = "EEXIST";
     static final String EIO = "EIO";
     static final String ENOMEM = "ENOMEM";
+    static final String ENOTCONN = "ENOTCONN";
 
     private Errnos() {
     }
@@ -27,6 +28,7 @@ final class Errnos {
             case EINVAL -> 22;
             case ENOSPC -> 28;
             case ENOSYS -> 38;
+            case ENOTCONN -> 107;
             default -> 5;
         };
     }

@@ -24,6 +24,9 @@ final class EvtchnServer {
     private final Set<GuestConnection> connections = ConcurrentHashMap.newKeySet();
     private final Set<Thread> connectionThreads = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
+    /** Unclaimed stream tokens: token to the control connection it joins. */
+    private final java.util.Map<Integer, GuestConnection> tokens = new ConcurrentHashMap<>();
+    private final java.security.SecureRandom random = new java.security.SecureRandom();
 
     EvtchnServer(SimDomain domain, Path socketPath, EventChannelSwitch evtchn, SimLog log, DomainFiles files) throws IOException {
         this.domain = domain;
@@ -45,7 +48,7 @@ final class EvtchnServer {
                 SocketChannel ch = server.accept();
                 GuestConnection c;
                 try {
-                    c = new GuestConnection(domain, ch, evtchn, log);
+                    c = new GuestConnection(domain, ch, evtchn, log, this);
                 } catch (IOException e) {
                     log.warn("domain " + domain.domid() + ": could not serve an event channel connection: " + e.getMessage());
                     ch.close();
@@ -68,6 +71,37 @@ final class EvtchnServer {
         } catch (IOException e) {
             log.warn("domain " + domain.domid() + " event channel socket failed: " + e.getMessage());
         }
+    }
+
+    /**
+     * The one-time token of a control connection's event stream (the same one until claimed; 0
+     * once its stream is attached). Random, so a stray connection cannot guess its way in.
+     */
+    synchronized int token(GuestConnection c) {
+        for (var e : tokens.entrySet()) {
+            if (e.getValue() == c) {
+                return e.getKey();
+            }
+        }
+        int t;
+        do {
+            t = random.nextInt(Integer.MAX_VALUE - 1) + 1;
+        } while (tokens.containsKey(t));
+        tokens.put(t, c);
+        return t;
+    }
+
+    /** The control connection the token names, once; null for an unknown or used token. */
+    synchronized GuestConnection claimToken(int token, GuestConnection stream) {
+        GuestConnection c = tokens.remove(token);
+        if (c != null) {
+            connections.remove(stream); // a stream is part of its control connection, not a device open
+        }
+        return c;
+    }
+
+    synchronized void forgetToken(GuestConnection c) {
+        tokens.values().removeIf(v -> v == c);
     }
 
     void removed(GuestConnection c) {

@@ -18,14 +18,18 @@ import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 
 /**
- * One open of a guest's event channel device: a connection on {@code evtchn.sock}. Its thread
- * reads the guest's requests (docs/sim-abi.md) and performs them for that domain only; events for
- * the ports bound through it are written back as EVENT messages.
+ * A connection on {@code evtchn.sock}. Most are control connections: one open of a guest's event
+ * channel device, whose thread reads the guest's requests (docs/sim-abi.md, the device's ioctls)
+ * and performs them for that domain only. A connection whose first message is ATTACH_STREAM
+ * becomes the event stream of a control connection instead: delivered ports are written to it as
+ * 4-byte native-endian numbers and every 4-byte number the guest writes unmasks that port, as
+ * read/write on Linux's /dev/xen/evtchn do.
  *
- * <p>The socket is non-blocking so that no dom0 thread ever waits on a guest: a well-behaved
- * guest never has more than one reply and one EVENT per port unread (ports mask after each
+ * <p>Sockets are non-blocking so that no dom0 thread ever waits on a guest: a well-behaved
+ * guest never has more than one reply and one delivery per port unread (ports mask after each
  * delivery), far below the socket buffer, so a write that does not go through at once means the
- * guest stopped reading. Its connection is then closed, which hurts only that guest.
+ * guest stopped reading. Its connection (control and stream) is then closed, which hurts only
+ * that guest.
  */
 final class GuestConnection implements PortSink, Runnable {
     private final SimDomain domain;
@@ -34,15 +38,23 @@ final class GuestConnection implements PortSink, Runnable {
     private final SimLog log;
     private final ByteBuffer in = ByteBuffer.allocateDirect(MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer out = ByteBuffer.allocateDirect(MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer portOut = ByteBuffer.allocateDirect(EvtchnWire.PORT_LENGTH).order(ByteOrder.nativeOrder());
     private final Selector selector;
+    private final EvtchnServer server;
     private boolean shutdownSent;
+    private boolean requested;
+    /** This control connection's event stream, null until attached. */
+    private volatile GuestConnection stream;
+    /** Set on a stream: the control connection it serves. */
+    private volatile GuestConnection control;
 
-    GuestConnection(SimDomain domain, SocketChannel channel, EventChannelSwitch evtchn, SimLog log) throws IOException {
+    GuestConnection(SimDomain domain, SocketChannel channel, EventChannelSwitch evtchn, SimLog log, EvtchnServer server) throws IOException {
         this.selector = Selector.open();
         this.domain = domain;
         this.channel = channel;
         this.evtchn = evtchn;
         this.log = log;
+        this.server = server;
     }
 
     @Override
@@ -51,14 +63,76 @@ final class GuestConnection implements PortSink, Runnable {
             channel.configureBlocking(false);
             channel.register(sel, SelectionKey.OP_READ);
             while (readMessage(sel)) {
-                handle(in.getInt(OP_OFFSET), in.getInt(PORT_OFFSET), in.getInt(ARG_OFFSET));
+                int op = in.getInt(OP_OFFSET);
+                if (op == EvtchnWire.OP_ATTACH_STREAM && !requested) {
+                    runStream(sel, in.getInt(ARG_OFFSET));
+                    return;
+                }
+                requested = true;
+                handle(op, in.getInt(PORT_OFFSET), in.getInt(ARG_OFFSET));
             }
         } catch (IOException e) {
             // The guest went away (or the domain is being destroyed): clean up below.
         } finally {
-            evtchn.closeAll(domain.domid(), this);
+            GuestConnection c = control;
+            if (c != null) {
+                c.close(); // the stream went away: so does its device open, as one file
+            } else {
+                server.forgetToken(this);
+                evtchn.closeAll(domain.domid(), this);
+                close();
+                domain.connectionClosed(this, shutdownSent);
+            }
+        }
+    }
+
+    /**
+     * This connection is an event stream: joins it to the control connection named by the token,
+     * then reads 4-byte port numbers, each an unmask, until either side closes.
+     */
+    private void runStream(Selector sel, int token) throws IOException {
+        GuestConnection c = server.claimToken(token, this);
+        if (c == null) {
+            reply(EvtchnWire.OP_ATTACH_STREAM, 0, -Errnos.number(Errnos.EINVAL));
+            server.removed(this);
             close();
-            domain.connectionClosed(this, shutdownSent);
+            return;
+        }
+        control = c;
+        reply(EvtchnWire.OP_ATTACH_STREAM, 0, 0);
+        c.stream = this;
+        if (!c.channel.isOpen()) {
+            return;
+        }
+        ByteBuffer port = ByteBuffer.allocateDirect(EvtchnWire.PORT_LENGTH).order(ByteOrder.nativeOrder());
+        while (true) {
+            port.clear();
+            while (port.hasRemaining()) {
+                int n = channel.read(port);
+                if (n < 0 || !channel.isOpen()) {
+                    return;
+                }
+                if (n == 0) {
+                    sel.select();
+                    sel.selectedKeys().clear();
+                }
+            }
+            c.unmaskFromStream(port.getInt(0));
+        }
+    }
+
+    /**
+     * A port number written to the stream: unmask it. As in Linux's evtchn_write, a port not bound
+     * through this device is ignored (a guest may write back a port it closed meanwhile).
+     */
+    private void unmaskFromStream(int port) {
+        try {
+            Port p = evtchn.lookup(domain.domid(), port);
+            if (p.sink == this) {
+                p.unmask();
+            }
+        } catch (HypervisorException e) {
+            // no such port any more: ignored, as the Linux driver does
         }
     }
 
@@ -81,14 +155,23 @@ final class GuestConnection implements PortSink, Runnable {
         int domid = domain.domid();
         try {
             switch (op) {
-                case EvtchnWire.OP_BIND_UNBOUND -> reply(op, 0, evtchn.allocUnbound(domid, arg, this).port);
+                case EvtchnWire.OP_BIND_UNBOUND -> {
+                    needStream();
+                    reply(op, 0, evtchn.allocUnbound(domid, arg, this).port);
+                }
                 case EvtchnWire.OP_BIND_INTERDOMAIN -> {
+                    needStream();
                     Port local = evtchn.bindInterdomain(domid, arg, port, this);
                     reply(op, 0, local.port);
                     local.raise(); // Xen marks a newly bound port pending (the remote may have notified before).
                 }
                 case EvtchnWire.OP_NOTIFY -> evtchn.send(domid, port);
-                case EvtchnWire.OP_UNMASK -> owned(port).unmask();
+                case EvtchnWire.OP_STREAM_TOKEN -> {
+                    if (stream != null) {
+                        throw Errnos.error(Errnos.EINVAL, "the event stream is already attached");
+                    }
+                    reply(op, 0, server.token(this));
+                }
                 case EvtchnWire.OP_STATUS -> {
                     Port p = owned(port);
                     reply(op, port, (p.isMasked() ? EvtchnWire.STATUS_MASKED : 0) | (p.isPending() ? EvtchnWire.STATUS_PENDING : 0));
@@ -111,6 +194,13 @@ final class GuestConnection implements PortSink, Runnable {
         }
     }
 
+    /** Ports deliver on the event stream: binding one before it is attached would lose events. */
+    private void needStream() {
+        if (stream == null) {
+            throw Errnos.error(Errnos.ENOTCONN, "bind before the event stream is attached (STREAM_TOKEN, ATTACH_STREAM)");
+        }
+    }
+
     private Port owned(int port) {
         Port p = evtchn.lookup(domain.domid(), port);
         if (p.sink != this) {
@@ -121,7 +211,35 @@ final class GuestConnection implements PortSink, Runnable {
 
     @Override
     public void deliver(Port port) {
-        send(EvtchnWire.OP_EVENT, port.port, 0, 0);
+        GuestConnection s = stream;
+        if (s != null) {
+            s.sendPort(port.port);
+        }
+    }
+
+    /** On a stream: one delivered port, 4 bytes native-endian. */
+    private void sendPort(int port) {
+        synchronized (portOut) {
+            portOut.clear();
+            portOut.putInt(0, port);
+            try {
+                channel.write(portOut);
+                if (portOut.hasRemaining()) {
+                    log.warn("domain " + domain.domid() + " stopped reading its event stream: connection closed");
+                    closeBoth();
+                }
+            } catch (IOException e) {
+                closeBoth();
+            }
+        }
+    }
+
+    private void closeBoth() {
+        GuestConnection c = control;
+        if (c != null) {
+            c.close();
+        }
+        close();
     }
 
     private void reply(int op, int port, int result) {
@@ -145,6 +263,14 @@ final class GuestConnection implements PortSink, Runnable {
     }
 
     void close() {
+        GuestConnection s = stream;
+        if (s != null && s != this) {
+            s.closeChannel();
+        }
+        closeChannel();
+    }
+
+    private void closeChannel() {
         try {
             channel.close();
         } catch (IOException e) {
