@@ -47,13 +47,13 @@ struct sim_evtchn_msg {
 #define SIM_EVTCHN_BIND_UNBOUND      1
 #define SIM_EVTCHN_BIND_INTERDOMAIN  2
 #define SIM_EVTCHN_NOTIFY            3
-#define SIM_EVTCHN_UNMASK            4
 #define SIM_EVTCHN_CLOSE             5
 #define SIM_EVTCHN_SHUTDOWN          6
 #define SIM_EVTCHN_STATUS            7
 #define SIM_EVTCHN_MASKED            1
 #define SIM_EVTCHN_PENDING           2
-#define SIM_EVTCHN_EVENT          0x40
+#define SIM_EVTCHN_STREAM_TOKEN      8
+#define SIM_EVTCHN_ATTACH_STREAM     9
 #define SIM_EVTCHN_REPLY          0x80
 
 struct echo_request {
@@ -69,9 +69,10 @@ DEFINE_RING_TYPES(echo, struct echo_request, struct echo_response);
 #define RING_REF 8          /* the first unreserved grant reference */
 #define RING_FRAME 0        /* the guest frame holding the ring */
 
-static int evtchn_fd;
+static int evtchn_fd;       /* control connection: 16-byte requests and replies */
+static int stream_fd;       /* event stream: 4-byte ports, as read/written on /dev/xen/evtchn */
 static uint32_t my_port;
-static int event_seen;      /* an EVENT for my_port arrived: the port is masked until UNMASK */
+
 
 static void die(int status, const char *what)
 {
@@ -95,19 +96,19 @@ static void *map_file(const char *dir, int domid, const char *name, size_t *size
     return p;
 }
 
-static void send_msg(uint32_t op, uint32_t port, uint32_t arg)
+static void send_msg(int fd, uint32_t op, uint32_t port, uint32_t arg)
 {
     struct sim_evtchn_msg m = { .op = op, .port = port, .arg = arg, .result = 0 };
-    if (write(evtchn_fd, &m, sizeof(m)) != sizeof(m))
+    if (write(fd, &m, sizeof(m)) != sizeof(m))
         die(3, "evtchn.sock write");
 }
 
-/* Reads one message; end of file means the hypervisor destroyed the domain. */
-static void read_msg(struct sim_evtchn_msg *m)
+/* Reads exactly len bytes; end of file means the hypervisor destroyed the domain. */
+static void read_full(int fd, void *buf, size_t len)
 {
     size_t got = 0;
-    while (got < sizeof(*m)) {
-        ssize_t n = read(evtchn_fd, (char *)m + got, sizeof(*m) - got);
+    while (got < len) {
+        ssize_t n = read(fd, (char *)buf + got, len - got);
         if (n == 0) {
             printf("echo_front: domain destroyed (evtchn.sock closed)\n");
             exit(3);
@@ -119,31 +120,36 @@ static void read_msg(struct sim_evtchn_msg *m)
         }
         got += n;
     }
-    if (m->op == SIM_EVTCHN_EVENT && m->port == my_port)
-        event_seen = 1;
-    if (m->op == (SIM_EVTCHN_NOTIFY | SIM_EVTCHN_REPLY) || m->op == (SIM_EVTCHN_UNMASK | SIM_EVTCHN_REPLY))
-        fprintf(stderr, "echo_front: op %u on port %u failed: %d\n", m->op & 0x7f, m->port, m->result);
 }
 
-/* One request with a reply; EVENTs that come first are remembered. */
+/* One request with a reply on a 16-byte connection; a failed NOTIFY's reply is reported and skipped. */
+static int32_t request_on(int fd, uint32_t op, uint32_t port, uint32_t arg)
+{
+    struct sim_evtchn_msg m;
+    send_msg(fd, op, port, arg);
+    for (;;) {
+        read_full(fd, &m, sizeof(m));
+        if (m.op == (op | SIM_EVTCHN_REPLY))
+            return m.result;
+        if (m.op == (SIM_EVTCHN_NOTIFY | SIM_EVTCHN_REPLY))
+            fprintf(stderr, "echo_front: NOTIFY on port %u failed: %d\n", m.port, m.result);
+    }
+}
+
 static int32_t request(uint32_t op, uint32_t port, uint32_t arg)
 {
-    struct sim_evtchn_msg m;
-    send_msg(op, port, arg);
-    do {
-        read_msg(&m);
-    } while (m.op != (op | SIM_EVTCHN_REPLY));
-    return m.result;
+    return request_on(evtchn_fd, op, port, arg);
 }
 
-/* Sleeps until dom0 notifies, then re-arms the port (docs/sim-abi.md, 4). */
+/* Sleeps until dom0 notifies, then re-arms the port: xenevtchn_pending + xenevtchn_unmask. */
 static void wait_event(void)
 {
-    struct sim_evtchn_msg m;
-    while (!event_seen)
-        read_msg(&m);
-    event_seen = 0;
-    send_msg(SIM_EVTCHN_UNMASK, my_port, 0);
+    uint32_t port;
+    do {
+        read_full(stream_fd, &port, sizeof(port));   /* one delivered port, now masked */
+    } while (port != my_port);
+    if (write(stream_fd, &my_port, sizeof(my_port)) != sizeof(my_port))  /* unmask */
+        die(3, "event stream write");
 }
 
 static void xs_put(struct xs_handle *xs, const char *key, const char *fmt, uint64_t v)
@@ -179,6 +185,12 @@ int main(int argc, char **argv)
     evtchn_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (evtchn_fd < 0 || connect(evtchn_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
         die(2, addr.sun_path);
+    /* The event stream: a second connection joined with the control connection's token. */
+    int32_t token = request(SIM_EVTCHN_STREAM_TOKEN, 0, 0);
+    stream_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (token <= 0 || stream_fd < 0 || connect(stream_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0
+            || request_on(stream_fd, SIM_EVTCHN_ATTACH_STREAM, 0, (uint32_t)token) != 0)
+        die(2, "event stream");
 
     char xs_path[512];
     snprintf(xs_path, sizeof(xs_path), "%s/domains/%d/xenstore.sock", dir, domid);
@@ -225,7 +237,7 @@ int main(int argc, char **argv)
         if (produced) {
             RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&front, notify);
             if (notify)
-                send_msg(SIM_EVTCHN_NOTIFY, my_port, 0);
+                send_msg(evtchn_fd, SIM_EVTCHN_NOTIFY, my_port, 0);
         }
         int consumed = 0;
         while (RING_HAS_UNCONSUMED_RESPONSES(&front)) {
@@ -251,11 +263,10 @@ int main(int argc, char **argv)
         }
     }
 
-    /* The port's mask/pending bits: an EVENT seen and not yet unmasked means masked. */
+    /* The port's mask/pending bits. */
     int32_t status = request(SIM_EVTCHN_STATUS, my_port, 0);
-    if (status < 0 || (status & ~(SIM_EVTCHN_MASKED | SIM_EVTCHN_PENDING))
-            || (event_seen && !(status & SIM_EVTCHN_MASKED))) {
-        printf("echo_front: STATUS of port %u answered %d (event seen: %d)\n", my_port, status, event_seen);
+    if (status < 0 || (status & ~(SIM_EVTCHN_MASKED | SIM_EVTCHN_PENDING))) {
+        printf("echo_front: STATUS of port %u answered %d\n", my_port, status);
         return 1;
     }
     int32_t foreign = request(SIM_EVTCHN_STATUS, 4000, 0);

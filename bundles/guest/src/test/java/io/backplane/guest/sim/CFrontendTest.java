@@ -90,6 +90,31 @@ class CFrontendTest {
         }
     }
 
+    /**
+     * A C guest reads 4-byte ports from its event stream and re-arms by writing them, as on
+     * /dev/xen/evtchn: a second and third notify before the re-arm deliver nothing until it,
+     * then exactly one.
+     */
+    @Test
+    void aCGuestReadsPortsFromTheEventStreamAndReArmsByWritingThem() throws Exception {
+        Path binary = compile("evtchn_stream");
+        int domid = sim.create(new DomainConfig("c-stream", 16, 1)).domid();
+        try (GuestProcess guest = GuestProcess.start(dir, "evtchn_stream",
+                List.of(binary.toString(), dir.toString(), Integer.toString(domid)))) {
+            RingAcceptanceTest.waitFor(() -> guest.output().contains("PORT "));
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("PORT ([0-9]+)").matcher(guest.output());
+            assertThat(m.find()).isTrue();
+            io.backplane.api.hypervisor.EventChannel dom0End = sim.bindInterdomain(domid, Integer.parseInt(m.group(1)), ch -> { });
+            dom0End.notifyRemote();
+            RingAcceptanceTest.waitFor(() -> guest.output().contains("GOT 1"));
+            dom0End.notifyRemote();
+            dom0End.notifyRemote();
+            assertThat(guest.waitFor(30)).as(guest.output()).isZero();
+            assertThat(guest.output()).contains("masking checked");
+            dom0End.close();
+        }
+    }
+
     private void assertRefused(int domid, int ref, boolean writable, GrantStatus expected) {
         assertThatThrownBy(() -> sim.map(domid, new int[] {ref}, writable))
                 .isInstanceOfSatisfying(GrantException.class, e -> assertThat(e.status()).as("ref " + ref).isEqualTo(expected));

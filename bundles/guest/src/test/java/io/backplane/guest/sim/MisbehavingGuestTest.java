@@ -42,8 +42,10 @@ class MisbehavingGuestTest {
         int bad = fx.create("flooder", 8).domid();
         int good = fx.create("bystander", 8).domid();
         try (SimGuest bystander = fx.attach(good);
-             SocketChannel raw = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+             SocketChannel raw = SocketChannel.open(StandardProtocolFamily.UNIX);
+             SocketChannel stream = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             raw.connect(UnixDomainSocketAddress.of(fx.sim.paths().evtchnSocket(bad)));
+            attachStream(raw, stream, bad);
             int port = request(raw, EvtchnWire.OP_BIND_UNBOUND, 0, 0);
             EventChannel dom0End = fx.sim.bindInterdomain(bad, port, ch -> { });
 
@@ -79,9 +81,17 @@ class MisbehavingGuestTest {
     @Test
     void unknownOpsAndBadPortsGetErrorRepliesNotACrash() throws Exception {
         int domid = fx.create("garbage", 8).domid();
-        try (SocketChannel raw = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+        try (SocketChannel raw = SocketChannel.open(StandardProtocolFamily.UNIX);
+             SocketChannel stream = SocketChannel.open(StandardProtocolFamily.UNIX);
+             SocketChannel intruder = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             raw.connect(UnixDomainSocketAddress.of(fx.sim.paths().evtchnSocket(domid)));
             assertThat(request(raw, 99, 0, 0)).isEqualTo(-38);                                   // ENOSYS
+            assertThat(request(raw, 4, 1, 0)).as("UNMASK is no request any more").isEqualTo(-38);
+            assertThat(request(raw, EvtchnWire.OP_BIND_UNBOUND, 0, 0)).isEqualTo(-107);           // no stream: ENOTCONN
+            int token = attachStream(raw, stream, domid);
+            intruder.connect(UnixDomainSocketAddress.of(fx.sim.paths().evtchnSocket(domid)));
+            assertThat(request(intruder, EvtchnWire.OP_ATTACH_STREAM, 0, token)).as("a token is one-time").isEqualTo(-22);
+            assertThat(request(raw, EvtchnWire.OP_STREAM_TOKEN, 0, 0)).as("one stream per connection").isEqualTo(-22);
             assertThat(request(raw, EvtchnWire.OP_BIND_INTERDOMAIN, 0, 0)).isEqualTo(-22);        // port 0: EINVAL
             assertThat(request(raw, EvtchnWire.OP_BIND_INTERDOMAIN, 5, 31000)).isEqualTo(-3);     // no domain: ESRCH
             assertThat(request(raw, EvtchnWire.OP_CLOSE, -1, 0)).isEqualTo(-22);
@@ -91,6 +101,15 @@ class MisbehavingGuestTest {
             assertThat(reply.getInt(12)).isEqualTo(-22);
             assertThat(request(raw, EvtchnWire.OP_BIND_UNBOUND, 0, 0)).isEqualTo(1);             // still served
         }
+    }
+
+    /** Joins {@code stream} to the control connection {@code raw} as its event stream; returns the used token. */
+    static int attachStream(SocketChannel raw, SocketChannel stream, int domid) throws IOException {
+        int token = request(raw, EvtchnWire.OP_STREAM_TOKEN, 0, 0);
+        assertThat(token).isPositive();
+        stream.connect(UnixDomainSocketAddress.of(fx.sim.paths().evtchnSocket(domid)));
+        assertThat(request(stream, EvtchnWire.OP_ATTACH_STREAM, 0, token)).isZero();
+        return token;
     }
 
     static ByteBuffer message(int op, int port, int arg) {
