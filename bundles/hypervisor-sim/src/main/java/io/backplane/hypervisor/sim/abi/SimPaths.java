@@ -13,7 +13,7 @@ public record SimPaths(Path stateDir) {
     public static final String MEMORY = "memory";
     /** The domain's grant table: {@code grantFrames * 512} entries of struct grant_entry_v1. */
     public static final String GRANT_TABLE = "grant-table";
-    /** The domain's event channel device (Unix stream socket, {@link EvtchnWire} messages). */
+    /** The domain's event channel device (Unix stream socket: control connections of {@link EvtchnWire} messages and their 4-byte port event streams). */
     public static final String EVTCHN_SOCKET = "evtchn.sock";
     /** The domain's XenStore connection (xs_wire over a Unix stream socket, unprivileged). */
     public static final String XENSTORE_SOCKET = "xenstore.sock";
