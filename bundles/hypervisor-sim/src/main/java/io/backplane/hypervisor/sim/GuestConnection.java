@@ -47,6 +47,8 @@ final class GuestConnection implements PortSink, Runnable {
     private volatile GuestConnection stream;
     /** Set on a stream: the control connection it serves. */
     private volatile GuestConnection control;
+    /** This connection asked to be a stream (whether or not its token was good). */
+    private boolean streamRole;
 
     GuestConnection(SimDomain domain, SocketChannel channel, EventChannelSwitch evtchn, SimLog log, EvtchnServer server) throws IOException {
         this.selector = Selector.open();
@@ -77,6 +79,8 @@ final class GuestConnection implements PortSink, Runnable {
             GuestConnection c = control;
             if (c != null) {
                 c.close(); // the stream went away: so does its device open, as one file
+            } else if (streamRole) {
+                close(); // a refused attach: it never was a device open
             } else {
                 server.forgetToken(this);
                 evtchn.closeAll(domain.domid(), this);
@@ -91,6 +95,7 @@ final class GuestConnection implements PortSink, Runnable {
      * then reads 4-byte port numbers, each an unmask, until either side closes.
      */
     private void runStream(Selector sel, int token) throws IOException {
+        streamRole = true;
         GuestConnection c = server.claimToken(token, this);
         if (c == null) {
             reply(EvtchnWire.OP_ATTACH_STREAM, 0, -Errnos.number(Errnos.EINVAL));
