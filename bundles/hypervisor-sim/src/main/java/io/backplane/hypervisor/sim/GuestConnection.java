@@ -104,8 +104,8 @@ final class GuestConnection implements PortSink, Runnable {
             return;
         }
         control = c;
+        c.stream = this; // before the reply: the guest may bind the moment it reads it
         reply(EvtchnWire.OP_ATTACH_STREAM, 0, 0);
-        c.stream = this;
         if (!c.channel.isOpen()) {
             return;
         }
