@@ -45,6 +45,10 @@ final class VbdBus implements AutoCloseable {
         bus.offerChanged(new Negotiation(id, held.get(id), List.of(), held.get(id).keySet(), true));
     }
 
+    List<io.backplane.api.backend.StrategySwap> swap(DeviceId id, String strategy) {
+        return bus.swapStrategy(id, strategy, java.time.Duration.ofSeconds(10));
+    }
+
     Optional<DeviceView> device(DeviceId id) {
         return bus.device(id);
     }
