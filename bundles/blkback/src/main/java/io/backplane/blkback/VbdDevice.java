@@ -166,7 +166,7 @@ final class VbdDevice implements BackendDevice {
             try {
                 done.add(r.swap(strategies, strategy));
             } catch (RuntimeException e) {
-                throw new DeviceException(RingHandover.failed(done, "queue " + rings.indexOf(r), e), e);
+                throw new DeviceException(RingHandover.failed(done.stream().map(StrategySwap::describe).toList(), "queue " + rings.indexOf(r), e), e);
             }
         }
         done.forEach(d -> context.log("strategy swap: " + d.describe()));

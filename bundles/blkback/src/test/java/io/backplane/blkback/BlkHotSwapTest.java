@@ -137,6 +137,36 @@ class BlkHotSwapTest {
     }
 
     @Test
+    void aFitterStrategyDeployedLiveIsLoggedAndSwappedToOnlyWithAutoSwap() throws Exception {
+        world.allStrategies = false;
+        try (VbdHarness vbd = attach(true);
+             GuestProcess guest = new GuestProcess(dir, domid,
+                     "ring-order=1,queues=1,ops=-1,depth=8,min-sectors=1,max-sectors=32,read=50,write=50,region=1024,fill=1,verify=1")) {
+            vbd.awaitFrontendState("4", 20_000);
+            assertThat(vbd.status()).containsEntry("strategy", "grant-copy");
+            // The bundle of persistent is deployed: the registry tells the core (XenbusBackend subscribes).
+            world.strategies.addStrategy(new io.backplane.ring.persistent.PersistentStrategy(world.sim,
+                    io.backplane.ring.persistent.PersistentLimits.DEFAULTS), Map.of("backplane.ring.strategy", "persistent",
+                    "service.id", 9L));
+            world.bus().strategyAdded("persistent", world.strategies, false);
+            assertThat(vbd.logs).anyMatch(l -> l.contains("ring strategy persistent was deployed and is fitter than grant-copy"));
+            assertThat(vbd.status()).containsEntry("strategy", "grant-copy");
+
+            world.bus().strategyAdded("persistent", world.strategies, true);
+            long end = System.currentTimeMillis() + 10_000;
+            while (!"persistent".equals(vbd.status().get("strategy"))) {
+                assertThat(System.currentTimeMillis()).as("autoSwap; logs " + vbd.logs).isLessThan(end);
+                Thread.sleep(10);
+            }
+            long answered = stat("answered");
+            awaitSent(guest, answered + 500);
+            assertThat(stat("failed")).isZero();
+            assertThat(stat("mismatches")).isZero();
+            assertThat(stat("reconnects")).isZero();
+        }
+    }
+
+    @Test
     void aStrategyThatDoesNotFitTheNegotiatedFeaturesIsRefusedAndNothingChanges() throws Exception {
         try (VbdHarness vbd = attach(false);
              GuestProcess guest = new GuestProcess(dir, domid, "ring-order=1,queues=1,ops=-1,fill=0,depth=4,region=1024")) {

@@ -34,6 +34,8 @@ final class SimWorld implements AutoCloseable {
     private VbdBus vbds;
     /** Set before the first vbd: register persistent and map-batched-unmap beside grant-copy. */
     boolean allStrategies;
+    /** The registry blkback got, once the first vbd was attached. */
+    RingStrategyRegistry strategies;
 
     SimWorld(Path stateDir, NativeIo io) throws IOException {
         this.stateDir = stateDir;
@@ -52,7 +54,7 @@ final class SimWorld implements AutoCloseable {
      * with the grant-copy strategy bundle's strategy, and the hypervisor's event channels.
      */
     BlkbackDriver blkback() {
-        RingStrategyRegistry strategies = new RingStrategyRegistry();
+        strategies = new RingStrategyRegistry();
         strategies.addStrategy(new GrantCopyStrategy(sim), Map.of(RingStrategy.NAME, GrantCopyStrategy.NAME,
                 "service.ranking", -100, "service.id", 1L));
         if (allStrategies) {

@@ -49,6 +49,11 @@ final class VbdBus implements AutoCloseable {
         return bus.swapStrategy(id, strategy, java.time.Duration.ofSeconds(10));
     }
 
+    /** What XenbusBackend does when the registry reports a newly registered strategy. */
+    void strategyAdded(String name, io.backplane.api.ring.RingStrategies strategies, boolean autoSwap) {
+        bus.strategyAdded(name, strategies, autoSwap);
+    }
+
     Optional<DeviceView> device(DeviceId id) {
         return bus.device(id);
     }

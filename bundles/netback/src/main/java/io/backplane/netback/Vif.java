@@ -148,7 +148,7 @@ final class Vif implements BackendDevice {
                 try {
                     done.addAll(q.swap(rings, strategy));
                 } catch (RuntimeException e) {
-                    throw new DeviceException(RingHandover.failed(done, "queue " + q.id, e), e);
+                    throw new DeviceException(RingHandover.failed(done.stream().map(StrategySwap::describe).toList(), "queue " + q.id, e), e);
                 }
             }
             done.forEach(d -> ctx.log("strategy swap: " + d.describe()));

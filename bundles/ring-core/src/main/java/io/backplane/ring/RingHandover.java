@@ -1,6 +1,5 @@
 package io.backplane.ring;
 
-import io.backplane.api.backend.StrategySwap;
 import io.backplane.api.ring.RingChannel;
 import io.backplane.api.ring.RingException;
 import io.backplane.api.ring.RingRequest;
@@ -61,10 +60,9 @@ public record RingHandover(RingChannel channel, BackRing ring) {
                 + (fitting.isEmpty() ? "" : "; fitting: " + String.join(", ", fitting));
     }
 
-    /** A swap that failed on {@code ring}, after {@code done} had moved. */
-    public static String failed(List<StrategySwap> done, String ring, RuntimeException e) {
+    /** A swap that failed on {@code ring}, after the rings described in {@code done} had moved. */
+    public static String failed(List<String> done, String ring, RuntimeException e) {
         return "swapping " + ring + " failed, it stays as it was: " + e.getMessage()
-                + (done.isEmpty() ? "" : " (already swapped: " + done.stream().map(StrategySwap::describe)
-                .collect(Collectors.joining("; ")) + ")");
+                + (done.isEmpty() ? "" : " (already swapped: " + String.join("; ", done) + ")");
     }
 }
