@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.backplane.api.backend.DeviceException;
 import io.backplane.api.backend.StrategySwap;
 import io.backplane.nativeio.NativeIo;
+import io.backplane.ring.persistent.PersistentLimits;
+import io.backplane.ring.persistent.PersistentStrategy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -145,8 +147,8 @@ class BlkHotSwapTest {
             vbd.awaitFrontendState("4", 20_000);
             assertThat(vbd.status()).containsEntry("strategy", "grant-copy");
             // The bundle of persistent is deployed: the registry tells the core (XenbusBackend subscribes).
-            world.strategies.addStrategy(new io.backplane.ring.persistent.PersistentStrategy(world.sim,
-                    io.backplane.ring.persistent.PersistentLimits.DEFAULTS), Map.of("backplane.ring.strategy", "persistent",
+            world.strategies.addStrategy(new PersistentStrategy(world.sim,
+                    PersistentLimits.DEFAULTS), Map.of("backplane.ring.strategy", "persistent",
                     "service.id", 9L));
             world.bus().strategyAdded("persistent", world.strategies, false);
             assertThat(vbd.logs).anyMatch(l -> l.contains("ring strategy persistent was deployed and is fitter than grant-copy"));
