@@ -50,6 +50,9 @@ struct sim_evtchn_msg {
 #define SIM_EVTCHN_UNMASK            4
 #define SIM_EVTCHN_CLOSE             5
 #define SIM_EVTCHN_SHUTDOWN          6
+#define SIM_EVTCHN_STATUS            7
+#define SIM_EVTCHN_MASKED            1
+#define SIM_EVTCHN_PENDING           2
 #define SIM_EVTCHN_EVENT          0x40
 #define SIM_EVTCHN_REPLY          0x80
 
@@ -247,6 +250,20 @@ int main(int argc, char **argv)
             }
         }
     }
+
+    /* The port's mask/pending bits: an EVENT seen and not yet unmasked means masked. */
+    int32_t status = request(SIM_EVTCHN_STATUS, my_port, 0);
+    if (status < 0 || (status & ~(SIM_EVTCHN_MASKED | SIM_EVTCHN_PENDING))
+            || (event_seen && !(status & SIM_EVTCHN_MASKED))) {
+        printf("echo_front: STATUS of port %u answered %d (event seen: %d)\n", my_port, status, event_seen);
+        return 1;
+    }
+    int32_t foreign = request(SIM_EVTCHN_STATUS, 4000, 0);
+    if (foreign != -EINVAL) {
+        printf("echo_front: STATUS of a port that is not mine answered %d, not -EINVAL\n", foreign);
+        return 1;
+    }
+    printf("echo_front: port %u status %d\n", my_port, status);
 
     xs_put(xs, "checked", "%" PRIu64, checked);
     xs_put(xs, "state", "%" PRIu64, 6);

@@ -147,6 +147,63 @@ class LauncherIT {
         assertThat(Files.readString(log).split("operator log " + log + " opened", -1)).as("history written once").hasSize(2);
     }
 
+    /**
+     * The launcher starts from a clean framework cache, so the configurations in force are what
+     * the features and runtime/deploy say: a change made through ConfigAdmin lasts until the stop,
+     * unless the configuration comes from a .cfg file, which FileInstall then rewrites.
+     */
+    @Test
+    void configurationsSurviveARestartWhenTheyLiveInADeployFile() throws Exception {
+        Path log = stateDir.resolve("backplane.log");
+        Path socket = stateDir.resolve("control.sock");
+        Instance first = new Instance();
+        first.awaitLine(l -> l.startsWith("Backplane running"));
+        try (ControlClient client = ControlClient.connect(socket)) {
+            setConsoleLevel(client, "WARN");
+        }
+        awaitFile(log, text -> lastConsoleLevel(text).equals("WARN"));
+        stop(first);
+
+        Instance second = new Instance();
+        second.awaitLine(l -> l.startsWith("Backplane running"));
+        assertThat(lastConsoleLevel(Files.readString(log))).as("a change with no file is gone after a restart").isEqualTo("INFO");
+        Path cfg = deployDir.resolve("io.backplane.logging.cfg");
+        Files.writeString(cfg, "console.level = WARN\n");
+        awaitFile(log, text -> lastConsoleLevel(text).equals("WARN"));
+        try (ControlClient client = ControlClient.connect(socket)) {
+            setConsoleLevel(client, "ERROR");
+        }
+        awaitFile(cfg, text -> text.contains("console.level = ERROR"));
+        stop(second);
+
+        Instance third = new Instance();
+        third.awaitLine(l -> l.startsWith("Backplane running"));
+        awaitFile(log, text -> lastConsoleLevel(text).equals("ERROR"));
+    }
+
+    /** What an operator types in the console: ConfigurationAdmin's own cm: commands. */
+    private static void setConsoleLevel(ControlClient client, String level) throws IOException {
+        run(client, "c = cm:getConfiguration io.backplane.logging \"?\"");
+        run(client, "d = $c properties");
+        run(client, "$d put console.level " + level);
+        run(client, "$c update $d");
+    }
+
+    private static String lastConsoleLevel(String logText) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("operator log (?:now|\\S+ opened for state dir) .*console level (\\w+)\\)").matcher(logText);
+        String level = "";
+        while (m.find()) {
+            level = m.group(1);
+        }
+        return level;
+    }
+
+    private static void stop(Instance instance) throws InterruptedException {
+        instance.process.toHandle().destroy(); // SIGTERM
+        assertThat(instance.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        instance.awaitLine(l -> l.equals("Backplane stopped"));
+    }
+
     @Test
     void refusesASecondInstanceOnTheSameStateDirButReplacesAStaleSocket() throws Exception {
         Path socket = stateDir.resolve("control.sock");

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.felix.service.command.CommandProcessor;
@@ -30,6 +31,7 @@ final class ControlServer implements AutoCloseable {
     private final CommandProcessor processor;
     private final Logger log;
     private final Set<ControlConnection> connections = ConcurrentHashMap.newKeySet();
+    private final Set<Thread> workers = ConcurrentHashMap.newKeySet();
     private final AtomicInteger clients = new AtomicInteger();
     private final Thread acceptor;
 
@@ -74,9 +76,11 @@ final class ControlServer implements AutoCloseable {
                         connection.run();
                     } finally {
                         connections.remove(connection);
+                        workers.remove(Thread.currentThread());
                     }
                 }, "backplane-" + name);
                 thread.setDaemon(true);
+                workers.add(thread);
                 thread.start();
             } catch (ClosedChannelException e) {
                 return;
@@ -92,8 +96,17 @@ final class ControlServer implements AutoCloseable {
         server.close();
         connections.forEach(ControlConnection::close);
         Files.deleteIfExists(socket);
+        // Closing a connection interrupts its command; wait (bounded) for those threads to unwind,
+        // so no shell command still runs once the control socket is gone.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
         try {
             acceptor.join(2000);
+            for (Thread worker : workers) {
+                if (worker == Thread.currentThread()) {
+                    continue; // a shell command stopping the runtime closes us from its own thread
+                }
+                worker.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

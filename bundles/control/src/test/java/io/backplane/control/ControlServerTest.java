@@ -29,6 +29,7 @@ import org.osgi.service.log.Logger;
 
 import io.backplane.control.client.ControlClient;
 import io.backplane.control.client.ControlProtocol;
+import io.backplane.control.client.ShellMain;
 
 /** The control socket against Gogo's real command processor, over a real Unix socket. */
 class ControlServerTest {
@@ -71,6 +72,11 @@ class ControlServerTest {
         }
     }
 
+    // The JVM's own streams: Gogo's ThreadIOImpl swaps them and refuses to start over its own.
+    private final PrintStream systemOut = System.out;
+    private final PrintStream systemErr = System.err;
+    private final java.io.InputStream systemIn = System.in;
+
     @BeforeEach
     void start() throws IOException {
         threadIO.start();
@@ -82,9 +88,18 @@ class ControlServerTest {
 
     @AfterEach
     void stop() throws IOException {
-        server.close();
-        processor.stop();
-        threadIO.stop();
+        try {
+            if (server != null) {
+                server.close();
+            }
+            processor.stop();
+            threadIO.stop();
+        } finally {
+            // Put the JVM's streams back even when a command thread of this test outlived it.
+            System.setOut(systemOut);
+            System.setErr(systemErr);
+            System.setIn(systemIn);
+        }
     }
 
     @Test
@@ -116,6 +131,29 @@ class ControlServerTest {
             assertThat(client.run("nosuch:command", unknown.out, unknown.err)).isEqualTo(1);
             assertThat(unknown.err()).contains("nosuch:command").doesNotContain("\tat ").hasLineCount(1);
         }
+    }
+
+    @Test
+    void theConsoleRunsLineByLineAndExitsWithTheFailingStatusOrTheOneGiven() {
+        Output script = new Output();
+        int status = ShellMain.run(new String[] {"--state-dir", stateDir.toString()},
+                stdin("test:say one\n\ntest:fail 9\ntest:say two\n"), script.out, script.err);
+        assertThat(script.out()).isEqualTo("said one\nsaid two\n");
+        assertThat(script.err()).isEqualTo("no such domain: 9\n");
+        assertThat(status).as("a script with a failing line fails").isEqualTo(1);
+
+        Output exit = new Output();
+        assertThat(ShellMain.run(new String[] {"--state-dir", stateDir.toString()},
+                stdin("test:fail 1\nexit 0\ntest:say never\n"), exit.out, exit.err)).isZero();
+        assertThat(exit.out()).isEmpty();
+        assertThat(ShellMain.run(new String[] {"--state-dir", stateDir.toString()}, stdin("  exit 4  \n"),
+                new Output().out, new Output().err)).isEqualTo(4);
+        assertThat(ShellMain.run(new String[] {"--state-dir", stateDir.toString()}, stdin("test:say x\nquit\n"),
+                new Output().out, new Output().err)).isZero();
+    }
+
+    private static java.io.InputStream stdin(String text) {
+        return new java.io.ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8));
     }
 
     @Test

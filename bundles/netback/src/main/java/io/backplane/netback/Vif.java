@@ -192,14 +192,17 @@ final class Vif implements BackendDevice {
         out.put(STATUS_RING_ORDER, "0");                 // netif rings are one page each
         FrontendConfig cfg = config;
         if (cfg != null) {
+            // A feature is in effect when both ends have it: the backend's offer (what the policy
+            // published) and the frontend's own key. An operator who turned sg off must not see it.
+            Map<String, String> offer = ctx.negotiation().offer();
             List<String> features = new ArrayList<>();
-            if (cfg.sg()) {
+            if (cfg.sg() && "1".equals(offer.get("feature-sg"))) {
                 features.add("sg");
             }
-            if (cfg.gsoTcpv4()) {
+            if (cfg.gsoTcpv4() && "1".equals(offer.get("feature-gso-tcpv4"))) {
                 features.add("gso-tcpv4");
             }
-            if (cfg.gsoTcpv6()) {
+            if (cfg.gsoTcpv6() && "1".equals(offer.get("feature-gso-tcpv6"))) {
                 features.add("gso-tcpv6");
             }
             if (cfg.queues().get(0).split()) {

@@ -2,11 +2,14 @@ package io.backplane.control.client;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * {@code ./backplane shell [--state-dir DIR] [COMMAND ...]}: runs one Gogo command line in the
@@ -19,15 +22,21 @@ public final class ShellMain {
 
     static final int USAGE = 2;
     static final int NO_INSTANCE = 3;
+    private static final Pattern EXIT = Pattern.compile("\\s*(?:exit|quit)(?:\\s+(\\d{1,3}))?\\s*");
 
     private ShellMain() {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err));
+        System.exit(run(args, System.in, System.out, System.err));
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
+        return run(args, System.in, out, err);
+    }
+
+    /** The command line's work with its streams given: stdin feeds the console. */
+    public static int run(String[] args, InputStream in, PrintStream out, PrintStream err) {
         Path stateDir = null;
         int i = 0;
         for (; i < args.length && args[i].startsWith("--"); i++) {
@@ -44,7 +53,7 @@ public final class ShellMain {
         Path socket = ControlClient.socketIn(stateDir != null ? stateDir : StateDirectory.defaultDir());
         String command = String.join(" ", Arrays.asList(args).subList(i, args.length)).trim();
         try (ControlClient client = ControlClient.connect(socket)) {
-            return command.isEmpty() ? console(client, socket, out, err) : client.run(command, out, err);
+            return command.isEmpty() ? console(client, socket, in, out, err) : client.run(command, out, err);
         } catch (ControlClient.NoInstanceException e) {
             err.println("backplane shell: " + e.getMessage() + "; start one with: ./backplane run --state-dir " + socket.getParent());
             return NO_INSTANCE;
@@ -54,12 +63,18 @@ public final class ShellMain {
         }
     }
 
-    private static int console(ControlClient client, Path socket, PrintStream out, PrintStream err) throws IOException {
-        boolean terminal = System.console() != null;
+    /**
+     * Reads command lines until end of input or {@code exit [N]} / {@code quit}. Its status: N when
+     * given; else 0 at a terminal, or, fed from a pipe or file, the last failing command's status,
+     * so a script of commands fails when one of them does.
+     */
+    private static int console(ControlClient client, Path socket, InputStream stdin, PrintStream out, PrintStream err)
+            throws IOException {
+        boolean terminal = stdin == System.in && System.console() != null;
         if (terminal) {
             out.println("Connected to Backplane at " + socket + ". Type bp:help for the commands, exit or Ctrl-D to leave.");
         }
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        BufferedReader in = new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8));
         int status = 0;
         while (true) {
             if (terminal) {
@@ -67,8 +82,9 @@ public final class ShellMain {
                 out.flush();
             }
             String line = in.readLine();
-            if (line == null || line.trim().equals("exit") || line.trim().equals("quit")) {
-                return terminal ? 0 : status;
+            Matcher exit = line == null ? null : EXIT.matcher(line);
+            if (line == null || exit.matches()) {
+                return exit != null && exit.group(1) != null ? Integer.parseInt(exit.group(1)) : terminal ? 0 : status;
             }
             if (!line.isBlank()) {
                 int result = client.run(line, out, err);

@@ -1,5 +1,8 @@
 package io.backplane.control.command;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.Parameter;
@@ -7,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 import java.util.TreeMap;
 
 import org.apache.felix.service.command.CommandProcessor;
@@ -42,6 +46,7 @@ final class CommandCatalog {
     }
 
     static Map<String, Command> read(BundleContext context) {
+        Properties foreign = foreignDescriptions();
         Map<String, Command> commands = new TreeMap<>();
         ServiceReference<?>[] refs;
         try {
@@ -58,7 +63,8 @@ final class CommandCatalog {
             try {
                 String scope = String.valueOf(ref.getProperty(CommandProcessor.COMMAND_SCOPE));
                 for (String function : functions(ref.getProperty(CommandProcessor.COMMAND_FUNCTION))) {
-                    List<Usage> usages = usages(service.getClass(), function);
+                    List<Usage> usages = usages(service.getClass(), function,
+                            foreign.getProperty(scope + ":" + function, ""));
                     commands.merge(scope + ":" + function, new Command(scope + ":" + function, usages),
                             (a, b) -> new Command(a.name(), concat(a.usages(), b.usages())));
                 }
@@ -81,7 +87,20 @@ final class CommandCatalog {
         return List.of(String.valueOf(property));
     }
 
-    private static List<Usage> usages(Class<?> type, String function) {
+    /** Felix's own commands carry no {@link Descriptor}; their descriptions ship with this bundle. */
+    private static Properties foreignDescriptions() {
+        Properties descriptions = new Properties();
+        try (InputStream in = CommandCatalog.class.getResourceAsStream("foreign-commands.properties")) {
+            if (in != null) {
+                descriptions.load(in);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return descriptions;
+    }
+
+    private static List<Usage> usages(Class<?> type, String function, String fallbackDescription) {
         List<Usage> usages = new ArrayList<>();
         String lower = function.toLowerCase(Locale.ROOT);
         for (Method method : type.getMethods()) {
@@ -99,7 +118,7 @@ final class CommandCatalog {
                 }
                 parameters.add(parameter(parameter));
             }
-            usages.add(new Usage(descriptor == null ? "" : descriptor.value(), parameters));
+            usages.add(new Usage(descriptor == null ? fallbackDescription : descriptor.value(), parameters));
         }
         return usages;
     }

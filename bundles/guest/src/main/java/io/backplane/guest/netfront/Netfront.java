@@ -124,8 +124,13 @@ public final class Netfront implements AutoCloseable {
         return "1".equals(store.tryRead(backend + "/online").orElse("0")) && !store.exists(backend + "/error");
     }
 
-    /** talk_to_netback(). */
+    /** xennet_connect() and talk_to_netback(). */
     private void connect() {
+        if (readUnsigned(backend + "/feature-rx-copy", 0) != 1) {
+            // As xennet_connect: -ENODEV, and the frontend stays Initialising.
+            log("backend does not support copying receive path (no feature-rx-copy): not connecting");
+            return;
+        }
         releaseLeftovers();
         int max = (int) readUnsigned(backend + "/multi-queue-max-queues", 1);
         boolean offersQueues = store.exists(backend + "/multi-queue-max-queues");
@@ -143,6 +148,8 @@ public final class Netfront implements AutoCloseable {
             store.write(dir + "/xdp-headroom", "0");
         }
         store.transaction(tx -> {
+            // As talk_to_netback: the count whenever the backend offers queues (also 1, so that a
+            // reconnect with fewer queues overwrites an earlier count); one queue's keys are flat.
             if (offersQueues || options.forceQueues() >= 0) {
                 tx.write(dir + "/multi-queue-num-queues", Integer.toString(n));
             }

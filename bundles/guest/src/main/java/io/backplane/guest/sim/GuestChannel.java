@@ -59,10 +59,16 @@ final class GuestChannel implements EventChannel {
         owner.unmask(port);
     }
 
-    /** The guest does not see pending bits over the socket: an event is either delivered or masked. */
+    /**
+     * The hypervisor's pending bit (a STATUS request, one round trip): set when the remote end
+     * notified while this port was masked; that event arrives right after {@link #unmask()}.
+     */
     @Override
     public boolean isPending() {
-        return false;
+        if (closed) {
+            return false;
+        }
+        return (owner.status(port) & io.backplane.hypervisor.sim.abi.EvtchnWire.STATUS_PENDING) != 0;
     }
 
     @Override

@@ -134,6 +134,39 @@ class DomainLifecycleTest {
         assertThat(mapsOf(paths.memory(domid))).isZero();
     }
 
+    /**
+     * A fresh store has only /tool: the first domains create /local/domain themselves, also when
+     * several are created at once (their transactions conflict on the new parents and retry),
+     * and an id reused after a destroy gets fresh nodes. No test fixture pre-creates /local/domain/0.
+     */
+    @Test
+    void domainsAreCreatedOnAnEmptyStoreConcurrentlyAndIdsAreReused() throws Exception {
+        assertThat(xs.dom0.exists("/local")).isFalse();
+        List<java.util.concurrent.Future<DomainInfo>> made = new java.util.ArrayList<>();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            for (int i = 0; i < 4; i++) {
+                String name = "fresh" + i;
+                made.add(pool.submit(() -> sim.create(DomainConfig.ofMiB(name, 1))));
+            }
+            for (java.util.concurrent.Future<DomainInfo> f : made) {
+                DomainInfo d = f.get(30, TimeUnit.SECONDS);
+                assertThat(xs.dom0.read("/local/domain/" + d.domid() + "/name")).isEqualTo(d.name());
+                assertThat(xs.dom0.getPerms("/local/domain/" + d.domid())).containsExactly(XsPerm.none(0), XsPerm.read(d.domid()));
+            }
+        } finally {
+            pool.shutdown();
+        }
+        assertThat(xs.dom0.directory("/local/domain")).hasSize(4);
+        for (DomainInfo d : sim.list()) {
+            sim.destroy(d.domid());
+        }
+        assertThat(xs.dom0.directory("/local/domain")).isEmpty();
+        DomainInfo again = sim.create(DomainConfig.ofMiB("again", 1));
+        assertThat(xs.dom0.read("/local/domain/" + again.domid() + "/name")).isEqualTo("again");
+        assertThat(xs.dom0.isDomainIntroduced(again.domid())).isTrue();
+    }
+
     @Test
     void guestShutdownAndCrashReachDomainListeners() throws Exception {
         BlockingQueue<DomainInfo> shutdowns = new LinkedBlockingQueue<>();

@@ -78,6 +78,72 @@ class EventChannelTest {
     }
 
     @Test
+    void theGuestSeesTheHypervisorsPendingAndMaskBitsEvenFromItsHandler() throws Exception {
+        BlockingQueue<Boolean> pendingSeenInHandler = new LinkedBlockingQueue<>();
+        EventChannel g = guest.eventChannels().allocUnbound(0, ch -> pendingSeenInHandler.add(ch.isPending()));
+        EventChannel d = fx.sim.bindInterdomain(domid, g.port(), ch -> { });
+        assertThat(g.isMasked()).isFalse();
+        assertThat(g.isPending()).isFalse();
+
+        d.notifyRemote();
+        assertThat(pendingSeenInHandler.poll(5, TimeUnit.SECONDS)).as("asked on the reader thread, answered").isFalse();
+        assertThat(g.isMasked()).isTrue();
+        d.notifyRemote();                      // while masked: pending in the hypervisor, no EVENT
+        waitFor(g::isPending);
+        assertThat(pendingSeenInHandler.poll(300, TimeUnit.MILLISECONDS)).isNull();
+        g.unmask();                            // the pending event is delivered and the bit cleared
+        assertThat(pendingSeenInHandler.poll(5, TimeUnit.SECONDS)).isFalse();
+        assertThat(g.isPending()).isFalse();
+        g.unmask();
+        d.close();
+        g.close();
+        assertThat(g.isPending()).as("a closed port has nothing pending").isFalse();
+    }
+
+    /**
+     * A handler's request (on the connection's reader thread) while another thread waits for the
+     * reply to its own: the reader must keep reading for that thread instead of queueing behind it.
+     */
+    @Test
+    void handlersAndOtherThreadsMakeRequestsAtTheSameTimeWithoutStalling() throws Exception {
+        BlockingQueue<Integer> handled = new LinkedBlockingQueue<>();
+        EventChannel other = guest.eventChannels().allocUnbound(0, ch -> { });
+        EventChannel g = guest.eventChannels().allocUnbound(0, ch -> {
+            ch.isPending();
+            handled.add(ch.port());
+            ch.unmask();
+        });
+        EventChannel d = fx.sim.bindInterdomain(domid, g.port(), ch -> { });
+        java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread asker = new Thread(() -> {
+            try {
+                while (!stop.get()) {
+                    other.isPending();
+                }
+            } catch (Throwable t) {
+                failed.set(t);
+            }
+        });
+        asker.start();
+        long start = System.nanoTime();
+        try {
+            for (int i = 0; i < 200; i++) {
+                d.notifyRemote();
+                assertThat(handled.poll(5, TimeUnit.SECONDS)).as("event " + i + " handled").isEqualTo(g.port());
+            }
+        } finally {
+            stop.set(true);
+            asker.join(15_000);
+        }
+        assertThat(failed.get()).isNull();
+        assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start)).as("no 10 s reply timeout hit").isLessThan(10);
+        d.close();
+        g.close();
+        other.close();
+    }
+
+    @Test
     void onlyTheDomainAPortIsOfferedToMayBindIt() {
         int before = fx.sim.dom0PortsInUse();
         EventChannel offered = fx.sim.allocUnbound(domid, ch -> { });

@@ -1,8 +1,10 @@
 package io.backplane.guest.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.backplane.api.hypervisor.GrantCopy;
+import io.backplane.api.hypervisor.GrantException;
 import io.backplane.api.hypervisor.GrantStatus;
 import io.backplane.nativeio.NativeIo;
 import java.nio.ByteBuffer;
@@ -80,6 +82,24 @@ class GrantCopyTest {
         }
         assertThat(guest.grants().flags(txRef)).as("no pin left after the copy")
                 .isEqualTo(GuestGrantTable.GTF_PERMIT_ACCESS | GuestGrantTable.GTF_READONLY);
+        assertThat(fx.sim.pinnedGrants(domid)).isZero();
+    }
+
+    /** Xen's _set_status_v1 refuses GTF_sub_page only with mapflag: a v1 sub-page grant copies but never maps. */
+    @Test
+    void aSubPageGrantIsCopiedButNotMapped() {
+        long frame = guest.memory().allocPage();
+        guest.memory().page(frame).put(5, (byte) 42);
+        int ref = guest.grants().grantAccess(0, frame, true);
+        guest.grants().writeEntry(ref, GuestGrantTable.GTF_PERMIT_ACCESS | GuestGrantTable.GTF_READONLY
+                | io.backplane.ring.layout.GrantEntryV1Descriptor.GTF_SUB_PAGE, 0, frame);
+        ByteBuffer local = ByteBuffer.allocateDirect(16);
+        int[] status = new int[1];
+        fx.sim.copy(List.of(GrantCopy.fromGrant(domid, ref, 0, local, 0, 16)), status);
+        assertThat(status[0]).isEqualTo(GrantStatus.OKAY.code());
+        assertThat(local.get(5)).isEqualTo((byte) 42);
+        assertThatThrownBy(() -> fx.sim.map(domid, new int[] {ref}, false))
+                .isInstanceOfSatisfying(GrantException.class, e -> assertThat(e.status()).isEqualTo(GrantStatus.GENERAL_ERROR));
         assertThat(fx.sim.pinnedGrants(domid)).isZero();
     }
 }

@@ -79,6 +79,8 @@ class RingAcceptanceTest {
             assertThat(mapsUnder(sim.paths().memory(domid))).as("dom0 maps the ring:\n" + mapsText()).isEqualTo(1);
             assertThat(mapsUnder(sim.paths().grantTable(domid))).as("the hypervisor maps the grant table").isEqualTo(1);
             assertThat(sim.dom0PortsInUse()).isEqualTo(ports0 + 1);
+            assertThat(openFilesUnder(sim.paths().domainDir(domid))).as("the hypervisor holds the memory file open")
+                    .anyMatch(f -> f.endsWith("/memory"));
 
             sim.destroy(domid);
 
@@ -86,6 +88,7 @@ class RingAcceptanceTest {
             assertThat(mapsUnder(dir)).as("no page of the guest (memory, grant table) mapped in dom0:\n" + mapsText()).isZero();
             assertThat(sim.dom0PortsInUse()).as("no dom0 channel left to the guest").isEqualTo(ports0);
             assertThat(unixSocketsUnder(dir, domid)).as("no socket of the guest left").isEmpty();
+            assertThat(openFilesUnder(sim.paths().domainDir(domid))).as("no file of the guest left open in dom0").isEmpty();
             assertThat(sim.paths().domainDir(domid)).doesNotExist();
             assertThat(xs.dom0.exists("/local/domain/" + domid)).isFalse();
             assertThat(guest.waitFor(30)).as("the guest learns its domain is gone: " + guest.output()).isEqualTo(3);
@@ -101,6 +104,24 @@ class RingAcceptanceTest {
 
     static long mapsUnder(Path dir) throws Exception {
         return Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.contains(dir.toString())).count();
+    }
+
+    /** dom0's open file descriptors on the domain's files (a deleted file stays alive while open). */
+    static List<String> openFilesUnder(Path domainDir) throws Exception {
+        List<String> open = new java.util.ArrayList<>();
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds.toList()) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.startsWith(domainDir.toString() + "/")) {
+                        open.add(fd.getFileName() + " -> " + target);
+                    }
+                } catch (java.io.IOException e) {
+                    // closed while listing
+                }
+            }
+        }
+        return open;
     }
 
     static String mapsText() throws Exception {

@@ -43,15 +43,18 @@ final class ActiveGrants {
         this.granteeDomid = granteeDomid;
     }
 
-    /** Pins {@code ref} for reading (and writing unless {@code readonly}); returns its frame. */
-    synchronized long pin(int ref, boolean readonly) throws GrantFailure {
+    /**
+     * Pins {@code ref} for reading (and writing unless {@code readonly}); returns its frame.
+     * {@code map} is Xen's {@code mapflag}: only a map refuses GTF_sub_page (a copy may use it).
+     */
+    synchronized long pin(int ref, boolean readonly, boolean map) throws GrantFailure {
         if (ref < 0 || ref >= entries.entries()) {
             throw new GrantFailure(GrantStatus.BAD_GNTREF, "bad ref " + Integer.toUnsignedString(ref)
                     + " (the table has " + entries.entries() + " entries)");
         }
         Active act = active.get(ref);
         if (act == null || (!readonly && act.writePins == 0)) {
-            setStatus(ref, act == null, readonly);
+            setStatus(ref, act == null, readonly, map);
             if (act == null) {
                 long frame = entries.frame(ref);
                 if (frame >= memoryPages) {
@@ -100,8 +103,8 @@ final class ActiveGrants {
         return active.size();
     }
 
-    private void setStatus(int ref, boolean firstPin, boolean readonly) throws GrantFailure {
-        int mask = GTF_TYPE_MASK | GTF_SUB_PAGE;
+    private void setStatus(int ref, boolean firstPin, boolean readonly, boolean map) throws GrantFailure {
+        int mask = map ? GTF_TYPE_MASK | GTF_SUB_PAGE : GTF_TYPE_MASK;
         int header = entries.header(ref);
         for (int retries = 0; ; retries++) {
             int flags = GrantEntries.flags(header);

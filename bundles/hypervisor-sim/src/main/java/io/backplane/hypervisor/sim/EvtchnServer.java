@@ -13,12 +13,16 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /** The listening {@code evtchn.sock} of one domain and the connections on it. */
 final class EvtchnServer {
+    /** How long destruction waits for the acceptor and the connection threads, all together. */
+    private static final long JOIN_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
+
     private final SimDomain domain;
     private final Path socketPath;
     private final ServerSocketChannel server;
     private final EventChannelSwitch evtchn;
     private final SimLog log;
     private final Set<GuestConnection> connections = ConcurrentHashMap.newKeySet();
+    private final Set<Thread> connectionThreads = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
 
     EvtchnServer(SimDomain domain, Path socketPath, EventChannelSwitch evtchn, SimLog log, DomainFiles files) throws IOException {
@@ -48,8 +52,15 @@ final class EvtchnServer {
                     continue;
                 }
                 connections.add(c);
-                Thread t = new Thread(c, "sim-evtchn-d" + domain.domid());
+                Thread t = new Thread(() -> {
+                    try {
+                        c.run();
+                    } finally {
+                        connectionThreads.remove(Thread.currentThread());
+                    }
+                }, "sim-evtchn-d" + domain.domid());
                 t.setDaemon(true);
+                connectionThreads.add(t);
                 t.start();
             }
         } catch (ClosedChannelException e) {
@@ -67,17 +78,39 @@ final class EvtchnServer {
         return connections.size();
     }
 
-    /** Stops accepting, drops every guest connection and removes the socket file. */
+    /**
+     * Stops accepting, drops every guest connection and removes the socket file. Returns once
+     * the connections' sockets are really closed: a non-blocking channel registered with a
+     * selector keeps its descriptor until its selector is closed, which its own thread does on
+     * the way out. So the acceptor is joined first (every accepted connection is then known),
+     * then each connection thread (bounded, a stuck one is reported, not waited for).
+     */
     void close() throws IOException {
         server.close();
+        long deadline = System.nanoTime() + JOIN_NANOS;
+        join(acceptor, deadline);
         for (GuestConnection c : connections) {
             c.close();
         }
+        for (Thread t : connectionThreads) {
+            join(t, deadline);
+        }
+        if (!connectionThreads.isEmpty()) {
+            log.warn("domain " + domain.domid() + ": " + connectionThreads.size()
+                    + " event channel connection(s) did not close within 2 s");
+        }
+        Files.deleteIfExists(socketPath);
+    }
+
+    private static void join(Thread t, long deadline) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0 || t == Thread.currentThread()) {
+            return;
+        }
         try {
-            acceptor.join(2000);
+            t.join(Math.max(1, left / 1_000_000));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        Files.deleteIfExists(socketPath);
     }
 }

@@ -89,6 +89,10 @@ final class GuestConnection implements PortSink, Runnable {
                 }
                 case EvtchnWire.OP_NOTIFY -> evtchn.send(domid, port);
                 case EvtchnWire.OP_UNMASK -> owned(port).unmask();
+                case EvtchnWire.OP_STATUS -> {
+                    Port p = owned(port);
+                    reply(op, port, (p.isMasked() ? EvtchnWire.STATUS_MASKED : 0) | (p.isPending() ? EvtchnWire.STATUS_PENDING : 0));
+                }
                 case EvtchnWire.OP_CLOSE -> {
                     owned(port);
                     evtchn.close(domid, port);

@@ -48,7 +48,7 @@ final class SimGrants {
             int pinned = 0;
             try {
                 for (; pinned < refs.length; pinned++) {
-                    frames[pinned] = d.grants().pin(refs[pinned], !writable);
+                    frames[pinned] = d.grants().pin(refs[pinned], !writable, true);
                 }
                 MemoryMapping m = io.mapPages(d.memoryFd(), frames, writable);
                 SimGrantMapping gm = new SimGrantMapping(d, m, refs);
@@ -143,8 +143,8 @@ final class SimGrants {
         if (source != null && dest != null) {
             ByteBuffer bounce = ByteBuffer.allocateDirect(len);
             long addr = io.address(bounce);
-            io.pread(source.domain.memoryFd(), addr, len, source.fileOffset);
-            io.pwrite(dest.domain.memoryFd(), addr, len, dest.fileOffset);
+            fully(io.pread(source.domain.memoryFd(), addr, len, source.fileOffset), len);
+            fully(io.pwrite(dest.domain.memoryFd(), addr, len, dest.fileOffset), len);
         } else if (source != null) {
             GrantCopy.Local to = (GrantCopy.Local) op.dest();
             fully(io.pread(source.domain.memoryFd(), io.address(to.buffer()) + to.offset(), len, source.fileOffset), len);
@@ -205,7 +205,7 @@ final class SimGrants {
                 if (d.isDying()) {
                     throw new GrantFailure(GrantStatus.BAD_DOMAIN, "domain " + f.domid() + " is being destroyed");
                 }
-                long frame = d.grants().pin(f.ref(), readonly);
+                long frame = d.grants().pin(f.ref(), readonly, false);
                 return new Pinned(d, f.ref(), readonly, frame * PAGE + f.offset());
             } catch (GrantFailure | RuntimeException e) {
                 d.lifecycle().readLock().unlock();

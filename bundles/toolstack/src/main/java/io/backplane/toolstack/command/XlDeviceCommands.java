@@ -21,7 +21,8 @@ public class XlDeviceCommands {
     @Reference
     private ToolstackService toolstack;
 
-    @Descriptor("network-attach DOM SPEC | network-detach DOM DEVID|MAC | block-attach DOM SPEC | block-detach DOM VDEV")
+    @Descriptor("attach or detach a device of a running domain: network-attach DOM VIFSPEC,"
+            + " network-detach DOM DEVID|MAC, block-attach DOM DISKSPEC, block-detach DOM VDEV")
     public String _main(String... argv) {
         String cmd = argv.length > 0 ? argv[0].substring(argv[0].indexOf(':') + 1) : "";
         if (argv.length != 3) {

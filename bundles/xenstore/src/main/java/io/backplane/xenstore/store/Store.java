@@ -217,6 +217,7 @@ public final class Store {
 
     public synchronized int transactionStart(Connection c, int tx) {
         if (tx != 0) {
+            view(c, tx); // C looks the id up first: an unknown one is ENOENT, a live one EBUSY
             throw new XsException(XsError.EBUSY, "already in transaction " + tx);
         }
         // C xenstored compares with '>', so a domain may open one more than the quota.

@@ -73,12 +73,24 @@ class XsCommandsTest {
         commands.write("/vm/a", "hello");
         commands.write("/vm/b/c", "tab\there \\ \"q\"");
         commands.write("name", "Domain-0");
+        // Long values and names: xenstore-ls keeps each line to 80 columns, cutting with \...
+        commands.write("/vm/long", "v".repeat(300));
+        commands.write("/vm/b/deep/" + "n".repeat(75), "x".repeat(20));
+        commands.write("/vm/b/fits", "f".repeat(80 - 8 - 2 - 4));
+        commands.write("/vm/b/over", "o".repeat(80 - 8 - 2 - 4 + 1));
+        commands.write("/vm/esc", "\t".repeat(40));
         ProcessBuilder pb = new ProcessBuilder("xenstore-ls", "/");
         pb.environment().put("XENSTORED_RUNDIR", daemon.dom0Socket().getParent().toString());
         Process p = pb.start();
         String real = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor()).isZero();
+        assertThat(real).contains(" long = \"" + "v".repeat(80 - 8 - 5) + "\\...\"\n");
         assertThat(commands.ls()).isEqualTo(real);
+        commands.rm("/vm/long");
+        commands.rm("/vm/esc");
+        commands.rm("/vm/b/deep");
+        commands.rm("/vm/b/fits");
+        commands.rm("/vm/b/over");
         assertThat(commands.ls("/vm")).isEqualTo("a = \"hello\"\nb = \"\"\n c = \"tab\\there \\\\ \\\"q\\\"\"\n".replace("\\\"q\\\"", "\"q\""));
     }
 

@@ -168,9 +168,10 @@ class StoreTest {
         assertError(XsError.EAGAIN, () -> store.transactionEnd(dom0, t2, true));
         assertError(XsError.ENOENT, () -> store.read(dom0, 0, "/t/y"));
         assertError(XsError.ENOENT, () -> store.read(dom0, t2, "/t/x")); // tx gone
-        assertError(XsError.EBUSY, () -> store.transactionStart(dom0, 5));
+        assertError(XsError.ENOENT, () -> store.transactionStart(dom0, 5));
 
         int t3 = store.transactionStart(dom0, 0);
+        assertError(XsError.EBUSY, () -> store.transactionStart(dom0, t3));
         store.rm(dom0, t3, "/t");
         store.transactionEnd(dom0, t3, false);
         assertThat(read(dom0, 0, "/t/x")).isEqualTo("other");

@@ -10,7 +10,7 @@ package io.backplane.hypervisor.sim.abi;
  *     int32_t  result;  // replies: >= 0 success (a port for the bind ops), < 0 a negative errno
  * };
  * </pre>
- * Requests with a reply: BIND_UNBOUND, BIND_INTERDOMAIN, CLOSE, SHUTDOWN (one outstanding at a
+ * Requests with a reply: BIND_UNBOUND, BIND_INTERDOMAIN, CLOSE, SHUTDOWN, STATUS (one outstanding at a
  * time per connection). NOTIFY and UNMASK are answered only when they fail. The hypervisor sends
  * EVENT messages at any time, in between replies.
  */
@@ -33,6 +33,15 @@ public final class EvtchnWire {
     public static final int OP_CLOSE = 5;
     /** arg = SHUTDOWN_* reason (xen/sched.h): the guest shuts itself down; reply result 0. */
     public static final int OP_SHUTDOWN = 6;
+    /**
+     * port: the hypervisor's mask and pending bits of that port, as a guest kernel reads them in
+     * shared_info's evtchn_mask / evtchn_pending; reply result = STATUS_MASKED | STATUS_PENDING bits.
+     */
+    public static final int OP_STATUS = 7;
+    /** STATUS reply bit: delivered and not unmasked yet (no EVENT will come until UNMASK). */
+    public static final int STATUS_MASKED = 1;
+    /** STATUS reply bit: notified while masked; the EVENT comes right after the UNMASK. */
+    public static final int STATUS_PENDING = 2;
     /** hypervisor to guest: port fired; it is masked until the guest sends UNMASK. */
     public static final int OP_EVENT = 0x40;
     /** Set in the op of every reply. */

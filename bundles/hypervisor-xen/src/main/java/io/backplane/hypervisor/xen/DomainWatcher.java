@@ -1,0 +1,74 @@
+package io.backplane.hypervisor.xen;
+
+import io.backplane.api.hypervisor.DomainInfo;
+import io.backplane.api.hypervisor.DomainListener;
+import io.backplane.api.xenstore.XenStore;
+import io.backplane.api.xenstore.XsWatch;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * Tells DomainListeners that a domain is gone. xenstored fires {@code @releaseDomain} when a
+ * domain dies, after libxl has removed its {@code /local/domain/<domid>}; the watcher then lists
+ * the domains again and reports each one it knew that is no longer there. {@code @introduceDomain}
+ * keeps the known set current. Watch events arrive one at a time on the store's event thread.
+ */
+final class DomainWatcher implements AutoCloseable {
+    private final XenStoreDomains domains;
+    private final Supplier<List<DomainListener>> listeners;
+    private final Consumer<String> log;
+    private final Set<Integer> known = new HashSet<>();
+    private final XsWatch introduce;
+    private final XsWatch release;
+
+    DomainWatcher(XenStore store, Supplier<List<DomainListener>> listeners, Consumer<String> log) {
+        this.domains = new XenStoreDomains(store);
+        this.listeners = listeners;
+        this.log = log;
+        refresh();
+        this.introduce = store.watch("@introduceDomain", "backplane-xen-introduce", (path, token) -> refresh());
+        XsWatch r;
+        try {
+            r = store.watch("@releaseDomain", "backplane-xen-release", (path, token) -> refresh());
+        } catch (RuntimeException e) {
+            introduce.close();
+            throw e;
+        }
+        this.release = r;
+    }
+
+    private synchronized void refresh() {
+        Set<Integer> now = new HashSet<>();
+        for (DomainInfo d : domains.list()) {
+            now.add(d.domid());
+        }
+        for (Integer domid : known) {
+            if (!now.contains(domid)) {
+                log.accept("hypervisor xen: domain " + domid + " is gone");
+                for (DomainListener listener : listeners.get()) {
+                    try {
+                        listener.domainDestroyed(domid);
+                    } catch (RuntimeException e) {
+                        log.accept("domain listener failed on domain " + domid + ": " + e);
+                    }
+                }
+            }
+        }
+        known.clear();
+        known.addAll(now);
+    }
+
+    /** Domains known now (besides dom0). */
+    synchronized int knownCount() {
+        return known.size();
+    }
+
+    @Override
+    public void close() {
+        introduce.close();
+        release.close();
+    }
+}

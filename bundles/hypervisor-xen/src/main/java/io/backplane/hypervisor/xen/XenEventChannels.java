@@ -1,0 +1,191 @@
+package io.backplane.hypervisor.xen;
+
+import io.backplane.api.hypervisor.EventChannel;
+import io.backplane.api.hypervisor.EventChannels;
+import io.backplane.api.hypervisor.EventHandler;
+import io.backplane.api.hypervisor.HypervisorException;
+import io.backplane.hypervisor.xen.abi.EvtchnAbi;
+import io.backplane.nativeio.NativeException;
+import io.backplane.nativeio.NativeIo;
+import io.backplane.nativeio.Posix;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * {@link EventChannels} over one open {@code /dev/xen/evtchn} (what libxenevtchn does): binds
+ * with the device's ioctls, and one delivery thread polls the device and reads the 4-byte port
+ * numbers that fired, calling each port's handler.
+ *
+ * <p>A port can fire before its bind ioctl has returned to us (Linux marks a newly bound port
+ * pending once), so binding and registering happen under {@link #bindLock}, and a port the
+ * delivery thread does not know yet is looked up again under the same lock.
+ */
+final class XenEventChannels implements EventChannels, AutoCloseable {
+    /** errno of a read after the driver's ring of fired ports overflowed. */
+    private static final int EFBIG = 27;
+    private static final int POLL_MILLIS = 200;
+    private static final int READ_PORTS = 256;
+
+    private final NativeIo io;
+    private final int fd;
+    private final Consumer<String> warn;
+    private final Map<Integer, XenEventChannel> ports = new ConcurrentHashMap<>();
+    private final Object bindLock = new Object();
+    private final Thread delivery;
+    private volatile boolean running = true;
+
+    XenEventChannels(NativeIo io, Consumer<String> warn) {
+        this.io = io;
+        this.warn = warn;
+        this.fd = io.open(EvtchnAbi.DEVICE, Posix.O_RDWR | Posix.O_NONBLOCK, 0);
+        this.delivery = new Thread(this::deliverLoop, "xen-evtchn-delivery");
+        delivery.setDaemon(true);
+        delivery.start();
+    }
+
+    @Override
+    public EventChannel allocUnbound(int remoteDomid, EventHandler handler) {
+        ByteBuffer req = ByteBuffer.allocateDirect(EvtchnAbi.BindUnboundPort.SIZE).order(ByteOrder.nativeOrder());
+        req.putInt(EvtchnAbi.BindUnboundPort.REMOTE_DOMAIN, remoteDomid);
+        return bind(req, EvtchnAbi.BindUnboundPort.IOCTL, remoteDomid, 0, handler,
+                "EVTCHNOP_alloc_unbound for domain " + remoteDomid);
+    }
+
+    @Override
+    public EventChannel bindInterdomain(int remoteDomid, int remotePort, EventHandler handler) {
+        ByteBuffer req = ByteBuffer.allocateDirect(EvtchnAbi.BindInterdomain.SIZE).order(ByteOrder.nativeOrder());
+        req.putInt(EvtchnAbi.BindInterdomain.REMOTE_DOMAIN, remoteDomid);
+        req.putInt(EvtchnAbi.BindInterdomain.REMOTE_PORT, remotePort);
+        return bind(req, EvtchnAbi.BindInterdomain.IOCTL, remoteDomid, remotePort, handler,
+                "EVTCHNOP_bind_interdomain to port " + remotePort + " of domain " + remoteDomid);
+    }
+
+    private EventChannel bind(ByteBuffer req, long ioctl, int remoteDomid, int remotePort, EventHandler handler, String what) {
+        if (handler == null) {
+            throw new IllegalArgumentException("an event channel needs a handler");
+        }
+        synchronized (bindLock) {
+            int port;
+            try {
+                port = io.ioctl(fd, ioctl, req);
+            } catch (NativeException e) {
+                throw new HypervisorException(Errnos.name(e.errno()), what + " failed: " + e.getMessage(), e);
+            }
+            XenEventChannel channel = new XenEventChannel(this, port, remoteDomid, remotePort, handler);
+            ports.put(port, channel);
+            return channel;
+        }
+    }
+
+    void notify(XenEventChannel channel) {
+        try {
+            io.ioctl(fd, EvtchnAbi.Notify.IOCTL, channel.portBytes());
+        } catch (NativeException e) {
+            throw new HypervisorException(Errnos.name(e.errno()), "EVTCHNOP_send on " + channel + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    void unmask(XenEventChannel channel) {
+        try {
+            io.write(fd, channel.portBytes().duplicate());
+        } catch (NativeException e) {
+            throw new HypervisorException(Errnos.name(e.errno()), "unmasking " + channel + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    void unbind(XenEventChannel channel) {
+        ports.remove(channel.port(), channel);
+        try {
+            io.ioctl(fd, EvtchnAbi.Unbind.IOCTL, channel.portBytes());
+        } catch (NativeException e) {
+            // Already closed underneath us (the device was reset or the port is gone): nothing left to free.
+            warn.accept("closing " + channel + ": " + e.getMessage());
+        }
+    }
+
+    private void deliverLoop() {
+        ByteBuffer pollFd = ByteBuffer.allocateDirect(8);
+        ByteBuffer fired = ByteBuffer.allocateDirect(READ_PORTS * EvtchnAbi.PORT_SIZE).order(ByteOrder.nativeOrder());
+        while (running) {
+            try {
+                if (io.poll(fd, Posix.POLLIN, POLL_MILLIS, pollFd) == 0) {
+                    continue;
+                }
+                fired.clear();
+                int n = io.read(fd, fired);
+                for (int i = 0; i + EvtchnAbi.PORT_SIZE <= n; i += EvtchnAbi.PORT_SIZE) {
+                    dispatch(fired.getInt(i));
+                }
+            } catch (NativeException e) {
+                if (!running) {
+                    return;
+                }
+                if (e.errno() == EFBIG) {
+                    recoverOverflow();
+                } else {
+                    warn.accept("reading " + EvtchnAbi.DEVICE + ": " + e.getMessage());
+                    sleepQuietly();
+                }
+            }
+        }
+    }
+
+    private void dispatch(int port) {
+        XenEventChannel channel = ports.get(port);
+        if (channel == null) {
+            synchronized (bindLock) {
+                channel = ports.get(port);
+            }
+        }
+        if (channel != null && !channel.isClosed()) {
+            try {
+                channel.deliver();
+            } catch (RuntimeException e) {
+                warn.accept("handler of " + channel + " failed: " + e);
+            }
+        }
+    }
+
+    /**
+     * The driver's ring overflowed and events were dropped: reset it and give every port one
+     * (possibly spurious) event, which consumers that re-check their rings handle anyway.
+     */
+    private void recoverOverflow() {
+        warn.accept(EvtchnAbi.DEVICE + " dropped events (ring overflow): resetting and delivering to every port");
+        try {
+            io.ioctl(fd, EvtchnAbi.RESET_IOCTL, 0L);
+        } catch (NativeException e) {
+            warn.accept("IOCTL_EVTCHN_RESET failed: " + e.getMessage());
+        }
+        for (XenEventChannel channel : ports.values()) {
+            dispatch(channel.port());
+        }
+    }
+
+    private void sleepQuietly() {
+        try {
+            Thread.sleep(POLL_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+
+    /** Stops delivery, unbinds every port and closes the device. */
+    @Override
+    public void close() {
+        running = false;
+        try {
+            delivery.join(2L * POLL_MILLIS + 1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (XenEventChannel channel : ports.values()) {
+            channel.close();
+        }
+        io.close(fd);
+    }
+}
