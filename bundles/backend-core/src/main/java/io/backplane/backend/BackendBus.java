@@ -1,6 +1,10 @@
 package io.backplane.backend;
 
 import io.backplane.api.backend.BackendDriver;
+import io.backplane.api.backend.BackendDevice;
+import io.backplane.api.backend.StrategySwap;
+import io.backplane.api.ring.RingRequest;
+import io.backplane.api.ring.RingStrategies;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.FeatureControlLayout;
 import io.backplane.api.device.Negotiation;
@@ -23,6 +27,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 
 /**
  * The xenbus backend bus: one {@link DriverWatch} per registered driver, one
@@ -170,6 +175,66 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
             throw new IllegalStateException("interrupted waiting for the answer");
         } catch (ExecutionException e) {
             throw new IllegalStateException(e.getCause().getMessage());
+        }
+    }
+
+    @Override
+    public List<StrategySwap> swapStrategy(DeviceId id, String strategy, Duration timeout) {
+        DeviceLifecycle d = lifecycle(id);
+        if (d == null) {
+            throw new IllegalArgumentException("no " + id.type() + " device " + id + " is served here");
+        }
+        CompletableFuture<List<StrategySwap>> done = d.swapStrategy(strategy);
+        try {
+            return done.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException(id + ": the strategy swap did not finish within " + timeout.toSeconds() + " s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted waiting for the swap");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /**
+     * Hot deploy: a strategy named {@code name} was registered. Each connected device whose rings
+     * all rank it first while another strategy serves them is logged, and swapped to it (on the
+     * device's executor, not this thread) when {@code autoSwap}.
+     */
+    public void strategyAdded(String name, RingStrategies strategies, boolean autoSwap) {
+        for (DriverWatch w : drivers.values()) {
+            for (DeviceLifecycle d : w.devices()) {
+                List<RingRequest> rings = d.ringRequests();
+                if (rings.isEmpty() || !rings.stream().allMatch(r -> {
+                    List<String> ranked = strategies.rank(r);
+                    return !ranked.isEmpty() && ranked.get(0).equals(name);
+                })) {
+                    continue;
+                }
+                Map<String, String> status = d.view().status();
+                String serving = status.getOrDefault(BackendDevice.STATUS_STRATEGY, status.get("queue-0/strategy"));
+                if (name.equals(serving)) {
+                    continue;
+                }
+                if (!autoSwap) {
+                    log.info(d.id() + ": ring strategy " + name + " was deployed and is fitter than " + serving
+                            + "; pv:strategy " + d.id() + " " + name + " swaps it live (or set autoSwap)");
+                    continue;
+                }
+                log.info(d.id() + ": ring strategy " + name + " was deployed and is fitter than " + serving + "; swapping (autoSwap)");
+                d.swapStrategy(name).whenComplete((done, e) -> {
+                    if (e != null) {
+                        log.warn(d.id() + ": swap to " + name + " failed: " + e.getMessage());
+                    } else {
+                        log.info(d.id() + ": swapped to " + name + ": " + done.stream().map(StrategySwap::describe)
+                                .collect(Collectors.joining("; ")));
+                    }
+                });
+            }
         }
     }
 

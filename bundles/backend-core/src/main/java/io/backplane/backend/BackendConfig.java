@@ -13,4 +13,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     @AttributeDefinition(name = "Write hotplug-status", description = "Write hotplug-status=connected after probing a "
             + "device that waits for it (vif), as Xen's hotplug scripts do. True where no scripts run (sim mode).")
     boolean writeHotplugStatus() default true;
+
+    @AttributeDefinition(name = "Swap to a fitter strategy", description = "When a ring strategy bundle is deployed "
+            + "that is fitter for a connected device's rings than the one serving them, swap the device to it live "
+            + "(hot swap: no reconnect, no request lost). False: only log that it is fitter (pv:strategy swaps by hand).")
+    boolean autoSwap() default false;
 }

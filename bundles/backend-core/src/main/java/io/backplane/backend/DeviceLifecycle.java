@@ -1,6 +1,7 @@
 package io.backplane.backend;
 
 import io.backplane.api.backend.BackendDevice;
+import io.backplane.api.backend.StrategySwap;
 import io.backplane.api.backend.BackendDriver;
 import io.backplane.api.backend.DeviceException;
 import io.backplane.api.device.DeviceId;
@@ -131,6 +132,33 @@ final class DeviceLifecycle {
             }
         });
         return done;
+    }
+
+    /** Hot swap of the device's ring strategy, on its executor (never during a connect or disconnect). */
+    CompletableFuture<List<StrategySwap>> swapStrategy(String strategy) {
+        CompletableFuture<List<StrategySwap>> done = new CompletableFuture<>();
+        executor.execute(() -> {
+            try {
+                BackendDevice d = device;
+                if (removed || d == null || !connected) {
+                    throw new DeviceException("not connected (backend " + backendState + ", frontend " + frontendState + ")");
+                }
+                done.complete(d.swapStrategy(strategy));
+            } catch (RuntimeException e) {
+                done.completeExceptionally(e);
+            }
+        });
+        return done;
+    }
+
+    /** The ring requests of the connected device (for ranking a newly registered strategy). */
+    List<io.backplane.api.ring.RingRequest> ringRequests() {
+        BackendDevice d = device;
+        try {
+            return d == null ? List.of() : d.ringRequests();
+        } catch (RuntimeException e) {
+            return List.of();
+        }
     }
 
     /** Completes with the next negotiation that {@code answers} (for pv:request). */

@@ -1,5 +1,6 @@
 package io.backplane.backend;
 
+import io.backplane.api.backend.StrategySwap;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.Negotiation;
 
@@ -25,4 +26,15 @@ public interface DeviceRegistry {
      * @throws IllegalStateException    when no answer came within {@code timeout}
      */
     Negotiation request(DeviceId id, String feature, String value, Duration timeout);
+
+    /**
+     * Hot swap: moves every ring of the connected device to {@code strategy} (null: the fittest),
+     * on the device's executor, so it never races a connect or disconnect. See
+     * {@link io.backplane.api.backend.BackendDevice#swapStrategy}.
+     *
+     * @throws IllegalArgumentException when the core drives no such device
+     * @throws io.backplane.api.backend.DeviceException when the device refuses (not connected, unfit)
+     * @throws IllegalStateException    when it did not finish within {@code timeout}
+     */
+    List<StrategySwap> swapStrategy(DeviceId id, String strategy, Duration timeout);
 }

@@ -15,6 +15,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
@@ -33,6 +34,16 @@ public class RingStrategyRegistry implements RingStrategies {
     }
 
     private final List<Registered> strategies = new CopyOnWriteArrayList<>();
+    private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
+
+    /** Tells {@code listener} the name of each strategy registered from now on, once it can be opened. */
+    public void subscribe(Consumer<String> listener) {
+        listeners.add(listener);
+    }
+
+    public void unsubscribe(Consumer<String> listener) {
+        listeners.remove(listener);
+    }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     public void addStrategy(RingStrategy strategy, Map<String, Object> props) {
@@ -40,6 +51,14 @@ public class RingStrategyRegistry implements RingStrategies {
         strategies.add(new Registered(strategy, name instanceof String s ? s : strategy.name(),
                 props.get("service.ranking") instanceof Integer r ? r : 0,
                 props.get("service.id") instanceof Long id ? id : Long.MAX_VALUE));
+        String added = strategies.get(strategies.size() - 1).name();
+        for (Consumer<String> l : listeners) {
+            try {
+                l.accept(added);
+            } catch (RuntimeException e) {
+                // a listener's failure is its own; the strategy stays registered
+            }
+        }
     }
 
     public void removeStrategy(RingStrategy strategy) {

@@ -1,6 +1,7 @@
 package io.backplane.backend;
 
 import io.backplane.api.backend.BackendDriver;
+import io.backplane.api.backend.StrategySwap;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.Negotiation;
 import io.backplane.api.device.NegotiationPolicy;
@@ -34,11 +35,13 @@ public class XenbusBackend implements DeviceRegistry {
     private final BackendBus bus;
     private final NegotiationRelay relay;
     private final Consumer<Negotiation> offers;
+    private final RingStrategyRegistry strategies;
+    private final Consumer<String> strategyAdded;
 
     @Activate
     public XenbusBackend(@Reference XenStore xenStore, @Reference NegotiationPolicy policy,
                          @Reference(service = LoggerFactory.class) Logger logger, @Reference NegotiationRelay relay,
-                         BackendConfig config) {
+                         @Reference RingStrategyRegistry strategies, BackendConfig config) {
         this.bus = new BackendBus(xenStore, policy, new OperatorLog() {
             @Override
             public void info(String line) {
@@ -62,6 +65,10 @@ public class XenbusBackend implements DeviceRegistry {
         this.relay = relay;
         this.offers = bus::offerChanged;
         relay.subscribe(offers);
+        this.strategies = strategies;
+        boolean autoSwap = config.autoSwap();
+        this.strategyAdded = name -> bus.strategyAdded(name, strategies, autoSwap);
+        strategies.subscribe(strategyAdded);
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
@@ -76,6 +83,7 @@ public class XenbusBackend implements DeviceRegistry {
     @Deactivate
     void deactivate() {
         relay.unsubscribe(offers);
+        strategies.unsubscribe(strategyAdded);
         bus.close();
     }
 
@@ -92,5 +100,10 @@ public class XenbusBackend implements DeviceRegistry {
     @Override
     public Negotiation request(DeviceId id, String feature, String value, Duration timeout) {
         return bus.request(id, feature, value, timeout);
+    }
+
+    @Override
+    public List<StrategySwap> swapStrategy(DeviceId id, String strategy, Duration timeout) {
+        return bus.swapStrategy(id, strategy, timeout);
     }
 }

@@ -7,15 +7,20 @@ import static io.backplane.ring.layout.BlkifConstants.BLKIF_RSP_OKAY;
 
 import io.backplane.api.backend.BackendContext;
 import io.backplane.api.hypervisor.EventChannel;
+import io.backplane.api.backend.StrategySwap;
 import io.backplane.api.ring.RingChannel;
+import io.backplane.api.ring.RingRequest;
+import io.backplane.api.ring.RingStrategies;
 import io.backplane.api.ring.SegmentCopy;
 import io.backplane.api.ring.SegmentIo;
 import io.backplane.nativeio.Errno;
 import io.backplane.nativeio.NativeException;
 import io.backplane.ring.BackRing;
+import io.backplane.ring.BatchBoundary;
 import io.backplane.ring.BlkifRequest;
 import io.backplane.ring.BlkifResponse;
 import io.backplane.ring.GeometryRingLayout;
+import io.backplane.ring.RingHandover;
 import io.backplane.ring.RingOverflowException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -40,11 +45,15 @@ final class BlkifRing implements Runnable {
     /** {@code queue N}: log lines are prefixed with the device by the context. */
     private final String name;
     private final BackendContext context;
-    private final RingChannel channel;
-    private final SegmentIo io;
+    /** What the ring was opened with: a hot swap opens the same request with another strategy. */
+    private final RingRequest ringRequest;
+    // Replaced by a hot swap, on the worker at a batch boundary; volatile for status().
+    private volatile RingChannel channel;
+    private SegmentIo io;
     private final VbdImage image;
     private final RequestChecks checks;
-    private final BackRing ring;
+    private BackRing ring;
+    private final BatchBoundary boundary = new BatchBoundary();
     private final BlkifRequest request = new BlkifRequest();
     private final BlkifResponse response = new BlkifResponse();
     private final PhysicalRequest preq;
@@ -68,8 +77,10 @@ final class BlkifRing implements Runnable {
     private volatile long unsupported;
     private volatile String halted;
 
-    BlkifRing(String name, BackendContext context, RingChannel channel, VbdImage image, VbdFeatures features) {
+    BlkifRing(String name, BackendContext context, RingRequest ringRequest, RingChannel channel, VbdImage image,
+              VbdFeatures features) {
         this.name = name;
+        this.ringRequest = ringRequest;
         this.context = context;
         this.channel = channel;
         this.io = channel.segments();
@@ -142,6 +153,11 @@ final class BlkifRing implements Runnable {
                     for (int i = 0; i < available && !stopping; i++) {
                         ring.copyRequest(request);
                         answer(serve());
+                    }
+                    // A batch boundary: everything taken is answered and pushed. A swap runs here,
+                    // then the new ring is looked at again, so nothing published meanwhile waits.
+                    if (boundary.runPending()) {
+                        continue;
                     }
                     more = ring.finalCheckForRequests();
                 }
@@ -286,6 +302,31 @@ final class BlkifRing implements Runnable {
         if (ring.pushResponsesAndCheckNotify()) {
             evtchn.notifyRemote();
         }
+    }
+
+    /**
+     * Hot swap (see {@link RingHandover}): on the worker at its next batch boundary, reopens the
+     * ring with {@code strategy} (null: the fittest) and carries on at the same indexes.
+     */
+    StrategySwap swap(RingStrategies strategies, String strategy) {
+        return boundary.runAtBoundary(() -> {
+            long start = System.nanoTime();
+            String from = channel.strategy();
+            RingHandover h = RingHandover.reopen(strategies, ringRequest, strategy, channel, ring);
+            ring = h.ring();
+            io = h.channel().segments();
+            channel = h.channel();
+            return new StrategySwap(name, from, h.channel().strategy(), (System.nanoTime() - start) / 1000);
+        }, wake::release, this::running, 5000);
+    }
+
+    private boolean running() {
+        Thread t = thread;
+        return t != null && t.isAlive() && !stopping && halted == null;
+    }
+
+    RingRequest ringRequest() {
+        return ringRequest;
     }
 
     String strategy() {

@@ -3,12 +3,14 @@ package io.backplane.blkback;
 import io.backplane.api.backend.BackendContext;
 import io.backplane.api.backend.BackendDevice;
 import io.backplane.api.backend.DeviceException;
+import io.backplane.api.backend.StrategySwap;
 import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.hypervisor.HypervisorException;
 import io.backplane.api.ring.RingChannel;
 import io.backplane.api.ring.RingException;
 import io.backplane.api.ring.RingRequest;
 import io.backplane.api.ring.RingStrategies;
+import io.backplane.ring.RingHandover;
 import io.backplane.ring.layout.BlkifConstants;
 import io.backplane.ring.layout.BlkifRequestDescriptor;
 import io.backplane.ring.layout.BlkifResponseDescriptor;
@@ -93,7 +95,7 @@ final class VbdDevice implements BackendDevice {
         String name = "queue " + q;
         BlkifRing ring;
         try {
-            ring = new BlkifRing(name, context, channel, image, features);
+            ring = new BlkifRing(name, context, request, channel, image, features);
         } catch (RuntimeException e) {
             channel.close();
             throw new DeviceException("ring of " + name + " is unusable: " + e.getMessage(), e);
@@ -145,6 +147,35 @@ final class VbdDevice implements BackendDevice {
             context.log("disconnected: " + rings.size() + (rings.size() == 1 ? " ring" : " rings") + " closed");
         }
         rings.clear();
+    }
+
+    @Override
+    public synchronized List<StrategySwap> swapStrategy(String strategy) {
+        if (rings.isEmpty()) {
+            throw new DeviceException("not connected: no ring to swap");
+        }
+        for (BlkifRing r : rings) {
+            RingRequest request = r.ringRequest();
+            List<String> fitting = strategies.rank(request);
+            if (fitting.isEmpty() || (strategy != null && !fitting.contains(strategy))) {
+                throw new DeviceException(RingHandover.unfit(strategy, "queue " + rings.indexOf(r), request, fitting));
+            }
+        }
+        List<StrategySwap> done = new ArrayList<>();
+        for (BlkifRing r : rings) {
+            try {
+                done.add(r.swap(strategies, strategy));
+            } catch (RuntimeException e) {
+                throw new DeviceException(RingHandover.failed(done.stream().map(StrategySwap::describe).toList(), "queue " + rings.indexOf(r), e), e);
+            }
+        }
+        done.forEach(d -> context.log("strategy swap: " + d.describe()));
+        return done;
+    }
+
+    @Override
+    public List<RingRequest> ringRequests() {
+        return live.stream().map(BlkifRing::ringRequest).toList();
     }
 
     @Override

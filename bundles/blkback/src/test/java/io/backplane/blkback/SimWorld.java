@@ -2,6 +2,9 @@ package io.backplane.blkback;
 
 import io.backplane.api.hypervisor.DomainConfig;
 import io.backplane.api.ring.RingStrategy;
+import io.backplane.ring.map.MapBatchedUnmapStrategy;
+import io.backplane.ring.persistent.PersistentLimits;
+import io.backplane.ring.persistent.PersistentStrategy;
 import io.backplane.backend.RingStrategyRegistry;
 import io.backplane.ring.grantcopy.GrantCopyStrategy;
 import io.backplane.api.xenstore.XsPerm;
@@ -29,6 +32,10 @@ final class SimWorld implements AutoCloseable {
     final EmbeddedXenStore xs;
     final SimHypervisor sim;
     private VbdBus vbds;
+    /** Set before the first vbd: register persistent and map-batched-unmap beside grant-copy. */
+    boolean allStrategies;
+    /** The registry blkback got, once the first vbd was attached. */
+    RingStrategyRegistry strategies;
 
     SimWorld(Path stateDir, NativeIo io) throws IOException {
         this.stateDir = stateDir;
@@ -47,9 +54,15 @@ final class SimWorld implements AutoCloseable {
      * with the grant-copy strategy bundle's strategy, and the hypervisor's event channels.
      */
     BlkbackDriver blkback() {
-        RingStrategyRegistry strategies = new RingStrategyRegistry();
+        strategies = new RingStrategyRegistry();
         strategies.addStrategy(new GrantCopyStrategy(sim), Map.of(RingStrategy.NAME, GrantCopyStrategy.NAME,
                 "service.ranking", -100, "service.id", 1L));
+        if (allStrategies) {
+            strategies.addStrategy(new PersistentStrategy(sim, PersistentLimits.DEFAULTS), Map.of(RingStrategy.NAME,
+                    "persistent", "service.id", 2L));
+            strategies.addStrategy(new MapBatchedUnmapStrategy(sim), Map.of(RingStrategy.NAME, "map-batched-unmap",
+                    "service.ranking", -200, "service.id", 3L));
+        }
         return new BlkbackDriver(io, strategies, sim);
     }
 
@@ -71,6 +84,10 @@ final class SimWorld implements AutoCloseable {
 
     VbdHarness attachVbd(int domid, int devid, Map<String, String> backendKeys, Map<String, String> offer) {
         return attachVbd(domid, devid, backendKeys, offer, offer);
+    }
+
+    VbdBus bus() {
+        return vbds;
     }
 
     int createDomain(String name, long pages) {

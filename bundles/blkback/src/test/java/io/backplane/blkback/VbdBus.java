@@ -45,6 +45,15 @@ final class VbdBus implements AutoCloseable {
         bus.offerChanged(new Negotiation(id, held.get(id), List.of(), held.get(id).keySet(), true));
     }
 
+    List<io.backplane.api.backend.StrategySwap> swap(DeviceId id, String strategy) {
+        return bus.swapStrategy(id, strategy, java.time.Duration.ofSeconds(10));
+    }
+
+    /** What XenbusBackend does when the registry reports a newly registered strategy. */
+    void strategyAdded(String name, io.backplane.api.ring.RingStrategies strategies, boolean autoSwap) {
+        bus.strategyAdded(name, strategies, autoSwap);
+    }
+
     Optional<DeviceView> device(DeviceId id) {
         return bus.device(id);
     }

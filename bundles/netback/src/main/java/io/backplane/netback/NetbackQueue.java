@@ -1,5 +1,6 @@
 package io.backplane.netback;
 
+import io.backplane.api.backend.StrategySwap;
 import io.backplane.api.hypervisor.EventChannel;
 import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.ring.RingChannel;
@@ -7,11 +8,14 @@ import io.backplane.api.ring.RingRequest;
 import io.backplane.api.ring.RingStrategies;
 import io.backplane.api.sink.PacketSink;
 import io.backplane.ring.BackRing;
+import io.backplane.ring.BatchBoundary;
+import io.backplane.ring.RingHandover;
 import io.backplane.ring.GeometryRingLayout;
 import io.backplane.ring.layout.NetifRxRequestDescriptor;
 import io.backplane.ring.layout.NetifRxResponseDescriptor;
 import io.backplane.ring.layout.NetifTxRequestDescriptor;
 import io.backplane.ring.layout.NetifTxResponseDescriptor;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -33,8 +37,14 @@ final class NetbackQueue {
     final QueueStats stats = new QueueStats();
     private final Vif vif;
     private final String cpus;
-    private RingChannel txRing;
-    private RingChannel rxRing;
+    // Replaced by a hot swap on the worker; volatile for status().
+    private volatile RingChannel txRing;
+    private volatile RingChannel rxRing;
+    private RingRequest txRequest;
+    private RingRequest rxRequest;
+    private BackRing txBack;
+    private BackRing rxBack;
+    private final BatchBoundary boundary = new BatchBoundary();
     private EventChannel txEvent;
     private EventChannel rxEvent;
     private TxPath tx;
@@ -61,14 +71,18 @@ final class NetbackQueue {
         int domid = vif.frontendDomid();
         Map<String, String> features = cfg.ringFeatures();
         try {
-            q.txRing = rings.open(new RingRequest(domid, "netif-tx", NetifTxRequestDescriptor.LENGTH,
-                    NetifTxResponseDescriptor.LENGTH, new int[] {keys.txRingRef()}, features));
-            q.rxRing = rings.open(new RingRequest(domid, "netif-rx", NetifRxRequestDescriptor.LENGTH,
-                    NetifRxResponseDescriptor.LENGTH, new int[] {keys.rxRingRef()}, features));
+            q.txRequest = new RingRequest(domid, "netif-tx", NetifTxRequestDescriptor.LENGTH,
+                    NetifTxResponseDescriptor.LENGTH, new int[] {keys.txRingRef()}, features);
+            q.rxRequest = new RingRequest(domid, "netif-rx", NetifRxRequestDescriptor.LENGTH,
+                    NetifRxResponseDescriptor.LENGTH, new int[] {keys.rxRingRef()}, features);
+            q.txRing = rings.open(q.txRequest);
+            q.rxRing = rings.open(q.rxRequest);
             q.txEvent = channels.bindInterdomain(domid, keys.txEventChannel(), ch -> q.wake());
             q.rxEvent = keys.split() ? channels.bindInterdomain(domid, keys.rxEventChannel(), ch -> q.wake()) : q.txEvent;
             BackRing txBack = BackRing.attach(q.txRing.ring(), GeometryRingLayout.of(q.txRing.geometry()));
             BackRing rxBack = BackRing.attach(q.rxRing.ring(), GeometryRingLayout.of(q.rxRing.geometry()));
+            q.txBack = txBack;
+            q.rxBack = rxBack;
             EventChannel txe = q.txEvent;
             EventChannel rxe = q.rxEvent;
             q.tx = new TxPath(txBack, q.txRing.segments(), sink, q.stats, fatalSkbSlots,
@@ -164,6 +178,9 @@ final class NetbackQueue {
             while (running) {
                 boolean worked = tx.poll();
                 worked |= rx.poll();
+                // A batch boundary: both passes answered and pushed what they took. A hot swap
+                // runs here; the loop then looks at the new rings before sleeping.
+                worked |= boundary.runPending();
                 if (worked) {
                     continue;
                 }
@@ -215,6 +232,31 @@ final class NetbackQueue {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
         }
         return false;
+    }
+
+    /** Hot swap of both rings (see {@link RingHandover}), on the worker at its next batch boundary. */
+    List<StrategySwap> swap(RingStrategies rings, String strategy) {
+        return boundary.runAtBoundary(() -> {
+            long start = System.nanoTime();
+            String fromTx = txRing.strategy();
+            RingHandover t = RingHandover.reopen(rings, txRequest, strategy, txRing, txBack);
+            txBack = t.ring();
+            txRing = t.channel();
+            tx.rebind(t.ring(), t.channel().segments());
+            long mid = System.nanoTime();
+            String fromRx = rxRing.strategy();
+            RingHandover r = RingHandover.reopen(rings, rxRequest, strategy, rxRing, rxBack);
+            rxBack = r.ring();
+            rxRing = r.channel();
+            rx.rebind(r.ring(), r.channel().segments());
+            long end = System.nanoTime();
+            return List.of(new StrategySwap("queue " + id + " tx", fromTx, t.channel().strategy(), (mid - start) / 1000),
+                    new StrategySwap("queue " + id + " rx", fromRx, r.channel().strategy(), (end - mid) / 1000));
+        }, this::wake, () -> running && worker != null && worker.isAlive(), 5000);
+    }
+
+    List<RingRequest> ringRequests() {
+        return txRequest == null ? List.of() : List.of(txRequest, rxRequest);
     }
 
     String strategy() {

@@ -32,8 +32,8 @@ final class RxPath {
     private static final int MAX_FRAME = 1 << 16;
     private static final int BATCH_BYTES = 1 << 20;
 
-    private final BackRing ring;
-    private final SegmentIo io;
+    private BackRing ring;
+    private SegmentIo io;
     private final QueueStats stats;
     private final boolean sg;
     private final Runnable notifyFrontend;
@@ -145,6 +145,12 @@ final class RxPath {
         } catch (RingOverflowException e) {
             throw new FrontendFault(e.getMessage());
         }
+    }
+
+    /** Hot swap: carries on over another mapping of the same ring; on the worker, at a batch boundary. */
+    void rebind(BackRing ring, SegmentIo io) {
+        this.ring = ring;
+        this.io = io;
     }
 
     /** Frames still waiting; they are dropped when the queue stops. */

@@ -39,8 +39,8 @@ final class TxPath {
     private static final int BATCH_BYTES = 1 << 20;
     private static final int MAX_PACKET = NetifConstants.XEN_NETIF_MAX_TX_SIZE + 1;
 
-    private final BackRing ring;
-    private final SegmentIo io;
+    private BackRing ring;
+    private SegmentIo io;
     private final PacketSink sink;
     private final QueueStats stats;
     private final int fatalSkbSlots;
@@ -159,6 +159,12 @@ final class TxPath {
 
     Credit credit() {
         return credit;
+    }
+
+    /** Hot swap: carries on over another mapping of the same ring; on the worker, at a batch boundary. */
+    void rebind(BackRing ring, SegmentIo io) {
+        this.ring = ring;
+        this.io = io;
     }
 
     /** RING_FINAL_CHECK_FOR_REQUESTS before the worker sleeps. */

@@ -2,6 +2,9 @@ package io.backplane.netback;
 
 import io.backplane.api.backend.BackendContext;
 import io.backplane.api.backend.BackendDevice;
+import io.backplane.api.backend.StrategySwap;
+import io.backplane.api.ring.RingRequest;
+import io.backplane.ring.RingHandover;
 import io.backplane.api.backend.DeviceException;
 import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.ring.RingStrategies;
@@ -123,6 +126,41 @@ final class Vif implements BackendDevice {
             sink.close();
             queues = List.of();
         }
+    }
+
+    @Override
+    public List<StrategySwap> swapStrategy(String strategy) {
+        synchronized (lifecycle) {
+            List<NetbackQueue> qs = queues;
+            if (!connected || qs.isEmpty() || disabled.get()) {
+                throw new DeviceException("not connected: no ring to swap");
+            }
+            for (NetbackQueue q : qs) {
+                for (RingRequest request : q.ringRequests()) {
+                    List<String> fitting = rings.rank(request);
+                    if (fitting.isEmpty() || (strategy != null && !fitting.contains(strategy))) {
+                        throw new DeviceException(RingHandover.unfit(strategy, "queue " + q.id, request, fitting));
+                    }
+                }
+            }
+            List<StrategySwap> done = new ArrayList<>();
+            for (NetbackQueue q : qs) {
+                try {
+                    done.addAll(q.swap(rings, strategy));
+                } catch (RuntimeException e) {
+                    throw new DeviceException(RingHandover.failed(done.stream().map(StrategySwap::describe).toList(), "queue " + q.id, e), e);
+                }
+            }
+            done.forEach(d -> ctx.log("strategy swap: " + d.describe()));
+            return done;
+        }
+    }
+
+    @Override
+    public List<RingRequest> ringRequests() {
+        List<RingRequest> out = new ArrayList<>();
+        queues.forEach(q -> out.addAll(q.ringRequests()));
+        return out;
     }
 
     /**

@@ -49,6 +49,10 @@ final class NetbackBus implements AutoCloseable {
                 .orElseThrow(() -> new AssertionError(id + " is not served; log:\n" + logText(id)));
     }
 
+    List<io.backplane.api.backend.StrategySwap> swap(DeviceId id, String strategy) {
+        return bus.swapStrategy(id, strategy, java.time.Duration.ofSeconds(10));
+    }
+
     boolean serves(DeviceId id) {
         return bus.device(id).isPresent();
     }

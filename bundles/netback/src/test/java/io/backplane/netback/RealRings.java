@@ -19,4 +19,14 @@ final class RealRings {
                 "service.ranking", -100, "service.id", 1L));
         return registry;
     }
+
+    /** grant-copy, persistent and map-batched-unmap, as the runtime's feature deploys them. */
+    static RingStrategies all(GrantTables grants) {
+        RingStrategyRegistry registry = (RingStrategyRegistry) grantCopy(grants);
+        registry.addStrategy(new io.backplane.ring.persistent.PersistentStrategy(grants,
+                io.backplane.ring.persistent.PersistentLimits.DEFAULTS), Map.of(RingStrategy.NAME, "persistent", "service.id", 2L));
+        registry.addStrategy(new io.backplane.ring.map.MapBatchedUnmapStrategy(grants), Map.of(RingStrategy.NAME,
+                "map-batched-unmap", "service.ranking", -200, "service.id", 3L));
+        return registry;
+    }
 }

@@ -53,6 +53,11 @@ public final class BackRing extends SharedRing {
         return rspProdPvt;
     }
 
+    /** True when every response put on the ring was published (rsp_prod = rsp_prod_pvt). */
+    public boolean responsesPublished() {
+        return rspProdPublished == rspProdPvt;
+    }
+
     /**
      * RING_HAS_UNCONSUMED_REQUESTS: requests the frontend published that this end may consume
      * now, i.e. the smaller of (req_prod - req_cons) and the slots not taken by consumed requests

@@ -1,5 +1,7 @@
 package io.backplane.api.backend;
 
+import io.backplane.api.ring.RingRequest;
+import java.util.List;
 import java.util.Map;
 
 /** One device of a driver, driven by the xenbus core on its own thread per device. */
@@ -45,4 +47,28 @@ public interface BackendDevice {
      * shell's thread at any time: must not block and must not throw.
      */
     Map<String, String> status();
+
+    /**
+     * Hot swap: moves every ring of the connected device to the ring strategy {@code strategy}
+     * (null: the fittest now registered) without the frontend noticing. Each ring's worker stops
+     * at a batch boundary (every request it took answered and pushed, {@code SegmentIo.flush()}
+     * done), the ring is reopened with the same {@link RingRequest}, the back ring re-attached at
+     * its private indexes, the old channel closed, and the worker resumes with a final check.
+     * No xenbus state changes. Called on the device's own executor.
+     *
+     * @return one entry per ring, in queue order
+     * @throws DeviceException in operator words when the device is not connected or the strategy
+     *         does not fit a ring's negotiated features; nothing changed then
+     */
+    default List<StrategySwap> swapStrategy(String strategy) {
+        throw new DeviceException("this device type does not support ring strategy swaps");
+    }
+
+    /**
+     * The ring requests of the connected device, one per ring, in queue order (empty when not
+     * connected): the core ranks newly registered strategies against them. Must not block.
+     */
+    default List<RingRequest> ringRequests() {
+        return List.of();
+    }
 }

@@ -1,6 +1,8 @@
 package io.backplane.backend.command;
 
 import io.backplane.api.backend.BackendDevice;
+import io.backplane.api.backend.DeviceException;
+import io.backplane.api.backend.StrategySwap;
 import io.backplane.api.device.CapabilityRegistry;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.FeatureControlLayout;
@@ -26,6 +28,7 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 import java.time.Duration;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -38,6 +41,7 @@ import java.util.stream.Collectors;
         "osgi.command.function=show",
         "osgi.command.function=request",
         "osgi.command.function=strategies",
+        "osgi.command.function=strategy",
         "osgi.command.function=policy"})
 public class PvCommands {
 
@@ -165,6 +169,35 @@ public class PvCommands {
         Table t = new Table("STRATEGY", "RANKING", "SERVICE");
         strategies.registered().forEach(r -> t.row(r.name(), r.ranking(), r.serviceId()));
         return t.size() == 0 ? "no ring strategy registered: no device can connect" : t.toString();
+    }
+
+    @Descriptor("hot swap: move every ring of a connected device to the fittest registered ring strategy, live "
+            + "(no reconnect, no request lost)")
+    public String strategy(@Descriptor("the device, DOMAIN/TYPE/DEVID, e.g. guest1/vbd/51712") String dev) {
+        return swap(dev, null);
+    }
+
+    @Descriptor("hot swap: move every ring of a connected device to the named ring strategy, live (no reconnect, "
+            + "no request lost); it must fit the features the rings negotiated (persistent needs feature-persistent)")
+    public String strategy(@Descriptor("the device, DOMAIN/TYPE/DEVID, e.g. guest1/vbd/51712") String dev,
+                           @Descriptor("a strategy of pv:strategies, e.g. grant-copy, persistent, map-batched-unmap") String name) {
+        if (strategies.registered().stream().noneMatch(r -> r.name().equals(name))) {
+            throw new IllegalArgumentException("no ring strategy named '" + name + "'; registered: "
+                    + strategies.registered().stream().map(RingStrategyRegistry.Registered::name).collect(Collectors.joining(" ")));
+        }
+        return swap(dev, name);
+    }
+
+    private String swap(String dev, String name) {
+        DeviceView v = names.resolve(dev);
+        String label = names.display(v.id());
+        List<StrategySwap> done;
+        try {
+            done = registry.swapStrategy(v.id(), name, ANSWER_TIMEOUT);
+        } catch (DeviceException e) {
+            throw new IllegalArgumentException(label + ": " + e.getMessage());
+        }
+        return done.stream().map(d -> label + " " + d.describe()).collect(Collectors.joining("\n"));
     }
 
     @Descriptor("show the admin feature policy in force (ConfigAdmin pid io.backplane.policy)")

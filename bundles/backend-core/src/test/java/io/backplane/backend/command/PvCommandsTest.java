@@ -114,4 +114,15 @@ class PvCommandsTest {
     void strategiesAreListed() {
         assertThat(pv.strategies()).containsPattern("grant-copy +-100 +7");
     }
+
+    @Test
+    void strategyRefusesAnUnknownStrategyOrDeviceInOneLine() {
+        assertThatThrownBy(() -> pv.strategy("guest3/vif/0", "nope")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("no ring strategy named 'nope'; registered: grant-copy");
+        assertThatThrownBy(() -> pv.strategy("guest3/vif/9", "grant-copy")).isInstanceOf(IllegalArgumentException.class)
+                .message().doesNotContain("\n");
+        // The test driver's device keeps BackendDevice's default: no swaps.
+        assertThatThrownBy(() -> pv.strategy("guest3/vif/0")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("guest3/vif/0: this device type does not support ring strategy swaps");
+    }
 }
