@@ -38,7 +38,6 @@ final class SimNet implements AutoCloseable {
         daemon = new XenStoreDaemon(store, stateDir, DaemonLog.STDERR);
         daemon.start();
         xs = new EmbeddedXenStore(store);
-        xs.mkdir("/local/domain/0");
         sim = SimHypervisor.start(stateDir, new NativeIo(), xs, -1);
     }
 
