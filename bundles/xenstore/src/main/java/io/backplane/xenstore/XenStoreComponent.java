@@ -1,11 +1,11 @@
 package io.backplane.xenstore;
 
 import io.backplane.api.xenstore.XenStore;
-import io.backplane.api.xenstore.XsPerm;
 import io.backplane.api.xenstore.XsTransaction;
 import io.backplane.api.xenstore.XsWatch;
 import io.backplane.api.xenstore.XsWatchListener;
 import io.backplane.xenstore.client.EmbeddedXenStore;
+import io.backplane.xenstore.client.ForwardingXsOps;
 import io.backplane.xenstore.client.SocketXenStore;
 import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
@@ -27,7 +27,6 @@ import org.osgi.service.metatype.annotations.Designate;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Optional;
 
 /**
@@ -42,7 +41,7 @@ import java.util.Optional;
  */
 @Component(service = {XenStore.class, XenStoreStatus.class}, configurationPid = XenStoreComponent.PID, immediate = true)
 @Designate(ocd = XenStoreConfig.class)
-public class XenStoreComponent implements XenStore, XenStoreStatus {
+public class XenStoreComponent implements XenStore, ForwardingXsOps, XenStoreStatus {
     public static final String PID = "io.backplane.xenstore";
     public static final String STATE_DIR_PROPERTY = "backplane.state.dir";
 
@@ -177,38 +176,8 @@ public class XenStoreComponent implements XenStore, XenStoreStatus {
     // ---- XenStore, delegated to the client of the configured mode ----
 
     @Override
-    public String read(String path) {
-        return client.read(path);
-    }
-
-    @Override
-    public void write(String path, String value) {
-        client.write(path, value);
-    }
-
-    @Override
-    public void mkdir(String path) {
-        client.mkdir(path);
-    }
-
-    @Override
-    public void rm(String path) {
-        client.rm(path);
-    }
-
-    @Override
-    public List<String> directory(String path) {
-        return client.directory(path);
-    }
-
-    @Override
-    public List<XsPerm> getPerms(String path) {
-        return client.getPerms(path);
-    }
-
-    @Override
-    public void setPerms(String path, List<XsPerm> perms) {
-        client.setPerms(path, perms);
+    public io.backplane.api.xenstore.XsOps nodeOps() {
+        return client;
     }
 
     @Override

@@ -15,7 +15,7 @@ import java.util.List;
  * A XenStore connection to the store in this JVM, acting as privileged dom0. Calls go straight
  * to the store; watch events arrive on this connection's event thread.
  */
-public final class EmbeddedXenStore implements XenStore, AutoCloseable {
+public final class EmbeddedXenStore implements XenStore, ForwardingXsOps, AutoCloseable {
     private final Store store;
     private final Connection connection;
     private final WatchDispatcher dispatcher;
@@ -95,38 +95,8 @@ public final class EmbeddedXenStore implements XenStore, AutoCloseable {
     private final Ops direct = new Ops(0);
 
     @Override
-    public String read(String path) {
-        return direct.read(path);
-    }
-
-    @Override
-    public void write(String path, String value) {
-        direct.write(path, value);
-    }
-
-    @Override
-    public void mkdir(String path) {
-        direct.mkdir(path);
-    }
-
-    @Override
-    public void rm(String path) {
-        direct.rm(path);
-    }
-
-    @Override
-    public List<String> directory(String path) {
-        return direct.directory(path);
-    }
-
-    @Override
-    public List<XsPerm> getPerms(String path) {
-        return direct.getPerms(path);
-    }
-
-    @Override
-    public void setPerms(String path, List<XsPerm> perms) {
-        direct.setPerms(path, perms);
+    public io.backplane.api.xenstore.XsOps nodeOps() {
+        return direct;
     }
 
     @Override

@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * its own req_id, and a reader thread matches replies to them and hands WATCH_EVENTs to this
  * connection's event thread.
  */
-public final class SocketXenStore implements XenStore, AutoCloseable {
+public final class SocketXenStore implements XenStore, ForwardingXsOps, AutoCloseable {
     private final SocketChannel channel;
     private final Path socket;
     private final Map<Integer, CompletableFuture<Reply>> pending = new ConcurrentHashMap<>();
@@ -255,38 +255,8 @@ public final class SocketXenStore implements XenStore, AutoCloseable {
     }
 
     @Override
-    public String read(String path) {
-        return direct.read(path);
-    }
-
-    @Override
-    public void write(String path, String value) {
-        direct.write(path, value);
-    }
-
-    @Override
-    public void mkdir(String path) {
-        direct.mkdir(path);
-    }
-
-    @Override
-    public void rm(String path) {
-        direct.rm(path);
-    }
-
-    @Override
-    public List<String> directory(String path) {
-        return direct.directory(path);
-    }
-
-    @Override
-    public List<XsPerm> getPerms(String path) {
-        return direct.getPerms(path);
-    }
-
-    @Override
-    public void setPerms(String path, List<XsPerm> perms) {
-        direct.setPerms(path, perms);
+    public io.backplane.api.xenstore.XsOps nodeOps() {
+        return direct;
     }
 
     @Override
