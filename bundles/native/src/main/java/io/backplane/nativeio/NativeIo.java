@@ -274,7 +274,12 @@ public final class NativeIo {
      * packet information headers: each read or write is one Ethernet frame.
      */
     public TapDevice openTap(String name) {
-        return TapDevice.open(this, name);
+        return TapDevice.open(this, name, false);
+    }
+
+    /** A TAP whose frames carry a {@code virtio_net_hdr} both ways (IFF_VNET_HDR); see {@link TapDevice}. */
+    public TapDevice openTapWithVnetHeader(String name) {
+        return TapDevice.open(this, name, true);
     }
 
     String strerror(int errno) {
