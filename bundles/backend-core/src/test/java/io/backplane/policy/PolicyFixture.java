@@ -26,6 +26,12 @@ public final class PolicyFixture {
             ((FeaturePolicy) policy).addListener(listener, Map.of());
         }
 
+        /** What SCR does when a backend bundle registers (more) capabilities. */
+        public void addCapabilities(DeviceCapabilities capabilities) {
+            ((MergedCapabilityRegistry) registry).addCapabilities(capabilities, Map.of(
+                    DeviceCapabilities.DEVICE_TYPE, capabilities.deviceType(), "service.id", 100L));
+        }
+
         /** An admin edit of the rules through ConfigAdmin (@Modified). */
         public void modify(String... rules) {
             ((FeaturePolicy) policy).modified(config(rules));
