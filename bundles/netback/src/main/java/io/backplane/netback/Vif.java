@@ -200,13 +200,13 @@ final class Vif implements BackendDevice {
             // published) and the frontend's own key. An operator who turned sg off must not see it.
             Map<String, String> offer = ctx.negotiation().offer();
             List<String> features = new ArrayList<>();
-            if (cfg.sg() && "1".equals(offer.get("feature-sg"))) {
+            if (cfg.sg() && "1".equals(offer.get(VifFeatures.SG))) {
                 features.add("sg");
             }
-            if (cfg.gsoTcpv4() && "1".equals(offer.get("feature-gso-tcpv4"))) {
+            if (cfg.gsoTcpv4() && "1".equals(offer.get(VifFeatures.GSO_TCPV4))) {
                 features.add("gso-tcpv4");
             }
-            if (cfg.gsoTcpv6() && "1".equals(offer.get("feature-gso-tcpv6"))) {
+            if (cfg.gsoTcpv6() && "1".equals(offer.get(VifFeatures.GSO_TCPV6))) {
                 features.add("gso-tcpv6");
             }
             if (cfg.queues().get(0).split()) {
