@@ -27,6 +27,23 @@ final class Frames {
         return b.array();
     }
 
+    /** {@link #testFrame} written into {@code b}, allocating nothing; returns {@code length}. */
+    static int testFrameInto(byte[] b, byte[] src, int queue, long seq, int length) {
+        for (int i = 0; i < 6; i++) {
+            b[i] = -1;
+        }
+        System.arraycopy(src, 0, b, 6, 6);
+        Checksums.put16(b, 12, ETHERTYPE_TEST);
+        Checksums.put32(b, 14, MAGIC);
+        Checksums.put16(b, 18, queue);
+        Checksums.put32(b, 20, (int) seq);
+        Checksums.put16(b, 24, length);
+        for (int i = HEADER; i < length; i++) {
+            b[i] = (byte) (seq * 31 + i);
+        }
+        return length;
+    }
+
     static boolean isTestFrame(byte[] f, int len) {
         return len >= HEADER && (((f[12] & 0xFF) << 8) | (f[13] & 0xFF)) == ETHERTYPE_TEST
                 && ByteBuffer.wrap(f, 14, 4).getInt() == MAGIC;
@@ -128,6 +145,22 @@ final class Frames {
             m[i] = (byte) Integer.parseInt(p[i], 16);
         }
         return m;
+    }
+
+    /** An IPv6 literal (no host names are looked up). */
+    static byte[] parseIp6(String ip) {
+        if (!ip.contains(":") || !ip.matches("[0-9a-fA-F:.]+")) {
+            throw new IllegalArgumentException("bad IPv6 address '" + ip + "'");
+        }
+        try {
+            byte[] a = java.net.InetAddress.getByName(ip).getAddress();
+            if (a.length != 16) {
+                throw new IllegalArgumentException("bad IPv6 address '" + ip + "'");
+            }
+            return a;
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException("bad IPv6 address '" + ip + "'");
+        }
     }
 
     static byte[] parseIp(String ip) {
