@@ -56,9 +56,9 @@ public final class L4Traffic {
         return ETH_HLEN + (family == 6 ? 40 : 20) + (proto == PROTO_TCP ? 20 : 8);
     }
 
-    /** The smallest frame {@link #udp} builds (the position takes 4 payload bytes). */
+    /** The smallest frame {@link #udp} builds: the position (4 payload bytes) and 4 pattern bytes. */
     public static int minUdpFrame(int family) {
-        return headers(family, PROTO_UDP) + 4;
+        return headers(family, PROTO_UDP) + 8;
     }
 
     /**
