@@ -111,4 +111,23 @@ class L4TrafficTest {
         }
         return out;
     }
+
+    @Test
+    void framesTheHostBuildsForTheGuestVerify() {
+        byte[] peer6 = new byte[16];
+        peer6[0] = (byte) 0xfd;
+        peer6[15] = 1;
+        byte[] guest6 = peer6.clone();
+        guest6[15] = 4;
+        L4Traffic host = new L4Traffic(PEER_MAC, MAC, new byte[] {10, 3, 0, 1}, new byte[] {10, 3, 0, 4}, peer6, guest6, 7);
+        byte[] b = new byte[65536];
+        for (int fam : new int[] {4, 6}) {
+            for (int size : new int[] {60, 1514, 9000}) {
+                int len = host.udp(b, fam, size, false);
+                assertThat(verifies(Arrays.copyOf(b, len), len, false)).as("udp%d %d", fam, size).isTrue();
+                len = host.tcp(b, fam, Math.max(1, size - L4Traffic.headers(fam, Checksums.PROTO_TCP)), false);
+                assertThat(verifies(Arrays.copyOf(b, len), len, false)).as("tcp%d %d", fam, size).isTrue();
+            }
+        }
+    }
 }
