@@ -17,17 +17,7 @@ final class Frames {
     private Frames() {
     }
 
-    static byte[] testFrame(byte[] src, int queue, long seq, int length) {
-        ByteBuffer b = ByteBuffer.allocate(length).order(ByteOrder.BIG_ENDIAN);
-        b.put(new byte[] {-1, -1, -1, -1, -1, -1}).put(src).putShort((short) ETHERTYPE_TEST);
-        b.putInt(MAGIC).putShort((short) queue).putInt((int) seq).putShort((short) length);
-        for (int i = HEADER; i < length; i++) {
-            b.put((byte) (seq * 31 + i));
-        }
-        return b.array();
-    }
-
-    /** {@link #testFrame} written into {@code b}, allocating nothing; returns {@code length}. */
+    /** Writes the test frame (queue, seq, length) into {@code b}, allocating nothing; returns {@code length}. */
     static int testFrameInto(byte[] b, byte[] src, int queue, long seq, int length) {
         for (int i = 0; i < 6; i++) {
             b[i] = -1;
@@ -49,7 +39,7 @@ final class Frames {
                 && ByteBuffer.wrap(f, 14, 4).getInt() == MAGIC;
     }
 
-    /** True when every byte of a test frame is what {@link #testFrame} wrote. */
+    /** True when every byte of a test frame is what {@link #testFrameInto} wrote. */
     static boolean verifyTestFrame(byte[] f, int len) {
         ByteBuffer b = ByteBuffer.wrap(f, 0, len);
         long seq = b.getInt(20) & 0xFFFFFFFFL;
