@@ -1,7 +1,5 @@
 package io.backplane.guest.netfront;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 
 /**
  * The guest's tiny network stack: builds its test frames and checks them, and answers ARP
@@ -36,14 +34,13 @@ final class Frames {
 
     static boolean isTestFrame(byte[] f, int len) {
         return len >= HEADER && (((f[12] & 0xFF) << 8) | (f[13] & 0xFF)) == ETHERTYPE_TEST
-                && ByteBuffer.wrap(f, 14, 4).getInt() == MAGIC;
+                && (int) Checksums.u32(f, 14) == MAGIC;
     }
 
     /** True when every byte of a test frame is what {@link #testFrameInto} wrote. */
     static boolean verifyTestFrame(byte[] f, int len) {
-        ByteBuffer b = ByteBuffer.wrap(f, 0, len);
-        long seq = b.getInt(20) & 0xFFFFFFFFL;
-        int length = b.getShort(24) & 0xFFFF;
+        long seq = Checksums.u32(f, 20);
+        int length = Checksums.u16(f, 24);
         if (length != len) {
             return false;
         }
