@@ -224,6 +224,28 @@ class StoreTest {
         assertThat(read(dom0, 0, "/t/a")).isEqualTo("2");
     }
 
+    /** dom0 is exempt from quotas, not from xs_wire's payload size: no writer gets past it. */
+    @Test
+    void requestsLargerThanOneXsWirePayloadAreE2bigForDom0Too() {
+        assertError(XsError.E2BIG, () -> store.write(dom0, 0, "/v", new byte[5000]));
+        assertError(XsError.E2BIG, () -> store.write(dom0, 0, "/v", new byte[4096 - 2]));
+        store.write(dom0, 0, "/v", new byte[4096 - 3]);
+        assertThat(store.read(dom0, 0, "/v")).hasSize(4093);
+        int tx = store.transactionStart(dom0, 0);
+        assertError(XsError.E2BIG, () -> store.write(dom0, tx, "/v", new byte[5000]));
+        store.transactionEnd(dom0, tx, false);
+
+        List<XsPerm> many = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            many.add(XsPerm.read(i));
+        }
+        assertError(XsError.E2BIG, () -> store.setPerms(dom0, 0, "/v", many));
+        assertError(XsError.E2BIG, () -> store.watch(dom0, "/v", "t".repeat(4100), () -> { }));
+        assertError(XsError.E2BIG, () -> store.read(dom0, 0, "/" + "p".repeat(4096)));
+        // a 3-byte UTF-8 value counts as 3 bytes, as on the wire
+        assertError(XsError.E2BIG, () -> store.write(dom0, 0, "/v", "\u20ac".repeat(1400).getBytes(StandardCharsets.UTF_8)));
+    }
+
     @Test
     void releaseRemovesOwnedNodesRevokesPermsAndFiresReleaseDomain() {
         Connection g7 = guest(7, new ArrayList<>());
