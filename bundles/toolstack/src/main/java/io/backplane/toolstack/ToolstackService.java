@@ -6,6 +6,7 @@ import io.backplane.api.device.FeatureDescriptor;
 import io.backplane.api.hypervisor.Domains;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.toolstack.config.ConfigException;
+import io.backplane.toolstack.config.ConfigText;
 import io.backplane.toolstack.config.DiskSpec;
 import io.backplane.toolstack.config.DomainConfig;
 import io.backplane.toolstack.config.LibvirtXmlParser;
@@ -25,7 +26,6 @@ import org.osgi.service.log.LoggerFactory;
 import org.osgi.service.metatype.annotations.Designate;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -110,14 +110,15 @@ public class ToolstackService {
 
     /** Reads an xl config, or a libvirt domain XML when the file name ends in {@code .xml}. */
     public static DomainConfig read(Path file) {
-        String text;
+        byte[] bytes;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            bytes = Files.readAllBytes(file);
         } catch (IOException e) {
             throw new ConfigException("cannot read " + file + ": " + e.getMessage());
         }
         Path dir = file.toAbsolutePath().getParent();
         String source = file.getFileName().toString();
+        String text = ConfigText.decode(source, bytes);
         return source.endsWith(".xml") ? LibvirtXmlParser.parse(source, text, dir)
                 : XlConfigParser.parse(source, text, dir);
     }
