@@ -296,6 +296,7 @@ public final class Store {
     }
 
     public synchronized void unwatch(Connection c, String path, String token) {
+        Limits.checkRequest(0, path, token);
         String canonical = path.startsWith("@") ? path : canonical(c, path);
         for (Iterator<Watch> it = c.watches.iterator(); it.hasNext(); ) {
             Watch w = it.next();
