@@ -17,6 +17,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -67,9 +68,24 @@ public class ToolstackService {
         Path stateDir = state != null ? Path.of(state) : Path.of(System.getProperty("java.io.tmpdir"), "backplane");
         guests = new GuestLauncher(config.guestCommand(), stateDir);
         toolstack = new Toolstack(xenStore, new CurrentDomainBuilder(), guests, this::featureKey,
-                RandomGenerator.getDefault(), Duration.ofSeconds(Math.max(1, config.closeTimeoutSeconds())),
-                log::warn);
+                RandomGenerator.getDefault(), closeTimeout(config), log::warn);
         toolstack.initDom0();
+    }
+
+    /**
+     * A configuration change applies in place: re-activating would stop every guest process the
+     * toolstack started (deactivate) and forget the domains it manages, powering off running guests.
+     */
+    @Modified
+    void modified(ToolstackConfig config) {
+        guests.setTemplate(config.guestCommand());
+        toolstack.setCloseTimeout(closeTimeout(config));
+        log.info("Toolstack configuration changed: guests of new domains start with '{}', device removal waits {} s;"
+                + " running domains are left as they are", config.guestCommand(), closeTimeout(config).toSeconds());
+    }
+
+    private static Duration closeTimeout(ToolstackConfig config) {
+        return Duration.ofSeconds(Math.max(1, config.closeTimeoutSeconds()));
     }
 
     @Deactivate
