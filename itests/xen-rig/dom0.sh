@@ -53,12 +53,12 @@ bp_start() {
   $JAVA -jar $BP/backplane-runtime.jar --state-dir $ST --features $BP/features --bundles $BP/bundles \
     --deploy /tmp/bp-deploy > /tmp/bp.out 2>&1 &
   BPPID=$!
-  if wait_for 300 grep -q 'Backplane running' /tmp/bp.out; then
-    BP_STARTED="$(grep 'Backplane running' /tmp/bp.out | sed 's/, state dir.*bundles active/: bundles active/; s/Shell:.*//')"
+  if wait_for 600 grep -q 'Backplane running' /tmp/bp.out; then
+    BP_STARTED="$(grep 'Backplane running' /tmp/bp.out | sed 's/, state dir [^,]*,/:/; s/Shell:.*//')"
     BP_START_MS=$(( $(now) - t0 ))
     return 0
   fi
-  BP_STARTED="not running after 300 s: $(tail -3 /tmp/bp.out | tr '\n' ' ')"
+  BP_STARTED="not running after 600 s: $(tail -3 /tmp/bp.out | tr '\n' ' ')"
   return 1
 }
 bp_stop() {
@@ -90,9 +90,17 @@ has_sync() { glog | grep -a -q "XENSYNC $1"; }
 kv() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
 
 all_connected() { [ "$(xsr $VIFFE/state)" = 4 ] && [ "$(xsr $VBDFE/state)" = 4 ] && [ "$(xsr $VIFBE/state)" = 4 ] && [ "$(xsr $VBDBE/state)" = 4 ]; }
+# diag WHAT: what dom0 knows, into out/diag-WHAT.txt
+diag() {
+  { echo "== xl list"; xl list; echo "== backend"; xenstore-ls -f /local/domain/0/backend
+    echo "== frontends"; for d in $(xenstore-list /local/domain); do [ "$d" = 0 ] || xenstore-ls -f /local/domain/$d/device; done
+    echo "== xl log"; cat /tmp/xl-$NAME.log; echo "== ps"; ps; echo "== Backplane stdout"; tail -50 /tmp/bp.out
+    echo "== backplane.log"; tail -150 $ST/backplane.log; echo "== guest console"; glog | tail -60
+  } > "$OUT/diag-$1.txt" 2>&1
+}
 # guest_create NAME MODE BACKEND(bp|kernel) "vif:KEY=VALUE vbd:KEY=VALUE ..."
 guest_create() {
-  NAME=$1 GMODE=$2 BACKEND=$3 REQS=$4
+  NAME=$1 GMODE=$2 BACKEND=$3 REQS=$4 D=""
   IMG=/tmp/$NAME.img
   rm -f "$IMG" "/var/log/xen/console/guest-$NAME.log"; truncate -s 256M "$IMG"
   if [ "$BACKEND" = bp ]; then VBDSCRIPT=block-backplane; else VBDSCRIPT=block-rig-loop; fi
@@ -110,8 +118,10 @@ on_crash = "destroy"
 on_poweroff = "destroy"
 EOF
   t0=$(now)
-  if ! timeout 120 xl create -p /tmp/$NAME.cfg > /tmp/xl-$NAME.log 2>&1; then
-    res FAIL "$NAME-create" "xl create -p failed: $(tail -3 /tmp/xl-$NAME.log | tr '\n' ' ')"
+  if ! timeout 300 xl -vvv create -p /tmp/$NAME.cfg > /tmp/xl-$NAME.log 2>&1; then
+    res FAIL "$NAME-create" "xl create -p failed after $(( ($(now) - t0) / 1000 )) s: $(grep -v '^libxl: debug' /tmp/xl-$NAME.log | tail -3 | tr '\n' ' ')"
+    diag "$NAME-create"
+    D=$(xl domid "$NAME" 2>/dev/null)
     return 1
   fi
   D=$(xl domid "$NAME")
@@ -143,6 +153,7 @@ EOF
     res PASS "$NAME-connected" "domain $D: vif and vbd Connected on both ends $CONNECT_MS ms after xl create ($BACKEND backends)"
   else
     res FAIL "$NAME-connected" "domain $D after 120 s: vif $(xsr $VIFBE/state)/$(xsr $VIFFE/state), vbd $(xsr $VBDBE/state)/$(xsr $VBDFE/state) (backend/frontend)"
+    diag "$NAME-connect"
     return 1
   fi
 }
@@ -159,7 +170,7 @@ taps() { ls /sys/class/net | grep '^vif' | tr '\n' ' '; }
 guest_destroy() {
   kill $G2D $UDP 2>/dev/null; G2D="" UDP=""
   exec 4>&- 2>/dev/null
-  timeout 60 xl destroy "$NAME" || res FAIL "$NAME-destroy" "xl destroy failed"
+  [ -n "$D" ] && { timeout 60 xl destroy "$NAME" || res FAIL "$NAME-destroy" "xl destroy failed"; }
   wait_for 30 sh -c "! xl domid $NAME" || res FAIL "$NAME-destroy" "domain still listed 30 s after xl destroy"
   wait_for 30 sh -c "! xenstore-exists /local/domain/0/backend/vif/$D && ! xenstore-exists /local/domain/0/backend/vbd/$D"
   [ "$BACKEND" = bp ] || return 0
@@ -294,6 +305,7 @@ if [ "$MODE" = test ]; then
   fi
   bp_shell pv:devices > $OUT/pv-devices-bp2.txt
   guest_destroy
+  cp $ST/backplane.log $OUT/backplane-live.log 2>/dev/null
   if bp_stop; then res PASS bp-stop "Backplane stopped on SIGTERM"; else res FAIL bp-stop "Backplane still running 60 s after SIGTERM"; fi
   grep -a -i -E 'memory sink|falls back|WARN|ERROR' $OUT/backplane.log 2>/dev/null | head -20 > $OUT/backplane-warnings.txt
 fi

@@ -35,7 +35,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "xen-test: --runs needs a positive number" >&2; exit 2; }
 if [[ -z "$TIMEOUT" ]]; then
-  if [[ $MODE == test ]]; then TIMEOUT=1200; else TIMEOUT=$((600 + RUNS * 600)); fi
+  if [[ $MODE == test ]]; then TIMEOUT=1800; else TIMEOUT=$((600 + RUNS * 600)); fi
 fi
 
 DEBS="$WORK/debs" X="$WORK/x" SHARE="$WORK/share" OUT="$WORK/share/out"
