@@ -13,7 +13,7 @@ MiB=1048576
 : > "$RES"
 step() { echo "XENSTEP $*"; }
 res() { l="XENTEST $1 $2 $3"; echo "$l"; echo "$l" >> "$RES"; }
-check() { if [ "$1" = "$2" ]; then res PASS "$3" "$4"; else res FAIL "$3" "$4 (expected '$2', got '$1')"; fi; }
+check() { if [ "$1" = "$2" ]; then res PASS "$3" "$4: $1"; else res FAIL "$3" "$4: got '$1', expected '$2'"; fi; }
 now() { $RT now; }
 # wait_for SECONDS COMMAND...: polls every second; 0 when COMMAND succeeded in time
 wait_for() {
@@ -124,6 +124,8 @@ EOF
     D=$(xl domid "$NAME" 2>/dev/null)
     return 1
   fi
+  CREATE_MS=$(( $(now) - t0 ))
+  cp /tmp/xl-$NAME.log $OUT/ 2>/dev/null
   D=$(xl domid "$NAME")
   VIFBE=/local/domain/0/backend/vif/$D/0 VBDBE=/local/domain/0/backend/vbd/$D/51712
   VIFFE=/local/domain/$D/device/vif/0 VBDFE=/local/domain/$D/device/vbd/51712
@@ -150,7 +152,7 @@ EOF
   xl unpause "$NAME"
   if wait_for 120 all_connected; then
     CONNECT_MS=$(( $(now) - t0 ))
-    res PASS "$NAME-connected" "domain $D: vif and vbd Connected on both ends $CONNECT_MS ms after xl create ($BACKEND backends)"
+    res PASS "$NAME-connected" "domain $D: vif and vbd Connected on both ends $CONNECT_MS ms after xl create ($BACKEND backends; xl create -p took $CREATE_MS ms)"
   else
     res FAIL "$NAME-connected" "domain $D after 120 s: vif $(xsr $VIFBE/state)/$(xsr $VIFFE/state), vbd $(xsr $VBDBE/state)/$(xsr $VBDFE/state) (backend/frontend)"
     diag "$NAME-connect"
@@ -192,6 +194,8 @@ guest_destroy() {
 fc() { echo "$(xsr $1/feature-control/$2/status) $(xsr $1/feature-control/$2/value)"; }
 nqueues() { n=$(xenstore-list "$VIFFE" 2>/dev/null | grep -c '^queue-'); [ "$n" = 0 ] && n=1; echo "$n"; }
 ringorder() { o=$(xsr $VBDFE/ring-page-order); echo "${o:-0}"; }
+# the ring-ref keys of the first (or only) blkfront queue
+ringrefs() { q=$VBDFE; xenstore-exists $VBDFE/queue-0 && q=$VBDFE/queue-0; xenstore-list $q | grep '^ring-ref' | tr '\n' ' '; }
 
 if [ "$MODE" = test ]; then
   # ---- Backplane in xen mode ---------------------------------------------------------------------
@@ -213,7 +217,7 @@ if [ "$MODE" = test ]; then
     check "$(xsr $VIFBE/request-multi-queue-max-queues || echo removed)" removed bp1-fc-queues-ack "accepted request-multi-queue-max-queues removed (acknowledged)"
     check "$(nqueues)/$(xsr $VIFFE/multi-queue-num-queues)" "1/1" bp1-netfront-queues "netfront queues (queue-N dirs / multi-queue-num-queues)"
     check "$(fc $VBDBE max-ring-page-order)" "accepted 0" bp1-fc-ring-order "feature-control/max-ring-page-order: status value"
-    check "$(ringorder)" 0 bp1-blkfront-ring-order "blkfront ring-page-order (one-page ring, ring-ref=$(xsr $VBDFE/ring-ref))"
+    check "$(ringorder)" 0 bp1-blkfront-ring-order "blkfront ring-page-order (refs of queue 0: $(ringrefs))"
     st=$(xsr $VIFBE/feature-control/feature-rig-bogus/status)
     check "$st" rejected bp1-fc-rejected "unknown feature-rig-bogus: '$(xsr $VIFBE/feature-control/feature-rig-bogus/reason)', request kept: $(xsr $VIFBE/request-feature-rig-bogus)"
     if wait_sync info 90; then
@@ -292,7 +296,7 @@ if [ "$MODE" = test ]; then
     check "$(fc $VIFBE multi-queue-max-queues)" "accepted 2" bp2-fc-queues "feature-control/multi-queue-max-queues: status value"
     check "$(nqueues)/$(xsr $VIFFE/multi-queue-num-queues)" "2/2" bp2-netfront-queues "netfront queues (queue-N dirs / multi-queue-num-queues)"
     check "$(fc $VBDBE max-ring-page-order)" "accepted 4" bp2-fc-ring-order "feature-control/max-ring-page-order: status value"
-    check "$(ringorder)" 4 bp2-blkfront-ring-order "blkfront ring-page-order (sixteen pages: ring-ref0..$(xenstore-list $VBDFE | grep -c '^ring-ref') refs)"
+    check "$(ringorder)" 4 bp2-blkfront-ring-order "blkfront ring-page-order (refs of queue 0: $(ringrefs| wc -w) ring-refN)"
     check "$(fc $VBDBE feature-max-indirect-segments) $(xsr $VBDBE/feature-max-indirect-segments)" "clamped 16 16" bp2-fc-clamped \
       "feature-control/feature-max-indirect-segments status value, published (reason: $(xsr $VBDBE/feature-control/feature-max-indirect-segments/reason); request kept: $(xsr $VBDBE/request-feature-max-indirect-segments))"
     if wait_sync info 90; then

@@ -18,6 +18,9 @@
 # Work dir: $XEN_RIG_DIR, default /var/tmp/backplane-xen-rig (packages, unpacked trees,
 # initramfs, console.log, out/). Needs root only for apt-get; QEMU runs unprivileged fine.
 set -euo pipefail
+# (the whole script is one brace group: bash parses it before running, so editing this file
+# while a run is going cannot change what that run does)
+{
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 HERE="$ROOT/itests/xen-rig"
@@ -153,11 +156,21 @@ cp "$VMLINUZ" "$WORK/vmlinuz"
 
 # 3. the share (9p, read by dom0): Backplane, scripts, guest kernel and initramfs ---------------
 rm -rf "$SHARE" && mkdir -p "$SHARE"/{guest,bp,scripts} "$OUT"
-say "building Backplane (runtime and bundles)"
 BUILD_LOG="$WORK/build.log"
-if ! (cd "$ROOT" && mvn -B -ntp -o -q -DskipTests install -pl runtime -am >"$BUILD_LOG" 2>&1 ||
-      mvn -B -ntp -q -DskipTests install -pl runtime -am >"$BUILD_LOG" 2>&1); then
-  tail -30 "$BUILD_LOG" >&2; die "build failed (log: $BUILD_LOG)"
+JAR="$ROOT/runtime/target/backplane-runtime.jar"
+stale() { # as ./backplane decides: no jar, or a source newer than it
+  [[ ! -f "$JAR" || -n "$(find "$ROOT/pom.xml" "$ROOT/bundles" "$ROOT/runtime" -path '*/target' -prune -o \
+      \( -name '*.java' -o -name 'pom.xml' -o -name '*.bnd' -o -path '*/src/main/resources/*' \) -newer "$JAR" -print -quit)" ]]
+}
+if stale; then
+  say "building Backplane (runtime and bundles; log: $BUILD_LOG)"
+  if ! (cd "$ROOT" && { mvn -B -ntp -o -q -DskipTests install -pl runtime -am >"$BUILD_LOG" 2>&1 ||
+                        mvn -B -ntp -q -DskipTests install -pl runtime -am >"$BUILD_LOG" 2>&1; }); then
+    tail -30 "$BUILD_LOG" >&2; die "build failed (log: $BUILD_LOG)"
+  fi
+  touch "$JAR"
+else
+  say "Backplane is built and up to date"
 fi
 cp -r "$ROOT/runtime/target/backplane-runtime.jar" "$ROOT/runtime/target/lib" "$ROOT/runtime/target/bundles" "$SHARE/bp/"
 mkdir -p "$SHARE/bp/features" "$SHARE/bp/deploy"
@@ -248,3 +261,5 @@ if ! grep -aq '^XENTEST END' "$RES"; then
 fi
 echo "XENTEST SUMMARY pass=$pass fail=$fail ($(( SECONDS - T0 )) s; logs in $OUT)"
 [[ $fail -eq 0 && $pass -gt 0 ]]
+exit $?
+}
