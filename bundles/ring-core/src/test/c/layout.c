@@ -15,6 +15,7 @@
 #include <xen/io/blkif.h>
 #include <xen/io/xs_wire.h>
 #include <xen/io/xenbus.h>
+#include <linux/virtio_net.h>
 
 #define P(name, value) printf("%s %ld\n", name, (long)(value))
 #define OFF(type, field) P(#type "." #field, offsetof(struct type, field))
@@ -70,6 +71,22 @@ int main(void)
     OFF(netif_rx_response, flags);
     OFF(netif_rx_response, status);
     SIZE(netif_rx_response);
+    /* linux/virtio_net.h: the TAP's offload header (IFF_VNET_HDR) */
+    OFF(virtio_net_hdr, flags);
+    OFF(virtio_net_hdr, gso_type);
+    OFF(virtio_net_hdr, hdr_len);
+    OFF(virtio_net_hdr, gso_size);
+    OFF(virtio_net_hdr, csum_start);
+    OFF(virtio_net_hdr, csum_offset);
+    SIZE(virtio_net_hdr);
+    C(VIRTIO_NET_HDR_F_NEEDS_CSUM);
+    C(VIRTIO_NET_HDR_F_DATA_VALID);
+    C(VIRTIO_NET_HDR_GSO_NONE);
+    C(VIRTIO_NET_HDR_GSO_TCPV4);
+    C(VIRTIO_NET_HDR_GSO_UDP);
+    C(VIRTIO_NET_HDR_GSO_TCPV6);
+    C(VIRTIO_NET_HDR_GSO_ECN);
+
     OFF(netif_extra_info, type);
     OFF(netif_extra_info, flags);
     OFF(netif_extra_info, u);

@@ -248,6 +248,9 @@ final class DeviceLifecycle {
                     if (device == null) {
                         probe();
                     } else {
+                        // The offer is decided afresh, as at a probe: what a backend can do may have
+                        // changed since (a strategy bundle came or went), and the frontend reads it now.
+                        apply(bus.policy().negotiate(id), "the frontend's reconnect");
                         switchState(INIT_WAIT);
                     }
                 }

@@ -1,6 +1,8 @@
 package io.backplane.backend;
 
+import io.backplane.api.device.DeviceCapabilities;
 import io.backplane.api.device.DeviceId;
+import io.backplane.api.device.FeatureDescriptor;
 import io.backplane.api.device.Negotiation;
 import io.backplane.api.device.RequestOutcome;
 import io.backplane.api.device.RequestStatus;
@@ -9,6 +11,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import static io.backplane.backend.XenbusFixture.await;
@@ -78,6 +81,37 @@ class XenbusLifecycleTest {
         fx.awaitBackendState(id, 4);
         assertThat(driver.callsOf(id)).containsExactly("probe", "connect", "disconnect", "connect");
         assertThat(driver.devices.get(id).queues).isEqualTo(2);
+    }
+
+    @Test
+    void aFrontendReconnectIsOfferedWhatTheBackendCanDoNow() throws Exception {
+        start(true);
+        DeviceId id = fx.createVif(3, 0, Map.of());
+        fx.awaitBackendState(id, 2);
+        fx.frontendConnects(id, 1);
+        fx.awaitBackendState(id, 4);
+        String xdp = id.backendPath() + "/feature-xdp-headroom";
+        assertThat(fx.xs().tryRead(xdp)).isEmpty();
+
+        // A bundle registers a feature for vifs (as blkback does for feature-persistent when a strategy comes).
+        fx.policy.addCapabilities(new DeviceCapabilities() {
+            public String deviceType() {
+                return "vif";
+            }
+
+            public List<FeatureDescriptor> features() {
+                return List.of(FeatureDescriptor.bool("feature-xdp-headroom", true, true, "xdp", "xdp"));
+            }
+        });
+        assertThat(fx.xs().tryRead(xdp)).as("a connected device keeps what it negotiated").isEmpty();
+
+        fx.frontendState(id, 5);
+        fx.awaitBackendState(id, 5);
+        fx.frontendState(id, 6);
+        fx.awaitBackendState(id, 6);
+        fx.frontendState(id, 1);
+        fx.awaitBackendState(id, 2);
+        assertThat(fx.xs().tryRead(xdp)).as("decided afresh before InitWait").hasValue("1");
     }
 
     @Test

@@ -26,6 +26,12 @@ public final class PolicyFixture {
             ((FeaturePolicy) policy).addListener(listener, Map.of());
         }
 
+        /** What SCR does when a backend bundle registers (more) capabilities. */
+        public void addCapabilities(DeviceCapabilities capabilities) {
+            ((MergedCapabilityRegistry) registry).addCapabilities(capabilities, Map.of(
+                    DeviceCapabilities.DEVICE_TYPE, capabilities.deviceType(), "service.id", 100L));
+        }
+
         /** An admin edit of the rules through ConfigAdmin (@Modified). */
         public void modify(String... rules) {
             ((FeaturePolicy) policy).modified(config(rules));
@@ -34,9 +40,9 @@ public final class PolicyFixture {
 
     public static Wired policy(XenStore xenStore, String... rules) {
         MergedCapabilityRegistry registry = new MergedCapabilityRegistry();
-        registry.addCapabilities(new NetifCapabilities(), Map.of(DeviceCapabilities.DEVICE_TYPE, "vif",
+        registry.addCapabilities(FixtureCapabilities.vif(), Map.of(DeviceCapabilities.DEVICE_TYPE, "vif",
                 "service.ranking", -1000, "service.id", 1L));
-        registry.addCapabilities(new BlkifCapabilities(), Map.of(DeviceCapabilities.DEVICE_TYPE, "vbd",
+        registry.addCapabilities(FixtureCapabilities.vbd(), Map.of(DeviceCapabilities.DEVICE_TYPE, "vbd",
                 "service.ranking", -1000, "service.id", 2L));
         FeaturePolicy policy = new FeaturePolicy();
         inject(policy, "xenStore", xenStore);

@@ -18,8 +18,11 @@ import org.osgi.service.component.annotations.Reference;
  * ({@code max-ring-page-order}, {@code multi-queue-max-queues}, {@code feature-*}) is the
  * negotiation policy's; this driver holds the frontend to it.
  */
-@Component(service = BackendDriver.class, property = BackendDriver.DEVICE_TYPE + "=vbd")
+@Component(service = BackendDriver.class, property = BackendDriver.DEVICE_TYPE + "=" + BlkbackDriver.TYPE)
 public final class BlkbackDriver implements BackendDriver {
+
+    /** The device type blkback serves (the backend directory's {@code backend/vbd/...}). */
+    public static final String TYPE = "vbd";
 
     private final NativeIo io;
     private final RingStrategies strategies;
@@ -35,7 +38,7 @@ public final class BlkbackDriver implements BackendDriver {
 
     @Override
     public String deviceType() {
-        return "vbd";
+        return TYPE;
     }
 
     @Override

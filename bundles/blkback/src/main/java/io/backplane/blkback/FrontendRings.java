@@ -43,8 +43,8 @@ record FrontendRings(String protocol, boolean persistent, int ringPageOrder, Lis
         } else if (!X86_64_ABI.equals(protocol)) {
             throw new DeviceException("unknown fe protocol " + protocol);
         }
-        boolean persistent = offer.persistent() && unsigned(ctx.frontendKey("feature-persistent"), 0,
-                frontend + "/feature-persistent") == 1;
+        boolean persistent = offer.persistent() && unsigned(ctx.frontendKey(VbdFeatures.PERSISTENT), 0,
+                frontend + "/" + VbdFeatures.PERSISTENT) == 1;
 
         long queues = unsigned(ctx.frontendKey("multi-queue-num-queues"), 1, frontend + "/multi-queue-num-queues");
         if (queues > offer.maxQueues() || queues == 0) {

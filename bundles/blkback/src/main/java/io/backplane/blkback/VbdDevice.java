@@ -82,9 +82,9 @@ final class VbdDevice implements BackendDevice {
         Map<String, String> negotiated = new LinkedHashMap<>();
         negotiated.put("protocol", fe.protocol());
         negotiated.put("ring-page-order", Integer.toString(Math.max(0, fe.ringPageOrder())));
-        negotiated.put("feature-persistent", fe.persistent() ? "1" : "0");
-        negotiated.put("feature-max-indirect-segments", Integer.toString(features.maxIndirectSegments()));
-        RingRequest request = new RingRequest(context.id().frontendDomid(), "blkif", BlkifRequestDescriptor.LENGTH,
+        negotiated.put(VbdFeatures.PERSISTENT, fe.persistent() ? "1" : "0");
+        negotiated.put(VbdFeatures.MAX_INDIRECT_SEGMENTS, Integer.toString(features.maxIndirectSegments()));
+        RingRequest request = new RingRequest(context.id().frontendDomid(), BlkifConstants.PROTOCOL, BlkifRequestDescriptor.LENGTH,
                 BlkifResponseDescriptor.LENGTH, queue.ringRefs(), negotiated);
         RingChannel channel;
         try {
@@ -114,17 +114,17 @@ final class VbdDevice implements BackendDevice {
     private void writeConnectKeys(FrontendRings fe) {
         String be = context.id().backendPath();
         context.xenstore().transaction(tx -> {
-            tx.write(be + "/feature-flush-cache", features.flushCache() ? "1" : "0");
+            tx.write(be + "/" + VbdFeatures.FLUSH_CACHE, features.flushCache() ? "1" : "0");
             if (features.discard()) {
-                tx.write(be + "/feature-discard", "1");
+                tx.write(be + "/" + VbdFeatures.DISCARD, "1");
                 tx.write(be + "/discard-granularity", Integer.toString(VbdImage.DISCARD_GRANULARITY));
                 tx.write(be + "/discard-alignment", "0");
                 tx.write(be + "/discard-secure", features.discardSecure() ? "1" : "0");
             } else {
-                tx.write(be + "/feature-discard", "0");
+                tx.write(be + "/" + VbdFeatures.DISCARD, "0");
             }
-            tx.write(be + "/feature-barrier", features.barrier() ? "1" : "0");
-            tx.write(be + "/feature-persistent", features.persistent() ? "1" : "0");
+            tx.write(be + "/" + VbdFeatures.BARRIER, features.barrier() ? "1" : "0");
+            tx.write(be + "/" + VbdFeatures.PERSISTENT, features.persistent() ? "1" : "0");
             tx.write(be + "/sectors", Long.toString(image.sectors()));
             tx.write(be + "/info", Integer.toString(info));
             tx.write(be + "/sector-size", Integer.toString(VbdImage.SECTOR_SIZE));

@@ -1,13 +1,33 @@
 package io.backplane.blkback;
 
+import io.backplane.ring.layout.BlkifConstants;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What this vbd offers its frontend, as the negotiation published it in the backend directory:
  * the limits the frontend's keys are checked against and the operations the data path accepts.
+ * {@link #of} is where every offered key is turned into behaviour, so the keys are named here.
  */
 record VbdFeatures(int maxRingPageOrder, int maxQueues, int maxIndirectSegments, boolean persistent,
                    boolean flushCache, boolean barrier, boolean discard, boolean discardSecure) {
+
+    static final String MAX_RING_PAGE_ORDER = "max-ring-page-order";
+    static final String MAX_QUEUES = "multi-queue-max-queues";
+    static final String MAX_INDIRECT_SEGMENTS = "feature-max-indirect-segments";
+    /** Honoured by a ring strategy that serves it (ring-persistent), not by blkback's own code. */
+    static final String PERSISTENT = BlkifConstants.FEATURE_PERSISTENT;
+    static final String FLUSH_CACHE = "feature-flush-cache";
+    static final String BARRIER = "feature-barrier";
+    static final String DISCARD = "feature-discard";
+
+    /**
+     * Every key the blkback data path implements (through {@link #of}: FrontendRings checks the
+     * ring order and queues, RequestChecks the operations). {@link VbdCapabilities} offers
+     * exactly these, {@link #PERSISTENT} only while a strategy serves it.
+     */
+    static final Set<String> IMPLEMENTED = Set.of(MAX_RING_PAGE_ORDER, MAX_QUEUES, MAX_INDIRECT_SEGMENTS,
+            PERSISTENT, FLUSH_CACHE, BARRIER, DISCARD);
 
     /** Linux blkback's MAX_INDIRECT_SEGMENTS: the most it ever accepts, whatever is asked. */
     static final int LINUX_MAX_INDIRECT_SEGMENTS = 256;
@@ -20,13 +40,13 @@ record VbdFeatures(int maxRingPageOrder, int maxQueues, int maxIndirectSegments,
      */
     static VbdFeatures of(Map<String, String> offer, boolean discardEnabled) {
         return new VbdFeatures(
-                clamp(number(offer, "max-ring-page-order", 0), 0, XENBUS_MAX_RING_GRANT_ORDER),
-                Math.max(1, number(offer, "multi-queue-max-queues", 1)),
-                clamp(number(offer, "feature-max-indirect-segments", 0), 0, LINUX_MAX_INDIRECT_SEGMENTS),
-                number(offer, "feature-persistent", 0) == 1,
-                number(offer, "feature-flush-cache", 1) == 1,
-                number(offer, "feature-barrier", 1) == 1,
-                discardEnabled && number(offer, "feature-discard", 1) == 1,
+                clamp(number(offer, MAX_RING_PAGE_ORDER, 0), 0, XENBUS_MAX_RING_GRANT_ORDER),
+                Math.max(1, number(offer, MAX_QUEUES, 1)),
+                clamp(number(offer, MAX_INDIRECT_SEGMENTS, 0), 0, LINUX_MAX_INDIRECT_SEGMENTS),
+                number(offer, PERSISTENT, 0) == 1,
+                number(offer, FLUSH_CACHE, 1) == 1,
+                number(offer, BARRIER, 1) == 1,
+                discardEnabled && number(offer, DISCARD, 1) == 1,
                 false);
     }
 

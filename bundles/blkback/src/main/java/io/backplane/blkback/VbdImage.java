@@ -2,6 +2,7 @@ package io.backplane.blkback;
 
 import io.backplane.api.backend.DeviceException;
 import io.backplane.nativeio.Errno;
+import io.backplane.nativeio.IoVector;
 import io.backplane.nativeio.NativeException;
 import io.backplane.nativeio.NativeIo;
 import io.backplane.nativeio.Posix;
@@ -92,6 +93,34 @@ final class VbdImage implements AutoCloseable {
         long offset = sector * SECTOR_SIZE;
         while (b.hasRemaining()) {
             io.pwrite(fd, b, offset + b.position());
+        }
+    }
+
+    /** An I/O vector for {@link #read(long, IoVector)} and {@link #write(long, IoVector)}, one per ring worker. */
+    IoVector ioVector(int segments) {
+        return new IoVector(io, segments);
+    }
+
+    /** Reads into the memory {@code iov} describes, from {@code sector} on (preadv, short reads resumed). */
+    void read(long sector, IoVector iov) {
+        long offset = sector * SECTOR_SIZE;
+        while (iov.remaining() > 0) {
+            long n = io.preadv(fd, iov, offset);
+            if (n == 0) {
+                throw new NativeException(Errno.EIO, "disk image " + path + " ended at " + offset);
+            }
+            iov.advance(n);
+            offset += n;
+        }
+    }
+
+    /** Writes the memory {@code iov} describes at {@code sector} (pwritev, short writes resumed). */
+    void write(long sector, IoVector iov) {
+        long offset = sector * SECTOR_SIZE;
+        while (iov.remaining() > 0) {
+            long n = io.pwritev(fd, iov, offset);
+            iov.advance(n);
+            offset += n;
         }
     }
 

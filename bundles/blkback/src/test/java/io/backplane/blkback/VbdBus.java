@@ -26,8 +26,19 @@ final class VbdBus implements AutoCloseable {
     private final Map<DeviceId, VbdHarness> devices = new ConcurrentHashMap<>();
 
     VbdBus(XenStore xs, BackendDriver blkback) {
-        this.bus = new BackendBus(xs, new HeldOffers(), OperatorLog.lines(this::logged), new BackendBus.Options(0, true));
+        this(xs, blkback, null);
+    }
+
+    /** With {@code policy} deciding every offer (null: the offers the test holds). */
+    VbdBus(XenStore xs, BackendDriver blkback, NegotiationPolicy policy) {
+        this.bus = new BackendBus(xs, policy != null ? policy : new HeldOffers(), OperatorLog.lines(this::logged),
+                new BackendBus.Options(0, true));
         bus.addDriver(blkback);
+    }
+
+    /** Hands the core's lines about {@code device} to it, its offer being the policy's. */
+    void track(VbdHarness device) {
+        devices.put(device.id, device);
     }
 
     /** Registers the device before its directories appear: the bus probes it at once. */

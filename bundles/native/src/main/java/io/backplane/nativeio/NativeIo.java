@@ -89,6 +89,27 @@ public final class NativeIo {
         return (int) n;
     }
 
+    /**
+     * preadv(2) into the native memory an {@code iovec} array describes ({@link IoVector});
+     * returns bytes read (fewer at end of file or on a short read: the caller goes on).
+     */
+    public long preadv(int fd, IoVector iov, long offset) {
+        long n = libc.preadv(fd, iov.address(), iov.count(), offset);
+        if (n < 0) {
+            throw error("preadv fd " + fd + " at " + offset);
+        }
+        return n;
+    }
+
+    /** pwritev(2) from the native memory an {@code iovec} array describes; returns bytes written. */
+    public long pwritev(int fd, IoVector iov, long offset) {
+        long n = libc.pwritev(fd, iov.address(), iov.count(), offset);
+        if (n < 0) {
+            throw error("pwritev fd " + fd + " at " + offset);
+        }
+        return n;
+    }
+
     /** read(2) into {@code dst}'s remaining bytes; returns bytes read, -1 for EAGAIN on a non-blocking fd. */
     public int read(int fd, ByteBuffer dst) {
         long n = libc.read(fd, address(dst) + dst.position(), dst.remaining());
@@ -274,7 +295,12 @@ public final class NativeIo {
      * packet information headers: each read or write is one Ethernet frame.
      */
     public TapDevice openTap(String name) {
-        return TapDevice.open(this, name);
+        return TapDevice.open(this, name, false);
+    }
+
+    /** A TAP whose frames carry a {@code virtio_net_hdr} both ways (IFF_VNET_HDR); see {@link TapDevice}. */
+    public TapDevice openTapWithVnetHeader(String name) {
+        return TapDevice.open(this, name, true);
     }
 
     String strerror(int errno) {

@@ -7,15 +7,25 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * A TAP interface opened through /dev/net/tun (IFF_TAP | IFF_NO_PI): every {@link #read} returns
  * one Ethernet frame the host sent into the interface, every {@link #write} hands one frame to
- * the host's network stack. The interface lives as long as this object (not persistent).
+ * the host's network stack. Opened with a virtio header ({@code IFF_VNET_HDR}), each frame both
+ * ways is preceded by a {@code struct virtio_net_hdr} (10 bytes) carrying its checksum offload
+ * and GSO, and {@link #setOffload} says which of them the reader takes. The interface lives as
+ * long as this object (not persistent).
  */
 public final class TapDevice implements AutoCloseable {
     /** _IOW('T', 202, int). */
     private static final long TUNSETIFF = 0x400454caL;
+    /** _IOW('T', 208, unsigned int). */
+    private static final long TUNSETOFFLOAD = 0x400454d0L;
     private static final long SIOCGIFFLAGS = 0x8913L;
     private static final long SIOCSIFFLAGS = 0x8914L;
     private static final short IFF_TAP = 0x0002;
     private static final short IFF_NO_PI = 0x1000;
+    private static final short IFF_VNET_HDR = 0x4000;
+    /** TUNSETOFFLOAD flags (linux/if_tun.h): the reader takes partial checksums, TCP segmentation over IPv4/IPv6. */
+    public static final int TUN_F_CSUM = 0x01;
+    public static final int TUN_F_TSO4 = 0x02;
+    public static final int TUN_F_TSO6 = 0x04;
     private static final short IFF_UP = 0x1;
     private static final int IFNAMSIZ = 16;
     /** sizeof(struct ifreq) on LP64. */
@@ -35,14 +45,14 @@ public final class TapDevice implements AutoCloseable {
         this.name = name;
     }
 
-    static TapDevice open(NativeIo io, String name) {
+    static TapDevice open(NativeIo io, String name, boolean vnetHeader) {
         if (name == null || name.isEmpty() || name.length() >= IFNAMSIZ) {
             throw new IllegalArgumentException("TAP name '" + name + "' must have 1 to 15 characters");
         }
         int fd = io.open("/dev/net/tun", Posix.O_RDWR, 0);
         try {
             ByteBuffer ifr = ifreq(name);
-            ifr.putShort(IFNAMSIZ, (short) (IFF_TAP | IFF_NO_PI));
+            ifr.putShort(IFNAMSIZ, (short) (IFF_TAP | IFF_NO_PI | (vnetHeader ? IFF_VNET_HDR : 0)));
             io.ioctl(fd, TUNSETIFF, ifr);
             return new TapDevice(io, fd, readName(ifr));
         } catch (RuntimeException e) {
@@ -54,6 +64,15 @@ public final class TapDevice implements AutoCloseable {
     /** The interface name the kernel gave (the one asked for). */
     public String name() {
         return name;
+    }
+
+    /**
+     * Which offloads {@link #read} may return (TUNSETOFFLOAD, TUN_F_* flags): without
+     * {@link #TUN_F_CSUM} the kernel completes checksums, without TSO it segments, before a frame
+     * reaches the reader. Only for a device opened with a virtio header.
+     */
+    public void setOffload(int tunFlags) {
+        io.ioctl(fd, TUNSETOFFLOAD, tunFlags);
     }
 
     /** Sets the interface administratively up or down (SIOCSIFFLAGS, as {@code ip link set up}). */

@@ -28,9 +28,9 @@ record FrontendConfig(List<QueueKeys> queues, String mac, boolean sg, boolean gs
 
     /** The features the ring strategies may judge a ring by, as the frontend's keys name them. */
     java.util.Map<String, String> ringFeatures() {
-        return java.util.Map.of("feature-sg", sg ? "1" : "0",
-                "feature-gso-tcpv4", gsoTcpv4 ? "1" : "0",
-                "feature-gso-tcpv6", gsoTcpv6 ? "1" : "0",
-                "request-rx-copy", "1");
+        return java.util.Map.of(VifFeatures.SG, sg ? "1" : "0",
+                VifFeatures.GSO_TCPV4, gsoTcpv4 ? "1" : "0",
+                VifFeatures.GSO_TCPV6, gsoTcpv6 ? "1" : "0",
+                VifFeatures.REQUEST_RX_COPY, "1");
     }
 }

@@ -27,11 +27,13 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * device on the named bridge, or the in-memory sink), doing the vif-bridge hotplug script's job,
  * and returns the {@link Vif} the core connects once {@code hotplug-status} says connected.
  */
-@Component(service = BackendDriver.class, property = BackendDriver.DEVICE_TYPE + "=vif",
+@Component(service = BackendDriver.class, property = BackendDriver.DEVICE_TYPE + "=" + NetbackDriver.TYPE,
         configurationPid = NetbackDriver.PID)
 @Designate(ocd = NetbackDriver.Config.class)
 public final class NetbackDriver implements BackendDriver {
     public static final String PID = "io.backplane.netback";
+    /** The device type netback serves (the backend directory's {@code backend/vif/...}). */
+    public static final String TYPE = "vif";
     /** FATAL_SKB_SLOTS_DEFAULT of Linux netback. */
     public static final int FATAL_SKB_SLOTS_DEFAULT = 20;
 
@@ -125,7 +127,7 @@ public final class NetbackDriver implements BackendDriver {
 
     @Override
     public String deviceType() {
-        return "vif";
+        return TYPE;
     }
 
     @Override

@@ -87,7 +87,8 @@ final class NetbackQueue {
             EventChannel rxe = q.rxEvent;
             q.tx = new TxPath(txBack, q.txRing.segments(), sink, q.stats, fatalSkbSlots,
                     Credit.of(cfg.creditBytes(), cfg.creditUsecs()), txe::notifyRemote);
-            q.rx = new RxPath(rxBack, q.rxRing.segments(), q.stats, cfg.sg(), rxe::notifyRemote);
+            q.rx = new RxPath(rxBack, q.rxRing.segments(), q.stats, cfg.sg(),
+                    new RxOffload(RxOffload.Accepts.of(cfg), q.stats), rxe::notifyRemote);
             return q;
         } catch (RuntimeException e) {
             q.release();

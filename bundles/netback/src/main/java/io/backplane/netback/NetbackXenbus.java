@@ -13,16 +13,14 @@ import java.util.Optional;
  * core writes it as the device's error node and closes the device.
  */
 final class NetbackXenbus {
-    private static final String MAX_QUEUES = "multi-queue-max-queues";
-
     private NetbackXenbus() {
     }
 
     /** The queues this backend offers the device: the published {@code multi-queue-max-queues}, 1 without it. */
     static int offeredQueues(BackendContext ctx) {
-        String offered = ctx.negotiation() != null ? ctx.negotiation().offer().get(MAX_QUEUES) : null;
+        String offered = ctx.negotiation() != null ? ctx.negotiation().offer().get(VifFeatures.MAX_QUEUES) : null;
         if (offered == null) {
-            offered = ctx.backendKey(MAX_QUEUES).orElse("1");
+            offered = ctx.backendKey(VifFeatures.MAX_QUEUES).orElse("1");
         }
         return Math.max(1, (int) readUnsigned(Optional.of(offered), 1));
     }
@@ -30,7 +28,7 @@ final class NetbackXenbus {
     static FrontendConfig read(BackendContext ctx) {
         String fe = ctx.id().frontendPath();
         int max = offeredQueues(ctx);
-        long requested = readUnsigned(ctx.frontendKey("multi-queue-num-queues"), 1);
+        long requested = readUnsigned(ctx.frontendKey(VifFeatures.NUM_QUEUES), 1);
         if (requested > max || requested == 0) {
             // buggy or malicious guest
             throw new DeviceException("guest requested " + requested + " queues, but valid range is 1 - " + max + ".");
@@ -39,11 +37,12 @@ final class NetbackXenbus {
         if (!mac.matches("(?i)[0-9a-f]{2}(:[0-9a-f]{2}){5}")) {
             throw new DeviceException("parsing " + ctx.id().backendPath() + "/mac");
         }
-        long rxCopy = readUnsigned(ctx.frontendKey("request-rx-copy"), 0);
+        long rxCopy = readUnsigned(ctx.frontendKey(VifFeatures.REQUEST_RX_COPY), 0);
         if (rxCopy != 1) {
             // Linux answers -EOPNOTSUPP: page flipping is gone, a frontend must accept copies.
-            throw new DeviceException("reading " + fe + "/request-rx-copy: the frontend must request rx copy (1), not "
-                    + ctx.frontendKey("request-rx-copy").orElse("nothing"));
+            throw new DeviceException("reading " + fe + "/" + VifFeatures.REQUEST_RX_COPY
+                    + ": the frontend must request rx copy (1), not "
+                    + ctx.frontendKey(VifFeatures.REQUEST_RX_COPY).orElse("nothing"));
         }
         List<FrontendConfig.QueueKeys> queues = new ArrayList<>();
         for (int q = 0; q < requested; q++) {
@@ -51,9 +50,9 @@ final class NetbackXenbus {
         }
         long[] rate = readRate(ctx);
         return new FrontendConfig(queues, mac.toLowerCase(),
-                flag(ctx, "feature-sg"), flag(ctx, "feature-gso-tcpv4"), flag(ctx, "feature-gso-tcpv6"),
-                !flag(ctx, "feature-no-csum-offload"), flag(ctx, "feature-ipv6-csum-offload"),
-                flag(ctx, "feature-rx-notify"), rate[0], rate[1]);
+                flag(ctx, VifFeatures.SG), flag(ctx, VifFeatures.GSO_TCPV4), flag(ctx, VifFeatures.GSO_TCPV6),
+                !flag(ctx, VifFeatures.NO_CSUM_OFFLOAD), flag(ctx, VifFeatures.IPV6_CSUM_OFFLOAD),
+                flag(ctx, VifFeatures.RX_NOTIFY), rate[0], rate[1]);
     }
 
     /**
@@ -81,8 +80,8 @@ final class NetbackXenbus {
         if (tx == null || rx == null) {
             throw new DeviceException("reading " + xspath + "/ring-ref");
         }
-        Long txEvt = scan(ctx.frontendKey(dir + "event-channel-tx"));
-        Long rxEvt = scan(ctx.frontendKey(dir + "event-channel-rx"));
+        Long txEvt = scan(ctx.frontendKey(dir + VifFeatures.EVENT_CHANNEL_TX));
+        Long rxEvt = scan(ctx.frontendKey(dir + VifFeatures.EVENT_CHANNEL_RX));
         if (txEvt == null || rxEvt == null) {
             txEvt = scan(ctx.frontendKey(dir + "event-channel"));
             if (txEvt == null) {

@@ -15,6 +15,17 @@ final class QueueStats {
     /** Frames for the guest that could not be delivered (backlog full, too big without feature-sg). */
     final AtomicLong rxDropped = new AtomicLong();
     final AtomicLong rxErrors = new AtomicLong();
+    /** TX packets with a partial checksum (NETTXF_csum_blank), and with a GSO extra. */
+    final AtomicLong txCsumBlank = new AtomicLong();
+    final AtomicLong txGso = new AtomicLong();
+    /** TX packets dropped because their checksum or GSO could not be set up (Linux: rx_errors on the vif). */
+    final AtomicLong txOffloadDropped = new AtomicLong();
+    /** RX frames given to the guest with a partial checksum, and with a GSO extra. */
+    final AtomicLong rxCsumBlank = new AtomicLong();
+    final AtomicLong rxGso = new AtomicLong();
+    /** RX checksums completed here and GSO frames segmented here, for a frontend that did not take them. */
+    final AtomicLong rxChecksumsCompleted = new AtomicLong();
+    final AtomicLong rxSegmented = new AtomicLong();
 
     void putInto(Map<String, String> out, String prefix) {
         Map<String, Long> m = new LinkedHashMap<>();
@@ -25,6 +36,13 @@ final class QueueStats {
         m.put("rx-bytes", rxBytes.get());
         m.put("rx-dropped", rxDropped.get());
         m.put("rx-errors", rxErrors.get());
+        m.put("tx-csum-blank", txCsumBlank.get());
+        m.put("tx-gso", txGso.get());
+        m.put("tx-offload-dropped", txOffloadDropped.get());
+        m.put("rx-csum-blank", rxCsumBlank.get());
+        m.put("rx-gso", rxGso.get());
+        m.put("rx-csum-completed", rxChecksumsCompleted.get());
+        m.put("rx-segmented", rxSegmented.get());
         m.forEach((k, v) -> out.put(prefix + k, Long.toString(v)));
     }
 }

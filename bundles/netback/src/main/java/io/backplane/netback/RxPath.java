@@ -1,14 +1,20 @@
 package io.backplane.netback;
 
 import static io.backplane.ring.layout.NetifConstants.NETIF_RSP_ERROR;
+import static io.backplane.ring.layout.NetifConstants.NETRXF_EXTRA_INFO;
 import static io.backplane.ring.layout.NetifConstants.NETRXF_MORE_DATA;
+import static io.backplane.ring.layout.NetifConstants.XEN_NETIF_EXTRA_TYPE_GSO;
+import static io.backplane.ring.layout.NetifConstants.XEN_NETIF_GSO_TYPE_NONE;
 
 import io.backplane.api.ring.SegmentCopy;
 import io.backplane.api.ring.SegmentIo;
+import io.backplane.netback.RxOffload.RxFrame;
 import io.backplane.ring.BackRing;
+import io.backplane.ring.NetifExtraInfo;
 import io.backplane.ring.NetifRxRequest;
 import io.backplane.ring.NetifRxResponse;
 import io.backplane.ring.RingOverflowException;
+import io.backplane.ring.layout.NetifConstants;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -18,10 +24,12 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The RX half of one queue (Linux xen-netback/rx.c): frames from the sink wait in a bounded
- * backlog; each takes as many of the frontend's posted RX requests as it needs pages (one without
- * feature-sg), is copied into the granted pages (one {@link SegmentIo#copy} batch per pass) and
- * answered with one response per slot, the status carrying the bytes in that slot. Runs on the worker thread;
+ * The RX half of one queue (Linux xen-netback/rx.c): frames from the sink, turned by
+ * {@link RxOffload} into what the frontend takes (checksum flags, a GSO extra, or segments),
+ * wait in a bounded backlog; each takes as many of the frontend's posted RX requests as it needs
+ * pages (one without feature-sg) plus one for a GSO extra, is copied into the granted pages (one
+ * {@link SegmentIo#copy} batch per pass) and answered with one response per slot, the status
+ * carrying the bytes in that slot; the extra follows the first slot, as xenvif_rx_skb() puts it. Runs on the worker thread;
  * {@link #offer} is called by the sink's reader.
  */
 final class RxPath {
@@ -29,7 +37,10 @@ final class RxPath {
     /** Frames waiting for RX requests (netback's rx queue, bounded by its rx_queue_max). */
     static final int BACKLOG = 512;
     private static final int BUDGET = 64;
-    private static final int MAX_FRAME = 1 << 16;
+    /** The largest frame: a 64 KiB IP packet (a GSO frame from the host) and its Ethernet header. */
+    private static final int MAX_FRAME = 0xFFFF + FrameHeaders.ETH_HLEN + 4;
+    /** Slots of the largest frame: its pages and a GSO extra. */
+    private static final int MAX_SLOTS = (MAX_FRAME + PAGE - 1) / PAGE + 1;
     private static final int BATCH_BYTES = 1 << 20;
 
     private BackRing ring;
@@ -37,26 +48,36 @@ final class RxPath {
     private final QueueStats stats;
     private final boolean sg;
     private final Runnable notifyFrontend;
-    private final BlockingQueue<byte[]> backlog = new ArrayBlockingQueue<>(BACKLOG);
+    private final BlockingQueue<RxFrame> backlog = new ArrayBlockingQueue<>(BACKLOG);
+    private final RxOffload offload;
     /** The frames of one pass, side by side, so their copies go as one batch. */
     private final ByteBuffer batch = ByteBuffer.allocateDirect(BATCH_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     private final List<SegmentCopy> copies = new ArrayList<>();
-    private final int[] copyStatus = new int[BUDGET * (MAX_FRAME / PAGE + 1)];
-    private final int[] rspId = new int[BUDGET * (MAX_FRAME / PAGE + 1)];
+    private final int[] copyStatus = new int[BUDGET * MAX_SLOTS];
+    private final int[] rspId = new int[BUDGET * MAX_SLOTS];
     private final int[] rspLength = new int[rspId.length];
     private final int[] rspFlags = new int[rspId.length];
+    /** Per slot: the index of its copy, or -1 for a GSO extra slot. */
+    private final int[] rspCopy = new int[rspId.length];
+    private final int[] rspGsoType = new int[rspId.length];
+    private final int[] rspGsoSize = new int[rspId.length];
     /** Per frame of the pass: its first slot and its length. */
     private final int[] frameFirstSlot = new int[BUDGET + 1];
     private final int[] frameLength = new int[BUDGET];
     private final NetifRxRequest req = new NetifRxRequest();
     private final NetifRxResponse rsp = new NetifRxResponse();
-    private byte[] head;
+    private final NetifExtraInfo extra = new NetifExtraInfo();
+    private RxFrame head;
+    /** Set by {@link #queue} while {@link #offer} converts one frame from the sink. */
+    private long offerWaitMillis;
+    private boolean offerDropped;
 
-    RxPath(BackRing ring, SegmentIo io, QueueStats stats, boolean sg, Runnable notifyFrontend) {
+    RxPath(BackRing ring, SegmentIo io, QueueStats stats, boolean sg, RxOffload offload, Runnable notifyFrontend) {
         this.ring = ring;
         this.io = io;
         this.stats = stats;
         this.sg = sg;
+        this.offload = offload;
         this.notifyFrontend = notifyFrontend;
     }
 
@@ -65,17 +86,24 @@ final class RxPath {
      * slows down rather than drop, so an overloaded vif loses frames where a NIC would (in the
      * TAP's queue). False, counted as dropped, when it still does not fit.
      */
-    boolean offer(byte[] data, long waitMillis) {
+    boolean offer(byte[] fromSink, long waitMillis) {
+        offerWaitMillis = waitMillis;
+        offerDropped = false;
+        offload.convert(fromSink, this::queue);
+        return !offerDropped;
+    }
+
+    private void queue(RxFrame f) {
         try {
-            if (data.length <= MAX_FRAME && (sg || data.length <= PAGE)
-                    && backlog.offer(data, waitMillis, TimeUnit.MILLISECONDS)) {
-                return true;
+            if (f.length() <= MAX_FRAME && (sg || f.length() <= PAGE)
+                    && backlog.offer(f, offerWaitMillis, TimeUnit.MILLISECONDS)) {
+                return;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        offerDropped = true;
         stats.rxDropped.incrementAndGet();
-        return false;
     }
 
     /** One pass: delivers what fits in the posted requests, its copies as one batch. True when it answered any. */
@@ -92,7 +120,7 @@ final class RxPath {
                     break;
                 }
             }
-            int slots = Math.max(1, (head.length + PAGE - 1) / PAGE);
+            int slots = Math.max(1, (head.length() + PAGE - 1) / PAGE) + (head.gsoType() != XEN_NETIF_GSO_TYPE_NONE ? 1 : 0);
             if (available < slots) {
                 available = available();
                 if (available < slots) {
@@ -100,7 +128,7 @@ final class RxPath {
                 }
             }
             frameFirstSlot[delivered] = slotsUsed;
-            frameLength[delivered] = head.length;
+            frameLength[delivered] = head.length();
             slotsUsed = take(head, slots, slotsUsed);
             available -= slots;
             head = null;
@@ -115,16 +143,30 @@ final class RxPath {
         for (int f = 0; f < delivered; f++) {
             boolean ok = true;
             for (int s = frameFirstSlot[f]; s < frameFirstSlot[f + 1]; s++) {
+                if (rspCopy[s] < 0) {
+                    // netif_extra_info in place of a response (xenvif_rx_extra_slot).
+                    extra.type = XEN_NETIF_EXTRA_TYPE_GSO;
+                    extra.flags = 0;
+                    ring.putResponse(extra.gso(rspGsoSize[s], rspGsoType[s]));
+                    continue;
+                }
+                int status = copyStatus[rspCopy[s]];
                 rsp.id = rspId[s];
                 rsp.offset = 0;
                 rsp.flags = rspFlags[s];
-                rsp.status = copyStatus[s] == 0 ? rspLength[s] : NETIF_RSP_ERROR;
-                ok &= copyStatus[s] == 0;
+                rsp.status = status == 0 ? rspLength[s] : NETIF_RSP_ERROR;
+                ok &= status == 0;
                 ring.putResponse(rsp);
             }
             if (ok) {
                 stats.rxPackets.incrementAndGet();
                 stats.rxBytes.addAndGet(frameLength[f]);
+                if ((rspFlags[frameFirstSlot[f]] & NetifConstants.NETRXF_CSUM_BLANK) != 0) {
+                    stats.rxCsumBlank.incrementAndGet();
+                }
+                if ((rspFlags[frameFirstSlot[f]] & NETRXF_EXTRA_INFO) != 0) {
+                    stats.rxGso.incrementAndGet();
+                }
             } else {
                 stats.rxErrors.incrementAndGet();
             }
@@ -166,18 +208,35 @@ final class RxPath {
         }
     }
 
-    /** Consumes {@code slots} RX requests for one frame and queues its copies; returns the next slot index. */
-    private int take(byte[] data, int slots, int slot) {
+    /**
+     * Consumes {@code slots} RX requests for one frame and queues its copies; returns the next
+     * slot index. The first slot carries the frame's checksum flags and, with a GSO extra, the
+     * NETRXF_extra_info flag; the extra takes the second slot (xenvif_rx_skb()).
+     */
+    private int take(RxFrame f, int slots, int slot) {
         int base = batch.position();
-        batch.put(data);
-        for (int s = 0; s < slots; s++, slot++) {
+        batch.put(f.data(), f.offset(), f.length());
+        boolean gso = f.gsoType() != XEN_NETIF_GSO_TYPE_NONE;
+        int dataSlots = slots - (gso ? 1 : 0);
+        for (int s = 0; s < dataSlots; s++, slot++) {
             ring.copyRequest(req);
             int off = s * PAGE;
-            int len = Math.min(PAGE, data.length - off);
+            int len = Math.min(PAGE, f.length() - off);
             rspId[slot] = req.id;
             rspLength[slot] = len;
-            rspFlags[slot] = s + 1 < slots ? NETRXF_MORE_DATA : 0;
+            rspFlags[slot] = s + 1 < dataSlots ? NETRXF_MORE_DATA : 0;
+            rspCopy[slot] = copies.size();
             copies.add(SegmentCopy.toGuest(batch, base + off, req.gref, 0, len));
+            if (s == 0) {
+                rspFlags[slot] |= f.flags() | (gso ? NETRXF_EXTRA_INFO : 0);
+                if (gso) {
+                    slot++;
+                    ring.copyRequest(req);         // the extra uses up a posted buffer, unanswered
+                    rspCopy[slot] = -1;
+                    rspGsoType[slot] = f.gsoType();
+                    rspGsoSize[slot] = f.gsoSize();
+                }
+            }
         }
         return slot;
     }

@@ -25,13 +25,12 @@ import java.util.List;
  * The TX half of one queue (Linux xen-netback/netback.c, xenvif_tx_build_gops and friends):
  * copies each request out of the shared ring once, validates the copy with netback's checks,
  * copies the packet data through the strategy's {@link SegmentIo}, hands whole frames to the
- * sink and answers every slot. Runs on the queue's worker thread only.
+ * sink behind a {@code virtio_net_hdr} carrying the packet's checksum offload and GSO (see
+ * {@link VnetHeader}) and answers every slot. Runs on the queue's worker thread only.
  */
 final class TxPath {
     /** XEN_NETBK_LEGACY_SLOTS_MAX: packets using this many slots or more are dropped. */
     static final int LEGACY_SLOTS_MAX = NetifConstants.XEN_NETIF_NR_SLOTS_MIN;
-    /** ETH_HLEN: nothing shorter is a frame. */
-    private static final int ETH_HLEN = 14;
     private static final int PAGE = 4096;
     /** Packets per pass before the worker looks at RX again (netback's NAPI weight). */
     private static final int BUDGET = 64;
@@ -68,6 +67,13 @@ final class TxPath {
     private final int[] pktFirstRsp = new int[BUDGET];
     private final int[] pktExtras = new int[BUDGET];
     private final int[] pktEndRsp = new int[BUDGET];
+    /** The packet's NETTXF_ flags and its GSO extra (XEN_NETIF_GSO_TYPE_NONE without one). */
+    private final int[] pktFlags = new int[BUDGET];
+    private final int[] pktGsoType = new int[BUDGET];
+    private final int[] pktGsoSize = new int[BUDGET];
+    private int gsoType;
+    private int gsoSize;
+    private final VnetHeader vnet = new VnetHeader();
     private int packets;
     /** The pass's data copies, done as one batch (one GNTTABOP_copy for grant copy), and whose packet each is. */
     private final List<SegmentCopy> copies = new ArrayList<>();
@@ -101,7 +107,7 @@ final class TxPath {
         creditBlocked = false;
         copies.clear();
         batch.clear();
-        while (workToDo > 0 && packets < BUDGET && batch.remaining() >= MAX_PACKET) {
+        while (workToDo > 0 && packets < BUDGET && batch.remaining() >= VnetHeader.SIZE + MAX_PACKET) {
             // Credit scheduling looks at the next packet's size before taking it off the ring; the
             // size read here only decides when, the request is copied and checked as usual.
             if (!credit.take(peekSize())) {
@@ -127,12 +133,22 @@ final class TxPath {
         }
         io.flush();
         for (int p = 0; p < packets; p++) {
-            if (rspStatus[pktFirstRsp[p]] == NETIF_RSP_OKAY) {
-                sink.transmit(batch.duplicate().limit(pktOffset[p] + pktLength[p]).position(pktOffset[p]));
+            if (rspStatus[pktFirstRsp[p]] != NETIF_RSP_OKAY) {
+                stats.txErrors.incrementAndGet();
+            } else if (!vnet.fromTx(batch, pktOffset[p], pktLength[p], pktFlags[p], pktGsoType[p], pktGsoSize[p])) {
+                // Answered OKAY already, as netback does; the packet is dropped like an skb
+                // whose checksum_setup() failed.
+                stats.txOffloadDropped.incrementAndGet();
+            } else {
+                sink.transmit(batch.duplicate().limit(pktOffset[p] + VnetHeader.SIZE + pktLength[p]).position(pktOffset[p]));
                 stats.txPackets.incrementAndGet();
                 stats.txBytes.addAndGet(pktLength[p]);
-            } else {
-                stats.txErrors.incrementAndGet();
+                if ((pktFlags[p] & NetifConstants.NETTXF_CSUM_BLANK) != 0) {
+                    stats.txCsumBlank.incrementAndGet();
+                }
+                if (pktGsoType[p] != NetifConstants.XEN_NETIF_GSO_TYPE_NONE) {
+                    stats.txGso.incrementAndGet();
+                }
             }
         }
         if (responses == 0) {
@@ -192,6 +208,8 @@ final class TxPath {
         int firstRsp = responses;
         addResponse(first.id, NETIF_RSP_OKAY);
         int extras = 0;
+        gsoType = NetifConstants.XEN_NETIF_GSO_TYPE_NONE;
+        gsoSize = 0;
         if ((first.flags & NETTXF_EXTRA_INFO) != 0) {
             extras = getExtras(workToDo);
             workToDo -= extras;
@@ -230,7 +248,7 @@ final class TxPath {
             more = (txp.flags & NETTXF_MORE_DATA) != 0;
         }
         workToDo -= slots;
-        if (dropReason == null && remaining < ETH_HLEN) {
+        if (dropReason == null && remaining < FrameHeaders.ETH_HLEN) {
             dropReason = "Bad packet size: " + remaining;
         }
         if (dropReason == null && first.offset + remaining > PAGE) {
@@ -242,19 +260,23 @@ final class TxPath {
         pktOffset[p] = batch.position();
         pktLength[p] = first.size;
         pktEndRsp[p] = responses;
+        pktFlags[p] = first.flags;
+        pktGsoType[p] = gsoType;
+        pktGsoSize[p] = gsoSize;
         if (dropReason != null) {
             markError(firstRsp, extras, responses);
             return workToDo;
         }
-        // The first slot holds what the fragments do not: first.size minus their sizes.
-        int pos = batch.position();
+        // The sink's virtio_net_hdr goes in front (filled once the data is here), then the
+        // frame; the first slot holds what the fragments do not: first.size minus their sizes.
+        int pos = batch.position() + VnetHeader.SIZE;
         addCopy(p, first.gref, first.offset, pos, remaining);
         pos += remaining;
         for (int i = 0; i < slots; i++) {
             addCopy(p, fragRef[i], fragOffset[i], pos, fragSize[i]);
             pos += fragSize[i];
         }
-        batch.position(pktOffset[p] + first.size);
+        batch.position(pktOffset[p] + VnetHeader.SIZE + first.size);
         return workToDo;
     }
 
@@ -287,6 +309,8 @@ final class TxPath {
                 if (type != NetifConstants.XEN_NETIF_GSO_TYPE_TCPV4 && type != NetifConstants.XEN_NETIF_GSO_TYPE_TCPV6) {
                     throw new FrontendFault("Bad GSO type " + type + ".");
                 }
+                gsoType = type;
+                gsoSize = extra.gsoSize();
             }
         } while ((extra.flags & NetifConstants.XEN_NETIF_EXTRA_FLAG_MORE) != 0);
         return count;

@@ -78,6 +78,10 @@ final class Vif implements BackendDevice {
                 opened.forEach(NetbackQueue::stop);
                 throw e;
             }
+            // What the frontend takes on RX, the host is asked to leave undone (TUNSETOFFLOAD);
+            // the rest it completes or segments before netback sees it.
+            RxOffload.Accepts accepts = RxOffload.Accepts.of(cfg);
+            sink.acceptOffloads(accepts.csum4() || accepts.csum6(), accepts.gso4(), accepts.gso6());
             disabled.set(false);
             disabledReason = "";
             config = cfg;
@@ -196,13 +200,13 @@ final class Vif implements BackendDevice {
             // published) and the frontend's own key. An operator who turned sg off must not see it.
             Map<String, String> offer = ctx.negotiation().offer();
             List<String> features = new ArrayList<>();
-            if (cfg.sg() && "1".equals(offer.get("feature-sg"))) {
+            if (cfg.sg() && "1".equals(offer.get(VifFeatures.SG))) {
                 features.add("sg");
             }
-            if (cfg.gsoTcpv4() && "1".equals(offer.get("feature-gso-tcpv4"))) {
+            if (cfg.gsoTcpv4() && "1".equals(offer.get(VifFeatures.GSO_TCPV4))) {
                 features.add("gso-tcpv4");
             }
-            if (cfg.gsoTcpv6() && "1".equals(offer.get("feature-gso-tcpv6"))) {
+            if (cfg.gsoTcpv6() && "1".equals(offer.get(VifFeatures.GSO_TCPV6))) {
                 features.add("gso-tcpv6");
             }
             if (cfg.queues().get(0).split()) {
@@ -227,7 +231,8 @@ final class Vif implements BackendDevice {
 
     /** The sink's reader: one frame at a time to the queue its flow hashes to. */
     private void readSink() {
-        ByteBuffer buf = ByteBuffer.allocateDirect(1 << 16).order(ByteOrder.BIG_ENDIAN);
+        // A virtio_net_hdr and up to a 64 KiB GSO frame.
+        ByteBuffer buf = ByteBuffer.allocateDirect(1 << 17).order(ByteOrder.BIG_ENDIAN);
         while (connected && !disabled.get()) {
             buf.clear();
             int n;
@@ -246,24 +251,27 @@ final class Vif implements BackendDevice {
             byte[] frame = new byte[n];
             buf.get(0, frame);
             List<NetbackQueue> qs = queues;
-            qs.get(Math.floorMod(flowHash(frame), qs.size())).receive(frame);
+            qs.get(Math.floorMod(flowHash(frame, VnetHeader.SIZE), qs.size())).receive(frame);
         }
     }
 
-    /** A flow hash over IPv4 addresses and TCP/UDP ports, 0 for anything else (queue 0). */
-    static int flowHash(byte[] f) {
-        if (f.length < 34 || f[12] != 0x08 || f[13] != 0x00) {
+    /**
+     * A flow hash over IPv4 addresses and TCP/UDP ports of the frame starting at {@code at},
+     * 0 for anything else (queue 0).
+     */
+    static int flowHash(byte[] b, int at) {
+        if (b.length < at + 34 || b[at + 12] != 0x08 || b[at + 13] != 0x00) {
             return 0;
         }
         int h = 0;
-        for (int i = 26; i < 34; i++) {
-            h = h * 31 + (f[i] & 0xFF);
+        for (int i = at + 26; i < at + 34; i++) {
+            h = h * 31 + (b[i] & 0xFF);
         }
-        int ihl = (f[14] & 0x0F) * 4;
-        int proto = f[23] & 0xFF;
-        if ((proto == 6 || proto == 17) && f.length >= 14 + ihl + 4) {
-            for (int i = 14 + ihl; i < 14 + ihl + 4; i++) {
-                h = h * 31 + (f[i] & 0xFF);
+        int l4 = at + 14 + (b[at + 14] & 0x0F) * 4;
+        int proto = b[at + 23] & 0xFF;
+        if ((proto == 6 || proto == 17) && b.length >= l4 + 4) {
+            for (int i = l4; i < l4 + 4; i++) {
+                h = h * 31 + (b[i] & 0xFF);
             }
         }
         return h ^ (h >>> 16);

@@ -28,8 +28,13 @@ final class NetbackBus implements AutoCloseable {
     private final List<String> log = new CopyOnWriteArrayList<>();
 
     NetbackBus(XenStore xs, BackendDriver driver) {
+        this(xs, driver, null);
+    }
+
+    /** With {@code policy} deciding every offer (null: the fixed offers of {@link #offer}). */
+    NetbackBus(XenStore xs, BackendDriver driver, NegotiationPolicy policy) {
         this.xs = xs;
-        this.bus = new BackendBus(xs, new FixedOffers(), OperatorLog.lines(line -> {
+        this.bus = new BackendBus(xs, policy != null ? policy : new FixedOffers(), OperatorLog.lines(line -> {
             log.add(line);
             System.out.println("backend: " + line);
         }), new BackendBus.Options(0, true));

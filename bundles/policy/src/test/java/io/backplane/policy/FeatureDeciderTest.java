@@ -17,8 +17,8 @@ class FeatureDeciderTest {
 
     private static final DeviceId VIF = new DeviceId(0, "vif", 3, 0);
     private static final DeviceId VBD7 = new DeviceId(0, "vbd", 7, 51712);
-    private final List<FeatureDescriptor> netif = new NetifCapabilities().features();
-    private final List<FeatureDescriptor> blkif = new BlkifCapabilities().features();
+    private final List<FeatureDescriptor> netif = FixtureCapabilities.vif().features();
+    private final List<FeatureDescriptor> blkif = FixtureCapabilities.vbd().features();
     private final FeatureDecider decider = new FeatureDecider();
 
     private static FeatureRequest req(String name, String value) {
@@ -149,7 +149,7 @@ class FeatureDeciderTest {
     @Test
     void rulesThatCannotApplyAreReported() {
         MergedCapabilityRegistry reg = new MergedCapabilityRegistry();
-        reg.addCapabilities(new NetifCapabilities(), java.util.Map.of());
+        reg.addCapabilities(FixtureCapabilities.vif(), java.util.Map.of());
         List<String> problems = rules("vif nonsense max=1", "vif feature-sg max=0", "vif queues max=4")
                 .problems(reg::find, reg.deviceTypes());
         assertThat(problems).hasSize(2);

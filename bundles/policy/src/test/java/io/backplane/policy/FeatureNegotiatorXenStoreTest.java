@@ -43,8 +43,8 @@ class FeatureNegotiatorXenStoreTest {
         xs = new EmbeddedXenStore(store);
         guest = store.connect(GUEST, false, (path, token) -> { });
         MergedCapabilityRegistry registry = new MergedCapabilityRegistry();
-        registry.addCapabilities(new NetifCapabilities(), Map.of());
-        registry.addCapabilities(new BlkifCapabilities(), Map.of());
+        registry.addCapabilities(FixtureCapabilities.vif(), Map.of());
+        registry.addCapabilities(FixtureCapabilities.vbd(), Map.of());
         negotiator = new FeatureNegotiator(xs, registry);
         xs.write("/local/domain/" + GUEST + "/name", "web");
         device(VIF);

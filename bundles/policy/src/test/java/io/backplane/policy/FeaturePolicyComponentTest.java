@@ -39,7 +39,7 @@ class FeaturePolicyComponentTest {
     void setUp() throws Exception {
         xs = new EmbeddedXenStore(new Store(Quotas.XEN_4_17));
         MergedCapabilityRegistry registry = new MergedCapabilityRegistry();
-        registry.addCapabilities(new NetifCapabilities(), Map.of());
+        registry.addCapabilities(FixtureCapabilities.vif(), Map.of());
         policy = new FeaturePolicy();
         inject("xenStore", xs);
         inject("registry", registry);

@@ -14,7 +14,7 @@ class MergedCapabilityRegistryTest {
     @Test
     void higherRankedContributionOverridesDefaultsKeyByKeyAndAddsFeatures() {
         MergedCapabilityRegistry reg = new MergedCapabilityRegistry();
-        reg.addCapabilities(new NetifCapabilities(), Map.of("service.ranking", -1000, "service.id", 1L));
+        reg.addCapabilities(FixtureCapabilities.vif(), Map.of("service.ranking", -1000, "service.id", 1L));
         DeviceCapabilities netback = new DeviceCapabilities() {
             public String deviceType() {
                 return "vif";

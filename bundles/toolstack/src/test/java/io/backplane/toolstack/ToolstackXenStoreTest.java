@@ -5,10 +5,9 @@ import io.backplane.api.device.FeatureDescriptor;
 import io.backplane.api.xenstore.XsError;
 import io.backplane.api.xenstore.XsException;
 import io.backplane.api.xenstore.XsPerm;
-import io.backplane.policy.BlkifCapabilities;
+import io.backplane.policy.FixtureCapabilities;
 import io.backplane.policy.FeatureNegotiator;
 import io.backplane.policy.MergedCapabilityRegistry;
-import io.backplane.policy.NetifCapabilities;
 import io.backplane.policy.PolicyRules;
 import io.backplane.toolstack.config.ConfigException;
 import io.backplane.toolstack.config.DomainConfig;
@@ -57,8 +56,8 @@ class ToolstackXenStoreTest {
         store = new Store(Quotas.XEN_4_17);
         xs = new EmbeddedXenStore(store);
         registry = new MergedCapabilityRegistry();
-        registry.addCapabilities(new NetifCapabilities(), Map.of());
-        registry.addCapabilities(new BlkifCapabilities(), Map.of());
+        registry.addCapabilities(FixtureCapabilities.vif(), Map.of());
+        registry.addCapabilities(FixtureCapabilities.vbd(), Map.of());
         toolstack = new Toolstack(xs, new NextFreeDomainBuilder(), new GuestLauncher("", dir),
                 (type, name) -> registry.find(type, name).map(FeatureDescriptor::key).orElse(name),
                 RandomGenerator.of("L64X128MixRandom"), Duration.ofSeconds(2), notices::add);

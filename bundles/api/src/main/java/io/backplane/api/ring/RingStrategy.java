@@ -9,6 +9,14 @@ public interface RingStrategy {
     /** Service property with the strategy's name, e.g. {@code grant-copy}, {@code persistent}. */
     String NAME = "backplane.ring.strategy";
 
+    /**
+     * Service property naming the negotiated features whose data path this strategy implements,
+     * each as {@code <protocol>:<feature key>} (e.g. {@code blkif:feature-persistent}); absent when
+     * it serves no feature beyond the ring itself. A backend offers a feature that only a strategy
+     * can honour while a registered strategy names it here (a service filter can select them).
+     */
+    String SERVES = "backplane.ring.serves";
+
     String name();
 
     /**

@@ -33,6 +33,18 @@ public interface SegmentIo {
     }
 
     /**
+     * The segment's bytes in place, for I/O straight between a file or device and the guest's
+     * page (preadv/pwritev) with no copy through the backend: a view of {@code length} bytes at
+     * {@code offset} of the page granted as {@code gref}, which the caller may write when
+     * {@code toGuest}. Valid until the next {@link #flush()}. Null when the strategy has no
+     * mapping to give for it (grant copy, a cap reached, a refused map): the caller then moves
+     * the segment with {@link #copy} as usual, which also gives a refused grant its GNTST code.
+     */
+    default java.nio.ByteBuffer direct(int gref, int offset, int length, boolean toGuest) {
+        return null;
+    }
+
+    /**
      * Ends a batch: a strategy that defers work (batched grant copies, lazily batched unmaps)
      * completes it here, before the backend publishes the responses for the batch.
      */

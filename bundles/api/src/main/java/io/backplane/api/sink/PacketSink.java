@@ -3,8 +3,13 @@ package io.backplane.api.sink;
 import java.nio.ByteBuffer;
 
 /**
- * The host end of one virtual interface: Ethernet frames without FCS, one call per frame.
- * {@link #transmit} may be called from several threads (one per queue); {@link #receive} from one.
+ * The host end of one virtual interface: Ethernet frames without FCS, one call per frame, each
+ * preceded both ways by a {@code struct virtio_net_hdr} (Linux include/uapi/linux/virtio_net.h,
+ * 10 bytes, little-endian), exactly as a TAP device opened with {@code IFF_VNET_HDR} exchanges
+ * them: the header says whether the frame's TCP/UDP checksum is partial (to be completed from
+ * {@code csum_start}), already validated, or a TCP GSO frame to be cut into {@code gso_size}
+ * segments. {@link #transmit} may be called from several threads (one per queue); {@link #receive}
+ * from one.
  */
 public interface PacketSink extends AutoCloseable {
 
@@ -14,15 +19,23 @@ public interface PacketSink extends AutoCloseable {
     /** What it is, in operator words: {@code TAP vif3.0 on bridge xenbr0}, {@code in-memory (loopback)}. */
     String describe();
 
-    /** Hands a frame the guest sent (the buffer's remaining bytes, direct) to the host side. */
+    /** Hands a frame the guest sent (header and frame: the buffer's remaining bytes, direct) to the host side. */
     void transmit(ByteBuffer frame);
 
     /**
      * Waits at most {@code timeoutMillis} for a frame from the host side for the guest and reads
-     * it into {@code frame} (direct, at its position). Returns its length, 0 on timeout, -1 once
-     * the sink is closed.
+     * its header and the frame into {@code frame} (direct, at its position, room for 10 bytes and
+     * a 64 KiB frame). Returns their length, 0 on timeout, -1 once the sink is closed.
      */
     int receive(ByteBuffer frame, int timeoutMillis);
+
+    /**
+     * Which offloads the reader of {@link #receive} takes: partial checksums, and TCP GSO frames
+     * over IPv4 and IPv6 (TUNSETOFFLOAD on a TAP). A sink that can, has the host complete or
+     * segment what the reader does not take; the reader still copes with any header. Nothing is
+     * taken until this is called.
+     */
+    void acceptOffloads(boolean checksum, boolean tcpv4, boolean tcpv6);
 
     /** Releases the interface; a blocked {@link #receive} returns -1 soon after. Idempotent. */
     @Override

@@ -106,7 +106,7 @@ class PvCommandsTest {
         assertThatThrownBy(() -> pv.show("3-vif-0")).hasMessageStartingWith("'3-vif-0' is not a device: write DOMAIN/TYPE/DEVID");
         assertThatThrownBy(() -> pv.show("3/vbd/xvda")).hasMessageStartingWith("'xvda' is not a device id");
         assertThatThrownBy(() -> pv.request("guest3/vif/0", "bogus", "1"))
-                .hasMessageStartingWith("vif has no feature 'bogus'; known: feature-ctrl-ring ");
+                .hasMessageStartingWith("vif has no feature 'bogus'; known: feature-gso-tcpv4 ");
         assertThat(xenbus.xenStore().tryRead(id.backendPath() + "/request-bogus")).as("nothing written").isEmpty();
     }
 

@@ -26,6 +26,12 @@ public interface LibC {
     long pwrite(int fd, long buf, long count, long offset);
 
     @SaveError
+    long preadv(int fd, long iov, int iovcnt, long offset);
+
+    @SaveError
+    long pwritev(int fd, long iov, int iovcnt, long offset);
+
+    @SaveError
     long read(int fd, long buf, long count);
 
     @SaveError

@@ -1,7 +1,9 @@
 package io.backplane.netback.sink;
 
 import io.backplane.api.sink.PacketSink;
+import io.backplane.ring.layout.VirtioNetHdrDescriptor;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -9,12 +11,15 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The in-memory host end of a vif, for hosts where TAP is not permitted and for tests. With
- * loopback, every frame the guest sends comes back to it (so a netfront can verify its own
- * traffic); without, frames wait for {@link #takeTransmitted} and {@link #inject} feeds the guest.
- * Queues are bounded; what overflows is counted as dropped, never blocks the data path.
+ * loopback, every frame the guest sends comes back to it with its virtio header unchanged, as a
+ * bridge would forward it (a partial checksum stays partial, a GSO frame stays whole: netback
+ * completes or segments for a frontend that did not ask for them). Without loopback, frames wait
+ * for {@link #takeTransmitted} and {@link #inject} feeds the guest. Queues hold header and frame,
+ * are bounded, and what overflows is counted as dropped; the data path never blocks.
  */
 public final class MemorySink implements PacketSink {
     private static final int QUEUE = 4096;
+    private static final int HDR = VirtioNetHdrDescriptor.LENGTH;
 
     private final String name;
     private final boolean loopback;
@@ -67,17 +72,35 @@ public final class MemorySink implements PacketSink {
         }
     }
 
-    /** A frame from the host side for the guest; false when the queue is full (dropped). */
+    /** Memory has no host stack to hand the work to: netback completes or segments what the guest did not ask for. */
+    @Override
+    public void acceptOffloads(boolean checksum, boolean tcpv4, boolean tcpv6) {
+    }
+
+    /** A complete frame from the host side for the guest (an all-zero header); false when the queue is full. */
     public boolean inject(byte[] frame) {
-        boolean ok = toGuest.offer(frame.clone());
+        byte[] withHeader = new byte[HDR + frame.length];
+        System.arraycopy(frame, 0, withHeader, HDR, frame.length);
+        return injectWithHeader(withHeader);
+    }
+
+    /** A frame for the guest with its own virtio header in front; false when the queue is full. */
+    public boolean injectWithHeader(byte[] headerAndFrame) {
+        boolean ok = toGuest.offer(headerAndFrame.clone());
         if (!ok) {
             dropped.incrementAndGet();
         }
         return ok;
     }
 
-    /** The next frame the guest sent (without loopback), or null after {@code timeoutMillis}. */
+    /** The next frame the guest sent, without its header (no loopback), or null after {@code timeoutMillis}. */
     public byte[] takeTransmitted(long timeoutMillis) throws InterruptedException {
+        byte[] f = takeTransmittedWithHeader(timeoutMillis);
+        return f == null ? null : Arrays.copyOfRange(f, HDR, f.length);
+    }
+
+    /** The next frame the guest sent, header first, or null after {@code timeoutMillis}. */
+    public byte[] takeTransmittedWithHeader(long timeoutMillis) throws InterruptedException {
         return fromGuest.poll(timeoutMillis, TimeUnit.MILLISECONDS);
     }
 

@@ -6,6 +6,10 @@ import io.backplane.api.sink.SinkException;
 import io.backplane.api.sink.SinkRequest;
 import io.backplane.nativeio.NativeException;
 import io.backplane.nativeio.NativeIo;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -17,13 +21,16 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
- * Opens vif sinks: a TAP device through /dev/net/tun when permitted, otherwise (mode
- * {@code auto}) the in-memory sink, with a warning naming the interface and the reason.
+ * Opens vif sinks: a TAP device through /dev/net/tun when permitted (loading the tun module
+ * first when the device is missing), otherwise (mode {@code auto}) the in-memory sink, with a
+ * warning naming the interface and the reason. Mode {@code tap} (what a real dom0 runs) fails
+ * the device instead.
  */
 @Component(service = PacketSinkFactory.class, configurationPid = SinkFactory.PID)
 @Designate(ocd = SinkFactory.Config.class)
 public final class SinkFactory implements PacketSinkFactory {
     public static final String PID = "io.backplane.netback.sink";
+    private static final Path TUN = Path.of("/dev/net/tun");
 
     @ObjectClassDefinition(name = "Backplane vif sinks", description = "Where vif frames go on the host.")
     public @interface Config {
@@ -54,10 +61,50 @@ public final class SinkFactory implements PacketSinkFactory {
         this.warn = warn;
     }
 
+    /**
+     * Loads the tun module when /dev/net/tun is missing (a dom0 kernel with CONFIG_TUN=m and no
+     * one having used it yet); empty when the device is there, else why it is not.
+     */
+    private String ensureTunDevice() {
+        if (Files.exists(TUN)) {
+            return "";
+        }
+        String why;
+        try {
+            Process p = new ProcessBuilder("modprobe", "tun").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes()).trim();
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                why = "modprobe tun did not finish in 10 s";
+            } else {
+                why = p.exitValue() == 0 ? "" : "modprobe tun failed: " + (out.isEmpty() ? "exit " + p.exitValue() : out);
+            }
+        } catch (IOException e) {
+            why = "modprobe not found (" + e.getMessage() + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            why = "interrupted";
+        }
+        if (Files.exists(TUN)) {
+            return "";
+        }
+        return TUN + " is missing and the tun module could not be loaded: "
+                + (why.isEmpty() ? "modprobe tun made no device" : why) + " (a kernel with CONFIG_TUN is needed)";
+    }
+
     @Override
     public PacketSink open(SinkRequest request) {
         if (mode.equals("memory")) {
             return new MemorySink(request.name(), loopback, "");
+        }
+        String noTun = ensureTunDevice();
+        if (!noTun.isEmpty()) {
+            if (mode.equals("tap")) {
+                throw new SinkException("cannot create TAP " + request.name() + ": " + noTun);
+            }
+            warn.accept(request.name() + ": no TAP (" + noTun + "); frames go to an in-memory sink"
+                    + (loopback ? " that loops them back to the guest" : ""));
+            return new MemorySink(request.name(), loopback, "no /dev/net/tun");
         }
         try {
             return TapSink.open(io, request, warn);

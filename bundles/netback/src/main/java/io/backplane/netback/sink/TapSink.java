@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * A vif's TAP device ({@code IFF_TAP | IFF_NO_PI}), up, and on its bridge when that bridge
+ * A vif's TAP device ({@code IFF_TAP | IFF_NO_PI | IFF_VNET_HDR}: the sink's virtio header is
+ * the TAP's own), up, and on its bridge when that bridge
  * exists ({@code ip link set NAME master BRIDGE}, what vif-bridge does). The interface goes
  * away with {@link #close()}.
  */
@@ -32,7 +33,7 @@ final class TapSink implements PacketSink {
     }
 
     static TapSink open(NativeIo io, SinkRequest request, Consumer<String> log) {
-        TapDevice tap = io.openTap(request.name());
+        TapDevice tap = io.openTapWithVnetHeader(request.name());
         try {
             String where = "TAP " + tap.name();
             if (request.mtu() != 1500) {
@@ -113,6 +114,12 @@ final class TapSink implements PacketSink {
             }
             throw e;
         }
+    }
+
+    @Override
+    public void acceptOffloads(boolean checksum, boolean tcpv4, boolean tcpv6) {
+        tap.setOffload((checksum ? TapDevice.TUN_F_CSUM : 0) | (checksum && tcpv4 ? TapDevice.TUN_F_TSO4 : 0)
+                | (checksum && tcpv6 ? TapDevice.TUN_F_TSO6 : 0));
     }
 
     @Override

@@ -3,6 +3,13 @@ package io.backplane.ring.layout;
 /** Operations, status codes and limits of blkif.h. */
 public final class BlkifConstants {
 
+    /** The {@code RingRequest} protocol of a blkif request ring. */
+    public static final String PROTOCOL = "blkif";
+    /** The negotiated key of persistent grants (both ends write it; blkif.h). */
+    public static final String FEATURE_PERSISTENT = "feature-persistent";
+    /** A ring strategy's {@code RingStrategy.SERVES} entry for persistent grants on blkif rings. */
+    public static final String SERVES_PERSISTENT = PROTOCOL + ":" + FEATURE_PERSISTENT;
+
     public static final int BLKIF_OP_READ = 0;
     public static final int BLKIF_OP_WRITE = 1;
     public static final int BLKIF_OP_WRITE_BARRIER = 2;

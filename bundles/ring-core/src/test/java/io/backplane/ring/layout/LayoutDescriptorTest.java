@@ -77,6 +77,21 @@ class LayoutDescriptorTest {
         e.put("netif_rx_response.flags", NetifRxResponseDescriptor.FLAGS_OFFSET);
         e.put("netif_rx_response.status", NetifRxResponseDescriptor.STATUS_OFFSET);
         e.put("sizeof.netif_rx_response", NetifRxResponseDescriptor.LENGTH);
+        // linux/virtio_net.h
+        e.put("virtio_net_hdr.flags", VirtioNetHdrDescriptor.FLAGS_OFFSET);
+        e.put("virtio_net_hdr.gso_type", VirtioNetHdrDescriptor.GSO_TYPE_OFFSET);
+        e.put("virtio_net_hdr.hdr_len", VirtioNetHdrDescriptor.HDR_LEN_OFFSET);
+        e.put("virtio_net_hdr.gso_size", VirtioNetHdrDescriptor.GSO_SIZE_OFFSET);
+        e.put("virtio_net_hdr.csum_start", VirtioNetHdrDescriptor.CSUM_START_OFFSET);
+        e.put("virtio_net_hdr.csum_offset", VirtioNetHdrDescriptor.CSUM_OFFSET_OFFSET);
+        e.put("sizeof.virtio_net_hdr", VirtioNetHdrDescriptor.LENGTH);
+        e.put("VIRTIO_NET_HDR_F_NEEDS_CSUM", VirtioNetHdrDescriptor.VIRTIO_NET_HDR_F_NEEDS_CSUM);
+        e.put("VIRTIO_NET_HDR_F_DATA_VALID", VirtioNetHdrDescriptor.VIRTIO_NET_HDR_F_DATA_VALID);
+        e.put("VIRTIO_NET_HDR_GSO_NONE", VirtioNetHdrDescriptor.VIRTIO_NET_HDR_GSO_NONE);
+        e.put("VIRTIO_NET_HDR_GSO_TCPV4", VirtioNetHdrDescriptor.VIRTIO_NET_HDR_GSO_TCPV4);
+        e.put("VIRTIO_NET_HDR_GSO_UDP", VirtioNetHdrDescriptor.VIRTIO_NET_HDR_GSO_UDP);
+        e.put("VIRTIO_NET_HDR_GSO_TCPV6", VirtioNetHdrDescriptor.VIRTIO_NET_HDR_GSO_TCPV6);
+        e.put("VIRTIO_NET_HDR_GSO_ECN", VirtioNetHdrDescriptor.VIRTIO_NET_HDR_GSO_ECN);
         e.put("netif_extra_info.type", NetifExtraInfoDescriptor.TYPE_OFFSET);
         e.put("netif_extra_info.flags", NetifExtraInfoDescriptor.FLAGS_OFFSET);
         e.put("netif_extra_info.u", NetifExtraInfoDescriptor.U_OFFSET);

@@ -30,6 +30,7 @@ import java.util.function.LongSupplier;
 final class PersistentGrants implements LegacyRingChannel.DataPath {
     /** blkback's LRU_PERCENT_CLEAN: a full cache is cleaned to 95% of the cap. */
     private static final int PERCENT_CLEAN = 5;
+    private static final int PAGE = io.backplane.ring.layout.SharedRingDescriptor.XEN_PAGE_SIZE;
 
     private final GrantTables grants;
     private final int domid;
@@ -103,6 +104,21 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         // wmb before rsp_prod), which orders them for the frontend.
         g.page.put(offset, src, srcOffset, length);
         return 0;
+    }
+
+    /**
+     * The mapped page itself, so blkback can preadv/pwritev between the image and the guest's
+     * memory with no bounce copy (what blkback's bio on a persistent grant's page does). Ordering
+     * as for {@link #read}/{@link #write}: the system call is a full barrier, and the response is
+     * published after it with a release store.
+     */
+    @Override
+    public ByteBuffer direct(int gref, int offset, int length, boolean toGuest) {
+        if (offset < 0 || length <= 0 || offset + length > PAGE) {
+            return null;
+        }
+        Grant g = grant(gref, toGuest);
+        return g == null ? null : g.page.slice(offset, length);
     }
 
     /**

@@ -6,6 +6,7 @@ import io.backplane.api.ring.RingRequest;
 import io.backplane.api.ring.RingStrategy;
 import io.backplane.ring.LegacyRingChannel;
 import io.backplane.ring.LegacyRingMapping;
+import io.backplane.ring.layout.BlkifConstants;
 import java.time.Duration;
 import java.util.function.LongSupplier;
 import org.osgi.service.component.annotations.Activate;
@@ -22,14 +23,15 @@ import org.osgi.service.metatype.annotations.Designate;
  * that does not promise to reuse its grants would make every segment a new map).
  */
 @Component(configurationPid = PersistentStrategy.PID,
-        property = {RingStrategy.NAME + "=" + PersistentStrategy.NAME})
+        property = {RingStrategy.NAME + "=" + PersistentStrategy.NAME,
+                RingStrategy.SERVES + "=" + BlkifConstants.SERVES_PERSISTENT})
 @Designate(ocd = PersistentConfig.class)
 public class PersistentStrategy implements RingStrategy {
 
     public static final String NAME = "persistent";
     public static final String PID = "io.backplane.ring.persistent";
     /** The negotiated key this strategy needs (blkif.h). */
-    public static final String FEATURE = "feature-persistent";
+    public static final String FEATURE = BlkifConstants.FEATURE_PERSISTENT;
     /** Above grant-copy's 0. */
     static final int FITNESS = 10;
 

@@ -1,0 +1,50 @@
+package io.backplane.netback;
+
+import static io.backplane.netback.VifFeatures.GSO_TCPV4;
+import static io.backplane.netback.VifFeatures.GSO_TCPV6;
+import static io.backplane.netback.VifFeatures.IPV6_CSUM_OFFLOAD;
+import static io.backplane.netback.VifFeatures.MAX_QUEUES;
+import static io.backplane.netback.VifFeatures.RX_COPY;
+import static io.backplane.netback.VifFeatures.SG;
+import static io.backplane.netback.VifFeatures.SPLIT_EVENT_CHANNELS;
+
+import io.backplane.api.device.DeviceCapabilities;
+import io.backplane.api.device.FeatureDescriptor;
+import java.util.List;
+import org.osgi.service.component.annotations.Component;
+
+/**
+ * What a vif can be offered: the features netback implements ({@link VifFeatures}), with Linux
+ * netback's defaults, for the negotiation policy's capability registry. Every netif feature is
+ * read by netfront when it connects, hence all need a reconnect.
+ */
+@Component(service = DeviceCapabilities.class, property = DeviceCapabilities.DEVICE_TYPE + "=" + NetbackDriver.TYPE)
+public final class VifCapabilities implements DeviceCapabilities {
+
+    /** The most queues netback serves per vif (the policy may offer fewer). */
+    static final int QUEUES_LIMIT = 16;
+
+    /** Linux netback's max_queues default is the number of online CPUs. */
+    private final int cpus = Runtime.getRuntime().availableProcessors();
+
+    @Override
+    public String deviceType() {
+        return NetbackDriver.TYPE;
+    }
+
+    @Override
+    public List<FeatureDescriptor> features() {
+        return List.of(
+                FeatureDescriptor.range(MAX_QUEUES, Math.min(cpus, QUEUES_LIMIT), 1, QUEUES_LIMIT, true,
+                        "most TX/RX queue pairs the frontend may use", "queues", "max-queues"),
+                FeatureDescriptor.bool(SG, true, true, "scatter-gather (multi-slot packets)", "sg"),
+                FeatureDescriptor.bool(GSO_TCPV4, true, true, "TCPv4 segmentation offload", "gso-tcpv4", "tso4"),
+                FeatureDescriptor.bool(GSO_TCPV6, true, true, "TCPv6 segmentation offload", "gso-tcpv6", "tso6"),
+                FeatureDescriptor.bool(IPV6_CSUM_OFFLOAD, true, true, "IPv6 checksum offload",
+                        "ipv6-csum-offload", "csum6"),
+                FeatureDescriptor.bool(RX_COPY, true, true, "backend copies received packets into guest buffers",
+                        "rx-copy"),
+                FeatureDescriptor.bool(SPLIT_EVENT_CHANNELS, true, true,
+                        "separate TX and RX event channels", "split-event-channels", "split-evtchn"));
+    }
+}

@@ -1,0 +1,46 @@
+package io.backplane.netback;
+
+import java.util.Map;
+
+/**
+ * The netif keys netback implements, named once for the capabilities it registers
+ * ({@link VifCapabilities}) and for the code that honours them ({@link NetbackXenbus} at connect,
+ * the TX/RX paths per frame). Not here on purpose: {@code feature-ctrl-ring},
+ * {@code feature-multicast-control} and {@code feature-dynamic-multicast-control}: netback has
+ * no control ring and does no multicast filtering, so it must not offer them.
+ */
+final class VifFeatures {
+
+    static final String MAX_QUEUES = "multi-queue-max-queues";
+    static final String SG = "feature-sg";
+    static final String GSO_TCPV4 = "feature-gso-tcpv4";
+    static final String GSO_TCPV6 = "feature-gso-tcpv6";
+    static final String IPV6_CSUM_OFFLOAD = "feature-ipv6-csum-offload";
+    static final String RX_COPY = "feature-rx-copy";
+    static final String SPLIT_EVENT_CHANNELS = "feature-split-event-channels";
+
+    // The frontend's side of those offers (netif.h), read by NetbackXenbus.
+    static final String NUM_QUEUES = "multi-queue-num-queues";
+    static final String REQUEST_RX_COPY = "request-rx-copy";
+    static final String EVENT_CHANNEL_TX = "event-channel-tx";
+    static final String EVENT_CHANNEL_RX = "event-channel-rx";
+    static final String NO_CSUM_OFFLOAD = "feature-no-csum-offload";
+    static final String RX_NOTIFY = "feature-rx-notify";
+
+    /**
+     * Every key netback offers, with the frontend key through which {@link NetbackXenbus} takes
+     * the offer up at connect (netif.h pairs them): an offered key whose answer netback never
+     * reads would be a promise no code keeps.
+     */
+    static final Map<String, String> IMPLEMENTED = Map.of(
+            MAX_QUEUES, NUM_QUEUES,
+            SG, SG,
+            GSO_TCPV4, GSO_TCPV4,
+            GSO_TCPV6, GSO_TCPV6,
+            IPV6_CSUM_OFFLOAD, IPV6_CSUM_OFFLOAD,
+            RX_COPY, REQUEST_RX_COPY,
+            SPLIT_EVENT_CHANNELS, EVENT_CHANNEL_TX);
+
+    private VifFeatures() {
+    }
+}

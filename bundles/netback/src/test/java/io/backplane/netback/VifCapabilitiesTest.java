@@ -1,0 +1,131 @@
+package io.backplane.netback;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.backplane.api.backend.BackendContext;
+import io.backplane.api.device.DeviceId;
+import io.backplane.api.device.FeatureControlLayout;
+import io.backplane.api.device.FeatureDescriptor;
+import io.backplane.api.device.Negotiation;
+import io.backplane.api.device.NegotiationPolicy;
+import io.backplane.api.sink.SinkRequest;
+import io.backplane.api.xenstore.XenStore;
+import io.backplane.netback.sink.MemorySink;
+import io.backplane.policy.FeatureNegotiator;
+import io.backplane.policy.MergedCapabilityRegistry;
+import io.backplane.policy.PolicyRules;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A vif is offered only what netback implements ({@link VifFeatures#IMPLEMENTED}): checked on the
+ * capabilities component, on the connect code that must take each offer up, and end to end with
+ * the real policy, the xenbus core, netback and a netfront guest process in the sim.
+ */
+class VifCapabilitiesTest {
+    static SimNet net;
+
+    @BeforeAll
+    static void start() throws Exception {
+        net = new SimNet();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        net.close();
+    }
+
+    @Test
+    void offersExactlyWhatNetbackImplements() {
+        Set<String> offered = new VifCapabilities().features().stream().map(FeatureDescriptor::key).collect(Collectors.toSet());
+        assertThat(offered).isEqualTo(VifFeatures.IMPLEMENTED.keySet());
+        assertThat(offered).as("no control ring, no multicast filtering in netback")
+                .doesNotContain("feature-ctrl-ring", "feature-multicast-control", "feature-dynamic-multicast-control");
+    }
+
+    @Test
+    void connectReadsTheFrontendsAnswerToEveryOffer() {
+        DeviceId id = new DeviceId(0, "vif", 9, 0);
+        net.xs.write(id.backendPath() + "/mac", "00:16:3e:00:00:09");
+        Map<String, String> frontend = Map.of("tx-ring-ref", "8", "rx-ring-ref", "9", "event-channel-tx", "5",
+                "event-channel-rx", "6", "request-rx-copy", "1", "feature-sg", "1", "feature-gso-tcpv4", "1",
+                "feature-gso-tcpv6", "1", "feature-ipv6-csum-offload", "1");
+        frontend.forEach((k, v) -> net.xs.write(id.frontendPath() + "/" + k, v));
+        Set<String> read = ConcurrentHashMap.newKeySet();
+        KeysContext keys = new KeysContext(net.xs, id, SimNet.offer(1));
+        BackendContext recording = new BackendContext() {
+            public DeviceId id() {
+                return id;
+            }
+
+            public XenStore xenstore() {
+                return net.xs;
+            }
+
+            public Negotiation negotiation() {
+                return keys.negotiation();
+            }
+
+            public Optional<String> backendKey(String key) {
+                return keys.backendKey(key);
+            }
+
+            public Optional<String> frontendKey(String key) {
+                read.add(key);
+                return keys.frontendKey(key);
+            }
+
+            public void fatal(String reason) {
+                keys.fatal(reason);
+            }
+
+            public void log(String message) {
+                keys.log(message);
+            }
+        };
+        FrontendConfig cfg = NetbackXenbus.read(recording);
+        assertThat(read).as("an offer whose answer netback never reads is a promise no code keeps")
+                .containsAll(VifFeatures.IMPLEMENTED.values());
+        assertThat(cfg.queues().get(0).split()).isTrue();
+        assertThat(cfg.sg() && cfg.gsoTcpv4() && cfg.gsoTcpv6() && cfg.ipv6Csum()).isTrue();
+    }
+
+    @Test
+    void aConnectedVifPublishesOnlyWhatNetbackImplements() throws Exception {
+        MergedCapabilityRegistry registry = new MergedCapabilityRegistry();
+        registry.addCapabilities(new VifCapabilities(), Map.of("service.id", 1L));
+        FeatureNegotiator negotiator = new FeatureNegotiator(net.xs, registry);
+        NegotiationPolicy policy = new NegotiationPolicy() {
+            @Override
+            public Negotiation negotiate(DeviceId device) {
+                return negotiator.negotiate(device, PolicyRules.NONE);
+            }
+
+            @Override
+            public Negotiation preview(DeviceId device) {
+                return negotiator.preview(device, PolicyRules.NONE);
+            }
+        };
+        NetbackDriver driver = new NetbackDriver(RealRings.grantCopy(net.sim), net.sim,
+                (SinkRequest r) -> new MemorySink(r.name(), false, "test"), NetbackDriver.Settings.defaults());
+        int domid = net.createDomain("caps");
+        try (NetbackBus bus = new NetbackBus(net.xs, driver, policy)) {
+            DeviceId id = net.addVif(domid, 0, "00:16:3e:20:00:01", "xenbr0", null);
+            net.startGuest(domid, "ip=10.2.0.2,queues=2,count=1,rate=100,size=60");
+            assertThat(SimNet.await(20, () -> "4".equals(net.read(id.backendPath() + "/state"))))
+                    .as("backend Connected; log:\n%s", bus.logText(id)).isTrue();
+            Set<String> published = net.xs.directory(id.backendPath()).stream()
+                    .filter(k -> !k.equals(FeatureControlLayout.CONTROL_DIR)) // the policy's answers, for the toolstack
+                    .filter(k -> k.startsWith("feature-") || k.startsWith("multi-queue-max-"))
+                    .collect(Collectors.toSet());
+            assertThat(published).as("published in %s", id.backendPath()).isEqualTo(VifFeatures.IMPLEMENTED.keySet());
+            net.xs.rm(id.backendPath());
+        }
+    }
+}
