@@ -197,6 +197,17 @@ ringorder() { o=$(xsr $VBDFE/ring-page-order); echo "${o:-0}"; }
 # the ring-ref keys of the first (or only) blkfront queue
 ringrefs() { q=$VBDFE; xenstore-exists $VBDFE/queue-0 && q=$VBDFE/queue-0; xenstore-list $q | grep '^ring-ref' | tr '\n' ' '; }
 
+if [ "$MODE" = test ] && [ -d /host/spi ]; then
+  # ---- the hypervisor SPI alone: XenRigCheck (gntdev, evtchn, privcmd, GNTST codes) ---------------
+  step "XenRigCheck: the xen hypervisor bundle's SPI against /dev/xen"
+  timeout 300 $JAVA -cp "/host/spi/test:/host/spi/main:$(ls /host/spi/lib/*.jar | tr '\n' ':')" \
+    io.backplane.hypervisor.xen.XenRigCheck > $OUT/xenrigcheck.txt 2>&1
+  sed -n 's/^XENRIG \(PASS\|FAIL\) \([^:]*\)\(: \)\{0,1\}\(.*\)$/\1|\2|\4/p' $OUT/xenrigcheck.txt | while IFS='|' read -r v n d; do
+    res "$v" "spi-$(echo "$n" | tr ' ,/' '---' | tr -s '-' | cut -c1-48)" "${d:-$n}"
+  done
+  grep -q 'XENRIG DONE' $OUT/xenrigcheck.txt || res FAIL spi-done "XenRigCheck did not finish: $(tail -2 $OUT/xenrigcheck.txt | tr '\n' ' ')"
+fi
+
 if [ "$MODE" = test ]; then
   # ---- Backplane in xen mode ---------------------------------------------------------------------
   step "starting Backplane in xen mode (features: $(ls $BP/features | tr '\n' ' '))"

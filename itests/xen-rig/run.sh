@@ -172,6 +172,18 @@ if stale; then
 else
   say "Backplane is built and up to date"
 fi
+if [[ $MODE == test ]]; then
+  # XenRigCheck (bundles/hypervisor-xen test classes): the SPI against /dev/xen in dom0
+  say "building XenRigCheck (hypervisor-xen test classes)"
+  mkdir -p "$SHARE/spi/lib"
+  (cd "$ROOT" && { mvn -B -ntp -o -q -pl bundles/hypervisor-xen test-compile dependency:build-classpath \
+      -Dmdep.outputFile="$WORK/spi-cp.txt" >>"$BUILD_LOG" 2>&1 || \
+    mvn -B -ntp -q -pl bundles/hypervisor-xen test-compile dependency:build-classpath \
+      -Dmdep.outputFile="$WORK/spi-cp.txt" >>"$BUILD_LOG" 2>&1; }) || die "building XenRigCheck failed (log: $BUILD_LOG)"
+  cp -r "$ROOT/bundles/hypervisor-xen/target/classes" "$SHARE/spi/main"
+  cp -r "$ROOT/bundles/hypervisor-xen/target/test-classes" "$SHARE/spi/test"
+  tr ':' '\n' < "$WORK/spi-cp.txt" | while read -r j; do [[ -f "$j" ]] && cp "$j" "$SHARE/spi/lib/"; done
+fi
 cp -r "$ROOT/runtime/target/backplane-runtime.jar" "$ROOT/runtime/target/lib" "$ROOT/runtime/target/bundles" "$SHARE/bp/"
 mkdir -p "$SHARE/bp/features" "$SHARE/bp/deploy"
 cp "$ROOT"/features/*.json "$SHARE/bp/features/"
