@@ -12,7 +12,7 @@ D0IP=10.99.0.1 GIP=10.99.0.2
 MiB=1048576
 : > "$RES"
 step() { echo "XENSTEP $*"; }
-res() { l="XENTEST $1 $2 $3"; echo "$l"; echo "$l" >> "$RES"; }
+res() { _r="XENTEST $1 $2 $3"; echo "$_r"; echo "$_r" >> "$RES"; }
 check() { if [ "$1" = "$2" ]; then res PASS "$3" "$4: $1"; else res FAIL "$3" "$4: got '$1', expected '$2'"; fi; }
 now() { $RT now; }
 # wait_for SECONDS COMMAND...: polls every second; 0 when COMMAND succeeded in time
@@ -181,9 +181,9 @@ guest_destroy() {
   }
   wait_for 30 leaks
   gnt=$(grep -c /dev/xen/gntdev /proc/$BPPID/maps); evt=$(grep -c 'evtchn:' /proc/interrupts)
-  check "$gnt" "$B_GNT" "$NAME-destroy-grants" "gntdev mappings in Backplane's /proc/$BPPID/maps after xl destroy: $gnt"
-  check "$evt" "$B_EVT" "$NAME-destroy-evtchn" "event channels bound through /dev/xen/evtchn (/proc/interrupts evtchn:*): $evt"
-  check "$(taps)" "" "$NAME-destroy-tap" "vif interfaces in dom0: '$(taps)'"
+  check "$gnt" "$B_GNT" "$NAME-destroy-grants" "gntdev mappings in Backplane's /proc/$BPPID/maps after xl destroy (before the guest: $B_GNT)"
+  check "$evt" "$B_EVT" "$NAME-destroy-evtchn" "event channels bound through /dev/xen/evtchn after xl destroy (/proc/interrupts evtchn:*; before the guest: $B_EVT)"
+  check "$(taps)" "" "$NAME-destroy-tap" "vif interfaces left in dom0"
   pvd="$(bp_shell pv:devices)"
   echo "$pvd" > "$OUT/pv-devices-after-$NAME.txt"
   case "$pvd" in *"no PV devices"*) res PASS "$NAME-destroy-pv-devices" "pv:devices: no PV devices" ;;
@@ -230,7 +230,7 @@ if [ "$MODE" = test ]; then
     check "$(fc $VBDBE max-ring-page-order)" "accepted 0" bp1-fc-ring-order "feature-control/max-ring-page-order: status value"
     check "$(ringorder)" 0 bp1-blkfront-ring-order "blkfront ring-page-order (refs of queue 0: $(ringrefs))"
     st=$(xsr $VIFBE/feature-control/feature-rig-bogus/status)
-    check "$st" rejected bp1-fc-rejected "unknown feature-rig-bogus: '$(xsr $VIFBE/feature-control/feature-rig-bogus/reason)', request kept: $(xsr $VIFBE/request-feature-rig-bogus)"
+    check "$st" rejected bp1-fc-rejected "unknown feature-rig-bogus (reason: $(xsr $VIFBE/feature-control/feature-rig-bogus/reason); request kept: $(xsr $VIFBE/request-feature-rig-bogus))"
     if wait_sync info 90; then
       l=$(gsync info); check "$(kv "$l" net-queues)" 1 bp1-guest-net-queues "guest /sys/class/net/eth0/queues tx-*"
     fi

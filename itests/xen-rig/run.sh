@@ -240,8 +240,8 @@ timeout "$TIMEOUT" qemu-system-x86_64 -machine q35 -accel tcg -cpu qemu64,+svm -
   -virtfs "local,path=$SHARE,mount_tag=host0,security_model=none" </dev/null > console.log 2>&1 &
 QPID=$!
 # progress: the dom0 script's XENSTEP/XENTEST lines as they come
-tail -n +1 -F --pid=$QPID console.log 2>/dev/null | tr -d '\r' | grep --line-buffered -a -E '^(XENSTEP|XENTEST|XENBENCH) ' \
-  | while read -r l; do say "$l"; done &
+tail -n +1 -F --pid=$QPID console.log 2>/dev/null | grep --line-buffered -a -E '^(XENSTEP|XENTEST|XENBENCH) ' \
+  | while read -r l; do say "${l%$'\r'}"; done &
 wait $QPID; QRC=$?
 sleep 1
 set -e
