@@ -104,7 +104,22 @@ final class FrameHeaders {
         return false;
     }
 
+    /** Network byte order, whatever the buffer's own order (TxPath's batch is little-endian). */
     static int u16(ByteBuffer f, int at) {
-        return Short.toUnsignedInt(f.getShort(at));
+        return (f.get(at) & 0xFF) << 8 | (f.get(at + 1) & 0xFF);
+    }
+
+    static void putU16(ByteBuffer f, int at, int v) {
+        f.put(at, (byte) (v >>> 8));
+        f.put(at + 1, (byte) v);
+    }
+
+    static long u32(ByteBuffer f, int at) {
+        return (long) u16(f, at) << 16 | u16(f, at + 2);
+    }
+
+    static void putU32(ByteBuffer f, int at, long v) {
+        putU16(f, at, (int) (v >>> 16));
+        putU16(f, at + 2, (int) v);
     }
 }

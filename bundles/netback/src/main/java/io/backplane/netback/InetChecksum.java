@@ -5,7 +5,7 @@ import java.nio.ByteBuffer;
 /**
  * The Internet checksum (RFC 1071) over frames in byte buffers, and the TCP/UDP pseudo-header
  * sum that a partial checksum (Linux CHECKSUM_PARTIAL, netif's csum_blank, virtio's NEEDS_CSUM)
- * leaves in the L4 checksum field. Pure functions; buffers are read big-endian by absolute index.
+ * leaves in the L4 checksum field. Pure functions; buffers are read in network byte order by absolute index, whatever their own order.
  */
 final class InetChecksum {
     private InetChecksum() {
@@ -16,7 +16,7 @@ final class InetChecksum {
         int i = from;
         int end = from + length;
         for (; i + 1 < end; i += 2) {
-            sum += Short.toUnsignedInt(b.getShort(i));
+            sum += FrameHeaders.u16(b, i);
         }
         if (i < end) {
             sum += (b.get(i) & 0xFF) << 8;
@@ -59,14 +59,14 @@ final class InetChecksum {
         if (c == 0 && udp) {
             c = 0xFFFF;
         }
-        f.putShort(csumAt, (short) c);
+        FrameHeaders.putU16(f, csumAt, c);
     }
 
     /** The IPv4 header checksum, recomputed in place. */
     static void ipv4Header(ByteBuffer f, int l3) {
         int ihl = (f.get(l3) & 0x0F) * 4;
-        f.putShort(l3 + 10, (short) 0);
-        f.putShort(l3 + 10, (short) (~fold(add(f, l3, ihl, 0)) & 0xFFFF));
+        FrameHeaders.putU16(f, l3 + 10, 0);
+        FrameHeaders.putU16(f, l3 + 10, ~fold(add(f, l3, ihl, 0)) & 0xFFFF);
     }
 
     /** True when the L4 checksum of a whole packet verifies (sum over pseudo-header and segment is 0xFFFF). */

@@ -117,7 +117,7 @@ final class RxOffload {
         int hdrLen = h.l4 + h.l4HeaderLength;
         int payload = length - hdrLen;
         boolean partial = accepts.csum(h.ipVersion);
-        long seq = Integer.toUnsignedLong(in.getInt(frame + h.l4 + 4));
+        long seq = FrameHeaders.u32(in, frame + h.l4 + 4);
         int ipId = h.ipVersion == 4 ? FrameHeaders.u16(in, frame + h.l3 + 4) : 0;
         int tcpFlagsAt = h.l4 + 13;
         int count = Math.max(1, (payload + mss - 1) / mss);
@@ -132,13 +132,13 @@ final class RxOffload {
                 in.get(frame + hdrLen + from, seg, hdrLen, chunk);
             }
             if (h.ipVersion == 4) {
-                s.putShort(h.l3 + 2, (short) (seg.length - h.l3));
-                s.putShort(h.l3 + 4, (short) (ipId + i));
+                FrameHeaders.putU16(s, h.l3 + 2, seg.length - h.l3);
+                FrameHeaders.putU16(s, h.l3 + 4, ipId + i);
                 InetChecksum.ipv4Header(s, h.l3);
             } else {
-                s.putShort(h.l3 + 4, (short) (seg.length - h.l3 - 40));
+                FrameHeaders.putU16(s, h.l3 + 4, seg.length - h.l3 - 40);
             }
-            s.putInt(h.l4 + 4, (int) (seq + from));
+            FrameHeaders.putU32(s, h.l4 + 4, seq + from);
             int tcpFlags = seg[tcpFlagsAt] & 0xFF;
             if (i + 1 < count) {
                 tcpFlags &= ~0x09;                     // FIN, PSH: last segment only
@@ -148,7 +148,7 @@ final class RxOffload {
             }
             seg[tcpFlagsAt] = (byte) tcpFlags;
             int csumAt = h.l4 + FrameHeaders.TCP_CSUM_OFFSET;
-            s.putShort(csumAt, (short) InetChecksum.pseudoHeader(s, 0, h, seg.length - h.l4));
+            FrameHeaders.putU16(s, csumAt, InetChecksum.pseudoHeader(s, 0, h, seg.length - h.l4));
             int flags = NETRXF_CSUM_BLANK | NETRXF_DATA_VALIDATED;
             if (!partial) {
                 InetChecksum.complete(s, h.l4, csumAt, seg.length, false);

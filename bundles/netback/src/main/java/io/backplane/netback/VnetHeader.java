@@ -58,8 +58,8 @@ final class VnetHeader {
                 if ((txFlags & NETTXF_CSUM_BLANK) == 0) {
                     // A GSO packet without csum_blank: netback makes it partial and recalculates
                     // the pseudo-header sum (rx_gso_checksum_fixup).
-                    b.putShort(frame + headers.l4 + headers.csumOffset(),
-                            (short) InetChecksum.pseudoHeader(b, frame, headers, headers.l4Length(b, frame)));
+                    FrameHeaders.putU16(b, frame + headers.l4 + headers.csumOffset(),
+                            InetChecksum.pseudoHeader(b, frame, headers, headers.l4Length(b, frame)));
                 }
             }
             b.put(hdr + FLAGS_OFFSET, (byte) VIRTIO_NET_HDR_F_NEEDS_CSUM);

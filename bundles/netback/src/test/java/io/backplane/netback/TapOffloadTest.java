@@ -253,7 +253,8 @@ class TapOffloadTest {
 
     /** Sends one frame the guest way: netif flags and GSO turned into the virtio header by netback's own code. */
     private static void transmit(byte[] frame, int txFlags, int gsoType, int gsoSize) {
-        ByteBuffer b = ByteBuffer.allocateDirect(10 + frame.length);
+        // Little-endian, as TxPath's batch buffer is: header parsing must not depend on the buffer's order.
+        ByteBuffer b = ByteBuffer.allocateDirect(10 + frame.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         b.put(10, frame);
         assertThat(new VnetHeader().fromTx(b, 0, frame.length, txFlags, gsoType, gsoSize)).isTrue();
         sink.transmit(b);

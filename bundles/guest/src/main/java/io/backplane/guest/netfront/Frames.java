@@ -1,7 +1,5 @@
 package io.backplane.guest.netfront;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 
 /**
  * The guest's tiny network stack: builds its test frames and checks them, and answers ARP
@@ -17,26 +15,32 @@ final class Frames {
     private Frames() {
     }
 
-    static byte[] testFrame(byte[] src, int queue, long seq, int length) {
-        ByteBuffer b = ByteBuffer.allocate(length).order(ByteOrder.BIG_ENDIAN);
-        b.put(new byte[] {-1, -1, -1, -1, -1, -1}).put(src).putShort((short) ETHERTYPE_TEST);
-        b.putInt(MAGIC).putShort((short) queue).putInt((int) seq).putShort((short) length);
-        for (int i = HEADER; i < length; i++) {
-            b.put((byte) (seq * 31 + i));
+    /** Writes the test frame (queue, seq, length) into {@code b}, allocating nothing; returns {@code length}. */
+    static int testFrameInto(byte[] b, byte[] src, int queue, long seq, int length) {
+        for (int i = 0; i < 6; i++) {
+            b[i] = -1;
         }
-        return b.array();
+        System.arraycopy(src, 0, b, 6, 6);
+        Checksums.put16(b, 12, ETHERTYPE_TEST);
+        Checksums.put32(b, 14, MAGIC);
+        Checksums.put16(b, 18, queue);
+        Checksums.put32(b, 20, (int) seq);
+        Checksums.put16(b, 24, length);
+        for (int i = HEADER; i < length; i++) {
+            b[i] = (byte) (seq * 31 + i);
+        }
+        return length;
     }
 
     static boolean isTestFrame(byte[] f, int len) {
         return len >= HEADER && (((f[12] & 0xFF) << 8) | (f[13] & 0xFF)) == ETHERTYPE_TEST
-                && ByteBuffer.wrap(f, 14, 4).getInt() == MAGIC;
+                && (int) Checksums.u32(f, 14) == MAGIC;
     }
 
-    /** True when every byte of a test frame is what {@link #testFrame} wrote. */
+    /** True when every byte of a test frame is what {@link #testFrameInto} wrote. */
     static boolean verifyTestFrame(byte[] f, int len) {
-        ByteBuffer b = ByteBuffer.wrap(f, 0, len);
-        long seq = b.getInt(20) & 0xFFFFFFFFL;
-        int length = b.getShort(24) & 0xFFFF;
+        long seq = Checksums.u32(f, 20);
+        int length = Checksums.u16(f, 24);
         if (length != len) {
             return false;
         }
@@ -128,6 +132,22 @@ final class Frames {
             m[i] = (byte) Integer.parseInt(p[i], 16);
         }
         return m;
+    }
+
+    /** An IPv6 literal (no host names are looked up). */
+    static byte[] parseIp6(String ip) {
+        if (!ip.contains(":") || !ip.matches("[0-9a-fA-F:.]+")) {
+            throw new IllegalArgumentException("bad IPv6 address '" + ip + "'");
+        }
+        try {
+            byte[] a = java.net.InetAddress.getByName(ip).getAddress();
+            if (a.length != 16) {
+                throw new IllegalArgumentException("bad IPv6 address '" + ip + "'");
+            }
+            return a;
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException("bad IPv6 address '" + ip + "'");
+        }
     }
 
     static byte[] parseIp(String ip) {

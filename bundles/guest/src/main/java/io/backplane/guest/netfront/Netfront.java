@@ -4,6 +4,7 @@ import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsTransaction;
 import io.backplane.api.xenstore.XsWatch;
 import io.backplane.guest.sim.SimGuest;
+import io.backplane.ring.layout.NetifConstants;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -47,6 +48,18 @@ public final class Netfront implements AutoCloseable {
     private final List<QueueCounters> finished = new ArrayList<>();
     private int connections;
     private final List<NetfrontQueue> unreleased = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile TxOffload txOffload = new TxOffload(false, false, false, false);
+
+    /** What the guest's stack may hand the ring, after xennet_fix_features(). */
+    record TxOffload(boolean csum4, boolean csum6, boolean tso4, boolean tso6) {
+        boolean csum(int family) {
+            return family == 6 ? csum6 : csum4;
+        }
+
+        boolean tso(int family) {
+            return family == 6 ? tso6 : tso4;
+        }
+    }
 
     public Netfront(SimGuest guest, XenStore store, int devid, NetfrontOptions options) {
         this.guest = guest;
@@ -139,7 +152,15 @@ public final class Netfront implements AutoCloseable {
         boolean sg = readUnsigned(backend + "/feature-sg", 0) == 1;
         String macKey = store.tryRead(dir + "/mac").orElse("00:16:3e:00:00:0" + devid);
         byte[] ip = options.ip().isEmpty() ? null : Frames.parseIp(options.ip());
-        NetfrontStack stack = new NetfrontStack(Frames.parseMac(macKey), ip);
+        NetfrontStack stack = new NetfrontStack(Frames.parseMac(macKey), ip, NetfrontStack.RxFeatures.of(options));
+        // xennet_fix_features(): IPv4 checksum offload is always on (netfront never reads the
+        // backend's feature-no-csum-offload); IPv6 checksum offload, SG and TSO/TSO6 only when
+        // the backend wrote them; netdev_fix_features() drops TSO without SG or checksum offload.
+        boolean csum4 = options.csum();
+        boolean csum6 = options.csum() && readUnsigned(backend + "/feature-ipv6-csum-offload", 0) == 1;
+        boolean tso4 = options.gso() && sg && csum4 && readUnsigned(backend + "/feature-gso-tcpv4", 0) == 1;
+        boolean tso6 = options.gso() && sg && csum6 && readUnsigned(backend + "/feature-gso-tcpv6", 0) == 1;
+        txOffload = new TxOffload(csum4, csum6, tso4, tso6);
         List<NetfrontQueue> qs = new ArrayList<>();
         for (int q = 0; q < Math.max(n, 1); q++) {
             qs.add(new NetfrontQueue(guest, backendId, q, split, sg, stack));
@@ -158,17 +179,29 @@ public final class Netfront implements AutoCloseable {
             }
             tx.write(dir + "/request-rx-copy", "1");
             tx.write(dir + "/feature-rx-notify", "1");
-            tx.write(dir + "/feature-sg", "1");
-            tx.write(dir + "/feature-gso-tcpv4", "1");
-            tx.write(dir + "/feature-gso-tcpv6", "1");
-            tx.write(dir + "/feature-ipv6-csum-offload", "1");
+            NetfrontStack.RxFeatures rxf = stack.advertised();
+            if (rxf.sg()) {
+                tx.write(dir + "/feature-sg", "1");
+            }
+            if (rxf.gsoTcpv4()) {
+                tx.write(dir + "/feature-gso-tcpv4", "1");
+            }
+            if (rxf.gsoTcpv6()) {
+                tx.write(dir + "/feature-gso-tcpv6", "1");
+            }
+            if (rxf.ipv6Csum()) {
+                tx.write(dir + "/feature-ipv6-csum-offload", "1");
+            }
+            if (!rxf.csum()) {
+                tx.write(dir + "/feature-no-csum-offload", "1");
+            }
             return null;
         });
         queues = List.copyOf(qs);
         connections++;
         switchState(CONNECTED);
         log("connected " + n + (n == 1 ? " queue" : " queues") + " (backend offers " + max + "), "
-                + (split ? "split" : "shared") + " event channels, connection " + connections);
+                + (split ? "split" : "shared") + " event channels, connection " + connections + ", tx " + txOffload);
         if (Integer.parseInt(store.tryRead(backend + "/state").orElse("0")) == CONNECTED) {
             startTraffic();
         }
@@ -196,8 +229,8 @@ public final class Netfront implements AutoCloseable {
         byte[] mac = Frames.parseMac(store.tryRead(dir + "/mac").orElse("00:16:3e:00:00:0" + devid));
         long interval = options.rate() > 0 ? 1_000_000_000L / options.rate() : 0;
         long next = System.nanoTime();
-        long generated = 0;
         boolean bogusSent = options.bogus().isEmpty() || q.id != 0;
+        Generator gen = new Generator(q, mac, txOffload);
         while (q.running()) {
             boolean worked = q.poll();
             if (!bogusSent && q.freeTxSlots() >= 22) {
@@ -206,19 +239,115 @@ public final class Netfront implements AutoCloseable {
                 log("sent a bogus request on purpose (" + options.bogus() + ")");
             }
             long now = System.nanoTime();
-            if (generated < options.count() && now - next >= 0 && q.freeTxSlots() >= 17) {
-                int size = options.sizes().get((int) (generated % options.sizes().size()));
-                if (q.send(Frames.testFrame(mac, q.id, generated, size))) {
-                    generated++;
-                    next += interval;
+            if (gen.more() && (gen.midSend() || now - next >= 0) && q.freeTxSlots() >= 17) {
+                if (gen.step()) {
+                    if (!gen.midSend()) {
+                        next += interval;
+                    }
                     worked = true;
                 }
             }
             if (!worked) {
-                q.sleep(generated < options.count() ? Math.max(0, next - System.nanoTime()) : Long.MAX_VALUE);
+                q.sleep(gen.more() ? Math.max(0, next - System.nanoTime()) : Long.MAX_VALUE);
             }
         }
     }
+
+    /**
+     * Generates a queue's traffic into its TX buffer, allocating nothing per frame: the kinds of
+     * {@link NetfrontOptions#kinds()} in turn, sizes cycled per kind. A TCP send larger than one
+     * MSS goes as one GSO frame when the TX offloads allow it, else as MSS segments, one per step.
+     */
+    private final class Generator {
+        private final NetfrontQueue q;
+        private final byte[] mac;
+        private final TxOffload off;
+        private final List<NetfrontOptions.Kind> kinds = options.kinds();
+        private final L4Traffic l4;
+        private long generated;
+        private int segFamily;
+        private int segLeft;
+
+        Generator(NetfrontQueue q, byte[] mac, TxOffload off) {
+            this.q = q;
+            this.mac = mac;
+            this.off = off;
+            this.l4 = new L4Traffic(mac, Frames.parseMac(options.peerMac()), options.ip4(), options.peer4(),
+                    options.ip6Bytes(), options.peer6Bytes(), q.id);
+        }
+
+        boolean more() {
+            return generated < options.count() || segLeft > 0;
+        }
+
+        /** True while a TCP send is being cut into segments. */
+        boolean midSend() {
+            return segLeft > 0;
+        }
+
+        /** Sends one frame; false when the ring had no room (try again later). */
+        boolean step() {
+            byte[] b = q.txBuffer;
+            if (segLeft > 0) {
+                int mss = options.mssFor(segFamily);
+                int n = Math.min(mss, segLeft);
+                boolean partial = off.csum(segFamily);
+                if (!q.fits(L4Traffic.headers(segFamily, Checksums.PROTO_TCP) + n, false)) {
+                    return false;                   // built only when it fits: the sequence advances
+                }
+                int len = l4.tcp(b, segFamily, n, partial);
+                q.send(b, len, partial ? CSUM_FLAGS : 0, 0, 0);
+                q.counters.txSegmented.incrementAndGet();
+                segLeft -= n;
+                if (segLeft == 0) {
+                    generated++;
+                }
+                return true;
+            }
+            NetfrontOptions.Kind k = kinds.get((int) (generated % kinds.size()));
+            int size = options.sizes().get((int) ((generated / kinds.size()) % options.sizes().size()));
+            int len;
+            int flags = 0;
+            int gsoType = 0;
+            int gsoSize = 0;
+            if (k.family() == 0) {
+                if (!q.fits(size, false)) {
+                    return false;
+                }
+                len = Frames.testFrameInto(b, mac, q.id, generated, size);
+            } else if (k.proto() == Checksums.PROTO_UDP) {
+                if (!q.fits(Math.max(size, L4Traffic.minUdpFrame(k.family())), false)) {
+                    return false;
+                }
+                boolean partial = off.csum(k.family());
+                len = l4.udp(b, k.family(), size, partial);
+                flags = partial ? CSUM_FLAGS : 0;
+            } else {
+                int mss = options.mssFor(k.family());
+                int payload = Math.max(1, size - L4Traffic.headers(k.family(), Checksums.PROTO_TCP));
+                if (payload > mss && !off.tso(k.family())) {
+                    segFamily = k.family();
+                    segLeft = payload;
+                    return step();
+                }
+                if (!q.fits(L4Traffic.headers(k.family(), Checksums.PROTO_TCP) + payload, payload > mss)) {
+                    return false;
+                }
+                boolean partial = off.csum(k.family());
+                len = l4.tcp(b, k.family(), payload, partial);
+                flags = partial ? CSUM_FLAGS : 0;
+                if (payload > mss) {
+                    gsoType = k.family() == 6 ? NetifConstants.XEN_NETIF_GSO_TYPE_TCPV6 : NetifConstants.XEN_NETIF_GSO_TYPE_TCPV4;
+                    gsoSize = mss;
+                }
+            }
+            q.send(b, len, flags, gsoType, gsoSize);
+            generated++;
+            return true;
+        }
+    }
+
+    private static final int CSUM_FLAGS = NetifConstants.NETTXF_CSUM_BLANK | NetifConstants.NETTXF_DATA_VALIDATED;
 
     private void teardown(String why) {
         List<NetfrontQueue> qs = queues;

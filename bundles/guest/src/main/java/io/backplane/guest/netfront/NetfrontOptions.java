@@ -19,10 +19,32 @@ import java.util.Map;
  * <li>{@code bogus=cross-page|slots|drop-slots} misbehave: after connecting, send one request
  *     crossing its page, one packet over 22 slots (beyond netback's fatal limit), or one over 20
  *     slots (netback drops it and answers with errors)</li>
+ * <li>{@code traffic=raw|udp|tcp|mixed} what is generated: EtherType 0x88B5 test frames (default),
+ *     UDP, TCP, or all of them in turn; {@code family=4|6|both} IP version(s) of UDP and TCP
+ *     (default 4). UDP: {@code size} is the frame length; TCP: {@code size} is the frame length the
+ *     data would take unsegmented: above one MSS it goes as one GSO frame when offloaded, else as
+ *     MSS-sized segments (the guest stack segments). {@code count} counts frames, TCP sends.</li>
+ * <li>{@code peer=10.0.0.1}, {@code peer-mac=fe:ff:ff:ff:ff:ff}, {@code ip6=fd00::2},
+ *     {@code peer6=fd00::1}: the other end of the flows (defaults: the guest's {@code ip} or
+ *     10.0.0.2 with last byte 1; dom0's vif MAC; fd00:: plus the IPv4 address)</li>
+ * <li>{@code csum=1|0} send with checksum offload (NETTXF_csum_blank | NETTXF_data_validated, the
+ *     pseudo-header sum in the L4 field) where the backend allows it: IPv4 always (netfront never
+ *     reads feature-no-csum-offload), IPv6 with its feature-ipv6-csum-offload; default 1</li>
+ * <li>{@code gso=1|0} send TCP GSO frames (one XEN_NETIF_EXTRA_TYPE_GSO extra, gso size = MSS)
+ *     where the backend offers feature-sg and feature-gso-tcpv4/6 and checksum offload holds for
+ *     the family (Linux drops TSO without SG or checksum offload); default 1; {@code mss=N}
+ *     (default 1460 for IPv4, 1440 for IPv6, i.e. a 1500-byte MTU)</li>
+ * <li>{@code rx-sg=0}, {@code rx-gso=0}, {@code rx-csum=0}, {@code rx-csum6=0}: what the
+ *     frontend advertises for its receive side, by default all of Linux's: {@code rx-sg=0} omits
+ *     feature-sg, {@code rx-gso=0} omits feature-gso-tcpv4/6, {@code rx-csum=0} writes
+ *     feature-no-csum-offload=1 and omits feature-ipv6-csum-offload, {@code rx-csum6=0} omits
+ *     feature-ipv6-csum-offload only</li>
  * </ul>
  */
 public record NetfrontOptions(String ip, int queues, boolean split, List<Integer> sizes, int rate, long count,
-                              int forceQueues, String bogus) {
+                              int forceQueues, String bogus, String traffic, List<Integer> families, boolean csum,
+                              boolean gso, int mss, String peer, String peerMac, String ip6, String peer6,
+                              boolean rxSg, boolean rxGso, boolean rxCsum, boolean rxCsum6) {
 
     public NetfrontOptions {
         sizes = List.copyOf(sizes);
@@ -37,6 +59,39 @@ public record NetfrontOptions(String ip, int queues, boolean split, List<Integer
         if (!List.of("", "cross-page", "slots", "drop-slots").contains(bogus)) {
             throw new IllegalArgumentException("bogus= takes cross-page, slots or drop-slots, not '" + bogus + "'");
         }
+        families = List.copyOf(families);
+        if (!List.of("raw", "udp", "tcp", "mixed").contains(traffic)) {
+            throw new IllegalArgumentException("traffic= takes raw, udp, tcp or mixed, not '" + traffic + "'");
+        }
+        if (mss < 0 || mss > 65000) {
+            throw new IllegalArgumentException("mss " + mss + " outside 1..65000");
+        }
+    }
+
+    /** The traffic kinds generated in turn. */
+    public List<Kind> kinds() {
+        List<Kind> k = new ArrayList<>();
+        if (traffic.equals("raw") || traffic.equals("mixed")) {
+            k.add(new Kind(0, 0));
+        }
+        for (int f : families) {
+            if (traffic.equals("udp") || traffic.equals("mixed")) {
+                k.add(new Kind(f, Checksums.PROTO_UDP));
+            }
+            if (traffic.equals("tcp") || traffic.equals("mixed")) {
+                k.add(new Kind(f, Checksums.PROTO_TCP));
+            }
+        }
+        return k;
+    }
+
+    /** The MSS of TCP over {@code family}. */
+    public int mssFor(int family) {
+        return mss > 0 ? mss : family == 6 ? 1440 : 1460;
+    }
+
+    /** One traffic kind: family 0 for the raw 0x88B5 test frames, else 4 or 6 with UDP or TCP. */
+    public record Kind(int family, int proto) {
     }
 
     public static NetfrontOptions defaults() {
@@ -62,13 +117,72 @@ public record NetfrontOptions(String ip, int queues, boolean split, List<Integer
         NetfrontOptions o = new NetfrontOptions(kv.getOrDefault("ip", ""), number(kv.getOrDefault("queues", "2"), "queues"),
                 !"0".equals(kv.getOrDefault("split", "1")), sizes, number(kv.getOrDefault("rate", "1000"), "rate"),
                 number(kv.getOrDefault("count", "0"), "count"), number(kv.getOrDefault("force-queues", "-1"), "force-queues"),
-                kv.getOrDefault("bogus", ""));
-        kv.keySet().removeAll(List.of("ip", "queues", "split", "size", "rate", "count", "force-queues", "bogus"));
+                kv.getOrDefault("bogus", ""), kv.getOrDefault("traffic", "raw"), families(kv.getOrDefault("family", "4")),
+                flag(kv, "csum"), flag(kv, "gso"), number(kv.getOrDefault("mss", "0"), "mss"),
+                kv.getOrDefault("peer", ""), kv.getOrDefault("peer-mac", "fe:ff:ff:ff:ff:ff"),
+                kv.getOrDefault("ip6", ""), kv.getOrDefault("peer6", ""),
+                flag(kv, "rx-sg"), flag(kv, "rx-gso"), flag(kv, "rx-csum"), flag(kv, "rx-csum6"));
+        Frames.parseMac(o.peerMac());                       // refuse bad addresses at once
+        o.ip6Bytes();
+        o.peer6Bytes();
+        o.peer4();
+        kv.keySet().removeAll(KNOWN);
         if (!kv.isEmpty()) {
-            throw new IllegalArgumentException("unknown netfront option(s) " + kv.keySet()
-                    + "; known: ip, queues, split, size, rate, count, force-queues, bogus");
+            throw new IllegalArgumentException("unknown netfront option(s) " + kv.keySet() + "; known: " + String.join(", ", KNOWN));
         }
         return o;
+    }
+
+    private static final List<String> KNOWN = List.of("ip", "queues", "split", "size", "rate", "count", "force-queues",
+            "bogus", "traffic", "family", "csum", "gso", "mss", "peer", "peer-mac", "ip6", "peer6", "rx-sg", "rx-gso",
+            "rx-csum", "rx-csum6");
+
+    private static boolean flag(Map<String, String> kv, String key) {
+        String v = kv.getOrDefault(key, "1").trim();
+        if (!v.equals("0") && !v.equals("1")) {
+            throw new IllegalArgumentException("netfront option " + key + " takes 0 or 1, not '" + v + "'");
+        }
+        return v.equals("1");
+    }
+
+    private static List<Integer> families(String v) {
+        return switch (v.trim()) {
+            case "4" -> List.of(4);
+            case "6" -> List.of(6);
+            case "both" -> List.of(4, 6);
+            default -> throw new IllegalArgumentException("family= takes 4, 6 or both, not '" + v + "'");
+        };
+    }
+
+    /** The guest's IPv4 address for generated flows: {@code ip}, else 10.0.0.2. */
+    public byte[] ip4() {
+        return Frames.parseIp(ip.isEmpty() ? "10.0.0.2" : ip);
+    }
+
+    /** The peer's IPv4 address: {@code peer}, else the guest's with last byte 1. */
+    public byte[] peer4() {
+        if (!peer.isEmpty()) {
+            return Frames.parseIp(peer);
+        }
+        byte[] p = ip4();
+        p[3] = 1;
+        return p;
+    }
+
+    public byte[] ip6Bytes() {
+        return ip6.isEmpty() ? mapped(ip4()) : Frames.parseIp6(ip6);
+    }
+
+    public byte[] peer6Bytes() {
+        return peer6.isEmpty() ? mapped(peer4()) : Frames.parseIp6(peer6);
+    }
+
+    /** fd00::a.b.c.d */
+    private static byte[] mapped(byte[] v4) {
+        byte[] a = new byte[16];
+        a[0] = (byte) 0xFD;
+        System.arraycopy(v4, 0, a, 12, 4);
+        return a;
     }
 
     private static int number(String s, String key) {

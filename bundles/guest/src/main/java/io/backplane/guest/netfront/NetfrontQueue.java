@@ -2,13 +2,22 @@ package io.backplane.guest.netfront;
 
 import static io.backplane.ring.layout.NetifConstants.NETIF_RSP_NULL;
 import static io.backplane.ring.layout.NetifConstants.NETIF_RSP_OKAY;
+import static io.backplane.ring.layout.NetifConstants.NETRXF_EXTRA_INFO;
+import static io.backplane.ring.layout.NetifConstants.NETRXF_GSO_PREFIX;
 import static io.backplane.ring.layout.NetifConstants.NETRXF_MORE_DATA;
+import static io.backplane.ring.layout.NetifConstants.NETTXF_CSUM_BLANK;
+import static io.backplane.ring.layout.NetifConstants.NETTXF_EXTRA_INFO;
 import static io.backplane.ring.layout.NetifConstants.NETTXF_MORE_DATA;
+import static io.backplane.ring.layout.NetifConstants.XEN_NETIF_EXTRA_FLAG_MORE;
+import static io.backplane.ring.layout.NetifConstants.XEN_NETIF_EXTRA_TYPE_GSO;
+import static io.backplane.ring.layout.NetifConstants.XEN_NETIF_EXTRA_TYPE_MAX;
+import static io.backplane.ring.layout.NetifConstants.XEN_NETIF_EXTRA_TYPE_NONE;
 
 import io.backplane.api.hypervisor.EventChannel;
 import io.backplane.guest.sim.SimGuest;
 import io.backplane.ring.FrontRing;
 import io.backplane.ring.LegacyRingLayout;
+import io.backplane.ring.NetifExtraInfo;
 import io.backplane.ring.NetifRxRequest;
 import io.backplane.ring.NetifRxResponse;
 import io.backplane.ring.NetifTxRequest;
@@ -58,8 +67,24 @@ final class NetfrontQueue {
     private final NetifTxResponse txRsp = new NetifTxResponse();
     private final NetifRxRequest rxReq = new NetifRxRequest();
     private final NetifRxResponse rxRsp = new NetifRxResponse();
+    private final NetifExtraInfo txExtra = new NetifExtraInfo();
+    private final NetifExtraInfo rxExtra = new NetifExtraInfo();
+    /** Where the queue's thread builds the frames it generates. */
+    final byte[] txBuffer = new byte[1 << 16];
+    /** The queue thread's parse of the frame being received. */
+    final Checksums.L4 rxHeaders = new Checksums.L4();
     private final byte[] assembly = new byte[1 << 16];
     private int assembled;
+    // The packet being received (xennet_get_responses): first response's flags, slots so far,
+    // extras still to come, GSO extra, and whether a slot was bad.
+    private boolean inPacket;
+    private int rxFlags;
+    private int rxSlots;
+    private boolean extrasPending;
+    private boolean moreData;
+    private int rxGsoType;
+    private int rxGsoSize;
+    private boolean rxPacketBad;
     private volatile Thread thread;
     private volatile boolean running;
     private final java.util.Set<Integer> ended = new java.util.HashSet<>();
@@ -169,34 +194,60 @@ final class NetfrontQueue {
         return freeTxIds.size();
     }
 
-    /**
-     * Sends one frame, one slot per page of it, data at offset 0 of each page. A frame beyond one
-     * page without the backend's feature-sg is dropped and counted failed (netfront would not
-     * have offered the stack scatter-gather).
-     */
+    /** True when a frame of {@code len} bytes (plus a GSO extra) fits the ring now. */
+    boolean fits(int len, boolean gso) {
+        int need = Math.max(1, (len + PAGE - 1) / PAGE);
+        return need <= freeTxIds.size() && need + (gso ? 1 : 0) <= tx.freeRequests();
+    }
+
+    /** Sends a whole frame without offloads (ARP and ICMP replies). */
     boolean send(byte[] frame) {
-        int need = Math.max(1, (frame.length + PAGE - 1) / PAGE);
+        return send(frame, frame.length, 0, 0, 0);
+    }
+
+    /**
+     * Sends {@code len} bytes of {@code frame}, one slot per page of it, data at offset 0 of each
+     * page, as xennet_start_xmit does: {@code flags} (NETTXF_csum_blank, NETTXF_data_validated) on
+     * the first request, and for a GSO frame ({@code gsoType} != 0) NETTXF_extra_info on it and a
+     * XEN_NETIF_EXTRA_TYPE_GSO slot right after it. A frame beyond one page without the backend's
+     * feature-sg is dropped and counted failed (netfront would not have offered the stack
+     * scatter-gather). False when the ring has no room: nothing was sent.
+     */
+    boolean send(byte[] frame, int len, int flags, int gsoType, int gsoSize) {
+        int need = Math.max(1, (len + PAGE - 1) / PAGE);
         if (need > 1 && !backendSg) {
             counters.txFailed.incrementAndGet();
             return true;
         }
-        if (need > freeTxIds.size() || need > tx.freeRequests()) {
+        int extras = gsoType != 0 ? 1 : 0;
+        if (need > freeTxIds.size() || need + extras > tx.freeRequests()) {
             return false;
         }
         for (int s = 0; s < need; s++) {
             int txId = freeTxIds.remove();
             int off = s * PAGE;
-            int len = Math.min(PAGE, frame.length - off);
-            txPages[txId].put(0, frame, off, len);
+            int n = Math.min(PAGE, len - off);
+            txPages[txId].put(0, frame, off, n);
             packetStart[txId] = s == 0;
             txReq.id = txId;
             txReq.gref = txRefs[txId];
             txReq.offset = 0;
-            txReq.size = s == 0 ? frame.length : len;
-            txReq.flags = s + 1 < need ? NETTXF_MORE_DATA : 0;
+            txReq.size = s == 0 ? len : n;
+            txReq.flags = (s + 1 < need ? NETTXF_MORE_DATA : 0) | (s == 0 ? flags | (extras != 0 ? NETTXF_EXTRA_INFO : 0) : 0);
             tx.putRequest(txReq);
+            if (s == 0 && extras != 0) {
+                txExtra.type = XEN_NETIF_EXTRA_TYPE_GSO;
+                txExtra.flags = 0;
+                tx.putRequest(txExtra.gso(gsoSize, gsoType));
+            }
         }
         counters.txSent.incrementAndGet();
+        if ((flags & NETTXF_CSUM_BLANK) != 0) {
+            counters.txCsumBlank.incrementAndGet();
+        }
+        if (extras != 0) {
+            counters.txGso.incrementAndGet();
+        }
         if (tx.pushRequestsAndCheckNotify()) {
             txEvent.notifyRemote();
         }
@@ -249,34 +300,91 @@ final class NetfrontQueue {
         return n > 0;
     }
 
+    /**
+     * xennet_poll() / xennet_get_responses(): a packet is its first response (whose flags say
+     * csum_blank, data_validated, extra_info), the netif_extra_info slots that follow when it
+     * has NETRXF_extra_info (each also consumed an RX request, whose buffer is posted again),
+     * then data slots while NETRXF_more_data. Requests are posted with id = ring index, as
+     * Linux's xennet_rxidx, so an extra slot's buffer is the one at its index.
+     */
     private boolean reapRx() {
         int n = rx.unconsumedResponses();
+        int mask = rxRefs.length - 1;
         for (int i = 0; i < n; i++) {
+            if (extrasPending) {
+                int index = rx.responseConsumer();
+                rx.copyResponse(rxExtra);
+                rxExtra(rxExtra);
+                postRx(index & mask);
+                if (!extrasPending && !moreData) {
+                    deliver();
+                }
+                continue;
+            }
             rx.copyResponse(rxRsp);
             int rxId = rxRsp.id;
             if (rxId < 0 || rxId >= rxRefs.length) {
                 counters.rxBad.incrementAndGet();
                 continue;
             }
-            int len = rxRsp.status;
-            if (len < 0 || rxRsp.offset + len > PAGE || assembled + len > assembly.length) {
-                counters.rxBad.incrementAndGet();
-                assembled = 0;
-            } else {
-                rxPages[rxId].get(rxRsp.offset, assembly, assembled, len);
-                assembled += len;
-                if ((rxRsp.flags & NETRXF_MORE_DATA) == 0) {
-                    counters.rxReceived.incrementAndGet();
-                    stack.received(this, assembly, assembled);
-                    assembled = 0;
+            if (!inPacket) {
+                inPacket = true;
+                rxFlags = rxRsp.flags;
+                extrasPending = (rxRsp.flags & NETRXF_EXTRA_INFO) != 0;
+                if ((rxRsp.flags & NETRXF_GSO_PREFIX) != 0) {
+                    rxPacketBad = true;                 // the old GSO prefix: netfront never asks for it
                 }
             }
+            rxSlots++;
+            moreData = (rxRsp.flags & NETRXF_MORE_DATA) != 0;
+            int len = rxRsp.status;
+            if (len < 0 || rxRsp.offset + len > PAGE || assembled + len > assembly.length) {
+                rxPacketBad = true;
+            } else if (!rxPacketBad) {
+                rxPages[rxId].get(rxRsp.offset, assembly, assembled, len);
+                assembled += len;
+            }
             postRx(rxId);
+            if (!extrasPending && !moreData) {
+                deliver();
+            }
         }
         if (n > 0 && rx.pushRequestsAndCheckNotify()) {
             rxEvent.notifyRemote();
         }
         return n > 0;
+    }
+
+    /** xennet_get_extras(): one extra slot; a bad type spoils the packet, as netfront drops it. */
+    private void rxExtra(NetifExtraInfo e) {
+        extrasPending = (e.flags & XEN_NETIF_EXTRA_FLAG_MORE) != 0;
+        if (e.type == XEN_NETIF_EXTRA_TYPE_NONE || e.type >= XEN_NETIF_EXTRA_TYPE_MAX) {
+            rxPacketBad = true;                         // "Invalid extra type: %d"
+        } else if (e.type == XEN_NETIF_EXTRA_TYPE_GSO) {
+            rxGsoType = e.gsoType();
+            rxGsoSize = e.gsoSize();
+            if (rxGsoType == 0) {
+                rxPacketBad = true;                     // "Bad GSO type"
+            }
+        }
+    }
+
+    private void deliver() {
+        if (rxPacketBad) {
+            counters.rxBad.incrementAndGet();
+        } else {
+            counters.rxReceived.incrementAndGet();
+            stack.received(this, assembly, assembled, rxFlags, rxSlots, rxGsoType, rxGsoSize);
+        }
+        inPacket = false;
+        assembled = 0;
+        rxSlots = 0;
+        rxFlags = 0;
+        moreData = false;
+        extrasPending = false;
+        rxGsoType = 0;
+        rxGsoSize = 0;
+        rxPacketBad = false;
     }
 
     private void postRx(int rxId) {
