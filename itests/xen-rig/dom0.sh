@@ -13,7 +13,7 @@ MiB=1048576
 : > "$RES"
 step() { echo "XENSTEP $*"; }
 res() { _r="XENTEST $1 $2 $3"; echo "$_r"; echo "$_r" >> "$RES"; }
-check() { if [ "$1" = "$2" ]; then res PASS "$3" "$4: $1"; else res FAIL "$3" "$4: got '$1', expected '$2'"; fi; }
+check() { if [ "$1" = "$2" ]; then res PASS "$3" "$4: ${1:-none}"; else res FAIL "$3" "$4: got '$1', expected '$2'"; fi; }
 now() { $RT now; }
 # wait_for SECONDS COMMAND...: polls every second; 0 when COMMAND succeeded in time
 wait_for() {
