@@ -14,4 +14,5 @@ for key in $(awk '{print $3}' "$f" | grep -v -E 'bytes-short' | awk '!seen[$0]++
   note=""; [[ $fb -gt 0 || $fk -gt 0 ]] && note="  (failed: Backplane $fb/$nb, kernel $fk/$nk)"
   printf '%-28s %18s %18s %10s%s\n' "$key" "$b" "$k" "$ratio" "$note"
 done
+echo "(MiBps: higher is better, a ratio below 1 means Backplane is slower; ms: lower is better, a ratio above 1 means Backplane is slower)"
 grep -h 'bytes-short' "$f" | sed 's/^/short transfer: /' || true
