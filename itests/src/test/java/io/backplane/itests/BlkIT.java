@@ -66,6 +66,22 @@ public class BlkIT {
         configAdmin.getConfiguration("io.backplane.toolstack", "?").update(props);
     }
 
+    /**
+     * What dropping an {@code io.backplane.toolstack.cfg} into runtime/deploy does: the toolstack
+     * must apply it in place, without stopping the guests it runs (it used to power them off).
+     */
+    private void changeToolstackConfigLive() throws Exception {
+        org.osgi.service.cm.Configuration c = configAdmin.getConfiguration("io.backplane.toolstack", "?");
+        Dictionary<String, Object> props = c.getProperties();
+        props.put("closeTimeoutSeconds", 9);
+        c.update(props);
+        org.osgi.service.log.LogReaderService logs = context.getService(
+                context.getServiceReference(org.osgi.service.log.LogReaderService.class));
+        await("the toolstack to apply its new configuration", 10_000, () -> java.util.Collections.list(logs.getLog())
+                .stream().anyMatch(e -> e.getMessage().startsWith("Toolstack configuration changed")
+                        && e.getMessage().contains("waits 9 s")));
+    }
+
     private String stat(int domid, String key) {
         return xenStore.tryRead("/local/domain/" + domid + "/device/vbd/51712/stats/" + key).orElse("");
     }
@@ -105,6 +121,10 @@ public class BlkIT {
 
         await("the guest's random phase", 30_000, () -> stat(domid, "sent").length() > 0
                 && Long.parseLong(stat(domid, "sent")) > 2000);
+        changeToolstackConfigLive();
+        String list = shell("xl:list");
+        assertTrue("the guest still runs after the toolstack's configuration changed:\n" + list,
+                list.lines().anyMatch(l -> l.startsWith("blkit ") && l.endsWith("running")));
         String answer = shell("pv:request blkit/vbd/51712 max-ring-page-order 1");
         assertTrue(answer, answer.contains("reconnect"));
         await("the frontend to reconnect", 30_000, () -> stat(domid, "reconnects").equals("1"));

@@ -53,7 +53,9 @@ class XenbusLifecycleTest {
         fx.frontendConnects(id, 2);
         fx.awaitBackendState(id, 4);
         assertThat(driver.callsOf(id)).containsExactly("probe", "connect");
-        assertThat(fx.log).contains("3/vif/0: frontend connected, 2 queues, strategy grant-copy, ring order 0");
+        // The line follows the state switch that awaitBackendState saw: wait for it too.
+        String connected = "3/vif/0: frontend connected, 2 queues, strategy grant-copy, ring order 0";
+        XenbusFixture.await("the connected log line", () -> fx.log.contains(connected), fx.log::toString);
         DeviceView view = fx.bus.device(id).orElseThrow();
         assertThat(view.backend()).isEqualTo(XenbusState.CONNECTED);
         assertThat(view.frontend()).isEqualTo(XenbusState.CONNECTED);

@@ -114,6 +114,12 @@ final class RequestChecks {
         out.sector = req.sectorNumber();
         out.sectors = req.discardNrSectors();
         out.secureDiscard = (req.discardFlag() & BLKIF_DISCARD_SECURE) != 0;
+        // Linux's dispatch_discard_io checks access first: a read-only vbd or a range beyond the
+        // disk is BLKIF_RSP_ERROR whether or not discard is offered (libxl offers none read-only).
+        int access = translate(true, out);
+        if (access != BLKIF_RSP_OKAY) {
+            return access;
+        }
         if (!features.discard()) {
             return refuse(BLKIF_RSP_EOPNOTSUPP, "discard, but feature-discard is not offered");
         }
@@ -121,7 +127,7 @@ final class RequestChecks {
             // Linux would quietly do a plain discard; refusing is the honest answer for a file.
             return refuse(BLKIF_RSP_EOPNOTSUPP, "secure discard, but discard-secure is not offered");
         }
-        return translate(true, out);
+        return BLKIF_RSP_OKAY;
     }
 
     /** xen_blkbk_parse_indirect: the segments live in granted pages, read once each. */

@@ -239,6 +239,27 @@ class BlkbackRequestTest {
         }
     }
 
+    /**
+     * libxl writes discard-enable=0 for a read-only disk, so no feature-discard is offered; a
+     * discard sent anyway still meets Linux's access check first (dispatch_discard_io calls
+     * xen_vbd_translate before anything else): BLKIF_RSP_ERROR, not EOPNOTSUPP.
+     */
+    @Test
+    void aDiscardOnAReadOnlyVbdWithoutDiscardOfferedIsAnErrorAsInLinux() throws Exception {
+        try (VbdHarness vbd = world.attachVbd(domid, DEVID,
+                Map.of("params", image.toString(), "mode", "r", "discard-enable", "0"), offer());
+             RawFront fe = front(DEVID, 0)) {
+            fe.connect(Map.of(), false);
+            awaitBackend(vbd, "4");
+            assertThat(world.xs.read(vbd.id.backendPath() + "/feature-discard")).isEqualTo("0");
+            assertAnswer(fe.call(new BlkifRequest().clear().operation(BLKIF_OP_DISCARD).id(35).sectorNumber(0).discard(0, 8)),
+                    35, BLKIF_OP_DISCARD, BLKIF_RSP_ERROR);
+            assertAnswer(fe.call(new BlkifRequest().clear().operation(BLKIF_OP_DISCARD).id(36).sectorNumber(0)
+                    .discard(BLKIF_DISCARD_SECURE, 8)), 36, BLKIF_OP_DISCARD, BLKIF_RSP_ERROR);
+            assertThat(imageBytes(0, original.length)).isEqualTo(original);
+        }
+    }
+
     @Test
     void discardPunchesAHoleThatReadsBackAsZerosAndSecureDiscardIsRefused() throws Exception {
         try (VbdHarness vbd = vbd(DEVID, "w", offer()); RawFront fe = front(DEVID, 0)) {

@@ -162,7 +162,12 @@ class ControlServerTest {
              ControlClient client = ControlClient.connect(socket)) {
             rogue.connect(UnixDomainSocketAddress.of(socket));
             rogue.write(ByteBuffer.allocate(5).put(ControlProtocol.COMMAND).putInt(Integer.MAX_VALUE).flip());
-            assertThat(rogue.read(ByteBuffer.allocate(1))).as("server closed the rogue connection").isEqualTo(-1);
+            ControlProtocol.Frame why = ControlProtocol.read(rogue);
+            assertThat(why.type()).isEqualTo(ControlProtocol.STDERR);
+            assertThat(new String(why.payload(), StandardCharsets.UTF_8))
+                    .startsWith("refused: control frame of 2147483647 bytes exceeds the limit").endsWith("closing the connection\n");
+            assertThat(ControlProtocol.read(rogue).status()).isEqualTo(1);
+            assertThat(ControlProtocol.read(rogue)).as("server closed the rogue connection").isNull();
             Output output = new Output();
             assertThat(client.run("test:say still-here", output.out, output.err)).isZero();
             assertThat(output.out()).isEqualTo("said still-here\n");
@@ -220,6 +225,73 @@ class ControlServerTest {
         client.close();
         assertThat(commands.interrupted.await(10, TimeUnit.SECONDS)).as("command interrupted").isTrue();
         running.join(10_000);
+    }
+
+    /** Sends one raw frame and collects the answer: stderr text and the status. */
+    private static String[] rawCommand(SocketChannel ch, byte type, byte[] payload) throws IOException {
+        ControlProtocol.write(ch, type, payload);
+        StringBuilder err = new StringBuilder();
+        StringBuilder out = new StringBuilder();
+        while (true) {
+            ControlProtocol.Frame f = ControlProtocol.read(ch);
+            assertThat(f).as("an answer before the connection closes").isNotNull();
+            switch (f.type()) {
+                case ControlProtocol.STDERR -> err.append(new String(f.payload(), StandardCharsets.UTF_8));
+                case ControlProtocol.STDOUT -> out.append(new String(f.payload(), StandardCharsets.UTF_8));
+                case ControlProtocol.STATUS -> {
+                    return new String[] {Integer.toString(f.status()), out.toString(), err.toString()};
+                }
+                default -> throw new AssertionError("unexpected frame type " + f.type());
+            }
+        }
+    }
+
+    @Test
+    void everyMalformedCommandGetsAnErrorLineAndTheConnectionGoesOn() throws Exception {
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(socket));
+            assertThat(rawCommand(ch, ControlProtocol.COMMAND, "test:say a\0b".getBytes(StandardCharsets.UTF_8)))
+                    .containsExactly("1", "", "refused: the command holds a NUL byte at offset 10\n");
+            assertThat(rawCommand(ch, ControlProtocol.COMMAND, new byte[] {0}))
+                    .containsExactly("1", "", "refused: the command holds a NUL byte at offset 0\n");
+            assertThat(rawCommand(ch, ControlProtocol.COMMAND, new byte[] {'t', 'e', (byte) 0xc3, '(', 'x'}))
+                    .containsExactly("1", "", "refused: the command is not valid UTF-8\n");
+            assertThat(rawCommand(ch, (byte) 'Z', "test:say x".getBytes(StandardCharsets.UTF_8)))
+                    .containsExactly("1", "", "refused: frame type 90 is not a command ('C')\n");
+            String[] nested = rawCommand(ch, ControlProtocol.COMMAND,
+                    ("test:say " + "(".repeat(20_000) + "x" + ")".repeat(20_000)).getBytes(StandardCharsets.UTF_8));
+            assertThat(nested[0]).isEqualTo("1");
+            assertThat(nested[2]).isNotEmpty().hasLineCount(1);
+            assertThat(rawCommand(ch, ControlProtocol.COMMAND, new byte[0])[0]).isEqualTo("0");
+            assertThat(rawCommand(ch, ControlProtocol.COMMAND, "test:say still-served".getBytes(StandardCharsets.UTF_8)))
+                    .containsExactly("0", "said still-served\n", "");
+        }
+    }
+
+    /** A burst of clients connecting at once: none is refused, each gets its answer. */
+    @Test
+    void hundredsOfClientsConnectingAtOnceAreAllServed() throws Exception {
+        int n = 300; // more than the old backlog let in, and more than are read at once; 2 fds each
+        java.util.List<SocketChannel> burst = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+                burst.add(ch);
+                ch.configureBlocking(false); // a full backlog fails at once (EAGAIN) instead of waiting
+                assertThat(ch.connect(UnixDomainSocketAddress.of(socket))).as("client " + i + " connected").isTrue();
+            }
+            for (int i = 0; i < n; i++) {
+                SocketChannel ch = burst.get(i);
+                ch.configureBlocking(true);
+                assertThat(rawCommand(ch, ControlProtocol.COMMAND, ("test:say " + i).getBytes(StandardCharsets.UTF_8)))
+                        .containsExactly("0", "said " + i + "\n", "");
+                ch.close(); // frees its place, so clients beyond the served maximum get their turn
+            }
+        } finally {
+            for (SocketChannel ch : burst) {
+                ch.close();
+            }
+        }
     }
 
     private static final class Output {

@@ -32,7 +32,7 @@ class NetbackHotSwapTest {
     void start() throws Exception {
         net = new SimNet();
         bus = new NetbackBus(net.xs, new NetbackDriver(RealRings.all(net.sim), net.sim,
-                (SinkRequest r) -> sinks.computeIfAbsent(r.name(), n -> new MemorySink(n, false, "test")),
+                (SinkRequest r) -> sinks.computeIfAbsent(r.name(), n -> new MemorySink(n, false, "test", 1 << 15)),
                 NetbackDriver.Settings.defaults()));
     }
 
@@ -116,7 +116,7 @@ class NetbackHotSwapTest {
         int rx = injected;
         assertThat(seenAtLastSwap).as("swapped mid-traffic").isLessThan(2L * count);
         assertThat(bad).isEmpty();
-        assertThat(seen).hasSize(2 * count);
+        assertThat(seen).as("sink dropped %d; %s", sink.dropped(), bus.status(id)).hasSize(2 * count);
         assertThat(SimNet.await(10, () -> net.stat(id, "tx-answered") == 2L * count)).isTrue();
         assertThat(net.stat(id, "tx-failed")).isZero();
         assertThat(SimNet.await(10, () -> net.stat(id, "rx-verified") == rx)).as("guest verified %d; log:\n%s", rx,

@@ -19,13 +19,19 @@ import java.util.concurrent.TimeUnit;
  */
 final class GuestLauncher {
 
-    private final String template;
+    /** Replaced by {@link #setTemplate}; guests already running keep the command they were started with. */
+    private volatile String template;
     private final Path stateDir;
     private final Map<Integer, Process> guests = new ConcurrentHashMap<>();
 
     GuestLauncher(String template, Path stateDir) {
-        this.template = template == null ? "" : template.trim();
         this.stateDir = stateDir;
+        setTemplate(template);
+    }
+
+    /** A new guest command, for domains created from now on. */
+    void setTemplate(String template) {
+        this.template = template == null ? "" : template.trim();
     }
 
     boolean enabled() {
@@ -35,7 +41,8 @@ final class GuestLauncher {
     /** The command for one domain, for logs and tests. */
     List<String> command(int domid, String name, String config) {
         List<String> cmd = new ArrayList<>();
-        for (String word : template.split("\\s+")) {
+        String t = template;
+        for (String word : t.split("\\s+")) {
             cmd.add(word.replace("{java}", java()).replace("{domid}", Integer.toString(domid)).replace("{name}", name)
                     .replace("{config}", config).replace("{state}", stateDir.toString()));
         }

@@ -47,7 +47,8 @@ public final class Toolstack {
     private final GuestLauncher guests;
     private final BiFunction<String, String, String> featureKey;
     private final RandomGenerator random;
-    private final Duration closeTimeout;
+    /** Replaced by {@link #setCloseTimeout}; a removal already waiting keeps its deadline. */
+    private volatile Duration closeTimeout;
     private final java.util.function.Consumer<String> notices;
 
     /**
@@ -65,6 +66,10 @@ public final class Toolstack {
         this.random = random;
         this.closeTimeout = closeTimeout;
         this.notices = notices;
+    }
+
+    void setCloseTimeout(Duration closeTimeout) {
+        this.closeTimeout = closeTimeout;
     }
 
     /**

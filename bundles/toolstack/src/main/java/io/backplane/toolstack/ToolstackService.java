@@ -6,6 +6,7 @@ import io.backplane.api.device.FeatureDescriptor;
 import io.backplane.api.hypervisor.Domains;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.toolstack.config.ConfigException;
+import io.backplane.toolstack.config.ConfigText;
 import io.backplane.toolstack.config.DiskSpec;
 import io.backplane.toolstack.config.DomainConfig;
 import io.backplane.toolstack.config.LibvirtXmlParser;
@@ -16,6 +17,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -25,7 +27,6 @@ import org.osgi.service.log.LoggerFactory;
 import org.osgi.service.metatype.annotations.Designate;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -67,9 +68,24 @@ public class ToolstackService {
         Path stateDir = state != null ? Path.of(state) : Path.of(System.getProperty("java.io.tmpdir"), "backplane");
         guests = new GuestLauncher(config.guestCommand(), stateDir);
         toolstack = new Toolstack(xenStore, new CurrentDomainBuilder(), guests, this::featureKey,
-                RandomGenerator.getDefault(), Duration.ofSeconds(Math.max(1, config.closeTimeoutSeconds())),
-                log::warn);
+                RandomGenerator.getDefault(), closeTimeout(config), log::warn);
         toolstack.initDom0();
+    }
+
+    /**
+     * A configuration change applies in place: re-activating would stop every guest process the
+     * toolstack started (deactivate) and forget the domains it manages, powering off running guests.
+     */
+    @Modified
+    void modified(ToolstackConfig config) {
+        guests.setTemplate(config.guestCommand());
+        toolstack.setCloseTimeout(closeTimeout(config));
+        log.info("Toolstack configuration changed: guests of new domains start with '{}', device removal waits {} s;"
+                + " running domains are left as they are", config.guestCommand(), closeTimeout(config).toSeconds());
+    }
+
+    private static Duration closeTimeout(ToolstackConfig config) {
+        return Duration.ofSeconds(Math.max(1, config.closeTimeoutSeconds()));
     }
 
     @Deactivate
@@ -110,14 +126,15 @@ public class ToolstackService {
 
     /** Reads an xl config, or a libvirt domain XML when the file name ends in {@code .xml}. */
     public static DomainConfig read(Path file) {
-        String text;
+        byte[] bytes;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            bytes = Files.readAllBytes(file);
         } catch (IOException e) {
             throw new ConfigException("cannot read " + file + ": " + e.getMessage());
         }
         Path dir = file.toAbsolutePath().getParent();
         String source = file.getFileName().toString();
+        String text = ConfigText.decode(source, bytes);
         return source.endsWith(".xml") ? LibvirtXmlParser.parse(source, text, dir)
                 : XlConfigParser.parse(source, text, dir);
     }

@@ -194,7 +194,7 @@ final class GuestConnection implements PortSink, Runnable {
                 default -> reply(op, port, -Errnos.number(Errnos.ENOSYS));
             }
         } catch (HypervisorException e) {
-            log.info("domain " + domid + " event channel request " + op + " on port " + port + " refused: " + e.getMessage());
+            log.guestInfo(domid, "domain " + domid + " event channel request " + op + " on port " + port + " refused: " + e.getMessage());
             reply(op, port, -Errnos.number(e.errno()));
         }
     }
@@ -230,7 +230,7 @@ final class GuestConnection implements PortSink, Runnable {
             try {
                 channel.write(portOut);
                 if (portOut.hasRemaining()) {
-                    log.warn("domain " + domain.domid() + " stopped reading its event stream: connection closed");
+                    log.guestWarn(domain.domid(), "domain " + domain.domid() + " stopped reading its event stream: connection closed");
                     closeBoth();
                 }
             } catch (IOException e) {
@@ -258,7 +258,7 @@ final class GuestConnection implements PortSink, Runnable {
             try {
                 channel.write(out);
                 if (out.hasRemaining()) {
-                    log.warn("domain " + domain.domid() + " stopped reading its event channel socket: connection closed");
+                    log.guestWarn(domain.domid(), "domain " + domain.domid() + " stopped reading its event channel socket: connection closed");
                     close();
                 }
             } catch (IOException e) {

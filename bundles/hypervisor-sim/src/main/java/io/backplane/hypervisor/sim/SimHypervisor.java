@@ -13,6 +13,7 @@ import io.backplane.api.hypervisor.GrantMapping;
 import io.backplane.api.hypervisor.GrantTables;
 import io.backplane.api.hypervisor.HypervisorException;
 import io.backplane.api.hypervisor.MappedRegion;
+import io.backplane.api.log.SourceRateLimit;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.hypervisor.sim.abi.SimPaths;
 import io.backplane.nativeio.NativeIo;
@@ -127,7 +128,7 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
 
     private void init(Path stateDir, int uidBase, SimLog simLog) throws IOException {
         this.paths = new SimPaths(stateDir);
-        this.log = simLog;
+        this.log = new GuestLimitedLog(simLog, new SourceRateLimit());
         this.guestUidBase = uidBase;
         this.storeNodes = xenStore == null ? null : new DomainStoreNodes(xenStore);
         this.evtchn = new EventChannelSwitch(id -> id == 0 || domains.containsKey(id));

@@ -6,6 +6,16 @@ interface SimLog {
 
     void warn(String message);
 
+    /** A line about what guest {@code domid} did wrong; {@link GuestLimitedLog} holds floods back. */
+    default void guestInfo(int domid, String message) {
+        info(message);
+    }
+
+    /** As {@link #guestInfo}, at warning level. */
+    default void guestWarn(int domid, String message) {
+        warn(message);
+    }
+
     /** Writes to stderr, for use outside OSGi. */
     static SimLog stderr() {
         return new SimLog() {

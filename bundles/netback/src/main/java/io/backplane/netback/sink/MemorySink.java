@@ -24,12 +24,19 @@ public final class MemorySink implements PacketSink {
     private final String name;
     private final boolean loopback;
     private final String describe;
-    private final BlockingQueue<byte[]> toGuest = new LinkedBlockingQueue<>(QUEUE);
-    private final BlockingQueue<byte[]> fromGuest = new LinkedBlockingQueue<>(QUEUE);
+    private final BlockingQueue<byte[]> toGuest;
+    private final BlockingQueue<byte[]> fromGuest;
     private final AtomicLong dropped = new AtomicLong();
     private volatile boolean closed;
 
     public MemorySink(String name, boolean loopback, String why) {
+        this(name, loopback, why, QUEUE);
+    }
+
+    /** With room for {@code frames} frames each way (a test that reads at its own pace wants more than a NIC's queue). */
+    public MemorySink(String name, boolean loopback, String why, int frames) {
+        this.toGuest = new LinkedBlockingQueue<>(frames);
+        this.fromGuest = new LinkedBlockingQueue<>(frames);
         this.name = name;
         this.loopback = loopback;
         this.describe = "in-memory " + name + (loopback ? " (loopback)" : "") + (why.isEmpty() ? "" : ": " + why);

@@ -100,6 +100,28 @@ class ConfigParsersTest {
         assertRefused("name = \"g\" vcpus = 2\n", "x.cfg:1: unexpected 'vcpus'");
     }
 
+    @Test
+    void aConfigThatIsNotUtf8IsRefusedWithItsLine() throws IOException {
+        Path cfg = dir.resolve("latin1.cfg");
+        // "# café" as a Latin-1 editor saves it: 0xe9 alone is not UTF-8
+        byte[] head = "name = \"g\"\nmemory = 64\n# caf".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] bytes = java.util.Arrays.copyOf(head, head.length + 2);
+        bytes[head.length] = (byte) 0xe9;
+        bytes[head.length + 1] = '\n';
+        Files.write(cfg, bytes);
+        assertThatThrownBy(() -> io.backplane.toolstack.ToolstackService.read(cfg)).isInstanceOf(ConfigException.class)
+                .hasMessage("latin1.cfg:3: not valid UTF-8: byte 0xe9 at column 6");
+
+        Path xml = dir.resolve("bad.xml");
+        Files.write(xml, new byte[] {'<', 'd', 'o', 'm', 'a', 'i', 'n', '>', '\n', (byte) 0xff, (byte) 0xfe, '\n'});
+        assertThatThrownBy(() -> io.backplane.toolstack.ToolstackService.read(xml)).isInstanceOf(ConfigException.class)
+                .hasMessage("bad.xml:2: not valid UTF-8: byte 0xff at column 1");
+
+        Files.writeString(cfg, "name = \"caf\u00e9\"\n"); // valid UTF-8 gets as far as the name check
+        assertThatThrownBy(() -> io.backplane.toolstack.ToolstackService.read(cfg))
+                .hasMessageStartingWith("latin1.cfg: domain name");
+    }
+
     private void assertRefused(String cfg, String message) {
         assertThatThrownBy(() -> XlConfigParser.parse("x.cfg", cfg, dir))
                 .isInstanceOf(ConfigException.class).hasMessageStartingWith(message);

@@ -8,6 +8,7 @@ import io.backplane.api.xenstore.XsPerm;
 import io.backplane.api.xenstore.XsTransaction;
 import io.backplane.api.xenstore.XsWatch;
 import io.backplane.api.xenstore.XsWatchListener;
+import io.backplane.xenstore.store.Limits;
 import io.backplane.xenstore.wire.Payload;
 import io.backplane.xenstore.wire.XsWire;
 
@@ -63,7 +64,7 @@ public final class SocketXenStore implements XenStore, ForwardingXsOps, AutoClos
                 header.clear();
                 readFully(header);
                 int len = header.getInt(XsWire.LEN_OFFSET);
-                if (Integer.compareUnsigned(len, XsWire.PAYLOAD_MAX) > 0) {
+                if (Integer.compareUnsigned(len, Limits.PAYLOAD_MAX) > 0) {
                     throw new IOException("xenstored sent a frame of " + Integer.toUnsignedString(len) + " bytes");
                 }
                 ByteBuffer payload = ByteBuffer.allocate(len);
@@ -100,8 +101,8 @@ public final class SocketXenStore implements XenStore, ForwardingXsOps, AutoClos
 
     /** Sends one request and waits for its reply; ERROR replies become {@link XsException}s. */
     private byte[] call(int type, int txId, byte[] payload) {
-        if (payload.length > XsWire.PAYLOAD_MAX) {
-            throw new XsException(XsError.E2BIG, "request larger than " + XsWire.PAYLOAD_MAX + " bytes");
+        if (payload.length > Limits.PAYLOAD_MAX) {
+            throw new XsException(XsError.E2BIG, "request larger than " + Limits.PAYLOAD_MAX + " bytes");
         }
         int reqId = nextReqId.getAndIncrement();
         CompletableFuture<Reply> f = new CompletableFuture<>();

@@ -5,8 +5,6 @@ import io.backplane.api.xenstore.XsException;
 
 /** Node names as C xenstored checks them ({@code is_valid_nodename}, {@code canonicalize}). */
 final class Paths {
-    static final int ABS_PATH_MAX = 3072;
-    static final int REL_PATH_MAX = 2048;
     static final String INTRODUCE_DOMAIN = "@introduceDomain";
     static final String RELEASE_DOMAIN = "@releaseDomain";
 
@@ -34,13 +32,13 @@ final class Paths {
     }
 
     static boolean isValid(String abs) {
-        if (!abs.startsWith("/") || abs.length() > ABS_PATH_MAX) {
+        if (!abs.startsWith("/") || abs.length() > Limits.ABS_PATH_MAX) {
             return false;
         }
         if (abs.length() > 1 && abs.endsWith("/") || abs.contains("//")) {
             return false;
         }
-        if (abs.length() - localOffset(abs) > REL_PATH_MAX) {
+        if (abs.length() - localOffset(abs) > Limits.REL_PATH_MAX) {
             return false;
         }
         return validChars(abs);

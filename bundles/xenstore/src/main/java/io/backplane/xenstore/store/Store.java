@@ -131,6 +131,7 @@ public final class Store {
     }
 
     public synchronized void write(Connection c, int tx, String path, byte[] value) {
+        Limits.checkRequest(value.length, path);
         NodeView v = view(c, tx);
         String abs = canonical(c, path);
         Node n = getNodeOrNull(c, v, abs, PERM_WRITE);
@@ -191,6 +192,12 @@ public final class Store {
         if (perms.isEmpty()) {
             throw new XsException(XsError.EINVAL, "no permissions");
         }
+        String[] request = new String[perms.size() + 1];
+        request[0] = path;
+        for (int i = 0; i < perms.size(); i++) {
+            request[i + 1] = perms.get(i).toString();
+        }
+        Limits.checkRequest(0, request);
         if (!c.privileged && perms.size() > quotas.maxPermsPerNode()) {
             throw new XsException(XsError.ENOSPC, "more than " + quotas.maxPermsPerNode() + " permissions");
         }
@@ -259,10 +266,11 @@ public final class Store {
      * send the OK reply first, as C xenstored does.
      */
     public synchronized void watch(Connection c, String path, String token, Runnable ack) {
+        Limits.checkRequest(0, path, token);
         String canonical;
         String relativeTo = null;
         if (path.startsWith("@")) {
-            if (path.length() > Paths.REL_PATH_MAX) {
+            if (path.length() > Limits.REL_PATH_MAX) {
                 throw new XsException(XsError.EINVAL, "watch path too long");
             }
             canonical = path;
@@ -288,6 +296,7 @@ public final class Store {
     }
 
     public synchronized void unwatch(Connection c, String path, String token) {
+        Limits.checkRequest(0, path, token);
         String canonical = path.startsWith("@") ? path : canonical(c, path);
         for (Iterator<Watch> it = c.watches.iterator(); it.hasNext(); ) {
             Watch w = it.next();
@@ -429,6 +438,9 @@ public final class Store {
     }
 
     private static String canonical(Connection c, String path) {
+        if (path != null) {
+            Limits.checkRequest(0, path);
+        }
         return Paths.canonical(c.domid, path);
     }
 

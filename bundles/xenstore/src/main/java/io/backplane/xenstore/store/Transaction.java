@@ -8,17 +8,24 @@ import java.util.Map;
 
 /**
  * A transaction as C xenstored (4.9+) runs it: changed nodes live in an overlay, every node the
- * transaction touches has its generation noted at first access, and commit fails with EAGAIN
- * if any of those generations moved. Watch events are kept and fired on commit only.
+ * transaction touches is kept as it was at first access (C copies it into the transaction's
+ * database), so later reads, listings and permissions inside the transaction see that version,
+ * not changes made outside since. Commit fails with EAGAIN if any of those nodes moved. Watch
+ * events are kept and fired on commit only.
+ *
+ * <p>A node that was absent at first access stays absent here too, where C reads it from the
+ * live store again: a transaction never mixes a listing without a child with that child's value.
+ * The commit fails with EAGAIN either way.
  */
 final class Transaction extends NodeView {
     /** Generation noted for a node that did not exist when first accessed. */
-    static final long ABSENT = -1;
+    private static final long ABSENT = -1;
 
     final int id;
     private final NodeView base;
     private final Map<String, Node> overlay = new LinkedHashMap<>();
-    private final Map<String, Long> accessed = new HashMap<>();
+    /** The node as first seen (null: absent then), by path; its generation is what commit checks. */
+    private final Map<String, Node> seen = new HashMap<>();
     private final Map<Integer, Integer> ownedDelta = new HashMap<>();
     final List<Store.Change> changes = new ArrayList<>();
 
@@ -32,8 +39,11 @@ final class Transaction extends NodeView {
         if (overlay.containsKey(path)) {
             return overlay.get(path);
         }
+        if (seen.containsKey(path)) {
+            return seen.get(path);
+        }
         Node n = base.lookup(path);
-        accessed.putIfAbsent(path, n == null ? ABSENT : n.generation);
+        seen.put(path, n);
         return n;
     }
 
@@ -61,14 +71,16 @@ final class Transaction extends NodeView {
 
     /** True when a node this transaction touched changed in {@code tree} since. */
     boolean conflictsWith(NodeView tree) {
-        for (Map.Entry<String, Long> e : accessed.entrySet()) {
-            Node now = tree.lookup(e.getKey());
-            long gen = now == null ? ABSENT : now.generation;
-            if (gen != e.getValue()) {
+        for (Map.Entry<String, Node> e : seen.entrySet()) {
+            if (generation(tree.lookup(e.getKey())) != generation(e.getValue())) {
                 return true;
             }
         }
         return false;
+    }
+
+    private static long generation(Node n) {
+        return n == null ? ABSENT : n.generation;
     }
 
     /** Writes the overlay into {@code tree}. */

@@ -1,6 +1,7 @@
 package io.backplane.xenstore.wire;
 
 import io.backplane.xenstore.store.Connection;
+import io.backplane.xenstore.store.Limits;
 import io.backplane.xenstore.store.Store;
 
 import java.io.EOFException;
@@ -18,7 +19,9 @@ final class WireConnection {
     private final SocketChannel channel;
     private final Store store;
     private final RequestHandler handler;
-    private final DaemonLog log;
+    private final ClientLog log;
+    /** Who the log lines of this connection are about, for the rate limit. */
+    private final String source;
     private final Outbox outbox;
     private final Connection connection;
     private final Runnable onClose;
@@ -26,11 +29,12 @@ final class WireConnection {
     private final Thread eventWriter;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    WireConnection(SocketChannel channel, Store store, int domid, boolean privileged, DaemonLog log, Runnable onClose) {
+    WireConnection(SocketChannel channel, Store store, int domid, boolean privileged, ClientLog log, Runnable onClose) {
         this.channel = channel;
         this.store = store;
         this.handler = new RequestHandler(store);
         this.log = log;
+        this.source = ClientLog.source(domid, privileged);
         this.onClose = onClose;
         this.outbox = new Outbox(channel);
         this.connection = store.connect(domid, privileged,
@@ -62,9 +66,9 @@ final class WireConnection {
                 int reqId = header.getInt(XsWire.REQ_ID_OFFSET);
                 int txId = header.getInt(XsWire.TX_ID_OFFSET);
                 int len = header.getInt(XsWire.LEN_OFFSET);
-                if (Integer.compareUnsigned(len, XsWire.PAYLOAD_MAX) > 0) {
-                    log.warn(connection + ": frame of " + Integer.toUnsignedString(len)
-                            + " bytes exceeds " + XsWire.PAYLOAD_MAX + ", closing it");
+                if (Integer.compareUnsigned(len, Limits.PAYLOAD_MAX) > 0) {
+                    log.warn(source, connection + ": frame of " + Integer.toUnsignedString(len)
+                            + " bytes exceeds " + Limits.PAYLOAD_MAX + ", closing it");
                     return;
                 }
                 ByteBuffer payload = ByteBuffer.allocate(len);
@@ -72,18 +76,18 @@ final class WireConnection {
                 handler.handle(connection, type, reqId, txId, payload.array(), outbox::addReply);
                 outbox.flush();
                 if (outbox.overflowed()) {
-                    log.warn(connection + ": does not read its watch events, closing it");
+                    log.warn(source, connection + ": does not read its watch events, closing it");
                     return;
                 }
             }
         } catch (EOFException e) {
-            log.warn(connection + ": closed in the middle of a frame");
+            log.warn(source, connection + ": closed in the middle of a frame");
         } catch (IOException e) {
             if (channel.isOpen()) {
-                log.info(connection + ": " + e.getMessage());
+                log.info(source, connection + ": " + e.getMessage());
             }
         } catch (RuntimeException e) {
-            log.warn(connection + ": " + e);
+            log.warn(source, connection + ": " + e);
         } finally {
             close();
         }
@@ -108,7 +112,7 @@ final class WireConnection {
                 outbox.flush();
             }
             if (outbox.overflowed()) {
-                log.warn(connection + ": does not read its watch events, closing it");
+                log.warn(source, connection + ": does not read its watch events, closing it");
                 close();
             }
         } catch (InterruptedException | IOException e) {

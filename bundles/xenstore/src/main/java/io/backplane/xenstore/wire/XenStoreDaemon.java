@@ -1,5 +1,6 @@
 package io.backplane.xenstore.wire;
 
+import io.backplane.api.log.SourceRateLimit;
 import io.backplane.xenstore.store.DomainListener;
 import io.backplane.xenstore.store.Store;
 
@@ -29,14 +30,21 @@ public final class XenStoreDaemon implements DomainListener, AutoCloseable {
     private final Store store;
     private final Path stateDir;
     private final DaemonLog log;
+    private final ClientLog clientLog;
     private final List<Listener> dom0Listeners = new ArrayList<>();
     private final Map<Integer, Listener> domainListeners = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     public XenStoreDaemon(Store store, Path stateDir, DaemonLog log) {
+        this(store, stateDir, log, new SourceRateLimit());
+    }
+
+    /** {@code clientLimit}: how many lines about one misbehaving client source reach {@code log}. */
+    public XenStoreDaemon(Store store, Path stateDir, DaemonLog log, SourceRateLimit clientLimit) {
         this.store = store;
         this.stateDir = stateDir;
         this.log = log;
+        this.clientLog = new ClientLog(log, clientLimit);
     }
 
     public static Path dom0Socket(Path stateDir) {
@@ -159,11 +167,12 @@ public final class XenStoreDaemon implements DomainListener, AutoCloseable {
                     if (!server.isOpen()) {
                         return;
                     }
-                    log.warn("accept on " + path + " failed: " + e.getMessage());
+                    // e.g. out of file descriptors under a flood of connections: keep the log readable
+                    clientLog.warn(path.toString(), "accept on " + path + " failed: " + e.getMessage());
                     continue;
                 }
                 WireConnection[] self = new WireConnection[1];
-                WireConnection wc = new WireConnection(ch, store, domid, privileged, log,
+                WireConnection wc = new WireConnection(ch, store, domid, privileged, clientLog,
                         () -> connections.remove(self[0]));
                 self[0] = wc;
                 connections.add(wc);

@@ -14,8 +14,6 @@ public final class XsWire {
     public static final int TX_ID_OFFSET = 8;
     public static final int LEN_OFFSET = 12;
     public static final int HEADER_LENGTH = 16;
-    /** XENSTORE_PAYLOAD_MAX: a frame announcing more is a protocol violation. */
-    public static final int PAYLOAD_MAX = 4096;
     public static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
 
     public static final int CONTROL = 0;

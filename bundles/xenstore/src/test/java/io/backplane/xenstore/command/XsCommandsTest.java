@@ -105,6 +105,31 @@ class XsCommandsTest {
         assertThatThrownBy(() -> commands.write("/bad path", "1")).hasMessage("xs:write /bad path: invalid path or argument (EINVAL)");
     }
 
+    /** The shell writes as dom0 in process, yet gets xs_wire's limits as xenstore-write would. */
+    @Test
+    void writeOverTheWireLimitIsRefusedAndTheLargestThatFitsIsReadableByXenTools() throws Exception {
+        String tooBig = "xs:write /big: over XenStore's 4096-byte request size, or too many watches (E2BIG)";
+        assertThatThrownBy(() -> commands.write("/big", "v".repeat(5000))).hasMessage(tooBig);
+        assertThatThrownBy(() -> commands.write("/big", "v".repeat(1 << 20))).hasMessage(tooBig);
+        // "/big" NUL value: 4 + 1 + 4091 bytes is exactly one payload
+        assertThatThrownBy(() -> commands.write("/big", "v".repeat(4092))).hasMessage(tooBig);
+        assertThatThrownBy(() -> commands.read("/big")).hasMessage("xs:read /big: no such node (ENOENT)");
+        commands.write("/big", "v".repeat(4091));
+
+        ProcessBuilder pb = new ProcessBuilder("xenstore-read", "/big");
+        pb.environment().put("XENSTORED_RUNDIR", daemon.dom0Socket().getParent().toString());
+        Process p = pb.start();
+        String real = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).isZero();
+        assertThat(real).isEqualTo("v".repeat(4091) + "\n");
+
+        String longPath = "/" + "p".repeat(5000);
+        assertThatThrownBy(() -> commands.read(longPath)).hasMessage("xs:read " + longPath
+                + ": over XenStore's 4096-byte request size, or too many watches (E2BIG)");
+        assertThatThrownBy(() -> commands.write("/" + "p".repeat(3100), "x"))
+                .hasMessageEndingWith("invalid path or argument (EINVAL)"); // XENSTORE_ABS_PATH_MAX
+    }
+
     @Test
     void watchStreamsEventsOnTheCommandThread() throws Exception {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();

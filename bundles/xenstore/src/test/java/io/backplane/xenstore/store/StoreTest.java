@@ -177,6 +177,75 @@ class StoreTest {
         assertThat(read(dom0, 0, "/t/x")).isEqualTo("other");
     }
 
+    /** Xen's test-xenstore "ta err": a read inside a transaction is repeatable. */
+    @Test
+    void transactionReadsAreRepeatableAfterAnOutsideWrite() {
+        store.write(dom0, 0, "/t/a", b("a"));
+        int tx = store.transactionStart(dom0, 0);
+        assertThat(read(dom0, tx, "/t/a")).isEqualTo("a");
+        store.write(dom0, 0, "/t/a", b("b"));
+        assertThat(read(dom0, tx, "/t/a")).isEqualTo("a");
+        store.write(dom0, tx, "/t/a", b("c"));
+        assertThat(read(dom0, tx, "/t/a")).isEqualTo("c");
+        assertError(XsError.EAGAIN, () -> store.transactionEnd(dom0, tx, true));
+        assertThat(read(dom0, 0, "/t/a")).isEqualTo("b");
+    }
+
+    @Test
+    void transactionSeesListingsPermsAndAbsenceAsFirstSeen() {
+        store.write(dom0, 0, "/t/a", b("1"));
+        int tx = store.transactionStart(dom0, 0);
+        Store.Listing before = store.directory(dom0, tx, "/t");
+        assertThat(store.getPerms(dom0, tx, "/t/a")).containsExactly(XsPerm.none(0));
+        assertError(XsError.ENOENT, () -> store.read(dom0, tx, "/t/new"));
+
+        store.write(dom0, 0, "/t/new", b("n"));
+        store.write(dom0, 0, "/t/b", b("2"));
+        store.rm(dom0, 0, "/t/a");
+        store.setPerms(dom0, 0, "/t", List.of(XsPerm.none(0), XsPerm.read(3)));
+
+        assertThat(store.directory(dom0, tx, "/t")).isEqualTo(before);
+        assertThat(store.directory(dom0, tx, "/t").children()).containsExactly("a");
+        assertThat(read(dom0, tx, "/t/a")).isEqualTo("1");
+        assertThat(store.getPerms(dom0, tx, "/t/a")).containsExactly(XsPerm.none(0));
+        assertThat(store.getPerms(dom0, tx, "/t")).containsExactly(XsPerm.none(0));
+        assertError(XsError.ENOENT, () -> store.read(dom0, tx, "/t/new"));
+        assertError(XsError.EAGAIN, () -> store.transactionEnd(dom0, tx, true));
+    }
+
+    @Test
+    void transactionThatSawNothingMoveStillCommits() {
+        store.write(dom0, 0, "/t/a", b("1"));
+        int tx = store.transactionStart(dom0, 0);
+        assertThat(read(dom0, tx, "/t/a")).isEqualTo("1");
+        store.write(dom0, 0, "/elsewhere", b("x")); // not touched by the transaction
+        store.write(dom0, tx, "/t/a", b("2"));
+        store.transactionEnd(dom0, tx, true);
+        assertThat(read(dom0, 0, "/t/a")).isEqualTo("2");
+    }
+
+    /** dom0 is exempt from quotas, not from xs_wire's payload size: no writer gets past it. */
+    @Test
+    void requestsLargerThanOneXsWirePayloadAreE2bigForDom0Too() {
+        assertError(XsError.E2BIG, () -> store.write(dom0, 0, "/v", new byte[5000]));
+        assertError(XsError.E2BIG, () -> store.write(dom0, 0, "/v", new byte[4096 - 2]));
+        store.write(dom0, 0, "/v", new byte[4096 - 3]);
+        assertThat(store.read(dom0, 0, "/v")).hasSize(4093);
+        int tx = store.transactionStart(dom0, 0);
+        assertError(XsError.E2BIG, () -> store.write(dom0, tx, "/v", new byte[5000]));
+        store.transactionEnd(dom0, tx, false);
+
+        List<XsPerm> many = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            many.add(XsPerm.read(i));
+        }
+        assertError(XsError.E2BIG, () -> store.setPerms(dom0, 0, "/v", many));
+        assertError(XsError.E2BIG, () -> store.watch(dom0, "/v", "t".repeat(4100), () -> { }));
+        assertError(XsError.E2BIG, () -> store.read(dom0, 0, "/" + "p".repeat(4096)));
+        // a 3-byte UTF-8 value counts as 3 bytes, as on the wire
+        assertError(XsError.E2BIG, () -> store.write(dom0, 0, "/v", "\u20ac".repeat(1400).getBytes(StandardCharsets.UTF_8)));
+    }
+
     @Test
     void releaseRemovesOwnedNodesRevokesPermsAndFiresReleaseDomain() {
         Connection g7 = guest(7, new ArrayList<>());

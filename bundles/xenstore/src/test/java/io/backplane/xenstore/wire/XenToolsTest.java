@@ -135,15 +135,33 @@ class XenToolsTest {
 
     @Test
     void libxenstoreTransactionsConflictAndDirectoryPart() throws Exception {
+        Path exe = compile("xs_client");
+        DaemonFixture.Result r = xs.run(exe.toAbsolutePath().toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo("commit ok\nconflict EAGAIN\ndirectory 300\n");
+    }
+
+    /** Every case of Xen's tools/tests/xenstore/test-xenstore.c, "ta err" included. */
+    @Test
+    void xenTestXenstoreCases() throws Exception {
+        Path exe = compile("xs_test_cases");
+        DaemonFixture.Result r = xs.run(exe.toAbsolutePath().toString());
+        assertThat(r.out()).as(r.err()).isEqualTo(String.join("\n",
+                "read 1: ok", "read 2000: ok", "write 1: ok", "write 2000: ok", "dir: ok", "rm node: ok",
+                "rm dir: ok", "ta empty: ok", "ta empty x: ok", "ta rmw: ok", "ta rmw x: ok", "ta err: ok", ""));
+        assertThat(r.exit()).isZero();
+        assertThat(xs.run("xenstore-list", "/local/domain/0").out()).isEmpty(); // cleaned up after itself
+    }
+
+    /** Builds src/test/c/NAME.c against libxenstore into target/. */
+    private Path compile(String name) throws Exception {
         DaemonFixture.requireTool("/usr/bin/gcc", "gcc");
         if (!Files.exists(Path.of("/usr/include/xenstore.h"))) {
             throw new AssertionError("/usr/include/xenstore.h is missing: install the Debian package libxen-dev");
         }
-        Path exe = Path.of("target", "xs_client");
-        DaemonFixture.Result cc = xs.run("gcc", "-Wall", "-Werror", "-o", exe.toString(), "src/test/c/xs_client.c", "-lxenstore");
+        Path exe = Path.of("target", name);
+        DaemonFixture.Result cc = xs.run("gcc", "-Wall", "-Werror", "-o", exe.toString(), "src/test/c/" + name + ".c", "-lxenstore");
         assertThat(cc.exit()).as(cc.err()).isZero();
-        DaemonFixture.Result r = xs.run(exe.toAbsolutePath().toString());
-        assertThat(r.exit()).as(r.err()).isZero();
-        assertThat(r.out()).isEqualTo("commit ok\nconflict EAGAIN\ndirectory 300\n");
+        return exe;
     }
 }
