@@ -1,0 +1,378 @@
+#!/bin/sh
+# dom0's side of ./backplane xen-test (itests/xen-rig/run.sh puts it on the 9p share /host):
+# starts the Xen daemons and Backplane, creates the guests, checks what the guest reports
+# against dom0's own view (image bytes, holes, XenStore, TAP, Backplane's counters), destroys
+# the guests and checks nothing is left. One "XENTEST PASS|FAIL name detail" line per check,
+# on the console and in /host/out/results.txt; "XENTEST END" when the script got to its end.
+. /host/rig.env
+OUT=/host/out RES=/host/out/results.txt BP=/host/bp ST=/run/backplane
+JAVA=/usr/lib/jvm/java-17-openjdk-amd64/bin/java
+RT=/host/scripts/rigtool
+D0IP=10.99.0.1 GIP=10.99.0.2
+MiB=1048576
+: > "$RES"
+step() { echo "XENSTEP $*"; }
+res() { _r="XENTEST $1 $2 $3"; echo "$_r"; echo "$_r" >> "$RES"; }
+check() { if [ "$1" = "$2" ]; then res PASS "$3" "$4: ${1:-none}"; else res FAIL "$3" "$4: got '$1', expected '$2'"; fi; }
+now() { $RT now; }
+# wait_for SECONDS COMMAND...: polls every second; 0 when COMMAND succeeded in time
+wait_for() {
+  t=$1; shift
+  while [ "$t" -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 1; t=$((t - 1)); done
+  "$@" >/dev/null 2>&1
+}
+xsr() { xenstore-read "$1" 2>/dev/null; }
+# a background child that exited stays a zombie until waited for: kill -0 alone is not enough
+alive() { [ -n "$1" ] && [ -e /proc/$1 ] && ! grep -q '^State:.*Z' /proc/$1/status 2>/dev/null; }
+dead() { ! alive "$1"; }
+
+step "dom0 up: $(uname -r), $(nproc) vCPUs, $(awk '/MemTotal/{print int($2/1024)}' /proc/meminfo) MiB"
+xenstored --pid-file /run/xenstored.pid || res FAIL rig "xenstored did not start"
+wait_for 10 test -S /run/xenstored/socket
+xen-init-dom0 >/dev/null || res FAIL rig "xen-init-dom0 failed"
+xenconsoled --pid-file=/run/xenconsoled.pid --log=guest --log-dir=/var/log/xen/console || res FAIL rig "xenconsoled did not start"
+cp /host/scripts/block-backplane /etc/xen/scripts/block-backplane
+# the kernel blkback baseline (bench): what Xen's `block` script does for a file, minus bash/flock
+cat > /etc/xen/scripts/block-rig-loop <<'EOF'
+#!/bin/sh
+case "$1" in
+  add) f=$(xenstore-read "$XENBUS_PATH/params"); dev=$(losetup -f) && losetup "$dev" "$f" &&
+       xenstore-write "$XENBUS_PATH/node" "$dev" "$XENBUS_PATH/physical-device" "$(stat -L -c %t:%T "$dev")" \
+                      "$XENBUS_PATH/hotplug-status" connected ;;
+  remove) dev=$(xenstore-read "$XENBUS_PATH/node") && losetup -d "$dev" ;;
+esac
+EOF
+chmod +x /etc/xen/scripts/block-rig-loop
+step "xenstored, xen-init-dom0, xenconsoled running; $($JAVA -version 2>&1 | head -1)"
+
+# ---- Backplane ---------------------------------------------------------------------------------
+BPPID=""
+bp_start() {
+  rm -rf "$ST" /tmp/bp-deploy; mkdir -p /tmp/bp-deploy
+  t0=$(now)
+  $JAVA -jar $BP/backplane-runtime.jar --state-dir $ST --features $BP/features --bundles $BP/bundles \
+    --deploy /tmp/bp-deploy > /tmp/bp.out 2>&1 &
+  BPPID=$!
+  if wait_for 600 grep -q 'Backplane running' /tmp/bp.out; then
+    BP_STARTED="$(grep 'Backplane running' /tmp/bp.out | sed 's/, state dir [^,]*,/:/; s/Shell:.*//')"
+    BP_START_MS=$(( $(now) - t0 ))
+    return 0
+  fi
+  BP_STARTED="not running after 600 s: $(tail -3 /tmp/bp.out | tr '\n' ' ')"
+  return 1
+}
+bp_stop() {
+  [ -n "$BPPID" ] || return 0
+  kill -TERM "$BPPID" 2>/dev/null
+  wait_for 60 dead "$BPPID"; rc=$?
+  alive "$BPPID" && kill -KILL "$BPPID"
+  wait "$BPPID" 2>/dev/null
+  cat /tmp/bp.out >> $OUT/backplane-stdout.log
+  [ -f $ST/backplane.log ] && cat $ST/backplane.log >> $OUT/backplane.log
+  BPPID=""
+  return $rc
+}
+bp_shell() {
+  $JAVA -XX:TieredStopAtLevel=1 -Xshare:auto -cp "$(ls $BP/lib/backplane-control-*.jar | head -1)" \
+    io.backplane.control.client.ShellMain --state-dir $ST "$@" 2>&1
+}
+
+# ---- guests -------------------------------------------------------------------------------------
+glog() { tr -d '\r' < "/var/log/xen/console/guest-$NAME.log" 2>/dev/null; }
+gsync() { glog | grep -a -o "XENSYNC $1.*" | tail -1; }
+# wait_sync KEY SECONDS: the guest printed "XENSYNC KEY ..."
+wait_sync() {
+  wait_for "$2" has_sync "$1" && return 0
+  res FAIL "sync-$1" "$NAME: the guest did not report '$1' within $2 s (last guest lines: $(glog | tail -3 | tr '\n' '|'))"
+  return 1
+}
+has_sync() { glog | grep -a -q "XENSYNC $1"; }
+kv() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
+
+all_connected() { [ "$(xsr $VIFFE/state)" = 4 ] && [ "$(xsr $VBDFE/state)" = 4 ] && [ "$(xsr $VIFBE/state)" = 4 ] && [ "$(xsr $VBDBE/state)" = 4 ]; }
+# diag WHAT: what dom0 knows, into out/diag-WHAT.txt
+diag() {
+  { echo "== xl list"; xl list; echo "== backend"; xenstore-ls -f /local/domain/0/backend
+    echo "== frontends"; for d in $(xenstore-list /local/domain); do [ "$d" = 0 ] || xenstore-ls -f /local/domain/$d/device; done
+    echo "== xl log"; cat /tmp/xl-$NAME.log; echo "== ps"; ps; echo "== Backplane stdout"; tail -50 /tmp/bp.out
+    echo "== backplane.log"; tail -150 $ST/backplane.log; echo "== guest console"; glog | tail -60
+  } > "$OUT/diag-$1.txt" 2>&1
+}
+# guest_create NAME MODE BACKEND(bp|kernel) "vif:KEY=VALUE vbd:KEY=VALUE ..."
+guest_create() {
+  NAME=$1 GMODE=$2 BACKEND=$3 REQS=$4 D=""
+  IMG=/tmp/$NAME.img
+  rm -f "$IMG" "/var/log/xen/console/guest-$NAME.log"; truncate -s 256M "$IMG"
+  if [ "$BACKEND" = bp ]; then VBDSCRIPT=block-backplane; else VBDSCRIPT=block-rig-loop; fi
+  cat > /tmp/$NAME.cfg <<EOF
+name = "$NAME"
+type = "pv"
+kernel = "/host/guest/vmlinux"
+ramdisk = "/host/guest/guest.cpio"
+extra = "console=hvc0 xen_blkfront.max_ring_page_order=4 rig.mode=$GMODE rig.ip=$GIP rig.peer=$D0IP"
+memory = 320
+vcpus = 2
+vif = [ 'mac=00:16:3e:52:49:47,script=/bin/true' ]
+disk = [ 'format=raw,vdev=xvda,access=rw,script=$VBDSCRIPT,target=$IMG' ]
+on_crash = "destroy"
+on_poweroff = "destroy"
+EOF
+  t0=$(now)
+  if ! timeout 300 xl -vvv create -p /tmp/$NAME.cfg > /tmp/xl-$NAME.log 2>&1; then
+    res FAIL "$NAME-create" "xl create -p failed after $(( ($(now) - t0) / 1000 )) s: $(grep -v '^libxl: debug' /tmp/xl-$NAME.log | tail -3 | tr '\n' ' ')"
+    diag "$NAME-create"
+    D=$(xl domid "$NAME" 2>/dev/null)
+    return 1
+  fi
+  CREATE_MS=$(( $(now) - t0 ))
+  cp /tmp/xl-$NAME.log $OUT/ 2>/dev/null
+  D=$(xl domid "$NAME")
+  VIFBE=/local/domain/0/backend/vif/$D/0 VBDBE=/local/domain/0/backend/vbd/$D/51712
+  VIFFE=/local/domain/$D/device/vif/0 VBDFE=/local/domain/$D/device/vbd/51712
+  for r in $REQS; do
+    dev=${r%%:*} kv_=${r#*:}; key=${kv_%%=*} val=${kv_#*=}
+    if [ "$dev" = vif ]; then be=$VIFBE; else be=$VBDBE; fi
+    xenstore-write "$be/request-$key" "$val"
+    wait_for 30 xenstore-exists "$be/feature-control/$key/status" \
+      || res FAIL "$NAME-request-$key" "no feature-control/$key/status 30 s after writing request-$key=$val"
+  done
+  [ "$BACKEND" = kernel ] && xenstore-write "$VIFBE/hotplug-status" connected
+  if wait_for 30 test -e /sys/class/net/vif$D.0; then
+    ip addr add $D0IP/24 dev vif$D.0 && ip link set vif$D.0 up
+  else
+    res FAIL "$NAME-tap" "no vif$D.0 in dom0 30 s after xl create"
+  fi
+  if [ "$GMODE" != feature ]; then
+    # listeners for the guest's sends (the guest starts sending on its own)
+    [ -p /tmp/hold ] || mkfifo /tmp/hold
+    exec 4<>/tmp/hold
+    rm -f /tmp/g2d; timeout 900 nc -l -p 5002 <&4 > /tmp/g2d & G2D=$!
+    [ "$GMODE" = test ] && { $RT udp-recv 5003 200 900 > /tmp/udp-g2d & UDP=$!; }
+  fi
+  xl unpause "$NAME"
+  if wait_for 120 all_connected; then
+    CONNECT_MS=$(( $(now) - t0 ))
+    res PASS "$NAME-connected" "domain $D: vif and vbd Connected on both ends $CONNECT_MS ms after xl create ($BACKEND backends; xl create -p took $CREATE_MS ms)"
+  else
+    res FAIL "$NAME-connected" "domain $D after 120 s: vif $(xsr $VIFBE/state)/$(xsr $VIFFE/state), vbd $(xsr $VBDBE/state)/$(xsr $VBDFE/state) (backend/frontend)"
+    diag "$NAME-connect"
+    return 1
+  fi
+}
+
+# guest_results: the guest's own XENTEST lines into the results, with the guest's name
+guest_results() {
+  glog | grep -a -o 'XENTEST \(PASS\|FAIL\) guest-.*' | sed "s/XENTEST \(PASS\|FAIL\) guest-/XENTEST \1 $NAME-guest-/" | tee -a "$RES"
+  cp "/var/log/xen/console/guest-$NAME.log" "$OUT/guest-$NAME.log" 2>/dev/null
+}
+
+leak_baseline() { B_GNT=$(grep -c /dev/xen/gntdev /proc/$BPPID/maps); B_EVT=$(grep -c 'evtchn:' /proc/interrupts); }
+taps() { ls /sys/class/net | grep '^vif' | tr '\n' ' '; }
+# guest_destroy NAME: xl destroy, then nothing of the guest may stay in dom0
+guest_destroy() {
+  kill $G2D $UDP 2>/dev/null; G2D="" UDP=""
+  exec 4>&- 2>/dev/null
+  [ -n "$D" ] && { timeout 60 xl destroy "$NAME" || res FAIL "$NAME-destroy" "xl destroy failed"; }
+  wait_for 30 sh -c "! xl domid $NAME" || res FAIL "$NAME-destroy" "domain still listed 30 s after xl destroy"
+  wait_for 30 sh -c "! xenstore-exists /local/domain/0/backend/vif/$D && ! xenstore-exists /local/domain/0/backend/vbd/$D"
+  [ "$BACKEND" = bp ] || return 0
+  leaks() {
+    [ "$(grep -c /dev/xen/gntdev /proc/$BPPID/maps)" = "$B_GNT" ] && [ "$(grep -c 'evtchn:' /proc/interrupts)" = "$B_EVT" ] && [ -z "$(taps)" ]
+  }
+  wait_for 30 leaks
+  gnt=$(grep -c /dev/xen/gntdev /proc/$BPPID/maps); evt=$(grep -c 'evtchn:' /proc/interrupts)
+  check "$gnt" "$B_GNT" "$NAME-destroy-grants" "gntdev mappings in Backplane's /proc/$BPPID/maps after xl destroy (before the guest: $B_GNT)"
+  check "$evt" "$B_EVT" "$NAME-destroy-evtchn" "event channels bound through /dev/xen/evtchn after xl destroy (/proc/interrupts evtchn:*; before the guest: $B_EVT)"
+  check "$(taps)" "" "$NAME-destroy-tap" "vif interfaces left in dom0"
+  pvd="$(bp_shell pv:devices)"
+  echo "$pvd" > "$OUT/pv-devices-after-$NAME.txt"
+  case "$pvd" in *"no PV devices"*) res PASS "$NAME-destroy-pv-devices" "pv:devices: no PV devices" ;;
+    *) res FAIL "$NAME-destroy-pv-devices" "pv:devices still lists: $(echo "$pvd" | tail -n +2 | tr -s ' ' | tr '\n' '|')" ;; esac
+}
+
+# feature-control record of one request: "status value"
+fc() { echo "$(xsr $1/feature-control/$2/status) $(xsr $1/feature-control/$2/value)"; }
+nqueues() { n=$(xenstore-list "$VIFFE" 2>/dev/null | grep -c '^queue-'); [ "$n" = 0 ] && n=1; echo "$n"; }
+ringorder() { o=$(xsr $VBDFE/ring-page-order); echo "${o:-0}"; }
+# the ring-ref keys of the first (or only) blkfront queue
+ringrefs() { q=$VBDFE; xenstore-exists $VBDFE/queue-0 && q=$VBDFE/queue-0; xenstore-list $q | grep '^ring-ref' | tr '\n' ' '; }
+
+if [ "$MODE" = test ] && [ -d /host/spi ]; then
+  # ---- the hypervisor SPI alone: XenRigCheck (gntdev, evtchn, privcmd, GNTST codes) ---------------
+  step "XenRigCheck: the xen hypervisor bundle's SPI against /dev/xen"
+  timeout 300 $JAVA -cp "/host/spi/test:/host/spi/main:$(ls /host/spi/lib/*.jar | tr '\n' ':')" \
+    io.backplane.hypervisor.xen.XenRigCheck > $OUT/xenrigcheck.txt 2>&1
+  sed -n 's/^XENRIG \(PASS\|FAIL\) \([^:]*\)\(: \)\{0,1\}\(.*\)$/\1|\2|\4/p' $OUT/xenrigcheck.txt | while IFS='|' read -r v n d; do
+    res "$v" "spi-$(echo "$n" | tr ' ,/' '---' | tr -s '-' | cut -c1-48)" "${d:-$n}"
+  done
+  grep -q 'XENRIG DONE' $OUT/xenrigcheck.txt || res FAIL spi-done "XenRigCheck did not finish: $(tail -2 $OUT/xenrigcheck.txt | tr '\n' ' ')"
+fi
+
+if [ "$MODE" = test ]; then
+  # ---- Backplane in xen mode ---------------------------------------------------------------------
+  step "starting Backplane in xen mode (features: $(ls $BP/features | tr '\n' ' '))"
+  if bp_start; then
+    res PASS bp-start "$BP_STARTED ($BP_START_MS ms)"
+  else
+    res FAIL bp-start "$BP_STARTED"
+    echo "XENTEST END"; echo "XENTEST END" >> "$RES"; exit 1
+  fi
+  grep -q 'hypervisor-xen\|io.backplane.hypervisor.xen' /tmp/bp.out && true
+  lsmod | grep -q -E '^xen_(netback|blkback)' && res FAIL rig "a kernel backend is loaded"
+  leak_baseline
+  step "baseline: $B_GNT gntdev mappings, $B_EVT evtchn bindings; creating guest bp1"
+
+  # ---- guest 1: data path, queues=1, ring order 0, an unknown feature ----------------------------
+  if guest_create bp1 test bp "vif:multi-queue-max-queues=1 vif:feature-rig-bogus=1 vbd:max-ring-page-order=0"; then
+    check "$(fc $VIFBE multi-queue-max-queues)" "accepted 1" bp1-fc-queues "feature-control/multi-queue-max-queues: status value"
+    check "$(xsr $VIFBE/request-multi-queue-max-queues || echo removed)" removed bp1-fc-queues-ack "accepted request-multi-queue-max-queues removed (acknowledged)"
+    check "$(nqueues)/$(xsr $VIFFE/multi-queue-num-queues)" "1/1" bp1-netfront-queues "netfront queues (queue-N dirs / multi-queue-num-queues)"
+    check "$(fc $VBDBE max-ring-page-order)" "accepted 0" bp1-fc-ring-order "feature-control/max-ring-page-order: status value"
+    check "$(ringorder)" 0 bp1-blkfront-ring-order "blkfront ring-page-order (refs of queue 0: $(ringrefs))"
+    st=$(xsr $VIFBE/feature-control/feature-rig-bogus/status)
+    check "$st" rejected bp1-fc-rejected "unknown feature-rig-bogus (reason: $(xsr $VIFBE/feature-control/feature-rig-bogus/reason); request kept: $(xsr $VIFBE/request-feature-rig-bogus))"
+    if wait_sync info 90; then
+      l=$(gsync info); check "$(kv "$l" net-queues)" 1 bp1-guest-net-queues "guest /sys/class/net/eth0/queues tx-*"
+    fi
+    # block: the guest's bytes in dom0's image
+    if wait_sync raw-written 120; then
+      l=$(gsync raw-written); off=$(kv "$l" offset) len=$(kv "$l" length) want=$(kv "$l" sha256)
+      got=$(dd if=$IMG bs=1M skip=$((off / MiB)) count=$((len / MiB)) 2>/dev/null | sha256sum | cut -c1-64)
+      check "$got" "$want" bp1-dom0-raw-bytes "4 MiB the guest wrote O_DIRECT, read in dom0's image file at $((off / MiB)) MiB"
+    fi
+    if wait_sync discarded 120; then
+      l=$(gsync discarded); off=$(kv "$l" offset) len=$(kv "$l" length)
+      h=$($RT hole $IMG $off $len)
+      check "$h" hole bp1-dom0-discard-hole "8 MiB blkdiscard'ed by the guest at $((off / MiB)) MiB is a hole in the image (SEEK_DATA; image uses $(du -k $IMG | cut -f1) KiB)"
+    fi
+    if wait_sync fs-written 240; then
+      n=0 bad=""
+      for l in $(glog | grep -a -o 'XENSYNC fs-file [^ ]* sha256=[0-9a-f]*' | sed 's/XENSYNC fs-file //; s/ sha256=/=/'); do
+        f=${l%%=*} want=${l#*=}
+        got=$(debugfs -R "cat $f" $IMG 2>/dev/null | sha256sum | cut -c1-64)
+        n=$((n + 1)); [ "$got" = "$want" ] || bad="$bad $f"
+      done
+      if [ $n -ge 4 ] && [ -z "$bad" ]; then res PASS bp1-dom0-fs-bytes "$n files of the guest's ext4, read with debugfs from dom0's image, checksums equal"
+      else res FAIL bp1-dom0-fs-bytes "$n files read with debugfs; differing:${bad:- none (too few files)}"; fi
+    fi
+    # network
+    if wait_sync net-up 180; then
+      p=$(ping -c 3 -W 3 $GIP 2>&1); pr=$?
+      [ $pr = 0 ] && res PASS bp1-ping-from-dom0 "$(echo "$p" | tail -1)" || res FAIL bp1-ping-from-dom0 "$(echo "$p" | tail -2 | tr '\n' ' ')"
+    fi
+    if wait_sync tcp-sent 150; then
+      l=$(gsync tcp-sent)
+      wait_for 20 dead $G2D
+      bytes=$(wc -c < /tmp/g2d) got=$(sha256sum < /tmp/g2d | cut -c1-64) ms=$(kv "$l" ms)
+      if [ "$got" = "$(kv "$l" sha256)" ] && [ "$bytes" = "$(kv "$l" bytes)" ]; then
+        res PASS bp1-tcp-guest-to-dom0 "$bytes bytes, sha256 equal, $ms ms"
+      else
+        res FAIL bp1-tcp-guest-to-dom0 "dom0 received $bytes of $(kv "$l" bytes) bytes (sender: ms=$ms), sha256 $( [ "$got" = "$(kv "$l" sha256)" ] && echo equal || echo differs)"
+      fi
+      kill $G2D 2>/dev/null
+    fi
+    if wait_sync tcp-listen 60; then
+      head -c $((8 * MiB + 999)) /dev/urandom > /tmp/d2g; want=$(sha256sum < /tmp/d2g | cut -c1-64)
+      t=$(now); timeout 90 nc $GIP 5001 < /tmp/d2g; rc=$?; ms=$(( $(now) - t ))
+      if wait_sync tcp-received 150; then
+        l=$(gsync tcp-received)
+        if [ "$(kv "$l" sha256)" = "$want" ]; then res PASS bp1-tcp-dom0-to-guest "$(kv "$l" bytes) bytes, sha256 equal, $ms ms"
+        else res FAIL bp1-tcp-dom0-to-guest "guest received $(kv "$l" bytes) of $((8 * MiB + 999)) bytes (nc exit $rc after $ms ms)"; fi
+      fi
+    fi
+    if wait_sync udp-sent 200; then
+      wait_for 15 dead $UDP
+      u=$(cat /tmp/udp-g2d)
+      case "$u" in "valid=200 bad=0"*) res PASS bp1-udp-guest-to-dom0 "$u" ;; *) res FAIL bp1-udp-guest-to-dom0 "${u:-nothing received}" ;; esac
+    fi
+    if wait_sync udp-listen 60; then $RT udp-send $GIP 5004 200 >/dev/null; fi
+    wait_sync done 90
+    guest_results
+    s=$(bp_shell pv:show bp1/vbd/51712); echo "$s" > $OUT/pv-show-bp1-vbd.txt
+    bp_shell pv:show bp1/vif/0 > $OUT/pv-show-bp1-vif.txt
+    bp_shell pv:devices > $OUT/pv-devices-bp1.txt
+    f=$(echo "$s" | sed -n 's/.*f_req = //p' | awk '{s += $1} END {print s + 0}')
+    d=$(echo "$s" | sed -n 's/.*ds_req = //p' | awk '{s += $1} END {print s + 0}')
+    e=$(echo "$s" | sed -n 's/.*errors = //p' | awk '{s += $1} END {print s + 0}')
+    [ "$f" -gt 0 ] && res PASS bp1-dom0-flush-count "Backplane answered $f FLUSH requests (pv:show f_req)" \
+                   || res FAIL bp1-dom0-flush-count "pv:show f_req=$f"
+    [ "$d" -gt 0 ] && res PASS bp1-dom0-discard-count "Backplane answered $d DISCARD requests (pv:show ds_req), errors=$e" \
+                   || res FAIL bp1-dom0-discard-count "pv:show ds_req=$d"
+  fi
+  guest_destroy
+
+  # ---- guest 2: queues=2, ring order 4, a clamped request ----------------------------------------
+  step "creating guest bp2 (queues=2, max-ring-page-order=4, feature-max-indirect-segments=256 against 'vbd@bp2 ... max=16')"
+  if guest_create bp2 feature bp "vif:multi-queue-max-queues=2 vbd:max-ring-page-order=4 vbd:feature-max-indirect-segments=256"; then
+    check "$(fc $VIFBE multi-queue-max-queues)" "accepted 2" bp2-fc-queues "feature-control/multi-queue-max-queues: status value"
+    check "$(nqueues)/$(xsr $VIFFE/multi-queue-num-queues)" "2/2" bp2-netfront-queues "netfront queues (queue-N dirs / multi-queue-num-queues)"
+    check "$(fc $VBDBE max-ring-page-order)" "accepted 4" bp2-fc-ring-order "feature-control/max-ring-page-order: status value"
+    check "$(ringorder)" 4 bp2-blkfront-ring-order "blkfront ring-page-order (refs of queue 0: $(ringrefs| wc -w) ring-refN)"
+    check "$(fc $VBDBE feature-max-indirect-segments) $(xsr $VBDBE/feature-max-indirect-segments)" "clamped 16 16" bp2-fc-clamped \
+      "feature-control/feature-max-indirect-segments status value, published (reason: $(xsr $VBDBE/feature-control/feature-max-indirect-segments/reason); request kept: $(xsr $VBDBE/request-feature-max-indirect-segments))"
+    if wait_sync info 90; then
+      l=$(gsync info)
+      check "$(kv "$l" net-queues)" 2 bp2-guest-net-queues "guest /sys/class/net/eth0/queues tx-*"
+      check "$(kv "$l" blk-max-segments)" 16 bp2-guest-max-segments "guest /sys/block/xvda/queue/max_segments after the clamp (Linux default 32)"
+    fi
+    wait_sync done 60
+    guest_results
+  fi
+  bp_shell pv:devices > $OUT/pv-devices-bp2.txt
+  guest_destroy
+  cp $ST/backplane.log $OUT/backplane-live.log 2>/dev/null
+  if bp_stop; then res PASS bp-stop "Backplane stopped on SIGTERM"; else res FAIL bp-stop "Backplane still running 60 s after SIGTERM"; fi
+  grep -a -i -E 'memory sink|falls back|WARN|ERROR' $OUT/backplane.log 2>/dev/null | head -20 > $OUT/backplane-warnings.txt
+fi
+
+if [ "$MODE" = bench ]; then
+  : > $OUT/bench.txt
+  bench_one() { # RUN BACKEND
+    r=$1 b=$2
+    if [ $b = bp ]; then
+      bp_start || { res FAIL bench-$r-bp-start "$BP_STARTED"; return; }
+      leak_baseline
+    else
+      for m in $(cat /modules/kernel-backends); do insmod /modules/$m.ko || res FAIL bench-insmod "$m"; done
+    fi
+    step "bench run $r: $b"
+    NAME=bench
+    if guest_create bench bench $b ""; then
+      echo "$b $r connect-ms $CONNECT_MS" >> $OUT/bench.txt
+      wait_sync net-up 120
+      if wait_sync tcp-listen 200; then
+        wait_for 20 dead $G2D
+        g=$(wc -c < /tmp/g2d); [ "$g" = $((16 * MiB)) ] || echo "$b $r tcp-guest-to-dom0-bytes-short $g" >> $OUT/bench.txt
+        head -c $((16 * MiB)) /dev/zero > /tmp/d2g
+        t=$(now); timeout 120 nc $GIP 5001 < /tmp/d2g; rc=$?; ms=$(( $(now) - t ))
+        wait_sync tcp-received 150
+        got=$(kv "$(gsync tcp-received)" bytes)
+        if [ $rc = 0 ] && [ "$got" = $((16 * MiB)) ]; then
+          echo "$b $r tcp-dom0-to-guest-MiBps $(awk -v t=$ms 'BEGIN { printf "%.2f", 16 / ((t + 0.5) / 1000) }')" >> $OUT/bench.txt
+        else
+          echo "$b $r tcp-dom0-to-guest-MiBps fail" >> $OUT/bench.txt
+        fi
+      fi
+      p=$(ping -c 20 -i 0.2 $GIP 2>/dev/null | sed -n 's/.*min\/avg\/max = [0-9.]*\/\([0-9.]*\)\/.*/\1/p')
+      echo "$b $r ping-dom0-to-guest-ms ${p:-fail}" >> $OUT/bench.txt
+      wait_sync done 120
+      glog | grep -a -o 'XENBENCH [^ ]* [^ ]*' | while read -r _ k v; do echo "$b $r $k $v" >> $OUT/bench.txt; done
+      cp "/var/log/xen/console/guest-bench.log" "$OUT/guest-bench-$b-$r.log"
+    fi
+    guest_destroy
+    if [ $b = bp ]; then bp_stop; else
+      losetup -d /dev/loop0 2>/dev/null
+      for m in xen_netback xen_blkback loop; do rmmod $m || res FAIL bench-rmmod "$m"; done
+    fi
+    grep "^$b $r " $OUT/bench.txt | sed 's/^/XENBENCH /'
+  }
+  r=1
+  while [ $r -le "$RUNS" ]; do
+    # alternate which goes first
+    if [ $((r % 2)) = 1 ]; then bench_one $r bp; bench_one $r kernel; else bench_one $r kernel; bench_one $r bp; fi
+    r=$((r + 1))
+  done
+  res PASS bench-done "$RUNS runs each; figures in out/bench.txt"
+fi
+xl list > $OUT/xl-list-end.txt 2>&1
+echo "XENTEST END" >> "$RES"; echo "XENTEST END"
