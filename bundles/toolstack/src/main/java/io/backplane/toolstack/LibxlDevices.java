@@ -9,7 +9,7 @@ import java.util.Map;
 
 /**
  * The per-type keys, as Xen 4.17's libxl__set_xenstore_nic and device_disk_add write them
- * (docs: ../shared/reference/xen-pv-facts.md, "A real vif and vbd pair"). The generic part
+ * (as read off a real Xen 4.17 host; docs/toolstack.md). The generic part
  * ({@code frontend}, {@code backend}, {@code frontend-id}, {@code online}, {@code state}) is
  * added by {@link DeviceWriter}, as libxl's generic add does.
  */
