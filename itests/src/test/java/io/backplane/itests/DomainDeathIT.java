@@ -229,6 +229,15 @@ public class DomainDeathIT {
         assertTrue(line, m.find());
         long again = Long.parseLong(m.group(1));
         assertNotEquals(domid, again);
+        // The operator reads it in backplane.log too (logged while the backends log the new
+        // devices on other threads: the operator log once dropped such lines).
+        await("the restart in backplane.log", 2_000, () -> {
+            try {
+                return Files.readString(stateDir().resolve("backplane.log")).contains(line);
+            } catch (IOException e) {
+                return false;
+            }
+        });
         assertEquals("phoenix", read("/local/domain/" + again + "/name"));
         assertTrue(shell("xl:list").contains("phoenix"));
         awaitTraffic(again);
