@@ -34,10 +34,7 @@ final class GuestLauncher {
     /** {@code exits} hears of a guest process that ended without {@link #stop} (domid, exit status). */
     GuestLauncher(String template, Path stateDir, java.util.function.BiConsumer<Integer, Integer> exits) {
         this.stateDir = stateDir;
-        this.exits = (domid, status) -> {
-            dead.add(domid);
-            exits.accept(domid, status);
-        };
+        this.exits = exits;
         setTemplate(template);
     }
 
@@ -75,8 +72,12 @@ final class GuestLauncher {
             guests.put(domid, p);
             p.onExit().thenAccept(exited -> {
                 // Stopped by us (destroy) it is no longer registered: only a death on its own is reported.
+                // Marked dead before it is unregistered, so launched() never misses it in between.
+                dead.add(domid);
                 if (guests.remove(domid, exited)) {
                     exits.accept(domid, exited.exitValue());
+                } else {
+                    dead.remove(domid);
                 }
             });
             return p.pid();
