@@ -247,4 +247,20 @@ public class DomainDeathIT {
         shell("xl:destroy phoenix");
         await("the restarted domain to be gone", 10_000, () -> gone(again));
     }
+
+    @Test
+    public void aGuestThatPowersOffMidTrafficIsDestroyedAtOnce() throws Exception {
+        configureGuests();
+        long[] c = create("quiet", "");
+        long domid = c[0];
+        awaitTraffic(domid);
+
+        // SIGTERM: the guest program powers its domain off (SHUTDOWN_poweroff) and exits.
+        ProcessHandle.of(c[1]).orElseThrow().destroy();
+        await("domain " + domid + " to be gone from dom0", 2_000, () -> gone(domid));
+        await("the lifecycle's log line", 2_000, () -> log().contains(
+                "domain " + domid + " (quiet) powered off: destroyed (on_poweroff=destroy)"));
+        assertFalse(shell("xl:list").contains("quiet"));
+        assertTrue(log().stream().noneMatch(l -> l.contains(CLOSE_TIMEOUT_NOTICE)));
+    }
 }
