@@ -49,8 +49,20 @@ public class OperatorLog implements LogListener {
     private LogLevel fileLevel;
     private LogLevel consoleLevel;
     private boolean frameworkEvents;
-    /** Highest sequence number already written; the listener skips entries the replay covered. */
-    private long written = -1;
+    /**
+     * Sequence numbers of the entries written lately, so an entry seen twice (in the replayed
+     * history and from the listener) is written once. Not a high-water mark: the log service numbers
+     * an entry before it queues it, so entries logged at the same moment on two threads may arrive
+     * out of order, and the later-numbered one first must not hide the other.
+     */
+    private final java.util.Set<Long> written = java.util.Collections.newSetFromMap(new java.util.LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<Long, Boolean> eldest) {
+            return size() > WRITTEN_REMEMBERED;
+        }
+    });
+    /** Far more than the log service's history, which is all a replay can write again. */
+    private static final int WRITTEN_REMEMBERED = 16_384;
     private boolean closed;
 
     @Activate
@@ -139,10 +151,9 @@ public class OperatorLog implements LogListener {
     }
 
     private void write(LogEntry entry) {
-        if (closed || entry.getSequence() <= written) {
+        if (closed || !written.add(entry.getSequence())) {
             return;
         }
-        written = entry.getSequence();
         if (!frameworkEvents && isFrameworkEvent(entry) && !LogLevel.WARN.implies(entry.getLogLevel())) {
             return;
         }

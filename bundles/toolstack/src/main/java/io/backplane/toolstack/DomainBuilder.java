@@ -27,4 +27,13 @@ interface DomainBuilder {
 
     /** Destroys it; a no-op for an id it does not know. */
     void destroy(int domid);
+
+    /**
+     * Whether the domain's guest still runs and can answer its frontends' part of a device
+     * removal: false once it shut down, crashed or is gone. A domain with no hypervisor behind it
+     * (its frontends are whoever writes its keys) counts as running.
+     */
+    default boolean running(int domid) {
+        return true;
+    }
 }

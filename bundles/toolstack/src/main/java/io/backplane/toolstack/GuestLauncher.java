@@ -23,9 +23,18 @@ final class GuestLauncher {
     private volatile String template;
     private final Path stateDir;
     private final Map<Integer, Process> guests = new ConcurrentHashMap<>();
+    /** Domains whose guest died on its own and that were not destroyed since. */
+    private final java.util.Set<Integer> dead = ConcurrentHashMap.newKeySet();
+    private final java.util.function.BiConsumer<Integer, Integer> exits;
 
     GuestLauncher(String template, Path stateDir) {
+        this(template, stateDir, (domid, status) -> { });
+    }
+
+    /** {@code exits} hears of a guest process that ended without {@link #stop} (domid, exit status). */
+    GuestLauncher(String template, Path stateDir, java.util.function.BiConsumer<Integer, Integer> exits) {
         this.stateDir = stateDir;
+        this.exits = exits;
         setTemplate(template);
     }
 
@@ -61,6 +70,16 @@ final class GuestLauncher {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
             guests.put(domid, p);
+            p.onExit().thenAccept(exited -> {
+                // Stopped by us (destroy) it is no longer registered: only a death on its own is reported.
+                // Marked dead before it is unregistered, so launched() never misses it in between.
+                dead.add(domid);
+                if (guests.remove(domid, exited)) {
+                    exits.accept(domid, exited.exitValue());
+                } else {
+                    dead.remove(domid);
+                }
+            });
             return p.pid();
         } catch (IOException e) {
             throw new ToolstackException("cannot start the guest of domain " + name + " (" + String.join(" ", cmd)
@@ -72,6 +91,11 @@ final class GuestLauncher {
         return ProcessHandle.current().info().command().orElse("java");
     }
 
+    /** Whether a guest process was started for the domain and not stopped by {@link #stop} (it may have died since). */
+    boolean launched(int domid) {
+        return guests.containsKey(domid) || dead.contains(domid);
+    }
+
     boolean running(int domid) {
         Process p = guests.get(domid);
         return p != null && p.isAlive();
@@ -79,6 +103,7 @@ final class GuestLauncher {
 
     /** Stops the guest process: politely first, then forcibly after two seconds. */
     void stop(int domid) {
+        dead.remove(domid);
         Process p = guests.remove(domid);
         if (p == null) {
             return;

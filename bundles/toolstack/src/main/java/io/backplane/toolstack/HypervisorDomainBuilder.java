@@ -26,6 +26,11 @@ final class HypervisorDomainBuilder implements DomainBuilder {
     }
 
     @Override
+    public boolean running(int domid) {
+        return domains.info(domid).map(i -> i.state() == io.backplane.api.hypervisor.DomainState.RUNNING).orElse(false);
+    }
+
+    @Override
     public void destroy(int domid) {
         if (domains.info(domid).isPresent()) {
             domains.destroy(domid);

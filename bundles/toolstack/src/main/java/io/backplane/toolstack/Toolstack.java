@@ -38,6 +38,10 @@ public final class Toolstack {
     public record Created(int domid, List<DeviceId> devices, long guestPid) {
     }
 
+    /** A domain this toolstack created, with what it needs to create it again (on_*=restart). */
+    private record Managed(DomainConfig config, String configPath) {
+    }
+
     private static final String XENBUS_CLOSING = "5";
     private static final String XENBUS_CLOSED = "6";
     private static final String XENBUS_INITIALISING = "1";
@@ -50,6 +54,9 @@ public final class Toolstack {
     /** Replaced by {@link #setCloseTimeout}; a removal already waiting keeps its deadline. */
     private volatile Duration closeTimeout;
     private final java.util.function.Consumer<String> notices;
+    private final Map<Integer, Managed> managed = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Domains a destroy is under way for: a second destroy (xl:destroy racing on_crash) leaves them alone. */
+    private final Set<Integer> destroying = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /**
      * @param featureKey maps (device type, feature name or alias) to the Xen key to request; an
@@ -135,6 +142,7 @@ public final class Toolstack {
             });
             // A guest program attaches to what the hypervisor made; a store-only domain has no guest.
             long pid = built.byHypervisor() ? guests.start(domid, config.name(), configPath == null ? "" : configPath) : -1;
+            managed.put(domid, new Managed(config, configPath));
             return new Created(domid, List.copyOf(devices), pid);
         } catch (RuntimeException e) {
             rollback(domid, built.byHypervisor() ? null : uuid);
@@ -276,25 +284,70 @@ public final class Toolstack {
         if (domid == 0) {
             throw new ToolstackException("domain 0 cannot be destroyed");
         }
-        // With its guest killed no frontend can answer Closing, so, as libxl's destroy does with
-        // force, the devices go without waiting: their backends see the directories removed.
-        boolean frontendsGone = guests.running(domid);
-        guests.stop(domid);
-        String vm = xenStore.tryRead("/local/domain/" + domid + "/vm").orElse(null);
-        try {
-            closeAndRemove(devices(domid, null), !frontendsGone);
-        } finally {
-            // The hypervisor releases and removes the home it wrote; a store-only one goes here.
-            builder.destroy(domid);
-            xenStore.transaction(tx -> {
-                DomainEntries.remove(tx, domid, vm);
-                return null;
-            });
-            if (xenStore.isDomainIntroduced(domid)) {
-                xenStore.releaseDomain(domid);
-            }
+        if (!destroyDomain(domid)) {
+            throw new ToolstackException("domain " + dom + " is already being destroyed");
         }
         return domid;
+    }
+
+    /** The config a domain this toolstack created was made from; empty for others and once it is destroyed. */
+    Optional<DomainConfig> config(int domid) {
+        return Optional.ofNullable(managed.get(domid)).map(Managed::config);
+    }
+
+    /**
+     * Destroys a domain this toolstack created, unless it is gone or a destroy of it is already
+     * under way (then false): what on_*=destroy does.
+     */
+    boolean destroyManaged(int domid) {
+        return managed.containsKey(domid) && destroyDomain(domid);
+    }
+
+    /**
+     * on_*=restart: destroys the domain and creates it again from the same config, under the
+     * same name with a new domain id, its devices written again for the backends to connect.
+     * Empty when it is not one of ours or a destroy of it is already under way.
+     */
+    Optional<Created> restart(int domid) {
+        Managed m = managed.get(domid);
+        if (m == null || !destroyDomain(domid)) {
+            return Optional.empty();
+        }
+        return Optional.of(create(m.config(), m.configPath()));
+    }
+
+    private boolean destroyDomain(int domid) {
+        if (!destroying.add(domid)) {
+            return false;
+        }
+        try {
+            // A frontend answers Closing only while its guest runs. A guest we started is stopped
+            // here (or is already dead), and a domain that shut down or crashed has no one left to
+            // answer: as libxl's forced destroy, its devices go at once, and their backends close
+            // on seeing the directories removed. Only a running guest we did not start (store-only
+            // domains, tests acting as the frontend) is given the close timeout.
+            boolean launched = guests.launched(domid);
+            guests.stop(domid);
+            boolean frontendsCanAnswer = !launched && builder.running(domid);
+            String vm = xenStore.tryRead("/local/domain/" + domid + "/vm").orElse(null);
+            try {
+                closeAndRemove(devices(domid, null), frontendsCanAnswer);
+            } finally {
+                // The hypervisor releases and removes the home it wrote; a store-only one goes here.
+                managed.remove(domid);
+                builder.destroy(domid);
+                xenStore.transaction(tx -> {
+                    DomainEntries.remove(tx, domid, vm);
+                    return null;
+                });
+                if (xenStore.isDomainIntroduced(domid)) {
+                    xenStore.releaseDomain(domid);
+                }
+            }
+            return true;
+        } finally {
+            destroying.remove(domid);
+        }
     }
 
     /**

@@ -3,6 +3,7 @@ package io.backplane.toolstack;
 import io.backplane.api.device.CapabilityRegistry;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.FeatureDescriptor;
+import io.backplane.api.hypervisor.DomainListener;
 import io.backplane.api.hypervisor.Domains;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.toolstack.config.ConfigException;
@@ -61,15 +62,32 @@ public class ToolstackService {
 
     private Toolstack toolstack;
     private GuestLauncher guests;
+    private DomainLifecycle lifecycle;
+    private org.osgi.framework.ServiceRegistration<DomainListener> lifecycleRegistration;
 
     @Activate
     void activate(BundleContext context, ToolstackConfig config) {
         String state = context.getProperty("backplane.state.dir");
         Path stateDir = state != null ? Path.of(state) : Path.of(System.getProperty("java.io.tmpdir"), "backplane");
-        guests = new GuestLauncher(config.guestCommand(), stateDir);
+        guests = new GuestLauncher(config.guestCommand(), stateDir, this::guestExited);
         toolstack = new Toolstack(xenStore, new CurrentDomainBuilder(), guests, this::featureKey,
                 RandomGenerator.getDefault(), closeTimeout(config), log::warn);
         toolstack.initDom0();
+        lifecycle = new DomainLifecycle(toolstack, this::hypervisorInfo, log::info, log::warn);
+        // The hypervisor tells its DomainListener services of shutdowns, as Xen's VIRQ_DOM_EXC.
+        lifecycleRegistration = context.registerService(DomainListener.class, lifecycle, null);
+    }
+
+    private void guestExited(int domid, int status) {
+        DomainLifecycle l = lifecycle;
+        if (l != null) {
+            l.guestExited(domid, status);
+        }
+    }
+
+    private java.util.Optional<io.backplane.api.hypervisor.DomainInfo> hypervisorInfo(int domid) {
+        Domains d = domains;
+        return d == null ? java.util.Optional.empty() : d.info(domid);
     }
 
     /**
@@ -90,6 +108,9 @@ public class ToolstackService {
 
     @Deactivate
     void deactivate() {
+        // No on_* action while the toolstack goes away: the guests it stops power off.
+        lifecycleRegistration.unregister();
+        lifecycle.close();
         guests.stopAll();
     }
 
@@ -107,6 +128,12 @@ public class ToolstackService {
                 return storeOnly.build(config, taken);
             }
             return new HypervisorDomainBuilder(d).build(config, taken);
+        }
+
+        @Override
+        public boolean running(int domid) {
+            Domains d = domains;
+            return d == null || d.info(domid).isEmpty() || new HypervisorDomainBuilder(d).running(domid);
         }
 
         @Override

@@ -47,14 +47,28 @@ class ToolstackSimTest {
 
     @AfterEach
     void tearDown() throws Exception {
+        if (lifecycle != null) {
+            lifecycle.close();
+            launcher.stopAll();
+        }
         sim.close();
         xs.close();
     }
 
+    private GuestLauncher launcher;
+    private DomainLifecycle lifecycle;
+    private final List<String> lifecycleLog = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     private Toolstack toolstack(String guestCommand) {
-        Toolstack t = new Toolstack(xs, new HypervisorDomainBuilder(sim), new GuestLauncher(guestCommand, dir.resolve("state")),
+        // As ToolstackService wires them: the launcher reports guest exits, the lifecycle hears the hypervisor.
+        DomainLifecycle[] l = new DomainLifecycle[1];
+        launcher = new GuestLauncher(guestCommand, dir.resolve("state"), (domid, status) -> l[0].guestExited(domid, status));
+        Toolstack t = new Toolstack(xs, new HypervisorDomainBuilder(sim), launcher,
                 (type, name) -> name, RandomGenerator.of("L64X128MixRandom"), Duration.ofSeconds(1), notices::add);
         t.initDom0();
+        lifecycle = new DomainLifecycle(t, sim::info, lifecycleLog::add, lifecycleLog::add);
+        l[0] = lifecycle;
+        sim.addDomainListener(lifecycle);
         return t;
     }
 
@@ -114,5 +128,177 @@ class ToolstackSimTest {
         assertThat(xs.exists("/local/domain/0/backend")).isFalse();
         // (the sim releases /vm/<uuid>; the empty /vm above it is the hypervisor's to keep)
         assertThat(xs.exists("/vm") ? xs.directory("/vm") : List.of()).isEmpty();
+    }
+
+    // ---- lifecycle: on_poweroff, on_reboot, on_crash
+
+    private String guestCommand(String extra) throws IOException {
+        return "{java} -jar " + guestJar() + " --state-dir {state} --domid {domid}" + extra;
+    }
+
+    private Path guestLog(String name) {
+        return dir.resolve("state/guests/" + name + ".log");
+    }
+
+    private void awaitAttached(String name, int domid) throws Exception {
+        await("domain " + domid + "'s guest to attach", 20_000, () -> {
+            try {
+                return Files.exists(guestLog(name)) && Files.readString(guestLog(name)).contains("domain " + domid + ": attached");
+            } catch (IOException e) {
+                return false;
+            }
+        });
+    }
+
+    private static void await(String what, long millis, java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + millis + " ms waiting for " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** Lines of this JVM's /proc/self/maps, and targets of its fds, that name the domain's directory. */
+    private List<String> heldInDom0(int domid) throws IOException {
+        String domainDir = sim.paths().domainDir(domid).toString() + "/";
+        List<String> held = new ArrayList<>();
+        for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
+            if (line.contains(domainDir)) {
+                held.add("maps: " + line);
+            }
+        }
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds.toList()) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.startsWith(domainDir)) {
+                        held.add("fd " + fd.getFileName() + ": " + target);
+                    }
+                } catch (IOException e) {
+                    // closed meanwhile (the listing's own fd)
+                }
+            }
+        }
+        return held;
+    }
+
+    private void assertNothingLeftOf(int domid) throws IOException {
+        assertThat(sim.info(domid)).isEmpty();
+        assertThat(sim.pinnedGrants(domid)).isZero();
+        assertThat(sim.dom0PortsInUse()).isZero();
+        assertThat(heldInDom0(domid)).isEmpty();
+        assertThat(sim.paths().domainDir(domid)).doesNotExist();
+        assertThat(xs.exists("/local/domain/" + domid)).isFalse();
+        assertThat(xs.exists("/local/domain/0/backend/vif/" + domid)).isFalse();
+        assertThat(xs.exists("/local/domain/0/backend/vbd/" + domid)).isFalse();
+        assertThat(xs.isDomainIntroduced(domid)).isFalse();
+        assertThat(notices).as("no device waited for a backend of a dead domain").isEmpty();
+    }
+
+    @Test
+    void aKilledGuestIsACrashAndItsDomainIsDestroyedWithinTwoSeconds() throws Exception {
+        Toolstack t = toolstack(guestCommand(""));
+        Toolstack.Created c = t.create(XlConfigParser.parse("sim.cfg", CFG, dir), null);
+        int domid = c.domid();
+        awaitAttached("simguest", domid);
+        assertThat(heldInDom0(domid)).as("the check sees the domain's grant table mapped in dom0").isNotEmpty();
+
+        ProcessHandle.of(c.guestPid()).orElseThrow().destroyForcibly(); // kill -9
+        long killed = System.nanoTime();
+        await("the crashed domain to be destroyed", 2_000, () -> sim.info(domid).isEmpty()
+                && !xs.exists("/local/domain/" + domid) && t.list().stream().noneMatch(d -> d.name().equals("simguest")));
+        assertThat((System.nanoTime() - killed) / 1_000_000).isLessThan(2_000);
+        assertNothingLeftOf(domid);
+        await("the lifecycle's log line", 2_000, () -> lifecycleLog.contains(
+                "domain " + domid + " (simguest) crashed: destroyed (on_crash=destroy)"));
+    }
+
+    @Test
+    void aGuestThatPowersItselfOffIsDestroyedAtOnce() throws Exception {
+        Toolstack t = toolstack(guestCommand(" --shutdown poweroff@0.3"));
+        int domid = t.create(XlConfigParser.parse("sim.cfg", CFG, dir), null).domid();
+        java.util.Map<String, Long> seen = new java.util.concurrent.ConcurrentHashMap<>();
+        sim.addDomainListener(new io.backplane.api.hypervisor.DomainListener() {
+            @Override
+            public void domainShutdown(io.backplane.api.hypervisor.DomainInfo d) {
+                seen.put("shutdown " + d.shutdownReason(), System.nanoTime());
+            }
+
+            @Override
+            public void domainDestroyed(int id) {
+                seen.put("destroyed", System.nanoTime());
+            }
+        });
+        await("the guest to power off and its domain to be destroyed", 20_000, () -> sim.info(domid).isEmpty()
+                && !xs.exists("/local/domain/" + domid) && seen.containsKey("destroyed"));
+        assertThat(seen).containsKey("shutdown POWEROFF");
+        assertThat((seen.get("destroyed") - seen.get("shutdown POWEROFF")) / 1_000_000).isLessThan(1_000);
+        assertNothingLeftOf(domid);
+        await("the lifecycle's log line", 2_000, () -> lifecycleLog.contains(
+                "domain " + domid + " (simguest) powered off: destroyed (on_poweroff=destroy)"));
+    }
+
+    @Test
+    void onCrashRestartCreatesTheDomainAgainUnderItsName() throws Exception {
+        Toolstack t = toolstack(guestCommand(""));
+        Toolstack.Created c = t.create(XlConfigParser.parse("sim.cfg", CFG + "on_crash = \"restart\"\n", dir), null);
+        int domid = c.domid();
+        awaitAttached("simguest", domid);
+
+        ProcessHandle.of(c.guestPid()).orElseThrow().destroyForcibly();
+        await("the domain to come back under a new id", 2_000, () -> t.list().stream()
+                .anyMatch(d -> d.name().equals("simguest") && d.domid() != domid));
+        int again = t.list().stream().filter(d -> d.name().equals("simguest")).findFirst().orElseThrow().domid();
+        assertThat(again).isNotEqualTo(domid);
+        assertNothingLeftOf(domid);
+        // same config: memory, devices with their requests, a guest process attached to the new domain
+        assertThat(xs.read("/local/domain/" + again + "/memory/target")).isEqualTo("65536");
+        assertThat(xs.read(new DeviceId(0, "vif", again, 0).backendPath() + "/request-multi-queue-max-queues"))
+                .isEqualTo("2");
+        assertThat(xs.exists(new DeviceId(0, "vbd", again, 51712).backendPath())).isTrue();
+        awaitAttached("simguest", again);
+        assertThat(t.list()).filteredOn(d -> d.domid() == again).singleElement()
+                .satisfies(d -> assertThat(d.guestRunning()).isTrue());
+        assertThat(lifecycleLog).contains("domain " + domid + " (simguest) crashed: restarted as domain " + again
+                + " (on_crash=restart)");
+    }
+
+    @Test
+    void onCrashPreserveKeepsTheDomainShutDownUntilDestroyedWhichThenWaitsForNobody() throws Exception {
+        Toolstack t = toolstack(guestCommand(""));
+        Toolstack.Created c = t.create(XlConfigParser.parse("sim.cfg", CFG + "on_crash = \"preserve\"\n", dir), null);
+        int domid = c.domid();
+        awaitAttached("simguest", domid);
+
+        ProcessHandle.of(c.guestPid()).orElseThrow().destroyForcibly();
+        await("the crash to be preserved", 5_000, () -> lifecycleLog.contains("domain " + domid
+                + " (simguest) crashed: preserved, shut down with its devices until xl:destroy (on_crash=preserve)"));
+        assertThat(sim.info(domid)).hasValueSatisfying(i -> {
+            assertThat(i.state()).isEqualTo(io.backplane.api.hypervisor.DomainState.SHUTDOWN);
+            assertThat(i.shutdownReason()).isEqualTo(io.backplane.api.hypervisor.ShutdownReason.CRASH);
+        });
+        assertThat(xs.exists("/local/domain/" + domid)).isTrue();
+
+        long start = System.nanoTime();
+        t.destroy("simguest");
+        assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(1_000);
+        assertNothingLeftOf(domid);
+    }
+
+    @Test
+    void aRebootRestartsTheDomainByDefault() throws Exception {
+        Toolstack t = toolstack(guestCommand(" --shutdown reboot@0.3"));
+        int domid = t.create(XlConfigParser.parse("sim.cfg", CFG, dir), null).domid();
+        // The next incarnation runs on without rebooting again.
+        launcher.setTemplate(guestCommand(""));
+        await("the reboot to restart the domain", 20_000, () -> t.list().stream()
+                .anyMatch(d -> d.name().equals("simguest") && d.domid() != domid));
+        int again = t.list().stream().filter(d -> d.name().equals("simguest")).findFirst().orElseThrow().domid();
+        assertNothingLeftOf(domid);
+        awaitAttached("simguest", again);
+        assertThat(lifecycleLog).contains("domain " + domid + " (simguest) rebooted: restarted as domain " + again
+                + " (on_reboot=restart)");
     }
 }

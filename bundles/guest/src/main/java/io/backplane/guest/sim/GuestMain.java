@@ -29,6 +29,7 @@ public final class GuestMain {
         int domid = -1;
         String vbdOptions = "";
         String netOptions = "";
+        String shutdownOption = null;
         List<String> rest = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -36,6 +37,7 @@ public final class GuestMain {
                 case "--domid" -> domid = parseDomid(value(args, ++i, "--domid"));
                 case "--vbd" -> vbdOptions = value(args, ++i, "--vbd");
                 case "--net" -> netOptions = value(args, ++i, "--net");
+                case "--shutdown" -> shutdownOption = value(args, ++i, "--shutdown");
                 case "-h", "--help" -> {
                     usage();
                     return;
@@ -59,6 +61,19 @@ public final class GuestMain {
             System.err.println("backplane-guest: --net: " + e.getMessage());
             System.exit(2);
         }
+        ShutdownReason shutdownReason = null;
+        long shutdownMillis = 0;
+        if (shutdownOption != null) {
+            String[] parts = shutdownOption.split("@", 2);
+            try {
+                shutdownReason = ShutdownReason.valueOf(parts[0].toUpperCase(java.util.Locale.ROOT));
+                shutdownMillis = parts.length == 2 ? (long) (Double.parseDouble(parts[1]) * 1000) : 0;
+            } catch (IllegalArgumentException e) {
+                System.err.println("backplane-guest: --shutdown wants REASON[@SECONDS] (poweroff, reboot, crash, ...),"
+                        + " not '" + shutdownOption + "'");
+                System.exit(2);
+            }
+        }
         if (!rest.isEmpty()) {
             System.err.println("backplane-guest: unknown program '" + rest.get(0) + "'");
             usage();
@@ -78,11 +93,26 @@ public final class GuestMain {
             }));
             System.out.println("domain " + domid + ": attached, " + guest.memory().pages() + " pages, "
                     + guest.grants().entries() + " grant entries");
+            long shutdownAt = System.nanoTime() + shutdownMillis * 1_000_000;
             try (AutoCloseable frontends = startFrontends(guest, vbdOptions, netOptions)) {
                 synchronized (gone) {
                     while (guest.eventChannels().connected()) {
-                        gone.wait(1000);
+                        if (shutdownReason != null) {
+                            long left = (shutdownAt - System.nanoTime()) / 1_000_000;
+                            if (left <= 0) {
+                                break;
+                            }
+                            gone.wait(Math.min(left, 1000));
+                        } else {
+                            gone.wait(1000);
+                        }
                     }
+                }
+                if (shutdownReason != null && guest.eventChannels().connected()) {
+                    // As a kernel does at the end of its shutdown: SCHEDOP_shutdown, and the domain stops.
+                    guest.shutdown(shutdownReason);
+                    System.out.println("domain " + domid + ": shut down: " + shutdownReason.name().toLowerCase(java.util.Locale.ROOT));
+                    Runtime.getRuntime().halt(0);
                 }
             }
             System.out.println("domain " + domid + ": destroyed by the hypervisor");
@@ -125,12 +155,15 @@ public final class GuestMain {
 
     private static void usage() {
         System.err.println("usage: java -jar backplane-guest.jar --state-dir DIR --domid N [--vbd OPTIONS] [--net OPTIONS]"
+                + " [--shutdown REASON[@SECONDS]]"
                 + " [PROGRAM [ARGS...]]\n"
                 + "  Attaches to sim domain N under DIR/domains/N (see docs/sim-abi.md), starts a blkfront for\n"
                 + "  every device/vbd/* and a netfront for every device/vif/* of the domain and waits until the\n"
                 + "  domain is destroyed.\n"
                 + "  --vbd: " + BlkfrontOptions.HELP + "\n"
                 + "  --net: key=value,... ip, queues, split, size=64:512:1514, rate (frames/s per queue), count\n"
-                + "         (frames per queue), force-queues, bogus=cross-page|slots|drop-slots (docs/netback.md)");
+                + "         (frames per queue), force-queues, bogus=cross-page|slots|drop-slots (docs/netback.md)\n"
+                + "  --shutdown: after SECONDS (default 0) shut the domain down with REASON (poweroff, reboot, crash,"
+                + " watchdog) and exit, as a guest kernel would");
     }
 }

@@ -65,7 +65,19 @@ public final class LibvirtXmlParser {
             }
         }
         DomainDevices.check(source, nics, disks);
-        return new DomainConfig(name, uuid, memoryMiB, vcpus, DomainDevices.numberNics(nics), disks, source);
+        // libvirt has no on_watchdog element (its <watchdog action=> is a device): xl's default stays.
+        LifecycleActions actions = LifecycleActions.read((key, def) -> {
+            Optional<XmlElement> el = key.equals(LifecycleActions.ON_WATCHDOG) ? Optional.empty() : d.child(key);
+            if (el.isEmpty()) {
+                return def;
+            }
+            try {
+                return LifecycleActions.parse("<" + key + ">", el.get().trimmedText());
+            } catch (IllegalArgumentException e) {
+                throw fail(el.get(), "<" + key + ">: " + e.getMessage());
+            }
+        });
+        return new DomainConfig(name, uuid, memoryMiB, vcpus, DomainDevices.numberNics(nics), disks, actions, source);
     }
 
     private long memoryMiB(XmlElement m) {

@@ -8,8 +8,9 @@ import java.util.Optional;
 
 /**
  * Reads an xl domain config into a {@link DomainConfig}. Uses {@code name}, {@code uuid},
- * {@code memory}, {@code vcpus}, {@code vif} and {@code disk}; other xl settings ({@code kernel},
- * {@code on_crash}, ...) are accepted and left alone, as they concern the domain builder.
+ * {@code memory}, {@code vcpus}, {@code vif}, {@code disk} and {@code on_poweroff},
+ * {@code on_reboot}, {@code on_watchdog}, {@code on_crash}; other xl settings ({@code kernel},
+ * ...) are accepted and left alone, as they concern the domain builder.
  */
 public final class XlConfigParser {
 
@@ -48,7 +49,18 @@ public final class XlConfigParser {
             }
         }
         DomainDevices.check(source, nics, disks);
-        return new DomainConfig(name, uuid, memory, vcpus, DomainDevices.numberNics(nics), disks, source);
+        LifecycleActions actions = LifecycleActions.read((key, def) -> {
+            if (!s.containsKey(key)) {
+                return def;
+            }
+            String value = optionalString(source, s, key).orElseThrow();
+            try {
+                return LifecycleActions.parse(key, value);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(source, s.get(key).line(), key + ": " + e.getMessage());
+            }
+        });
+        return new DomainConfig(name, uuid, memory, vcpus, DomainDevices.numberNics(nics), disks, actions, source);
     }
 
     private static String requiredString(String source, Map<String, XlCfgReader.Setting> s, String key) {

@@ -200,4 +200,52 @@ class ConfigParsersTest {
                 d.devid(), d.readWrite(), d.cdrom(), d.script(), d.discardEnable(), d.backendDomid(), Map.of(),
                 xml.disks().get(0).line())).toList());
     }
+
+    @Test
+    void lifecycleActionsHaveXlsDefaultsAndAreReadFromXlAndLibvirt() {
+        DomainConfig plain = XlConfigParser.parse("a.cfg", "name = \"a\"\n", dir);
+        assertThat(plain.actions()).isEqualTo(LifecycleActions.XL_DEFAULTS);
+        assertThat(plain.actions().onPoweroff()).isEqualTo(LifecycleAction.DESTROY);
+        assertThat(plain.actions().onReboot()).isEqualTo(LifecycleAction.RESTART);
+        assertThat(plain.actions().onCrash()).isEqualTo(LifecycleAction.DESTROY);
+
+        DomainConfig set = XlConfigParser.parse("b.cfg", """
+                name = "b"
+                on_poweroff = "preserve"
+                on_reboot = 'destroy'
+                on_crash = "restart"
+                on_watchdog = "preserve"
+                """, dir);
+        assertThat(set.actions()).isEqualTo(new LifecycleActions(LifecycleAction.PRESERVE, LifecycleAction.DESTROY,
+                LifecycleAction.PRESERVE, LifecycleAction.RESTART));
+
+        DomainConfig xml = LibvirtXmlParser.parse("c.xml", """
+                <domain type='xen'>
+                  <name>c</name>
+                  <on_poweroff>destroy</on_poweroff>
+                  <on_reboot>preserve</on_reboot>
+                  <on_crash> restart </on_crash>
+                </domain>
+                """, dir);
+        assertThat(xml.actions()).isEqualTo(new LifecycleActions(LifecycleAction.DESTROY, LifecycleAction.PRESERVE,
+                LifecycleAction.DESTROY, LifecycleAction.RESTART));
+        assertThat(LibvirtXmlParser.parse("d.xml", "<domain><name>d</name></domain>", dir).actions())
+                .isEqualTo(LifecycleActions.XL_DEFAULTS);
+    }
+
+    @Test
+    void lifecycleActionsBackplaneDoesNotDoAreRefusedWithTheirLine() {
+        assertThatThrownBy(() -> XlConfigParser.parse("e.cfg", "name = \"e\"\non_crash = \"coredump-restart\"\n", dir))
+                .hasMessage("e.cfg:2: on_crash: 'coredump-restart' is not supported (the simulated hypervisor has no"
+                        + " guest memory dump): use 'restart'");
+        assertThatThrownBy(() -> XlConfigParser.parse("e.cfg", "name = \"e\"\non_reboot = \"rename-restart\"\n", dir))
+                .hasMessageStartingWith("e.cfg:2: on_reboot: 'rename-restart' is not supported");
+        assertThatThrownBy(() -> XlConfigParser.parse("e.cfg", "name = \"e\"\n\non_poweroff = \"reboot\"\n", dir))
+                .hasMessage("e.cfg:3: on_poweroff: 'reboot' is not an action: on_poweroff takes destroy, restart or preserve");
+        assertThatThrownBy(() -> XlConfigParser.parse("e.cfg", "name = \"e\"\non_crash = 1\n", dir))
+                .hasMessage("e.cfg:2: 'on_crash' must be a \"string\"");
+        assertThatThrownBy(() -> LibvirtXmlParser.parse("f.xml", "<domain>\n<name>f</name>\n<on_crash>coredump-destroy</on_crash>\n</domain>", dir))
+                .hasMessageContaining("f.xml:3")
+                .hasMessageContaining("<on_crash>: 'coredump-destroy' is not supported");
+    }
 }
