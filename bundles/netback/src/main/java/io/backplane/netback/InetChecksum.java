@@ -68,11 +68,4 @@ final class InetChecksum {
         FrameHeaders.putU16(f, l3 + 10, 0);
         FrameHeaders.putU16(f, l3 + 10, ~fold(add(f, l3, ihl, 0)) & 0xFFFF);
     }
-
-    /** True when the L4 checksum of a whole packet verifies (sum over pseudo-header and segment is 0xFFFF). */
-    static boolean verifies(ByteBuffer f, int start, FrameHeaders h) {
-        int l4Length = h.l4Length(f, start);
-        long sum = add(f, start + h.l4, l4Length, pseudoHeader(f, start, h, l4Length));
-        return fold(sum) == 0xFFFF;
-    }
 }

@@ -98,15 +98,6 @@ final class VnetHeader {
         return u16(b, hdr + CSUM_OFFSET_OFFSET);
     }
 
-    /** Writes a header: a partial checksum at {@code csumStart}/{@code csumOffset} and/or GSO. */
-    static void write(ByteBuffer b, int hdr, int flags, int gsoType, int hdrLen, int gsoSize, int csumStart, int csumOffset) {
-        b.put(hdr + FLAGS_OFFSET, (byte) flags);
-        b.put(hdr + GSO_TYPE_OFFSET, (byte) gsoType);
-        putU16(b, hdr + HDR_LEN_OFFSET, hdrLen);
-        putU16(b, hdr + GSO_SIZE_OFFSET, gsoSize);
-        putU16(b, hdr + CSUM_START_OFFSET, csumStart);
-        putU16(b, hdr + CSUM_OFFSET_OFFSET, csumOffset);
-    }
 
     static boolean isGso(ByteBuffer b, int hdr) {
         return (gsoType(b, hdr) & ~0x80) != VIRTIO_NET_HDR_GSO_NONE;
