@@ -24,6 +24,25 @@ import io.backplane.runtime.FeatureSet;
 final class BackplaneOptions {
 
     static final String STATE_DIR_PROPERTY = "backplane.state.dir";
+    /** The guest program, as the reactor builds it (the toolstack's guestCommand starts it). */
+    private static final String GUEST_JAR = "bundles/guest/target/backplane-guest-0.1.0-SNAPSHOT-runnable.jar";
+
+    /** The checkout the itests run in (features/ lives at its root). */
+    static Path repository() {
+        return Path.of(System.getProperty("backplane.features", "../features")).toAbsolutePath().getParent();
+    }
+
+    /**
+     * The toolstack's {@code guestCommand} starting the reactor's guest program with {@code guestArgs}
+     * (e.g. {@code --vbd WORKLOAD}); fails when the program is not built.
+     */
+    static String guestCommand(String guestArgs) {
+        Path jar = repository().resolve(GUEST_JAR);
+        if (!Files.isRegularFile(jar)) {
+            throw new AssertionError("the guest program is built: " + jar);
+        }
+        return "{java} -jar " + jar + " --state-dir {state} --domid {domid} " + guestArgs;
+    }
 
     private BackplaneOptions() {
     }

@@ -63,11 +63,8 @@ public class CapabilitiesIT {
 
     @Test
     public void aVbdIsOfferedPersistentGrantsOnlyWhileTheirStrategyBundleRuns() throws Exception {
-        Path root = Path.of(System.getProperty("backplane.features", "../features")).toAbsolutePath().getParent();
-        Path jar = root.resolve("bundles/guest/target/backplane-guest-0.1.0-SNAPSHOT-runnable.jar");
-        assertTrue("the guest program is built: " + jar, Files.isRegularFile(jar));
         Dictionary<String, Object> props = new Hashtable<>();
-        props.put("guestCommand", "{java} -jar " + jar + " --state-dir {state} --domid {domid} --vbd " + VBD_WORKLOAD);
+        props.put("guestCommand", BackplaneOptions.guestCommand("--vbd " + VBD_WORKLOAD));
         configAdmin.getConfiguration("io.backplane.toolstack", "?").update(props);
 
         Bundle persistentBundle = persistentStrategy().getBundle();

@@ -64,10 +64,6 @@ public class DomainDeathIT {
         return Path.of(context.getProperty(BackplaneOptions.STATE_DIR_PROPERTY));
     }
 
-    private Path repository() {
-        return Path.of(System.getProperty("backplane.features", "../features")).toAbsolutePath().getParent();
-    }
-
     private String shell(String command) throws IOException {
         return new RuntimeShell(stateDir()).ok(command);
     }
@@ -86,10 +82,8 @@ public class DomainDeathIT {
     }
 
     private void configureGuests() throws IOException {
-        Path jar = repository().resolve("bundles/guest/target/backplane-guest-0.1.0-SNAPSHOT-runnable.jar");
-        assertTrue("the guest program is built: " + jar, Files.isRegularFile(jar));
         Dictionary<String, Object> props = new Hashtable<>();
-        props.put("guestCommand", "{java} -jar " + jar + " --state-dir {state} --domid {domid} " + GUEST_WORKLOAD);
+        props.put("guestCommand", BackplaneOptions.guestCommand(GUEST_WORKLOAD));
         configAdmin.getConfiguration("io.backplane.toolstack", "?").update(props);
     }
 

@@ -71,9 +71,6 @@ public class NetIT {
         return Path.of(context.getProperty(BackplaneOptions.STATE_DIR_PROPERTY));
     }
 
-    private Path repository() {
-        return Path.of(System.getProperty("backplane.features", "../features")).toAbsolutePath().getParent();
-    }
 
     private String[] run(String command) throws IOException {
         RuntimeShell.Answer a = new RuntimeShell(stateDir()).run(command);
@@ -123,12 +120,9 @@ public class NetIT {
 
     @Test
     public void theDemoGuestsDevicesConnectAnswerRequestsLiveAndLeaveNothingBehind() throws Exception {
-        Path jar = repository().resolve("bundles/guest/target/backplane-guest-0.1.0-SNAPSHOT-runnable.jar");
-        assertTrue("the guest program is built: " + jar, Files.isRegularFile(jar));
-        configure("io.backplane.toolstack", "guestCommand",
-                "{java} -jar " + jar + " --state-dir {state} --domid {domid} " + GUEST_WORKLOAD);
+        configure("io.backplane.toolstack", "guestCommand", BackplaneOptions.guestCommand(GUEST_WORKLOAD));
         // The demo's config as shipped; its disk target is relative to the config's directory.
-        Path cfg = Files.copy(repository().resolve("examples/demo.cfg"), stateDir().resolve("demo.cfg"));
+        Path cfg = Files.copy(BackplaneOptions.repository().resolve("examples/demo.cfg"), stateDir().resolve("demo.cfg"));
         try (RandomAccessFile image = new RandomAccessFile(stateDir().resolve("demo-disk.img").toFile(), "rw")) {
             image.setLength(16 << 20);
         }
