@@ -47,6 +47,11 @@ public class DomainDeathIT {
     private static final String GUEST_WORKLOAD = "--net size=1514,rate=2000,count=1000000000"
             + " --vbd ops=100000000,depth=8,max-sectors=16,region=2048,fill=1,verify=1,seed=7";
     private static final String CLOSE_TIMEOUT_NOTICE = "did not reach Closed";
+    /**
+     * Teardown must not wait for the backends' 10 s close timeout; anything under it proves
+     * that, with room for a loaded CI machine (a 2 s bound once failed there at 2039 ms).
+     */
+    private static final long TEARDOWN_MS = 8_000;
 
     @Inject
     private BundleContext context;
@@ -188,16 +193,13 @@ public class DomainDeathIT {
         assertTrue(shell("sim:domains"), simRow(domid) != null);
 
         ProcessHandle.of(c[1]).orElseThrow().destroyForcibly(); // kill -9
-        long killed = System.nanoTime();
-        await("domain " + domid + " to be gone from dom0", 2_000, () -> gone(domid));
-        long ms = (System.nanoTime() - killed) / 1_000_000;
-        assertTrue("gone in " + ms + " ms", ms < 2_000);
+        await("domain " + domid + " to be gone from dom0", TEARDOWN_MS, () -> gone(domid));
         assertEquals(heldInDom0(domid).toString(), List.of(), heldInDom0(domid));
         String sim = shell("sim:domains");
         assertTrue(sim, sim.contains("dom0 event channel ports in use: 0"));
         assertFalse(shell("xl:list").contains("crashy"));
         assertFalse(Files.exists(stateDir().resolve("domains").resolve(Long.toString(domid))));
-        await("the lifecycle's log line", 2_000, () -> log().contains(
+        await("the lifecycle's log line", TEARDOWN_MS, () -> log().contains(
                 "domain " + domid + " (crashy) crashed: destroyed (on_crash=destroy)"));
         String devices = shell("pv:devices");
         assertFalse(devices, devices.contains("crashy"));
@@ -214,8 +216,8 @@ public class DomainDeathIT {
         awaitTraffic(domid);
 
         ProcessHandle.of(c[1]).orElseThrow().destroyForcibly(); // kill -9
-        await("domain " + domid + " to be gone from dom0", 2_000, () -> gone(domid));
-        await("the domain to be restarted", 2_000, () -> log().stream()
+        await("domain " + domid + " to be gone from dom0", TEARDOWN_MS, () -> gone(domid));
+        await("the domain to be restarted", TEARDOWN_MS, () -> log().stream()
                 .anyMatch(l -> l.startsWith("domain " + domid + " (phoenix) crashed: restarted as domain ")));
         String line = log().stream().filter(l -> l.startsWith("domain " + domid + " (phoenix) crashed: restarted"))
                 .findFirst().orElseThrow();
@@ -225,7 +227,7 @@ public class DomainDeathIT {
         assertNotEquals(domid, again);
         // The operator reads it in backplane.log too (logged while the backends log the new
         // devices on other threads: the operator log once dropped such lines).
-        await("the restart in backplane.log", 2_000, () -> {
+        await("the restart in backplane.log", TEARDOWN_MS, () -> {
             try {
                 return Files.readString(stateDir().resolve("backplane.log")).contains(line);
             } catch (IOException e) {
@@ -251,8 +253,8 @@ public class DomainDeathIT {
 
         // SIGTERM: the guest program powers its domain off (SHUTDOWN_poweroff) and exits.
         ProcessHandle.of(c[1]).orElseThrow().destroy();
-        await("domain " + domid + " to be gone from dom0", 2_000, () -> gone(domid));
-        await("the lifecycle's log line", 2_000, () -> log().contains(
+        await("domain " + domid + " to be gone from dom0", TEARDOWN_MS, () -> gone(domid));
+        await("the lifecycle's log line", TEARDOWN_MS, () -> log().contains(
                 "domain " + domid + " (quiet) powered off: destroyed (on_poweroff=destroy)"));
         assertFalse(shell("xl:list").contains("quiet"));
         assertTrue(log().stream().noneMatch(l -> l.contains(CLOSE_TIMEOUT_NOTICE)));
