@@ -41,12 +41,30 @@ class VifCapabilitiesTest {
         net.close();
     }
 
+    static Set<String> withoutPersistent() {
+        Set<String> keys = new java.util.TreeSet<>(VifFeatures.IMPLEMENTED.keySet());
+        keys.remove(VifFeatures.PERSISTENT);
+        return keys;
+    }
+
+    static Set<String> offered(VifCapabilities caps) {
+        return caps.features().stream().map(FeatureDescriptor::key).collect(Collectors.toCollection(java.util.TreeSet::new));
+    }
+
     @Test
-    void offersExactlyWhatNetbackImplements() {
-        Set<String> offered = new VifCapabilities().features().stream().map(FeatureDescriptor::key).collect(Collectors.toSet());
-        assertThat(offered).isEqualTo(VifFeatures.IMPLEMENTED.keySet());
-        assertThat(offered).as("no control ring, no multicast filtering in netback")
+    void offersExactlyWhatNetbackImplementsAndPersistentGrantsOnlyWhileAStrategyServesThem() {
+        VifCapabilities caps = new VifCapabilities();
+        assertThat(offered(caps)).as("no strategy serves persistent grants").isEqualTo(withoutPersistent());
+        assertThat(offered(caps)).as("no control ring, no multicast filtering in netback")
                 .doesNotContain("feature-ctrl-ring", "feature-multicast-control", "feature-dynamic-multicast-control");
+        var strategy = new io.backplane.ring.persistent.PersistentStrategy(net.sim,
+                io.backplane.ring.persistent.PersistentLimits.DEFAULTS);
+        caps.addPersistentStrategy(strategy);
+        assertThat(offered(caps)).isEqualTo(new java.util.TreeSet<>(VifFeatures.IMPLEMENTED.keySet()));
+        caps.removePersistentStrategy(strategy);
+        assertThat(offered(caps)).isEqualTo(withoutPersistent());
+        assertThat(caps.features()).filteredOn(f -> f.key().equals(VifFeatures.MAX_RING_PAGE_ORDER)).singleElement()
+                .satisfies(f -> assertThat(f.aliases()).contains("ring-order"));
     }
 
     @Test
@@ -122,9 +140,10 @@ class VifCapabilitiesTest {
                     .as("backend Connected; log:\n%s", bus.logText(id)).isTrue();
             Set<String> published = net.xs.directory(id.backendPath()).stream()
                     .filter(k -> !k.equals(FeatureControlLayout.CONTROL_DIR)) // the policy's answers, for the toolstack
-                    .filter(k -> k.startsWith("feature-") || k.startsWith("multi-queue-max-"))
-                    .collect(Collectors.toSet());
-            assertThat(published).as("published in %s", id.backendPath()).isEqualTo(VifFeatures.IMPLEMENTED.keySet());
+                    .filter(k -> k.startsWith("feature-") || k.startsWith("multi-queue-max-") || k.startsWith("max-"))
+                    .collect(Collectors.toCollection(java.util.TreeSet::new));
+            assertThat(published).as("published in %s (grant-copy only: no feature-persistent)", id.backendPath())
+                    .isEqualTo(withoutPersistent());
             net.xs.rm(id.backendPath());
         }
     }

@@ -161,9 +161,14 @@ public final class Netfront implements AutoCloseable {
         boolean tso4 = options.gso() && sg && csum4 && readUnsigned(backend + "/feature-gso-tcpv4", 0) == 1;
         boolean tso6 = options.gso() && sg && csum6 && readUnsigned(backend + "/feature-gso-tcpv6", 0) == 1;
         txOffload = new TxOffload(csum4, csum6, tso4, tso6);
+        // As blkfront chooses its ring: min(own limit, the backend's max-ring-page-order).
+        int order = (int) Math.min(options.ringOrder(), readUnsigned(backend + "/max-ring-page-order", 0));
+        // Persistent grants: the pool below (one page per ring slot, granted once) is reused for
+        // the whole connection either way; with the feature the backend is told so.
+        boolean persistent = options.persistent() && readUnsigned(backend + "/feature-persistent", 0) == 1;
         List<NetfrontQueue> qs = new ArrayList<>();
         for (int q = 0; q < Math.max(n, 1); q++) {
-            qs.add(new NetfrontQueue(guest, backendId, q, split, sg, stack));
+            qs.add(new NetfrontQueue(guest, backendId, q, split, sg, stack, order));
         }
         if (store.exists(backend + "/feature-xdp-headroom")) {
             store.write(dir + "/xdp-headroom", "0");
@@ -175,8 +180,12 @@ public final class Netfront implements AutoCloseable {
                 tx.write(dir + "/multi-queue-num-queues", Integer.toString(n));
             }
             for (NetfrontQueue q : qs) {
-                writeQueueKeys(tx, q, n == 1 ? dir : dir + "/queue-" + q.id);
+                writeQueueKeys(tx, q, n == 1 ? dir : dir + "/queue-" + q.id, order);
             }
+            // The new keys only when taken, so a one-page ring without persistent grants is
+            // written exactly as Linux netfront writes it; an earlier connection's are removed.
+            optional(tx, dir + "/ring-page-order", order > 0 ? Integer.toString(order) : null);
+            optional(tx, dir + "/feature-persistent", persistent ? "1" : null);
             tx.write(dir + "/request-rx-copy", "1");
             tx.write(dir + "/feature-rx-notify", "1");
             NetfrontStack.RxFeatures rxf = stack.advertised();
@@ -201,15 +210,28 @@ public final class Netfront implements AutoCloseable {
         connections++;
         switchState(CONNECTED);
         log("connected " + n + (n == 1 ? " queue" : " queues") + " (backend offers " + max + "), "
-                + (split ? "split" : "shared") + " event channels, connection " + connections + ", tx " + txOffload);
+                + (split ? "split" : "shared") + " event channels, " + (1 << order) + "-page rings"
+                + (persistent ? ", persistent grants" : "") + ", connection " + connections + ", tx " + txOffload);
         if (Integer.parseInt(store.tryRead(backend + "/state").orElse("0")) == CONNECTED) {
             startTraffic();
         }
     }
 
-    private static void writeQueueKeys(XsTransaction tx, NetfrontQueue q, String path) {
-        tx.write(path + "/tx-ring-ref", Integer.toString(q.txRingRef));
-        tx.write(path + "/rx-ring-ref", Integer.toString(q.rxRingRef));
+    private void optional(XsTransaction tx, String path, String value) {
+        if (value != null) {
+            tx.write(path, value);
+        } else if (store.exists(path)) {
+            tx.rm(path);
+        }
+    }
+
+    /** One page: {@code tx-ring-ref}/{@code rx-ring-ref}; more: {@code tx-ring-ref0..N-1}, as blkfront's {@code ring-refN}. */
+    private static void writeQueueKeys(XsTransaction tx, NetfrontQueue q, String path, int order) {
+        for (int i = 0; i < q.txRingRefs.length; i++) {
+            String suffix = order > 0 ? Integer.toString(i) : "";
+            tx.write(path + "/tx-ring-ref" + suffix, Integer.toString(q.txRingRefs[i]));
+            tx.write(path + "/rx-ring-ref" + suffix, Integer.toString(q.rxRingRefs[i]));
+        }
         if (q.split()) {
             tx.write(path + "/event-channel-tx", Integer.toString(q.txEvent.port()));
             tx.write(path + "/event-channel-rx", Integer.toString(q.rxEvent.port()));

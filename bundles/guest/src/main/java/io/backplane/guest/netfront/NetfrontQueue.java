@@ -47,10 +47,11 @@ final class NetfrontQueue {
     private final boolean backendSg;
     private final NetfrontStack stack;
     private final int slots;
+    private final int ringPages;
     private final long txRingFrame;
     private final long rxRingFrame;
-    final int txRingRef;
-    final int rxRingRef;
+    final int[] txRingRefs;
+    final int[] rxRingRefs;
     private final FrontRing tx;
     private final FrontRing rx;
     final EventChannel txEvent;
@@ -90,22 +91,31 @@ final class NetfrontQueue {
     private final java.util.Set<Integer> ended = new java.util.HashSet<>();
     private boolean pagesFreed;
 
-    /** setup_netfront(): rings, grants, channels; split when asked (event-channel-tx/-rx). */
-    NetfrontQueue(SimGuest guest, int backendId, int id, boolean split, boolean backendSg, NetfrontStack stack) {
+    /**
+     * setup_netfront(): rings of 2^{@code ringOrder} pages each, grants, channels; split when
+     * asked (event-channel-tx/-rx).
+     */
+    NetfrontQueue(SimGuest guest, int backendId, int id, boolean split, boolean backendSg, NetfrontStack stack,
+                  int ringOrder) {
         this.guest = guest;
         this.backendSg = backendSg;
         this.backendId = backendId;
         this.id = id;
         this.stack = stack;
-        LegacyRingLayout txLayout = LegacyRingLayout.ofPages(1, SharedRingDescriptor.NETIF_TX_ENTRY_LENGTH);
-        LegacyRingLayout rxLayout = LegacyRingLayout.ofPages(1, SharedRingDescriptor.NETIF_RX_ENTRY_LENGTH);
+        ringPages = 1 << ringOrder;
+        LegacyRingLayout txLayout = LegacyRingLayout.ofPages(ringPages, SharedRingDescriptor.NETIF_TX_ENTRY_LENGTH);
+        LegacyRingLayout rxLayout = LegacyRingLayout.ofPages(ringPages, SharedRingDescriptor.NETIF_RX_ENTRY_LENGTH);
         this.slots = txLayout.entries();
-        txRingFrame = guest.memory().allocPage();
-        rxRingFrame = guest.memory().allocPage();
-        tx = FrontRing.init(guest.memory().page(txRingFrame), txLayout);
-        rx = FrontRing.init(guest.memory().page(rxRingFrame), rxLayout);
-        txRingRef = guest.grants().grantAccess(backendId, txRingFrame, false);
-        rxRingRef = guest.grants().grantAccess(backendId, rxRingFrame, false);
+        txRingFrame = guest.memory().allocPages(ringPages);
+        rxRingFrame = guest.memory().allocPages(ringPages);
+        tx = FrontRing.init(guest.memory().pages(txRingFrame, ringPages), txLayout);
+        rx = FrontRing.init(guest.memory().pages(rxRingFrame, ringPages), rxLayout);
+        txRingRefs = new int[ringPages];
+        rxRingRefs = new int[ringPages];
+        for (int i = 0; i < ringPages; i++) {
+            txRingRefs[i] = guest.grants().grantAccess(backendId, txRingFrame + i, false);
+            rxRingRefs[i] = guest.grants().grantAccess(backendId, rxRingFrame + i, false);
+        }
         bufferFrames = guest.memory().allocPages(2 * slots);
         txRefs = new int[slots];
         rxRefs = new int[rxLayout.entries()];
@@ -405,6 +415,14 @@ final class NetfrontQueue {
                 Thread.currentThread().interrupt();
             }
         }
+        // Frames the backend never answered are gone with the ring (sent = answered + failed + dropped).
+        boolean[] free = new boolean[slots];
+        freeTxIds.forEach(i -> free[i] = true);
+        for (int i = 0; i < slots; i++) {
+            if (!free[i] && packetStart[i]) {
+                counters.txDropped.incrementAndGet();
+            }
+        }
         try {
             txEvent.close();
             if (rxEvent != txEvent) {
@@ -424,7 +442,10 @@ final class NetfrontQueue {
         if (pagesFreed) {
             return true;
         }
-        boolean all = endAccess(txRingRef) & endAccess(rxRingRef);
+        boolean all = true;
+        for (int i = 0; i < ringPages; i++) {
+            all &= endAccess(txRingRefs[i]) & endAccess(rxRingRefs[i]);
+        }
         for (int r : txRefs) {
             all &= endAccess(r);
         }
@@ -432,8 +453,8 @@ final class NetfrontQueue {
             all &= endAccess(r);
         }
         if (all) {
-            guest.memory().freePages(txRingFrame, 1);
-            guest.memory().freePages(rxRingFrame, 1);
+            guest.memory().freePages(txRingFrame, ringPages);
+            guest.memory().freePages(rxRingFrame, ringPages);
             guest.memory().freePages(bufferFrames, 2 * slots);
             pagesFreed = true;
         }
