@@ -278,7 +278,7 @@ final class NetbackQueue {
             // Both rings of a queue swap together; they differ only while a swap is under way.
             out.put(p + "strategy", t0.strategy().equals(r0.strategy()) ? t0.strategy()
                     : "tx " + t0.strategy() + " rx " + r0.strategy());
-            out.put(p + "ring-order", Integer.toString(Integer.numberOfTrailingZeros(txRequest.ringRefs().length)));
+            out.put(p + "ring-page-order", Integer.toString(Integer.numberOfTrailingZeros(txRequest.ringRefs().length)));
         }
         out.put(p + "event-channels", txEvent == null ? "-" : rxEvent != txEvent
                 ? "tx " + txEvent.port() + " rx " + rxEvent.port() : Integer.toString(txEvent.port()));

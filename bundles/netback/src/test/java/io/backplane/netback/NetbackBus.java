@@ -48,6 +48,27 @@ final class NetbackBus implements AutoCloseable {
         return id;
     }
 
+    /** SimNet's offer of this many queues with {@code more} keys added or replaced; returns the vif's id. */
+    DeviceId offer(int domid, int devid, int maxQueues, Map<String, String> more) {
+        DeviceId id = new DeviceId(0, "vif", domid, devid);
+        Map<String, String> offer = new java.util.HashMap<>(SimNet.offer(maxQueues));
+        offer.putAll(more);
+        offers.put(id, Map.copyOf(offer));
+        return id;
+    }
+
+    /**
+     * What {@code pv:request DEV key value} does for a key that needs a reconnect: the policy
+     * publishes the new offer, then the core takes the device through Closing and back.
+     */
+    void change(DeviceId id, String key, String value) {
+        Map<String, String> offer = new java.util.HashMap<>(offers.get(id));
+        offer.put(key, value);
+        offers.put(id, Map.copyOf(offer));
+        xs.write(id.backendPath() + "/" + key, value);
+        bus.offerChanged(new Negotiation(id, offers.get(id), List.of(), Set.of(key), true));
+    }
+
     /** The driver's status of a device the bus serves. */
     Map<String, String> status(DeviceId id) {
         return bus.device(id).map(DeviceView::status)
