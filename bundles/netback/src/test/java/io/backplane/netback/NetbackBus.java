@@ -69,6 +69,11 @@ final class NetbackBus implements AutoCloseable {
         bus.offerChanged(new Negotiation(id, offers.get(id), List.of(), Set.of(key), true));
     }
 
+    /** {@code pv:request DEV feature value}: the request key, answered by the policy's negotiation. */
+    Negotiation request(DeviceId id, String feature, String value) {
+        return bus.request(id, feature, value, java.time.Duration.ofSeconds(10));
+    }
+
     /** The driver's status of a device the bus serves. */
     Map<String, String> status(DeviceId id) {
         return bus.device(id).map(DeviceView::status)
