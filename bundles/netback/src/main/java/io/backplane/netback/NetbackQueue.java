@@ -92,8 +92,8 @@ final class NetbackQueue {
             return q;
         } catch (RuntimeException e) {
             q.release();
-            throw new io.backplane.api.backend.DeviceException("mapping shared-frames " + keys.describeRefs() + " port tx " + keys.txEventChannel() + " rx "
-                    + keys.rxEventChannel() + ": " + e.getMessage(), e);
+            throw new io.backplane.api.backend.DeviceException("mapping shared-frames " + keys.describeRefs()
+                    + " port tx " + keys.txEventChannel() + " rx " + keys.rxEventChannel() + ": " + e.getMessage(), e);
         }
     }
 

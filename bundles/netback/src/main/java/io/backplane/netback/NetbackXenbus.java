@@ -57,7 +57,7 @@ final class NetbackXenbus {
         for (int q = 0; q < requested; q++) {
             queues.add(readQueue(ctx, requested == 1 ? "" : "queue-" + q + "/", q, order));
         }
-        // The frontend's key is read whatever the offer, so a promise it made unasked is seen and ignored.
+        // Taken only when offered: a frontend's promise alone does not make a strategy serve it.
         boolean persistent = flag(ctx, VifFeatures.PERSISTENT) && "1".equals(offer(ctx, VifFeatures.PERSISTENT));
         long[] rate = readRate(ctx);
         return new FrontendConfig(queues, mac.toLowerCase(),
