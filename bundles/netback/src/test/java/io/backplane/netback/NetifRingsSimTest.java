@@ -182,6 +182,37 @@ class NetifRingsSimTest {
         assertThat(net.sim.pinnedGrants(id.frontendDomid())).as("4 ring pages and the persistent grants").isEqualTo(4 + mapped);
     }
 
+    /**
+     * An 8-page ring gives the netfront a pool of 2048 TX grants, above the strategy's cap of 1056
+     * per ring: beyond it segments are grant-copied, and the least recently used grants are purged
+     * so others can be kept, as blkback does; every frame still arrives intact.
+     */
+    @Test
+    void aPoolAboveTheCapFallsBackToCopiesAndPurgesTheLeastRecentlyUsed() throws Exception {
+        String mac = "00:16:3e:30:00:05";
+        DeviceId id = connected("net-persistent-cap", mac, Map.of("feature-persistent", "1"),
+                "ip=10.3.0.5,queues=1,ring-order=3,count=2500,rate=5000,size=60:1514:4000:9000");
+        Map<String, String> status = bus.status(id);
+        assertThat(status).containsEntry("strategy", "persistent").containsEntry("ring-page-order", "3");
+        MemorySink sink = sinks.get("vif" + id.frontendDomid() + ".0");
+        byte[] src = HexFormat.ofDelimiter(":").parseHex(mac);
+        for (long seq = 0; seq < 2500; seq++) {
+            byte[] f = sink.takeTransmitted(10_000);
+            assertThat(f).as("frame %d; log:\n%s", seq, log(id.frontendDomid())).isNotNull();
+            assertThat(f).isEqualTo(NetbackHotSwapTest.frame(src, 0, seq, SIZES[(int) (seq % SIZES.length)]));
+        }
+        status = bus.status(id);
+        String tx = "queue-0/tx-ring/";
+        assertThat(Long.parseLong(status.get(tx + "persistent-grants"))).as(status.toString()).isBetween(1L, 1056L);
+        assertThat(Long.parseLong(status.get(tx + "persistent-fallback-copies"))).isPositive();
+        assertThat(Long.parseLong(status.get(tx + "persistent-purged"))).isPositive();
+        assertThat(SimNet.await(10, () -> net.stat(id, "tx-answered") == 2500)).isTrue();
+        assertThat(net.stat(id, "tx-failed")).isZero();
+        System.err.printf("netif persistent grants over the cap: kept %s, maps %s, hits %s, fallback copies %s, purged %s%n",
+                status.get(tx + "persistent-grants"), status.get(tx + "persistent-maps"), status.get(tx + "persistent-hits"),
+                status.get(tx + "persistent-fallback-copies"), status.get(tx + "persistent-purged"));
+    }
+
     @Test
     void aRingOrderChangeReconnectsWithEveryFrameCounted() throws Exception {
         String mac = "00:16:3e:30:00:04";
