@@ -72,9 +72,9 @@ final class NetbackQueue {
         Map<String, String> features = cfg.ringFeatures();
         try {
             q.txRequest = new RingRequest(domid, "netif-tx", NetifTxRequestDescriptor.LENGTH,
-                    NetifTxResponseDescriptor.LENGTH, new int[] {keys.txRingRef()}, features);
+                    NetifTxResponseDescriptor.LENGTH, keys.txRingRefs(cfg.shape()), features);
             q.rxRequest = new RingRequest(domid, "netif-rx", NetifRxRequestDescriptor.LENGTH,
-                    NetifRxResponseDescriptor.LENGTH, new int[] {keys.rxRingRef()}, features);
+                    NetifRxResponseDescriptor.LENGTH, keys.rxRingRefs(cfg.shape()), features);
             q.txRing = rings.open(q.txRequest);
             q.rxRing = rings.open(q.rxRequest);
             q.txEvent = channels.bindInterdomain(domid, keys.txEventChannel(), ch -> q.wake());
@@ -282,10 +282,12 @@ final class NetbackQueue {
             out.put(p + "credit-waits", Long.toString(t.credit().waits()));
         }
         RingChannel r = txRing;
+        RingChannel rr = rxRing;
+        out.put(p + "tx-ring", r == null ? "-" : r.geometry().describe());
+        out.put(p + "rx-ring", rr == null ? "-" : rr.geometry().describe());
         if (r != null) {
             r.counters().forEach((k, v) -> out.put(p + "tx-ring/" + k, Long.toString(v)));
         }
-        RingChannel rr = rxRing;
         if (rr != null) {
             rr.counters().forEach((k, v) -> out.put(p + "rx-ring/" + k, Long.toString(v)));
         }

@@ -2,7 +2,10 @@ package io.backplane.netback;
 
 import io.backplane.api.backend.BackendContext;
 import io.backplane.api.backend.DeviceException;
+import io.backplane.ring.RingShape;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Optional;
 
@@ -44,15 +47,26 @@ final class NetbackXenbus {
                     + ": the frontend must request rx copy (1), not "
                     + ctx.frontendKey(VifFeatures.REQUEST_RX_COPY).orElse("nothing"));
         }
+        RingShape shape = RingShape.negotiate(offeredLayouts(ctx), ctx::frontendKey, fe);
         List<FrontendConfig.QueueKeys> queues = new ArrayList<>();
         for (int q = 0; q < requested; q++) {
-            queues.add(readQueue(ctx, requested == 1 ? "" : "queue-" + q + "/", q));
+            queues.add(readQueue(ctx, requested == 1 ? "" : "queue-" + q + "/", q, shape));
         }
         long[] rate = readRate(ctx);
         return new FrontendConfig(queues, mac.toLowerCase(),
                 flag(ctx, VifFeatures.SG), flag(ctx, VifFeatures.GSO_TCPV4), flag(ctx, VifFeatures.GSO_TCPV6),
                 !flag(ctx, VifFeatures.NO_CSUM_OFFLOAD), flag(ctx, VifFeatures.IPV6_CSUM_OFFLOAD),
-                flag(ctx, VifFeatures.RX_NOTIFY), rate[0], rate[1]);
+                flag(ctx, VifFeatures.RX_NOTIFY), rate[0], rate[1], shape);
+    }
+
+    /** The ring layout features this vif offers: the published offer, else the backend's keys. */
+    private static RingShape offeredLayouts(BackendContext ctx) {
+        Map<String, String> offer = new HashMap<>();
+        for (String key : RingShape.KEYS) {
+            String v = ctx.negotiation() != null ? ctx.negotiation().offer().get(key) : null;
+            offer.put(key, v != null ? v : ctx.backendKey(key).orElse("0"));
+        }
+        return RingShape.of(offer);
     }
 
     /**
@@ -73,7 +87,7 @@ final class NetbackXenbus {
     }
 
     /** connect_data_rings(): ring refs, then split event channels, then the single one. */
-    private static FrontendConfig.QueueKeys readQueue(BackendContext ctx, String dir, int id) {
+    private static FrontendConfig.QueueKeys readQueue(BackendContext ctx, String dir, int id, RingShape shape) {
         String xspath = ctx.id().frontendPath() + (dir.isEmpty() ? "" : "/" + dir.substring(0, dir.length() - 1));
         Long tx = scan(ctx.frontendKey(dir + "tx-ring-ref"));
         Long rx = scan(ctx.frontendKey(dir + "rx-ring-ref"));
@@ -89,7 +103,16 @@ final class NetbackXenbus {
             }
             rxEvt = txEvt;
         }
-        return new FrontendConfig.QueueKeys(id, tx.intValue(), rx.intValue(), txEvt.intValue(), rxEvt.intValue());
+        if (!shape.separateRings()) {
+            return new FrontendConfig.QueueKeys(id, tx.intValue(), rx.intValue(), txEvt.intValue(), rxEvt.intValue());
+        }
+        Long txRsp = scan(ctx.frontendKey(dir + "tx-" + RingShape.RSP_RING_REF));
+        Long rxRsp = scan(ctx.frontendKey(dir + "rx-" + RingShape.RSP_RING_REF));
+        if (txRsp == null || rxRsp == null) {
+            throw new DeviceException("reading " + xspath + "/" + RingShape.RSP_RING_REF + " (separate rings)");
+        }
+        return new FrontendConfig.QueueKeys(id, tx.intValue(), rx.intValue(), txEvt.intValue(), rxEvt.intValue(),
+                txRsp.intValue(), rxRsp.intValue());
     }
 
     private static boolean flag(BackendContext ctx, String key) {

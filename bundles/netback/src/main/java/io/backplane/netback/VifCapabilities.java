@@ -10,6 +10,8 @@ import static io.backplane.netback.VifFeatures.SPLIT_EVENT_CHANNELS;
 
 import io.backplane.api.device.DeviceCapabilities;
 import io.backplane.api.device.FeatureDescriptor;
+import io.backplane.ring.RingShape;
+import java.util.ArrayList;
 import java.util.List;
 import org.osgi.service.component.annotations.Component;
 
@@ -34,7 +36,8 @@ public final class VifCapabilities implements DeviceCapabilities {
 
     @Override
     public List<FeatureDescriptor> features() {
-        return List.of(
+        List<FeatureDescriptor> f = new ArrayList<>(RingShape.capabilities());
+        f.addAll(List.of(
                 FeatureDescriptor.range(MAX_QUEUES, Math.min(cpus, QUEUES_LIMIT), 1, QUEUES_LIMIT, true,
                         "most TX/RX queue pairs the frontend may use", "queues", "max-queues"),
                 FeatureDescriptor.bool(SG, true, true, "scatter-gather (multi-slot packets)", "sg"),
@@ -45,6 +48,7 @@ public final class VifCapabilities implements DeviceCapabilities {
                 FeatureDescriptor.bool(RX_COPY, true, true, "backend copies received packets into guest buffers",
                         "rx-copy"),
                 FeatureDescriptor.bool(SPLIT_EVENT_CHANNELS, true, true,
-                        "separate TX and RX event channels", "split-event-channels", "split-evtchn"));
+                        "separate TX and RX event channels", "split-event-channels", "split-evtchn")));
+        return f;
     }
 }

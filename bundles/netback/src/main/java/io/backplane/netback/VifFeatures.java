@@ -1,5 +1,6 @@
 package io.backplane.netback;
 
+import io.backplane.ring.RingShape;
 import java.util.Map;
 
 /**
@@ -29,10 +30,14 @@ final class VifFeatures {
 
     /**
      * Every key netback offers, with the frontend key through which {@link NetbackXenbus} takes
-     * the offer up at connect (netif.h pairs them): an offered key whose answer netback never
+     * the offer up at connect (netif.h pairs them; the ring layout keys of {@link RingShape} are
+     * written by both ends): an offered key whose answer netback never
      * reads would be a promise no code keeps.
      */
     static final Map<String, String> IMPLEMENTED = Map.of(
+            RingShape.SPLIT_INDEXES, RingShape.SPLIT_INDEXES,
+            RingShape.ALIGNED_SLOTS, RingShape.ALIGNED_SLOTS,
+            RingShape.SEPARATE_RINGS, RingShape.SEPARATE_RINGS,
             MAX_QUEUES, NUM_QUEUES,
             SG, SG,
             GSO_TCPV4, GSO_TCPV4,

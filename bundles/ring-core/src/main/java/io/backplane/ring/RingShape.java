@@ -2,6 +2,7 @@ package io.backplane.ring;
 
 import io.backplane.api.backend.DeviceException;
 import io.backplane.api.device.FeatureDescriptor;
+import io.backplane.api.xenstore.XsOps;
 import io.backplane.ring.layout.AlignedSlotDescriptor;
 import io.backplane.ring.layout.SharedRingDescriptor;
 import java.util.LinkedHashMap;
@@ -49,6 +50,37 @@ public record RingShape(boolean splitIndexes, boolean alignedSlots, boolean sepa
                 "1".equals(features.get(SEPARATE_RINGS)));
     }
 
+    /**
+     * The shape named as {@link #describe} names it ({@code split-indexes+separate-rings}), with
+     * {@code ring.h} or {@code none} for none and {@code all} for every feature: for frontends'
+     * options. Refuses an unknown name, listing the known ones.
+     */
+    public static RingShape parse(String spec) {
+        String s = spec.trim();
+        if (s.isEmpty() || s.equals("none") || s.equals("ring.h")) {
+            return LEGACY;
+        }
+        if (s.equals("all")) {
+            return new RingShape(true, true, true);
+        }
+        boolean[] on = new boolean[KEYS.size()];
+        for (String name : s.split("\\+")) {
+            int i = KEYS.indexOf("feature-" + name.trim());
+            if (i < 0) {
+                throw new IllegalArgumentException("unknown ring layout feature '" + name
+                        + "' (known: split-indexes, aligned-slots, separate-rings, all, none)");
+            }
+            on[i] = true;
+        }
+        return new RingShape(on[0], on[1], on[2]);
+    }
+
+    /** The features in both: what a frontend takes of an offer (min of offer and own limit). */
+    public RingShape and(RingShape other) {
+        return new RingShape(splitIndexes && other.splitIndexes, alignedSlots && other.alignedSlots,
+                separateRings && other.separateRings);
+    }
+
     /** The negotiated keys as {@code key=1}, for a RingRequest's features; empty for ring.h's layout. */
     public Map<String, String> features() {
         Map<String, String> m = new LinkedHashMap<>();
@@ -84,12 +116,13 @@ public record RingShape(boolean splitIndexes, boolean alignedSlots, boolean sepa
      * frontend that lays its rings out in a way the backend did not offer would be read wrongly,
      * so that is refused (a DeviceException naming the key), never ignored.
      *
-     * @param offer        the published offer (key to value)
+     * @param offered      the features the backend offered ({@link #of} the published offer)
      * @param frontendKey  reads a key relative to the frontend directory
      * @param frontendPath for messages
      */
-    public static RingShape negotiate(Map<String, String> offer, Function<String, Optional<String>> frontendKey,
+    public static RingShape negotiate(RingShape offered, Function<String, Optional<String>> frontendKey,
                                       String frontendPath) {
+        boolean[] offer = offered.flags();
         boolean[] on = new boolean[KEYS.size()];
         for (int i = 0; i < on.length; i++) {
             String key = KEYS.get(i);
@@ -97,13 +130,29 @@ public record RingShape(boolean splitIndexes, boolean alignedSlots, boolean sepa
             if (!asked.equals("0") && !asked.equals("1")) {
                 throw new DeviceException("reading " + frontendPath + "/" + key + ": '" + asked + "' is not 0 or 1");
             }
-            if (asked.equals("1") && !"1".equals(offer.get(key))) {
+            if (asked.equals("1") && !offer[i]) {
                 throw new DeviceException(frontendPath + "/" + key + " is 1 but the backend does not offer " + key
                         + ": the frontend's rings would be read in the wrong layout");
             }
             on[i] = asked.equals("1");
         }
         return new RingShape(on[0], on[1], on[2]);
+    }
+
+    /**
+     * A frontend's opt-in: each chosen key written as {@code 1} in its directory {@code dir}; a
+     * key chosen at an earlier connect but not now is removed, so a frontend on ring.h's layout
+     * has none of them.
+     */
+    public void writeFrontendKeys(XsOps tx, String dir) {
+        Map<String, String> chosen = features();
+        for (String key : KEYS) {
+            if (chosen.containsKey(key)) {
+                tx.write(dir + "/" + key, "1");
+            } else if (tx.tryRead(dir + "/" + key).isPresent()) {
+                tx.rm(dir + "/" + key);
+            }
+        }
     }
 
     /** Grant references per ring: its {@code pages}, twice with separate rings (requests, then responses). */

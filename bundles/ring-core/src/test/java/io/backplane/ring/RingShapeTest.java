@@ -100,7 +100,7 @@ class RingShapeTest {
 
     @Test
     void aFrontendAskingForWhatWasNotOfferedIsRefused() {
-        Map<String, String> offer = Map.of(RingShape.SPLIT_INDEXES, "1", RingShape.SEPARATE_RINGS, "0");
+        RingShape offer = RingShape.of(Map.of(RingShape.SPLIT_INDEXES, "1", RingShape.SEPARATE_RINGS, "0"));
         Map<String, String> fe = Map.of(RingShape.SPLIT_INDEXES, "1");
         assertThat(RingShape.negotiate(offer, k -> Optional.ofNullable(fe.get(k)), "/fe"))
                 .isEqualTo(new RingShape(true, false, false));

@@ -4,6 +4,7 @@ import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsTransaction;
 import io.backplane.api.xenstore.XsWatch;
 import io.backplane.guest.sim.SimGuest;
+import io.backplane.ring.RingShape;
 import io.backplane.ring.layout.NetifConstants;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -161,9 +162,10 @@ public final class Netfront implements AutoCloseable {
         boolean tso4 = options.gso() && sg && csum4 && readUnsigned(backend + "/feature-gso-tcpv4", 0) == 1;
         boolean tso6 = options.gso() && sg && csum6 && readUnsigned(backend + "/feature-gso-tcpv6", 0) == 1;
         txOffload = new TxOffload(csum4, csum6, tso4, tso6);
+        RingShape layout = options.layouts().and(offeredLayouts());
         List<NetfrontQueue> qs = new ArrayList<>();
         for (int q = 0; q < Math.max(n, 1); q++) {
-            qs.add(new NetfrontQueue(guest, backendId, q, split, sg, stack));
+            qs.add(new NetfrontQueue(guest, backendId, q, split, sg, stack, layout));
         }
         if (store.exists(backend + "/feature-xdp-headroom")) {
             store.write(dir + "/xdp-headroom", "0");
@@ -177,6 +179,7 @@ public final class Netfront implements AutoCloseable {
             for (NetfrontQueue q : qs) {
                 writeQueueKeys(tx, q, n == 1 ? dir : dir + "/queue-" + q.id);
             }
+            layout.writeFrontendKeys(tx, dir);
             tx.write(dir + "/request-rx-copy", "1");
             tx.write(dir + "/feature-rx-notify", "1");
             NetfrontStack.RxFeatures rxf = stack.advertised();
@@ -201,15 +204,29 @@ public final class Netfront implements AutoCloseable {
         connections++;
         switchState(CONNECTED);
         log("connected " + n + (n == 1 ? " queue" : " queues") + " (backend offers " + max + "), "
-                + (split ? "split" : "shared") + " event channels, connection " + connections + ", tx " + txOffload);
+                + (split ? "split" : "shared") + " event channels, ring layout " + layout.describe() + ", connection "
+                + connections + ", tx " + txOffload);
         if (Integer.parseInt(store.tryRead(backend + "/state").orElse("0")) == CONNECTED) {
             startTraffic();
         }
     }
 
+    /** The ring layout features the backend offers (none from a backend that writes none of the keys). */
+    private RingShape offeredLayouts() {
+        Map<String, String> offer = new HashMap<>();
+        for (String key : RingShape.KEYS) {
+            offer.put(key, readUnsigned(backend + "/" + key, 0) == 1 ? "1" : "0");
+        }
+        return RingShape.of(offer);
+    }
+
     private static void writeQueueKeys(XsTransaction tx, NetfrontQueue q, String path) {
         tx.write(path + "/tx-ring-ref", Integer.toString(q.txRingRef));
         tx.write(path + "/rx-ring-ref", Integer.toString(q.rxRingRef));
+        if (q.txRspRingRef != 0) {
+            tx.write(path + "/tx-" + RingShape.RSP_RING_REF, Integer.toString(q.txRspRingRef));
+            tx.write(path + "/rx-" + RingShape.RSP_RING_REF, Integer.toString(q.rxRspRingRef));
+        }
         if (q.split()) {
             tx.write(path + "/event-channel-tx", Integer.toString(q.txEvent.port()));
             tx.write(path + "/event-channel-rx", Integer.toString(q.rxEvent.port()));

@@ -1,5 +1,6 @@
 package io.backplane.guest.netfront;
 
+import io.backplane.ring.RingShape;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,12 +40,15 @@ import java.util.Map;
  *     feature-sg, {@code rx-gso=0} omits feature-gso-tcpv4/6, {@code rx-csum=0} writes
  *     feature-no-csum-offload=1 and omits feature-ipv6-csum-offload, {@code rx-csum6=0} omits
  *     feature-ipv6-csum-offload only</li>
+ * <li>{@code layout=split-indexes+aligned-slots+separate-rings} (or {@code all}, {@code none}): the
+ *     ring layout features it knows; it takes those the backend offers too (default none, as a
+ *     Linux netfront)</li>
  * </ul>
  */
 public record NetfrontOptions(String ip, int queues, boolean split, List<Integer> sizes, int rate, long count,
                               int forceQueues, String bogus, String traffic, List<Integer> families, boolean csum,
                               boolean gso, int mss, String peer, String peerMac, String ip6, String peer6,
-                              boolean rxSg, boolean rxGso, boolean rxCsum, boolean rxCsum6) {
+                              boolean rxSg, boolean rxGso, boolean rxCsum, boolean rxCsum6, RingShape layouts) {
 
     public NetfrontOptions {
         sizes = List.copyOf(sizes);
@@ -121,7 +125,8 @@ public record NetfrontOptions(String ip, int queues, boolean split, List<Integer
                 flag(kv, "csum"), flag(kv, "gso"), number(kv.getOrDefault("mss", "0"), "mss"),
                 kv.getOrDefault("peer", ""), kv.getOrDefault("peer-mac", "fe:ff:ff:ff:ff:ff"),
                 kv.getOrDefault("ip6", ""), kv.getOrDefault("peer6", ""),
-                flag(kv, "rx-sg"), flag(kv, "rx-gso"), flag(kv, "rx-csum"), flag(kv, "rx-csum6"));
+                flag(kv, "rx-sg"), flag(kv, "rx-gso"), flag(kv, "rx-csum"), flag(kv, "rx-csum6"),
+                RingShape.parse(kv.getOrDefault("layout", "none")));
         Frames.parseMac(o.peerMac());                       // refuse bad addresses at once
         o.ip6Bytes();
         o.peer6Bytes();
@@ -135,7 +140,7 @@ public record NetfrontOptions(String ip, int queues, boolean split, List<Integer
 
     private static final List<String> KNOWN = List.of("ip", "queues", "split", "size", "rate", "count", "force-queues",
             "bogus", "traffic", "family", "csum", "gso", "mss", "peer", "peer-mac", "ip6", "peer6", "rx-sg", "rx-gso",
-            "rx-csum", "rx-csum6");
+            "rx-csum", "rx-csum6", "layout");
 
     private static boolean flag(Map<String, String> kv, String key) {
         String v = kv.getOrDefault(key, "1").trim();

@@ -16,13 +16,17 @@ import static io.backplane.ring.layout.NetifConstants.XEN_NETIF_EXTRA_TYPE_NONE;
 import io.backplane.api.hypervisor.EventChannel;
 import io.backplane.guest.sim.SimGuest;
 import io.backplane.ring.FrontRing;
-import io.backplane.ring.LegacyRingLayout;
 import io.backplane.ring.NetifExtraInfo;
 import io.backplane.ring.NetifRxRequest;
 import io.backplane.ring.NetifRxResponse;
 import io.backplane.ring.NetifTxRequest;
 import io.backplane.ring.NetifTxResponse;
-import io.backplane.ring.layout.SharedRingDescriptor;
+import io.backplane.ring.RingLayout;
+import io.backplane.ring.RingShape;
+import io.backplane.ring.layout.NetifRxRequestDescriptor;
+import io.backplane.ring.layout.NetifRxResponseDescriptor;
+import io.backplane.ring.layout.NetifTxRequestDescriptor;
+import io.backplane.ring.layout.NetifTxResponseDescriptor;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.Queue;
@@ -51,6 +55,10 @@ final class NetfrontQueue {
     private final long rxRingFrame;
     final int txRingRef;
     final int rxRingRef;
+    /** With separate rings, the grant of each response ring's page; else 0. */
+    final int txRspRingRef;
+    final int rxRspRingRef;
+    private final int ringPages;
     private final FrontRing tx;
     private final FrontRing rx;
     final EventChannel txEvent;
@@ -90,22 +98,29 @@ final class NetfrontQueue {
     private final java.util.Set<Integer> ended = new java.util.HashSet<>();
     private boolean pagesFreed;
 
-    /** setup_netfront(): rings, grants, channels; split when asked (event-channel-tx/-rx). */
-    NetfrontQueue(SimGuest guest, int backendId, int id, boolean split, boolean backendSg, NetfrontStack stack) {
+    /**
+     * setup_netfront(): rings in {@code shape}'s layout (one page each, two with separate rings:
+     * requests, then responses), grants, channels; split when asked (event-channel-tx/-rx).
+     */
+    NetfrontQueue(SimGuest guest, int backendId, int id, boolean split, boolean backendSg, NetfrontStack stack,
+                  RingShape shape) {
         this.guest = guest;
         this.backendSg = backendSg;
         this.backendId = backendId;
         this.id = id;
         this.stack = stack;
-        LegacyRingLayout txLayout = LegacyRingLayout.ofPages(1, SharedRingDescriptor.NETIF_TX_ENTRY_LENGTH);
-        LegacyRingLayout rxLayout = LegacyRingLayout.ofPages(1, SharedRingDescriptor.NETIF_RX_ENTRY_LENGTH);
+        RingLayout txLayout = shape.layout("netif-tx", 1, NetifTxRequestDescriptor.LENGTH, NetifTxResponseDescriptor.LENGTH);
+        RingLayout rxLayout = shape.layout("netif-rx", 1, NetifRxRequestDescriptor.LENGTH, NetifRxResponseDescriptor.LENGTH);
         this.slots = txLayout.entries();
-        txRingFrame = guest.memory().allocPage();
-        rxRingFrame = guest.memory().allocPage();
-        tx = FrontRing.init(guest.memory().page(txRingFrame), txLayout);
-        rx = FrontRing.init(guest.memory().page(rxRingFrame), rxLayout);
+        ringPages = shape.grantedPages(1);
+        txRingFrame = guest.memory().allocPages(ringPages);
+        rxRingFrame = guest.memory().allocPages(ringPages);
+        tx = FrontRing.init(guest.memory().pages(txRingFrame, ringPages), txLayout);
+        rx = FrontRing.init(guest.memory().pages(rxRingFrame, ringPages), rxLayout);
         txRingRef = guest.grants().grantAccess(backendId, txRingFrame, false);
         rxRingRef = guest.grants().grantAccess(backendId, rxRingFrame, false);
+        txRspRingRef = ringPages > 1 ? guest.grants().grantAccess(backendId, txRingFrame + 1, false) : 0;
+        rxRspRingRef = ringPages > 1 ? guest.grants().grantAccess(backendId, rxRingFrame + 1, false) : 0;
         bufferFrames = guest.memory().allocPages(2 * slots);
         txRefs = new int[slots];
         rxRefs = new int[rxLayout.entries()];
@@ -425,6 +440,9 @@ final class NetfrontQueue {
             return true;
         }
         boolean all = endAccess(txRingRef) & endAccess(rxRingRef);
+        if (ringPages > 1) {
+            all &= endAccess(txRspRingRef) & endAccess(rxRspRingRef);
+        }
         for (int r : txRefs) {
             all &= endAccess(r);
         }
@@ -432,8 +450,8 @@ final class NetfrontQueue {
             all &= endAccess(r);
         }
         if (all) {
-            guest.memory().freePages(txRingFrame, 1);
-            guest.memory().freePages(rxRingFrame, 1);
+            guest.memory().freePages(txRingFrame, ringPages);
+            guest.memory().freePages(rxRingFrame, ringPages);
             guest.memory().freePages(bufferFrames, 2 * slots);
             pagesFreed = true;
         }
