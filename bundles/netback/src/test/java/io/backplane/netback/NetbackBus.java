@@ -48,6 +48,23 @@ final class NetbackBus implements AutoCloseable {
         return id;
     }
 
+    /** The given offer for the vif when it appears; returns its id. */
+    DeviceId offer(int domid, int devid, Map<String, String> offer) {
+        DeviceId id = new DeviceId(0, "vif", domid, devid);
+        offers.put(id, Map.copyOf(offer));
+        return id;
+    }
+
+    /** A re-negotiation to {@code offer} (published in the backend directory), then through Closing. */
+    void reconnect(DeviceId id, Map<String, String> offer, XenStore xs) {
+        offers.put(id, Map.copyOf(offer));
+        xs.transaction(tx -> {
+            offer.forEach((k, v) -> tx.write(id.backendPath() + "/" + k, v));
+            return null;
+        });
+        bus.offerChanged(new Negotiation(id, offers.get(id), List.of(), offer.keySet(), true));
+    }
+
     /** The driver's status of a device the bus serves. */
     Map<String, String> status(DeviceId id) {
         return bus.device(id).map(DeviceView::status)

@@ -420,6 +420,15 @@ final class NetfrontQueue {
                 Thread.currentThread().interrupt();
             }
         }
+        if (t == null || !t.isAlive()) {
+            // The backend answered what it took before it went Closing; the rest is lost with the rings.
+            reapTx();
+            for (int id = 0; id < slots; id++) {
+                if (packetStart[id] && !freeTxIds.contains(id)) {
+                    counters.txDropped.incrementAndGet();
+                }
+            }
+        }
         try {
             txEvent.close();
             if (rxEvent != txEvent) {
