@@ -3,6 +3,11 @@ package io.backplane.netback;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.backplane.api.device.DeviceId;
+import io.backplane.api.device.Negotiation;
+import io.backplane.api.device.NegotiationPolicy;
+import io.backplane.policy.FeatureNegotiator;
+import io.backplane.policy.MergedCapabilityRegistry;
+import io.backplane.policy.PolicyRules;
 import io.backplane.netback.sink.MemorySink;
 import io.backplane.api.sink.SinkRequest;
 import io.backplane.ring.RingShape;
@@ -193,5 +198,56 @@ class NetbackRingLayoutTest {
         host.join();
         assertThat(damaged.get()).isZero();
         assertThat(intact.get()).isEqualTo(answered);
+    }
+
+    /**
+     * The layout features go through the negotiation policy like any other: a rule denies one on
+     * a domain, a toolstack request turns another off on one vif; the rest stay offered, and each
+     * vif's frontend takes what its backend published.
+     */
+    @Test
+    void thePolicyDeniesOrRequestsEachLayoutFeaturePerDevice() throws Exception {
+        int plain = net.createDomain("net-policy-a");
+        int denied = net.createDomain("net-policy-b");
+        MergedCapabilityRegistry registry = new MergedCapabilityRegistry();
+        registry.addCapabilities(new VifCapabilities(), Map.of("service.id", 1L));
+        FeatureNegotiator negotiator = new FeatureNegotiator(net.xs, registry);
+        PolicyRules rules = PolicyRules.parse("vif@" + denied + " separate-rings deny");
+        NegotiationPolicy policy = new NegotiationPolicy() {
+            @Override
+            public Negotiation negotiate(DeviceId device) {
+                return negotiator.negotiate(device, rules);
+            }
+
+            @Override
+            public Negotiation preview(DeviceId device) {
+                return negotiator.preview(device, rules);
+            }
+        };
+        NetbackDriver driver = new NetbackDriver(RealRings.grantCopy(net.sim), net.sim,
+                (SinkRequest r) -> new MemorySink(r.name(), false, "test"), NetbackDriver.Settings.defaults());
+        try (NetbackBus policed = new NetbackBus(net.xs, driver, policy)) {
+            DeviceId a = net.addVif(plain, 0, "00:16:3e:20:01:01", "xenbr0", null);
+            DeviceId b = net.addVif(denied, 0, "00:16:3e:20:01:02", "xenbr0", null,
+                    Map.of("request-" + RingShape.SPLIT_INDEXES, "0"));
+            net.startGuest(plain, "queues=1,count=20,rate=2000,size=100,layout=all");
+            net.startGuest(denied, "queues=1,count=20,rate=2000,size=100,layout=all");
+            for (DeviceId id : java.util.List.of(a, b)) {
+                assertThat(SimNet.await(20, () -> net.stat(id, "tx-answered") == 20)).as("%s: %s", id, policed.logText(id)).isTrue();
+                assertThat(net.stat(id, "tx-failed")).isZero();
+            }
+            assertThat(net.read(a.backendPath() + "/" + RingShape.SEPARATE_RINGS)).isEqualTo("1");
+            assertThat(policed.status(a)).containsEntry("queue-0/tx-ring", "split-indexes+aligned-slots+separate-rings/2x1 page/128x16");
+
+            assertThat(net.read(b.backendPath() + "/" + RingShape.SPLIT_INDEXES)).as("requested off").isEqualTo("0");
+            assertThat(net.read(b.backendPath() + "/feature-control/" + RingShape.SPLIT_INDEXES + "/status")).isEqualTo("accepted");
+            assertThat(net.read(b.backendPath() + "/" + RingShape.SEPARATE_RINGS)).as("denied by rule").isEqualTo("0");
+            assertThat(net.xs.directory(b.frontendPath())).doesNotContain(RingShape.SPLIT_INDEXES, RingShape.SEPARATE_RINGS)
+                    .contains(RingShape.ALIGNED_SLOTS);
+            assertThat(policed.status(b)).containsEntry("queue-0/tx-ring", "aligned-slots/1 page/128x16")
+                    .containsEntry("queue-0/rx-ring", "aligned-slots/1 page/128x16");
+            net.xs.rm(a.backendPath());
+            net.xs.rm(b.backendPath());
+        }
     }
 }
