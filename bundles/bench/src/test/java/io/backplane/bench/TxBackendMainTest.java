@@ -45,7 +45,7 @@ class TxBackendMainTest {
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
                 shared = ch.map(FileChannel.MapMode.READ_WRITE, 0, layout.bytes());
             }
-            long bytes = TxBackendMain.serve(BackRing.attach(shared, layout), TOTAL, System.nanoTime() + TimeUnit.SECONDS.toNanos(120));
+            long bytes = TxBackendMain.serve(BackRing.attach(shared, layout), TOTAL, System.nanoTime() + TimeUnit.SECONDS.toNanos(120), null);
             assertThat(front.waitFor(60, TimeUnit.SECONDS)).as("frontend finishes").isTrue();
             assertThat(front.exitValue()).as("frontend exit status (its stderr names a bad response)").isZero();
             assertThat(out.readLine()).startsWith("sent " + TOTAL + " answered " + TOTAL + " ");

@@ -57,7 +57,12 @@ record FrontendRings(String protocol, boolean persistent, int ringPageOrder, Rin
                     + offer.maxQueues() + ".");
         }
 
-        RingShape shape = RingShape.negotiate(offer.layouts(), ctx::frontendKey, frontend);
+        RingShape shape;
+        try {
+            shape = RingShape.negotiate(offer.layouts(), ctx::frontendKey, frontend);
+        } catch (IllegalArgumentException e) {
+            throw new DeviceException(e.getMessage());
+        }
 
         int order = -1;
         Optional<String> orderKey = ctx.frontendKey("ring-page-order");

@@ -69,7 +69,9 @@ public final class VbdCapabilities implements DeviceCapabilities {
                 FeatureDescriptor.bool(FLUSH_CACHE, true, true, "FLUSH_DISKCACHE requests", "flush-cache", "flush"),
                 FeatureDescriptor.bool(DISCARD, true, true, "DISCARD requests (hole punching)", "discard"),
                 FeatureDescriptor.bool(BARRIER, true, true, "WRITE_BARRIER requests", "barrier")));
-        f.addAll(RingShape.capabilities());
+        for (String key : RingShape.KEYS) {
+            f.add(FeatureDescriptor.bool(key, true, true, RingShape.description(key), RingShape.alias(key)));
+        }
         if (!persistentServers.isEmpty()) {
             f.add(FeatureDescriptor.bool(PERSISTENT, true, true,
                     "persistent grants (pages stay mapped between requests)", "persistent"));

@@ -47,7 +47,12 @@ final class NetbackXenbus {
                     + ": the frontend must request rx copy (1), not "
                     + ctx.frontendKey(VifFeatures.REQUEST_RX_COPY).orElse("nothing"));
         }
-        RingShape shape = RingShape.negotiate(offeredLayouts(ctx), ctx::frontendKey, fe);
+        RingShape shape;
+        try {
+            shape = RingShape.negotiate(offeredLayouts(ctx), ctx::frontendKey, fe);
+        } catch (IllegalArgumentException e) {
+            throw new DeviceException(e.getMessage());
+        }
         List<FrontendConfig.QueueKeys> queues = new ArrayList<>();
         for (int q = 0; q < requested; q++) {
             queues.add(readQueue(ctx, requested == 1 ? "" : "queue-" + q + "/", q, shape));

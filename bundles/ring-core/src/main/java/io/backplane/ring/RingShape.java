@@ -1,8 +1,5 @@
 package io.backplane.ring;
 
-import io.backplane.api.backend.DeviceException;
-import io.backplane.api.device.FeatureDescriptor;
-import io.backplane.api.xenstore.XsOps;
 import io.backplane.ring.layout.AlignedSlotDescriptor;
 import io.backplane.ring.layout.SharedRingDescriptor;
 import java.util.LinkedHashMap;
@@ -98,23 +95,29 @@ public record RingShape(boolean splitIndexes, boolean alignedSlots, boolean sepa
     }
 
     /**
-     * What a backend registers for the negotiation policy: each feature a bool, offered by
-     * default, taking effect when the frontend next sets up its rings.
+     * What a backend registers for a feature {@code key} of {@link #KEYS} with the negotiation
+     * policy: a bool, offered by default, taking effect when the frontend next sets up its rings,
+     * with this one-line description for operators and {@link #alias} as its short name.
      */
-    public static List<FeatureDescriptor> capabilities() {
-        return List.of(
-                FeatureDescriptor.bool(SPLIT_INDEXES, true, true,
-                        "ring indexes each on their own cache line", "split-indexes"),
-                FeatureDescriptor.bool(ALIGNED_SLOTS, true, true,
-                        "ring slots padded to cache-line fractions (netif 16, blkif 64 bytes)", "aligned-slots"),
-                FeatureDescriptor.bool(SEPARATE_RINGS, true, true,
-                        "requests and responses on separate ring pages", "separate-rings"));
+    public static String description(String key) {
+        return switch (key) {
+            case SPLIT_INDEXES -> "ring indexes each on their own cache line";
+            case ALIGNED_SLOTS -> "ring slots padded to cache-line fractions (netif 16, blkif 64 bytes)";
+            case SEPARATE_RINGS -> "requests and responses on separate ring pages";
+            default -> throw new IllegalArgumentException("not a ring layout feature: " + key);
+        };
+    }
+
+    /** The short name of a feature key ({@code split-indexes} for {@code feature-split-indexes}). */
+    public static String alias(String key) {
+        return key.substring("feature-".length());
     }
 
     /**
      * The shape a frontend chose, read from its keys and checked against what was offered: a
      * frontend that lays its rings out in a way the backend did not offer would be read wrongly,
-     * so that is refused (a DeviceException naming the key), never ignored.
+     * so that is refused (an IllegalArgumentException naming the key, for the backend to refuse
+     * the device with), never ignored.
      *
      * @param offered      the features the backend offered ({@link #of} the published offer)
      * @param frontendKey  reads a key relative to the frontend directory
@@ -128,31 +131,15 @@ public record RingShape(boolean splitIndexes, boolean alignedSlots, boolean sepa
             String key = KEYS.get(i);
             String asked = frontendKey.apply(key).map(String::trim).orElse("0");
             if (!asked.equals("0") && !asked.equals("1")) {
-                throw new DeviceException("reading " + frontendPath + "/" + key + ": '" + asked + "' is not 0 or 1");
+                throw new IllegalArgumentException("reading " + frontendPath + "/" + key + ": '" + asked + "' is not 0 or 1");
             }
             if (asked.equals("1") && !offer[i]) {
-                throw new DeviceException(frontendPath + "/" + key + " is 1 but the backend does not offer " + key
+                throw new IllegalArgumentException(frontendPath + "/" + key + " is 1 but the backend does not offer " + key
                         + ": the frontend's rings would be read in the wrong layout");
             }
             on[i] = asked.equals("1");
         }
         return new RingShape(on[0], on[1], on[2]);
-    }
-
-    /**
-     * A frontend's opt-in: each chosen key written as {@code 1} in its directory {@code dir}; a
-     * key chosen at an earlier connect but not now is removed, so a frontend on ring.h's layout
-     * has none of them.
-     */
-    public void writeFrontendKeys(XsOps tx, String dir) {
-        Map<String, String> chosen = features();
-        for (String key : KEYS) {
-            if (chosen.containsKey(key)) {
-                tx.write(dir + "/" + key, "1");
-            } else if (tx.tryRead(dir + "/" + key).isPresent()) {
-                tx.rm(dir + "/" + key);
-            }
-        }
     }
 
     /** Grant references per ring: its {@code pages}, twice with separate rings (requests, then responses). */
@@ -183,7 +170,7 @@ public record RingShape(boolean splitIndexes, boolean alignedSlots, boolean sepa
         boolean[] on = flags();
         for (int i = 0; i < on.length; i++) {
             if (on[i]) {
-                j.add(KEYS.get(i).substring("feature-".length()));
+                j.add(alias(KEYS.get(i)));
             }
         }
         return j.toString();

@@ -3,7 +3,6 @@ package io.backplane.ring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.backplane.api.backend.DeviceException;
 import io.backplane.ring.layout.SharedRingDescriptor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -107,7 +106,7 @@ class RingShapeTest {
         assertThat(RingShape.negotiate(offer, k -> Optional.empty(), "/fe")).isEqualTo(RingShape.LEGACY);
         assertThatThrownBy(() -> RingShape.negotiate(offer, k -> k.equals(RingShape.SEPARATE_RINGS)
                 ? Optional.of("1") : Optional.empty(), "/fe"))
-                .isInstanceOf(DeviceException.class)
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("/fe/feature-separate-rings is 1 but the backend does not offer");
         assertThatThrownBy(() -> RingShape.negotiate(offer, k -> Optional.of("yes"), "/fe"))
                 .hasMessageContaining("reading /fe/feature-split-indexes: 'yes' is not 0 or 1");

@@ -214,7 +214,15 @@ public final class Blkfront implements AutoCloseable {
             }
             tx.write(dir + "/protocol", PROTOCOL);
             tx.write(dir + "/feature-persistent", opt.persistent() ? "1" : "0");
-            layout.writeFrontendKeys(tx, dir);
+            // The chosen layout features as 1; one chosen at an earlier connect but not now goes,
+            // so a frontend on ring.h's layout has none of the keys.
+            for (String key : RingShape.KEYS) {
+                if (layout.features().containsKey(key)) {
+                    tx.write(dir + "/" + key, "1");
+                } else if (tx.tryRead(dir + "/" + key).isPresent()) {
+                    tx.rm(dir + "/" + key);
+                }
+            }
             return null;
         });
         switchState(3);

@@ -179,7 +179,15 @@ public final class Netfront implements AutoCloseable {
             for (NetfrontQueue q : qs) {
                 writeQueueKeys(tx, q, n == 1 ? dir : dir + "/queue-" + q.id);
             }
-            layout.writeFrontendKeys(tx, dir);
+            // The chosen layout features as 1; one chosen at an earlier connect but not now goes,
+            // so a frontend on ring.h's layout has none of the keys.
+            for (String key : RingShape.KEYS) {
+                if (layout.features().containsKey(key)) {
+                    tx.write(dir + "/" + key, "1");
+                } else if (tx.tryRead(dir + "/" + key).isPresent()) {
+                    tx.rm(dir + "/" + key);
+                }
+            }
             tx.write(dir + "/request-rx-copy", "1");
             tx.write(dir + "/feature-rx-notify", "1");
             NetfrontStack.RxFeatures rxf = stack.advertised();
