@@ -28,7 +28,7 @@ public record LegacyRingMapping(GrantMapping mapping, RingGeometry geometry) {
             return refs + " ring pages (separate rings have as many response pages as request pages)";
         }
         if (pages > MAX_RING_PAGES || Integer.bitCount(pages) != 1) {
-            return pages + " ring pages (a ring has 2^order pages, at most " + MAX_RING_PAGES + ")";
+            return pages + " ring pages (a " + shape.describe() + " ring has 2^order pages, at most " + MAX_RING_PAGES + ")";
         }
         if (request.requestLength() <= 0 || request.responseLength() <= 0
                 || Math.max(request.requestLength(), request.responseLength()) > 4096 - 64) {
