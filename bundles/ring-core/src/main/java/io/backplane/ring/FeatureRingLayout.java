@@ -5,6 +5,7 @@ import io.backplane.ring.layout.SeparateRingsDescriptor;
 import io.backplane.ring.layout.SharedRingDescriptor;
 import io.backplane.ring.layout.SplitIndexDescriptor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -101,7 +102,7 @@ final class FeatureRingLayout implements RingLayout {
 
     /** The header bytes other than the four indexes, as {offset, length} ranges (SHARED_RING_INIT's memset). */
     private static int[] zeroedHeaderBytes(List<Integer> headers, int[] indexes) {
-        java.util.Arrays.sort(indexes);
+        Arrays.sort(indexes);
         List<Integer> ranges = new ArrayList<>();
         for (int h = 0; h < headers.size(); h += 2) {
             int at = headers.get(h);
@@ -121,10 +122,6 @@ final class FeatureRingLayout implements RingLayout {
             }
         }
         return ranges.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    public RingShape shape() {
-        return shape;
     }
 
     @Override
