@@ -162,7 +162,7 @@ static void await_backend_state(long state)
     }
 }
 
-/* The pattern of byte b of sector s (LayoutsEndToEndTest checks the image file with the same). */
+/* The pattern of byte b of sector s (BlkCFrontendLayoutTest checks the image file with the same). */
 static uint8_t pattern(uint64_t s, unsigned int b)
 {
     return (uint8_t)(s * 7 + b * 13 + (b >> 8) + 0x5a);
