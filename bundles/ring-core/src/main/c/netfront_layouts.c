@@ -3,7 +3,8 @@
  * 0 is ring.h's geometry): the file holds the ring's pages, laid out by bp_ring_layout_init for
  * FLAGS (1 split indexes, 2 aligned slots, 4 separate rings), BP_SHARED_RING_INIT'd here; prints
  * "ready", pushes TOTAL requests of tx_pattern.h in batches of BATCH, checks every response (id in
- * order, NETIF_RSP_OKAY) and prints a summary with the rate, timed from the first response.
+ * order, NETIF_RSP_OKAY) and prints a summary with the rate, timed from the first response. A
+ * BATCH above the ring's slots is cut to the ring's size.
  * With two FIFOs it runs notification-driven (ring_wait.h), else it busy-polls.
  *
  * usage: netfront_layouts FILE FLAGS TOTAL BATCH [NOTIFY_FIFO WAIT_FIFO]
@@ -54,6 +55,8 @@ int main(int argc, char **argv)
     BP_SHARED_RING_INIT(base, &l);
     struct bp_front_ring front;
     BP_FRONT_RING_INIT(&front, base, &l);
+    if (batch > BP_RING_SIZE(&front))
+        batch = BP_RING_SIZE(&front);            /* aligned slots: 128, fewer than a batch of 256 */
     printf("ready\n");
     fflush(stdout);
 
