@@ -87,8 +87,12 @@ final class RingBench implements Bench.Benchmark {
             RingLayout legacy = TxBackendMain.layout(0);
             for (int r = 0; r < runs; r++) {
                 for (int b = 0; b < batches.length; b++) {
-                    rates[b][0][r] = run(work, pin, legacy, front(netfront, requests, batches[b]), List.of(netback.toString()), requests);
-                    rates[b][1][r] = run(work, pin, legacy, front(netfront, requests, batches[b]), javaBackend, requests);
+                    List<String> front = List.of(netfront.toString(), "%FILE%", Integer.toString(requests),
+                            Integer.toString(batches[b]));
+                    List<String> javaCmd = new ArrayList<>(javaBackend);
+                    javaCmd.addAll(List.of("%FILE%", Integer.toString(requests)));
+                    rates[b][0][r] = run(work, pin, legacy, front, List.of(netback.toString(), "%FILE%", Integer.toString(requests)));
+                    rates[b][1][r] = run(work, pin, legacy, front, javaCmd);
                     out.printf("  run %d/%d, batch %3d: C %.1f M req/s, Java %.1f M req/s%n", r + 1, runs, batches[b],
                             rates[b][0][r], rates[b][1][r]);
                 }
@@ -105,10 +109,6 @@ final class RingBench implements Bench.Benchmark {
         } finally {
             Options.deleteTree(work);
         }
-    }
-
-    private static List<String> front(Path netfront, int total, int batch) {
-        return List.of(netfront.toString(), "%FILE%", Integer.toString(total), Integer.toString(batch));
     }
 
     /** The layouts section: ring_layouts.h's peers and the Java backend on each layout and mode. */
@@ -131,18 +131,20 @@ final class RingBench implements Bench.Benchmark {
                     int flags = LAYOUT_FLAGS.get(layouts.get(l));
                     RingLayout layout = TxBackendMain.layout(flags);
                     for (int b = 0; b < batches.length; b++) {
-                        List<String> f = new ArrayList<>(List.of(front.toString(), "%FILE%", Integer.toString(flags),
-                                Integer.toString(total), Integer.toString(batches[b])));
-                        List<String> cb = new ArrayList<>(List.of(back.toString()));
+                        String n = Integer.toString(total);
+                        String fl = Integer.toString(flags);
+                        List<String> f = new ArrayList<>(List.of(front.toString(), "%FILE%", fl, n,
+                                Integer.toString(batches[b])));
+                        List<String> cb = new ArrayList<>(List.of(back.toString(), "%FILE%", fl, n));
                         List<String> jb = new ArrayList<>(javaBackend);
-                        List<String> tail = new ArrayList<>(List.of(Integer.toString(flags)));
+                        jb.addAll(List.of("%FILE%", n, fl));
                         if (notify) {
                             f.addAll(List.of(toBack.toString(), toFront.toString()));
-                            tail.addAll(List.of(toFront.toString(), toBack.toString()));
+                            cb.addAll(List.of(toFront.toString(), toBack.toString()));
+                            jb.addAll(List.of(toFront.toString(), toBack.toString()));
                         }
-                        // netback_layouts FILE FLAGS TOTAL [..], TxBackendMain FILE TOTAL FLAGS [..]
-                        rates[m][l][b][0][r] = runWith(work, pin, layout, f, cb, total, true, tail);
-                        rates[m][l][b][1][r] = runWith(work, pin, layout, f, jb, total, false, tail);
+                        rates[m][l][b][0][r] = run(work, pin, layout, f, cb);
+                        rates[m][l][b][1][r] = run(work, pin, layout, f, jb);
                         out.printf("  run %d/%d, %s, %s, batch %3d: C %.1f M req/s, Java %.1f M req/s%n", r + 1, runs,
                                 modes.get(m), layouts.get(l), batches[b], rates[m][l][b][0][r], rates[m][l][b][1][r]);
                     }
@@ -168,22 +170,6 @@ final class RingBench implements Bench.Benchmark {
                 + " in the same run)");
     }
 
-    /** The layouts' peers: the C backend takes FLAGS before TOTAL, the Java one after. */
-    private static double runWith(Path work, boolean pin, RingLayout layout, List<String> front, List<String> backend,
-                                  int total, boolean flagsFirst, List<String> tail) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(backend);
-        cmd.add("%FILE%");
-        if (flagsFirst) {
-            cmd.add(tail.get(0));
-            cmd.add(Integer.toString(total));
-            cmd.addAll(tail.subList(1, tail.size()));
-        } else {
-            cmd.add(Integer.toString(total));
-            cmd.addAll(tail);
-        }
-        return run(work, pin, layout, front, cmd, -1);
-    }
-
     private static Path fifo(Path work, String name) throws IOException, InterruptedException {
         Path p = work.resolve(name);
         Process mk = new ProcessBuilder("mkfifo", p.toString()).redirectErrorStream(true).start();
@@ -205,9 +191,9 @@ final class RingBench implements Bench.Benchmark {
 
     /**
      * One run: the frontend's rate in million requests per second, timed from its first response.
-     * {@code total} >= 0: appended to the backend's command with the file (the ring.h peers' form).
+     * {@code %FILE%} in either command is the ring's file, created here for {@code layout}.
      */
-    private static double run(Path work, boolean pin, RingLayout layout, List<String> frontCmd, List<String> backend, int total)
+    private static double run(Path work, boolean pin, RingLayout layout, List<String> frontCmd, List<String> backend)
             throws IOException, InterruptedException {
         Path shm = Path.of("/dev/shm");
         Path file = Files.createTempFile(Files.isDirectory(shm) ? shm : work, "backplane-bench-ring-", ".ring");
@@ -222,18 +208,14 @@ final class RingBench implements Bench.Benchmark {
             if (!"ready".equals(fout.readLine())) {
                 throw new IOException(frontCmd.get(0) + " did not start (its stderr is above)");
             }
-            List<String> cmd = new ArrayList<>(backend);
-            if (total >= 0) {
-                cmd.addAll(List.of(file.toString(), Integer.toString(total)));
-            }
-            back = new ProcessBuilder(pinned(pin, 1, withFile(cmd, file))).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            back = new ProcessBuilder(pinned(pin, 1, withFile(backend, file))).redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .redirectError(ProcessBuilder.Redirect.INHERIT).start();
             String summary = fout.readLine();
             if (!front.waitFor(600, TimeUnit.SECONDS) || front.exitValue() != 0 || summary == null) {
                 throw new IOException(frontCmd.get(0) + " failed (" + summary + "; its stderr is above)");
             }
             if (!back.waitFor(60, TimeUnit.SECONDS) || back.exitValue() != 0) {
-                throw new IOException("the backend " + backend.get(backend.size() - 1) + " failed (its stderr is above)");
+                throw new IOException("the backend " + String.join(" ", backend) + " failed (its stderr is above)");
             }
             return Double.parseDouble(summary.substring(summary.lastIndexOf(' ') + 1));
         } finally {
