@@ -1,5 +1,6 @@
 package io.backplane.netback;
 
+import io.backplane.ring.RingShape;
 import java.util.List;
 
 /**
@@ -14,11 +15,12 @@ import java.util.List;
  */
 record FrontendConfig(List<QueueKeys> queues, String mac, boolean sg, boolean gsoTcpv4, boolean gsoTcpv6,
                       boolean ipCsum, boolean ipv6Csum, boolean rxNotify, long creditBytes, long creditUsecs,
-                      int ringPageOrder, boolean persistent) {
+                      int ringPageOrder, boolean persistent, RingShape shape) {
 
     /**
-     * One queue's keys: grant references of the TX and RX ring pages, in order, and the
-     * frontend's event channel ports (the same port twice when the channel is not split).
+     * One queue's keys: grant references of the TX and RX ring pages, in order (with separate
+     * rings the request ring's pages, then the response ring's), and the frontend's event channel
+     * ports (the same port twice when the channel is not split).
      */
     record QueueKeys(int id, int[] txRingRefs, int[] rxRingRefs, int txEventChannel, int rxEventChannel) {
         boolean split() {
@@ -50,11 +52,13 @@ record FrontendConfig(List<QueueKeys> queues, String mac, boolean sg, boolean gs
 
     /** The features the ring strategies may judge a ring by, as the frontend's keys name them. */
     java.util.Map<String, String> ringFeatures() {
-        return java.util.Map.of(VifFeatures.SG, sg ? "1" : "0",
-                VifFeatures.GSO_TCPV4, gsoTcpv4 ? "1" : "0",
-                VifFeatures.GSO_TCPV6, gsoTcpv6 ? "1" : "0",
-                VifFeatures.REQUEST_RX_COPY, "1",
-                VifFeatures.RING_PAGE_ORDER, Integer.toString(ringOrder()),
-                VifFeatures.PERSISTENT, persistent ? "1" : "0");
+        java.util.Map<String, String> m = new java.util.LinkedHashMap<>(shape.features());
+        m.put(VifFeatures.SG, sg ? "1" : "0");
+        m.put(VifFeatures.GSO_TCPV4, gsoTcpv4 ? "1" : "0");
+        m.put(VifFeatures.GSO_TCPV6, gsoTcpv6 ? "1" : "0");
+        m.put(VifFeatures.REQUEST_RX_COPY, "1");
+        m.put(VifFeatures.RING_PAGE_ORDER, Integer.toString(ringOrder()));
+        m.put(VifFeatures.PERSISTENT, persistent ? "1" : "0");
+        return m;
     }
 }

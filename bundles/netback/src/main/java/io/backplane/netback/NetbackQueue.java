@@ -289,10 +289,12 @@ final class NetbackQueue {
             out.put(p + "credit-waits", Long.toString(t.credit().waits()));
         }
         RingChannel r = txRing;
+        RingChannel rr = rxRing;
+        out.put(p + "tx-ring", r == null ? "-" : r.geometry().describe());
+        out.put(p + "rx-ring", rr == null ? "-" : rr.geometry().describe());
         if (r != null) {
             r.counters().forEach((k, v) -> out.put(p + "tx-ring/" + k, Long.toString(v)));
         }
-        RingChannel rr = rxRing;
         if (rr != null) {
             rr.counters().forEach((k, v) -> out.put(p + "rx-ring/" + k, Long.toString(v)));
         }

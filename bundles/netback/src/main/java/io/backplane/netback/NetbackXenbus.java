@@ -2,7 +2,10 @@ package io.backplane.netback;
 
 import io.backplane.api.backend.BackendContext;
 import io.backplane.api.backend.DeviceException;
+import io.backplane.ring.RingShape;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Optional;
 
@@ -52,10 +55,16 @@ final class NetbackXenbus {
                     + ": the frontend must request rx copy (1), not "
                     + ctx.frontendKey(VifFeatures.REQUEST_RX_COPY).orElse("nothing"));
         }
+        RingShape shape;
+        try {
+            shape = RingShape.negotiate(offeredLayouts(ctx), ctx::frontendKey, fe);
+        } catch (IllegalArgumentException e) {
+            throw new DeviceException(e.getMessage());
+        }
         int order = readRingOrder(ctx, requested == 1 ? fe : fe + "/queue-0");
         List<FrontendConfig.QueueKeys> queues = new ArrayList<>();
         for (int q = 0; q < requested; q++) {
-            queues.add(readQueue(ctx, requested == 1 ? "" : "queue-" + q + "/", q, order));
+            queues.add(readQueue(ctx, requested == 1 ? "" : "queue-" + q + "/", q, order, shape));
         }
         // Taken only when offered: a frontend's promise alone does not make a strategy serve it.
         boolean persistent = flag(ctx, VifFeatures.PERSISTENT) && "1".equals(offer(ctx, VifFeatures.PERSISTENT));
@@ -63,7 +72,7 @@ final class NetbackXenbus {
         return new FrontendConfig(queues, mac.toLowerCase(),
                 flag(ctx, VifFeatures.SG), flag(ctx, VifFeatures.GSO_TCPV4), flag(ctx, VifFeatures.GSO_TCPV6),
                 !flag(ctx, VifFeatures.NO_CSUM_OFFLOAD), flag(ctx, VifFeatures.IPV6_CSUM_OFFLOAD),
-                flag(ctx, VifFeatures.RX_NOTIFY), rate[0], rate[1], order, persistent);
+                flag(ctx, VifFeatures.RX_NOTIFY), rate[0], rate[1], order, persistent, shape);
     }
 
     /**
@@ -87,6 +96,16 @@ final class NetbackXenbus {
         return asked.intValue();
     }
 
+    /** The ring layout features this vif offers: the published offer, else the backend's keys. */
+    private static RingShape offeredLayouts(BackendContext ctx) {
+        Map<String, String> offer = new HashMap<>();
+        for (String key : RingShape.KEYS) {
+            String v = offer(ctx, key);
+            offer.put(key, v != null ? v : "0");
+        }
+        return RingShape.of(offer);
+    }
+
     /**
      * xen_net_read_rate(): the backend's {@code rate} = "bytes,usecs"; missing means unlimited,
      * and so does a value that does not parse (Linux warns and carries on).
@@ -106,20 +125,24 @@ final class NetbackXenbus {
 
     /**
      * connect_data_rings(): ring refs ({@code tx-ring-ref}/{@code rx-ring-ref}, or
-     * {@code tx-ring-ref0..N-1}/{@code rx-ring-ref0..N-1} when the frontend wrote an order), then
-     * split event channels, then the single one.
+     * {@code tx-ring-ref0..N-1}/{@code rx-ring-ref0..N-1} when the frontend wrote an order; with
+     * separate rings the response rings' {@code tx-rsp-ring-ref}/{@code rx-rsp-ring-ref} pages
+     * after them, numbered the same way), then split event channels, then the single one.
      */
-    private static FrontendConfig.QueueKeys readQueue(BackendContext ctx, String dir, int id, int order) {
+    private static FrontendConfig.QueueKeys readQueue(BackendContext ctx, String dir, int id, int order,
+                                                      RingShape shape) {
         String xspath = ctx.id().frontendPath() + (dir.isEmpty() ? "" : "/" + dir.substring(0, dir.length() - 1));
         int pages = order < 0 ? 1 : 1 << order;
-        int[] tx = new int[pages];
-        int[] rx = new int[pages];
-        for (int i = 0; i < pages; i++) {
-            String suffix = order < 0 ? "" : Integer.toString(i);
-            Long t = scan(ctx.frontendKey(dir + "tx-ring-ref" + suffix));
-            Long r = scan(ctx.frontendKey(dir + "rx-ring-ref" + suffix));
+        int[] tx = new int[shape.grantedPages(pages)];
+        int[] rx = new int[tx.length];
+        for (int i = 0; i < tx.length; i++) {
+            String base = i < pages ? "ring-ref" : RingShape.RSP_RING_REF;
+            String name = order < 0 ? base : base + (i % pages);
+            Long t = scan(ctx.frontendKey(dir + "tx-" + name));
+            Long r = scan(ctx.frontendKey(dir + "rx-" + name));
             if (t == null || r == null) {
-                throw new DeviceException("reading " + xspath + "/ring-ref" + suffix);
+                throw new DeviceException("reading " + xspath + "/" + name
+                        + (i < pages ? "" : " (separate rings)"));
             }
             tx[i] = t.intValue();
             rx[i] = r.intValue();

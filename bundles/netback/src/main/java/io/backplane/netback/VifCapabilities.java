@@ -15,6 +15,7 @@ import io.backplane.api.device.DeviceCapabilities;
 import io.backplane.api.device.FeatureDescriptor;
 import io.backplane.api.ring.RingStrategy;
 import io.backplane.ring.layout.NetifConstants;
+import io.backplane.ring.RingShape;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -59,7 +60,11 @@ public final class VifCapabilities implements DeviceCapabilities {
 
     @Override
     public List<FeatureDescriptor> features() {
-        List<FeatureDescriptor> f = new ArrayList<>(List.of(
+        List<FeatureDescriptor> f = new ArrayList<>();
+        for (String key : RingShape.KEYS) {
+            f.add(FeatureDescriptor.bool(key, true, true, RingShape.description(key), RingShape.alias(key)));
+        }
+        f.addAll(List.of(
                 FeatureDescriptor.range(MAX_QUEUES, Math.min(cpus, QUEUES_LIMIT), 1, QUEUES_LIMIT, true,
                         "most TX/RX queue pairs the frontend may use", "queues", "max-queues"),
                 FeatureDescriptor.bool(SG, true, true, "scatter-gather (multi-slot packets)", "sg"),

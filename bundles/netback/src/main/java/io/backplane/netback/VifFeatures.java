@@ -1,6 +1,7 @@
 package io.backplane.netback;
 
 import io.backplane.ring.layout.NetifConstants;
+import io.backplane.ring.RingShape;
 import java.util.Map;
 
 /**
@@ -42,20 +43,24 @@ final class VifFeatures {
 
     /**
      * Every key netback offers, with the frontend key through which {@link NetbackXenbus} takes
-     * the offer up at connect (netif.h pairs them): an offered key whose answer netback never
-     * reads would be a promise no code keeps. {@link #PERSISTENT} is offered only while a ring
-     * strategy serves it ({@link VifCapabilities}).
+     * the offer up at connect (netif.h pairs them; the ring layout keys of {@link RingShape} are
+     * written by both ends): an offered key whose answer netback never reads would be a promise
+     * no code keeps. {@link #PERSISTENT} is offered only while a ring strategy serves it
+     * ({@link VifCapabilities}).
      */
-    static final Map<String, String> IMPLEMENTED = Map.of(
-            MAX_QUEUES, NUM_QUEUES,
-            SG, SG,
-            GSO_TCPV4, GSO_TCPV4,
-            GSO_TCPV6, GSO_TCPV6,
-            IPV6_CSUM_OFFLOAD, IPV6_CSUM_OFFLOAD,
-            RX_COPY, REQUEST_RX_COPY,
-            SPLIT_EVENT_CHANNELS, EVENT_CHANNEL_TX,
-            MAX_RING_PAGE_ORDER, RING_PAGE_ORDER,
-            PERSISTENT, PERSISTENT);
+    static final Map<String, String> IMPLEMENTED = Map.ofEntries(
+            Map.entry(RingShape.SPLIT_INDEXES, RingShape.SPLIT_INDEXES),
+            Map.entry(RingShape.ALIGNED_SLOTS, RingShape.ALIGNED_SLOTS),
+            Map.entry(RingShape.SEPARATE_RINGS, RingShape.SEPARATE_RINGS),
+            Map.entry(MAX_QUEUES, NUM_QUEUES),
+            Map.entry(SG, SG),
+            Map.entry(GSO_TCPV4, GSO_TCPV4),
+            Map.entry(GSO_TCPV6, GSO_TCPV6),
+            Map.entry(IPV6_CSUM_OFFLOAD, IPV6_CSUM_OFFLOAD),
+            Map.entry(RX_COPY, REQUEST_RX_COPY),
+            Map.entry(SPLIT_EVENT_CHANNELS, EVENT_CHANNEL_TX),
+            Map.entry(MAX_RING_PAGE_ORDER, RING_PAGE_ORDER),
+            Map.entry(PERSISTENT, PERSISTENT));
 
     private VifFeatures() {
     }

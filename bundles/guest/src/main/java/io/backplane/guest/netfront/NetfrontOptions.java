@@ -1,5 +1,6 @@
 package io.backplane.guest.netfront;
 
+import io.backplane.ring.RingShape;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,13 +47,16 @@ import java.util.Map;
  *     exactly what Linux netfront writes</li>
  * <li>{@code persistent=1|0} write {@code feature-persistent=1} when the backend offers it, and
  *     then keep to the bounded grant pool set up at connect (one page per ring slot); default 1</li>
+ * <li>{@code layout=split-indexes+aligned-slots+separate-rings} (or {@code all}, {@code none}): the
+ *     ring layout features it knows; it takes those the backend offers too (default none, as a
+ *     Linux netfront)</li>
  * </ul>
  */
 public record NetfrontOptions(String ip, int queues, boolean split, List<Integer> sizes, int rate, long count,
                               int forceQueues, String bogus, String traffic, List<Integer> families, boolean csum,
                               boolean gso, int mss, String peer, String peerMac, String ip6, String peer6,
                               boolean rxSg, boolean rxGso, boolean rxCsum, boolean rxCsum6, int ringOrder,
-                              boolean persistent) {
+                              boolean persistent, RingShape layouts) {
 
     /** XENBUS_MAX_RING_GRANT_ORDER: at most 16 pages per ring. */
     public static final int MAX_RING_ORDER = 4;
@@ -136,7 +140,8 @@ public record NetfrontOptions(String ip, int queues, boolean split, List<Integer
                 kv.getOrDefault("peer", ""), kv.getOrDefault("peer-mac", "fe:ff:ff:ff:ff:ff"),
                 kv.getOrDefault("ip6", ""), kv.getOrDefault("peer6", ""),
                 flag(kv, "rx-sg"), flag(kv, "rx-gso"), flag(kv, "rx-csum"), flag(kv, "rx-csum6"),
-                number(kv.getOrDefault("ring-order", "0"), "ring-order"), flag(kv, "persistent"));
+                number(kv.getOrDefault("ring-order", "0"), "ring-order"), flag(kv, "persistent"),
+                RingShape.parse(kv.getOrDefault("layout", "none")));
         Frames.parseMac(o.peerMac());                       // refuse bad addresses at once
         o.ip6Bytes();
         o.peer6Bytes();
@@ -150,7 +155,7 @@ public record NetfrontOptions(String ip, int queues, boolean split, List<Integer
 
     private static final List<String> KNOWN = List.of("ip", "queues", "split", "size", "rate", "count", "force-queues",
             "bogus", "traffic", "family", "csum", "gso", "mss", "peer", "peer-mac", "ip6", "peer6", "rx-sg", "rx-gso",
-            "rx-csum", "rx-csum6", "ring-order", "persistent");
+            "rx-csum", "rx-csum6", "ring-order", "persistent", "layout");
 
     private static boolean flag(Map<String, String> kv, String key) {
         String v = kv.getOrDefault(key, "1").trim();

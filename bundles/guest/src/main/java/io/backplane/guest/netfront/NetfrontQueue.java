@@ -16,13 +16,17 @@ import static io.backplane.ring.layout.NetifConstants.XEN_NETIF_EXTRA_TYPE_NONE;
 import io.backplane.api.hypervisor.EventChannel;
 import io.backplane.guest.sim.SimGuest;
 import io.backplane.ring.FrontRing;
-import io.backplane.ring.LegacyRingLayout;
 import io.backplane.ring.NetifExtraInfo;
 import io.backplane.ring.NetifRxRequest;
 import io.backplane.ring.NetifRxResponse;
 import io.backplane.ring.NetifTxRequest;
 import io.backplane.ring.NetifTxResponse;
-import io.backplane.ring.layout.SharedRingDescriptor;
+import io.backplane.ring.RingLayout;
+import io.backplane.ring.RingShape;
+import io.backplane.ring.layout.NetifRxRequestDescriptor;
+import io.backplane.ring.layout.NetifRxResponseDescriptor;
+import io.backplane.ring.layout.NetifTxRequestDescriptor;
+import io.backplane.ring.layout.NetifTxResponseDescriptor;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.Queue;
@@ -50,6 +54,7 @@ final class NetfrontQueue {
     private final int ringPages;
     private final long txRingFrame;
     private final long rxRingFrame;
+    /** Grant refs of each ring's pages: the request ring's, then (separate rings) the response ring's. */
     final int[] txRingRefs;
     final int[] rxRingRefs;
     private final FrontRing tx;
@@ -92,20 +97,22 @@ final class NetfrontQueue {
     private boolean pagesFreed;
 
     /**
-     * setup_netfront(): rings of 2^{@code ringOrder} pages each, grants, channels; split when
+     * setup_netfront(): rings of 2^{@code ringOrder} pages each in {@code shape}'s layout (twice
+     * the pages with separate rings: requests, then responses), grants, channels; split when
      * asked (event-channel-tx/-rx).
      */
     NetfrontQueue(SimGuest guest, int backendId, int id, boolean split, boolean backendSg, NetfrontStack stack,
-                  int ringOrder) {
+                  int ringOrder, RingShape shape) {
         this.guest = guest;
         this.backendSg = backendSg;
         this.backendId = backendId;
         this.id = id;
         this.stack = stack;
-        ringPages = 1 << ringOrder;
-        LegacyRingLayout txLayout = LegacyRingLayout.ofPages(ringPages, SharedRingDescriptor.NETIF_TX_ENTRY_LENGTH);
-        LegacyRingLayout rxLayout = LegacyRingLayout.ofPages(ringPages, SharedRingDescriptor.NETIF_RX_ENTRY_LENGTH);
+        int pages = 1 << ringOrder;
+        RingLayout txLayout = shape.layout("netif-tx", pages, NetifTxRequestDescriptor.LENGTH, NetifTxResponseDescriptor.LENGTH);
+        RingLayout rxLayout = shape.layout("netif-rx", pages, NetifRxRequestDescriptor.LENGTH, NetifRxResponseDescriptor.LENGTH);
         this.slots = txLayout.entries();
+        ringPages = shape.grantedPages(pages);
         txRingFrame = guest.memory().allocPages(ringPages);
         rxRingFrame = guest.memory().allocPages(ringPages);
         tx = FrontRing.init(guest.memory().pages(txRingFrame, ringPages), txLayout);
@@ -415,12 +422,13 @@ final class NetfrontQueue {
                 Thread.currentThread().interrupt();
             }
         }
-        // Frames the backend never answered are gone with the ring (sent = answered + failed + dropped).
-        boolean[] free = new boolean[slots];
-        freeTxIds.forEach(i -> free[i] = true);
-        for (int i = 0; i < slots; i++) {
-            if (!free[i] && packetStart[i]) {
-                counters.txDropped.incrementAndGet();
+        if (t == null || !t.isAlive()) {
+            // The backend answered what it took before it went Closing; the rest is lost with the rings.
+            reapTx();
+            for (int id = 0; id < slots; id++) {
+                if (packetStart[id] && !freeTxIds.contains(id)) {
+                    counters.txDropped.incrementAndGet();
+                }
             }
         }
         try {

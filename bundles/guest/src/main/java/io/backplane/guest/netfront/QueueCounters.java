@@ -9,7 +9,7 @@ final class QueueCounters {
     final AtomicLong txSent = new AtomicLong();
     final AtomicLong txAnswered = new AtomicLong();
     final AtomicLong txFailed = new AtomicLong();
-    /** Frames still on the TX ring, unanswered, when a disconnect tore the rings down. */
+    /** Frames still unanswered when the queue was torn down (a reconnect): lost, not failed. */
     final AtomicLong txDropped = new AtomicLong();
     final AtomicLong rxReceived = new AtomicLong();
     final AtomicLong rxVerified = new AtomicLong();
