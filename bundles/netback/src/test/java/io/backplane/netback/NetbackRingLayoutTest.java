@@ -128,6 +128,39 @@ class NetbackRingLayoutTest {
         }
     }
 
+    /**
+     * The layouts compose with multi-page rings: two pages per ring, each ring's response pages
+     * under numbered {@code rsp-} keys, frames byte for byte both ways.
+     */
+    @Test
+    void layoutsComposeWithMultiPageRings() throws Exception {
+        int domid = net.createDomain("net-layouts-pages");
+        String mac = "00:16:3e:10:01:04";
+        DeviceId id = bus().offer(domid, 0, offer(1, new RingShape(true, true, true)));
+        net.addVif(domid, 0, mac, "xenbr0", null);
+        int count = 40;
+        int[] sizes = {60, 1514, 9000};
+        net.startGuest(domid, "ip=10.1.1.4,queues=1,count=" + count + ",rate=2000,size=60:1514:9000,layout=all,ring-order=1");
+        assertThat(SimNet.await(20, () -> "4".equals(net.read(id.backendPath() + "/state"))))
+                .as("connected; guest log:\n%s", guestLog(domid)).isTrue();
+        assertThat(fe(id, "ring-page-order")).isEqualTo("1");
+        for (String ring : new String[] {"tx-", "rx-"}) {
+            for (int i = 0; i < 2; i++) {
+                assertThat(fe(id, ring + "ring-ref" + i)).matches("\\d+");
+                assertThat(fe(id, ring + "rsp-ring-ref" + i)).matches("\\d+");
+            }
+        }
+        MemorySink sink = sinks.get("vif" + domid + ".0");
+        assertThat(takeChecked(sink, NetbackSimTest.mac(mac), count, sizes)).doesNotHaveDuplicates();
+        for (int i = 0; i < 20; i++) {
+            assertThat(sink.inject(NetbackSimTest.expectedFrame(NetbackSimTest.mac("00:16:3e:99:99:98"), 0, 2000 + i,
+                    sizes[i % sizes.length]))).isTrue();
+        }
+        assertThat(SimNet.await(10, () -> net.stat(id, "rx-verified") == 20)).as("log:\n%s", guestLog(domid)).isTrue();
+        assertThat(net.stat(id, "rx-bad")).isZero();
+        assertThat(bus.status(id).get("queue-0/tx-ring")).isEqualTo("split-indexes+aligned-slots+separate-rings/2x2 pages/256x16");
+    }
+
     /** Real-Linux compatibility: everything offered, nothing known: ring.h's rings and today's keys. */
     @Test
     void aFrontendThatKnowsNoLayoutGetsRingHsRings() throws Exception {
