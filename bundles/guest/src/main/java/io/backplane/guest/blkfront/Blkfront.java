@@ -42,6 +42,8 @@ public final class Blkfront implements AutoCloseable {
     private final String dir;
     private final BlkfrontOptions opt;
     private final Consumer<String> log;
+    /** Where completed flushes are recorded (null: nowhere). */
+    private final FlushRecord flushRecord;
     private final BlkStats stats = new BlkStats();
     private final Semaphore wake = new Semaphore(0);
     private final AtomicBoolean backendChanged = new AtomicBoolean(true);
@@ -66,8 +68,9 @@ public final class Blkfront implements AutoCloseable {
     private int nextQueue;
     private int refusedAttempts;
 
-    private Blkfront(SimGuest guest, XenStore xs, int devid, BlkfrontOptions opt, Consumer<String> log) {
+    private Blkfront(SimGuest guest, XenStore xs, int devid, BlkfrontOptions opt, Consumer<String> log, FlushRecord flushRecord) {
         this.guest = guest;
+        this.flushRecord = flushRecord;
         this.xs = xs;
         this.devid = devid;
         this.dir = "/local/domain/" + guest.domid() + "/device/vbd/" + devid;
@@ -79,9 +82,13 @@ public final class Blkfront implements AutoCloseable {
         thread.setDaemon(true);
     }
 
-    /** Starts the frontend of {@code device/vbd/<devid>} of this guest. */
-    public static Blkfront start(SimGuest guest, XenStore xs, int devid, BlkfrontOptions opt, Consumer<String> log) {
-        Blkfront f = new Blkfront(guest, xs, devid, opt, log);
+    /**
+     * Starts the frontend of {@code device/vbd/<devid>} of this guest; {@code flushRecord}, when not
+     * null, gets what each completed flush made durable.
+     */
+    public static Blkfront start(SimGuest guest, XenStore xs, int devid, BlkfrontOptions opt, Consumer<String> log,
+                                 FlushRecord flushRecord) {
+        Blkfront f = new Blkfront(guest, xs, devid, opt, log, flushRecord);
         f.watch = xs.watch(f.backend + "/state", "blkfront-" + devid, (path, token) -> {
             f.backendChanged.set(true);
             f.wake.release();
@@ -243,7 +250,7 @@ public final class Blkfront implements AutoCloseable {
         indirectSegments = (int) Math.min(opt.maxIndirectSegments(), number(backend + "/feature-max-indirect-segments", 0));
         int maxSegments = Math.max(BlkifConstants.BLKIF_MAX_SEGMENTS_PER_REQUEST, indirectSegments);
         if (workload == null) {
-            workload = new Workload(opt, sectors, maxSegments * 8, flush, discard, stats, log);
+            workload = new Workload(opt, sectors, maxSegments * 8, flush, discard, stats, log, flushRecord);
             allocateSlots((Math.min(opt.maxSectors(), maxSegments * 8) + 7) / 8);
         }
         switchState(4);
