@@ -66,6 +66,18 @@ public final class FlushRecord {
         }
     }
 
+    /** The completed flushes {@code record} counts (0 before the first). */
+    public static long flushes(Path record) throws IOException {
+        if (!Files.exists(record)) {
+            return 0;
+        }
+        ByteBuffer r = ByteBuffer.wrap(Files.readAllBytes(record)).order(ByteOrder.LITTLE_ENDIAN);
+        if (r.remaining() < HEADER || r.getLong() != MAGIC) {
+            throw new IOException(record + " is not a blkfront flush record");
+        }
+        return r.getLong();
+    }
+
     /**
      * What {@link #check} found: the flushes recorded, the sectors they made durable, how many of
      * those read as zeros after a later discard (only when the workload discards), and every
