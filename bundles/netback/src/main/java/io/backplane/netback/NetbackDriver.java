@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
@@ -109,7 +110,8 @@ public final class NetbackDriver implements BackendDriver {
     private final RingStrategies rings;
     private final EventChannels channels;
     private final PacketSinkFactory sinks;
-    private final Settings settings;
+    /** Replaced in place by {@link #modified}: vifs probed from then on take the new settings. */
+    private volatile Settings settings;
 
     @Activate
     public NetbackDriver(@Reference(name = "rings") RingStrategies rings,
@@ -123,6 +125,12 @@ public final class NetbackDriver implements BackendDriver {
         this.channels = channels;
         this.sinks = sinks;
         this.settings = settings;
+    }
+
+    /** In place: connected vifs keep their settings (re-activating would close every vif). */
+    @Modified
+    void modified(Config config) {
+        settings = Settings.of(config);
     }
 
     @Override
