@@ -67,6 +67,7 @@ public final class Blkfront implements AutoCloseable {
     private long startNanos;
     private int nextQueue;
     private int refusedAttempts;
+    private boolean stopAsked;
 
     private Blkfront(SimGuest guest, XenStore xs, int devid, BlkfrontOptions opt, Consumer<String> log, FlushRecord flushRecord) {
         this.guest = guest;
@@ -433,6 +434,11 @@ public final class Blkfront implements AutoCloseable {
             stats.elapsedMillis = (t - startNanos) / 1_000_000;
         }
         lastReport = t;
+        if (workload != null && !stopAsked && "1".equals(xs.tryRead(dir + "/" + Blkfronts.STOP_KEY).orElse(""))) {
+            stopAsked = true;
+            workload.stop();
+            log.accept("asked to stop: ending the random phase after " + stats.sent + " requests");
+        }
         xs.transaction(tx -> {
             stats.asMap().forEach((k, v) -> tx.write(dir + "/stats/" + k, v));
             return null;

@@ -16,6 +16,12 @@ import java.util.function.Consumer;
 public final class Blkfronts implements AutoCloseable {
     /** Frontend key with a per-device workload, in {@link BlkfrontOptions#parse} form. */
     public static final String WORKLOAD_KEY = "backplane-workload";
+    /**
+     * Frontend key that ends the random phase when set to 1 (a test's way to stop an endless
+     * workload, {@code ops=-1}): the verify pass follows, then phase {@code done} with every
+     * request answered.
+     */
+    public static final String STOP_KEY = "backplane-stop";
 
     private final List<Blkfront> fronts;
 

@@ -58,6 +58,11 @@ final class Workload {
         return phase;
     }
 
+    /** Ends the random phase now (the verify pass, if asked, follows): how an endless workload stops. */
+    void stop() {
+        randomLeft = 0;
+    }
+
     long region() {
         return region;
     }
