@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import io.backplane.api.device.DeviceCapabilities;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Modified;
@@ -113,10 +114,17 @@ public final class NetbackDriver implements BackendDriver {
     /** Replaced in place by {@link #modified}: vifs probed from then on take the new settings. */
     private volatile Settings settings;
 
+    /**
+     * The capabilities reference only orders activation: the driver registers after this bundle's
+     * {@link VifCapabilities}, so after an update of the bundle no vif is probed before the policy
+     * knows what a vif can offer.
+     */
     @Activate
     public NetbackDriver(@Reference(name = "rings") RingStrategies rings,
                          @Reference(name = "eventChannels") EventChannels channels,
-                         @Reference(name = "sinks") PacketSinkFactory sinks, Config config) {
+                         @Reference(name = "sinks") PacketSinkFactory sinks,
+                         @Reference(name = "capabilities", target = "(" + DeviceCapabilities.DEVICE_TYPE + "=" + TYPE + ")")
+                         DeviceCapabilities capabilities, Config config) {
         this(rings, channels, sinks, Settings.of(config));
     }
 

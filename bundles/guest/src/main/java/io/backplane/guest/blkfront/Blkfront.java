@@ -166,6 +166,12 @@ public final class Blkfront implements AutoCloseable {
             case "5", "6" -> {
                 if (state == 3 || state == 4) {
                     suspend();
+                } else if (state == 1 && s.equals("5")) {
+                    // blkfront_closing from Initialising: a backend that failed while we asked to
+                    // reconnect waits in Closing for us to close; Closed lets it start over.
+                    refusedAttempts++;
+                    switchState(6);
+                    log.accept("backend closing before we connected: closed, to reconnect");
                 }
                 if (s.equals("6") && state == 6 && mayReconnect()) {
                     // Ask for a fresh connection: the backend answers Initialising with InitWait.
