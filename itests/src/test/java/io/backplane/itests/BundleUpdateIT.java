@@ -6,6 +6,7 @@ import static org.junit.Assert.fail;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -24,6 +25,7 @@ import org.osgi.framework.FrameworkEvent;
 import org.osgi.framework.wiring.BundleRevision;
 import org.osgi.framework.wiring.FrameworkWiring;
 import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.log.LogReaderService;
 
 /**
  * Each Backplane bundle updated in turn (update and refresh, as {@code felix:update} and
@@ -109,6 +111,9 @@ public class BundleUpdateIT {
         String list = new RuntimeShell(java.nio.file.Path.of(context.getProperty(BackplaneOptions.STATE_DIR_PROPERTY))).ok("xl:list");
         assertTrue("the guest's domain is still the one created: " + list,
                 list.lines().anyMatch(l -> l.startsWith("durable ") && l.matches(".*\\s" + t.domid + "\\s.*")));
+        LogReaderService logs = context.getService(context.getServiceReference(LogReaderService.class));
+        String takenOver = "Domain " + t.domid + " (durable) taken over from the previous toolstack";
+        assertTrue(takenOver, Collections.list(logs.getLog()).stream().anyMatch(e -> e.getMessage().startsWith(takenOver)));
         System.out.println("BundleUpdateIT: " + UPDATED.size() + " bundles updated under traffic" + report + "\n  final " + c);
     }
 }

@@ -290,6 +290,18 @@ public final class Toolstack {
         return domid;
     }
 
+    /**
+     * Takes over domain {@code domid} that a previous toolstack of this runtime created from
+     * {@code config} (at {@code configPath}), when it is still there under {@code name}.
+     */
+    boolean adopt(int domid, String name, DomainConfig config, String configPath) {
+        if (!xenStore.tryRead("/local/domain/" + domid + "/name").equals(Optional.of(name))) {
+            return false;
+        }
+        managed.put(domid, new Managed(config, configPath));
+        return true;
+    }
+
     /** The config a domain this toolstack created was made from; empty for others and once it is destroyed. */
     Optional<DomainConfig> config(int domid) {
         return Optional.ofNullable(managed.get(domid)).map(Managed::config);
