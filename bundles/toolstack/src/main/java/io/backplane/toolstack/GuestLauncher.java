@@ -128,26 +128,34 @@ final class GuestLauncher {
         if (!Files.isDirectory(dir)) {
             return adopted;
         }
+        List<Path> records;
         try (var files = Files.list(dir)) {
-            for (Path f : files.filter(x -> x.getFileName().toString().matches("\\d+\\.guest")).toList()) {
-                int domid = Integer.parseInt(f.getFileName().toString().replace(".guest", ""));
-                Properties r = new Properties();
-                try (Reader in = Files.newBufferedReader(f)) {
-                    r.load(in);
-                }
-                long pid = Long.parseLong(r.getProperty("pid", "-1"));
-                Optional<ProcessHandle> guest = ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+            records = files.filter(x -> x.getFileName().toString().matches("\\d+\\.guest")).toList();
+        } catch (IOException e) {
+            return adopted; // nothing readable to take back
+        }
+        for (Path f : records) {
+            int domid = Integer.parseInt(f.getFileName().toString().replace(".guest", ""));
+            Properties r = new Properties();
+            Optional<ProcessHandle> guest = Optional.empty();
+            try (Reader in = Files.newBufferedReader(f)) {
+                r.load(in);
+                guest = ProcessHandle.of(Long.parseLong(r.getProperty("pid", "-1"))).filter(ProcessHandle::isAlive)
                         .filter(h -> h.info().startInstant().map(Object::toString).orElse("")
                                 .equals(r.getProperty("started", "")));
-                if (guest.isPresent() && !guests.containsKey(domid)) {
-                    track(domid, guest.get(), guest.get().onExit().thenApply(h -> -1));
-                    adopted.add(new Adopted(domid, r.getProperty("name", ""), r.getProperty("config", ""), pid));
-                } else {
+            } catch (IOException | RuntimeException e) {
+                // unreadable: forgotten below, as a record of a guest that is gone
+            }
+            if (guest.isPresent() && !guests.containsKey(domid)) {
+                track(domid, guest.get(), guest.get().onExit().thenApply(h -> -1));
+                adopted.add(new Adopted(domid, r.getProperty("name", ""), r.getProperty("config", ""), guest.get().pid()));
+            } else {
+                try {
                     Files.deleteIfExists(f);
+                } catch (IOException e) {
+                    // left for the next look
                 }
             }
-        } catch (IOException | RuntimeException e) {
-            throw new ToolstackException("cannot read the guest records in " + dir + ": " + e.getMessage(), e);
         }
         return adopted;
     }

@@ -1,0 +1,46 @@
+package io.backplane.toolstack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A toolstack that follows another in the same runtime (an update of the toolstack bundle) takes
+ * back the guest processes the first one started, from their records, and only those still alive.
+ */
+class GuestLauncherTest {
+    @TempDir
+    Path state;
+
+    @Test
+    void aSuccessorTakesBackTheRunningGuestsAndForgetsTheDeadOnes() throws Exception {
+        GuestLauncher first = new GuestLauncher("sleep 60", state);
+        long alive = first.start(3, "kept", "/etc/kept.cfg");
+        long gone = first.start(4, "gone", "");
+        ProcessHandle.of(gone).orElseThrow().destroyForcibly().onExit().get(10, TimeUnit.SECONDS);
+        first.release(); // the first toolstack goes without stopping its guests
+
+        List<int[]> exits = new CopyOnWriteArrayList<>();
+        GuestLauncher next = new GuestLauncher("sleep 60", state, (domid, status) -> exits.add(new int[] {domid, status}));
+        assertThat(next.adopt()).containsExactly(new GuestLauncher.Adopted(3, "kept", "/etc/kept.cfg", alive));
+        assertThat(state.resolve("guests/4.guest")).doesNotExist();
+        assertThat(next.running(3)).isTrue();
+
+        // A death on its own reaches the successor, with its status unknown.
+        ProcessHandle.of(alive).orElseThrow().destroyForcibly().onExit().get(10, TimeUnit.SECONDS);
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (exits.isEmpty() && System.nanoTime() < end) {
+            Thread.sleep(20);
+        }
+        assertThat(exits).singleElement().satisfies(e -> assertThat(e).containsExactly(3, -1));
+        next.stop(3);
+        assertThat(state.resolve("guests/3.guest")).doesNotExist();
+        assertThat(Files.list(state.resolve("guests")).filter(f -> f.toString().endsWith(".guest"))).isEmpty();
+    }
+}
