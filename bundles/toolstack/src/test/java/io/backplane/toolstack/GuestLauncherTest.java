@@ -23,7 +23,7 @@ class GuestLauncherTest {
         GuestLauncher first = new GuestLauncher("sleep 60", state);
         long alive = first.start(3, "kept", "/etc/kept.cfg");
         long gone = first.start(4, "gone", "");
-        ProcessHandle.of(gone).orElseThrow().destroyForcibly().onExit().get(10, TimeUnit.SECONDS);
+        kill(gone);
         first.release(); // the first toolstack goes without stopping its guests
 
         List<int[]> exits = new CopyOnWriteArrayList<>();
@@ -33,7 +33,7 @@ class GuestLauncherTest {
         assertThat(next.running(3)).isTrue();
 
         // A death on its own reaches the successor, with its status unknown.
-        ProcessHandle.of(alive).orElseThrow().destroyForcibly().onExit().get(10, TimeUnit.SECONDS);
+        kill(alive);
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (exits.isEmpty() && System.nanoTime() < end) {
             Thread.sleep(20);
@@ -41,6 +41,14 @@ class GuestLauncherTest {
         assertThat(exits).singleElement().satisfies(e -> assertThat(e).containsExactly(3, -1));
         next.stop(3);
         assertThat(state.resolve("guests/3.guest")).doesNotExist();
-        assertThat(Files.list(state.resolve("guests")).filter(f -> f.toString().endsWith(".guest"))).isEmpty();
+        try (var files = Files.list(state.resolve("guests"))) {
+            assertThat(files.filter(f -> f.toString().endsWith(".guest"))).isEmpty();
+        }
+    }
+
+    private static void kill(long pid) throws Exception {
+        ProcessHandle p = ProcessHandle.of(pid).orElseThrow();
+        p.destroyForcibly();
+        p.onExit().get(10, TimeUnit.SECONDS);
     }
 }
