@@ -113,9 +113,7 @@ public class XenbusBackend implements DeviceRegistry {
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     synchronized void addDriver(BackendDriver driver) {
         drivers.add(driver);
-        if (bus != null) {
-            bus.addDriver(driver);
-        }
+        bus.addDriver(driver);
     }
 
     synchronized void removeDriver(BackendDriver driver) {

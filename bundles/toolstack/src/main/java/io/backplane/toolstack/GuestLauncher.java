@@ -41,8 +41,11 @@ final class GuestLauncher {
         this(template, stateDir, (domid, status) -> { });
     }
 
-    /** A guest process another toolstack started, taken back by {@link #adopt}. */
-    record Adopted(int domid, String name, String config, long pid) {
+    /**
+     * A guest process another toolstack started, found by {@link #adopt}: watched again when
+     * {@code running}, else it died while no toolstack watched it.
+     */
+    record Adopted(int domid, String name, String config, long pid, boolean running) {
     }
 
     /** {@code exits} hears of a guest process that ended without {@link #stop} (domid, exit status; -1 unknown). */
@@ -120,7 +123,8 @@ final class GuestLauncher {
 
     /**
      * Takes back the guests whose records a previous toolstack of this runtime left, when their
-     * process still runs (the same process: pid and start time); forgets the other records.
+     * process still runs (the same process: pid and start time); the others are returned as not
+     * running, and their records forgotten.
      */
     List<Adopted> adopt() {
         List<Adopted> adopted = new ArrayList<>();
@@ -137,19 +141,25 @@ final class GuestLauncher {
         for (Path f : records) {
             int domid = Integer.parseInt(f.getFileName().toString().replace(".guest", ""));
             Properties r = new Properties();
+            long pid = -1;
             Optional<ProcessHandle> guest = Optional.empty();
             try (Reader in = Files.newBufferedReader(f)) {
                 r.load(in);
-                guest = ProcessHandle.of(Long.parseLong(r.getProperty("pid", "-1"))).filter(ProcessHandle::isAlive)
+                pid = Long.parseLong(r.getProperty("pid", "-1"));
+                guest = ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
                         .filter(h -> h.info().startInstant().map(Object::toString).orElse("")
                                 .equals(r.getProperty("started", "")));
             } catch (IOException | RuntimeException e) {
                 // unreadable: forgotten below, as a record of a guest that is gone
             }
+            String name = r.getProperty("name", "");
             if (guest.isPresent() && !guests.containsKey(domid)) {
                 track(domid, guest.get(), guest.get().onExit().thenApply(h -> -1));
-                adopted.add(new Adopted(domid, r.getProperty("name", ""), r.getProperty("config", ""), guest.get().pid()));
+                adopted.add(new Adopted(domid, name, r.getProperty("config", ""), pid, true));
             } else {
+                if (!name.isEmpty() && !guests.containsKey(domid)) {
+                    adopted.add(new Adopted(domid, name, r.getProperty("config", ""), pid, false));
+                }
                 try {
                     Files.deleteIfExists(f);
                 } catch (IOException e) {

@@ -76,8 +76,8 @@ public class ToolstackService {
                 RandomGenerator.getDefault(), closeTimeout(config), log::warn);
         toolstack.initDom0();
         this.context = context;
-        adoptGuests();
         lifecycle = new DomainLifecycle(toolstack, this::hypervisorInfo, log::info, log::warn);
+        adoptGuests();
         // The hypervisor tells its DomainListener services of shutdowns, as Xen's VIRQ_DOM_EXC.
         lifecycleRegistration = context.registerService(DomainListener.class, lifecycle, null);
     }
@@ -92,12 +92,15 @@ public class ToolstackService {
                 log.warn("Domain {} ({}): its config {} no longer reads ({}); on_poweroff/on_reboot/on_crash cannot restart it",
                         a.domid(), a.name(), a.config(), e.getMessage());
             }
-            if (config != null && toolstack.adopt(a.domid(), a.name(), config, a.config())) {
-                log.info("Domain {} ({}) taken over from the previous toolstack, guest process {} still running",
+            boolean ours = config != null && toolstack.adopt(a.domid(), a.name(), config, a.config());
+            if (a.running()) {
+                log.info(ours ? "Domain {} ({}) taken over from the previous toolstack, guest process {} still running"
+                        : "Domain {} ({}): guest process {} watched again; its lifecycle actions need its config",
                         a.domid(), a.name(), a.pid());
-            } else {
-                log.info("Domain {} ({}): guest process {} watched again; its lifecycle actions need its config",
-                        a.domid(), a.name(), a.pid());
+            } else if (ours) {
+                // It died while no toolstack watched: what on_crash (or its shutdown reason) says happens now.
+                log.info("Domain {} ({}): its guest process {} ended while no toolstack ran", a.domid(), a.name(), a.pid());
+                lifecycle.guestExited(a.domid(), -1);
             }
         }
     }

@@ -12,14 +12,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A toolstack that follows another in the same runtime (an update of the toolstack bundle) takes
- * back the guest processes the first one started, from their records, and only those still alive.
+ * back the guest processes the first one started, from their records, and hears which died meanwhile.
  */
 class GuestLauncherTest {
     @TempDir
     Path state;
 
     @Test
-    void aSuccessorTakesBackTheRunningGuestsAndForgetsTheDeadOnes() throws Exception {
+    void aSuccessorTakesBackTheRunningGuestsAndHearsOfTheDeadOnes() throws Exception {
         GuestLauncher first = new GuestLauncher("sleep 60", state);
         long alive = first.start(3, "kept", "/etc/kept.cfg");
         long gone = first.start(4, "gone", "");
@@ -28,7 +28,8 @@ class GuestLauncherTest {
 
         List<int[]> exits = new CopyOnWriteArrayList<>();
         GuestLauncher next = new GuestLauncher("sleep 60", state, (domid, status) -> exits.add(new int[] {domid, status}));
-        assertThat(next.adopt()).containsExactly(new GuestLauncher.Adopted(3, "kept", "/etc/kept.cfg", alive));
+        assertThat(next.adopt()).containsExactlyInAnyOrder(new GuestLauncher.Adopted(3, "kept", "/etc/kept.cfg", alive, true),
+                new GuestLauncher.Adopted(4, "gone", "", gone, false));
         assertThat(state.resolve("guests/4.guest")).doesNotExist();
         assertThat(next.running(3)).isTrue();
 
