@@ -160,23 +160,24 @@ final class BackplaneFramework {
                     out.println("warning: stopping the framework failed: " + oneLine(e));
                 }
             }
-            removeLeftoverSockets();
+            // A bundle should remove its own sockets on stop; say so when one did not.
+            removeSockets(options.stateDir(), out, "that a stopped bundle left behind");
             out.println("Backplane stopped");
         }
     }
 
-    /** A bundle should remove its own sockets on stop; say so when one did not, and clean up. */
-    private void removeLeftoverSockets() {
-        if (!Files.isDirectory(options.stateDir())) {
+    /** Removes every socket file under {@code stateDir}, one warning line each saying {@code why}. */
+    static void removeSockets(Path stateDir, PrintStream out, String why) {
+        if (!Files.isDirectory(stateDir)) {
             return;
         }
-        try (Stream<Path> files = Files.walk(options.stateDir())) {
+        try (Stream<Path> files = Files.walk(stateDir)) {
             for (Path socket : files.filter(BackplaneFramework::isSocket).toList()) {
-                out.println("warning: removing socket " + socket + " that a stopped bundle left behind");
+                out.println("warning: removing socket " + socket + " " + why);
                 Files.deleteIfExists(socket);
             }
         } catch (IOException e) {
-            out.println("warning: cannot check " + options.stateDir() + " for leftover sockets: " + e.getMessage());
+            out.println("warning: cannot check " + stateDir + " for leftover sockets: " + e.getMessage());
         }
     }
 

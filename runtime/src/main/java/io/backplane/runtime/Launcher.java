@@ -33,7 +33,7 @@ public final class Launcher {
         long begin = System.nanoTime();
         BackplaneFramework backplane = null;
         try {
-            prepareStateDir(options.stateDir());
+            prepareStateDir(options.stateDir(), out);
             out.println("Backplane starting: state dir " + options.stateDir() + ", features " + options.featuresDir()
                     + ", hot deploy " + options.deployDir());
             FeatureSet features = FeatureSet.load(options.featuresDir(), new BundleLocator(options.bundlesDir(),
@@ -62,10 +62,10 @@ public final class Launcher {
     }
 
     /**
-     * Creates the state directory private to its owner (it holds the control socket), and refuses
-     * to start a second instance on the same directory.
+     * Creates the state directory private to its owner (it holds the control socket), refuses to
+     * start a second instance on the same directory, and cleans up after one that was killed.
      */
-    static void prepareStateDir(Path stateDir) throws IOException {
+    static void prepareStateDir(Path stateDir, PrintStream out) throws IOException {
         Files.createDirectories(stateDir);
         Files.setPosixFilePermissions(stateDir, PosixFilePermissions.fromString("rwx------"));
         Path socket = ControlClient.socketIn(stateDir);
@@ -74,7 +74,10 @@ public final class Launcher {
                 throw new IOException("Backplane is already running with state dir " + stateDir
                         + " (stop it first, or pick another --state-dir)");
             } catch (ControlClient.NoInstanceException stale) {
-                // left by an instance that was killed; the control bundle replaces it
+                // Left by an instance that was killed: what else it left goes too (the sim hypervisor
+                // removes its domain directories and says so in backplane.log).
+                out.println("Backplane did not stop cleanly last time with state dir " + stateDir + "; cleaning up");
+                BackplaneFramework.removeSockets(stateDir, out, "left by the instance that did not stop");
             }
         }
     }

@@ -47,7 +47,8 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
     private final XenStore xenStore;
     private final NegotiationPolicy policy;
     private final OperatorLog log;
-    private final Options options;
+    /** Replaced in place by {@link #options(Options)}; read at each probe and connect. */
+    private volatile Options options;
     private final ExecutorService pool;
     private final Map<String, DriverWatch> drivers = new ConcurrentHashMap<>();
     private final DeviceLifecycle.Bus services;
@@ -100,6 +101,21 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
                 }
             }
         };
+    }
+
+    public Options options() {
+        return options;
+    }
+
+    /**
+     * New options for the devices probed and connected from now on; the domain served cannot change
+     * in place (a new bus serves another domain's {@code backend/} directory).
+     */
+    public void options(Options changed) {
+        if (changed.backendDomid() != options.backendDomid()) {
+            throw new IllegalArgumentException("backend domain " + options.backendDomid() + " cannot change in place");
+        }
+        options = changed;
     }
 
     /** Starts serving the driver's device type; a second driver for a taken type is refused. */

@@ -28,6 +28,8 @@ final class DriverWatch {
     private final Executor discovery;
     private final Map<DeviceId, DeviceLifecycle> devices = new ConcurrentHashMap<>();
     private XsWatch watch;
+    /** Set by {@link #stop}: late watch events and queued discoveries are dropped (the executor may be gone). */
+    private volatile boolean stopped;
 
     DriverWatch(BackendDriver driver, DeviceLifecycle.Bus bus, Executor pool) {
         this.driver = driver;
@@ -60,6 +62,9 @@ final class DriverWatch {
 
     /** On the XenStore event thread: never call XenStore here, only route. */
     private void onEvent(String path) {
+        if (stopped) {
+            return;
+        }
         if (!path.startsWith(base + "/")) {
             discovery.execute(this::scan);
             return;
@@ -118,7 +123,12 @@ final class DriverWatch {
             return; // offline: being torn down, or removed already
         }
         DeviceLifecycle device = new DeviceLifecycle(id, driver, bus, pool);
-        devices.put(id, device);
+        synchronized (this) {
+            if (stopped) {
+                return; // the driver went away while this was queued: its successor probes the device
+            }
+            devices.put(id, device);
+        }
         bus.log().info(id + ": new " + driver.deviceType() + " device, frontend "
                 + xs.tryRead(be + "/frontend").orElse("?"));
         device.start();
@@ -134,6 +144,11 @@ final class DriverWatch {
 
     /** Unwatches and closes every device (the driver is going away). */
     CompletableFuture<Void> stop(String reason) {
+        List<DeviceLifecycle> closing;
+        synchronized (this) {
+            stopped = true;
+            closing = List.copyOf(devices.values());
+        }
         if (watch != null) {
             try {
                 watch.close();
@@ -141,7 +156,7 @@ final class DriverWatch {
                 bus.log().warn(driver.deviceType() + " backend: unwatch failed: " + e.getMessage());
             }
         }
-        return CompletableFuture.allOf(devices.values().stream().map(d -> d.stop(reason))
+        return CompletableFuture.allOf(closing.stream().map(d -> d.stop(reason))
                 .toArray(CompletableFuture[]::new));
     }
 

@@ -10,6 +10,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -20,6 +21,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
@@ -32,56 +34,95 @@ import java.util.function.Consumer;
 @Designate(ocd = BackendConfig.class)
 public class XenbusBackend implements DeviceRegistry {
 
-    private final BackendBus bus;
+    private final XenStore xenStore;
+    private final NegotiationPolicy policy;
+    private final Logger logger;
     private final NegotiationRelay relay;
     private final Consumer<Negotiation> offers;
     private final RingStrategyRegistry strategies;
     private final Consumer<String> strategyAdded;
+    private final List<BackendDriver> drivers = new CopyOnWriteArrayList<>();
+    /** Replaced only when the served backend domain changes (guarded by this). */
+    private volatile BackendBus bus;
+    private volatile boolean autoSwap;
 
     @Activate
     public XenbusBackend(@Reference XenStore xenStore, @Reference NegotiationPolicy policy,
                          @Reference(service = LoggerFactory.class) Logger logger, @Reference NegotiationRelay relay,
                          @Reference RingStrategyRegistry strategies, BackendConfig config) {
-        this.bus = new BackendBus(xenStore, policy, new OperatorLog() {
+        this.xenStore = xenStore;
+        this.policy = policy;
+        this.logger = logger;
+        this.bus = newBus(config);
+        this.relay = relay;
+        this.offers = n -> bus.offerChanged(n);
+        relay.subscribe(offers);
+        this.strategies = strategies;
+        this.autoSwap = config.autoSwap();
+        this.strategyAdded = name -> bus.strategyAdded(name, strategies, autoSwap);
+        strategies.subscribe(strategyAdded);
+    }
+
+    private BackendBus newBus(BackendConfig config) {
+        Logger l = logger;
+        return new BackendBus(xenStore, policy, new OperatorLog() {
             @Override
             public void info(String line) {
-                logger.info(line);
+                l.info(line);
             }
 
             @Override
             public void warn(String line) {
-                logger.warn(line);
+                l.warn(line);
             }
 
             @Override
             public void error(String line, Throwable cause) {
                 if (cause == null) {
-                    logger.error(line);
+                    l.error(line);
                 } else {
-                    logger.error(line, cause);
+                    l.error(line, cause);
                 }
             }
         }, new BackendBus.Options(config.backendDomid(), config.writeHotplugStatus()));
-        this.relay = relay;
-        this.offers = bus::offerChanged;
-        relay.subscribe(offers);
-        this.strategies = strategies;
-        boolean autoSwap = config.autoSwap();
-        this.strategyAdded = name -> bus.strategyAdded(name, strategies, autoSwap);
-        strategies.subscribe(strategyAdded);
+    }
+
+    /**
+     * A configuration change applies in place: devices stay connected (re-activating would close
+     * every device of every guest). Only another backend domain needs a new bus: this domain's
+     * devices close (their frontends see Closed) and the other domain's are served.
+     */
+    @Modified
+    synchronized void modified(BackendConfig config) {
+        autoSwap = config.autoSwap();
+        BackendBus.Options wanted = new BackendBus.Options(config.backendDomid(), config.writeHotplugStatus());
+        if (wanted.backendDomid() == bus.options().backendDomid()) {
+            bus.options(wanted);
+            logger.info("backend core: configuration changed in place (write hotplug-status " + wanted.writeHotplugStatus()
+                    + ", swap to a fitter strategy " + autoSwap + "); connected devices are left as they are");
+            return;
+        }
+        logger.info("backend core: now serving backend domain " + wanted.backendDomid() + " instead of "
+                + bus.options().backendDomid() + ": closing the devices of the old one");
+        BackendBus old = bus;
+        old.close();
+        bus = newBus(config);
+        drivers.forEach(bus::addDriver);
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
-    void addDriver(BackendDriver driver) {
+    synchronized void addDriver(BackendDriver driver) {
+        drivers.add(driver);
         bus.addDriver(driver);
     }
 
-    void removeDriver(BackendDriver driver) {
+    synchronized void removeDriver(BackendDriver driver) {
+        drivers.remove(driver);
         bus.removeDriver(driver);
     }
 
     @Deactivate
-    void deactivate() {
+    synchronized void deactivate() {
         relay.unsubscribe(offers);
         strategies.unsubscribe(strategyAdded);
         bus.close();

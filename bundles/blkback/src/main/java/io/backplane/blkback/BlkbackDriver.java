@@ -8,6 +8,7 @@ import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.ring.RingStrategies;
 import io.backplane.nativeio.NativeIo;
 import java.nio.file.Path;
+import io.backplane.api.device.DeviceCapabilities;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -28,9 +29,19 @@ public final class BlkbackDriver implements BackendDriver {
     private final RingStrategies strategies;
     private final EventChannels eventChannels;
 
+    /**
+     * The capabilities reference only orders activation: the driver registers after this bundle's
+     * {@link VbdCapabilities}, so after an update of the bundle no device is probed before the
+     * policy knows what a vbd can offer.
+     */
     @Activate
     public BlkbackDriver(@Reference NativeIo io, @Reference RingStrategies strategies,
-                         @Reference EventChannels eventChannels) {
+                         @Reference EventChannels eventChannels,
+                         @Reference(target = "(" + DeviceCapabilities.DEVICE_TYPE + "=" + TYPE + ")") DeviceCapabilities capabilities) {
+        this(io, strategies, eventChannels);
+    }
+
+    public BlkbackDriver(NativeIo io, RingStrategies strategies, EventChannels eventChannels) {
         this.io = io;
         this.strategies = strategies;
         this.eventChannels = eventChannels;

@@ -4,6 +4,7 @@ import io.backplane.api.backend.BackendContext;
 import io.backplane.api.backend.BackendDevice;
 import io.backplane.api.backend.BackendDriver;
 import io.backplane.api.backend.DeviceException;
+import io.backplane.api.device.DeviceCapabilities;
 import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.ring.RingStrategies;
 import io.backplane.api.sink.PacketSink;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
@@ -109,12 +111,20 @@ public final class NetbackDriver implements BackendDriver {
     private final RingStrategies rings;
     private final EventChannels channels;
     private final PacketSinkFactory sinks;
-    private final Settings settings;
+    /** Replaced in place by {@link #modified}: vifs probed from then on take the new settings. */
+    private volatile Settings settings;
 
+    /**
+     * The capabilities reference only orders activation: the driver registers after this bundle's
+     * {@link VifCapabilities}, so after an update of the bundle no vif is probed before the policy
+     * knows what a vif can offer.
+     */
     @Activate
     public NetbackDriver(@Reference(name = "rings") RingStrategies rings,
                          @Reference(name = "eventChannels") EventChannels channels,
-                         @Reference(name = "sinks") PacketSinkFactory sinks, Config config) {
+                         @Reference(name = "sinks") PacketSinkFactory sinks,
+                         @Reference(name = "capabilities", target = "(" + DeviceCapabilities.DEVICE_TYPE + "=" + TYPE + ")")
+                         DeviceCapabilities capabilities, Config config) {
         this(rings, channels, sinks, Settings.of(config));
     }
 
@@ -123,6 +133,12 @@ public final class NetbackDriver implements BackendDriver {
         this.channels = channels;
         this.sinks = sinks;
         this.settings = settings;
+    }
+
+    /** In place: connected vifs keep their settings (re-activating would close every vif). */
+    @Modified
+    void modified(Config config) {
+        settings = Settings.of(config);
     }
 
     @Override

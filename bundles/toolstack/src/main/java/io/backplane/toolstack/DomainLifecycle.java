@@ -74,7 +74,8 @@ final class DomainLifecycle implements DomainListener, AutoCloseable {
             if (d.isPresent() && d.get().state() == DomainState.SHUTDOWN && d.get().shutdownReason() != null) {
                 act(domid, d.get().shutdownReason(), "");
             } else if (d.isEmpty() || d.get().state() == DomainState.RUNNING) {
-                act(domid, ShutdownReason.CRASH, " (its guest process exited with status " + status + ")");
+                act(domid, ShutdownReason.CRASH, status < 0 ? " (its guest process exited)"
+                        : " (its guest process exited with status " + status + ")");
             }
         });
     }

@@ -290,6 +290,18 @@ public final class Toolstack {
         return domid;
     }
 
+    /**
+     * Takes over domain {@code domid} that a previous toolstack of this runtime created from
+     * {@code config} (at {@code configPath}), when it is still there under {@code name}.
+     */
+    boolean adopt(int domid, String name, DomainConfig config, String configPath) {
+        if (!xenStore.tryRead("/local/domain/" + domid + "/name").equals(Optional.of(name))) {
+            return false;
+        }
+        managed.put(domid, new Managed(config, configPath));
+        return true;
+    }
+
     /** The config a domain this toolstack created was made from; empty for others and once it is destroyed. */
     Optional<DomainConfig> config(int domid) {
         return Optional.ofNullable(managed.get(domid)).map(Managed::config);
@@ -462,10 +474,7 @@ public final class Toolstack {
     private static List<DeviceId> devicesIn(io.backplane.api.xenstore.XsOps ops, int domid) {
         String base = "/local/domain/" + domid + "/device";
         List<DeviceId> out = new ArrayList<>();
-        if (!ops.exists(base)) {
-            return out;
-        }
-        for (String type : ops.directory(base)) {
+        for (String type : ops.exists(base) ? ops.directory(base) : List.<String>of()) {
             for (String devid : ops.directory(base + "/" + type)) {
                 ops.tryRead(base + "/" + type + "/" + devid + "/backend").ifPresent(be -> {
                     try {
@@ -474,6 +483,22 @@ public final class Toolstack {
                         // a frontend pointing elsewhere is not one of ours to manage
                     }
                 });
+            }
+        }
+        // A domain whose home went first (the hypervisor removed it) still has its backend
+        // directories: they are its devices too, or backends would keep serving a dead domain.
+        String backends = "/local/domain/0/backend";
+        for (String type : ops.exists(backends) ? ops.directory(backends) : List.<String>of()) {
+            String dir = backends + "/" + type + "/" + domid;
+            for (String devid : ops.exists(dir) ? ops.directory(dir) : List.<String>of()) {
+                try {
+                    DeviceId id = DeviceId.fromBackendPath(dir + "/" + devid);
+                    if (!out.contains(id)) {
+                        out.add(id);
+                    }
+                } catch (IllegalArgumentException e) {
+                    // not a device directory
+                }
             }
         }
         return out;

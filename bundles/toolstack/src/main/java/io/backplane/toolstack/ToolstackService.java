@@ -13,6 +13,7 @@ import io.backplane.toolstack.config.DomainConfig;
 import io.backplane.toolstack.config.LibvirtXmlParser;
 import io.backplane.toolstack.config.VifSpec;
 import io.backplane.toolstack.config.XlConfigParser;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -60,6 +61,7 @@ public class ToolstackService {
 
     private final NextFreeDomainBuilder storeOnly = new NextFreeDomainBuilder();
 
+    private BundleContext context;
     private Toolstack toolstack;
     private GuestLauncher guests;
     private DomainLifecycle lifecycle;
@@ -73,9 +75,34 @@ public class ToolstackService {
         toolstack = new Toolstack(xenStore, new CurrentDomainBuilder(), guests, this::featureKey,
                 RandomGenerator.getDefault(), closeTimeout(config), log::warn);
         toolstack.initDom0();
+        this.context = context;
         lifecycle = new DomainLifecycle(toolstack, this::hypervisorInfo, log::info, log::warn);
+        adoptGuests();
         // The hypervisor tells its DomainListener services of shutdowns, as Xen's VIRQ_DOM_EXC.
         lifecycleRegistration = context.registerService(DomainListener.class, lifecycle, null);
+    }
+
+    /** After an update of this bundle: the domains the previous toolstack left running are ours again. */
+    private void adoptGuests() {
+        for (GuestLauncher.Adopted a : guests.adopt()) {
+            DomainConfig config = null;
+            try {
+                config = a.config().isEmpty() ? null : read(Path.of(a.config()));
+            } catch (RuntimeException e) {
+                log.warn("Domain {} ({}): its config {} no longer reads ({}); on_poweroff/on_reboot/on_crash cannot restart it",
+                        a.domid(), a.name(), a.config(), e.getMessage());
+            }
+            boolean ours = config != null && toolstack.adopt(a.domid(), a.name(), config, a.config());
+            if (a.running()) {
+                log.info(ours ? "Domain {} ({}) taken over from the previous toolstack, guest process {} still running"
+                        : "Domain {} ({}): guest process {} watched again; its lifecycle actions need its config",
+                        a.domid(), a.name(), a.pid());
+            } else if (ours) {
+                // It died while no toolstack watched: what on_crash (or its shutdown reason) says happens now.
+                log.info("Domain {} ({}): its guest process {} ended while no toolstack ran", a.domid(), a.name(), a.pid());
+                lifecycle.guestExited(a.domid(), -1);
+            }
+        }
     }
 
     private void guestExited(int domid, int status) {
@@ -106,12 +133,26 @@ public class ToolstackService {
         return Duration.ofSeconds(Math.max(1, config.closeTimeoutSeconds()));
     }
 
+    /**
+     * When the runtime stops, the guests stop with it. When only this component goes (an update of
+     * the bundle, a restart of the component), the guests keep running with their records, and the
+     * toolstack that follows takes them back.
+     */
     @Deactivate
     void deactivate() {
-        // No on_* action while the toolstack goes away: the guests it stops power off.
+        // No on_* action while the toolstack goes away.
         lifecycleRegistration.unregister();
         lifecycle.close();
-        guests.stopAll();
+        if (context.getBundle(0).getState() == Bundle.STOPPING) {
+            guests.stopAll(); // their domains power off
+            return;
+        }
+        java.util.Set<Integer> left = guests.running();
+        guests.release();
+        if (!left.isEmpty()) {
+            log.info("Toolstack stopping while the runtime runs: the guests of domains {} keep running for the toolstack"
+                    + " that follows", left);
+        }
     }
 
     /**

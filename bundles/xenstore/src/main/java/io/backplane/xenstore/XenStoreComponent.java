@@ -27,6 +27,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -37,7 +38,8 @@ import java.util.Optional;
  *
  * <p>A configuration change keeps the store when it can: quotas apply live (as
  * {@code xenstore-control quota-set} does); only a change of mode, or of the socket in socket
- * mode, restarts the service, so its users rebind and watch the new store.
+ * mode, restarts the service, so its users rebind and watch the new store, and only while no
+ * domain other than dom0 has a home in it (their state would be lost: they would all stop).
  */
 @Component(service = {XenStore.class, XenStoreStatus.class}, configurationPid = XenStoreComponent.PID, immediate = true)
 @Designate(ocd = XenStoreConfig.class)
@@ -98,6 +100,14 @@ public class XenStoreComponent implements XenStore, ForwardingXsOps, XenStoreSta
     @Modified
     void modified(ComponentContext context, XenStoreConfig config) {
         if (needsRestart(mode, socket, config)) {
+            List<String> domains = guestDomains();
+            if (!domains.isEmpty()) {
+                // Their nodes, watches and connections live in this store: a restart would end every domain.
+                log.warn("XenStore: mode {} -> {} not applied: domains {} keep their state in this store and a restart"
+                        + " would lose it; the new mode applies at the next start of Backplane, or when the configuration"
+                        + " is saved again with no domain running", mode, config.mode(), String.join(", ", domains));
+                return;
+            }
             log.info("XenStore: mode {} -> {}{}: restarting the XenStore service; its users reconnect to the new store",
                     mode, config.mode(), "socket".equals(config.mode()) ? " (socket " + config.socket_path() + ")" : "");
             // Leaving and coming back through SCR (not swapping the client in place) makes every
@@ -120,6 +130,16 @@ public class XenStoreComponent implements XenStore, ForwardingXsOps, XenStoreSta
                                 + " the store and its connections are kept", now.maxNodesPerDomain(), now.maxEntrySize(),
                         now.maxWatchesPerDomain(), now.maxTransactions(), now.maxPermsPerNode());
             }
+        }
+    }
+
+    /** The domains other than dom0 that have a home in the store. */
+    private List<String> guestDomains() {
+        try {
+            return client.exists("/local/domain") ? client.directory("/local/domain").stream().filter(d -> !d.equals("0")).toList()
+                    : List.of();
+        } catch (RuntimeException e) {
+            return List.of(); // an external xenstored that went away: nothing of it to keep
         }
     }
 

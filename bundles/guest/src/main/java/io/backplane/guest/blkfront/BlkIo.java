@@ -23,6 +23,8 @@ final class BlkIo {
     int version;
     /** Issued during the verify pass (counts towards verification, not the random phase). */
     boolean verifyPass;
+    /** For a flush with a {@link FlushRecord}: the sector versions it makes durable. */
+    int[] flushCovers;
     /** Issued more than once (the backend went away before answering). */
     boolean reissued;
 

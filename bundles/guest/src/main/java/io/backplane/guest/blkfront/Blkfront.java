@@ -45,6 +45,8 @@ public final class Blkfront implements AutoCloseable {
     private final String dir;
     private final BlkfrontOptions opt;
     private final Consumer<String> log;
+    /** Where completed flushes are recorded (null: nowhere). */
+    private final FlushRecord flushRecord;
     private final BlkStats stats = new BlkStats();
     private final Semaphore wake = new Semaphore(0);
     private final AtomicBoolean backendChanged = new AtomicBoolean(true);
@@ -69,9 +71,11 @@ public final class Blkfront implements AutoCloseable {
     private long startNanos;
     private int nextQueue;
     private int refusedAttempts;
+    private boolean stopAsked;
 
-    private Blkfront(SimGuest guest, XenStore xs, int devid, BlkfrontOptions opt, Consumer<String> log) {
+    private Blkfront(SimGuest guest, XenStore xs, int devid, BlkfrontOptions opt, Consumer<String> log, FlushRecord flushRecord) {
         this.guest = guest;
+        this.flushRecord = flushRecord;
         this.xs = xs;
         this.devid = devid;
         this.dir = "/local/domain/" + guest.domid() + "/device/vbd/" + devid;
@@ -83,9 +87,13 @@ public final class Blkfront implements AutoCloseable {
         thread.setDaemon(true);
     }
 
-    /** Starts the frontend of {@code device/vbd/<devid>} of this guest. */
-    public static Blkfront start(SimGuest guest, XenStore xs, int devid, BlkfrontOptions opt, Consumer<String> log) {
-        Blkfront f = new Blkfront(guest, xs, devid, opt, log);
+    /**
+     * Starts the frontend of {@code device/vbd/<devid>} of this guest; {@code flushRecord}, when not
+     * null, gets what each completed flush made durable.
+     */
+    public static Blkfront start(SimGuest guest, XenStore xs, int devid, BlkfrontOptions opt, Consumer<String> log,
+                                 FlushRecord flushRecord) {
+        Blkfront f = new Blkfront(guest, xs, devid, opt, log, flushRecord);
         f.watch = xs.watch(f.backend + "/state", "blkfront-" + devid, (path, token) -> {
             f.backendChanged.set(true);
             f.wake.release();
@@ -162,6 +170,12 @@ public final class Blkfront implements AutoCloseable {
             case "5", "6" -> {
                 if (state == 3 || state == 4) {
                     suspend();
+                } else if (state == 1 && s.equals("5")) {
+                    // blkfront_closing from Initialising: a backend that failed while we asked to
+                    // reconnect waits in Closing for us to close; Closed lets it start over.
+                    refusedAttempts++;
+                    switchState(6);
+                    log.accept("backend closing before we connected: closed, to reconnect");
                 }
                 if (s.equals("6") && state == 6 && mayReconnect()) {
                     // Ask for a fresh connection: the backend answers Initialising with InitWait.
@@ -264,7 +278,7 @@ public final class Blkfront implements AutoCloseable {
         indirectSegments = (int) Math.min(opt.maxIndirectSegments(), number(backend + "/feature-max-indirect-segments", 0));
         int maxSegments = Math.max(BlkifConstants.BLKIF_MAX_SEGMENTS_PER_REQUEST, indirectSegments);
         if (workload == null) {
-            workload = new Workload(opt, sectors, maxSegments * 8, flush, discard, stats, log);
+            workload = new Workload(opt, sectors, maxSegments * 8, flush, discard, stats, log, flushRecord);
             allocateSlots((Math.min(opt.maxSectors(), maxSegments * 8) + 7) / 8);
         }
         switchState(4);
@@ -448,6 +462,11 @@ public final class Blkfront implements AutoCloseable {
             stats.elapsedMillis = (t - startNanos) / 1_000_000;
         }
         lastReport = t;
+        if (workload != null && !stopAsked && "1".equals(xs.tryRead(dir + "/" + Blkfronts.STOP_KEY).orElse(""))) {
+            stopAsked = true;
+            workload.stop();
+            log.accept("asked to stop: ending the random phase after " + stats.sent + " requests");
+        }
         xs.transaction(tx -> {
             stats.asMap().forEach((k, v) -> tx.write(dir + "/stats/" + k, v));
             return null;

@@ -2,6 +2,7 @@ package io.backplane.guest.blkfront;
 
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.guest.sim.SimGuest;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -9,11 +10,18 @@ import java.util.function.Consumer;
 /**
  * The guest's block frontends: one {@link Blkfront} for every {@code device/vbd/<devid>} the
  * toolstack created for this domain. A device's own {@code backplane-workload} key (written by
- * the toolstack) overrides the guest-wide options.
+ * the toolstack) overrides the guest-wide options. With a flush record directory, device N
+ * records its completed flushes in {@code vbd-N.flushed} there ({@link FlushRecord}).
  */
 public final class Blkfronts implements AutoCloseable {
     /** Frontend key with a per-device workload, in {@link BlkfrontOptions#parse} form. */
     public static final String WORKLOAD_KEY = "backplane-workload";
+    /**
+     * Frontend key that ends the random phase when set to 1 (a test's way to stop an endless
+     * workload, {@code ops=-1}): the verify pass follows, then phase {@code done} with every
+     * request answered.
+     */
+    public static final String STOP_KEY = "backplane-stop";
 
     private final List<Blkfront> fronts;
 
@@ -21,14 +29,15 @@ public final class Blkfronts implements AutoCloseable {
         this.fronts = fronts;
     }
 
-    public static Blkfronts start(SimGuest guest, XenStore xs, String options, Consumer<String> log) {
+    public static Blkfronts start(SimGuest guest, XenStore xs, String options, Consumer<String> log, Path flushRecordDir) {
         String vbds = "/local/domain/" + guest.domid() + "/device/vbd";
         List<Blkfront> started = new ArrayList<>();
         List<String> devids = xs.exists(vbds) ? xs.directory(vbds) : List.of();
         for (String devid : devids) {
             String spec = xs.tryRead(vbds + "/" + devid + "/" + WORKLOAD_KEY).orElse(options);
             try {
-                started.add(Blkfront.start(guest, xs, Integer.parseInt(devid), BlkfrontOptions.parse(spec), log));
+                FlushRecord record = flushRecordDir == null ? null : new FlushRecord(flushRecordDir.resolve("vbd-" + devid + ".flushed"));
+                started.add(Blkfront.start(guest, xs, Integer.parseInt(devid), BlkfrontOptions.parse(spec), log, record));
             } catch (RuntimeException e) {
                 log.accept("vbd " + devid + ": not started: " + e.getMessage());
             }

@@ -1,5 +1,7 @@
 package io.backplane.guest.blkfront;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.BitSet;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
@@ -9,7 +11,8 @@ import java.util.function.Consumer;
  * region (version 1) and a flush, a random phase of reads, writes, flushes and discards, and a
  * verify pass over the whole region. It remembers the version of every sector it wrote (or that
  * it discarded) and checks every sector it reads against it. No two requests in flight touch the
- * same sector, so what is on the disk is always known.
+ * same sector, so what is on the disk is always known. With a {@link FlushRecord}, each completed
+ * flush records the versions it made durable.
  */
 final class Workload {
     enum Phase { FILL, FILL_FLUSH, RANDOM, VERIFY, DONE }
@@ -24,6 +27,8 @@ final class Workload {
     private final SplittableRandom random;
     private final BlkStats stats;
     private final Consumer<String> log;
+    /** Where completed flushes are recorded; null: nowhere. */
+    private final FlushRecord flushRecord;
     private Phase phase;
     private long cursor;
     private long randomLeft;
@@ -32,7 +37,7 @@ final class Workload {
     private boolean fillFlushSent;
 
     Workload(BlkfrontOptions opt, long diskSectors, int maxSectors, boolean flushOffered, boolean discardOffered,
-             BlkStats stats, Consumer<String> log) {
+             BlkStats stats, Consumer<String> log, FlushRecord flushRecord) {
         this.opt = opt;
         this.region = Math.min(opt.region(), diskSectors);
         this.maxSectors = Math.max(1, Math.min(opt.maxSectors(), maxSectors));
@@ -43,6 +48,7 @@ final class Workload {
         this.random = new SplittableRandom(opt.seed());
         this.stats = stats;
         this.log = log;
+        this.flushRecord = flushRecord;
         this.randomLeft = opt.ops();
         this.phase = opt.fill() ? Phase.FILL : Phase.RANDOM;
         advance();
@@ -50,6 +56,11 @@ final class Workload {
 
     Phase phase() {
         return phase;
+    }
+
+    /** Ends the random phase now (the verify pass, if asked, follows): how an endless workload stops. */
+    void stop() {
+        randomLeft = 0;
     }
 
     long region() {
@@ -169,6 +180,8 @@ final class Workload {
                 SectorPattern.fill(io.data, i * SectorPattern.SECTOR, io.sector + i, io.version);
             }
         }
+        // A flush makes durable what was acknowledged before it was issued: exactly version[] now.
+        io.flushCovers = io.op == BlkIo.Op.FLUSH && flushRecord != null ? version.clone() : null;
     }
 
     /** An answer arrived: update what is known about the disk and check what was read. */
@@ -195,6 +208,13 @@ final class Workload {
                 }
             }
             case FLUSH -> {
+                if (ok && io.flushCovers != null) {
+                    try {
+                        flushRecord.flushed(io.flushCovers, discardOffered && opt.discard() > 0);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("cannot record the flush in " + flushRecord.file(), e);
+                    }
+                }
             }
         }
     }

@@ -30,6 +30,7 @@ public final class GuestMain {
         String vbdOptions = "";
         String netOptions = "";
         String shutdownOption = null;
+        Path flushRecordDir = null;
         List<String> rest = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -38,6 +39,7 @@ public final class GuestMain {
                 case "--vbd" -> vbdOptions = value(args, ++i, "--vbd");
                 case "--net" -> netOptions = value(args, ++i, "--net");
                 case "--shutdown" -> shutdownOption = value(args, ++i, "--shutdown");
+                case "--flush-record" -> flushRecordDir = Path.of(value(args, ++i, "--flush-record"));
                 case "-h", "--help" -> {
                     usage();
                     return;
@@ -59,6 +61,10 @@ public final class GuestMain {
             NetfrontOptions.parse(netOptions);
         } catch (IllegalArgumentException e) {
             System.err.println("backplane-guest: --net: " + e.getMessage());
+            System.exit(2);
+        }
+        if (flushRecordDir != null && !Files.isDirectory(flushRecordDir)) {
+            System.err.println("backplane-guest: --flush-record: " + flushRecordDir + " is not a directory");
             System.exit(2);
         }
         ShutdownReason shutdownReason = null;
@@ -94,7 +100,7 @@ public final class GuestMain {
             System.out.println("domain " + domid + ": attached, " + guest.memory().pages() + " pages, "
                     + guest.grants().entries() + " grant entries");
             long shutdownAt = System.nanoTime() + shutdownMillis * 1_000_000;
-            try (AutoCloseable frontends = startFrontends(guest, vbdOptions, netOptions)) {
+            try (AutoCloseable frontends = startFrontends(guest, vbdOptions, netOptions, flushRecordDir)) {
                 synchronized (gone) {
                     while (guest.eventChannels().connected()) {
                         if (shutdownReason != null) {
@@ -120,13 +126,14 @@ public final class GuestMain {
     }
 
     /** The frontends of the domain's devices, over its own XenStore connection (none without one). */
-    private static AutoCloseable startFrontends(SimGuest guest, String vbdOptions, String netOptions) throws IOException {
+    private static AutoCloseable startFrontends(SimGuest guest, String vbdOptions, String netOptions, Path flushRecordDir)
+            throws IOException {
         if (!Files.exists(guest.xenstoreSocket())) {
             System.out.println("domain " + guest.domid() + ": no xenstore.sock, no devices");
             return () -> { };
         }
         SocketXenStore xs = new SocketXenStore(guest.xenstoreSocket());
-        Blkfronts vbds = Blkfronts.start(guest, xs, vbdOptions, System.out::println);
+        Blkfronts vbds = Blkfronts.start(guest, xs, vbdOptions, System.out::println, flushRecordDir);
         NetfrontLauncher vifs = new NetfrontLauncher(guest, xs, netOptions);
         return () -> {
             vifs.close();
@@ -155,7 +162,7 @@ public final class GuestMain {
 
     private static void usage() {
         System.err.println("usage: java -jar backplane-guest.jar --state-dir DIR --domid N [--vbd OPTIONS] [--net OPTIONS]"
-                + " [--shutdown REASON[@SECONDS]]"
+                + " [--shutdown REASON[@SECONDS]] [--flush-record DIR]"
                 + " [PROGRAM [ARGS...]]\n"
                 + "  Attaches to sim domain N under DIR/domains/N (see docs/sim-abi.md), starts a blkfront for\n"
                 + "  every device/vbd/* and a netfront for every device/vif/* of the domain and waits until the\n"
@@ -164,6 +171,8 @@ public final class GuestMain {
                 + "  --net: key=value,... ip, queues, split, size=64:512:1514, rate (frames/s per queue), count\n"
                 + "         (frames per queue), force-queues, bogus=cross-page|slots|drop-slots (docs/netback.md)\n"
                 + "  --shutdown: after SECONDS (default 0) shut the domain down with REASON (poweroff, reboot, crash,"
-                + " watchdog) and exit, as a guest kernel would");
+                + " watchdog) and exit, as a guest kernel would\n"
+                + "  --flush-record: after every completed flush, vbd N writes the version of each sector that flush\n"
+                + "         made durable to DIR/vbd-N.flushed and fsyncs it (to check the image after a dom0 crash)");
     }
 }

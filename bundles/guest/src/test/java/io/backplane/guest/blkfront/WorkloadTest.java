@@ -19,7 +19,7 @@ class WorkloadTest {
         BlkfrontOptions opt = BlkfrontOptions.parse(spec);
         BlkStats stats = new BlkStats();
         List<String> log = new ArrayList<>();
-        Workload w = new Workload(opt, DISK, 88, true, true, stats, log::add);
+        Workload w = new Workload(opt, DISK, 88, true, true, stats, log::add, null);
         byte[] disk = new byte[DISK * 512];
         new Random(3).nextBytes(disk);
         List<BlkIo> idle = new ArrayList<>();

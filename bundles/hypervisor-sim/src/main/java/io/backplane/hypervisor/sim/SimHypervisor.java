@@ -162,6 +162,12 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
     /** Destroys every domain (their guests lose their hypervisor) and stops. */
     @Deactivate
     public void close() {
+        if (!domains.isEmpty()) {
+            // Their event channels, grant tables and XenStore connections live in this component:
+            // no successor can take them over, so the domains end with it.
+            log.warn("simulated hypervisor stopping: destroying domains " + domains.keySet()
+                    + "; their guests end with them");
+        }
         for (Integer domid : List.copyOf(domains.keySet())) {
             try {
                 destroy(domid);

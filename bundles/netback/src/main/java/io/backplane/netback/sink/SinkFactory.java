@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.log.Logger;
 import org.osgi.service.log.LoggerFactory;
@@ -42,8 +43,16 @@ public final class SinkFactory implements PacketSinkFactory {
     }
 
     private final NativeIo io;
-    private final String mode;
-    private final boolean loopback;
+    /** Where new vifs' frames go; a change applies to vifs probed from then on (open reads it once). */
+    private record Choice(String mode, boolean loopback) {
+        Choice {
+            if (!mode.equals("auto") && !mode.equals("tap") && !mode.equals("memory")) {
+                throw new IllegalArgumentException("sink mode '" + mode + "' is not auto, tap or memory");
+            }
+        }
+    }
+
+    private volatile Choice choice;
     private final Consumer<String> warn;
 
     @Activate
@@ -52,13 +61,15 @@ public final class SinkFactory implements PacketSinkFactory {
     }
 
     public SinkFactory(NativeIo io, String mode, boolean loopback, Consumer<String> warn) {
-        if (!mode.equals("auto") && !mode.equals("tap") && !mode.equals("memory")) {
-            throw new IllegalArgumentException("sink mode '" + mode + "' is not auto, tap or memory");
-        }
+        this.choice = new Choice(mode, loopback);
         this.io = io;
-        this.mode = mode;
-        this.loopback = loopback;
         this.warn = warn;
+    }
+
+    /** In place: vifs already open keep their sink (re-activating would close every vif). */
+    @Modified
+    void modified(Config config) {
+        choice = new Choice(config.mode(), config.memory_loopback());
     }
 
     /**
@@ -94,6 +105,9 @@ public final class SinkFactory implements PacketSinkFactory {
 
     @Override
     public PacketSink open(SinkRequest request) {
+        Choice c = choice;
+        String mode = c.mode();
+        boolean loopback = c.loopback();
         if (mode.equals("memory")) {
             return new MemorySink(request.name(), loopback, "");
         }
