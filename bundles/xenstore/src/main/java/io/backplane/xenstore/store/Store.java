@@ -508,7 +508,10 @@ public final class Store {
         do {
             p = Paths.parent(p);
             ancestor = v.lookup(p);
-        } while (ancestor == null);
+        } while (ancestor == null && !p.equals("/")); // the root always exists; never spin if not
+        if (ancestor == null) {
+            throw new XsException(XsError.EIO, "the store has no root node");
+        }
         if ((access(c, ancestor.perms) & perm) == 0) {
             throw new XsException(XsError.EACCES, abs);
         }
@@ -588,6 +591,13 @@ public final class Store {
             Node n = tree.lookup(path);
             if (n == null) {
                 continue; // gone with an owned ancestor
+            }
+            if (path.equals("/")) {
+                // The root cannot go: C xenstored's rm_node refuses it and gives it to dom0.
+                List<XsPerm> perms = new ArrayList<>(n.perms);
+                perms.set(0, new XsPerm(perms.get(0).access(), 0));
+                tree.put(path, n.withPerms(perms));
+                continue;
             }
             deleteTree(tree, path, n, path);
             String parentPath = Paths.parent(path);

@@ -246,6 +246,22 @@ class StoreTest {
         assertError(XsError.E2BIG, () -> store.write(dom0, 0, "/v", "\u20ac".repeat(1400).getBytes(StandardCharsets.UTF_8)));
     }
 
+    /**
+     * Found by the xs_wire fuzzer: dom0 gave the root to a guest, the guest was released, and
+     * the root went with its nodes, after which every lookup of a missing path spun for ever
+     * under the store's lock. C xenstored cannot remove the root and gives it to dom0 instead.
+     */
+    @Test
+    void releasingTheRootsOwnerKeepsTheRootAndGivesItToDom0() {
+        guest(8, new ArrayList<>());
+        store.setPerms(dom0, 0, "/", List.of(XsPerm.none(8), XsPerm.read(3)));
+        store.release(dom0, 8);
+        assertThat(store.getPerms(dom0, 0, "/")).containsExactly(XsPerm.none(0), XsPerm.read(3));
+        assertThat(store.directory(dom0, 0, "/").children()).contains("local");
+        store.write(dom0, 0, "/after/release", b("x"));
+        assertThat(store.read(dom0, 0, "/after/release")).isEqualTo(b("x"));
+    }
+
     @Test
     void releaseRemovesOwnedNodesRevokesPermsAndFiresReleaseDomain() {
         Connection g7 = guest(7, new ArrayList<>());
