@@ -34,6 +34,10 @@ import org.osgi.framework.wiring.BundleRevision;
 final class BackplaneFramework {
 
     static final String STATE_DIR_PROPERTY = "backplane.state.dir";
+    /** The install root (release) or checkout root: what every relative path of the runtime resolves against. */
+    static final String HOME_PROPERTY = "backplane.home";
+    /** The guest program's jar, for the toolstack's guest command ({guest.jar}). */
+    static final String GUEST_JAR_PROPERTY = "backplane.guest.jar";
 
     private final LaunchOptions options;
     private final FeatureSet features;
@@ -52,6 +56,8 @@ final class BackplaneFramework {
     Map<String, String> frameworkProperties() {
         Map<String, String> properties = new HashMap<>(features.frameworkProperties());
         properties.put(STATE_DIR_PROPERTY, options.stateDir().toString());
+        properties.put(HOME_PROPERTY, options.home().toString());
+        properties.put(GUEST_JAR_PROPERTY, options.guestJar().toString());
         properties.put(Constants.FRAMEWORK_STORAGE, options.stateDir().resolve("felix-cache").toString());
         // Every start installs exactly what the features say; nothing lingers from the last run.
         properties.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
@@ -68,6 +74,7 @@ final class BackplaneFramework {
 
     void start() throws Exception {
         Files.createDirectories(options.deployDir());
+        Path etc = options.etcDir() != null && Files.isDirectory(options.etcDir()) ? options.etcDir() : null;
         FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class, getClass().getClassLoader()).findFirst()
                 .orElseThrow(() -> new IllegalStateException("no OSGi framework on the launcher classpath"));
         framework = factory.newFramework(frameworkProperties());
@@ -90,7 +97,7 @@ final class BackplaneFramework {
         }
         framework.start();
         raiseStartLevel(1);
-        int configured = FeatureConfigurations.apply(context, features.configurations());
+        int configured = FeatureConfigurations.apply(context, features.configurations(), etc, options.stateDir());
         if (configured > 0) {
             out.printf("applied %d configuration%s%n", configured, configured == 1 ? "" : "s");
         }

@@ -25,8 +25,13 @@ public final class Launcher {
         LaunchOptions options;
         try {
             options = LaunchOptions.parse(args);
+        } catch (LaunchOptions.HelpRequested help) {
+            out.println(LaunchOptions.USAGE);
+            System.exit(0);
+            return;
         } catch (IllegalArgumentException e) {
             System.err.println("backplane run: " + e.getMessage());
+            System.err.println(LaunchOptions.USAGE);
             System.exit(2);
             return;
         }
@@ -34,8 +39,9 @@ public final class Launcher {
         BackplaneFramework backplane = null;
         try {
             prepareStateDir(options.stateDir());
-            out.println("Backplane starting: state dir " + options.stateDir() + ", features " + options.featuresDir()
-                    + ", hot deploy " + options.deployDir());
+            out.println("Backplane starting from " + options.home() + ": state dir " + options.stateDir() + ", features "
+                    + options.featuresDir() + ", hot deploy " + options.deployDir()
+                    + (options.etcDir() != null && Files.isDirectory(options.etcDir()) ? ", configuration " + options.etcDir() : ""));
             FeatureSet features = FeatureSet.load(options.featuresDir(), new BundleLocator(options.bundlesDir(),
                     BundleLocator.defaultMavenRepository()));
             backplane = new BackplaneFramework(options, features, out);
@@ -44,7 +50,7 @@ public final class Launcher {
             List<String> problems = backplane.problems();
             problems.forEach(p -> out.println("warning: " + p));
             out.printf("Backplane running, state dir %s, %d bundles active%s (%.1f s). "
-                            + "Shell: ./backplane shell --state-dir %s; stop with Ctrl-C or SIGTERM.%n",
+                            + "Shell: backplane shell --state-dir %s; stop with Ctrl-C or SIGTERM.%n",
                     options.stateDir(), backplane.activeBundles(),
                     problems.isEmpty() ? "" : ", " + problems.size() + " not active", (System.nanoTime() - begin) / 1e9,
                     options.stateDir());

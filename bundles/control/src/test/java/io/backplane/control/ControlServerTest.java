@@ -53,6 +53,10 @@ class ControlServerTest {
             return "said " + word;
         }
 
+        public String where(org.apache.felix.service.command.CommandSession session, String file) {
+            return session.currentDir().resolve(file).toString();
+        }
+
         public String lines() {
             return "vif 1/0\nvbd 1/51712\n";
         }
@@ -99,6 +103,24 @@ class ControlServerTest {
             System.setOut(systemOut);
             System.setErr(systemErr);
             System.setIn(systemIn);
+        }
+    }
+
+    @Test
+    void relativeFileNamesResolveAgainstTheClientsWorkingDirectoryNotTheServers() throws IOException {
+        try (ControlClient client = ControlClient.connect(socket)) {
+            Output output = new Output();
+            assertThat(client.run("test:where demo.cfg", output.out, output.err)).isZero();
+            assertThat(output.out()).isEqualTo(Path.of("").toAbsolutePath().resolve("demo.cfg") + "\n");
+        }
+        try (SocketChannel raw = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            raw.connect(UnixDomainSocketAddress.of(socket));
+            assertThat(rawCommand(raw, ControlProtocol.DIRECTORY, "/srv/guests".getBytes(StandardCharsets.UTF_8)))
+                    .containsExactly("0", "", "");
+            assertThat(rawCommand(raw, ControlProtocol.COMMAND, "test:where demo.cfg".getBytes(StandardCharsets.UTF_8)))
+                    .containsExactly("0", "/srv/guests/demo.cfg\n", "");
+            assertThat(rawCommand(raw, ControlProtocol.DIRECTORY, "guests".getBytes(StandardCharsets.UTF_8)))
+                    .containsExactly("1", "", "refused: the working directory 'guests' is not absolute\n");
         }
     }
 
@@ -257,7 +279,7 @@ class ControlServerTest {
             assertThat(rawCommand(ch, ControlProtocol.COMMAND, new byte[] {'t', 'e', (byte) 0xc3, '(', 'x'}))
                     .containsExactly("1", "", "refused: the command is not valid UTF-8\n");
             assertThat(rawCommand(ch, (byte) 'Z', "test:say x".getBytes(StandardCharsets.UTF_8)))
-                    .containsExactly("1", "", "refused: frame type 90 is not a command ('C')\n");
+                    .containsExactly("1", "", "refused: frame type 90 is not a command ('C') or directory ('D')\n");
             String[] nested = rawCommand(ch, ControlProtocol.COMMAND,
                     ("test:say " + "(".repeat(20_000) + "x" + ")".repeat(20_000)).getBytes(StandardCharsets.UTF_8));
             assertThat(nested[0]).isEqualTo("1");

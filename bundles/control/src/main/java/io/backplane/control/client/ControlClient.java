@@ -38,7 +38,16 @@ public final class ControlClient implements AutoCloseable {
             }
             throw new NoInstanceException(socket, e);
         }
-        return new ControlClient(socket, channel);
+        ControlClient client = new ControlClient(socket, channel);
+        try {
+            // File names in commands (xl:create demo.cfg) mean what they mean where the operator stands.
+            client.exchange(ControlProtocol.DIRECTORY, Path.of("").toAbsolutePath().toString(), OutputStream.nullOutputStream(),
+                    OutputStream.nullOutputStream());
+        } catch (IOException e) {
+            client.close();
+            throw e;
+        }
+        return client;
     }
 
     /** The socket of the instance using {@code stateDir}. */
@@ -52,7 +61,11 @@ public final class ControlClient implements AutoCloseable {
      * @return the command's exit status: 0 on success, non-zero when it failed
      */
     public int run(String commandLine, OutputStream out, OutputStream err) throws IOException {
-        ControlProtocol.write(channel, ControlProtocol.COMMAND, commandLine.getBytes(StandardCharsets.UTF_8));
+        return exchange(ControlProtocol.COMMAND, commandLine, out, err);
+    }
+
+    private int exchange(byte type, String payload, OutputStream out, OutputStream err) throws IOException {
+        ControlProtocol.write(channel, type, payload.getBytes(StandardCharsets.UTF_8));
         while (true) {
             ControlProtocol.Frame frame = ControlProtocol.read(channel);
             if (frame == null) {
