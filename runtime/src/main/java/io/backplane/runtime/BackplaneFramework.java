@@ -42,15 +42,17 @@ final class BackplaneFramework {
     private final LaunchOptions options;
     private final FeatureSet features;
     private final PrintStream out;
+    private final SystemdNotifier systemd;
     private final Map<Bundle, String> startFailures = new ConcurrentHashMap<>();
     private final Object shutdownLock = new Object();
     private Framework framework;
     private boolean shutDown;
 
-    BackplaneFramework(LaunchOptions options, FeatureSet features, PrintStream out) {
+    BackplaneFramework(LaunchOptions options, FeatureSet features, PrintStream out, SystemdNotifier systemd) {
         this.options = options;
         this.features = features;
         this.out = out;
+        this.systemd = systemd;
     }
 
     Map<String, String> frameworkProperties() {
@@ -155,6 +157,10 @@ final class BackplaneFramework {
                 return;
             }
             shutDown = true;
+            String unheard = systemd.send("STOPPING=1", "STATUS=stopping bundles");
+            if (unheard != null) {
+                out.println("warning: " + unheard);
+            }
             if (framework != null && (framework.getState() & (Bundle.STARTING | Bundle.ACTIVE)) != 0) {
                 out.println("Backplane stopping: stopping bundles");
                 try {

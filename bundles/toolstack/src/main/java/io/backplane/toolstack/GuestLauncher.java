@@ -114,8 +114,10 @@ final class GuestLauncher {
         try {
             Path log = Files.createDirectories(stateDir.resolve("guests")).resolve(name + ".log");
             long logStart = Files.exists(log) ? Files.size(log) : 0;
-            p = new ProcessBuilder(cmd).directory(workingDirectory().toFile()).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            ProcessBuilder builder = new ProcessBuilder(cmd).directory(workingDirectory().toFile()).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            builder.environment().remove("NOTIFY_SOCKET"); // systemd's socket is the runtime's, not its guests'
+            p = builder.start();
             guests.put(domid, p);
             awaitAttached(p, log, logStart, name, cmd);
         } catch (IOException | RuntimeException e) {
