@@ -26,7 +26,7 @@ public final class Launcher {
     }
 
     public static void main(String[] args) {
-        PrintStream out = System.out;
+        PrintStream out = JournalConsole.of(System.out, System.getenv());
         LaunchOptions options;
         try {
             options = LaunchOptions.parse(args);

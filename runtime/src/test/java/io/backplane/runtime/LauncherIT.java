@@ -149,7 +149,9 @@ class LauncherIT {
                             "xl:list"}, new java.io.ByteArrayInputStream(new byte[0]), new PrintStream(waitedOut, true),
                             new PrintStream(waitedErr, true)));
 
-            Instance backplane = new Instance(java.util.Map.of("NOTIFY_SOCKET", notifySocket.toString()));
+            // JOURNAL_STREAM says stdout is the journal, as systemd sets it for the service.
+            Instance backplane = new Instance(java.util.Map.of("NOTIFY_SOCKET", notifySocket.toString(),
+                    "JOURNAL_STREAM", "8:12345"));
             String ready = receive(io, fd);
             assertThat(ready).startsWith("READY=1\nSTATUS=Backplane running, state dir " + stateDir + ", ");
             try (ControlClient client = ControlClient.connect(stateDir.resolve("control.sock"))) {
@@ -162,6 +164,11 @@ class LauncherIT {
             }
             assertThat(waited.get(120, TimeUnit.SECONDS)).as("shell --wait status (stderr: %s)", waitedErr).isZero();
             assertThat(waitedOut.toString(StandardCharsets.UTF_8)).contains("Domain-0");
+            // The journal gets each log line once, with its priority and without a time of its own.
+            assertThat(backplane.all).filteredOn(l -> l.contains("control socket listening on")).containsExactly(
+                    "<6>INFO  control ControlSocket: control socket listening on " + stateDir.resolve("control.sock")
+                            + " (backplane shell --state-dir " + stateDir + ")");
+            assertThat(backplane.all).noneMatch(l -> l.matches("^(<\\d>)?\\d{4}-\\d\\d-\\d\\d .*"));
 
             backplane.process.toHandle().destroy(); // SIGTERM, as systemctl stop
             assertThat(receive(io, fd)).isEqualTo("STOPPING=1\nSTATUS=stopping bundles");
