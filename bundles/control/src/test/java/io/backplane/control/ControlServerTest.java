@@ -106,6 +106,55 @@ class ControlServerTest {
         }
     }
 
+    /** bp:help's layout, as the console reads command names from it. */
+    public static class Help {
+        public String help() {
+            return "test:lines  two lines\ntest:say    echo a word back\n2 commands; bp:help COMMAND shows its parameters";
+        }
+    }
+
+    /**
+     * The console at a terminal (JLine over an xterm-like stream pair, as a user types): Tab
+     * completes a command name, Ctrl-P (the up arrow in emacs mode) recalls the last line, the history is saved.
+     */
+    @Test
+    void theConsoleCompletesCommandNamesRecallsHistoryAndSavesIt(@TempDir Path home) throws Exception {
+        processor.addCommand("bp", new Help());
+        java.io.PipedOutputStream keys = new java.io.PipedOutputStream();
+        java.io.PipedInputStream typed = new java.io.PipedInputStream(keys);
+        ByteArrayOutputStream screen = new ByteArrayOutputStream();
+        Path history = home.resolve(".backplane_history");
+        try (ControlClient client = ControlClient.connect(socket);
+             org.jline.terminal.Terminal terminal = org.jline.terminal.TerminalBuilder.builder().system(false)
+                     .streams(typed, screen).type("xterm").size(new org.jline.terminal.Size(160, 40)).build()) {
+            java.util.concurrent.CompletableFuture<Integer> status = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return io.backplane.control.client.ConsoleAccess.run(client, socket, terminal, history);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            // As a user types, one line after the other's answer: Tab completes test:sa, Ctrl-P recalls.
+            typeAndAwait(keys, screen, "test:sa\thello\r", 1);
+            typeAndAwait(keys, screen, "\u0010\r", 2);
+            keys.write("exit 7\r".getBytes(StandardCharsets.UTF_8));
+            keys.flush();
+            assertThat(status.get(20, TimeUnit.SECONDS)).isEqualTo(7);
+        }
+        assertThat(Files.readAllLines(history)).anyMatch(l -> l.endsWith("test:say hello"));
+    }
+
+    private static void typeAndAwait(java.io.OutputStream keys, ByteArrayOutputStream screen, String typed, int answers)
+            throws Exception {
+        keys.write(typed.getBytes(StandardCharsets.UTF_8));
+        keys.flush();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (screen.toString(StandardCharsets.UTF_8).split("said hello", -1).length - 1 < answers) {
+            assertThat(System.nanoTime()).as("answer %d to '%s'; screen: %s", answers, typed, screen).isLessThan(deadline);
+            Thread.sleep(20);
+        }
+    }
+
     @Test
     void relativeFileNamesResolveAgainstTheClientsWorkingDirectoryNotTheServers() throws IOException {
         try (ControlClient client = ControlClient.connect(socket)) {

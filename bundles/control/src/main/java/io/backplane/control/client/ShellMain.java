@@ -104,32 +104,34 @@ public final class ShellMain {
     private static final Duration DEFAULT_WAIT = Duration.ofSeconds(60);
 
     /**
-     * Reads command lines until end of input or {@code exit [N]} / {@code quit}. Its status: N when
-     * given; else 0 at a terminal, or, fed from a pipe or file, the last failing command's status,
-     * so a script of commands fails when one of them does.
+     * Reads command lines until end of input or {@code exit [N]} / {@code quit}. At a terminal it
+     * is the JLine {@link Console}. From a pipe or file its status is N when given, else the last
+     * failing command's status, so a script of commands fails when one of them does.
      */
     private static int console(ControlClient client, Path socket, InputStream stdin, PrintStream out, PrintStream err)
             throws IOException {
-        boolean terminal = stdin == System.in && System.console() != null;
-        if (terminal) {
-            out.println("Connected to Backplane at " + socket + ". Type bp:help for the commands, exit or Ctrl-D to leave.");
+        if (stdin == System.in && System.console() != null) {
+            try (org.jline.terminal.Terminal terminal = org.jline.terminal.TerminalBuilder.builder().system(true).build()) {
+                return Console.run(client, socket, terminal, historyFile());
+            }
         }
         BufferedReader in = new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8));
         int status = 0;
         while (true) {
-            if (terminal) {
-                out.print("backplane> ");
-                out.flush();
-            }
             String line = in.readLine();
             Matcher exit = line == null ? null : EXIT.matcher(line);
             if (line == null || exit.matches()) {
-                return exit != null && exit.group(1) != null ? Integer.parseInt(exit.group(1)) : terminal ? 0 : status;
+                return exit != null && exit.group(1) != null ? Integer.parseInt(exit.group(1)) : status;
             }
             if (!line.isBlank()) {
                 int result = client.run(line, out, err);
                 status = result != 0 ? result : status;
             }
         }
+    }
+
+    /** The console's history, kept across sessions: {@code ~/.backplane_history}. */
+    static Path historyFile() {
+        return Path.of(System.getProperty("user.home"), ".backplane_history");
     }
 }
