@@ -296,8 +296,9 @@ class ToolstackSimTest {
         awaitAttached("simguest", again);
         assertThat(t.list()).filteredOn(d -> d.domid() == again).singleElement()
                 .satisfies(d -> assertThat(d.guestRunning()).isTrue());
-        assertThat(lifecycleLog).contains("domain " + domid + " (simguest) crashed: restarted as domain " + again
-                + " (on_crash=restart)");
+        // logged once the restart's create returned, which is after the new guest said it attached
+        await("the lifecycle's log line", 5_000, () -> lifecycleLog.contains("domain " + domid
+                + " (simguest) crashed: restarted as domain " + again + " (on_crash=restart)"));
     }
 
     @Test
@@ -333,7 +334,7 @@ class ToolstackSimTest {
         int again = t.list().stream().filter(d -> d.name().equals("simguest")).findFirst().orElseThrow().domid();
         assertNothingLeftOf(domid);
         awaitAttached("simguest", again);
-        assertThat(lifecycleLog).contains("domain " + domid + " (simguest) rebooted: restarted as domain " + again
-                + " (on_reboot=restart)");
+        await("the lifecycle's log line", 5_000, () -> lifecycleLog.contains("domain " + domid
+                + " (simguest) rebooted: restarted as domain " + again + " (on_reboot=restart)"));
     }
 }
