@@ -130,6 +130,10 @@ class MetricsIT {
                 assertThat(scrape.body()).contains("backplane_device{backend_state=\"CONNECTED\",devid=\"" + device.split("/")[2]
                         + "\",domain=\"demo\",domid=\"1\",frontend_state=\"CONNECTED\",strategy=\"");
                 assertThat(scrape.body()).containsPattern("(?m)^backplane_xenstore_domain_nodes\\{domid=\"1\"} [1-9]")
+                        // the guest's frontends talk to the store on their socket and watch their backends
+                        .containsPattern("(?m)^backplane_xenstore_domain_requests\\{domid=\"1\"} [1-9]")
+                        .containsPattern("(?m)^backplane_xenstore_domain_watch_events\\{domid=\"1\"} [1-9]")
+                        .containsPattern("(?m)^backplane_xenstore_domain_quota_hits\\{domid=\"1\"} 0\\.0$")
                         .containsPattern("(?m)^jvm_memory_used_bytes\\{area=\"heap\"} [1-9]")
                         .containsPattern("(?m)^jvm_threads_current [1-9]");
             }

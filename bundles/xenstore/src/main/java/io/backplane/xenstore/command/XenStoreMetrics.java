@@ -12,7 +12,7 @@ import java.util.Map;
 /**
  * The embedded XenStore's numbers for the metrics endpoint, as {@code xs:stat} prints them: the
  * store's totals and, per domain, the nodes it owns and the watches and transactions its
- * connections hold (the quota use). Nothing in socket mode, where the store is another process.
+ * connections hold (the quota use), its requests, quota refusals and watch events. Nothing in socket mode, where the store is another process.
  */
 @Component(service = MetricSource.class)
 public class XenStoreMetrics implements MetricSource {
@@ -39,6 +39,12 @@ public class XenStoreMetrics implements MetricSource {
                 samples.sample("xenstore_domain_watches", "watches the domain's connections hold", domain, d.watches());
                 samples.sample("xenstore_domain_transactions", "transactions the domain's connections hold open", domain,
                         d.transactions());
+                samples.sample("xenstore_domain_requests", "requests the domain's connections sent on the daemon's sockets"
+                        + " since it was introduced", domain, d.requests());
+                samples.sample("xenstore_domain_quota_hits", "requests of the domain a quota refused since it was introduced",
+                        domain, d.quotaHits());
+                samples.sample("xenstore_domain_watch_events", "watch events delivered to the domain since it was introduced",
+                        domain, d.watchEvents());
             }
         });
     }

@@ -47,6 +47,32 @@ class StoreTest {
     }
 
     @Test
+    void countsEachDomainsRequestsQuotaHitsAndWatchEventsUntilItIsReleased() {
+        store.setQuotas(new Quotas(1000, 2048, 1, 10, 5)); // one watch (C compares with '>': two)
+        List<String> events = new ArrayList<>();
+        Connection g = guest(7, events);
+        store.watch(g, "/local/domain/7", "t1", () -> { });
+        store.watch(g, "/local/domain/7/a", "t2", () -> { });
+        assertError(XsError.E2BIG, () -> store.watch(g, "/local/domain/7/b", "t3", () -> { }));
+        store.write(g, 0, "/local/domain/7/x", b("1"));
+        store.countRequest(g);
+        store.countRequest(g);
+        StoreStats.DomainUse use = domain(7);
+        assertThat(use.quotaHits()).isEqualTo(1);
+        assertThat(use.watchEvents()).isEqualTo(events.size()).isEqualTo(3); // two on watching, one on the write
+        assertThat(use.requests()).isEqualTo(2);
+        assertThat(domain(0).quotaHits()).isZero();
+
+        store.release(dom0, 7);
+        assertThat(store.stats().domains()).filteredOn(d -> d.domid() == 7)
+                .allSatisfy(d -> assertThat(d.requests() + d.quotaHits() + d.watchEvents()).isZero());
+    }
+
+    private StoreStats.DomainUse domain(int domid) {
+        return store.stats().domains().stream().filter(d -> d.domid() == domid).findFirst().orElseThrow();
+    }
+
+    @Test
     void initialTreeIsTheOneXenstoredStartsWith() {
         assertThat(store.directory(dom0, 0, "/").children()).containsExactly("tool");
         assertThat(store.directory(dom0, 0, "/tool").children()).containsExactly("xenstored");
