@@ -16,6 +16,7 @@
 #include <xen/io/xs_wire.h>
 #include <xen/io/xenbus.h>
 #include <linux/virtio_net.h>
+#include "backplane/ring_layouts.h"
 
 #define P(name, value) printf("%s %ld\n", name, (long)(value))
 #define OFF(type, field) P(#type "." #field, offsetof(struct type, field))
@@ -34,8 +35,54 @@
         P("sizeof.entry." #tag, sizeof(union tag##_sring_entry));             \
     } while (0)
 
+/* "layout.<flags>.<tag>.<pages> nr_ents bytes req_prod req_event rsp_prod rsp_event req_slots
+ * req_stride rsp_slots rsp_stride" for every combination of the three features. */
+#define BP_LAYOUTS(tag, align)                                                \
+    do {                                                                      \
+        unsigned int f, pages;                                                \
+        for (f = 0; f < 8; f++) {                                             \
+            for (pages = 1; pages <= 16; pages *= 2) {                        \
+                struct bp_ring_layout l;                                      \
+                if (bp_ring_layout_init(&l, f, pages, sizeof(struct tag##_request), \
+                                        sizeof(struct tag##_response), align)) \
+                    printf("layout.%u." #tag ".%u none\n", f, pages);         \
+                else                                                          \
+                    printf("layout.%u." #tag ".%u %u %u %u %u %u %u %u %u %u %u\n", \
+                           f, pages, l.nr_ents, l.bytes, l.req_prod,          \
+                           l.req_event, l.rsp_prod, l.rsp_event, l.req_slots, \
+                           l.req_stride, l.rsp_slots, l.rsp_stride);          \
+            }                                                                 \
+        }                                                                     \
+    } while (0)
+
 int main(void)
 {
+    /* backplane/ring_layouts.h */
+    OFF(bp_split_sring_hdr, req_prod);
+    OFF(bp_split_sring_hdr, req_event);
+    OFF(bp_split_sring_hdr, rsp_prod);
+    OFF(bp_split_sring_hdr, rsp_event);
+    SIZE(bp_split_sring_hdr);
+    OFF(bp_sep_sring_hdr, prod);
+    OFF(bp_sep_sring_hdr, event);
+    SIZE(bp_sep_sring_hdr);
+    OFF(bp_sep_split_sring_hdr, prod);
+    OFF(bp_sep_split_sring_hdr, event);
+    SIZE(bp_sep_split_sring_hdr);
+    C(BP_CACHE_LINE);
+    C(BP_NETIF_SLOT_ALIGN);
+    C(BP_BLKIF_SLOT_ALIGN);
+    printf("BP_FEATURE_SPLIT_INDEXES %s\n", BP_FEATURE_SPLIT_INDEXES);
+    printf("BP_FEATURE_ALIGNED_SLOTS %s\n", BP_FEATURE_ALIGNED_SLOTS);
+    printf("BP_FEATURE_SEPARATE_RINGS %s\n", BP_FEATURE_SEPARATE_RINGS);
+    printf("BP_RSP_RING_REF %s\n", BP_RSP_RING_REF);
+    C(BP_RING_SPLIT_INDEXES);
+    C(BP_RING_ALIGNED_SLOTS);
+    C(BP_RING_SEPARATE);
+    BP_LAYOUTS(netif_tx, BP_NETIF_SLOT_ALIGN);
+    BP_LAYOUTS(netif_rx, BP_NETIF_SLOT_ALIGN);
+    BP_LAYOUTS(blkif, BP_BLKIF_SLOT_ALIGN);
+
     /* ring.h: struct <name>_sring */
     OFF(netif_tx_sring, req_prod);
     OFF(netif_tx_sring, req_event);

@@ -34,7 +34,7 @@ import org.osgi.service.cm.ConfigurationAdmin;
 @ExamReactorStrategy(PerClass.class)
 public class BlkIT {
     private static final Pattern CREATED = Pattern.compile("Created domain (\\d+)");
-    private static final String VBD_WORKLOAD = "ops=25000,depth=16,max-sectors=64,region=8192,fill=1,verify=1,seed=3";
+    private static final String VBD_WORKLOAD = "ops=25000,depth=16,max-sectors=64,region=8192,fill=1,verify=1,seed=3,layout=all";
 
     @Inject
     private BundleContext context;
@@ -96,7 +96,7 @@ public class BlkIT {
         Files.write(image, garbage);
         Path cfg = stateDir().resolve("blk-it.cfg");
         Files.writeString(cfg, "name = \"blkit\"\nmemory = 64\nvcpus = 2\n"
-                + "disk = [ \"format=raw,vdev=xvda,access=rw,features=queues:2,target=" + image + "\" ]\n");
+                + "disk = [ \"format=raw,vdev=xvda,access=rw,features=queues:2;split-indexes:0,target=" + image + "\" ]\n");
 
         // The toolstack component restarts with the new guest command: retry until it has.
         String created = null;
@@ -125,13 +125,22 @@ public class BlkIT {
         String answer = shell("pv:request blkit/vbd/51712 max-ring-page-order 1");
         assertTrue(answer, answer.contains("reconnect"));
         await("the frontend to reconnect", 30_000, () -> stat(domid, "reconnects").equals("1"));
+        await("the layouts offered (all but split indexes)", 10_000,
+                () -> stat(domid, "ring-layout").equals("aligned-slots+separate-rings"));
+        // A layout the frontend knows, asked for live: another trip through Closing onto new rings.
+        String split = shell("pv:request blkit/vbd/51712 feature-split-indexes 1");
+        assertTrue(split, split.contains("reconnect"));
+        await("the frontend to reconnect onto split indexes", 30_000, () -> stat(domid, "reconnects").equals("2"));
+        String show = shell("pv:show blkit/vbd/51712");
+        assertTrue(show, show.contains("split-indexes+aligned-slots+separate-rings/2x2 pages/"));
         await("the workload to finish", 60_000, () -> stat(domid, "phase").equals("done"));
 
         assertEquals(stat(domid, "sent"), stat(domid, "answered"));
         assertEquals("0", stat(domid, "failed"));
         assertEquals("0", stat(domid, "eopnotsupp"));
         assertEquals("0", stat(domid, "mismatches"));
-        assertEquals("1", stat(domid, "reconnects"));
+        assertEquals("2", stat(domid, "reconnects"));
+        assertEquals("split-indexes+aligned-slots+separate-rings", stat(domid, "ring-layout"));
         long at = Long.parseLong(stat(domid, "sent-at-reconnect"));
         assertTrue("reconnected in the middle of the traffic, after " + at, at > 2000 && at < 25_000);
         assertEquals("2", stat(domid, "queues"));

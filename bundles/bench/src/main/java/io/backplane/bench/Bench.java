@@ -25,6 +25,7 @@ public final class Bench {
         m.put("xenstore", new XenStoreBench());
         m.put("grants", new GrantsBench());
         m.put("ring", new RingBench());
+        m.put("netif", new NetifBench());
         m.put("fuzz", new io.backplane.bench.fuzz.XsWireFuzz());
         return m;
     }

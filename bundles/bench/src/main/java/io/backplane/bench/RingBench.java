@@ -1,7 +1,6 @@
 package io.backplane.bench;
 
-import io.backplane.ring.LegacyRingLayout;
-import io.backplane.ring.layout.SharedRingDescriptor;
+import io.backplane.ring.RingLayout;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -13,7 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -22,29 +23,58 @@ import java.util.concurrent.TimeUnit;
  * backend (netback_tx.c, the baseline) and the Java backend ({@link TxBackendMain}, BackRing's
  * batch form), frontend pinned to CPU 0 and backend to CPU 1 when taskset exists; runs alternate
  * so load hits both alike. Reports million requests answered per second and Java / C per batch.
+ * Then the ring layouts (docs/ring-layouts.md): ring-core's netfront_layouts.c against
+ * netback_layouts.c and against the Java backend on each layout, busy-polling and
+ * notification-driven, with each layout's rate relative to the legacy layout's in the same run.
  */
 final class RingBench implements Bench.Benchmark {
 
+    /** The layouts by their bench name, as ring_layouts.h's flags (netfront_layouts.c, TxBackendMain). */
+    private static final Map<String, Integer> LAYOUT_FLAGS = new LinkedHashMap<>();
+
+    static {
+        LAYOUT_FLAGS.put("legacy", 0);
+        LAYOUT_FLAGS.put("split", 1);
+        LAYOUT_FLAGS.put("aligned", 2);
+        LAYOUT_FLAGS.put("separate", 4);
+        LAYOUT_FLAGS.put("all", 7);
+    }
+
     @Override
     public String description() {
-        return "netif TX ring ping-pong between processes: Java backend vs C backend, same C frontend "
-                + "[--requests N] [--runs N] [--batches 1,8,64,256]";
+        return "netif TX ring ping-pong between processes: Java backend vs C backend, same C frontend, on ring.h "
+                + "and on each ring layout, busy-polling and notification-driven [--requests N] [--notify-requests N] "
+                + "[--runs N] [--batches 1,8,64,256] [--layouts legacy,split,aligned,separate] [--modes poll,notify]";
     }
 
     @Override
     public void run(List<String> args, PrintStream out) throws Exception {
         int requests = Integer.parseInt(Options.option(args, "--requests", "20000000"));
+        int notifyRequests = Integer.parseInt(Options.option(args, "--notify-requests", "2000000"));
         int runs = Integer.parseInt(Options.option(args, "--runs", "5"));
         int[] batches = Options.intList(args, "--batches", "1,8,64,256");
-        if (requests <= 0 || runs <= 0) {
-            throw new IllegalArgumentException("--requests and --runs must be positive");
+        List<String> layouts = List.of(Options.option(args, "--layouts", "legacy,split,aligned,separate").split(","));
+        List<String> modes = List.of(Options.option(args, "--modes", "poll,notify").split(","));
+        if (requests <= 0 || notifyRequests <= 0 || runs <= 0) {
+            throw new IllegalArgumentException("--requests, --notify-requests and --runs must be positive");
+        }
+        for (String l : layouts) {
+            if (!LAYOUT_FLAGS.containsKey(l)) {
+                throw new IllegalArgumentException("--layouts takes " + String.join(",", LAYOUT_FLAGS.keySet()) + ", not " + l);
+            }
+        }
+        if (!List.of("poll", "notify").containsAll(modes)) {
+            throw new IllegalArgumentException("--modes takes poll and/or notify, not " + modes);
         }
         Path work = Files.createTempDirectory("backplane-bench-ring");
         try {
             RingPeers peers = new RingPeers(work);
-            out.println("building the C peers with gcc (ring-core's netfront_tx.c, netback_tx.c)");
+            out.println("building the C peers with gcc (ring-core's netfront_tx.c, netback_tx.c, netfront_layouts.c, "
+                    + "netback_layouts.c)");
             Path netfront = peers.build("netfront_tx");
             Path netback = peers.build("netback_tx");
+            Path layoutFront = peers.build("netfront_layouts");
+            Path layoutBack = peers.build("netback_layouts");
             boolean pin = Files.isExecutable(Path.of("/usr/bin/taskset")) && Runtime.getRuntime().availableProcessors() > 1;
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             List<String> javaBackend = List.of(java, "-Xmx64m", "-cp", System.getProperty("java.class.path"),
@@ -54,10 +84,15 @@ final class RingBench implements Bench.Benchmark {
             out.printf("netif TX ring, 1 page (256 x 12 B), %,d requests per run, %s, median of %d alternating runs%n",
                     requests, pin ? "frontend on CPU 0, backend on CPU 1" : "not pinned (no taskset or one CPU)", runs);
             double[][][] rates = new double[batches.length][2][runs];
+            RingLayout legacy = TxBackendMain.layout(0);
             for (int r = 0; r < runs; r++) {
                 for (int b = 0; b < batches.length; b++) {
-                    rates[b][0][r] = run(work, pin, netfront, List.of(netback.toString()), requests, batches[b]);
-                    rates[b][1][r] = run(work, pin, netfront, javaBackend, requests, batches[b]);
+                    List<String> front = List.of(netfront.toString(), "%FILE%", Integer.toString(requests),
+                            Integer.toString(batches[b]));
+                    List<String> javaCmd = new ArrayList<>(javaBackend);
+                    javaCmd.addAll(List.of("%FILE%", Integer.toString(requests)));
+                    rates[b][0][r] = run(work, pin, legacy, front, List.of(netback.toString(), "%FILE%", Integer.toString(requests)));
+                    rates[b][1][r] = run(work, pin, legacy, front, javaCmd);
                     out.printf("  run %d/%d, batch %3d: C %.1f M req/s, Java %.1f M req/s%n", r + 1, runs, batches[b],
                             rates[b][0][r], rates[b][1][r]);
                 }
@@ -70,15 +105,96 @@ final class RingBench implements Bench.Benchmark {
                         Options.median(rates[b][1]), Options.medianRatio(rates[b][1], rates[b][0]));
             }
             out.println("(Java / C: the median of each run's ratio, as the two backends of a run ran back to back)");
+            layouts(out, work, pin, layoutFront, layoutBack, javaBackend, layouts, modes, batches, runs, requests, notifyRequests);
         } finally {
             Options.deleteTree(work);
         }
     }
 
-    /** One run: the frontend's rate in million requests per second, timed from its first response. */
-    private static double run(Path work, boolean pin, Path netfront, List<String> backend, int total, int batch)
+    /** The layouts section: ring_layouts.h's peers and the Java backend on each layout and mode. */
+    private static void layouts(PrintStream out, Path work, boolean pin, Path front, Path back, List<String> javaBackend,
+                                List<String> layouts, List<String> modes, int[] batches, int runs, int requests,
+                                int notifyRequests) throws IOException, InterruptedException {
+        out.println();
+        out.printf("ring layouts (ring_layouts.h peers, 1 page per ring): %s; %,d requests per busy-polling run, %,d per "
+                + "notification-driven run (each side sleeps on a FIFO when idle); median of %d runs%n",
+                String.join(", ", layouts), requests, notifyRequests, runs);
+        Path toFront = fifo(work, "to-front");
+        Path toBack = fifo(work, "to-back");
+        // [mode][layout][batch][c|java][run]
+        double[][][][][] rates = new double[modes.size()][layouts.size()][batches.length][2][runs];
+        for (int r = 0; r < runs; r++) {
+            for (int m = 0; m < modes.size(); m++) {
+                boolean notify = modes.get(m).equals("notify");
+                int total = notify ? notifyRequests : requests;
+                for (int l = 0; l < layouts.size(); l++) {
+                    int flags = LAYOUT_FLAGS.get(layouts.get(l));
+                    RingLayout layout = TxBackendMain.layout(flags);
+                    for (int b = 0; b < batches.length; b++) {
+                        String n = Integer.toString(total);
+                        String fl = Integer.toString(flags);
+                        List<String> f = new ArrayList<>(List.of(front.toString(), "%FILE%", fl, n,
+                                Integer.toString(batches[b])));
+                        List<String> cb = new ArrayList<>(List.of(back.toString(), "%FILE%", fl, n));
+                        List<String> jb = new ArrayList<>(javaBackend);
+                        jb.addAll(List.of("%FILE%", n, fl));
+                        if (notify) {
+                            f.addAll(List.of(toBack.toString(), toFront.toString()));
+                            cb.addAll(List.of(toFront.toString(), toBack.toString()));
+                            jb.addAll(List.of(toFront.toString(), toBack.toString()));
+                        }
+                        rates[m][l][b][0][r] = run(work, pin, layout, f, cb);
+                        rates[m][l][b][1][r] = run(work, pin, layout, f, jb);
+                        out.printf("  run %d/%d, %s, %s, batch %3d: C %.1f M req/s, Java %.1f M req/s%n", r + 1, runs,
+                                modes.get(m), layouts.get(l), batches[b], rates[m][l][b][0][r], rates[m][l][b][1][r]);
+                    }
+                }
+            }
+        }
+        out.println();
+        out.println("| mode | layout | batch | C backend (M req/s) | Java backend (M req/s) | Java / C | C vs legacy | Java vs legacy |");
+        out.println("|---|---|---|---|---|---|---|---|");
+        int legacyAt = layouts.indexOf("legacy");
+        for (int m = 0; m < modes.size(); m++) {
+            for (int l = 0; l < layouts.size(); l++) {
+                for (int b = 0; b < batches.length; b++) {
+                    double[][] cell = rates[m][l][b];
+                    String vsC = legacyAt < 0 ? "-" : String.format("%.2f", Options.medianRatio(cell[0], rates[m][legacyAt][b][0]));
+                    String vsJava = legacyAt < 0 ? "-" : String.format("%.2f", Options.medianRatio(cell[1], rates[m][legacyAt][b][1]));
+                    out.printf("| %s | %s | %d | %.1f | %.1f | %.2f | %s | %s |%n", modes.get(m), layouts.get(l), batches[b],
+                            Options.median(cell[0]), Options.median(cell[1]), Options.medianRatio(cell[1], cell[0]), vsC, vsJava);
+                }
+            }
+        }
+        out.println("(ratios: medians of each run's ratio; \"vs legacy\": the same backend on this layout / on the legacy layout"
+                + " in the same run)");
+    }
+
+    private static Path fifo(Path work, String name) throws IOException, InterruptedException {
+        Path p = work.resolve(name);
+        Process mk = new ProcessBuilder("mkfifo", p.toString()).redirectErrorStream(true).start();
+        String err = new String(mk.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (mk.waitFor() != 0) {
+            throw new IOException("mkfifo " + p + " failed: " + err);
+        }
+        return p;
+    }
+
+    /** {@code %FILE%} in a command: the ring's file. */
+    private static List<String> withFile(List<String> cmd, Path file) {
+        List<String> out = new ArrayList<>();
+        for (String c : cmd) {
+            out.add(c.equals("%FILE%") ? file.toString() : c);
+        }
+        return out;
+    }
+
+    /**
+     * One run: the frontend's rate in million requests per second, timed from its first response.
+     * {@code %FILE%} in either command is the ring's file, created here for {@code layout}.
+     */
+    private static double run(Path work, boolean pin, RingLayout layout, List<String> frontCmd, List<String> backend)
             throws IOException, InterruptedException {
-        LegacyRingLayout layout = LegacyRingLayout.ofPages(1, SharedRingDescriptor.NETIF_TX_ENTRY_LENGTH);
         Path shm = Path.of("/dev/shm");
         Path file = Files.createTempFile(Files.isDirectory(shm) ? shm : work, "backplane-bench-ring-", ".ring");
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
@@ -87,22 +203,19 @@ final class RingBench implements Bench.Benchmark {
         Process front = null;
         Process back = null;
         try {
-            front = new ProcessBuilder(pinned(pin, 0, List.of(netfront.toString(), file.toString(),
-                    Integer.toString(total), Integer.toString(batch)))).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            front = new ProcessBuilder(pinned(pin, 0, withFile(frontCmd, file))).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             BufferedReader fout = new BufferedReader(new InputStreamReader(front.getInputStream(), StandardCharsets.UTF_8));
             if (!"ready".equals(fout.readLine())) {
-                throw new IOException("netfront_tx did not start (its stderr is above)");
+                throw new IOException(frontCmd.get(0) + " did not start (its stderr is above)");
             }
-            List<String> cmd = new ArrayList<>(backend);
-            cmd.addAll(List.of(file.toString(), Integer.toString(total)));
-            back = new ProcessBuilder(pinned(pin, 1, cmd)).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            back = new ProcessBuilder(pinned(pin, 1, withFile(backend, file))).redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .redirectError(ProcessBuilder.Redirect.INHERIT).start();
             String summary = fout.readLine();
             if (!front.waitFor(600, TimeUnit.SECONDS) || front.exitValue() != 0 || summary == null) {
-                throw new IOException("netfront_tx failed (" + summary + "; its stderr is above)");
+                throw new IOException(frontCmd.get(0) + " failed (" + summary + "; its stderr is above)");
             }
             if (!back.waitFor(60, TimeUnit.SECONDS) || back.exitValue() != 0) {
-                throw new IOException("the backend " + backend.get(backend.size() - 1) + " failed (its stderr is above)");
+                throw new IOException("the backend " + String.join(" ", backend) + " failed (its stderr is above)");
             }
             return Double.parseDouble(summary.substring(summary.lastIndexOf(' ') + 1));
         } finally {

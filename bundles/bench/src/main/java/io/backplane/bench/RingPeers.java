@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class RingPeers {
     private static final String RESOURCES = "/io/backplane/ring/c/";
-    private static final String[] FILES = {"netfront_tx.c", "netback_tx.c", "tx_pattern.h", "xen_ring_env.h"};
+    private static final String[] FILES = {"netfront_tx.c", "netback_tx.c", "tx_pattern.h", "xen_ring_env.h",
+        "netfront_layouts.c", "netback_layouts.c", "ring_wait.h", "backplane/ring_layouts.h"};
     private static final Path XEN_RING_H = Path.of("/usr/include/xen/io/ring.h");
 
     private final Path dir;
@@ -36,12 +37,13 @@ final class RingPeers {
                 if (in == null) {
                     throw new IOException(RESOURCES + f + " is not on the class path (is backplane-ring-core in bundles/bench/target/lib?)");
                 }
+                Files.createDirectories(dir.resolve(f).getParent());
                 Files.write(dir.resolve(f), in.readAllBytes());
             }
         }
         Path out = dir.resolve(name);
         List<String> cmd = new ArrayList<>(List.of("gcc", "-O2", "-Wall", "-std=gnu11",
-                "-D__XEN_INTERFACE_VERSION__=__XEN_LATEST_INTERFACE_VERSION__", "-o", out.toString(),
+                "-D__XEN_INTERFACE_VERSION__=__XEN_LATEST_INTERFACE_VERSION__", "-I", dir.toString(), "-o", out.toString(),
                 dir.resolve(name + ".c").toString()));
         Process gcc;
         try {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.backplane.ring.BackRing;
 import io.backplane.ring.LegacyRingLayout;
+import io.backplane.ring.RingLayout;
 import io.backplane.ring.layout.SharedRingDescriptor;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -45,22 +46,64 @@ class TxBackendMainTest {
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
                 shared = ch.map(FileChannel.MapMode.READ_WRITE, 0, layout.bytes());
             }
-            long bytes = TxBackendMain.serve(BackRing.attach(shared, layout), TOTAL, System.nanoTime() + TimeUnit.SECONDS.toNanos(120));
+            long bytes = TxBackendMain.serve(BackRing.attach(shared, layout), TOTAL, System.nanoTime() + TimeUnit.SECONDS.toNanos(120), null);
             assertThat(front.waitFor(60, TimeUnit.SECONDS)).as("frontend finishes").isTrue();
             assertThat(front.exitValue()).as("frontend exit status (its stderr names a bad response)").isZero();
             assertThat(out.readLine()).startsWith("sent " + TOTAL + " answered " + TOTAL + " ");
-            long expected = 0;
-            for (int seq = 0; seq < TOTAL; seq++) {
-                // tx_pattern.h's fields of request seq
-                int gref = seq * 0x9e3779b1;
-                short offset = (short) ((seq * 13) & 0xfff);
-                short flags = (short) ((seq >> 4) & 0xf);
-                int size = (seq * 7 + 60) & 0xffff;
-                expected += size + ((gref ^ offset ^ flags) & 1);
-            }
-            assertThat(bytes).as("every request's fields, as read by the backend").isEqualTo(expected);
+            assertThat(bytes).as("every request's fields, as read by the backend").isEqualTo(expectedSum(TOTAL));
         } finally {
             front.destroyForcibly();
         }
+    }
+
+    /**
+     * The layouts' C frontend (ring_layouts.h, every feature on) against the Java backend on the
+     * same layout, notification-driven: each side sleeps on its FIFO when idle and is woken only
+     * by the other's notifications, and every request still arrives intact.
+     */
+    @Test
+    void layoutFrontendAgainstTheJavaBackendNotificationDriven() throws Exception {
+        int total = 200_000;
+        Path netfront = new RingPeers(dir).build("netfront_layouts");
+        RingLayout layout = TxBackendMain.layout(7);
+        Path file = dir.resolve("tx.ring");
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(layout.bytes()), 0);
+        }
+        Path toFront = dir.resolve("to-front");
+        Path toBack = dir.resolve("to-back");
+        assertThat(new ProcessBuilder("mkfifo", toFront.toString(), toBack.toString()).start().waitFor()).isZero();
+        Process front = new ProcessBuilder(netfront.toString(), file.toString(), "7", Integer.toString(total), "8",
+                toBack.toString(), toFront.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try (TxBackendMain.Notifications n = new TxBackendMain.Notifications(toFront.toString(), toBack.toString())) {
+            BufferedReader out = new BufferedReader(new InputStreamReader(front.getInputStream(), StandardCharsets.UTF_8));
+            assertThat(out.readLine()).isEqualTo("ready");
+            ByteBuffer shared;
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                shared = ch.map(FileChannel.MapMode.READ_WRITE, 0, layout.bytes());
+            }
+            long bytes = TxBackendMain.serve(BackRing.attach(shared, layout), total, System.nanoTime() + TimeUnit.SECONDS.toNanos(120), n);
+            assertThat(front.waitFor(60, TimeUnit.SECONDS)).as("frontend finishes").isTrue();
+            assertThat(front.exitValue()).as("frontend exit status (its stderr names a bad response)").isZero();
+            String summary = out.readLine();
+            assertThat(summary).startsWith("sent " + total + " answered " + total + " ");
+            assertThat(summary).as("the frontend slept and was woken by notifications").doesNotContain(" sleeps 0 ");
+            assertThat(bytes).as("every request's fields, as read by the backend").isEqualTo(expectedSum(total));
+        } finally {
+            front.destroyForcibly();
+        }
+    }
+
+    /** What serve() returns for requests 0..total-1 of tx_pattern.h. */
+    private static long expectedSum(int total) {
+        long expected = 0;
+        for (int seq = 0; seq < total; seq++) {
+            int gref = seq * 0x9e3779b1;
+            short offset = (short) ((seq * 13) & 0xfff);
+            short flags = (short) ((seq >> 4) & 0xf);
+            int size = (seq * 7 + 60) & 0xffff;
+            expected += size + ((gref ^ offset ^ flags) & 1);
+        }
+        return expected;
     }
 }

@@ -2,6 +2,7 @@ package io.backplane.blkback;
 
 import io.backplane.api.backend.BackendContext;
 import io.backplane.api.backend.DeviceException;
+import io.backplane.ring.RingShape;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -16,15 +17,19 @@ import java.util.Optional;
  * @param persistent    feature-persistent negotiated (offered and asked for)
  * @param ringPageOrder the ring order asked for, or -1 for a frontend that wrote no
  *                      {@code ring-page-order} (one page, {@code ring-ref})
+ * @param shape         the ring layout the frontend chose of those offered (ring.h's when it wrote none)
  * @param queues        one entry per request ring, in queue order
  */
-record FrontendRings(String protocol, boolean persistent, int ringPageOrder, List<Queue> queues) {
+record FrontendRings(String protocol, boolean persistent, int ringPageOrder, RingShape shape, List<Queue> queues) {
 
     /** XEN_IO_PROTO_ABI_X86_64: the only blkif ABI this backend's layouts describe. */
     static final String X86_64_ABI = "x86_64-abi";
     static final String X86_32_ABI = "x86_32-abi";
 
-    /** One ring: the frontend directory it was read from, its grant references, its port. */
+    /**
+     * One ring: the frontend directory it was read from, its grant references (with separate
+     * rings the request ring's, then the response ring's {@code rsp-ring-ref} pages), its port.
+     */
     record Queue(String dir, int[] ringRefs, int eventChannel) {
     }
 
@@ -52,6 +57,13 @@ record FrontendRings(String protocol, boolean persistent, int ringPageOrder, Lis
                     + offer.maxQueues() + ".");
         }
 
+        RingShape shape;
+        try {
+            shape = RingShape.negotiate(offer.layouts(), ctx::frontendKey, frontend);
+        } catch (IllegalArgumentException e) {
+            throw new DeviceException(e.getMessage());
+        }
+
         int order = -1;
         Optional<String> orderKey = ctx.frontendKey("ring-page-order");
         if (orderKey.isPresent()) {
@@ -70,14 +82,15 @@ record FrontendRings(String protocol, boolean persistent, int ringPageOrder, Lis
             String rel = queues == 1 ? "" : "queue-" + q + "/";
             String dir = queues == 1 ? frontend : frontend + "/queue-" + q;
             int port = (int) required(ctx, rel + "event-channel", dir + "/event-channel");
-            int[] refs = new int[pages];
-            for (int i = 0; i < pages; i++) {
-                String name = order < 0 ? "ring-ref" : "ring-ref" + i;
+            int[] refs = new int[shape.grantedPages(pages)];
+            for (int i = 0; i < refs.length; i++) {
+                String base = i < pages ? "ring-ref" : RingShape.RSP_RING_REF;
+                String name = order < 0 ? base : base + (i % pages);
                 refs[i] = (int) required(ctx, rel + name, dir + "/" + name);
             }
             rings.add(new Queue(dir, refs, port));
         }
-        return new FrontendRings(protocol, persistent, order, List.copyOf(rings));
+        return new FrontendRings(protocol, persistent, order, shape, List.copyOf(rings));
     }
 
     private static long required(BackendContext ctx, String key, String path) {

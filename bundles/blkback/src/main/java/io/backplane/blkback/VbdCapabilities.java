@@ -13,6 +13,7 @@ import static io.backplane.blkback.VbdFeatures.XENBUS_MAX_RING_GRANT_ORDER;
 import io.backplane.api.device.DeviceCapabilities;
 import io.backplane.api.device.FeatureDescriptor;
 import io.backplane.api.ring.RingStrategy;
+import io.backplane.ring.RingShape;
 import io.backplane.ring.layout.BlkifConstants;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,6 +69,9 @@ public final class VbdCapabilities implements DeviceCapabilities {
                 FeatureDescriptor.bool(FLUSH_CACHE, true, true, "FLUSH_DISKCACHE requests", "flush-cache", "flush"),
                 FeatureDescriptor.bool(DISCARD, true, true, "DISCARD requests (hole punching)", "discard"),
                 FeatureDescriptor.bool(BARRIER, true, true, "WRITE_BARRIER requests", "barrier")));
+        for (String key : RingShape.KEYS) {
+            f.add(FeatureDescriptor.bool(key, true, true, RingShape.description(key), RingShape.alias(key)));
+        }
         if (!persistentServers.isEmpty()) {
             f.add(FeatureDescriptor.bool(PERSISTENT, true, true,
                     "persistent grants (pages stay mapped between requests)", "persistent"));

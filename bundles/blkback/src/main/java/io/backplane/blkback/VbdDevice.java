@@ -73,7 +73,7 @@ final class VbdDevice implements BackendDevice {
         live = List.copyOf(rings);
         context.log("connected: " + rings.size() + (rings.size() == 1 ? " queue" : " queues") + ", "
                 + fe.ringPages() + (fe.ringPages() == 1 ? " ring page" : " ring pages") + ", protocol " + fe.protocol()
-                + (fe.persistent() ? ", persistent grants" : "") + ", " + image.sectors() + " sectors of "
+                + (fe.persistent() ? ", persistent grants" : "") + ", ring layout " + fe.shape().describe() + ", " + image.sectors() + " sectors of "
                 + image.path() + (image.readonly() ? " (read-only)" : ""));
     }
 
@@ -84,6 +84,7 @@ final class VbdDevice implements BackendDevice {
         negotiated.put("ring-page-order", Integer.toString(Math.max(0, fe.ringPageOrder())));
         negotiated.put(VbdFeatures.PERSISTENT, fe.persistent() ? "1" : "0");
         negotiated.put(VbdFeatures.MAX_INDIRECT_SEGMENTS, Integer.toString(features.maxIndirectSegments()));
+        negotiated.putAll(fe.shape().features());
         RingRequest request = new RingRequest(context.id().frontendDomid(), BlkifConstants.PROTOCOL, BlkifRequestDescriptor.LENGTH,
                 BlkifResponseDescriptor.LENGTH, queue.ringRefs(), negotiated);
         RingChannel channel;

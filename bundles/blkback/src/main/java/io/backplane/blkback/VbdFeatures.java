@@ -1,5 +1,6 @@
 package io.backplane.blkback;
 
+import io.backplane.ring.RingShape;
 import io.backplane.ring.layout.BlkifConstants;
 import java.util.Map;
 import java.util.Set;
@@ -10,7 +11,7 @@ import java.util.Set;
  * {@link #of} is where every offered key is turned into behaviour, so the keys are named here.
  */
 record VbdFeatures(int maxRingPageOrder, int maxQueues, int maxIndirectSegments, boolean persistent,
-                   boolean flushCache, boolean barrier, boolean discard, boolean discardSecure) {
+                   boolean flushCache, boolean barrier, boolean discard, boolean discardSecure, RingShape layouts) {
 
     static final String MAX_RING_PAGE_ORDER = "max-ring-page-order";
     static final String MAX_QUEUES = "multi-queue-max-queues";
@@ -24,10 +25,12 @@ record VbdFeatures(int maxRingPageOrder, int maxQueues, int maxIndirectSegments,
     /**
      * Every key the blkback data path implements (through {@link #of}: FrontendRings checks the
      * ring order and queues, RequestChecks the operations). {@link VbdCapabilities} offers
-     * exactly these, {@link #PERSISTENT} only while a strategy serves it.
+     * exactly these, {@link #PERSISTENT} only while a strategy serves it. The ring layout features
+     * ({@link RingShape}) are offered as {@link #layouts}: FrontendRings reads the frontend's choice.
      */
     static final Set<String> IMPLEMENTED = Set.of(MAX_RING_PAGE_ORDER, MAX_QUEUES, MAX_INDIRECT_SEGMENTS,
-            PERSISTENT, FLUSH_CACHE, BARRIER, DISCARD);
+            PERSISTENT, FLUSH_CACHE, BARRIER, DISCARD,
+            RingShape.SPLIT_INDEXES, RingShape.ALIGNED_SLOTS, RingShape.SEPARATE_RINGS);
 
     /** Linux blkback's MAX_INDIRECT_SEGMENTS: the most it ever accepts, whatever is asked. */
     static final int LINUX_MAX_INDIRECT_SEGMENTS = 256;
@@ -47,7 +50,8 @@ record VbdFeatures(int maxRingPageOrder, int maxQueues, int maxIndirectSegments,
                 number(offer, FLUSH_CACHE, 1) == 1,
                 number(offer, BARRIER, 1) == 1,
                 discardEnabled && number(offer, DISCARD, 1) == 1,
-                false);
+                false,
+                RingShape.of(offer));
     }
 
     private static int number(Map<String, String> offer, String key, int otherwise) {

@@ -72,9 +72,9 @@ final class NetbackQueue {
         Map<String, String> features = cfg.ringFeatures();
         try {
             q.txRequest = new RingRequest(domid, "netif-tx", NetifTxRequestDescriptor.LENGTH,
-                    NetifTxResponseDescriptor.LENGTH, new int[] {keys.txRingRef()}, features);
+                    NetifTxResponseDescriptor.LENGTH, keys.txRingRefs(), features);
             q.rxRequest = new RingRequest(domid, "netif-rx", NetifRxRequestDescriptor.LENGTH,
-                    NetifRxResponseDescriptor.LENGTH, new int[] {keys.rxRingRef()}, features);
+                    NetifRxResponseDescriptor.LENGTH, keys.rxRingRefs(), features);
             q.txRing = rings.open(q.txRequest);
             q.rxRing = rings.open(q.rxRequest);
             q.txEvent = channels.bindInterdomain(domid, keys.txEventChannel(), ch -> q.wake());
@@ -92,9 +92,8 @@ final class NetbackQueue {
             return q;
         } catch (RuntimeException e) {
             q.release();
-            throw new io.backplane.api.backend.DeviceException("mapping shared-frames " + Integer.toUnsignedString(keys.txRingRef())
-                    + "/" + Integer.toUnsignedString(keys.rxRingRef()) + " port tx " + keys.txEventChannel() + " rx "
-                    + keys.rxEventChannel() + ": " + e.getMessage(), e);
+            throw new io.backplane.api.backend.DeviceException("mapping shared-frames " + keys.describeRefs()
+                    + " port tx " + keys.txEventChannel() + " rx " + keys.rxEventChannel() + ": " + e.getMessage(), e);
         }
     }
 
@@ -273,6 +272,14 @@ final class NetbackQueue {
     void status(Map<String, String> out) {
         String p = "queue-" + id + "/";
         stats.putInto(out, p);
+        RingChannel t0 = txRing;
+        RingChannel r0 = rxRing;
+        if (t0 != null && r0 != null) {
+            // Both rings of a queue swap together; they differ only while a swap is under way.
+            out.put(p + "strategy", t0.strategy().equals(r0.strategy()) ? t0.strategy()
+                    : "tx " + t0.strategy() + " rx " + r0.strategy());
+            out.put(p + "ring-page-order", Integer.toString(Integer.numberOfTrailingZeros(txRequest.ringRefs().length)));
+        }
         out.put(p + "event-channels", txEvent == null ? "-" : rxEvent != txEvent
                 ? "tx " + txEvent.port() + " rx " + rxEvent.port() : Integer.toString(txEvent.port()));
         out.put(p + "cpus", cpus.isEmpty() ? "any" : cpus + " (allowed: " + affinity + ")");
@@ -282,10 +289,12 @@ final class NetbackQueue {
             out.put(p + "credit-waits", Long.toString(t.credit().waits()));
         }
         RingChannel r = txRing;
+        RingChannel rr = rxRing;
+        out.put(p + "tx-ring", r == null ? "-" : r.geometry().describe());
+        out.put(p + "rx-ring", rr == null ? "-" : rr.geometry().describe());
         if (r != null) {
             r.counters().forEach((k, v) -> out.put(p + "tx-ring/" + k, Long.toString(v)));
         }
-        RingChannel rr = rxRing;
         if (rr != null) {
             rr.counters().forEach((k, v) -> out.put(p + "rx-ring/" + k, Long.toString(v)));
         }

@@ -2,7 +2,10 @@ package io.backplane.netback;
 
 import io.backplane.api.backend.BackendContext;
 import io.backplane.api.backend.DeviceException;
+import io.backplane.ring.RingShape;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Optional;
 
@@ -18,11 +21,19 @@ final class NetbackXenbus {
 
     /** The queues this backend offers the device: the published {@code multi-queue-max-queues}, 1 without it. */
     static int offeredQueues(BackendContext ctx) {
-        String offered = ctx.negotiation() != null ? ctx.negotiation().offer().get(VifFeatures.MAX_QUEUES) : null;
-        if (offered == null) {
-            offered = ctx.backendKey(VifFeatures.MAX_QUEUES).orElse("1");
-        }
-        return Math.max(1, (int) readUnsigned(Optional.of(offered), 1));
+        String offered = offer(ctx, VifFeatures.MAX_QUEUES);
+        return Math.max(1, (int) readUnsigned(Optional.ofNullable(offered), 1));
+    }
+
+    /** The most ring pages, as log2, this backend offers the device: the published {@code max-ring-page-order}, 0 without it. */
+    static int offeredRingOrder(BackendContext ctx) {
+        String offered = offer(ctx, VifFeatures.MAX_RING_PAGE_ORDER);
+        return (int) Math.min(VifFeatures.XENBUS_MAX_RING_GRANT_ORDER, readUnsigned(Optional.ofNullable(offered), 0));
+    }
+
+    private static String offer(BackendContext ctx, String key) {
+        String offered = ctx.negotiation() != null ? ctx.negotiation().offer().get(key) : null;
+        return offered != null ? offered : ctx.backendKey(key).orElse(null);
     }
 
     static FrontendConfig read(BackendContext ctx) {
@@ -44,15 +55,55 @@ final class NetbackXenbus {
                     + ": the frontend must request rx copy (1), not "
                     + ctx.frontendKey(VifFeatures.REQUEST_RX_COPY).orElse("nothing"));
         }
+        RingShape shape;
+        try {
+            shape = RingShape.negotiate(offeredLayouts(ctx), ctx::frontendKey, fe);
+        } catch (IllegalArgumentException e) {
+            throw new DeviceException(e.getMessage());
+        }
+        int order = readRingOrder(ctx, requested == 1 ? fe : fe + "/queue-0");
         List<FrontendConfig.QueueKeys> queues = new ArrayList<>();
         for (int q = 0; q < requested; q++) {
-            queues.add(readQueue(ctx, requested == 1 ? "" : "queue-" + q + "/", q));
+            queues.add(readQueue(ctx, requested == 1 ? "" : "queue-" + q + "/", q, order, shape));
         }
+        // Taken only when offered: a frontend's promise alone does not make a strategy serve it.
+        boolean persistent = flag(ctx, VifFeatures.PERSISTENT) && "1".equals(offer(ctx, VifFeatures.PERSISTENT));
         long[] rate = readRate(ctx);
         return new FrontendConfig(queues, mac.toLowerCase(),
                 flag(ctx, VifFeatures.SG), flag(ctx, VifFeatures.GSO_TCPV4), flag(ctx, VifFeatures.GSO_TCPV6),
                 !flag(ctx, VifFeatures.NO_CSUM_OFFLOAD), flag(ctx, VifFeatures.IPV6_CSUM_OFFLOAD),
-                flag(ctx, VifFeatures.RX_NOTIFY), rate[0], rate[1]);
+                flag(ctx, VifFeatures.RX_NOTIFY), rate[0], rate[1], order, persistent, shape);
+    }
+
+    /**
+     * The frontend's {@code ring-page-order} (one for every queue's TX and RX ring), checked as
+     * blkback's read_per_ring_refs checks its own; -1 when the frontend wrote none.
+     */
+    private static int readRingOrder(BackendContext ctx, String firstDir) {
+        Optional<String> key = ctx.frontendKey(VifFeatures.RING_PAGE_ORDER);
+        if (key.isEmpty()) {
+            return -1;
+        }
+        Long asked = scan(key);
+        if (asked == null) {
+            throw new DeviceException("reading " + ctx.id().frontendPath() + "/" + VifFeatures.RING_PAGE_ORDER
+                    + ": '" + key.get() + "' is not an unsigned number");
+        }
+        int max = offeredRingOrder(ctx);
+        if (asked > max) {
+            throw new DeviceException(firstDir + "/request " + asked + " ring page order exceed max:" + max);
+        }
+        return asked.intValue();
+    }
+
+    /** The ring layout features this vif offers: the published offer, else the backend's keys. */
+    private static RingShape offeredLayouts(BackendContext ctx) {
+        Map<String, String> offer = new HashMap<>();
+        for (String key : RingShape.KEYS) {
+            String v = offer(ctx, key);
+            offer.put(key, v != null ? v : "0");
+        }
+        return RingShape.of(offer);
     }
 
     /**
@@ -72,13 +123,29 @@ final class NetbackXenbus {
         return new long[] {Long.parseLong(p[0]), Long.parseLong(p[1])};
     }
 
-    /** connect_data_rings(): ring refs, then split event channels, then the single one. */
-    private static FrontendConfig.QueueKeys readQueue(BackendContext ctx, String dir, int id) {
+    /**
+     * connect_data_rings(): ring refs ({@code tx-ring-ref}/{@code rx-ring-ref}, or
+     * {@code tx-ring-ref0..N-1}/{@code rx-ring-ref0..N-1} when the frontend wrote an order; with
+     * separate rings the response rings' {@code tx-rsp-ring-ref}/{@code rx-rsp-ring-ref} pages
+     * after them, numbered the same way), then split event channels, then the single one.
+     */
+    private static FrontendConfig.QueueKeys readQueue(BackendContext ctx, String dir, int id, int order,
+                                                      RingShape shape) {
         String xspath = ctx.id().frontendPath() + (dir.isEmpty() ? "" : "/" + dir.substring(0, dir.length() - 1));
-        Long tx = scan(ctx.frontendKey(dir + "tx-ring-ref"));
-        Long rx = scan(ctx.frontendKey(dir + "rx-ring-ref"));
-        if (tx == null || rx == null) {
-            throw new DeviceException("reading " + xspath + "/ring-ref");
+        int pages = order < 0 ? 1 : 1 << order;
+        int[] tx = new int[shape.grantedPages(pages)];
+        int[] rx = new int[tx.length];
+        for (int i = 0; i < tx.length; i++) {
+            String base = i < pages ? "ring-ref" : RingShape.RSP_RING_REF;
+            String name = order < 0 ? base : base + (i % pages);
+            Long t = scan(ctx.frontendKey(dir + "tx-" + name));
+            Long r = scan(ctx.frontendKey(dir + "rx-" + name));
+            if (t == null || r == null) {
+                throw new DeviceException("reading " + xspath + "/" + name
+                        + (i < pages ? "" : " (separate rings)"));
+            }
+            tx[i] = t.intValue();
+            rx[i] = r.intValue();
         }
         Long txEvt = scan(ctx.frontendKey(dir + VifFeatures.EVENT_CHANNEL_TX));
         Long rxEvt = scan(ctx.frontendKey(dir + VifFeatures.EVENT_CHANNEL_RX));
@@ -89,7 +156,7 @@ final class NetbackXenbus {
             }
             rxEvt = txEvt;
         }
-        return new FrontendConfig.QueueKeys(id, tx.intValue(), rx.intValue(), txEvt.intValue(), rxEvt.intValue());
+        return new FrontendConfig.QueueKeys(id, tx, rx, txEvt.intValue(), rxEvt.intValue());
     }
 
     private static boolean flag(BackendContext ctx, String key) {

@@ -193,8 +193,8 @@ final class Vif implements BackendDevice {
         // BackendDevice's STATUS_* keys (pv:devices), then the vif's own.
         out.put(STATUS_STRATEGY, qs.isEmpty() ? "-" : qs.get(0).strategy());
         out.put(STATUS_QUEUES, Integer.toString(qs.size()));
-        out.put(STATUS_RING_ORDER, "0");                 // netif rings are one page each
         FrontendConfig cfg = config;
+        out.put(STATUS_RING_ORDER, cfg == null ? "0" : Integer.toString(cfg.ringOrder()));
         if (cfg != null) {
             // A feature is in effect when both ends have it: the backend's offer (what the policy
             // published) and the frontend's own key. An operator who turned sg off must not see it.
@@ -211,6 +211,9 @@ final class Vif implements BackendDevice {
             }
             if (cfg.queues().get(0).split()) {
                 features.add("split-event-channels");
+            }
+            if (cfg.persistent()) {
+                features.add("persistent");
             }
             if (!cfg.ipCsum()) {
                 features.add("no-csum-offload");

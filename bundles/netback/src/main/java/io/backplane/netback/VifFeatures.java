@@ -1,5 +1,7 @@
 package io.backplane.netback;
 
+import io.backplane.ring.layout.NetifConstants;
+import io.backplane.ring.RingShape;
 import java.util.Map;
 
 /**
@@ -18,6 +20,14 @@ final class VifFeatures {
     static final String IPV6_CSUM_OFFLOAD = "feature-ipv6-csum-offload";
     static final String RX_COPY = "feature-rx-copy";
     static final String SPLIT_EVENT_CHANNELS = "feature-split-event-channels";
+    /**
+     * Multi-page rings: not in netif.h (no upstream standard); named after blkif's keys, see
+     * docs/netback.md. The frontend answers with {@link #RING_PAGE_ORDER} and
+     * {@code tx-ring-ref0..N-1} / {@code rx-ring-ref0..N-1}.
+     */
+    static final String MAX_RING_PAGE_ORDER = "max-ring-page-order";
+    /** Honoured by a ring strategy that serves it (ring-persistent), not by netback's own code. */
+    static final String PERSISTENT = NetifConstants.FEATURE_PERSISTENT;
 
     // The frontend's side of those offers (netif.h), read by NetbackXenbus.
     static final String NUM_QUEUES = "multi-queue-num-queues";
@@ -26,20 +36,31 @@ final class VifFeatures {
     static final String EVENT_CHANNEL_RX = "event-channel-rx";
     static final String NO_CSUM_OFFLOAD = "feature-no-csum-offload";
     static final String RX_NOTIFY = "feature-rx-notify";
+    static final String RING_PAGE_ORDER = "ring-page-order";
+
+    /** XENBUS_MAX_RING_GRANT_ORDER: rings of at most 16 pages, as blkback. */
+    static final int XENBUS_MAX_RING_GRANT_ORDER = 4;
 
     /**
      * Every key netback offers, with the frontend key through which {@link NetbackXenbus} takes
-     * the offer up at connect (netif.h pairs them): an offered key whose answer netback never
-     * reads would be a promise no code keeps.
+     * the offer up at connect (netif.h pairs them; the ring layout keys of {@link RingShape} are
+     * written by both ends): an offered key whose answer netback never reads would be a promise
+     * no code keeps. {@link #PERSISTENT} is offered only while a ring strategy serves it
+     * ({@link VifCapabilities}).
      */
-    static final Map<String, String> IMPLEMENTED = Map.of(
-            MAX_QUEUES, NUM_QUEUES,
-            SG, SG,
-            GSO_TCPV4, GSO_TCPV4,
-            GSO_TCPV6, GSO_TCPV6,
-            IPV6_CSUM_OFFLOAD, IPV6_CSUM_OFFLOAD,
-            RX_COPY, REQUEST_RX_COPY,
-            SPLIT_EVENT_CHANNELS, EVENT_CHANNEL_TX);
+    static final Map<String, String> IMPLEMENTED = Map.ofEntries(
+            Map.entry(RingShape.SPLIT_INDEXES, RingShape.SPLIT_INDEXES),
+            Map.entry(RingShape.ALIGNED_SLOTS, RingShape.ALIGNED_SLOTS),
+            Map.entry(RingShape.SEPARATE_RINGS, RingShape.SEPARATE_RINGS),
+            Map.entry(MAX_QUEUES, NUM_QUEUES),
+            Map.entry(SG, SG),
+            Map.entry(GSO_TCPV4, GSO_TCPV4),
+            Map.entry(GSO_TCPV6, GSO_TCPV6),
+            Map.entry(IPV6_CSUM_OFFLOAD, IPV6_CSUM_OFFLOAD),
+            Map.entry(RX_COPY, REQUEST_RX_COPY),
+            Map.entry(SPLIT_EVENT_CHANNELS, EVENT_CHANNEL_TX),
+            Map.entry(MAX_RING_PAGE_ORDER, RING_PAGE_ORDER),
+            Map.entry(PERSISTENT, PERSISTENT));
 
     private VifFeatures() {
     }

@@ -48,6 +48,49 @@ final class NetbackBus implements AutoCloseable {
         return id;
     }
 
+    /** SimNet's offer of this many queues with {@code more} keys added or replaced; returns the vif's id. */
+    DeviceId offer(int domid, int devid, int maxQueues, Map<String, String> more) {
+        DeviceId id = new DeviceId(0, "vif", domid, devid);
+        Map<String, String> offer = new java.util.HashMap<>(SimNet.offer(maxQueues));
+        offer.putAll(more);
+        offers.put(id, Map.copyOf(offer));
+        return id;
+    }
+
+    /** The given offer for the vif when it appears; returns its id. */
+    DeviceId offer(int domid, int devid, Map<String, String> offer) {
+        DeviceId id = new DeviceId(0, "vif", domid, devid);
+        offers.put(id, Map.copyOf(offer));
+        return id;
+    }
+
+    /**
+     * What {@code pv:request DEV key value} does for a key that needs a reconnect: the policy
+     * publishes the new offer, then the core takes the device through Closing and back.
+     */
+    void change(DeviceId id, String key, String value) {
+        Map<String, String> offer = new java.util.HashMap<>(offers.get(id));
+        offer.put(key, value);
+        offers.put(id, Map.copyOf(offer));
+        xs.write(id.backendPath() + "/" + key, value);
+        bus.offerChanged(new Negotiation(id, offers.get(id), List.of(), Set.of(key), true));
+    }
+
+    /** {@code pv:request DEV feature value}: the request key, answered by the policy's negotiation. */
+    Negotiation request(DeviceId id, String feature, String value) {
+        return bus.request(id, feature, value, java.time.Duration.ofSeconds(10));
+    }
+
+    /** A re-negotiation to {@code offer} (published in the backend directory), then through Closing. */
+    void reconnect(DeviceId id, Map<String, String> offer, XenStore xs) {
+        offers.put(id, Map.copyOf(offer));
+        xs.transaction(tx -> {
+            offer.forEach((k, v) -> tx.write(id.backendPath() + "/" + k, v));
+            return null;
+        });
+        bus.offerChanged(new Negotiation(id, offers.get(id), List.of(), offer.keySet(), true));
+    }
+
     /** The driver's status of a device the bus serves. */
     Map<String, String> status(DeviceId id) {
         return bus.device(id).map(DeviceView::status)

@@ -66,12 +66,12 @@ class NetbackSimTest {
         return net.addVif(domid, devid, mac, "", netOptions);
     }
 
-    private static byte[] mac(String mac) {
+    static byte[] mac(String mac) {
         return HexFormat.ofDelimiter(":").parseHex(mac);
     }
 
     /** The frame the netfront builds for (queue, seq, length): see Frames in the guest. */
-    private static byte[] expectedFrame(byte[] src, int queue, long seq, int length) {
+    static byte[] expectedFrame(byte[] src, int queue, long seq, int length) {
         ByteBuffer b = ByteBuffer.allocate(length);
         b.put(new byte[] {-1, -1, -1, -1, -1, -1}).put(src).putShort((short) 0x88B5);
         b.putInt(0x42504E46).putShort((short) queue).putInt((int) seq).putShort((short) length);

@@ -141,11 +141,12 @@ final class SimNet implements AutoCloseable {
         return condition.getAsBoolean();
     }
 
-    /** The offer a policy would publish for a vif. */
+    /** The offer a policy would publish for a vif (with no strategy serving persistent grants). */
     static Map<String, String> offer(int maxQueues) {
         return Map.of("multi-queue-max-queues", Integer.toString(maxQueues), "feature-sg", "1",
                 "feature-gso-tcpv4", "1", "feature-gso-tcpv6", "1", "feature-ipv6-csum-offload", "1",
-                "feature-rx-copy", "1", "feature-rx-flip", "0", "feature-split-event-channels", "1");
+                "feature-rx-copy", "1", "feature-rx-flip", "0", "feature-split-event-channels", "1",
+                "max-ring-page-order", "4");
     }
 
     @Override

@@ -41,12 +41,30 @@ class VifCapabilitiesTest {
         net.close();
     }
 
+    static Set<String> withoutPersistent() {
+        Set<String> keys = new java.util.TreeSet<>(VifFeatures.IMPLEMENTED.keySet());
+        keys.remove(VifFeatures.PERSISTENT);
+        return keys;
+    }
+
+    static Set<String> offered(VifCapabilities caps) {
+        return caps.features().stream().map(FeatureDescriptor::key).collect(Collectors.toCollection(java.util.TreeSet::new));
+    }
+
     @Test
-    void offersExactlyWhatNetbackImplements() {
-        Set<String> offered = new VifCapabilities().features().stream().map(FeatureDescriptor::key).collect(Collectors.toSet());
-        assertThat(offered).isEqualTo(VifFeatures.IMPLEMENTED.keySet());
-        assertThat(offered).as("no control ring, no multicast filtering in netback")
+    void offersExactlyWhatNetbackImplementsAndPersistentGrantsOnlyWhileAStrategyServesThem() {
+        VifCapabilities caps = new VifCapabilities();
+        assertThat(offered(caps)).as("no strategy serves persistent grants").isEqualTo(withoutPersistent());
+        assertThat(offered(caps)).as("no control ring, no multicast filtering in netback")
                 .doesNotContain("feature-ctrl-ring", "feature-multicast-control", "feature-dynamic-multicast-control");
+        var strategy = new io.backplane.ring.persistent.PersistentStrategy(net.sim,
+                io.backplane.ring.persistent.PersistentLimits.DEFAULTS);
+        caps.addPersistentStrategy(strategy);
+        assertThat(offered(caps)).isEqualTo(new java.util.TreeSet<>(VifFeatures.IMPLEMENTED.keySet()));
+        caps.removePersistentStrategy(strategy);
+        assertThat(offered(caps)).isEqualTo(withoutPersistent());
+        assertThat(caps.features()).filteredOn(f -> f.key().equals(VifFeatures.MAX_RING_PAGE_ORDER)).singleElement()
+                .satisfies(f -> assertThat(f.aliases()).contains("ring-order"));
     }
 
     @Test
@@ -96,12 +114,12 @@ class VifCapabilitiesTest {
         assertThat(cfg.sg() && cfg.gsoTcpv4() && cfg.gsoTcpv6() && cfg.ipv6Csum()).isTrue();
     }
 
-    @Test
-    void aConnectedVifPublishesOnlyWhatNetbackImplements() throws Exception {
+    /** The real policy over netback's capabilities, as the runtime wires it (no admin rules). */
+    static NegotiationPolicy policy(VifCapabilities caps) {
         MergedCapabilityRegistry registry = new MergedCapabilityRegistry();
-        registry.addCapabilities(new VifCapabilities(), Map.of("service.id", 1L));
+        registry.addCapabilities(caps, Map.of("service.id", 1L));
         FeatureNegotiator negotiator = new FeatureNegotiator(net.xs, registry);
-        NegotiationPolicy policy = new NegotiationPolicy() {
+        return new NegotiationPolicy() {
             @Override
             public Negotiation negotiate(DeviceId device) {
                 return negotiator.negotiate(device, PolicyRules.NONE);
@@ -112,6 +130,11 @@ class VifCapabilitiesTest {
                 return negotiator.preview(device, PolicyRules.NONE);
             }
         };
+    }
+
+    @Test
+    void aConnectedVifPublishesOnlyWhatNetbackImplements() throws Exception {
+        NegotiationPolicy policy = policy(new VifCapabilities());
         NetbackDriver driver = new NetbackDriver(RealRings.grantCopy(net.sim), net.sim,
                 (SinkRequest r) -> new MemorySink(r.name(), false, "test"), NetbackDriver.Settings.defaults());
         int domid = net.createDomain("caps");
@@ -122,9 +145,49 @@ class VifCapabilitiesTest {
                     .as("backend Connected; log:\n%s", bus.logText(id)).isTrue();
             Set<String> published = net.xs.directory(id.backendPath()).stream()
                     .filter(k -> !k.equals(FeatureControlLayout.CONTROL_DIR)) // the policy's answers, for the toolstack
-                    .filter(k -> k.startsWith("feature-") || k.startsWith("multi-queue-max-"))
-                    .collect(Collectors.toSet());
-            assertThat(published).as("published in %s", id.backendPath()).isEqualTo(VifFeatures.IMPLEMENTED.keySet());
+                    .filter(k -> k.startsWith("feature-") || k.startsWith("multi-queue-max-") || k.startsWith("max-"))
+                    .collect(Collectors.toCollection(java.util.TreeSet::new));
+            assertThat(published).as("published in %s (grant-copy only: no feature-persistent)", id.backendPath())
+                    .isEqualTo(withoutPersistent());
+            net.xs.rm(id.backendPath());
+        }
+    }
+
+    /**
+     * Under the real policy with ring-persistent registered: a netfront takes persistent grants
+     * and 4-page rings (min of its own 2 and the default offer 4); {@code pv:request DEV
+     * max-ring-page-order 1} and then {@code persistent 0} each take the vif through Closing and
+     * back onto what the new offer allows.
+     */
+    @Test
+    void ringOrderAndPersistentGrantsFollowTheOperatorsRequests() throws Exception {
+        VifCapabilities caps = new VifCapabilities();
+        caps.addPersistentStrategy(new io.backplane.ring.persistent.PersistentStrategy(net.sim,
+                io.backplane.ring.persistent.PersistentLimits.DEFAULTS));
+        NetbackDriver driver = new NetbackDriver(RealRings.all(net.sim), net.sim,
+                (SinkRequest r) -> new MemorySink(r.name(), true, "test"), NetbackDriver.Settings.defaults());
+        int domid = net.createDomain("requests");
+        try (NetbackBus bus = new NetbackBus(net.xs, driver, policy(caps))) {
+            DeviceId id = net.addVif(domid, 0, "00:16:3e:20:00:02", "xenbr0", null);
+            net.startGuest(domid, "ip=10.2.0.3,queues=1,ring-order=2,count=100000,rate=2000,size=60:1514");
+            assertThat(SimNet.await(20, () -> "4".equals(net.read(id.backendPath() + "/state"))))
+                    .as("backend Connected; log:\n%s", bus.logText(id)).isTrue();
+            assertThat(bus.status(id)).containsEntry("ring-page-order", "2").containsEntry("strategy", "persistent");
+
+            bus.request(id, "max-ring-page-order", "1");
+            assertThat(SimNet.await(20, () -> net.stat(id, "connections") == 2 && "4".equals(net.read(id.backendPath() + "/state"))
+                    && "1".equals(bus.status(id).get("ring-page-order")))).as("log:\n%s", bus.logText(id)).isTrue();
+            assertThat(net.read(id.frontendPath() + "/ring-page-order")).isEqualTo("1");
+
+            bus.request(id, "persistent", "0");
+            assertThat(SimNet.await(20, () -> net.stat(id, "connections") == 3 && "4".equals(net.read(id.backendPath() + "/state"))
+                    && "grant-copy".equals(bus.status(id).get("strategy")))).as("log:\n%s", bus.logText(id)).isTrue();
+            assertThat(net.read(id.backendPath() + "/feature-persistent")).isEqualTo("0");
+            assertThat(net.read(id.frontendPath() + "/feature-persistent")).as("not taken when not offered").isEmpty();
+            long verified = net.stat(id, "rx-verified");
+            assertThat(SimNet.await(10, () -> net.stat(id, "rx-verified") > verified)).as("frames loop back").isTrue();
+            assertThat(net.stat(id, "rx-bad")).isZero();
+            assertThat(net.stat(id, "tx-failed")).isZero();
             net.xs.rm(id.backendPath());
         }
     }

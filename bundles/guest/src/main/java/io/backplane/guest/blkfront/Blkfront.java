@@ -6,11 +6,14 @@ import io.backplane.api.xenstore.XsOps;
 import io.backplane.api.xenstore.XsWatch;
 import io.backplane.guest.sim.GuestMemory;
 import io.backplane.guest.sim.SimGuest;
+import io.backplane.ring.RingShape;
 import io.backplane.ring.layout.BlkifConstants;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -59,6 +62,7 @@ public final class Blkfront implements AutoCloseable {
     /** Unanswered requests of a closed ring, re-issued first after reconnecting. */
     private final Deque<BlkIo> recover = new ArrayDeque<>();
     private int ringOrder;
+    private RingShape layout = RingShape.LEGACY;
     private int indirectSegments;
     private boolean persistent;
     private long lastReport;
@@ -190,9 +194,10 @@ public final class Blkfront implements AutoCloseable {
         int backendQueues = (int) Math.max(1, number(backend + "/multi-queue-max-queues", 1));
         ringOrder = Math.min(opt.maxRingPageOrder(), backendOrder);
         int queues = Math.max(1, Math.min(opt.maxQueues(), backendQueues));
+        layout = opt.layouts().and(offeredLayouts());
         List<BlkfrontRing> made = new ArrayList<>();
         for (int q = 0; q < queues; q++) {
-            made.add(BlkfrontRing.setup(guest, backendDomid, q, ringOrder, wake::release));
+            made.add(BlkfrontRing.setup(guest, backendDomid, q, ringOrder, layout, wake::release));
         }
         rings = made;
         xs.transaction(tx -> {
@@ -209,21 +214,37 @@ public final class Blkfront implements AutoCloseable {
             }
             tx.write(dir + "/protocol", PROTOCOL);
             tx.write(dir + "/feature-persistent", opt.persistent() ? "1" : "0");
+            // The chosen layout features as 1; one chosen at an earlier connect but not now goes,
+            // so a frontend on ring.h's layout has none of the keys.
+            for (String key : RingShape.KEYS) {
+                if (layout.features().containsKey(key)) {
+                    tx.write(dir + "/" + key, "1");
+                } else if (tx.tryRead(dir + "/" + key).isPresent()) {
+                    tx.rm(dir + "/" + key);
+                }
+            }
             return null;
         });
         switchState(3);
         log.accept("initialised: " + queues + (queues == 1 ? " queue" : " queues") + ", ring order " + ringOrder
-                + " (backend offers " + backendOrder + ", " + backendQueues + " queues)");
+                + ", ring layout " + layout.describe() + " (backend offers " + backendOrder + ", " + backendQueues + " queues)");
+    }
+
+    /** The ring layout features the backend offers (none from a backend that writes none of the keys). */
+    private RingShape offeredLayouts() {
+        Map<String, String> offer = new HashMap<>();
+        for (String key : RingShape.KEYS) {
+            xs.tryRead(backend + "/" + key).ifPresent(v -> offer.put(key, v.trim()));
+        }
+        return RingShape.of(offer);
     }
 
     private void writeRing(XsOps tx, String at, BlkfrontRing r) {
         int[] refs = r.ringRefs();
-        if (refs.length == 1) {
-            tx.write(at + "/ring-ref", Integer.toString(refs[0]));
-        } else {
-            for (int i = 0; i < refs.length; i++) {
-                tx.write(at + "/ring-ref" + i, Integer.toString(refs[i]));
-            }
+        int pages = layout.separateRings() ? refs.length / 2 : refs.length;
+        for (int i = 0; i < refs.length; i++) {
+            String base = i < pages ? "ring-ref" : RingShape.RSP_RING_REF;
+            tx.write(at + "/" + (pages == 1 ? base : base + (i % pages)), Integer.toString(refs[i]));
         }
         tx.write(at + "/event-channel", Integer.toString(r.eventChannel()));
     }
@@ -413,6 +434,7 @@ public final class Blkfront implements AutoCloseable {
     private void writeNegotiated() {
         xs.write(dir + "/stats/queues", Integer.toString(rings.size()));
         xs.write(dir + "/stats/ring-page-order", Integer.toString(ringOrder));
+        xs.write(dir + "/stats/ring-layout", layout.describe());
         xs.write(dir + "/stats/indirect-segments", Integer.toString(indirectSegments));
         xs.write(dir + "/stats/persistent", persistent ? "1" : "0");
     }

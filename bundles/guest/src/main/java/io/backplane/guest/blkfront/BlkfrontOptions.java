@@ -1,5 +1,6 @@
 package io.backplane.guest.blkfront;
 
+import io.backplane.ring.RingShape;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -25,16 +26,20 @@ import java.util.Map;
  * @param verify            read the whole region back after the random phase and check every byte
  * @param seed              the random phase's seed
  * @param reconnect         reconnect after the backend closes (unless the toolstack set online=0)
+ * @param layouts           the ring layout features it knows (it takes those the backend offers too);
+ *                          none by default, as a Linux blkfront
  */
 public record BlkfrontOptions(int maxRingPageOrder, int maxQueues, int maxIndirectSegments, boolean persistent,
                               long ops, int depth, int minSectors, int maxSectors,
                               int read, int write, int flush, int discard,
-                              long region, boolean fill, boolean verify, long seed, boolean reconnect) {
+                              long region, boolean fill, boolean verify, long seed, boolean reconnect,
+                              RingShape layouts) {
 
     public static final String HELP = "vbd workload: key=value,... with ring-order (own max, 2), queues (own max, CPUs),"
             + " indirect (own max indirect segments, 32), persistent (1), ops (random requests, -1 = until stopped, 1000),"
             + " depth (in flight, 16), min-sectors (1), max-sectors (64), read/write/flush/discard (weights 45/45/5/5),"
-            + " region (sectors used, 16384), fill (0/1, 1), verify (0/1, 1), seed (1), reconnect (0/1, 1)";
+            + " region (sectors used, 16384), fill (0/1, 1), verify (0/1, 1), seed (1), reconnect (0/1, 1),"
+            + " layout (ring layout features it knows: split-indexes+aligned-slots+separate-rings, all, none; none)";
 
     public BlkfrontOptions {
         if (maxRingPageOrder < 0 || maxRingPageOrder > 4) {
@@ -75,6 +80,7 @@ public record BlkfrontOptions(int maxRingPageOrder, int maxQueues, int maxIndire
         kv.put("verify", "1");
         kv.put("seed", "1");
         kv.put("reconnect", "1");
+        kv.put("layout", "none");
         if (spec != null && !spec.isBlank()) {
             for (String item : spec.split(",")) {
                 int eq = item.indexOf('=');
@@ -88,7 +94,16 @@ public record BlkfrontOptions(int maxRingPageOrder, int maxQueues, int maxIndire
         return new BlkfrontOptions(num(kv, "ring-order"), num(kv, "queues"), num(kv, "indirect"), num(kv, "persistent") == 1,
                 num(kv, "ops"), num(kv, "depth"), num(kv, "min-sectors"), num(kv, "max-sectors"),
                 num(kv, "read"), num(kv, "write"), num(kv, "flush"), num(kv, "discard"),
-                num(kv, "region"), num(kv, "fill") == 1, num(kv, "verify") == 1, num(kv, "seed"), num(kv, "reconnect") == 1);
+                num(kv, "region"), num(kv, "fill") == 1, num(kv, "verify") == 1, num(kv, "seed"), num(kv, "reconnect") == 1,
+                layouts(kv.get("layout")));
+    }
+
+    private static RingShape layouts(String spec) {
+        try {
+            return RingShape.parse(spec);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("vbd workload: layout: " + e.getMessage());
+        }
     }
 
     private static int num(Map<String, String> kv, String key) {

@@ -5,11 +5,11 @@ import io.backplane.guest.sim.SimGuest;
 import io.backplane.ring.BlkifRequest;
 import io.backplane.ring.BlkifResponse;
 import io.backplane.ring.FrontRing;
-import io.backplane.ring.LegacyRingLayout;
+import io.backplane.ring.RingShape;
 import io.backplane.ring.layout.BlkifConstants;
 import io.backplane.ring.layout.BlkifIndirectRequestDescriptor;
 import io.backplane.ring.layout.BlkifRequestDescriptor;
-import io.backplane.ring.layout.SharedRingDescriptor;
+import io.backplane.ring.layout.BlkifResponseDescriptor;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -46,16 +46,20 @@ final class BlkfrontRing {
         }
     }
 
-    /** setup_blkring: allocates and grants the ring pages, initialises the ring, offers a port. */
-    static BlkfrontRing setup(SimGuest guest, int backendDomid, int queue, int order, Runnable wake) {
+    /**
+     * setup_blkring: allocates and grants the ring pages (with separate rings, as many again for
+     * the response ring, right after), initialises the ring in {@code shape}'s layout, offers a port.
+     */
+    static BlkfrontRing setup(SimGuest guest, int backendDomid, int queue, int order, RingShape shape, Runnable wake) {
         int pages = 1 << order;
-        long frame = guest.memory().allocPages(pages);
-        int[] refs = new int[pages];
-        for (int i = 0; i < pages; i++) {
+        int granted = shape.grantedPages(pages);
+        long frame = guest.memory().allocPages(granted);
+        int[] refs = new int[granted];
+        for (int i = 0; i < granted; i++) {
             refs[i] = guest.grants().grantAccess(backendDomid, frame + i, false);
         }
-        FrontRing ring = FrontRing.init(guest.memory().pages(frame, pages),
-                LegacyRingLayout.ofPages(pages, SharedRingDescriptor.BLKIF_ENTRY_LENGTH));
+        FrontRing ring = FrontRing.init(guest.memory().pages(frame, granted),
+                shape.layout(BlkifConstants.PROTOCOL, pages, BlkifRequestDescriptor.LENGTH, BlkifResponseDescriptor.LENGTH));
         EventChannel ch = guest.eventChannels().allocUnbound(backendDomid, c -> wake.run());
         return new BlkfrontRing(guest, queue, frame, refs, ch, ring);
     }

@@ -4,6 +4,7 @@ import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsTransaction;
 import io.backplane.api.xenstore.XsWatch;
 import io.backplane.guest.sim.SimGuest;
+import io.backplane.ring.RingShape;
 import io.backplane.ring.layout.NetifConstants;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -161,9 +162,15 @@ public final class Netfront implements AutoCloseable {
         boolean tso4 = options.gso() && sg && csum4 && readUnsigned(backend + "/feature-gso-tcpv4", 0) == 1;
         boolean tso6 = options.gso() && sg && csum6 && readUnsigned(backend + "/feature-gso-tcpv6", 0) == 1;
         txOffload = new TxOffload(csum4, csum6, tso4, tso6);
+        // As blkfront chooses its ring: min(own limit, the backend's max-ring-page-order).
+        int order = (int) Math.min(options.ringOrder(), readUnsigned(backend + "/max-ring-page-order", 0));
+        // Persistent grants: the pool below (one page per ring slot, granted once) is reused for
+        // the whole connection either way; with the feature the backend is told so.
+        boolean persistent = options.persistent() && readUnsigned(backend + "/feature-persistent", 0) == 1;
+        RingShape layout = options.layouts().and(offeredLayouts());
         List<NetfrontQueue> qs = new ArrayList<>();
         for (int q = 0; q < Math.max(n, 1); q++) {
-            qs.add(new NetfrontQueue(guest, backendId, q, split, sg, stack));
+            qs.add(new NetfrontQueue(guest, backendId, q, split, sg, stack, order, layout));
         }
         if (store.exists(backend + "/feature-xdp-headroom")) {
             store.write(dir + "/xdp-headroom", "0");
@@ -175,7 +182,20 @@ public final class Netfront implements AutoCloseable {
                 tx.write(dir + "/multi-queue-num-queues", Integer.toString(n));
             }
             for (NetfrontQueue q : qs) {
-                writeQueueKeys(tx, q, n == 1 ? dir : dir + "/queue-" + q.id);
+                writeQueueKeys(tx, q, n == 1 ? dir : dir + "/queue-" + q.id, order);
+            }
+            // The new keys only when taken, so a one-page ring without persistent grants is
+            // written exactly as Linux netfront writes it; an earlier connection's are removed.
+            optional(tx, dir + "/ring-page-order", order > 0 ? Integer.toString(order) : null);
+            optional(tx, dir + "/feature-persistent", persistent ? "1" : null);
+            // The chosen layout features as 1; one chosen at an earlier connect but not now goes,
+            // so a frontend on ring.h's layout has none of the keys.
+            for (String key : RingShape.KEYS) {
+                if (layout.features().containsKey(key)) {
+                    tx.write(dir + "/" + key, "1");
+                } else if (tx.tryRead(dir + "/" + key).isPresent()) {
+                    tx.rm(dir + "/" + key);
+                }
             }
             tx.write(dir + "/request-rx-copy", "1");
             tx.write(dir + "/feature-rx-notify", "1");
@@ -201,15 +221,44 @@ public final class Netfront implements AutoCloseable {
         connections++;
         switchState(CONNECTED);
         log("connected " + n + (n == 1 ? " queue" : " queues") + " (backend offers " + max + "), "
-                + (split ? "split" : "shared") + " event channels, connection " + connections + ", tx " + txOffload);
+                + (split ? "split" : "shared") + " event channels, " + (1 << order) + "-page rings, ring layout "
+                + layout.describe() + (persistent ? ", persistent grants" : "") + ", connection " + connections
+                + ", tx " + txOffload);
         if (Integer.parseInt(store.tryRead(backend + "/state").orElse("0")) == CONNECTED) {
             startTraffic();
         }
     }
 
-    private static void writeQueueKeys(XsTransaction tx, NetfrontQueue q, String path) {
-        tx.write(path + "/tx-ring-ref", Integer.toString(q.txRingRef));
-        tx.write(path + "/rx-ring-ref", Integer.toString(q.rxRingRef));
+    private void optional(XsTransaction tx, String path, String value) {
+        if (value != null) {
+            tx.write(path, value);
+        } else if (store.exists(path)) {
+            tx.rm(path);
+        }
+    }
+
+    /** The ring layout features the backend offers (none from a backend that writes none of the keys). */
+    private RingShape offeredLayouts() {
+        Map<String, String> offer = new HashMap<>();
+        for (String key : RingShape.KEYS) {
+            offer.put(key, readUnsigned(backend + "/" + key, 0) == 1 ? "1" : "0");
+        }
+        return RingShape.of(offer);
+    }
+
+    /**
+     * One page: {@code tx-ring-ref}/{@code rx-ring-ref}; more: {@code tx-ring-ref0..N-1}, as
+     * blkfront's {@code ring-refN}; with separate rings the response rings' pages follow as
+     * {@code tx-rsp-ring-ref}/{@code rx-rsp-ring-ref}, numbered the same way.
+     */
+    private static void writeQueueKeys(XsTransaction tx, NetfrontQueue q, String path, int order) {
+        int pages = 1 << order;
+        for (int i = 0; i < q.txRingRefs.length; i++) {
+            String base = i < pages ? "ring-ref" : RingShape.RSP_RING_REF;
+            String name = order > 0 ? base + (i % pages) : base;
+            tx.write(path + "/tx-" + name, Integer.toString(q.txRingRefs[i]));
+            tx.write(path + "/rx-" + name, Integer.toString(q.rxRingRefs[i]));
+        }
         if (q.split()) {
             tx.write(path + "/event-channel-tx", Integer.toString(q.txEvent.port()));
             tx.write(path + "/event-channel-rx", Integer.toString(q.rxEvent.port()));

@@ -1,5 +1,6 @@
 package io.backplane.guest.netfront;
 
+import io.backplane.ring.RingShape;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,12 +40,26 @@ import java.util.Map;
  *     feature-sg, {@code rx-gso=0} omits feature-gso-tcpv4/6, {@code rx-csum=0} writes
  *     feature-no-csum-offload=1 and omits feature-ipv6-csum-offload, {@code rx-csum6=0} omits
  *     feature-ipv6-csum-offload only</li>
+ * <li>{@code ring-order=N} the largest TX and RX rings this netfront sets up, as log2 of their
+ *     pages (0..4); it takes min(N, backend's {@code max-ring-page-order}) and writes
+ *     {@code ring-page-order} with {@code tx-ring-ref0..} / {@code rx-ring-ref0..} only above 0,
+ *     as blkfront does; default 0: one page per ring with {@code tx-ring-ref} / {@code rx-ring-ref},
+ *     exactly what Linux netfront writes</li>
+ * <li>{@code persistent=1|0} write {@code feature-persistent=1} when the backend offers it, and
+ *     then keep to the bounded grant pool set up at connect (one page per ring slot); default 1</li>
+ * <li>{@code layout=split-indexes+aligned-slots+separate-rings} (or {@code all}, {@code none}): the
+ *     ring layout features it knows; it takes those the backend offers too (default none, as a
+ *     Linux netfront)</li>
  * </ul>
  */
 public record NetfrontOptions(String ip, int queues, boolean split, List<Integer> sizes, int rate, long count,
                               int forceQueues, String bogus, String traffic, List<Integer> families, boolean csum,
                               boolean gso, int mss, String peer, String peerMac, String ip6, String peer6,
-                              boolean rxSg, boolean rxGso, boolean rxCsum, boolean rxCsum6) {
+                              boolean rxSg, boolean rxGso, boolean rxCsum, boolean rxCsum6, int ringOrder,
+                              boolean persistent, RingShape layouts) {
+
+    /** XENBUS_MAX_RING_GRANT_ORDER: at most 16 pages per ring. */
+    public static final int MAX_RING_ORDER = 4;
 
     public NetfrontOptions {
         sizes = List.copyOf(sizes);
@@ -62,6 +77,9 @@ public record NetfrontOptions(String ip, int queues, boolean split, List<Integer
         families = List.copyOf(families);
         if (!List.of("raw", "udp", "tcp", "mixed").contains(traffic)) {
             throw new IllegalArgumentException("traffic= takes raw, udp, tcp or mixed, not '" + traffic + "'");
+        }
+        if (ringOrder < 0 || ringOrder > MAX_RING_ORDER) {
+            throw new IllegalArgumentException("ring-order takes 0.." + MAX_RING_ORDER + ", not " + ringOrder);
         }
         if (mss < 0 || mss > 65000) {
             throw new IllegalArgumentException("mss " + mss + " outside 1..65000");
@@ -121,7 +139,9 @@ public record NetfrontOptions(String ip, int queues, boolean split, List<Integer
                 flag(kv, "csum"), flag(kv, "gso"), number(kv.getOrDefault("mss", "0"), "mss"),
                 kv.getOrDefault("peer", ""), kv.getOrDefault("peer-mac", "fe:ff:ff:ff:ff:ff"),
                 kv.getOrDefault("ip6", ""), kv.getOrDefault("peer6", ""),
-                flag(kv, "rx-sg"), flag(kv, "rx-gso"), flag(kv, "rx-csum"), flag(kv, "rx-csum6"));
+                flag(kv, "rx-sg"), flag(kv, "rx-gso"), flag(kv, "rx-csum"), flag(kv, "rx-csum6"),
+                number(kv.getOrDefault("ring-order", "0"), "ring-order"), flag(kv, "persistent"),
+                RingShape.parse(kv.getOrDefault("layout", "none")));
         Frames.parseMac(o.peerMac());                       // refuse bad addresses at once
         o.ip6Bytes();
         o.peer6Bytes();
@@ -135,7 +155,7 @@ public record NetfrontOptions(String ip, int queues, boolean split, List<Integer
 
     private static final List<String> KNOWN = List.of("ip", "queues", "split", "size", "rate", "count", "force-queues",
             "bogus", "traffic", "family", "csum", "gso", "mss", "peer", "peer-mac", "ip6", "peer6", "rx-sg", "rx-gso",
-            "rx-csum", "rx-csum6");
+            "rx-csum", "rx-csum6", "ring-order", "persistent", "layout");
 
     private static boolean flag(Map<String, String> kv, String key) {
         String v = kv.getOrDefault(key, "1").trim();

@@ -16,13 +16,17 @@ import static io.backplane.ring.layout.NetifConstants.XEN_NETIF_EXTRA_TYPE_NONE;
 import io.backplane.api.hypervisor.EventChannel;
 import io.backplane.guest.sim.SimGuest;
 import io.backplane.ring.FrontRing;
-import io.backplane.ring.LegacyRingLayout;
 import io.backplane.ring.NetifExtraInfo;
 import io.backplane.ring.NetifRxRequest;
 import io.backplane.ring.NetifRxResponse;
 import io.backplane.ring.NetifTxRequest;
 import io.backplane.ring.NetifTxResponse;
-import io.backplane.ring.layout.SharedRingDescriptor;
+import io.backplane.ring.RingLayout;
+import io.backplane.ring.RingShape;
+import io.backplane.ring.layout.NetifRxRequestDescriptor;
+import io.backplane.ring.layout.NetifRxResponseDescriptor;
+import io.backplane.ring.layout.NetifTxRequestDescriptor;
+import io.backplane.ring.layout.NetifTxResponseDescriptor;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.Queue;
@@ -47,10 +51,12 @@ final class NetfrontQueue {
     private final boolean backendSg;
     private final NetfrontStack stack;
     private final int slots;
+    private final int ringPages;
     private final long txRingFrame;
     private final long rxRingFrame;
-    final int txRingRef;
-    final int rxRingRef;
+    /** Grant refs of each ring's pages: the request ring's, then (separate rings) the response ring's. */
+    final int[] txRingRefs;
+    final int[] rxRingRefs;
     private final FrontRing tx;
     private final FrontRing rx;
     final EventChannel txEvent;
@@ -90,22 +96,33 @@ final class NetfrontQueue {
     private final java.util.Set<Integer> ended = new java.util.HashSet<>();
     private boolean pagesFreed;
 
-    /** setup_netfront(): rings, grants, channels; split when asked (event-channel-tx/-rx). */
-    NetfrontQueue(SimGuest guest, int backendId, int id, boolean split, boolean backendSg, NetfrontStack stack) {
+    /**
+     * setup_netfront(): rings of 2^{@code ringOrder} pages each in {@code shape}'s layout (twice
+     * the pages with separate rings: requests, then responses), grants, channels; split when
+     * asked (event-channel-tx/-rx).
+     */
+    NetfrontQueue(SimGuest guest, int backendId, int id, boolean split, boolean backendSg, NetfrontStack stack,
+                  int ringOrder, RingShape shape) {
         this.guest = guest;
         this.backendSg = backendSg;
         this.backendId = backendId;
         this.id = id;
         this.stack = stack;
-        LegacyRingLayout txLayout = LegacyRingLayout.ofPages(1, SharedRingDescriptor.NETIF_TX_ENTRY_LENGTH);
-        LegacyRingLayout rxLayout = LegacyRingLayout.ofPages(1, SharedRingDescriptor.NETIF_RX_ENTRY_LENGTH);
+        int pages = 1 << ringOrder;
+        RingLayout txLayout = shape.layout("netif-tx", pages, NetifTxRequestDescriptor.LENGTH, NetifTxResponseDescriptor.LENGTH);
+        RingLayout rxLayout = shape.layout("netif-rx", pages, NetifRxRequestDescriptor.LENGTH, NetifRxResponseDescriptor.LENGTH);
         this.slots = txLayout.entries();
-        txRingFrame = guest.memory().allocPage();
-        rxRingFrame = guest.memory().allocPage();
-        tx = FrontRing.init(guest.memory().page(txRingFrame), txLayout);
-        rx = FrontRing.init(guest.memory().page(rxRingFrame), rxLayout);
-        txRingRef = guest.grants().grantAccess(backendId, txRingFrame, false);
-        rxRingRef = guest.grants().grantAccess(backendId, rxRingFrame, false);
+        ringPages = shape.grantedPages(pages);
+        txRingFrame = guest.memory().allocPages(ringPages);
+        rxRingFrame = guest.memory().allocPages(ringPages);
+        tx = FrontRing.init(guest.memory().pages(txRingFrame, ringPages), txLayout);
+        rx = FrontRing.init(guest.memory().pages(rxRingFrame, ringPages), rxLayout);
+        txRingRefs = new int[ringPages];
+        rxRingRefs = new int[ringPages];
+        for (int i = 0; i < ringPages; i++) {
+            txRingRefs[i] = guest.grants().grantAccess(backendId, txRingFrame + i, false);
+            rxRingRefs[i] = guest.grants().grantAccess(backendId, rxRingFrame + i, false);
+        }
         bufferFrames = guest.memory().allocPages(2 * slots);
         txRefs = new int[slots];
         rxRefs = new int[rxLayout.entries()];
@@ -405,6 +422,15 @@ final class NetfrontQueue {
                 Thread.currentThread().interrupt();
             }
         }
+        if (t == null || !t.isAlive()) {
+            // The backend answered what it took before it went Closing; the rest is lost with the rings.
+            reapTx();
+            for (int id = 0; id < slots; id++) {
+                if (packetStart[id] && !freeTxIds.contains(id)) {
+                    counters.txDropped.incrementAndGet();
+                }
+            }
+        }
         try {
             txEvent.close();
             if (rxEvent != txEvent) {
@@ -424,7 +450,10 @@ final class NetfrontQueue {
         if (pagesFreed) {
             return true;
         }
-        boolean all = endAccess(txRingRef) & endAccess(rxRingRef);
+        boolean all = true;
+        for (int i = 0; i < ringPages; i++) {
+            all &= endAccess(txRingRefs[i]) & endAccess(rxRingRefs[i]);
+        }
         for (int r : txRefs) {
             all &= endAccess(r);
         }
@@ -432,8 +461,8 @@ final class NetfrontQueue {
             all &= endAccess(r);
         }
         if (all) {
-            guest.memory().freePages(txRingFrame, 1);
-            guest.memory().freePages(rxRingFrame, 1);
+            guest.memory().freePages(txRingFrame, ringPages);
+            guest.memory().freePages(rxRingFrame, ringPages);
             guest.memory().freePages(bufferFrames, 2 * slots);
             pagesFreed = true;
         }

@@ -9,6 +9,8 @@ final class QueueCounters {
     final AtomicLong txSent = new AtomicLong();
     final AtomicLong txAnswered = new AtomicLong();
     final AtomicLong txFailed = new AtomicLong();
+    /** Frames still unanswered when the queue was torn down (a reconnect): lost, not failed. */
+    final AtomicLong txDropped = new AtomicLong();
     final AtomicLong rxReceived = new AtomicLong();
     final AtomicLong rxVerified = new AtomicLong();
     final AtomicLong rxBad = new AtomicLong();
@@ -37,6 +39,7 @@ final class QueueCounters {
         m.put("tx-sent", txSent.get());
         m.put("tx-answered", txAnswered.get());
         m.put("tx-failed", txFailed.get());
+        m.put("tx-dropped", txDropped.get());
         m.put("rx-received", rxReceived.get());
         m.put("rx-verified", rxVerified.get());
         m.put("rx-bad", rxBad.get());

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.backplane.api.hypervisor.GrantStatus;
 import io.backplane.ring.LegacyRingLayout;
+import io.backplane.ring.RingLayout;
+import io.backplane.ring.RingShape;
 import io.backplane.ring.NativeTools;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -247,9 +249,50 @@ class LayoutDescriptorTest {
             e.put(camel.toString(), state.wire());
         }
 
+        // backplane/ring_layouts.h
+        e.put("bp_split_sring_hdr.req_prod", SplitIndexDescriptor.REQ_PROD_OFFSET);
+        e.put("bp_split_sring_hdr.req_event", SplitIndexDescriptor.REQ_EVENT_OFFSET);
+        e.put("bp_split_sring_hdr.rsp_prod", SplitIndexDescriptor.RSP_PROD_OFFSET);
+        e.put("bp_split_sring_hdr.rsp_event", SplitIndexDescriptor.RSP_EVENT_OFFSET);
+        e.put("sizeof.bp_split_sring_hdr", SplitIndexDescriptor.HEADER_LENGTH);
+        e.put("bp_sep_sring_hdr.prod", SeparateRingsDescriptor.PROD_OFFSET);
+        e.put("bp_sep_sring_hdr.event", SeparateRingsDescriptor.EVENT_OFFSET);
+        e.put("sizeof.bp_sep_sring_hdr", SeparateRingsDescriptor.ENTRIES_OFFSET);
+        e.put("bp_sep_split_sring_hdr.prod", SeparateRingsDescriptor.PROD_OFFSET);
+        e.put("bp_sep_split_sring_hdr.event", SeparateRingsDescriptor.SPLIT_EVENT_OFFSET);
+        e.put("sizeof.bp_sep_split_sring_hdr", SeparateRingsDescriptor.SPLIT_ENTRIES_OFFSET);
+        e.put("BP_CACHE_LINE", SplitIndexDescriptor.CACHE_LINE);
+        e.put("BP_NETIF_SLOT_ALIGN", AlignedSlotDescriptor.NETIF_SLOT_ALIGN);
+        e.put("BP_BLKIF_SLOT_ALIGN", AlignedSlotDescriptor.BLKIF_SLOT_ALIGN);
+        e.put("BP_FEATURE_SPLIT_INDEXES", RingShape.SPLIT_INDEXES);
+        e.put("BP_FEATURE_ALIGNED_SLOTS", RingShape.ALIGNED_SLOTS);
+        e.put("BP_FEATURE_SEPARATE_RINGS", RingShape.SEPARATE_RINGS);
+        e.put("BP_RSP_RING_REF", RingShape.RSP_RING_REF);
+        e.put("BP_RING_SPLIT_INDEXES", 1);
+        e.put("BP_RING_ALIGNED_SLOTS", 2);
+        e.put("BP_RING_SEPARATE", 4);
+        layouts(e, "netif_tx", "netif-tx", NetifTxRequestDescriptor.LENGTH, NetifTxResponseDescriptor.LENGTH);
+        layouts(e, "netif_rx", "netif-rx", NetifRxRequestDescriptor.LENGTH, NetifRxResponseDescriptor.LENGTH);
+        layouts(e, "blkif", BlkifConstants.PROTOCOL, BlkifRequestDescriptor.LENGTH, BlkifResponseDescriptor.LENGTH);
+
         Map<String, String> asText = new LinkedHashMap<>();
         e.forEach((k, v) -> asText.put(k, String.valueOf(v)));
         return asText;
+    }
+
+    /** Every shape (flags as in ring_layouts.h: 1 split, 2 aligned, 4 separate) over 1..16 pages. */
+    private static void layouts(Map<String, Object> e, String tag, String protocol, int requestLength, int responseLength) {
+        for (int f = 0; f < 8; f++) {
+            RingShape shape = new RingShape((f & 1) != 0, (f & 2) != 0, (f & 4) != 0);
+            for (int pages = 1; pages <= 16; pages *= 2) {
+                RingLayout l = shape.layout(protocol, pages, requestLength, responseLength);
+                e.put("layout." + f + "." + tag + "." + pages, l.entries() + " " + l.bytes() + " "
+                        + l.requestProducerOffset() + " " + l.requestEventOffset() + " "
+                        + l.responseProducerOffset() + " " + l.responseEventOffset() + " "
+                        + l.requestSlotsOffset() + " " + l.requestSlotStride() + " "
+                        + l.responseSlotsOffset() + " " + l.responseSlotStride());
+            }
+        }
     }
 
     private static void ringSizes(Map<String, Object> e, String tag, int entryLength) {

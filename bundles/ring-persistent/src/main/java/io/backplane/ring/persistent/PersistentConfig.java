@@ -4,7 +4,7 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 @ObjectClassDefinition(name = "Backplane ring strategy: persistent grants",
-        description = "Limits of the persistent-grant data path, per ring, as Linux blkback's module parameters. "
+        description = "Limits of the persistent-grant data path, per ring (vbd and vif rings alike), as Linux blkback's module parameters. "
                 + "A change applies to rings opened afterwards.")
 @interface PersistentConfig {
 

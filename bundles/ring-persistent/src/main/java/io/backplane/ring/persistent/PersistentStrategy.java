@@ -7,6 +7,7 @@ import io.backplane.api.ring.RingStrategy;
 import io.backplane.ring.LegacyRingChannel;
 import io.backplane.ring.LegacyRingMapping;
 import io.backplane.ring.layout.BlkifConstants;
+import io.backplane.ring.layout.NetifConstants;
 import java.time.Duration;
 import java.util.function.LongSupplier;
 import org.osgi.service.component.annotations.Activate;
@@ -16,7 +17,8 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.Designate;
 
 /**
- * Persistent grants, as Linux blkback does them when both ends wrote {@code feature-persistent=1}:
+ * Persistent grants, as Linux blkback does them when both ends wrote {@code feature-persistent=1},
+ * and as the 2012-2013 xen-devel netback patches proposed for a vif's TX and RX rings:
  * the frontend reuses a fixed pool of granted pages, so the backend maps each grant reference the
  * first time it appears and keeps it mapped; later segments on it are plain memory copies, with no
  * hypercall. Beats grant-copy on such rings; serves no ring that did not negotiate it (a frontend
@@ -24,13 +26,14 @@ import org.osgi.service.metatype.annotations.Designate;
  */
 @Component(configurationPid = PersistentStrategy.PID,
         property = {RingStrategy.NAME + "=" + PersistentStrategy.NAME,
-                RingStrategy.SERVES + "=" + BlkifConstants.SERVES_PERSISTENT})
+                RingStrategy.SERVES + "=" + BlkifConstants.SERVES_PERSISTENT,
+                RingStrategy.SERVES + "=" + NetifConstants.SERVES_PERSISTENT})
 @Designate(ocd = PersistentConfig.class)
 public class PersistentStrategy implements RingStrategy {
 
     public static final String NAME = "persistent";
     public static final String PID = "io.backplane.ring.persistent";
-    /** The negotiated key this strategy needs (blkif.h). */
+    /** The negotiated key this strategy needs (blkif.h; the same name on a vif). */
     public static final String FEATURE = BlkifConstants.FEATURE_PERSISTENT;
     /** Above grant-copy's 0. */
     static final int FITNESS = 10;

@@ -78,6 +78,11 @@ class PersistentStrategyTest {
         assertThat(s.fitness(blkif(Map.of()))).isNegative();
         assertThat(s.fitness(new RingRequest(fx.domid(), "blkif", 112, 16, new int[3], Map.of("feature-persistent", "1"))))
                 .as("3 ring pages is no ring.h ring").isNegative();
+        // A vif's rings: the same promise, the same key (netback writes it into both rings' requests).
+        assertThat(s.fitness(new RingRequest(fx.domid(), "netif-tx", 12, 4, new int[2], Map.of("feature-persistent", "1"))))
+                .isPositive();
+        assertThat(s.fitness(new RingRequest(fx.domid(), "netif-rx", 8, 8, new int[1], Map.of("feature-persistent", "0"))))
+                .isNegative();
     }
 
     @Test

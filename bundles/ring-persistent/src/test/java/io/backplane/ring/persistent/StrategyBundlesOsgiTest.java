@@ -8,6 +8,7 @@ import io.backplane.api.ring.RingRequest;
 import io.backplane.api.ring.RingStrategy;
 import io.backplane.guest.grantpool.GrantPoolSim;
 import io.backplane.ring.layout.BlkifConstants;
+import io.backplane.ring.layout.NetifConstants;
 import java.io.File;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -69,8 +70,8 @@ class StrategyBundlesOsgiTest {
             assertThat(byName.get("map-batched-unmap").getProperty(Constants.SERVICE_RANKING))
                     .as("below grant-copy's -100").isEqualTo(-200);
             assertThat(byName.get("persistent").getProperty(RingStrategy.SERVES))
-                    .as("backends offer feature-persistent on vbds only while such a strategy is registered")
-                    .isEqualTo(BlkifConstants.SERVES_PERSISTENT);
+                    .as("backends offer feature-persistent on vbds and vifs only while such a strategy is registered")
+                    .isEqualTo(new String[] {BlkifConstants.SERVES_PERSISTENT, NetifConstants.SERVES_PERSISTENT});
             assertThat(byName.get("map-batched-unmap").getProperty(RingStrategy.SERVES)).isNull();
             Bundle persistentBundle = byName.get("persistent").getBundle();
             assertThat(persistentBundle.getEntry("OSGI-INF/metatype/io.backplane.ring.persistent.PersistentConfig.xml"))

@@ -1,0 +1,436 @@
+/*
+ * A netfront in C for Backplane's sim hypervisor, written from docs/netback.md ("Multi-page rings
+ * and persistent grants"), docs/sim-abi.md and Xen's headers: it connects device/vif/0 with TX
+ * and RX rings of 2^order pages (order = min(ORDER, the backend's max-ring-page-order)), built
+ * with ring.h's and netif.h's own macros, sends COUNT test frames and checks every answer, then
+ * receives RXCOUNT frames from the backend and checks every byte.
+ *
+ *   netfront_pages STATE_DIR DOMID ORDER COUNT RXCOUNT
+ *
+ * TX frame `seq`: ff x 6, 00:16:3e:40:00:01, EtherType 0x88B5, seq (u32 BE), length (u16 BE),
+ * then byte i = seq * 31 + i; length 60 + (seq * 97) % 1455. RX frames are built the same way
+ * by the test (any source address). Output: "TX DONE n notifications m waits w ns t" (notifications
+ * sent, sleeps on the event channel, time from Connected to the last TX answer) and "RX CHECKED n".
+ *
+ * Exit status: 0 all right, 1 a wrong answer or frame, 2 a setup failure, 3 domain destroyed.
+ */
+#define _GNU_SOURCE
+#define __XEN_TOOLS__ 1
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xenstore.h>
+#include <xen/xen.h>
+#include <xen/grant_table.h>
+
+/* ring.h leaves the barriers to us: processes sharing memory on x86_64 (docs/sim-abi.md). */
+#define xen_mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define xen_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define xen_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
+#include <xen/io/ring.h>
+#include <xen/io/netif.h>
+#include <xen/io/xenbus.h>
+
+#define PAGE_SIZE 4096
+#define FIRST_REF 8          /* the first unreserved grant reference; ref = FIRST_REF + frame */
+
+/* docs/sim-abi.md, section 4 */
+struct sim_evtchn_msg {
+    uint32_t op;
+    uint32_t port;
+    uint32_t arg;
+    int32_t  result;
+};
+#define SIM_EVTCHN_BIND_UNBOUND      1
+#define SIM_EVTCHN_NOTIFY            3
+#define SIM_EVTCHN_STREAM_TOKEN      8
+#define SIM_EVTCHN_ATTACH_STREAM     9
+#define SIM_EVTCHN_REPLY          0x80
+
+static int evtchn_fd, stream_fd;
+static uint32_t my_port;
+static uint8_t *memory;
+static grant_entry_v1_t *gnttab;
+static struct xs_handle *xs;
+static uint64_t notifications, waits;
+
+static void die(int status, const char *what)
+{
+    fprintf(stderr, "netfront_pages: %s: %s\n", what, errno ? strerror(errno) : "failed");
+    exit(status);
+}
+
+static void *map_file(const char *dir, int domid, const char *name, size_t *size)
+{
+    char path[512];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/domains/%d/%s", dir, domid, name);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0)
+        die(2, path);
+    void *p = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED)
+        die(2, "mmap");
+    close(fd);
+    *size = st.st_size;
+    return p;
+}
+
+static void send_msg(int fd, uint32_t op, uint32_t port, uint32_t arg)
+{
+    struct sim_evtchn_msg m = { .op = op, .port = port, .arg = arg, .result = 0 };
+    if (write(fd, &m, sizeof(m)) != sizeof(m))
+        die(3, "evtchn.sock write");
+}
+
+static void read_full(int fd, void *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, (char *)buf + got, len - got);
+        if (n == 0) {
+            printf("netfront_pages: domain destroyed (evtchn.sock closed)\n");
+            exit(3);
+        }
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            die(3, "evtchn.sock read");
+        }
+        got += n;
+    }
+}
+
+static int32_t request_on(int fd, uint32_t op, uint32_t port, uint32_t arg)
+{
+    struct sim_evtchn_msg m;
+    send_msg(fd, op, port, arg);
+    for (;;) {
+        read_full(fd, &m, sizeof(m));
+        if (m.op == (op | SIM_EVTCHN_REPLY))
+            return m.result;
+    }
+}
+
+static void notify(void)
+{
+    send_msg(evtchn_fd, SIM_EVTCHN_NOTIFY, my_port, 0);
+    notifications++;
+}
+
+/* Sleeps until the backend notifies, then re-arms the port (xenevtchn_pending + unmask). */
+static void wait_event(void)
+{
+    uint32_t port;
+    do {
+        read_full(stream_fd, &port, sizeof(port));
+    } while (port != my_port);
+    if (write(stream_fd, &my_port, sizeof(my_port)) != sizeof(my_port))
+        die(3, "event stream write");
+    waits++;
+}
+
+static void grant(uint32_t frame, int readonly)
+{
+    grant_entry_v1_t *e = &gnttab[FIRST_REF + frame];
+    e->frame = frame;
+    e->domid = 0;
+    xen_wmb();   /* the entry before its flags, as gnttab_grant_foreign_access_ref */
+    e->flags = GTF_permit_access | (readonly ? GTF_readonly : 0);
+}
+
+static char *xs_get(const char *path)
+{
+    unsigned int len;
+    return xs_read(xs, XBT_NULL, path, &len);
+}
+
+static void xs_put(xs_transaction_t t, const char *path, uint64_t v)
+{
+    char value[32];
+    snprintf(value, sizeof(value), "%" PRIu64, v);
+    if (!xs_write(xs, t, path, value, strlen(value)))
+        die(2, path);
+}
+
+/* Polls the backend's state until it is `want` (20 s at most). */
+static void await_state(const char *be, int want)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/state", be);
+    for (int i = 0; i < 2000; i++) {
+        char *s = xs_get(path);
+        int state = s ? atoi(s) : 0;
+        free(s);
+        if (state == want)
+            return;
+        struct timespec ts = { 0, 10 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    fprintf(stderr, "netfront_pages: backend %s never reached state %d\n", be, want);
+    exit(2);
+}
+
+static uint16_t frame_length(uint32_t seq)
+{
+    return (uint16_t)(60 + (seq * 97u) % 1455u);
+}
+
+static void build_frame(uint8_t *p, uint32_t seq, uint16_t len)
+{
+    static const uint8_t src[6] = { 0x00, 0x16, 0x3e, 0x40, 0x00, 0x01 };
+    memset(p, 0xff, 6);
+    memcpy(p + 6, src, 6);
+    p[12] = 0x88; p[13] = 0xB5;
+    p[14] = seq >> 24; p[15] = seq >> 16; p[16] = seq >> 8; p[17] = seq;
+    p[18] = len >> 8; p[19] = len;
+    for (uint16_t i = 20; i < len; i++)
+        p[i] = (uint8_t)(seq * 31 + i);
+}
+
+/* A received frame: the test's pattern, its own length; returns its seq or -1. */
+static int64_t check_frame(const uint8_t *p, int len)
+{
+    if (len < 20 || p[12] != 0x88 || p[13] != 0xB5)
+        return -1;
+    uint32_t seq = (uint32_t)p[14] << 24 | (uint32_t)p[15] << 16 | (uint32_t)p[16] << 8 | p[17];
+    if (((p[18] << 8) | p[19]) != len)
+        return -1;
+    for (int i = 20; i < len; i++)
+        if (p[i] != (uint8_t)(seq * 31 + i))
+            return -1;
+    return seq;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 6) {
+        fprintf(stderr, "usage: netfront_pages STATE_DIR DOMID ORDER COUNT RXCOUNT\n");
+        return 2;
+    }
+    const char *dir = argv[1];
+    int domid = atoi(argv[2]);
+    int own_order = atoi(argv[3]);
+    uint64_t count = strtoull(argv[4], NULL, 10);
+    uint64_t rx_count = strtoull(argv[5], NULL, 10);
+
+    size_t mem_size, gnt_size;
+    memory = map_file(dir, domid, "memory", &mem_size);
+    gnttab = map_file(dir, domid, "grant-table", &gnt_size);
+
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/domains/%d/evtchn.sock", dir, domid);
+    evtchn_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (evtchn_fd < 0 || connect(evtchn_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+        die(2, addr.sun_path);
+    int32_t token = request_on(evtchn_fd, SIM_EVTCHN_STREAM_TOKEN, 0, 0);
+    stream_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (token <= 0 || stream_fd < 0 || connect(stream_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0
+            || request_on(stream_fd, SIM_EVTCHN_ATTACH_STREAM, 0, (uint32_t)token) != 0)
+        die(2, "event stream");
+
+    char xs_path[512];
+    snprintf(xs_path, sizeof(xs_path), "%s/domains/%d/xenstore.sock", dir, domid);
+    setenv("XENSTORED_PATH", xs_path, 1);
+    xs = xs_open(0);
+    if (!xs)
+        die(2, "xs_open");
+
+    const char *fe = "device/vif/0";
+    char path[256];
+    snprintf(path, sizeof(path), "%s/backend", fe);
+    char *be = xs_get(path);
+    if (!be)
+        die(2, path);
+    await_state(be, XenbusStateInitWait);
+
+    /* As blkfront: min(own limit, the backend's max-ring-page-order; none means 0). */
+    snprintf(path, sizeof(path), "%s/max-ring-page-order", be);
+    char *max = xs_get(path);
+    int order = max ? atoi(max) : 0;
+    free(max);
+    if (order > own_order)
+        order = own_order;
+    uint32_t pages = 1u << order;
+
+    /* Frames: TX ring, RX ring, then one TX and one RX data page per slot. */
+    netif_tx_sring_t *tx_sring = (netif_tx_sring_t *)memory;
+    netif_rx_sring_t *rx_sring = (netif_rx_sring_t *)(memory + (size_t)pages * PAGE_SIZE);
+    netif_tx_front_ring_t tx;
+    netif_rx_front_ring_t rx;
+    memset(memory, 0, 2 * (size_t)pages * PAGE_SIZE);
+    SHARED_RING_INIT(tx_sring);
+    SHARED_RING_INIT(rx_sring);
+    FRONT_RING_INIT(&tx, tx_sring, (size_t)pages * PAGE_SIZE);
+    FRONT_RING_INIT(&rx, rx_sring, (size_t)pages * PAGE_SIZE);
+    uint32_t slots = RING_SIZE(&tx);
+    uint32_t tx_data = 2 * pages, rx_data = tx_data + slots;
+    if ((size_t)(rx_data + slots) * PAGE_SIZE > mem_size
+            || (size_t)(FIRST_REF + rx_data + slots) * sizeof(grant_entry_v1_t) > gnt_size) {
+        fprintf(stderr, "netfront_pages: %u-page rings need more memory or grant entries\n", pages);
+        return 2;
+    }
+    for (uint32_t f = 0; f < 2 * pages; f++)
+        grant(f, 0);
+    for (uint32_t i = 0; i < slots; i++) {
+        grant(tx_data + i, 1);
+        grant(rx_data + i, 0);
+    }
+
+    int32_t port = request_on(evtchn_fd, SIM_EVTCHN_BIND_UNBOUND, 0, 0);
+    if (port <= 0) {
+        fprintf(stderr, "netfront_pages: BIND_UNBOUND failed: %d\n", port);
+        return 2;
+    }
+    my_port = (uint32_t)port;
+
+    /* xennet_alloc_rx_buffers: every RX slot gets a buffer, id = slot index. */
+    for (uint32_t i = 0; i < slots; i++) {
+        netif_rx_request_t *req = RING_GET_REQUEST(&rx, rx.req_prod_pvt);
+        req->id = (uint16_t)i;
+        req->gref = FIRST_REF + rx_data + i;
+        rx.req_prod_pvt++;
+    }
+    RING_PUSH_REQUESTS(&rx);
+
+    /* talk_to_netback, in one transaction; the order key and numbered refs only above one page. */
+    xs_transaction_t t = xs_transaction_start(xs);
+    for (uint32_t i = 0; i < pages; i++) {
+        char key[64];
+        snprintf(key, sizeof(key), order > 0 ? "%s/tx-ring-ref%u" : "%s/tx-ring-ref", fe, i);
+        xs_put(t, key, FIRST_REF + i);
+        snprintf(key, sizeof(key), order > 0 ? "%s/rx-ring-ref%u" : "%s/rx-ring-ref", fe, i);
+        xs_put(t, key, FIRST_REF + pages + i);
+    }
+    if (order > 0) {
+        snprintf(path, sizeof(path), "%s/ring-page-order", fe);
+        xs_put(t, path, order);
+    }
+    snprintf(path, sizeof(path), "%s/event-channel", fe);
+    xs_put(t, path, my_port);
+    snprintf(path, sizeof(path), "%s/request-rx-copy", fe);
+    xs_put(t, path, 1);
+    snprintf(path, sizeof(path), "%s/feature-rx-notify", fe);
+    xs_put(t, path, 1);
+    snprintf(path, sizeof(path), "%s/state", fe);
+    xs_put(t, path, XenbusStateConnected);
+    if (!xs_transaction_end(xs, t, 0))
+        die(2, "xs_transaction_end");
+    await_state(be, XenbusStateConnected);
+    printf("netfront_pages: connected with %u-page rings of %u slots, port %u\n", pages, slots, my_port);
+    fflush(stdout);
+
+    struct timespec start, end;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    uint16_t *free_ids = malloc(slots * sizeof(uint16_t));
+    uint32_t nfree = slots;
+    for (uint32_t i = 0; i < slots; i++)
+        free_ids[i] = (uint16_t)(slots - 1 - i);
+    uint64_t sent = 0, answered = 0, received = 0;
+    int tx_reported = 0;
+    while (answered < count || received < rx_count) {
+        int work = 0, more;
+        uint32_t produced = 0;
+        while (sent < count && nfree > 0 && !RING_FULL(&tx)) {
+            uint16_t id = free_ids[--nfree];
+            uint16_t len = frame_length((uint32_t)sent);
+            build_frame(memory + (size_t)(tx_data + id) * PAGE_SIZE, (uint32_t)sent, len);
+            netif_tx_request_t *req = RING_GET_REQUEST(&tx, tx.req_prod_pvt);
+            req->gref = FIRST_REF + tx_data + id;
+            req->offset = 0;
+            req->flags = 0;
+            req->id = id;
+            req->size = len;
+            tx.req_prod_pvt++;
+            sent++;
+            produced++;
+        }
+        if (produced) {
+            int do_notify;
+            RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&tx, do_notify);
+            if (do_notify)
+                notify();
+            work = 1;
+        }
+        while (RING_HAS_UNCONSUMED_RESPONSES(&tx)) {
+            netif_tx_response_t *rsp = RING_GET_RESPONSE(&tx, tx.rsp_cons);
+            uint16_t id = rsp->id;
+            int16_t status = rsp->status;
+            tx.rsp_cons++;
+            if (status != NETIF_RSP_OKAY || id >= slots) {
+                printf("netfront_pages: TX answer %" PRIu64 ": id %u status %d\n", answered, id, status);
+                return 1;
+            }
+            free_ids[nfree++] = id;
+            answered++;
+            work = 1;
+        }
+        if (!tx_reported && answered == count) {
+            clock_gettime(CLOCK_MONOTONIC, &end);
+            uint64_t ns = (uint64_t)(end.tv_sec - start.tv_sec) * 1000000000u + end.tv_nsec - start.tv_nsec;
+            printf("netfront_pages: TX DONE %" PRIu64 " notifications %" PRIu64 " waits %" PRIu64 " ns %" PRIu64 "\n",
+                   answered, notifications, waits, ns);
+            fflush(stdout);
+            snprintf(path, sizeof(path), "%s/c-tx-done", fe);
+            xs_put(XBT_NULL, path, answered);
+            tx_reported = 1;
+        }
+        uint32_t reposted = 0;
+        while (RING_HAS_UNCONSUMED_RESPONSES(&rx)) {
+            netif_rx_response_t *rsp = RING_GET_RESPONSE(&rx, rx.rsp_cons);
+            uint16_t id = rsp->id, offset = rsp->offset, flags = rsp->flags;
+            int16_t status = rsp->status;
+            rx.rsp_cons++;
+            if (id >= slots || status <= 0 || offset + status > PAGE_SIZE
+                    || (flags & (NETRXF_more_data | NETRXF_extra_info))) {
+                printf("netfront_pages: RX response %" PRIu64 ": id %u offset %u flags 0x%x status %d\n",
+                       received, id, offset, flags, status);
+                return 1;
+            }
+            if (check_frame(memory + (size_t)(rx_data + id) * PAGE_SIZE + offset, status) < 0) {
+                printf("netfront_pages: RX frame %" PRIu64 " (%d bytes) does not match the pattern\n", received, status);
+                return 1;
+            }
+            received++;
+            netif_rx_request_t *req = RING_GET_REQUEST(&rx, rx.req_prod_pvt);
+            req->id = id;
+            req->gref = FIRST_REF + rx_data + id;
+            rx.req_prod_pvt++;
+            reposted++;
+        }
+        if (reposted) {
+            int do_notify;
+            RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&rx, do_notify);
+            if (do_notify)
+                notify();
+            work = 1;
+        }
+        if (!work && !(sent < count && nfree > 0 && !RING_FULL(&tx))) {
+            /* Idle: the final check on both rings (sets rsp_event), then sleep on the port. */
+            RING_FINAL_CHECK_FOR_RESPONSES(&tx, more);
+            if (!more)
+                RING_FINAL_CHECK_FOR_RESPONSES(&rx, more);
+            if (!more)
+                wait_event();
+        }
+    }
+    printf("netfront_pages: RX CHECKED %" PRIu64 "\n", received);
+    snprintf(path, sizeof(path), "%s/c-rx-checked", fe);
+    xs_put(XBT_NULL, path, received);
+    fflush(stdout);
+    xs_close(xs);
+    free(free_ids);
+    free(be);
+    return 0;
+}

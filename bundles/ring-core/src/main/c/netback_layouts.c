@@ -1,0 +1,85 @@
+/*
+ * The C netif TX backend of the ring benchmark on Backplane's ring layouts (ring_layouts.h; flags
+ * 0 is ring.h's geometry): attaches to the ring the frontend laid out in FILE for FLAGS, copies
+ * each request once, answers NETIF_RSP_OKAY with its id, pushes the responses of each pass, and
+ * re-arms with BP_RING_FINAL_CHECK_FOR_REQUESTS before idling (sleeping on its FIFO when given
+ * two, ring_wait.h), until TOTAL requests are answered.
+ *
+ * usage: netback_layouts FILE FLAGS TOTAL [NOTIFY_FIFO WAIT_FIFO]
+ */
+#include "xen_ring_env.h"
+#include "backplane/ring_layouts.h"
+#include "ring_wait.h"
+
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+int main(int argc, char **argv)
+{
+    if (argc != 4 && argc != 6) {
+        fprintf(stderr, "usage: %s FILE FLAGS TOTAL [NOTIFY_FIFO WAIT_FIFO]\n", argv[0]);
+        return 1;
+    }
+    unsigned int flags = strtoul(argv[2], NULL, 10);
+    unsigned int total = strtoul(argv[3], NULL, 10);
+    struct ring_wait w;
+    if (ring_wait_open(&w, argc == 6 ? argv[4] : NULL, argc == 6 ? argv[5] : NULL))
+        return 1;
+    struct bp_ring_layout l;
+    if (bp_ring_layout_init(&l, flags, 1, sizeof(struct netif_tx_request), sizeof(struct netif_tx_response),
+                            BP_NETIF_SLOT_ALIGN))
+        return 1;
+    int fd = open(argv[1], O_RDWR);
+    if (fd < 0) {
+        perror(argv[1]);
+        return 1;
+    }
+    unsigned char *base = mmap(NULL, l.bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (base == MAP_FAILED) {
+        perror("mmap");
+        return 1;
+    }
+    struct bp_back_ring back;
+    BP_BACK_RING_INIT(&back, base, &l);
+
+    unsigned int consumed = 0;
+    unsigned long idle = 0;
+    while (consumed < total) {
+        RING_IDX prod = BP_REQ_PROD(&back);
+        xen_rmb(); /* see requests up to prod */
+        if (prod - back.rsp_prod_pvt > BP_RING_SIZE(&back)) {
+            fprintf(stderr, "impossible number of requests: req_prod %u, rsp_prod_pvt %u\n", prod, back.rsp_prod_pvt);
+            return 2;
+        }
+        if (prod == back.req_cons) {
+            int more;
+            BP_RING_FINAL_CHECK_FOR_REQUESTS(&back, more);
+            if (!more) {
+                if (w.wait_fd >= 0) {
+                    ring_wait_sleep(&w);
+                    continue;
+                }
+                if ((++idle & 0xfff) == 0)
+                    sched_yield();
+                __builtin_ia32_pause();
+            }
+            continue;
+        }
+        while (back.req_cons != prod) {
+            struct netif_tx_request req;
+            memcpy(&req, BP_RING_GET_REQUEST(&back, back.req_cons), sizeof req);
+            back.req_cons++;
+            struct netif_tx_response *rsp = BP_RING_GET_RESPONSE(&back, back.rsp_prod_pvt);
+            rsp->id = req.id;
+            rsp->status = NETIF_RSP_OKAY;
+            back.rsp_prod_pvt++;
+            consumed++;
+        }
+        int notify;
+        BP_RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&back, notify);
+        if (notify)
+            ring_wait_notify(&w);
+    }
+    return 0;
+}

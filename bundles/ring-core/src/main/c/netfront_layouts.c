@@ -1,0 +1,119 @@
+/*
+ * The netif TX frontend of the ring benchmark on Backplane's ring layouts (ring_layouts.h; flags
+ * 0 is ring.h's geometry): the file holds the ring's pages, laid out by bp_ring_layout_init for
+ * FLAGS (1 split indexes, 2 aligned slots, 4 separate rings), BP_SHARED_RING_INIT'd here; prints
+ * "ready", pushes TOTAL requests of tx_pattern.h in batches of BATCH, checks every response (id in
+ * order, NETIF_RSP_OKAY) and prints a summary with the rate, timed from the first response. A
+ * BATCH above the ring's slots is cut to the ring's size.
+ * With two FIFOs it runs notification-driven (ring_wait.h), else it busy-polls.
+ *
+ * usage: netfront_layouts FILE FLAGS TOTAL BATCH [NOTIFY_FIFO WAIT_FIFO]
+ */
+#include "xen_ring_env.h"
+#include "backplane/ring_layouts.h"
+#include "ring_wait.h"
+#include "tx_pattern.h"
+
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <time.h>
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 5 && argc != 7) {
+        fprintf(stderr, "usage: %s FILE FLAGS TOTAL BATCH [NOTIFY_FIFO WAIT_FIFO]\n", argv[0]);
+        return 1;
+    }
+    unsigned int flags = strtoul(argv[2], NULL, 10);
+    unsigned int total = strtoul(argv[3], NULL, 10);
+    unsigned int batch = strtoul(argv[4], NULL, 10);
+    struct ring_wait w;
+    if (ring_wait_open(&w, argc == 7 ? argv[5] : NULL, argc == 7 ? argv[6] : NULL))
+        return 1;
+    struct bp_ring_layout l;
+    if (bp_ring_layout_init(&l, flags, 1, sizeof(struct netif_tx_request), sizeof(struct netif_tx_response),
+                            BP_NETIF_SLOT_ALIGN))
+        return 1;
+    int fd = open(argv[1], O_RDWR);
+    if (fd < 0) {
+        perror(argv[1]);
+        return 1;
+    }
+    unsigned char *base = mmap(NULL, l.bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (base == MAP_FAILED) {
+        perror("mmap");
+        return 1;
+    }
+    BP_SHARED_RING_INIT(base, &l);
+    struct bp_front_ring front;
+    BP_FRONT_RING_INIT(&front, base, &l);
+    if (batch > BP_RING_SIZE(&front))
+        batch = BP_RING_SIZE(&front);            /* aligned slots: 128, fewer than a batch of 256 */
+    printf("ready\n");
+    fflush(stdout);
+
+    unsigned int sent = 0, answered = 0;
+    unsigned long idle = 0;
+    double start = now(), first = 0;
+    unsigned int before_first = 0;
+    while (answered < total) {
+        unsigned int want = total - sent < batch ? total - sent : batch;
+        if (want > 0 && BP_RING_FREE_REQUESTS(&front) >= want) {
+            int notify;
+            for (unsigned int i = 0; i < want; i++)
+                tx_pattern_fill(BP_RING_GET_REQUEST(&front, front.req_prod_pvt++), sent++);
+            BP_RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&front, notify);
+            if (notify)
+                ring_wait_notify(&w);
+        }
+        int more;
+        BP_RING_FINAL_CHECK_FOR_RESPONSES(&front, more);
+        if (!more) {
+            /* Room for another batch: go and fill it rather than sleep. */
+            if (w.wait_fd >= 0 && !(sent < total && BP_RING_FREE_REQUESTS(&front) >= want)) {
+                ring_wait_sleep(&w);
+                continue;
+            }
+            if ((++idle & 0xfff) == 0) {
+                if (now() - start > 120) {
+                    fprintf(stderr, "timed out with %u of %u answered\n", answered, total);
+                    return 3;
+                }
+                sched_yield();
+            }
+            __builtin_ia32_pause();
+            continue;
+        }
+        if (first == 0) {
+            first = now();
+            before_first = answered;
+        }
+        RING_IDX prod = BP_RSP_PROD(&front);
+        xen_rmb(); /* see responses up to prod */
+        if (prod - front.rsp_cons > BP_RING_SIZE(&front)) {
+            fprintf(stderr, "backend published an impossible rsp_prod %u (rsp_cons %u)\n", prod, front.rsp_cons);
+            return 2;
+        }
+        for (; front.rsp_cons != prod; front.rsp_cons++, answered++) {
+            struct netif_tx_response rsp;
+            memcpy(&rsp, BP_RING_GET_RESPONSE(&front, front.rsp_cons), sizeof rsp);
+            if (rsp.id != (answered & 0xffff) || rsp.status != NETIF_RSP_OKAY) {
+                fprintf(stderr, "response %u is id %u status %d, expected id %u status %d\n",
+                        answered, rsp.id, rsp.status, answered & 0xffff, NETIF_RSP_OKAY);
+                return 2;
+            }
+        }
+    }
+    double secs = now() - first;
+    printf("sent %u answered %u notifies %lu sleeps %lu seconds %.6f mreqs %.3f\n", sent, answered, w.notifies,
+           w.sleeps, secs, (answered - before_first) / secs / 1e6);
+    return 0;
+}
