@@ -542,8 +542,8 @@ public final class Store {
             ancestor = v.lookup(p);
         } while (ancestor == null && !p.equals("/"));
         if (ancestor == null) {
-            // Not even the root in this view: stop here rather than ask for the root's parent forever
-            // (a hang of XsWireFuzzTest's privileged reader showed this loop spinning).
+            // Not even the root in this view (removeOwnedNodes keeps it; this stops a loop that would
+            // otherwise ask for the root's parent forever).
             throw new XsException(XsError.ENOENT, abs);
         }
         if ((access(c, ancestor.perms) & perm) == 0) {
@@ -616,7 +616,8 @@ public final class Store {
     private void removeOwnedNodes(int domid) {
         List<String> owned = new ArrayList<>();
         for (Map.Entry<String, Node> e : tree.nodes.entrySet()) {
-            if (e.getValue().owner() == domid) {
+            // The root stays whoever owns it: without it every lookup of a missing path has no ancestor.
+            if (e.getValue().owner() == domid && !e.getKey().equals("/")) {
                 owned.add(e.getKey());
             }
         }
