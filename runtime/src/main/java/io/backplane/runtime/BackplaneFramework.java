@@ -34,24 +34,32 @@ import org.osgi.framework.wiring.BundleRevision;
 final class BackplaneFramework {
 
     static final String STATE_DIR_PROPERTY = "backplane.state.dir";
+    /** The install root (release) or checkout root: what every relative path of the runtime resolves against. */
+    static final String HOME_PROPERTY = "backplane.home";
+    /** The guest program's jar, for the toolstack's guest command ({guest.jar}). */
+    static final String GUEST_JAR_PROPERTY = "backplane.guest.jar";
 
     private final LaunchOptions options;
     private final FeatureSet features;
     private final PrintStream out;
+    private final SystemdNotifier systemd;
     private final Map<Bundle, String> startFailures = new ConcurrentHashMap<>();
     private final Object shutdownLock = new Object();
     private Framework framework;
     private boolean shutDown;
 
-    BackplaneFramework(LaunchOptions options, FeatureSet features, PrintStream out) {
+    BackplaneFramework(LaunchOptions options, FeatureSet features, PrintStream out, SystemdNotifier systemd) {
         this.options = options;
         this.features = features;
         this.out = out;
+        this.systemd = systemd;
     }
 
     Map<String, String> frameworkProperties() {
         Map<String, String> properties = new HashMap<>(features.frameworkProperties());
         properties.put(STATE_DIR_PROPERTY, options.stateDir().toString());
+        properties.put(HOME_PROPERTY, options.home().toString());
+        properties.put(GUEST_JAR_PROPERTY, options.guestJar().toString());
         properties.put(Constants.FRAMEWORK_STORAGE, options.stateDir().resolve("felix-cache").toString());
         // Every start installs exactly what the features say; nothing lingers from the last run.
         properties.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
@@ -68,6 +76,7 @@ final class BackplaneFramework {
 
     void start() throws Exception {
         Files.createDirectories(options.deployDir());
+        Path etc = options.etcDir() != null && Files.isDirectory(options.etcDir()) ? options.etcDir() : null;
         FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class, getClass().getClassLoader()).findFirst()
                 .orElseThrow(() -> new IllegalStateException("no OSGi framework on the launcher classpath"));
         framework = factory.newFramework(frameworkProperties());
@@ -90,7 +99,7 @@ final class BackplaneFramework {
         }
         framework.start();
         raiseStartLevel(1);
-        int configured = FeatureConfigurations.apply(context, features.configurations());
+        int configured = FeatureConfigurations.apply(context, features.configurations(), etc, options.stateDir());
         if (configured > 0) {
             out.printf("applied %d configuration%s%n", configured, configured == 1 ? "" : "s");
         }
@@ -148,6 +157,10 @@ final class BackplaneFramework {
                 return;
             }
             shutDown = true;
+            String unheard = systemd.send("STOPPING=1", "STATUS=stopping bundles");
+            if (unheard != null) {
+                out.println("warning: " + unheard);
+            }
             if (framework != null && (framework.getState() & (Bundle.STARTING | Bundle.ACTIVE)) != 0) {
                 out.println("Backplane stopping: stopping bundles");
                 try {

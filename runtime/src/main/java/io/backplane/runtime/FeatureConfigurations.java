@@ -1,6 +1,7 @@
 package io.backplane.runtime;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Hashtable;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -21,10 +22,14 @@ final class FeatureConfigurations {
     private FeatureConfigurations() {
     }
 
-    /** Applies every configuration; returns how many. */
-    static int apply(BundleContext context, Map<String, FeatureConfiguration> configurations)
+    /**
+     * Applies every configuration, and, when {@code etcDir} is given, a second FileInstall
+     * watcher (FileInstall's factory configuration) applying the {@code *.cfg} files there;
+     * returns how many configurations the features carried.
+     */
+    static int apply(BundleContext context, Map<String, FeatureConfiguration> configurations, Path etcDir, Path stateDir)
             throws IOException, InterruptedException {
-        if (configurations.isEmpty()) {
+        if (configurations.isEmpty() && etcDir == null) {
             return 0;
         }
         ServiceTracker<ConfigurationAdmin, ConfigurationAdmin> tracker = new ServiceTracker<>(context, ConfigurationAdmin.class, null);
@@ -42,6 +47,16 @@ final class FeatureConfigurations {
                         ? admin.getFactoryConfiguration(configuration.getFactoryPid().get(), pid.substring(pid.indexOf('~') + 1), "?")
                         : admin.getConfiguration(pid, "?");
                 target.update(new Hashtable<>(configuration.getValues()));
+            }
+            if (etcDir != null) {
+                Hashtable<String, Object> watcher = new Hashtable<>();
+                watcher.put("felix.fileinstall.dir", etcDir.toString());
+                watcher.put("felix.fileinstall.tmpdir", stateDir.resolve("fileinstall-etc").toString());
+                watcher.put("felix.fileinstall.filter", ".*\\.cfg");
+                watcher.put("felix.fileinstall.poll", "1000");
+                watcher.put("felix.fileinstall.noInitialDelay", "true");
+                watcher.put("felix.fileinstall.log.level", "3");
+                admin.getFactoryConfiguration("org.apache.felix.fileinstall", "etc", "?").update(watcher);
             }
             return configurations.size();
         } finally {

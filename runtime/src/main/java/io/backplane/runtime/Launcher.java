@@ -13,41 +13,62 @@ import io.backplane.control.client.ControlClient;
  * {@code backplane run}: starts Backplane in the foreground. It never reads stdin, so it runs the
  * same from a terminal, a pipe or a service manager; SIGTERM or Ctrl-C stop every bundle cleanly.
  * Operators talk to it through {@code backplane shell}, over {@code <state dir>/control.sock}.
+ * Under systemd ({@code Type=notify}) it sends READY=1 once it is ready (see {@link Readiness})
+ * and STOPPING=1 when it begins to stop.
  * Exit status: 0 after a clean stop, 1 when it cannot start, 2 on a usage error.
  */
 public final class Launcher {
+
+    /** How long a start waits for every component before it reports ready anyway, with what is missing. */
+    static final java.time.Duration READY_TIMEOUT = java.time.Duration.ofSeconds(60);
 
     private Launcher() {
     }
 
     public static void main(String[] args) {
-        PrintStream out = System.out;
+        PrintStream out = JournalConsole.of(System.out, System.getenv());
         LaunchOptions options;
         try {
             options = LaunchOptions.parse(args);
+        } catch (LaunchOptions.HelpRequested help) {
+            out.println(LaunchOptions.USAGE);
+            System.exit(0);
+            return;
         } catch (IllegalArgumentException e) {
             System.err.println("backplane run: " + e.getMessage());
+            System.err.println(LaunchOptions.USAGE);
             System.exit(2);
             return;
         }
         long begin = System.nanoTime();
+        SystemdNotifier systemd = SystemdNotifier.fromEnvironment(System.getenv());
         BackplaneFramework backplane = null;
         try {
             prepareStateDir(options.stateDir(), out);
-            out.println("Backplane starting: state dir " + options.stateDir() + ", features " + options.featuresDir()
-                    + ", hot deploy " + options.deployDir());
+            out.println("Backplane starting from " + options.home() + ": state dir " + options.stateDir() + ", features "
+                    + options.featuresDir() + ", hot deploy " + options.deployDir()
+                    + (options.etcDir() != null && Files.isDirectory(options.etcDir()) ? ", configuration " + options.etcDir() : ""));
             FeatureSet features = FeatureSet.load(options.featuresDir(), new BundleLocator(options.bundlesDir(),
                     BundleLocator.defaultMavenRepository()));
-            backplane = new BackplaneFramework(options, features, out);
+            backplane = new BackplaneFramework(options, features, out, systemd);
             Runtime.getRuntime().addShutdownHook(new Thread(backplane::shutdown, "backplane-shutdown"));
             backplane.start();
-            List<String> problems = backplane.problems();
+            List<String> problems = new java.util.ArrayList<>(backplane.problems());
+            String notReady = Readiness.await(options.stateDir(), features.bundles().stream()
+                    .anyMatch(b -> b.jar().getFileName().toString().startsWith("backplane-xenstore-")), READY_TIMEOUT);
+            if (notReady != null) {
+                problems.add(notReady);
+            }
             problems.forEach(p -> out.println("warning: " + p));
-            out.printf("Backplane running, state dir %s, %d bundles active%s (%.1f s). "
-                            + "Shell: ./backplane shell --state-dir %s; stop with Ctrl-C or SIGTERM.%n",
+            String running = String.format("Backplane running, state dir %s, %d bundles active%s (%.1f s)",
                     options.stateDir(), backplane.activeBundles(),
-                    problems.isEmpty() ? "" : ", " + problems.size() + " not active", (System.nanoTime() - begin) / 1e9,
-                    options.stateDir());
+                    problems.isEmpty() ? "" : ", " + problems.size() + " problem" + (problems.size() == 1 ? "" : "s"),
+                    (System.nanoTime() - begin) / 1e9);
+            out.printf("%s. Shell: backplane shell --state-dir %s; stop with Ctrl-C or SIGTERM.%n", running, options.stateDir());
+            String unheard = systemd.send("READY=1", "STATUS=" + running);
+            if (unheard != null) {
+                out.println("warning: " + unheard);
+            }
             backplane.awaitStop();
         } catch (Exception e) {
             System.err.println("Backplane failed to start: " + BackplaneFramework.oneLine(e));

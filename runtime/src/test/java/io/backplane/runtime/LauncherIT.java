@@ -27,6 +27,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.backplane.control.client.ControlClient;
+import io.backplane.control.client.ShellMain;
+import io.backplane.nativeio.NativeIo;
+import io.backplane.nativeio.Posix;
 
 /**
  * The packaged launcher as an operator runs it: a separate JVM with stdin closed, talked to over
@@ -51,9 +54,15 @@ class LauncherIT {
         final List<String> all = new CopyOnWriteArrayList<>();
 
         Instance() throws IOException {
-            process = new ProcessBuilder("java", "-jar", JAR.toString(), "--state-dir", stateDir.toString(),
+            this(java.util.Map.of());
+        }
+
+        Instance(java.util.Map<String, String> environment) throws IOException {
+            ProcessBuilder builder = new ProcessBuilder("java", "-jar", JAR.toString(), "--state-dir", stateDir.toString(),
                     "--features", FEATURES.toString(), "--deploy", deployDir.toString())
-                    .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+                    .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            builder.environment().putAll(environment);
+            process = builder.start();
             processes.add(process);
             Thread reader = new Thread(() -> {
                 try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
@@ -119,6 +128,108 @@ class LauncherIT {
         assertThat(socket).doesNotExist();
         assertThat(backplane.all).noneMatch(l -> l.contains("left behind"));
         assertThat(Files.readString(stateDir.resolve("backplane.log"))).contains("control socket " + socket + " closed and removed");
+    }
+
+    /**
+     * As systemd runs it (Type=notify): READY=1 arrives on NOTIFY_SOCKET only once every command
+     * the features' components declare is registered, and a script's {@code shell --wait} started
+     * before the instance runs its command then; STOPPING=1 arrives on SIGTERM.
+     */
+    @Test
+    void tellsSystemdItIsReadyOnlyOnceEveryCommandIsUpAndWhenItStops(@TempDir Path notifyDir) throws Exception {
+        NativeIo io = new NativeIo();
+        Path notifySocket = notifyDir.resolve("notify");
+        int fd = io.socket(Posix.AF_UNIX, Posix.SOCK_DGRAM, 0);
+        try {
+            io.bind(fd, SystemdNotifier.address(notifySocket.toString()));
+            ByteArrayOutputStream waitedOut = new ByteArrayOutputStream();
+            ByteArrayOutputStream waitedErr = new ByteArrayOutputStream();
+            java.util.concurrent.CompletableFuture<Integer> waited = java.util.concurrent.CompletableFuture.supplyAsync(() ->
+                    ShellMain.run(new String[] {"--state-dir", stateDir.toString(), "--wait=120",
+                            "xl:list"}, new java.io.ByteArrayInputStream(new byte[0]), new PrintStream(waitedOut, true),
+                            new PrintStream(waitedErr, true)));
+
+            // JOURNAL_STREAM says stdout is the journal, as systemd sets it for the service.
+            Instance backplane = new Instance(java.util.Map.of("NOTIFY_SOCKET", notifySocket.toString(),
+                    "JOURNAL_STREAM", "8:12345"));
+            String ready = receive(io, fd);
+            assertThat(ready).startsWith("READY=1\nSTATUS=Backplane running, state dir " + stateDir + ", ");
+            try (ControlClient client = ControlClient.connect(stateDir.resolve("control.sock"))) {
+                String help = run(client, "bp:help");
+                java.util.Set<String> declared = declaredCommands();
+                assertThat(declared).contains("xl:create", "pv:show", "xs:read", "sim:domains", "bp:ready");
+                for (String command : declared) {
+                    assertThat(help).as("bp:help at READY=1").containsPattern("(?m)^" + java.util.regex.Pattern.quote(command) + " ");
+                }
+            }
+            assertThat(waited.get(120, TimeUnit.SECONDS)).as("shell --wait status (stderr: %s)", waitedErr).isZero();
+            assertThat(waitedOut.toString(StandardCharsets.UTF_8)).contains("Domain-0");
+            // The journal gets each log line once, with its priority and without a time of its own.
+            assertThat(backplane.all).filteredOn(l -> l.contains("control socket listening on")).containsExactly(
+                    "<6>INFO  control ControlSocket: control socket listening on " + stateDir.resolve("control.sock")
+                            + " (backplane shell --state-dir " + stateDir + ")");
+            assertThat(backplane.all).noneMatch(l -> l.matches("^(<\\d>)?\\d{4}-\\d\\d-\\d\\d .*"));
+
+            backplane.process.toHandle().destroy(); // SIGTERM, as systemctl stop
+            assertThat(receive(io, fd)).isEqualTo("STOPPING=1\nSTATUS=stopping bundles");
+            assertThat(backplane.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            // 143 (SIGTERM) after a clean stop, as for any JVM: the unit lists it in SuccessExitStatus.
+            assertThat(backplane.process.exitValue()).isEqualTo(143);
+            backplane.awaitLine(l -> l.equals("Backplane stopped"));
+        } finally {
+            io.close(fd);
+        }
+    }
+
+    /** The next datagram on the notify socket, as systemd would read it. */
+    private static String receive(NativeIo io, int fd) {
+        java.nio.ByteBuffer scratch = java.nio.ByteBuffer.allocateDirect(8);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (io.poll(fd, Posix.POLLIN, 100, scratch) == 0) {
+            if (System.nanoTime() - deadline >= 0) {
+                throw new AssertionError("no notification within 120 s");
+            }
+        }
+        java.nio.ByteBuffer message = java.nio.ByteBuffer.allocateDirect(4096);
+        io.read(fd, message);
+        byte[] bytes = new byte[message.flip().remaining()];
+        message.get(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /** Every scope:function the DS components in the features' bundles declare (their OSGI-INF XML). */
+    private static java.util.Set<String> declaredCommands() throws Exception {
+        java.util.Set<String> commands = new java.util.TreeSet<>();
+        javax.xml.parsers.DocumentBuilderFactory xml = javax.xml.parsers.DocumentBuilderFactory.newInstance();
+        xml.setNamespaceAware(true);
+        for (FeatureSet.Bundle bundle : FeatureSet.load(FEATURES, new BundleLocator(JAR.getParent().resolve("bundles"),
+                BundleLocator.defaultMavenRepository())).bundles()) {
+            try (java.util.jar.JarFile jar = new java.util.jar.JarFile(bundle.jar().toFile())) {
+                for (java.util.jar.JarEntry entry : java.util.Collections.list(jar.entries())) {
+                    if (!entry.getName().startsWith("OSGI-INF/") || !entry.getName().endsWith(".xml")) {
+                        continue;
+                    }
+                    org.w3c.dom.Document component = xml.newDocumentBuilder().parse(jar.getInputStream(entry));
+                    org.w3c.dom.NodeList properties = component.getElementsByTagName("property");
+                    String scope = null;
+                    List<String> functions = new java.util.ArrayList<>();
+                    for (int i = 0; i < properties.getLength(); i++) {
+                        org.w3c.dom.Element p = (org.w3c.dom.Element) properties.item(i);
+                        String value = p.hasAttribute("value") ? p.getAttribute("value") : p.getTextContent();
+                        if (p.getAttribute("name").equals("osgi.command.scope")) {
+                            scope = value.trim();
+                        } else if (p.getAttribute("name").equals("osgi.command.function")) {
+                            value.lines().map(String::trim).filter(l -> !l.isEmpty()).forEach(functions::add);
+                        }
+                    }
+                    if (scope != null) {
+                        String s = scope;
+                        functions.forEach(f -> commands.add(s + ":" + f));
+                    }
+                }
+            }
+        }
+        return commands;
     }
 
     @Test

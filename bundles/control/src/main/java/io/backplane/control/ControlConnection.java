@@ -9,6 +9,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -62,6 +63,12 @@ final class ControlConnection implements Runnable {
                 if (refusal != null) {
                     log.debug("control client {}: {}", name, refusal);
                     submit(() -> answerError(refusal));
+                } else if (frame.type() == ControlProtocol.DIRECTORY) {
+                    Path dir = Path.of(new String(frame.payload(), StandardCharsets.UTF_8));
+                    submit(() -> {
+                        session.currentDir(dir);
+                        sendStatus(0, "(directory)");
+                    });
                 } else {
                     String line = new String(frame.payload(), StandardCharsets.UTF_8);
                     submit(() -> execute(line));
@@ -80,8 +87,8 @@ final class ControlConnection implements Runnable {
 
     /** Why a frame cannot be run as a command, or null when it can. */
     static String refusal(ControlProtocol.Frame frame) {
-        if (frame.type() != ControlProtocol.COMMAND) {
-            return "refused: frame type " + (frame.type() & 0xff) + " is not a command ('C')";
+        if (frame.type() != ControlProtocol.COMMAND && frame.type() != ControlProtocol.DIRECTORY) {
+            return "refused: frame type " + (frame.type() & 0xff) + " is not a command ('C') or directory ('D')";
         }
         byte[] p = frame.payload();
         for (int i = 0; i < p.length; i++) {
@@ -94,6 +101,16 @@ final class ControlConnection implements Runnable {
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(p));
         } catch (CharacterCodingException e) {
             return "refused: the command is not valid UTF-8";
+        }
+        if (frame.type() == ControlProtocol.DIRECTORY) {
+            String dir = new String(p, StandardCharsets.UTF_8);
+            try {
+                if (!Path.of(dir).isAbsolute()) {
+                    return "refused: the working directory '" + dir + "' is not absolute";
+                }
+            } catch (java.nio.file.InvalidPathException e) {
+                return "refused: the working directory is not a path: " + e.getReason();
+            }
         }
         return null;
     }

@@ -38,7 +38,7 @@ public class ControlSocket {
             throw new IllegalStateException("framework property " + STATE_DIR_PROPERTY + " is not set; the launcher sets it");
         }
         server = new ControlServer(ControlClient.socketIn(Path.of(stateDir)), processor, log);
-        log.info("control socket listening on {} (./backplane shell --state-dir {})", server.socket(), stateDir);
+        log.info("control socket listening on {} (backplane shell --state-dir {})", server.socket(), stateDir);
     }
 
     @Deactivate

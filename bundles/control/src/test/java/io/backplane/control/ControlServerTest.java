@@ -53,6 +53,10 @@ class ControlServerTest {
             return "said " + word;
         }
 
+        public String where(org.apache.felix.service.command.CommandSession session, String file) {
+            return session.currentDir().resolve(file).toString();
+        }
+
         public String lines() {
             return "vif 1/0\nvbd 1/51712\n";
         }
@@ -99,6 +103,73 @@ class ControlServerTest {
             System.setOut(systemOut);
             System.setErr(systemErr);
             System.setIn(systemIn);
+        }
+    }
+
+    /** bp:help's layout, as the console reads command names from it. */
+    public static class Help {
+        public String help() {
+            return "test:lines  two lines\ntest:say    echo a word back\n2 commands; bp:help COMMAND shows its parameters";
+        }
+    }
+
+    /**
+     * The console at a terminal (JLine over an xterm-like stream pair, as a user types): Tab
+     * completes a command name, Ctrl-P (the up arrow in emacs mode) recalls the last line, the history is saved.
+     */
+    @Test
+    void theConsoleCompletesCommandNamesRecallsHistoryAndSavesIt(@TempDir Path home) throws Exception {
+        processor.addCommand("bp", new Help());
+        java.io.PipedOutputStream keys = new java.io.PipedOutputStream();
+        java.io.PipedInputStream typed = new java.io.PipedInputStream(keys);
+        ByteArrayOutputStream screen = new ByteArrayOutputStream();
+        Path history = home.resolve(".backplane_history");
+        try (ControlClient client = ControlClient.connect(socket);
+             org.jline.terminal.Terminal terminal = org.jline.terminal.TerminalBuilder.builder().system(false)
+                     .streams(typed, screen).type("xterm").size(new org.jline.terminal.Size(160, 40)).build()) {
+            java.util.concurrent.CompletableFuture<Integer> status = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return io.backplane.control.client.ConsoleAccess.run(client, socket, terminal, history);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            // As a user types, one line after the other's answer: Tab completes test:sa, Ctrl-P recalls.
+            typeAndAwait(keys, screen, "test:sa\thello\r", 1);
+            typeAndAwait(keys, screen, "\u0010\r", 2);
+            keys.write("exit 7\r".getBytes(StandardCharsets.UTF_8));
+            keys.flush();
+            assertThat(status.get(20, TimeUnit.SECONDS)).isEqualTo(7);
+        }
+        assertThat(Files.readAllLines(history)).anyMatch(l -> l.endsWith("test:say hello"));
+    }
+
+    private static void typeAndAwait(java.io.OutputStream keys, ByteArrayOutputStream screen, String typed, int answers)
+            throws Exception {
+        keys.write(typed.getBytes(StandardCharsets.UTF_8));
+        keys.flush();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (screen.toString(StandardCharsets.UTF_8).split("said hello", -1).length - 1 < answers) {
+            assertThat(System.nanoTime()).as("answer %d to '%s'; screen: %s", answers, typed, screen).isLessThan(deadline);
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    void relativeFileNamesResolveAgainstTheClientsWorkingDirectoryNotTheServers() throws IOException {
+        try (ControlClient client = ControlClient.connect(socket)) {
+            Output output = new Output();
+            assertThat(client.run("test:where demo.cfg", output.out, output.err)).isZero();
+            assertThat(output.out()).isEqualTo(Path.of("").toAbsolutePath().resolve("demo.cfg") + "\n");
+        }
+        try (SocketChannel raw = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            raw.connect(UnixDomainSocketAddress.of(socket));
+            assertThat(rawCommand(raw, ControlProtocol.DIRECTORY, "/srv/guests".getBytes(StandardCharsets.UTF_8)))
+                    .containsExactly("0", "", "");
+            assertThat(rawCommand(raw, ControlProtocol.COMMAND, "test:where demo.cfg".getBytes(StandardCharsets.UTF_8)))
+                    .containsExactly("0", "/srv/guests/demo.cfg\n", "");
+            assertThat(rawCommand(raw, ControlProtocol.DIRECTORY, "guests".getBytes(StandardCharsets.UTF_8)))
+                    .containsExactly("1", "", "refused: the working directory 'guests' is not absolute\n");
         }
     }
 
@@ -257,7 +328,7 @@ class ControlServerTest {
             assertThat(rawCommand(ch, ControlProtocol.COMMAND, new byte[] {'t', 'e', (byte) 0xc3, '(', 'x'}))
                     .containsExactly("1", "", "refused: the command is not valid UTF-8\n");
             assertThat(rawCommand(ch, (byte) 'Z', "test:say x".getBytes(StandardCharsets.UTF_8)))
-                    .containsExactly("1", "", "refused: frame type 90 is not a command ('C')\n");
+                    .containsExactly("1", "", "refused: frame type 90 is not a command ('C') or directory ('D')\n");
             String[] nested = rawCommand(ch, ControlProtocol.COMMAND,
                     ("test:say " + "(".repeat(20_000) + "x" + ")".repeat(20_000)).getBytes(StandardCharsets.UTF_8));
             assertThat(nested[0]).isEqualTo("1");

@@ -36,6 +36,25 @@ final class LogLineFormat {
         return line.toString();
     }
 
+    /**
+     * The line for the journal: sd-daemon's {@code <N>} syslog priority first (3 error, 4
+     * warning, 5 notice for AUDIT, 6 info, 7 debug), no time (the journal stamps each line).
+     */
+    String journalLine(LogEntry entry) {
+        String line = line(entry);
+        return "<" + priority(entry.getLogLevel()) + ">" + line.substring(line.indexOf(' ', line.indexOf(' ') + 1) + 1);
+    }
+
+    static int priority(org.osgi.service.log.LogLevel level) {
+        return switch (level) {
+            case AUDIT -> 5;
+            case ERROR -> 3;
+            case WARN -> 4;
+            case INFO -> 6;
+            case DEBUG, TRACE -> 7;
+        };
+    }
+
     /** Stack trace lines, indented, for the log file only; empty when the entry has no exception. */
     String stackTrace(LogEntry entry) {
         Throwable error = entry.getException();

@@ -1,12 +1,9 @@
 package io.backplane.logging;
 
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -29,8 +26,11 @@ import org.osgi.service.metatype.annotations.Designate;
 
 /**
  * Listens to the OSGi log and writes every entry as one operator-readable line to
- * {@code <state dir>/backplane.log} and to the console. Entries logged before this component
- * started (the log service keeps a history) are written first, so nothing from startup is lost.
+ * {@code <state dir>/backplane.log} (rotated by size, {@link RotatingLogFile}) and to the
+ * console. Entries logged before this component started (the log service keeps a history) are
+ * written first, so nothing from startup is lost. Under systemd the console is the journal
+ * ({@code JOURNAL_STREAM} set): each line goes there once, with its priority as a
+ * {@code <N>} prefix and without the time the journal adds itself.
  */
 @Component(configurationPid = "io.backplane.logging", immediate = true, service = {})
 @Designate(ocd = LoggingConfig.class)
@@ -42,10 +42,10 @@ public class OperatorLog implements LogListener {
     private final Logger log;
     private final LogLineFormat format = new LogLineFormat(ZoneId.systemDefault());
     private final PrintStream console = System.out;
+    private final boolean journal = System.getenv("JOURNAL_STREAM") != null;
     private final Path stateDir;
     // Settings below change with the configuration (see modified); guarded by this.
-    private Path file;
-    private BufferedWriter out;
+    private RotatingLogFile out;
     private LogLevel fileLevel;
     private LogLevel consoleLevel;
     private boolean frameworkEvents;
@@ -84,7 +84,8 @@ public class OperatorLog implements LogListener {
             flush();
         }
         // Marks where this run starts in a file that accumulates runs.
-        log.info("operator log {} opened for state dir {} (file level {}, console level {})", file, stateDir, fileLevel, consoleLevel);
+        log.info("operator log {} opened for state dir {} (file level {}, console level {})", out.file(), stateDir, fileLevel,
+                consoleLevel);
     }
 
     /**
@@ -96,23 +97,21 @@ public class OperatorLog implements LogListener {
         synchronized (this) {
             configure(config);
         }
-        log.info("operator log now {} (file level {}, console level {})", file, fileLevel, consoleLevel);
+        log.info("operator log now {} (file level {}, console level {})", out.file(), fileLevel, consoleLevel);
     }
 
     private void configure(LoggingConfig config) throws IOException {
         LogLevel newFileLevel = level(config.file_level());
         LogLevel newConsoleLevel = level(config.console_level());
         Path newFile = stateDir.resolve(config.file_name());
-        if (!newFile.equals(file)) {
-            Files.createDirectories(newFile.getParent());
-            BufferedWriter newOut = Files.newBufferedWriter(newFile, StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-            if (out != null) {
-                out.close();
-            }
-            out = newOut;
-            file = newFile;
+        Files.createDirectories(newFile.getParent());
+        // A new file, size or count takes a new appender; the old one is closed once the new one opened.
+        RotatingLogFile newOut = new RotatingLogFile(newFile, config.file_max_size(), config.file_count(),
+                problem -> console.println("backplane-logging: " + newFile + ": " + problem));
+        if (out != null) {
+            out.close();
         }
+        out = newOut;
         fileLevel = newFileLevel;
         consoleLevel = newConsoleLevel;
         frameworkEvents = config.framework_events();
@@ -159,26 +158,16 @@ public class OperatorLog implements LogListener {
         }
         String line = format.line(entry);
         if (fileLevel.implies(entry.getLogLevel())) {
-            try {
-                out.write(line);
-                out.newLine();
-                out.write(format.stackTrace(entry));
-            } catch (IOException e) {
-                // The console is the only place left to say it; do not throw into the log service.
-                console.println("backplane-logging: cannot write " + file + ": " + e.getMessage());
-            }
+            // One write per entry, so a rotation never splits an entry from its stack trace.
+            out.write(line + System.lineSeparator() + format.stackTrace(entry));
         }
         if (consoleLevel.implies(entry.getLogLevel())) {
-            console.println(line);
+            console.println(journal ? format.journalLine(entry) : line);
         }
     }
 
     private void flush() {
-        try {
-            out.flush();
-        } catch (IOException e) {
-            console.println("backplane-logging: cannot write " + file + ": " + e.getMessage());
-        }
+        console.flush();
     }
 
     private static boolean isFrameworkEvent(LogEntry entry) {

@@ -45,4 +45,13 @@ class LogLineFormatTest {
         assertThat(format.stackTrace(new Entry("x", LogLevel.ERROR, "m", cause, 0L)))
                 .startsWith("    java.io.IOException: Broken pipe\n        at ");
     }
+
+    @Test
+    void theJournalGetsThePriorityAndNoTime() {
+        assertThat(format.journalLine(new Entry("x.Vif", LogLevel.WARN, "vif 3/0: ring full", null, 0L)))
+                .isEqualTo("<4>WARN  framework Vif: vif 3/0: ring full");
+        assertThat(format.journalLine(new Entry("x.Vif", LogLevel.ERROR, "m", null, 0L))).startsWith("<3>ERROR ");
+        assertThat(format.journalLine(new Entry("x.Vif", LogLevel.INFO, "m", null, 0L))).startsWith("<6>INFO  ");
+        assertThat(format.journalLine(new Entry("x.Vif", LogLevel.DEBUG, "m", null, 0L))).startsWith("<7>DEBUG ");
+    }
 }

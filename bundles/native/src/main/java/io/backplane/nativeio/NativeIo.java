@@ -198,6 +198,23 @@ public final class NativeIo {
         return fd;
     }
 
+    /** bind(2) to the socket address in {@code address}'s remaining bytes (direct). */
+    public void bind(int fd, ByteBuffer address) {
+        if (libc.bind(fd, address(address) + address.position(), address.remaining()) < 0) {
+            throw error("bind fd " + fd);
+        }
+    }
+
+    /**
+     * connect(2) to the socket address in {@code address}'s remaining bytes (direct); for a
+     * datagram socket it sets where {@link #write} sends.
+     */
+    public void connect(int fd, ByteBuffer address) {
+        if (libc.connect(fd, address(address) + address.position(), address.remaining()) < 0) {
+            throw error("connect fd " + fd);
+        }
+    }
+
     /**
      * poll(2) on one fd; returns the revents bits, 0 on timeout. {@code scratch} is an 8-byte
      * direct buffer the caller owns (struct pollfd), so a hot loop allocates nothing.

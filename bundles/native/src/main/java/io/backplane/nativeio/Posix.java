@@ -31,6 +31,10 @@ public final class Posix {
     public static final int FALLOC_FL_KEEP_SIZE = 0x01;
     public static final int FALLOC_FL_PUNCH_HOLE = 0x02;
 
+    /** socket(2) domain and type (sys/socket.h). */
+    public static final int AF_UNIX = 1;
+    public static final int SOCK_DGRAM = 2;
+
     public static final short POLLIN = 0x001;
     public static final short POLLOUT = 0x004;
     public static final short POLLERR = 0x008;

@@ -71,7 +71,11 @@ public class ToolstackService {
     void activate(BundleContext context, ToolstackConfig config) {
         String state = context.getProperty("backplane.state.dir");
         Path stateDir = state != null ? Path.of(state) : Path.of(System.getProperty("java.io.tmpdir"), "backplane");
-        guests = new GuestLauncher(config.guestCommand(), stateDir, this::guestExited);
+        String home = context.getProperty("backplane.home");
+        String guestJar = context.getProperty("backplane.guest.jar");
+        guests = new GuestLauncher(config.guestCommand(), stateDir, home == null ? null : Path.of(home),
+                guestJar == null ? null : Path.of(guestJar), this::guestExited);
+        guests.setStartTimeout(guestStartTimeout(config));
         toolstack = new Toolstack(xenStore, new CurrentDomainBuilder(), guests, this::featureKey,
                 RandomGenerator.getDefault(), closeTimeout(config), log::warn);
         toolstack.initDom0();
@@ -124,9 +128,14 @@ public class ToolstackService {
     @Modified
     void modified(ToolstackConfig config) {
         guests.setTemplate(config.guestCommand());
+        guests.setStartTimeout(guestStartTimeout(config));
         toolstack.setCloseTimeout(closeTimeout(config));
         log.info("Toolstack configuration changed: guests of new domains start with '{}', device removal waits {} s;"
                 + " running domains are left as they are", config.guestCommand(), closeTimeout(config).toSeconds());
+    }
+
+    private static Duration guestStartTimeout(ToolstackConfig config) {
+        return Duration.ofSeconds(Math.max(1, config.guestStartSeconds()));
     }
 
     private static Duration closeTimeout(ToolstackConfig config) {

@@ -21,6 +21,7 @@ class GuestLauncherTest {
     @Test
     void aSuccessorTakesBackTheRunningGuestsAndHearsOfTheDeadOnes() throws Exception {
         GuestLauncher first = new GuestLauncher("sleep 60", state);
+        first.setStartTimeout(java.time.Duration.ofMillis(200)); // sleep never says it attached
         long alive = first.start(3, "kept", "/etc/kept.cfg");
         long gone = first.start(4, "gone", "");
         kill(gone);

@@ -130,6 +130,41 @@ class ToolstackSimTest {
         assertThat(xs.exists("/vm") ? xs.directory("/vm") : List.of()).isEmpty();
     }
 
+    @Test
+    void aGuestProgramThatExitsAtOnceFailsTheCreateWithItsOwnWordsAndLeavesNothing() throws Exception {
+        Path missing = dir.resolve("no-such-guest.jar");
+        Toolstack t = toolstack("{java} -jar " + missing + " --state-dir {state} --domid {domid}");
+        assertThatThrownBy(() -> t.create(XlConfigParser.parse("sim.cfg", CFG, dir), null))
+                .isInstanceOf(ToolstackException.class)
+                .hasMessageStartingWith("the guest program of domain simguest exited with status 1 before attaching to its domain: ")
+                .hasMessageContaining("Unable to access jarfile " + missing);
+        assertThat(sim.list()).isEmpty();
+        assertThat(xs.exists("/local/domain/1")).isFalse();
+        assertThat(xs.exists("/local/domain/0/backend")).isFalse();
+        assertThat(xs.exists("/vm") ? xs.directory("/vm") : List.of()).isEmpty();
+        assertThat(t.list()).extracting(Toolstack.DomainInfo::name).containsExactly("Domain-0");
+        assertThat(lifecycleLog).as("a failed start is the create's error, not a crash to act on").isEmpty();
+    }
+
+    @Test
+    void theGuestRunsInTheInstallRootAndFindsTheShippedGuestJar() throws Exception {
+        Path home = Files.createDirectories(dir.resolve("home"));
+        DomainLifecycle[] l = new DomainLifecycle[1];
+        launcher = new GuestLauncher("{java} -jar {guest.jar} --state-dir {state} --domid {domid}", dir.resolve("state"),
+                home, guestJar(), (domid, status) -> l[0].guestExited(domid, status));
+        Toolstack t = new Toolstack(xs, new HypervisorDomainBuilder(sim), launcher, (type, name) -> name,
+                RandomGenerator.of("L64X128MixRandom"), Duration.ofSeconds(1), notices::add);
+        t.initDom0();
+        lifecycle = new DomainLifecycle(t, sim::info, lifecycleLog::add, lifecycleLog::add);
+        l[0] = lifecycle;
+        Toolstack.Created c = t.create(XlConfigParser.parse("sim.cfg", CFG, dir), null);
+        // create returns once the guest said it attached: no waiting here
+        assertThat(Files.readString(guestLog("simguest"))).contains("domain " + c.domid() + ": attached");
+        assertThat(ProcessHandle.of(c.guestPid()).flatMap(h -> h.info().command())).isPresent();
+        assertThat(Files.readSymbolicLink(Path.of("/proc/" + c.guestPid() + "/cwd"))).isEqualTo(home);
+        t.destroy("simguest");
+    }
+
     // ---- lifecycle: on_poweroff, on_reboot, on_crash
 
     private String guestCommand(String extra) throws IOException {
@@ -261,8 +296,9 @@ class ToolstackSimTest {
         awaitAttached("simguest", again);
         assertThat(t.list()).filteredOn(d -> d.domid() == again).singleElement()
                 .satisfies(d -> assertThat(d.guestRunning()).isTrue());
-        assertThat(lifecycleLog).contains("domain " + domid + " (simguest) crashed: restarted as domain " + again
-                + " (on_crash=restart)");
+        // logged once the restart's create returned, which is after the new guest said it attached
+        await("the lifecycle's log line", 5_000, () -> lifecycleLog.contains("domain " + domid
+                + " (simguest) crashed: restarted as domain " + again + " (on_crash=restart)"));
     }
 
     @Test
@@ -298,7 +334,7 @@ class ToolstackSimTest {
         int again = t.list().stream().filter(d -> d.name().equals("simguest")).findFirst().orElseThrow().domid();
         assertNothingLeftOf(domid);
         awaitAttached("simguest", again);
-        assertThat(lifecycleLog).contains("domain " + domid + " (simguest) rebooted: restarted as domain " + again
-                + " (on_reboot=restart)");
+        await("the lifecycle's log line", 5_000, () -> lifecycleLog.contains("domain " + domid
+                + " (simguest) rebooted: restarted as domain " + again + " (on_reboot=restart)"));
     }
 }

@@ -44,7 +44,7 @@ public final class Demo {
      * as fast as the ring takes them, blkfront runs random reads, writes, flushes and discards
      * (every read checked) until the domain goes.
      */
-    static final String GUEST_COMMAND = "{java} -jar bundles/guest/target/backplane-guest-0.1.0-SNAPSHOT-runnable.jar"
+    static final String GUEST_COMMAND = "{java} -jar {guest.jar}"
             + " --state-dir {state} --domid {domid} --net size=" + TrafficSample.NET_FRAME_BYTES + ",rate=0,count=1000000000"
             + " --vbd ops=-1,depth=" + TrafficSample.VBD_DEPTH;
 
@@ -106,7 +106,7 @@ public final class Demo {
 
     private void steps() throws DemoFailure, IOException, InterruptedException {
         progress.step("starting Backplane in sim mode (state dir " + options.stateDir() + ")");
-        runtime = RuntimeProcess.start(options.repo(), options.runtimeJar(), demoFeatures(), options.stateDir());
+        runtime = RuntimeProcess.start(options.runtimeJar(), demoFeatures(), options.stateDir());
         String running = runtime.awaitRunning(60);
         runtime.warnings().forEach(w -> progress.detail(w));
         shell = new DemoShell(options.stateDir());

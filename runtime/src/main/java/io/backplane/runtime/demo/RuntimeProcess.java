@@ -29,17 +29,16 @@ final class RuntimeProcess implements AutoCloseable {
     }
 
     /**
-     * Starts the runtime with {@code repo} as working directory (the toolstack's guest command
-     * names the guest jar relative to it) and a deploy directory of its own, so what an operator
+     * Starts the runtime with a deploy directory of its own, so what an operator
      * dropped into runtime/deploy does not change the demo.
      */
-    static RuntimeProcess start(Path repo, Path runtimeJar, Path features, Path stateDir) throws IOException {
+    static RuntimeProcess start(Path runtimeJar, Path features, Path stateDir) throws IOException {
         Path deploy = Files.createDirectories(stateDir.resolve("deploy"));
         Path console = stateDir.resolve("runtime.out");
         String java = ProcessHandle.current().info().command().orElse("java");
         Process p = new ProcessBuilder(java, "-jar", runtimeJar.toString(), "--state-dir", stateDir.toString(),
                 "--features", features.toString(), "--deploy", deploy.toString())
-                .directory(repo.toFile()).redirectErrorStream(true)
+                .redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         RuntimeProcess runtime = new RuntimeProcess(p, console);
         Thread copier = new Thread(runtime::copyConsole, "demo-runtime-console");

@@ -38,8 +38,55 @@ public final class ControlClient implements AutoCloseable {
             }
             throw new NoInstanceException(socket, e);
         }
-        return new ControlClient(socket, channel);
+        ControlClient client = new ControlClient(socket, channel);
+        try {
+            // File names in commands (xl:create demo.cfg) mean what they mean where the operator stands.
+            client.exchange(ControlProtocol.DIRECTORY, Path.of("").toAbsolutePath().toString(), OutputStream.nullOutputStream(),
+                    OutputStream.nullOutputStream());
+        } catch (IOException e) {
+            client.close();
+            throw e;
+        }
+        return client;
     }
+
+    /**
+     * Waits for the instance on {@code socket} to finish starting: connects as soon as something
+     * listens and asks {@code bp:ready} until it succeeds, so every command is registered.
+     *
+     * @return the connection, ready for commands
+     * @throws IOException when it is not ready within {@code timeout}, saying what it waited for
+     */
+    public static ControlClient awaitReady(Path socket, java.time.Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String waitingFor = "nothing listens on " + socket;
+        while (true) {
+            try {
+                ControlClient client = connect(socket);
+                try {
+                    java.io.ByteArrayOutputStream why = new java.io.ByteArrayOutputStream();
+                    if (client.run(READY_COMMAND, OutputStream.nullOutputStream(), why) == 0) {
+                        return client;
+                    }
+                    waitingFor = why.toString(StandardCharsets.UTF_8).strip().replace("\n", ";");
+                } catch (IOException e) {
+                    waitingFor = e.getMessage();
+                }
+                client.close();
+            } catch (NoInstanceException e) {
+                // not listening yet
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                throw new IOException("Backplane at " + socket.getParent() + " is not ready after " + timeout.toSeconds()
+                        + " s: " + waitingFor);
+            }
+            Thread.sleep(READY_POLL_MILLIS);
+        }
+    }
+
+    /** The command that succeeds once an instance finished starting (bp:ready). */
+    static final String READY_COMMAND = "bp:ready";
+    private static final long READY_POLL_MILLIS = 50;
 
     /** The socket of the instance using {@code stateDir}. */
     public static Path socketIn(Path stateDir) {
@@ -52,7 +99,11 @@ public final class ControlClient implements AutoCloseable {
      * @return the command's exit status: 0 on success, non-zero when it failed
      */
     public int run(String commandLine, OutputStream out, OutputStream err) throws IOException {
-        ControlProtocol.write(channel, ControlProtocol.COMMAND, commandLine.getBytes(StandardCharsets.UTF_8));
+        return exchange(ControlProtocol.COMMAND, commandLine, out, err);
+    }
+
+    private int exchange(byte type, String payload, OutputStream out, OutputStream err) throws IOException {
+        ControlProtocol.write(channel, type, payload.getBytes(StandardCharsets.UTF_8));
         while (true) {
             ControlProtocol.Frame frame = ControlProtocol.read(channel);
             if (frame == null) {

@@ -10,7 +10,10 @@ import java.nio.channels.WritableByteChannel;
  * Layout of the control socket protocol: a Unix stream of frames, each
  * {@code [type: 1 byte][length: 4 bytes big-endian][payload: length bytes]}.
  * <ul>
- * <li>client to server: {@link #COMMAND}, payload the UTF-8 Gogo command line;</li>
+ * <li>client to server: {@link #COMMAND}, payload the UTF-8 Gogo command line; or
+ * {@link #DIRECTORY}, payload the client's absolute working directory (UTF-8), against which the
+ * session's later commands resolve relative file names; answered by a STATUS frame alone
+ * (0, or 1 after a STDERR frame saying why it was refused);</li>
  * <li>server to client, per command, in order: any number of {@link #STDOUT} and {@link #STDERR}
  * frames (raw output bytes, streamed as the command writes them), then exactly one
  * {@link #STATUS} frame whose 4-byte payload is the exit status (0 = success).</li>
@@ -22,6 +25,7 @@ import java.nio.channels.WritableByteChannel;
 public final class ControlProtocol {
 
     public static final byte COMMAND = 'C';
+    public static final byte DIRECTORY = 'D';
     public static final byte STDOUT = 'O';
     public static final byte STDERR = 'E';
     public static final byte STATUS = 'S';

@@ -10,6 +10,7 @@ import org.apache.felix.service.command.Descriptor;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.startlevel.BundleStartLevel;
+import org.osgi.framework.startlevel.FrameworkStartLevel;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -24,7 +25,8 @@ import io.backplane.control.ControlSocket;
         "osgi.command.scope=bp",
         "osgi.command.function=help",
         "osgi.command.function=bundles",
-        "osgi.command.function=status"})
+        "osgi.command.function=status",
+        "osgi.command.function=ready"})
 public class BackplaneCommands {
 
     private final BundleContext context;
@@ -84,6 +86,44 @@ public class BackplaneCommands {
     public String status() {
         Bundle[] bundles = context.getBundles();
         long active = Arrays.stream(bundles).filter(b -> b.getState() == Bundle.ACTIVE).count();
+        Components components = components();
+        String stateDir = context.getProperty("backplane.state.dir");
+        return String.format("Backplane up %s%n"
+                        + "state dir   %s%n"
+                        + "control     %s (%d client%s)%n"
+                        + "bundles     %d active of %d%n"
+                        + "components  %d satisfied or active, %d waiting for configuration, %d not running%s",
+                uptime(), stateDir, control.socket(), control.clientCount(), control.clientCount() == 1 ? "" : "s",
+                active, bundles.length, components.running, components.waiting, components.notRunning,
+                components.problems);
+    }
+
+    /**
+     * Whether this instance finished starting: the framework reached the highest start level a
+     * bundle has, and every enabled component is satisfied or active (so every command is
+     * registered and every socket a component opens is open). {@code backplane run} asks this
+     * before it tells systemd READY=1, {@code backplane shell --wait} before its command.
+     */
+    @Descriptor("succeed once every start level is reached and every component runs; else fail saying what is missing")
+    public String ready() {
+        int level = context.getBundle(0).adapt(FrameworkStartLevel.class).getStartLevel();
+        int highest = Arrays.stream(context.getBundles()).map(b -> b.adapt(BundleStartLevel.class))
+                .filter(java.util.Objects::nonNull).mapToInt(BundleStartLevel::getStartLevel).max().orElse(level);
+        if (level < highest) {
+            throw new IllegalStateException("not ready: start level " + level + " of " + highest);
+        }
+        Components components = components();
+        if (components.waiting + components.notRunning > 0) {
+            throw new IllegalStateException("not ready:" + components.problems);
+        }
+        return "ready: start level " + level + ", " + components.running + " components satisfied or active";
+    }
+
+    /** Component counts by state, and one line per component that is not running. */
+    private record Components(int running, int waiting, int notRunning, String problems) {
+    }
+
+    private Components components() {
         int[] byState = new int[3];
         StringBuilder problems = new StringBuilder();
         for (ComponentDescriptionDTO description : scr.getComponentDescriptionDTOs()) {
@@ -107,14 +147,7 @@ public class BackplaneCommands {
                 }
             }
         }
-        String stateDir = context.getProperty("backplane.state.dir");
-        return String.format("Backplane up %s%n"
-                        + "state dir   %s%n"
-                        + "control     %s (%d client%s)%n"
-                        + "bundles     %d active of %d%n"
-                        + "components  %d satisfied or active, %d waiting for configuration, %d not running%s",
-                uptime(), stateDir, control.socket(), control.clientCount(), control.clientCount() == 1 ? "" : "s",
-                active, bundles.length, byState[0], byState[1], byState[2], problems);
+        return new Components(byState[0], byState[1], byState[2], problems.toString());
     }
 
     private static String reason(ComponentConfigurationDTO configuration) {

@@ -23,7 +23,26 @@ class ShellMainTest {
                 new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
         assertThat(status).isEqualTo(ShellMain.NO_INSTANCE);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("no Backplane instance is running with state dir " + stateDir)
-                .contains("./backplane run --state-dir " + stateDir).hasLineCount(1);
+                .contains("backplane run --state-dir " + stateDir).hasLineCount(1);
+    }
+
+    @Test
+    void helpPrintsTheUsageAndSucceeds() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertThat(ShellMain.run(new String[] {"--help"}, new PrintStream(out, true, StandardCharsets.UTF_8), System.err)).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("usage: backplane shell [--state-dir DIR] [--wait[=SECONDS]]");
+    }
+
+    @Test
+    void waitGivesUpAfterItsTimeoutSayingWhatItWaitedFor() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = ShellMain.run(new String[] {"--state-dir", stateDir.toString(), "--wait=0", "bp:help"},
+                new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertThat(status).isEqualTo(ShellMain.NO_INSTANCE);
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("backplane shell: Backplane at " + stateDir
+                + " is not ready after 0 s: nothing listens on " + stateDir.resolve("control.sock") + "\n");
+        assertThat(ShellMain.run(new String[] {"--wait=soon"}, System.out, new PrintStream(err, true, StandardCharsets.UTF_8)))
+                .isEqualTo(ShellMain.USAGE);
     }
 
     @Test

@@ -70,5 +70,11 @@ public interface LibC {
     @SaveError
     int poll(long fds, long nfds, int timeout);
 
+    @SaveError
+    int bind(int fd, long addr, int addrlen);
+
+    @SaveError
+    int connect(int fd, long addr, int addrlen);
+
     String strerror(int errnum);
 }

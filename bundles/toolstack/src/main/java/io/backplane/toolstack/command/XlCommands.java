@@ -2,6 +2,7 @@ package io.backplane.toolstack.command;
 
 import io.backplane.api.device.DeviceId;
 import io.backplane.toolstack.ToolstackService;
+import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Descriptor;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -18,8 +19,9 @@ public class XlCommands {
     private ToolstackService toolstack;
 
     @Descriptor("create a domain from an xl config, or a libvirt domain XML (*.xml)")
-    public String create(@Descriptor("config file") String file) {
-        var c = toolstack.create(Path.of(file));
+    public String create(CommandSession session, @Descriptor("config file") String file) {
+        // Relative to the shell's working directory (the client sends it), not the runtime's.
+        var c = toolstack.create(session.currentDir().resolve(file));
         return "Created domain " + c.domid() + " with " + c.devices().stream().map(DeviceId::toString)
                 .collect(Collectors.joining(", ")) + (c.guestPid() > 0 ? "; guest process " + c.guestPid() : "");
     }

@@ -121,13 +121,14 @@ public class XsCommands {
         b.append("connections: ").append(s.connections()).append(" (").append(status.openConnections()).append(" on sockets)\n");
         b.append("watches: ").append(s.watches()).append('\n');
         b.append("transactions: ").append(s.transactions()).append('\n');
-        b.append(String.format("%-6s %-10s %-12s %-10s %-12s%n", "domain", "introduced", "nodes", "watches", "transactions"));
+        b.append(String.format("%-6s %-10s %-12s %-10s %-12s %-10s %-10s %s%n", "domain", "introduced", "nodes", "watches",
+                "transactions", "requests", "quota-hits", "watch-events"));
         for (StoreStats.DomainUse d : s.domains()) {
             boolean exempt = d.domid() == 0;
-            b.append(String.format("%-6d %-10s %-12s %-10s %-12s%n", d.domid(), d.introduced() ? "yes" : "no",
+            b.append(String.format("%-6d %-10s %-12s %-10s %-12s %-10d %-10d %d%n", d.domid(), d.introduced() ? "yes" : "no",
                     use(d.nodes(), s.quotas().maxNodesPerDomain(), exempt),
                     use(d.watches(), s.quotas().maxWatchesPerDomain(), exempt),
-                    Integer.toString(d.transactions())));
+                    Integer.toString(d.transactions()), d.requests(), d.quotaHits(), d.watchEvents()));
         }
         return b.toString();
     }

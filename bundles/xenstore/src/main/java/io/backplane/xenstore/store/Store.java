@@ -34,6 +34,11 @@ public final class Store {
 
     /** Replaced whole by {@link #setQuotas}; each check reads it once. */
     private volatile Quotas quotas;
+    /** Per domain: requests, quota hits, watch events (counted without the store's lock). */
+    private final Map<Integer, java.util.concurrent.atomic.LongAdder[]> activity = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int REQUESTS = 0;
+    private static final int QUOTA_HITS = 1;
+    private static final int WATCH_EVENTS = 2;
     private final Tree tree = new Tree();
     private final Map<String, List<XsPerm>> specialPerms = new HashMap<>();
     private final Map<Integer, Domain> domains = new TreeMap<>();
@@ -199,7 +204,7 @@ public final class Store {
         }
         Limits.checkRequest(0, request);
         if (!c.privileged && perms.size() > quotas.maxPermsPerNode()) {
-            throw new XsException(XsError.ENOSPC, "more than " + quotas.maxPermsPerNode() + " permissions");
+            throw quotaHit(c, new XsException(XsError.ENOSPC, "more than " + quotas.maxPermsPerNode() + " permissions"));
         }
         if (Paths.isSpecial(path)) {
             if ((access(c, specialPerms.get(path)) & (PERM_WRITE | PERM_OWNER)) != (PERM_WRITE | PERM_OWNER)) {
@@ -229,7 +234,7 @@ public final class Store {
         }
         // C xenstored compares with '>', so a domain may open one more than the quota.
         if (!c.privileged && c.transactions.size() > quotas.maxTransactions()) {
-            throw new XsException(XsError.ENOSPC, "too many transactions");
+            throw quotaHit(c, new XsException(XsError.ENOSPC, "too many transactions"));
         }
         int id;
         do {
@@ -287,12 +292,13 @@ public final class Store {
         }
         // C xenstored compares with '>': a domain may hold one watch more than the quota.
         if (!c.privileged && domainWatches(c.domid) > quotas.maxWatchesPerDomain()) {
-            throw new XsException(XsError.E2BIG, "too many watches");
+            throw quotaHit(c, new XsException(XsError.E2BIG, "too many watches"));
         }
         Watch w = new Watch(canonical, token, relativeTo);
         c.watches.add(w);
         ack.run();
         c.sink.watchEvent(path, token);
+        count(c.domid, WATCH_EVENTS);
     }
 
     public synchronized void unwatch(Connection c, String path, String token) {
@@ -359,6 +365,7 @@ public final class Store {
             }
             removeOwnedNodes(domid);
             revokePerms(domid);
+            activity.remove(domid); // a domid used again starts from zero
             for (Domain d : domains.values()) {
                 if (d.target == domid) {
                     d.target = -1;
@@ -420,8 +427,33 @@ public final class Store {
             use[2] += c.transactions.size();
         }
         List<StoreStats.DomainUse> uses = new ArrayList<>();
-        perDomain.forEach((d, u) -> uses.add(new StoreStats.DomainUse(d, d == 0 || domains.containsKey(d), u[0], u[1], u[2])));
+        for (Integer d : activity.keySet()) {
+            perDomain.computeIfAbsent(d, k -> new int[3]);
+        }
+        perDomain.forEach((d, u) -> uses.add(new StoreStats.DomainUse(d, d == 0 || domains.containsKey(d), u[0], u[1], u[2],
+                counted(d, REQUESTS), counted(d, QUOTA_HITS), counted(d, WATCH_EVENTS))));
         return new StoreStats(tree.nodes.size(), connections.size(), watches, txs, quotas, uses);
+    }
+
+    /** One request a connection of {@code c}'s domain sent on the daemon's sockets (the wire layer counts them). */
+    public void countRequest(Connection c) {
+        count(c.domid, REQUESTS);
+    }
+
+    private XsException quotaHit(Connection c, XsException refusal) {
+        count(c.domid, QUOTA_HITS);
+        return refusal;
+    }
+
+    private void count(int domid, int what) {
+        activity.computeIfAbsent(domid, d -> new java.util.concurrent.atomic.LongAdder[] {
+                new java.util.concurrent.atomic.LongAdder(), new java.util.concurrent.atomic.LongAdder(),
+                new java.util.concurrent.atomic.LongAdder()})[what].increment();
+    }
+
+    private long counted(int domid, int what) {
+        java.util.concurrent.atomic.LongAdder[] a = activity.get(domid);
+        return a == null ? 0 : a[what].sum();
     }
 
     // ---- internals ----
@@ -530,7 +562,7 @@ public final class Store {
             p = Paths.parent(p);
         }
         if (!c.privileged && v.owned(c.domid) + missing.size() > quotas.maxNodesPerDomain()) {
-            throw new XsException(XsError.ENOSPC, "domain " + c.domid + " owns too many nodes");
+            throw quotaHit(c, new XsException(XsError.ENOSPC, "domain " + c.domid + " owns too many nodes"));
         }
         String existingPath = p;
         Node existing = v.lookup(p);
@@ -558,7 +590,7 @@ public final class Store {
     private void checkEntrySize(Connection c, Node n) {
         // C xenstored (write_node_raw) refuses records of this size or more from guests.
         if (!c.privileged && n.recordSize() >= quotas.maxEntrySize()) {
-            throw new XsException(XsError.ENOSPC, "node too large");
+            throw quotaHit(c, new XsException(XsError.ENOSPC, "node too large"));
         }
     }
 
@@ -660,6 +692,7 @@ public final class Store {
                 boolean match = ch.exact() ? w.path().equals(ch.path()) : Paths.isChild(ch.path(), w.path());
                 if (match && watchPermitted(c, ch)) {
                     c.sink.watchEvent(w.eventPath(ch.path()), w.token());
+                    count(c.domid, WATCH_EVENTS);
                 }
             }
         }
@@ -683,6 +716,7 @@ public final class Store {
             for (Watch w : c.watches) {
                 if (w.path().equals(name)) {
                     c.sink.watchEvent(name, w.token());
+                    count(c.domid, WATCH_EVENTS);
                 }
             }
         }

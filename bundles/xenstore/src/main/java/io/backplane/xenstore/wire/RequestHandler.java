@@ -27,6 +27,7 @@ public final class RequestHandler {
 
     /** Handles a request; {@code out} receives whole reply frames in order. */
     public void handle(Connection c, int type, int reqId, int txId, byte[] payload, Consumer<ByteBuffer> out) {
+        store.countRequest(c);
         try {
             if (type < 0 || type >= XsWire.TYPE_COUNT || !isRequest(type)) {
                 throw new XsException(XsError.ENOSYS, XsWire.typeName(type));
