@@ -49,8 +49,10 @@ step "xenstored, xen-init-dom0, xenconsoled running; $($JAVA -version 2>&1 | hea
 BPPID=""
 bp_start() {
   rm -rf "$ST" /tmp/bp-deploy; mkdir -p /tmp/bp-deploy
-  t0=$(now)
-  $JAVA -jar $BP/backplane-runtime.jar --state-dir $ST --features $BP/features --bundles $BP/bundles \
+  t0=$(now) JFR=""
+  # --profile: a JFR recording of the whole run, written when Backplane exits
+  [ "$PROFILE" = 1 ] && JFR="-XX:StartFlightRecording=settings=profile,dumponexit=true,filename=$OUT/bp-$(now).jfr"
+  $JAVA $JFR -jar $BP/backplane-runtime.jar --state-dir $ST --features $BP/features --bundles $BP/bundles \
     --deploy /tmp/bp-deploy > /tmp/bp.out 2>&1 &
   BPPID=$!
   if wait_for 600 grep -q 'Backplane running' /tmp/bp.out; then
@@ -369,7 +371,8 @@ if [ "$MODE" = bench ]; then
   r=1
   while [ $r -le "$RUNS" ]; do
     # alternate which goes first
-    if [ $((r % 2)) = 1 ]; then bench_one $r bp; bench_one $r kernel; else bench_one $r kernel; bench_one $r bp; fi
+    if [ "$BACKENDS" != both ]; then bench_one $r "$BACKENDS"
+    elif [ $((r % 2)) = 1 ]; then bench_one $r bp; bench_one $r kernel; else bench_one $r kernel; bench_one $r bp; fi
     r=$((r + 1))
   done
   res PASS bench-done "$RUNS runs each; figures in out/bench.txt"
