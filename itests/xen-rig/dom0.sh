@@ -329,6 +329,7 @@ fi
 
 if [ "$MODE" = bench ]; then
   : > $OUT/bench.txt
+  step "dom0: clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource), $($RT syscost)"
   bench_one() { # RUN BACKEND
     r=$1 b=$2
     if [ $b = bp ]; then
@@ -358,6 +359,7 @@ if [ "$MODE" = bench ]; then
       p=$(ping -c 20 -i 0.2 $GIP 2>/dev/null | sed -n 's/.*min\/avg\/max = [0-9.]*\/\([0-9.]*\)\/.*/\1/p')
       echo "$b $r ping-dom0-to-guest-ms ${p:-fail}" >> $OUT/bench.txt
       wait_sync done 120
+      [ $b = bp ] && bp_shell pv:show bench/vbd/51712 > $OUT/pv-show-bench-vbd-$r.txt
       glog | grep -a -o 'XENBENCH [^ ]* [^ ]*' | while read -r _ k v; do echo "$b $r $k $v" >> $OUT/bench.txt; done
       cp "/var/log/xen/console/guest-bench.log" "$OUT/guest-bench-$b-$r.log"
     fi

@@ -101,7 +101,7 @@ final class VbdDevice implements BackendDevice {
             throw new DeviceException("ring of " + name + " is unusable: " + e.getMessage(), e);
         }
         try {
-            ring.bound(eventChannels.bindInterdomain(context.id().frontendDomid(), queue.eventChannel(), ring::onEvent));
+            ring.bound(eventChannels.bindInterdomainAwaited(context.id().frontendDomid(), queue.eventChannel()));
         } catch (HypervisorException e) {
             channel.close();
             throw new DeviceException("mapping ring-ref port " + queue.eventChannel() + ": binding the event channel failed: "
