@@ -32,9 +32,7 @@ public interface EventChannels {
      * then wakes straight from the notification, without a hand-off between two threads per event
      * (each thread switch and system call is dear in a PV dom0). Masking and {@link
      * EventChannel#unmask()} as for a handler's port. Errors as {@link #bindInterdomain(int, int,
-     * EventHandler)}; an implementation that delivers to handlers only refuses it.
+     * EventHandler)}.
      */
-    default EventChannel bindInterdomainAwaited(int remoteDomid, int remotePort) {
-        throw new UnsupportedOperationException("this EventChannels delivers events to handlers only");
-    }
+    EventChannel bindInterdomainAwaited(int remoteDomid, int remotePort);
 }
