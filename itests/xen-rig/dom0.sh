@@ -49,8 +49,10 @@ step "xenstored, xen-init-dom0, xenconsoled running; $($JAVA -version 2>&1 | hea
 BPPID=""
 bp_start() {
   rm -rf "$ST" /tmp/bp-deploy; mkdir -p /tmp/bp-deploy
-  t0=$(now)
-  $JAVA -jar $BP/backplane-runtime.jar --state-dir $ST --features $BP/features --bundles $BP/bundles \
+  t0=$(now) JFR=""
+  # --profile: a JFR recording of the whole run, written when Backplane exits
+  [ "$PROFILE" = 1 ] && JFR="-XX:StartFlightRecording=settings=profile,dumponexit=true,filename=$OUT/bp-$(now).jfr"
+  $JAVA $JFR -jar $BP/backplane-runtime.jar --state-dir $ST --features $BP/features --bundles $BP/bundles \
     --deploy /tmp/bp-deploy > /tmp/bp.out 2>&1 &
   BPPID=$!
   if wait_for 600 grep -q 'Backplane running' /tmp/bp.out; then
@@ -327,6 +329,7 @@ fi
 
 if [ "$MODE" = bench ]; then
   : > $OUT/bench.txt
+  step "dom0: clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource), $($RT syscost)"
   bench_one() { # RUN BACKEND
     r=$1 b=$2
     if [ $b = bp ]; then
@@ -356,6 +359,7 @@ if [ "$MODE" = bench ]; then
       p=$(ping -c 20 -i 0.2 $GIP 2>/dev/null | sed -n 's/.*min\/avg\/max = [0-9.]*\/\([0-9.]*\)\/.*/\1/p')
       echo "$b $r ping-dom0-to-guest-ms ${p:-fail}" >> $OUT/bench.txt
       wait_sync done 120
+      [ $b = bp ] && bp_shell pv:show bench/vbd/51712 > $OUT/pv-show-bench-vbd-$r.txt
       glog | grep -a -o 'XENBENCH [^ ]* [^ ]*' | while read -r _ k v; do echo "$b $r $k $v" >> $OUT/bench.txt; done
       cp "/var/log/xen/console/guest-bench.log" "$OUT/guest-bench-$b-$r.log"
     fi
@@ -369,7 +373,8 @@ if [ "$MODE" = bench ]; then
   r=1
   while [ $r -le "$RUNS" ]; do
     # alternate which goes first
-    if [ $((r % 2)) = 1 ]; then bench_one $r bp; bench_one $r kernel; else bench_one $r kernel; bench_one $r bp; fi
+    if [ "$BACKENDS" != both ]; then bench_one $r "$BACKENDS"
+    elif [ $((r % 2)) = 1 ]; then bench_one $r bp; bench_one $r kernel; else bench_one $r kernel; bench_one $r bp; fi
     r=$((r + 1))
   done
   res PASS bench-done "$RUNS runs each; figures in out/bench.txt"

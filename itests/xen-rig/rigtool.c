@@ -10,6 +10,9 @@
  *                                        only when all COUNT arrived intact
  *   rigtool hole FILE OFFSET LENGTH      exit 0 and "hole" when [OFFSET, OFFSET+LENGTH) holds no
  *                                        data (SEEK_DATA), else "data at N"
+ *   rigtool syscost                      what a clock read and a plain system call cost here (a PV
+ *                                        kernel without a vDSO clock makes every clock read a
+ *                                        system call): "clock_gettime=N ns getppid=M ns"
  *
  * busybox's nc has no -u, so UDP needs this.
  */
@@ -23,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -137,6 +141,22 @@ static int hole(const char *file, long long off, long long len) {
     return 1;
 }
 
+/* mean nanoseconds of clock_gettime(CLOCK_MONOTONIC) and of getppid() over 20000 calls each */
+static int syscost(void) {
+    const int n = 20000;
+    struct timespec a, b, t;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (int i = 0; i < n; i++) clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    long long clk = ((b.tv_sec - a.tv_sec) * 1000000000LL + b.tv_nsec - a.tv_nsec) / n;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (int i = 0; i < n; i++) syscall(SYS_getppid);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    long long sys = ((b.tv_sec - a.tv_sec) * 1000000000LL + b.tv_nsec - a.tv_nsec) / n;
+    printf("clock_gettime=%lld ns getppid=%lld ns\n", clk, sys);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc >= 2 && !strcmp(argv[1], "now")) {
@@ -152,6 +172,9 @@ int main(int argc, char **argv) {
     if (argc == 5 && !strcmp(argv[1], "hole")) {
         return hole(argv[2], atoll(argv[3]), atoll(argv[4]));
     }
-    fprintf(stderr, "usage: rigtool now | udp-send HOST PORT COUNT | udp-recv PORT COUNT SECONDS | hole FILE OFF LEN\n");
+    if (argc == 2 && !strcmp(argv[1], "syscost")) {
+        return syscost();
+    }
+    fprintf(stderr, "usage: rigtool now | udp-send HOST PORT COUNT | udp-recv PORT COUNT SECONDS | hole FILE OFF LEN | syscost\n");
     return 2;
 }

@@ -5,7 +5,7 @@
 # installed on the host except qemu-system-x86 and gcc when missing. docs/xen.md describes
 # what is checked and the last results.
 #
-#   itests/xen-rig/run.sh [--bench] [--runs N] [--timeout SECONDS]
+#   itests/xen-rig/run.sh [--bench] [--runs N] [--backends bp|kernel|both] [--profile] [--timeout SECONDS]
 #
 # Test mode (default): dom0 runs Backplane in xen mode (features/*.json minus backplane-pv.json,
 # plus features/xen/backplane-xen.json and one policy rule for the clamp check), then two PV
@@ -14,6 +14,9 @@
 # "XENTEST SUMMARY pass=N fail=M". Exit status 0 only when every check passed.
 # Bench mode: the same guest booted alternately against Backplane and against the kernel's
 # xen-blkback/xen-netback, N runs each (default 3); medians and Backplane/kernel ratios.
+# --backends bp (or kernel) benches one side only (for iterating on the data path; the ratios
+# need both). --profile runs Backplane's JVM with a JFR recording (out/bp-*.jfr; read it on the
+# host with `jfr print --events jdk.ExecutionSample,jdk.NativeMethodSample FILE`).
 #
 # Work dir: $XEN_RIG_DIR, default /var/tmp/backplane-xen-rig (packages, unpacked trees,
 # initramfs, console.log, out/). Needs root only for apt-get; QEMU runs unprivileged fine.
@@ -25,18 +28,21 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 HERE="$ROOT/itests/xen-rig"
 WORK="${XEN_RIG_DIR:-/var/tmp/backplane-xen-rig}"
-MODE=test RUNS=3 TIMEOUT=""
+MODE=test RUNS=3 TIMEOUT="" BACKENDS=both PROFILE=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --bench) MODE=bench ;;
     --runs) RUNS="$2"; shift ;;
     --timeout) TIMEOUT="$2"; shift ;;
+    --backends) BACKENDS="$2"; shift ;;
+    --profile) PROFILE=1 ;;
     -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "xen-test: unknown option $1 (--bench, --runs N, --timeout S)" >&2; exit 2 ;;
+    *) echo "xen-test: unknown option $1 (--bench, --runs N, --backends bp|kernel|both, --profile, --timeout S)" >&2; exit 2 ;;
   esac
   shift
 done
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "xen-test: --runs needs a positive number" >&2; exit 2; }
+[[ "$BACKENDS" =~ ^(bp|kernel|both)$ ]] || { echo "xen-test: --backends is bp, kernel or both" >&2; exit 2; }
 if [[ -z "$TIMEOUT" ]]; then
   if [[ $MODE == test ]]; then TIMEOUT=1800; else TIMEOUT=$((600 + RUNS * 600)); fi
 fi
@@ -72,7 +78,13 @@ if [[ -z "$KPKG" && $(id -u) -eq 0 ]]; then
 fi
 [[ -n "$KPKG" ]] || die "cannot find the Debian 6.1 kernel package (run apt-get update)"
 KVER="${KPKG#linux-image-}"
-XEN_LIBS="$(apt-cache depends xen-utils-4.17 xenstore-utils | awk '/Depends: lib(xen|yajl)/{print $2}' | sort -u | tr '\n' ' ')"
+# the Xen libraries the tools need, and theirs (libxenstore4 needs libxentoolcore1, ...)
+XEN_LIBS="" next="xen-utils-4.17 xenstore-utils"
+while [[ -n "$next" ]]; do
+  XEN_LIBS="$(echo $XEN_LIBS $next | tr ' ' '\n' | awk '/^lib/' | sort -u | tr '\n' ' ')"
+  next="$(apt-cache depends $next | awk '/Depends: lib(xen|yajl)/{print $2}' | sort -u | while read -r l; do
+    [[ " $XEN_LIBS " == *" $l "* ]] || echo "$l"; done | tr '\n' ' ')"
+done
 PKGS="xen-hypervisor-4.17-amd64 $KPKG busybox-static xen-utils-4.17 xen-utils-common xenstore-utils
       libxenstore4 $XEN_LIBS libyajl2 openjdk-17-jre-headless
       e2fsprogs libext2fs2 libcom-err2 libss2 libblkid1 libuuid1"
@@ -208,6 +220,8 @@ gcc -O2 -static -Wall -o "$SHARE/scripts/rigtool" "$HERE/rigtool.c"
 cat > "$SHARE/rig.env" <<ENV
 MODE=$MODE
 RUNS=$RUNS
+BACKENDS=$BACKENDS
+PROFILE=$PROFILE
 ENV
 
 say "building the guest initramfs (busybox, xen-netfront, xen-blkfront, ext4, e2fsprogs)"

@@ -28,8 +28,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One request ring of a vbd and its worker thread (blkback.c's {@code xen_blkif_schedule} and
@@ -40,6 +38,11 @@ import java.util.concurrent.TimeUnit;
  */
 final class BlkifRing implements Runnable {
     private static final int PAGE = 4096;
+    /**
+     * How long the worker waits for its port before looking at the ring and its stop and swap
+     * flags anyway (nothing else wakes it: it waits on the port itself).
+     */
+    private static final int WAIT_MILLIS = 100;
     /** Refusals logged one by one per ring; after that every 1000th (Linux logs them at debug level). */
     private static final long LOGGED_REFUSALS = 10;
 
@@ -64,7 +67,6 @@ final class BlkifRing implements Runnable {
     private final int[] copyStatus;
     /** The guest pages of a zero-copy request, in segment order. */
     private final IoVector iov;
-    private final Semaphore wake = new Semaphore(0);
     private volatile EventChannel evtchn;
     private volatile boolean stopping;
     private volatile Thread thread;
@@ -100,12 +102,7 @@ final class BlkifRing implements Runnable {
         this.iov = image.ioVector(maxSegments);
     }
 
-    /** The event channel handler: runs on the delivery thread, so it only wakes the worker. */
-    void onEvent(EventChannel ch) {
-        wake.release();
-    }
-
-    /** The frontend's port, bound with {@link #onEvent} as its handler. */
+    /** The frontend's port, bound to be awaited by the worker itself (xen_blkif_be_int wakes the ring's thread). */
     void bound(EventChannel channel) {
         this.evtchn = channel;
     }
@@ -123,7 +120,6 @@ final class BlkifRing implements Runnable {
      */
     void stop() {
         stopping = true;
-        wake.release();
         Thread t = thread;
         if (t != null && t != Thread.currentThread()) {
             try {
@@ -151,8 +147,11 @@ final class BlkifRing implements Runnable {
         try {
             while (!stopping) {
                 // Re-arm the port before looking at the ring: a request published after our
-                // final check is then delivered as a new event instead of slept through.
-                evtchn.unmask();
+                // final check is then delivered as a new event instead of slept through. (After
+                // a wait that timed out it is still armed: no write to the device.)
+                if (evtchn.isMasked()) {
+                    evtchn.unmask();
+                }
                 boolean more = true;
                 while (more && !stopping) {
                     int available = ring.unconsumedRequests();
@@ -160,6 +159,7 @@ final class BlkifRing implements Runnable {
                         ring.copyRequest(request);
                         answer(serve());
                     }
+                    push();
                     // A batch boundary: everything taken is answered and pushed. A swap runs here,
                     // then the new ring is looked at again, so nothing published meanwhile waits.
                     if (boundary.runPending()) {
@@ -168,8 +168,7 @@ final class BlkifRing implements Runnable {
                     more = ring.finalCheckForRequests();
                 }
                 if (!stopping) {
-                    wake.tryAcquire(1, TimeUnit.SECONDS);
-                    wake.drainPermits();
+                    evtchn.await(WAIT_MILLIS);
                 }
             }
         } catch (RingOverflowException e) {
@@ -177,8 +176,6 @@ final class BlkifRing implements Runnable {
             // blkback's words: "Frontend provided bogus ring requests ... Halting ring processing".
             context.fatal("Frontend provided bogus ring requests on " + name + " (" + e.getMessage()
                     + "). Halting ring processing");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             halted = e.toString();
             context.fatal(name + ": ring worker failed: " + e);
@@ -334,13 +331,21 @@ final class BlkifRing implements Runnable {
         }
     }
 
-    /** make_response: one response per request, pushed at once, notifying if asked. */
+    /** make_response: one response per request, published by {@link #push()} with the rest of its batch. */
     private void answer(int status) {
         response.id = request.id();
         response.operation = preq.responseOperation;
         response.status = status;
         ring.putResponse(response);
-        if (ring.pushResponsesAndCheckNotify()) {
+    }
+
+    /**
+     * RING_PUSH_RESPONSES_AND_CHECK_NOTIFY once per batch: every request taken is done by now,
+     * and one notification (one EVTCHNOP_send, one interrupt in the guest) covers them all, where
+     * a push per response costs the frontend an interrupt per request while it keeps up.
+     */
+    private void push() {
+        if (!ring.responsesPublished() && ring.pushResponsesAndCheckNotify()) {
             evtchn.notifyRemote();
         }
     }
@@ -358,7 +363,7 @@ final class BlkifRing implements Runnable {
             io = h.channel().segments();
             channel = h.channel();
             return new StrategySwap(name, from, h.channel().strategy(), (System.nanoTime() - start) / 1000);
-        }, wake::release, this::running, 5000);
+        }, () -> { }, this::running, 5000); // the worker looks at least every WAIT_MILLIS
     }
 
     private boolean running() {

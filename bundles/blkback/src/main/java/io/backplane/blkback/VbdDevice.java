@@ -5,7 +5,6 @@ import io.backplane.api.backend.BackendDevice;
 import io.backplane.api.backend.DeviceException;
 import io.backplane.api.backend.StrategySwap;
 import io.backplane.api.hypervisor.EventChannels;
-import io.backplane.api.hypervisor.HypervisorException;
 import io.backplane.api.ring.RingChannel;
 import io.backplane.api.ring.RingException;
 import io.backplane.api.ring.RingRequest;
@@ -102,9 +101,9 @@ final class VbdDevice implements BackendDevice {
             throw new DeviceException("ring of " + name + " is unusable: " + e.getMessage(), e);
         }
         try {
-            ring.bound(eventChannels.bindInterdomain(context.id().frontendDomid(), queue.eventChannel(), ring::onEvent));
-        } catch (HypervisorException e) {
-            channel.close();
+            ring.bound(eventChannels.bindInterdomainAwaited(context.id().frontendDomid(), queue.eventChannel()));
+        } catch (RuntimeException e) {
+            channel.close(); // whatever refused the port, the ring's mapping must not outlive it
             throw new DeviceException("mapping ring-ref port " + queue.eventChannel() + ": binding the event channel failed: "
                     + e.getMessage(), e);
         }

@@ -49,7 +49,9 @@ public final class TapDevice implements AutoCloseable {
         if (name == null || name.isEmpty() || name.length() >= IFNAMSIZ) {
             throw new IllegalArgumentException("TAP name '" + name + "' must have 1 to 15 characters");
         }
-        int fd = io.open("/dev/net/tun", Posix.O_RDWR, 0);
+        // Non-blocking, so a busy reader takes frames with one read(2) each and polls only when
+        // the queue is empty (writes to a TAP never wait: its send buffer is unlimited).
+        int fd = io.open("/dev/net/tun", Posix.O_RDWR | Posix.O_NONBLOCK, 0);
         try {
             ByteBuffer ifr = ifreq(name);
             ifr.putShort(IFNAMSIZ, (short) (IFF_TAP | IFF_NO_PI | (vnetHeader ? IFF_VNET_HDR : 0)));
@@ -94,6 +96,10 @@ public final class TapDevice implements AutoCloseable {
      * {@code timeoutMillis} (-1 for ever). Returns the frame length, or 0 on timeout.
      */
     public synchronized int read(ByteBuffer frame, int timeoutMillis) {
+        int n = io.read(fd, frame);
+        if (n >= 0) {
+            return n;
+        }
         int revents = io.poll(fd, Posix.POLLIN, timeoutMillis, pollScratch);
         if ((revents & Posix.POLLIN) == 0) {
             if ((revents & (Posix.POLLERR | Posix.POLLHUP)) != 0) {
@@ -101,7 +107,7 @@ public final class TapDevice implements AutoCloseable {
             }
             return 0;
         }
-        return io.read(fd, frame);
+        return Math.max(0, io.read(fd, frame));
     }
 
     /** Writes one frame (the buffer's remaining bytes, direct) to the host. */

@@ -184,9 +184,12 @@ final class NetbackQueue {
                 if (worked) {
                     continue;
                 }
-                // About to sleep: re-arm the ports first, then look once more (final check).
-                txEvent.unmask();
-                if (rxEvent != txEvent) {
+                // About to sleep: re-arm the ports first, then look once more (final check). A
+                // port with no event since it was last re-armed is still armed: no system call.
+                if (txEvent.isMasked()) {
+                    txEvent.unmask();
+                }
+                if (rxEvent != txEvent && rxEvent.isMasked()) {
                     rxEvent.unmask();
                 }
                 // Requests waiting for credit sleep until it comes, not until the next event.

@@ -22,6 +22,8 @@ import org.osgi.service.metatype.annotations.Designate;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -48,6 +50,8 @@ public class FeaturePolicy implements NegotiationPolicy {
 
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private volatile PolicyRules rules = PolicyRules.NONE;
+    /** Device types whose rules were checked against the registered capabilities. */
+    private final Set<String> checkedTypes = ConcurrentHashMap.newKeySet();
     private volatile int backendDomid;
     private FeatureNegotiator negotiator;
 
@@ -85,13 +89,26 @@ public class FeaturePolicy implements NegotiationPolicy {
         }
         rules = parsed;
         log.info("Feature policy: {} rule(s) in force", parsed.rules().size());
-        parsed.problems(registry::find, registry.deviceTypes()).forEach(p -> log.warn("Feature policy: {}", p));
+        checkedTypes.clear();
+        Set<String> known = registry.deviceTypes();
+        checkedTypes.addAll(known);
+        // A rule for a type no backend has registered yet (its bundle starts after the policy)
+        // is checked at that type's first negotiation instead of being reported as unknown now.
+        report(parsed, t -> "*".equals(t) || known.contains(t));
         return true;
+    }
+
+    private void report(PolicyRules checked, java.util.function.Predicate<String> ofType) {
+        checked.problems(registry::find, registry.deviceTypes(), ofType).forEach(p -> log.warn("Feature policy: {}", p));
     }
 
     @Override
     public Negotiation negotiate(DeviceId device) {
-        Negotiation n = negotiator.negotiate(device, rules);
+        PolicyRules current = rules;
+        if (checkedTypes.add(device.type())) {
+            report(current, device.type()::equals);
+        }
+        Negotiation n = negotiator.negotiate(device, current);
         for (RequestOutcome o : n.outcomes()) {
             if (o.status() == RequestStatus.ACCEPTED) {
                 log.info("{}: {} = {} as requested", device, o.feature(), o.effectiveValue());

@@ -135,8 +135,17 @@ public final class PolicyRules {
      */
     List<String> problems(java.util.function.BiFunction<String, String, Optional<FeatureDescriptor>> lookup,
                           java.util.Set<String> knownTypes) {
+        return problems(lookup, knownTypes, type -> true);
+    }
+
+    /** {@link #problems(java.util.function.BiFunction, java.util.Set)} of the rules whose device type passes {@code ofType}. */
+    List<String> problems(java.util.function.BiFunction<String, String, Optional<FeatureDescriptor>> lookup,
+                          java.util.Set<String> knownTypes, java.util.function.Predicate<String> ofType) {
         List<String> out = new ArrayList<>();
         for (PolicyRule r : rules) {
+            if (!ofType.test(r.deviceType())) {
+                continue;
+            }
             List<String> types = "*".equals(r.deviceType()) ? List.copyOf(knownTypes) : List.of(r.deviceType());
             Optional<FeatureDescriptor> f = types.stream().map(t -> lookup.apply(t, r.feature()))
                     .flatMap(Optional::stream).findFirst();

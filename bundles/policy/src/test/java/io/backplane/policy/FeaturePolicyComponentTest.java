@@ -19,6 +19,7 @@ import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -32,13 +33,14 @@ class FeaturePolicyComponentTest {
 
     private EmbeddedXenStore xs;
     private FeaturePolicy policy;
+    private MergedCapabilityRegistry registry;
     private final List<String> logged = new ArrayList<>();
     private final List<Negotiation> heard = new ArrayList<>();
 
     @BeforeEach
     void setUp() throws Exception {
         xs = new EmbeddedXenStore(new Store(Quotas.XEN_4_17));
-        MergedCapabilityRegistry registry = new MergedCapabilityRegistry();
+        registry = new MergedCapabilityRegistry();
         registry.addCapabilities(FixtureCapabilities.vif(), Map.of());
         policy = new FeaturePolicy();
         inject("xenStore", xs);
@@ -46,7 +48,11 @@ class FeaturePolicyComponentTest {
         inject("log", Proxy.newProxyInstance(Logger.class.getClassLoader(), new Class<?>[] {Logger.class},
                 (proxy, method, args) -> {
                     if (args != null && args.length > 0 && args[0] instanceof String format) {
-                        logged.add(method.getName() + " " + format);
+                        String line = format;
+                        for (int i = 1; i < args.length; i++) {
+                            line = line.replaceFirst("\\{}", Matcher.quoteReplacement(String.valueOf(args[i])));
+                        }
+                        logged.add(method.getName() + " " + line);
                     }
                     return null;
                 }));
@@ -120,5 +126,26 @@ class FeaturePolicyComponentTest {
         policy.modified(config("vif queues max=6"));
         assertThat(xs.exists(VIF.backendPath() + "/multi-queue-max-queues")).isFalse();
         assertThat(heard).isEmpty();
+    }
+
+    @Test
+    void aRuleForABackendNotRegisteredYetIsCheckedAtItsFirstNegotiation() {
+        policy.modified(config("vif queues max=4", "vbd ring-order max=2", "vbd nonsense max=1", "vif bogus max=1"));
+        assertThat(warnings()).containsExactly("warn Feature policy: rule 'vif bogus max=1': no vif backend feature named 'bogus'");
+
+        registry.addCapabilities(FixtureCapabilities.vbd(), Map.of()); // blkback starts after the policy
+        DeviceId vbd = new DeviceId(0, "vbd", 4, 51712);
+        xs.mkdir(vbd.backendPath());
+        xs.setPerms(vbd.backendPath(), List.of(XsPerm.none(0), XsPerm.read(4)));
+        xs.write(vbd.backendPath() + "/state", "2");
+        policy.negotiate(vbd);
+        policy.negotiate(vbd);
+        assertThat(warnings()).containsExactly(
+                "warn Feature policy: rule 'vif bogus max=1': no vif backend feature named 'bogus'",
+                "warn Feature policy: rule 'vbd nonsense max=1': no vbd backend feature named 'nonsense'");
+    }
+
+    private List<String> warnings() {
+        return logged.stream().filter(l -> l.startsWith("warn Feature policy:")).toList();
     }
 }

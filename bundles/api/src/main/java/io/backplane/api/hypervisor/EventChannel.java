@@ -27,6 +27,15 @@ public interface EventChannel extends AutoCloseable {
     /** True between a delivery and the next {@link #unmask()}. */
     boolean isMasked();
 
+    /**
+     * On a port from {@link EventChannels#bindInterdomainAwaited}: waits until an event arrives
+     * (true; the port is then masked until {@link #unmask()}) or {@code timeoutMillis} passed
+     * (false). One thread waits per port.
+     */
+    default boolean await(int timeoutMillis) {
+        throw new UnsupportedOperationException("event channel port " + port() + " has a handler: nothing to await");
+    }
+
     /** EVTCHNOP_close; idempotent. */
     @Override
     void close();

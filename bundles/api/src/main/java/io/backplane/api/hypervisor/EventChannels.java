@@ -25,4 +25,14 @@ public interface EventChannels {
      * an unknown domain). The normal backend case: the frontend wrote its port in XenStore.
      */
     EventChannel bindInterdomain(int remoteDomid, int remotePort, EventHandler handler);
+
+    /**
+     * EVTCHNOP_bind_interdomain for a port that one thread waits on itself with {@link
+     * EventChannel#await}, instead of a handler on the delivery thread: the thread serving a ring
+     * then wakes straight from the notification, without a hand-off between two threads per event
+     * (each thread switch and system call is dear in a PV dom0). Masking and {@link
+     * EventChannel#unmask()} as for a handler's port. Errors as {@link #bindInterdomain(int, int,
+     * EventHandler)}.
+     */
+    EventChannel bindInterdomainAwaited(int remoteDomid, int remotePort);
 }

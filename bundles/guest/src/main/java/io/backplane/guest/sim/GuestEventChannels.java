@@ -89,6 +89,12 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
         return register(ch);
     }
 
+    /** A guest's ports run handlers only: awaiting a port is for dom0's ring workers. */
+    @Override
+    public EventChannel bindInterdomainAwaited(int remoteDomid, int remotePort) {
+        throw new UnsupportedOperationException("a guest's event channels deliver to handlers only");
+    }
+
     /** SCHEDOP_shutdown with a SHUTDOWN_* reason. */
     void shutdown(int reason) {
         request(EvtchnWire.OP_SHUTDOWN, 0, reason);

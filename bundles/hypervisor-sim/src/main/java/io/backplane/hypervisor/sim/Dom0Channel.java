@@ -2,11 +2,17 @@ package io.backplane.hypervisor.sim;
 
 import io.backplane.api.hypervisor.EventChannel;
 import io.backplane.api.hypervisor.EventHandler;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
-/** A dom0 port handed to backend code; events run its handler on the delivering thread. */
+/**
+ * A dom0 port handed to backend code; events run its handler on the delivering thread, or, for
+ * an awaited port (no handler), wake the thread in {@link #await}.
+ */
 final class Dom0Channel implements EventChannel, PortSink {
     private final EventChannelSwitch evtchn;
     private final EventHandler handler;
+    private final Semaphore events = new Semaphore(0);
     private final SimLog log;
     private volatile Port port;
     private volatile boolean closedByOwner;
@@ -84,7 +90,28 @@ final class Dom0Channel implements EventChannel, PortSink {
     }
 
     @Override
+    public boolean await(int timeoutMillis) {
+        if (handler != null) {
+            throw new IllegalStateException(this + " has a handler: nothing to await");
+        }
+        try {
+            if (!events.tryAcquire(timeoutMillis, TimeUnit.MILLISECONDS)) {
+                return false;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        events.drainPermits();
+        return true;
+    }
+
+    @Override
     public void deliver(Port p) {
+        if (handler == null) {
+            events.release();
+            return;
+        }
         try {
             handler.onEvent(this);
         } catch (RuntimeException e) {

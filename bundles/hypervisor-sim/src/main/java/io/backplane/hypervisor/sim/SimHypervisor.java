@@ -339,6 +339,19 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
 
     @Override
     public EventChannel bindInterdomain(int remoteDomid, int remotePort, EventHandler handler) {
+        if (handler == null) {
+            throw new IllegalArgumentException("an event channel needs a handler");
+        }
+        return bind(remoteDomid, remotePort, handler);
+    }
+
+    /** As {@link #bindInterdomain}; the switch's delivering thread releases the waiter instead of running a handler. */
+    @Override
+    public EventChannel bindInterdomainAwaited(int remoteDomid, int remotePort) {
+        return bind(remoteDomid, remotePort, null);
+    }
+
+    private EventChannel bind(int remoteDomid, int remotePort, EventHandler handler) {
         Dom0Channel ch = new Dom0Channel(evtchn, handler, log);
         Port p = evtchn.bindInterdomain(0, remoteDomid, remotePort, ch);
         ch.attach(p);

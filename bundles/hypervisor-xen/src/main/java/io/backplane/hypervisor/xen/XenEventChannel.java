@@ -14,22 +14,31 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class XenEventChannel implements EventChannel {
     private final XenEventChannels owner;
+    /** The /dev/xen/evtchn the port is bound on: the shared one, or its own for an awaited port. */
+    private final int fd;
     private final int port;
     private final int remoteDomid;
     private final int remotePort;
+    /** Null for an awaited port. */
     private final EventHandler handler;
     /** The port as the 4 bytes the device's ioctls and write take; only ever read after construction. */
     private final ByteBuffer portBytes;
+    /** {@link #await}'s buffers (one thread waits per port). */
+    private final ByteBuffer pollFd;
+    private final ByteBuffer fired;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean masked;
 
-    XenEventChannel(XenEventChannels owner, int port, int remoteDomid, int remotePort, EventHandler handler) {
+    XenEventChannel(XenEventChannels owner, int fd, int port, int remoteDomid, int remotePort, EventHandler handler) {
         this.owner = owner;
+        this.fd = fd;
         this.port = port;
         this.remoteDomid = remoteDomid;
         this.remotePort = remotePort;
         this.handler = handler;
         this.portBytes = ByteBuffer.allocateDirect(4).order(ByteOrder.nativeOrder()).putInt(0, port);
+        this.pollFd = handler == null ? ByteBuffer.allocateDirect(8) : null;
+        this.fired = handler == null ? ByteBuffer.allocateDirect(16) : null;
     }
 
     @Override
@@ -84,6 +93,21 @@ final class XenEventChannel implements EventChannel {
     }
 
     @Override
+    public boolean await(int timeoutMillis) {
+        if (handler != null) {
+            throw new IllegalStateException(this + " has a handler: nothing to await");
+        }
+        if (closed.get()) {
+            return false;
+        }
+        if (owner.await(this, timeoutMillis, pollFd, fired)) {
+            masked = true;
+            return true;
+        }
+        return false;
+    }
+
+    @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
             owner.unbind(this);
@@ -98,6 +122,10 @@ final class XenEventChannel implements EventChannel {
     void deliver() {
         masked = true;
         handler.onEvent(this);
+    }
+
+    int fd() {
+        return fd;
     }
 
     ByteBuffer portBytes() {

@@ -11,13 +11,15 @@ import io.backplane.nativeio.Posix;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
  * {@link EventChannels} over one open {@code /dev/xen/evtchn} (what libxenevtchn does): binds
  * with the device's ioctls, and one delivery thread polls the device and reads the 4-byte port
- * numbers that fired, calling each port's handler.
+ * numbers that fired, calling each port's handler. An awaited port has a device of its own,
+ * read by the thread that waits on it.
  *
  * <p>A port can fire before its bind ioctl has returned to us (Linux marks a newly bound port
  * pending once), so binding and registering happen under {@link #bindLock}, and a port the
@@ -33,6 +35,8 @@ final class XenEventChannels implements EventChannels, AutoCloseable {
     private final int fd;
     private final Consumer<String> warn;
     private final Map<Integer, XenEventChannel> ports = new ConcurrentHashMap<>();
+    /** Ports bound with {@link #bindInterdomainAwaited}, each on a device of its own. */
+    private final Set<XenEventChannel> awaited = ConcurrentHashMap.newKeySet();
     private final Object bindLock = new Object();
     private final Thread delivery;
     private volatile boolean running = true;
@@ -63,6 +67,35 @@ final class XenEventChannels implements EventChannels, AutoCloseable {
                 "EVTCHNOP_bind_interdomain to port " + remotePort + " of domain " + remoteDomid);
     }
 
+    /**
+     * The port is bound on a /dev/xen/evtchn of its own (as libxenevtchn gives each open its own
+     * ports), so the thread waiting on it reads its events itself and the delivery thread never
+     * sees them.
+     */
+    @Override
+    public EventChannel bindInterdomainAwaited(int remoteDomid, int remotePort) {
+        ByteBuffer req = ByteBuffer.allocateDirect(EvtchnAbi.BindInterdomain.SIZE).order(ByteOrder.nativeOrder());
+        req.putInt(EvtchnAbi.BindInterdomain.REMOTE_DOMAIN, remoteDomid);
+        req.putInt(EvtchnAbi.BindInterdomain.REMOTE_PORT, remotePort);
+        String what = "EVTCHNOP_bind_interdomain to port " + remotePort + " of domain " + remoteDomid;
+        int own;
+        try {
+            own = io.open(EvtchnAbi.DEVICE, Posix.O_RDWR | Posix.O_NONBLOCK, 0);
+        } catch (NativeException e) {
+            throw new HypervisorException(Errnos.name(e.errno()), what + ": opening " + EvtchnAbi.DEVICE + " failed: "
+                    + e.getMessage(), e);
+        }
+        try {
+            int port = io.ioctl(own, EvtchnAbi.BindInterdomain.IOCTL, req);
+            XenEventChannel channel = new XenEventChannel(this, own, port, remoteDomid, remotePort, null);
+            awaited.add(channel);
+            return channel;
+        } catch (NativeException e) {
+            io.close(own);
+            throw new HypervisorException(Errnos.name(e.errno()), what + " failed: " + e.getMessage(), e);
+        }
+    }
+
     private EventChannel bind(ByteBuffer req, long ioctl, int remoteDomid, int remotePort, EventHandler handler, String what) {
         if (handler == null) {
             throw new IllegalArgumentException("an event channel needs a handler");
@@ -74,15 +107,40 @@ final class XenEventChannels implements EventChannels, AutoCloseable {
             } catch (NativeException e) {
                 throw new HypervisorException(Errnos.name(e.errno()), what + " failed: " + e.getMessage(), e);
             }
-            XenEventChannel channel = new XenEventChannel(this, port, remoteDomid, remotePort, handler);
+            XenEventChannel channel = new XenEventChannel(this, fd, port, remoteDomid, remotePort, handler);
             ports.put(port, channel);
             return channel;
         }
     }
 
+    /**
+     * Waits for the event of an awaited port: poll(2) on its own device, then read(2) of the
+     * port number the driver queued (and masked). EFBIG cannot happen with one port per device;
+     * should it, the device is reset and the caller told of an event, which it re-checks anyway.
+     */
+    boolean await(XenEventChannel channel, int timeoutMillis, ByteBuffer pollFd, ByteBuffer fired) {
+        try {
+            if ((io.poll(channel.fd(), Posix.POLLIN, timeoutMillis, pollFd) & Posix.POLLIN) == 0) {
+                return false;
+            }
+            fired.clear();
+            return io.read(channel.fd(), fired) >= EvtchnAbi.PORT_SIZE;
+        } catch (NativeException e) {
+            if (e.errno() == EFBIG) {
+                try {
+                    io.ioctl(channel.fd(), EvtchnAbi.RESET_IOCTL, 0L);
+                } catch (NativeException reset) {
+                    warn.accept("IOCTL_EVTCHN_RESET on " + channel + " failed: " + reset.getMessage());
+                }
+                return true;
+            }
+            throw new HypervisorException(Errnos.name(e.errno()), "waiting for " + channel + ": " + e.getMessage(), e);
+        }
+    }
+
     void notify(XenEventChannel channel) {
         try {
-            io.ioctl(fd, EvtchnAbi.Notify.IOCTL, channel.portBytes());
+            io.ioctl(channel.fd(), EvtchnAbi.Notify.IOCTL, channel.portBytes());
         } catch (NativeException e) {
             throw new HypervisorException(Errnos.name(e.errno()), "EVTCHNOP_send on " + channel + " failed: " + e.getMessage(), e);
         }
@@ -90,7 +148,7 @@ final class XenEventChannels implements EventChannels, AutoCloseable {
 
     void unmask(XenEventChannel channel) {
         try {
-            io.write(fd, channel.portBytes().duplicate());
+            io.write(channel.fd(), channel.portBytes().duplicate());
         } catch (NativeException e) {
             throw new HypervisorException(Errnos.name(e.errno()), "unmasking " + channel + " failed: " + e.getMessage(), e);
         }
@@ -99,10 +157,13 @@ final class XenEventChannels implements EventChannels, AutoCloseable {
     void unbind(XenEventChannel channel) {
         ports.remove(channel.port(), channel);
         try {
-            io.ioctl(fd, EvtchnAbi.Unbind.IOCTL, channel.portBytes());
+            io.ioctl(channel.fd(), EvtchnAbi.Unbind.IOCTL, channel.portBytes());
         } catch (NativeException e) {
             // Already closed underneath us (the device was reset or the port is gone): nothing left to free.
             warn.accept("closing " + channel + ": " + e.getMessage());
+        }
+        if (channel.fd() != fd && awaited.remove(channel)) {
+            io.close(channel.fd());
         }
     }
 
@@ -184,6 +245,9 @@ final class XenEventChannels implements EventChannels, AutoCloseable {
             Thread.currentThread().interrupt();
         }
         for (XenEventChannel channel : ports.values()) {
+            channel.close();
+        }
+        for (XenEventChannel channel : awaited) {
             channel.close();
         }
         io.close(fd);

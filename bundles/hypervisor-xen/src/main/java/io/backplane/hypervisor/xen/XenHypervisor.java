@@ -131,4 +131,9 @@ public final class XenHypervisor implements Domains, GrantTables, ForeignMemory,
     public EventChannel bindInterdomain(int remoteDomid, int remotePort, EventHandler handler) {
         return devices.eventChannels().bindInterdomain(remoteDomid, remotePort, handler);
     }
+
+    @Override
+    public EventChannel bindInterdomainAwaited(int remoteDomid, int remotePort) {
+        return devices.eventChannels().bindInterdomainAwaited(remoteDomid, remotePort);
+    }
 }

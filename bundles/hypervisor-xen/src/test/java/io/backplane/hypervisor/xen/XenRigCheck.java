@@ -47,6 +47,7 @@ public final class XenRigCheck {
         try (XenDevices devices = XenDevices.open(io, w -> System.out.println("XENRIG WARN " + w))) {
             ok("open gntdev, evtchn, privcmd", true, "");
             check("evtchn loopback in dom0", () -> eventLoopback(devices));
+            check("evtchn awaited port (its own device) in dom0", () -> awaitedLoopback(devices));
             check("gntalloc grant mapped and copied through gntdev", () -> grantSelf(io, devices.grantTables()));
             check("GNTST_bad_domain for a nonexistent domain", () -> badDomain(devices.grantTables()));
             check("GNTST_bad_gntref for a ref beyond dom0's table", () -> badRef(devices.grantTables()));
@@ -120,6 +121,43 @@ public final class XenRigCheck {
             } catch (HypervisorException e) {
                 return e.errno().equals("EINVAL") ? null : "notify after close: " + e.getMessage();
             }
+        }
+    }
+
+    /** A port bound with bindInterdomainAwaited: its thread reads its events itself, masked until unmask. */
+    private String awaitedLoopback(XenDevices devices) throws Exception {
+        LinkedBlockingQueue<Integer> a = new LinkedBlockingQueue<>();
+        try (EventChannel unbound = devices.eventChannels().allocUnbound(0, ch -> a.add(ch.port()));
+             EventChannel awaited = devices.eventChannels().bindInterdomainAwaited(0, unbound.port())) {
+            boolean initial = awaited.await(1000);
+            System.out.println("XENRIG INFO awaited port " + awaited.port() + " <-> " + unbound.port() + ", initial event on bind: " + initial);
+            awaited.unmask();
+            unbound.unmask();
+            a.clear();
+            if (awaited.await(200)) {
+                return "an event with nothing sent";
+            }
+            unbound.notifyRemote();
+            if (!awaited.await(10_000)) {
+                return "no event on the awaited port after notify";
+            }
+            if (!awaited.isMasked()) {
+                return "awaited port not masked after its event";
+            }
+            unbound.notifyRemote();
+            if (awaited.await(500)) {
+                return "awaited port delivered again while masked";
+            }
+            awaited.unmask();
+            if (!awaited.await(10_000)) {
+                return "the notification sent while masked was not delivered on unmask";
+            }
+            awaited.unmask();
+            awaited.notifyRemote();
+            if (a.poll(10, TimeUnit.SECONDS) == null) {
+                return "no event on the handler's end from the awaited port";
+            }
+            return null;
         }
     }
 

@@ -39,6 +39,9 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
     /** Access order: iteration starts at the least recently used grant. */
     private final LinkedHashMap<Integer, Grant> persistent = new LinkedHashMap<>(64, 0.75f, true);
     private long nextPurge;
+    /** This batch's time, read at its first use (see {@link #now()}). */
+    private long batchTime;
+    private boolean batchTimeRead;
     private boolean overflowed;
     private final int[] copyStatus = new int[1];
 
@@ -127,7 +130,7 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
      * read-only, or the map refused (the copy then gives the segment Xen's answer for that grant).
      */
     private Grant grant(int gref, boolean forWrite) {
-        long now = clock.getAsLong();
+        long now = now();
         Grant g = persistent.get(gref);
         if (g != null) {
             g.lastUsed = now;
@@ -176,10 +179,25 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         return copyStatus[0];
     }
 
+    /**
+     * The time segments of this batch are stamped with, read once per batch instead of once per
+     * segment: the LRU order and the purge work in tens of milliseconds and more, and where the
+     * clock is a system call (a Xen PV dom0 whose TSC is unstable has no vDSO clock) a read per
+     * segment cost more than copying the segment.
+     */
+    private long now() {
+        if (!batchTimeRead) {
+            batchTime = clock.getAsLong();
+            batchTimeRead = true;
+        }
+        return batchTime;
+    }
+
     /** End of a batch: purge when the interval has passed (the worker owns the map, so it purges). */
     @Override
     public void flush() {
         long now = clock.getAsLong();
+        batchTimeRead = false;
         if (now - nextPurge >= 0) {
             purge(now);
             nextPurge = now + limits.purgeInterval().toNanos();

@@ -133,6 +133,7 @@ class PersistentStrategyTest {
             for (int i = 0; i < 3; i++) {
                 assertRead(io, refs[i], 0, 64);
             }
+            io.flush(); // the end of a batch: the next one is stamped with its own time
             now.addAndGet(30 * SECOND);
             assertRead(io, refs[3], 0, 64);
             assertRead(io, refs[0], 0, 64); // refs[0] used again: young
