@@ -25,6 +25,7 @@ xsr() { xenstore-read "$1" 2>/dev/null; }
 # a background child that exited stays a zombie until waited for: kill -0 alone is not enough
 alive() { [ -n "$1" ] && [ -e /proc/$1 ] && ! grep -q '^State:.*Z' /proc/$1/status 2>/dev/null; }
 dead() { ! alive "$1"; }
+bp_up_or_gone() { grep -q 'Backplane running' /tmp/bp.out || dead "$BPPID"; }
 
 step "dom0 up: $(uname -r), $(nproc) vCPUs, $(awk '/MemTotal/{print int($2/1024)}' /proc/meminfo) MiB"
 xenstored --pid-file /run/xenstored.pid || res FAIL rig "xenstored did not start"
@@ -55,12 +56,17 @@ bp_start() {
   $JAVA $JFR -jar $BP/backplane-runtime.jar --state-dir $ST --features $BP/features --bundles $BP/bundles \
     --deploy /tmp/bp-deploy > /tmp/bp.out 2>&1 &
   BPPID=$!
-  if wait_for 600 grep -q 'Backplane running' /tmp/bp.out; then
+  # Running, or its JVM gone (a failed start need not wait out the 600 s)
+  wait_for 600 bp_up_or_gone
+  if grep -q 'Backplane running' /tmp/bp.out; then
     BP_STARTED="$(grep 'Backplane running' /tmp/bp.out | sed 's/, state dir [^,]*,/:/; s/Shell:.*//')"
     BP_START_MS=$(( $(now) - t0 ))
     return 0
   fi
-  BP_STARTED="not running after 600 s: $(tail -3 /tmp/bp.out | tr '\n' ' ')"
+  # what it said (a JVM crash's report names the frame) goes to the host with the results
+  cat /tmp/bp.out >> $OUT/backplane-stdout.log
+  cp hs_err_pid*.log $OUT/ 2>/dev/null
+  BP_STARTED="$(alive $BPPID && echo "not running after 600 s" || echo "exited before it ran"): $(grep -m1 -E 'Problematic frame|Exception|Error' -A1 /tmp/bp.out | tr '\n' ' ') (backplane-stdout.log)"
   return 1
 }
 bp_stop() {
