@@ -11,6 +11,7 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -102,7 +103,9 @@ class RuntimeCrashIT {
         ProcessHandle started = null;
         try (ControlClient client = ControlClient.connect(socket)) {
             // FileInstall applies the guest command soon after the start: a guest started before it is destroyed.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            // (30 s once ran out on a CI-like run: each try waits for the guest to attach and to go)
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            List<String> tries = new ArrayList<>();
             while (started == null) {
                 String created = run(client, "xl:create " + cfg);
                 Matcher m = CREATED.matcher(created);
@@ -111,8 +114,10 @@ class RuntimeCrashIT {
                 if (p.info().arguments().map(a -> List.of(a).contains("--flush-record")).orElse(false)) {
                     started = p;
                 } else {
+                    tries.add(created.trim() + " " + p.info().arguments().map(List::of).orElse(List.of()));
                     run(client, "xl:destroy crashy");
-                    assertThat(System.nanoTime()).as("the toolstack takes the deployed guest command").isLessThan(deadline);
+                    assertThat(System.nanoTime()).as("the toolstack takes the deployed guest command; tries: " + tries
+                            + "\nconsole:\n" + String.join("\n", console)).isLessThan(deadline);
                     Thread.sleep(500);
                 }
             }
