@@ -4,8 +4,6 @@ import io.backplane.api.backend.BackendContext;
 import io.backplane.api.backend.DeviceException;
 import io.backplane.ring.RingShape;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.List;
 import java.util.Optional;
 
@@ -57,7 +55,7 @@ final class NetbackXenbus {
         }
         RingShape shape;
         try {
-            shape = RingShape.negotiate(offeredLayouts(ctx), ctx::frontendKey, fe);
+            shape = RingShape.negotiate(RingShape.offered(k -> Optional.ofNullable(offer(ctx, k))), ctx::frontendKey, fe);
         } catch (IllegalArgumentException e) {
             throw new DeviceException(e.getMessage());
         }
@@ -94,16 +92,6 @@ final class NetbackXenbus {
             throw new DeviceException(firstDir + "/request " + asked + " ring page order exceed max:" + max);
         }
         return asked.intValue();
-    }
-
-    /** The ring layout features this vif offers: the published offer, else the backend's keys. */
-    private static RingShape offeredLayouts(BackendContext ctx) {
-        Map<String, String> offer = new HashMap<>();
-        for (String key : RingShape.KEYS) {
-            String v = offer(ctx, key);
-            offer.put(key, v != null ? v : "0");
-        }
-        return RingShape.of(offer);
     }
 
     /**

@@ -48,6 +48,18 @@ public record RingShape(boolean splitIndexes, boolean alignedSlots, boolean sepa
     }
 
     /**
+     * The shape a directory offers: each key read through {@code key} (relative name to value),
+     * {@code 1} when its trimmed value is 1, absent or anything else is not offered.
+     */
+    public static RingShape offered(Function<String, Optional<String>> key) {
+        Map<String, String> features = new LinkedHashMap<>();
+        for (String k : KEYS) {
+            key.apply(k).ifPresent(v -> features.put(k, v.trim()));
+        }
+        return of(features);
+    }
+
+    /**
      * The shape named as {@link #describe} names it ({@code split-indexes+separate-rings}), with
      * {@code ring.h} or {@code none} for none and {@code all} for every feature: for frontends'
      * options. Refuses an unknown name, listing the known ones.

@@ -11,9 +11,7 @@ import io.backplane.ring.layout.BlkifConstants;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -208,7 +206,7 @@ public final class Blkfront implements AutoCloseable {
         int backendQueues = (int) Math.max(1, number(backend + "/multi-queue-max-queues", 1));
         ringOrder = Math.min(opt.maxRingPageOrder(), backendOrder);
         int queues = Math.max(1, Math.min(opt.maxQueues(), backendQueues));
-        layout = opt.layouts().and(offeredLayouts());
+        layout = opt.layouts().and(RingShape.offered(k -> xs.tryRead(backend + "/" + k)));
         List<BlkfrontRing> made = new ArrayList<>();
         for (int q = 0; q < queues; q++) {
             made.add(BlkfrontRing.setup(guest, backendDomid, q, ringOrder, layout, wake::release));
@@ -242,15 +240,6 @@ public final class Blkfront implements AutoCloseable {
         switchState(3);
         log.accept("initialised: " + queues + (queues == 1 ? " queue" : " queues") + ", ring order " + ringOrder
                 + ", ring layout " + layout.describe() + " (backend offers " + backendOrder + ", " + backendQueues + " queues)");
-    }
-
-    /** The ring layout features the backend offers (none from a backend that writes none of the keys). */
-    private RingShape offeredLayouts() {
-        Map<String, String> offer = new HashMap<>();
-        for (String key : RingShape.KEYS) {
-            xs.tryRead(backend + "/" + key).ifPresent(v -> offer.put(key, v.trim()));
-        }
-        return RingShape.of(offer);
     }
 
     private void writeRing(XsOps tx, String at, BlkfrontRing r) {

@@ -167,7 +167,7 @@ public final class Netfront implements AutoCloseable {
         // Persistent grants: the pool below (one page per ring slot, granted once) is reused for
         // the whole connection either way; with the feature the backend is told so.
         boolean persistent = options.persistent() && readUnsigned(backend + "/feature-persistent", 0) == 1;
-        RingShape layout = options.layouts().and(offeredLayouts());
+        RingShape layout = options.layouts().and(RingShape.offered(k -> store.tryRead(backend + "/" + k)));
         List<NetfrontQueue> qs = new ArrayList<>();
         for (int q = 0; q < Math.max(n, 1); q++) {
             qs.add(new NetfrontQueue(guest, backendId, q, split, sg, stack, order, layout));
@@ -235,15 +235,6 @@ public final class Netfront implements AutoCloseable {
         } else if (store.exists(path)) {
             tx.rm(path);
         }
-    }
-
-    /** The ring layout features the backend offers (none from a backend that writes none of the keys). */
-    private RingShape offeredLayouts() {
-        Map<String, String> offer = new HashMap<>();
-        for (String key : RingShape.KEYS) {
-            offer.put(key, readUnsigned(backend + "/" + key, 0) == 1 ? "1" : "0");
-        }
-        return RingShape.of(offer);
     }
 
     /**
