@@ -139,6 +139,9 @@ public final class XenStoreDaemon implements DomainListener, AutoCloseable {
         return l;
     }
 
+    /** How long closing a listener waits for its acceptor to hand over a just-accepted connection. */
+    private static final long ACCEPTOR_JOIN_MILLIS = 2000;
+
     private final class Listener {
         final ServerSocketChannel server;
         final Path path;
@@ -190,6 +193,15 @@ public final class XenStoreDaemon implements DomainListener, AutoCloseable {
                 Files.deleteIfExists(path);
             } catch (IOException e) {
                 log.warn("could not remove " + path + ": " + e.getMessage());
+            }
+            // A connection accepted just before the close is added after accept() returns: wait
+            // for the acceptor to leave, so that no connection outlives its listener.
+            if (Thread.currentThread() != acceptor) {
+                try {
+                    acceptor.join(ACCEPTOR_JOIN_MILLIS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
             for (WireConnection c : List.copyOf(connections)) {
                 c.close();
