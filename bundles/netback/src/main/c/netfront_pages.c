@@ -1,11 +1,15 @@
 /*
  * A netfront in C for Backplane's sim hypervisor, written from docs/netback.md ("Multi-page rings
  * and persistent grants"), docs/sim-abi.md and Xen's headers: it connects device/vif/0 with TX
- * and RX rings of 2^order pages (order = min(ORDER, the backend's max-ring-page-order)), built
- * with ring.h's and netif.h's own macros, sends COUNT test frames and checks every answer, then
- * receives RXCOUNT frames from the backend and checks every byte.
+ * and RX rings of 2^order pages (order = min(ORDER, the backend's max-ring-page-order)), laid out
+ * in the ring layout it wants among those the backend offers (docs/ring-layouts.md, Backplane's
+ * ring_layouts.h; with none, exactly ring.h's rings as Linux netfront has them), sends COUNT test
+ * frames and checks every answer, then receives RXCOUNT frames from the backend and checks every
+ * byte.
  *
- *   netfront_pages STATE_DIR DOMID ORDER COUNT RXCOUNT
+ *   netfront_pages STATE_DIR DOMID ORDER COUNT RXCOUNT [WANT_FLAGS]
+ *
+ * WANT_FLAGS: BP_RING_* bits (1 split indexes, 2 aligned slots, 4 separate rings), default 0.
  *
  * TX frame `seq`: ff x 6, 00:16:3e:40:00:01, EtherType 0x88B5, seq (u32 BE), length (u16 BE),
  * then byte i = seq * 31 + i; length 60 + (seq * 97) % 1455. RX frames are built the same way
@@ -41,6 +45,7 @@
 #include <xen/io/ring.h>
 #include <xen/io/netif.h>
 #include <xen/io/xenbus.h>
+#include "backplane/ring_layouts.h"
 
 #define PAGE_SIZE 4096
 #define FIRST_REF 8          /* the first unreserved grant reference; ref = FIRST_REF + frame */
@@ -215,8 +220,8 @@ static int64_t check_frame(const uint8_t *p, int len)
 
 int main(int argc, char **argv)
 {
-    if (argc != 6) {
-        fprintf(stderr, "usage: netfront_pages STATE_DIR DOMID ORDER COUNT RXCOUNT\n");
+    if (argc != 6 && argc != 7) {
+        fprintf(stderr, "usage: netfront_pages STATE_DIR DOMID ORDER COUNT RXCOUNT [WANT_FLAGS]\n");
         return 2;
     }
     const char *dir = argv[1];
@@ -224,6 +229,7 @@ int main(int argc, char **argv)
     int own_order = atoi(argv[3]);
     uint64_t count = strtoull(argv[4], NULL, 10);
     uint64_t rx_count = strtoull(argv[5], NULL, 10);
+    unsigned int want = argc == 7 ? strtoul(argv[6], NULL, 10) : 0;
 
     size_t mem_size, gnt_size;
     memory = map_file(dir, domid, "memory", &mem_size);
@@ -264,24 +270,45 @@ int main(int argc, char **argv)
         order = own_order;
     uint32_t pages = 1u << order;
 
-    /* Frames: TX ring, RX ring, then one TX and one RX data page per slot. */
-    netif_tx_sring_t *tx_sring = (netif_tx_sring_t *)memory;
-    netif_rx_sring_t *rx_sring = (netif_rx_sring_t *)(memory + (size_t)pages * PAGE_SIZE);
-    netif_tx_front_ring_t tx;
-    netif_rx_front_ring_t rx;
-    memset(memory, 0, 2 * (size_t)pages * PAGE_SIZE);
-    SHARED_RING_INIT(tx_sring);
-    SHARED_RING_INIT(rx_sring);
-    FRONT_RING_INIT(&tx, tx_sring, (size_t)pages * PAGE_SIZE);
-    FRONT_RING_INIT(&rx, rx_sring, (size_t)pages * PAGE_SIZE);
-    uint32_t slots = RING_SIZE(&tx);
-    uint32_t tx_data = 2 * pages, rx_data = tx_data + slots;
+    /* The layout features: those wanted that the backend offers as "1" (min of offer and own). */
+    static const struct { unsigned int flag; const char *key; } features[] = {
+        { BP_RING_SPLIT_INDEXES, BP_FEATURE_SPLIT_INDEXES },
+        { BP_RING_ALIGNED_SLOTS, BP_FEATURE_ALIGNED_SLOTS },
+        { BP_RING_SEPARATE, BP_FEATURE_SEPARATE_RINGS },
+    };
+    unsigned int flags = 0;
+    for (unsigned int i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", be, features[i].key);
+        char *offered = xs_get(path);
+        if ((want & features[i].flag) && offered && strcmp(offered, "1") == 0)
+            flags |= features[i].flag;
+        free(offered);
+    }
+
+    /* Frames: the TX ring's pages, the RX ring's, then one TX and one RX data page per slot. */
+    struct bp_ring_layout txl, rxl;
+    if (bp_ring_layout_init(&txl, flags, pages, sizeof(netif_tx_request_t), sizeof(netif_tx_response_t),
+                            BP_NETIF_SLOT_ALIGN)
+            || bp_ring_layout_init(&rxl, flags, pages, sizeof(netif_rx_request_t), sizeof(netif_rx_response_t),
+                                   BP_NETIF_SLOT_ALIGN))
+        die(2, "bp_ring_layout_init");
+    uint32_t tx_pages = txl.bytes / PAGE_SIZE, rx_pages = rxl.bytes / PAGE_SIZE;
+    uint8_t *tx_base = memory, *rx_base = memory + (size_t)tx_pages * PAGE_SIZE;
+    struct bp_front_ring tx, rx;
+    memset(memory, 0, (size_t)(tx_pages + rx_pages) * PAGE_SIZE);
+    BP_SHARED_RING_INIT(tx_base, &txl);
+    BP_SHARED_RING_INIT(rx_base, &rxl);
+    BP_FRONT_RING_INIT(&tx, tx_base, &txl);
+    BP_FRONT_RING_INIT(&rx, rx_base, &rxl);
+    /* One data page per slot of the smaller ring: ids and buffers are per slot. */
+    uint32_t slots = BP_RING_SIZE(&tx) < BP_RING_SIZE(&rx) ? BP_RING_SIZE(&tx) : BP_RING_SIZE(&rx);
+    uint32_t tx_data = tx_pages + rx_pages, rx_data = tx_data + slots;
     if ((size_t)(rx_data + slots) * PAGE_SIZE > mem_size
             || (size_t)(FIRST_REF + rx_data + slots) * sizeof(grant_entry_v1_t) > gnt_size) {
         fprintf(stderr, "netfront_pages: %u-page rings need more memory or grant entries\n", pages);
         return 2;
     }
-    for (uint32_t f = 0; f < 2 * pages; f++)
+    for (uint32_t f = 0; f < tx_pages + rx_pages; f++)
         grant(f, 0);
     for (uint32_t i = 0; i < slots; i++) {
         grant(tx_data + i, 1);
@@ -297,21 +324,38 @@ int main(int argc, char **argv)
 
     /* xennet_alloc_rx_buffers: every RX slot gets a buffer, id = slot index. */
     for (uint32_t i = 0; i < slots; i++) {
-        netif_rx_request_t *req = RING_GET_REQUEST(&rx, rx.req_prod_pvt);
+        netif_rx_request_t *req = BP_RING_GET_REQUEST(&rx, rx.req_prod_pvt);
         req->id = (uint16_t)i;
         req->gref = FIRST_REF + rx_data + i;
         rx.req_prod_pvt++;
     }
-    RING_PUSH_REQUESTS(&rx);
+    int unused;
+    BP_RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&rx, unused); /* not connected yet: nobody to notify */
+    (void)unused;
 
-    /* talk_to_netback, in one transaction; the order key and numbered refs only above one page. */
+    /* talk_to_netback, in one transaction; the order key and numbered refs only above one page,
+     * the response ring's pages under rsp- keys with separate rings, and each layout key taken. */
     xs_transaction_t t = xs_transaction_start(xs);
-    for (uint32_t i = 0; i < pages; i++) {
+    for (uint32_t i = 0; i < tx_pages; i++) {
+        const char *prefix = i < pages ? "" : "rsp-";
+        uint32_t n = i % pages;
         char key[64];
-        snprintf(key, sizeof(key), order > 0 ? "%s/tx-ring-ref%u" : "%s/tx-ring-ref", fe, i);
+        if (order > 0)
+            snprintf(key, sizeof(key), "%s/tx-%sring-ref%u", fe, prefix, n);
+        else
+            snprintf(key, sizeof(key), "%s/tx-%sring-ref", fe, prefix);
         xs_put(t, key, FIRST_REF + i);
-        snprintf(key, sizeof(key), order > 0 ? "%s/rx-ring-ref%u" : "%s/rx-ring-ref", fe, i);
-        xs_put(t, key, FIRST_REF + pages + i);
+        if (order > 0)
+            snprintf(key, sizeof(key), "%s/rx-%sring-ref%u", fe, prefix, n);
+        else
+            snprintf(key, sizeof(key), "%s/rx-%sring-ref", fe, prefix);
+        xs_put(t, key, FIRST_REF + tx_pages + i);
+    }
+    for (unsigned int i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
+        if (flags & features[i].flag) {
+            snprintf(path, sizeof(path), "%s/%s", fe, features[i].key);
+            xs_put(t, path, 1);
+        }
     }
     if (order > 0) {
         snprintf(path, sizeof(path), "%s/ring-page-order", fe);
@@ -328,7 +372,8 @@ int main(int argc, char **argv)
     if (!xs_transaction_end(xs, t, 0))
         die(2, "xs_transaction_end");
     await_state(be, XenbusStateConnected);
-    printf("netfront_pages: connected with %u-page rings of %u slots, port %u\n", pages, slots, my_port);
+    printf("netfront_pages: connected with %u-page rings of %u slots, layout flags %u, port %u\n",
+           pages, slots, flags, my_port);
     fflush(stdout);
 
     struct timespec start, end;
@@ -342,11 +387,11 @@ int main(int argc, char **argv)
     while (answered < count || received < rx_count) {
         int work = 0, more;
         uint32_t produced = 0;
-        while (sent < count && nfree > 0 && !RING_FULL(&tx)) {
+        while (sent < count && nfree > 0 && !BP_RING_FULL(&tx)) {
             uint16_t id = free_ids[--nfree];
             uint16_t len = frame_length((uint32_t)sent);
             build_frame(memory + (size_t)(tx_data + id) * PAGE_SIZE, (uint32_t)sent, len);
-            netif_tx_request_t *req = RING_GET_REQUEST(&tx, tx.req_prod_pvt);
+            netif_tx_request_t *req = BP_RING_GET_REQUEST(&tx, tx.req_prod_pvt);
             req->gref = FIRST_REF + tx_data + id;
             req->offset = 0;
             req->flags = 0;
@@ -358,13 +403,13 @@ int main(int argc, char **argv)
         }
         if (produced) {
             int do_notify;
-            RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&tx, do_notify);
+            BP_RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&tx, do_notify);
             if (do_notify)
                 notify();
             work = 1;
         }
-        while (RING_HAS_UNCONSUMED_RESPONSES(&tx)) {
-            netif_tx_response_t *rsp = RING_GET_RESPONSE(&tx, tx.rsp_cons);
+        while (BP_RING_HAS_UNCONSUMED_RESPONSES(&tx)) {
+            netif_tx_response_t *rsp = BP_RING_GET_RESPONSE(&tx, tx.rsp_cons);
             uint16_t id = rsp->id;
             int16_t status = rsp->status;
             tx.rsp_cons++;
@@ -387,8 +432,8 @@ int main(int argc, char **argv)
             tx_reported = 1;
         }
         uint32_t reposted = 0;
-        while (RING_HAS_UNCONSUMED_RESPONSES(&rx)) {
-            netif_rx_response_t *rsp = RING_GET_RESPONSE(&rx, rx.rsp_cons);
+        while (BP_RING_HAS_UNCONSUMED_RESPONSES(&rx)) {
+            netif_rx_response_t *rsp = BP_RING_GET_RESPONSE(&rx, rx.rsp_cons);
             uint16_t id = rsp->id, offset = rsp->offset, flags = rsp->flags;
             int16_t status = rsp->status;
             rx.rsp_cons++;
@@ -403,7 +448,7 @@ int main(int argc, char **argv)
                 return 1;
             }
             received++;
-            netif_rx_request_t *req = RING_GET_REQUEST(&rx, rx.req_prod_pvt);
+            netif_rx_request_t *req = BP_RING_GET_REQUEST(&rx, rx.req_prod_pvt);
             req->id = id;
             req->gref = FIRST_REF + rx_data + id;
             rx.req_prod_pvt++;
@@ -411,16 +456,16 @@ int main(int argc, char **argv)
         }
         if (reposted) {
             int do_notify;
-            RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&rx, do_notify);
+            BP_RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&rx, do_notify);
             if (do_notify)
                 notify();
             work = 1;
         }
-        if (!work && !(sent < count && nfree > 0 && !RING_FULL(&tx))) {
+        if (!work && !(sent < count && nfree > 0 && !BP_RING_FULL(&tx))) {
             /* Idle: the final check on both rings (sets rsp_event), then sleep on the port. */
-            RING_FINAL_CHECK_FOR_RESPONSES(&tx, more);
+            BP_RING_FINAL_CHECK_FOR_RESPONSES(&tx, more);
             if (!more)
-                RING_FINAL_CHECK_FOR_RESPONSES(&rx, more);
+                BP_RING_FINAL_CHECK_FOR_RESPONSES(&rx, more);
             if (!more)
                 wait_event();
         }

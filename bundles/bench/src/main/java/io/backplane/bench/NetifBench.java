@@ -20,10 +20,8 @@ import io.backplane.xenstore.store.Store;
 import io.backplane.xenstore.wire.DaemonLog;
 import io.backplane.xenstore.wire.XenStoreDaemon;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -45,7 +43,7 @@ import java.util.regex.Pattern;
  */
 final class NetifBench implements Bench.Benchmark {
     private static final Pattern DONE = Pattern.compile("TX DONE (\\d+) notifications (\\d+) waits (\\d+) ns (\\d+)");
-    private static final String SOURCE = "/io/backplane/netback/c/netfront_pages.c";
+    private static final String SOURCES = "/io/backplane/netback/c/";
 
     @Override
     public String description() {
@@ -76,29 +74,10 @@ final class NetifBench implements Bench.Benchmark {
     }
 
     private static Path build(Path dir) throws Exception {
-        if (!Files.exists(Path.of("/usr/include/xen/io/netif.h")) || !Files.exists(Path.of("/usr/include/xenstore.h"))) {
-            throw new BenchUnavailable("Xen's headers and libxenstore are missing: install them with `apt-get install libxen-dev`");
+        if (!Files.exists(Path.of("/usr/include/xenstore.h"))) {
+            throw new BenchUnavailable("libxenstore's header is missing: install it with `apt-get install libxen-dev`");
         }
-        Path source = dir.resolve("netfront_pages.c");
-        try (InputStream in = NetifBench.class.getResourceAsStream(SOURCE)) {
-            if (in == null) {
-                throw new IOException(SOURCE + " is not on the class path (is backplane-netback in bundles/bench/target/lib?)");
-            }
-            Files.write(source, in.readAllBytes());
-        }
-        Path binary = dir.resolve("netfront_pages");
-        Process gcc;
-        try {
-            gcc = new ProcessBuilder("gcc", "-O2", "-Wall", "-o", binary.toString(), source.toString(), "-lxenstore")
-                    .redirectErrorStream(true).start();
-        } catch (IOException e) {
-            throw new BenchUnavailable("gcc is not installed or not on PATH: install it with `apt-get install gcc`");
-        }
-        String output = new String(gcc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!gcc.waitFor(120, TimeUnit.SECONDS) || gcc.exitValue() != 0) {
-            throw new IOException("gcc failed to build netfront_pages.c:\n" + output);
-        }
-        return binary;
+        return new RingPeers(dir).build(SOURCES, "netfront_pages", "xenstore");
     }
 
     private void measure(Path dir, Path binary, int frames, int runs, int[] pages, PrintStream out) throws Exception {

@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.sink.SinkRequest;
 import io.backplane.netback.sink.MemorySink;
+import io.backplane.ring.RingShape;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -15,6 +17,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * A netfront in C (src/main/c/netfront_pages.c, built here with gcc against Xen's ring.h,
@@ -57,33 +61,71 @@ class CNetfrontTest {
 
     @Test
     void aCNetfrontOnFourPageRingsExchangesEveryFrameWithNetback() throws Exception {
+        DeviceId id = exchange(Map.of("max-ring-page-order", "2"), 4, 0, COUNT, RX_COUNT, "4-page rings of 1024 slots");
+        assertThat(net.read(id.frontendPath() + "/ring-page-order")).as("min(own 4, offered 2)").isEqualTo("2");
+        assertThat(net.read(id.frontendPath() + "/tx-ring-ref3")).isNotEmpty();
+        assertThat(bus.status(id)).containsEntry("ring-page-order", "2").containsEntry("queue-0/ring-page-order", "2")
+                .containsEntry("queue-0/tx-ring", "ring.h/4 pages/1024x12");
+    }
+
+    /**
+     * The layouts of docs/ring-layouts.md laid out by the C program from ring_layouts.h alone, on
+     * two-page rings: split indexes, separate request and response rings, and all three together.
+     */
+    @ParameterizedTest
+    @CsvSource({
+        "1, 512, split-indexes/2 pages/512x12, split-indexes/2 pages/512x8",
+        "4, 512, separate-rings/2x2 pages/512x12+4, separate-rings/2x2 pages/512x8",
+        "7, 256, split-indexes+aligned-slots+separate-rings/2x2 pages/256x16, split-indexes+aligned-slots+separate-rings/2x2 pages/256x16"})
+    void aCNetfrontOnEachRingLayoutExchangesEveryFrameWithNetback(int flags, int slots, String txRing, String rxRing)
+            throws Exception {
+        Map<String, String> offer = new HashMap<>(Map.of("max-ring-page-order", "1"));
+        for (String key : RingShape.KEYS) {
+            offer.put(key, "1");
+        }
+        DeviceId id = exchange(offer, 1, flags, 5_000, 1_000, "2-page rings of " + slots + " slots, layout flags " + flags);
+        boolean separate = (flags & 4) != 0;
+        assertThat(net.xs.directory(id.frontendPath())).contains("tx-ring-ref1", "rx-ring-ref1");
+        if (separate) {
+            assertThat(net.read(id.frontendPath() + "/tx-rsp-ring-ref1")).matches("\\d+");
+            assertThat(net.read(id.frontendPath() + "/rx-rsp-ring-ref1")).matches("\\d+");
+        }
+        assertThat(net.read(id.frontendPath() + "/" + RingShape.SPLIT_INDEXES)).isEqualTo((flags & 1) != 0 ? "1" : "");
+        assertThat(bus.status(id)).containsEntry("queue-0/tx-ring", txRing).containsEntry("queue-0/rx-ring", rxRing);
+    }
+
+    /**
+     * Starts the C netfront on a new domain with {@code offer} from netback, lets it send {@code count}
+     * frames (each checked at the sink, in order) and receive {@code rxCount} (each checked by the C
+     * program), and returns the device once the program has exited cleanly.
+     */
+    private DeviceId exchange(Map<String, String> offer, int ownOrder, int flags, int count, int rxCount, String connected)
+            throws Exception {
         Path binary = compile("netfront_pages");
         int domid = net.createDomain("c-netfront");
-        bus.offer(domid, 0, 1, Map.of("max-ring-page-order", "2"));
+        bus.offer(domid, 0, 1, offer);
         DeviceId id = net.addVif(domid, 0, "00:16:3e:40:00:01", "xenbr0", null);
-        Path log = net.stateDir.resolve("c-netfront.log");
+        Path log = net.stateDir.resolve("c-netfront-" + domid + ".log");
         Process c = new ProcessBuilder(List.of(binary.toString(), net.stateDir.toString(), Integer.toString(domid),
-                "4", Integer.toString(COUNT), Integer.toString(RX_COUNT))).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
+                Integer.toString(ownOrder), Integer.toString(count), Integer.toString(rxCount), Integer.toString(flags)))
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             assertThat(SimNet.await(20, () -> "4".equals(net.read(id.backendPath() + "/state"))))
                     .as("connected; %s", Files.readString(log)).isTrue();
-            assertThat(net.read(id.frontendPath() + "/ring-page-order")).as("min(own 4, offered 2)").isEqualTo("2");
-            assertThat(net.read(id.frontendPath() + "/tx-ring-ref3")).isNotEmpty();
-            assertThat(bus.status(id)).containsEntry("ring-page-order", "2").containsEntry("queue-0/ring-page-order", "2");
-
             MemorySink sink = sinks.get("vif" + domid + ".0");
-            for (long seq = 0; seq < COUNT; seq++) {
+            for (long seq = 0; seq < count; seq++) {
                 byte[] f = sink.takeTransmitted(10_000);
                 assertThat(f).as("frame %d; %s", seq, Files.readString(log)).isNotNull();
                 assertThat(f).as("frame %d", seq).isEqualTo(frame(seq));
             }
-            assertThat(SimNet.await(20, () -> net.read(id.frontendPath() + "/c-tx-done").equals(Integer.toString(COUNT))))
+            assertThat(SimNet.await(20, () -> net.read(id.frontendPath() + "/c-tx-done").equals(Integer.toString(count))))
                     .as(Files.readString(log)).isTrue();
             // Idle (a grant copy in flight pins its grant too): only the ring pages stay mapped.
-            assertThat(SimNet.await(5, () -> net.sim.pinnedGrants(domid) == 8)).as("4 TX and 4 RX ring pages pinned, not %d",
-                    net.sim.pinnedGrants(domid)).isTrue();
-            for (long seq = 0; seq < RX_COUNT; seq++) {
+            int order = Math.min(ownOrder, Integer.parseInt(offer.get("max-ring-page-order")));
+            int expectedPinned = 2 * (1 << order) * ((flags & 4) != 0 ? 2 : 1);
+            assertThat(SimNet.await(5, () -> net.sim.pinnedGrants(domid) == expectedPinned))
+                    .as("the TX and RX ring pages pinned (%d), not %d", expectedPinned, net.sim.pinnedGrants(domid)).isTrue();
+            for (long seq = 0; seq < rxCount; seq++) {
                 byte[] f = frame(100_000 + seq);
                 // The sink's bounded queue: wait for room rather than drop.
                 for (int tries = 0; !sink.inject(f); tries++) {
@@ -93,24 +135,33 @@ class CNetfrontTest {
             }
             assertThat(c.waitFor(30, TimeUnit.SECONDS)).as(Files.readString(log)).isTrue();
             assertThat(c.exitValue()).as(Files.readString(log)).isZero();
-            assertThat(Files.readString(log)).contains("connected with 4-page rings of 1024 slots")
-                    .contains("TX DONE " + COUNT).contains("RX CHECKED " + RX_COUNT);
+            assertThat(Files.readString(log)).contains("connected with " + connected)
+                    .contains("TX DONE " + count).contains("RX CHECKED " + rxCount);
             assertThat(bus.status(id)).containsEntry("queue-0/tx-errors", "0");
+            return id;
         } finally {
             c.destroyForcibly();
         }
     }
 
-    /** gcc against Xen's headers and libxenstore; a missing tool fails naming the package to install. */
+    /**
+     * gcc against Xen's headers, libxenstore and ring-core's ring_layouts.h (from the class path);
+     * a missing tool fails naming the package to install.
+     */
     static Path compile(String program) throws Exception {
+        Path include = Files.createDirectories(Path.of("target/test-c/include/backplane").toAbsolutePath());
+        try (var h = CNetfrontTest.class.getResourceAsStream("/io/backplane/ring/c/backplane/ring_layouts.h")) {
+            assertThat(h).as("ring-core's ring_layouts.h on the class path").isNotNull();
+            Files.write(include.resolve("ring_layouts.h"), h.readAllBytes());
+        }
         Path source = Path.of("src/main/c/" + program + ".c").toAbsolutePath();
         Path binary = Path.of("target/" + program).toAbsolutePath();
         assertThat(Path.of("/usr/include/xen/io/netif.h")).as("Xen's headers: apt-get install libxen-dev").exists();
         assertThat(Path.of("/usr/include/xenstore.h")).as("libxenstore's header: apt-get install libxen-dev").exists();
         Process gcc;
         try {
-            gcc = new ProcessBuilder("gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", binary.toString(),
-                    source.toString(), "-lxenstore").redirectErrorStream(true).start();
+            gcc = new ProcessBuilder("gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-I", include.getParent().toString(),
+                    "-o", binary.toString(), source.toString(), "-lxenstore").redirectErrorStream(true).start();
         } catch (java.io.IOException e) {
             throw new AssertionError("gcc not found: apt-get install gcc", e);
         }
