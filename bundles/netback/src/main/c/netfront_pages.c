@@ -481,11 +481,14 @@ int main(int argc, char **argv)
                        received, id, offset, flags, status);
                 return 1;
             }
-            if (check_frame(memory + (size_t)(rx_data + id) * PAGE_SIZE + offset, status) < 0) {
+            /* With RXCOUNT 0 nothing is expected: a frame is the host's own traffic (a TAP's IPv6
+             * router solicitation), reposted unchecked. */
+            if (rx_count > 0 && check_frame(memory + (size_t)(rx_data + id) * PAGE_SIZE + offset, status) < 0) {
                 printf("netfront_pages: RX frame %" PRIu64 " (%d bytes) does not match the pattern\n", received, status);
                 return 1;
             }
-            received++;
+            if (rx_count > 0)
+                received++;
             netif_rx_request_t *req = RING_GET_REQUEST(&rx, rx.req_prod_pvt);
             req->id = id;
             req->gref = FIRST_REF + rx_data + id;

@@ -27,7 +27,7 @@ final class ZeroCopySegments implements LegacyRingChannel.DataPath {
     private final GrantTables grants;
     private final int domid;
     private final int maxMapped;
-    private final Map<Integer, GrantMapping> mapped = new HashMap<>();
+    private final Map<Integer, Kept> mapped = new HashMap<>();
     /** Grants that could not be mapped at all: not asked again (a refused map costs a hypercall). */
     private final Map<Integer, Boolean> unmappable = new HashMap<>();
     private final int[] copyStatus = new int[1];
@@ -38,6 +38,13 @@ final class ZeroCopySegments implements LegacyRingChannel.DataPath {
     private final LongAdder fallbacks = new LongAdder();
     private final LongAdder refusals = new LongAdder();
     private volatile int mappedCount;
+
+    /** A kept grant and its page's buffer, made once ({@code MappedRegion.buffer()} makes a new view per call). */
+    private record Kept(GrantMapping mapping, ByteBuffer page) {
+        boolean writable() {
+            return mapping.writable();
+        }
+    }
 
     ZeroCopySegments(GrantTables grants, int domid, int maxMapped) {
         this.grants = grants;
@@ -58,13 +65,13 @@ final class ZeroCopySegments implements LegacyRingChannel.DataPath {
         if (offset < 0 || length <= 0 || offset + length > PAGE) {
             return null;
         }
-        GrantMapping m = mapping(gref, toGuest);
+        Kept m = mapping(gref, toGuest);
         if (m == null) {
             fallbacks.increment();
             return null;
         }
         inPlace.increment();
-        return m.buffer().slice(offset, length);
+        return m.page().slice(offset, length);
     }
 
     @Override
@@ -73,13 +80,13 @@ final class ZeroCopySegments implements LegacyRingChannel.DataPath {
         if (bad != 0) {
             return bad;
         }
-        GrantMapping m = mapping(gref, false);
+        Kept m = mapping(gref, false);
         if (m == null) {
             fallbacks.increment();
             return copy(GrantCopy.fromGrant(domid, gref, offset, dst, dstOffset, length));
         }
         // Plain reads: the frontend's data came before req_prod, read with acquire (ring.h's rmb).
-        dst.put(dstOffset, m.buffer(), offset, length);
+        dst.put(dstOffset, m.page(), offset, length);
         copiesThroughMap.increment();
         return 0;
     }
@@ -90,13 +97,13 @@ final class ZeroCopySegments implements LegacyRingChannel.DataPath {
         if (bad != 0) {
             return bad;
         }
-        GrantMapping m = mapping(gref, true);
+        Kept m = mapping(gref, true);
         if (m == null) {
             fallbacks.increment();
             return copy(GrantCopy.toGrant(src, srcOffset, domid, gref, offset, length));
         }
         // Plain writes, ordered for the frontend by the release store of rsp_prod (ring.h's wmb).
-        m.buffer().put(offset, src, srcOffset, length);
+        m.page().put(offset, src, srcOffset, length);
         copiesThroughMap.increment();
         return 0;
     }
@@ -107,11 +114,25 @@ final class ZeroCopySegments implements LegacyRingChannel.DataPath {
      * it read-only (a netfront TX page). Null when it cannot serve this use: writing a page
      * granted read-only, a refused grant, or the cap reached.
      */
-    private GrantMapping mapping(int gref, boolean forWrite) {
-        GrantMapping m = mapped.get(gref);
-        if (m != null) {
-            return forWrite && !m.writable() ? null : m;
+    private Kept mapping(int gref, boolean forWrite) {
+        Kept k = mapped.get(gref);
+        if (k != null) {
+            return forWrite && !k.writable() ? null : k;
         }
+        GrantMapping m = map(gref, forWrite);
+        if (m == null) {
+            return null;
+        }
+        k = new Kept(m, m.buffer());
+        mapped.put(gref, k);
+        mappedCount = mapped.size();
+        maps.increment();
+        return k;
+    }
+
+    /** Maps {@code gref} as {@link #mapping} says; null when it cannot serve this use. */
+    private GrantMapping map(int gref, boolean forWrite) {
+        GrantMapping m;
         if (mapped.size() >= maxMapped || unmappable.containsKey(gref)) {
             return null;
         }
@@ -132,9 +153,6 @@ final class ZeroCopySegments implements LegacyRingChannel.DataPath {
                 return null;
             }
         }
-        mapped.put(gref, m);
-        mappedCount = mapped.size();
-        maps.increment();
         return m;
     }
 
@@ -146,7 +164,10 @@ final class ZeroCopySegments implements LegacyRingChannel.DataPath {
     /** Unmaps every kept grant in one batch. */
     @Override
     public void close() {
-        List<GrantMapping> all = new ArrayList<>(mapped.values());
+        List<GrantMapping> all = new ArrayList<>(mapped.size());
+        for (Kept k : mapped.values()) {
+            all.add(k.mapping());
+        }
         mapped.clear();
         unmappable.clear();
         mappedCount = 0;
