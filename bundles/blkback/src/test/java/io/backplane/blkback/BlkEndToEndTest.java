@@ -2,6 +2,7 @@ package io.backplane.blkback;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.backplane.api.ring.RingRequest;
 import io.backplane.guest.blkfront.SectorPattern;
 import io.backplane.nativeio.NativeIo;
 import java.io.IOException;
@@ -218,6 +219,35 @@ class BlkEndToEndTest {
                 assertThat(SectorPattern.matches(disk, (int) sector * 512, sector, 1)).as("sector %d", sector).isTrue();
             }
         }
+    }
+
+    /**
+     * Whole-memory mapping for a domain the policy names: every read and write goes straight
+     * between the image and the guest's memory, reached through one mapping of it after each
+     * grant entry is checked; every sector verifies. A domain it does not name gets persistent.
+     */
+    @Test
+    void aTrustedDomainIsServedThroughItsWholeMemory() throws Exception {
+        world.allStrategies = true;
+        world.wholeMemoryTrusted = new String[] {"guest1"};
+        int other = world.createDomain("guest2", 8192);
+        try (VbdHarness vbd = attach(offer(1, 1), "w");
+             GuestProcess guest = new GuestProcess(dir, domid,
+                     "ring-order=1,queues=1,indirect=32,ops=0,fill=1,verify=1,region=2048,max-sectors=128,depth=8")) {
+            awaitDone(guest, 60_000);
+            assertThat(stat("failed")).isZero();
+            assertThat(stat("mismatches")).isZero();
+            assertThat(stat("verified-sectors")).isEqualTo(2048);
+            Map<String, String> status = vbd.status();
+            assertThat(status.get("queue-0/strategy")).isEqualTo("whole-memory");
+            long requests = Long.parseLong(status.get("queue-0/rd_req")) + Long.parseLong(status.get("queue-0/wr_req"));
+            assertThat(status.get("queue-0/zero-copy-requests")).as(status.toString()).isEqualTo(Long.toString(requests));
+            assertThat(status.get("queue-0/whole-memory-refusals")).isEqualTo("0");
+            assertThat(Long.parseLong(status.get("queue-0/whole-memory-pages"))).isEqualTo(8192);
+        }
+        RingRequest untrusted = new RingRequest(other, "blkif", 112, 16, new int[] {8}, Map.of("feature-persistent", "1"));
+        assertThat(world.strategies.rank(untrusted)).as("not named: not served").doesNotContain("whole-memory")
+                .startsWith("persistent");
     }
 
     @Test
