@@ -25,6 +25,7 @@ import io.backplane.ring.grantcopy.GrantCopyStrategy;
 import io.backplane.ring.map.MapBatchedUnmapStrategy;
 import io.backplane.ring.persistent.PersistentLimits;
 import io.backplane.ring.persistent.PersistentStrategy;
+import io.backplane.ring.wholememory.WholeMemoryStrategy;
 import io.backplane.ring.zerocopy.ZeroCopyStrategy;
 import io.backplane.xenstore.client.EmbeddedXenStore;
 import io.backplane.xenstore.store.Quotas;
@@ -63,14 +64,18 @@ import java.util.regex.Pattern;
  *     through a bounce buffer and pwrite/pread), 4 KiB and 64 KiB, writes and reads, into an image
  *     file; and one core's memcpy of 64 KiB blocks over a buffer of the image's size.</li>
  * </ul>
- * Writes {@code strategies.csv} and {@code strategies.png} (JFreeChart) into {@code --out}.
+ * The whole-memory strategy serves these guests because its policy names them ("bench-guest",
+ * "grant-pool"). Writes {@code strategies.csv} and {@code strategies.png} (JFreeChart) into {@code --out}.
  */
 final class StrategiesBench implements Bench.Benchmark {
     private static final Pattern DONE = Pattern.compile(
             "TX DONE (\\d+) notifications (\\d+) waits (\\d+) ns (\\d+) cpu (\\d+)");
     static final String GRANT_COPY = GrantCopyStrategy.NAME;
     static final List<String> STRATEGIES = List.of(GRANT_COPY, MapBatchedUnmapStrategy.NAME, PersistentStrategy.NAME,
-            ZeroCopyStrategy.NAME);
+            ZeroCopyStrategy.NAME, WholeMemoryStrategy.NAME);
+    /** The guests' names: the whole-memory policy names them, as an operator must. */
+    private static final String NETIF_GUEST = "bench-guest";
+    private static final String BLKIF_GUEST = "grant-pool";
     static final int[] FRAME_SIZES = {64, 1500, 65535};
     static final int[] BLOCK_SIZES = {4096, 65536};
     private static final long IMAGE_BYTES = 64L << 20;
@@ -131,7 +136,7 @@ final class StrategiesBench implements Bench.Benchmark {
             EmbeddedXenStore xs = new EmbeddedXenStore(store);
             SimHypervisor sim = SimHypervisor.start(dir, new NativeIo(), xs, -1);
             try {
-                Chosen rings = new Chosen(registry(sim));
+                Chosen rings = new Chosen(registry(sim, sim));
                 VerifyingSink sink = new VerifyingSink();
                 // A real TAP device where this process may create one (root, /dev/net/tun).
                 SinkFactory tap = "root".equals(System.getProperty("user.name")) && Files.exists(Path.of("/dev/net/tun"))
@@ -143,11 +148,10 @@ final class StrategiesBench implements Bench.Benchmark {
                         new BackendBus.Options(0, true));
                 bus.addDriver(netback);
                 try {
-                    int[] counter = {0};
                     // Warm-up: JIT, every strategy's path once.
                     for (String s : STRATEGIES) {
                         rings.name = s;
-                        netifCell(sim, xs, bus, offers, dir, binary, sink, 1500, Math.min(frames, 20_000), counter);
+                        netifCell(sim, xs, bus, offers, dir, binary, sink, 1500, Math.min(frames, 20_000));
                     }
                     List<int[]> workloads = new ArrayList<>();
                     for (int size : FRAME_SIZES) {
@@ -168,7 +172,7 @@ final class StrategiesBench implements Bench.Benchmark {
                             out.printf("  run %d/%d %s:", r + 1, runs, workload);
                             for (String s : STRATEGIES) {
                                 rings.name = s;
-                                Cell c = netifCell(sim, xs, bus, offers, dir, binary, sink, size, n, counter);
+                                Cell c = netifCell(sim, xs, bus, offers, dir, binary, sink, size, n);
                                 cells.computeIfAbsent(workload + "|" + s, k -> new ArrayList<>())
                                         .add(new Cell(workload, s, c.rate, c.unit, c.bytesPerOp, c.frontNotify,
                                                 c.backNotify, c.backendCpuUs, c.guestCpuUs));
@@ -196,8 +200,8 @@ final class StrategiesBench implements Bench.Benchmark {
     /** One guest sending {@code frames} frames of {@code size} bytes on the chosen strategy. */
     private static Cell netifCell(SimHypervisor sim, EmbeddedXenStore xs, BackendBus bus,
                                   Map<DeviceId, Map<String, String>> offers, Path dir, Path binary, VerifyingSink sink,
-                                  int size, int frames, int[] counter) throws Exception {
-        int domid = sim.create(DomainConfig.ofMiB("strategies-" + counter[0]++, 32)).domid();
+                                  int size, int frames) throws Exception {
+        int domid = sim.create(DomainConfig.ofMiB(NETIF_GUEST, 32)).domid();
         DeviceId id = new DeviceId(0, "vif", domid, 0);
         offers.put(id, Map.of("multi-queue-max-queues", "1", "feature-rx-copy", "1", "feature-sg", "1",
                 "feature-gso-tcpv4", "1", "feature-persistent", "1"));
@@ -233,7 +237,7 @@ final class StrategiesBench implements Bench.Benchmark {
     }
 
     /** Every strategy bundle's strategy, as the runtime registers them (zero-copy at its default ranking). */
-    private static RingStrategyRegistry registry(GrantTables grants) {
+    private static RingStrategyRegistry registry(GrantTables grants, SimHypervisor sim) {
         RingStrategyRegistry r = new RingStrategyRegistry();
         r.addStrategy(new GrantCopyStrategy(grants), Map.of(RingStrategy.NAME, GRANT_COPY, "service.ranking", -100,
                 "service.id", 1L));
@@ -243,6 +247,8 @@ final class StrategiesBench implements Bench.Benchmark {
                 "service.ranking", -200, "service.id", 3L));
         r.addStrategy(new ZeroCopyStrategy(grants, 4096), Map.of(RingStrategy.NAME, ZeroCopyStrategy.NAME,
                 "service.ranking", -10, "service.id", 4L));
+        r.addStrategy(new WholeMemoryStrategy(grants, sim, sim, NETIF_GUEST, BLKIF_GUEST), Map.of(RingStrategy.NAME,
+                WholeMemoryStrategy.NAME, "service.id", 5L));
         return r;
     }
 
@@ -378,7 +384,7 @@ final class StrategiesBench implements Bench.Benchmark {
             GrantTables sim = world.sim();
             RingRequest ring = new RingRequest(world.domid(), "blkif", 112, 16, new int[] {world.pool().ringRef()},
                     Map.of(PersistentStrategy.FEATURE, "1"));
-            RingStrategyRegistry registry = registry(sim);
+            RingStrategyRegistry registry = registry(sim, world.sim());
             Map<String, RingChannel> channels = new LinkedHashMap<>();
             try {
                 for (String s : STRATEGIES) {
@@ -423,7 +429,8 @@ final class StrategiesBench implements Bench.Benchmark {
                     }
                     out.printf("  run %d/%d memcpy 64 KiB: %.0f MB/s%n", r + 1, runs, mb);
                 }
-                out.printf("  blkif counters: %s%n", channels.get(ZeroCopyStrategy.NAME).counters());
+                out.printf("  blkif counters: zero-copy %s, whole-memory %s%n", channels.get(ZeroCopyStrategy.NAME).counters(),
+                        channels.get(WholeMemoryStrategy.NAME).counters());
             } finally {
                 channels.values().forEach(RingChannel::close);
             }

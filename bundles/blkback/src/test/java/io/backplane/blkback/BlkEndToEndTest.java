@@ -250,6 +250,39 @@ class BlkEndToEndTest {
                 .startsWith("persistent");
     }
 
+    /**
+     * A blkfront that does not reuse its grants but asks for batched unmaps
+     * ({@code request-unmap-batch = "8,50"}) gets map-batched-unmap without any operator naming
+     * it: unmaps go in batches (far fewer unmap calls than unmaps), every sector verifies, and
+     * once the guest is idle the worker's tick has unmapped everything.
+     */
+    @Test
+    void aFrontendAskingForBatchedUnmapsGetsThem() throws Exception {
+        world.allStrategies = true;
+        try (VbdHarness vbd = attach(offer(1, 1), "w");
+             GuestProcess guest = new GuestProcess(dir, domid,
+                     "ring-order=1,queues=1,indirect=32,persistent=0,unmap-batch=8:50,ops=0,fill=1,verify=1,region=2048,"
+                             + "max-sectors=128,depth=8")) {
+            awaitDone(guest, 60_000);
+            assertThat(stat("failed")).isZero();
+            assertThat(stat("mismatches")).isZero();
+            assertThat(stat("verified-sectors")).isEqualTo(2048);
+            assertThat(fe("request-unmap-batch")).isEqualTo("8,50");
+            Map<String, String> status = vbd.status();
+            assertThat(status.get("queue-0/strategy")).isEqualTo("map-batched-unmap");
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (!"0".equals(vbd.status().get("queue-0/grant-unmaps-pending")) && System.currentTimeMillis() < deadline) {
+                Thread.sleep(20);
+            }
+            status = vbd.status();
+            assertThat(status.get("queue-0/grant-unmaps-pending")).as("idle: all unmapped; %s", status).isEqualTo("0");
+            long unmaps = Long.parseLong(status.get("queue-0/grant-unmaps"));
+            long batches = Long.parseLong(status.get("queue-0/grant-unmap-batches"));
+            assertThat(unmaps).isEqualTo(Long.parseLong(status.get("queue-0/grant-maps"))).isPositive();
+            assertThat(batches).as("%d unmaps in %d calls", unmaps, batches).isLessThanOrEqualTo(unmaps / 4);
+        }
+    }
+
     @Test
     void aRandomMixSurvivesABackendReconnectWithNoRequestLost() throws Exception {
         try (VbdHarness vbd = attach(offer(1, 1), "w");

@@ -24,7 +24,8 @@ import java.util.List;
 /**
  * The TX half of one queue (Linux xen-netback/netback.c, xenvif_tx_build_gops and friends):
  * copies each request out of the shared ring once, validates the copy with netback's checks,
- * copies the packet data through the strategy's {@link SegmentIo}, hands whole frames to the
+ * copies the packet data through the strategy's {@link SegmentIo} (or, when the strategy lends the
+ * guest's pages, copies only the headers and gathers the rest from them), hands whole frames to the
  * sink behind a {@code virtio_net_hdr} carrying the packet's checksum offload and GSO (see
  * {@link VnetHeader}) and answers every slot. Runs on the queue's worker thread only.
  */

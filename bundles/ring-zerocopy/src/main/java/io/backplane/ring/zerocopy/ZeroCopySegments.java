@@ -10,9 +10,11 @@ import io.backplane.ring.layout.SharedRingDescriptor;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -29,7 +31,7 @@ final class ZeroCopySegments implements LegacyRingChannel.DataPath {
     private final int maxMapped;
     private final Map<Integer, Kept> mapped = new HashMap<>();
     /** Grants that could not be mapped at all: not asked again (a refused map costs a hypercall). */
-    private final Map<Integer, Boolean> unmappable = new HashMap<>();
+    private final Set<Integer> unmappable = new HashSet<>();
     private final int[] copyStatus = new int[1];
 
     private final LongAdder maps = new LongAdder();
@@ -133,7 +135,7 @@ final class ZeroCopySegments implements LegacyRingChannel.DataPath {
     /** Maps {@code gref} as {@link #mapping} says; null when it cannot serve this use. */
     private GrantMapping map(int gref, boolean forWrite) {
         GrantMapping m;
-        if (mapped.size() >= maxMapped || unmappable.containsKey(gref)) {
+        if (mapped.size() >= maxMapped || unmappable.contains(gref)) {
             return null;
         }
         try {
@@ -148,7 +150,7 @@ final class ZeroCopySegments implements LegacyRingChannel.DataPath {
             } catch (GrantException refused) {
                 refusals.increment();
                 if (unmappable.size() < maxMapped) {
-                    unmappable.put(gref, Boolean.TRUE);
+                    unmappable.add(gref);
                 }
                 return null;
             }
