@@ -72,7 +72,8 @@ class StrategyBundlesOsgiTest {
             assertThat(byName.get("persistent").getProperty(RingStrategy.SERVES))
                     .as("backends offer feature-persistent on vbds and vifs only while such a strategy is registered")
                     .isEqualTo(new String[] {BlkifConstants.SERVES_PERSISTENT, NetifConstants.SERVES_PERSISTENT});
-            assertThat(byName.get("map-batched-unmap").getProperty(RingStrategy.SERVES)).isNull();
+            assertThat(byName.get("map-batched-unmap").getProperty(RingStrategy.SERVES))
+                    .as("a frontend asking for batched unmaps gets it").isEqualTo(BlkifConstants.SERVES_UNMAP_BATCH);
             Bundle persistentBundle = byName.get("persistent").getBundle();
             assertThat(persistentBundle.getEntry("OSGI-INF/metatype/io.backplane.ring.persistent.PersistentConfig.xml"))
                     .as("metatype for ConfigAdmin and the shell").isNotNull();
