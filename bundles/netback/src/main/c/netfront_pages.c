@@ -7,14 +7,20 @@
  * frames and checks every answer, then receives RXCOUNT frames from the backend and checks every
  * byte.
  *
- *   netfront_pages STATE_DIR DOMID ORDER COUNT RXCOUNT [WANT_FLAGS]
+ *   netfront_pages STATE_DIR DOMID ORDER COUNT RXCOUNT [SIZE [PERSISTENT [WANT_FLAGS]]]
  *
- * WANT_FLAGS: BP_RING_* bits (1 split indexes, 2 aligned slots, 4 separate rings), default 0.
+ * SIZE (bench strategies; 0 for the pattern's lengths) sends every frame at that length instead:
+ * up to 4096 one slot; above, a TCP/IPv4 GSO frame (csum_blank, a GSO extra of size 1448) over as
+ * many 4 KiB slots as it takes, the first holding 4096 bytes. PERSISTENT=1 writes
+ * feature-persistent=1 (every slot id has its own page, granted once, so the grants are reused as
+ * that feature promises). WANT_FLAGS: the ring layout features wanted, BP_RING_* bits (1 split
+ * indexes, 2 aligned slots, 4 separate rings), default 0.
  *
  * TX frame `seq`: ff x 6, 00:16:3e:40:00:01, EtherType 0x88B5, seq (u32 BE), length (u16 BE),
  * then byte i = seq * 31 + i; length 60 + (seq * 97) % 1455. RX frames are built the same way
  * by the test (any source address). Output: "TX DONE n notifications m waits w ns t" (notifications
- * sent, sleeps on the event channel, time from Connected to the last TX answer) and "RX CHECKED n".
+ * sent, sleeps on the event channel, time from Connected to the last TX answer, then "cpu c": this
+ * process's CPU time in ns) and "RX CHECKED n".
  *
  * Exit status: 0 all right, 1 a wrong answer or frame, 2 a setup failure, 3 domain destroyed.
  */
@@ -204,6 +210,22 @@ static void build_frame(uint8_t *p, uint32_t seq, uint16_t len)
         p[i] = (uint8_t)(seq * 31 + i);
 }
 
+/* A TCP/IPv4 frame of `len` bytes (GSO over slots): the headers, then byte i = seq * 31 + i. */
+static void build_tcp_frame(uint8_t *p, uint32_t seq, uint32_t len)
+{
+    static const uint8_t src[6] = { 0x00, 0x16, 0x3e, 0x40, 0x00, 0x01 };
+    uint32_t ip_len = len - 14;
+    memset(p, 0, 54);
+    memset(p, 0xff, 6);
+    memcpy(p + 6, src, 6);
+    p[12] = 0x08; p[13] = 0x00;
+    p[14] = 0x45; p[16] = ip_len >> 8; p[17] = ip_len; p[22] = 64; p[23] = 6;
+    p[26] = 10; p[29] = 1; p[30] = 10; p[33] = 2;          /* 10.0.0.1 -> 10.0.0.2 */
+    p[34] = 0x30; p[35] = 0x39; p[36] = 0x00; p[37] = 0x50;  /* ports 12345 -> 80 */
+    p[38] = seq >> 24; p[39] = seq >> 16; p[40] = seq >> 8; p[41] = seq;
+    p[46] = 0x50; p[47] = 0x18; p[48] = 0xff; p[49] = 0xff;  /* 20-byte header, PSH ACK */
+}
+
 /* A received frame: the test's pattern, its own length; returns its seq or -1. */
 static int64_t check_frame(const uint8_t *p, int len)
 {
@@ -220,8 +242,8 @@ static int64_t check_frame(const uint8_t *p, int len)
 
 int main(int argc, char **argv)
 {
-    if (argc != 6 && argc != 7) {
-        fprintf(stderr, "usage: netfront_pages STATE_DIR DOMID ORDER COUNT RXCOUNT [WANT_FLAGS]\n");
+    if (argc < 6 || argc > 9) {
+        fprintf(stderr, "usage: netfront_pages STATE_DIR DOMID ORDER COUNT RXCOUNT [SIZE [PERSISTENT [WANT_FLAGS]]]\n");
         return 2;
     }
     const char *dir = argv[1];
@@ -229,7 +251,16 @@ int main(int argc, char **argv)
     int own_order = atoi(argv[3]);
     uint64_t count = strtoull(argv[4], NULL, 10);
     uint64_t rx_count = strtoull(argv[5], NULL, 10);
-    unsigned int want = argc == 7 ? strtoul(argv[6], NULL, 10) : 0;
+    uint32_t fixed_size = argc > 6 ? (uint32_t)strtoul(argv[6], NULL, 10) : 0;
+    int persistent = argc > 7 && atoi(argv[7]) == 1;
+    unsigned int want = argc > 8 ? strtoul(argv[8], NULL, 10) : 0;
+    if (fixed_size != 0 && (fixed_size < 60 || fixed_size > 65535)) {
+        fprintf(stderr, "netfront_pages: SIZE %u outside 60..65535 (netif.h: a u16)\n", fixed_size);
+        return 2;
+    }
+    /* Data slots per frame, and one more ring slot for the GSO extra of a frame above a page. */
+    uint32_t dslots = fixed_size > PAGE_SIZE ? (fixed_size + PAGE_SIZE - 1) / PAGE_SIZE : 1;
+    int gso = fixed_size > PAGE_SIZE;
 
     size_t mem_size, gnt_size;
     memory = map_file(dir, domid, "memory", &mem_size);
@@ -367,6 +398,16 @@ int main(int argc, char **argv)
     xs_put(t, path, 1);
     snprintf(path, sizeof(path), "%s/feature-rx-notify", fe);
     xs_put(t, path, 1);
+    if (persistent) {
+        snprintf(path, sizeof(path), "%s/feature-persistent", fe);
+        xs_put(t, path, 1);
+    }
+    if (gso) {
+        snprintf(path, sizeof(path), "%s/feature-sg", fe);
+        xs_put(t, path, 1);
+        snprintf(path, sizeof(path), "%s/feature-gso-tcpv4", fe);
+        xs_put(t, path, 1);
+    }
     snprintf(path, sizeof(path), "%s/state", fe);
     xs_put(t, path, XenbusStateConnected);
     if (!xs_transaction_end(xs, t, 0))
@@ -382,22 +423,57 @@ int main(int argc, char **argv)
     uint32_t nfree = slots;
     for (uint32_t i = 0; i < slots; i++)
         free_ids[i] = (uint16_t)(slots - 1 - i);
-    uint64_t sent = 0, answered = 0, received = 0;
+    uint64_t sent = 0, answered = 0, answered_slots = 0, received = 0;
     int tx_reported = 0;
     while (answered < count || received < rx_count) {
         int work = 0, more;
         uint32_t produced = 0;
-        while (sent < count && nfree > 0 && !BP_RING_FULL(&tx)) {
+        while (sent < count && nfree >= dslots && BP_RING_FREE_REQUESTS(&tx) >= dslots + (uint32_t)gso) {
             uint16_t id = free_ids[--nfree];
-            uint16_t len = frame_length((uint32_t)sent);
-            build_frame(memory + (size_t)(tx_data + id) * PAGE_SIZE, (uint32_t)sent, len);
-            netif_tx_request_t *req = BP_RING_GET_REQUEST(&tx, tx.req_prod_pvt);
-            req->gref = FIRST_REF + tx_data + id;
-            req->offset = 0;
-            req->flags = 0;
-            req->id = id;
-            req->size = len;
-            tx.req_prod_pvt++;
+            if (!gso) {
+                uint16_t len = fixed_size ? (uint16_t)fixed_size : frame_length((uint32_t)sent);
+                build_frame(memory + (size_t)(tx_data + id) * PAGE_SIZE, (uint32_t)sent, len);
+                netif_tx_request_t *req = BP_RING_GET_REQUEST(&tx, tx.req_prod_pvt);
+                req->gref = FIRST_REF + tx_data + id;
+                req->offset = 0;
+                req->flags = 0;
+                req->id = id;
+                req->size = len;
+                tx.req_prod_pvt++;
+            } else {
+                /* First slot (4096 bytes, the headers), the GSO extra, then the other pages. */
+                uint8_t *page = memory + (size_t)(tx_data + id) * PAGE_SIZE;
+                build_tcp_frame(page, (uint32_t)sent, fixed_size);
+                for (uint32_t i = 54; i < PAGE_SIZE; i++)
+                    page[i] = (uint8_t)((uint32_t)sent * 31 + i);
+                netif_tx_request_t *req = BP_RING_GET_REQUEST(&tx, tx.req_prod_pvt);
+                req->gref = FIRST_REF + tx_data + id;
+                req->offset = 0;
+                req->flags = NETTXF_more_data | NETTXF_extra_info | NETTXF_csum_blank | NETTXF_data_validated;
+                req->id = id;
+                req->size = (uint16_t)fixed_size;
+                tx.req_prod_pvt++;
+                struct netif_extra_info *ex = (struct netif_extra_info *)BP_RING_GET_REQUEST(&tx, tx.req_prod_pvt);
+                memset(ex, 0, sizeof(*ex));
+                ex->type = XEN_NETIF_EXTRA_TYPE_GSO;
+                ex->u.gso.size = 1448;
+                ex->u.gso.type = XEN_NETIF_GSO_TYPE_TCPV4;
+                tx.req_prod_pvt++;
+                for (uint32_t k = 1; k < dslots; k++) {
+                    uint16_t fid = free_ids[--nfree];
+                    uint32_t at = k * PAGE_SIZE, len = fixed_size - at < PAGE_SIZE ? fixed_size - at : PAGE_SIZE;
+                    uint8_t *fp = memory + (size_t)(tx_data + fid) * PAGE_SIZE;
+                    for (uint32_t i = 0; i < len; i++)
+                        fp[i] = (uint8_t)((uint32_t)sent * 31 + at + i);
+                    req = BP_RING_GET_REQUEST(&tx, tx.req_prod_pvt);
+                    req->gref = FIRST_REF + tx_data + fid;
+                    req->offset = 0;
+                    req->flags = k + 1 < dslots ? NETTXF_more_data : 0;
+                    req->id = fid;
+                    req->size = (uint16_t)len;
+                    tx.req_prod_pvt++;
+                }
+            }
             sent++;
             produced++;
         }
@@ -413,19 +489,25 @@ int main(int argc, char **argv)
             uint16_t id = rsp->id;
             int16_t status = rsp->status;
             tx.rsp_cons++;
+            if (status == NETIF_RSP_NULL)
+                continue;                      /* the GSO extra's slot */
             if (status != NETIF_RSP_OKAY || id >= slots) {
                 printf("netfront_pages: TX answer %" PRIu64 ": id %u status %d\n", answered, id, status);
                 return 1;
             }
             free_ids[nfree++] = id;
-            answered++;
+            if (++answered_slots % dslots == 0)
+                answered++;
             work = 1;
         }
         if (!tx_reported && answered == count) {
             clock_gettime(CLOCK_MONOTONIC, &end);
             uint64_t ns = (uint64_t)(end.tv_sec - start.tv_sec) * 1000000000u + end.tv_nsec - start.tv_nsec;
-            printf("netfront_pages: TX DONE %" PRIu64 " notifications %" PRIu64 " waits %" PRIu64 " ns %" PRIu64 "\n",
-                   answered, notifications, waits, ns);
+            struct timespec cpu;
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+            printf("netfront_pages: TX DONE %" PRIu64 " notifications %" PRIu64 " waits %" PRIu64 " ns %" PRIu64
+                   " cpu %" PRIu64 "\n", answered, notifications, waits, ns,
+                   (uint64_t)cpu.tv_sec * 1000000000u + cpu.tv_nsec);
             fflush(stdout);
             snprintf(path, sizeof(path), "%s/c-tx-done", fe);
             xs_put(XBT_NULL, path, answered);
@@ -443,11 +525,14 @@ int main(int argc, char **argv)
                        received, id, offset, flags, status);
                 return 1;
             }
-            if (check_frame(memory + (size_t)(rx_data + id) * PAGE_SIZE + offset, status) < 0) {
+            /* With RXCOUNT 0 nothing is expected: a frame is the host's own traffic (a TAP's IPv6
+             * router solicitation), reposted unchecked. */
+            if (rx_count > 0 && check_frame(memory + (size_t)(rx_data + id) * PAGE_SIZE + offset, status) < 0) {
                 printf("netfront_pages: RX frame %" PRIu64 " (%d bytes) does not match the pattern\n", received, status);
                 return 1;
             }
-            received++;
+            if (rx_count > 0)
+                received++;
             netif_rx_request_t *req = BP_RING_GET_REQUEST(&rx, rx.req_prod_pvt);
             req->id = id;
             req->gref = FIRST_REF + rx_data + id;
@@ -461,7 +546,7 @@ int main(int argc, char **argv)
                 notify();
             work = 1;
         }
-        if (!work && !(sent < count && nfree > 0 && !BP_RING_FULL(&tx))) {
+        if (!work && !(sent < count && nfree >= dslots && BP_RING_FREE_REQUESTS(&tx) >= dslots + (uint32_t)gso)) {
             /* Idle: the final check on both rings (sets rsp_event), then sleep on the port. */
             BP_RING_FINAL_CHECK_FOR_RESPONSES(&tx, more);
             if (!more)

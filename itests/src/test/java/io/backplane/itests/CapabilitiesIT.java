@@ -10,8 +10,10 @@ import io.backplane.api.xenstore.XenStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Dictionary;
 import java.util.Hashtable;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.inject.Inject;
@@ -29,7 +31,8 @@ import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.util.tracker.ServiceTracker;
 
 /**
- * Only real features are offered, in the runtime: with the ring-persistent bundle stopped, a vbd's
+ * Only real features are offered, in the runtime: with the bundles whose strategies serve
+ * persistent grants stopped (ring-persistent, and ring-zerocopy, which serves the same rings), a vbd's
  * backend directory never says {@code feature-persistent=1} (blkback's capabilities track the
  * strategies that serve it through DS); once the bundle is back, the next vbd is offered it and
  * its rings run on the persistent strategy.
@@ -67,8 +70,15 @@ public class CapabilitiesIT {
         props.put("guestCommand", BackplaneOptions.guestCommand("--vbd " + VBD_WORKLOAD));
         configAdmin.getConfiguration("io.backplane.toolstack", "?").update(props);
 
-        Bundle persistentBundle = persistentStrategy().getBundle();
-        persistentBundle.stop();
+        persistentStrategy();
+        List<Bundle> serving = new ArrayList<>();
+        for (ServiceReference<RingStrategy> r : context.getServiceReferences(RingStrategy.class,
+                "(" + RingStrategy.SERVES + "=blkif:feature-persistent)")) {
+            serving.add(r.getBundle());
+        }
+        for (Bundle b : serving) {
+            b.stop();
+        }
         try {
             String be = connectedVbd("nopersist");
             assertEquals("no strategy serves persistent grants", "0",
@@ -78,7 +88,9 @@ public class CapabilitiesIT {
             assertFalse(devices, devices.lines().anyMatch(l -> l.startsWith("nopersist") && l.contains("persistent")));
             shell("xl:destroy nopersist");
         } finally {
-            persistentBundle.start();
+            for (Bundle b : serving) {
+                b.start();
+            }
         }
 
         persistentStrategy();

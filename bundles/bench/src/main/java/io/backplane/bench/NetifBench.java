@@ -73,7 +73,7 @@ final class NetifBench implements Bench.Benchmark {
         }
     }
 
-    private static Path build(Path dir) throws Exception {
+    static Path build(Path dir) throws Exception {
         if (!Files.exists(Path.of("/usr/include/xenstore.h"))) {
             throw new BenchUnavailable("libxenstore's header is missing: install it with `apt-get install libxen-dev`");
         }
@@ -166,7 +166,7 @@ final class NetifBench implements Bench.Benchmark {
     }
 
     /** libxl's vif layout, as in netback's tests (SimNet). */
-    private static void addVif(EmbeddedXenStore xs, DeviceId id) {
+    static void addVif(EmbeddedXenStore xs, DeviceId id) {
         int domid = id.frontendDomid();
         String be = id.backendPath();
         String fe = id.frontendPath();
@@ -196,7 +196,7 @@ final class NetifBench implements Bench.Benchmark {
     }
 
     /** The negotiation policy's part, reduced to publishing a fixed offer per device. */
-    private static NegotiationPolicy fixedOffers(EmbeddedXenStore xs, Map<DeviceId, Map<String, String>> offers) {
+    static NegotiationPolicy fixedOffers(EmbeddedXenStore xs, Map<DeviceId, Map<String, String>> offers) {
         return new NegotiationPolicy() {
             @Override
             public Negotiation negotiate(DeviceId device) {

@@ -169,6 +169,9 @@ final class BlkifRing implements Runnable {
                 }
                 if (!stopping) {
                     evtchn.await(WAIT_MILLIS);
+                    // Idle or not, a strategy's deferred work (a lazily batched unmap past its
+                    // delay) gets its turn at least every WAIT_MILLIS.
+                    io.flush();
                 }
             }
         } catch (RingOverflowException e) {

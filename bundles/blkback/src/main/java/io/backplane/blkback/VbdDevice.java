@@ -84,6 +84,8 @@ final class VbdDevice implements BackendDevice {
         negotiated.put(VbdFeatures.PERSISTENT, fe.persistent() ? "1" : "0");
         negotiated.put(VbdFeatures.MAX_INDIRECT_SEGMENTS, Integer.toString(features.maxIndirectSegments()));
         negotiated.putAll(fe.shape().features());
+        // A frontend's request for batched unmaps goes to the strategies as written; the one that serves it checks it.
+        context.frontendKey(BlkifConstants.REQUEST_UNMAP_BATCH).ifPresent(v -> negotiated.put(BlkifConstants.REQUEST_UNMAP_BATCH, v));
         RingRequest request = new RingRequest(context.id().frontendDomid(), BlkifConstants.PROTOCOL, BlkifRequestDescriptor.LENGTH,
                 BlkifResponseDescriptor.LENGTH, queue.ringRefs(), negotiated);
         RingChannel channel;

@@ -2,6 +2,7 @@ package io.backplane.blkback;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.backplane.api.ring.RingRequest;
 import io.backplane.guest.blkfront.SectorPattern;
 import io.backplane.nativeio.NativeIo;
 import java.io.IOException;
@@ -185,6 +186,100 @@ class BlkEndToEndTest {
             for (long sector = 0; sector < 2048; sector++) {
                 assertThat(SectorPattern.matches(disk, (int) sector * 512, sector, 1)).as("sector %d", sector).isTrue();
             }
+        }
+    }
+
+    /**
+     * The zero-copy strategy, ranked first: every read and write is one preadv/pwritev between
+     * the image and the guest's kept pages, no segment is copied, and every sector verifies.
+     */
+    @Test
+    void zeroCopyServesEveryRequestInTheGuestsPages() throws Exception {
+        world.allStrategies = true;
+        world.zeroCopyFirst = true;
+        try (VbdHarness vbd = attach(offer(1, 1), "w");
+             GuestProcess guest = new GuestProcess(dir, domid,
+                     "ring-order=1,queues=1,indirect=32,ops=0,fill=1,verify=1,region=2048,max-sectors=128,depth=8")) {
+            awaitDone(guest, 60_000);
+            assertThat(stat("failed")).isZero();
+            assertThat(stat("mismatches")).isZero();
+            assertThat(stat("verified-sectors")).isEqualTo(2048);
+            Map<String, String> status = vbd.status();
+            assertThat(status.get("queue-0/strategy")).isEqualTo("zero-copy");
+            long requests = Long.parseLong(status.get("queue-0/rd_req")) + Long.parseLong(status.get("queue-0/wr_req"));
+            assertThat(status.get("queue-0/zero-copy-requests")).as(status.toString()).isEqualTo(Long.toString(requests));
+            assertThat(status.get("queue-0/zero-copy-fallback-copies")).isEqualTo("0");
+            ByteBuffer disk = ByteBuffer.allocateDirect(2048 * 512);
+            try (FileChannel ch = FileChannel.open(image, StandardOpenOption.READ)) {
+                while (disk.hasRemaining() && ch.read(disk, disk.position()) > 0) {
+                    // read all
+                }
+            }
+            for (long sector = 0; sector < 2048; sector++) {
+                assertThat(SectorPattern.matches(disk, (int) sector * 512, sector, 1)).as("sector %d", sector).isTrue();
+            }
+        }
+    }
+
+    /**
+     * Whole-memory mapping for a domain the policy names: every read and write goes straight
+     * between the image and the guest's memory, reached through one mapping of it after each
+     * grant entry is checked; every sector verifies. A domain it does not name gets persistent.
+     */
+    @Test
+    void aTrustedDomainIsServedThroughItsWholeMemory() throws Exception {
+        world.allStrategies = true;
+        world.wholeMemoryTrusted = new String[] {"guest1"};
+        int other = world.createDomain("guest2", 8192);
+        try (VbdHarness vbd = attach(offer(1, 1), "w");
+             GuestProcess guest = new GuestProcess(dir, domid,
+                     "ring-order=1,queues=1,indirect=32,ops=0,fill=1,verify=1,region=2048,max-sectors=128,depth=8")) {
+            awaitDone(guest, 60_000);
+            assertThat(stat("failed")).isZero();
+            assertThat(stat("mismatches")).isZero();
+            assertThat(stat("verified-sectors")).isEqualTo(2048);
+            Map<String, String> status = vbd.status();
+            assertThat(status.get("queue-0/strategy")).isEqualTo("whole-memory");
+            long requests = Long.parseLong(status.get("queue-0/rd_req")) + Long.parseLong(status.get("queue-0/wr_req"));
+            assertThat(status.get("queue-0/zero-copy-requests")).as(status.toString()).isEqualTo(Long.toString(requests));
+            assertThat(status.get("queue-0/whole-memory-refusals")).isEqualTo("0");
+            assertThat(Long.parseLong(status.get("queue-0/whole-memory-pages"))).isEqualTo(8192);
+        }
+        RingRequest untrusted = new RingRequest(other, "blkif", 112, 16, new int[] {8}, Map.of("feature-persistent", "1"));
+        assertThat(world.strategies.rank(untrusted)).as("not named: not served").doesNotContain("whole-memory")
+                .startsWith("persistent");
+    }
+
+    /**
+     * A blkfront that does not reuse its grants but asks for batched unmaps
+     * ({@code request-unmap-batch = "8,50"}) gets map-batched-unmap without any operator naming
+     * it: unmaps go in batches (far fewer unmap calls than unmaps), every sector verifies, and
+     * once the guest is idle the worker's tick has unmapped everything.
+     */
+    @Test
+    void aFrontendAskingForBatchedUnmapsGetsThem() throws Exception {
+        world.allStrategies = true;
+        try (VbdHarness vbd = attach(offer(1, 1), "w");
+             GuestProcess guest = new GuestProcess(dir, domid,
+                     "ring-order=1,queues=1,indirect=32,persistent=0,unmap-batch=8:50,ops=0,fill=1,verify=1,region=2048,"
+                             + "max-sectors=128,depth=8")) {
+            awaitDone(guest, 60_000);
+            assertThat(stat("failed")).isZero();
+            assertThat(stat("mismatches")).isZero();
+            assertThat(stat("verified-sectors")).isEqualTo(2048);
+            assertThat(fe("request-unmap-batch")).isEqualTo("8,50");
+            Map<String, String> status = vbd.status();
+            assertThat(status.get("queue-0/strategy")).isEqualTo("map-batched-unmap");
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (!"0".equals(vbd.status().get("queue-0/grant-unmaps-pending")) && System.currentTimeMillis() < deadline) {
+                Thread.sleep(20);
+            }
+            status = vbd.status();
+            assertThat(status.get("queue-0/grant-unmaps-pending")).as("idle: all unmapped; %s", status).isEqualTo("0");
+            long unmaps = Long.parseLong(status.get("queue-0/grant-unmaps"));
+            long batches = Long.parseLong(status.get("queue-0/grant-unmap-batches"));
+            assertThat(unmaps).isEqualTo(Long.parseLong(status.get("queue-0/grant-maps"))).isPositive();
+            assertThat(batches).as("%d unmaps in %d calls", unmaps, batches).isLessThanOrEqualTo(unmaps / 4);
         }
     }
 

@@ -34,6 +34,10 @@ final class SimWorld implements AutoCloseable {
     private VbdBus vbds;
     /** Set before the first vbd: register persistent and map-batched-unmap beside grant-copy. */
     boolean allStrategies;
+    /** With {@link #allStrategies}: zero-copy too, ranked first (as its configured service.ranking makes it). */
+    boolean zeroCopyFirst;
+    /** Domains the whole-memory strategy may serve (registered when not empty). */
+    String[] wholeMemoryTrusted = {};
     /** The registry blkback got, once the first vbd was attached. */
     RingStrategyRegistry strategies;
 
@@ -62,6 +66,14 @@ final class SimWorld implements AutoCloseable {
                     "persistent", "service.id", 2L));
             strategies.addStrategy(new MapBatchedUnmapStrategy(sim), Map.of(RingStrategy.NAME, "map-batched-unmap",
                     "service.ranking", -200, "service.id", 3L));
+            if (wholeMemoryTrusted.length > 0) {
+                strategies.addStrategy(new io.backplane.ring.wholememory.WholeMemoryStrategy(sim, sim, sim, wholeMemoryTrusted),
+                        Map.of(RingStrategy.NAME, "whole-memory", "service.id", 5L));
+            }
+            if (zeroCopyFirst) {
+                strategies.addStrategy(new io.backplane.ring.zerocopy.ZeroCopyStrategy(sim, 4096), Map.of(RingStrategy.NAME,
+                        "zero-copy", "service.ranking", 10, "service.id", 4L));
+            }
         }
         return new BlkbackDriver(io, strategies, sim);
     }

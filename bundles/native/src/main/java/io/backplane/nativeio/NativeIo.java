@@ -110,6 +110,15 @@ public final class NativeIo {
         return n;
     }
 
+    /** writev(2) from the native memory an {@code iovec} array describes (one TAP frame in pieces); returns bytes written. */
+    public long writev(int fd, IoVector iov) {
+        long n = libc.writev(fd, iov.address(), iov.count());
+        if (n < 0) {
+            throw error("writev fd " + fd);
+        }
+        return n;
+    }
+
     /** read(2) into {@code dst}'s remaining bytes; returns bytes read, -1 for EAGAIN on a non-blocking fd. */
     public int read(int fd, ByteBuffer dst) {
         long n = libc.read(fd, address(dst) + dst.position(), dst.remaining());

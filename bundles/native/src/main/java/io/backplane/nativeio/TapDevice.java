@@ -119,6 +119,19 @@ public final class TapDevice implements AutoCloseable {
         }
     }
 
+    /**
+     * Writes one frame given in pieces ({@code iov}: the virtio header, then the frame's parts,
+     * which may be a guest's mapped pages) with one writev(2): the kernel gathers them, nothing
+     * is copied in this process.
+     */
+    public void write(IoVector iov) {
+        long len = iov.remaining();
+        long n = io.writev(fd, iov);
+        if (n != len) {
+            throw new NativeException(Errno.EIO, "TAP " + name + " took " + n + " of " + len + " bytes of a frame");
+        }
+    }
+
     /** Closes the fd; the kernel removes the interface. */
     @Override
     public void close() {

@@ -18,6 +18,8 @@ final class QueueStats {
     /** TX packets with a partial checksum (NETTXF_csum_blank), and with a GSO extra. */
     final AtomicLong txCsumBlank = new AtomicLong();
     final AtomicLong txGso = new AtomicLong();
+    /** TX packets handed to the sink from the guest's pages in place (a zero-copy strategy lent them). */
+    final AtomicLong txZeroCopy = new AtomicLong();
     /** TX packets dropped because their checksum or GSO could not be set up (Linux: rx_errors on the vif). */
     final AtomicLong txOffloadDropped = new AtomicLong();
     /** RX frames given to the guest with a partial checksum, and with a GSO extra. */
@@ -38,6 +40,7 @@ final class QueueStats {
         m.put("rx-errors", rxErrors.get());
         m.put("tx-csum-blank", txCsumBlank.get());
         m.put("tx-gso", txGso.get());
+        m.put("tx-zero-copy", txZeroCopy.get());
         m.put("tx-offload-dropped", txOffloadDropped.get());
         m.put("rx-csum-blank", rxCsumBlank.get());
         m.put("rx-gso", rxGso.get());

@@ -24,7 +24,8 @@ import java.util.List;
 /**
  * The TX half of one queue (Linux xen-netback/netback.c, xenvif_tx_build_gops and friends):
  * copies each request out of the shared ring once, validates the copy with netback's checks,
- * copies the packet data through the strategy's {@link SegmentIo}, hands whole frames to the
+ * copies the packet data through the strategy's {@link SegmentIo} (or, when the strategy lends the
+ * guest's pages, copies only the headers and gathers the rest from them), hands whole frames to the
  * sink behind a {@code virtio_net_hdr} carrying the packet's checksum offload and GSO (see
  * {@link VnetHeader}) and answers every slot. Runs on the queue's worker thread only.
  */
@@ -37,6 +38,12 @@ final class TxPath {
     /** Room for one pass of data; a pass ends early when the next 64 KiB packet might not fit. */
     private static final int BATCH_BYTES = 1 << 20;
     private static final int MAX_PACKET = NetifConstants.XEN_NETIF_MAX_TX_SIZE + 1;
+    /**
+     * Bytes of a lent frame copied behind its virtio header (netback's XEN_NETBACK_TX_COPY_LEN is
+     * 128; room here for VLAN, IPv6 and a TCP header with options): the offload setup reads and
+     * patches this stable copy, never the guest's page.
+     */
+    private static final int HEAD = 256;
 
     private BackRing ring;
     private SegmentIo io;
@@ -79,6 +86,19 @@ final class TxPath {
     private final List<SegmentCopy> copies = new ArrayList<>();
     private final int[] copyPacket = new int[BUDGET * (LEGACY_SLOTS_MAX + 1)];
     private final int[] copyStatus = new int[BUDGET * (LEGACY_SLOTS_MAX + 1)];
+    /**
+     * Zero copy: the guest pages a strategy lent for the pass's packets ({@link SegmentIo#direct}),
+     * valid until {@code io.flush()}; per packet its first part, part count (0: copied as usual)
+     * and the bytes of its head copied into {@link #batch}.
+     */
+    private final ByteBuffer[] lent = new ByteBuffer[BUDGET * (LEGACY_SLOTS_MAX + 1)];
+    private int lentCount;
+    private final int[] pktFirstPart = new int[BUDGET];
+    private final int[] pktParts = new int[BUDGET];
+    private final int[] pktHead = new int[BUDGET];
+    private final ByteBuffer[] gathered = new ByteBuffer[LEGACY_SLOTS_MAX + 2];
+    /** A lent frame whose headers do not fit in {@link #HEAD}, copied whole for the offload setup. */
+    private final ByteBuffer spill = ByteBuffer.allocateDirect(VnetHeader.SIZE + MAX_PACKET).order(ByteOrder.LITTLE_ENDIAN);
 
     TxPath(BackRing ring, SegmentIo io, PacketSink sink, QueueStats stats, int fatalSkbSlots, Credit credit,
            Runnable notifyFrontend) {
@@ -107,6 +127,7 @@ final class TxPath {
         creditBlocked = false;
         copies.clear();
         batch.clear();
+        lentCount = 0;
         while (workToDo > 0 && packets < BUDGET && batch.remaining() >= VnetHeader.SIZE + MAX_PACKET) {
             // Credit scheduling looks at the next packet's size before taking it off the ring; the
             // size read here only decides when, the request is copied and checked as usual.
@@ -131,16 +152,18 @@ final class TxPath {
             }
             copies.clear();
         }
-        io.flush();
         for (int p = 0; p < packets; p++) {
             if (rspStatus[pktFirstRsp[p]] != NETIF_RSP_OKAY) {
                 stats.txErrors.incrementAndGet();
-            } else if (!vnet.fromTx(batch, pktOffset[p], pktLength[p], pktFlags[p], pktGsoType[p], pktGsoSize[p])) {
+            } else if (pktParts[p] > 0 ? !transmitLent(p)
+                    : !vnet.fromTx(batch, pktOffset[p], pktLength[p], pktFlags[p], pktGsoType[p], pktGsoSize[p])) {
                 // Answered OKAY already, as netback does; the packet is dropped like an skb
                 // whose checksum_setup() failed.
                 stats.txOffloadDropped.incrementAndGet();
             } else {
-                sink.transmit(batch.duplicate().limit(pktOffset[p] + VnetHeader.SIZE + pktLength[p]).position(pktOffset[p]));
+                if (pktParts[p] == 0) {
+                    sink.transmit(batch.duplicate().limit(pktOffset[p] + VnetHeader.SIZE + pktLength[p]).position(pktOffset[p]));
+                }
                 stats.txPackets.incrementAndGet();
                 stats.txBytes.addAndGet(pktLength[p]);
                 if ((pktFlags[p] & NetifConstants.NETTXF_CSUM_BLANK) != 0) {
@@ -151,6 +174,7 @@ final class TxPath {
                 }
             }
         }
+        io.flush();                            // after the sink: it ends the lent pages' loan
         if (responses == 0) {
             return false;                      // waiting for credit
         }
@@ -263,8 +287,13 @@ final class TxPath {
         pktFlags[p] = first.flags;
         pktGsoType[p] = gsoType;
         pktGsoSize[p] = gsoSize;
+        pktParts[p] = 0;
         if (dropReason != null) {
             markError(firstRsp, extras, responses);
+            return workToDo;
+        }
+        if (lend(p, remaining, slots)) {
+            batch.position(pktOffset[p] + VnetHeader.SIZE + pktHead[p]);
             return workToDo;
         }
         // The sink's virtio_net_hdr goes in front (filled once the data is here), then the
@@ -278,6 +307,89 @@ final class TxPath {
         }
         batch.position(pktOffset[p] + VnetHeader.SIZE + first.size);
         return workToDo;
+    }
+
+    /**
+     * Zero copy, when the strategy lends every page of the packet ({@link SegmentIo#direct}): the
+     * frame's first {@link #HEAD} bytes are copied behind the virtio header (what Linux netback
+     * copies into the skb's linear area) and the rest stays in the guest's pages until the sink
+     * has it. False, nothing kept, when a page is not lent: the packet is grant-copied as usual.
+     */
+    private boolean lend(int p, int firstBytes, int slots) {
+        int from = lentCount;
+        if (!lendOne(first.gref, first.offset, firstBytes)) {
+            lentCount = from;
+            return false;
+        }
+        for (int i = 0; i < slots; i++) {
+            if (!lendOne(fragRef[i], fragOffset[i], fragSize[i])) {
+                lentCount = from;
+                return false;
+            }
+        }
+        int head = Math.min(HEAD, first.size);
+        int at = pktOffset[p] + VnetHeader.SIZE;
+        for (int i = from, need = head; i < lentCount && need > 0; i++) {
+            ByteBuffer page = lent[i];
+            int n = Math.min(need, page.remaining());
+            batch.put(at, page, page.position(), n);
+            page.position(page.position() + n);
+            at += n;
+            need -= n;
+        }
+        pktFirstPart[p] = from;
+        pktParts[p] = lentCount - from;
+        pktHead[p] = head;
+        return true;
+    }
+
+    private boolean lendOne(int gref, int offset, int length) {
+        if (length == 0) {
+            return true;
+        }
+        ByteBuffer page = io.direct(gref, offset, length, false);
+        if (page == null) {
+            return false;
+        }
+        lent[lentCount++] = page;
+        return true;
+    }
+
+    /**
+     * A lent packet to the sink in one gathering call: header and head from the batch, the rest
+     * from the guest's pages. False when its checksum or GSO cannot be set up.
+     */
+    private boolean transmitLent(int p) {
+        int first = pktFirstPart[p];
+        int parts = pktParts[p];
+        if (!vnet.fromTx(batch, pktOffset[p], pktHead[p], pktFlags[p], pktGsoType[p], pktGsoSize[p])) {
+            if (pktHead[p] == pktLength[p]) {
+                return false;
+            }
+            // Headers longer than the head: the whole frame copied, then set up as usual.
+            spill.clear();
+            spill.put(0, batch, pktOffset[p], VnetHeader.SIZE + pktHead[p]);
+            int at = VnetHeader.SIZE + pktHead[p];
+            for (int i = first; i < first + parts; i++) {
+                spill.put(at, lent[i], lent[i].position(), lent[i].remaining());
+                at += lent[i].remaining();
+            }
+            if (!vnet.fromTx(spill, 0, pktLength[p], pktFlags[p], pktGsoType[p], pktGsoSize[p])) {
+                return false;
+            }
+            sink.transmit(spill.limit(at));
+            return true;
+        }
+        gathered[0] = batch.duplicate().limit(pktOffset[p] + VnetHeader.SIZE + pktHead[p]).position(pktOffset[p]);
+        int n = 1;
+        for (int i = first; i < first + parts; i++) {
+            if (lent[i].hasRemaining()) {
+                gathered[n++] = lent[i];
+            }
+        }
+        sink.transmit(gathered, 0, n);
+        stats.txZeroCopy.incrementAndGet();
+        return true;
     }
 
     private void addCopy(int packet, int gref, int offset, int at, int length) {

@@ -107,7 +107,8 @@ class CNetfrontTest {
         DeviceId id = net.addVif(domid, 0, "00:16:3e:40:00:01", "xenbr0", null);
         Path log = net.stateDir.resolve("c-netfront-" + domid + ".log");
         Process c = new ProcessBuilder(List.of(binary.toString(), net.stateDir.toString(), Integer.toString(domid),
-                Integer.toString(ownOrder), Integer.toString(count), Integer.toString(rxCount), Integer.toString(flags)))
+                Integer.toString(ownOrder), Integer.toString(count), Integer.toString(rxCount), "0", "0",
+                Integer.toString(flags)))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             assertThat(SimNet.await(20, () -> "4".equals(net.read(id.backendPath() + "/state"))))

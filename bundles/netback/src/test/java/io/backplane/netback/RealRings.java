@@ -29,4 +29,12 @@ final class RealRings {
                 "map-batched-unmap", "service.ranking", -200, "service.id", 3L));
         return registry;
     }
+
+    /** All of them and zero-copy, ranked first as an operator's configuration of its service.ranking makes it. */
+    static RingStrategies zeroCopyFirst(GrantTables grants) {
+        RingStrategyRegistry registry = (RingStrategyRegistry) all(grants);
+        registry.addStrategy(new io.backplane.ring.zerocopy.ZeroCopyStrategy(grants, 4096), Map.of(RingStrategy.NAME,
+                "zero-copy", "service.ranking", 10, "service.id", 4L));
+        return registry;
+    }
 }

@@ -13,4 +13,15 @@ public interface ForeignMemory {
      * for an unknown domain, EINVAL for a frame beyond its memory.
      */
     MappedRegion map(int domid, long[] frames, boolean writable);
+
+    /**
+     * The domain's grant table ({@code grant_entry_v1} array, all its frames) mapped read-only,
+     * as dom0 maps it with {@code xenforeignmemory_map_resource(XENMEM_resource_grant_table)}: for
+     * a backend that reaches granted frames through a mapping of the domain's whole memory and
+     * checks each entry itself. {@link HypervisorException} with ESRCH for an unknown domain,
+     * EOPNOTSUPP where this hypervisor SPI does not give it.
+     */
+    default MappedRegion mapGrantTable(int domid) {
+        throw new HypervisorException("EOPNOTSUPP", "this hypervisor does not map domain " + domid + "'s grant table for dom0");
+    }
 }

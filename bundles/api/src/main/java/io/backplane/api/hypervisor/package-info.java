@@ -12,5 +12,5 @@
  * memory is a direct {@link java.nio.ByteBuffer} over a real mapping.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.2.0")
+@org.osgi.annotation.versioning.Version("1.3.0")
 package io.backplane.api.hypervisor;

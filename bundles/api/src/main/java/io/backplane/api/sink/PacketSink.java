@@ -23,6 +23,25 @@ public interface PacketSink extends AutoCloseable {
     void transmit(ByteBuffer frame);
 
     /**
+     * Hands one frame given in pieces: the remaining bytes of {@code parts[from]} to
+     * {@code parts[from + count - 1]}, in order, header first (direct buffers; the later pieces
+     * may be a guest's mapped pages, which a zero-copy strategy lends until this returns). A sink
+     * that can write them with one gathering call (writev on a TAP) does; this default gathers
+     * them into one buffer and calls {@link #transmit(ByteBuffer)}.
+     */
+    default void transmit(ByteBuffer[] parts, int from, int count) {
+        int length = 0;
+        for (int i = from; i < from + count; i++) {
+            length += parts[i].remaining();
+        }
+        ByteBuffer frame = ByteBuffer.allocateDirect(length);
+        for (int i = from; i < from + count; i++) {
+            frame.put(parts[i].duplicate());
+        }
+        transmit(frame.flip());
+    }
+
+    /**
      * Waits at most {@code timeoutMillis} for a frame from the host side for the guest and reads
      * its header and the frame into {@code frame} (direct, at its position, room for 10 bytes and
      * a 64 KiB frame). Returns their length, 0 on timeout, -1 once the sink is closed.

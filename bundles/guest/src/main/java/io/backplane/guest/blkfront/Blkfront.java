@@ -226,6 +226,9 @@ public final class Blkfront implements AutoCloseable {
             }
             tx.write(dir + "/protocol", PROTOCOL);
             tx.write(dir + "/feature-persistent", opt.persistent() ? "1" : "0");
+            if (!opt.unmapBatch().isEmpty()) {
+                tx.write(dir + "/" + BlkifConstants.REQUEST_UNMAP_BATCH, opt.unmapBatch().replace(':', ','));
+            }
             // The chosen layout features as 1; one chosen at an earlier connect but not now goes,
             // so a frontend on ring.h's layout has none of the keys.
             for (String key : RingShape.KEYS) {

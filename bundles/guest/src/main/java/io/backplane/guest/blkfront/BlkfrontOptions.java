@@ -28,18 +28,21 @@ import java.util.Map;
  * @param reconnect         reconnect after the backend closes (unless the toolstack set online=0)
  * @param layouts           the ring layout features it knows (it takes those the backend offers too);
  *                          none by default, as a Linux blkfront
+ * @param unmapBatch        {@code COUNT:DELAY_MS}: ask the backend to batch its unmaps (written as
+ *                          {@code request-unmap-batch = "COUNT,DELAY_MS"}); empty = not asked
  */
 public record BlkfrontOptions(int maxRingPageOrder, int maxQueues, int maxIndirectSegments, boolean persistent,
                               long ops, int depth, int minSectors, int maxSectors,
                               int read, int write, int flush, int discard,
                               long region, boolean fill, boolean verify, long seed, boolean reconnect,
-                              RingShape layouts) {
+                              RingShape layouts, String unmapBatch) {
 
     public static final String HELP = "vbd workload: key=value,... with ring-order (own max, 2), queues (own max, CPUs),"
             + " indirect (own max indirect segments, 32), persistent (1), ops (random requests, -1 = until stopped, 1000),"
             + " depth (in flight, 16), min-sectors (1), max-sectors (64), read/write/flush/discard (weights 45/45/5/5),"
             + " region (sectors used, 16384), fill (0/1, 1), verify (0/1, 1), seed (1), reconnect (0/1, 1),"
-            + " layout (ring layout features it knows: split-indexes+aligned-slots+separate-rings, all, none; none)";
+            + " layout (ring layout features it knows: split-indexes+aligned-slots+separate-rings, all, none; none),"
+            + " unmap-batch (COUNT:DELAY_MS: ask the backend to batch unmaps; none)";
 
     public BlkfrontOptions {
         if (maxRingPageOrder < 0 || maxRingPageOrder > 4) {
@@ -81,6 +84,7 @@ public record BlkfrontOptions(int maxRingPageOrder, int maxQueues, int maxIndire
         kv.put("seed", "1");
         kv.put("reconnect", "1");
         kv.put("layout", "none");
+        kv.put("unmap-batch", "");
         if (spec != null && !spec.isBlank()) {
             for (String item : spec.split(",")) {
                 int eq = item.indexOf('=');
@@ -95,7 +99,17 @@ public record BlkfrontOptions(int maxRingPageOrder, int maxQueues, int maxIndire
                 num(kv, "ops"), num(kv, "depth"), num(kv, "min-sectors"), num(kv, "max-sectors"),
                 num(kv, "read"), num(kv, "write"), num(kv, "flush"), num(kv, "discard"),
                 num(kv, "region"), num(kv, "fill") == 1, num(kv, "verify") == 1, num(kv, "seed"), num(kv, "reconnect") == 1,
-                layouts(kv.get("layout")));
+                layouts(kv.get("layout")), unmapBatch(kv.get("unmap-batch")));
+    }
+
+    private static String unmapBatch(String spec) {
+        if (spec.isEmpty() || spec.equals("none")) {
+            return "";
+        }
+        if (!spec.matches("[0-9]{1,3}:[0-9]{1,4}")) {
+            throw new IllegalArgumentException("vbd workload: unmap-batch '" + spec + "' is not COUNT:DELAY_MS");
+        }
+        return spec;
     }
 
     private static RingShape layouts(String spec) {

@@ -81,6 +81,16 @@ final class SimDomain {
         return name;
     }
 
+    /** A second, read-only mapping of the grant-table file, for dom0 (ForeignMemory.mapGrantTable). */
+    MemoryMapping mapGrantTableReadOnly() {
+        int fd = io.open(paths.grantTable(domid).toString(), Posix.O_RDONLY, 0);
+        try {
+            return io.mapShared(fd, 0, (long) config.grantFrames() * SimPaths.PAGE_SIZE, false);
+        } finally {
+            io.close(fd);
+        }
+    }
+
     long memoryPages() {
         return config.memoryPages();
     }

@@ -90,6 +90,25 @@ final class SimGrants {
         }
     }
 
+    /** The domain's grant-table file, read-only: what dom0 maps of it on Xen with XENMEM_resource_grant_table. */
+    MappedRegion mapGrantTable(int domid) {
+        SimDomain d = domains.apply(domid);
+        if (d == null) {
+            throw Errnos.error(Errnos.ESRCH, "domain " + domid + " does not exist");
+        }
+        d.lifecycle().readLock().lock();
+        try {
+            if (d.isDying()) {
+                throw Errnos.error(Errnos.ESRCH, "domain " + domid + " is being destroyed");
+            }
+            SimRegion r = new SimRegion(d, d.mapGrantTableReadOnly(), d.info().grantFrames());
+            d.track(r);
+            return r;
+        } finally {
+            d.lifecycle().readLock().unlock();
+        }
+    }
+
     void copy(List<GrantCopy> ops, int[] status) {
         if (status.length < ops.size()) {
             throw new IllegalArgumentException("status array holds " + status.length + " codes for " + ops.size() + " copies");

@@ -328,6 +328,11 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
         return grants.mapForeign(domid, frames, writable);
     }
 
+    @Override
+    public MappedRegion mapGrantTable(int domid) {
+        return grants.mapGrantTable(domid);
+    }
+
     // ---- EventChannels
 
     @Override

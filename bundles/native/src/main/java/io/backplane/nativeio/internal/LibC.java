@@ -32,6 +32,9 @@ public interface LibC {
     long pwritev(int fd, long iov, int iovcnt, long offset);
 
     @SaveError
+    long writev(int fd, long iov, int iovcnt);
+
+    @SaveError
     long read(int fd, long buf, long count);
 
     @SaveError

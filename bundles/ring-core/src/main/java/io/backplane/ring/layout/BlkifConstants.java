@@ -9,6 +9,13 @@ public final class BlkifConstants {
     public static final String FEATURE_PERSISTENT = "feature-persistent";
     /** A ring strategy's {@code RingStrategy.SERVES} entry for persistent grants on blkif rings. */
     public static final String SERVES_PERSISTENT = PROTOCOL + ":" + FEATURE_PERSISTENT;
+    /**
+     * Backplane's frontend key asking the backend to batch its unmaps: {@code "<count>,<max delay ms>"}
+     * (docs/backends.md, "Frontend-requested lazy unmap"). Not in blkif.h.
+     */
+    public static final String REQUEST_UNMAP_BATCH = "request-unmap-batch";
+    /** A ring strategy's {@code RingStrategy.SERVES} entry for {@link #REQUEST_UNMAP_BATCH}. */
+    public static final String SERVES_UNMAP_BATCH = PROTOCOL + ":" + REQUEST_UNMAP_BATCH;
 
     public static final int BLKIF_OP_READ = 0;
     public static final int BLKIF_OP_WRITE = 1;

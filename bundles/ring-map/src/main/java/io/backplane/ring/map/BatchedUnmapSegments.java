@@ -14,8 +14,10 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Segments moved through a mapping made for them: read-only to read a guest page (netfront TX
- * grants are read-only), writable to write one. The mapping is kept until {@link #flush()}, which
- * unmaps the whole batch at once; used by the ring's worker thread only, counters from any.
+ * grants are read-only), writable to write one. The mappings are kept until a {@link #flush()}
+ * finds the batch due (every flush by default; as the frontend asked with request-unmap-batch:
+ * {@code count} pending, or the oldest {@code maxDelayMillis} old), which unmaps them all at once;
+ * used by the ring's worker thread only, counters from any.
  */
 final class BatchedUnmapSegments implements LegacyRingChannel.DataPath {
     /**
@@ -34,9 +36,16 @@ final class BatchedUnmapSegments implements LegacyRingChannel.DataPath {
     private final LongAdder unmapBatches = new LongAdder();
     private volatile int pending;
 
-    BatchedUnmapSegments(GrantTables grants, int domid) {
+    private final UnmapBatch batch;
+    private final java.util.function.LongSupplier clock;
+    /** When the oldest pending mapping was made (nanoTime). */
+    private long oldest;
+
+    BatchedUnmapSegments(GrantTables grants, int domid, UnmapBatch batch, java.util.function.LongSupplier clock) {
         this.grants = grants;
         this.domid = domid;
+        this.batch = batch;
+        this.clock = clock;
     }
 
     @Override
@@ -77,18 +86,29 @@ final class BatchedUnmapSegments implements LegacyRingChannel.DataPath {
 
     private GrantMapping map(int gref, boolean writable) {
         if (deferred.size() >= MAX_DEFERRED) {
-            flush();
+            unmapAll();
         }
         GrantMapping m = grants.map(domid, new int[] {gref}, writable);
+        if (deferred.isEmpty() && batch.maxDelayMillis() > 0) {
+            oldest = clock.getAsLong();
+        }
         deferred.add(m);
         pending = deferred.size();
         maps.increment();
         return m;
     }
 
-    /** The lazily batched unmap: every mapping of the batch in one call. */
+    /** End of a batch (or the worker's idle tick): the pending unmaps go when the batch is due. */
     @Override
     public void flush() {
+        if (deferred.size() >= batch.count() || (!deferred.isEmpty()
+                && clock.getAsLong() - oldest >= batch.maxDelayMillis() * 1_000_000L)) {
+            unmapAll();
+        }
+    }
+
+    /** The lazily batched unmap: every pending mapping in one call. */
+    private void unmapAll() {
         if (deferred.isEmpty()) {
             return;
         }
@@ -104,7 +124,7 @@ final class BatchedUnmapSegments implements LegacyRingChannel.DataPath {
 
     @Override
     public void close() {
-        flush();
+        unmapAll();
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.backplane.api.ring.RingRequest;
 import io.backplane.api.ring.RingStrategy;
 import io.backplane.ring.LegacyRingChannel;
 import io.backplane.ring.LegacyRingMapping;
+import io.backplane.ring.layout.BlkifConstants;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -15,12 +16,20 @@ import org.osgi.service.component.annotations.Reference;
  * each segment's grant is mapped for its copy, and the unmaps wait for the end of the batch
  * ({@code SegmentIo.flush()}), where they go in one call, as one TLB flush would on Xen. It fits
  * every ring.h ring but ranks below grant-copy ({@code service.ranking} -200 against -100, same
- * fitness 0), so it serves a ring only when the operator names it.
+ * fitness 0), so it serves a ring only when the operator names it, or when the frontend asked for
+ * batched unmaps ({@code request-unmap-batch = "<count>,<max delay ms>"}, fitness 5): then the
+ * unmaps wait until {@code count} mappings are pending or the oldest has waited the delay, and
+ * go in one {@code GrantTables.unmap} call. The frontend never reuses a page before its unmap:
+ * it learns it from its own grant entry, whose GTF_reading/GTF_writing the hypervisor keeps set
+ * while the page is mapped (ending access fails until then), not from anything the backend says.
  */
-@Component(property = {RingStrategy.NAME + "=" + MapBatchedUnmapStrategy.NAME, "service.ranking:Integer=-200"})
+@Component(property = {RingStrategy.NAME + "=" + MapBatchedUnmapStrategy.NAME, "service.ranking:Integer=-200",
+        RingStrategy.SERVES + "=" + BlkifConstants.SERVES_UNMAP_BATCH})
 public class MapBatchedUnmapStrategy implements RingStrategy {
 
     public static final String NAME = "map-batched-unmap";
+    /** Above grant-copy's 0 for a ring whose frontend asked for batched unmaps; below persistent's 10. */
+    static final int REQUESTED_FITNESS = 5;
 
     private final GrantTables grants;
 
@@ -36,12 +45,16 @@ public class MapBatchedUnmapStrategy implements RingStrategy {
 
     @Override
     public int fitness(RingRequest request) {
-        return LegacyRingMapping.problem(request) == null ? 0 : -1;
+        if (LegacyRingMapping.problem(request) != null) {
+            return -1;
+        }
+        return UnmapBatch.of(request.features()) != null ? REQUESTED_FITNESS : 0;
     }
 
     @Override
     public RingChannel open(RingRequest request) {
         LegacyRingMapping ring = LegacyRingMapping.map(grants, request, NAME);
-        return new LegacyRingChannel(NAME, ring, new BatchedUnmapSegments(grants, request.frontendDomid()));
+        return new LegacyRingChannel(NAME, ring, new BatchedUnmapSegments(grants, request.frontendDomid(),
+                java.util.Objects.requireNonNullElse(UnmapBatch.of(request.features()), UnmapBatch.EVERY_BATCH), System::nanoTime));
     }
 }

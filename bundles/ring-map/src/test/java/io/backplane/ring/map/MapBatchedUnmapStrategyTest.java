@@ -46,6 +46,70 @@ class MapBatchedUnmapStrategyTest {
         return strategy.open(new RingRequest(fx.domid(), "netif-tx", 12, 4, new int[] {fx.pool().ringRef()}, Map.of()));
     }
 
+    RingRequest requesting(String unmapBatch) {
+        return new RingRequest(fx.domid(), "blkif", 112, 16, new int[] {fx.pool().ringRef()},
+                Map.of("request-unmap-batch", unmapBatch));
+    }
+
+    @Test
+    void aFrontendsRequestMakesItTheFitterStrategyAndABadOneIsIgnored() {
+        assertThat(strategy.fitness(requesting("4,1000"))).isEqualTo(MapBatchedUnmapStrategy.REQUESTED_FITNESS);
+        assertThat(strategy.fitness(requesting("1,0"))).isEqualTo(MapBatchedUnmapStrategy.REQUESTED_FITNESS);
+        for (String bad : new String[] {"", "4", "0,10", "257,10", "4,1001", "4,-1", "a,b", "4,10,1"}) {
+            assertThat(strategy.fitness(requesting(bad))).as(bad).isZero();
+        }
+    }
+
+    /**
+     * The frontend asked for batches of 4: the first three mappings stay after their batch ends,
+     * and the fourth unmaps all in one call. Until then the guest cannot reuse a page: its own
+     * grant entry still says GTF_reading (the hypervisor's flag, not the backend's word) and
+     * ending access is refused; once unmapped, the entry is clear and ending access succeeds.
+     */
+    @Test
+    void requestedBatchesUnmapInOneCallAndThePageCannotBeReusedBeforeTheUnmap() throws Exception {
+        ByteBuffer local = ByteBuffer.allocateDirect(4096);
+        try (RingChannel ch = strategy.open(requesting("4,1000"))) {
+            SegmentIo io = ch.segments();
+            for (int i = 0; i < 3; i++) {
+                assertThat(io.read(refs[i], 0, local, 0, 4096)).isZero();
+                assertThat(local.get(4095)).isEqualTo(pattern(refs[i], 4095));
+                io.flush();
+            }
+            assertThat(fx.unmapBatches()).isEmpty();
+            assertThat(fx.pool().flags(refs[0])).isEqualTo(PERMIT | GrantEntryV1Descriptor.GTF_READING);
+            assertThat(fx.pool().revoke(refs[0])).as("still mapped: ending access is refused").isFalse();
+            assertThat(io.read(refs[3], 0, local, 0, 4096)).isZero();
+            io.flush();
+            assertThat(fx.unmapBatches()).as("one call for the batch").containsExactly(4);
+            for (int i = 0; i < 4; i++) {
+                assertThat(fx.pool().flags(refs[i])).isEqualTo(PERMIT);
+            }
+            assertThat(fx.pool().revoke(refs[0])).as("unmapped: the page may be reused").isTrue();
+            assertThat(ch.counters()).containsEntry("grant-unmaps", 4L).containsEntry("grant-unmap-batches", 1L);
+        }
+    }
+
+    /** The delay bounds how long a lone mapping waits: a flush after it (the worker's idle tick) unmaps it. */
+    @Test
+    void theMaximumDelayUnmapsALoneMapping() throws Exception {
+        ByteBuffer local = ByteBuffer.allocateDirect(64);
+        try (RingChannel ch = strategy.open(requesting("64,1000"))) {
+            SegmentIo io = ch.segments();
+            assertThat(io.read(refs[0], 0, local, 0, 64)).isZero();
+            io.flush();
+            assertThat(fx.unmapBatches()).as("1 of 64, well within the delay").isEmpty();
+            long start = System.nanoTime();
+            while (fx.unmapBatches().isEmpty()) {
+                assertThat(System.nanoTime() - start).as("unmapped once the delay passed").isLessThan(30_000_000_000L);
+                Thread.sleep(20);
+                io.flush();
+            }
+            assertThat(fx.unmapBatches()).containsExactly(1);
+            assertThat(fx.pinned()).isEqualTo(1);
+        }
+    }
+
     @Test
     void fitsEveryRingHRingAtGrantCopysFitness() {
         assertThat(strategy.fitness(new RingRequest(fx.domid(), "netif-tx", 12, 4, new int[1], Map.of()))).isZero();

@@ -49,7 +49,7 @@ class StrategyBundlesOsgiTest {
         props.put(Constants.FRAMEWORK_STORAGE, dir.resolve("felix-cache").toString());
         props.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
         // The API and ConfigAdmin's API from the class path, so this test and the bundles share them.
-        props.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, "io.backplane.api.hypervisor;version=1.2.0,"
+        props.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, "io.backplane.api.hypervisor;version=1.3.0,"
                 + "io.backplane.api.ring;version=1.0.0,org.osgi.service.cm;version=1.6.1");
         Framework felix = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(props);
         felix.start();
@@ -72,7 +72,8 @@ class StrategyBundlesOsgiTest {
             assertThat(byName.get("persistent").getProperty(RingStrategy.SERVES))
                     .as("backends offer feature-persistent on vbds and vifs only while such a strategy is registered")
                     .isEqualTo(new String[] {BlkifConstants.SERVES_PERSISTENT, NetifConstants.SERVES_PERSISTENT});
-            assertThat(byName.get("map-batched-unmap").getProperty(RingStrategy.SERVES)).isNull();
+            assertThat(byName.get("map-batched-unmap").getProperty(RingStrategy.SERVES))
+                    .as("a frontend asking for batched unmaps gets it").isEqualTo(BlkifConstants.SERVES_UNMAP_BATCH);
             Bundle persistentBundle = byName.get("persistent").getBundle();
             assertThat(persistentBundle.getEntry("OSGI-INF/metatype/io.backplane.ring.persistent.PersistentConfig.xml"))
                     .as("metatype for ConfigAdmin and the shell").isNotNull();
