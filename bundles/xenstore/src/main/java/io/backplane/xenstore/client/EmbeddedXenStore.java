@@ -1,5 +1,8 @@
 package io.backplane.xenstore.client;
 
+import io.backplane.xs.client.ForwardingXsOps;
+import io.backplane.xs.client.Registered;
+import io.backplane.xs.client.WatchDispatcher;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsPerm;
 import io.backplane.api.xenstore.XsTransaction;

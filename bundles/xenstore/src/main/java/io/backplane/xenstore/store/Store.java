@@ -1,5 +1,6 @@
 package io.backplane.xenstore.store;
 
+import io.backplane.xs.wire.XsWire;
 import io.backplane.api.xenstore.XsError;
 import io.backplane.api.xenstore.XsException;
 import io.backplane.api.xenstore.XsPerm;
@@ -275,7 +276,7 @@ public final class Store {
         String canonical;
         String relativeTo = null;
         if (path.startsWith("@")) {
-            if (path.length() > Limits.REL_PATH_MAX) {
+            if (path.length() > XsWire.REL_PATH_MAX) {
                 throw new XsException(XsError.EINVAL, "watch path too long");
             }
             canonical = path;

@@ -1,5 +1,6 @@
 package io.backplane.xenstore.client;
 
+import io.backplane.xs.client.SocketXenStore;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsError;
 import io.backplane.api.xenstore.XsException;
