@@ -1,5 +1,6 @@
 package io.backplane.guest.blkfront;
 
+import io.backplane.api.hypervisor.DomainConfig;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsException;
 import io.backplane.api.xenstore.XsOps;
@@ -31,8 +32,8 @@ import java.util.function.Consumer;
  * backend's state watch and by the rings' event channels.
  */
 public final class Blkfront implements AutoCloseable {
-    private static final String PROTOCOL = "x86_64-abi";
-    private static final int PAGE = 4096;
+    private static final String PROTOCOL = BlkifConstants.XEN_IO_PROTO_ABI_X86_64;
+    private static final int PAGE = DomainConfig.PAGE_SIZE;
     private static final long REPORT_EVERY_NANOS = 500_000_000L;
     /** Connection attempts the backend closed before Connected, in a row, before giving up. */
     private static final int MAX_REFUSED_ATTEMPTS = 3;

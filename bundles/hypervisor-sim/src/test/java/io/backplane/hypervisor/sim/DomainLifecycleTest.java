@@ -1,6 +1,5 @@
 package io.backplane.hypervisor.sim;
 
-import io.backplane.guest.sim.SimGuest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -15,6 +14,7 @@ import io.backplane.api.hypervisor.ShutdownReason;
 import io.backplane.api.xenstore.XsError;
 import io.backplane.api.xenstore.XsException;
 import io.backplane.api.xenstore.XsPerm;
+import io.backplane.guest.sim.SimGuest;
 import io.backplane.hypervisor.sim.abi.SimPaths;
 import io.backplane.nativeio.NativeIo;
 import io.backplane.xs.client.SocketXenStore;

@@ -1,11 +1,11 @@
 package io.backplane.hypervisor.sim;
 
-import io.backplane.guest.sim.Doorbell;
 import io.backplane.api.hypervisor.EventChannel;
 import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.hypervisor.GrantMapping;
 import io.backplane.api.hypervisor.GrantTables;
 import io.backplane.api.xenstore.XenStore;
+import io.backplane.guest.sim.Doorbell;
 import io.backplane.ring.BackRing;
 import io.backplane.ring.RingOverflowException;
 import java.nio.ByteBuffer;

@@ -1,9 +1,9 @@
 package io.backplane.hypervisor.sim;
 
-import io.backplane.guest.sim.Doorbell;
-import io.backplane.guest.sim.SimGuest;
 import io.backplane.api.hypervisor.EventChannel;
 import io.backplane.api.hypervisor.ShutdownReason;
+import io.backplane.guest.sim.Doorbell;
+import io.backplane.guest.sim.SimGuest;
 import io.backplane.nativeio.NativeIo;
 import io.backplane.ring.FrontRing;
 import io.backplane.xs.client.SocketXenStore;

@@ -1,11 +1,11 @@
 package io.backplane.hypervisor.sim;
 
-import io.backplane.guest.sim.SimGuest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.backplane.api.hypervisor.EventChannel;
 import io.backplane.api.hypervisor.HypervisorException;
+import io.backplane.guest.sim.SimGuest;
 import io.backplane.nativeio.NativeIo;
 import java.nio.file.Path;
 import java.util.concurrent.BlockingQueue;

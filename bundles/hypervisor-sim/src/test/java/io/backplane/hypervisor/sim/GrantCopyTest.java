@@ -1,13 +1,13 @@
 package io.backplane.hypervisor.sim;
 
-import io.backplane.guest.sim.GuestGrantTable;
-import io.backplane.guest.sim.SimGuest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.backplane.api.hypervisor.GrantCopy;
 import io.backplane.api.hypervisor.GrantException;
 import io.backplane.api.hypervisor.GrantStatus;
+import io.backplane.guest.sim.GuestGrantTable;
+import io.backplane.guest.sim.SimGuest;
 import io.backplane.nativeio.NativeIo;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;

@@ -1,7 +1,5 @@
 package io.backplane.hypervisor.sim;
 
-import io.backplane.guest.sim.GuestGrantTable;
-import io.backplane.guest.sim.SimGuest;
 import static io.backplane.guest.sim.GuestGrantTable.GTF_PERMIT_ACCESS;
 import static io.backplane.guest.sim.GuestGrantTable.GTF_READING;
 import static io.backplane.guest.sim.GuestGrantTable.GTF_READONLY;
@@ -14,6 +12,8 @@ import io.backplane.api.hypervisor.GrantMapping;
 import io.backplane.api.hypervisor.GrantStatus;
 import io.backplane.api.hypervisor.HypervisorException;
 import io.backplane.api.hypervisor.MappedRegion;
+import io.backplane.guest.sim.GuestGrantTable;
+import io.backplane.guest.sim.SimGuest;
 import io.backplane.nativeio.NativeIo;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;

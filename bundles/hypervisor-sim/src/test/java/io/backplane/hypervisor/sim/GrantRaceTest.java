@@ -1,12 +1,12 @@
 package io.backplane.hypervisor.sim;
 
-import io.backplane.guest.sim.GuestGrantTable;
-import io.backplane.guest.sim.SimGuest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.backplane.api.hypervisor.GrantException;
 import io.backplane.api.hypervisor.GrantMapping;
 import io.backplane.api.hypervisor.GrantStatus;
+import io.backplane.guest.sim.GuestGrantTable;
+import io.backplane.guest.sim.SimGuest;
 import io.backplane.nativeio.NativeIo;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;

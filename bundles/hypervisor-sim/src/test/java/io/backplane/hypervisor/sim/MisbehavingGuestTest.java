@@ -1,10 +1,10 @@
 package io.backplane.hypervisor.sim;
 
-import io.backplane.guest.sim.SimGuest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.backplane.api.hypervisor.DomainState;
 import io.backplane.api.hypervisor.EventChannel;
+import io.backplane.guest.sim.SimGuest;
 import io.backplane.hypervisor.sim.abi.EvtchnWire;
 import io.backplane.nativeio.NativeIo;
 import java.io.IOException;

@@ -54,9 +54,8 @@ class SimBundleOsgiTest {
             List<Bundle> bundles = new ArrayList<>();
             for (String name : List.of("org.osgi.util.function", "org.osgi.util.promise", "org.osgi.service.component",
                     "org.apache.felix.log", "org.apache.felix.configadmin", "org.apache.felix.scr",
-                    "org.apache.felix.gogo.runtime", "bundles/native/", "bundles/ring-core/", "bundles/xs-client/", "bundles/xenstore/",
-                    "bundles/sim-abi/",
-                    "bundles/hypervisor-sim/")) {
+                    "org.apache.felix.gogo.runtime", "bundles/native/", "bundles/ring-core/", "bundles/sim-abi/",
+                    "bundles/xs-client/", "bundles/xenstore/", "bundles/hypervisor-sim/")) {
                 bundles.add(ctx.installBundle("reference:" + classpathEntry(name).toURI()));
             }
             for (Bundle b : bundles) {

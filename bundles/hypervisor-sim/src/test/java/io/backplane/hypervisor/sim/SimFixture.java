@@ -1,8 +1,8 @@
 package io.backplane.hypervisor.sim;
 
-import io.backplane.guest.sim.SimGuest;
 import io.backplane.api.hypervisor.DomainConfig;
 import io.backplane.api.hypervisor.DomainInfo;
+import io.backplane.guest.sim.SimGuest;
 import io.backplane.nativeio.NativeIo;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -23,11 +23,11 @@ import io.backplane.ring.NetifRxRequest;
 import io.backplane.ring.NetifRxResponse;
 import io.backplane.ring.layout.SharedRingDescriptor;
 import io.backplane.xenstore.client.EmbeddedXenStore;
-import io.backplane.xs.client.SocketXenStore;
 import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
 import io.backplane.xenstore.wire.DaemonLog;
 import io.backplane.xenstore.wire.XenStoreDaemon;
+import io.backplane.xs.client.SocketXenStore;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -45,7 +45,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and verified, GSO extras consumed, and offloads the frontend did not advertise counted.
  */
 class NetfrontRxOffloadTest {
-    static final int PAGE = 4096;
+    static final int PAGE = DomainConfig.PAGE_SIZE;
     @TempDir
     Path dir;
     Store store;

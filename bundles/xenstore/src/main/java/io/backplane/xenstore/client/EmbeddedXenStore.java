@@ -1,8 +1,5 @@
 package io.backplane.xenstore.client;
 
-import io.backplane.xs.client.ForwardingXsOps;
-import io.backplane.xs.client.Registered;
-import io.backplane.xs.client.WatchDispatcher;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsPerm;
 import io.backplane.api.xenstore.XsTransaction;
@@ -10,6 +7,9 @@ import io.backplane.api.xenstore.XsWatch;
 import io.backplane.api.xenstore.XsWatchListener;
 import io.backplane.xenstore.store.Connection;
 import io.backplane.xenstore.store.Store;
+import io.backplane.xs.client.ForwardingXsOps;
+import io.backplane.xs.client.Registered;
+import io.backplane.xs.client.WatchDispatcher;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;

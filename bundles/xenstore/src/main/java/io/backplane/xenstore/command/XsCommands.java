@@ -1,6 +1,5 @@
 package io.backplane.xenstore.command;
 
-import io.backplane.xs.wire.XsWire;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsError;
 import io.backplane.api.xenstore.XsException;
@@ -8,6 +7,7 @@ import io.backplane.api.xenstore.XsPerm;
 import io.backplane.api.xenstore.XsWatch;
 import io.backplane.xenstore.XenStoreStatus;
 import io.backplane.xenstore.store.StoreStats;
+import io.backplane.xs.wire.XsWire;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
 import org.osgi.service.component.annotations.Component;

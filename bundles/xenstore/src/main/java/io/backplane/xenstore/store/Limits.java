@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
  * quotas (per domain) are {@link Quotas}.
  */
 final class Limits {
-
     private Limits() {
     }
 

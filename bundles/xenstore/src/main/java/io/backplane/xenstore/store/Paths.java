@@ -1,8 +1,8 @@
 package io.backplane.xenstore.store;
 
-import io.backplane.xs.wire.XsWire;
 import io.backplane.api.xenstore.XsError;
 import io.backplane.api.xenstore.XsException;
+import io.backplane.xs.wire.XsWire;
 
 /** Node names as C xenstored checks them ({@code is_valid_nodename}, {@code canonicalize}). */
 final class Paths {

@@ -1,10 +1,10 @@
 package io.backplane.xenstore.store;
 
-import io.backplane.xs.wire.XsWire;
 import io.backplane.api.xenstore.XsError;
 import io.backplane.api.xenstore.XsException;
 import io.backplane.api.xenstore.XsPerm;
 
+import io.backplane.xs.wire.XsWire;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;

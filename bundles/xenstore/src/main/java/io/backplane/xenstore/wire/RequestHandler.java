@@ -1,13 +1,13 @@
 package io.backplane.xenstore.wire;
 
-import io.backplane.xs.wire.Payload;
-import io.backplane.xs.wire.XsWire;
 import io.backplane.api.xenstore.XsError;
 import io.backplane.api.xenstore.XsException;
 import io.backplane.api.xenstore.XsPerm;
 import io.backplane.xenstore.store.Connection;
 import io.backplane.xenstore.store.Store;
 
+import io.backplane.xs.wire.Payload;
+import io.backplane.xs.wire.XsWire;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -1,10 +1,10 @@
 package io.backplane.xenstore.wire;
 
-import io.backplane.xs.wire.Payload;
-import io.backplane.xs.wire.XsWire;
 import io.backplane.xenstore.store.Connection;
 import io.backplane.xenstore.store.Store;
 
+import io.backplane.xs.wire.Payload;
+import io.backplane.xs.wire.XsWire;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;

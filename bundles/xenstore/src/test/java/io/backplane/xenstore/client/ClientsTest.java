@@ -1,6 +1,5 @@
 package io.backplane.xenstore.client;
 
-import io.backplane.xs.client.SocketXenStore;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsError;
 import io.backplane.api.xenstore.XsException;
@@ -10,6 +9,7 @@ import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
 import io.backplane.xenstore.wire.DaemonLog;
 import io.backplane.xenstore.wire.XenStoreDaemon;
+import io.backplane.xs.client.SocketXenStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,10 +1,10 @@
 package io.backplane.xenstore.wire;
 
-import io.backplane.xs.wire.XsWire;
 import io.backplane.api.log.SourceRateLimit;
 import io.backplane.xenstore.client.EmbeddedXenStore;
 import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
+import io.backplane.xs.wire.XsWire;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,8 +1,8 @@
 package io.backplane.xenstore.wire;
 
-import io.backplane.xs.wire.XsWire;
 import io.backplane.api.xenstore.XsPerm;
 import io.backplane.xs.client.SocketXenStore;
+import io.backplane.xs.wire.XsWire;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -8,9 +8,9 @@ import io.backplane.api.xenstore.XsPerm;
 import io.backplane.api.xenstore.XsTransaction;
 import io.backplane.api.xenstore.XsWatch;
 import io.backplane.api.xenstore.XsWatchListener;
+
 import io.backplane.xs.wire.Payload;
 import io.backplane.xs.wire.XsWire;
-
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;

@@ -1,8 +1,9 @@
-package io.backplane.ring.layout;
+package io.backplane.xs.wire;
 
 /**
  * {@code struct xenstore_domain_interface} (xs_wire.h): the page a domain and xenstored share,
- * two 1 KiB byte rings with free-running u32 indexes.
+ * two 1 KiB byte rings with free-running u32 indexes, carrying the same xs_wire messages as the
+ * sockets ({@link XsWire}, which also holds the payload and path limits). Checked by XsWireTest.
  */
 public final class XenstoreDomainInterfaceDescriptor {
     /** XENSTORE_RING_SIZE: bytes in each ring; indexes are masked with {@code RING_SIZE - 1}. */
@@ -22,11 +23,6 @@ public final class XenstoreDomainInterfaceDescriptor {
     /** {@code uint32_t error}: XENSTORE_ERROR_*. */
     public static final int ERROR_OFFSET = 2072;
     public static final int LENGTH = 2076;
-
-    /** Largest payload of one message, each way. */
-    public static final int XENSTORE_PAYLOAD_MAX = 4096;
-    public static final int XENSTORE_ABS_PATH_MAX = 3072;
-    public static final int XENSTORE_REL_PATH_MAX = 2048;
 
     public static final int XENSTORE_SERVER_FEATURE_RECONNECTION = 1;
     public static final int XENSTORE_SERVER_FEATURE_ERROR = 2;

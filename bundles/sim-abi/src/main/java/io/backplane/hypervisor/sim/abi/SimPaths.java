@@ -17,8 +17,6 @@ public record SimPaths(Path stateDir) {
     public static final String EVTCHN_SOCKET = "evtchn.sock";
     /** The domain's XenStore connection (xs_wire over a Unix stream socket, unprivileged). */
     public static final String XENSTORE_SOCKET = "xenstore.sock";
-    /** Guest memory and grant tables use 4 KiB pages. */
-    public static final int PAGE_SIZE = 4096;
 
     public Path domainsDir() {
         return stateDir.resolve("domains");
