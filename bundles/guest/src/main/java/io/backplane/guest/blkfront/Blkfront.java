@@ -1,10 +1,10 @@
 package io.backplane.guest.blkfront;
 
-import static io.backplane.ring.layout.XenbusState.CLOSED;
-import static io.backplane.ring.layout.XenbusState.CLOSING;
-import static io.backplane.ring.layout.XenbusState.CONNECTED;
-import static io.backplane.ring.layout.XenbusState.INITIALISED;
-import static io.backplane.ring.layout.XenbusState.INITIALISING;
+import static io.backplane.api.backend.XenbusState.CLOSED;
+import static io.backplane.api.backend.XenbusState.CLOSING;
+import static io.backplane.api.backend.XenbusState.CONNECTED;
+import static io.backplane.api.backend.XenbusState.INITIALISED;
+import static io.backplane.api.backend.XenbusState.INITIALISING;
 
 import io.backplane.api.hypervisor.DomainConfig;
 import io.backplane.api.xenstore.XenStore;
@@ -15,7 +15,7 @@ import io.backplane.guest.sim.GuestMemory;
 import io.backplane.guest.sim.SimGuest;
 import io.backplane.ring.RingShape;
 import io.backplane.ring.layout.BlkifConstants;
-import io.backplane.ring.layout.XenbusState;
+import io.backplane.api.backend.XenbusState;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;

@@ -1,9 +1,9 @@
 package io.backplane.guest.netfront;
 
-import static io.backplane.ring.layout.XenbusState.CLOSED;
-import static io.backplane.ring.layout.XenbusState.CLOSING;
-import static io.backplane.ring.layout.XenbusState.CONNECTED;
-import static io.backplane.ring.layout.XenbusState.INITIALISING;
+import static io.backplane.api.backend.XenbusState.CLOSED;
+import static io.backplane.api.backend.XenbusState.CLOSING;
+import static io.backplane.api.backend.XenbusState.CONNECTED;
+import static io.backplane.api.backend.XenbusState.INITIALISING;
 
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsTransaction;
@@ -11,7 +11,7 @@ import io.backplane.api.xenstore.XsWatch;
 import io.backplane.guest.sim.SimGuest;
 import io.backplane.ring.RingShape;
 import io.backplane.ring.layout.NetifConstants;
-import io.backplane.ring.layout.XenbusState;
+import io.backplane.api.backend.XenbusState;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

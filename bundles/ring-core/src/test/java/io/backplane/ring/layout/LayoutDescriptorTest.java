@@ -2,6 +2,7 @@ package io.backplane.ring.layout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.backplane.api.backend.XenbusState;
 import io.backplane.api.hypervisor.GrantStatus;
 import io.backplane.ring.LegacyRingLayout;
 import io.backplane.ring.RingLayout;

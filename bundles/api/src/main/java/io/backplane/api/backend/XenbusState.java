@@ -1,4 +1,4 @@
-package io.backplane.ring.layout;
+package io.backplane.api.backend;
 
 /** {@code enum xenbus_state} (xenbus.h); XenStore holds the value as a decimal string. */
 public enum XenbusState {
