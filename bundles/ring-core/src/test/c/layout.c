@@ -13,7 +13,7 @@
 #include <xen/io/ring.h>
 #include <xen/io/netif.h>
 #include <xen/io/blkif.h>
-#include <xen/io/xs_wire.h>
+#include <xen/io/protocols.h>
 #include <xen/io/xenbus.h>
 #include <linux/virtio_net.h>
 #include "backplane/ring_layouts.h"
@@ -206,6 +206,7 @@ int main(void)
     OFF(blkif_response, operation);
     OFF(blkif_response, status);
     SIZE(blkif_response);
+    printf("XEN_IO_PROTO_ABI_X86_64 %s\n", XEN_IO_PROTO_ABI_X86_64);
     C(BLKIF_OP_READ);
     C(BLKIF_OP_WRITE);
     C(BLKIF_OP_WRITE_BARRIER);
@@ -266,30 +267,6 @@ int main(void)
         for (i = 0; i < sizeof msgs / sizeof msgs[0]; i++)
             printf("GNTTABOP_error_msgs.%zu %s\n", i, msgs[i]);
     }
-
-    /* xs_wire.h */
-    OFF(xenstore_domain_interface, req);
-    OFF(xenstore_domain_interface, rsp);
-    OFF(xenstore_domain_interface, req_cons);
-    OFF(xenstore_domain_interface, req_prod);
-    OFF(xenstore_domain_interface, rsp_cons);
-    OFF(xenstore_domain_interface, rsp_prod);
-    OFF(xenstore_domain_interface, server_features);
-    OFF(xenstore_domain_interface, connection);
-    OFF(xenstore_domain_interface, error);
-    SIZE(xenstore_domain_interface);
-    C(XENSTORE_RING_SIZE);
-    C(XENSTORE_PAYLOAD_MAX);
-    C(XENSTORE_ABS_PATH_MAX);
-    C(XENSTORE_REL_PATH_MAX);
-    C(XENSTORE_SERVER_FEATURE_RECONNECTION);
-    C(XENSTORE_SERVER_FEATURE_ERROR);
-    C(XENSTORE_CONNECTED);
-    C(XENSTORE_RECONNECT);
-    C(XENSTORE_ERROR_NONE);
-    C(XENSTORE_ERROR_COMM);
-    C(XENSTORE_ERROR_RINGIDX);
-    C(XENSTORE_ERROR_PROTO);
 
     /* xenbus.h */
     C(XenbusStateUnknown);

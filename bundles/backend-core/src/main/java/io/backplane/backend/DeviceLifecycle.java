@@ -9,7 +9,7 @@ import io.backplane.api.device.Negotiation;
 import io.backplane.api.device.NegotiationPolicy;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsWatch;
-import io.backplane.ring.layout.XenbusState;
+import io.backplane.api.backend.XenbusState;
 
 import java.util.List;
 import java.util.Map;
@@ -19,11 +19,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.function.Predicate;
 
-import static io.backplane.ring.layout.XenbusState.CLOSED;
-import static io.backplane.ring.layout.XenbusState.CLOSING;
-import static io.backplane.ring.layout.XenbusState.CONNECTED;
-import static io.backplane.ring.layout.XenbusState.INIT_WAIT;
-import static io.backplane.ring.layout.XenbusState.UNKNOWN;
+import static io.backplane.api.backend.XenbusState.CLOSED;
+import static io.backplane.api.backend.XenbusState.CLOSING;
+import static io.backplane.api.backend.XenbusState.CONNECTED;
+import static io.backplane.api.backend.XenbusState.INIT_WAIT;
+import static io.backplane.api.backend.XenbusState.UNKNOWN;
 
 /**
  * The xenbus state machine of one backend device, as Linux netback's {@code frontend_changed}

@@ -2,7 +2,7 @@ package io.backplane.backend;
 
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.Negotiation;
-import io.backplane.ring.layout.XenbusState;
+import io.backplane.api.backend.XenbusState;
 
 import java.util.Map;
 import java.util.Optional;

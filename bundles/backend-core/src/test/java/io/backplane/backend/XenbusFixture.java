@@ -4,7 +4,7 @@ import io.backplane.api.device.DeviceId;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.policy.PolicyFixture;
 import io.backplane.xenstore.client.EmbeddedXenStore;
-import io.backplane.xenstore.client.SocketXenStore;
+import io.backplane.xs.client.SocketXenStore;
 import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
 import io.backplane.xenstore.wire.DaemonLog;

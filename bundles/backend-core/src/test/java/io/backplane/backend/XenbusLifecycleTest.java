@@ -6,7 +6,7 @@ import io.backplane.api.device.FeatureDescriptor;
 import io.backplane.api.device.Negotiation;
 import io.backplane.api.device.RequestOutcome;
 import io.backplane.api.device.RequestStatus;
-import io.backplane.ring.layout.XenbusState;
+import io.backplane.api.backend.XenbusState;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

@@ -1,7 +1,6 @@
 package io.backplane.bench;
 
-import io.backplane.xenstore.store.Limits;
-import io.backplane.xenstore.wire.XsWire;
+import io.backplane.xs.wire.XsWire;
 
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -48,7 +47,7 @@ final class EchoServer implements AutoCloseable {
 
     private void serve(SocketChannel ch) {
         ByteBuffer header = XsWire.newHeader();
-        ByteBuffer payload = ByteBuffer.allocate(Limits.PAYLOAD_MAX);
+        ByteBuffer payload = ByteBuffer.allocate(XsWire.PAYLOAD_MAX);
         try (ch) {
             while (true) {
                 header.clear();

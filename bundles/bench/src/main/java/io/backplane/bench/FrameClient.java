@@ -1,7 +1,6 @@
 package io.backplane.bench;
 
-import io.backplane.xenstore.store.Limits;
-import io.backplane.xenstore.wire.XsWire;
+import io.backplane.xs.wire.XsWire;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -19,7 +18,7 @@ final class FrameClient implements AutoCloseable {
     private final SocketChannel ch;
     private final ByteBuffer request;
     private final ByteBuffer header = XsWire.newHeader();
-    private final ByteBuffer payload = ByteBuffer.allocate(Limits.PAYLOAD_MAX);
+    private final ByteBuffer payload = ByteBuffer.allocate(XsWire.PAYLOAD_MAX);
 
     FrameClient(Path socket, ByteBuffer request) throws IOException {
         this.ch = SocketChannel.open(StandardProtocolFamily.UNIX);

@@ -3,9 +3,9 @@ package io.backplane.bench;
 import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
 import io.backplane.xenstore.wire.DaemonLog;
-import io.backplane.xenstore.wire.Payload;
+import io.backplane.xs.wire.Payload;
 import io.backplane.xenstore.wire.XenStoreDaemon;
-import io.backplane.xenstore.wire.XsWire;
+import io.backplane.xs.wire.XsWire;
 
 import java.io.IOException;
 import java.io.PrintStream;

@@ -6,6 +6,7 @@ import static io.backplane.ring.layout.BlkifConstants.BLKIF_RSP_ERROR;
 import static io.backplane.ring.layout.BlkifConstants.BLKIF_RSP_OKAY;
 
 import io.backplane.api.backend.BackendContext;
+import io.backplane.api.hypervisor.DomainConfig;
 import io.backplane.api.hypervisor.EventChannel;
 import io.backplane.api.backend.StrategySwap;
 import io.backplane.api.ring.RingChannel;
@@ -37,7 +38,7 @@ import java.util.Map;
  * halts this ring and disables the vbd, nothing else.
  */
 final class BlkifRing implements Runnable {
-    private static final int PAGE = 4096;
+    private static final int PAGE = DomainConfig.PAGE_SIZE;
     /**
      * How long the worker waits for its port before looking at the ring and its stop and swap
      * flags anyway (nothing else wakes it: it waits on the port itself).

@@ -3,6 +3,7 @@ package io.backplane.blkback;
 import io.backplane.api.backend.BackendContext;
 import io.backplane.api.backend.DeviceException;
 import io.backplane.ring.RingShape;
+import io.backplane.ring.layout.BlkifConstants;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -23,7 +24,7 @@ import java.util.Optional;
 record FrontendRings(String protocol, boolean persistent, int ringPageOrder, RingShape shape, List<Queue> queues) {
 
     /** XEN_IO_PROTO_ABI_X86_64: the only blkif ABI this backend's layouts describe. */
-    static final String X86_64_ABI = "x86_64-abi";
+    static final String X86_64_ABI = BlkifConstants.XEN_IO_PROTO_ABI_X86_64;
     static final String X86_32_ABI = "x86_32-abi";
 
     /**

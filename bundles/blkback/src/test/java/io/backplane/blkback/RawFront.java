@@ -7,7 +7,7 @@ import io.backplane.ring.BlkifResponse;
 import io.backplane.ring.FrontRing;
 import io.backplane.ring.LegacyRingLayout;
 import io.backplane.ring.layout.SharedRingDescriptor;
-import io.backplane.xenstore.client.SocketXenStore;
+import io.backplane.xs.client.SocketXenStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;

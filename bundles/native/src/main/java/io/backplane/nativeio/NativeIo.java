@@ -1,6 +1,7 @@
 package io.backplane.nativeio;
 
 import com.kenai.jffi.MemoryIO;
+import io.backplane.api.hypervisor.DomainConfig;
 import io.backplane.nativeio.internal.LibC;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -281,7 +282,7 @@ public final class NativeIo {
         if (pages.length == 0) {
             throw new IllegalArgumentException("no pages to map");
         }
-        long length = (long) pages.length * Posix.PAGE_SIZE;
+        long length = (long) pages.length * DomainConfig.PAGE_SIZE;
         long base = mmap(0, length, Posix.PROT_NONE,
                 Posix.MAP_PRIVATE | Posix.MAP_ANONYMOUS | Posix.MAP_NORESERVE, -1, 0);
         int prot = writable ? Posix.PROT_READ | Posix.PROT_WRITE : Posix.PROT_READ;
@@ -292,8 +293,8 @@ public final class NativeIo {
                 while (i + run < pages.length && pages[i + run] == pages[i] + run) {
                     run++;
                 }
-                mmap(base + (long) i * Posix.PAGE_SIZE, (long) run * Posix.PAGE_SIZE, prot,
-                        Posix.MAP_SHARED | Posix.MAP_FIXED, fd, pages[i] * Posix.PAGE_SIZE);
+                mmap(base + (long) i * DomainConfig.PAGE_SIZE, (long) run * DomainConfig.PAGE_SIZE, prot,
+                        Posix.MAP_SHARED | Posix.MAP_FIXED, fd, pages[i] * DomainConfig.PAGE_SIZE);
                 i += run;
             }
         } catch (NativeException e) {

@@ -40,8 +40,6 @@ public final class Posix {
     public static final short POLLERR = 0x008;
     public static final short POLLHUP = 0x010;
 
-    public static final int PAGE_SIZE = 4096;
-
     private Posix() {
     }
 }

@@ -6,6 +6,7 @@ import static io.backplane.ring.layout.NetifConstants.NETRXF_MORE_DATA;
 import static io.backplane.ring.layout.NetifConstants.XEN_NETIF_EXTRA_TYPE_GSO;
 import static io.backplane.ring.layout.NetifConstants.XEN_NETIF_GSO_TYPE_NONE;
 
+import io.backplane.api.hypervisor.DomainConfig;
 import io.backplane.api.ring.SegmentCopy;
 import io.backplane.api.ring.SegmentIo;
 import io.backplane.netback.RxOffload.RxFrame;
@@ -33,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  * {@link #offer} is called by the sink's reader.
  */
 final class RxPath {
-    private static final int PAGE = 4096;
+    private static final int PAGE = DomainConfig.PAGE_SIZE;
     /** Frames waiting for RX requests (netback's rx queue, bounded by its rx_queue_max). */
     static final int BACKLOG = 512;
     private static final int BUDGET = 64;

@@ -6,6 +6,7 @@ import static io.backplane.ring.layout.NetifConstants.NETIF_RSP_OKAY;
 import static io.backplane.ring.layout.NetifConstants.NETTXF_EXTRA_INFO;
 import static io.backplane.ring.layout.NetifConstants.NETTXF_MORE_DATA;
 
+import io.backplane.api.hypervisor.DomainConfig;
 import io.backplane.api.ring.SegmentCopy;
 import io.backplane.api.ring.SegmentIo;
 import io.backplane.api.sink.PacketSink;
@@ -32,7 +33,7 @@ import java.util.List;
 final class TxPath {
     /** XEN_NETBK_LEGACY_SLOTS_MAX: packets using this many slots or more are dropped. */
     static final int LEGACY_SLOTS_MAX = NetifConstants.XEN_NETIF_NR_SLOTS_MIN;
-    private static final int PAGE = 4096;
+    private static final int PAGE = DomainConfig.PAGE_SIZE;
     /** Packets per pass before the worker looks at RX again (netback's NAPI weight). */
     private static final int BUDGET = 64;
     /** Room for one pass of data; a pass ends early when the next 64 KiB packet might not fit. */

@@ -1,5 +1,6 @@
 package io.backplane.ring;
 
+import io.backplane.api.hypervisor.DomainConfig;
 import io.backplane.api.hypervisor.GrantStatus;
 import java.nio.ByteBuffer;
 
@@ -8,7 +9,7 @@ import java.nio.ByteBuffer;
  * (through a mapping): the same bad segment gets the same GNTST code whatever the strategy.
  */
 public final class SegmentBounds {
-    private static final int PAGE = 4096;
+    private static final int PAGE = DomainConfig.PAGE_SIZE;
 
     private SegmentBounds() {
     }

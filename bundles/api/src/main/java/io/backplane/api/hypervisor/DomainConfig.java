@@ -10,7 +10,10 @@ package io.backplane.api.hypervisor;
  */
 public record DomainConfig(String name, long memoryPages, int grantFrames) {
 
-    /** Page size of every frame, grant table frame and mapping (x86 PAGE_SIZE). */
+    /**
+     * Xen's page size (XEN_PAGE_SIZE, 4 KiB whatever the OS page): every frame, grant table frame,
+     * granted page, ring page and mapping. The one definition of the page size; use this.
+     */
     public static final int PAGE_SIZE = 4096;
 
     /** xl's default {@code max_grant_frames}. */

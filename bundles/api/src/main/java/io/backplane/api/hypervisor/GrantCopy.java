@@ -15,7 +15,7 @@ public record GrantCopy(Endpoint source, Endpoint dest, int length) {
             throw new IllegalArgumentException("a grant copy needs a source and a destination");
         }
         if (length < 0 || length > DomainConfig.PAGE_SIZE) {
-            throw new IllegalArgumentException("grant copy length " + length + " outside 0..4096");
+            throw new IllegalArgumentException("grant copy length " + length + " outside 0.." + DomainConfig.PAGE_SIZE);
         }
     }
 

@@ -15,7 +15,7 @@ import io.backplane.api.xenstore.XenStore;
 import io.backplane.backend.DeviceRegistry;
 import io.backplane.backend.DeviceView;
 import io.backplane.backend.RingStrategyRegistry;
-import io.backplane.ring.layout.XenbusState;
+import io.backplane.api.backend.XenbusState;
 import org.apache.felix.service.command.Descriptor;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;

@@ -1,7 +1,6 @@
 package io.backplane.bench.fuzz;
 
-import io.backplane.xenstore.store.Limits;
-import io.backplane.xenstore.wire.XsWire;
+import io.backplane.xs.wire.XsWire;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -51,7 +50,7 @@ final class XsFrameGenerator {
             default -> Shape.WHOLE;
         };
         int announced = switch (shape) {
-            case OVERSIZED -> Limits.PAYLOAD_MAX + 1 + random.nextInt(Integer.MAX_VALUE - Limits.PAYLOAD_MAX - 1);
+            case OVERSIZED -> XsWire.PAYLOAD_MAX + 1 + random.nextInt(Integer.MAX_VALUE - XsWire.PAYLOAD_MAX - 1);
             case TRUNCATED -> payload.length + 1 + random.nextInt(64);
             case WHOLE -> payload.length;
         };
@@ -61,7 +60,7 @@ final class XsFrameGenerator {
     }
 
     private byte[] garbage() {
-        byte[] g = new byte[random.nextInt(Limits.PAYLOAD_MAX + 1)];
+        byte[] g = new byte[random.nextInt(XsWire.PAYLOAD_MAX + 1)];
         random.nextBytes(g);
         return g;
     }
@@ -129,7 +128,7 @@ final class XsFrameGenerator {
     }
 
     private byte[] value() {
-        byte[] v = new byte[random.nextInt(8) == 0 ? random.nextInt(Limits.PAYLOAD_MAX) : random.nextInt(16)];
+        byte[] v = new byte[random.nextInt(8) == 0 ? random.nextInt(XsWire.PAYLOAD_MAX) : random.nextInt(16)];
         random.nextBytes(v);
         return v;
     }

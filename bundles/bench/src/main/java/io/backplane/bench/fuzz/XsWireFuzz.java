@@ -3,7 +3,7 @@ package io.backplane.bench.fuzz;
 import io.backplane.api.xenstore.XsPerm;
 import io.backplane.bench.Bench;
 import io.backplane.xenstore.client.EmbeddedXenStore;
-import io.backplane.xenstore.client.SocketXenStore;
+import io.backplane.xs.client.SocketXenStore;
 import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
 import io.backplane.xenstore.wire.DaemonLog;

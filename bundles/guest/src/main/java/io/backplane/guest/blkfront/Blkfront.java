@@ -1,5 +1,12 @@
 package io.backplane.guest.blkfront;
 
+import static io.backplane.api.backend.XenbusState.CLOSED;
+import static io.backplane.api.backend.XenbusState.CLOSING;
+import static io.backplane.api.backend.XenbusState.CONNECTED;
+import static io.backplane.api.backend.XenbusState.INITIALISED;
+import static io.backplane.api.backend.XenbusState.INITIALISING;
+
+import io.backplane.api.hypervisor.DomainConfig;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsException;
 import io.backplane.api.xenstore.XsOps;
@@ -8,6 +15,7 @@ import io.backplane.guest.sim.GuestMemory;
 import io.backplane.guest.sim.SimGuest;
 import io.backplane.ring.RingShape;
 import io.backplane.ring.layout.BlkifConstants;
+import io.backplane.api.backend.XenbusState;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -31,8 +39,8 @@ import java.util.function.Consumer;
  * backend's state watch and by the rings' event channels.
  */
 public final class Blkfront implements AutoCloseable {
-    private static final String PROTOCOL = "x86_64-abi";
-    private static final int PAGE = 4096;
+    private static final String PROTOCOL = BlkifConstants.XEN_IO_PROTO_ABI_X86_64;
+    private static final int PAGE = DomainConfig.PAGE_SIZE;
     private static final long REPORT_EVERY_NANOS = 500_000_000L;
     /** Connection attempts the backend closed before Connected, in a row, before giving up. */
     private static final int MAX_REFUSED_ATTEMPTS = 3;
@@ -54,7 +62,7 @@ public final class Blkfront implements AutoCloseable {
     private volatile boolean closing;
     private XsWatch watch;
 
-    private int state = 1;
+    private XenbusState state = INITIALISING;
     private List<BlkfrontRing> rings = List.of();
     private boolean connected;
     private Workload workload;
@@ -117,7 +125,7 @@ public final class Blkfront implements AutoCloseable {
         try {
             while (!closing) {
                 if (backendChanged.getAndSet(false)) {
-                    onBackendState(xs.tryRead(backend + "/state").orElse("6"));
+                    onBackendState(xs.tryRead(backend + "/state").orElse(CLOSED.wire()));
                 }
                 boolean progressed = false;
                 if (connected) {
@@ -153,31 +161,37 @@ public final class Blkfront implements AutoCloseable {
 
     // ---- xenbus (blkback_changed)
 
-    private void onBackendState(String s) {
-        switch (s) {
-            case "2" -> {
-                if (state == 1 || state == 6) {
+    private void onBackendState(String value) {
+        XenbusState be;
+        try {
+            be = XenbusState.ofWire(value);
+        } catch (IllegalArgumentException e) {
+            return; // not a xenbus state: nothing to follow
+        }
+        switch (be) {
+            case INIT_WAIT -> {
+                if (state == INITIALISING || state == CLOSED) {
                     talkToBlkback();
                 }
             }
-            case "4" -> {
-                if (state == 3) {
+            case CONNECTED -> {
+                if (state == INITIALISED) {
                     connectDisk();
                 }
             }
-            case "5", "6" -> {
-                if (state == 3 || state == 4) {
+            case CLOSING, CLOSED -> {
+                if (state == INITIALISED || state == CONNECTED) {
                     suspend();
-                } else if (state == 1 && s.equals("5")) {
+                } else if (state == INITIALISING && be == CLOSING) {
                     // blkfront_closing from Initialising: a backend that failed while we asked to
                     // reconnect waits in Closing for us to close; Closed lets it start over.
                     refusedAttempts++;
-                    switchState(6);
+                    switchState(CLOSED);
                     log.accept("backend closing before we connected: closed, to reconnect");
                 }
-                if (s.equals("6") && state == 6 && mayReconnect()) {
+                if (be == CLOSED && state == CLOSED && mayReconnect()) {
                     // Ask for a fresh connection: the backend answers Initialising with InitWait.
-                    switchState(1);
+                    switchState(INITIALISING);
                 }
             }
             default -> {
@@ -240,7 +254,7 @@ public final class Blkfront implements AutoCloseable {
             }
             return null;
         });
-        switchState(3);
+        switchState(INITIALISED);
         log.accept("initialised: " + queues + (queues == 1 ? " queue" : " queues") + ", ring order " + ringOrder
                 + ", ring layout " + layout.describe() + " (backend offers " + backendOrder + ", " + backendQueues + " queues)");
     }
@@ -261,7 +275,7 @@ public final class Blkfront implements AutoCloseable {
         long sectorSize = number(backend + "/sector-size", 512);
         if (sectorSize != 512 || sectors == 0) {
             log.accept("backend offers " + sectors + " sectors of " + sectorSize + " bytes: not usable");
-            switchState(5);
+            switchState(CLOSING);
             return;
         }
         boolean flush = number(backend + "/feature-flush-cache", 0) == 1;
@@ -273,7 +287,7 @@ public final class Blkfront implements AutoCloseable {
             workload = new Workload(opt, sectors, maxSegments * 8, flush, discard, stats, log, flushRecord);
             allocateSlots((Math.min(opt.maxSectors(), maxSegments * 8) + 7) / 8);
         }
-        switchState(4);
+        switchState(CONNECTED);
         connected = true;
         refusedAttempts = 0;
         if (startNanos == 0) {
@@ -322,7 +336,7 @@ public final class Blkfront implements AutoCloseable {
             r.close();
         }
         rings = List.of();
-        switchState(6);
+        switchState(CLOSED);
         stats.phase = "closed";
         log.accept("backend closed: " + recover.size() + " unanswered requests kept for re-issue");
         tryReport();
@@ -424,9 +438,9 @@ public final class Blkfront implements AutoCloseable {
 
     // ---- XenStore
 
-    private void switchState(int s) {
+    private void switchState(XenbusState s) {
         state = s;
-        xs.write(dir + "/state", Integer.toString(s));
+        xs.write(dir + "/state", s.wire());
     }
 
     private long number(String path, long otherwise) {

@@ -1,11 +1,17 @@
 package io.backplane.guest.netfront;
 
+import static io.backplane.api.backend.XenbusState.CLOSED;
+import static io.backplane.api.backend.XenbusState.CLOSING;
+import static io.backplane.api.backend.XenbusState.CONNECTED;
+import static io.backplane.api.backend.XenbusState.INITIALISING;
+
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsTransaction;
 import io.backplane.api.xenstore.XsWatch;
 import io.backplane.guest.sim.SimGuest;
 import io.backplane.ring.RingShape;
 import io.backplane.ring.layout.NetifConstants;
+import io.backplane.api.backend.XenbusState;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -27,11 +33,6 @@ import java.util.concurrent.TimeUnit;
  * under {@code device/vif/N/stats/queue-K/} every half second.
  */
 public final class Netfront implements AutoCloseable {
-    private static final int INITIALISING = 1;
-    private static final int INIT_WAIT = 2;
-    private static final int CONNECTED = 4;
-    private static final int CLOSING = 5;
-    private static final int CLOSED = 6;
 
     private final SimGuest guest;
     private final XenStore store;
@@ -44,7 +45,7 @@ public final class Netfront implements AutoCloseable {
     private String backend;
     private int backendId;
     private XsWatch watch;
-    private volatile int state = INITIALISING;
+    private volatile XenbusState state = INITIALISING;
     private volatile List<NetfrontQueue> queues = List.of();
     private final List<QueueCounters> finished = new ArrayList<>();
     private int connections;
@@ -89,9 +90,9 @@ public final class Netfront implements AutoCloseable {
 
     /** netback_changed(). */
     private void backendChanged() {
-        int be;
+        XenbusState be;
         try {
-            be = Integer.parseInt(store.tryRead(backend + "/state").orElse("6"));
+            be = XenbusState.ofWire(store.tryRead(backend + "/state").orElse(CLOSED.wire()));
         } catch (RuntimeException e) {
             return;
         }
@@ -224,7 +225,7 @@ public final class Netfront implements AutoCloseable {
                 + (split ? "split" : "shared") + " event channels, " + (1 << order) + "-page rings, ring layout "
                 + layout.describe() + (persistent ? ", persistent grants" : "") + ", connection " + connections
                 + ", tx " + txOffload);
-        if (Integer.parseInt(store.tryRead(backend + "/state").orElse("0")) == CONNECTED) {
+        if (XenbusState.ofWire(store.tryRead(backend + "/state").orElse(null)) == CONNECTED) {
             startTraffic();
         }
     }
@@ -411,9 +412,9 @@ public final class Netfront implements AutoCloseable {
         unreleased.removeIf(NetfrontQueue::release);
     }
 
-    private void switchState(int s) {
+    private void switchState(XenbusState s) {
         state = s;
-        store.write(dir + "/state", Integer.toString(s));
+        store.write(dir + "/state", s.wire());
     }
 
     /** Totals over every queue of every connection so far, by counter name. */

@@ -13,6 +13,7 @@ import static io.backplane.ring.layout.NetifConstants.XEN_NETIF_EXTRA_TYPE_GSO;
 import static io.backplane.ring.layout.NetifConstants.XEN_NETIF_EXTRA_TYPE_MAX;
 import static io.backplane.ring.layout.NetifConstants.XEN_NETIF_EXTRA_TYPE_NONE;
 
+import io.backplane.api.hypervisor.DomainConfig;
 import io.backplane.api.hypervisor.EventChannel;
 import io.backplane.guest.sim.SimGuest;
 import io.backplane.ring.FrontRing;
@@ -41,7 +42,7 @@ import java.util.concurrent.locks.LockSupport;
  * responses, reposts RX buffers, sends replies and generated traffic. Event handlers only wake it.
  */
 final class NetfrontQueue {
-    private static final int PAGE = 4096;
+    private static final int PAGE = DomainConfig.PAGE_SIZE;
     private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     final int id;

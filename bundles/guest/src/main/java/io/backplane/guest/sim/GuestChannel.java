@@ -2,6 +2,8 @@ package io.backplane.guest.sim;
 
 import io.backplane.api.hypervisor.EventChannel;
 import io.backplane.api.hypervisor.EventHandler;
+import io.backplane.api.hypervisor.HypervisorException;
+import io.backplane.nativeio.Errno;
 
 /** One of the guest's event channel ports. */
 final class GuestChannel implements EventChannel {
@@ -48,7 +50,7 @@ final class GuestChannel implements EventChannel {
     @Override
     public void notifyRemote() {
         if (closed) {
-            throw new io.backplane.api.hypervisor.HypervisorException("EINVAL", "guest port " + port + " is closed");
+            throw new HypervisorException(Errno.name(Errno.EINVAL), "guest port " + port + " is closed");
         }
         owner.notify(port);
     }

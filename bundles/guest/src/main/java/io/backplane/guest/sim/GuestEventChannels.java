@@ -12,6 +12,7 @@ import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.hypervisor.EventHandler;
 import io.backplane.api.hypervisor.HypervisorException;
 import io.backplane.hypervisor.sim.abi.EvtchnWire;
+import io.backplane.nativeio.Errno;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -126,7 +127,7 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
                     stream.write(unmaskOut);
                 }
             } catch (IOException e) {
-                throw new HypervisorException("EIO", "domain " + domid + " lost its event stream: " + e.getMessage());
+                throw new HypervisorException(Errno.name(Errno.EIO), "domain " + domid + " lost its event stream: " + e.getMessage());
             }
         }
     }
@@ -158,17 +159,17 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
             }
         } catch (IOException e) {
             closed = true;
-            throw new HypervisorException("EIO", "domain " + domid + " lost its hypervisor connection: " + e.getMessage());
+            throw new HypervisorException(Errno.name(Errno.EIO), "domain " + domid + " lost its hypervisor connection: " + e.getMessage());
         }
         if (reply == null) {
             closed = true;
-            throw new HypervisorException("EIO", "domain " + domid + " lost its hypervisor connection");
+            throw new HypervisorException(Errno.name(Errno.EIO), "domain " + domid + " lost its hypervisor connection");
         }
         if (reply[0] != (op | REPLY)) {
-            throw new HypervisorException("EIO", "hypervisor answered op " + reply[0] + " to op " + op);
+            throw new HypervisorException(Errno.name(Errno.EIO), "hypervisor answered op " + reply[0] + " to op " + op);
         }
         if (reply[2] < 0) {
-            throw new HypervisorException(errnoName(-reply[2]), "event channel op " + op + " on port " + port + " refused");
+            throw new HypervisorException(Errno.name(-reply[2]), "event channel op " + op + " on port " + port + " refused");
         }
         return reply[2];
     }
@@ -185,7 +186,7 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
             }
             int[] m = {in.getInt(OP_OFFSET), in.getInt(PORT_OFFSET), in.getInt(RESULT_OFFSET)};
             if (m[0] == (EvtchnWire.OP_NOTIFY | REPLY)) {
-                asyncError = "op " + EvtchnWire.OP_NOTIFY + " on port " + m[1] + " failed: " + errnoName(-m[2]);
+                asyncError = "op " + EvtchnWire.OP_NOTIFY + " on port " + m[1] + " failed: " + Errno.name(-m[2]);
                 continue;
             }
             return m;
@@ -201,7 +202,7 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
                     ch.write(out);
                 }
             } catch (IOException e) {
-                throw new HypervisorException("EIO", "domain " + domid + " lost its hypervisor connection: " + e.getMessage());
+                throw new HypervisorException(Errno.name(Errno.EIO), "domain " + domid + " lost its hypervisor connection: " + e.getMessage());
             }
         }
     }
@@ -255,17 +256,4 @@ public final class GuestEventChannels implements EventChannels, AutoCloseable {
         }
     }
 
-    private static String errnoName(int errno) {
-        return switch (errno) {
-            case 1 -> "EPERM";
-            case 3 -> "ESRCH";
-            case 5 -> "EIO";
-            case 17 -> "EEXIST";
-            case 22 -> "EINVAL";
-            case 28 -> "ENOSPC";
-            case 38 -> "ENOSYS";
-            case 107 -> "ENOTCONN";
-            default -> "errno " + errno;
-        };
-    }
 }

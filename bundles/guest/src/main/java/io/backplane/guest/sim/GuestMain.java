@@ -6,7 +6,7 @@ import io.backplane.guest.blkfront.Blkfronts;
 import io.backplane.guest.netfront.NetfrontLauncher;
 import io.backplane.guest.netfront.NetfrontOptions;
 import io.backplane.nativeio.NativeIo;
-import io.backplane.xenstore.client.SocketXenStore;
+import io.backplane.xs.client.SocketXenStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package io.backplane.guest.sim;
 
+import io.backplane.api.hypervisor.DomainConfig;
 import io.backplane.hypervisor.sim.abi.SimPaths;
 import io.backplane.nativeio.MemoryMapping;
 import java.nio.ByteBuffer;
@@ -11,7 +12,7 @@ import java.util.BitSet;
  * small page allocator (the guest kernel's, in a real domain). Pages handed out are zeroed.
  */
 public final class GuestMemory {
-    private static final int PAGE = SimPaths.PAGE_SIZE;
+    private static final int PAGE = DomainConfig.PAGE_SIZE;
 
     private final MemoryMapping mapping;
     private final ByteBuffer all;

@@ -5,7 +5,7 @@ import io.backplane.hypervisor.sim.abi.SimPaths;
 import io.backplane.nativeio.MemoryMapping;
 import io.backplane.nativeio.NativeIo;
 import io.backplane.nativeio.Posix;
-import io.backplane.xenstore.client.SocketXenStore;
+import io.backplane.xs.client.SocketXenStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

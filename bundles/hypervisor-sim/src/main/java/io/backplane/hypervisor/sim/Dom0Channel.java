@@ -2,6 +2,8 @@ package io.backplane.hypervisor.sim;
 
 import io.backplane.api.hypervisor.EventChannel;
 import io.backplane.api.hypervisor.EventHandler;
+import io.backplane.api.hypervisor.HypervisorException;
+import io.backplane.nativeio.Errno;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
@@ -52,7 +54,7 @@ final class Dom0Channel implements EventChannel, PortSink {
     @Override
     public void notifyRemote() {
         if (closedByOwner) {
-            throw Errnos.error(Errnos.EINVAL, "dom0 port " + port.port + " is closed");
+            throw new HypervisorException(Errno.name(Errno.EINVAL), "dom0 port " + port.port + " is closed");
         }
         if (!remoteGone) {
             evtchn.send(0, port.port);

@@ -1,6 +1,8 @@
 package io.backplane.hypervisor.sim;
 
+import io.backplane.api.hypervisor.HypervisorException;
 import io.backplane.hypervisor.sim.abi.EvtchnWire;
+import io.backplane.nativeio.Errno;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +32,7 @@ final class EventChannelSwitch {
     /** EVTCHNOP_alloc_unbound. */
     synchronized Port allocUnbound(int domid, int remoteDomid, PortSink sink) {
         if (!domainExists.test(remoteDomid)) {
-            throw Errnos.error(Errnos.ESRCH, "domain " + remoteDomid + " does not exist");
+            throw new HypervisorException(Errno.name(Errno.ESRCH), "domain " + remoteDomid + " does not exist");
         }
         AtomicReferenceArray<Port> table = table(domid);
         int free = freePort(table, domid);
@@ -42,15 +44,15 @@ final class EventChannelSwitch {
     /** EVTCHNOP_bind_interdomain: a new port of {@code domid} bound to an unbound port offered to it. */
     synchronized Port bindInterdomain(int domid, int remoteDomid, int remotePort, PortSink sink) {
         if (!domainExists.test(remoteDomid)) {
-            throw Errnos.error(Errnos.ESRCH, "domain " + remoteDomid + " does not exist");
+            throw new HypervisorException(Errno.name(Errno.ESRCH), "domain " + remoteDomid + " does not exist");
         }
         AtomicReferenceArray<Port> remoteTable = tables.get(remoteDomid);
         Port remote = remoteTable == null || !valid(remotePort) ? null : remoteTable.get(remotePort);
         if (remote == null) {
-            throw Errnos.error(Errnos.EINVAL, "domain " + remoteDomid + " has no port " + remotePort);
+            throw new HypervisorException(Errno.name(Errno.EINVAL), "domain " + remoteDomid + " has no port " + remotePort);
         }
         if (remote.peer() != null || remote.remoteDomid() != domid) {
-            throw Errnos.error(Errnos.EINVAL, "port " + remotePort + " of domain " + remoteDomid
+            throw new HypervisorException(Errno.name(Errno.EINVAL), "port " + remotePort + " of domain " + remoteDomid
                     + " is not offered to domain " + domid + " (" + remote + ")");
         }
         AtomicReferenceArray<Port> table = table(domid);
@@ -82,7 +84,7 @@ final class EventChannelSwitch {
         AtomicReferenceArray<Port> table = tables.get(domid);
         Port p = table == null || !valid(port) ? null : table.get(port);
         if (p == null) {
-            throw Errnos.error(Errnos.EINVAL, "domain " + domid + " has no port " + port);
+            throw new HypervisorException(Errno.name(Errno.EINVAL), "domain " + domid + " has no port " + port);
         }
         return p;
     }
@@ -164,7 +166,7 @@ final class EventChannelSwitch {
     private AtomicReferenceArray<Port> table(int domid) {
         AtomicReferenceArray<Port> table = tables.get(domid);
         if (table == null) {
-            throw Errnos.error(Errnos.ESRCH, "domain " + domid + " does not exist");
+            throw new HypervisorException(Errno.name(Errno.ESRCH), "domain " + domid + " does not exist");
         }
         return table;
     }
@@ -175,7 +177,7 @@ final class EventChannelSwitch {
                 return i;
             }
         }
-        throw Errnos.error(Errnos.ENOSPC, "domain " + domid + " has no free event channel port");
+        throw new HypervisorException(Errno.name(Errno.ENOSPC), "domain " + domid + " has no free event channel port");
     }
 
     private static boolean valid(int port) {

@@ -10,6 +10,7 @@ import static io.backplane.hypervisor.sim.abi.EvtchnWire.RESULT_OFFSET;
 import io.backplane.api.hypervisor.HypervisorException;
 import io.backplane.api.hypervisor.ShutdownReason;
 import io.backplane.hypervisor.sim.abi.EvtchnWire;
+import io.backplane.nativeio.Errno;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -98,7 +99,7 @@ final class GuestConnection implements PortSink, Runnable {
         streamRole = true;
         GuestConnection c = server.claimToken(token, this);
         if (c == null) {
-            reply(EvtchnWire.OP_ATTACH_STREAM, 0, -Errnos.number(Errnos.EINVAL));
+            reply(EvtchnWire.OP_ATTACH_STREAM, 0, -Errno.EINVAL);
             server.removed(this);
             close();
             return;
@@ -173,7 +174,7 @@ final class GuestConnection implements PortSink, Runnable {
                 case EvtchnWire.OP_NOTIFY -> evtchn.send(domid, port);
                 case EvtchnWire.OP_STREAM_TOKEN -> {
                     if (stream != null) {
-                        throw Errnos.error(Errnos.EINVAL, "the event stream is already attached");
+                        throw new HypervisorException(Errno.name(Errno.EINVAL), "the event stream is already attached");
                     }
                     reply(op, 0, server.token(this));
                 }
@@ -191,25 +192,25 @@ final class GuestConnection implements PortSink, Runnable {
                     reply(op, 0, 0);
                     domain.shutdown(ShutdownReason.fromCode(arg));
                 }
-                default -> reply(op, port, -Errnos.number(Errnos.ENOSYS));
+                default -> reply(op, port, -Errno.ENOSYS);
             }
         } catch (HypervisorException e) {
             log.guestInfo(domid, "domain " + domid + " event channel request " + op + " on port " + port + " refused: " + e.getMessage());
-            reply(op, port, -Errnos.number(e.errno()));
+            reply(op, port, -Errno.number(e.errno()));
         }
     }
 
     /** Ports deliver on the event stream: binding one before it is attached would lose events. */
     private void needStream() {
         if (stream == null) {
-            throw Errnos.error(Errnos.ENOTCONN, "bind before the event stream is attached (STREAM_TOKEN, ATTACH_STREAM)");
+            throw new HypervisorException(Errno.name(Errno.ENOTCONN), "bind before the event stream is attached (STREAM_TOKEN, ATTACH_STREAM)");
         }
     }
 
     private Port owned(int port) {
         Port p = evtchn.lookup(domain.domid(), port);
         if (p.sink != this) {
-            throw Errnos.error(Errnos.EINVAL, "port " + port + " was not bound through this connection");
+            throw new HypervisorException(Errno.name(Errno.EINVAL), "port " + port + " was not bound through this connection");
         }
         return p;
     }

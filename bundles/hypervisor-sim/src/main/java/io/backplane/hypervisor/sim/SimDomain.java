@@ -57,13 +57,13 @@ final class SimDomain {
     static SimDomain create(int domid, DomainConfig config, SimPaths paths, NativeIo io, DomainFiles files,
                             EventChannelSwitch evtchn, SimLog log, Consumer<SimDomain> onShutdown) throws IOException {
         files.createDir(paths.domainDir(domid));
-        files.createFile(paths.memory(domid), config.memoryPages() * SimPaths.PAGE_SIZE);
-        files.createFile(paths.grantTable(domid), (long) config.grantFrames() * SimPaths.PAGE_SIZE);
+        files.createFile(paths.memory(domid), config.memoryPages() * DomainConfig.PAGE_SIZE);
+        files.createFile(paths.grantTable(domid), (long) config.grantFrames() * DomainConfig.PAGE_SIZE);
         int memFd = io.open(paths.memory(domid).toString(), Posix.O_RDWR, 0);
         int gntFd = io.open(paths.grantTable(domid).toString(), Posix.O_RDWR, 0);
         MemoryMapping gnt;
         try {
-            gnt = io.mapShared(gntFd, 0, (long) config.grantFrames() * SimPaths.PAGE_SIZE, true);
+            gnt = io.mapShared(gntFd, 0, (long) config.grantFrames() * DomainConfig.PAGE_SIZE, true);
         } finally {
             io.close(gntFd);
         }

@@ -1,11 +1,14 @@
 package io.backplane.hypervisor.sim;
 
+import io.backplane.api.hypervisor.DomainConfig;
 import io.backplane.api.hypervisor.GrantCopy;
 import io.backplane.api.hypervisor.GrantException;
 import io.backplane.api.hypervisor.GrantMapping;
 import io.backplane.api.hypervisor.GrantStatus;
+import io.backplane.api.hypervisor.HypervisorException;
 import io.backplane.api.hypervisor.MappedRegion;
 import io.backplane.hypervisor.sim.abi.SimPaths;
+import io.backplane.nativeio.Errno;
 import io.backplane.nativeio.MemoryMapping;
 import io.backplane.nativeio.NativeException;
 import io.backplane.nativeio.NativeIo;
@@ -21,7 +24,7 @@ import java.util.function.IntFunction;
  * hypervisor, never through a mapping.
  */
 final class SimGrants {
-    private static final int PAGE = SimPaths.PAGE_SIZE;
+    private static final int PAGE = DomainConfig.PAGE_SIZE;
 
     private final NativeIo io;
     private final IntFunction<SimDomain> domains;
@@ -69,16 +72,16 @@ final class SimGrants {
     MappedRegion mapForeign(int domid, long[] frames, boolean writable) {
         SimDomain d = domains.apply(domid);
         if (d == null) {
-            throw Errnos.error(Errnos.ESRCH, "domain " + domid + " does not exist");
+            throw new HypervisorException(Errno.name(Errno.ESRCH), "domain " + domid + " does not exist");
         }
         d.lifecycle().readLock().lock();
         try {
             if (d.isDying()) {
-                throw Errnos.error(Errnos.ESRCH, "domain " + domid + " is being destroyed");
+                throw new HypervisorException(Errno.name(Errno.ESRCH), "domain " + domid + " is being destroyed");
             }
             for (long f : frames) {
                 if (f < 0 || f >= d.memoryPages()) {
-                    throw Errnos.error(Errnos.EINVAL, "frame " + f + " is not domain " + domid + "'s (it has "
+                    throw new HypervisorException(Errno.name(Errno.EINVAL), "frame " + f + " is not domain " + domid + "'s (it has "
                             + d.memoryPages() + " pages)");
                 }
             }

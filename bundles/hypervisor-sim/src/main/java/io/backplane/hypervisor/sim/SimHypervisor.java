@@ -16,6 +16,7 @@ import io.backplane.api.hypervisor.MappedRegion;
 import io.backplane.api.log.SourceRateLimit;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.hypervisor.sim.abi.SimPaths;
+import io.backplane.nativeio.Errno;
 import io.backplane.nativeio.NativeIo;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -205,7 +206,7 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
         synchronized (this) {
             for (SimDomain other : domains.values()) {
                 if (other.name().equals(config.name())) {
-                    throw Errnos.error(Errnos.EEXIST, "a domain named " + config.name() + " exists (domain " + other.domid() + ")");
+                    throw new HypervisorException(Errno.name(Errno.EEXIST), "a domain named " + config.name() + " exists (domain " + other.domid() + ")");
                 }
             }
             int domid = allocateDomid();
@@ -218,7 +219,7 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
                 } catch (IOException ignored) {
                     // reported below
                 }
-                throw new HypervisorException(Errnos.EIO, "creating domain " + config.name() + " failed: " + e.getMessage(), e);
+                throw new HypervisorException(Errno.name(Errno.EIO), "creating domain " + config.name() + " failed: " + e.getMessage(), e);
             }
             domains.put(domid, d);
         }
@@ -231,7 +232,7 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
                 }
             } catch (IOException | RuntimeException e) {
                 destroy(d.domid());
-                throw new HypervisorException(Errnos.EIO, "introducing domain " + d.domid() + " to XenStore failed: " + e.getMessage(), e);
+                throw new HypervisorException(Errno.name(Errno.EIO), "introducing domain " + d.domid() + " to XenStore failed: " + e.getMessage(), e);
             }
         }
         log.info("domain " + d.domid() + " (" + d.name() + ") created: " + config.memoryPages() + " pages, "
@@ -242,11 +243,11 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
     @Override
     public void destroy(int domid) {
         if (domid == 0) {
-            throw Errnos.error(Errnos.EPERM, "domain 0 cannot be destroyed");
+            throw new HypervisorException(Errno.name(Errno.EPERM), "domain 0 cannot be destroyed");
         }
         SimDomain d = domains.get(domid);
         if (d == null) {
-            throw Errnos.error(Errnos.ESRCH, "domain " + domid + " does not exist");
+            throw new HypervisorException(Errno.name(Errno.ESRCH), "domain " + domid + " does not exist");
         }
         synchronized (d) {
             if (!domains.containsKey(domid) || d.isDying()) {
@@ -308,7 +309,7 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
                 return candidate;
             }
         }
-        throw Errnos.error(Errnos.ENOSPC, "no free domain id");
+        throw new HypervisorException(Errno.name(Errno.ENOSPC), "no free domain id");
     }
 
     // ---- GrantTables, ForeignMemory

@@ -8,7 +8,7 @@ import io.backplane.api.hypervisor.Domains;
 import io.backplane.api.hypervisor.EventChannel;
 import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.hypervisor.GrantTables;
-import io.backplane.xenstore.client.SocketXenStore;
+import io.backplane.xs.client.SocketXenStore;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,8 +54,8 @@ class SimBundleOsgiTest {
             List<Bundle> bundles = new ArrayList<>();
             for (String name : List.of("org.osgi.util.function", "org.osgi.util.promise", "org.osgi.service.component",
                     "org.apache.felix.log", "org.apache.felix.configadmin", "org.apache.felix.scr",
-                    "org.apache.felix.gogo.runtime", "bundles/native/", "bundles/ring-core/", "bundles/xenstore/",
-                    "bundles/hypervisor-sim/")) {
+                    "org.apache.felix.gogo.runtime", "bundles/native/", "bundles/ring-core/", "bundles/sim-abi/",
+                    "bundles/xs-client/", "bundles/xenstore/", "bundles/hypervisor-sim/")) {
                 bundles.add(ctx.installBundle("reference:" + classpathEntry(name).toURI()));
             }
             for (Bundle b : bundles) {

@@ -5,6 +5,7 @@ import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.hypervisor.EventHandler;
 import io.backplane.api.hypervisor.HypervisorException;
 import io.backplane.hypervisor.xen.abi.EvtchnAbi;
+import io.backplane.nativeio.Errno;
 import io.backplane.nativeio.NativeException;
 import io.backplane.nativeio.NativeIo;
 import io.backplane.nativeio.Posix;
@@ -82,7 +83,7 @@ final class XenEventChannels implements EventChannels, AutoCloseable {
         try {
             own = io.open(EvtchnAbi.DEVICE, Posix.O_RDWR | Posix.O_NONBLOCK, 0);
         } catch (NativeException e) {
-            throw new HypervisorException(Errnos.name(e.errno()), what + ": opening " + EvtchnAbi.DEVICE + " failed: "
+            throw new HypervisorException(Errno.name(e.errno()), what + ": opening " + EvtchnAbi.DEVICE + " failed: "
                     + e.getMessage(), e);
         }
         try {
@@ -92,7 +93,7 @@ final class XenEventChannels implements EventChannels, AutoCloseable {
             return channel;
         } catch (NativeException e) {
             io.close(own);
-            throw new HypervisorException(Errnos.name(e.errno()), what + " failed: " + e.getMessage(), e);
+            throw new HypervisorException(Errno.name(e.errno()), what + " failed: " + e.getMessage(), e);
         }
     }
 
@@ -105,7 +106,7 @@ final class XenEventChannels implements EventChannels, AutoCloseable {
             try {
                 port = io.ioctl(fd, ioctl, req);
             } catch (NativeException e) {
-                throw new HypervisorException(Errnos.name(e.errno()), what + " failed: " + e.getMessage(), e);
+                throw new HypervisorException(Errno.name(e.errno()), what + " failed: " + e.getMessage(), e);
             }
             XenEventChannel channel = new XenEventChannel(this, fd, port, remoteDomid, remotePort, handler);
             ports.put(port, channel);
@@ -134,7 +135,7 @@ final class XenEventChannels implements EventChannels, AutoCloseable {
                 }
                 return true;
             }
-            throw new HypervisorException(Errnos.name(e.errno()), "waiting for " + channel + ": " + e.getMessage(), e);
+            throw new HypervisorException(Errno.name(e.errno()), "waiting for " + channel + ": " + e.getMessage(), e);
         }
     }
 
@@ -142,7 +143,7 @@ final class XenEventChannels implements EventChannels, AutoCloseable {
         try {
             io.ioctl(channel.fd(), EvtchnAbi.Notify.IOCTL, channel.portBytes());
         } catch (NativeException e) {
-            throw new HypervisorException(Errnos.name(e.errno()), "EVTCHNOP_send on " + channel + " failed: " + e.getMessage(), e);
+            throw new HypervisorException(Errno.name(e.errno()), "EVTCHNOP_send on " + channel + " failed: " + e.getMessage(), e);
         }
     }
 
@@ -150,7 +151,7 @@ final class XenEventChannels implements EventChannels, AutoCloseable {
         try {
             io.write(channel.fd(), channel.portBytes().duplicate());
         } catch (NativeException e) {
-            throw new HypervisorException(Errnos.name(e.errno()), "unmasking " + channel + " failed: " + e.getMessage(), e);
+            throw new HypervisorException(Errno.name(e.errno()), "unmasking " + channel + " failed: " + e.getMessage(), e);
         }
     }
 

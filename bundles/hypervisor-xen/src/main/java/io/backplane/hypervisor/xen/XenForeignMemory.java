@@ -6,6 +6,7 @@ import io.backplane.api.hypervisor.HypervisorException;
 import io.backplane.api.hypervisor.MappedRegion;
 import io.backplane.hypervisor.xen.abi.PrivcmdAbi;
 import io.backplane.hypervisor.xen.abi.PrivcmdAbi.MmapBatchV2;
+import io.backplane.nativeio.Errno;
 import io.backplane.nativeio.NativeException;
 import io.backplane.nativeio.NativeIo;
 import io.backplane.nativeio.Posix;
@@ -38,7 +39,7 @@ final class XenForeignMemory implements ForeignMemory, AutoCloseable {
         try {
             address = io.mmap(0, length, prot, Posix.MAP_SHARED, fd, 0);
         } catch (NativeException e) {
-            throw new HypervisorException(Errnos.name(e.errno()), "reserving " + n + " pages on privcmd failed: " + e.getMessage(), e);
+            throw new HypervisorException(Errno.name(e.errno()), "reserving " + n + " pages on privcmd failed: " + e.getMessage(), e);
         }
         ByteBuffer arr = ByteBuffer.allocateDirect(n * PrivcmdAbi.PFN_SIZE).order(ByteOrder.nativeOrder());
         ByteBuffer err = ByteBuffer.allocateDirect(n * PrivcmdAbi.ERR_SIZE).order(ByteOrder.nativeOrder());
@@ -55,14 +56,14 @@ final class XenForeignMemory implements ForeignMemory, AutoCloseable {
             io.ioctl(fd, MmapBatchV2.IOCTL, req);
         } catch (NativeException e) {
             io.munmap(address, length);
-            throw new HypervisorException(Errnos.name(e.errno()), "mapping " + n + " frame(s) of domain " + domid
+            throw new HypervisorException(Errno.name(e.errno()), "mapping " + n + " frame(s) of domain " + domid
                     + " through privcmd failed: " + e.getMessage(), e);
         }
         for (int i = 0; i < n; i++) {
             int e = err.getInt(i * PrivcmdAbi.ERR_SIZE);
             if (e != 0) {
                 io.munmap(address, length);
-                throw new HypervisorException(Errnos.name(-e), "Xen refused frame 0x" + Long.toHexString(frames[i])
+                throw new HypervisorException(Errno.name(-e), "Xen refused frame 0x" + Long.toHexString(frames[i])
                         + " of domain " + domid + " (" + (i + 1) + " of " + n + ")");
             }
         }

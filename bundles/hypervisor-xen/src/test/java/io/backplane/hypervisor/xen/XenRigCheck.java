@@ -10,7 +10,7 @@ import io.backplane.api.hypervisor.GrantTables;
 import io.backplane.api.hypervisor.HypervisorException;
 import io.backplane.nativeio.NativeIo;
 import io.backplane.nativeio.Posix;
-import io.backplane.xenstore.client.SocketXenStore;
+import io.backplane.xs.client.SocketXenStore;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;

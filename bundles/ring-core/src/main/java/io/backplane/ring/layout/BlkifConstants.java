@@ -16,6 +16,8 @@ public final class BlkifConstants {
     public static final String REQUEST_UNMAP_BATCH = "request-unmap-batch";
     /** A ring strategy's {@code RingStrategy.SERVES} entry for {@link #REQUEST_UNMAP_BATCH}. */
     public static final String SERVES_UNMAP_BATCH = PROTOCOL + ":" + REQUEST_UNMAP_BATCH;
+    /** XEN_IO_PROTO_ABI_X86_64 (io/protocols.h): the frontend's {@code protocol} key for x86_64 request layouts. */
+    public static final String XEN_IO_PROTO_ABI_X86_64 = "x86_64-abi";
 
     public static final int BLKIF_OP_READ = 0;
     public static final int BLKIF_OP_WRITE = 1;

@@ -1,5 +1,7 @@
 package io.backplane.ring.layout;
 
+import io.backplane.api.hypervisor.DomainConfig;
+
 /**
  * The shared ring page of {@code ring.h} ({@code struct <name>_sring} from DEFINE_RING_TYPES):
  * a 64-byte header of four free-running u32 indexes and private bytes, then the entries, each a
@@ -8,7 +10,7 @@ package io.backplane.ring.layout;
 public final class SharedRingDescriptor {
 
     /** Xen's page size for ring protocols, whatever the OS page size (XEN_PAGE_SHIFT 12). */
-    public static final int XEN_PAGE_SIZE = 4096;
+    public static final int XEN_PAGE_SIZE = DomainConfig.PAGE_SIZE;
 
     /** {@code RING_IDX req_prod}: written by the frontend. */
     public static final int REQ_PROD_OFFSET = 0;

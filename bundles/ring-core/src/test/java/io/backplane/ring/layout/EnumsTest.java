@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 
+import io.backplane.api.backend.XenbusState;
 import io.backplane.api.hypervisor.GrantStatus;
 
 class EnumsTest {

@@ -2,6 +2,7 @@ package io.backplane.ring.layout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.backplane.api.backend.XenbusState;
 import io.backplane.api.hypervisor.GrantStatus;
 import io.backplane.ring.LegacyRingLayout;
 import io.backplane.ring.RingLayout;
@@ -166,6 +167,7 @@ class LayoutDescriptorTest {
         e.put("blkif_response.operation", BlkifResponseDescriptor.OPERATION_OFFSET);
         e.put("blkif_response.status", BlkifResponseDescriptor.STATUS_OFFSET);
         e.put("sizeof.blkif_response", BlkifResponseDescriptor.LENGTH);
+        e.put("XEN_IO_PROTO_ABI_X86_64", BlkifConstants.XEN_IO_PROTO_ABI_X86_64);
         e.put("BLKIF_OP_READ", BlkifConstants.BLKIF_OP_READ);
         e.put("BLKIF_OP_WRITE", BlkifConstants.BLKIF_OP_WRITE);
         e.put("BLKIF_OP_WRITE_BARRIER", BlkifConstants.BLKIF_OP_WRITE_BARRIER);
@@ -215,30 +217,6 @@ class LayoutDescriptorTest {
             e.put("GNTST_" + gntst[i], status.code());
             e.put("GNTTABOP_error_msgs." + i, GrantStatus.fromCode(-i).message());
         }
-
-        // xs_wire.h
-        e.put("xenstore_domain_interface.req", XenstoreDomainInterfaceDescriptor.REQ_OFFSET);
-        e.put("xenstore_domain_interface.rsp", XenstoreDomainInterfaceDescriptor.RSP_OFFSET);
-        e.put("xenstore_domain_interface.req_cons", XenstoreDomainInterfaceDescriptor.REQ_CONS_OFFSET);
-        e.put("xenstore_domain_interface.req_prod", XenstoreDomainInterfaceDescriptor.REQ_PROD_OFFSET);
-        e.put("xenstore_domain_interface.rsp_cons", XenstoreDomainInterfaceDescriptor.RSP_CONS_OFFSET);
-        e.put("xenstore_domain_interface.rsp_prod", XenstoreDomainInterfaceDescriptor.RSP_PROD_OFFSET);
-        e.put("xenstore_domain_interface.server_features", XenstoreDomainInterfaceDescriptor.SERVER_FEATURES_OFFSET);
-        e.put("xenstore_domain_interface.connection", XenstoreDomainInterfaceDescriptor.CONNECTION_OFFSET);
-        e.put("xenstore_domain_interface.error", XenstoreDomainInterfaceDescriptor.ERROR_OFFSET);
-        e.put("sizeof.xenstore_domain_interface", XenstoreDomainInterfaceDescriptor.LENGTH);
-        e.put("XENSTORE_RING_SIZE", XenstoreDomainInterfaceDescriptor.RING_SIZE);
-        e.put("XENSTORE_PAYLOAD_MAX", XenstoreDomainInterfaceDescriptor.XENSTORE_PAYLOAD_MAX);
-        e.put("XENSTORE_ABS_PATH_MAX", XenstoreDomainInterfaceDescriptor.XENSTORE_ABS_PATH_MAX);
-        e.put("XENSTORE_REL_PATH_MAX", XenstoreDomainInterfaceDescriptor.XENSTORE_REL_PATH_MAX);
-        e.put("XENSTORE_SERVER_FEATURE_RECONNECTION", XenstoreDomainInterfaceDescriptor.XENSTORE_SERVER_FEATURE_RECONNECTION);
-        e.put("XENSTORE_SERVER_FEATURE_ERROR", XenstoreDomainInterfaceDescriptor.XENSTORE_SERVER_FEATURE_ERROR);
-        e.put("XENSTORE_CONNECTED", XenstoreDomainInterfaceDescriptor.XENSTORE_CONNECTED);
-        e.put("XENSTORE_RECONNECT", XenstoreDomainInterfaceDescriptor.XENSTORE_RECONNECT);
-        e.put("XENSTORE_ERROR_NONE", XenstoreDomainInterfaceDescriptor.XENSTORE_ERROR_NONE);
-        e.put("XENSTORE_ERROR_COMM", XenstoreDomainInterfaceDescriptor.XENSTORE_ERROR_COMM);
-        e.put("XENSTORE_ERROR_RINGIDX", XenstoreDomainInterfaceDescriptor.XENSTORE_ERROR_RINGIDX);
-        e.put("XENSTORE_ERROR_PROTO", XenstoreDomainInterfaceDescriptor.XENSTORE_ERROR_PROTO);
 
         // xenbus.h: the C name is XenbusState + CamelCase of the Java constant
         for (XenbusState state : XenbusState.values()) {

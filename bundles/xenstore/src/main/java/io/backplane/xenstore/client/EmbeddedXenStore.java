@@ -7,6 +7,9 @@ import io.backplane.api.xenstore.XsWatch;
 import io.backplane.api.xenstore.XsWatchListener;
 import io.backplane.xenstore.store.Connection;
 import io.backplane.xenstore.store.Store;
+import io.backplane.xs.client.ForwardingXsOps;
+import io.backplane.xs.client.Registered;
+import io.backplane.xs.client.WatchDispatcher;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;

@@ -6,8 +6,8 @@ import io.backplane.api.xenstore.XsException;
 import io.backplane.api.xenstore.XsPerm;
 import io.backplane.api.xenstore.XsWatch;
 import io.backplane.xenstore.XenStoreStatus;
-import io.backplane.xenstore.store.Limits;
 import io.backplane.xenstore.store.StoreStats;
+import io.backplane.xs.wire.XsWire;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
 import org.osgi.service.component.annotations.Component;
@@ -152,7 +152,7 @@ public class XsCommands {
             case EACCES -> "permission denied (EACCES)";
             case EINVAL -> "invalid path or argument (EINVAL)";
             case EEXIST -> "already exists (EEXIST)";
-            case E2BIG -> "over XenStore's " + Limits.PAYLOAD_MAX + "-byte request size, or too many watches (E2BIG)";
+            case E2BIG -> "over XenStore's " + XsWire.PAYLOAD_MAX + "-byte request size, or too many watches (E2BIG)";
             case ENOSPC -> "quota exceeded (ENOSPC)";
             case EPERM -> "not permitted (EPERM)";
             case EAGAIN -> "conflicting change, try again (EAGAIN)";

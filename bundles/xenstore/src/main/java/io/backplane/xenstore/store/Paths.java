@@ -2,6 +2,7 @@ package io.backplane.xenstore.store;
 
 import io.backplane.api.xenstore.XsError;
 import io.backplane.api.xenstore.XsException;
+import io.backplane.xs.wire.XsWire;
 
 /** Node names as C xenstored checks them ({@code is_valid_nodename}, {@code canonicalize}). */
 final class Paths {
@@ -32,13 +33,13 @@ final class Paths {
     }
 
     static boolean isValid(String abs) {
-        if (!abs.startsWith("/") || abs.length() > Limits.ABS_PATH_MAX) {
+        if (!abs.startsWith("/") || abs.length() > XsWire.ABS_PATH_MAX) {
             return false;
         }
         if (abs.length() > 1 && abs.endsWith("/") || abs.contains("//")) {
             return false;
         }
-        if (abs.length() - localOffset(abs) > Limits.REL_PATH_MAX) {
+        if (abs.length() - localOffset(abs) > XsWire.REL_PATH_MAX) {
             return false;
         }
         return validChars(abs);

@@ -4,6 +4,7 @@ import io.backplane.api.xenstore.XsError;
 import io.backplane.api.xenstore.XsException;
 import io.backplane.api.xenstore.XsPerm;
 
+import io.backplane.xs.wire.XsWire;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -275,7 +276,7 @@ public final class Store {
         String canonical;
         String relativeTo = null;
         if (path.startsWith("@")) {
-            if (path.length() > Limits.REL_PATH_MAX) {
+            if (path.length() > XsWire.REL_PATH_MAX) {
                 throw new XsException(XsError.EINVAL, "watch path too long");
             }
             canonical = path;

@@ -4,9 +4,10 @@ import io.backplane.api.xenstore.XsError;
 import io.backplane.api.xenstore.XsException;
 import io.backplane.api.xenstore.XsPerm;
 import io.backplane.xenstore.store.Connection;
-import io.backplane.xenstore.store.Limits;
 import io.backplane.xenstore.store.Store;
 
+import io.backplane.xs.wire.Payload;
+import io.backplane.xs.wire.XsWire;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -37,8 +38,8 @@ public final class RequestHandler {
             }
             byte[] reply = dispatch(c, type, reqId, txId, payload, out);
             if (reply != null) {
-                if (reply.length > Limits.PAYLOAD_MAX) {
-                    throw new XsException(XsError.E2BIG, "reply larger than " + Limits.PAYLOAD_MAX);
+                if (reply.length > XsWire.PAYLOAD_MAX) {
+                    throw new XsException(XsError.E2BIG, "reply larger than " + XsWire.PAYLOAD_MAX);
                 }
                 out.accept(XsWire.frame(type, reqId, txId, reply));
             }
@@ -171,7 +172,7 @@ public final class RequestHandler {
             return r;
         }
         int start = (int) off;
-        int max = Limits.PAYLOAD_MAX - gen.length - 1;
+        int max = XsWire.PAYLOAD_MAX - gen.length - 1;
         int len = 0;
         boolean end = false;
         while (true) {

@@ -1,9 +1,10 @@
 package io.backplane.xenstore.wire;
 
 import io.backplane.xenstore.store.Connection;
-import io.backplane.xenstore.store.Limits;
 import io.backplane.xenstore.store.Store;
 
+import io.backplane.xs.wire.Payload;
+import io.backplane.xs.wire.XsWire;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -66,9 +67,9 @@ final class WireConnection {
                 int reqId = header.getInt(XsWire.REQ_ID_OFFSET);
                 int txId = header.getInt(XsWire.TX_ID_OFFSET);
                 int len = header.getInt(XsWire.LEN_OFFSET);
-                if (Integer.compareUnsigned(len, Limits.PAYLOAD_MAX) > 0) {
+                if (Integer.compareUnsigned(len, XsWire.PAYLOAD_MAX) > 0) {
                     log.warn(source, connection + ": frame of " + Integer.toUnsignedString(len)
-                            + " bytes exceeds " + Limits.PAYLOAD_MAX + ", closing it");
+                            + " bytes exceeds " + XsWire.PAYLOAD_MAX + ", closing it");
                     return;
                 }
                 ByteBuffer payload = ByteBuffer.allocate(len);

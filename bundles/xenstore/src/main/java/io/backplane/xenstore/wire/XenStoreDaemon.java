@@ -1,6 +1,7 @@
 package io.backplane.xenstore.wire;
 
 import io.backplane.api.log.SourceRateLimit;
+import io.backplane.hypervisor.sim.abi.SimPaths;
 import io.backplane.xenstore.store.DomainListener;
 import io.backplane.xenstore.store.Store;
 
@@ -52,7 +53,7 @@ public final class XenStoreDaemon implements DomainListener, AutoCloseable {
     }
 
     public static Path domainSocket(Path stateDir, int domid) {
-        return stateDir.resolve("domains").resolve(Integer.toString(domid)).resolve("xenstore.sock");
+        return new SimPaths(stateDir).xenstoreSocket(domid);
     }
 
     public Path dom0Socket() {

@@ -9,6 +9,7 @@ import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
 import io.backplane.xenstore.wire.DaemonLog;
 import io.backplane.xenstore.wire.XenStoreDaemon;
+import io.backplane.xs.client.SocketXenStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;

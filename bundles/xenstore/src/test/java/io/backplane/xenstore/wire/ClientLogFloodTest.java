@@ -2,9 +2,9 @@ package io.backplane.xenstore.wire;
 
 import io.backplane.api.log.SourceRateLimit;
 import io.backplane.xenstore.client.EmbeddedXenStore;
-import io.backplane.xenstore.store.Limits;
 import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
+import io.backplane.xs.wire.XsWire;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -64,7 +64,7 @@ class ClientLogFloodTest {
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(socket));
             ByteBuffer h = XsWire.newHeader();
-            h.putInt(XsWire.WRITE).putInt(1).putInt(0).putInt(Limits.PAYLOAD_MAX + 1).flip();
+            h.putInt(XsWire.WRITE).putInt(1).putInt(0).putInt(XsWire.PAYLOAD_MAX + 1).flip();
             ch.write(h);
             assertThat(ch.read(ByteBuffer.allocate(16))).isEqualTo(-1);
         }

@@ -3,7 +3,7 @@ package io.backplane.xenstore.wire;
 import io.backplane.api.xenstore.XsError;
 import io.backplane.api.xenstore.XsException;
 import io.backplane.api.xenstore.XsPerm;
-import io.backplane.xenstore.client.SocketXenStore;
+import io.backplane.xs.client.SocketXenStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,8 +1,8 @@
 package io.backplane.xenstore.wire;
 
 import io.backplane.api.xenstore.XsPerm;
-import io.backplane.xenstore.client.SocketXenStore;
-import io.backplane.xenstore.store.Limits;
+import io.backplane.xs.client.SocketXenStore;
+import io.backplane.xs.wire.XsWire;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -122,7 +122,7 @@ class MalformedFrameTest {
     @Test
     void oversizedFrameClosesOnlyThatConnection() throws Exception {
         try (Raw raw = new Raw(xs.socket())) {
-            raw.send(XsWire.WRITE, 1, 0, Limits.PAYLOAD_MAX + 1, new byte[0]);
+            raw.send(XsWire.WRITE, 1, 0, XsWire.PAYLOAD_MAX + 1, new byte[0]);
             assertThat(raw.receive()).isNull();
         }
         try (Raw raw = new Raw(xs.socket())) {

@@ -1,0 +1,51 @@
+package io.backplane.xs.client;
+
+import io.backplane.api.xenstore.XsOps;
+import io.backplane.api.xenstore.XsPerm;
+
+import java.util.List;
+
+/**
+ * The node operations of a connection outside any transaction, handed to the {@link XsOps} that
+ * really performs them (transaction id 0 of the connection, or the client of the configured mode).
+ */
+public interface ForwardingXsOps extends XsOps {
+
+    /** Where node operations go. */
+    XsOps nodeOps();
+
+    @Override
+    default String read(String path) {
+        return nodeOps().read(path);
+    }
+
+    @Override
+    default void write(String path, String value) {
+        nodeOps().write(path, value);
+    }
+
+    @Override
+    default void mkdir(String path) {
+        nodeOps().mkdir(path);
+    }
+
+    @Override
+    default void rm(String path) {
+        nodeOps().rm(path);
+    }
+
+    @Override
+    default List<String> directory(String path) {
+        return nodeOps().directory(path);
+    }
+
+    @Override
+    default List<XsPerm> getPerms(String path) {
+        return nodeOps().getPerms(path);
+    }
+
+    @Override
+    default void setPerms(String path, List<XsPerm> perms) {
+        nodeOps().setPerms(path, perms);
+    }
+}
