@@ -85,7 +85,7 @@ final class SimDomain {
     MemoryMapping mapGrantTableReadOnly() {
         int fd = io.open(paths.grantTable(domid).toString(), Posix.O_RDONLY, 0);
         try {
-            return io.mapShared(fd, 0, (long) config.grantFrames() * SimPaths.PAGE_SIZE, false);
+            return io.mapShared(fd, 0, (long) config.grantFrames() * DomainConfig.PAGE_SIZE, false);
         } finally {
             io.close(fd);
         }

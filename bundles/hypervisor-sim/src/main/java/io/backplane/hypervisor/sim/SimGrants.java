@@ -97,12 +97,12 @@ final class SimGrants {
     MappedRegion mapGrantTable(int domid) {
         SimDomain d = domains.apply(domid);
         if (d == null) {
-            throw Errnos.error(Errnos.ESRCH, "domain " + domid + " does not exist");
+            throw new HypervisorException(Errno.name(Errno.ESRCH), "domain " + domid + " does not exist");
         }
         d.lifecycle().readLock().lock();
         try {
             if (d.isDying()) {
-                throw Errnos.error(Errnos.ESRCH, "domain " + domid + " is being destroyed");
+                throw new HypervisorException(Errno.name(Errno.ESRCH), "domain " + domid + " is being destroyed");
             }
             SimRegion r = new SimRegion(d, d.mapGrantTableReadOnly(), d.info().grantFrames());
             d.track(r);
