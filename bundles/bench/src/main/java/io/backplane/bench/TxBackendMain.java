@@ -207,8 +207,12 @@ public final class TxBackendMain {
 
         private static long slots(ByteBuffer ring, int in, int out, int count, int requestStride, int responseStride) {
             long bytes = 0;
-            for (int i = 0; i < count; i++) {
-                int slot = in + i * requestStride;
+            // The slot offset is the loop variable (not i * stride: C2 turns * 12 into shifts and
+            // adds, and then no longer sees the offset move in step with the loop), so the
+            // bounds checks of the request reads are hoisted out of the loop.
+            int end = in + count * requestStride;
+            int rspDelta = out - in;  // equal strides: the response lies at a fixed distance from its request
+            for (int slot = in, rsp = out; slot < end; slot += requestStride, rsp += responseStride) {
                 // the request's bytes 0-7 (gref, offset, flags) and 8-11 (id, size), read once
                 long head = (long) I64.get(ring, slot + NetifTxRequestDescriptor.GREF_OFFSET);
                 int tail = (int) I32.get(ring, slot + NetifTxRequestDescriptor.ID_OFFSET);
@@ -218,7 +222,7 @@ public final class TxBackendMain {
                 int id = tail & 0xffff;
                 int size = (tail >>> 8 * (NetifTxRequestDescriptor.SIZE_OFFSET - NetifTxRequestDescriptor.ID_OFFSET)) & 0xffff;
                 bytes += size + ((gref ^ offset ^ flags) & 1);
-                I32.set(ring, out + i * responseStride + NetifTxResponseDescriptor.ID_OFFSET,
+                I32.set(ring, (requestStride == responseStride ? slot + rspDelta : rsp) + NetifTxResponseDescriptor.ID_OFFSET,
                         id | (NetifConstants.NETIF_RSP_OKAY & 0xffff) << 8 * (NetifTxResponseDescriptor.STATUS_OFFSET - NetifTxResponseDescriptor.ID_OFFSET));
             }
             return bytes;
