@@ -44,7 +44,8 @@ final class RingBench implements Bench.Benchmark {
     public String description() {
         return "netif TX ring ping-pong between processes: Java backend vs C backend, same C frontend, on ring.h "
                 + "and on each ring layout, busy-polling and notification-driven [--requests N] [--notify-requests N] "
-                + "[--warmup N] [--runs N] [--batches 1,8,64,256] [--layouts legacy,split,aligned,separate] [--modes poll,notify]";
+                + "[--warmup N] [--runs N] [--batches 1,8,64,256] [--layouts legacy,split,aligned,separate] [--modes poll,notify]; "
+                + "first each backend's pass alone in one thread (ns per request)";
     }
 
     @Override
@@ -81,12 +82,16 @@ final class RingBench implements Bench.Benchmark {
             Path netback = peers.build("netback_tx");
             Path layoutFront = peers.build("netfront_layouts");
             Path layoutBack = peers.build("netback_layouts");
+            Path cost = peers.build("netback_cost");
             boolean pin = Files.isExecutable(Path.of("/usr/bin/taskset")) && Runtime.getRuntime().availableProcessors() > 1;
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             List<String> javaBackend = List.of(java, "-Xmx64m", "-cp", System.getProperty("java.class.path"),
                     TxBackendMain.class.getName());
-
             out.printf("machine: %s; load average %s%n", MachineInfo.describe(), MachineInfo.loadAverage());
+            cost(out, pin, cost, List.of(java, "-Xmx64m", "-cp", System.getProperty("java.class.path"), TxCostMain.class.getName()),
+                    batches, runs);
+
+            out.println();
             int warm = warmup < 0 ? requests : warmup;
             out.printf("netif TX ring, 1 page (256 x 12 B), %,d requests timed per run after %,d of warm-up, %s, median of "
                     + "%d alternating runs%n", requests, warm, pin ? "frontend on CPU 0, backend on CPU 1"
@@ -121,6 +126,47 @@ final class RingBench implements Bench.Benchmark {
         } finally {
             Options.deleteTree(work);
         }
+    }
+
+    /**
+     * The cost section: each backend's pass alone, one thread on CPU 1, the ring in its cache
+     * (netback_cost.c, {@link TxCostMain}): nanoseconds per request, the best 20,000-request chunk
+     * of each run, so the host's load hardly touches it. What the code costs, apart from the
+     * cross-CPU traffic that the ping-pong below adds to both sides.
+     */
+    private static void cost(PrintStream out, boolean pin, Path c, List<String> javaCost, int[] batches, int runs)
+            throws IOException, InterruptedException {
+        out.printf("backend pass alone, one thread%s, ring in cache: ns per request, best of 200 chunks of 20,000 requests, "
+                + "median of %d runs%n", pin ? " on CPU 1" : "", runs);
+        double[][][] ns = new double[batches.length][2][runs];
+        for (int r = 0; r < runs; r++) {
+            for (int b = 0; b < batches.length; b++) {
+                String passes = Integer.toString(Math.max(1, 20_000 / batches[b]));
+                String batch = Integer.toString(batches[b]);
+                ns[b][0][r] = costOf(pin, List.of(c.toString(), batch, "200", passes));
+                List<String> j = new ArrayList<>(javaCost);
+                j.addAll(List.of(batch, "200", passes, "5"));
+                ns[b][1][r] = costOf(pin, j);
+            }
+        }
+        out.println();
+        out.println("| batch | C (ns/request) | Java (ns/request) | Java speed / C |");
+        out.println("|---|---|---|---|");
+        for (int b = 0; b < batches.length; b++) {
+            out.printf("| %d | %.2f | %.2f | %.2f |%n", batches[b], Options.median(ns[b][0]), Options.median(ns[b][1]),
+                    Options.medianRatio(ns[b][0], ns[b][1]));
+        }
+        out.println("(Java speed / C: the median of each run's C time / Java time)");
+    }
+
+    private static double costOf(boolean pin, List<String> cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(pinned(pin, 1, cmd)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String line = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0 || !line.startsWith("ns_per_request ")) {
+            p.destroyForcibly();
+            throw new IOException(String.join(" ", cmd) + " failed (" + line + "; its stderr is above)");
+        }
+        return Double.parseDouble(line.split(" ")[1]);
     }
 
     /** The layouts section: ring_layouts.h's peers and the Java backend on each layout and mode. */
