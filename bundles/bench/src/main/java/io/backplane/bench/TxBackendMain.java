@@ -189,10 +189,11 @@ public final class TxBackendMain {
         }
 
         /**
-         * Strides as constants: with them the JIT unrolls the loop and folds the slot offsets
-         * (a stride read from a field leaves a multiply and a bounds check per field). The three
-         * cases are every netif TX layout: ring.h and split indexes (12-byte slots shared by
-         * request and response), aligned slots (16), separate rings (12-byte requests, 4-byte responses).
+         * Strides as literals, so that {@link #slots} inlined here steps by a constant: a counted
+         * loop, which the JIT unrolls and whose bounds checks it hoists (a stride read from a
+         * field leaves a check per access). The three cases are every netif TX layout: ring.h and
+         * split indexes (12-byte slots shared by request and response), aligned slots (16),
+         * separate rings (12-byte requests, 4-byte responses).
          */
         private long run(int in, int out, int count) {
             if (requestStride == 12 && responseStride == 12) {
@@ -211,7 +212,9 @@ public final class TxBackendMain {
             // adds, and then no longer sees the offset move in step with the loop), so the
             // bounds checks of the request reads are hoisted out of the loop.
             int end = in + count * requestStride;
-            int rspDelta = out - in;  // equal strides: the response lies at a fixed distance from its request
+            // Equal strides: the response lies at a fixed distance from its request, an offset from
+            // the loop variable whose bounds check is hoisted too (not so for a second loop variable).
+            int rspDelta = out - in;
             for (int slot = in, rsp = out; slot < end; slot += requestStride, rsp += responseStride) {
                 // the request's bytes 0-7 (gref, offset, flags) and 8-11 (id, size), read once
                 long head = (long) I64.get(ring, slot + NetifTxRequestDescriptor.GREF_OFFSET);

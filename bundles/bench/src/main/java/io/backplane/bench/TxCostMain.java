@@ -26,11 +26,17 @@ public final class TxCostMain {
     private TxCostMain() {
     }
 
+    /** Best nanoseconds per request of the last round, and the sum of every request's fields as read. */
+    record Result(double nsPerRequest, long sum) {
+    }
+
     public static void main(String[] args) {
-        int batch = Integer.parseInt(args[0]);
-        int chunks = Integer.parseInt(args[1]);
-        int passes = Integer.parseInt(args[2]);
-        int rounds = Integer.parseInt(args[3]);
+        Result r = measure(Integer.parseInt(args[0]), Integer.parseInt(args[1]), Integer.parseInt(args[2]),
+                Integer.parseInt(args[3]));
+        System.out.printf("ns_per_request %.3f sum %d%n", r.nsPerRequest(), r.sum());
+    }
+
+    static Result measure(int batch, int chunks, int passes, int rounds) {
         RingLayout layout = TxBackendMain.layout(0);
         if (batch <= 0 || batch > layout.entries() || chunks <= 0 || passes <= 0 || rounds <= 0) {
             throw new IllegalArgumentException("usage: TxCostMain BATCH(1.." + layout.entries() + ") CHUNKS PASSES ROUNDS");
@@ -59,7 +65,7 @@ public final class TxCostMain {
                 best = Math.min(best, (System.nanoTime() - start) / ((double) passes * batch));
             }
         }
-        System.out.printf("ns_per_request %.3f sum %d%n", best, bytes);
+        return new Result(best, bytes);
     }
 
     /** tx_pattern.h's tx_pattern_fill. */

@@ -126,6 +126,23 @@ class TxBackendMainTest {
         }
     }
 
+    /**
+     * The bench's single-thread cost part compares like with like: ring-core's netback_cost.c and
+     * {@link TxCostMain} run the same passes over the same requests (responses overwriting the
+     * slots as they go) and read the same fields, so their sums agree.
+     */
+    @Test
+    void costProgramsDoTheSameWork() throws Exception {
+        Path cost = new RingPeers(dir).build("netback_cost");
+        Process c = new ProcessBuilder(cost.toString(), "64", "1", "1000").redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String line = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        assertThat(c.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(c.exitValue()).isZero();
+        assertThat(line).matches("ns_per_request [0-9.]+ sum [0-9]+");
+        long cSum = Long.parseLong(line.substring(line.lastIndexOf(' ') + 1));
+        assertThat(TxCostMain.measure(64, 1, 1000, 1).sum()).isEqualTo(cSum);
+    }
+
     /** What serve() returns for requests 0..total-1 of tx_pattern.h. */
     private static long expectedSum(int total) {
         long expected = 0;
