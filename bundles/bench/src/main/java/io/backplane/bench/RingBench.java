@@ -29,6 +29,12 @@ import java.util.concurrent.TimeUnit;
  */
 final class RingBench implements Bench.Benchmark {
 
+    /**
+     * The least busy-polling warm-up by default: about half a second on an idle host, by when C2
+     * has compiled the Java pass (with the JVM pinned to one CPU, its compiler shares that CPU).
+     */
+    private static final int POLL_WARMUP = 50_000_000;
+
     /** The layouts by their bench name, as ring_layouts.h's flags (netfront_layouts.c, TxBackendMain). */
     private static final Map<String, Integer> LAYOUT_FLAGS = new LinkedHashMap<>();
 
@@ -52,8 +58,9 @@ final class RingBench implements Bench.Benchmark {
     public void run(List<String> args, PrintStream out) throws Exception {
         int requests = Integer.parseInt(Options.option(args, "--requests", "20000000"));
         int notifyRequests = Integer.parseInt(Options.option(args, "--notify-requests", "2000000"));
-        // Requests answered before the frontend starts its clock (default: as many as it then times), so
-        // the figures are the backends' steady state: a JVM's JIT warm-up is not in them, C has none.
+        // Requests answered before the frontend starts its clock, so the figures are the backends'
+        // steady state: a JVM's JIT warm-up is not in them (C has none). Default: as many as are
+        // then timed, and busy-polling at least POLL_WARMUP.
         int warmup = Integer.parseInt(Options.option(args, "--warmup", "-1"));
         int runs = Integer.parseInt(Options.option(args, "--runs", "5"));
         int[] batches = Options.intList(args, "--batches", "1,8,64,256");
@@ -62,7 +69,8 @@ final class RingBench implements Bench.Benchmark {
         if (requests <= 0 || notifyRequests <= 0 || runs <= 0) {
             throw new IllegalArgumentException("--requests, --notify-requests and --runs must be positive");
         }
-        if (warmup < -1 || (long) Math.max(requests, notifyRequests) + Math.max(warmup, Math.max(requests, notifyRequests)) > Integer.MAX_VALUE) {
+        int longest = Math.max(requests, notifyRequests);
+        if (warmup < -1 || (long) longest + (warmup >= 0 ? warmup : Math.max(longest, POLL_WARMUP)) > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("--warmup must be 0 or more, and with --requests below 2^31");
         }
         for (String l : layouts) {
@@ -92,7 +100,7 @@ final class RingBench implements Bench.Benchmark {
                     batches, runs);
 
             out.println();
-            int warm = warmup < 0 ? requests : warmup;
+            int warm = warmup < 0 ? Math.max(requests, POLL_WARMUP) : warmup;
             out.printf("netif TX ring, 1 page (256 x 12 B), %,d requests timed per run after %,d of warm-up, %s, median of "
                     + "%d alternating runs%n", requests, warm, pin ? "frontend on CPU 0, backend on CPU 1"
                     : "not pinned (no taskset or one CPU)", runs);
@@ -176,7 +184,8 @@ final class RingBench implements Bench.Benchmark {
         out.println();
         out.printf("ring layouts (ring_layouts.h peers, 1 page per ring): %s; %,d requests timed per busy-polling run, %,d per "
                 + "notification-driven run (each side sleeps on a FIFO when idle), each after %s of warm-up; median of %d runs%n",
-                String.join(", ", layouts), requests, notifyRequests, warmup < 0 ? "as many" : String.format("%,d", warmup), runs);
+                String.join(", ", layouts), requests, notifyRequests, warmup < 0 ? String.format("as many (busy-polling at least %,d)",
+                POLL_WARMUP) : String.format("%,d", warmup), runs);
         Path toFront = fifo(work, "to-front");
         Path toBack = fifo(work, "to-back");
         // [mode][layout][batch][c|java][run]
@@ -185,7 +194,7 @@ final class RingBench implements Bench.Benchmark {
             for (int m = 0; m < modes.size(); m++) {
                 boolean notify = modes.get(m).equals("notify");
                 int timed = notify ? notifyRequests : requests;
-                int warm = warmup < 0 ? timed : warmup;
+                int warm = warmup < 0 ? (notify ? timed : Math.max(timed, POLL_WARMUP)) : warmup;
                 int total = timed + warm;
                 for (int l = 0; l < layouts.size(); l++) {
                     int flags = LAYOUT_FLAGS.get(layouts.get(l));

@@ -98,30 +98,22 @@ public final class TxBackendMain {
      * fields), so every field read is used. Gives up when idle past {@code deadline} ({@link System#nanoTime()}).
      * {@code notifications} null: busy-polls.
      *
-     * <p>Shaped for the JIT as much as for the protocol: this loop turns once per pass (one
-     * acquire of req_prod, one batch, one release of rsp_prod), the waiting spins in
-     * {@link #awaitRequests} and the slot work runs in {@link Pass}. A single method with the idle
-     * loop inside gets compiled by C2 (on-stack replacement) while it spins at start, before the
-     * busy path has run: JDK 17 then refuses to inline the ring calls it has seen fewer than
-     * MinInliningThreshold times, and the whole run pays a call per ring operation.
+     * <p>Shaped for the JIT as much as for the protocol: each pass (one acquire of req_prod, one
+     * batch, one release of rsp_prod) is a call of {@link Pass#step}, the waiting spins in
+     * {@link #awaitRequests} and the slot work runs in {@link Pass#answer}. A method called once
+     * per pass is compiled by C2 after a few thousand passes, with a profile of the serving path.
+     * A single method with the idle loop inside is compiled only through on-stack replacement,
+     * late, and possibly while it spins at start, before the serving path has run: JDK 17 then
+     * refuses to inline the ring calls it has seen fewer than MinInliningThreshold times, and the
+     * whole run pays a call per ring operation.
      */
     static long serve(BackRing back, int total, long deadline, Notifications notifications) {
         Pass pass = new Pass(back);
-        long bytes = 0;
         int consumed = 0;
         while (consumed < total) {
-            int n = back.unconsumedRequests();
-            if (n == 0) {
-                awaitRequests(back, consumed, total, deadline, notifications);
-                continue;
-            }
-            bytes += pass.answer(n);
-            consumed += n;
-            if (back.pushResponsesAndCheckNotify() && notifications != null) {
-                notifications.notifyPeer();
-            }
+            consumed += pass.step(consumed, total, deadline, notifications);
         }
-        return bytes;
+        return pass.bytes;
     }
 
     /** Waits until RING_FINAL_CHECK_FOR_REQUESTS finds requests: sleeping on the FIFO, or spinning. */
@@ -157,6 +149,8 @@ public final class TxBackendMain {
         private final int requestStride;
         private final int responseSlots;
         private final int responseStride;
+        /** The sum of the requests' sizes (and one bit of their other fields) answered so far. */
+        long bytes;
 
         Pass(BackRing back) {
             RingLayout layout = back.layout();
@@ -167,6 +161,23 @@ public final class TxBackendMain {
             this.requestStride = layout.requestSlotStride();
             this.responseSlots = layout.responseSlotsOffset();
             this.responseStride = layout.responseSlotStride();
+        }
+
+        /**
+         * One pass: the requests the frontend published, answered and pushed with the notify
+         * check, or, when there are none, the wait for more; returns how many were answered.
+         */
+        int step(int consumed, int total, long deadline, Notifications notifications) {
+            int n = back.unconsumedRequests();
+            if (n == 0) {
+                awaitRequests(back, consumed, total, deadline, notifications);
+                return 0;
+            }
+            bytes += answer(n);
+            if (back.pushResponsesAndCheckNotify() && notifications != null) {
+                notifications.notifyPeer();
+            }
+            return n;
         }
 
         /** Answers the next {@code n} requests, which unconsumedRequests() counted. */

@@ -12,8 +12,8 @@ import java.nio.ByteOrder;
 /**
  * The Java side of the ring benchmark's cost measurement, ring-core's netback_cost.c in Java:
  * what {@link TxBackendMain}'s pass costs per request in one thread, the ring in its cache. The
- * thread publishes req_prod over BATCH requests laid out once, then runs the pass
- * ({@link BackRing#unconsumedRequests()}, {@link TxBackendMain.Pass}, push with its notify check).
+ * thread publishes req_prod over BATCH requests laid out once, then runs the backend's pass
+ * ({@link TxBackendMain.Pass#step}: unconsumedRequests, the slots, the push with its notify check).
  * Times CHUNKS chunks of PASSES passes, ROUNDS times (the JIT compiles during the first rounds),
  * and prints the best chunk of the last round.
  *
@@ -48,7 +48,6 @@ public final class TxCostMain {
         }
         BackRing back = BackRing.attach(ring, layout);
         TxBackendMain.Pass pass = new TxBackendMain.Pass(back);
-        long bytes = 0;
         double best = 0;
         int published = 0;
         for (int round = 0; round < rounds; round++) {
@@ -59,13 +58,12 @@ public final class TxCostMain {
                     published += batch;
                     // the frontend's publish, in this same thread: no ordering needed
                     REQ_PROD.set(ring, layout.requestProducerOffset(), published);
-                    bytes += pass.answer(back.unconsumedRequests());
-                    back.pushResponsesAndCheckNotify();
+                    pass.step(0, Integer.MAX_VALUE, Long.MAX_VALUE, null);
                 }
                 best = Math.min(best, (System.nanoTime() - start) / ((double) passes * batch));
             }
         }
-        return new Result(best, bytes);
+        return new Result(best, pass.bytes);
     }
 
     /** tx_pattern.h's tx_pattern_fill. */
