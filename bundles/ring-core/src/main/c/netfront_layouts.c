@@ -3,11 +3,12 @@
  * 0 is ring.h's geometry): the file holds the ring's pages, laid out by bp_ring_layout_init for
  * FLAGS (1 split indexes, 2 aligned slots, 4 separate rings), BP_SHARED_RING_INIT'd here; prints
  * "ready", pushes TOTAL requests of tx_pattern.h in batches of BATCH, checks every response (id in
- * order, NETIF_RSP_OKAY) and prints a summary with the rate, timed from the first response. A
+ * order, NETIF_RSP_OKAY) and prints a summary with the rate, timed from the first response, or,
+ * with WARMUP, from the WARMUP'th response on (a JIT's warm-up is not counted either). A
  * BATCH above the ring's slots is cut to the ring's size.
  * With two FIFOs it runs notification-driven (ring_wait.h), else it busy-polls.
  *
- * usage: netfront_layouts FILE FLAGS TOTAL BATCH [NOTIFY_FIFO WAIT_FIFO]
+ * usage: netfront_layouts FILE FLAGS TOTAL BATCH [NOTIFY_FIFO WAIT_FIFO] [WARMUP]
  */
 #include "xen_ring_env.h"
 #include "backplane/ring_layouts.h"
@@ -28,15 +29,21 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 5 && argc != 7) {
-        fprintf(stderr, "usage: %s FILE FLAGS TOTAL BATCH [NOTIFY_FIFO WAIT_FIFO]\n", argv[0]);
+    if (argc < 5 || argc > 8) {
+        fprintf(stderr, "usage: %s FILE FLAGS TOTAL BATCH [NOTIFY_FIFO WAIT_FIFO] [WARMUP]\n", argv[0]);
         return 1;
     }
     unsigned int flags = strtoul(argv[2], NULL, 10);
     unsigned int total = strtoul(argv[3], NULL, 10);
     unsigned int batch = strtoul(argv[4], NULL, 10);
+    int fifos = argc >= 7;
+    unsigned int warmup = argc == 6 || argc == 8 ? strtoul(argv[argc - 1], NULL, 10) : 0;
+    if (warmup >= total) {
+        fprintf(stderr, "WARMUP (%u) must be below TOTAL (%u)\n", warmup, total);
+        return 1;
+    }
     struct ring_wait w;
-    if (ring_wait_open(&w, argc == 7 ? argv[5] : NULL, argc == 7 ? argv[6] : NULL))
+    if (ring_wait_open(&w, fifos ? argv[5] : NULL, fifos ? argv[6] : NULL))
         return 1;
     struct bp_ring_layout l;
     if (bp_ring_layout_init(&l, flags, 1, sizeof(struct netif_tx_request), sizeof(struct netif_tx_response),
@@ -92,7 +99,7 @@ int main(int argc, char **argv)
             __builtin_ia32_pause();
             continue;
         }
-        if (first == 0) {
+        if (first == 0 && answered >= warmup) {
             first = now();
             before_first = answered;
         }

@@ -4,9 +4,10 @@
  * maps the shared file, XEN_FRONT_RING_INITs the ring, prints "ready", pushes TOTAL requests of
  * tx_pattern.h in batches of BATCH (RING_PUSH_REQUESTS_AND_CHECK_NOTIFY), checks every response
  * (RING_COPY_RESPONSE: id in order, NETIF_RSP_OKAY), and prints a summary line with the rate,
- * timed from the first response so that the backend's start-up is not counted.
+ * timed from the first response so that the backend's start-up is not counted, or, with WARMUP,
+ * from the WARMUP'th response on, so that a JIT's warm-up is not counted either.
  *
- * usage: netfront_tx FILE TOTAL BATCH
+ * usage: netfront_tx FILE TOTAL BATCH [WARMUP]
  */
 #include "xen_ring_env.h"
 #include "tx_pattern.h"
@@ -28,12 +29,17 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: %s FILE TOTAL BATCH\n", argv[0]);
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: %s FILE TOTAL BATCH [WARMUP]\n", argv[0]);
         return 1;
     }
     unsigned int total = strtoul(argv[2], NULL, 10);
     unsigned int batch = strtoul(argv[3], NULL, 10);
+    unsigned int warmup = argc == 5 ? strtoul(argv[4], NULL, 10) : 0;
+    if (warmup >= total) {
+        fprintf(stderr, "WARMUP (%u) must be below TOTAL (%u)\n", warmup, total);
+        return 1;
+    }
     int fd = open(argv[1], O_RDWR);
     if (fd < 0) {
         perror(argv[1]);
@@ -75,7 +81,7 @@ int main(int argc, char **argv)
             __builtin_ia32_pause();
             continue;
         }
-        if (first == 0) {
+        if (first == 0 && answered >= warmup) {
             first = now();
             before_first = answered;
         }

@@ -14,6 +14,16 @@ final class MachineInfo {
                 + ", Java " + System.getProperty("java.runtime.version") + " (" + System.getProperty("java.vm.name") + ")";
     }
 
+    /** The 1-, 5- and 15-minute load averages (/proc/loadavg), or "unknown". */
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | ArrayIndexOutOfBoundsException e) {
+            return "unknown";
+        }
+    }
+
     private static String cpuModel() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {

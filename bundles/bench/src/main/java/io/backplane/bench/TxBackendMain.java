@@ -32,8 +32,8 @@ public final class TxBackendMain {
 
     // Plain-mode VarHandle slot accesses: measured faster here than ByteBuffer getters on a mapped
     // buffer. Plain is enough: the acquire of req_prod in unconsumedRequests() orders them.
+    private static final VarHandle I64 = MethodHandles.byteBufferViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle I32 = MethodHandles.byteBufferViewVarHandle(int[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle I16 = MethodHandles.byteBufferViewVarHandle(short[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
 
     private TxBackendMain() {
     }
@@ -97,58 +97,149 @@ public final class TxBackendMain {
      * Answers {@code total} requests; returns the sum of their sizes (plus one bit of the other
      * fields), so every field read is used. Gives up when idle past {@code deadline} ({@link System#nanoTime()}).
      * {@code notifications} null: busy-polls.
+     *
+     * <p>Shaped for the JIT as much as for the protocol: each pass (one acquire of req_prod, one
+     * batch, one release of rsp_prod) is a call of {@link Pass#step}, the waiting spins in
+     * {@link #awaitRequests} and the slot work runs in {@link Pass#answer}. A method called once
+     * per pass is compiled by C2 after a few thousand passes, with a profile of the serving path.
+     * A single method with the idle loop inside is compiled only through on-stack replacement,
+     * late, and possibly while it spins at start, before the serving path has run: JDK 17 then
+     * refuses to inline the ring calls it has seen fewer than MinInliningThreshold times, and the
+     * whole run pays a call per ring operation.
      */
     static long serve(BackRing back, int total, long deadline, Notifications notifications) {
-        ByteBuffer ring = back.buffer();
-        int stride = back.requestSlotStride();
-        int rspStride = back.responseSlotStride();
-        long bytes = 0;
+        Pass pass = new Pass(back);
         int consumed = 0;
-        long idle = 0;
         while (consumed < total) {
+            consumed += pass.step(consumed, total, deadline, notifications);
+        }
+        return pass.bytes;
+    }
+
+    /** Waits until RING_FINAL_CHECK_FOR_REQUESTS finds requests: sleeping on the FIFO, or spinning. */
+    private static void awaitRequests(BackRing back, int consumed, int total, long deadline, Notifications notifications) {
+        long idle = 0;
+        while (!back.finalCheckForRequests()) {
+            if (notifications != null) {
+                notifications.sleep();
+            } else {
+                if ((++idle & 0xfff) == 0) {
+                    if (System.nanoTime() > deadline) {
+                        throw new IllegalStateException("timed out after " + consumed + " of " + total + " requests");
+                    }
+                    Thread.yield();
+                }
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    /**
+     * One pass over the requests {@link BackRing#unconsumedRequests()} saw: each request copied
+     * out once (its 12 bytes as one 8-byte and one 4-byte read, the copy RING_COPY_REQUEST makes),
+     * each response written once (id and status as one 4-byte store), in runs split at the ring's
+     * wrap. The reads are plain: the acquire of req_prod that counted them orders them (xen_rmb);
+     * the release of rsp_prod in pushResponsesAndCheckNotify publishes the writes (xen_wmb).
+     */
+    static final class Pass {
+        private final BackRing back;
+        private final ByteBuffer ring;
+        private final int mask;
+        private final int requestSlots;
+        private final int requestStride;
+        private final int responseSlots;
+        private final int responseStride;
+        /** The sum of the requests' sizes (and one bit of their other fields) answered so far. */
+        long bytes;
+
+        Pass(BackRing back) {
+            RingLayout layout = back.layout();
+            this.back = back;
+            this.ring = back.buffer();
+            this.mask = layout.entries() - 1;
+            this.requestSlots = layout.requestSlotsOffset();
+            this.requestStride = layout.requestSlotStride();
+            this.responseSlots = layout.responseSlotsOffset();
+            this.responseStride = layout.responseSlotStride();
+        }
+
+        /**
+         * One pass: the requests the frontend published, answered and pushed with the notify
+         * check, or, when there are none, the wait for more; returns how many were answered.
+         */
+        int step(int consumed, int total, long deadline, Notifications notifications) {
             int n = back.unconsumedRequests();
             if (n == 0) {
-                if (!back.finalCheckForRequests()) {
-                    if (notifications != null) {
-                        notifications.sleep();
-                        continue;
-                    }
-                    if ((++idle & 0xfff) == 0) {
-                        if (System.nanoTime() > deadline) {
-                            throw new IllegalStateException("timed out after " + consumed + " of " + total + " requests");
-                        }
-                        Thread.yield();
-                    }
-                    Thread.onSpinWait();
-                }
-                continue;
+                awaitRequests(back, consumed, total, deadline, notifications);
+                return 0;
             }
-            consumed += n;
-            while (n > 0) {
-                int cons = back.requestConsumer();
-                int prod = back.responseProducerPrivate();
-                int run = Math.min(n, Math.min(back.slotsBeforeWrap(cons), back.slotsBeforeWrap(prod)));
-                int in = back.requestSlotOffset(cons);
-                int out = back.responseSlotOffset(prod);
-                for (int i = 0; i < run; i++, in += stride, out += rspStride) {
-                    // one read of each field: the copy the backend works on
-                    int gref = (int) I32.get(ring, in + NetifTxRequestDescriptor.GREF_OFFSET);
-                    short offset = (short) I16.get(ring, in + NetifTxRequestDescriptor.OFFSET_OFFSET);
-                    short flags = (short) I16.get(ring, in + NetifTxRequestDescriptor.FLAGS_OFFSET);
-                    short id = (short) I16.get(ring, in + NetifTxRequestDescriptor.ID_OFFSET);
-                    short size = (short) I16.get(ring, in + NetifTxRequestDescriptor.SIZE_OFFSET);
-                    bytes += Short.toUnsignedInt(size) + ((gref ^ offset ^ flags) & 1);
-                    I16.set(ring, out + NetifTxResponseDescriptor.ID_OFFSET, id);
-                    I16.set(ring, out + NetifTxResponseDescriptor.STATUS_OFFSET, (short) NetifConstants.NETIF_RSP_OKAY);
-                }
-                back.consumeRequests(run);
-                back.produceResponses(run);
-                n -= run;
-            }
+            bytes += answer(n);
             if (back.pushResponsesAndCheckNotify() && notifications != null) {
                 notifications.notifyPeer();
             }
+            return n;
         }
-        return bytes;
+
+        /** Answers the next {@code n} requests, which unconsumedRequests() counted. */
+        long answer(int n) {
+            long bytes = 0;
+            int cons = back.requestConsumer();
+            int prod = back.responseProducerPrivate();
+            for (int left = n; left > 0; ) {
+                int in = cons & mask;
+                int out = prod & mask;
+                int run = Math.min(left, mask + 1 - Math.max(in, out));
+                bytes += run(requestSlots + in * requestStride, responseSlots + out * responseStride, run);
+                cons += run;
+                prod += run;
+                left -= run;
+            }
+            back.consumeRequests(n);
+            back.produceResponses(n);
+            return bytes;
+        }
+
+        /**
+         * Strides as literals, so that {@link #slots} inlined here steps by a constant: a counted
+         * loop, which the JIT unrolls and whose bounds checks it hoists (a stride read from a
+         * field leaves a check per access). The three cases are every netif TX layout: ring.h and
+         * split indexes (12-byte slots shared by request and response), aligned slots (16),
+         * separate rings (12-byte requests, 4-byte responses).
+         */
+        private long run(int in, int out, int count) {
+            if (requestStride == 12 && responseStride == 12) {
+                return slots(ring, in, out, count, 12, 12);
+            } else if (requestStride == 16 && responseStride == 16) {
+                return slots(ring, in, out, count, 16, 16);
+            } else if (requestStride == 12 && responseStride == 4) {
+                return slots(ring, in, out, count, 12, 4);
+            }
+            return slots(ring, in, out, count, requestStride, responseStride);
+        }
+
+        private static long slots(ByteBuffer ring, int in, int out, int count, int requestStride, int responseStride) {
+            long bytes = 0;
+            // The slot offset is the loop variable (not i * stride: C2 turns * 12 into shifts and
+            // adds, and then no longer sees the offset move in step with the loop), so the
+            // bounds checks of the request reads are hoisted out of the loop.
+            int end = in + count * requestStride;
+            // Equal strides: the response lies at a fixed distance from its request, an offset from
+            // the loop variable whose bounds check is hoisted too (not so for a second loop variable).
+            int rspDelta = out - in;
+            for (int slot = in, rsp = out; slot < end; slot += requestStride, rsp += responseStride) {
+                // the request's bytes 0-7 (gref, offset, flags) and 8-11 (id, size), read once
+                long head = (long) I64.get(ring, slot + NetifTxRequestDescriptor.GREF_OFFSET);
+                int tail = (int) I32.get(ring, slot + NetifTxRequestDescriptor.ID_OFFSET);
+                int gref = (int) head;
+                int offset = (int) (head >>> 8 * (NetifTxRequestDescriptor.OFFSET_OFFSET - NetifTxRequestDescriptor.GREF_OFFSET)) & 0xffff;
+                int flags = (int) (head >>> 8 * (NetifTxRequestDescriptor.FLAGS_OFFSET - NetifTxRequestDescriptor.GREF_OFFSET)) & 0xffff;
+                int id = tail & 0xffff;
+                int size = (tail >>> 8 * (NetifTxRequestDescriptor.SIZE_OFFSET - NetifTxRequestDescriptor.ID_OFFSET)) & 0xffff;
+                bytes += size + ((gref ^ offset ^ flags) & 1);
+                I32.set(ring, (requestStride == responseStride ? slot + rspDelta : rsp) + NetifTxResponseDescriptor.ID_OFFSET,
+                        id | (NetifConstants.NETIF_RSP_OKAY & 0xffff) << 8 * (NetifTxResponseDescriptor.STATUS_OFFSET - NetifTxResponseDescriptor.ID_OFFSET));
+            }
+            return bytes;
+        }
     }
 }

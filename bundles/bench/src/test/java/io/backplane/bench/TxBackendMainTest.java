@@ -94,6 +94,55 @@ class TxBackendMainTest {
         }
     }
 
+    /**
+     * Separate request and response rings (12-byte requests, 4-byte responses, each ring its own
+     * stride), busy-polling: the third slot geometry the Java backend's pass is specialised for.
+     */
+    @Test
+    void layoutFrontendAgainstTheJavaBackendOnSeparateRings() throws Exception {
+        int total = 200_000;
+        Path netfront = new RingPeers(dir).build("netfront_layouts");
+        RingLayout layout = TxBackendMain.layout(4);
+        Path file = dir.resolve("tx.ring");
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(layout.bytes()), 0);
+        }
+        Process front = new ProcessBuilder(netfront.toString(), file.toString(), "4", Integer.toString(total), "64")
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(front.getInputStream(), StandardCharsets.UTF_8));
+            assertThat(out.readLine()).isEqualTo("ready");
+            ByteBuffer shared;
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                shared = ch.map(FileChannel.MapMode.READ_WRITE, 0, layout.bytes());
+            }
+            long bytes = TxBackendMain.serve(BackRing.attach(shared, layout), total, System.nanoTime() + TimeUnit.SECONDS.toNanos(120), null);
+            assertThat(front.waitFor(60, TimeUnit.SECONDS)).as("frontend finishes").isTrue();
+            assertThat(front.exitValue()).as("frontend exit status (its stderr names a bad response)").isZero();
+            assertThat(out.readLine()).startsWith("sent " + total + " answered " + total + " ");
+            assertThat(bytes).as("every request's fields, as read by the backend").isEqualTo(expectedSum(total));
+        } finally {
+            front.destroyForcibly();
+        }
+    }
+
+    /**
+     * The bench's single-thread cost part compares like with like: ring-core's netback_cost.c and
+     * {@link TxCostMain} run the same passes over the same requests (responses overwriting the
+     * slots as they go) and read the same fields, so their sums agree.
+     */
+    @Test
+    void costProgramsDoTheSameWork() throws Exception {
+        Path cost = new RingPeers(dir).build("netback_cost");
+        Process c = new ProcessBuilder(cost.toString(), "64", "1", "1000").redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String line = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        assertThat(c.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(c.exitValue()).isZero();
+        assertThat(line).matches("ns_per_request [0-9.]+ sum [0-9]+");
+        long cSum = Long.parseLong(line.substring(line.lastIndexOf(' ') + 1));
+        assertThat(TxCostMain.measure(64, 1, 1000, 1).sum()).isEqualTo(cSum);
+    }
+
     /** What serve() returns for requests 0..total-1 of tx_pattern.h. */
     private static long expectedSum(int total) {
         long expected = 0;
