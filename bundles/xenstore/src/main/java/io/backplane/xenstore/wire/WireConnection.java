@@ -51,6 +51,20 @@ final class WireConnection {
         reader.start();
     }
 
+    /**
+     * Waits (until {@code deadlineNanos}) for this connection's threads to end after {@link #close}:
+     * a channel closed while a thread is blocked reading it keeps its socket until that read
+     * returns, so only then is the socket really gone.
+     */
+    void awaitThreads(long deadlineNanos) throws InterruptedException {
+        for (Thread t : new Thread[] {reader, eventWriter}) {
+            long left = deadlineNanos - System.nanoTime();
+            if (t != Thread.currentThread() && left > 0) {
+                t.join(Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(left)));
+            }
+        }
+    }
+
     Connection connection() {
         return connection;
     }

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -140,8 +141,8 @@ public final class XenStoreDaemon implements DomainListener, AutoCloseable {
         return l;
     }
 
-    /** How long closing a listener waits for its acceptor to hand over a just-accepted connection. */
-    private static final long ACCEPTOR_JOIN_MILLIS = 2000;
+    /** How long closing a listener waits for its acceptor and its connections' threads to end. */
+    private static final long CLOSE_WAIT_MILLIS = 2000;
 
     private final class Listener {
         final ServerSocketChannel server;
@@ -196,16 +197,22 @@ public final class XenStoreDaemon implements DomainListener, AutoCloseable {
                 log.warn("could not remove " + path + ": " + e.getMessage());
             }
             // A connection accepted just before the close is added after accept() returns: wait
-            // for the acceptor to leave, so that no connection outlives its listener.
-            if (Thread.currentThread() != acceptor) {
-                try {
-                    acceptor.join(ACCEPTOR_JOIN_MILLIS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+            // for the acceptor to leave, then for each connection's threads, so that no socket
+            // outlives its listener.
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MILLIS);
+            try {
+                if (Thread.currentThread() != acceptor) {
+                    acceptor.join(CLOSE_WAIT_MILLIS);
                 }
-            }
-            for (WireConnection c : List.copyOf(connections)) {
-                c.close();
+                List<WireConnection> open = List.copyOf(connections);
+                for (WireConnection c : open) {
+                    c.close();
+                }
+                for (WireConnection c : open) {
+                    c.awaitThreads(deadline);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
     }
