@@ -254,6 +254,37 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
         }
     }
 
+    /**
+     * A strategy named {@code name} left the registry and its service is being unregistered: each
+     * device with a ring on it moves to the fittest strategy that remains (on the device's
+     * executor: at a batch boundary, or through Closing when none can take the rings as they are),
+     * and this returns once every such device is off it, or after {@code timeout}.
+     */
+    public void strategyRemoved(String name, Duration timeout) {
+        List<DeviceLifecycle> devices = new ArrayList<>();
+        List<CompletableFuture<Void>> moves = new ArrayList<>();
+        for (DriverWatch w : drivers.values()) {
+            for (DeviceLifecycle d : w.devices()) {
+                devices.add(d);
+                moves.add(d.leaveStrategy(name));
+            }
+        }
+        try {
+            CompletableFuture.allOf(moves.toArray(CompletableFuture[]::new)).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            for (int i = 0; i < moves.size(); i++) {
+                if (!moves.get(i).isDone()) {
+                    log.warn(devices.get(i).id() + ": still busy " + timeout.toSeconds() + " s after ring strategy " + name
+                            + " began to go away; it moves off it when its executor gets to it");
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            log.warn("moving devices off ring strategy " + name + " failed: " + e.getCause());
+        }
+    }
+
     private DeviceLifecycle lifecycle(DeviceId id) {
         DriverWatch w = drivers.get(id.type());
         return w == null ? null : w.device(id);

@@ -151,6 +151,61 @@ final class DeviceLifecycle {
         return done;
     }
 
+    /**
+     * The ring strategy {@code name} is going away (already out of the registry's ranking): if a
+     * ring of this device runs on it, every ring moves to the fittest that remains at a batch
+     * boundary; when none can take them as they are laid out, the device goes Closing so the
+     * frontend reconnects onto what the remaining strategies serve. Either way nothing runs on
+     * the old strategy's classes once this completes. On the executor, after any connect queued first.
+     */
+    CompletableFuture<Void> leaveStrategy(String name) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        executor.execute(() -> {
+            try {
+                BackendDevice d = device;
+                if (!removed && d != null && connected && runsOn(view().status(), name)) {
+                    moveOff(d, name);
+                }
+            } catch (RuntimeException e) {
+                log.warn(id + ": moving off ring strategy " + name + " failed: " + e.getMessage());
+            } finally {
+                done.complete(null);
+            }
+        });
+        return done;
+    }
+
+    private void moveOff(BackendDevice d, String name) {
+        List<StrategySwap> moved;
+        try {
+            moved = d.swapStrategy(null);
+        } catch (RuntimeException e) {
+            log.warn(id + ": ring strategy " + name + " is going away and no remaining strategy can take over its rings"
+                    + " as they are (" + e.getMessage() + "); closing so the frontend reconnects onto what remains");
+            disconnect();
+            switchState(CLOSING);
+            return;
+        }
+        log.info(id + ": ring strategy " + name + " is going away; moved at a batch boundary, no request lost: "
+                + moved.stream().map(StrategySwap::describe).collect(java.util.stream.Collectors.joining("; ")));
+    }
+
+    /**
+     * True when the device's status says a ring runs on {@code strategy}: the
+     * {@link BackendDevice#STATUS_STRATEGY} key, flat or per queue ({@code queue-1/strategy}),
+     * whose value names the strategy (netback: {@code tx grant-copy rx persistent} mid-swap).
+     */
+    static boolean runsOn(Map<String, String> status, String strategy) {
+        String suffix = "/" + BackendDevice.STATUS_STRATEGY;
+        for (Map.Entry<String, String> e : status.entrySet()) {
+            if ((e.getKey().equals(BackendDevice.STATUS_STRATEGY) || e.getKey().endsWith(suffix))
+                    && List.of(e.getValue().split(" ")).contains(strategy)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The ring requests of the connected device (for ranking a newly registered strategy). */
     List<io.backplane.api.ring.RingRequest> ringRequests() {
         BackendDevice d = device;

@@ -34,6 +34,9 @@ import java.util.function.Consumer;
 @Designate(ocd = BackendConfig.class)
 public class XenbusBackend implements DeviceRegistry {
 
+    /** How long a strategy's unregistration is held while its devices move off it. */
+    static final Duration STRATEGY_LEAVE_TIMEOUT = Duration.ofSeconds(10);
+
     private final XenStore xenStore;
     private final NegotiationPolicy policy;
     private final Logger logger;
@@ -41,6 +44,7 @@ public class XenbusBackend implements DeviceRegistry {
     private final Consumer<Negotiation> offers;
     private final RingStrategyRegistry strategies;
     private final Consumer<String> strategyAdded;
+    private final Consumer<String> strategyRemoved;
     private final List<BackendDriver> drivers = new CopyOnWriteArrayList<>();
     /** Replaced only when the served backend domain changes (guarded by this). */
     private volatile BackendBus bus;
@@ -61,6 +65,8 @@ public class XenbusBackend implements DeviceRegistry {
         this.autoSwap = config.autoSwap();
         this.strategyAdded = name -> bus.strategyAdded(name, strategies, autoSwap);
         strategies.subscribe(strategyAdded);
+        this.strategyRemoved = name -> bus.strategyRemoved(name, STRATEGY_LEAVE_TIMEOUT);
+        strategies.subscribeRemovals(strategyRemoved);
     }
 
     private BackendBus newBus(BackendConfig config) {
@@ -125,6 +131,7 @@ public class XenbusBackend implements DeviceRegistry {
     synchronized void deactivate() {
         relay.unsubscribe(offers);
         strategies.unsubscribe(strategyAdded);
+        strategies.unsubscribeRemovals(strategyRemoved);
         bus.close();
     }
 
