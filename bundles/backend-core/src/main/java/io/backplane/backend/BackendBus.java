@@ -274,7 +274,8 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
         } catch (TimeoutException e) {
             for (int i = 0; i < moves.size(); i++) {
                 if (!moves.get(i).isDone()) {
-                    log.warn(devices.get(i).id() + ": still busy " + timeout.toSeconds() + " s after ring strategy " + name
+                    log.warn(devices.get(i).id() + ": still busy " + (timeout.toMillis() % 1000 == 0 ? timeout.toSeconds() + " s"
+                            : timeout.toMillis() + " ms") + " after ring strategy " + name
                             + " began to go away; it moves off it when its executor gets to it");
                 }
             }
