@@ -97,7 +97,7 @@ final class GuestTraffic {
     Map<String, Long> counters() {
         Map<String, Long> c = new LinkedHashMap<>();
         // Answers are read before what was sent: the guest updates both as it goes, so answered <= sent holds here.
-        for (String k : new String[] {"tx-answered", "tx-sent", "tx-failed", "tx-dropped", "rx-received", "rx-verified", "rx-bad", "connections"}) {
+        for (String k : new String[] {"tx-answered", "tx-sent", "tx-failed", "tx-dropped", "rx-received", "rx-verified", "rx-bad", "rx-duplicates", "rx-missing", "connections"}) {
             c.put("vif " + k, number(vif + "/stats/" + k));
         }
         for (String k : new String[] {"answered", "sent", "okay", "failed", "mismatches", "verified-sectors", "reconnects", "reissued"}) {

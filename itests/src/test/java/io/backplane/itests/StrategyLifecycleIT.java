@@ -42,8 +42,9 @@ import org.osgi.service.log.LogReaderService;
  * ({@code pv:strategy}); when the call returns they already run on another (the move happens
  * while the service is unregistered), and a strategy that comes back and is the fittest takes
  * them back ({@code autoSwap}). No device reconnects, no frame fails or is dropped, no response
- * comes twice (answered never above sent), every block request is answered and every sector
- * reads back as written.
+ * comes twice (answered never above sent), every frame comes back to the guest once, in order
+ * and intact (the guest counts those missing and those twice per sending queue), every block
+ * request is answered and every sector reads back as written.
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
@@ -120,6 +121,9 @@ public class StrategyLifecycleIT {
             report.append(String.format("%n  %-26s stopped, started, updated, uninstalled, deployed: %s", symbolicName,
                     traffic.counters()));
         }
+        long sent = traffic.counters().get("vif tx-sent");
+        RuntimeShell.await("every frame sent so far (" + sent + ") back and verified", 30_000,
+                () -> traffic.counters().get("vif rx-verified") >= sent);
         Map<String, Long> c = traffic.stopBlock();
         checkCounters("the end");
         assertTrue("the guest runs " + c, traffic.guest.isAlive());
@@ -217,6 +221,8 @@ public class StrategyLifecycleIT {
         assertEquals("no frame failed" + at, 0L, (long) c.get("vif tx-failed"));
         assertEquals("no frame dropped" + at, 0L, (long) c.get("vif tx-dropped"));
         assertEquals("no frame came back bad" + at, 0L, (long) c.get("vif rx-bad"));
+        assertEquals("no frame came back twice" + at, 0L, (long) c.get("vif rx-duplicates"));
+        assertEquals("no frame is missing behind a later one of its queue" + at, 0L, (long) c.get("vif rx-missing"));
         assertFalse("no frame answered twice" + at, c.get("vif tx-answered") > c.get("vif tx-sent"));
         assertFalse("no block request answered twice" + at, c.get("vbd answered") > c.get("vbd sent"));
         assertEquals("no block request failed" + at, 0L, (long) c.get("vbd failed"));

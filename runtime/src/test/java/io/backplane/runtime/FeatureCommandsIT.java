@@ -201,7 +201,7 @@ class FeatureCommandsIT {
         Map<String, Long> c = new LinkedHashMap<>();
         String vif = "/local/domain/" + domid + "/device/vif/0/stats/";
         String vbd = "/local/domain/" + domid + "/device/vbd/51712/stats/";
-        for (String k : List.of("rx-verified", "tx-answered", "tx-sent", "tx-failed", "tx-dropped", "rx-bad", "connections")) {
+        for (String k : List.of("rx-verified", "tx-answered", "tx-sent", "tx-failed", "tx-dropped", "rx-bad", "rx-duplicates", "rx-missing", "connections")) {
             c.put("vif " + k, number(vif + k));
         }
         for (String k : List.of("answered", "sent", "failed", "mismatches", "verified-sectors", "reconnects")) {
@@ -225,6 +225,7 @@ class FeatureCommandsIT {
                 Map<String, Long> c = counters();
                 assertThat(c.get("vif rx-verified")).as("no frame came back twice " + c).isLessThanOrEqualTo(c.get("vif tx-sent"));
                 assertThat(c.get("vbd answered")).as("no request answered twice " + c).isLessThanOrEqualTo(c.get("vbd sent"));
+                assertThat(c.get("vif rx-duplicates") + c.get("vif rx-missing")).as("every frame back once, in order " + c).isZero();
                 return c.get("vif rx-verified") >= now.get("vif rx-verified") + 100
                         && c.get("vif tx-answered") >= now.get("vif tx-answered") + 100
                         && c.get("vbd answered") >= now.get("vbd answered") + 100;

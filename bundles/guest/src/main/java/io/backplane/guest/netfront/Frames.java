@@ -37,6 +37,16 @@ final class Frames {
                 && (int) Checksums.u32(f, 14) == MAGIC;
     }
 
+    /** The sending queue of a test frame. */
+    static int testFrameQueue(byte[] f) {
+        return Checksums.u16(f, 18);
+    }
+
+    /** The number of a test frame in its queue's sequence. */
+    static long testFrameSeq(byte[] f) {
+        return Checksums.u32(f, 20);
+    }
+
     /** True when every byte of a test frame is what {@link #testFrameInto} wrote. */
     static boolean verifyTestFrame(byte[] f, int len) {
         long seq = Checksums.u32(f, 20);
