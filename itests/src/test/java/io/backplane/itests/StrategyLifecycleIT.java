@@ -140,6 +140,35 @@ public class StrategyLifecycleIT {
                 + "\n  final " + c);
     }
 
+    /**
+     * The last strategy going away leaves nothing to swap to: the devices close (every request
+     * taken answered first), and connect again once a strategy is back; blkfront re-issues what
+     * was in flight, so no block request is lost.
+     */
+    @Test
+    public void devicesCloseWhenTheLastStrategyGoesAndConnectWhenOneComesBack() throws Exception {
+        Path stateDir = Path.of(context.getProperty(BackplaneOptions.STATE_DIR_PROPERTY));
+        shell = new RuntimeShell(stateDir);
+        traffic = GuestTraffic.start(context, configAdmin, "laststrategy");
+        List<Bundle> strategies = ORDER.stream().map(n -> bundle(n).orElseThrow()).toList();
+        Map<String, Long> before = traffic.counters();
+        for (Bundle b : strategies) {
+            b.stop();
+        }
+        assertFalse("no device connected without a strategy: " + strategies(), traffic.connected());
+        strategies.get(1).start(); // grant-copy
+        traffic.awaitProgress("grant-copy's return");
+        RuntimeShell.await("both devices on grant-copy", 30_000, () -> onlyOn("grant-copy"));
+        strategies.get(0).start();
+        strategies.get(2).start();
+        traffic.awaitProgress("every strategy back");
+        Map<String, Long> c = traffic.stopBlock();
+        assertTrue("the vbd reconnected " + c, c.get("vbd reconnects") > before.get("vbd reconnects"));
+        assertEquals("no frame came back bad " + c, 0L, (long) c.get("vif rx-bad"));
+        System.out.println("StrategyLifecycleIT: every strategy stopped under traffic, then back: " + c
+                + "\n  backend states now: " + shell.ok("pv:devices"));
+    }
+
     private Optional<Bundle> bundle(String symbolicName) {
         return Arrays.stream(context.getBundles()).filter(b -> symbolicName.equals(b.getSymbolicName())).findFirst();
     }

@@ -52,6 +52,8 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
     private final ExecutorService pool;
     private final Map<String, DriverWatch> drivers = new ConcurrentHashMap<>();
     private final DeviceLifecycle.Bus services;
+    /** True while no ring strategy at all is registered (set by the DS face; never, without one). */
+    private volatile java.util.function.BooleanSupplier noRingStrategy = () -> false;
 
     public BackendBus(XenStore xenStore, NegotiationPolicy policy, OperatorLog log, Options options) {
         this.xenStore = xenStore;
@@ -86,6 +88,11 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
             }
 
             @Override
+            public boolean noRingStrategy() {
+                return noRingStrategy.getAsBoolean();
+            }
+
+            @Override
             public void forget(DeviceLifecycle device) {
                 DriverWatch w = drivers.get(device.id().type());
                 if (w != null) {
@@ -116,6 +123,11 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
             throw new IllegalArgumentException("backend domain " + options.backendDomid() + " cannot change in place");
         }
         options = changed;
+    }
+
+    /** Tells the bus when no ring strategy is registered, so a connect waits for one instead of failing. */
+    public void noRingStrategy(java.util.function.BooleanSupplier none) {
+        noRingStrategy = none;
     }
 
     /** Starts serving the driver's device type; a second driver for a taken type is refused. */
@@ -224,6 +236,10 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
     public void strategyAdded(String name, RingStrategies strategies, boolean autoSwap) {
         for (DriverWatch w : drivers.values()) {
             for (DeviceLifecycle d : w.devices()) {
+                d.strategyArrived();
+                if (d.view().backend() != io.backplane.ring.layout.XenbusState.CONNECTED) {
+                    continue; // not connected: it opens its rings with the fittest when it connects
+                }
                 List<RingRequest> rings = d.ringRequests();
                 if (rings.isEmpty() || !rings.stream().allMatch(r -> {
                     List<String> ranked = strategies.rank(r);

@@ -43,6 +43,9 @@ final class DeviceLifecycle {
 
         BackendBus.Options options();
 
+        /** True while no ring strategy at all is registered: a connect then waits for one instead of failing. */
+        boolean noRingStrategy();
+
         /** The device is gone: forget it, so a new backend directory of the same name probes afresh. */
         void forget(DeviceLifecycle device);
 
@@ -70,6 +73,7 @@ final class DeviceLifecycle {
     private volatile String lastError;
     private boolean connected;
     private boolean waitingForHotplug;
+    private boolean waitingForStrategy;
     private boolean removed;
     private XsWatch frontendWatch;
 
@@ -204,6 +208,15 @@ final class DeviceLifecycle {
             }
         }
         return false;
+    }
+
+    /** A ring strategy was registered: a device waiting for one connects now. */
+    void strategyArrived() {
+        submit("connect", () -> {
+            if (waitingForStrategy) {
+                connect();
+            }
+        });
     }
 
     /** The ring requests of the connected device (for ranking a newly registered strategy). */
@@ -363,6 +376,17 @@ final class DeviceLifecycle {
             return;
         }
         waitingForHotplug = false;
+        if (bus.noRingStrategy()) {
+            // The last strategy went (stopped, updated, uninstalled): wait in InitWait for the next
+            // one rather than fail the device; strategyArrived() connects it.
+            if (!waitingForStrategy) {
+                waitingForStrategy = true;
+                log.warn(id + ": frontend ready, but no ring strategy is registered; waiting for one to connect"
+                        + " (a strategy bundle in the deploy directory, felix:start or feature:install)");
+            }
+            return;
+        }
+        waitingForStrategy = false;
         try {
             d.connect();
         } catch (RuntimeException e) {

@@ -57,11 +57,11 @@ public class XenbusBackend implements DeviceRegistry {
         this.xenStore = xenStore;
         this.policy = policy;
         this.logger = logger;
+        this.strategies = strategies;
         this.bus = newBus(config);
         this.relay = relay;
         this.offers = n -> bus.offerChanged(n);
         relay.subscribe(offers);
-        this.strategies = strategies;
         this.autoSwap = config.autoSwap();
         this.strategyAdded = name -> bus.strategyAdded(name, strategies, autoSwap);
         strategies.subscribe(strategyAdded);
@@ -71,7 +71,7 @@ public class XenbusBackend implements DeviceRegistry {
 
     private BackendBus newBus(BackendConfig config) {
         Logger l = logger;
-        return new BackendBus(xenStore, policy, new OperatorLog() {
+        BackendBus created = new BackendBus(xenStore, policy, new OperatorLog() {
             @Override
             public void info(String line) {
                 l.info(line);
@@ -91,6 +91,8 @@ public class XenbusBackend implements DeviceRegistry {
                 }
             }
         }, new BackendBus.Options(config.backendDomid(), config.writeHotplugStatus()));
+        created.noRingStrategy(() -> strategies.registered().isEmpty());
+        return created;
     }
 
     /**

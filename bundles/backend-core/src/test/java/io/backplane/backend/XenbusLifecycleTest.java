@@ -166,6 +166,26 @@ class XenbusLifecycleTest {
     }
 
     @Test
+    void withNoRingStrategyAtAllAConnectWaitsInInitWaitUntilOneIsRegistered() throws Exception {
+        start(true);
+        boolean[] none = {true};
+        fx.bus.noRingStrategy(() -> none[0]);
+        DeviceId id = fx.createVif(3, 0, Map.of());
+        fx.awaitBackendState(id, 2);
+        fx.frontendConnects(id, 1);
+        String waiting = "3/vif/0: frontend ready, but no ring strategy is registered; waiting for one to connect"
+                + " (a strategy bundle in the deploy directory, felix:start or feature:install)";
+        await("the waiting line", () -> fx.log.contains(waiting), fx.log::toString);
+        assertThat(fx.backendState(id)).as("not failed: still InitWait").isEqualTo("2");
+        assertThat(driver.callsOf(id)).containsExactly("probe");
+
+        none[0] = false;
+        fx.bus.strategyAdded("grant-copy", new RingStrategyRegistry(), false);
+        fx.awaitBackendState(id, 4);
+        assertThat(driver.callsOf(id)).containsExactly("probe", "connect");
+    }
+
+    @Test
     void aDeviceStuckInItsDriverHoldsAStrategysRemovalOnlyUntilTheTimeout() throws Exception {
         start(true);
         driver.swaps = true;
