@@ -111,7 +111,7 @@ final class NetfrontStack {
         if (Frames.isTestFrame(frame, len)) {
             if (Frames.verifyTestFrame(frame, len)) {
                 c.rxVerified.incrementAndGet();
-                ledger.saw(c, Frames.testFrameQueue(frame), Frames.testFrameSeq(frame));
+                ledger.saw(c, Frames.testFrameSender(frame), Frames.testFrameSeq(frame));
             } else {
                 c.rxBad.incrementAndGet();
             }
