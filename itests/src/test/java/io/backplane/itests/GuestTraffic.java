@@ -96,10 +96,11 @@ final class GuestTraffic {
     /** The counters the test follows: frames of the vif, requests of the vbd. */
     Map<String, Long> counters() {
         Map<String, Long> c = new LinkedHashMap<>();
-        for (String k : new String[] {"tx-sent", "tx-answered", "tx-failed", "rx-received", "rx-verified", "rx-bad", "connections"}) {
+        // Answers are read before what was sent: the guest updates both as it goes, so answered <= sent holds here.
+        for (String k : new String[] {"tx-answered", "tx-sent", "tx-failed", "tx-dropped", "rx-received", "rx-verified", "rx-bad", "rx-duplicates", "rx-missing", "connections"}) {
             c.put("vif " + k, number(vif + "/stats/" + k));
         }
-        for (String k : new String[] {"sent", "answered", "okay", "failed", "mismatches", "verified-sectors", "reconnects", "reissued"}) {
+        for (String k : new String[] {"answered", "sent", "okay", "failed", "mismatches", "verified-sectors", "reconnects", "reissued"}) {
             c.put("vbd " + k, number(vbd + "/stats/" + k));
         }
         return c;

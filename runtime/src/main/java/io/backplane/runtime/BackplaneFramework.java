@@ -108,6 +108,16 @@ final class BackplaneFramework {
         }
     }
 
+    /** Registers the {@code feature:} commands over {@code features} on the system bundle. */
+    void serveFeatureCommands(RuntimeFeatures features) {
+        BundleContext context = framework.getBundleContext();
+        features.attach(context);
+        java.util.Hashtable<String, Object> props = new java.util.Hashtable<>();
+        props.put("osgi.command.scope", FeatureCommands.SCOPE);
+        props.put("osgi.command.function", FeatureCommands.FUNCTIONS);
+        context.registerService(Object.class.getName(), new FeatureCommands(features), props);
+    }
+
     private void raiseStartLevel(int level) throws InterruptedException {
         FrameworkStartLevel startLevel = framework.adapt(FrameworkStartLevel.class);
         if (startLevel.getStartLevel() < level) {

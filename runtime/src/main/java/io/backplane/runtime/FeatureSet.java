@@ -54,56 +54,85 @@ public final class FeatureSet {
     private FeatureSet() {
     }
 
+    /**
+     * One feature descriptor as read from its file: its name (the artifact id of its {@code id},
+     * as {@code feature:list} shows it), its bundles, configurations and framework properties.
+     */
+    public record Descriptor(String name, Path file, List<Bundle> bundles, Map<String, FeatureConfiguration> configurations,
+                             Map<String, String> frameworkProperties) {
+    }
+
     /** The features in {@code featuresDir}, their bundles found in {@code bundlesDir} or the local Maven repository. */
     public static FeatureSet load(Path featuresDir, Path bundlesDir) throws IOException {
         return load(featuresDir, new BundleLocator(bundlesDir, BundleLocator.defaultMavenRepository()));
     }
 
     static FeatureSet load(Path featuresDir, BundleLocator locator) throws IOException {
-        if (!Files.isDirectory(featuresDir)) {
-            throw new IOException("feature directory " + featuresDir + " does not exist");
-        }
-        FeatureService service = ServiceLoader.load(FeatureService.class, FeatureSet.class.getClassLoader()).findFirst()
-                .orElseThrow(() -> new IllegalStateException("no OSGi Feature Service implementation on the launcher classpath"));
-        FeatureSet set = new FeatureSet();
-        List<Path> files;
-        try (Stream<Path> list = Files.list(featuresDir)) {
-            files = list.filter(p -> p.getFileName().toString().endsWith(".json")).sorted().toList();
-        }
+        List<Path> files = descriptorFiles(featuresDir);
         if (files.isEmpty()) {
             throw new IOException("no feature descriptors (*.json) in " + featuresDir);
         }
+        List<Descriptor> descriptors = new ArrayList<>();
         for (Path file : files) {
-            Feature feature;
-            try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-                feature = service.readFeature(reader);
-            } catch (RuntimeException | IOException e) {
-                throw new IOException("feature descriptor " + file + " is not valid: " + e.getMessage(), e);
-            }
-            set.add(file, feature, locator);
+            descriptors.add(read(file, locator));
         }
+        return of(descriptors);
+    }
+
+    /** The descriptor files ({@code *.json}) in {@code featuresDir}, sorted by name. */
+    static List<Path> descriptorFiles(Path featuresDir) throws IOException {
+        if (!Files.isDirectory(featuresDir)) {
+            throw new IOException("feature directory " + featuresDir + " does not exist");
+        }
+        try (Stream<Path> list = Files.list(featuresDir)) {
+            return list.filter(p -> p.getFileName().toString().endsWith(".json")).sorted().toList();
+        }
+    }
+
+    /** Reads one descriptor file; an IOException names the file and what is wrong with it. */
+    static Descriptor read(Path file, BundleLocator locator) throws IOException {
+        FeatureService service = ServiceLoader.load(FeatureService.class, FeatureSet.class.getClassLoader()).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no OSGi Feature Service implementation on the launcher classpath"));
+        Feature feature;
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            feature = service.readFeature(reader);
+        } catch (RuntimeException | IOException e) {
+            throw new IOException("feature descriptor " + file + " is not valid: " + e.getMessage(), e);
+        }
+        List<Bundle> bundles = new ArrayList<>();
+        for (FeatureBundle bundle : feature.getBundles()) {
+            bundles.add(new Bundle(bundle.getID().toString(), locator.locate(bundle.getID()), startOrder(file, bundle)));
+        }
+        Map<String, String> properties = new LinkedHashMap<>();
+        FeatureExtension extension = feature.getExtensions().get(FRAMEWORK_PROPERTIES);
+        if (extension != null) {
+            if (extension.getType() != FeatureExtension.Type.JSON) {
+                throw new IOException(file + ": extension " + FRAMEWORK_PROPERTIES + " must be of type json");
+            }
+            JsonObject json = Json.createReader(new StringReader(extension.getJSON())).readObject();
+            json.forEach((key, value) -> properties.put(key, text(value)));
+        }
+        return new Descriptor(feature.getID().getArtifactId(), file, List.copyOf(bundles),
+                new LinkedHashMap<>(feature.getConfigurations()), properties);
+    }
+
+    /** The merge of {@code descriptors}, in their order. */
+    static FeatureSet of(List<Descriptor> descriptors) {
+        FeatureSet set = new FeatureSet();
+        descriptors.forEach(set::add);
         return set;
     }
 
-    private void add(Path file, Feature feature, BundleLocator locator) throws IOException {
-        names.add(feature.getID().getArtifactId());
-        for (FeatureBundle bundle : feature.getBundles()) {
-            String id = bundle.getID().toString();
-            int order = startOrder(file, bundle);
-            Bundle known = bundles.get(id);
-            if (known == null || order < known.startOrder()) {
-                bundles.put(id, new Bundle(id, known != null ? known.jar() : locator.locate(bundle.getID()), order));
+    private void add(Descriptor feature) {
+        names.add(feature.name());
+        for (Bundle bundle : feature.bundles()) {
+            Bundle known = bundles.get(bundle.id());
+            if (known == null || bundle.startOrder() < known.startOrder()) {
+                bundles.put(bundle.id(), bundle);
             }
         }
-        configurations.putAll(feature.getConfigurations());
-        FeatureExtension properties = feature.getExtensions().get(FRAMEWORK_PROPERTIES);
-        if (properties != null) {
-            if (properties.getType() != FeatureExtension.Type.JSON) {
-                throw new IOException(file + ": extension " + FRAMEWORK_PROPERTIES + " must be of type json");
-            }
-            JsonObject json = Json.createReader(new StringReader(properties.getJSON())).readObject();
-            json.forEach((key, value) -> frameworkProperties.put(key, text(value)));
-        }
+        configurations.putAll(feature.configurations());
+        frameworkProperties.putAll(feature.frameworkProperties());
     }
 
     private static int startOrder(Path file, FeatureBundle bundle) throws IOException {

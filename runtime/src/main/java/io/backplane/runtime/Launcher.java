@@ -48,11 +48,13 @@ public final class Launcher {
             out.println("Backplane starting from " + options.home() + ": state dir " + options.stateDir() + ", features "
                     + options.featuresDir() + ", hot deploy " + options.deployDir()
                     + (options.etcDir() != null && Files.isDirectory(options.etcDir()) ? ", configuration " + options.etcDir() : ""));
-            FeatureSet features = FeatureSet.load(options.featuresDir(), new BundleLocator(options.bundlesDir(),
-                    BundleLocator.defaultMavenRepository()));
+            RuntimeFeatures runtimeFeatures = new RuntimeFeatures(options.featuresDir(), options.stateDir(),
+                    new BundleLocator(options.bundlesDir(), BundleLocator.defaultMavenRepository()));
+            FeatureSet features = runtimeFeatures.startSet(out);
             backplane = new BackplaneFramework(options, features, out, systemd);
             Runtime.getRuntime().addShutdownHook(new Thread(backplane::shutdown, "backplane-shutdown"));
             backplane.start();
+            backplane.serveFeatureCommands(runtimeFeatures);
             List<String> problems = new java.util.ArrayList<>(backplane.problems());
             String notReady = Readiness.await(options.stateDir(), features.bundles().stream()
                     .anyMatch(b -> b.jar().getFileName().toString().startsWith("backplane-xenstore-")), READY_TIMEOUT);

@@ -52,6 +52,8 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
     private final ExecutorService pool;
     private final Map<String, DriverWatch> drivers = new ConcurrentHashMap<>();
     private final DeviceLifecycle.Bus services;
+    /** True while no ring strategy at all is registered (set by the DS face; never, without one). */
+    private volatile java.util.function.BooleanSupplier noRingStrategy = () -> false;
 
     public BackendBus(XenStore xenStore, NegotiationPolicy policy, OperatorLog log, Options options) {
         this.xenStore = xenStore;
@@ -86,6 +88,11 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
             }
 
             @Override
+            public boolean noRingStrategy() {
+                return noRingStrategy.getAsBoolean();
+            }
+
+            @Override
             public void forget(DeviceLifecycle device) {
                 DriverWatch w = drivers.get(device.id().type());
                 if (w != null) {
@@ -116,6 +123,11 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
             throw new IllegalArgumentException("backend domain " + options.backendDomid() + " cannot change in place");
         }
         options = changed;
+    }
+
+    /** Tells the bus when no ring strategy is registered, so a connect waits for one instead of failing. */
+    public void noRingStrategy(java.util.function.BooleanSupplier none) {
+        noRingStrategy = none;
     }
 
     /** Starts serving the driver's device type; a second driver for a taken type is refused. */
@@ -224,6 +236,10 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
     public void strategyAdded(String name, RingStrategies strategies, boolean autoSwap) {
         for (DriverWatch w : drivers.values()) {
             for (DeviceLifecycle d : w.devices()) {
+                d.strategyArrived();
+                if (d.view().backend() != io.backplane.ring.layout.XenbusState.CONNECTED) {
+                    continue; // not connected: it opens its rings with the fittest when it connects
+                }
                 List<RingRequest> rings = d.ringRequests();
                 if (rings.isEmpty() || !rings.stream().allMatch(r -> {
                     List<String> ranked = strategies.rank(r);
@@ -251,6 +267,38 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
                     }
                 });
             }
+        }
+    }
+
+    /**
+     * A strategy named {@code name} left the registry and its service is being unregistered: each
+     * device with a ring on it moves to the fittest strategy that remains (on the device's
+     * executor: at a batch boundary, or through Closing when none can take the rings as they are),
+     * and this returns once every such device is off it, or after {@code timeout}.
+     */
+    public void strategyRemoved(String name, Duration timeout) {
+        List<DeviceLifecycle> devices = new ArrayList<>();
+        List<CompletableFuture<Void>> moves = new ArrayList<>();
+        for (DriverWatch w : drivers.values()) {
+            for (DeviceLifecycle d : w.devices()) {
+                devices.add(d);
+                moves.add(d.leaveStrategy(name));
+            }
+        }
+        try {
+            CompletableFuture.allOf(moves.toArray(CompletableFuture[]::new)).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            for (int i = 0; i < moves.size(); i++) {
+                if (!moves.get(i).isDone()) {
+                    log.warn(devices.get(i).id() + ": still busy " + (timeout.toMillis() % 1000 == 0 ? timeout.toSeconds() + " s"
+                            : timeout.toMillis() + " ms") + " after ring strategy " + name
+                            + " began to go away; it moves off it when its executor gets to it");
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            log.warn("moving devices off ring strategy " + name + " failed: " + e.getCause());
         }
     }
 

@@ -43,6 +43,9 @@ final class DeviceLifecycle {
 
         BackendBus.Options options();
 
+        /** True while no ring strategy at all is registered: a connect then waits for one instead of failing. */
+        boolean noRingStrategy();
+
         /** The device is gone: forget it, so a new backend directory of the same name probes afresh. */
         void forget(DeviceLifecycle device);
 
@@ -70,6 +73,7 @@ final class DeviceLifecycle {
     private volatile String lastError;
     private boolean connected;
     private boolean waitingForHotplug;
+    private boolean waitingForStrategy;
     private boolean removed;
     private XsWatch frontendWatch;
 
@@ -149,6 +153,70 @@ final class DeviceLifecycle {
             }
         });
         return done;
+    }
+
+    /**
+     * The ring strategy {@code name} is going away (already out of the registry's ranking): if a
+     * ring of this device runs on it, every ring moves to the fittest that remains at a batch
+     * boundary; when none can take them as they are laid out, the device goes Closing so the
+     * frontend reconnects onto what the remaining strategies serve. Either way nothing runs on
+     * the old strategy's classes once this completes. On the executor, after any connect queued first.
+     */
+    CompletableFuture<Void> leaveStrategy(String name) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        executor.execute(() -> {
+            try {
+                BackendDevice d = device;
+                if (!removed && d != null && connected && runsOn(view().status(), name)) {
+                    moveOff(d, name);
+                }
+            } catch (RuntimeException e) {
+                log.warn(id + ": moving off ring strategy " + name + " failed: " + e.getMessage());
+            } finally {
+                done.complete(null);
+            }
+        });
+        return done;
+    }
+
+    private void moveOff(BackendDevice d, String name) {
+        List<StrategySwap> moved;
+        try {
+            moved = d.swapStrategy(null);
+        } catch (RuntimeException e) {
+            log.warn(id + ": ring strategy " + name + " is going away and no remaining strategy can take over its rings"
+                    + " as they are (" + e.getMessage() + "); closing so the frontend reconnects onto what remains");
+            disconnect();
+            switchState(CLOSING);
+            return;
+        }
+        log.info(id + ": ring strategy " + name + " is going away; moved at a batch boundary, no request lost: "
+                + moved.stream().map(StrategySwap::describe).collect(java.util.stream.Collectors.joining("; ")));
+    }
+
+    /**
+     * True when the device's status says a ring runs on {@code strategy}: the
+     * {@link BackendDevice#STATUS_STRATEGY} key, flat or per queue ({@code queue-1/strategy}),
+     * whose value names the strategy (netback: {@code tx grant-copy rx persistent} mid-swap).
+     */
+    static boolean runsOn(Map<String, String> status, String strategy) {
+        String suffix = "/" + BackendDevice.STATUS_STRATEGY;
+        for (Map.Entry<String, String> e : status.entrySet()) {
+            if ((e.getKey().equals(BackendDevice.STATUS_STRATEGY) || e.getKey().endsWith(suffix))
+                    && List.of(e.getValue().split(" ")).contains(strategy)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A ring strategy was registered: a device waiting for one connects now. */
+    void strategyArrived() {
+        submit("connect", () -> {
+            if (waitingForStrategy) {
+                connect();
+            }
+        });
     }
 
     /** The ring requests of the connected device (for ranking a newly registered strategy). */
@@ -308,6 +376,17 @@ final class DeviceLifecycle {
             return;
         }
         waitingForHotplug = false;
+        if (bus.noRingStrategy()) {
+            // The last strategy went (stopped, updated, uninstalled): wait in InitWait for the next
+            // one rather than fail the device; strategyArrived() connects it.
+            if (!waitingForStrategy) {
+                waitingForStrategy = true;
+                log.warn(id + ": frontend ready, but no ring strategy is registered; waiting for one to connect"
+                        + " (a strategy bundle in the deploy directory, felix:start or feature:install)");
+            }
+            return;
+        }
+        waitingForStrategy = false;
         try {
             d.connect();
         } catch (RuntimeException e) {

@@ -5,6 +5,10 @@ import io.backplane.api.ring.RingException;
 import io.backplane.api.ring.RingRequest;
 import io.backplane.api.ring.RingStrategies;
 import io.backplane.api.ring.RingStrategy;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -21,7 +25,10 @@ import java.util.stream.Collectors;
 /**
  * Every registered {@link RingStrategy}, ranked per ring: the highest fitness wins, ties go to
  * the higher {@code service.ranking}, then to the older service. Strategy bundles come and go at
- * runtime; a ring already open keeps the channel it got.
+ * runtime: a new one is told to the {@link #subscribe subscribers} (hot deploy); one going away
+ * is first taken out of the ranking, then told to the {@link #subscribeRemovals removal
+ * subscribers}, which move the rings it serves while its service is still being unregistered
+ * (DS calls {@link #removeStrategy} synchronously then, before the bundle's classes go).
  */
 @Component(service = {RingStrategies.class, RingStrategyRegistry.class})
 public class RingStrategyRegistry implements RingStrategies {
@@ -35,6 +42,14 @@ public class RingStrategyRegistry implements RingStrategies {
 
     private final List<Registered> strategies = new CopyOnWriteArrayList<>();
     private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<String>> removalListeners = new CopyOnWriteArrayList<>();
+    /** The framework, to tell a bundle stopped alone from the whole runtime stopping; null outside OSGi. */
+    private volatile Bundle systemBundle;
+
+    @Activate
+    void activate(BundleContext context) {
+        systemBundle = context.getBundle(Constants.SYSTEM_BUNDLE_ID);
+    }
 
     /** Tells {@code listener} the name of each strategy registered from now on, once it can be opened. */
     public void subscribe(Consumer<String> listener) {
@@ -43,6 +58,19 @@ public class RingStrategyRegistry implements RingStrategies {
 
     public void unsubscribe(Consumer<String> listener) {
         listeners.remove(listener);
+    }
+
+    /**
+     * Tells {@code listener} the name of each strategy going away from now on, after it left the
+     * ranking and before its unregistration completes: the listener moves the rings it serves
+     * (bounded in time: it holds up the bundle's stop). Not called while the runtime stops.
+     */
+    public void subscribeRemovals(Consumer<String> listener) {
+        removalListeners.add(listener);
+    }
+
+    public void unsubscribeRemovals(Consumer<String> listener) {
+        removalListeners.remove(listener);
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
@@ -62,7 +90,21 @@ public class RingStrategyRegistry implements RingStrategies {
     }
 
     public void removeStrategy(RingStrategy strategy) {
-        strategies.removeIf(r -> r.strategy() == strategy);
+        Registered gone = strategies.stream().filter(r -> r.strategy() == strategy).findFirst().orElse(null);
+        if (gone == null || !strategies.remove(gone)) {
+            return;
+        }
+        Bundle framework = systemBundle;
+        if (framework != null && framework.getState() == Bundle.STOPPING) {
+            return; // the runtime stops: every device closes with its backend, no point moving it first
+        }
+        for (Consumer<String> l : removalListeners) {
+            try {
+                l.accept(gone.name());
+            } catch (RuntimeException e) {
+                // a listener's failure is its own; the strategy is gone all the same
+            }
+        }
     }
 
     /** The registered strategies, best ranked first (for pv:strategies). */

@@ -34,6 +34,9 @@ import java.util.function.Consumer;
 @Designate(ocd = BackendConfig.class)
 public class XenbusBackend implements DeviceRegistry {
 
+    /** How long a strategy's unregistration is held while its devices move off it. */
+    static final Duration STRATEGY_LEAVE_TIMEOUT = Duration.ofSeconds(10);
+
     private final XenStore xenStore;
     private final NegotiationPolicy policy;
     private final Logger logger;
@@ -41,6 +44,7 @@ public class XenbusBackend implements DeviceRegistry {
     private final Consumer<Negotiation> offers;
     private final RingStrategyRegistry strategies;
     private final Consumer<String> strategyAdded;
+    private final Consumer<String> strategyRemoved;
     private final List<BackendDriver> drivers = new CopyOnWriteArrayList<>();
     /** Replaced only when the served backend domain changes (guarded by this). */
     private volatile BackendBus bus;
@@ -53,19 +57,21 @@ public class XenbusBackend implements DeviceRegistry {
         this.xenStore = xenStore;
         this.policy = policy;
         this.logger = logger;
+        this.strategies = strategies;
         this.bus = newBus(config);
         this.relay = relay;
         this.offers = n -> bus.offerChanged(n);
         relay.subscribe(offers);
-        this.strategies = strategies;
         this.autoSwap = config.autoSwap();
         this.strategyAdded = name -> bus.strategyAdded(name, strategies, autoSwap);
         strategies.subscribe(strategyAdded);
+        this.strategyRemoved = name -> bus.strategyRemoved(name, STRATEGY_LEAVE_TIMEOUT);
+        strategies.subscribeRemovals(strategyRemoved);
     }
 
     private BackendBus newBus(BackendConfig config) {
         Logger l = logger;
-        return new BackendBus(xenStore, policy, new OperatorLog() {
+        BackendBus created = new BackendBus(xenStore, policy, new OperatorLog() {
             @Override
             public void info(String line) {
                 l.info(line);
@@ -85,6 +91,8 @@ public class XenbusBackend implements DeviceRegistry {
                 }
             }
         }, new BackendBus.Options(config.backendDomid(), config.writeHotplugStatus()));
+        created.noRingStrategy(() -> strategies.registered().isEmpty());
+        return created;
     }
 
     /**
@@ -125,6 +133,7 @@ public class XenbusBackend implements DeviceRegistry {
     synchronized void deactivate() {
         relay.unsubscribe(offers);
         strategies.unsubscribe(strategyAdded);
+        strategies.unsubscribeRemovals(strategyRemoved);
         bus.close();
     }
 

@@ -92,6 +92,17 @@ class RingStrategyRegistryTest {
     }
 
     @Test
+    void aStrategyGoingAwayLeavesTheRankingBeforeItsRemovalListenersHearOfIt() {
+        strategy("grant-copy", r -> 0, -100, 1);
+        RingStrategy pg = strategy("persistent", r -> r.enabled("feature-persistent") ? 10 : -1, 0, 2);
+        java.util.List<String> heard = new java.util.ArrayList<>();
+        registry.subscribeRemovals(name -> heard.add(name + " leaves; ranked now: " + registry.rank(persistent)));
+        registry.removeStrategy(pg);
+        registry.removeStrategy(pg); // a second unbind of the same service is a no-op
+        assertThat(heard).containsExactly("persistent leaves; ranked now: [grant-copy]");
+    }
+
+    @Test
     void openByNameForAnOperatorOverride() {
         strategy("grant-copy", r -> 0, -100, 1);
         strategy("persistent", r -> r.enabled("feature-persistent") ? 10 : -1, 0, 2);

@@ -25,6 +25,8 @@ final class TestDriver implements BackendDriver {
     /** Connects of devices it names block until the latch opens (a device stuck in its driver). */
     volatile Predicate<DeviceId> slowConnect = id -> false;
     final java.util.concurrent.CountDownLatch slowRelease = new java.util.concurrent.CountDownLatch(1);
+    /** Its devices swap ring strategies (else they keep BackendDevice's default refusal). */
+    volatile boolean swaps;
 
     @Override
     public String deviceType() {
@@ -50,6 +52,10 @@ final class TestDriver implements BackendDriver {
     final class Dev implements BackendDevice {
         final BackendContext ctx;
         volatile int queues;
+        /** The ring strategy its rings run on, as status() reports it. */
+        volatile String strategy = "grant-copy";
+        /** What a swap to the fittest moves it to; null: no strategy fits its rings (the swap is refused). */
+        volatile String fittest = "persistent";
 
         Dev(BackendContext ctx) {
             this.ctx = ctx;
@@ -94,8 +100,23 @@ final class TestDriver implements BackendDriver {
         }
 
         @Override
+        public List<io.backplane.api.backend.StrategySwap> swapStrategy(String name) {
+            if (!swaps) {
+                return BackendDevice.super.swapStrategy(name);
+            }
+            calls.add(ctx.id() + " swap");
+            String to = name != null ? name : fittest;
+            if (to == null) {
+                throw new DeviceException("no ring strategy can serve the ring of queue 0");
+            }
+            String from = strategy;
+            strategy = to;
+            return List.of(new io.backplane.api.backend.StrategySwap("queue 0", from, to, 10));
+        }
+
+        @Override
         public Map<String, String> status() {
-            return queues == 0 ? Map.of() : Map.of(STATUS_QUEUES, Integer.toString(queues), STATUS_STRATEGY, "grant-copy",
+            return queues == 0 ? Map.of() : Map.of(STATUS_QUEUES, Integer.toString(queues), STATUS_STRATEGY, strategy,
                     STATUS_RING_ORDER, "0");
         }
     }

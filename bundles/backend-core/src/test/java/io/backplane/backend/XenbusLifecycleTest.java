@@ -117,6 +117,96 @@ class XenbusLifecycleTest {
     }
 
     @Test
+    void aStrategyGoingAwayMovesOnlyTheDevicesOnItBeforeTheCallReturns() throws Exception {
+        start(true);
+        driver.swaps = true;
+        DeviceId on = fx.createVif(3, 0, Map.of());
+        DeviceId other = fx.createVif(4, 0, Map.of());
+        for (DeviceId id : List.of(on, other)) {
+            fx.awaitBackendState(id, 2);
+            fx.frontendConnects(id, 1);
+            fx.awaitBackendState(id, 4);
+        }
+        driver.devices.get(other).strategy = "persistent";
+
+        fx.bus.strategyRemoved("grant-copy", Duration.ofSeconds(10));
+        assertThat(driver.devices.get(on).strategy).as("moved before the call returned").isEqualTo("persistent");
+        assertThat(driver.callsOf(on)).containsExactly("probe", "connect", "swap");
+        assertThat(driver.callsOf(other)).as("a device not on it is left alone").containsExactly("probe", "connect");
+        assertThat(fx.log).contains("3/vif/0: ring strategy grant-copy is going away; moved at a batch boundary, "
+                + "no request lost: queue 0: grant-copy -> persistent (10 us)");
+        assertThat(fx.backendState(on)).isEqualTo("4");
+    }
+
+    @Test
+    void aStrategyGoingAwayThatNoOtherCanReplaceClosesTheDeviceAndItComesBack() throws Exception {
+        start(true);
+        driver.swaps = true;
+        DeviceId id = fx.createVif(3, 0, Map.of());
+        fx.awaitBackendState(id, 2);
+        fx.frontendConnects(id, 1);
+        fx.awaitBackendState(id, 4);
+        driver.devices.get(id).fittest = null;
+
+        fx.bus.strategyRemoved("grant-copy", Duration.ofSeconds(10));
+        assertThat(driver.callsOf(id)).as("its rings are closed before the call returned")
+                .containsExactly("probe", "connect", "swap", "disconnect");
+        assertThat(fx.backendState(id)).isEqualTo("5");
+        assertThat(fx.log).anyMatch(l -> l.startsWith("3/vif/0: ring strategy grant-copy is going away and no remaining "
+                + "strategy can take over its rings as they are (no ring strategy can serve the ring of queue 0); closing"));
+
+        // The frontend does what Linux's does on Closing: closes, then sets up again on what remains.
+        fx.frontendState(id, 6);
+        fx.awaitBackendState(id, 6);
+        fx.frontendState(id, 1);
+        fx.awaitBackendState(id, 2);
+        fx.frontendConnects(id, 1);
+        fx.awaitBackendState(id, 4);
+        assertThat(driver.callsOf(id)).containsExactly("probe", "connect", "swap", "disconnect", "connect");
+    }
+
+    @Test
+    void withNoRingStrategyAtAllAConnectWaitsInInitWaitUntilOneIsRegistered() throws Exception {
+        start(true);
+        boolean[] none = {true};
+        fx.bus.noRingStrategy(() -> none[0]);
+        DeviceId id = fx.createVif(3, 0, Map.of());
+        fx.awaitBackendState(id, 2);
+        fx.frontendConnects(id, 1);
+        String waiting = "3/vif/0: frontend ready, but no ring strategy is registered; waiting for one to connect"
+                + " (a strategy bundle in the deploy directory, felix:start or feature:install)";
+        await("the waiting line", () -> fx.log.contains(waiting), fx.log::toString);
+        assertThat(fx.backendState(id)).as("not failed: still InitWait").isEqualTo("2");
+        assertThat(driver.callsOf(id)).containsExactly("probe");
+
+        none[0] = false;
+        fx.bus.strategyAdded("grant-copy", new RingStrategyRegistry(), false);
+        fx.awaitBackendState(id, 4);
+        assertThat(driver.callsOf(id)).containsExactly("probe", "connect");
+    }
+
+    @Test
+    void aDeviceStuckInItsDriverHoldsAStrategysRemovalOnlyUntilTheTimeout() throws Exception {
+        start(true);
+        driver.swaps = true;
+        DeviceId id = fx.createVif(3, 0, Map.of());
+        fx.awaitBackendState(id, 2);
+        driver.slowConnect = d -> d.equals(id);
+        fx.frontendConnects(id, 1);
+        await("the connect to block", () -> driver.callsOf(id).contains("connect"), driver.calls::toString);
+
+        long begin = System.nanoTime();
+        fx.bus.strategyRemoved("grant-copy", Duration.ofMillis(300));
+        assertThat(Duration.ofNanos(System.nanoTime() - begin)).isLessThan(Duration.ofSeconds(5));
+        assertThat(fx.log).contains("3/vif/0: still busy 300 ms after ring strategy grant-copy began to go away;"
+                + " it moves off it when its executor gets to it");
+        driver.slowRelease.countDown();
+        fx.awaitBackendState(id, 4);
+        await("the queued move", () -> driver.callsOf(id).contains("swap"), driver.calls::toString);
+        assertThat(driver.devices.get(id).strategy).isEqualTo("persistent");
+    }
+
+    @Test
     void detachAsLibxlDoesRemovesTheDevice() throws Exception {
         start(true);
         DeviceId id = fx.createVif(3, 0, Map.of());

@@ -113,8 +113,9 @@ final class CommandCatalog {
             Descriptor descriptor = method.getAnnotation(Descriptor.class);
             List<String> parameters = new ArrayList<>();
             for (Parameter parameter : method.getParameters()) {
-                if (parameter.getType().getName().equals("org.apache.felix.service.command.CommandSession")) {
-                    continue; // Gogo passes the session itself; the user never types it
+                if (parameter.getType().getName().equals("org.apache.felix.service.command.CommandSession")
+                        || parameter.getType() == AutoCloseable.class) {
+                    continue; // Gogo passes the session itself (the launcher's commands see it as AutoCloseable)
                 }
                 parameters.add(parameter(parameter));
             }

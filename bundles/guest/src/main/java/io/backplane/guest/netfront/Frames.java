@@ -37,6 +37,20 @@ final class Frames {
                 && (int) Checksums.u32(f, 14) == MAGIC;
     }
 
+    /** Who sent a test frame: its source MAC and sending queue, in one number. */
+    static long testFrameSender(byte[] f) {
+        long mac = 0;
+        for (int i = 6; i < 12; i++) {
+            mac = (mac << 8) | (f[i] & 0xFF);
+        }
+        return (mac << 16) | Checksums.u16(f, 18);
+    }
+
+    /** The number of a test frame in its queue's sequence. */
+    static long testFrameSeq(byte[] f) {
+        return Checksums.u32(f, 20);
+    }
+
     /** True when every byte of a test frame is what {@link #testFrameInto} wrote. */
     static boolean verifyTestFrame(byte[] f, int len) {
         long seq = Checksums.u32(f, 20);

@@ -16,6 +16,7 @@ final class NetfrontStack {
     private final byte[] mac;
     private final byte[] ip;
     private final RxFeatures advertised;
+    private final TestFrameLedger ledger = new TestFrameLedger();
 
     /** What the frontend wrote for its receive side (talk_to_netback). */
     record RxFeatures(boolean sg, boolean gsoTcpv4, boolean gsoTcpv6, boolean csum, boolean ipv6Csum) {
@@ -108,7 +109,12 @@ final class NetfrontStack {
     void received(NetfrontQueue queue, byte[] frame, int len) {
         QueueCounters c = queue.counters;
         if (Frames.isTestFrame(frame, len)) {
-            (Frames.verifyTestFrame(frame, len) ? c.rxVerified : c.rxBad).incrementAndGet();
+            if (Frames.verifyTestFrame(frame, len)) {
+                c.rxVerified.incrementAndGet();
+                ledger.saw(c, Frames.testFrameSender(frame), Frames.testFrameSeq(frame));
+            } else {
+                c.rxBad.incrementAndGet();
+            }
             return;
         }
         if (ip == null) {

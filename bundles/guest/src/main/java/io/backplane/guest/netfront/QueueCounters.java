@@ -14,6 +14,9 @@ final class QueueCounters {
     final AtomicLong rxReceived = new AtomicLong();
     final AtomicLong rxVerified = new AtomicLong();
     final AtomicLong rxBad = new AtomicLong();
+    /** Test frames that came back twice, and those not (yet) back though a later one of their queue is ({@link TestFrameLedger}). */
+    final AtomicLong rxDuplicates = new AtomicLong();
+    final AtomicLong rxMissing = new AtomicLong();
     final AtomicLong arpReplies = new AtomicLong();
     final AtomicLong icmpReplies = new AtomicLong();
     /** Frames sent with NETTXF_csum_blank (pseudo-header sum in the L4 field). */
@@ -43,6 +46,8 @@ final class QueueCounters {
         m.put("rx-received", rxReceived.get());
         m.put("rx-verified", rxVerified.get());
         m.put("rx-bad", rxBad.get());
+        m.put("rx-duplicates", rxDuplicates.get());
+        m.put("rx-missing", rxMissing.get());
         m.put("arp-replies", arpReplies.get());
         m.put("icmp-replies", icmpReplies.get());
         m.put("tx-csum-blank", txCsumBlank.get());
