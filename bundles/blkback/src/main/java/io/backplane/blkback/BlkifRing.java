@@ -168,6 +168,7 @@ final class BlkifRing implements Runnable {
                 }
                 boolean more = true;
                 while (more && !stopping) {
+                    flushWhenIdle();
                     int available = unconsumed();
                     while (available > 0 && !stopping) {
                         synchronized (ringLock) {
@@ -253,10 +254,19 @@ final class BlkifRing implements Runnable {
      * flight (or waits for that when it has not been flushed for a while).
      */
     private void endBatch() {
-        if (directSinceFlush >= FLUSH_EVERY || (directSinceFlush > 0 && inFlight.idle())) {
+        if (directSinceFlush >= FLUSH_EVERY) {
             quiesce();
+        } else {
+            flushWhenIdle();
         }
         push();
+    }
+
+    /** Ends the strategy's batch if nothing is in flight (the quiet moment a purge waits for). */
+    private void flushWhenIdle() {
+        if (directSinceFlush > 0 && inFlight.idle()) {
+            quiesce();
+        }
     }
 
     /** Waits for every request in flight, then ends the strategy's batch: its views are no longer used. */
