@@ -44,7 +44,7 @@ done
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "xen-test: --runs needs a positive number" >&2; exit 2; }
 [[ "$BACKENDS" =~ ^(bp|kernel|both)$ ]] || { echo "xen-test: --backends is bp, kernel or both" >&2; exit 2; }
 if [[ -z "$TIMEOUT" ]]; then
-  if [[ $MODE == test ]]; then TIMEOUT=1800; else TIMEOUT=$((600 + RUNS * 600)); fi
+  if [[ $MODE == test ]]; then TIMEOUT=1800; else TIMEOUT=$((1200 + RUNS * 900)); fi
 fi
 
 DEBS="$WORK/debs" X="$WORK/x" SHARE="$WORK/share" OUT="$WORK/share/out"

@@ -32,10 +32,14 @@ import java.util.Map;
 
 /**
  * One request ring of a vbd and its worker thread (blkback.c's {@code xen_blkif_schedule} and
- * {@code __do_block_io_op}): takes each request off the ring once, validates the copy, does the
- * I/O on the image synchronously and answers only after it completed, so a response always
- * means done (and, after a flush, durable). A frontend that publishes an impossible req_prod
- * halts this ring and disables the vbd, nothing else.
+ * {@code __do_block_io_op}): takes each request off the ring once, validates the copy, and
+ * answers only after its I/O completed, so a response always means done (and, after a flush,
+ * durable). Zero-copy reads and writes go to {@link InFlightIo}, several at once, and are
+ * answered by the thread that did them; everything else (flush, barrier, discard, bounce-buffer
+ * I/O, refusals) waits until nothing is in flight and is done by the worker, so a flush covers
+ * every write taken before it. The ring itself is touched under {@code ringLock} only. A
+ * frontend that publishes an impossible req_prod halts this ring and disables the vbd, nothing
+ * else.
  */
 final class BlkifRing implements Runnable {
     private static final int PAGE = DomainConfig.PAGE_SIZE;
@@ -46,6 +50,12 @@ final class BlkifRing implements Runnable {
     private static final int WAIT_MILLIS = 100;
     /** Refusals logged one by one per ring; after that every 1000th (Linux logs them at debug level). */
     private static final long LOGGED_REFUSALS = 10;
+    /**
+     * Zero-copy requests started since the strategy's last flush after which the worker waits for
+     * a quiet moment to flush it (views it gave stay valid until then; a purge or a batch of
+     * deferred unmaps waits for it).
+     */
+    private static final int FLUSH_EVERY = 64;
 
     /** {@code queue N}: log lines are prefixed with the device by the context. */
     private final String name;
@@ -62,17 +72,21 @@ final class BlkifRing implements Runnable {
     private final BlkifRequest request = new BlkifRequest();
     private final BlkifResponse response = new BlkifResponse();
     private final PhysicalRequest preq;
+    /** Guards the ring's indexes, {@link #response} and the counters: the worker and the I/O threads answer. */
+    private final Object ringLock = new Object();
+    private final InFlightIo inFlight;
+    /** Zero-copy requests started since the strategy's last {@code flush()} (worker only). */
+    private int directSinceFlush;
     private final ByteBuffer data;
     /** One batch (one GNTTABOP_copy with grant copy) per request, and its GNTST codes. */
     private final List<SegmentCopy> batch = new ArrayList<>();
     private final int[] copyStatus;
-    /** The guest pages of a zero-copy request, in segment order. */
-    private final IoVector iov;
     private volatile EventChannel evtchn;
     private volatile boolean stopping;
     private volatile Thread thread;
 
-    // Linux blkback's per-ring statistics (st_*); written by the worker only.
+    // Linux blkback's per-ring statistics (st_*); written under ringLock, or by the worker while
+    // nothing is in flight.
     private volatile long rdReq;
     private volatile long wrReq;
     private volatile long flushReq;
@@ -100,7 +114,7 @@ final class BlkifRing implements Runnable {
         this.preq = new PhysicalRequest(maxSegments);
         this.data = ByteBuffer.allocateDirect(maxSegments * PAGE);
         this.copyStatus = new int[maxSegments];
-        this.iov = image.ioVector(maxSegments);
+        this.inFlight = new InFlightIo(image, maxSegments, "blkback " + context.id() + " " + name + " io", this::completed);
     }
 
     /** The frontend's port, bound to be awaited by the worker itself (xen_blkif_be_int wakes the ring's thread). */
@@ -155,18 +169,27 @@ final class BlkifRing implements Runnable {
                 }
                 boolean more = true;
                 while (more && !stopping) {
-                    int available = ring.unconsumedRequests();
-                    for (int i = 0; i < available && !stopping; i++) {
-                        ring.copyRequest(request);
-                        answer(serve());
+                    flushWhenIdle();
+                    int available = unconsumed();
+                    while (available > 0 && !stopping) {
+                        synchronized (ringLock) {
+                            ring.copyRequest(request);
+                        }
+                        // Looked at again before the last one: blkfront publishes the requests of
+                        // one large I/O one by one, so more may have come while we took these.
+                        available = available > 1 ? available - 1 : unconsumed();
+                        take(available == 0);
                     }
-                    push();
-                    // A batch boundary: everything taken is answered and pushed. A swap runs here,
-                    // then the new ring is looked at again, so nothing published meanwhile waits.
+                    endBatch();
+                    // A batch boundary: everything the worker answered is pushed. A swap runs
+                    // here (after the requests in flight ended), then the new ring is looked at
+                    // again, so nothing published meanwhile waits.
                     if (boundary.runPending()) {
                         continue;
                     }
-                    more = ring.finalCheckForRequests();
+                    synchronized (ringLock) {
+                        more = ring.finalCheckForRequests();
+                    }
                 }
                 if (!stopping) {
                     evtchn.await(WAIT_MILLIS);
@@ -183,11 +206,116 @@ final class BlkifRing implements Runnable {
         } catch (RuntimeException e) {
             halted = e.toString();
             context.fatal(name + ": ring worker failed: " + e);
+        } finally {
+            // Requests in flight are answered before the ring may be unmapped.
+            inFlight.drain();
+            inFlight.shutdown();
         }
     }
 
-    private int serve() {
+    private int unconsumed() {
+        synchronized (ringLock) {
+            return ring.unconsumedRequests();
+        }
+    }
+
+    /**
+     * Serves the request just copied: a zero-copy read or write goes in flight (done right here
+     * when it is the last one seen and nothing else is in flight: no hand-off to wait for);
+     * anything else first waits for what is in flight, then is done and answered here.
+     */
+    private void take(boolean lastSeen) {
         int status = checks.check(request, io, preq);
+        if (status == BLKIF_RSP_OKAY && (preq.kind == PhysicalRequest.Kind.READ
+                || preq.kind == PhysicalRequest.Kind.WRITE)) {
+            InFlightIo.Pending p = inFlight.slot();
+            boolean read = preq.kind == PhysicalRequest.Kind.READ;
+            if (directSegments(p.iov, read)) {
+                p.id = preq.id;
+                p.operation = preq.responseOperation;
+                p.read = read;
+                p.sector = preq.sector;
+                p.sectors = preq.sectors;
+                directSinceFlush++;
+                if (lastSeen && inFlight.idle()) {
+                    inFlight.runHere(p);
+                } else {
+                    inFlight.submit(p);
+                }
+                return;
+            }
+            inFlight.release(p);
+        }
+        quiesce();
+        int answered = serve(status);
+        synchronized (ringLock) {
+            answer(preq.id, preq.responseOperation, answered);
+        }
+    }
+
+    /**
+     * End of a batch: pushes the worker's answers, and flushes the strategy when nothing is in
+     * flight (or waits for that when it has not been flushed for a while).
+     */
+    private void endBatch() {
+        if (directSinceFlush >= FLUSH_EVERY) {
+            quiesce();
+        } else {
+            flushWhenIdle();
+        }
+        push();
+    }
+
+    /** Ends the strategy's batch if nothing is in flight (the quiet moment a purge waits for). */
+    private void flushWhenIdle() {
+        if (directSinceFlush > 0 && inFlight.idle()) {
+            quiesce();
+        }
+    }
+
+    /** Waits for every request in flight, then ends the strategy's batch: its views are no longer used. */
+    private void quiesce() {
+        inFlight.drain();
+        if (directSinceFlush > 0) {
+            io.flush();
+            directSinceFlush = 0;
+        }
+    }
+
+    /** {@link InFlightIo.Completion}: answers a zero-copy request on the thread that did its I/O. */
+    private void completed(InFlightIo.Pending p, RuntimeException failure) {
+        boolean notify;
+        synchronized (ringLock) {
+            int status = BLKIF_RSP_OKAY;
+            if (failure == null) {
+                if (p.read) {
+                    rdReq++;
+                    rdSect += p.sectors;
+                } else {
+                    wrReq++;
+                    wrSect += p.sectors;
+                }
+                directRequests++;
+            } else {
+                status = failure instanceof NativeException n && n.errno() == Errno.EOPNOTSUPP
+                        ? BLKIF_RSP_EOPNOTSUPP : BLKIF_RSP_ERROR;
+                count(status);
+            }
+            answer(p.id, p.operation, status);
+            // blkback's make_response: pushed at once, the guest waits for this one.
+            notify = ring.pushResponsesAndCheckNotify();
+        }
+        if (failure != null) {
+            context.log(name + ": " + (p.read ? "READ" : "WRITE") + " of " + p.sectors + " sectors at " + p.sector
+                    + " failed on " + image.path() + ": " + failure.getMessage());
+        }
+        if (notify) {
+            evtchn.notifyRemote();
+        }
+    }
+
+    /** Does a request that is not in flight, nothing else being in flight; {@code status} is its check's. */
+    private int serve(int status) {
         if (status != BLKIF_RSP_OKAY) {
             count(status);
             long refused = errors + unsupported;
@@ -215,15 +343,8 @@ final class BlkifRing implements Runnable {
         return status;
     }
 
+    /** Through the bounce buffer: the strategy gave no view of some segment. */
     private int read() {
-        if (directSegments(true)) {
-            image.read(preq.sector, iov);
-            io.flush();                           // ends the views' validity (a purge may run)
-            rdReq++;
-            rdSect += preq.sectors;
-            directRequests++;
-            return BLKIF_RSP_OKAY;
-        }
         image.read(preq.sector, data, preq.bytes());
         batch.clear();
         int at = 0;
@@ -240,14 +361,6 @@ final class BlkifRing implements Runnable {
     }
 
     private int write() {
-        if (directSegments(false)) {
-            image.write(preq.sector, iov);
-            io.flush();
-            wrReq++;
-            wrSect += preq.sectors;
-            directRequests++;
-            return BLKIF_RSP_OKAY;
-        }
         if (!fetchSegments()) {
             return BLKIF_RSP_ERROR;
         }
@@ -258,9 +371,9 @@ final class BlkifRing implements Runnable {
     }
 
     /**
-     * FLUSH_DISKCACHE and WRITE_BARRIER: this ring serves one request at a time, so everything
-     * it answered before is written (the barrier's drain); data carried by the request is
-     * written, then fdatasync makes all of it durable before the response goes out.
+     * FLUSH_DISKCACHE and WRITE_BARRIER: nothing is in flight when this runs, so everything taken
+     * before is written (the barrier's drain); data carried by the request is written, then
+     * fdatasync makes all of it durable before the response goes out.
      */
     private int flush() {
         if (preq.segments > 0) {
@@ -290,7 +403,7 @@ final class BlkifRing implements Runnable {
      * pages. False (the vector unused) when any segment has no mapping: the request then goes
      * through the bounce buffer and the strategy's copy, which also reports refused grants.
      */
-    private boolean directSegments(boolean toGuest) {
+    private boolean directSegments(IoVector iov, boolean toGuest) {
         iov.clear();
         for (int i = 0; i < preq.segments; i++) {
             ByteBuffer page = io.direct(preq.grefs[i], preq.offsets[i], preq.lengths[i], toGuest);
@@ -335,10 +448,10 @@ final class BlkifRing implements Runnable {
         }
     }
 
-    /** make_response: one response per request, published by {@link #push()} with the rest of its batch. */
-    private void answer(int status) {
-        response.id = request.id();
-        response.operation = preq.responseOperation;
+    /** make_response (under ringLock): the worker's answers are published by {@link #push()} with the rest of its batch. */
+    private void answer(long id, int operation, int status) {
+        response.id = id;
+        response.operation = operation;
         response.status = status;
         ring.putResponse(response);
     }
@@ -349,7 +462,11 @@ final class BlkifRing implements Runnable {
      * a push per response costs the frontend an interrupt per request while it keeps up.
      */
     private void push() {
-        if (!ring.responsesPublished() && ring.pushResponsesAndCheckNotify()) {
+        boolean notify;
+        synchronized (ringLock) {
+            notify = !ring.responsesPublished() && ring.pushResponsesAndCheckNotify();
+        }
+        if (notify) {
             evtchn.notifyRemote();
         }
     }
@@ -360,6 +477,7 @@ final class BlkifRing implements Runnable {
      */
     StrategySwap swap(RingStrategies strategies, String strategy) {
         return boundary.runAtBoundary(() -> {
+            quiesce();                            // nothing in flight on the old mapping
             long start = System.nanoTime();
             String from = channel.strategy();
             RingHandover h = RingHandover.reopen(strategies, ringRequest, strategy, channel, ring);
@@ -396,6 +514,7 @@ final class BlkifRing implements Runnable {
         s.put("errors", Long.toString(errors));
         s.put("eopnotsupp", Long.toString(unsupported));
         s.put("zero-copy-requests", Long.toString(directRequests));
+        s.put("max-in-flight", Integer.toString(inFlight.maxInFlight()));
         if (halted != null) {
             s.put("halted", halted);
         }

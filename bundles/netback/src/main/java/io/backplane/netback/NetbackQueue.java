@@ -19,13 +19,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One queue of a vif (Linux xen-netback/interface.c, xenvif_connect_data and the queue's
  * kthread): its TX and RX rings opened through the ring-strategy registry, its event channel(s)
  * bound to the frontend's ports, and one worker thread that runs both halves of the data path.
  * Event handlers only wake the worker; the worker re-arms the ports before its final ring check,
- * so no event is slept through.
+ * so no event is slept through. The sink's reader delivers a frame to the RX ring itself when
+ * the worker is not at it (one thread wake-up less per frame for the guest); {@code rxLock}
+ * keeps the two apart, and a swap or the release of the rings out.
  */
 final class NetbackQueue {
     /** How long the sink's reader waits for room in a full RX backlog before dropping. */
@@ -49,6 +52,10 @@ final class NetbackQueue {
     private EventChannel rxEvent;
     private TxPath tx;
     private RxPath rx;
+    /** Held while the RX ring is used (by the worker or the sink's reader), swapped or released. */
+    private final ReentrantLock rxLock = new ReentrantLock();
+    /** Set under rxLock when the rings are unmapped: the reader must not touch them after. */
+    private boolean released;
     private volatile Thread worker;
     private volatile boolean running;
     private volatile boolean releaseOnExit;
@@ -106,10 +113,35 @@ final class NetbackQueue {
         wake();
     }
 
-    /** Hands a frame from the sink to this queue's RX half. */
+    /**
+     * Hands a frame from the sink to this queue's RX half and, when the worker is not at the RX
+     * ring, delivers it from the calling thread (Linux netback's start_xmit queues the skb and
+     * wakes the queue's thread; here the reader is already awake). The worker is woken when the
+     * frame still waits: the frontend has no buffer posted, or the worker holds the ring.
+     */
     void receive(byte[] frame) {
-        wake();                                   // the worker drains while the reader may wait
-        if (rx.offer(frame, RX_WAIT_MILLIS)) {
+        if (rx.waiting() >= RxPath.BACKLOG) {
+            wake();                               // full: the worker drains while the reader waits
+        }
+        if (!rx.offer(frame, RX_WAIT_MILLIS)) {
+            return;
+        }
+        boolean delivered = false;
+        if (rxLock.tryLock()) {
+            try {
+                if (!released && running) {
+                    while (rx.poll() && rx.waiting() > 0) {
+                        // one budget per pass; go on while the frontend has buffers
+                    }
+                    delivered = rx.waiting() == 0;
+                }
+            } catch (RuntimeException e) {
+                // The worker meets the same fault on its next pass and handles it (disables the vif).
+            } finally {
+                rxLock.unlock();
+            }
+        }
+        if (!delivered) {
             wake();
         }
     }
@@ -150,6 +182,12 @@ final class NetbackQueue {
     }
 
     private synchronized void release() {
+        rxLock.lock();
+        try {
+            released = true;
+        } finally {
+            rxLock.unlock();
+        }
         closeQuietly(rxEvent != txEvent ? rxEvent : null);
         closeQuietly(txEvent);
         closeQuietly(txRing);
@@ -177,7 +215,7 @@ final class NetbackQueue {
         try {
             while (running) {
                 boolean worked = tx.poll();
-                worked |= rx.poll();
+                worked |= pollRx();
                 // A batch boundary: both passes answered and pushed what they took. A hot swap
                 // runs here; the loop then looks at the new rings before sleeping.
                 worked |= boundary.runPending();
@@ -194,7 +232,7 @@ final class NetbackQueue {
                 }
                 // Requests waiting for credit sleep until it comes, not until the next event.
                 boolean blocked = tx.creditBlocked();
-                if ((!blocked && tx.finalCheck()) || rx.hasWork()) {
+                if ((!blocked && tx.finalCheck()) || rxHasWork()) {
                     continue;
                 }
                 LockSupport.parkNanos(this, blocked ? Math.max(1, Math.min(IDLE_NANOS, tx.creditWaitNanos())) : IDLE_NANOS);
@@ -218,6 +256,24 @@ final class NetbackQueue {
             if (releaseOnExit) {
                 release();
             }
+        }
+    }
+
+    private boolean pollRx() {
+        rxLock.lock();
+        try {
+            return rx.poll();
+        } finally {
+            rxLock.unlock();
+        }
+    }
+
+    private boolean rxHasWork() {
+        rxLock.lock();
+        try {
+            return rx.hasWork();
+        } finally {
+            rxLock.unlock();
         }
     }
 
@@ -248,10 +304,16 @@ final class NetbackQueue {
             tx.rebind(t.ring(), t.channel().segments());
             long mid = System.nanoTime();
             String fromRx = rxRing.strategy();
-            RingHandover r = RingHandover.reopen(rings, rxRequest, strategy, rxRing, rxBack);
-            rxBack = r.ring();
-            rxRing = r.channel();
-            rx.rebind(r.ring(), r.channel().segments());
+            RingHandover r;
+            rxLock.lock();                       // the reader stays off the ring meanwhile
+            try {
+                r = RingHandover.reopen(rings, rxRequest, strategy, rxRing, rxBack);
+                rxBack = r.ring();
+                rxRing = r.channel();
+                rx.rebind(r.ring(), r.channel().segments());
+            } finally {
+                rxLock.unlock();
+            }
             long end = System.nanoTime();
             return List.of(new StrategySwap("queue " + id + " tx", fromTx, t.channel().strategy(), (mid - start) / 1000),
                     new StrategySwap("queue " + id + " rx", fromRx, r.channel().strategy(), (end - mid) / 1000));

@@ -30,8 +30,8 @@ import java.util.concurrent.TimeUnit;
  * wait in a bounded backlog; each takes as many of the frontend's posted RX requests as it needs
  * pages (one without feature-sg) plus one for a GSO extra, is copied into the granted pages (one
  * {@link SegmentIo#copy} batch per pass) and answered with one response per slot, the status
- * carrying the bytes in that slot; the extra follows the first slot, as xenvif_rx_skb() puts it. Runs on the worker thread;
- * {@link #offer} is called by the sink's reader.
+ * carrying the bytes in that slot; the extra follows the first slot, as xenvif_rx_skb() puts it. Runs on the worker
+ * thread or the sink's reader, one at a time (NetbackQueue's rxLock); {@link #offer} is called by the sink's reader.
  */
 final class RxPath {
     private static final int PAGE = DomainConfig.PAGE_SIZE;
@@ -68,7 +68,8 @@ final class RxPath {
     private final NetifRxRequest req = new NetifRxRequest();
     private final NetifRxResponse rsp = new NetifRxResponse();
     private final NetifExtraInfo extra = new NetifExtraInfo();
-    private RxFrame head;
+    /** The frame being placed; volatile for {@link #waiting()}, which the sink's reader calls. */
+    private volatile RxFrame head;
     /** Set by {@link #queue} while {@link #offer} converts one frame from the sink. */
     private long offerWaitMillis;
     private boolean offerDropped;
