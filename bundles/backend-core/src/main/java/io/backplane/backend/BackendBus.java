@@ -3,6 +3,7 @@ package io.backplane.backend;
 import io.backplane.api.backend.BackendDriver;
 import io.backplane.api.backend.BackendDevice;
 import io.backplane.api.backend.StrategySwap;
+import io.backplane.api.backend.XenbusState;
 import io.backplane.api.ring.RingRequest;
 import io.backplane.api.ring.RingStrategies;
 import io.backplane.api.device.DeviceId;
@@ -237,7 +238,7 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
         for (DriverWatch w : drivers.values()) {
             for (DeviceLifecycle d : w.devices()) {
                 d.strategyArrived();
-                if (d.view().backend() != io.backplane.ring.layout.XenbusState.CONNECTED) {
+                if (d.view().backend() != XenbusState.CONNECTED) {
                     continue; // not connected: it opens its rings with the fittest when it connects
                 }
                 List<RingRequest> rings = d.ringRequests();
