@@ -1,5 +1,6 @@
 package io.backplane.toolstack;
 
+import io.backplane.api.backend.XenbusState;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsWatch;
@@ -42,9 +43,6 @@ public final class Toolstack {
     private record Managed(DomainConfig config, String configPath) {
     }
 
-    private static final String XENBUS_CLOSING = "5";
-    private static final String XENBUS_CLOSED = "6";
-    private static final String XENBUS_INITIALISING = "1";
 
     private final XenStore xenStore;
     private final DomainBuilder builder;
@@ -373,10 +371,10 @@ public final class Toolstack {
         List<DeviceId> waitFor = xenStore.transaction(tx -> {
             List<DeviceId> live = new ArrayList<>();
             for (DeviceId d : devices) {
-                String state = tx.tryRead(d.backendPath() + "/state").orElse(XENBUS_CLOSED);
-                if (!state.equals(XENBUS_INITIALISING) && !state.equals(XENBUS_CLOSED)) {
+                String state = tx.tryRead(d.backendPath() + "/state").orElse(XenbusState.CLOSED.wire());
+                if (!state.equals(XenbusState.INITIALISING.wire()) && !state.equals(XenbusState.CLOSED.wire())) {
                     tx.write(d.backendPath() + "/online", "0");
-                    tx.write(d.backendPath() + "/state", XENBUS_CLOSING);
+                    tx.write(d.backendPath() + "/state", XenbusState.CLOSING.wire());
                     live.add(d);
                 }
             }
@@ -407,8 +405,8 @@ public final class Toolstack {
                 String path = d.backendPath() + "/state";
                 watches.add(xenStore.watch(path, "xl-close-" + d.frontendDomid() + "-" + d.type() + "-" + d.devid(),
                         (p, token) -> {
-                            String s = xenStore.tryRead(path).orElse(XENBUS_CLOSED);
-                            if (s.equals(XENBUS_CLOSED) && done.add(d)) {
+                            String s = xenStore.tryRead(path).orElse(XenbusState.CLOSED.wire());
+                            if (s.equals(XenbusState.CLOSED.wire()) && done.add(d)) {
                                 closed.countDown();
                             }
                         }));

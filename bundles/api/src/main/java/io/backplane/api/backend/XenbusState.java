@@ -26,6 +26,15 @@ public enum XenbusState {
         return code;
     }
 
+    /** The state in xenbus.h's words ({@code XenbusStateInitWait} without the prefix), as pv:devices shows it. */
+    public String displayName() {
+        StringBuilder b = new StringBuilder();
+        for (String word : name().split("_")) {
+            b.append(word.charAt(0)).append(word.substring(1).toLowerCase(java.util.Locale.ROOT));
+        }
+        return b.toString();
+    }
+
     /** The decimal string written to a {@code state} node. */
     public String wire() {
         return Integer.toString(code);

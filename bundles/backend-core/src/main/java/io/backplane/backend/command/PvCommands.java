@@ -249,16 +249,6 @@ public class PvCommands {
     }
 
     static String stateName(XenbusState s) {
-        return switch (s) {
-            case UNKNOWN -> "Unknown";
-            case INITIALISING -> "Initialising";
-            case INIT_WAIT -> "InitWait";
-            case INITIALISED -> "Initialised";
-            case CONNECTED -> "Connected";
-            case CLOSING -> "Closing";
-            case CLOSED -> "Closed";
-            case RECONFIGURING -> "Reconfiguring";
-            case RECONFIGURED -> "Reconfigured";
-        };
+        return s.displayName();
     }
 }
