@@ -149,8 +149,7 @@ final class DeviceLifecycle {
                     BackendDevice d = device;
                     boolean live = connected && d != null;
                     if (live) {
-                        connected = false;
-                        record();
+                        connected = false;   // the record is current: it is rewritten at every change
                         d.disconnect();
                         DeviceRecord.release(xs, id);
                     }

@@ -30,8 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Restart under a running guest, against the sim: a C blkfront (src/test/c/blkfront_reattach.c)
  * keeps its ring, grants and port while backend-core's bus with blkback is closed with
  * {@code keepDevices} (a graceful handover) and a new bus with a new blkback driver and strategy
- * registry adopts the vbd from XenStore, several times under a ring's worth of requests in
- * flight. The frontend counts every request and response (each answered once, none lost) and
+ * registry adopts the vbd from XenStore, or blkback alone is replaced on the bus (a bundle
+ * update), several times under a ring's worth of requests in flight. The frontend counts every request and response (each answered once, none lost) and
  * checks every byte it reads back; the backend state key never leaves Connected.
  *
  * <p>The whole runtime is not restarted: the sim's XenStore lives in the runtime's process, so
@@ -50,6 +50,7 @@ class BlkReattachTest {
     Path image;
     final List<String> logs = new CopyOnWriteArrayList<>();
     final List<String> stateEvents = new CopyOnWriteArrayList<>();
+    BlkbackDriver driver;
 
     @BeforeAll
     static void build() throws Exception {
@@ -91,11 +92,20 @@ class BlkReattachTest {
             // Connected now; a watch fires once when set, then at every write of the key.
             world.xs.watch(id.backendPath() + "/state", "states", (p, t) -> stateEvents.add(p));
             for (int restart = 1; restart <= RESTARTS; restart++) {
-                bus.close();                   // keepDevices: answered, unmapped, left Connected
+                long rounds = rounds(roundsKey);
+                if (restart % 2 == 1) {
+                    bus.close();               // keepDevices: answered, unmapped, left Connected
+                } else {
+                    bus.removeDriver(driver);  // a bundle update: the driver goes, the bus stays
+                }
                 assertThat(world.xs.read(id.backendPath() + "/state")).isEqualTo("4");
                 assertThat(world.xs.exists(id.backendPath() + "/backplane/owner")).as("a handed-over device has no owner").isFalse();
-                long rounds = rounds(roundsKey);
-                bus = newBus(offer);           // a new bus, driver and registry: adopts from XenStore
+                if (restart % 2 == 1) {
+                    bus = newBus(offer);       // a new bus, driver and registry: adopts from XenStore
+                } else {
+                    driver = world.blkback();  // the updated bundle's driver adopts on the same bus
+                    bus.addDriver(driver);
+                }
                 awaitRoundsAbove(roundsKey, rounds + 1, guest);
             }
             world.xs.write("/local/domain/" + domid + "/data/reattach-stop", "1");
@@ -176,7 +186,8 @@ class BlkReattachTest {
             System.err.println("backend: " + l);
             logs.add(l);
         }), new BackendBus.Options(0, true, true));
-        bus.addDriver(world.blkback());
+        driver = world.blkback();
+        bus.addDriver(driver);
         return bus;
     }
 

@@ -112,37 +112,36 @@ final class Vif implements BackendDevice {
 
     /** @param strategy the strategy to prefer (an adopter's record), null for the fittest */
     private void open(FrontendConfig cfg, String strategy, boolean live) {
-        {
-            List<NetbackQueue> opened = new ArrayList<>();
-            String domid = Integer.toString(ctx.id().frontendDomid());
-            String domainName = ctx.xenstore().tryRead("/local/domain/" + domid + "/name").orElse("");
-            try {
-                for (FrontendConfig.QueueKeys keys : cfg.queues()) {
-                    opened.add(NetbackQueue.connect(this, cfg, keys, rings, channels, sink, settings.fatalSkbSlots(),
-                            settings.cpusFor(domid, domainName, keys.id()), strategy, live));
-                }
-            } catch (DeviceException e) {
-                opened.forEach(NetbackQueue::stop);
-                throw e;
+        List<NetbackQueue> opened = new ArrayList<>();
+        String domid = Integer.toString(ctx.id().frontendDomid());
+        String domainName = ctx.xenstore().tryRead("/local/domain/" + domid + "/name").orElse("");
+        try {
+            for (FrontendConfig.QueueKeys keys : cfg.queues()) {
+                opened.add(NetbackQueue.connect(this, cfg, keys, rings, channels, sink, settings.fatalSkbSlots(),
+                        settings.cpusFor(domid, domainName, keys.id()), strategy, live));
             }
-            // What the frontend takes on RX, the host is asked to leave undone (TUNSETOFFLOAD);
-            // the rest it completes or segments before netback sees it.
-            RxOffload.Accepts accepts = RxOffload.Accepts.of(cfg);
-            sink.acceptOffloads(accepts.csum4() || accepts.csum6(), accepts.gso4(), accepts.gso6());
-            disabled.set(false);
-            disabledReason = "";
-            config = cfg;
-            queues = List.copyOf(opened);
-            opened.forEach(NetbackQueue::start);
-            connected = true;
-            Thread t = new Thread(this::readSink, name() + "-sink");
-            t.setDaemon(true);
-            reader = t;
-            t.start();
-            ctx.log((live ? "re-attached at the published responses: " : "connected ") + opened.size() + (opened.size() == 1 ? " queue" : " queues") + " ("
-                    + (cfg.queues().get(0).split() ? "split" : "shared") + " event channels, strategy "
-                    + opened.get(0).strategy() + ", " + opened.get(0).ringDescription() + ") to " + sink.describe());
+        } catch (DeviceException e) {
+            opened.forEach(NetbackQueue::stop);
+            throw e;
         }
+        // What the frontend takes on RX, the host is asked to leave undone (TUNSETOFFLOAD);
+        // the rest it completes or segments before netback sees it.
+        RxOffload.Accepts accepts = RxOffload.Accepts.of(cfg);
+        sink.acceptOffloads(accepts.csum4() || accepts.csum6(), accepts.gso4(), accepts.gso6());
+        disabled.set(false);
+        disabledReason = "";
+        config = cfg;
+        queues = List.copyOf(opened);
+        opened.forEach(NetbackQueue::start);
+        connected = true;
+        Thread t = new Thread(this::readSink, name() + "-sink");
+        t.setDaemon(true);
+        reader = t;
+        t.start();
+        ctx.log((live ? "re-attached at the published responses: " : "connected ") + opened.size()
+                + (opened.size() == 1 ? " queue" : " queues") + " ("
+                + (cfg.queues().get(0).split() ? "split" : "shared") + " event channels, strategy "
+                + opened.get(0).strategy() + ", " + opened.get(0).ringDescription() + ") to " + sink.describe());
     }
 
     @Override
