@@ -64,13 +64,7 @@ final class NetbackQueue {
     /**
      * Maps the queue's rings and binds its channels; on any failure releases what it took and
      * throws with netback's message ("mapping shared-frames ...").
-     */
-    static NetbackQueue connect(Vif vif, FrontendConfig cfg, FrontendConfig.QueueKeys keys, RingStrategies rings,
-                                EventChannels channels, PacketSink sink, int fatalSkbSlots, String cpus) {
-        return connect(vif, cfg, keys, rings, channels, sink, fatalSkbSlots, cpus, null, false);
-    }
-
-    /**
+     *
      * @param strategy the strategy to prefer when it fits (an adopter's record), null for the fittest
      * @param live     re-attach to rings a previous backend served: both start at their published
      *                 rsp_prod ({@link BackRing#reattach}) and the frontend gets one event per port
