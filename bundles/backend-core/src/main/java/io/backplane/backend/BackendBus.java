@@ -149,7 +149,7 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
         }
         drivers.remove(driver.deviceType(), w);
         boolean keep = options.keepDevices();
-        await(w.stop("the " + driver.deviceType() + " driver went away", keep));
+        await(w.stop("the " + driver.deviceType() + " driver went away", keep), keep);
         log.info(driver.deviceType() + " backend: stopped" + (keep ? "; its devices stay Connected for the next driver" : ""));
     }
 
@@ -279,16 +279,23 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
             stops.add(w.stop("the backend core stopped", keep));
         }
         drivers.clear();
-        await(CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)));
+        await(CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)), keep);
         pool.shutdown();
     }
 
-    private void await(CompletableFuture<?> f) {
+    /**
+     * @param handOver devices are being handed over: they get longer (unmapping many persistent
+     *                 grants is slow on an emulated host), since one cut short costs its guest a
+     *                 replay and a longer pause, where a closing one loses nothing more
+     */
+    private void await(CompletableFuture<?> f, boolean handOver) {
+        int seconds = handOver ? 30 : 10;
         try {
             // A device stuck in its driver must not hold the runtime's shutdown forever.
-            f.get(10, TimeUnit.SECONDS);
+            f.get(seconds, TimeUnit.SECONDS);
         } catch (TimeoutException e) {
-            log.warn("backend core: some devices did not close within 10 s");
+            log.warn("backend core: some devices did not " + (handOver ? "hand over" : "close") + " within " + seconds
+                    + " s" + (handOver ? " (their successor serves again what they took)" : ""));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException e) {

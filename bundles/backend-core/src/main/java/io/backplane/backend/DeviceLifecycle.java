@@ -311,7 +311,15 @@ final class DeviceLifecycle {
             return;
         }
         connected = true;
-        record();
+        if (d.connection().equals(record.connection())) {
+            try {
+                DeviceRecord.own(xs, id);          // the pause ends sooner without a rewrite of the rest
+            } catch (RuntimeException e) {
+                log.warn(id + ": could not record this process as the device's owner: " + e.getMessage());
+            }
+        } else {
+            record();                              // another strategy serves it now
+        }
         log.info(id + ": re-attached to the live rings (" + why + ") in " + (System.nanoTime() - start) / 1_000_000
                 + " ms" + summary(view().status()));
     }

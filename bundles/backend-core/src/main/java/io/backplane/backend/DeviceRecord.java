@@ -71,6 +71,11 @@ final class DeviceRecord {
                 xs.tryRead(be + "/" + OWNER)));
     }
 
+    /** An adopter whose connection is the recorded one takes the record over: one write. */
+    static void own(XenStore xs, DeviceId id) {
+        xs.write(id.backendPath() + "/" + OWNER, self());
+    }
+
     /** A graceful handover: the record stays for the successor, the owner goes. */
     static void release(XenStore xs, DeviceId id) {
         String owner = id.backendPath() + "/" + OWNER;
