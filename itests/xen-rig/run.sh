@@ -11,7 +11,8 @@
 # Test mode (default): dom0 runs Backplane in xen mode (features/*.json minus backplane-pv.json,
 # plus features/xen/backplane-xen.json and one policy rule for the clamp check), then three PV
 # guests (2 vCPUs, a vif and a raw-file vbd, xen-netback/xen-blkback NOT loaded; --guests runs
-# only those named, e.g. --guests bp3 for the restart under a running guest); dom0.sh and
+# only those named, e.g. --guests bp3 for the restart under a running guest, and skips the SPI
+# check XenRigCheck); dom0.sh and
 # guest-init print one "XENTEST PASS|FAIL <name> <detail>" line per check; the last line is
 # "XENTEST SUMMARY pass=N fail=M". Exit status 0 only when every check passed.
 # Bench mode: the same guest booted alternately against Backplane and against the kernel's
