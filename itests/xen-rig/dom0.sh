@@ -109,6 +109,11 @@ diag() {
 # guest_create NAME MODE BACKEND(bp|kernel) "vif:KEY=VALUE vbd:KEY=VALUE ..."
 guest_create() {
   NAME=$1 GMODE=$2 BACKEND=$3 REQS=$4 D=""
+  # test mode's --guests: a guest not named is skipped, and so is its guest_destroy
+  SKIPPED=""
+  if [ "$MODE" = test ]; then
+    case " ${GUESTS:-$NAME} " in *" $NAME "*) ;; *) SKIPPED=1; return 1 ;; esac
+  fi
   IMG=/tmp/$NAME.img
   rm -f "$IMG" "/var/log/xen/console/guest-$NAME.log"; truncate -s 256M "$IMG"
   if [ "$BACKEND" = bp ]; then VBDSCRIPT=block-backplane; else VBDSCRIPT=block-rig-loop; fi
@@ -178,6 +183,7 @@ leak_baseline() { B_GNT=$(grep -c /dev/xen/gntdev /proc/$BPPID/maps); B_EVT=$(gr
 taps() { ls /sys/class/net | grep '^vif' | tr '\n' ' '; }
 # guest_destroy NAME: xl destroy, then nothing of the guest may stay in dom0
 guest_destroy() {
+  [ -z "$SKIPPED" ] || return 0
   kill $G2D $UDP 2>/dev/null; G2D="" UDP=""
   exec 4>&- 2>/dev/null
   [ -n "$D" ] && { timeout 60 xl destroy "$NAME" || res FAIL "$NAME-destroy" "xl destroy failed"; }
@@ -198,6 +204,20 @@ guest_destroy() {
     *) res FAIL "$NAME-destroy-pv-devices" "pv:devices still lists: $(echo "$pvd" | tail -n +2 | tr -s ' ' | tr '\n' '|')" ;; esac
 }
 
+bp3_states() { echo "$(xsr $VIFBE/state)/$(xsr $VIFFE/state) $(xsr $VBDBE/state)/$(xsr $VBDFE/state)"; }
+# reattach_start WHY: Backplane started again under guest bp3; both devices must be re-attached, not renegotiated
+reattach_start() {
+  started=$(now)   # not t: wait_for counts down in t
+  if ! bp_start; then res FAIL "bp3-restart-$1" "$BP_STARTED"; return 1; fi
+  res PASS "bp3-restart-$1" "$BP_STARTED ($BP_START_MS ms)"
+  # what a vif hotplug script does for an address on the vif itself (a bridge Backplane re-joins alone)
+  wait_for 60 test -e /sys/class/net/vif$D.0 && ip addr add $D0IP/24 dev vif$D.0 && ip link set vif$D.0 up
+  wait_for 60 sh -c "[ \$(grep -c 're-attached to the live rings' $ST/backplane.log) -ge 2 ]"
+  a=$(grep -o '[0-9]*/v[a-z]*/[0-9]*: re-attached to the live rings.*' $ST/backplane.log)
+  check "$(echo "$a" | grep -c .)" 2 "bp3-adopted-$1" "devices re-attached $(( $(now) - started )) ms after the start after $1 ($(echo "$a" | tr '\n' '|'))"
+  check "$(bp3_states)" "4/4 4/4" "bp3-$1-states" "vif and vbd state (backend/frontend) after the restart"
+}
+
 # feature-control record of one request: "status value"
 fc() { echo "$(xsr $1/feature-control/$2/status) $(xsr $1/feature-control/$2/value)"; }
 nqueues() { n=$(xenstore-list "$VIFFE" 2>/dev/null | grep -c '^queue-'); [ "$n" = 0 ] && n=1; echo "$n"; }
@@ -205,7 +225,7 @@ ringorder() { o=$(xsr $VBDFE/ring-page-order); echo "${o:-0}"; }
 # the ring-ref keys of the first (or only) blkfront queue
 ringrefs() { q=$VBDFE; xenstore-exists $VBDFE/queue-0 && q=$VBDFE/queue-0; xenstore-list $q | grep '^ring-ref' | tr '\n' ' '; }
 
-if [ "$MODE" = test ] && [ -d /host/spi ]; then
+if [ "$MODE" = test ] && [ -d /host/spi ] && [ "$GUESTS" = "bp1 bp2 bp3" ]; then
   # ---- the hypervisor SPI alone: XenRigCheck (gntdev, evtchn, privcmd, GNTST codes) ---------------
   step "XenRigCheck: the xen hypervisor bundle's SPI against /dev/xen"
   timeout 300 $JAVA -cp "/host/spi/test:/host/spi/main:$(ls /host/spi/lib/*.jar | tr '\n' ':')" \
@@ -327,6 +347,42 @@ if [ "$MODE" = test ]; then
     guest_results
   fi
   bp_shell pv:devices > $OUT/pv-devices-bp2.txt
+  guest_destroy
+
+  # ---- guest 3: Backplane restarted under a running guest: kill -9, then SIGTERM -----------------
+  step "creating guest bp3 (reattach): block and TCP loops while Backplane is killed with -9 and restarted, then stopped and started"
+  if guest_create bp3 reattach bp ""; then
+    if wait_sync loop-started 240; then
+      sleep 5
+      # kill -9: nothing handed over; the next start finds both devices Connected, recorded, owner dead
+      kill -KILL "$BPPID"; wait "$BPPID" 2>/dev/null
+      cat /tmp/bp.out >> $OUT/backplane-stdout.log; cp $ST/backplane.log $OUT/backplane-bp3-killed.log 2>/dev/null
+      BPPID=""
+      check "$(bp3_states)" "4/4 4/4" bp3-kill9-states "vif and vbd state (backend/frontend) with Backplane killed"
+      reattach_start kill9
+      sleep 5
+      if bp_stop; then res PASS bp3-sigterm "Backplane stopped on SIGTERM under the running guest"; else res FAIL bp3-sigterm "still running 60 s after SIGTERM"; fi
+      check "$(grep -c 'handed over.*the frontend stays Connected' $ST/backplane.log)" 2 bp3-handed-over "devices handed over on SIGTERM (keepDevices)"
+      check "$(bp3_states)" "4/4 4/4" bp3-sigterm-states "vif and vbd state (backend/frontend) with Backplane stopped"
+      reattach_start sigterm
+      sleep 5
+      echo stop | timeout 10 nc $GIP 5005 >/dev/null 2>&1
+      if wait_sync reattach-done 300; then
+        l=$(gsync reattach-done)
+        res PASS bp3-pause "the guest's longest block round $(kv "$l" maxgap) ms over $(kv "$l" rounds) rounds (mean $(kv "$l" mean) ms) across both restarts"
+        l=$(gsync tcp-sent)
+        wait_for 30 dead $G2D
+        bytes=$(wc -c < /tmp/g2d) got=$(sha256sum < /tmp/g2d | cut -c1-64)
+        if [ "$got" = "$(kv "$l" sha256)" ] && [ "$bytes" = "$(kv "$l" bytes)" ]; then
+          res PASS bp3-tcp-stream "$bytes bytes streamed guest -> dom0 across both restarts, sha256 equal"
+        else
+          res FAIL bp3-tcp-stream "dom0 received $bytes of $(kv "$l" bytes) bytes, sha256 $( [ "$got" = "$(kv "$l" sha256)" ] && echo equal || echo differs)"
+        fi
+      fi
+    fi
+    guest_results
+    cp $ST/backplane.log $OUT/backplane-bp3.log 2>/dev/null
+  fi
   guest_destroy
   cp $ST/backplane.log $OUT/backplane-live.log 2>/dev/null
   if bp_stop; then res PASS bp-stop "Backplane stopped on SIGTERM"; else res FAIL bp-stop "Backplane still running 60 s after SIGTERM"; fi

@@ -41,8 +41,14 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
      * @param backendDomid       the domain whose {@code backend/} directory is served (0: dom0)
      * @param writeHotplugStatus write {@code hotplug-status=connected} after probing a device that
      *                           needs it, as Xen's hotplug scripts do (true where no scripts run: sim mode)
+     * @param keepDevices        when the bus closes or a driver goes away, hand each device over
+     *                           (answered, unmapped, left Connected and recorded) for the next
+     *                           backend to adopt, instead of closing it
      */
-    public record Options(int backendDomid, boolean writeHotplugStatus) {
+    public record Options(int backendDomid, boolean writeHotplugStatus, boolean keepDevices) {
+        public Options(int backendDomid, boolean writeHotplugStatus) {
+            this(backendDomid, writeHotplugStatus, false);
+        }
     }
 
     private final XenStore xenStore;
@@ -144,15 +150,20 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
         return true;
     }
 
-    /** Stops serving the driver's devices: each is disconnected, removed and marked Closed. */
+    /**
+     * Stops serving the driver's devices: each is disconnected, removed and marked Closed; with
+     * {@link Options#keepDevices()} each is handed over instead, for the next driver of the type
+     * (an updated bundle) to adopt.
+     */
     public void removeDriver(BackendDriver driver) {
         DriverWatch w = drivers.get(driver.deviceType());
         if (w == null || w.driver() != driver) {
             return;
         }
         drivers.remove(driver.deviceType(), w);
-        await(w.stop("the " + driver.deviceType() + " driver went away"));
-        log.info(driver.deviceType() + " backend: stopped");
+        boolean keep = options.keepDevices();
+        await(w.stop("the " + driver.deviceType() + " driver went away", keep), keep);
+        log.info(driver.deviceType() + " backend: stopped" + (keep ? "; its devices stay Connected for the next driver" : ""));
     }
 
     /** The policy re-negotiated a live device on its own (admin edit). */
@@ -308,23 +319,32 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
         return w == null ? null : w.device(id);
     }
 
+    /** Closes every device, or hands each over with {@link Options#keepDevices()}. */
     @Override
     public void close() {
         List<CompletableFuture<Void>> stops = new ArrayList<>();
+        boolean keep = options.keepDevices();
         for (DriverWatch w : drivers.values()) {
-            stops.add(w.stop("the backend core stopped"));
+            stops.add(w.stop("the backend core stopped", keep));
         }
         drivers.clear();
-        await(CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)));
+        await(CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)), keep);
         pool.shutdown();
     }
 
-    private void await(CompletableFuture<?> f) {
+    /**
+     * @param handOver devices are being handed over: they get longer (unmapping many persistent
+     *                 grants is slow on an emulated host), since one cut short costs its guest a
+     *                 replay and a longer pause, where a closing one loses nothing more
+     */
+    private void await(CompletableFuture<?> f, boolean handOver) {
+        int seconds = handOver ? 30 : 10;
         try {
             // A device stuck in its driver must not hold the runtime's shutdown forever.
-            f.get(10, TimeUnit.SECONDS);
+            f.get(seconds, TimeUnit.SECONDS);
         } catch (TimeoutException e) {
-            log.warn("backend core: some devices did not close within 10 s");
+            log.warn("backend core: some devices did not " + (handOver ? "hand over" : "close") + " within " + seconds
+                    + " s" + (handOver ? " (their successor serves again what they took)" : ""));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException e) {

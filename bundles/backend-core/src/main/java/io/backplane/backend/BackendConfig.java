@@ -18,4 +18,11 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
             + "that is fitter for a connected device's rings than the one serving them, swap the device to it live "
             + "(hot swap: no reconnect, no request lost). False: only log that it is fitter (pv:strategy swaps by hand).")
     boolean autoSwap() default false;
+
+    @AttributeDefinition(name = "Keep devices on stop", description = "When Backplane stops (SIGTERM) or a driver "
+            + "bundle goes away (an update), hand every connected device over instead of closing it: requests taken "
+            + "are answered, the rings unmapped, and the device left Connected with its connection recorded in "
+            + "XenStore, so the next start (or the updated bundle) re-attaches to its live rings and the guest sees "
+            + "only a pause. False closes the devices (the frontends see Closed). True in xen mode.")
+    boolean keepDevices() default false;
 }

@@ -14,6 +14,7 @@ import io.backplane.api.backend.XenbusState;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
@@ -138,6 +139,44 @@ final class DeviceLifecycle {
         return done;
     }
 
+    /**
+     * Graceful handover (a restart, an upgrade): the driver finishes and answers what it took and
+     * closes the rings, but no state key changes: the frontend stays Connected, the record stays
+     * (without an owner) and the next backend adopts the device. A device not connected is left
+     * in its state too; its successor probes it afresh.
+     */
+    CompletableFuture<Void> handOver(String reason) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        executor.execute(() -> {
+            try {
+                if (!removed) {
+                    BackendDevice d = device;
+                    boolean live = connected && d != null;
+                    if (live) {
+                        connected = false;   // the record is current: it is rewritten at every change
+                        d.disconnect();
+                        DeviceRecord.release(xs, id);
+                    }
+                    removed = true;
+                    if (d != null) {
+                        d.remove();
+                    }
+                    closeWatch();
+                    waiters.forEach(w -> w.future().completeExceptionally(new IllegalStateException(id + " was handed over")));
+                    bus.forget(this);
+                    log.info(id + ": handed over (" + reason + ")" + (live
+                            ? ": every request taken was answered, the rings are closed, the frontend stays Connected"
+                            : ", in state " + backendState));
+                }
+            } catch (RuntimeException e) {
+                log.warn(id + ": not handed over cleanly (" + reason + "): " + e.getMessage());
+            } finally {
+                done.complete(null);
+            }
+        });
+        return done;
+    }
+
     /** Hot swap of the device's ring strategy, on its executor (never during a connect or disconnect). */
     CompletableFuture<List<StrategySwap>> swapStrategy(String strategy) {
         CompletableFuture<List<StrategySwap>> done = new CompletableFuture<>();
@@ -147,7 +186,9 @@ final class DeviceLifecycle {
                 if (removed || d == null || !connected) {
                     throw new DeviceException("not connected (backend " + backendState + ", frontend " + frontendState + ")");
                 }
-                done.complete(d.swapStrategy(strategy));
+                List<StrategySwap> swapped = d.swapStrategy(strategy);
+                record();
+                done.complete(swapped);
             } catch (RuntimeException e) {
                 done.completeExceptionally(e);
             }
@@ -282,6 +323,24 @@ final class DeviceLifecycle {
             // Linux's otherend watch: the frontend's state drives everything after the probe.
             frontendWatch = xs.watch(frontend + "/state", "backend:" + be, (p, t) -> frontendChanged());
         }
+        if (device == null) {
+            DeviceAdoption.Decision decision = DeviceAdoption.decide(xs, id, frontend);
+            switch (decision.verdict()) {
+                case ADOPT -> {
+                    adopt(decision.record().orElseThrow(), decision.why());
+                    return;
+                }
+                case LEAVE -> {
+                    remove(decision.why());
+                    return;
+                }
+                case PROBE -> {
+                    if (!decision.why().isEmpty()) {
+                        log.warn(id + ": " + decision.why());
+                    }
+                }
+            }
+        }
         apply(bus.policy().negotiate(id), null);
         BackendDevice d = driver.probe(context);
         if (d == null) {
@@ -295,6 +354,59 @@ final class DeviceLifecycle {
         }
         switchState(INIT_WAIT);
         log.info(id + ": probed, offer published (" + negotiation.offer().size() + " features), waiting for the frontend");
+    }
+
+    /**
+     * Re-attach to a device both ends left Connected (see {@link DeviceAdoption}): the driver
+     * probes it (image or TAP reopened) under the recorded offer and adopts its live rings. No
+     * state key is written; a failure fails the device as a failed connect does.
+     */
+    private void adopt(DeviceRecord.Recorded record, String why) {
+        apply(new Negotiation(id, record.offer(), List.of(), Set.of(), false), null);
+        BackendDevice d = driver.probe(context);
+        if (d == null) {
+            throw new IllegalStateException("driver " + driver.deviceType() + " returned no device");
+        }
+        device = d;
+        backendState = CONNECTED;
+        frontendState = CONNECTED;
+        long start = System.nanoTime();
+        try {
+            d.adopt(record.connection());
+        } catch (RuntimeException e) {
+            log.error(id + ": re-attach failed: " + e.getMessage(), e instanceof DeviceException ? null : e);
+            failed(e.getMessage() == null ? e.toString() : e.getMessage());
+            return;
+        }
+        connected = true;
+        if (d.connection().equals(record.connection())) {
+            try {
+                DeviceRecord.own(xs, id);          // the pause ends sooner without a rewrite of the rest
+            } catch (RuntimeException e) {
+                log.warn(id + ": could not record this process as the device's owner: " + e.getMessage());
+            }
+        } else {
+            record();                              // another strategy serves it now
+        }
+        log.info(id + ": re-attached to the live rings (" + why + ") in " + (System.nanoTime() - start) / 1_000_000
+                + " ms" + summary(view().status()));
+    }
+
+    /** What a successor needs, written (with this process as the owner) whenever the connection changes. */
+    private void record() {
+        try {
+            DeviceRecord.write(xs, id, negotiation.offer(), device.connection());
+        } catch (RuntimeException e) {
+            log.warn(id + ": could not record the connection for a successor: " + e.getMessage());
+        }
+    }
+
+    private void forgetRecord() {
+        try {
+            DeviceRecord.forget(xs, id);
+        } catch (RuntimeException e) {
+            log.warn(id + ": could not remove the connection record: " + e.getMessage());
+        }
     }
 
     private void onFrontendChanged() {
@@ -395,6 +507,7 @@ final class DeviceLifecycle {
             return;
         }
         connected = true;
+        record();                                  // before Connected: a Connected device always has one
         switchState(CONNECTED);
         log.info(id + ": frontend connected" + summary(view().status()));
     }
@@ -403,6 +516,7 @@ final class DeviceLifecycle {
         BackendDevice d = device;
         if (connected && d != null) {
             connected = false;
+            forgetRecord();
             d.disconnect();
             log.info(id + ": disconnected");
         }
@@ -428,6 +542,9 @@ final class DeviceLifecycle {
             switchState(CLOSING);
         } else {
             log.info(id + ": " + cause + " changed the offer (" + changes + ")");
+            if (connected) {
+                record();
+            }
         }
     }
 
@@ -449,6 +566,7 @@ final class DeviceLifecycle {
             log.warn(id + ": could not record the error in XenStore: " + e.getMessage());
         }
         BackendDevice d = device;
+        forgetRecord();                            // a failed device has nothing to adopt
         connected = false;
         if (d != null) {
             try {
@@ -474,16 +592,20 @@ final class DeviceLifecycle {
         } catch (RuntimeException e) {
             log.warn(id + ": driver failed to remove the device: " + e.getMessage());
         } finally {
-            if (frontendWatch != null) {
-                try {
-                    frontendWatch.close();
-                } catch (RuntimeException e) {
-                    log.warn(id + ": unwatch failed: " + e.getMessage());
-                }
-            }
+            closeWatch();
             waiters.forEach(w -> w.future().completeExceptionally(new IllegalStateException(id + " was removed")));
             bus.forget(this);
             log.info(id + ": removed (" + reason + ")");
+        }
+    }
+
+    private void closeWatch() {
+        if (frontendWatch != null) {
+            try {
+                frontendWatch.close();
+            } catch (RuntimeException e) {
+                log.warn(id + ": unwatch failed: " + e.getMessage());
+            }
         }
     }
 

@@ -142,8 +142,11 @@ final class DriverWatch {
         devices.remove(device.id(), device);
     }
 
-    /** Unwatches and closes every device (the driver is going away). */
-    CompletableFuture<Void> stop(String reason) {
+    /**
+     * Unwatches and closes every device (the driver is going away), or with {@code handOver}
+     * leaves each as it stands for a successor to adopt ({@link DeviceLifecycle#handOver}).
+     */
+    CompletableFuture<Void> stop(String reason, boolean handOver) {
         List<DeviceLifecycle> closing;
         synchronized (this) {
             stopped = true;
@@ -156,7 +159,7 @@ final class DriverWatch {
                 bus.log().warn(driver.deviceType() + " backend: unwatch failed: " + e.getMessage());
             }
         }
-        return CompletableFuture.allOf(closing.stream().map(d -> d.stop(reason))
+        return CompletableFuture.allOf(closing.stream().map(d -> handOver ? d.handOver(reason) : d.stop(reason))
                 .toArray(CompletableFuture[]::new));
     }
 

@@ -90,7 +90,8 @@ public class XenbusBackend implements DeviceRegistry {
                     l.error(line, cause);
                 }
             }
-        }, new BackendBus.Options(config.backendDomid(), config.writeHotplugStatus()));
+        }, new BackendBus.Options(config.backendDomid(), config.writeHotplugStatus(),
+                config.keepDevices()));
         created.noRingStrategy(() -> strategies.registered().isEmpty());
         return created;
     }
@@ -103,16 +104,20 @@ public class XenbusBackend implements DeviceRegistry {
     @Modified
     synchronized void modified(BackendConfig config) {
         autoSwap = config.autoSwap();
-        BackendBus.Options wanted = new BackendBus.Options(config.backendDomid(), config.writeHotplugStatus());
+        BackendBus.Options wanted = new BackendBus.Options(config.backendDomid(), config.writeHotplugStatus(),
+                config.keepDevices());
         if (wanted.backendDomid() == bus.options().backendDomid()) {
             bus.options(wanted);
             logger.info("backend core: configuration changed in place (write hotplug-status " + wanted.writeHotplugStatus()
-                    + ", swap to a fitter strategy " + autoSwap + "); connected devices are left as they are");
+                    + ", swap to a fitter strategy " + autoSwap + ", keep devices on stop " + wanted.keepDevices()
+                    + "); connected devices are left as they are");
             return;
         }
         logger.info("backend core: now serving backend domain " + wanted.backendDomid() + " instead of "
                 + bus.options().backendDomid() + ": closing the devices of the old one");
         BackendBus old = bus;
+        // No successor serves the old domain: its devices close even where they would be kept.
+        old.options(new BackendBus.Options(old.options().backendDomid(), old.options().writeHotplugStatus(), false));
         old.close();
         bus = newBus(config);
         drivers.forEach(bus::addDriver);

@@ -84,6 +84,23 @@ final class TestDriver implements BackendDriver {
         }
 
         @Override
+        public Map<String, String> connection() {
+            return queues == 0 ? Map.of() : Map.of(STATUS_QUEUES, Integer.toString(queues));
+        }
+
+        /** As netback's adopt: the frontend's keys must say what was recorded at its connect. */
+        @Override
+        public void adopt(Map<String, String> recorded) {
+            calls.add(ctx.id() + " adopt");
+            String asked = ctx.frontendKey("multi-queue-num-queues").orElse("1");
+            if (!asked.equals(recorded.get(STATUS_QUEUES))) {
+                throw new DeviceException("the frontend's keys say queues " + asked + ", but it connected with "
+                        + recorded.get(STATUS_QUEUES) + ": not re-attaching");
+            }
+            queues = Integer.parseInt(asked);
+        }
+
+        @Override
         public void disconnect() {
             calls.add(ctx.id() + " disconnect");
             queues = 0;

@@ -37,6 +37,11 @@ final class XenbusFixture implements AutoCloseable {
     final PolicyFixture.Wired policy;
 
     XenbusFixture(boolean writeHotplugStatus, String... policyRules) throws IOException {
+        this(writeHotplugStatus, false, policyRules);
+    }
+
+    /** @param keepDevices hand devices over when the bus closes (see BackendBus.Options) */
+    XenbusFixture(boolean writeHotplugStatus, boolean keepDevices, String... policyRules) throws IOException {
         stateDir = Files.createTempDirectory("xenbus-test");
         daemon = new XenStoreDaemon(store, stateDir, DaemonLog.STDERR);
         daemon.start();
@@ -48,7 +53,7 @@ final class XenbusFixture implements AutoCloseable {
         bus = new BackendBus(backendXs, wired.policy(), OperatorLog.lines(line -> {
             log.add(line);
             System.err.println("backend: " + line);
-        }), new BackendBus.Options(0, writeHotplugStatus));
+        }), new BackendBus.Options(0, writeHotplugStatus, keepDevices));
         wired.addListener(bus::offerChanged);
     }
 

@@ -99,8 +99,12 @@ final class BlkifRing implements Runnable {
     private volatile long directRequests;
     private volatile String halted;
 
+    /**
+     * @param live re-attach to a ring a previous backend served: start at its published rsp_prod
+     *             ({@link BackRing#reattach}); false: a fresh ring, at 0
+     */
     BlkifRing(String name, BackendContext context, RingRequest ringRequest, RingChannel channel, VbdImage image,
-              VbdFeatures features) {
+              VbdFeatures features, boolean live) {
         this.name = name;
         this.ringRequest = ringRequest;
         this.context = context;
@@ -108,7 +112,8 @@ final class BlkifRing implements Runnable {
         this.io = channel.segments();
         this.image = image;
         this.checks = new RequestChecks(features, image.sectors(), image.readonly());
-        this.ring = BackRing.attach(channel.ring(), GeometryRingLayout.of(channel.geometry()));
+        this.ring = live ? BackRing.reattach(channel.ring(), GeometryRingLayout.of(channel.geometry()))
+                : BackRing.attach(channel.ring(), GeometryRingLayout.of(channel.geometry()));
         int maxSegments = Math.max(features.maxIndirectSegments(),
                 BLKIF_MAX_SEGMENTS_PER_REQUEST);
         this.preq = new PhysicalRequest(maxSegments);
@@ -120,6 +125,15 @@ final class BlkifRing implements Runnable {
     /** The frontend's port, bound to be awaited by the worker itself (xen_blkif_be_int wakes the ring's thread). */
     void bound(EventChannel channel) {
         this.evtchn = channel;
+    }
+
+    /**
+     * One event for the frontend, before the worker starts on a re-attached ring: the old backend
+     * may have published responses and died before notifying, with the frontend asleep waiting.
+     * A spurious event costs a frontend one look at its ring.
+     */
+    void notifyFrontend() {
+        evtchn.notifyRemote();
     }
 
     void start() {

@@ -76,7 +76,75 @@ final class VbdDevice implements BackendDevice {
                 + image.path() + (image.readonly() ? " (read-only)" : ""));
     }
 
+    /**
+     * Re-attach to the rings a previous backend left Connected (see {@link BackendDevice#adopt}):
+     * the frontend's keys are read as at connect, against the recorded offer, and must say what
+     * was recorded then; each ring is opened with the recorded strategy when it is still
+     * registered and served from its published rsp_prod. Nothing is written to XenStore.
+     */
+    @Override
+    public synchronized void adopt(Map<String, String> recorded) {
+        if (removed) {
+            throw new DeviceException("vbd " + context.id() + " was removed");
+        }
+        disconnect();
+        features = VbdFeatures.of(context.negotiation().offer(), discardEnabled);
+        FrontendRings fe = FrontendRings.read(context, features);
+        Map<String, String> now = decided(fe);
+        for (Map.Entry<String, String> e : now.entrySet()) {
+            if (!e.getValue().equals(recorded.get(e.getKey()))) {
+                throw new DeviceException("the frontend's keys say " + e.getKey() + " " + e.getValue()
+                        + ", but it connected with " + recorded.getOrDefault(e.getKey(), "none") + ": not re-attaching");
+            }
+        }
+        try {
+            for (int q = 0; q < fe.queues().size(); q++) {
+                rings.add(openRing(fe, q, recorded.get(STATUS_STRATEGY), true));
+            }
+        } catch (RuntimeException e) {
+            disconnect();
+            throw e;
+        }
+        for (BlkifRing r : rings) {
+            r.notifyFrontend();
+            r.start();
+        }
+        frontend = fe;
+        live = List.copyOf(rings);
+        context.log("re-attached: " + rings.size() + (rings.size() == 1 ? " queue" : " queues") + " at their published responses, "
+                + fe.ringPages() + (fe.ringPages() == 1 ? " ring page" : " ring pages") + ", strategy " + rings.get(0).strategy()
+                + ", " + image.sectors() + " sectors of " + image.path());
+    }
+
+    @Override
+    public Map<String, String> connection() {
+        FrontendRings fe = frontend;
+        List<BlkifRing> now = live;
+        if (fe == null || now.isEmpty()) {
+            return Map.of();
+        }
+        Map<String, String> c = decided(fe);
+        c.put(STATUS_STRATEGY, now.get(0).strategy());
+        return c;
+    }
+
+    /** What the frontend's keys and the offer decided at connect: an adopter finds the same or refuses. */
+    private static Map<String, String> decided(FrontendRings fe) {
+        Map<String, String> c = new LinkedHashMap<>();
+        c.put("protocol", fe.protocol());
+        c.put(STATUS_QUEUES, Integer.toString(fe.queues().size()));
+        c.put(STATUS_RING_ORDER, Integer.toString(fe.ringPageOrder()));
+        c.put("layout", fe.shape().describe());
+        c.put(VbdFeatures.PERSISTENT, fe.persistent() ? "1" : "0");
+        return c;
+    }
+
     private BlkifRing openRing(FrontendRings fe, int q) {
+        return openRing(fe, q, null, false);
+    }
+
+    /** @param strategy the strategy to prefer (an adopter's record), null for the fittest */
+    private BlkifRing openRing(FrontendRings fe, int q, String strategy, boolean live) {
         FrontendRings.Queue queue = fe.queues().get(q);
         Map<String, String> negotiated = new LinkedHashMap<>();
         negotiated.put("protocol", fe.protocol());
@@ -90,14 +158,21 @@ final class VbdDevice implements BackendDevice {
                 BlkifResponseDescriptor.LENGTH, queue.ringRefs(), negotiated);
         RingChannel channel;
         try {
-            channel = strategies.open(request);
+            if (strategy != null && strategies.rank(request).contains(strategy)) {
+                channel = strategies.open(request, strategy);
+            } else {
+                if (strategy != null) {
+                    context.log("queue " + q + ": ring strategy " + strategy + " is not registered now; the fittest serves the ring");
+                }
+                channel = strategies.open(request);
+            }
         } catch (RingException e) {
             throw new DeviceException("mapping ring-ref port " + queue.eventChannel() + ": " + e.getMessage(), e);
         }
         String name = "queue " + q;
         BlkifRing ring;
         try {
-            ring = new BlkifRing(name, context, request, channel, image, features);
+            ring = new BlkifRing(name, context, request, channel, image, features, live);
         } catch (RuntimeException e) {
             channel.close();
             throw new DeviceException("ring of " + name + " is unusable: " + e.getMessage(), e);

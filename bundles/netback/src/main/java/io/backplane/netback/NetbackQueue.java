@@ -71,9 +71,14 @@ final class NetbackQueue {
     /**
      * Maps the queue's rings and binds its channels; on any failure releases what it took and
      * throws with netback's message ("mapping shared-frames ...").
+     *
+     * @param strategy the strategy to prefer when it fits (an adopter's record), null for the fittest
+     * @param live     re-attach to rings a previous backend served: both start at their published
+     *                 rsp_prod ({@link BackRing#reattach}) and the frontend gets one event per port
      */
     static NetbackQueue connect(Vif vif, FrontendConfig cfg, FrontendConfig.QueueKeys keys, RingStrategies rings,
-                                EventChannels channels, PacketSink sink, int fatalSkbSlots, String cpus) {
+                                EventChannels channels, PacketSink sink, int fatalSkbSlots, String cpus,
+                                String strategy, boolean live) {
         NetbackQueue q = new NetbackQueue(vif, keys.id(), cpus);
         int domid = vif.frontendDomid();
         Map<String, String> features = cfg.ringFeatures();
@@ -82,12 +87,23 @@ final class NetbackQueue {
                     NetifTxResponseDescriptor.LENGTH, keys.txRingRefs(), features);
             q.rxRequest = new RingRequest(domid, "netif-rx", NetifRxRequestDescriptor.LENGTH,
                     NetifRxResponseDescriptor.LENGTH, keys.rxRingRefs(), features);
-            q.txRing = rings.open(q.txRequest);
-            q.rxRing = rings.open(q.rxRequest);
+            boolean preferred = strategy != null && rings.rank(q.txRequest).contains(strategy)
+                    && rings.rank(q.rxRequest).contains(strategy);
+            q.txRing = preferred ? rings.open(q.txRequest, strategy) : rings.open(q.txRequest);
+            q.rxRing = preferred ? rings.open(q.rxRequest, strategy) : rings.open(q.rxRequest);
             q.txEvent = channels.bindInterdomain(domid, keys.txEventChannel(), ch -> q.wake());
             q.rxEvent = keys.split() ? channels.bindInterdomain(domid, keys.rxEventChannel(), ch -> q.wake()) : q.txEvent;
-            BackRing txBack = BackRing.attach(q.txRing.ring(), GeometryRingLayout.of(q.txRing.geometry()));
-            BackRing rxBack = BackRing.attach(q.rxRing.ring(), GeometryRingLayout.of(q.rxRing.geometry()));
+            BackRing txBack = live ? BackRing.reattach(q.txRing.ring(), GeometryRingLayout.of(q.txRing.geometry()))
+                    : BackRing.attach(q.txRing.ring(), GeometryRingLayout.of(q.txRing.geometry()));
+            BackRing rxBack = live ? BackRing.reattach(q.rxRing.ring(), GeometryRingLayout.of(q.rxRing.geometry()))
+                    : BackRing.attach(q.rxRing.ring(), GeometryRingLayout.of(q.rxRing.geometry()));
+            if (live) {
+                // The old backend may have published responses and died before notifying.
+                q.txEvent.notifyRemote();
+                if (q.rxEvent != q.txEvent) {
+                    q.rxEvent.notifyRemote();
+                }
+            }
             q.txBack = txBack;
             q.rxBack = rxBack;
             EventChannel txe = q.txEvent;

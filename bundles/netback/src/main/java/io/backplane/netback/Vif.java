@@ -65,37 +65,83 @@ final class Vif implements BackendDevice {
     public void connect() {
         synchronized (lifecycle) {
             disconnectLocked();
-            FrontendConfig cfg = NetbackXenbus.read(ctx);
-            List<NetbackQueue> opened = new ArrayList<>();
-            String domid = Integer.toString(ctx.id().frontendDomid());
-            String domainName = ctx.xenstore().tryRead("/local/domain/" + domid + "/name").orElse("");
-            try {
-                for (FrontendConfig.QueueKeys keys : cfg.queues()) {
-                    opened.add(NetbackQueue.connect(this, cfg, keys, rings, channels, sink, settings.fatalSkbSlots(),
-                            settings.cpusFor(domid, domainName, keys.id())));
-                }
-            } catch (DeviceException e) {
-                opened.forEach(NetbackQueue::stop);
-                throw e;
-            }
-            // What the frontend takes on RX, the host is asked to leave undone (TUNSETOFFLOAD);
-            // the rest it completes or segments before netback sees it.
-            RxOffload.Accepts accepts = RxOffload.Accepts.of(cfg);
-            sink.acceptOffloads(accepts.csum4() || accepts.csum6(), accepts.gso4(), accepts.gso6());
-            disabled.set(false);
-            disabledReason = "";
-            config = cfg;
-            queues = List.copyOf(opened);
-            opened.forEach(NetbackQueue::start);
-            connected = true;
-            Thread t = new Thread(this::readSink, name() + "-sink");
-            t.setDaemon(true);
-            reader = t;
-            t.start();
-            ctx.log("connected " + opened.size() + (opened.size() == 1 ? " queue" : " queues") + " ("
-                    + (cfg.queues().get(0).split() ? "split" : "shared") + " event channels, strategy "
-                    + opened.get(0).strategy() + ", " + opened.get(0).ringDescription() + ") to " + sink.describe());
+            open(NetbackXenbus.read(ctx), null, false);
         }
+    }
+
+    /**
+     * Re-attach to the rings a previous backend left Connected (see {@link BackendDevice#adopt}):
+     * the frontend's keys must say what was recorded at its connect; each ring is served from
+     * its published rsp_prod, and each port is notified once. Nothing is written to XenStore.
+     */
+    @Override
+    public void adopt(Map<String, String> recorded) {
+        synchronized (lifecycle) {
+            disconnectLocked();
+            FrontendConfig cfg = NetbackXenbus.read(ctx);
+            for (Map.Entry<String, String> e : decided(cfg).entrySet()) {
+                if (!e.getValue().equals(recorded.get(e.getKey()))) {
+                    throw new DeviceException("the frontend's keys say " + e.getKey() + " " + e.getValue()
+                            + ", but it connected with " + recorded.getOrDefault(e.getKey(), "none") + ": not re-attaching");
+                }
+            }
+            open(cfg, recorded.get(STATUS_STRATEGY), true);
+        }
+    }
+
+    @Override
+    public Map<String, String> connection() {
+        FrontendConfig cfg = config;
+        List<NetbackQueue> qs = queues;
+        if (!connected || cfg == null || qs.isEmpty()) {
+            return Map.of();
+        }
+        Map<String, String> c = decided(cfg);
+        c.put(STATUS_STRATEGY, qs.get(0).strategy());
+        return c;
+    }
+
+    /** What the frontend's keys and the offer decided at connect: an adopter finds the same or refuses. */
+    private static Map<String, String> decided(FrontendConfig cfg) {
+        Map<String, String> c = new LinkedHashMap<>(cfg.ringFeatures());
+        c.put(STATUS_QUEUES, Integer.toString(cfg.queues().size()));
+        c.put("split-event-channels", cfg.queues().get(0).split() ? "1" : "0");
+        c.put("layout", cfg.shape().describe());
+        return c;
+    }
+
+    /** @param strategy the strategy to prefer (an adopter's record), null for the fittest */
+    private void open(FrontendConfig cfg, String strategy, boolean live) {
+        List<NetbackQueue> opened = new ArrayList<>();
+        String domid = Integer.toString(ctx.id().frontendDomid());
+        String domainName = ctx.xenstore().tryRead("/local/domain/" + domid + "/name").orElse("");
+        try {
+            for (FrontendConfig.QueueKeys keys : cfg.queues()) {
+                opened.add(NetbackQueue.connect(this, cfg, keys, rings, channels, sink, settings.fatalSkbSlots(),
+                        settings.cpusFor(domid, domainName, keys.id()), strategy, live));
+            }
+        } catch (DeviceException e) {
+            opened.forEach(NetbackQueue::stop);
+            throw e;
+        }
+        // What the frontend takes on RX, the host is asked to leave undone (TUNSETOFFLOAD);
+        // the rest it completes or segments before netback sees it.
+        RxOffload.Accepts accepts = RxOffload.Accepts.of(cfg);
+        sink.acceptOffloads(accepts.csum4() || accepts.csum6(), accepts.gso4(), accepts.gso6());
+        disabled.set(false);
+        disabledReason = "";
+        config = cfg;
+        queues = List.copyOf(opened);
+        opened.forEach(NetbackQueue::start);
+        connected = true;
+        Thread t = new Thread(this::readSink, name() + "-sink");
+        t.setDaemon(true);
+        reader = t;
+        t.start();
+        ctx.log((live ? "re-attached at the published responses: " : "connected ") + opened.size()
+                + (opened.size() == 1 ? " queue" : " queues") + " ("
+                + (cfg.queues().get(0).split() ? "split" : "shared") + " event channels, strategy "
+                + opened.get(0).strategy() + ", " + opened.get(0).ringDescription() + ") to " + sink.describe());
     }
 
     @Override

@@ -43,6 +43,32 @@ public final class BackRing extends SharedRing {
         return new BackRing(shared, layout, index);
     }
 
+    /**
+     * Re-attach to a live ring another backend served and left (it stopped, or its process
+     * died): every private index is set to the published rsp_prod, so each request the
+     * frontend published after the last response it was given is served (again). The shared
+     * page is all there is to go by: a request the old backend took but never answered looks
+     * the same as one it never took.
+     *
+     * @throws RingOverflowException when req_prod stands more than a ring ahead of rsp_prod (no
+     *         backend could have left it so: the frontend wrote it)
+     */
+    public static BackRing reattach(ByteBuffer shared, RingLayout layout) {
+        BackRing ring = new BackRing(shared, layout, 0);
+        // Reading rsp_prod (our own last publication, from a dead writer) and then req_prod,
+        // both acquire loads: the request slots read later are at least as new as req_prod.
+        int rspProd = (int) INDEX.getAcquire(ring.shared, ring.rspProdOffset);
+        int reqProd = (int) INDEX.getAcquire(ring.shared, ring.reqProdOffset);
+        if (RingIndex.producerOverflow(reqProd, rspProd, ring.size)) {
+            throw RingOverflowException.requests(reqProd, rspProd, rspProd, ring.size);
+        }
+        ring.rspProdPvt = rspProd;
+        ring.reqCons = rspProd;
+        ring.rspProdPublished = rspProd;
+        ring.reqAvailableEnd = rspProd;
+        return ring;
+    }
+
     /** req_cons. */
     public int requestConsumer() {
         return reqCons;

@@ -140,6 +140,55 @@ class RingProtocolTest {
         assertThat(back.unconsumedRequests()).isEqualTo(256);
     }
 
+    /**
+     * A backend that took 6 of 10 requests, answered and published 3 of those, then died: a new
+     * one re-attaches at the published rsp_prod and serves the 7 requests the frontend still
+     * waits for, each once. (Had the dead one written an answer it did not publish, that answer
+     * would sit in the slot of request 3: ring.h shares slots between requests and responses, so
+     * that request could not be read again. docs/backends.md says what that means for a crash.)
+     */
+    @Test
+    void reattachServesEverythingAfterThePublishedResponses() {
+        FrontRing front = FrontRing.init(page, TX);
+        BackRing dead = BackRing.attach(page, TX);
+        NetifTxRequest req = new NetifTxRequest();
+        for (int i = 0; i < 10; i++) {
+            pushTx(front, i);
+        }
+        front.pushRequestsAndCheckNotify();
+        dead.unconsumedRequests();
+        for (int i = 0; i < 6; i++) {
+            popTx(dead, req);
+        }
+        for (int i = 0; i < 3; i++) {
+            answer(dead, i);
+        }
+        dead.pushResponses();
+
+        BackRing back = BackRing.reattach(page, TX);
+        assertThat(back.requestConsumer()).isEqualTo(3);
+        assertThat(back.responseProducerPrivate()).isEqualTo(3);
+        assertThat(back.unconsumedRequests()).isEqualTo(7);
+        for (int i = 3; i < 10; i++) {
+            assertThat(popTx(back, req).id).isEqualTo(i);
+            answer(back, i);
+        }
+        back.pushResponses();
+        NetifTxResponse rsp = new NetifTxResponse();
+        assertThat(front.unconsumedResponses()).isEqualTo(10);
+        for (int i = 0; i < 10; i++) {
+            assertThat(front.copyResponse(rsp).id).as("response %d answers request %d once", i, i).isEqualTo(i);
+        }
+    }
+
+    @Test
+    void reattachRefusesAReqProdMoreThanARingAhead() {
+        FrontRing.init(page, TX);
+        page.putInt(SharedRingDescriptor.REQ_PROD_OFFSET, 257);
+        assertThatThrownBy(() -> BackRing.reattach(page, TX)).isInstanceOf(RingOverflowException.class)
+                .hasMessageContaining("req_prod 257");
+    }
+
     @Test
     void indexesWrapAroundU32() {
         int start = -20; // 0xffffffec: 40 requests cross the u32 wrap

@@ -33,6 +33,32 @@ public interface BackendDevice {
      */
     void disconnect();
 
+    /**
+     * What {@link #connect()} (or {@link #adopt}) decided that a successor must know to carry on
+     * without renegotiating, in the driver's words ({@code strategy}, {@code queues},
+     * {@code ring-page-order}, {@code layout}...): the core records it under the backend
+     * directory. Empty (the default, or not connected): the device cannot be adopted.
+     */
+    default Map<String, String> connection() {
+        return Map.of();
+    }
+
+    /**
+     * Re-attach: the frontend stayed Connected while no backend served it (the last one handed
+     * it over, crashed, or its bundle was updated). Read the frontend's keys as {@link #connect()}
+     * does, against the offer recorded at that connect ({@link BackendContext#negotiation()}),
+     * check them against {@code recorded} (what {@link #connection()} returned then), map the same
+     * rings, attach to each at its published {@code rsp_prod} (requests after it are served,
+     * again if the dead backend took them), re-bind the frontend's ports and notify each once.
+     * Write nothing the frontend reads: no state key changes. Called instead of connect.
+     *
+     * @throws DeviceException in operator words when the frontend's keys no longer match the
+     *         record or a ring cannot be mapped; the core then fails the device as for connect
+     */
+    default void adopt(Map<String, String> recorded) {
+        throw new DeviceException("this device type cannot re-attach to live rings");
+    }
+
     /** The device is removed (backend directory gone, {@code online=0}, domain destroyed). */
     void remove();
 

@@ -48,6 +48,7 @@ public final class XenRigCheck {
             ok("open gntdev, evtchn, privcmd", true, "");
             check("evtchn loopback in dom0", () -> eventLoopback(devices));
             check("evtchn awaited port (its own device) in dom0", () -> awaitedLoopback(devices));
+            check("evtchn re-bound to a port whose bound end was closed (a backend restart)", () -> rebind(devices));
             check("gntalloc grant mapped and copied through gntdev", () -> grantSelf(io, devices.grantTables()));
             check("GNTST_bad_domain for a nonexistent domain", () -> badDomain(devices.grantTables()));
             check("GNTST_bad_gntref for a ref beyond dom0's table", () -> badRef(devices.grantTables()));
@@ -121,6 +122,33 @@ public final class XenRigCheck {
             } catch (HypervisorException e) {
                 return e.errno().equals("EINVAL") ? null : "notify after close: " + e.getMessage();
             }
+        }
+    }
+
+    /**
+     * What a restarted backend does: the end bound to a guest's port is closed (the process died
+     * or handed the device over), which leaves the other port unbound and waiting for dom0; a new
+     * binding to the same port works and carries events both ways. Here both ends are dom0's.
+     */
+    private String rebind(XenDevices devices) throws Exception {
+        LinkedBlockingQueue<Integer> a = new LinkedBlockingQueue<>();
+        try (EventChannel guest = devices.eventChannels().allocUnbound(0, ch -> a.add(ch.port()))) {
+            devices.eventChannels().bindInterdomain(0, guest.port(), ch -> { }).close();
+            try (EventChannel again = devices.eventChannels().bindInterdomainAwaited(0, guest.port())) {
+                again.await(1000);                       // a newly bound port may be pending once
+                again.unmask();
+                guest.unmask();
+                a.clear();
+                again.notifyRemote();
+                if (a.poll(10, TimeUnit.SECONDS) == null) {
+                    return "no event on the re-bound port's peer after notify";
+                }
+                guest.unmask();
+                guest.notifyRemote();
+                return again.await(10_000) ? null : "no event on the re-bound port";
+            }
+        } catch (HypervisorException e) {
+            return "re-binding failed: " + e.getMessage();
         }
     }
 

@@ -1,0 +1,60 @@
+package io.backplane.backend;
+
+import io.backplane.api.device.DeviceId;
+import io.backplane.api.xenstore.XenStore;
+import io.backplane.api.backend.XenbusState;
+
+import java.util.Optional;
+
+/**
+ * Re-attach on start: whether a device directory found at a probe is a live connection another
+ * backend left (handed over, crashed, or its bundle was updated) and so must be adopted as it
+ * stands, instead of being probed afresh (which would write InitWait under a Connected frontend:
+ * Linux's frontends do not survive that). Negotiation never runs for an adopted device: the
+ * offer and what connect decided come from its {@link DeviceRecord}.
+ */
+final class DeviceAdoption {
+
+    /** What to do with a device directory at probe time. */
+    enum Verdict {
+        /** Not a live connection with a record: the usual probe and handshake. */
+        PROBE,
+        /** Connected on both ends, recorded, no live owner: re-attach to its rings. */
+        ADOPT,
+        /** A live process (another instance, or this one's previous bus) still serves it: keep off. */
+        LEAVE
+    }
+
+    /**
+     * @param verdict  what to do
+     * @param record   the record to adopt with (ADOPT only)
+     * @param why      the reason, in operator words, for the log
+     */
+    record Decision(Verdict verdict, Optional<DeviceRecord.Recorded> record, String why) {
+    }
+
+    private DeviceAdoption() {
+    }
+
+    static Decision decide(XenStore xs, DeviceId id, String frontendPath) {
+        String be = id.backendPath();
+        String backendState = xs.tryRead(be + "/state").orElse("");
+        String frontendState = xs.tryRead(frontendPath + "/state").orElse("");
+        String connected = XenbusState.CONNECTED.wire();
+        if (!connected.equals(backendState) || !connected.equals(frontendState)) {
+            return new Decision(Verdict.PROBE, Optional.empty(), "");
+        }
+        Optional<DeviceRecord.Recorded> record = DeviceRecord.read(xs, id);
+        if (record.isEmpty()) {
+            return new Decision(Verdict.PROBE, Optional.empty(), "Connected on both ends but nothing recorded under "
+                    + be + "/" + DeviceRecord.DIR + " (not connected by this Backplane): probing it afresh");
+        }
+        Optional<String> owner = record.get().owner();
+        if (owner.isPresent() && DeviceRecord.alive(owner.get())) {
+            return new Decision(Verdict.LEAVE, Optional.empty(), "not served here: Connected and served by the live process "
+                    + owner.get());
+        }
+        return new Decision(Verdict.ADOPT, record, owner.map(o -> "its backend process " + o + " is gone")
+                .orElse("it was handed over"));
+    }
+}

@@ -1,0 +1,127 @@
+package io.backplane.backend;
+
+import io.backplane.api.device.DeviceId;
+import io.backplane.api.xenstore.XenStore;
+import io.backplane.api.xenstore.XsPerm;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * What a connected device's successor needs to re-attach without renegotiating, kept in
+ * XenStore under the backend directory (the one owner of these key names; docs/backends.md,
+ * "Restart and re-attach"):
+ *
+ * <pre>
+ * backplane/offer/&lt;key&gt;       the offer the frontend connected against (feature-*, max-*)
+ * backplane/connection/&lt;key&gt;  what the driver's connect decided (BackendDevice.connection())
+ * backplane/owner              pid@start-millis of the process serving it; gone after a handover
+ * </pre>
+ *
+ * Only dom0 may read the {@code backplane} directory (the guest has no business with it). No state
+ * key is ever written here: a Linux frontend does not survive its backend leaving Connected.
+ */
+final class DeviceRecord {
+    static final String DIR = "backplane";
+    static final String OFFER = DIR + "/offer";
+    static final String CONNECTION = DIR + "/connection";
+    static final String OWNER = DIR + "/owner";
+
+    /**
+     * A record as read back.
+     *
+     * @param owner the process that served the device last, empty when it handed the device over
+     */
+    record Recorded(Map<String, String> offer, Map<String, String> connection, Optional<String> owner) {
+    }
+
+    private DeviceRecord() {
+    }
+
+    /** Replaces the record in one transaction; nothing when the backend directory is gone. */
+    static void write(XenStore xs, DeviceId id, Map<String, String> offer, Map<String, String> connection) {
+        String be = id.backendPath();
+        xs.transaction(tx -> {
+            if (!tx.exists(be)) {
+                return null;
+            }
+            if (tx.exists(be + "/" + DIR)) {
+                tx.rm(be + "/" + DIR);
+            }
+            tx.mkdir(be + "/" + DIR);
+            // Children inherit the directory's permissions: dom0 only.
+            tx.setPerms(be + "/" + DIR, List.of(XsPerm.none(id.backendDomid())));
+            offer.forEach((k, v) -> tx.write(be + "/" + OFFER + "/" + k, v));
+            connection.forEach((k, v) -> tx.write(be + "/" + CONNECTION + "/" + k, v));
+            tx.write(be + "/" + OWNER, self());
+            return null;
+        });
+    }
+
+    /** The record of {@code id}, empty when there is none (never connected, or not since a disconnect). */
+    static Optional<Recorded> read(XenStore xs, DeviceId id) {
+        String be = id.backendPath();
+        if (!xs.exists(be + "/" + CONNECTION)) {
+            return Optional.empty();
+        }
+        return Optional.of(new Recorded(children(xs, be + "/" + OFFER), children(xs, be + "/" + CONNECTION),
+                xs.tryRead(be + "/" + OWNER)));
+    }
+
+    /** An adopter whose connection is the recorded one takes the record over: one write. */
+    static void own(XenStore xs, DeviceId id) {
+        xs.write(id.backendPath() + "/" + OWNER, self());
+    }
+
+    /** A graceful handover: the record stays for the successor, the owner goes. */
+    static void release(XenStore xs, DeviceId id) {
+        String owner = id.backendPath() + "/" + OWNER;
+        if (xs.exists(owner)) {
+            xs.rm(owner);
+        }
+    }
+
+    /** The device disconnected: there is nothing left to adopt. */
+    static void forget(XenStore xs, DeviceId id) {
+        String dir = id.backendPath() + "/" + DIR;
+        if (xs.exists(dir)) {
+            xs.rm(dir);
+        }
+    }
+
+    /** This process as an owner: its pid and start time, so a reused pid is not taken for it. */
+    static String self() {
+        ProcessHandle p = ProcessHandle.current();
+        return p.pid() + "@" + p.info().startInstant().map(Instant::toEpochMilli).orElse(0L);
+    }
+
+    /**
+     * True when {@code owner} names a process that still runs (this one included): its device
+     * is served, or about to be. A malformed owner is taken for a dead one.
+     */
+    static boolean alive(String owner) {
+        int at = owner.indexOf('@');
+        try {
+            long pid = Long.parseLong(owner.substring(0, at < 0 ? owner.length() : at));
+            long started = at < 0 ? 0 : Long.parseLong(owner.substring(at + 1));
+            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+                    .map(p -> p.info().startInstant().map(Instant::toEpochMilli).orElse(0L) == started)
+                    .orElse(false);
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    private static Map<String, String> children(XenStore xs, String dir) {
+        Map<String, String> out = new TreeMap<>();
+        if (xs.exists(dir)) {
+            for (String k : xs.directory(dir)) {
+                xs.tryRead(dir + "/" + k).ifPresent(v -> out.put(k, v));
+            }
+        }
+        return out;
+    }
+}

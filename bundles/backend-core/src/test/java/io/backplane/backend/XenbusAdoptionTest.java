@@ -1,0 +1,118 @@
+package io.backplane.backend;
+
+import io.backplane.api.device.DeviceId;
+import io.backplane.api.xenstore.XsWatch;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Restart and re-attach in the core against the real XenStore daemon and policy: the record a
+ * connect leaves under the backend directory, a handover that writes no state, the successor
+ * that adopts without renegotiating, and the refusals.
+ */
+class XenbusAdoptionTest {
+    private XenbusFixture fx;
+    private BackendBus successor;
+    private final TestDriver driver = new TestDriver();
+    private final TestDriver next = new TestDriver();
+    private final List<String> log = new CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void stop() throws Exception {
+        if (successor != null) {
+            successor.close();
+        }
+        if (fx != null) {
+            fx.close();
+        }
+    }
+
+    private DeviceId connected(boolean keepDevices) throws Exception {
+        fx = new XenbusFixture(true, keepDevices);
+        fx.bus.addDriver(driver);
+        DeviceId id = fx.createVif(3, 0, Map.of("queues", "2"));
+        fx.awaitBackendState(id, 2);
+        fx.frontendConnects(id, 2);
+        fx.awaitBackendState(id, 4);
+        return id;
+    }
+
+    private void startSuccessor() {
+        successor = new BackendBus(fx.backendXs, fx.policy.policy(), OperatorLog.lines(l -> {
+            log.add(l);
+            System.err.println("successor: " + l);
+        }), new BackendBus.Options(0, true, true));
+        successor.addDriver(next);
+    }
+
+    @Test
+    void aConnectRecordsWhatASuccessorNeedsAndADisconnectRemovesIt() throws Exception {
+        DeviceId id = connected(false);
+        String rec = id.backendPath() + "/backplane";
+        assertThat(fx.xs().read(rec + "/offer/multi-queue-max-queues")).isEqualTo("2");
+        assertThat(fx.xs().read(rec + "/connection/queues")).isEqualTo("2");
+        assertThat(fx.xs().read(rec + "/owner")).isEqualTo(DeviceRecord.self());
+        assertThat(fx.xs().getPerms(rec).get(0).domid()).as("dom0's alone").isZero();
+
+        fx.frontendState(id, 5);
+        fx.awaitBackendState(id, 5);
+        assertThat(fx.xs().exists(rec)).as("nothing to adopt once disconnected").isFalse();
+    }
+
+    @Test
+    void aHandedOverDeviceIsAdoptedWithoutAStateWriteOrANegotiation() throws Exception {
+        DeviceId id = connected(true);
+        List<String> stateWrites = new CopyOnWriteArrayList<>();
+        try (XsWatch w = fx.xs().watch(id.backendPath() + "/state", "t", (p, t) -> stateWrites.add(p))) {
+            XenbusFixture.await("the watch's first event", () -> stateWrites.size() == 1, stateWrites::toString);
+            fx.bus.close();
+            assertThat(driver.callsOf(id)).containsExactly("probe", "connect", "disconnect", "remove");
+            assertThat(fx.xs().exists(id.backendPath() + "/backplane/owner")).isFalse();
+
+            startSuccessor();
+            XenbusFixture.await("the adoption", () -> next.callsOf(id).contains("adopt"), log::toString);
+            XenbusFixture.await("the new owner", () -> fx.xs().tryRead(id.backendPath() + "/backplane/owner")
+                    .filter(DeviceRecord.self()::equals).isPresent(), log::toString);
+            assertThat(next.callsOf(id)).containsExactly("probe", "adopt");
+            assertThat(next.devices.get(id).ctx.negotiation().offer()).containsEntry("multi-queue-max-queues", "2");
+            assertThat(successor.device(id).orElseThrow().status()).containsEntry("queues", "2");
+            assertThat(log).anyMatch(l -> l.startsWith("3/vif/0: re-attached to the live rings (it was handed over) in ")
+                    && l.endsWith(" ms, 2 queues, strategy grant-copy, ring order 0"));
+            assertThat(stateWrites).as("no write of the backend's state key").hasSize(1);
+            assertThat(fx.backendState(id)).isEqualTo("4");
+        }
+        // Adopted devices live on as any other: the frontend closing still closes them.
+        fx.frontendState(id, 5);
+        fx.awaitBackendState(id, 5);
+        assertThat(next.callsOf(id)).containsExactly("probe", "adopt", "disconnect");
+    }
+
+    @Test
+    void aFrontendWhoseKeysChangedIsRefusedWithTheReason() throws Exception {
+        DeviceId id = connected(true);
+        fx.bus.close();
+        fx.xs().write(id.frontendPath() + "/multi-queue-num-queues", "1");
+        startSuccessor();
+        fx.awaitBackendState(id, 5);
+        assertThat(fx.xs().read(id.backendPath() + "/error"))
+                .isEqualTo("the frontend's keys say queues 1, but it connected with 2: not re-attaching");
+        assertThat(fx.xs().exists(id.backendPath() + "/backplane")).isFalse();
+    }
+
+    @Test
+    void connectedWithoutARecordIsProbedAfreshWithAWarning() throws Exception {
+        fx = new XenbusFixture(true, true);
+        DeviceId id = fx.createVif(3, 0, Map.of());
+        fx.xs().write(id.backendPath() + "/state", "4");
+        fx.frontendConnects(id, 1);
+        fx.bus.addDriver(driver);
+        XenbusFixture.await("the probe", () -> driver.callsOf(id).contains("connect"), fx.log::toString);
+        assertThat(fx.log).anyMatch(l -> l.startsWith("3/vif/0: Connected on both ends but nothing recorded"));
+    }
+}

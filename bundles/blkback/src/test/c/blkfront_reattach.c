@@ -1,0 +1,349 @@
+/*
+ * A blkif frontend in C for Backplane's sim hypervisor (Xen's blkif.h and ring.h, docs/sim-abi.md)
+ * that, like Linux's blkfront, keeps its ring, its grants and its event channel for as long as
+ * the backend says Connected, whatever happens to the process behind it: the backend may be
+ * handed over, restarted and re-attached any number of times under it. It connects, then writes
+ * and reads back ROUND after round of PAGES pages (a ring's worth of requests in flight at a
+ * time), each round with its own pattern, until the key "data/reattach-stop" appears in its
+ * domain's home; then it finishes the round and prints what it counted.
+ *
+ *   blkfront_reattach STATE_DIR DOMID DEVID PAGES
+ *
+ * Every response must answer a request of the batch in flight, each exactly once, with
+ * BLKIF_RSP_OKAY; every byte read back must be the round's. The round number goes to
+ * "data/reattach-rounds" after each round, for the test to see progress.
+ * Exit status: 0 all counted and right, 1 a lost, duplicated, failed or wrong answer, 2 setup.
+ */
+#define _GNU_SOURCE
+#define __XEN_TOOLS__ 1
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <xenstore.h>
+#include <xen/xen.h>
+#include <xen/grant_table.h>
+
+/* ring.h leaves the barriers to us: processes sharing memory on x86_64. */
+#define xen_mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define xen_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define xen_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
+#include <xen/io/ring.h>
+#include <xen/io/blkif.h>
+#include <xen/io/protocols.h>
+#include <xen/io/xenbus.h>
+
+#define PAGE_SIZE 4096
+#define SECTOR 512
+
+/* docs/sim-abi.md, section 4 */
+struct sim_evtchn_msg {
+    uint32_t op;
+    uint32_t port;
+    uint32_t arg;
+    int32_t  result;
+};
+#define SIM_EVTCHN_BIND_UNBOUND      1
+#define SIM_EVTCHN_NOTIFY            3
+#define SIM_EVTCHN_STREAM_TOKEN      8
+#define SIM_EVTCHN_ATTACH_STREAM     9
+#define SIM_EVTCHN_REPLY          0x80
+
+#define RING_REF 8           /* the ring's grant reference (frame 0) */
+#define DATA_REF 16          /* data grants from here, one per ring slot */
+#define DATA_FRAME 16        /* their frames */
+
+static int evtchn_fd, stream_fd;
+static uint32_t my_port;
+static struct xs_handle *xs;
+static char fe[128], be[128];
+static uint64_t requests, responses, events;
+
+static void die(int status, const char *what)
+{
+    fprintf(stderr, "blkfront_reattach: %s: %s\n", what, errno ? strerror(errno) : "failed");
+    exit(status);
+}
+
+static void *map_file(const char *dir, int domid, const char *name)
+{
+    char path[512];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/domains/%d/%s", dir, domid, name);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0)
+        die(2, path);
+    void *p = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED)
+        die(2, "mmap");
+    close(fd);
+    return p;
+}
+
+static void read_full(int fd, void *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, (char *)buf + got, len - got);
+        if (n == 0)
+            die(2, "domain destroyed");
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            die(2, "evtchn.sock read");
+        }
+        got += n;
+    }
+}
+
+static void send_msg(int fd, uint32_t op, uint32_t port, uint32_t arg)
+{
+    struct sim_evtchn_msg m = { .op = op, .port = port, .arg = arg, .result = 0 };
+    if (write(fd, &m, sizeof(m)) != sizeof(m))
+        die(2, "evtchn.sock write");
+}
+
+static int32_t request_on(int fd, uint32_t op, uint32_t port, uint32_t arg)
+{
+    struct sim_evtchn_msg m;
+    send_msg(fd, op, port, arg);
+    for (;;) {
+        read_full(fd, &m, sizeof(m));
+        if (m.op == (op | SIM_EVTCHN_REPLY))
+            return m.result;
+    }
+}
+
+/* Sleeps until dom0 notifies, then re-arms the port. */
+static void wait_event(void)
+{
+    uint32_t port;
+    do {
+        read_full(stream_fd, &port, sizeof(port));
+    } while (port != my_port);
+    events++;
+    if (write(stream_fd, &my_port, sizeof(my_port)) != sizeof(my_port))
+        die(2, "event stream write");
+}
+
+static void put(const char *dir, const char *key, uint64_t v)
+{
+    char path[256], value[32];
+    snprintf(path, sizeof(path), "%s/%s", dir, key);
+    snprintf(value, sizeof(value), "%" PRIu64, v);
+    if (!xs_write(xs, XBT_NULL, path, value, strlen(value)))
+        die(2, path);
+}
+
+static long get(const char *dir, const char *key)
+{
+    char path[256];
+    unsigned int len;
+    snprintf(path, sizeof(path), "%s/%s", dir, key);
+    char *v = xs_read(xs, XBT_NULL, path, &len);
+    long n = v ? strtol(v, NULL, 10) : -1;
+    free(v);
+    return n;
+}
+
+static void await_backend_state(long state)
+{
+    for (int i = 0; i < 2000 && get(be, "state") != state; i++)
+        usleep(10000);
+    if (get(be, "state") != state) {
+        fprintf(stderr, "blkfront_reattach: backend state %ld, waited for %ld\n", get(be, "state"), state);
+        exit(2);
+    }
+}
+
+/* Byte b of sector s in round r (BlkReattachTest checks the image with the same). */
+static uint8_t pattern(uint64_t r, uint64_t s, unsigned int b)
+{
+    return (uint8_t)(r * 31 + s * 7 + b * 13 + (b >> 8) + 0x5a);
+}
+
+static void grant(grant_entry_v1_t *gnttab, uint32_t ref, uint32_t frame)
+{
+    gnttab[ref].frame = frame;
+    gnttab[ref].domid = 0;
+    xen_wmb();                                   /* the entry before the flag that publishes it */
+    gnttab[ref].flags = GTF_permit_access;
+}
+
+/* One batch of @n one-page requests of @op from sector of page @first; 0 when all answered once. */
+static int batch(blkif_front_ring_t *f, uint8_t *memory, uint64_t round, uint64_t first, unsigned int n, int op)
+{
+    uint8_t answered[RING_SIZE(f)];
+    memset(answered, 0, sizeof(answered));
+    for (unsigned int i = 0; i < n; i++) {
+        uint64_t sector = (first + i) * (PAGE_SIZE / SECTOR);
+        uint8_t *page = memory + (size_t)(DATA_FRAME + i) * PAGE_SIZE;
+        if (op == BLKIF_OP_WRITE)
+            for (unsigned int b = 0; b < PAGE_SIZE; b++)
+                page[b] = pattern(round, sector + b / SECTOR, b % SECTOR);
+        else
+            memset(page, 0, PAGE_SIZE);
+        blkif_request_t *req = RING_GET_REQUEST(f, f->req_prod_pvt);
+        req->operation = op;
+        req->nr_segments = 1;
+        req->handle = 0;
+        req->id = i;
+        req->sector_number = sector;
+        req->seg[0].gref = DATA_REF + i;
+        req->seg[0].first_sect = 0;
+        req->seg[0].last_sect = PAGE_SIZE / SECTOR - 1;
+        f->req_prod_pvt++;
+        requests++;
+    }
+    int notify;
+    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(f, notify);
+    if (notify)
+        send_msg(evtchn_fd, SIM_EVTCHN_NOTIFY, my_port, 0);  /* to nobody while the backend restarts */
+    for (unsigned int done = 0; done < n;) {
+        RING_IDX rp = f->sring->rsp_prod;
+        xen_rmb();                               /* the responses before reading them */
+        if (rp - f->rsp_cons > n - done) {
+            printf("blkfront_reattach: rsp_prod %u is %u responses ahead, %u requests outstanding\n",
+                   rp, rp - f->rsp_cons, n - done);
+            return 1;
+        }
+        while (f->rsp_cons != rp) {
+            blkif_response_t *rsp = RING_GET_RESPONSE(f, f->rsp_cons);
+            if (rsp->status != BLKIF_RSP_OKAY || rsp->operation != op || rsp->id >= n || answered[rsp->id]) {
+                printf("blkfront_reattach: round %" PRIu64 ": response id %" PRIu64 " op %u status %d%s\n", round,
+                       (uint64_t)rsp->id, rsp->operation, rsp->status,
+                       rsp->id < n && answered[rsp->id] ? " answers a request twice" : "");
+                return 1;
+            }
+            answered[rsp->id] = 1;
+            f->rsp_cons++;
+            responses++;
+            done++;
+        }
+        if (done < n) {
+            int more;
+            RING_FINAL_CHECK_FOR_RESPONSES(f, more);
+            if (!more)
+                wait_event();
+        }
+    }
+    if (op == BLKIF_OP_READ) {
+        for (unsigned int i = 0; i < n; i++) {
+            uint64_t sector = (first + i) * (PAGE_SIZE / SECTOR);
+            uint8_t *page = memory + (size_t)(DATA_FRAME + i) * PAGE_SIZE;
+            for (unsigned int b = 0; b < PAGE_SIZE; b++) {
+                if (page[b] != pattern(round, sector + b / SECTOR, b % SECTOR)) {
+                    printf("blkfront_reattach: round %" PRIu64 ": sector %" PRIu64 " byte %u is %u, wrote %u\n",
+                           round, sector + b / SECTOR, b % SECTOR, page[b], pattern(round, sector + b / SECTOR, b % SECTOR));
+                    return 1;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 5) {
+        fprintf(stderr, "usage: blkfront_reattach STATE_DIR DOMID DEVID PAGES\n");
+        return 2;
+    }
+    const char *dir = argv[1];
+    int domid = atoi(argv[2]);
+    int devid = atoi(argv[3]);
+    uint64_t pages = strtoull(argv[4], NULL, 10);
+
+    uint8_t *memory = map_file(dir, domid, "memory");
+    grant_entry_v1_t *gnttab = map_file(dir, domid, "grant-table");
+
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/domains/%d/evtchn.sock", dir, domid);
+    evtchn_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (evtchn_fd < 0 || connect(evtchn_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+        die(2, addr.sun_path);
+    int32_t token = request_on(evtchn_fd, SIM_EVTCHN_STREAM_TOKEN, 0, 0);
+    stream_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (token <= 0 || stream_fd < 0 || connect(stream_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0
+            || request_on(stream_fd, SIM_EVTCHN_ATTACH_STREAM, 0, (uint32_t)token) != 0)
+        die(2, "event stream");
+
+    char xs_path[512];
+    snprintf(xs_path, sizeof(xs_path), "%s/domains/%d/xenstore.sock", dir, domid);
+    setenv("XENSTORED_PATH", xs_path, 1);
+    xs = xs_open(0);
+    if (!xs)
+        die(2, "xs_open");
+    snprintf(fe, sizeof(fe), "device/vbd/%d", devid);
+    {
+        char p[160];
+        unsigned int len;
+        snprintf(p, sizeof(p), "%s/backend", fe);
+        char *bepath = xs_read(xs, XBT_NULL, p, &len);
+        if (!bepath)
+            die(2, p);
+        snprintf(be, sizeof(be), "%s", bepath);
+        free(bepath);
+    }
+    await_backend_state(XenbusStateInitWait);
+
+    blkif_sring_t *sring = (blkif_sring_t *)memory;
+    SHARED_RING_INIT(sring);
+    blkif_front_ring_t front;
+    FRONT_RING_INIT(&front, sring, PAGE_SIZE);
+    unsigned int slots = RING_SIZE(&front);
+    grant(gnttab, RING_REF, 0);
+    for (unsigned int i = 0; i < slots; i++)
+        grant(gnttab, DATA_REF + i, DATA_FRAME + i);
+    int32_t port = request_on(evtchn_fd, SIM_EVTCHN_BIND_UNBOUND, 0, 0);
+    if (port <= 0)
+        die(2, "BIND_UNBOUND");
+    my_port = (uint32_t)port;
+    put(fe, "ring-ref", RING_REF);
+    put(fe, "event-channel", my_port);
+    {
+        char p[160];
+        snprintf(p, sizeof(p), "%s/protocol", fe);
+        if (!xs_write(xs, XBT_NULL, p, XEN_IO_PROTO_ABI_X86_64, strlen(XEN_IO_PROTO_ABI_X86_64)))
+            die(2, p);
+    }
+    put(fe, "state", XenbusStateInitialised);
+    await_backend_state(XenbusStateConnected);
+    put(fe, "state", XenbusStateConnected);
+    if ((uint64_t)get(be, "sectors") < pages * (PAGE_SIZE / SECTOR))
+        die(2, "the disk is too small");
+
+    uint64_t round = 0;
+    for (;;) {
+        round++;
+        for (int op = 0; op < 2; op++) {
+            for (uint64_t first = 0; first < pages; first += slots) {
+                unsigned int n = (unsigned int)(pages - first < slots ? pages - first : slots);
+                if (batch(&front, memory, round, first, n, op == 0 ? BLKIF_OP_WRITE : BLKIF_OP_READ))
+                    return 1;
+            }
+        }
+        put("data", "reattach-rounds", round);
+        if (get("data", "reattach-stop") >= 0)
+            break;
+        if (get(be, "state") != XenbusStateConnected) {
+            printf("blkfront_reattach: the backend left Connected (state %ld) in round %" PRIu64 "\n",
+                   get(be, "state"), round);
+            return 1;
+        }
+    }
+    printf("blkfront_reattach: %" PRIu64 " rounds, %" PRIu64 " requests, %" PRIu64 " responses, %" PRIu64
+           " events, every byte checked\n", round, requests, responses, events);
+    fflush(stdout);
+    xs_close(xs);                                /* stays Connected: the test reads the backend's status */
+    return requests == responses ? 0 : 1;
+}
