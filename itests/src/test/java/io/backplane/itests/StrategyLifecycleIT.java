@@ -20,6 +20,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import javax.inject.Inject;
+import org.junit.Before;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
@@ -69,6 +70,19 @@ public class StrategyLifecycleIT {
     @Configuration
     public Option[] config() throws IOException {
         return BackplaneOptions.runtime();
+    }
+
+    /**
+     * Zero-copy serves what persistent serves (ranked below it) and would take persistent's rings
+     * when persistent goes: out of the way, so that these tests see the three strategies alone.
+     * (Whole-memory stays: it refuses this untrusted domain.)
+     */
+    @Before
+    public void stopZeroCopy() throws Exception {
+        Optional<Bundle> zeroCopy = bundle("backplane-ring-zerocopy");
+        if (zeroCopy.isPresent()) {
+            zeroCopy.get().stop();
+        }
     }
 
     @Test

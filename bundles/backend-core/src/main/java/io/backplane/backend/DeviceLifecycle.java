@@ -502,6 +502,13 @@ final class DeviceLifecycle {
         try {
             d.connect();
         } catch (RuntimeException e) {
+            if (NoFittingStrategyException.in(e)) {
+                // The device's connect undid what it opened; a strategy that fits connects it
+                // (strategyArrived), as when none is registered at all.
+                waitingForStrategy = true;
+                log.warn(id + ": frontend ready, but " + e.getMessage() + "; waiting for a ring strategy that fits");
+                return;
+            }
             log.error(id + ": connect failed: " + e.getMessage(), e instanceof DeviceException ? null : e);
             failed(e.getMessage() == null ? e.toString() : e.getMessage());
             return;

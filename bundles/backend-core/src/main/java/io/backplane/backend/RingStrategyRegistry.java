@@ -118,7 +118,7 @@ public class RingStrategyRegistry implements RingStrategies {
     public RingChannel open(RingRequest request) {
         List<Fit> fits = ranked(request);
         if (fits.isEmpty() || fits.get(0).fitness() < 0) {
-            throw new RingException("no ring strategy can serve the " + request.protocol() + " ring of domain "
+            throw new NoFittingStrategyException("no ring strategy can serve the " + request.protocol() + " ring of domain "
                     + request.frontendDomid() + " (" + (strategies.isEmpty() ? "none is registered"
                     : "registered: " + fits.stream().map(f -> f.registered().name() + " fitness " + f.fitness())
                     .collect(Collectors.joining(", "))) + ")");
