@@ -53,9 +53,9 @@ class RuntimeCrashIT {
     private final List<Process> processes = new CopyOnWriteArrayList<>();
 
     private Process start(List<String> console) throws IOException, InterruptedException {
-        Path deploy = work.resolve("deploy");
+        Path deploy = Files.createDirectories(work.resolve("deploy"));
         Process p = new ProcessBuilder("java", "-jar", JAR.toString(), "--state-dir", stateDir.toString(),
-                "--features", FEATURES.toString(), "--deploy", deploy.toString())
+                "--features", work.resolve("features").toString(), "--deploy", deploy.toString())
                 .directory(REPO.toFile()).redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         processes.add(p);
@@ -95,8 +95,23 @@ class RuntimeCrashIT {
 
         String guestCommand = "{java} -jar " + GUEST_JAR + " --state-dir {state} --domid {domid} --flush-record " + records
                 + " --vbd " + WORKLOAD;
-        Files.createDirectories(work.resolve("deploy"));
-        Files.writeString(work.resolve("deploy").resolve("io.backplane.toolstack.cfg"), "guestCommand = " + guestCommand + "\n");
+        // The guest command as a feature's configuration, applied before any component starts (as
+        // MetricsIT does): a .cfg dropped in deploy/ was, in the full suite, sometimes never seen by
+        // the toolstack.
+        Path features = Files.createDirectories(work.resolve("features"));
+        try (var files = Files.list(FEATURES)) {
+            for (Path f : files.filter(f -> f.toString().endsWith(".json")).toList()) {
+                Files.copy(f, features.resolve(f.getFileName()));
+            }
+        }
+        Files.writeString(features.resolve("backplane-crash-test.json"), """
+                {
+                  "feature-resource-version": "1.0",
+                  "id": "io.backplane:backplane-crash-test:osgifeature:0.1.0-SNAPSHOT",
+                  "bundles": [],
+                  "configurations": { "io.backplane.toolstack": { "guestCommand": "%s" } }
+                }
+                """.formatted(guestCommand));
         List<String> console = new CopyOnWriteArrayList<>();
         Process runtime = start(console);
         Path socket = stateDir.resolve("control.sock");
