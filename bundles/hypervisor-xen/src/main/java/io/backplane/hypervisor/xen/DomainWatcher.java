@@ -62,8 +62,8 @@ final class DomainWatcher implements AutoCloseable {
     }
 
     /** Domains known now (besides dom0). */
-    synchronized int knownCount() {
-        return known.size();
+    synchronized Set<Integer> knownDomains() {
+        return Set.copyOf(known);
     }
 
     @Override

@@ -64,7 +64,7 @@ public final class XenHypervisor implements Domains, GrantTables, ForeignMemory,
             devices.close();
             throw e;
         }
-        l.info("hypervisor xen: /dev/xen/gntdev, evtchn and privcmd open; " + watcher.knownCount()
+        l.info("hypervisor xen: /dev/xen/gntdev, evtchn and privcmd open; " + watcher.knownDomains().size()
                 + " domain(s) besides dom0 in XenStore");
     }
 
