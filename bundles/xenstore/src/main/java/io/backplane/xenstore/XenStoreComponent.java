@@ -11,7 +11,9 @@ import io.backplane.xenstore.store.StoreStats;
 import io.backplane.xenstore.wire.DaemonLog;
 import io.backplane.xenstore.wire.XenStoreDaemon;
 import io.backplane.xs.client.ForwardingXsOps;
+import io.backplane.xenstore.holder.XenStoreHolder;
 import io.backplane.xs.client.SocketXenStore;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.ComponentConstants;
 import org.osgi.service.component.ComponentContext;
@@ -28,20 +30,27 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
  * The XenStore service. In {@code embedded} mode it owns the store and the xenstored daemon
  * (dom0 socket under {@code backplane.state.dir}, one socket per introduced domain) and serves
  * an in-process dom0 client; in {@code socket} mode it is a client of an existing xenstored.
- * Either way, other bundles see only {@link XenStore}.
+ * Either way, other bundles see only {@link XenStore}, registered by the holder bundle
+ * ({@link XenStoreHolder}) and forwarded to this component.
+ *
+ * <p>Stopped while the runtime runs (its bundle is updated), the embedded store hands over to its
+ * successor through the holder, as xenstored's live update does: the store as bytes, the open
+ * sockets, every connection with its watches; domains and their XenStore connections go on.
+ * Only when the runtime stops, or the mode changes, does the store end with the component.
  *
  * <p>A configuration change keeps the store when it can: quotas apply live (as
  * {@code xenstore-control quota-set} does); only a change of mode, or of the socket in socket
  * mode, restarts the service, so its users rebind and watch the new store, and only while no
  * domain other than dom0 has a home in it (their state would be lost: they would all stop).
  */
-@Component(service = {XenStore.class, XenStoreStatus.class}, configurationPid = XenStoreComponent.PID, immediate = true)
+@Component(service = XenStoreStatus.class, configurationPid = XenStoreComponent.PID, immediate = true)
 @Designate(ocd = XenStoreConfig.class)
 public class XenStoreComponent implements XenStore, ForwardingXsOps, XenStoreStatus {
     public static final String PID = "io.backplane.xenstore";
@@ -49,15 +58,21 @@ public class XenStoreComponent implements XenStore, ForwardingXsOps, XenStoreSta
 
     @Reference(service = LoggerFactory.class)
     private Logger log;
+    @Reference
+    private XenStoreHolder holder;
 
     private String mode;
     private Path socket;
     private Store store;
     private XenStoreDaemon daemon;
     private XenStore client;
+    private BundleContext context;
+    /** Set when the component restarts for a new mode: its store ends instead of being handed over. */
+    private volatile boolean restarting;
 
     @Activate
     void activate(BundleContext context, XenStoreConfig config) throws IOException {
+        this.context = context;
         mode = config.mode();
         switch (mode) {
             case "embedded" -> startEmbedded(context, config);
@@ -68,6 +83,7 @@ public class XenStoreComponent implements XenStore, ForwardingXsOps, XenStoreSta
             }
             default -> throw new IllegalArgumentException("XenStore mode must be 'embedded' or 'socket', not '" + mode + "'");
         }
+        holder.attach(this);
     }
 
     private void startEmbedded(BundleContext context, XenStoreConfig config) throws IOException {
@@ -79,7 +95,9 @@ public class XenStoreComponent implements XenStore, ForwardingXsOps, XenStoreSta
         } else {
             stateDir = Path.of(dir);
         }
-        store = new Store(quotas(config));
+        Map<String, Object> handedOver = holder.takeHandOver();
+        boolean taken = XenStoreDaemon.isHandOver(handedOver);
+        store = taken ? XenStoreDaemon.restoreStore(handedOver, quotas(config)) : new Store(quotas(config));
         daemon = new XenStoreDaemon(store, stateDir, new DaemonLog() {
             @Override
             public void info(String message) {
@@ -91,9 +109,15 @@ public class XenStoreComponent implements XenStore, ForwardingXsOps, XenStoreSta
                 log.warn(message);
             }
         });
-        daemon.start();
         socket = daemon.dom0Socket();
         client = new EmbeddedXenStore(store);
+        if (taken) {
+            int kept = daemon.restore(handedOver);
+            log.info("XenStore: taken over from the previous XenStore bundle: {} nodes, domains {}, {} connections"
+                    + " kept with their watches; xenstored socket {}", store.stats().nodes(), store.introducedDomains(), kept, socket);
+            return;
+        }
+        daemon.start();
         log.info("XenStore: embedded store started; xenstored socket {} (XENSTORED_RUNDIR={})", socket, socket.getParent());
     }
 
@@ -114,6 +138,7 @@ public class XenStoreComponent implements XenStore, ForwardingXsOps, XenStoreSta
             // user of the service rebind, so no watch stays registered on the old store. SCR holds
             // this component's lock during modified(), so the disable must come from another thread.
             String name = (String) context.getProperties().get(ComponentConstants.COMPONENT_NAME);
+            restarting = true;
             Thread restart = new Thread(() -> {
                 context.disableComponent(name);
                 context.enableComponent(name);
@@ -156,18 +181,54 @@ public class XenStoreComponent implements XenStore, ForwardingXsOps, XenStoreSta
                 config.quota_transactions(), config.quota_perms());
     }
 
+    /**
+     * The runtime stopping, or a new mode, ends the store with the component, as before; anything
+     * else (the bundle is updated, refreshed or stopped while the runtime runs) hands it over.
+     */
     @Deactivate
     void deactivate() {
+        boolean forGood = restarting || context.getBundle(0).getState() == Bundle.STOPPING;
+        if (!forGood) {
+            holder.detach(this, this::handOver);
+            closeClient();
+            return;
+        }
+        holder.detach(this, null);
+        closeClient();
+        if (daemon != null) {
+            daemon.close();
+            log.info("XenStore: daemon stopped, socket {} removed", socket);
+        }
+    }
+
+    /** Called by the holder once no call runs in this store. */
+    private Map<String, Object> handOver() {
+        if (daemon == null) {
+            return Map.of(); // socket mode: the store is another process; only the users' watches move
+        }
+        try {
+            Map<String, Object> h = daemon.handOver();
+            log.info("XenStore: handing the store (domains {}) and its open connections over to the next XenStore bundle",
+                    store.introducedDomains());
+            return h;
+        } catch (IOException | RuntimeException e) {
+            log.error("XenStore: the hand-over to the next XenStore bundle failed; the store ends: {}", e.toString());
+            daemon.close();
+            return Map.of();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            daemon.close();
+            return Map.of();
+        }
+    }
+
+    private void closeClient() {
         if (client instanceof AutoCloseable c) {
             try {
                 c.close();
             } catch (Exception e) {
                 log.warn("XenStore client did not close cleanly: {}", e.toString());
             }
-        }
-        if (daemon != null) {
-            daemon.close();
-            log.info("XenStore: daemon stopped, socket {} removed", socket);
         }
     }
 

@@ -457,6 +457,66 @@ public final class Store {
         return a == null ? 0 : a[what].sum();
     }
 
+    // ---- live update: the store as bytes for an updated successor ----
+
+    /**
+     * The committed store as bytes (nodes with permissions and generations, introduced domains,
+     * special-node permissions, counters), as xenstored's live update writes its state stream.
+     * Connections are imaged one by one with {@link #connectionImage}.
+     */
+    public synchronized byte[] image() {
+        return StoreImage.write(this);
+    }
+
+    /** A store as {@link #image} left it, with {@code quotas} (the successor's configuration). */
+    public static Store fromImage(byte[] image, Quotas quotas) {
+        Store s = new Store(quotas);
+        synchronized (s) {
+            StoreImage.read(image, s);
+        }
+        return s;
+    }
+
+    /** One connection's domain, privilege, watches and open transaction ids, for {@link #restoreConnection}. */
+    public synchronized byte[] connectionImage(Connection c) {
+        return StoreImage.writeConnection(c);
+    }
+
+    /**
+     * The connection {@link #connectionImage} described, now delivering events to {@code sink}.
+     * Its open transactions come back empty and doomed: their commit answers EAGAIN and the
+     * client runs them again, as after a conflict.
+     */
+    public synchronized Connection restoreConnection(byte[] image, WatchEventSink sink) {
+        Connection c = StoreImage.readConnection(image, nextConnectionId++, sink, tree);
+        connections.add(c);
+        return c;
+    }
+
+    Map<String, Node> nodes() {
+        return tree.nodes;
+    }
+
+    Map<Integer, Integer> owned() {
+        return tree.owned;
+    }
+
+    Map<String, List<XsPerm>> specialPerms() {
+        return specialPerms;
+    }
+
+    Map<Integer, Domain> domainRecords() {
+        return domains;
+    }
+
+    long generation() {
+        return generation;
+    }
+
+    void generation(long g) {
+        generation = g;
+    }
+
     // ---- internals ----
 
     private NodeView view(Connection c, int tx) {

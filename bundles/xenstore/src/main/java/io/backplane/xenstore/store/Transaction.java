@@ -28,10 +28,17 @@ final class Transaction extends NodeView {
     private final Map<String, Node> seen = new HashMap<>();
     private final Map<Integer, Integer> ownedDelta = new HashMap<>();
     final List<Store.Change> changes = new ArrayList<>();
+    /** Open across a live update: what it saw is gone, so its commit can only fail. */
+    private final boolean doomed;
 
     Transaction(int id, NodeView base) {
+        this(id, base, false);
+    }
+
+    Transaction(int id, NodeView base, boolean doomed) {
         this.id = id;
         this.base = base;
+        this.doomed = doomed;
     }
 
     @Override
@@ -71,6 +78,9 @@ final class Transaction extends NodeView {
 
     /** True when a node this transaction touched changed in {@code tree} since. */
     boolean conflictsWith(NodeView tree) {
+        if (doomed) {
+            return true;
+        }
         for (Map.Entry<String, Node> e : seen.entrySet()) {
             if (generation(tree.lookup(e.getKey())) != generation(e.getValue())) {
                 return true;

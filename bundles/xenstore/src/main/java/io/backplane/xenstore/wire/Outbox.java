@@ -2,6 +2,8 @@ package io.backplane.xenstore.wire;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 
@@ -10,7 +12,8 @@ import java.util.ArrayDeque;
  * connection's reader thread right after it queues them (no thread hand-off on the request
  * path); watch events, queued by whichever thread changed the store, are written by the
  * connection's event writer thread. A client that stops reading events is cut off once
- * {@link #MAX_QUEUED} frames wait, instead of growing the daemon's memory.
+ * {@link #MAX_QUEUED} frames wait, instead of growing the daemon's memory. The socket is
+ * non-blocking (its reader selects): a write that finds the socket full waits until it drains.
  */
 final class Outbox {
     static final int MAX_QUEUED = 4096;
@@ -21,6 +24,9 @@ final class Outbox {
     private boolean eventPending;
     private boolean closed;
     private boolean overflowed;
+    private boolean writerStopped;
+    /** Waits for room in the socket; opened at the first full write (guarded by writeLock). */
+    private Selector writable;
 
     Outbox(SocketChannel channel) {
         this.channel = channel;
@@ -59,23 +65,60 @@ final class Outbox {
             ByteBuffer b;
             while ((b = poll()) != null) {
                 while (b.hasRemaining()) {
-                    channel.write(b);
+                    if (channel.write(b) == 0) {
+                        awaitWritable();
+                    }
                 }
             }
         }
     }
 
-    /** Blocks until an event was queued; false once closed. */
+    private void awaitWritable() throws IOException {
+        if (writable == null) {
+            writable = Selector.open();
+            channel.register(writable, SelectionKey.OP_WRITE);
+        }
+        writable.select(1000);
+        writable.selectedKeys().clear();
+        if (!channel.isOpen()) {
+            throw new java.nio.channels.ClosedChannelException();
+        }
+    }
+
+    /** Blocks until an event was queued; false once closed or the writer is stopped. */
     synchronized boolean awaitEvent() throws InterruptedException {
-        while (!eventPending && !closed) {
+        while (!eventPending && !closed && !writerStopped) {
             wait();
         }
         eventPending = false;
-        return !closed;
+        return !closed && !writerStopped;
     }
 
-    synchronized void close() {
-        closed = true;
+    /** Ends the event writer's loop and keeps what is queued (a hand-over writes it itself). */
+    synchronized void stopWriter() {
+        writerStopped = true;
         notifyAll();
+    }
+
+    /** Gives up the socket's registration for writing (a hand-over: the successor registers its own). */
+    void closeSelector() throws IOException {
+        synchronized (writeLock) {
+            if (writable != null) {
+                writable.close();
+                writable = null;
+            }
+        }
+    }
+
+    void close() {
+        synchronized (this) {
+            closed = true;
+            notifyAll();
+        }
+        try {
+            closeSelector();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
     }
 }

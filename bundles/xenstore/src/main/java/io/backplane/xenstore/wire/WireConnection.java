@@ -5,18 +5,31 @@ import io.backplane.xenstore.store.Store;
 
 import io.backplane.xs.wire.Payload;
 import io.backplane.xs.wire.XsWire;
-import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One client socket: a reader thread that decodes requests and writes their replies, and an
  * event writer thread for watch events. A frame announcing more than 4096 bytes, or a socket
  * closing mid-frame, ends only this connection (C xenstored's {@code ignore_connection}).
+ *
+ * <p>The socket is non-blocking and read through a selector, so the reader can be stopped
+ * between requests without closing it ({@link #stopReading}): a live update hands the open
+ * socket, the bytes of a request not yet complete and the connection's state to the successor.
  */
 final class WireConnection {
+    /** Hand-over keys: the open socket, the connection's image, input read but not yet handled. */
+    static final String CHANNEL = "channel";
+    static final String STATE = "connection";
+    static final String INPUT = "input";
+
     private final SocketChannel channel;
     private final Store store;
     private final RequestHandler handler;
@@ -26,20 +39,43 @@ final class WireConnection {
     private final Outbox outbox;
     private final Connection connection;
     private final Runnable onClose;
+    private final Selector selector;
+    /** Input not yet handled: at most one whole frame plus what follows it in one read. */
+    private final ByteBuffer in = ByteBuffer.allocate(2 * (XsWire.HEADER_LENGTH + XsWire.PAYLOAD_MAX)).order(XsWire.ORDER);
     private final Thread reader;
     private final Thread eventWriter;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile boolean stopping;
 
-    WireConnection(SocketChannel channel, Store store, int domid, boolean privileged, ClientLog log, Runnable onClose) {
+    /** A new client. */
+    WireConnection(SocketChannel channel, Store store, int domid, boolean privileged, ClientLog log, Runnable onClose)
+            throws IOException {
+        this(channel, store, null, domid, privileged, log, onClose);
+    }
+
+    /** A client handed over by a predecessor ({@link #handOver}). */
+    static WireConnection restored(Map<?, ?> handOver, Store store, ClientLog log, Runnable onClose) throws IOException {
+        WireConnection c = new WireConnection((SocketChannel) handOver.get(CHANNEL), store, (byte[]) handOver.get(STATE),
+                0, false, log, onClose);
+        c.in.put((byte[]) handOver.get(INPUT));
+        return c;
+    }
+
+    private WireConnection(SocketChannel channel, Store store, byte[] image, int domid, boolean privileged, ClientLog log,
+                           Runnable onClose) throws IOException {
         this.channel = channel;
         this.store = store;
         this.handler = new RequestHandler(store);
         this.log = log;
-        this.source = ClientLog.source(domid, privileged);
         this.onClose = onClose;
+        channel.configureBlocking(false);
+        this.selector = Selector.open();
+        channel.register(selector, SelectionKey.OP_READ);
         this.outbox = new Outbox(channel);
-        this.connection = store.connect(domid, privileged,
-                (path, token) -> outbox.addEvent(XsWire.frame(XsWire.WATCH_EVENT, 0, 0, Payload.strings(path, token))));
+        io.backplane.xenstore.store.WatchEventSink sink =
+                (path, token) -> outbox.addEvent(XsWire.frame(XsWire.WATCH_EVENT, 0, 0, Payload.strings(path, token)));
+        this.connection = image == null ? store.connect(domid, privileged, sink) : store.restoreConnection(image, sink);
+        this.source = ClientLog.source(connection.domid(), connection.privileged());
         this.reader = new Thread(this::readLoop, "xenstored-" + connection);
         this.eventWriter = new Thread(this::eventLoop, "xenstored-events-" + connection);
         reader.setDaemon(true);
@@ -60,7 +96,7 @@ final class WireConnection {
         for (Thread t : new Thread[] {reader, eventWriter}) {
             long left = deadlineNanos - System.nanoTime();
             if (t != Thread.currentThread() && left > 0) {
-                t.join(Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(left)));
+                t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
             }
         }
     }
@@ -70,55 +106,71 @@ final class WireConnection {
     }
 
     private void readLoop() {
-        ByteBuffer header = XsWire.newHeader();
+        boolean handedOver = false;
         try {
             while (true) {
-                header.clear();
-                if (!readFully(header, true)) {
+                selector.select();
+                if (stopping) {
+                    handedOver = true;
+                    return;
+                }
+                selector.selectedKeys().clear();
+                int n = channel.read(in);
+                if (!handleFrames()) {
+                    return;
+                }
+                if (n < 0) {
+                    if (in.position() > 0) {
+                        log.warn(source, connection + ": closed in the middle of a frame");
+                    }
                     return; // orderly close between frames
                 }
-                int type = header.getInt(XsWire.TYPE_OFFSET);
-                int reqId = header.getInt(XsWire.REQ_ID_OFFSET);
-                int txId = header.getInt(XsWire.TX_ID_OFFSET);
-                int len = header.getInt(XsWire.LEN_OFFSET);
-                if (Integer.compareUnsigned(len, XsWire.PAYLOAD_MAX) > 0) {
-                    log.warn(source, connection + ": frame of " + Integer.toUnsignedString(len)
-                            + " bytes exceeds " + XsWire.PAYLOAD_MAX + ", closing it");
-                    return;
-                }
-                ByteBuffer payload = ByteBuffer.allocate(len);
-                readFully(payload, false);
-                handler.handle(connection, type, reqId, txId, payload.array(), outbox::addReply);
-                outbox.flush();
-                if (outbox.overflowed()) {
-                    log.warn(source, connection + ": does not read its watch events, closing it");
-                    return;
-                }
             }
-        } catch (EOFException e) {
-            log.warn(source, connection + ": closed in the middle of a frame");
         } catch (IOException e) {
             if (channel.isOpen()) {
                 log.info(source, connection + ": " + e.getMessage());
             }
+        } catch (java.nio.channels.ClosedSelectorException e) {
+            // closed under the reader: the daemon stops
         } catch (RuntimeException e) {
             log.warn(source, connection + ": " + e);
         } finally {
-            close();
+            if (!handedOver) {
+                close();
+            }
         }
     }
 
-    /** False on EOF before the first byte when {@code eofOk}; EOFException on EOF later. */
-    private boolean readFully(ByteBuffer b, boolean eofOk) throws IOException {
-        while (b.hasRemaining()) {
-            if (channel.read(b) < 0) {
-                if (eofOk && b.position() == 0) {
+    /** Handles every whole frame read so far; false when the connection must end. */
+    private boolean handleFrames() throws IOException {
+        in.flip();
+        try {
+            while (in.remaining() >= XsWire.HEADER_LENGTH) {
+                int at = in.position();
+                int len = in.getInt(at + XsWire.LEN_OFFSET);
+                if (Integer.compareUnsigned(len, XsWire.PAYLOAD_MAX) > 0) {
+                    log.warn(source, connection + ": frame of " + Integer.toUnsignedString(len)
+                            + " bytes exceeds " + XsWire.PAYLOAD_MAX + ", closing it");
                     return false;
                 }
-                throw new EOFException();
+                if (in.remaining() < XsWire.HEADER_LENGTH + len) {
+                    return true;
+                }
+                byte[] payload = new byte[len];
+                in.position(at + XsWire.HEADER_LENGTH);
+                in.get(payload);
+                handler.handle(connection, in.getInt(at + XsWire.TYPE_OFFSET), in.getInt(at + XsWire.REQ_ID_OFFSET),
+                        in.getInt(at + XsWire.TX_ID_OFFSET), payload, outbox::addReply);
+                outbox.flush();
+                if (outbox.overflowed()) {
+                    log.warn(source, connection + ": does not read its watch events, closing it");
+                    return false;
+                }
             }
+            return true;
+        } finally {
+            in.compact();
         }
-        return true;
     }
 
     private void eventLoop() {
@@ -135,6 +187,31 @@ final class WireConnection {
         }
     }
 
+    /** First step of a hand-over: the reader stops between requests; the socket stays open. */
+    void stopReading() throws InterruptedException {
+        stopping = true;
+        selector.wakeup();
+        reader.join(TimeUnit.SECONDS.toMillis(5));
+    }
+
+    /**
+     * Last step of a hand-over, once no request runs anywhere (so no event can be added): the
+     * event writer stops, what is queued is written, and the socket, the unhandled input and
+     * the connection's image are returned for the successor. Null if the connection had ended.
+     */
+    Map<String, Object> handOver() throws InterruptedException, IOException {
+        outbox.stopWriter();
+        eventWriter.join(TimeUnit.SECONDS.toMillis(5));
+        if (closed.get() || !channel.isOpen()) {
+            return null;
+        }
+        outbox.flush();
+        selector.close(); // deregisters the socket, so the successor can register it with its own
+        outbox.closeSelector();
+        return Map.of(CHANNEL, channel, STATE, store.connectionImage(connection),
+                INPUT, Arrays.copyOf(in.array(), in.position()));
+    }
+
     void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
@@ -143,6 +220,7 @@ final class WireConnection {
         outbox.close();
         try {
             channel.close();
+            selector.close();
         } catch (IOException ignored) {
             // already gone
         }

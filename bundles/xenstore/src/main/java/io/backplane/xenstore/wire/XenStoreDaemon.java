@@ -130,6 +130,81 @@ public final class XenStoreDaemon implements DomainListener, AutoCloseable {
         }
     }
 
+    // ---- live update ----
+
+    /** Hand-over keys of the daemon and of each listening socket. */
+    static final String STORE = "store";
+    static final String LISTENERS = "listeners";
+    static final String PATH = "path";
+    static final String DOMID = "domid";
+    static final String PRIVILEGED = "privileged";
+    static final String SERVER = "server";
+    static final String CONNECTIONS = "connections";
+
+    /** Whether {@code handOver} is a daemon's hand-over ({@link #handOver}). */
+    public static boolean isHandOver(Map<String, Object> handOver) {
+        return handOver.containsKey(STORE) && handOver.containsKey(LISTENERS);
+    }
+
+    /**
+     * Stops serving without closing a socket, for a successor ({@link #restore}), as xenstored's
+     * live update does: no new connection is accepted, every reader stops between requests, then
+     * (no request running anywhere, so the store no longer changes) the queued watch events are
+     * written and the store, each listening socket and each connection are returned: the socket,
+     * its watches and transactions, and any request it had sent only in part. JDK types only.
+     */
+    public synchronized Map<String, Object> handOver() throws IOException, InterruptedException {
+        closed = true;
+        store.removeDomainListener(this);
+        List<Listener> all = new ArrayList<>(dom0Listeners);
+        all.addAll(domainListeners.values());
+        for (Listener l : all) {
+            l.stopAccepting();
+        }
+        for (Listener l : all) {
+            for (WireConnection c : l.connections) {
+                c.stopReading();
+            }
+        }
+        List<Map<String, Object>> listeners = new ArrayList<>();
+        for (Listener l : all) {
+            listeners.add(l.handOver());
+        }
+        dom0Listeners.clear();
+        domainListeners.clear();
+        return Map.of(STORE, store.image(), LISTENERS, listeners);
+    }
+
+    /** The store of a {@link #handOver}, with the successor's quotas. */
+    public static Store restoreStore(Map<String, Object> handOver, io.backplane.xenstore.store.Quotas quotas) {
+        return Store.fromImage((byte[]) handOver.get(STORE), quotas);
+    }
+
+    /**
+     * Serves {@code store} (from {@link #restoreStore}) on the sockets of a {@link #handOver}: every
+     * connection goes on where its predecessor stopped. Returns how many connections were kept.
+     */
+    public synchronized int restore(Map<String, Object> handOver) throws IOException {
+        int kept = 0;
+        for (Object o : (List<?>) handOver.get(LISTENERS)) {
+            Map<?, ?> m = (Map<?, ?>) o;
+            Listener l = new Listener((ServerSocketChannel) m.get(SERVER), Path.of((String) m.get(PATH)),
+                    (Integer) m.get(DOMID), (Boolean) m.get(PRIVILEGED));
+            for (Object c : (List<?>) m.get(CONNECTIONS)) {
+                l.add(onClose -> WireConnection.restored((Map<?, ?>) c, store, clientLog, onClose));
+                kept++;
+            }
+            if (l.domid == 0 && l.privileged) {
+                dom0Listeners.add(l);
+            } else {
+                domainListeners.put(l.domid, l);
+            }
+            l.acceptor.start();
+        }
+        store.addDomainListener(this);
+        return kept;
+    }
+
     private Listener listen(Path path, int domid, boolean privileged) throws IOException {
         Files.createDirectories(path.getParent());
         Files.deleteIfExists(path); // a stale socket from a previous run
@@ -139,6 +214,14 @@ public final class XenStoreDaemon implements DomainListener, AutoCloseable {
         Listener l = new Listener(server, path, domid, privileged);
         l.acceptor.start();
         return l;
+    }
+
+    private static void closeQuietly(SocketChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // gone anyway
+        }
     }
 
     /** How long closing a listener waits for its acceptor and its connections' threads to end. */
@@ -151,6 +234,7 @@ public final class XenStoreDaemon implements DomainListener, AutoCloseable {
         final boolean privileged;
         final Set<WireConnection> connections = ConcurrentHashMap.newKeySet();
         final Thread acceptor;
+        volatile boolean stopping;
 
         Listener(ServerSocketChannel server, Path path, int domid, boolean privileged) {
             this.server = server;
@@ -176,13 +260,51 @@ public final class XenStoreDaemon implements DomainListener, AutoCloseable {
                     clientLog.warn(path.toString(), "accept on " + path + " failed: " + e.getMessage());
                     continue;
                 }
-                WireConnection[] self = new WireConnection[1];
-                WireConnection wc = new WireConnection(ch, store, domid, privileged, clientLog,
-                        () -> connections.remove(self[0]));
-                self[0] = wc;
-                connections.add(wc);
-                wc.start();
+                if (stopping) {
+                    closeQuietly(ch); // the wake-up of stopAccepting (or a client just too late: it sees EOF)
+                    return;
+                }
+                try {
+                    add(connection -> new WireConnection(ch, store, domid, privileged, clientLog, connection));
+                } catch (IOException e) {
+                    closeQuietly(ch);
+                    clientLog.warn(path.toString(), "a connection on " + path + " could not be set up: " + e.getMessage());
+                }
             }
+        }
+
+        interface Factory {
+            WireConnection create(Runnable onClose) throws IOException;
+        }
+
+        void add(Factory f) throws IOException {
+            WireConnection[] self = new WireConnection[1];
+            WireConnection wc = f.create(() -> connections.remove(self[0]));
+            self[0] = wc;
+            connections.add(wc);
+            wc.start();
+        }
+
+        /** A hand-over's first step: no new connection is accepted; the socket stays bound and open. */
+        void stopAccepting() throws InterruptedException {
+            stopping = true;
+            // accept() cannot be interrupted without closing the socket: wake it with a connection of our own.
+            try (SocketChannel wake = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
+                acceptor.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (IOException e) {
+                log.warn("could not wake the acceptor of " + path + " for the hand-over: " + e.getMessage());
+            }
+        }
+
+        Map<String, Object> handOver() throws InterruptedException, IOException {
+            List<Map<String, Object>> kept = new ArrayList<>();
+            for (WireConnection c : List.copyOf(connections)) {
+                Map<String, Object> h = c.handOver();
+                if (h != null) {
+                    kept.add(h);
+                }
+            }
+            return Map.of(PATH, path.toString(), DOMID, domid, PRIVILEGED, privileged, SERVER, server, CONNECTIONS, kept);
         }
 
         void close() {

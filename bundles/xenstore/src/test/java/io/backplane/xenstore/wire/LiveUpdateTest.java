@@ -1,0 +1,100 @@
+package io.backplane.xenstore.wire;
+
+import io.backplane.api.xenstore.XsError;
+import io.backplane.api.xenstore.XsException;
+import io.backplane.api.xenstore.XsPerm;
+import io.backplane.api.xenstore.XsTransaction;
+import io.backplane.xenstore.store.Quotas;
+import io.backplane.xenstore.store.Store;
+import io.backplane.xs.client.SocketXenStore;
+import io.backplane.xs.wire.XsWire;
+import org.junit.jupiter.api.Test;
+
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * A daemon hands its store and open sockets to a successor (what a XenStore bundle update does):
+ * the clients' connections go on as they were, with their watches, a request sent half before
+ * and half after, and a transaction open across it, which fails with EAGAIN at commit.
+ */
+class LiveUpdateTest {
+
+    @Test
+    void connectionsWatchesAndTheTreeSurviveAHandOver() throws Exception {
+        try (DaemonFixture xs = new DaemonFixture();
+             SocketXenStore dom0 = new SocketXenStore(xs.socket())) {
+            dom0.write("/lu/a", "1");
+            dom0.setPerms("/lu/a", List.of(XsPerm.parse("n0"), XsPerm.parse("r5")));
+            dom0.introduceDomain(5, 0, 0);
+            dom0.mkdir("/local/domain/5");
+            dom0.setPerms("/local/domain/5", List.of(XsPerm.parse("n5")));
+            dom0.write("/local/domain/5/name", "guest"); // owned by domain 5, as its parent
+            LinkedBlockingQueue<String> events = new LinkedBlockingQueue<>();
+            dom0.watch("/lu", "tok", (path, token) -> events.add(path));
+            assertThat(events.poll(10, TimeUnit.SECONDS)).isEqualTo("/lu"); // the initial event
+            XsTransaction tx = dom0.begin();
+            tx.write("/lu/in-tx", "x");
+            DaemonFixture.requireTool("/usr/bin/xenstore-ls", "xenstore-utils");
+            String tree = xs.run("/usr/bin/xenstore-ls", "-p", "/").out();
+            try (SocketXenStore guest = new SocketXenStore(XenStoreDaemon.domainSocket(xs.stateDir, 5));
+                 SocketChannel raw = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                assertThat(guest.read("name")).isEqualTo("guest");
+                raw.connect(UnixDomainSocketAddress.of(xs.socket()));
+                ByteBuffer request = XsWire.frame(XsWire.WRITE, 9, 0, "/lu/raw\0v".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                request.limit(XsWire.HEADER_LENGTH + 3);
+                raw.write(request); // a request cut short by the update
+                Thread.sleep(100);
+
+                Map<String, Object> handOver = xs.daemon.handOver();
+                Store next = XenStoreDaemon.restoreStore(handOver, Quotas.XEN_4_17);
+                try (XenStoreDaemon successor = new XenStoreDaemon(next, xs.stateDir, DaemonLog.STDERR)) {
+                    assertThat(successor.restore(handOver)).isEqualTo(3);
+
+                    request.limit(request.capacity());
+                    raw.write(request);
+                    ByteBuffer reply = XsWire.newHeader();
+                    while (reply.hasRemaining()) {
+                        raw.read(reply);
+                    }
+                    assertThat(reply.getInt(XsWire.TYPE_OFFSET)).isEqualTo(XsWire.WRITE);
+                    assertThat(reply.getInt(XsWire.REQ_ID_OFFSET)).isEqualTo(9);
+                    assertThat(dom0.read("/lu/raw")).isEqualTo("v");
+                    assertThat(guest.read("name")).isEqualTo("guest");
+                    assertThat(guest.read("/lu/a")).isEqualTo("1"); // its permissions came along: r5
+                    dom0.write("/lu/after", "2");
+                    assertThat(awaitEvent(events, "/lu/after")).isTrue();
+                    assertThatThrownBy(tx::commit).isInstanceOfSatisfying(XsException.class,
+                            e -> assertThat(e.error()).isEqualTo(XsError.EAGAIN));
+                    assertThat(dom0.exists("/lu/in-tx")).isFalse();
+                    dom0.rm("/lu/raw");
+                    dom0.rm("/lu/after");
+                    assertThat(xs.run("/usr/bin/xenstore-ls", "-p", "/").out()).isEqualTo(tree);
+                    try (SocketXenStore newcomer = new SocketXenStore(xs.socket())) {
+                        assertThat(newcomer.read("/lu/a")).isEqualTo("1");
+                    }
+                }
+            }
+        }
+    }
+
+    private static boolean awaitEvent(LinkedBlockingQueue<String> events, String path) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        String e;
+        while ((e = events.poll(Math.max(1, TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime())), TimeUnit.MILLISECONDS)) != null) {
+            if (e.equals(path)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
