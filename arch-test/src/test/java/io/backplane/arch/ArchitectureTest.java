@@ -52,13 +52,18 @@ class ArchitectureTest {
         BundleManifest guest = BundleManifest.of("backplane-guest",
                 "io.backplane.api.ring,io.backplane.hypervisor.sim,io.backplane.xenstore.client,java.nio", null, null);
 
-        List<String> v = LayerRules.violations(List.of(api, sim, netback, persistent, blkback, toolstack, guest));
+        BundleManifest holder = BundleManifest.of("backplane-xenstore-holder", "io.backplane.api.ring,io.backplane.netback",
+                "io.backplane.xenstore.holder", null);
+
+        List<String> v = LayerRules.violations(List.of(api, sim, netback, persistent, blkback, toolstack, guest, holder));
 
         assertThat(v).containsExactlyInAnyOrder(
                 "backplane-api imports org.osgi.framework: the API may use only the JDK",
                 "backplane-ring-persistent imports io.backplane.netback of backplane-netback: a strategy may not use a backend",
                 "backplane-blkback imports io.backplane.ring.persistent of backplane-ring-persistent: a backend may not use a strategy",
                 "backplane-toolstack imports io.backplane.netback of backplane-netback: the toolstack may not use a backend",
+                "backplane-xenstore-holder imports io.backplane.netback: the holder is never updated, so it may use only the API,"
+                        + " OSGi and the JDK",
                 "backplane-guest imports io.backplane.hypervisor.sim of backplane-hypervisor-sim: the guest side may use only "
                         + new TreeSet<>(LayerRules.GUEST_MAY_USE) + " and the JDK",
                 "backplane-guest imports io.backplane.xenstore.client, which no bundle exports: it would not resolve",
