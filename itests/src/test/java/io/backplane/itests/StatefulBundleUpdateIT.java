@@ -5,6 +5,7 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import io.backplane.api.xenstore.XenStore;
+import io.backplane.api.xenstore.XsWatch;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import javax.inject.Inject;
 import org.junit.Test;
@@ -70,6 +72,10 @@ public class StatefulBundleUpdateIT {
         ProcessBuilder pb = new ProcessBuilder("xenstore-watch", "-n", "2", "/live-update-probe");
         pb.environment().put("XENSTORED_RUNDIR", stateDir.resolve("xenstored").toString());
         Process watch = pb.start();
+        // And an in-process watch of this bundle's, on the XenStore service it keeps across the update.
+        LinkedBlockingQueue<String> events = new LinkedBlockingQueue<>();
+        XenStore service = context.getService(context.getServiceReference(XenStore.class));
+        XsWatch inProcess = service.watch("/live-update-probe", "it", (path, token) -> events.add(path));
         try {
             byte[] first = new byte[19];
             assertEquals("the watch's initial event", 19, watch.getInputStream().readNBytes(first, 0, 19));
@@ -85,9 +91,17 @@ public class StatefulBundleUpdateIT {
             }
             assertEquals("xenstore-ls sees the same tree", tree, tree(stateDir, domain) + tree(stateDir, backends));
             RuntimeShell shell = new RuntimeShell(stateDir);
+            events.clear(); // the initial events, of registering before and (again, on the new store) after the update
             shell.ok("xs:write /live-update-probe 1");
             assertTrue("xenstore-watch saw the write made after the update", watch.waitFor(20, TimeUnit.SECONDS));
             assertEquals("/live-update-probe\n", new String(watch.getInputStream().readAllBytes()));
+            assertTrue("the XenStore service is the one from before the update",
+                    service == context.getService(context.getServiceReference(XenStore.class)));
+            long end = System.currentTimeMillis() + 20_000;
+            while (!events.contains("/live-update-probe")) {
+                assertTrue("the in-process watch fired after the update: " + events, System.currentTimeMillis() < end);
+                Thread.sleep(20);
+            }
 
             Map<String, Long> c = t.stopBlock();
             RuntimeShell.await("every test frame back", 20_000, () -> t.counters().get("vif rx-missing") == 0);
@@ -99,6 +113,7 @@ public class StatefulBundleUpdateIT {
             shell.ok("xl:destroy stored");
         } finally {
             watch.destroyForcibly();
+            inProcess.close();
         }
         assertFalse(logged("Exception"));
     }

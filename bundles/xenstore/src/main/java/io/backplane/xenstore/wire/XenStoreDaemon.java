@@ -190,9 +190,15 @@ public final class XenStoreDaemon implements DomainListener, AutoCloseable {
             Map<?, ?> m = (Map<?, ?>) o;
             Listener l = new Listener((ServerSocketChannel) m.get(SERVER), Path.of((String) m.get(PATH)),
                     (Integer) m.get(DOMID), (Boolean) m.get(PRIVILEGED));
-            for (Object c : (List<?>) m.get(CONNECTIONS)) {
-                l.add(onClose -> WireConnection.restored((Map<?, ?>) c, store, clientLog, onClose));
-                kept++;
+            for (Object o2 : (List<?>) m.get(CONNECTIONS)) {
+                Map<?, ?> c = (Map<?, ?>) o2;
+                if (c.containsKey(WireConnection.STATE)) {
+                    l.add(onClose -> WireConnection.restored(c, store, clientLog, onClose));
+                    kept++;
+                } else { // accepted during the hand-over: nothing sent yet that was read
+                    l.add(onClose -> new WireConnection((SocketChannel) c.get(WireConnection.CHANNEL), store, l.domid,
+                            l.privileged, clientLog, onClose));
+                }
             }
             if (l.domid == 0 && l.privileged) {
                 dom0Listeners.add(l);
@@ -235,6 +241,8 @@ public final class XenStoreDaemon implements DomainListener, AutoCloseable {
         final Set<WireConnection> connections = ConcurrentHashMap.newKeySet();
         final Thread acceptor;
         volatile boolean stopping;
+        /** Accepted after the hand-over began: handed over as a new connection. */
+        private SocketChannel lateAccepted;
 
         Listener(ServerSocketChannel server, Path path, int domid, boolean privileged) {
             this.server = server;
@@ -261,7 +269,8 @@ public final class XenStoreDaemon implements DomainListener, AutoCloseable {
                     continue;
                 }
                 if (stopping) {
-                    closeQuietly(ch); // the wake-up of stopAccepting (or a client just too late: it sees EOF)
+                    // The wake-up of stopAccepting, or a client that came just then: the successor serves it.
+                    lateAccepted = ch;
                     return;
                 }
                 try {
@@ -303,6 +312,9 @@ public final class XenStoreDaemon implements DomainListener, AutoCloseable {
                 if (h != null) {
                     kept.add(h);
                 }
+            }
+            if (lateAccepted != null) {
+                kept.add(Map.of(WireConnection.CHANNEL, lateAccepted));
             }
             return Map.of(PATH, path.toString(), DOMID, domid, PRIVILEGED, privileged, SERVER, server, CONNECTIONS, kept);
         }
