@@ -55,6 +55,8 @@ import java.util.Optional;
 public class XenStoreComponent implements XenStore, ForwardingXsOps, XenStoreStatus {
     public static final String PID = "io.backplane.xenstore";
     public static final String STATE_DIR_PROPERTY = "backplane.state.dir";
+    /** Hand-over key: System.nanoTime() when the predecessor began to hand over (one JVM, so comparable). */
+    private static final String HAND_OVER_BEGAN = "began";
 
     @Reference(service = LoggerFactory.class)
     private Logger log;
@@ -113,8 +115,11 @@ public class XenStoreComponent implements XenStore, ForwardingXsOps, XenStoreSta
         client = new EmbeddedXenStore(store);
         if (taken) {
             int kept = daemon.restore(handedOver);
+            Object began = handedOver.get(HAND_OVER_BEGAN);
+            long paused = began instanceof Long b ? java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - b) : -1;
             log.info("XenStore: taken over from the previous XenStore bundle: {} nodes, domains {}, {} connections"
-                    + " kept with their watches; xenstored socket {}", store.stats().nodes(), store.introducedDomains(), kept, socket);
+                    + " kept with their watches, {} ms without service; xenstored socket {}", store.stats().nodes(),
+                    store.introducedDomains(), kept, paused, socket);
             return;
         }
         daemon.start();
@@ -189,7 +194,8 @@ public class XenStoreComponent implements XenStore, ForwardingXsOps, XenStoreSta
     void deactivate() {
         boolean forGood = restarting || context.getBundle(0).getState() == Bundle.STOPPING;
         if (!forGood) {
-            holder.detach(this, this::handOver);
+            long began = System.nanoTime();
+            holder.detach(this, () -> handOver(began));
             closeClient();
             return;
         }
@@ -202,12 +208,13 @@ public class XenStoreComponent implements XenStore, ForwardingXsOps, XenStoreSta
     }
 
     /** Called by the holder once no call runs in this store. */
-    private Map<String, Object> handOver() {
+    private Map<String, Object> handOver(long began) {
         if (daemon == null) {
             return Map.of(); // socket mode: the store is another process; only the users' watches move
         }
         try {
-            Map<String, Object> h = daemon.handOver();
+            Map<String, Object> h = new java.util.HashMap<>(daemon.handOver());
+            h.put(HAND_OVER_BEGAN, began);
             log.info("XenStore: handing the store (domains {}) and its open connections over to the next XenStore bundle",
                     store.introducedDomains());
             return h;

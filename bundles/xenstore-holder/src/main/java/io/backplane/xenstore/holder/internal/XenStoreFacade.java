@@ -51,19 +51,25 @@ public final class XenStoreFacade implements XenStoreHolder, XenStore {
         this.context = context;
     }
 
+    /**
+     * The holder itself stops (the runtime stops, or it was updated after all): users go first,
+     * while an attached store still answers them; a hand-over nobody took is closed.
+     */
     @Deactivate
     void deactivate() {
         ServiceRegistration<XenStore> r;
         synchronized (lock) {
             r = registration;
             registration = null;
+        }
+        if (r != null) {
+            r.unregister();
+        }
+        synchronized (lock) {
             current = null;
             closeAll(handOver.values());
             handOver = Map.of();
             lock.notifyAll();
-        }
-        if (r != null) {
-            r.unregister();
         }
     }
 
