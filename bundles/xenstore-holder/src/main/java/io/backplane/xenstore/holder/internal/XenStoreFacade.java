@@ -3,7 +3,7 @@ package io.backplane.xenstore.holder.internal;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsError;
 import io.backplane.api.xenstore.XsException;
-import io.backplane.api.xenstore.XsPerm;
+import io.backplane.api.xenstore.XsOps;
 import io.backplane.api.xenstore.XsTransaction;
 import io.backplane.api.xenstore.XsWatch;
 import io.backplane.api.xenstore.XsWatchListener;
@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -31,7 +32,7 @@ import java.util.function.Supplier;
  * on the new one.
  */
 @Component(service = XenStoreHolder.class, immediate = true)
-public final class XenStoreFacade implements XenStoreHolder, XenStore {
+public final class XenStoreFacade implements XenStoreHolder, XenStore, ForwardingOps {
     /** How long a call waits for an updated XenStore bundle to attach its store. */
     static final long ATTACH_WAIT_SECONDS = 60;
     /** How long a detach waits for calls already in the old store to return. */
@@ -182,7 +183,7 @@ public final class XenStoreFacade implements XenStoreHolder, XenStore {
         }
     }
 
-    private void run(java.util.function.Consumer<XenStore> f) {
+    private void run(Consumer<XenStore> f) {
         call(s -> {
             f.accept(s);
             return null;
@@ -190,38 +191,8 @@ public final class XenStoreFacade implements XenStoreHolder, XenStore {
     }
 
     @Override
-    public String read(String path) {
-        return call(s -> s.read(path));
-    }
-
-    @Override
-    public void write(String path, String value) {
-        run(s -> s.write(path, value));
-    }
-
-    @Override
-    public void mkdir(String path) {
-        run(s -> s.mkdir(path));
-    }
-
-    @Override
-    public void rm(String path) {
-        run(s -> s.rm(path));
-    }
-
-    @Override
-    public List<String> directory(String path) {
-        return call(s -> s.directory(path));
-    }
-
-    @Override
-    public List<XsPerm> getPerms(String path) {
-        return call(s -> s.getPerms(path));
-    }
-
-    @Override
-    public void setPerms(String path, List<XsPerm> perms) {
-        run(s -> s.setPerms(path, perms));
+    public <T> T on(Function<XsOps, T> op) {
+        return call(op::apply);
     }
 
     @Override
@@ -319,7 +290,7 @@ public final class XenStoreFacade implements XenStoreHolder, XenStore {
     }
 
     /** A transaction tied to the store it began on: after an update it can only fail with EAGAIN. */
-    private final class ForwardedTransaction implements XsTransaction {
+    private final class ForwardedTransaction implements XsTransaction, ForwardingOps {
         private final XenStore store;
         private final XsTransaction tx;
 
@@ -328,63 +299,25 @@ public final class XenStoreFacade implements XenStoreHolder, XenStore {
             this.tx = tx;
         }
 
-        private <T> T on(Function<XsTransaction, T> f) {
+        @Override
+        public <T> T on(Function<XsOps, T> op) {
             XenStore s = enter();
             try {
                 if (s != store) {
                     throw new XsException(XsError.EAGAIN, "the XenStore bundle was updated during this transaction");
                 }
-                return f.apply(tx);
+                return op.apply(tx);
             } finally {
                 leave();
             }
         }
 
-        private void does(java.util.function.Consumer<XsTransaction> f) {
-            on(t -> {
-                f.accept(t);
-                return null;
-            });
-        }
-
-        @Override
-        public String read(String path) {
-            return on(t -> t.read(path));
-        }
-
-        @Override
-        public void write(String path, String value) {
-            does(t -> t.write(path, value));
-        }
-
-        @Override
-        public void mkdir(String path) {
-            does(t -> t.mkdir(path));
-        }
-
-        @Override
-        public void rm(String path) {
-            does(t -> t.rm(path));
-        }
-
-        @Override
-        public List<String> directory(String path) {
-            return on(t -> t.directory(path));
-        }
-
-        @Override
-        public List<XsPerm> getPerms(String path) {
-            return on(t -> t.getPerms(path));
-        }
-
-        @Override
-        public void setPerms(String path, List<XsPerm> perms) {
-            does(t -> t.setPerms(path, perms));
-        }
-
         @Override
         public void commit() {
-            does(XsTransaction::commit);
+            on(ops -> {
+                tx.commit();
+                return null;
+            });
         }
 
         @Override
