@@ -2,10 +2,12 @@ package io.backplane.xenstore.wire;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The frames waiting to go out on one connection, in order. Replies are written by the
@@ -20,13 +22,13 @@ final class Outbox {
 
     private final SocketChannel channel;
     private final ArrayDeque<ByteBuffer> queue = new ArrayDeque<>();
-    private final Object writeLock = new Object();
+    private final ReentrantLock writeLock = new ReentrantLock();
     private boolean eventPending;
     private boolean closed;
     private boolean overflowed;
     private boolean writerStopped;
-    /** Waits for room in the socket; opened at the first full write (guarded by writeLock). */
-    private Selector writable;
+    /** Waits for room in the socket; opened at the first full write (written under writeLock). */
+    private volatile Selector writable;
 
     Outbox(SocketChannel channel) {
         this.channel = channel;
@@ -59,29 +61,44 @@ final class Outbox {
         return queue.poll();
     }
 
-    /** Writes everything queued so far. */
+    /**
+     * Writes everything queued so far. A frame the socket has no room for waits until it drains,
+     * the connection closes, or a hand-over stops the writers: then it goes back to the head of
+     * the queue, for the successor.
+     */
     void flush() throws IOException {
-        synchronized (writeLock) {
+        writeLock.lock();
+        try {
             ByteBuffer b;
             while ((b = poll()) != null) {
                 while (b.hasRemaining()) {
-                    if (channel.write(b) == 0) {
-                        awaitWritable();
+                    if (channel.write(b) == 0 && !awaitWritable()) {
+                        synchronized (this) {
+                            queue.addFirst(b);
+                        }
+                        return;
                     }
                 }
             }
+        } finally {
+            writeLock.unlock();
         }
     }
 
-    private void awaitWritable() throws IOException {
+    /** Waits (writeLock held) for room in the socket; false when a hand-over stops the writers. */
+    private boolean awaitWritable() throws IOException {
         if (writable == null) {
             writable = Selector.open();
             channel.register(writable, SelectionKey.OP_WRITE);
         }
         writable.select(1000);
         writable.selectedKeys().clear();
-        if (!channel.isOpen()) {
-            throw new java.nio.channels.ClosedChannelException();
+        synchronized (this) {
+            if (closed || !channel.isOpen()) {
+                closeWritable();
+                throw new ClosedChannelException();
+            }
+            return !writerStopped;
         }
     }
 
@@ -94,19 +111,35 @@ final class Outbox {
         return !closed && !writerStopped;
     }
 
-    /** Ends the event writer's loop and keeps what is queued (a hand-over writes it itself). */
-    synchronized void stopWriter() {
-        writerStopped = true;
-        notifyAll();
+    /** A hand-over begins: the event writer ends and a write waiting for room gives up, keeping its frame queued. */
+    void stopWriter() {
+        synchronized (this) {
+            writerStopped = true;
+            notifyAll();
+        }
+        wakeWriter();
     }
 
-    /** Gives up the socket's registration for writing (a hand-over: the successor registers its own). */
-    void closeSelector() throws IOException {
-        synchronized (writeLock) {
-            if (writable != null) {
-                writable.close();
-                writable = null;
+    /**
+     * The hand-over's end, once the writers stopped: every byte still queued, in order, for the
+     * successor to write first; the socket's registration for writing is given up.
+     */
+    byte[] takeUnsent() {
+        writeLock.lock();
+        try {
+            closeWritable();
+            synchronized (this) {
+                java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+                for (ByteBuffer b : queue) {
+                    byte[] rest = new byte[b.remaining()];
+                    b.duplicate().get(rest);
+                    out.writeBytes(rest);
+                }
+                queue.clear();
+                return out.toByteArray();
             }
+        } finally {
+            writeLock.unlock();
         }
     }
 
@@ -115,10 +148,32 @@ final class Outbox {
             closed = true;
             notifyAll();
         }
-        try {
-            closeSelector();
-        } catch (IOException ignored) {
-            // closing anyway
+        wakeWriter();
+        // A writer waiting for room closes the selector itself (it holds the lock), on seeing closed.
+        if (writeLock.tryLock()) {
+            try {
+                closeWritable();
+            } finally {
+                writeLock.unlock();
+            }
+        }
+    }
+
+    private void wakeWriter() {
+        Selector w = writable;
+        if (w != null) {
+            w.wakeup();
+        }
+    }
+
+    private void closeWritable() {
+        if (writable != null) {
+            try {
+                writable.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+            writable = null;
         }
     }
 }

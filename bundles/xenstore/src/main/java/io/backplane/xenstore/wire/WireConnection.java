@@ -25,10 +25,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * socket, the bytes of a request not yet complete and the connection's state to the successor.
  */
 final class WireConnection {
-    /** Hand-over keys: the open socket, the connection's image, input read but not yet handled. */
+    /** Hand-over keys: the open socket, the connection's image, input read but not yet handled, output not yet written. */
     static final String CHANNEL = "channel";
     static final String STATE = "connection";
     static final String INPUT = "input";
+    static final String OUTPUT = "output";
 
     private final SocketChannel channel;
     private final Store store;
@@ -58,6 +59,10 @@ final class WireConnection {
         WireConnection c = new WireConnection((SocketChannel) handOver.get(CHANNEL), store, (byte[]) handOver.get(STATE),
                 0, false, log, onClose);
         c.in.put((byte[]) handOver.get(INPUT));
+        byte[] unsent = (byte[]) handOver.get(OUTPUT);
+        if (unsent.length > 0) {
+            c.outbox.addEvent(ByteBuffer.wrap(unsent)); // the event writer writes it first
+        }
         return c;
     }
 
@@ -187,29 +192,32 @@ final class WireConnection {
         }
     }
 
-    /** First step of a hand-over: the reader stops between requests; the socket stays open. */
+    /**
+     * First step of a hand-over: the reader stops between requests, and no write waits for a
+     * client that does not read (what it would write stays queued); the socket stays open.
+     */
     void stopReading() throws InterruptedException {
         stopping = true;
+        outbox.stopWriter();
         selector.wakeup();
         reader.join(TimeUnit.SECONDS.toMillis(5));
     }
 
     /**
      * Last step of a hand-over, once no request runs anywhere (so no event can be added): the
-     * event writer stops, what is queued is written, and the socket, the unhandled input and
-     * the connection's image are returned for the successor. Null if the connection had ended.
+     * socket, the connection's image, the unhandled input and what is still to be written
+     * (replies and watch events, in order) are returned for the successor. Null if the
+     * connection had ended.
      */
     Map<String, Object> handOver() throws InterruptedException, IOException {
-        outbox.stopWriter();
         eventWriter.join(TimeUnit.SECONDS.toMillis(5));
         if (closed.get() || !channel.isOpen()) {
             return null;
         }
-        outbox.flush();
+        byte[] unsent = outbox.takeUnsent();
         selector.close(); // deregisters the socket, so the successor can register it with its own
-        outbox.closeSelector();
         return Map.of(CHANNEL, channel, STATE, store.connectionImage(connection),
-                INPUT, Arrays.copyOf(in.array(), in.position()));
+                INPUT, Arrays.copyOf(in.array(), in.position()), OUTPUT, unsent);
     }
 
     void close() {

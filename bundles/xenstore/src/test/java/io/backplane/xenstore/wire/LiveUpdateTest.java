@@ -16,6 +16,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -85,6 +86,66 @@ class LiveUpdateTest {
                 }
             }
         }
+    }
+
+    /** A client that stops reading holds up no hand-over, and loses nothing queued for it. */
+    @Test
+    void aClientThatDoesNotReadNeitherHoldsUpNorLosesItsEvents() throws Exception {
+        try (DaemonFixture xs = new DaemonFixture();
+             SocketXenStore dom0 = new SocketXenStore(xs.socket());
+             SocketChannel raw = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            dom0.write("/flood", "");
+            raw.connect(UnixDomainSocketAddress.of(xs.socket()));
+            raw.write(XsWire.frame(XsWire.WATCH, 1, 0, "/flood\0tok\0".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            // Events of about 2 KiB each, never read: the socket fills and the rest waits in the daemon.
+            String name = "/flood/" + "x".repeat(2000) + "-";
+            int writes = 300;
+            for (int i = 0; i < writes; i++) {
+                dom0.write(name + i, "");
+            }
+            Map<String, Object> handOver = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return xs.daemon.handOver();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }).get(20, TimeUnit.SECONDS);
+            try (XenStoreDaemon successor = new XenStoreDaemon(XenStoreDaemon.restoreStore(handOver, Quotas.XEN_4_17),
+                    xs.stateDir, DaemonLog.STDERR)) {
+                successor.restore(handOver);
+                List<String> events = CompletableFuture.supplyAsync(() -> readEvents(raw, 1 + writes)).get(20, TimeUnit.SECONDS);
+                assertThat(events.get(0)).isEqualTo("/flood");
+                for (int i = 0; i < writes; i++) {
+                    assertThat(events.get(1 + i)).isEqualTo(name + i);
+                }
+            }
+        }
+    }
+
+    /** The paths of the next {@code n} watch events on {@code ch} (other frames skipped). */
+    private static List<String> readEvents(SocketChannel ch, int n) {
+        List<String> paths = new java.util.ArrayList<>();
+        try {
+            while (paths.size() < n) {
+                ByteBuffer h = XsWire.newHeader();
+                while (h.hasRemaining()) {
+                    if (ch.read(h) < 0) {
+                        throw new java.io.EOFException("closed after " + paths.size() + " events");
+                    }
+                }
+                ByteBuffer p = ByteBuffer.allocate(h.getInt(XsWire.LEN_OFFSET));
+                while (p.hasRemaining()) {
+                    ch.read(p);
+                }
+                if (h.getInt(XsWire.TYPE_OFFSET) == XsWire.WATCH_EVENT) {
+                    String payload = new String(p.array(), java.nio.charset.StandardCharsets.UTF_8);
+                    paths.add(payload.substring(0, payload.indexOf('\0')));
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return paths;
     }
 
     private static boolean awaitEvent(LinkedBlockingQueue<String> events, String path) throws InterruptedException {
