@@ -2,6 +2,7 @@ package io.backplane.xenstore.wire;
 
 import io.backplane.xenstore.store.Connection;
 import io.backplane.xenstore.store.Store;
+import io.backplane.xenstore.store.WatchEventSink;
 
 import io.backplane.xs.wire.Payload;
 import io.backplane.xs.wire.XsWire;
@@ -77,7 +78,7 @@ final class WireConnection {
         this.selector = Selector.open();
         channel.register(selector, SelectionKey.OP_READ);
         this.outbox = new Outbox(channel);
-        io.backplane.xenstore.store.WatchEventSink sink =
+        WatchEventSink sink =
                 (path, token) -> outbox.addEvent(XsWire.frame(XsWire.WATCH_EVENT, 0, 0, Payload.strings(path, token)));
         this.connection = image == null ? store.connect(domid, privileged, sink) : store.restoreConnection(image, sink);
         this.source = ClientLog.source(connection.domid(), connection.privileged());
