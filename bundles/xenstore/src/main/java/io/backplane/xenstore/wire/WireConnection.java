@@ -184,11 +184,13 @@ final class WireConnection {
             while (outbox.awaitEvent()) {
                 outbox.flush();
             }
-            if (outbox.overflowed()) {
-                log.warn(source, connection + ": does not read its watch events, closing it");
-                close();
-            }
         } catch (InterruptedException | IOException e) {
+            // ends the loop: an overflow closed the outbox under a write waiting for room, or the socket went
+        }
+        if (outbox.overflowed()) {
+            log.warn(source, connection + ": does not read its watch events, closing it");
+            close();
+        } else if (!stopping) {
             close();
         }
     }
