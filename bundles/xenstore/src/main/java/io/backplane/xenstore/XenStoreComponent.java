@@ -73,17 +73,24 @@ public class XenStoreComponent implements XenStore, ForwardingXsOps, XenStoreSta
     private volatile boolean restarting;
 
     @Activate
-    void activate(BundleContext context, XenStoreConfig config) throws IOException {
+    void activate(BundleContext context, XenStoreConfig config) {
         this.context = context;
         mode = config.mode();
-        switch (mode) {
-            case "embedded" -> startEmbedded(context, config);
-            case "socket" -> {
-                socket = Path.of(config.socket_path());
-                client = new SocketXenStore(socket);
-                log.info("XenStore: using the xenstored at {}", socket);
+        try {
+            switch (mode) {
+                case "embedded" -> startEmbedded(context, config);
+                case "socket" -> {
+                    socket = Path.of(config.socket_path());
+                    client = new SocketXenStore(socket);
+                    log.info("XenStore: using the xenstored at {}", socket);
+                }
+                default -> throw new IllegalArgumentException("XenStore mode must be 'embedded' or 'socket', not '" + mode + "'");
             }
-            default -> throw new IllegalArgumentException("XenStore mode must be 'embedded' or 'socket', not '" + mode + "'");
+        } catch (IOException | RuntimeException e) {
+            // Stay active without a store, so the next configuration change reaches modified() and restarts.
+            log.error("XenStore: mode {} could not start ({}); there is no XenStore service until its configuration"
+                    + " changes", mode, e.toString());
+            return;
         }
         holder.attach(this);
     }
@@ -248,7 +255,7 @@ public class XenStoreComponent implements XenStore, ForwardingXsOps, XenStoreSta
 
     @Override
     public String socket() {
-        return socket.toString();
+        return String.valueOf(socket);
     }
 
     @Override
