@@ -18,8 +18,9 @@
  * request-unmap-batch (docs/backends.md: the backend may keep a page mapped after answering it and
  * unmap a batch later), and then this frontend ends its access to a TX page before writing the
  * next frame into it and grants it again: ending access fails while the backend still maps the
- * page (GTF_reading), and the frontend waits for it ("reuse waits" counts those). Free slot ids
- * are reused oldest first, so a page usually has its unmap behind it when its turn comes.
+ * page (GTF_reading), and the frontend waits for it ("reuse-waits" counts those). Free slot ids
+ * are then reused oldest first (otherwise most recent first), so a page usually has its unmap
+ * behind it when its turn comes.
  *
  * TX frame `seq`: ff x 6, 00:16:3e:40:00:01, EtherType 0x88B5, seq (u32 BE), length (u16 BE),
  * then byte i = seq * 31 + i; length 60 + (seq * 97) % 1455. RX frames are built the same way
@@ -454,13 +455,14 @@ int main(int argc, char **argv)
 
     struct timespec start, end;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    /* Free slot ids, a FIFO (slots is a power of two, so the u32 counters may wrap). */
+    /* Free slot ids in a circular buffer (slots is a power of two, so the u32 counters may wrap):
+     * a stack, the most recently answered id first, or with lazy unmap a FIFO, the oldest first. */
     uint16_t *free_ids = malloc(slots * sizeof(uint16_t));
     uint32_t free_head = 0, free_tail = slots;
     for (uint32_t i = 0; i < slots; i++)
-        free_ids[i] = (uint16_t)i;
+        free_ids[i] = (uint16_t)(unmap_batch ? i : slots - 1 - i);
 #define NFREE (free_tail - free_head)
-#define TAKE_ID() (free_ids[free_head++ & (slots - 1)])
+#define TAKE_ID() (unmap_batch ? free_ids[free_head++ & (slots - 1)] : free_ids[--free_tail & (slots - 1)])
 #define PUT_ID(id) (free_ids[free_tail++ & (slots - 1)] = (id))
     uint64_t sent = 0, answered = 0, answered_slots = 0, received = 0;
     int tx_reported = 0;
