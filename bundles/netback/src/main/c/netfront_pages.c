@@ -7,20 +7,26 @@
  * frames and checks every answer, then receives RXCOUNT frames from the backend and checks every
  * byte.
  *
- *   netfront_pages STATE_DIR DOMID ORDER COUNT RXCOUNT [SIZE [PERSISTENT [WANT_FLAGS]]]
+ *   netfront_pages STATE_DIR DOMID ORDER COUNT RXCOUNT [SIZE [PERSISTENT [WANT_FLAGS [UNMAP_BATCH]]]]
  *
  * SIZE (bench strategies; 0 for the pattern's lengths) sends every frame at that length instead:
  * up to 4096 one slot; above, a TCP/IPv4 GSO frame (csum_blank, a GSO extra of size 1448) over as
  * many 4 KiB slots as it takes, the first holding 4096 bytes. PERSISTENT=1 writes
  * feature-persistent=1 (every slot id has its own page, granted once, so the grants are reused as
  * that feature promises). WANT_FLAGS: the ring layout features wanted, BP_RING_* bits (1 split
- * indexes, 2 aligned slots, 4 separate rings), default 0.
+ * indexes, 2 aligned slots, 4 separate rings), default 0. UNMAP_BATCH "COUNT,DELAY_MS" writes
+ * request-unmap-batch (docs/backends.md: the backend may keep a page mapped after answering it and
+ * unmap a batch later), and then this frontend ends its access to a TX page before writing the
+ * next frame into it and grants it again: ending access fails while the backend still maps the
+ * page (GTF_reading), and the frontend waits for it ("reuse-waits" counts those). Free slot ids
+ * are then reused oldest first (otherwise most recent first), so a page usually has its unmap
+ * behind it when its turn comes.
  *
  * TX frame `seq`: ff x 6, 00:16:3e:40:00:01, EtherType 0x88B5, seq (u32 BE), length (u16 BE),
  * then byte i = seq * 31 + i; length 60 + (seq * 97) % 1455. RX frames are built the same way
  * by the test (any source address). Output: "TX DONE n notifications m waits w ns t" (notifications
  * sent, sleeps on the event channel, time from Connected to the last TX answer, then "cpu c": this
- * process's CPU time in ns) and "RX CHECKED n".
+ * process's CPU time in ns, and "reuse-waits r") and "RX CHECKED n".
  *
  * Exit status: 0 all right, 1 a wrong answer or frame, 2 a setup failure, 3 domain destroyed.
  */
@@ -74,7 +80,7 @@ static uint32_t my_port;
 static uint8_t *memory;
 static grant_entry_v1_t *gnttab;
 static struct xs_handle *xs;
-static uint64_t notifications, waits;
+static uint64_t notifications, waits, reuse_waits;
 
 static void die(int status, const char *what)
 {
@@ -161,6 +167,30 @@ static void grant(uint32_t frame, int readonly)
     e->flags = GTF_permit_access | (readonly ? GTF_readonly : 0);
 }
 
+/*
+ * gnttab_end_foreign_access_ref: the entry is taken back only while the hypervisor has neither
+ * GTF_reading nor GTF_writing set, with a cmpxchg since it may set them at any moment.
+ */
+static int end_access(uint32_t frame)
+{
+    uint16_t *flags = &gnttab[FIRST_REF + frame].flags;
+    uint16_t f = __atomic_load_n(flags, __ATOMIC_ACQUIRE);
+    if (f & (GTF_reading | GTF_writing))
+        return 0;
+    return __atomic_compare_exchange_n(flags, &f, 0, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+/* A TX page about to be rewritten, with lazy unmap asked: wait until the backend no longer maps it. */
+static void reclaim_tx_page(uint32_t frame)
+{
+    struct timespec ms = {0, 1000000};
+    while (!end_access(frame)) {
+        reuse_waits++;
+        nanosleep(&ms, NULL);
+    }
+    grant(frame, 1);
+}
+
 static char *xs_get(const char *path)
 {
     unsigned int len;
@@ -242,8 +272,8 @@ static int64_t check_frame(const uint8_t *p, int len)
 
 int main(int argc, char **argv)
 {
-    if (argc < 6 || argc > 9) {
-        fprintf(stderr, "usage: netfront_pages STATE_DIR DOMID ORDER COUNT RXCOUNT [SIZE [PERSISTENT [WANT_FLAGS]]]\n");
+    if (argc < 6 || argc > 10) {
+        fprintf(stderr, "usage: netfront_pages STATE_DIR DOMID ORDER COUNT RXCOUNT [SIZE [PERSISTENT [WANT_FLAGS [UNMAP_BATCH]]]]\n");
         return 2;
     }
     const char *dir = argv[1];
@@ -254,6 +284,7 @@ int main(int argc, char **argv)
     uint32_t fixed_size = argc > 6 ? (uint32_t)strtoul(argv[6], NULL, 10) : 0;
     int persistent = argc > 7 && atoi(argv[7]) == 1;
     unsigned int want = argc > 8 ? strtoul(argv[8], NULL, 10) : 0;
+    const char *unmap_batch = argc > 9 && argv[9][0] ? argv[9] : NULL;
     if (fixed_size != 0 && (fixed_size < 60 || fixed_size > 65535)) {
         fprintf(stderr, "netfront_pages: SIZE %u outside 60..65535 (netif.h: a u16)\n", fixed_size);
         return 2;
@@ -402,6 +433,11 @@ int main(int argc, char **argv)
         snprintf(path, sizeof(path), "%s/feature-persistent", fe);
         xs_put(t, path, 1);
     }
+    if (unmap_batch) {
+        snprintf(path, sizeof(path), "%s/request-unmap-batch", fe);
+        if (!xs_write(xs, t, path, unmap_batch, strlen(unmap_batch)))
+            die(2, "xs_write request-unmap-batch");
+    }
     if (gso) {
         snprintf(path, sizeof(path), "%s/feature-sg", fe);
         xs_put(t, path, 1);
@@ -419,17 +455,24 @@ int main(int argc, char **argv)
 
     struct timespec start, end;
     clock_gettime(CLOCK_MONOTONIC, &start);
+    /* Free slot ids in a circular buffer (slots is a power of two, so the u32 counters may wrap):
+     * a stack, the most recently answered id first, or with lazy unmap a FIFO, the oldest first. */
     uint16_t *free_ids = malloc(slots * sizeof(uint16_t));
-    uint32_t nfree = slots;
+    uint32_t free_head = 0, free_tail = slots;
     for (uint32_t i = 0; i < slots; i++)
-        free_ids[i] = (uint16_t)(slots - 1 - i);
+        free_ids[i] = (uint16_t)(unmap_batch ? i : slots - 1 - i);
+#define NFREE (free_tail - free_head)
+#define TAKE_ID() (unmap_batch ? free_ids[free_head++ & (slots - 1)] : free_ids[--free_tail & (slots - 1)])
+#define PUT_ID(id) (free_ids[free_tail++ & (slots - 1)] = (id))
     uint64_t sent = 0, answered = 0, answered_slots = 0, received = 0;
     int tx_reported = 0;
     while (answered < count || received < rx_count) {
         int work = 0, more;
         uint32_t produced = 0;
-        while (sent < count && nfree >= dslots && BP_RING_FREE_REQUESTS(&tx) >= dslots + (uint32_t)gso) {
-            uint16_t id = free_ids[--nfree];
+        while (sent < count && NFREE >= dslots && BP_RING_FREE_REQUESTS(&tx) >= dslots + (uint32_t)gso) {
+            uint16_t id = TAKE_ID();
+            if (unmap_batch)
+                reclaim_tx_page(tx_data + id);
             if (!gso) {
                 uint16_t len = fixed_size ? (uint16_t)fixed_size : frame_length((uint32_t)sent);
                 build_frame(memory + (size_t)(tx_data + id) * PAGE_SIZE, (uint32_t)sent, len);
@@ -460,7 +503,9 @@ int main(int argc, char **argv)
                 ex->u.gso.type = XEN_NETIF_GSO_TYPE_TCPV4;
                 tx.req_prod_pvt++;
                 for (uint32_t k = 1; k < dslots; k++) {
-                    uint16_t fid = free_ids[--nfree];
+                    uint16_t fid = TAKE_ID();
+                    if (unmap_batch)
+                        reclaim_tx_page(tx_data + fid);
                     uint32_t at = k * PAGE_SIZE, len = fixed_size - at < PAGE_SIZE ? fixed_size - at : PAGE_SIZE;
                     uint8_t *fp = memory + (size_t)(tx_data + fid) * PAGE_SIZE;
                     for (uint32_t i = 0; i < len; i++)
@@ -495,7 +540,7 @@ int main(int argc, char **argv)
                 printf("netfront_pages: TX answer %" PRIu64 ": id %u status %d\n", answered, id, status);
                 return 1;
             }
-            free_ids[nfree++] = id;
+            PUT_ID(id);
             if (++answered_slots % dslots == 0)
                 answered++;
             work = 1;
@@ -506,8 +551,8 @@ int main(int argc, char **argv)
             struct timespec cpu;
             clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
             printf("netfront_pages: TX DONE %" PRIu64 " notifications %" PRIu64 " waits %" PRIu64 " ns %" PRIu64
-                   " cpu %" PRIu64 "\n", answered, notifications, waits, ns,
-                   (uint64_t)cpu.tv_sec * 1000000000u + cpu.tv_nsec);
+                   " cpu %" PRIu64 " reuse-waits %" PRIu64 "\n", answered, notifications, waits, ns,
+                   (uint64_t)cpu.tv_sec * 1000000000u + cpu.tv_nsec, reuse_waits);
             fflush(stdout);
             snprintf(path, sizeof(path), "%s/c-tx-done", fe);
             xs_put(XBT_NULL, path, answered);
@@ -546,7 +591,7 @@ int main(int argc, char **argv)
                 notify();
             work = 1;
         }
-        if (!work && !(sent < count && nfree >= dslots && BP_RING_FREE_REQUESTS(&tx) >= dslots + (uint32_t)gso)) {
+        if (!work && !(sent < count && NFREE >= dslots && BP_RING_FREE_REQUESTS(&tx) >= dslots + (uint32_t)gso)) {
             /* Idle: the final check on both rings (sets rsp_event), then sleep on the port. */
             BP_RING_FINAL_CHECK_FOR_RESPONSES(&tx, more);
             if (!more)

@@ -2,6 +2,9 @@ package io.backplane.nativeio;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -70,6 +73,32 @@ public final class MemoryMapping implements AutoCloseable {
         if (closed.compareAndSet(false, true)) {
             io.munmap(address, length);
         }
+    }
+
+    /**
+     * Closes several mappings of one {@link NativeIo} with one munmap per run of mappings lying
+     * end to end ({@link NativeIo#munmapRuns}). Mappings already closed are skipped. Returns the
+     * number of munmap calls made.
+     */
+    public static int closeAll(Collection<MemoryMapping> mappings) {
+        List<MemoryMapping> open = new ArrayList<>(mappings.size());
+        for (MemoryMapping m : mappings) {
+            synchronized (m) { // not while a revoke() of it runs
+                if (m.closed.compareAndSet(false, true)) {
+                    open.add(m);
+                }
+            }
+        }
+        if (open.isEmpty()) {
+            return 0;
+        }
+        long[] addresses = new long[open.size()];
+        long[] lengths = new long[open.size()];
+        for (int i = 0; i < addresses.length; i++) {
+            addresses[i] = open.get(i).address;
+            lengths[i] = open.get(i).length;
+        }
+        return open.get(0).io.munmapRuns(addresses, lengths);
     }
 
     @Override

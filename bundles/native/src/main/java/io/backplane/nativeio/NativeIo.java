@@ -259,6 +259,41 @@ public final class NativeIo {
         }
     }
 
+    /**
+     * munmap(2) of several regions with one call per run of regions lying end to end (one
+     * page-table walk and one TLB flush for the run, where a call per region pays each). Returns
+     * the number of calls made; a failed call does not stop the others, its error is thrown at
+     * the end.
+     */
+    public int munmapRuns(long[] addresses, long[] lengths) {
+        Integer[] order = new Integer[addresses.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, java.util.Comparator.comparingLong(i -> addresses[i]));
+        NativeException failed = null;
+        int calls = 0;
+        for (int i = 0; i < order.length; ) {
+            long start = addresses[order[i]];
+            long end = start + lengths[order[i]];
+            int j = i + 1;
+            while (j < order.length && addresses[order[j]] == end) {
+                end += lengths[order[j++]];
+            }
+            try {
+                munmap(start, end - start);
+            } catch (NativeException e) {
+                failed = e;
+            }
+            calls++;
+            i = j;
+        }
+        if (failed != null) {
+            throw failed;
+        }
+        return calls;
+    }
+
     /** msync(2). */
     public void msync(long address, long length, int flags) {
         if (libc.msync(address, length, flags) < 0) {
@@ -276,16 +311,22 @@ public final class NativeIo {
     /**
      * Maps the given pages of {@code fd} (page indexes, 4 KiB each) side by side as one
      * contiguous region, shared: the way gntdev lays a batch of grants out. Runs of consecutive
-     * pages become one mmap each, placed with MAP_FIXED inside a reserved PROT_NONE region.
+     * pages become one mmap each, placed with MAP_FIXED inside a reserved PROT_NONE region
+     * (pages that are one run already are one mmap and nothing more).
      */
     public MemoryMapping mapPages(int fd, long[] pages, boolean writable) {
         if (pages.length == 0) {
             throw new IllegalArgumentException("no pages to map");
         }
         long length = (long) pages.length * DomainConfig.PAGE_SIZE;
+        int prot = writable ? Posix.PROT_READ | Posix.PROT_WRITE : Posix.PROT_READ;
+        if (isRun(pages)) {
+            // One run of the file: one mmap, no region to reserve first (a map per grant pays one call, not two).
+            return new MemoryMapping(this, mmap(0, length, prot, Posix.MAP_SHARED, fd, pages[0] * DomainConfig.PAGE_SIZE),
+                    length, writable);
+        }
         long base = mmap(0, length, Posix.PROT_NONE,
                 Posix.MAP_PRIVATE | Posix.MAP_ANONYMOUS | Posix.MAP_NORESERVE, -1, 0);
-        int prot = writable ? Posix.PROT_READ | Posix.PROT_WRITE : Posix.PROT_READ;
         try {
             int i = 0;
             while (i < pages.length) {
@@ -302,6 +343,15 @@ public final class NativeIo {
             throw e;
         }
         return new MemoryMapping(this, base, length, writable);
+    }
+
+    private static boolean isRun(long[] pages) {
+        for (int i = 1; i < pages.length; i++) {
+            if (pages[i] != pages[0] + i) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A direct ByteBuffer over native memory at {@code address}; the caller keeps it mapped. */

@@ -43,6 +43,45 @@ class NativeIoTest {
         }
     }
 
+    /**
+     * Six one-page mappings of a file in two runs that lie end to end (a one-page hole between
+     * them), handed over in shuffled order and one of them twice: closeAll unmaps them with one
+     * munmap per run, and nothing of the file stays mapped.
+     */
+    @Test
+    void closeAllUnmapsEachRunOfAdjacentMappingsWithOneCall(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("memory");
+        int fd = io.open(file.toString(), Posix.O_RDWR | Posix.O_CREAT, 0600);
+        try {
+            io.ftruncate(fd, 8 * 4096);
+            long base = io.mmap(0, 7 * 4096, Posix.PROT_NONE, Posix.MAP_PRIVATE | Posix.MAP_ANONYMOUS, -1, 0);
+            java.util.List<MemoryMapping> maps = new java.util.ArrayList<>();
+            for (int page = 0; page < 7; page++) {
+                long at = base + page * 4096L;
+                if (page == 3) {
+                    io.munmap(at, 4096);           // the hole between the two runs
+                    continue;
+                }
+                io.mmap(at, 4096, Posix.PROT_READ | Posix.PROT_WRITE, Posix.MAP_SHARED | Posix.MAP_FIXED, fd, page * 4096L);
+                maps.add(new MemoryMapping(io, at, 4096, true));
+            }
+            maps.get(4).buffer().putInt(0, 0xBEEF);   // file page 5
+            java.util.Collections.shuffle(maps, new java.util.Random(7));
+            maps.add(maps.get(0));
+            assertThat(maps().lines().filter(l -> l.endsWith(file.toString()))).isNotEmpty();
+
+            assertThat(MemoryMapping.closeAll(maps)).as("one munmap per run").isEqualTo(2);
+            assertThat(maps).allMatch(MemoryMapping::isClosed);
+            assertThat(maps().lines().filter(l -> l.endsWith(file.toString()))).isEmpty();
+            assertThat(MemoryMapping.closeAll(maps)).as("closed ones are skipped").isZero();
+            ByteBuffer in = ByteBuffer.allocateDirect(4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            io.pread(fd, in, 5 * 4096L);
+            assertThat(in.getInt(0)).isEqualTo(0xBEEF);
+        } finally {
+            io.close(fd);
+        }
+    }
+
     @Test
     void mapPagesLaysScatteredPagesOutContiguouslyAndUnmapsForReal(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("memory");

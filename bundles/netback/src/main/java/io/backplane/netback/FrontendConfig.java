@@ -12,10 +12,11 @@ import java.util.List;
  * @param ringPageOrder the frontend's {@code ring-page-order}, or -1 when it wrote none (one page
  *                    per ring, {@code tx-ring-ref}/{@code rx-ring-ref}, as Linux netfront)
  * @param persistent  feature-persistent negotiated (offered and written by the frontend)
+ * @param unmapBatch  the frontend's {@code request-unmap-batch} as written, null when it wrote none
  */
 record FrontendConfig(List<QueueKeys> queues, String mac, boolean sg, boolean gsoTcpv4, boolean gsoTcpv6,
                       boolean ipCsum, boolean ipv6Csum, boolean rxNotify, long creditBytes, long creditUsecs,
-                      int ringPageOrder, boolean persistent, RingShape shape) {
+                      int ringPageOrder, boolean persistent, RingShape shape, String unmapBatch) {
 
     /**
      * One queue's keys: grant references of the TX and RX ring pages, in order (with separate
@@ -59,6 +60,9 @@ record FrontendConfig(List<QueueKeys> queues, String mac, boolean sg, boolean gs
         m.put(VifFeatures.REQUEST_RX_COPY, "1");
         m.put(VifFeatures.RING_PAGE_ORDER, Integer.toString(ringOrder()));
         m.put(VifFeatures.PERSISTENT, persistent ? "1" : "0");
+        if (unmapBatch != null) {
+            m.put(VifFeatures.REQUEST_UNMAP_BATCH, unmapBatch); // judged by the strategy that serves it
+        }
         return m;
     }
 }

@@ -252,6 +252,7 @@ final class NetbackQueue {
                     continue;
                 }
                 LockSupport.parkNanos(this, blocked ? Math.max(1, Math.min(IDLE_NANOS, tx.creditWaitNanos())) : IDLE_NANOS);
+                flushIdle();
             }
         } catch (FrontendFault f) {
             running = false;
@@ -279,6 +280,20 @@ final class NetbackQueue {
         rxLock.lock();
         try {
             return rx.poll();
+        } finally {
+            rxLock.unlock();
+        }
+    }
+
+    /**
+     * After a sleep: a strategy's deferred work (unmaps batched lazily, due after their delay)
+     * gets its turn on an idle vif too, at least every IDLE_NANOS, as blkback's worker after its wait.
+     */
+    private void flushIdle() {
+        tx.flush();
+        rxLock.lock();
+        try {
+            rx.flush();
         } finally {
             rxLock.unlock();
         }

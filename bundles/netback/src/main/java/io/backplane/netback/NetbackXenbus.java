@@ -70,7 +70,8 @@ final class NetbackXenbus {
         return new FrontendConfig(queues, mac.toLowerCase(),
                 flag(ctx, VifFeatures.SG), flag(ctx, VifFeatures.GSO_TCPV4), flag(ctx, VifFeatures.GSO_TCPV6),
                 !flag(ctx, VifFeatures.NO_CSUM_OFFLOAD), flag(ctx, VifFeatures.IPV6_CSUM_OFFLOAD),
-                flag(ctx, VifFeatures.RX_NOTIFY), rate[0], rate[1], order, persistent, shape);
+                flag(ctx, VifFeatures.RX_NOTIFY), rate[0], rate[1], order, persistent, shape,
+                ctx.frontendKey(VifFeatures.REQUEST_UNMAP_BATCH).orElse(null));
     }
 
     /**

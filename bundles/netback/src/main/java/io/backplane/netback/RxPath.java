@@ -191,6 +191,11 @@ final class RxPath {
         }
     }
 
+    /** Ends the strategy's batch between passes (the worker's idle tick, under the RX lock). */
+    void flush() {
+        io.flush();
+    }
+
     /** Hot swap: carries on over another mapping of the same ring; on the worker, at a batch boundary. */
     void rebind(BackRing ring, SegmentIo io) {
         this.ring = ring;

@@ -188,6 +188,11 @@ final class TxPath {
                 + NetifTxRequestDescriptor.SIZE_OFFSET));
     }
 
+    /** Ends the strategy's batch between passes (the worker's idle tick); nothing is lent then. */
+    void flush() {
+        io.flush();
+    }
+
     /** True when the last pass stopped because the next packet had to wait for credit. */
     boolean creditBlocked() {
         return creditBlocked;

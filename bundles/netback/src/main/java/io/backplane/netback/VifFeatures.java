@@ -37,6 +37,8 @@ final class VifFeatures {
     static final String NO_CSUM_OFFLOAD = "feature-no-csum-offload";
     static final String RX_NOTIFY = "feature-rx-notify";
     static final String RING_PAGE_ORDER = "ring-page-order";
+    /** Backplane's: "<count>,<max delay ms>", handed to the strategies (ring-map serves it). */
+    static final String REQUEST_UNMAP_BATCH = NetifConstants.REQUEST_UNMAP_BATCH;
 
     /** XENBUS_MAX_RING_GRANT_ORDER: rings of at most 16 pages, as blkback. */
     static final int XENBUS_MAX_RING_GRANT_ORDER = 4;

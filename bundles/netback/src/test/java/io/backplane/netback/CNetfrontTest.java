@@ -95,12 +95,52 @@ class CNetfrontTest {
     }
 
     /**
+     * Frontend-requested lazy unmap on a vif: the C netfront writes {@code request-unmap-batch =
+     * "8,50"} and no feature-persistent, so map-batched-unmap serves both rings without an operator
+     * naming it: every TX page and every RX page is mapped for its frame and unmapped in batches.
+     * The frontend ends its access to a TX page before writing the next frame into it (refused while
+     * the backend still maps it); every frame is checked both ways, every map has its unmap, and
+     * an idle vif unmaps what waited (only the ring pages stay pinned).
+     */
+    @Test
+    void aCNetfrontAskingForLazyUnmapGetsItsPagesUnmappedInBatches() throws Exception {
+        bus.close();
+        bus = new NetbackBus(net.xs, new NetbackDriver(RealRings.all(net.sim), net.sim,
+                (SinkRequest r) -> sinks.computeIfAbsent(r.name(), n -> new MemorySink(n, false, "test", 1 << 15)),
+                NetbackDriver.Settings.defaults()));
+        int count = 5_000;
+        int rxCount = 1_000;
+        DeviceId id = exchange(Map.of("max-ring-page-order", "0"), 0, 0, count, rxCount, "1-page rings of 256 slots", "8,50");
+        // The last RX pages wait for their delay (50 ms) and the worker's idle tick.
+        assertThat(SimNet.await(5, () -> "0".equals(bus.status(id).get("queue-0/rx-ring/grant-unmaps-pending"))))
+                .as("%s", bus.status(id)).isTrue();
+        Map<String, String> status = bus.status(id);
+        assertThat(status).containsEntry("strategy", "map-batched-unmap");
+        for (String ring : List.of("tx-ring", "rx-ring")) {
+            String p = "queue-0/" + ring + "/";
+            long maps = Long.parseLong(status.get(p + "grant-maps"));
+            long unmaps = Long.parseLong(status.get(p + "grant-unmaps"));
+            long batches = Long.parseLong(status.get(p + "grant-unmap-batches"));
+            assertThat(maps).as("a map per %s frame; %s", ring, status).isEqualTo(ring.equals("tx-ring") ? count : rxCount);
+            assertThat(unmaps).as("every map unmapped").isEqualTo(maps);
+            assertThat(status.get(p + "grant-unmaps-pending")).isEqualTo("0");
+            assertThat(batches).as("unmaps in batches of about 8, not one by one").isBetween(1L, maps / 4);
+        }
+    }
+
+    /**
      * Starts the C netfront on a new domain with {@code offer} from netback, lets it send {@code count}
      * frames (each checked at the sink, in order) and receive {@code rxCount} (each checked by the C
      * program), and returns the device once the program has exited cleanly.
      */
     private DeviceId exchange(Map<String, String> offer, int ownOrder, int flags, int count, int rxCount, String connected)
             throws Exception {
+        return exchange(offer, ownOrder, flags, count, rxCount, connected, "");
+    }
+
+    /** @param unmapBatch the frontend's request-unmap-batch, "" for none */
+    private DeviceId exchange(Map<String, String> offer, int ownOrder, int flags, int count, int rxCount, String connected,
+                              String unmapBatch) throws Exception {
         Path binary = compile("netfront_pages");
         int domid = net.createDomain("c-netfront");
         bus.offer(domid, 0, 1, offer);
@@ -108,7 +148,7 @@ class CNetfrontTest {
         Path log = net.stateDir.resolve("c-netfront-" + domid + ".log");
         Process c = new ProcessBuilder(List.of(binary.toString(), net.stateDir.toString(), Integer.toString(domid),
                 Integer.toString(ownOrder), Integer.toString(count), Integer.toString(rxCount), "0", "0",
-                Integer.toString(flags)))
+                Integer.toString(flags), unmapBatch))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             assertThat(SimNet.await(20, () -> "4".equals(net.read(id.backendPath() + "/state"))))

@@ -98,6 +98,11 @@ final class ActiveGrants {
         }
     }
 
+    /** Runs several {@link #unpin}s as one pass over the table, under one hold of its lock. */
+    synchronized void update(Runnable pass) {
+        pass.run();
+    }
+
     /** Number of references currently pinned. */
     synchronized int pinned() {
         return active.size();

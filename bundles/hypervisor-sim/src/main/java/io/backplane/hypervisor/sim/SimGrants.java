@@ -13,7 +13,11 @@ import io.backplane.nativeio.MemoryMapping;
 import io.backplane.nativeio.NativeException;
 import io.backplane.nativeio.NativeIo;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.IntFunction;
 
 /**
@@ -67,6 +71,23 @@ final class SimGrants {
         } finally {
             d.lifecycle().readLock().unlock();
         }
+    }
+
+    /**
+     * The batched unmap: the mappings of each domain go as one operation (one munmap per run of
+     * mappings lying end to end, as consecutive maps usually do, and one pass over the domain's
+     * active grants), where closing them one by one repeats all of it per mapping.
+     */
+    void unmap(Collection<? extends GrantMapping> mappings) {
+        Map<SimDomain, List<SimGrantMapping>> byDomain = new LinkedHashMap<>();
+        for (GrantMapping m : mappings) {
+            if (m instanceof SimGrantMapping s) {
+                byDomain.computeIfAbsent(s.domain(), d -> new ArrayList<>()).add(s);
+            } else {
+                m.close(); // not ours to batch
+            }
+        }
+        byDomain.forEach(SimRegion::closeAll);
     }
 
     MappedRegion mapForeign(int domid, long[] frames, boolean writable) {

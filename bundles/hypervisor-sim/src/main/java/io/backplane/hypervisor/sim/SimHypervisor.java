@@ -20,6 +20,7 @@ import io.backplane.nativeio.Errno;
 import io.backplane.nativeio.NativeIo;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -317,6 +318,11 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
     @Override
     public GrantMapping map(int domid, int[] refs, boolean writable) {
         return grants.map(domid, refs, writable);
+    }
+
+    @Override
+    public void unmap(Collection<? extends GrantMapping> mappings) {
+        grants.unmap(mappings);
     }
 
     @Override

@@ -135,6 +135,46 @@ class GrantMapTest {
         }
     }
 
+    /**
+     * The batched unmap: twelve mappings made one at a time (one of them already closed, one
+     * handed over twice, two pins of one reference) go in one call; every entry the guest
+     * shared is free again (the guest can end its access), and nothing of its memory stays mapped.
+     */
+    @Test
+    void aBatchOfMappingsIsUnmappedInOneCallAndEveryEntryIsFreedOnce() throws Exception {
+        long before = fx.mappingsOfStateDir();
+        int[] refs = new int[10];
+        java.util.List<GrantMapping> batch = new java.util.ArrayList<>();
+        for (int i = 0; i < refs.length; i++) {
+            long frame = guest.memory().allocPage();
+            guest.memory().page(frame).putInt(0, 500 + i);
+            refs[i] = guest.grants().grantAccess(0, frame, i % 2 == 0);
+            GrantMapping m = fx.sim.map(domid, new int[] {refs[i]}, i % 2 != 0);
+            assertThat(m.buffer().getInt(0)).isEqualTo(500 + i);
+            batch.add(m);
+        }
+        GrantMapping second = fx.sim.map(domid, new int[] {refs[1]}, false); // refs[1] pinned twice
+        batch.add(second);
+        batch.add(batch.get(3));
+        batch.get(5).close();
+        assertThat(guest.grants().endAccess(refs[1])).as("end access while mapped").isFalse();
+        assertThat(fx.sim.pinnedGrants(domid)).isEqualTo(refs.length - 1);
+
+        fx.sim.unmap(batch);
+        assertThat(fx.sim.pinnedGrants(domid)).isZero();
+        assertThat(fx.mappingsOfStateDir()).as("every mapping of the memory file gone").isEqualTo(before);
+        for (int i = 0; i < refs.length; i++) {
+            assertThat(guest.grants().flags(refs[i])).isEqualTo(GTF_PERMIT_ACCESS | (i % 2 == 0 ? GTF_READONLY : 0));
+        }
+        fx.sim.unmap(batch);                         // again: nothing is unpinned twice
+        GrantMapping again = fx.sim.map(domid, new int[] {refs[0]}, false);
+        assertThat(guest.grants().flags(refs[0])).isEqualTo(GTF_PERMIT_ACCESS | GTF_READONLY | GTF_READING);
+        fx.sim.unmap(java.util.List.of(again));
+        for (int ref : refs) {
+            assertThat(guest.grants().endAccess(ref)).isTrue();
+        }
+    }
+
     @Test
     void pinsAreCountedAndTheFrameIsCapturedAtTheFirstMap() {
         long frame = guest.memory().allocPage();

@@ -54,7 +54,7 @@ final class XenGrantMapping implements GrantMapping {
 
     @Override
     public ByteBuffer buffer() {
-        ByteBuffer b = io.buffer(address, length()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = io.buffer(address, Math.toIntExact(length())).order(ByteOrder.LITTLE_ENDIAN);
         return writable ? b : b.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
@@ -65,17 +65,31 @@ final class XenGrantMapping implements GrantMapping {
 
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
+        if (markClosed()) {
             try {
                 io.munmap(address, length());
             } finally {
-                owner.releaseIndex(index, refs.length);
+                releaseIndex();
             }
         }
     }
 
-    private int length() {
-        return refs.length * DomainConfig.PAGE_SIZE;
+    /** True the first time: the caller then unmaps the pages and calls {@link #releaseIndex()}. */
+    boolean markClosed() {
+        return closed.compareAndSet(false, true);
+    }
+
+    /** UNMAP_GRANT_REF of this batch, once its pages are munmapped. */
+    void releaseIndex() {
+        owner.releaseIndex(index, refs.length);
+    }
+
+    XenGrantTables owner() {
+        return owner;
+    }
+
+    long length() {
+        return (long) refs.length * DomainConfig.PAGE_SIZE;
     }
 
     @Override

@@ -16,6 +16,8 @@ import io.backplane.nativeio.NativeIo;
 import io.backplane.nativeio.Posix;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -77,6 +79,50 @@ final class XenGrantTables implements GrantTables, AutoCloseable {
         req.putLong(UnmapGrantRef.INDEX, index);
         req.putInt(UnmapGrantRef.COUNT, count);
         io.ioctl(fd, UnmapGrantRef.IOCTL, req);
+    }
+
+    /**
+     * The batched unmap. gntdev has no call that releases several maps' indexes at once (UNMAP_GRANT_REF
+     * takes one map's index and count, after its pages are munmapped), so what is batched is
+     * the munmap: one call per run of mappings lying end to end, where gntdev's notifier unmaps
+     * each map's grants and the kernel flushes the TLB once for the run; then each index is
+     * released. Only a batch mapped as one region ({@link #map} with several refs) is one munmap
+     * and one UNMAP_GRANT_REF whatever the addresses.
+     */
+    @Override
+    public void unmap(Collection<? extends GrantMapping> mappings) {
+        List<XenGrantMapping> ours = new ArrayList<>(mappings.size());
+        for (GrantMapping m : mappings) {
+            if (m instanceof XenGrantMapping x && x.owner() == this) {
+                if (x.markClosed()) {
+                    ours.add(x);
+                }
+            } else {
+                m.close();
+            }
+        }
+        long[] addresses = new long[ours.size()];
+        long[] lengths = new long[ours.size()];
+        for (int i = 0; i < addresses.length; i++) {
+            addresses[i] = ours.get(i).address();
+            lengths[i] = ours.get(i).length();
+        }
+        NativeException failed = null;
+        try {
+            io.munmapRuns(addresses, lengths);
+        } catch (NativeException e) {
+            failed = e;
+        }
+        for (XenGrantMapping m : ours) {
+            try {
+                m.releaseIndex(); // after its pages are gone, as gntdev.h requires
+            } catch (NativeException e) {
+                failed = e;
+            }
+        }
+        if (failed != null) {
+            throw failed;
+        }
     }
 
     /** Names the first refused reference and its GNTST code (see the class comment). */

@@ -49,7 +49,7 @@ public final class XenRigCheck {
             check("evtchn loopback in dom0", () -> eventLoopback(devices));
             check("evtchn awaited port (its own device) in dom0", () -> awaitedLoopback(devices));
             check("evtchn re-bound to a port whose bound end was closed (a backend restart)", () -> rebind(devices));
-            check("gntalloc grant mapped and copied through gntdev", () -> grantSelf(io, devices.grantTables()));
+            check("gntalloc grant mapped, batch-unmapped and copied through gntdev", () -> grantSelf(io, devices.grantTables()));
             check("GNTST_bad_domain for a nonexistent domain", () -> badDomain(devices.grantTables()));
             check("GNTST_bad_gntref for a ref beyond dom0's table", () -> badRef(devices.grantTables()));
             check("privcmd refuses a nonexistent domain", () -> {
@@ -189,7 +189,7 @@ public final class XenRigCheck {
         }
     }
 
-    private String grantSelf(NativeIo io, GrantTables grants) {
+    private String grantSelf(NativeIo io, GrantTables grants) throws java.io.IOException {
         int fd = io.open("/dev/xen/gntalloc", Posix.O_RDWR, 0);
         try {
             // struct ioctl_gntalloc_alloc_gref for two pages: domid@0, flags@2, count@4, index@8, gref_ids@16.
@@ -201,7 +201,7 @@ public final class XenRigCheck {
         }
     }
 
-    private String grantSelf(NativeIo io, GrantTables grants, int fd, ByteBuffer req) {
+    private String grantSelf(NativeIo io, GrantTables grants, int fd, ByteBuffer req) throws java.io.IOException {
         io.ioctl(fd, IOCTL_GNTALLOC_ALLOC_GREF, req);
         long index = req.getLong(8);
         int[] refs = {req.getInt(16), req.getInt(20)};
@@ -229,6 +229,20 @@ public final class XenRigCheck {
                     return "read-only mapping wrong";
                 }
             }
+            // The batched unmap: two maps (one ioctl and mmap each) go in one GrantTables.unmap call.
+            GrantMapping first = grants.map(0, new int[] {refs[0]}, false);
+            GrantMapping second = grants.map(0, new int[] {refs[1]}, false);
+            if (first.buffer().get(9) != (byte) (9 * 7 + 3) || second.buffer().get(9) != (byte) (4105 * 7 + 3)) {
+                return "a mapping of a batch shows the wrong page";
+            }
+            grants.unmap(List.of(first, second, first));
+            String maps = Files.readString(Path.of("/proc/self/maps"));
+            for (GrantMapping m : List.of(first, second)) {
+                if (maps.contains(Long.toHexString(m.address()) + "-")) {
+                    return "a batch-unmapped mapping is still in /proc/self/maps at 0x" + Long.toHexString(m.address());
+                }
+            }
+            grants.unmap(List.of(first, second)); // already unmapped: nothing happens
             ByteBuffer local = ByteBuffer.allocateDirect(4096);
             int[] status = new int[3];
             grants.copy(List.of(

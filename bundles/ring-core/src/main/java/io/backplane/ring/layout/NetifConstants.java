@@ -53,6 +53,13 @@ public final class NetifConstants {
     public static final String FEATURE_PERSISTENT = "feature-persistent";
     /** A ring strategy's {@code RingStrategy.SERVES} entry for persistent grants on netif rings. */
     public static final String SERVES_PERSISTENT = PROTOCOL + ":" + FEATURE_PERSISTENT;
+    /**
+     * Backplane's frontend key asking the backend to batch its unmaps, the same key and value on a
+     * vif as on a vbd (not in netif.h; docs/backends.md, "Frontend-requested lazy unmap").
+     */
+    public static final String REQUEST_UNMAP_BATCH = BlkifConstants.REQUEST_UNMAP_BATCH;
+    /** A ring strategy's {@code RingStrategy.SERVES} entry for {@link #REQUEST_UNMAP_BATCH} on netif rings. */
+    public static final String SERVES_UNMAP_BATCH = PROTOCOL + ":" + REQUEST_UNMAP_BATCH;
 
     private NetifConstants() {
     }

@@ -7,6 +7,7 @@ import io.backplane.api.ring.RingStrategy;
 import io.backplane.ring.LegacyRingChannel;
 import io.backplane.ring.LegacyRingMapping;
 import io.backplane.ring.layout.BlkifConstants;
+import io.backplane.ring.layout.NetifConstants;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -24,7 +25,8 @@ import org.osgi.service.component.annotations.Reference;
  * while the page is mapped (ending access fails until then), not from anything the backend says.
  */
 @Component(property = {RingStrategy.NAME + "=" + MapBatchedUnmapStrategy.NAME, "service.ranking:Integer=-200",
-        RingStrategy.SERVES + "=" + BlkifConstants.SERVES_UNMAP_BATCH})
+        RingStrategy.SERVES + "=" + BlkifConstants.SERVES_UNMAP_BATCH,
+        RingStrategy.SERVES + "=" + NetifConstants.SERVES_UNMAP_BATCH})
 public class MapBatchedUnmapStrategy implements RingStrategy {
 
     public static final String NAME = "map-batched-unmap";

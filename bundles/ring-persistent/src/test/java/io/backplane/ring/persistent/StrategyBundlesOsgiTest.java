@@ -73,7 +73,8 @@ class StrategyBundlesOsgiTest {
                     .as("backends offer feature-persistent on vbds and vifs only while such a strategy is registered")
                     .isEqualTo(new String[] {BlkifConstants.SERVES_PERSISTENT, NetifConstants.SERVES_PERSISTENT});
             assertThat(byName.get("map-batched-unmap").getProperty(RingStrategy.SERVES))
-                    .as("a frontend asking for batched unmaps gets it").isEqualTo(BlkifConstants.SERVES_UNMAP_BATCH);
+                    .as("a frontend asking for batched unmaps gets it")
+                    .isEqualTo(new String[] {BlkifConstants.SERVES_UNMAP_BATCH, NetifConstants.SERVES_UNMAP_BATCH});
             Bundle persistentBundle = byName.get("persistent").getBundle();
             assertThat(persistentBundle.getEntry("OSGI-INF/metatype/io.backplane.ring.persistent.PersistentConfig.xml"))
                     .as("metatype for ConfigAdmin and the shell").isNotNull();
