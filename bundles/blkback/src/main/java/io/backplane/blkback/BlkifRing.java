@@ -260,7 +260,6 @@ final class BlkifRing implements Runnable {
                 } else {
                     if (open != null) {
                         inFlight.submit(open); // more requests follow: overlap it with them
-                        open = null;
                     }
                     open = inFlight.slot();
                     open.begin(read, preq.sector);

@@ -121,11 +121,6 @@ final class InFlightIo {
         }
     }
 
-    /** Gives back a slot that was not started. */
-    void release(Pending p) {
-        free.add(p);
-    }
-
     /** Starts {@code p} on an I/O thread. */
     void submit(Pending p) {
         begin();

@@ -143,7 +143,9 @@ final class RequestChecks {
             int gref = req.indirectGref(p);
             int bytes = inPage * BlkifRequestDescriptor.SEGMENT_LENGTH;
             // In place: valid until the strategy's next flush, which the worker calls only
-            // between requests. (The copy below ends its batch at once: no view is left open.)
+            // between requests (the copy below ends its batch at once: no view is left open).
+            // Plain reads: the frontend wrote the page before publishing req_prod, which the
+            // worker read with acquire (ring.h's rmb after reading req_prod).
             ByteBuffer page = io.direct(gref, 0, bytes, false);
             if (page != null) {
                 page.order(ByteOrder.LITTLE_ENDIAN);
