@@ -15,7 +15,6 @@ import io.backplane.api.ring.RingStrategies;
 import io.backplane.api.ring.SegmentCopy;
 import io.backplane.api.ring.SegmentIo;
 import io.backplane.nativeio.Errno;
-import io.backplane.nativeio.IoVector;
 import io.backplane.nativeio.NativeException;
 import io.backplane.ring.BackRing;
 import io.backplane.ring.BatchBoundary;
@@ -35,7 +34,9 @@ import java.util.Map;
  * {@code __do_block_io_op}): takes each request off the ring once, validates the copy, and
  * answers only after its I/O completed, so a response always means done (and, after a flush,
  * durable). Zero-copy reads and writes go to {@link InFlightIo}, several at once, and are
- * answered by the thread that did them; everything else (flush, barrier, discard, bounce-buffer
+ * answered by the thread that did them; requests taken together that follow each other on the
+ * disk in the same direction become one I/O (the merge Linux's block layer does under blkback's
+ * plug); everything else (flush, barrier, discard, bounce-buffer
  * I/O, refusals) waits until nothing is in flight and is done by the worker, so a flush covers
  * every write taken before it. The ring itself is touched under {@code ringLock} only. A
  * frontend that publishes an impossible req_prod halts this ring and disables the vbd, nothing
@@ -75,6 +76,10 @@ final class BlkifRing implements Runnable {
     /** Guards the ring's indexes, {@link #response} and the counters: the worker and the I/O threads answer. */
     private final Object ringLock = new Object();
     private final InFlightIo inFlight;
+    /** The zero-copy I/O being gathered from consecutive requests, not started yet (worker only). */
+    private InFlightIo.Pending open;
+    /** The views of one request's segments while they are looked up (worker only). */
+    private final ByteBuffer[] views;
     /** Zero-copy requests started since the strategy's last {@code flush()} (worker only). */
     private int directSinceFlush;
     private final ByteBuffer data;
@@ -97,6 +102,8 @@ final class BlkifRing implements Runnable {
     private volatile long unsupported;
     /** Reads and writes done straight between the image and the guest's pages. */
     private volatile long directRequests;
+    /** Of those, the requests that joined the I/O of the one before them (one preadv/pwritev, one push). */
+    private volatile long mergedRequests;
     private volatile String halted;
 
     /**
@@ -119,6 +126,7 @@ final class BlkifRing implements Runnable {
         this.preq = new PhysicalRequest(maxSegments);
         this.data = ByteBuffer.allocateDirect(maxSegments * PAGE);
         this.copyStatus = new int[maxSegments];
+        this.views = new ByteBuffer[maxSegments];
         this.inFlight = new InFlightIo(image, maxSegments, "blkback " + context.id() + " " + name + " io", this::completed);
     }
 
@@ -221,7 +229,8 @@ final class BlkifRing implements Runnable {
             halted = e.toString();
             context.fatal(name + ": ring worker failed: " + e);
         } finally {
-            // Requests in flight are answered before the ring may be unmapped.
+            // Requests in flight (and any gathered) are answered before the ring may be unmapped.
+            startOpen();
             inFlight.drain();
             inFlight.shutdown();
         }
@@ -234,32 +243,36 @@ final class BlkifRing implements Runnable {
     }
 
     /**
-     * Serves the request just copied: a zero-copy read or write goes in flight (done right here
-     * when it is the last one seen and nothing else is in flight: no hand-off to wait for);
-     * anything else first waits for what is in flight, then is done and answered here.
+     * Serves the request just copied: a zero-copy read or write joins the I/O gathered so far
+     * when it follows it on the disk, else starts a new one; the gathered I/O goes in flight when
+     * a request does not join it or this is the last one seen (done right here when nothing else
+     * is in flight: no hand-off to wait for). Anything else first waits for what is in flight,
+     * then is done and answered here.
      */
     private void take(boolean lastSeen) {
         int status = checks.check(request, io, preq);
         if (status == BLKIF_RSP_OKAY && (preq.kind == PhysicalRequest.Kind.READ
                 || preq.kind == PhysicalRequest.Kind.WRITE)) {
-            InFlightIo.Pending p = inFlight.slot();
             boolean read = preq.kind == PhysicalRequest.Kind.READ;
-            if (directSegments(p.iov, read)) {
-                p.id = preq.id;
-                p.operation = preq.responseOperation;
-                p.read = read;
-                p.sector = preq.sector;
-                p.sectors = preq.sectors;
-                directSinceFlush++;
-                if (lastSeen && inFlight.idle()) {
-                    inFlight.runHere(p);
+            if (directSegments(read)) {
+                if (open != null && open.joins(read, preq.sector, preq.segments)) {
+                    mergedRequests++;
                 } else {
-                    inFlight.submit(p);
+                    if (open != null) {
+                        inFlight.submit(open); // more requests follow: overlap it with them
+                    }
+                    open = inFlight.slot();
+                    open.begin(read, preq.sector);
+                }
+                open.add(preq.id, preq.responseOperation, preq.sectors, views, preq.segments);
+                directSinceFlush++;
+                if (lastSeen) {
+                    startOpen();
                 }
                 return;
             }
-            inFlight.release(p);
         }
+        startOpen();
         quiesce();
         int answered = serve(status);
         synchronized (ringLock) {
@@ -267,11 +280,27 @@ final class BlkifRing implements Runnable {
         }
     }
 
+    /** Puts the gathered I/O in flight: right here when nothing else is in flight, else on an I/O thread. */
+    private void startOpen() {
+        InFlightIo.Pending p = open;
+        if (p == null) {
+            return;
+        }
+        open = null;
+        if (inFlight.idle()) {
+            inFlight.runHere(p);
+        } else {
+            inFlight.submit(p);
+        }
+    }
+
     /**
-     * End of a batch: pushes the worker's answers, and flushes the strategy when nothing is in
-     * flight (or waits for that when it has not been flushed for a while).
+     * End of a batch: starts what was gathered, pushes the worker's answers, and flushes the
+     * strategy when nothing is in flight (or waits for that when it has not been flushed for a
+     * while).
      */
     private void endBatch() {
+        startOpen();
         if (directSinceFlush >= FLUSH_EVERY) {
             quiesce();
         } else {
@@ -296,32 +325,40 @@ final class BlkifRing implements Runnable {
         }
     }
 
-    /** {@link InFlightIo.Completion}: answers a zero-copy request on the thread that did its I/O. */
+    /**
+     * {@link InFlightIo.Completion}: answers the requests of a zero-copy I/O on the thread that
+     * did it, every one with the I/O's outcome, and pushes them together.
+     */
     private void completed(InFlightIo.Pending p, RuntimeException failure) {
         boolean notify;
         synchronized (ringLock) {
             int status = BLKIF_RSP_OKAY;
             if (failure == null) {
                 if (p.read) {
-                    rdReq++;
+                    rdReq += p.requests;
                     rdSect += p.sectors;
                 } else {
-                    wrReq++;
+                    wrReq += p.requests;
                     wrSect += p.sectors;
                 }
-                directRequests++;
+                directRequests += p.requests;
             } else {
                 status = failure instanceof NativeException n && n.errno() == Errno.EOPNOTSUPP
                         ? BLKIF_RSP_EOPNOTSUPP : BLKIF_RSP_ERROR;
-                count(status);
+                for (int i = 0; i < p.requests; i++) {
+                    count(status);
+                }
             }
-            answer(p.id, p.operation, status);
-            // blkback's make_response: pushed at once, the guest waits for this one.
+            for (int i = 0; i < p.requests; i++) {
+                answer(p.ids[i], p.operations[i], status);
+            }
+            // blkback's make_response: pushed at once, the guest waits for these.
             notify = ring.pushResponsesAndCheckNotify();
         }
         if (failure != null) {
             context.log(name + ": " + (p.read ? "READ" : "WRITE") + " of " + p.sectors + " sectors at " + p.sector
-                    + " failed on " + image.path() + ": " + failure.getMessage());
+                    + " (" + p.requests + " request" + (p.requests == 1 ? "" : "s") + ") failed on " + image.path()
+                    + ": " + failure.getMessage());
         }
         if (notify) {
             evtchn.notifyRemote();
@@ -414,17 +451,17 @@ final class BlkifRing implements Runnable {
      * Zero copy: when the strategy gives every segment's page in place (persistent grants), the
      * request's I/O vector points at the guest's own memory and the image is read into it or
      * written from it with one preadv/pwritev, as blkback's bio goes straight to the granted
-     * pages. False (the vector unused) when any segment has no mapping: the request then goes
-     * through the bounce buffer and the strategy's copy, which also reports refused grants.
+     * pages. The views go to {@link #views}. False when any segment has no mapping: the request
+     * then goes through the bounce buffer and the strategy's copy, which also reports refused
+     * grants.
      */
-    private boolean directSegments(IoVector iov, boolean toGuest) {
-        iov.clear();
+    private boolean directSegments(boolean toGuest) {
         for (int i = 0; i < preq.segments; i++) {
             ByteBuffer page = io.direct(preq.grefs[i], preq.offsets[i], preq.lengths[i], toGuest);
             if (page == null) {
                 return false;
             }
-            iov.add(page);
+            views[i] = page;
         }
         return true;
     }
@@ -528,6 +565,7 @@ final class BlkifRing implements Runnable {
         s.put("errors", Long.toString(errors));
         s.put("eopnotsupp", Long.toString(unsupported));
         s.put("zero-copy-requests", Long.toString(directRequests));
+        s.put("merged-requests", Long.toString(mergedRequests));
         s.put("max-in-flight", Integer.toString(inFlight.maxInFlight()));
         if (halted != null) {
             s.put("halted", halted);

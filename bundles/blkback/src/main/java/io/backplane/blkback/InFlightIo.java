@@ -1,6 +1,7 @@
 package io.backplane.blkback;
 
 import io.backplane.nativeio.IoVector;
+import java.nio.ByteBuffer;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -9,29 +10,75 @@ import java.util.concurrent.TimeUnit;
 /**
  * The zero-copy reads and writes of one ring that are in flight at once (blkback.c's pool of
  * {@code pending_req} with the bios it submits, and {@code end_block_io_op}): the ring's worker
- * hands each request to one of a few I/O threads and goes on taking requests, so the requests
- * blkfront splits a large I/O into overlap, as they do under Linux blkback. The I/O thread that
- * did a request answers it ({@link Completion}). At most {@link #SLOTS} requests are in flight;
- * the worker waits for a free slot beyond that.
+ * hands each I/O to one of a few I/O threads and goes on taking requests. The I/O thread that
+ * did it answers it ({@link Completion}). One I/O may carry several ring requests that follow each
+ * other on the disk (the block layer's merge under blkback's plug: blkfront cuts a 1 MiB
+ * {@code O_DIRECT} I/O into 128 KiB requests, which go to the image as one preadv/pwritev and
+ * are answered with one push). At most {@link #SLOTS} I/Os are in flight; the worker waits for a
+ * free slot beyond that.
  */
 final class InFlightIo {
     /** I/O threads per ring: a dom0 has few vCPUs, and each preadv/pwritev keeps one busy copying. */
     static final int THREADS = 2;
-    /** Requests in flight per ring (a 1 MiB I/O is eight 128 KiB requests). */
+    /** I/Os in flight per ring. */
     static final int SLOTS = 16;
+    /**
+     * Segments one I/O may carry when requests are merged into it: a 1 MiB I/O in 4 KiB pages
+     * (well below the kernel's IOV_MAX of 1024); a single request may always carry its own
+     * maximum.
+     */
+    static final int MERGE_SEGMENTS = 256;
+    /** Ring requests one I/O may answer (blkfront's smallest useful requests are one page). */
+    static final int MERGE_REQUESTS = 32;
 
-    /** One request in flight: what its I/O needs and what its response carries. */
+    /**
+     * One I/O in flight: the image range, the guest pages it moves, and the ring requests it
+     * answers (one, or several that follow each other on the disk, in ring order).
+     */
     static final class Pending {
         /** The guest pages, in segment order (views the strategy gave, valid until its next flush). */
         final IoVector iov;
-        long id;
-        int operation;
+        /** Segments {@link #iov} holds, and how many it may hold. */
+        int segments;
+        final int maxSegments;
+        final long[] ids = new long[MERGE_REQUESTS];
+        final int[] operations = new int[MERGE_REQUESTS];
+        int requests;
         boolean read;
         long sector;
         long sectors;
 
-        Pending(IoVector iov) {
+        Pending(IoVector iov, int maxSegments) {
             this.iov = iov;
+            this.maxSegments = maxSegments;
+        }
+
+        /** Starts an empty I/O at {@code sector}. */
+        void begin(boolean read, long sector) {
+            iov.clear();
+            this.segments = 0;
+            this.requests = 0;
+            this.read = read;
+            this.sector = sector;
+            this.sectors = 0;
+        }
+
+        /** True when a request of {@code nseg} segments at {@code at} may join: same direction, next on the disk, room left. */
+        boolean joins(boolean read, long at, int nseg) {
+            return this.read == read && at == sector + sectors && requests < MERGE_REQUESTS
+                    && segments + nseg <= maxSegments;
+        }
+
+        /** Adds a request whose data is {@code views[0..nseg)} (its segments, in order). */
+        void add(long id, int operation, long requestSectors, ByteBuffer[] views, int nseg) {
+            for (int i = 0; i < nseg; i++) {
+                iov.add(views[i]);
+            }
+            segments += nseg;
+            ids[requests] = id;
+            operations[requests] = operation;
+            requests++;
+            sectors += requestSectors;
         }
     }
 
@@ -45,14 +92,15 @@ final class InFlightIo {
     private final ArrayBlockingQueue<Pending> free = new ArrayBlockingQueue<>(SLOTS);
     private final ThreadPoolExecutor pool;
     private int inFlight;
-    /** The most requests that were in flight at once (pv:show's {@code max-in-flight}). */
+    /** The most I/Os that were in flight at once (pv:show's {@code max-in-flight}). */
     private volatile int maxInFlight;
 
     InFlightIo(VbdImage image, int maxSegments, String threadName, Completion completion) {
         this.image = image;
         this.completion = completion;
+        int iovSegments = Math.max(maxSegments, MERGE_SEGMENTS);
         for (int i = 0; i < SLOTS; i++) {
-            free.add(new Pending(image.ioVector(maxSegments)));
+            free.add(new Pending(image.ioVector(iovSegments), iovSegments));
         }
         // Threads start with the first request handed over and end after a minute without work.
         pool = new ThreadPoolExecutor(THREADS, THREADS, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
@@ -71,11 +119,6 @@ final class InFlightIo {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted waiting for a request in flight to end");
         }
-    }
-
-    /** Gives back a slot that was not started. */
-    void release(Pending p) {
-        free.add(p);
     }
 
     /** Starts {@code p} on an I/O thread. */

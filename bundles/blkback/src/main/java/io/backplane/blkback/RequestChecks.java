@@ -32,7 +32,7 @@ final class RequestChecks {
     private final VbdFeatures features;
     private final long diskSectors;
     private final boolean readonly;
-    /** One indirect page at a time, copied out of the guest once (as Linux maps it once). */
+    /** One indirect page at a time, copied out of the guest when the strategy gives no view of it. */
     private final ByteBuffer indirectPage = ByteBuffer.allocateDirect(4096).order(ByteOrder.LITTLE_ENDIAN);
     /** Why the last request was refused, for the log. */
     private String reason = "";
@@ -130,23 +130,39 @@ final class RequestChecks {
         return BLKIF_RSP_OKAY;
     }
 
-    /** xen_blkbk_parse_indirect: the segments live in granted pages, read once each. */
+    /**
+     * xen_blkbk_parse_indirect: the segments live in granted pages, each field read once. A page
+     * the strategy gives in place (a persistent grant, as Linux keeps indirect pages persistent
+     * too) is read there; otherwise it is copied out first. Either way the fields are read once
+     * into {@code out}, which is what is checked and used.
+     */
     private int readIndirectSegments(BlkifRequest req, int nseg, SegmentIo io, PhysicalRequest out) {
         int pages = BlkifIndirectRequestDescriptor.indirectPages(nseg);
         for (int p = 0; p < pages; p++) {
             int inPage = Math.min(SEGS_PER_INDIRECT_FRAME, nseg - p * SEGS_PER_INDIRECT_FRAME);
             int gref = req.indirectGref(p);
-            int status = io.read(gref, 0, indirectPage, 0, inPage * BlkifRequestDescriptor.SEGMENT_LENGTH);
-            io.flush();
-            if (status != 0) {
-                return refuse(BLKIF_RSP_ERROR, "indirect page " + p + " (gref " + gref + ") refused: GNTST " + status);
+            int bytes = inPage * BlkifRequestDescriptor.SEGMENT_LENGTH;
+            // In place: valid until the strategy's next flush, which the worker calls only
+            // between requests (the copy below ends its batch at once: no view is left open).
+            // Plain reads: the frontend wrote the page before publishing req_prod, which the
+            // worker read with acquire (ring.h's rmb after reading req_prod).
+            ByteBuffer page = io.direct(gref, 0, bytes, false);
+            if (page != null) {
+                page.order(ByteOrder.LITTLE_ENDIAN);
+            } else {
+                int status = io.read(gref, 0, indirectPage, 0, bytes);
+                io.flush();
+                if (status != 0) {
+                    return refuse(BLKIF_RSP_ERROR, "indirect page " + p + " (gref " + gref + ") refused: GNTST " + status);
+                }
+                page = indirectPage;
             }
             for (int i = 0; i < inPage; i++) {
                 int at = i * BlkifRequestDescriptor.SEGMENT_LENGTH;
                 int n = p * SEGS_PER_INDIRECT_FRAME + i;
-                int first = Byte.toUnsignedInt(indirectPage.get(at + BlkifRequestDescriptor.SEGMENT_FIRST_SECT_OFFSET));
-                int last = Byte.toUnsignedInt(indirectPage.get(at + BlkifRequestDescriptor.SEGMENT_LAST_SECT_OFFSET));
-                if (!segment(out, n, indirectPage.getInt(at + BlkifRequestDescriptor.SEGMENT_GREF_OFFSET), first, last)) {
+                int first = Byte.toUnsignedInt(page.get(at + BlkifRequestDescriptor.SEGMENT_FIRST_SECT_OFFSET));
+                int last = Byte.toUnsignedInt(page.get(at + BlkifRequestDescriptor.SEGMENT_LAST_SECT_OFFSET));
+                if (!segment(out, n, page.getInt(at + BlkifRequestDescriptor.SEGMENT_GREF_OFFSET), first, last)) {
                     return refuse(BLKIF_RSP_ERROR, "indirect segment " + n + " has first_sect " + first + ", last_sect " + last);
                 }
             }

@@ -93,6 +93,11 @@ final class RawFront implements AutoCloseable {
 
     void send(BlkifRequest request) {
         ring.putRequest(request);
+        publish();
+    }
+
+    /** Publishes every request put on the ring since the last push, with one req_prod (and one event if asked for). */
+    void publish() {
         if (ring.pushRequestsAndCheckNotify()) {
             evtchn.notifyRemote();
         }
