@@ -184,8 +184,7 @@ final class TxPath {
     }
 
     private int peekSize() {
-        return Short.toUnsignedInt(ring.buffer().getShort(ring.requestSlotOffset(ring.requestConsumer())
-                + NetifTxRequestDescriptor.SIZE_OFFSET));
+        return ring.peekRequestU16(NetifTxRequestDescriptor.SIZE_OFFSET);
     }
 
     /** True when the last pass stopped because the next packet had to wait for credit. */

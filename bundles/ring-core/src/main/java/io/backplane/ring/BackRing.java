@@ -2,6 +2,7 @@ package io.backplane.ring;
 
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 
 /**
  * The back end of a shared ring (ring.h's {@code <name>_back_ring}): takes requests off, puts
@@ -63,6 +64,20 @@ public final class BackRing extends SharedRing {
             mirror.restart(index);
         }
         return new BackRing(shared, layout, index, mirror);
+    }
+
+    /**
+     * The back end of a ring a backend connects to ({@code live} false: BACK_RING_INIT) or adopts
+     * ({@code live}: {@link #reattach(ByteBuffer, RingLayout, RequestMirror)}), with a request
+     * mirror at {@code mirrorFile} (started afresh, or kept when adopting) when the layout's
+     * responses overwrite request slots ({@link RequestMirror#needed}); null: no mirror.
+     *
+     * @throws java.io.UncheckedIOException when the mirror cannot be mapped
+     */
+    public static BackRing open(ByteBuffer shared, RingLayout layout, Path mirrorFile, boolean live) {
+        RequestMirror mirror = mirrorFile != null && RequestMirror.needed(layout)
+                ? RequestMirror.map(mirrorFile, layout, live) : null;
+        return live ? reattach(shared, layout, mirror) : attach(shared, layout, mirror);
     }
 
     /**
