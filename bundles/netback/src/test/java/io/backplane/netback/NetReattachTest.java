@@ -157,7 +157,7 @@ class NetReattachTest {
     }
 
     /** One driver's opening of the host end: closing it ends this opening, not the host's queues. */
-    private static final class Opening implements PacketSink {
+    static final class Opening implements PacketSink {
         private final MemorySink host;
         private volatile boolean closed;
 
