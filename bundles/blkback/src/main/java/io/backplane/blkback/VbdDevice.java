@@ -9,6 +9,7 @@ import io.backplane.api.ring.RingChannel;
 import io.backplane.api.ring.RingException;
 import io.backplane.api.ring.RingRequest;
 import io.backplane.api.ring.RingStrategies;
+import io.backplane.ring.RequestMirror;
 import io.backplane.ring.RingHandover;
 import io.backplane.ring.layout.BlkifConstants;
 import io.backplane.ring.layout.BlkifRequestDescriptor;
@@ -177,7 +178,7 @@ final class VbdDevice implements BackendDevice {
         BlkifRing ring;
         try {
             // Only the mirror of a ring's requests outlives a crash: the ring's own slots get the responses.
-            Path mirror = context.stateDirectory().map(d -> d.resolve("queue-" + q + ".requests")).orElse(null);
+            Path mirror = context.stateDirectory().map(d -> RequestMirror.file(d, "queue-" + q)).orElse(null);
             ring = new BlkifRing(name, context, request, channel, image, features, live, mirror);
         } catch (RuntimeException e) {
             channel.close();

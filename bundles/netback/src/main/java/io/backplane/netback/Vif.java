@@ -9,6 +9,7 @@ import io.backplane.api.backend.DeviceException;
 import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.ring.RingStrategies;
 import io.backplane.api.sink.PacketSink;
+import io.backplane.ring.RequestMirror;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -113,7 +114,7 @@ final class Vif implements BackendDevice {
 
     /** Where the requests taken off {@code ring} are mirrored for a successor (null: nowhere; see BackRing.open). */
     Path requestMirror(String ring) {
-        return ctx.stateDirectory().map(d -> d.resolve(ring + ".requests")).orElse(null);
+        return ctx.stateDirectory().map(d -> RequestMirror.file(d, ring)).orElse(null);
     }
 
     /** @param strategy the strategy to prefer (an adopter's record), null for the fittest */

@@ -16,7 +16,6 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -97,13 +96,9 @@ public final class RequestMirror {
         }
     }
 
-    /** Removes the mirror of a ring that is gone for good (nothing left to adopt). */
-    public static void delete(Path file) {
-        try {
-            Files.deleteIfExists(file);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot remove the request mirror " + file + ": " + e.getMessage(), e);
-        }
+    /** The mirror file of the ring named {@code ring} ({@code queue-0}, {@code queue-0-tx}) in a device's directory. */
+    public static Path file(Path deviceDir, String ring) {
+        return deviceDir.resolve(ring + ".requests");
     }
 
     public Path file() {
