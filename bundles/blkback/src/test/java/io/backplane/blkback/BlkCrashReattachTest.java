@@ -125,9 +125,10 @@ class BlkCrashReattachTest {
                 }
 
                 bus = newBus(offer);                 // adopts from XenStore: its owner is a dead process
-                awaitLog("served again from its request mirror", guest);
-                assertThat(logs).anyMatch(l -> l.contains("re-attached to the live rings (its backend process " + dying.pid()));
-                assertThat(logs).anyMatch(l -> l.contains("(" + took + " requests the last backend took and never answered"));
+                // The lifecycle's line comes after the driver's.
+                awaitLog("re-attached to the live rings (its backend process " + dying.pid() + "@", guest);
+                assertThat(logs).anyMatch(l -> l.contains("(" + took + " requests the last backend took and never answered"
+                        + " served again from its request mirror)"));
                 awaitRoundsAbove(roundsKey, rounds + 1, guest);
                 logs.removeIf(l -> l.contains("served again from its request mirror"));
             }
