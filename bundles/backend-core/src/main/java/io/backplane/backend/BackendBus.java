@@ -14,6 +14,7 @@ import io.backplane.api.device.RequestSource;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsPerm;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -44,10 +45,16 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
      * @param keepDevices        when the bus closes or a driver goes away, hand each device over
      *                           (answered, unmapped, left Connected and recorded) for the next
      *                           backend to adopt, instead of closing it
+     * @param stateDir           the runtime's state directory, where each device keeps the files a
+     *                           successor needs ({@code BackendContext.stateDirectory()}); null: none
      */
-    public record Options(int backendDomid, boolean writeHotplugStatus, boolean keepDevices) {
+    public record Options(int backendDomid, boolean writeHotplugStatus, boolean keepDevices, Path stateDir) {
         public Options(int backendDomid, boolean writeHotplugStatus) {
             this(backendDomid, writeHotplugStatus, false);
+        }
+
+        public Options(int backendDomid, boolean writeHotplugStatus, boolean keepDevices) {
+            this(backendDomid, writeHotplugStatus, keepDevices, null);
         }
     }
 

@@ -5,6 +5,10 @@ import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.Negotiation;
 import io.backplane.api.xenstore.XenStore;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Optional;
 
 /** What a driver gets for one device; fatal errors go back to the device's lifecycle. */
@@ -71,5 +75,19 @@ final class DeviceContext implements BackendContext {
     @Override
     public void log(String message) {
         log.info(id() + ": " + message);
+    }
+
+    @Override
+    public Optional<Path> stateDirectory() {
+        Path stateDir = lifecycle.stateDir();
+        if (stateDir == null) {
+            return Optional.empty();
+        }
+        Path dir = DeviceRecord.files(stateDir, id());
+        try {
+            return Optional.of(Files.createDirectories(dir));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + dir + ": " + e.getMessage(), e);
+        }
     }
 }

@@ -92,6 +92,11 @@ final class DeviceLifecycle {
         return id;
     }
 
+    /** The runtime's state directory, or null. */
+    java.nio.file.Path stateDir() {
+        return bus.options().stateDir();
+    }
+
     // ---- events, from any thread: queued on the device's executor ----
 
     void start() {
@@ -407,6 +412,19 @@ final class DeviceLifecycle {
         } catch (RuntimeException e) {
             log.warn(id + ": could not remove the connection record: " + e.getMessage());
         }
+        forgetFiles();
+    }
+
+    /** Its files (request mirrors) go with the record; a handover keeps both. */
+    private void forgetFiles() {
+        java.nio.file.Path stateDir = stateDir();
+        if (stateDir != null) {
+            try {
+                DeviceRecord.forgetFiles(stateDir, id);
+            } catch (java.io.IOException | RuntimeException e) {
+                log.warn(id + ": could not remove its files under " + DeviceRecord.files(stateDir, id) + ": " + e.getMessage());
+            }
+        }
     }
 
     private void onFrontendChanged() {
@@ -599,6 +617,7 @@ final class DeviceLifecycle {
         } catch (RuntimeException e) {
             log.warn(id + ": driver failed to remove the device: " + e.getMessage());
         } finally {
+            forgetFiles();
             closeWatch();
             waiters.forEach(w -> w.future().completeExceptionally(new IllegalStateException(id + " was removed")));
             bus.forget(this);

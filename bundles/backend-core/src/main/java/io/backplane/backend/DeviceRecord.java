@@ -4,11 +4,16 @@ import io.backplane.api.device.DeviceId;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsPerm;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 
 /**
  * What a connected device's successor needs to re-attach without renegotiating, kept in
@@ -21,6 +26,9 @@ import java.util.TreeMap;
  * backplane/owner              pid@start-millis of the process serving it; gone after a handover
  * </pre>
  *
+ * and beside it, in the runtime's state directory (which outlives the process, not the host), the
+ * device's files a successor needs as well (a ring's request mirror): {@link #FILES}{@code /<type>/<domid>/<devid>/}.
+ *
  * Only dom0 may read the {@code backplane} directory (the guest has no business with it). No state
  * key is ever written here: a Linux frontend does not survive its backend leaving Connected.
  */
@@ -29,6 +37,8 @@ final class DeviceRecord {
     static final String OFFER = DIR + "/offer";
     static final String CONNECTION = DIR + "/connection";
     static final String OWNER = DIR + "/owner";
+    /** Under the state directory: one directory per device for its files ({@link #files}). */
+    static final String FILES = "devices";
 
     /**
      * A record as read back.
@@ -89,6 +99,24 @@ final class DeviceRecord {
         String dir = id.backendPath() + "/" + DIR;
         if (xs.exists(dir)) {
             xs.rm(dir);
+        }
+    }
+
+    /** The directory of {@code id}'s files under the state directory {@code stateDir}. */
+    static Path files(Path stateDir, DeviceId id) {
+        return stateDir.resolve(FILES).resolve(id.type()).resolve(Integer.toString(id.frontendDomid()))
+                .resolve(Integer.toString(id.devid()));
+    }
+
+    /** The device is gone or disconnected: its files go with its record. */
+    static void forgetFiles(Path stateDir, DeviceId id) throws IOException {
+        Path dir = files(stateDir, id);
+        if (Files.isDirectory(dir)) {
+            try (Stream<Path> all = Files.walk(dir)) {
+                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
         }
     }
 

@@ -6,6 +6,7 @@ import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.Negotiation;
 import io.backplane.api.device.NegotiationPolicy;
 import io.backplane.api.xenstore.XenStore;
+import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -18,6 +19,7 @@ import org.osgi.service.log.Logger;
 import org.osgi.service.log.LoggerFactory;
 import org.osgi.service.metatype.annotations.Designate;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -37,7 +39,12 @@ public class XenbusBackend implements DeviceRegistry {
     /** How long a strategy's unregistration is held while its devices move off it. */
     static final Duration STRATEGY_LEAVE_TIMEOUT = Duration.ofSeconds(10);
 
+    /** The launcher's framework property naming the runtime's state directory. */
+    static final String STATE_DIR_PROPERTY = "backplane.state.dir";
+
     private final XenStore xenStore;
+    /** Where devices keep the files a successor needs; null without a state directory. */
+    private final Path stateDir;
     private final NegotiationPolicy policy;
     private final Logger logger;
     private final NegotiationRelay relay;
@@ -53,7 +60,9 @@ public class XenbusBackend implements DeviceRegistry {
     @Activate
     public XenbusBackend(@Reference XenStore xenStore, @Reference NegotiationPolicy policy,
                          @Reference(service = LoggerFactory.class) Logger logger, @Reference NegotiationRelay relay,
-                         @Reference RingStrategyRegistry strategies, BackendConfig config) {
+                         @Reference RingStrategyRegistry strategies, BackendConfig config, BundleContext context) {
+        String dir = context.getProperty(STATE_DIR_PROPERTY);
+        this.stateDir = dir == null || dir.isBlank() ? null : Path.of(dir);
         this.xenStore = xenStore;
         this.policy = policy;
         this.logger = logger;
@@ -91,7 +100,7 @@ public class XenbusBackend implements DeviceRegistry {
                 }
             }
         }, new BackendBus.Options(config.backendDomid(), config.writeHotplugStatus(),
-                config.keepDevices()));
+                config.keepDevices(), stateDir));
         created.noRingStrategy(() -> strategies.registered().isEmpty());
         return created;
     }
@@ -105,7 +114,7 @@ public class XenbusBackend implements DeviceRegistry {
     synchronized void modified(BackendConfig config) {
         autoSwap = config.autoSwap();
         BackendBus.Options wanted = new BackendBus.Options(config.backendDomid(), config.writeHotplugStatus(),
-                config.keepDevices());
+                config.keepDevices(), stateDir);
         if (wanted.backendDomid() == bus.options().backendDomid()) {
             bus.options(wanted);
             logger.info("backend core: configuration changed in place (write hotplug-status " + wanted.writeHotplugStatus()
@@ -117,7 +126,7 @@ public class XenbusBackend implements DeviceRegistry {
                 + bus.options().backendDomid() + ": closing the devices of the old one");
         BackendBus old = bus;
         // No successor serves the old domain: its devices close even where they would be kept.
-        old.options(new BackendBus.Options(old.options().backendDomid(), old.options().writeHotplugStatus(), false));
+        old.options(new BackendBus.Options(old.options().backendDomid(), old.options().writeHotplugStatus(), false, stateDir));
         old.close();
         bus = newBus(config);
         drivers.forEach(bus::addDriver);

@@ -81,6 +81,14 @@ final class TestDriver implements BackendDriver {
                 throw new DeviceException("guest requested " + asked + " queues, exceeding the maximum of " + max + ".");
             }
             queues = asked;
+            // As blkback and netback keep their request mirrors.
+            ctx.stateDirectory().ifPresent(d -> {
+                try {
+                    java.nio.file.Files.writeString(d.resolve("queue-0.requests"), ctx.id().toString());
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
         }
 
         @Override

@@ -47,7 +47,7 @@ class XenbusAdoptionTest {
         successor = new BackendBus(fx.backendXs, fx.policy.policy(), OperatorLog.lines(l -> {
             log.add(l);
             System.err.println("successor: " + l);
-        }), new BackendBus.Options(0, true, true));
+        }), new BackendBus.Options(0, true, true, fx.stateDir));
         successor.addDriver(next);
     }
 
@@ -63,6 +63,22 @@ class XenbusAdoptionTest {
         fx.frontendState(id, 5);
         fx.awaitBackendState(id, 5);
         assertThat(fx.xs().exists(rec)).as("nothing to adopt once disconnected").isFalse();
+    }
+
+    /** A device's files (request mirrors) outlive a handover for the successor and go with a disconnect. */
+    @Test
+    void aDevicesFilesAreKeptForItsSuccessorAndRemovedWithItsRecord() throws Exception {
+        DeviceId id = connected(true);
+        java.nio.file.Path mirror = fx.stateDir.resolve("devices/vif/3/0/queue-0.requests");
+        assertThat(mirror).hasContent(id.toString());
+        fx.bus.close();
+        assertThat(mirror).as("kept for the successor").exists();
+        startSuccessor();
+        XenbusFixture.await("the adoption", () -> next.callsOf(id).contains("adopt"), log::toString);
+        assertThat(mirror).exists();
+        fx.frontendState(id, 5);
+        XenbusFixture.await("the disconnect", () -> next.callsOf(id).contains("disconnect"), log::toString);
+        XenbusFixture.await("the files removed", () -> !java.nio.file.Files.exists(mirror.getParent()), log::toString);
     }
 
     @Test

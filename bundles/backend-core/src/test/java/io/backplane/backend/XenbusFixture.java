@@ -53,7 +53,7 @@ final class XenbusFixture implements AutoCloseable {
         bus = new BackendBus(backendXs, wired.policy(), OperatorLog.lines(line -> {
             log.add(line);
             System.err.println("backend: " + line);
-        }), new BackendBus.Options(0, writeHotplugStatus, keepDevices));
+        }), new BackendBus.Options(0, writeHotplugStatus, keepDevices, stateDir));
         wired.addListener(bus::offerChanged);
     }
 

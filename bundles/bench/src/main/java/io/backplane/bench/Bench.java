@@ -26,6 +26,7 @@ public final class Bench {
         m.put("grants", new GrantsBench());
         m.put("ring", new RingBench());
         m.put("netif", new NetifBench());
+        m.put("mirror", new MirrorBench());
         m.put("strategies", new StrategiesBench());
         m.put("fuzz", new io.backplane.bench.fuzz.XsWireFuzz());
         return m;

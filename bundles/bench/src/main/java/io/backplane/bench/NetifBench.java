@@ -48,15 +48,17 @@ final class NetifBench implements Bench.Benchmark {
     @Override
     public String description() {
         return "multi-page netif rings, notification-driven: a C netfront against netback in the sim, "
-                + "frames/s and notifications per frame at 1, 2 and 4 pages [--frames N] [--runs N] [--pages 1,2,4]";
+                + "frames/s and notifications per frame at 1, 2 and 4 pages [--frames N] [--runs N] [--pages 1,2,4] "
+                + "[--mirror: each size also with the request mirror a restart needs, as a ratio to without]";
     }
 
     @Override
     public void run(List<String> args, PrintStream out) throws Exception {
         int frames = Integer.parseInt(Options.option(args, "--frames", "1000000"));
         int runs = Integer.parseInt(Options.option(args, "--runs", "5"));
-        int[] pages = Options.intList(args, "--pages", "1,2,4");
-        for (int p : pages) {
+        int[] sizes = Options.intList(args, "--pages", "1,2,4");
+        boolean mirror = args.contains("--mirror");
+        for (int p : sizes) {
             if (Integer.bitCount(p) != 1 || p > 16) {
                 throw new IllegalArgumentException("--pages takes powers of two up to 16, not " + p);
             }
@@ -67,7 +69,7 @@ final class NetifBench implements Bench.Benchmark {
         Path dir = Files.createTempDirectory("backplane-bench-netif");
         try {
             Path binary = build(dir);
-            measure(dir, binary, frames, runs, pages, out);
+            measure(dir, binary, frames, runs, sizes, mirror, out);
         } finally {
             Options.deleteTree(dir);
         }
@@ -80,7 +82,16 @@ final class NetifBench implements Bench.Benchmark {
         return new RingPeers(dir).build(SOURCES, "netfront_pages", "xenstore");
     }
 
-    private void measure(Path dir, Path binary, int frames, int runs, int[] pages, PrintStream out) throws Exception {
+    /**
+     * @param mirror each ring size twice, without and with the request mirror (docs/backends.md,
+     *               "Restart and re-attach"): the rows with it are given as a ratio to those without
+     */
+    private void measure(Path dir, Path binary, int frames, int runs, int[] sizes, boolean mirror, PrintStream out) throws Exception {
+        int[] pages = mirror ? java.util.Arrays.stream(sizes).flatMap(p -> java.util.stream.IntStream.of(p, p)).toArray() : sizes;
+        Path[] mirrors = new Path[pages.length];
+        for (int i = 1; mirror && i < pages.length; i += 2) {
+            mirrors[i] = dir;
+        }
         Store store = new Store(Quotas.XEN_4_17);
         Map<DeviceId, Map<String, String>> offers = new ConcurrentHashMap<>();
         try (XenStoreDaemon daemon = new XenStoreDaemon(store, dir, DaemonLog.STDERR)) {
@@ -103,21 +114,24 @@ final class NetifBench implements Bench.Benchmark {
                     double[][] rate = new double[pages.length][runs];
                     double[][] notify = new double[pages.length][runs];
                     double[][] waits = new double[pages.length][runs];
-                    one(sim, xs, bus, offers, dir, binary, Math.min(frames, 50_000), pages[0], -1);
+                    one(sim, xs, bus, offers, dir, binary, Math.min(frames, 50_000), pages[0], null, -1);
                     for (int r = 0; r < runs; r++) {
                         for (int i = 0; i < pages.length; i++) {
-                            double[] m = one(sim, xs, bus, offers, dir, binary, frames, pages[i], r);
+                            double[] m = one(sim, xs, bus, offers, dir, binary, frames, pages[i], mirrors[i], r);
                             rate[i][r] = m[0];
                             notify[i][r] = m[1];
                             waits[i][r] = m[2];
                         }
                     }
                     out.println();
-                    out.println("| ring pages | slots | frames/s | vs " + pages[0] + (pages[0] == 1 ? " page" : " pages")
+                    out.println("| ring pages |" + (mirror ? " request mirror | vs without |" : "") + " slots | frames/s | vs "
+                            + pages[0] + (pages[0] == 1 ? " page" : " pages")
                             + " | frontend notifications / frame | frontend sleeps (backend notifications) / frame |");
-                    out.println("|---|---|---|---|---|---|");
+                    out.println("|---|" + (mirror ? "---|---|" : "") + "---|---|---|---|---|");
                     for (int i = 0; i < pages.length; i++) {
-                        out.printf("| %d | %d | %.0f | %.2f | %.4f | %.4f |%n", pages[i], 256 * pages[i],
+                        String versus = !mirror ? "" : mirrors[i] == null ? " no | 1.00 |"
+                                : String.format(" yes | %.3f |", Options.medianRatio(rate[i], rate[i - 1]));
+                        out.printf("| %d |%s %d | %.0f | %.2f | %.4f | %.4f |%n", pages[i], versus, 256 * pages[i],
                                 Options.median(rate[i]), Options.medianRatio(rate[i], rate[0]),
                                 Options.median(notify[i]), Options.median(waits[i]));
                     }
@@ -132,8 +146,10 @@ final class NetifBench implements Bench.Benchmark {
 
     /** One guest sending {@code frames} on rings of {@code pages}: frames/s, notifications and sleeps per frame. */
     private static double[] one(SimHypervisor sim, EmbeddedXenStore xs, BackendBus bus, Map<DeviceId, Map<String, String>> offers,
-                                Path dir, Path binary, int frames, int pages, int run) throws Exception {
+                                Path dir, Path binary, int frames, int pages, Path mirrors, int run) throws Exception {
         int order = Integer.numberOfTrailingZeros(pages);
+        // The state directory is what makes netback mirror the requests it takes (null: no mirror).
+        bus.options(new BackendBus.Options(0, true, false, mirrors));
         int domid = sim.create(DomainConfig.ofMiB("netif-" + pages + "p-" + run, 32)).domid();
         DeviceId id = new DeviceId(0, "vif", domid, 0);
         offers.put(id, Map.of("multi-queue-max-queues", "1", "feature-rx-copy", "1",

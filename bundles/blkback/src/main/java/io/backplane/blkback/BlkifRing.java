@@ -24,6 +24,7 @@ import io.backplane.ring.GeometryRingLayout;
 import io.backplane.ring.RingHandover;
 import io.backplane.ring.RingOverflowException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -107,11 +108,14 @@ final class BlkifRing implements Runnable {
     private volatile String halted;
 
     /**
-     * @param live re-attach to a ring a previous backend served: start at its published rsp_prod
-     *             ({@link BackRing#reattach}); false: a fresh ring, at 0
+     * @param live   re-attach to a ring a previous backend served: start at its published rsp_prod
+     *               ({@link BackRing#reattach}); false: a fresh ring, at 0
+     * @param mirror where the requests taken are mirrored for a successor (null: nowhere); when
+     *               live, the previous backend's mirror, whose requests it took and did not answer
+     *               are served again from there
      */
     BlkifRing(String name, BackendContext context, RingRequest ringRequest, RingChannel channel, VbdImage image,
-              VbdFeatures features, boolean live) {
+              VbdFeatures features, boolean live, Path mirror) {
         this.name = name;
         this.ringRequest = ringRequest;
         this.context = context;
@@ -119,8 +123,7 @@ final class BlkifRing implements Runnable {
         this.io = channel.segments();
         this.image = image;
         this.checks = new RequestChecks(features, image.sectors(), image.readonly());
-        this.ring = live ? BackRing.reattach(channel.ring(), GeometryRingLayout.of(channel.geometry()))
-                : BackRing.attach(channel.ring(), GeometryRingLayout.of(channel.geometry()));
+        this.ring = BackRing.open(channel.ring(), GeometryRingLayout.of(channel.geometry()), mirror, live);
         int maxSegments = Math.max(features.maxIndirectSegments(),
                 BLKIF_MAX_SEGMENTS_PER_REQUEST);
         this.preq = new PhysicalRequest(maxSegments);
@@ -546,6 +549,11 @@ final class BlkifRing implements Runnable {
 
     RingRequest ringRequest() {
         return ringRequest;
+    }
+
+    /** Requests the adopted ring's last backend took and never answered, served again from its mirror (-1: no mirror). */
+    int replayedFromMirror() {
+        return ring.replayedFromMirror();
     }
 
     String strategy() {

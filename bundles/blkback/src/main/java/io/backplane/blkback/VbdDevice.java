@@ -9,10 +9,12 @@ import io.backplane.api.ring.RingChannel;
 import io.backplane.api.ring.RingException;
 import io.backplane.api.ring.RingRequest;
 import io.backplane.api.ring.RingStrategies;
+import io.backplane.ring.RequestMirror;
 import io.backplane.ring.RingHandover;
 import io.backplane.ring.layout.BlkifConstants;
 import io.backplane.ring.layout.BlkifRequestDescriptor;
 import io.backplane.ring.layout.BlkifResponseDescriptor;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -111,7 +113,10 @@ final class VbdDevice implements BackendDevice {
         }
         frontend = fe;
         live = List.copyOf(rings);
-        context.log("re-attached: " + rings.size() + (rings.size() == 1 ? " queue" : " queues") + " at their published responses, "
+        int replayed = rings.stream().mapToInt(BlkifRing::replayedFromMirror).filter(n -> n > 0).sum();
+        context.log("re-attached: " + rings.size() + (rings.size() == 1 ? " queue" : " queues") + " at their published responses"
+                + (replayed > 0 ? " (" + replayed + " requests the last backend took and never answered served again from its request mirror)" : "")
+                + ", "
                 + fe.ringPages() + (fe.ringPages() == 1 ? " ring page" : " ring pages") + ", strategy " + rings.get(0).strategy()
                 + ", " + image.sectors() + " sectors of " + image.path());
     }
@@ -172,7 +177,9 @@ final class VbdDevice implements BackendDevice {
         String name = "queue " + q;
         BlkifRing ring;
         try {
-            ring = new BlkifRing(name, context, request, channel, image, features, live);
+            // Only the mirror of a ring's requests outlives a crash: the ring's own slots get the responses.
+            Path mirror = context.stateDirectory().map(d -> RequestMirror.file(d, "queue-" + q)).orElse(null);
+            ring = new BlkifRing(name, context, request, channel, image, features, live, mirror);
         } catch (RuntimeException e) {
             channel.close();
             throw new DeviceException("ring of " + name + " is unusable: " + e.getMessage(), e);

@@ -189,7 +189,7 @@ class BlkReattachTest {
         BackendBus bus = new BackendBus(world.xs, policy, OperatorLog.lines(l -> {
             System.err.println("backend: " + l);
             logs.add(l);
-        }), new BackendBus.Options(0, true, true));
+        }), new BackendBus.Options(0, true, true, dir));
         driver = world.blkback();
         bus.addDriver(driver);
         return bus;

@@ -74,7 +74,9 @@ final class NetbackQueue {
      *
      * @param strategy the strategy to prefer when it fits (an adopter's record), null for the fittest
      * @param live     re-attach to rings a previous backend served: both start at their published
-     *                 rsp_prod ({@link BackRing#reattach}) and the frontend gets one event per port
+     *                 rsp_prod ({@link BackRing#reattach}), what the last backend took and never
+     *                 answered served again from its request mirrors, and the frontend gets one
+     *                 event per port
      */
     static NetbackQueue connect(Vif vif, FrontendConfig cfg, FrontendConfig.QueueKeys keys, RingStrategies rings,
                                 EventChannels channels, PacketSink sink, int fatalSkbSlots, String cpus,
@@ -93,10 +95,11 @@ final class NetbackQueue {
             q.rxRing = preferred ? rings.open(q.rxRequest, strategy) : rings.open(q.rxRequest);
             q.txEvent = channels.bindInterdomain(domid, keys.txEventChannel(), ch -> q.wake());
             q.rxEvent = keys.split() ? channels.bindInterdomain(domid, keys.rxEventChannel(), ch -> q.wake()) : q.txEvent;
-            BackRing txBack = live ? BackRing.reattach(q.txRing.ring(), GeometryRingLayout.of(q.txRing.geometry()))
-                    : BackRing.attach(q.txRing.ring(), GeometryRingLayout.of(q.txRing.geometry()));
-            BackRing rxBack = live ? BackRing.reattach(q.rxRing.ring(), GeometryRingLayout.of(q.rxRing.geometry()))
-                    : BackRing.attach(q.rxRing.ring(), GeometryRingLayout.of(q.rxRing.geometry()));
+            // Each ring's requests are mirrored for a successor: a TX or RX response overwrites its request's slot.
+            BackRing txBack = BackRing.open(q.txRing.ring(), GeometryRingLayout.of(q.txRing.geometry()),
+                    vif.requestMirror("queue-" + q.id + "-tx"), live);
+            BackRing rxBack = BackRing.open(q.rxRing.ring(), GeometryRingLayout.of(q.rxRing.geometry()),
+                    vif.requestMirror("queue-" + q.id + "-rx"), live);
             if (live) {
                 // The old backend may have published responses and died before notifying.
                 q.txEvent.notifyRemote();
@@ -349,6 +352,11 @@ final class NetbackQueue {
             return List.of(new StrategySwap("queue " + id + " tx", fromTx, t.channel().strategy(), (mid - start) / 1000),
                     new StrategySwap("queue " + id + " rx", fromRx, r.channel().strategy(), (end - mid) / 1000));
         }, this::wake, () -> running && worker != null && worker.isAlive(), 5000);
+    }
+
+    /** Requests the adopted rings' last backend took and never answered, served again from their mirrors. */
+    int replayedFromMirror() {
+        return Math.max(0, txBack.replayedFromMirror()) + Math.max(0, rxBack.replayedFromMirror());
     }
 
     List<RingRequest> ringRequests() {

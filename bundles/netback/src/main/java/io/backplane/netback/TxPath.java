@@ -184,8 +184,7 @@ final class TxPath {
     }
 
     private int peekSize() {
-        return Short.toUnsignedInt(ring.buffer().getShort(ring.requestSlotOffset(ring.requestConsumer())
-                + NetifTxRequestDescriptor.SIZE_OFFSET));
+        return ring.peekRequestU16(NetifTxRequestDescriptor.SIZE_OFFSET);
     }
 
     /** Ends the strategy's batch between passes (the worker's idle tick); nothing is lent then. */

@@ -9,8 +9,10 @@ import io.backplane.api.backend.DeviceException;
 import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.ring.RingStrategies;
 import io.backplane.api.sink.PacketSink;
+import io.backplane.ring.RequestMirror;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -110,6 +112,11 @@ final class Vif implements BackendDevice {
         return c;
     }
 
+    /** Where the requests taken off {@code ring} are mirrored for a successor (null: nowhere; see BackRing.open). */
+    Path requestMirror(String ring) {
+        return ctx.stateDirectory().map(d -> RequestMirror.file(d, ring)).orElse(null);
+    }
+
     /** @param strategy the strategy to prefer (an adopter's record), null for the fittest */
     private void open(FrontendConfig cfg, String strategy, boolean live) {
         List<NetbackQueue> opened = new ArrayList<>();
@@ -138,7 +145,10 @@ final class Vif implements BackendDevice {
         t.setDaemon(true);
         reader = t;
         t.start();
-        ctx.log((live ? "re-attached at the published responses: " : "connected ") + opened.size()
+        int replayed = opened.stream().mapToInt(NetbackQueue::replayedFromMirror).sum();
+        ctx.log((live ? "re-attached at the published responses" + (replayed > 0 ? " (" + replayed
+                + " requests the last backend took and never answered served again from its request mirrors)" : "")
+                + ": " : "connected ") + opened.size()
                 + (opened.size() == 1 ? " queue" : " queues") + " ("
                 + (cfg.queues().get(0).split() ? "split" : "shared") + " event channels, strategy "
                 + opened.get(0).strategy() + ", " + opened.get(0).ringDescription() + ") to " + sink.describe());

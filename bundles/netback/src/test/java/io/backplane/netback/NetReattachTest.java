@@ -105,6 +105,9 @@ class NetReattachTest {
             assertThat(SimNet.await(20, () -> net.stat(id, "rx-verified") == sent)).as(guestLog(domid)).isTrue();
             if (restart < RESTARTS) {
                 midTraffic += seen.size() < 2L * count ? 1 : 0;
+                for (String ring : List.of("queue-0-tx", "queue-0-rx", "queue-1-tx", "queue-1-rx")) {
+                    assertThat(net.stateDir.resolve("devices/vif/" + domid + "/0/" + ring + ".requests")).as("request mirror").exists();
+                }
                 bus.close();                               // keepDevices: answered, unmapped, left Connected
                 assertThat(net.read(id.backendPath() + "/state")).isEqualTo("4");
                 bus = newBus();                            // a new bus and driver adopt the vif from XenStore
@@ -146,7 +149,7 @@ class NetReattachTest {
         BackendBus b = new BackendBus(net.xs, policy, OperatorLog.lines(l -> {
             logs.add(l);
             System.out.println("backend: " + l);
-        }), new BackendBus.Options(0, true, true));
+        }), new BackendBus.Options(0, true, true, net.stateDir));
         b.addDriver(new NetbackDriver(RealRings.all(net.sim), net.sim, (SinkRequest r) -> new Opening(
                 hosts.computeIfAbsent(r.name(), n -> new MemorySink(n, false, "test", 1 << 15))),
                 NetbackDriver.Settings.defaults()));
@@ -154,7 +157,7 @@ class NetReattachTest {
     }
 
     /** One driver's opening of the host end: closing it ends this opening, not the host's queues. */
-    private static final class Opening implements PacketSink {
+    static final class Opening implements PacketSink {
         private final MemorySink host;
         private volatile boolean closed;
 

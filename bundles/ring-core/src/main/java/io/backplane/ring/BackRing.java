@@ -2,6 +2,7 @@ package io.backplane.ring;
 
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 
 /**
  * The back end of a shared ring (ring.h's {@code <name>_back_ring}): takes requests off, puts
@@ -13,6 +14,10 @@ import java.nio.ByteBuffer;
  * {@link #nextRequestSlot()} and read the fields once); {@link #putResponse} (or
  * {@link #nextResponseSlot()}) per answer; {@link #pushResponsesAndCheckNotify()} and notify the
  * frontend if it says so; before sleeping, {@link #finalCheckForRequests()}.
+ *
+ * <p>With a {@link RequestMirror} every request is copied into it as it is taken and read from
+ * there ({@link #copyRequest} only), so that a successor can serve again what this end took
+ * even where its unpublished responses overwrote the slots.
  */
 public final class BackRing extends SharedRing {
 
@@ -24,23 +29,55 @@ public final class BackRing extends SharedRing {
     private int rspProdPublished;
     /** Requests up to here were seen available by {@link #unconsumedRequests()}. */
     private int reqAvailableEnd;
+    /** The private copy of the requests taken, or null. */
+    private final RequestMirror mirror;
+    /** Requests a re-attach found in the mirror (taken, not answered by the last backend), -1 when it had none for this ring. */
+    private int replayedFromMirror = -1;
 
-    private BackRing(ByteBuffer shared, RingLayout layout, int index) {
+    private BackRing(ByteBuffer shared, RingLayout layout, int index, RequestMirror mirror) {
         super(shared, layout);
         this.rspProdPvt = index;
         this.reqCons = index;
         this.rspProdPublished = index;
         this.reqAvailableEnd = index;
+        this.mirror = mirror;
     }
 
     /** BACK_RING_INIT: attach to a ring the frontend initialised, at index 0. */
     public static BackRing attach(ByteBuffer shared, RingLayout layout) {
-        return new BackRing(shared, layout, 0);
+        return new BackRing(shared, layout, 0, null);
+    }
+
+    /** BACK_RING_INIT with a mirror of the requests taken (null: none), which starts at index 0. */
+    public static BackRing attach(ByteBuffer shared, RingLayout layout, RequestMirror mirror) {
+        return attach(shared, layout, 0, mirror);
     }
 
     /** BACK_RING_ATTACH: attach to a live ring whose indexes all stand at {@code index}. */
     public static BackRing attach(ByteBuffer shared, RingLayout layout, int index) {
-        return new BackRing(shared, layout, index);
+        return new BackRing(shared, layout, index, null);
+    }
+
+    /** BACK_RING_ATTACH with a mirror (null: none), which goes on from {@code index}. */
+    public static BackRing attach(ByteBuffer shared, RingLayout layout, int index, RequestMirror mirror) {
+        if (mirror != null && mirror.requestConsumer() != index) {
+            mirror.restart(index);
+        }
+        return new BackRing(shared, layout, index, mirror);
+    }
+
+    /**
+     * The back end of a ring a backend connects to ({@code live} false: BACK_RING_INIT) or adopts
+     * ({@code live}: {@link #reattach(ByteBuffer, RingLayout, RequestMirror)}), with a request
+     * mirror at {@code mirrorFile} (started afresh, or kept when adopting) when the layout's
+     * responses overwrite request slots ({@link RequestMirror#needed}); null: no mirror.
+     *
+     * @throws java.io.UncheckedIOException when the mirror cannot be mapped
+     */
+    public static BackRing open(ByteBuffer shared, RingLayout layout, Path mirrorFile, boolean live) {
+        RequestMirror mirror = mirrorFile != null && RequestMirror.needed(layout)
+                ? RequestMirror.map(mirrorFile, layout, live) : null;
+        return live ? reattach(shared, layout, mirror) : attach(shared, layout, mirror);
     }
 
     /**
@@ -54,7 +91,21 @@ public final class BackRing extends SharedRing {
      *         backend could have left it so: the frontend wrote it)
      */
     public static BackRing reattach(ByteBuffer shared, RingLayout layout) {
-        BackRing ring = new BackRing(shared, layout, 0);
+        return reattach(shared, layout, null);
+    }
+
+    /**
+     * {@link #reattach(ByteBuffer, RingLayout)} with the mirror the previous backend kept
+     * ({@link RequestMirror#map} with keep): the requests from the published rsp_prod up to the
+     * mirror's req_cons were taken by it, and their slots may hold its unpublished responses, so
+     * they are read from the mirror ({@link #replayedFromMirror()} says how many); those after,
+     * from the ring. A mirror whose req_cons is not between rsp_prod and req_prod is not this
+     * ring's (or was started afresh): it restarts at rsp_prod and the ring is served as without one.
+     *
+     * @throws RingOverflowException as {@link #reattach(ByteBuffer, RingLayout)}
+     */
+    public static BackRing reattach(ByteBuffer shared, RingLayout layout, RequestMirror mirror) {
+        BackRing ring = new BackRing(shared, layout, 0, mirror);
         // Reading rsp_prod (our own last publication, from a dead writer) and then req_prod,
         // both acquire loads: the request slots read later are at least as new as req_prod.
         int rspProd = (int) INDEX.getAcquire(ring.shared, ring.rspProdOffset);
@@ -66,7 +117,28 @@ public final class BackRing extends SharedRing {
         ring.reqCons = rspProd;
         ring.rspProdPublished = rspProd;
         ring.reqAvailableEnd = rspProd;
+        if (mirror != null) {
+            int taken = mirror.requestConsumer() - rspProd;
+            if (mirror.kept() && Integer.compareUnsigned(taken, reqProd - rspProd) <= 0) {
+                ring.replayedFromMirror = taken;
+            } else {
+                mirror.restart(rspProd);
+            }
+        }
         return ring;
+    }
+
+    /**
+     * How many requests {@link #reattach(ByteBuffer, RingLayout, RequestMirror)} found taken in the
+     * mirror and not answered (served again from the mirror); -1 when there was no usable mirror.
+     */
+    public int replayedFromMirror() {
+        return replayedFromMirror;
+    }
+
+    /** The mirror of the requests taken, or null. */
+    public RequestMirror mirror() {
+        return mirror;
     }
 
     /** req_cons. */
@@ -118,9 +190,17 @@ public final class BackRing extends SharedRing {
      * Consumes the request at req_cons and returns its byte offset in {@link #buffer()}. Read
      * each field once and validate the copy: the frontend can rewrite the slot at any time.
      *
-     * @throws IllegalStateException when no request was seen by {@link #unconsumedRequests()}
+     * @throws IllegalStateException when no request was seen by {@link #unconsumedRequests()},
+     *         or the ring has a mirror (its requests are taken with {@link #copyRequest})
      */
     public int nextRequestSlot() {
+        if (mirror != null) {
+            throw new IllegalStateException("a ring with a request mirror is consumed with copyRequest");
+        }
+        return takeSlot();
+    }
+
+    private int takeSlot() {
         if (reqCons == reqAvailableEnd) {
             throw new IllegalStateException("no unconsumed request: call unconsumedRequests() first");
         }
@@ -135,6 +215,9 @@ public final class BackRing extends SharedRing {
      * @throws IllegalStateException when fewer requests were seen by {@link #unconsumedRequests()}
      */
     public void consumeRequests(int count) {
+        if (mirror != null) {
+            throw new IllegalStateException("a ring with a request mirror is consumed with copyRequest");
+        }
         if (count < 0 || count > reqAvailableEnd - reqCons) {
             throw new IllegalStateException("cannot consume " + count + " requests, "
                     + (reqAvailableEnd - reqCons) + " seen available");
@@ -142,10 +225,32 @@ public final class BackRing extends SharedRing {
         reqCons += count;
     }
 
-    /** RING_COPY_REQUEST of the request at req_cons into {@code into}, then consumes it. */
+    /**
+     * RING_COPY_REQUEST of the request at req_cons into {@code into}, then consumes it. With a
+     * mirror the slot is copied into the mirror first (or, re-attached, found there) and read from it.
+     */
     public <E extends RingEntry> E copyRequest(E into) {
-        into.readFrom(shared, nextRequestSlot());
+        int index = reqCons;
+        int slot = takeSlot();
+        if (mirror == null) {
+            into.readFrom(shared, slot);
+        } else {
+            into.readFrom(mirror.buffer(), mirror.take(index, shared, slot));
+        }
         return into;
+    }
+
+    /**
+     * A u16 field of the request at req_cons, looked at before it is consumed (a TX packet's size
+     * for the credit check): from the mirror when it holds that request, else from the ring slot,
+     * which the frontend may still change; the request is validated when {@link #copyRequest} takes it.
+     */
+    public int peekRequestU16(int fieldOffset) {
+        int index = reqCons;
+        if (mirror != null && mirror.holds(index)) {
+            return Short.toUnsignedInt(mirror.buffer().getShort(mirror.slotOffset(index) + fieldOffset));
+        }
+        return Short.toUnsignedInt(shared.getShort(requestSlotOffset(index) + fieldOffset));
     }
 
     /**

@@ -41,7 +41,7 @@ public record RingHandover(RingChannel channel, BackRing ring) {
                 throw new RingException("strategy " + next.strategy() + " lays the " + request.protocol() + " ring out as "
                         + next.geometry().describe() + ", the frontend uses " + oldChannel.geometry().describe());
             }
-            ring = BackRing.attach(next.ring(), GeometryRingLayout.of(next.geometry()), old.requestConsumer());
+            ring = BackRing.attach(next.ring(), GeometryRingLayout.of(next.geometry()), old.requestConsumer(), old.mirror());
         } catch (RuntimeException e) {
             next.close();
             throw e;

@@ -4,6 +4,7 @@ import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.Negotiation;
 import io.backplane.api.xenstore.XenStore;
 
+import java.nio.file.Path;
 import java.util.Optional;
 
 /** What the xenbus core gives a driver for one device. */
@@ -30,4 +31,14 @@ public interface BackendContext {
 
     /** Logs an operator line prefixed with the device ({@code 3/vif/0: ...}). */
     void log(String message);
+
+    /**
+     * A dom0-private directory (created on demand) for this device's files that must outlive the
+     * process but not the host, such as a ring's request mirror: a successor that adopts the
+     * device after a crash or a handover finds them there; the core removes them when the device
+     * disconnects, fails or goes away. Empty when the runtime has no state directory.
+     */
+    default Optional<Path> stateDirectory() {
+        return Optional.empty();
+    }
 }

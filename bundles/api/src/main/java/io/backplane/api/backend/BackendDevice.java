@@ -49,7 +49,9 @@ public interface BackendDevice {
      * does, against the offer recorded at that connect ({@link BackendContext#negotiation()}),
      * check them against {@code recorded} (what {@link #connection()} returned then), map the same
      * rings, attach to each at its published {@code rsp_prod} (requests after it are served,
-     * again if the dead backend took them), re-bind the frontend's ports and notify each once.
+     * again if the dead backend took them: from the ring's request mirror in
+     * {@link BackendContext#stateDirectory()} as far as it took them, since its unpublished
+     * responses may have overwritten their slots), re-bind the frontend's ports and notify each once.
      * Write nothing the frontend reads: no state key changes. Called instead of connect.
      *
      * @throws DeviceException in operator words when the frontend's keys no longer match the
