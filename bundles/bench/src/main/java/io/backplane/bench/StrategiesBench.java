@@ -1,5 +1,7 @@
 package io.backplane.bench;
 
+import io.backplane.api.backend.NetifKeys;
+import io.backplane.api.backend.XenbusKeys;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.hypervisor.DomainConfig;
 import io.backplane.api.hypervisor.GrantTables;
@@ -203,8 +205,8 @@ final class StrategiesBench implements Bench.Benchmark {
                                   int size, int frames) throws Exception {
         int domid = sim.create(DomainConfig.ofMiB(NETIF_GUEST, 32)).domid();
         DeviceId id = new DeviceId(0, "vif", domid, 0);
-        offers.put(id, Map.of("multi-queue-max-queues", "1", "feature-rx-copy", "1", "feature-sg", "1",
-                "feature-gso-tcpv4", "1", "feature-persistent", "1"));
+        offers.put(id, Map.of(XenbusKeys.MULTI_QUEUE_MAX_QUEUES, "1", NetifKeys.FEATURE_RX_COPY, "1", NetifKeys.FEATURE_SG, "1",
+                NetifKeys.FEATURE_GSO_TCPV4, "1", XenbusKeys.FEATURE_PERSISTENT, "1"));
         NetifBench.addVif(xs, id);
         sink.expect(size);
         Path log = dir.resolve("guest-" + domid + ".log");

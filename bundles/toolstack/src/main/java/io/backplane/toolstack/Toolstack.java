@@ -1,5 +1,7 @@
 package io.backplane.toolstack;
 
+import io.backplane.api.backend.NetifKeys;
+import io.backplane.api.backend.XenbusKeys;
 import io.backplane.api.backend.XenbusState;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.xenstore.XenStore;
@@ -210,7 +212,7 @@ public final class Toolstack {
         List<DeviceId> existing = devices(domid, "vif");
         Set<String> macs = new HashSet<>();
         for (DeviceId d : existing) {
-            xenStore.tryRead(d.backendPath() + "/mac").ifPresent(macs::add);
+            xenStore.tryRead(d.backendPath() + "/" + NetifKeys.MAC).ifPresent(macs::add);
         }
         int devid = nic.devid() >= 0 ? nic.devid()
                 : existing.stream().mapToInt(DeviceId::devid).max().orElse(-1) + 1;
@@ -251,7 +253,7 @@ public final class Toolstack {
     DeviceId detachNic(String dom, String devidOrMac) {
         int domid = resolve(dom);
         for (DeviceId d : devices(domid, "vif")) {
-            if (Integer.toString(d.devid()).equals(devidOrMac) || xenStore.tryRead(d.backendPath() + "/mac")
+            if (Integer.toString(d.devid()).equals(devidOrMac) || xenStore.tryRead(d.backendPath() + "/" + NetifKeys.MAC)
                     .map(m -> m.equalsIgnoreCase(devidOrMac)).orElse(false)) {
                 return detach(d);
             }
@@ -371,10 +373,10 @@ public final class Toolstack {
         List<DeviceId> waitFor = xenStore.transaction(tx -> {
             List<DeviceId> live = new ArrayList<>();
             for (DeviceId d : devices) {
-                String state = tx.tryRead(d.backendPath() + "/state").orElse(XenbusState.CLOSED.wire());
+                String state = tx.tryRead(d.backendPath() + "/" + XenbusKeys.STATE).orElse(XenbusState.CLOSED.wire());
                 if (!state.equals(XenbusState.INITIALISING.wire()) && !state.equals(XenbusState.CLOSED.wire())) {
-                    tx.write(d.backendPath() + "/online", "0");
-                    tx.write(d.backendPath() + "/state", XenbusState.CLOSING.wire());
+                    tx.write(d.backendPath() + "/" + XenbusKeys.ONLINE, "0");
+                    tx.write(d.backendPath() + "/" + XenbusKeys.STATE, XenbusState.CLOSING.wire());
                     live.add(d);
                 }
             }
@@ -402,7 +404,7 @@ public final class Toolstack {
         Set<DeviceId> done = java.util.concurrent.ConcurrentHashMap.newKeySet();
         try {
             for (DeviceId d : devices) {
-                String path = d.backendPath() + "/state";
+                String path = d.backendPath() + "/" + XenbusKeys.STATE;
                 watches.add(xenStore.watch(path, "xl-close-" + d.frontendDomid() + "-" + d.type() + "-" + d.devid(),
                         (p, token) -> {
                             String s = xenStore.tryRead(path).orElse(XenbusState.CLOSED.wire());
@@ -474,7 +476,7 @@ public final class Toolstack {
         List<DeviceId> out = new ArrayList<>();
         for (String type : ops.exists(base) ? ops.directory(base) : List.<String>of()) {
             for (String devid : ops.directory(base + "/" + type)) {
-                ops.tryRead(base + "/" + type + "/" + devid + "/backend").ifPresent(be -> {
+                ops.tryRead(base + "/" + type + "/" + devid + "/" + XenbusKeys.BACKEND).ifPresent(be -> {
                     try {
                         out.add(DeviceId.fromBackendPath(be));
                     } catch (IllegalArgumentException e) {
