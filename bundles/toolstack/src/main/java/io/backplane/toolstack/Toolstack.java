@@ -4,6 +4,7 @@ import io.backplane.api.backend.NetifKeys;
 import io.backplane.api.backend.XenbusKeys;
 import io.backplane.api.backend.XenbusState;
 import io.backplane.api.device.DeviceId;
+import io.backplane.api.xenstore.DomainHome;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsWatch;
 import io.backplane.toolstack.config.ConfigException;
@@ -126,7 +127,8 @@ public final class Toolstack {
                     if (tx.exists(home)) {
                         throw new ToolstackException("domain id " + domid + " is already in XenStore");
                     }
-                    DomainEntries.write(tx, domid, config, uuid);
+                    DomainHome.write(tx, domid, config.name(), uuid);
+                    DomainEntries.buildPost(tx, domid, config);
                 }
                 nicRequests.forEach((n, r) -> {
                     DeviceEntries e = LibxlDevices.vif(domid, n, n.mac().orElseThrow(), r);
@@ -163,8 +165,9 @@ public final class Toolstack {
                 for (DeviceId d : devicesIn(tx, domid)) {
                     DeviceWriter.remove(tx, d);
                 }
-                if (uuid != null && tx.tryRead("/local/domain/" + domid + "/vm").equals(Optional.of("/vm/" + uuid))) {
-                    DomainEntries.remove(tx, domid, "/vm/" + uuid);
+                if (uuid != null && tx.tryRead(DomainHome.path(domid) + "/vm").equals(Optional.of("/vm/" + uuid))) {
+                    DomainHome.remove(tx, domid);
+                    DeviceWriter.pruneEmpty(tx, "/vm", "");
                 }
                 return null;
             });
@@ -341,7 +344,6 @@ public final class Toolstack {
             boolean launched = guests.launched(domid);
             guests.stop(domid);
             boolean frontendsCanAnswer = !launched && builder.running(domid);
-            String vm = xenStore.tryRead("/local/domain/" + domid + "/vm").orElse(null);
             try {
                 closeAndRemove(devices(domid, null), frontendsCanAnswer);
             } finally {
@@ -349,7 +351,8 @@ public final class Toolstack {
                 managed.remove(domid);
                 builder.destroy(domid);
                 xenStore.transaction(tx -> {
-                    DomainEntries.remove(tx, domid, vm);
+                    DomainHome.remove(tx, domid);
+                    DeviceWriter.pruneEmpty(tx, "/vm", "");
                     return null;
                 });
                 if (xenStore.isDomainIntroduced(domid)) {
