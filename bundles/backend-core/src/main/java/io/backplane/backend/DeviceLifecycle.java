@@ -12,6 +12,7 @@ import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsWatch;
 import io.backplane.api.backend.XenbusState;
 import io.backplane.api.device.FeatureControlLayout;
+import io.backplane.api.log.OperatorLog;
 
 import java.util.List;
 import java.util.Map;

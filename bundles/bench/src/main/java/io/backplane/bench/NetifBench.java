@@ -6,11 +6,11 @@ import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.Negotiation;
 import io.backplane.api.device.NegotiationPolicy;
 import io.backplane.api.hypervisor.DomainConfig;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.ring.RingStrategy;
 import io.backplane.api.sink.PacketSink;
 import io.backplane.api.xenstore.XsPerm;
 import io.backplane.backend.BackendBus;
-import io.backplane.backend.OperatorLog;
 import io.backplane.backend.RingStrategyRegistry;
 import io.backplane.hypervisor.sim.SimHypervisor;
 import io.backplane.nativeio.NativeIo;
@@ -19,7 +19,6 @@ import io.backplane.ring.grantcopy.GrantCopyStrategy;
 import io.backplane.xenstore.client.EmbeddedXenStore;
 import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
-import io.backplane.xenstore.wire.DaemonLog;
 import io.backplane.xenstore.wire.XenStoreDaemon;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -85,7 +84,7 @@ final class NetifBench implements Bench.Benchmark {
     private void measure(Path dir, Path binary, int frames, int runs, int[] pages, PrintStream out) throws Exception {
         Store store = new Store(Quotas.XEN_4_17);
         Map<DeviceId, Map<String, String>> offers = new ConcurrentHashMap<>();
-        try (XenStoreDaemon daemon = new XenStoreDaemon(store, dir, DaemonLog.STDERR)) {
+        try (XenStoreDaemon daemon = new XenStoreDaemon(store, dir, OperatorLog.stderrWarnings("xenstored"))) {
             daemon.start();
             EmbeddedXenStore xs = new EmbeddedXenStore(store);
             SimHypervisor sim = SimHypervisor.start(dir, new NativeIo(), xs, -1);

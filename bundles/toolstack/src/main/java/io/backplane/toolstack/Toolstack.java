@@ -4,6 +4,7 @@ import io.backplane.api.backend.NetifKeys;
 import io.backplane.api.backend.XenbusKeys;
 import io.backplane.api.backend.XenbusState;
 import io.backplane.api.device.DeviceId;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.xenstore.DomainHome;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsWatch;
@@ -54,7 +55,7 @@ public final class Toolstack {
     private final RandomGenerator random;
     /** Replaced by {@link #setCloseTimeout}; a removal already waiting keeps its deadline. */
     private volatile Duration closeTimeout;
-    private final java.util.function.Consumer<String> notices;
+    private final OperatorLog log;
     private final Map<Integer, Managed> managed = new java.util.concurrent.ConcurrentHashMap<>();
     /** Domains a destroy is under way for: a second destroy (xl:destroy racing on_crash) leaves them alone. */
     private final Set<Integer> destroying = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -62,18 +63,18 @@ public final class Toolstack {
     /**
      * @param featureKey maps (device type, feature name or alias) to the Xen key to request; an
      *                   unknown name maps to itself, so the backend can reject it visibly
-     * @param notices    hears what went less well than asked (a backend that did not close in time)
+     * @param log        hears what went less well than asked (a backend that did not close in time)
      */
     Toolstack(XenStore xenStore, DomainBuilder builder, GuestLauncher guests,
               BiFunction<String, String, String> featureKey, RandomGenerator random, Duration closeTimeout,
-              java.util.function.Consumer<String> notices) {
+              OperatorLog log) {
         this.xenStore = xenStore;
         this.builder = builder;
         this.guests = guests;
         this.featureKey = featureKey;
         this.random = random;
         this.closeTimeout = closeTimeout;
-        this.notices = notices;
+        this.log = log;
     }
 
     void setCloseTimeout(Duration closeTimeout) {
@@ -369,7 +370,7 @@ public final class Toolstack {
      * libxl's device removal: backend {@code online=0} and {@code state=5}, wait for the backend
      * to reach Closed (6), then remove both directories. A device no backend ever picked up
      * (still Initialising) has nobody to wait for; one whose backend does not answer in time is
-     * removed anyway, as {@code xl destroy} does, and reported to {@code notices}. Without
+     * removed anyway, as {@code xl destroy} does, and reported to {@code log}. Without
      * {@code waitForBackends} (the guest is dead) they are removed at once.
      */
     private void closeAndRemove(List<DeviceId> devices, boolean waitForBackends) {
@@ -393,7 +394,7 @@ public final class Toolstack {
             return null;
         });
         for (DeviceId d : stuck) {
-            notices.accept("device " + d + ": the backend did not reach Closed within " + closeTimeout.toSeconds()
+            log.warn("device " + d + ": the backend did not reach Closed within " + closeTimeout.toSeconds()
                     + " s; removed anyway");
         }
     }

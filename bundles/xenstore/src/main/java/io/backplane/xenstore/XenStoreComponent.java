@@ -1,5 +1,6 @@
 package io.backplane.xenstore;
 
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsTransaction;
 import io.backplane.api.xenstore.XsWatch;
@@ -8,7 +9,6 @@ import io.backplane.xenstore.client.EmbeddedXenStore;
 import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
 import io.backplane.xenstore.store.StoreStats;
-import io.backplane.xenstore.wire.DaemonLog;
 import io.backplane.xenstore.wire.XenStoreDaemon;
 import io.backplane.xs.client.ForwardingXsOps;
 import io.backplane.xs.client.SocketXenStore;
@@ -80,17 +80,7 @@ public class XenStoreComponent implements XenStore, ForwardingXsOps, XenStoreSta
             stateDir = Path.of(dir);
         }
         store = new Store(quotas(config));
-        daemon = new XenStoreDaemon(store, stateDir, new DaemonLog() {
-            @Override
-            public void info(String message) {
-                log.info(message);
-            }
-
-            @Override
-            public void warn(String message) {
-                log.warn(message);
-            }
-        });
+        daemon = new XenStoreDaemon(store, stateDir, OperatorLog.of(log::info, log::warn, log::error));
         daemon.start();
         socket = daemon.dom0Socket();
         client = new EmbeddedXenStore(store);

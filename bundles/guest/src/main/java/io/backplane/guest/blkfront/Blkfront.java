@@ -18,6 +18,7 @@ import io.backplane.guest.sim.SimGuest;
 import io.backplane.ring.RingShape;
 import io.backplane.ring.layout.BlkifConstants;
 import io.backplane.api.backend.XenbusState;
+import io.backplane.api.log.OperatorLog;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -26,7 +27,6 @@ import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Consumer;
 
 /**
  * A vbd frontend that behaves like Linux xen-blkfront: it reads the backend's offer, takes
@@ -52,7 +52,7 @@ public final class Blkfront implements AutoCloseable {
     private final int devid;
     private final String dir;
     private final BlkfrontOptions opt;
-    private final Consumer<String> log;
+    private final OperatorLog log;
     /** Where completed flushes are recorded (null: nowhere). */
     private final FlushRecord flushRecord;
     private final BlkStats stats = new BlkStats();
@@ -81,14 +81,14 @@ public final class Blkfront implements AutoCloseable {
     private int refusedAttempts;
     private boolean stopAsked;
 
-    private Blkfront(SimGuest guest, XenStore xs, int devid, BlkfrontOptions opt, Consumer<String> log, FlushRecord flushRecord) {
+    private Blkfront(SimGuest guest, XenStore xs, int devid, BlkfrontOptions opt, OperatorLog log, FlushRecord flushRecord) {
         this.guest = guest;
         this.flushRecord = flushRecord;
         this.xs = xs;
         this.devid = devid;
         this.dir = "/local/domain/" + guest.domid() + "/device/vbd/" + devid;
         this.opt = opt;
-        this.log = msg -> log.accept("vbd " + devid + ": " + msg);
+        this.log = log.prefixed("vbd " + devid + ": ");
         this.backend = xs.read(dir + "/" + XenbusKeys.BACKEND);
         this.backendDomid = Integer.parseInt(xs.read(dir + "/" + XenbusKeys.BACKEND_ID));
         this.thread = new Thread(this::run, "blkfront-" + devid);
@@ -99,7 +99,7 @@ public final class Blkfront implements AutoCloseable {
      * Starts the frontend of {@code device/vbd/<devid>} of this guest; {@code flushRecord}, when not
      * null, gets what each completed flush made durable.
      */
-    public static Blkfront start(SimGuest guest, XenStore xs, int devid, BlkfrontOptions opt, Consumer<String> log,
+    public static Blkfront start(SimGuest guest, XenStore xs, int devid, BlkfrontOptions opt, OperatorLog log,
                                  FlushRecord flushRecord) {
         Blkfront f = new Blkfront(guest, xs, devid, opt, log, flushRecord);
         f.watch = xs.watch(f.backend + "/" + XenbusKeys.STATE, "blkfront-" + devid, (path, token) -> {
@@ -143,7 +143,7 @@ public final class Blkfront implements AutoCloseable {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             if (!closing) {
-                log.accept("stopped: " + e);
+                log.info("stopped: " + e);
                 stats.phase = "failed: " + e.getMessage();
                 tryReport();
             }
@@ -189,7 +189,7 @@ public final class Blkfront implements AutoCloseable {
                     // reconnect waits in Closing for us to close; Closed lets it start over.
                     refusedAttempts++;
                     switchState(CLOSED);
-                    log.accept("backend closing before we connected: closed, to reconnect");
+                    log.info("backend closing before we connected: closed, to reconnect");
                 }
                 if (be == CLOSED && state == CLOSED && mayReconnect()) {
                     // Ask for a fresh connection: the backend answers Initialising with InitWait.
@@ -206,7 +206,7 @@ public final class Blkfront implements AutoCloseable {
             return false;
         }
         if (refusedAttempts >= MAX_REFUSED_ATTEMPTS) {
-            log.accept("backend refused " + refusedAttempts + " connections in a row ("
+            log.info("backend refused " + refusedAttempts + " connections in a row ("
                     + xs.tryRead(backend + "/" + XenbusKeys.ERROR).orElse("no reason given") + "): not reconnecting");
             stats.phase = "refused";
             tryReport();
@@ -257,7 +257,7 @@ public final class Blkfront implements AutoCloseable {
             return null;
         });
         switchState(INITIALISED);
-        log.accept("initialised: " + queues + (queues == 1 ? " queue" : " queues") + ", ring order " + ringOrder
+        log.info("initialised: " + queues + (queues == 1 ? " queue" : " queues") + ", ring order " + ringOrder
                 + ", ring layout " + layout.describe() + " (backend offers " + backendOrder + ", " + backendQueues + " queues)");
     }
 
@@ -276,7 +276,7 @@ public final class Blkfront implements AutoCloseable {
         long sectors = number(backend + "/" + BlkifKeys.SECTORS, 0);
         long sectorSize = number(backend + "/" + BlkifKeys.SECTOR_SIZE, 512);
         if (sectorSize != 512 || sectors == 0) {
-            log.accept("backend offers " + sectors + " sectors of " + sectorSize + " bytes: not usable");
+            log.info("backend offers " + sectors + " sectors of " + sectorSize + " bytes: not usable");
             switchState(CLOSING);
             return;
         }
@@ -300,7 +300,7 @@ public final class Blkfront implements AutoCloseable {
         }
         stats.phase = phaseName();
         writeNegotiated();
-        log.accept("connected: " + sectors + " sectors, " + rings.size() + (rings.size() == 1 ? " queue" : " queues") + ", ring order " + ringOrder
+        log.info("connected: " + sectors + " sectors, " + rings.size() + (rings.size() == 1 ? " queue" : " queues") + ", ring order " + ringOrder
                 + ", indirect segments " + indirectSegments + (persistent ? ", persistent grants" : "")
                 + (flush ? ", flush" : "") + (discard ? ", discard" : "")
                 + (recover.isEmpty() ? "" : ", re-issuing " + recover.size() + " requests"));
@@ -340,7 +340,7 @@ public final class Blkfront implements AutoCloseable {
         rings = List.of();
         switchState(CLOSED);
         stats.phase = "closed";
-        log.accept("backend closed: " + recover.size() + " unanswered requests kept for re-issue");
+        log.info("backend closed: " + recover.size() + " unanswered requests kept for re-issue");
         tryReport();
     }
 
@@ -373,10 +373,10 @@ public final class Blkfront implements AutoCloseable {
             }
         } else if (status == BlkifConstants.BLKIF_RSP_EOPNOTSUPP) {
             stats.unsupported++;
-            log.accept(io + " answered EOPNOTSUPP");
+            log.info(io + " answered EOPNOTSUPP");
         } else {
             stats.failed++;
-            log.accept(io + " answered ERROR (" + status + ")");
+            log.info(io + " answered ERROR (" + status + ")");
         }
         workload.complete(io, ok);
         idle.add(io);
@@ -412,7 +412,7 @@ public final class Blkfront implements AutoCloseable {
         if (workload.finished() && !"done".equals(stats.phase)) {
             stats.elapsedMillis = (System.nanoTime() - startNanos) / 1_000_000;
             stats.phase = "done";
-            log.accept("workload done: " + stats);
+            log.info("workload done: " + stats);
             report(true);
         } else if (!"done".equals(stats.phase)) {
             stats.phase = phaseName();
@@ -473,7 +473,7 @@ public final class Blkfront implements AutoCloseable {
         if (workload != null && !stopAsked && "1".equals(xs.tryRead(dir + "/" + Blkfronts.STOP_KEY).orElse(""))) {
             stopAsked = true;
             workload.stop();
-            log.accept("asked to stop: ending the random phase after " + stats.sent + " requests");
+            log.info("asked to stop: ending the random phase after " + stats.sent + " requests");
         }
         xs.transaction(tx -> {
             stats.asMap().forEach((k, v) -> tx.write(dir + "/stats/" + k, v));
