@@ -1,35 +1,24 @@
 /*
  * A blkif frontend in C for Backplane's sim hypervisor, written from docs/ring-layouts.md,
- * docs/sim-abi.md and the headers only (Xen's blkif.h, ring.h, Backplane's ring_layouts.h): it
- * takes the ring layout features it is told to want and the backend offers, lays its ring out
- * with bp_ring_layout_init, connects to blkback through XenStore, writes COUNT pages of a known
+ * docs/sim-abi.md and the headers only (Xen's blkif.h, ring.h, Backplane's ring_layouts.h and
+ * sim_guest.h): it takes the ring layout features it is told to want and the backend offers,
+ * lays its ring out with bp_ring_layout_init, connects to blkback through XenStore, writes COUNT pages of a known
  * pattern, reads them back and checks every byte of every sector.
  *
  *   blkfront_layouts STATE_DIR DOMID DEVID WANT_FLAGS PAGES COUNT
  *
  * WANT_FLAGS: BP_RING_* bits (1 split indexes, 2 aligned slots, 4 separate rings).
- * Exit status: 0 every sector right, 1 a wrong sector or failed request, 2 a setup failure.
+ * Exit status: 0 every sector right, 1 a wrong sector or failed request, 2 a setup failure,
+ * 3 domain destroyed.
  */
-#define _GNU_SOURCE
-#define __XEN_TOOLS__ 1
+#include "backplane/sim_guest.h"
 #include <sched.h>
-
-#include <xenstore.h>
-#include <xen/xen.h>
-#include <xen/grant_table.h>
 #include <xen/sched.h>
-
-/* ring.h leaves the barriers to us: processes sharing memory on x86_64. */
-#define xen_mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define xen_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define xen_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
 #include <xen/io/ring.h>
 #include <xen/io/blkif.h>
 #include <xen/io/protocols.h>
 #include <xen/io/xenbus.h>
 #include "backplane/ring_layouts.h"
-
-#define BLKFRONT_PROG "blkfront_layouts"
 #include "blkfront_sim.h"
 
 #define FIRST_REF 8          /* the first unreserved grant reference */
@@ -69,7 +58,7 @@ static int run(struct bp_front_ring *f, uint8_t *memory, uint64_t count, int op,
         int notify;
         BP_RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(f, notify);
         if (notify)
-            send_msg(evtchn_fd, SIM_EVTCHN_NOTIFY, my_port, 0);
+            notify_backend();
         for (uint32_t done = 0; done < batch;) {
             RING_IDX rp = BP_RSP_PROD(f);
             xen_rmb();                           /* the responses before reading them */
@@ -121,10 +110,8 @@ int main(int argc, char **argv)
     unsigned int pages = (unsigned int)atoi(argv[5]);
     uint64_t count = strtoull(argv[6], NULL, 10);
 
-    uint8_t *memory = map_file(dir, domid, "memory");
-    grant_entry_v1_t *gnttab = map_file(dir, domid, "grant-table");
-
-    sim_connect(dir, domid, devid);
+    blkfront_connect(dir, domid, devid);
+    uint8_t *memory = g.memory;
 
     /* What the backend offers, of what we know (docs/ring-layouts.md: min of offer and own). */
     unsigned int flags = 0;
@@ -135,26 +122,21 @@ int main(int argc, char **argv)
     if ((want & BP_RING_SEPARATE) && get(be, BP_FEATURE_SEPARATE_RINGS) == 1)
         flags |= BP_RING_SEPARATE;
     if (pages > 1 && get(be, "max-ring-page-order") < __builtin_ctz(pages))
-        die(2, "the backend offers a smaller ring");
+        sim_die(SIM_EXIT_SETUP, "the backend offers a smaller ring");
 
     struct bp_ring_layout l;
     if (bp_ring_layout_init(&l, flags, pages, sizeof(struct blkif_request), sizeof(struct blkif_response),
                             BP_BLKIF_SLOT_ALIGN))
-        die(2, "no slot fits");
+        sim_die(SIM_EXIT_SETUP, "no slot fits");
     unsigned int granted = l.bytes / PAGE_SIZE;
     memset(memory, 0x77, l.bytes);               /* slots start as garbage; the header is initialised */
     BP_SHARED_RING_INIT(memory, &l);
     struct bp_front_ring front;
     BP_FRONT_RING_INIT(&front, memory, &l);
     for (unsigned int i = 0; i < granted; i++)
-        grant(gnttab, FIRST_REF + i, i);
+        sim_grant(g.gnttab, FIRST_REF + i, 0, i, GTF_permit_access);
     for (unsigned int i = 0; i < l.nr_ents; i++)
-        grant(gnttab, FIRST_REF + 64 + i, DATA_FRAME + i);
-
-    int32_t port = request_on(evtchn_fd, SIM_EVTCHN_BIND_UNBOUND, 0, 0);
-    if (port <= 0)
-        die(2, "BIND_UNBOUND");
-    my_port = (uint32_t)port;
+        sim_grant(g.gnttab, FIRST_REF + 64 + i, 0, DATA_FRAME + i, GTF_permit_access);
 
     /* Keys: the ring's pages (request ring, then with separate rings the response ring's). */
     for (unsigned int i = 0; i < granted; i++) {
@@ -170,12 +152,7 @@ int main(int argc, char **argv)
     if (pages > 1)
         put(fe, "ring-page-order", (uint64_t)__builtin_ctz(pages));
     put(fe, "event-channel", my_port);
-    {
-        char p[160];
-        snprintf(p, sizeof(p), "%s/protocol", fe);
-        if (!xs_write(xs, XBT_NULL, p, XEN_IO_PROTO_ABI_X86_64, strlen(XEN_IO_PROTO_ABI_X86_64)))
-            die(2, p);
-    }
+    sim_xs_put_string(g.xs, XBT_NULL, fe, "protocol", XEN_IO_PROTO_ABI_X86_64);
     if (flags & BP_RING_SPLIT_INDEXES)
         put(fe, BP_FEATURE_SPLIT_INDEXES, 1);
     if (flags & BP_RING_ALIGNED_SLOTS)
@@ -183,10 +160,10 @@ int main(int argc, char **argv)
     if (flags & BP_RING_SEPARATE)
         put(fe, BP_FEATURE_SEPARATE_RINGS, 1);
     put(fe, "state", XenbusStateInitialised);
-    await_backend_state(XenbusStateConnected);
+    sim_await_state(g.xs, be, XenbusStateConnected);
     put(fe, "state", XenbusStateConnected);
     if ((uint64_t)get(be, "sectors") < count * (PAGE_SIZE / SECTOR))
-        die(2, "the disk is too small");
+        sim_die(SIM_EXIT_SETUP, "the disk is too small");
 
     uint64_t checked = 0;
     if (run(&front, memory, count, BLKIF_OP_WRITE, &checked) || run(&front, memory, count, BLKIF_OP_READ, &checked))
@@ -194,6 +171,6 @@ int main(int argc, char **argv)
     printf("blkfront_layouts: flags %u, %u ring slots, %" PRIu64 " sectors written and checked\n",
            flags, l.nr_ents, checked);
     fflush(stdout);
-    xs_close(xs);                                /* stays Connected: the test reads the backend's status */
+    xs_close(g.xs);                              /* stays Connected: the test reads the backend's status */
     return 0;
 }

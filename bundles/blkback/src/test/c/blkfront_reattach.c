@@ -12,25 +12,14 @@
  * Every response must answer a request of the batch in flight, each exactly once, with
  * BLKIF_RSP_OKAY; every byte read back must be the round's. The round number goes to
  * "data/reattach-rounds" after each round, for the test to see progress.
- * Exit status: 0 all counted and right, 1 a lost, duplicated, failed or wrong answer, 2 setup.
+ * Exit status: 0 all counted and right, 1 a lost, duplicated, failed or wrong answer, 2 setup,
+ * 3 domain destroyed.
  */
-#define _GNU_SOURCE
-#define __XEN_TOOLS__ 1
-
-#include <xenstore.h>
-#include <xen/xen.h>
-#include <xen/grant_table.h>
-
-/* ring.h leaves the barriers to us: processes sharing memory on x86_64. */
-#define xen_mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define xen_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define xen_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
+#include "backplane/sim_guest.h"
 #include <xen/io/ring.h>
 #include <xen/io/blkif.h>
 #include <xen/io/protocols.h>
 #include <xen/io/xenbus.h>
-
-#define BLKFRONT_PROG "blkfront_reattach"
 #include "blkfront_sim.h"
 
 #define RING_REF 8           /* the ring's grant reference (frame 0) */
@@ -73,7 +62,7 @@ static int batch(blkif_front_ring_t *f, uint8_t *memory, uint64_t round, uint64_
     int notify;
     RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(f, notify);
     if (notify)
-        send_msg(evtchn_fd, SIM_EVTCHN_NOTIFY, my_port, 0);  /* to nobody while the backend restarts */
+        notify_backend();  /* to nobody while the backend restarts */
     for (unsigned int done = 0; done < n;) {
         RING_IDX rp = f->sring->rsp_prod;
         xen_rmb();                               /* the responses before reading them */
@@ -129,36 +118,25 @@ int main(int argc, char **argv)
     int devid = atoi(argv[3]);
     uint64_t pages = strtoull(argv[4], NULL, 10);
 
-    uint8_t *memory = map_file(dir, domid, "memory");
-    grant_entry_v1_t *gnttab = map_file(dir, domid, "grant-table");
-
-    sim_connect(dir, domid, devid);
+    blkfront_connect(dir, domid, devid);
+    uint8_t *memory = g.memory;
 
     blkif_sring_t *sring = (blkif_sring_t *)memory;
     SHARED_RING_INIT(sring);
     blkif_front_ring_t front;
     FRONT_RING_INIT(&front, sring, PAGE_SIZE);
     unsigned int slots = RING_SIZE(&front);
-    grant(gnttab, RING_REF, 0);
+    sim_grant(g.gnttab, RING_REF, 0, 0, GTF_permit_access);
     for (unsigned int i = 0; i < slots; i++)
-        grant(gnttab, DATA_REF + i, DATA_FRAME + i);
-    int32_t port = request_on(evtchn_fd, SIM_EVTCHN_BIND_UNBOUND, 0, 0);
-    if (port <= 0)
-        die(2, "BIND_UNBOUND");
-    my_port = (uint32_t)port;
+        sim_grant(g.gnttab, DATA_REF + i, 0, DATA_FRAME + i, GTF_permit_access);
     put(fe, "ring-ref", RING_REF);
     put(fe, "event-channel", my_port);
-    {
-        char p[160];
-        snprintf(p, sizeof(p), "%s/protocol", fe);
-        if (!xs_write(xs, XBT_NULL, p, XEN_IO_PROTO_ABI_X86_64, strlen(XEN_IO_PROTO_ABI_X86_64)))
-            die(2, p);
-    }
+    sim_xs_put_string(g.xs, XBT_NULL, fe, "protocol", XEN_IO_PROTO_ABI_X86_64);
     put(fe, "state", XenbusStateInitialised);
-    await_backend_state(XenbusStateConnected);
+    sim_await_state(g.xs, be, XenbusStateConnected);
     put(fe, "state", XenbusStateConnected);
     if ((uint64_t)get(be, "sectors") < pages * (PAGE_SIZE / SECTOR))
-        die(2, "the disk is too small");
+        sim_die(SIM_EXIT_SETUP, "the disk is too small");
 
     uint64_t round = 0;
     for (;;) {
@@ -182,6 +160,6 @@ int main(int argc, char **argv)
     printf("blkfront_reattach: %" PRIu64 " rounds, %" PRIu64 " requests, %" PRIu64 " responses, %" PRIu64
            " events, every byte checked\n", round, requests, responses, events);
     fflush(stdout);
-    xs_close(xs);                                /* stays Connected: the test reads the backend's status */
+    xs_close(g.xs);                              /* stays Connected: the test reads the backend's status */
     return requests == responses ? 0 : 1;
 }

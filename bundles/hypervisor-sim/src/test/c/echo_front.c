@@ -1,6 +1,6 @@
 /*
- * A frontend for Backplane's sim hypervisor, written from docs/sim-abi.md and Xen's headers
- * only: it maps its domain's memory and grant table, offers an event channel to dom0, publishes
+ * A frontend for Backplane's sim hypervisor, written from docs/sim-abi.md, its C form
+ * backplane/sim_guest.h (sim-abi's) and Xen's headers only: it maps its domain's memory and grant table, offers an event channel to dom0, publishes
  * a ring.h ring in XenStore through Xen's own libxenstore, pushes COUNT echo requests and checks
  * every response (value * 3 + 1).
  *
@@ -8,53 +8,10 @@
  *
  * Exit status: 0 all responses right, 1 a wrong response, 2 a setup failure, 3 domain destroyed.
  */
-#define _GNU_SOURCE
-/* The current Xen interface (as Xen's own tools build); older ones define xen_mb() as mb(). */
-#define __XEN_TOOLS__ 1
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
-
-#include <xenstore.h>
-#include <xen/xen.h>
-#include <xen/grant_table.h>
+#include "backplane/sim_guest.h"
 #include <xen/sched.h>
-
-/* ring.h leaves the barriers to us: processes sharing memory on x86_64 (docs/sim-abi.md, 6). */
-#define xen_mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define xen_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define xen_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
 #include <xen/io/ring.h>
-
-#define PAGE_SIZE 4096
-
-/* docs/sim-abi.md, section 4 */
-struct sim_evtchn_msg {
-    uint32_t op;
-    uint32_t port;
-    uint32_t arg;
-    int32_t  result;
-};
-#define SIM_EVTCHN_BIND_UNBOUND      1
-#define SIM_EVTCHN_BIND_INTERDOMAIN  2
-#define SIM_EVTCHN_NOTIFY            3
-#define SIM_EVTCHN_CLOSE             5
-#define SIM_EVTCHN_SHUTDOWN          6
-#define SIM_EVTCHN_STATUS            7
-#define SIM_EVTCHN_MASKED            1
-#define SIM_EVTCHN_PENDING           2
-#define SIM_EVTCHN_STREAM_TOKEN      8
-#define SIM_EVTCHN_ATTACH_STREAM     9
-#define SIM_EVTCHN_REPLY          0x80
+#include <xen/io/xenbus.h>
 
 struct echo_request {
     uint32_t id;
@@ -69,96 +26,11 @@ DEFINE_RING_TYPES(echo, struct echo_request, struct echo_response);
 #define RING_REF 8          /* the first unreserved grant reference */
 #define RING_FRAME 0        /* the guest frame holding the ring */
 
-static int evtchn_fd;       /* control connection: 16-byte requests and replies */
-static int stream_fd;       /* event stream: 4-byte ports, as read/written on /dev/xen/evtchn */
-static uint32_t my_port;
+static struct sim_guest g;
 
-
-static void die(int status, const char *what)
+static void xs_put(const char *key, uint64_t v)
 {
-    fprintf(stderr, "echo_front: %s: %s\n", what, errno ? strerror(errno) : "failed");
-    exit(status);
-}
-
-static void *map_file(const char *dir, int domid, const char *name, size_t *size)
-{
-    char path[512];
-    struct stat st;
-    snprintf(path, sizeof(path), "%s/domains/%d/%s", dir, domid, name);
-    int fd = open(path, O_RDWR | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) < 0)
-        die(2, path);
-    void *p = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED)
-        die(2, "mmap");
-    close(fd);
-    *size = st.st_size;
-    return p;
-}
-
-static void send_msg(int fd, uint32_t op, uint32_t port, uint32_t arg)
-{
-    struct sim_evtchn_msg m = { .op = op, .port = port, .arg = arg, .result = 0 };
-    if (write(fd, &m, sizeof(m)) != sizeof(m))
-        die(3, "evtchn.sock write");
-}
-
-/* Reads exactly len bytes; end of file means the hypervisor destroyed the domain. */
-static void read_full(int fd, void *buf, size_t len)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = read(fd, (char *)buf + got, len - got);
-        if (n == 0) {
-            printf("echo_front: domain destroyed (evtchn.sock closed)\n");
-            exit(3);
-        }
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            die(3, "evtchn.sock read");
-        }
-        got += n;
-    }
-}
-
-/* One request with a reply on a 16-byte connection; a failed NOTIFY's reply is reported and skipped. */
-static int32_t request_on(int fd, uint32_t op, uint32_t port, uint32_t arg)
-{
-    struct sim_evtchn_msg m;
-    send_msg(fd, op, port, arg);
-    for (;;) {
-        read_full(fd, &m, sizeof(m));
-        if (m.op == (op | SIM_EVTCHN_REPLY))
-            return m.result;
-        if (m.op == (SIM_EVTCHN_NOTIFY | SIM_EVTCHN_REPLY))
-            fprintf(stderr, "echo_front: NOTIFY on port %u failed: %d\n", m.port, m.result);
-    }
-}
-
-static int32_t request(uint32_t op, uint32_t port, uint32_t arg)
-{
-    return request_on(evtchn_fd, op, port, arg);
-}
-
-/* Sleeps until dom0 notifies, then re-arms the port: xenevtchn_pending + xenevtchn_unmask. */
-static void wait_event(void)
-{
-    uint32_t port;
-    do {
-        read_full(stream_fd, &port, sizeof(port));   /* one delivered port, now masked */
-    } while (port != my_port);
-    if (write(stream_fd, &my_port, sizeof(my_port)) != sizeof(my_port))  /* unmask */
-        die(3, "event stream write");
-}
-
-static void xs_put(struct xs_handle *xs, const char *key, const char *fmt, uint64_t v)
-{
-    char path[128], value[32];
-    snprintf(path, sizeof(path), "device/echo/0/%s", key);
-    snprintf(value, sizeof(value), fmt, v);
-    if (!xs_write(xs, XBT_NULL, path, value, strlen(value)))
-        die(2, path);
+    sim_xs_put(g.xs, XBT_NULL, "device/echo/0", key, v);
 }
 
 static uint32_t request_value(uint64_t n)
@@ -176,51 +48,27 @@ int main(int argc, char **argv)
     int domid = atoi(argv[2]);
     uint64_t count = strtoull(argv[3], NULL, 10);
 
-    size_t mem_size, gnt_size;
-    uint8_t *memory = map_file(dir, domid, "memory", &mem_size);
-    grant_entry_v1_t *gnttab = map_file(dir, domid, "grant-table", &gnt_size);
-
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/domains/%d/evtchn.sock", dir, domid);
-    evtchn_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (evtchn_fd < 0 || connect(evtchn_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-        die(2, addr.sun_path);
-    /* The event stream: a second connection joined with the control connection's token. */
-    int32_t token = request(SIM_EVTCHN_STREAM_TOKEN, 0, 0);
-    stream_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (token <= 0 || stream_fd < 0 || connect(stream_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0
-            || request_on(stream_fd, SIM_EVTCHN_ATTACH_STREAM, 0, (uint32_t)token) != 0)
-        die(2, "event stream");
-
-    char xs_path[512];
-    snprintf(xs_path, sizeof(xs_path), "%s/domains/%d/xenstore.sock", dir, domid);
-    setenv("XENSTORED_PATH", xs_path, 1);
-    struct xs_handle *xs = xs_open(0);
-    if (!xs)
-        die(2, "xs_open");
+    sim_guest_open(&g, dir, domid);
 
     /* The ring in frame RING_FRAME, granted to dom0 as reference RING_REF. */
-    echo_sring_t *sring = (echo_sring_t *)(memory + (size_t)RING_FRAME * PAGE_SIZE);
+    echo_sring_t *sring = (echo_sring_t *)(g.memory + (size_t)RING_FRAME * PAGE_SIZE);
     memset(sring, 0, PAGE_SIZE);
     SHARED_RING_INIT(sring);
     echo_front_ring_t front;
     FRONT_RING_INIT(&front, sring, PAGE_SIZE);
 
-    gnttab[RING_REF].frame = RING_FRAME;
-    gnttab[RING_REF].domid = 0;
-    xen_wmb();
-    gnttab[RING_REF].flags = GTF_permit_access;
+    sim_grant(g.gnttab, RING_REF, 0, RING_FRAME, GTF_permit_access);
 
-    int32_t port = request(SIM_EVTCHN_BIND_UNBOUND, 0, 0);
+    int32_t port = sim_evtchn_request(g.evtchn, SIM_EVTCHN_BIND_UNBOUND, 0, 0);
     if (port <= 0) {
         fprintf(stderr, "echo_front: BIND_UNBOUND failed: %d\n", port);
         return 2;
     }
-    my_port = (uint32_t)port;
+    uint32_t my_port = (uint32_t)port;
 
-    xs_put(xs, "ring-ref", "%" PRIu64, RING_REF);
-    xs_put(xs, "event-channel", "%" PRIu64, my_port);
-    xs_put(xs, "state", "%" PRIu64, 4);
+    xs_put("ring-ref", RING_REF);
+    xs_put("event-channel", my_port);
+    xs_put("state", XenbusStateConnected);
 
     uint64_t sent = 0, checked = 0, waits = 0;
     while (checked < count) {
@@ -237,7 +85,7 @@ int main(int argc, char **argv)
         if (produced) {
             RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&front, notify);
             if (notify)
-                send_msg(evtchn_fd, SIM_EVTCHN_NOTIFY, my_port, 0);
+                sim_evtchn_send(g.evtchn, SIM_EVTCHN_NOTIFY, my_port, 0);
         }
         int consumed = 0;
         while (RING_HAS_UNCONSUMED_RESPONSES(&front)) {
@@ -257,30 +105,30 @@ int main(int argc, char **argv)
             int more;
             RING_FINAL_CHECK_FOR_RESPONSES(&front, more);
             if (!more) {
-                wait_event();
+                sim_wait_event(g.stream, my_port);
                 waits++;
             }
         }
     }
 
     /* The port's mask/pending bits. */
-    int32_t status = request(SIM_EVTCHN_STATUS, my_port, 0);
+    int32_t status = sim_evtchn_request(g.evtchn, SIM_EVTCHN_STATUS, my_port, 0);
     if (status < 0 || (status & ~(SIM_EVTCHN_MASKED | SIM_EVTCHN_PENDING))) {
         printf("echo_front: STATUS of port %u answered %d\n", my_port, status);
         return 1;
     }
-    int32_t foreign = request(SIM_EVTCHN_STATUS, 4000, 0);
+    int32_t foreign = sim_evtchn_request(g.evtchn, SIM_EVTCHN_STATUS, 4000, 0);
     if (foreign != -EINVAL) {
         printf("echo_front: STATUS of a port that is not mine answered %d, not -EINVAL\n", foreign);
         return 1;
     }
     printf("echo_front: port %u status %d\n", my_port, status);
 
-    xs_put(xs, "checked", "%" PRIu64, checked);
-    xs_put(xs, "state", "%" PRIu64, 6);
-    xs_close(xs);
+    xs_put("checked", checked);
+    xs_put("state", XenbusStateClosed);
+    xs_close(g.xs);
     printf("echo_front: %" PRIu64 " responses checked, %" PRIu64 " waits\n", checked, waits);
     fflush(stdout);
-    request(SIM_EVTCHN_SHUTDOWN, 0, SHUTDOWN_poweroff);
+    sim_evtchn_request(g.evtchn, SIM_EVTCHN_SHUTDOWN, 0, SHUTDOWN_poweroff);
     return 0;
 }

@@ -10,66 +10,15 @@
  *
  * Exit status: 0 all checks passed, 1 a check failed, 2 a setup failure, 3 domain destroyed.
  */
-#define _GNU_SOURCE
-#include <errno.h>
+#include "backplane/sim_guest.h"
 #include <poll.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-#include <xen/xen.h>
 #include <xen/sched.h>
-
-/* docs/sim-abi.md, section 4 */
-struct sim_evtchn_msg {
-    uint32_t op;
-    uint32_t port;
-    uint32_t arg;
-    int32_t  result;
-};
-#define SIM_EVTCHN_BIND_UNBOUND      1
-#define SIM_EVTCHN_NOTIFY            3
-#define SIM_EVTCHN_SHUTDOWN          6
-#define SIM_EVTCHN_STATUS            7
-#define SIM_EVTCHN_STREAM_TOKEN      8
-#define SIM_EVTCHN_ATTACH_STREAM     9
-#define SIM_EVTCHN_MASKED            1
-#define SIM_EVTCHN_PENDING           2
-#define SIM_EVTCHN_REPLY          0x80
 
 static void fail(int status, const char *what)
 {
     printf("evtchn_stream: %s%s%s\n", what, errno ? ": " : "", errno ? strerror(errno) : "");
     fflush(stdout);
     exit(status);
-}
-
-static void read_full(int fd, void *buf, size_t len)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = read(fd, (char *)buf + got, len - got);
-        if (n == 0)
-            fail(3, "domain destroyed");
-        if (n < 0 && errno != EINTR)
-            fail(3, "read");
-        if (n > 0)
-            got += n;
-    }
-}
-
-static int32_t request(int fd, uint32_t op, uint32_t port, uint32_t arg)
-{
-    struct sim_evtchn_msg m = { .op = op, .port = port, .arg = arg, .result = 0 };
-    if (write(fd, &m, sizeof(m)) != sizeof(m))
-        fail(3, "write");
-    do {
-        read_full(fd, &m, sizeof(m));
-    } while (m.op != (op | SIM_EVTCHN_REPLY));
-    return m.result;
 }
 
 /* 1 when a port can be read from the stream within ms milliseconds. */
@@ -85,16 +34,8 @@ static int readable(int fd, int ms)
 static uint32_t read_port(int fd)
 {
     uint32_t port;
-    read_full(fd, &port, sizeof(port));
+    sim_read_full(fd, &port, sizeof(port));
     return port;
-}
-
-static int connect_to(const struct sockaddr_un *addr)
-{
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) < 0)
-        fail(2, addr->sun_path);
-    return fd;
 }
 
 int main(int argc, char **argv)
@@ -103,18 +44,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: evtchn_stream STATE_DIR DOMID\n");
         return 2;
     }
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/domains/%d/evtchn.sock", argv[1], atoi(argv[2]));
-    int ctl = connect_to(&addr);
-    int32_t token = request(ctl, SIM_EVTCHN_STREAM_TOKEN, 0, 0);
-    if (token <= 0)
-        fail(2, "STREAM_TOKEN refused");
-    int ev = connect_to(&addr);
-    if (request(ev, SIM_EVTCHN_ATTACH_STREAM, 0, (uint32_t)token) != 0)
-        fail(2, "ATTACH_STREAM refused");
+    int ctl, ev;
+    sim_evtchn_open(argv[1], atoi(argv[2]), &ctl, &ev);
     /* From here on only 4-byte ports flow on ev. */
 
-    int32_t bound = request(ctl, SIM_EVTCHN_BIND_UNBOUND, 0, 0);
+    int32_t bound = sim_evtchn_request(ctl, SIM_EVTCHN_BIND_UNBOUND, 0, 0);
     if (bound <= 0)
         fail(2, "BIND_UNBOUND refused");
     uint32_t port = (uint32_t)bound;
@@ -129,7 +63,7 @@ int main(int argc, char **argv)
 
     /* Masked: dom0's next notifies only mark the port pending. */
     int32_t status;
-    for (int i = 0; (status = request(ctl, SIM_EVTCHN_STATUS, port, 0)) != (SIM_EVTCHN_MASKED | SIM_EVTCHN_PENDING); i++) {
+    for (int i = 0; (status = sim_evtchn_request(ctl, SIM_EVTCHN_STATUS, port, 0)) != (SIM_EVTCHN_MASKED | SIM_EVTCHN_PENDING); i++) {
         if (status < 0 || i > 1000)
             fail(1, "port never became masked and pending");
         usleep(10000);
@@ -148,14 +82,14 @@ int main(int argc, char **argv)
         fail(1, "the delivery after the unmask is not my port");
     if (readable(ev, 300))
         fail(1, "more than one delivery after the unmask");
-    status = request(ctl, SIM_EVTCHN_STATUS, port, 0);
+    status = sim_evtchn_request(ctl, SIM_EVTCHN_STATUS, port, 0);
     if (status != SIM_EVTCHN_MASKED)
         fail(1, "after the second delivery the port is not masked-only");
     if (write(ev, &port, sizeof(port)) != sizeof(port))
         fail(3, "unmask write");
     /* The unmask takes effect when the hypervisor reads it from the stream, which STATUS on
      * the control connection may overtake: ask until it shows (bounded). */
-    for (int i = 0; (status = request(ctl, SIM_EVTCHN_STATUS, port, 0)) != 0; i++) {
+    for (int i = 0; (status = sim_evtchn_request(ctl, SIM_EVTCHN_STATUS, port, 0)) != 0; i++) {
         if (status < 0 || i > 500)
             fail(1, "unmasked port still masked or pending");
         usleep(10000);
@@ -163,6 +97,6 @@ int main(int argc, char **argv)
 
     printf("evtchn_stream: masking checked, status %d\n", status);
     fflush(stdout);
-    request(ctl, SIM_EVTCHN_SHUTDOWN, 0, SHUTDOWN_poweroff);
+    sim_evtchn_request(ctl, SIM_EVTCHN_SHUTDOWN, 0, SHUTDOWN_poweroff);
     return 0;
 }

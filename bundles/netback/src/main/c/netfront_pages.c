@@ -1,7 +1,7 @@
 /*
  * A netfront in C for Backplane's sim hypervisor, written from docs/netback.md ("Multi-page rings
- * and persistent grants"), docs/sim-abi.md and Xen's headers: it connects device/vif/0 with TX
- * and RX rings of 2^order pages (order = min(ORDER, the backend's max-ring-page-order)), laid out
+ * and persistent grants"), docs/sim-abi.md (sim-abi's sim_guest.h) and Xen's headers: it connects
+ * device/vif/0 with TX and RX rings of 2^order pages (order = min(ORDER, the backend's max-ring-page-order)), laid out
  * in the ring layout it wants among those the backend offers (docs/ring-layouts.md, Backplane's
  * ring_layouts.h; with none, exactly ring.h's rings as Linux netfront has them), sends COUNT test
  * frames and checks every answer, then receives RXCOUNT frames from the backend and checks every
@@ -30,141 +30,35 @@
  *
  * Exit status: 0 all right, 1 a wrong answer or frame, 2 a setup failure, 3 domain destroyed.
  */
-#define _GNU_SOURCE
-#define __XEN_TOOLS__ 1
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <xenstore.h>
-#include <xen/xen.h>
-#include <xen/grant_table.h>
-
-/* ring.h leaves the barriers to us: processes sharing memory on x86_64 (docs/sim-abi.md). */
-#define xen_mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define xen_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define xen_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
+#include "backplane/sim_guest.h"
 #include <xen/io/ring.h>
 #include <xen/io/netif.h>
 #include <xen/io/xenbus.h>
 #include "backplane/ring_layouts.h"
 
-#define PAGE_SIZE 4096
 #define FIRST_REF 8          /* the first unreserved grant reference; ref = FIRST_REF + frame */
 
-/* docs/sim-abi.md, section 4 */
-struct sim_evtchn_msg {
-    uint32_t op;
-    uint32_t port;
-    uint32_t arg;
-    int32_t  result;
-};
-#define SIM_EVTCHN_BIND_UNBOUND      1
-#define SIM_EVTCHN_NOTIFY            3
-#define SIM_EVTCHN_STREAM_TOKEN      8
-#define SIM_EVTCHN_ATTACH_STREAM     9
-#define SIM_EVTCHN_REPLY          0x80
-
-static int evtchn_fd, stream_fd;
+static struct sim_guest g;
 static uint32_t my_port;
-static uint8_t *memory;
-static grant_entry_v1_t *gnttab;
-static struct xs_handle *xs;
 static uint64_t notifications, waits, reuse_waits;
-
-static void die(int status, const char *what)
-{
-    fprintf(stderr, "netfront_pages: %s: %s\n", what, errno ? strerror(errno) : "failed");
-    exit(status);
-}
-
-static void *map_file(const char *dir, int domid, const char *name, size_t *size)
-{
-    char path[512];
-    struct stat st;
-    snprintf(path, sizeof(path), "%s/domains/%d/%s", dir, domid, name);
-    int fd = open(path, O_RDWR | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) < 0)
-        die(2, path);
-    void *p = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED)
-        die(2, "mmap");
-    close(fd);
-    *size = st.st_size;
-    return p;
-}
-
-static void send_msg(int fd, uint32_t op, uint32_t port, uint32_t arg)
-{
-    struct sim_evtchn_msg m = { .op = op, .port = port, .arg = arg, .result = 0 };
-    if (write(fd, &m, sizeof(m)) != sizeof(m))
-        die(3, "evtchn.sock write");
-}
-
-static void read_full(int fd, void *buf, size_t len)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = read(fd, (char *)buf + got, len - got);
-        if (n == 0) {
-            printf("netfront_pages: domain destroyed (evtchn.sock closed)\n");
-            exit(3);
-        }
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            die(3, "evtchn.sock read");
-        }
-        got += n;
-    }
-}
-
-static int32_t request_on(int fd, uint32_t op, uint32_t port, uint32_t arg)
-{
-    struct sim_evtchn_msg m;
-    send_msg(fd, op, port, arg);
-    for (;;) {
-        read_full(fd, &m, sizeof(m));
-        if (m.op == (op | SIM_EVTCHN_REPLY))
-            return m.result;
-    }
-}
 
 static void notify(void)
 {
-    send_msg(evtchn_fd, SIM_EVTCHN_NOTIFY, my_port, 0);
+    sim_evtchn_send(g.evtchn, SIM_EVTCHN_NOTIFY, my_port, 0);
     notifications++;
 }
 
-/* Sleeps until the backend notifies, then re-arms the port (xenevtchn_pending + unmask). */
+/* Sleeps until the backend notifies, then re-arms the port. */
 static void wait_event(void)
 {
-    uint32_t port;
-    do {
-        read_full(stream_fd, &port, sizeof(port));
-    } while (port != my_port);
-    if (write(stream_fd, &my_port, sizeof(my_port)) != sizeof(my_port))
-        die(3, "event stream write");
+    sim_wait_event(g.stream, my_port);
     waits++;
 }
 
+/* Frame f granted to dom0 as reference FIRST_REF + f. */
 static void grant(uint32_t frame, int readonly)
 {
-    grant_entry_v1_t *e = &gnttab[FIRST_REF + frame];
-    e->frame = frame;
-    e->domid = 0;
-    xen_wmb();   /* the entry before its flags, as gnttab_grant_foreign_access_ref */
-    e->flags = GTF_permit_access | (readonly ? GTF_readonly : 0);
+    sim_grant(g.gnttab, FIRST_REF + frame, 0, frame, GTF_permit_access | (readonly ? GTF_readonly : 0));
 }
 
 /*
@@ -173,7 +67,7 @@ static void grant(uint32_t frame, int readonly)
  */
 static int end_access(uint32_t frame)
 {
-    uint16_t *flags = &gnttab[FIRST_REF + frame].flags;
+    uint16_t *flags = &g.gnttab[FIRST_REF + frame].flags;
     uint16_t f = __atomic_load_n(flags, __ATOMIC_ACQUIRE);
     if (f & (GTF_reading | GTF_writing))
         return 0;
@@ -189,38 +83,6 @@ static void reclaim_tx_page(uint32_t frame)
         nanosleep(&ms, NULL);
     }
     grant(frame, 1);
-}
-
-static char *xs_get(const char *path)
-{
-    unsigned int len;
-    return xs_read(xs, XBT_NULL, path, &len);
-}
-
-static void xs_put(xs_transaction_t t, const char *path, uint64_t v)
-{
-    char value[32];
-    snprintf(value, sizeof(value), "%" PRIu64, v);
-    if (!xs_write(xs, t, path, value, strlen(value)))
-        die(2, path);
-}
-
-/* Polls the backend's state until it is `want` (20 s at most). */
-static void await_state(const char *be, int want)
-{
-    char path[256];
-    snprintf(path, sizeof(path), "%s/state", be);
-    for (int i = 0; i < 2000; i++) {
-        char *s = xs_get(path);
-        int state = s ? atoi(s) : 0;
-        free(s);
-        if (state == want)
-            return;
-        struct timespec ts = { 0, 10 * 1000 * 1000 };
-        nanosleep(&ts, NULL);
-    }
-    fprintf(stderr, "netfront_pages: backend %s never reached state %d\n", be, want);
-    exit(2);
 }
 
 static uint16_t frame_length(uint32_t seq)
@@ -293,41 +155,18 @@ int main(int argc, char **argv)
     uint32_t dslots = fixed_size > PAGE_SIZE ? (fixed_size + PAGE_SIZE - 1) / PAGE_SIZE : 1;
     int gso = fixed_size > PAGE_SIZE;
 
-    size_t mem_size, gnt_size;
-    memory = map_file(dir, domid, "memory", &mem_size);
-    gnttab = map_file(dir, domid, "grant-table", &gnt_size);
-
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/domains/%d/evtchn.sock", dir, domid);
-    evtchn_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (evtchn_fd < 0 || connect(evtchn_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-        die(2, addr.sun_path);
-    int32_t token = request_on(evtchn_fd, SIM_EVTCHN_STREAM_TOKEN, 0, 0);
-    stream_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (token <= 0 || stream_fd < 0 || connect(stream_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0
-            || request_on(stream_fd, SIM_EVTCHN_ATTACH_STREAM, 0, (uint32_t)token) != 0)
-        die(2, "event stream");
-
-    char xs_path[512];
-    snprintf(xs_path, sizeof(xs_path), "%s/domains/%d/xenstore.sock", dir, domid);
-    setenv("XENSTORED_PATH", xs_path, 1);
-    xs = xs_open(0);
-    if (!xs)
-        die(2, "xs_open");
+    sim_guest_open(&g, dir, domid);
+    uint8_t *memory = g.memory;
 
     const char *fe = "device/vif/0";
-    char path[256];
-    snprintf(path, sizeof(path), "%s/backend", fe);
-    char *be = xs_get(path);
+    char *be = sim_xs_get(g.xs, fe, "backend");
     if (!be)
-        die(2, path);
-    await_state(be, XenbusStateInitWait);
+        sim_die(SIM_EXIT_SETUP, "no backend path");
+    sim_await_state(g.xs, be, XenbusStateInitWait);
 
     /* As blkfront: min(own limit, the backend's max-ring-page-order; none means 0). */
-    snprintf(path, sizeof(path), "%s/max-ring-page-order", be);
-    char *max = xs_get(path);
-    int order = max ? atoi(max) : 0;
-    free(max);
+    long max = sim_xs_get_long(g.xs, be, "max-ring-page-order");
+    int order = max > 0 ? (int)max : 0;
     if (order > own_order)
         order = own_order;
     uint32_t pages = 1u << order;
@@ -340,8 +179,7 @@ int main(int argc, char **argv)
     };
     unsigned int flags = 0;
     for (unsigned int i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
-        snprintf(path, sizeof(path), "%s/%s", be, features[i].key);
-        char *offered = xs_get(path);
+        char *offered = sim_xs_get(g.xs, be, features[i].key);
         if ((want & features[i].flag) && offered && strcmp(offered, "1") == 0)
             flags |= features[i].flag;
         free(offered);
@@ -353,7 +191,7 @@ int main(int argc, char **argv)
                             BP_NETIF_SLOT_ALIGN)
             || bp_ring_layout_init(&rxl, flags, pages, sizeof(netif_rx_request_t), sizeof(netif_rx_response_t),
                                    BP_NETIF_SLOT_ALIGN))
-        die(2, "bp_ring_layout_init");
+        sim_die(SIM_EXIT_SETUP, "bp_ring_layout_init");
     uint32_t tx_pages = txl.bytes / PAGE_SIZE, rx_pages = rxl.bytes / PAGE_SIZE;
     uint8_t *tx_base = memory, *rx_base = memory + (size_t)tx_pages * PAGE_SIZE;
     struct bp_front_ring tx, rx;
@@ -365,8 +203,8 @@ int main(int argc, char **argv)
     /* One data page per slot of the smaller ring: ids and buffers are per slot. */
     uint32_t slots = BP_RING_SIZE(&tx) < BP_RING_SIZE(&rx) ? BP_RING_SIZE(&tx) : BP_RING_SIZE(&rx);
     uint32_t tx_data = tx_pages + rx_pages, rx_data = tx_data + slots;
-    if ((size_t)(rx_data + slots) * PAGE_SIZE > mem_size
-            || (size_t)(FIRST_REF + rx_data + slots) * sizeof(grant_entry_v1_t) > gnt_size) {
+    if ((size_t)(rx_data + slots) * PAGE_SIZE > g.memory_size
+            || (size_t)(FIRST_REF + rx_data + slots) * sizeof(grant_entry_v1_t) > g.gnttab_size) {
         fprintf(stderr, "netfront_pages: %u-page rings need more memory or grant entries\n", pages);
         return 2;
     }
@@ -377,7 +215,7 @@ int main(int argc, char **argv)
         grant(rx_data + i, 0);
     }
 
-    int32_t port = request_on(evtchn_fd, SIM_EVTCHN_BIND_UNBOUND, 0, 0);
+    int32_t port = sim_evtchn_request(g.evtchn, SIM_EVTCHN_BIND_UNBOUND, 0, 0);
     if (port <= 0) {
         fprintf(stderr, "netfront_pages: BIND_UNBOUND failed: %d\n", port);
         return 2;
@@ -397,58 +235,43 @@ int main(int argc, char **argv)
 
     /* talk_to_netback, in one transaction; the order key and numbered refs only above one page,
      * the response ring's pages under rsp- keys with separate rings, and each layout key taken. */
-    xs_transaction_t t = xs_transaction_start(xs);
+    xs_transaction_t t = xs_transaction_start(g.xs);
     for (uint32_t i = 0; i < tx_pages; i++) {
         const char *prefix = i < pages ? "" : "rsp-";
         uint32_t n = i % pages;
         char key[64];
         if (order > 0)
-            snprintf(key, sizeof(key), "%s/tx-%sring-ref%u", fe, prefix, n);
+            snprintf(key, sizeof(key), "tx-%sring-ref%u", prefix, n);
         else
-            snprintf(key, sizeof(key), "%s/tx-%sring-ref", fe, prefix);
-        xs_put(t, key, FIRST_REF + i);
+            snprintf(key, sizeof(key), "tx-%sring-ref", prefix);
+        sim_xs_put(g.xs, t, fe, key, FIRST_REF + i);
         if (order > 0)
-            snprintf(key, sizeof(key), "%s/rx-%sring-ref%u", fe, prefix, n);
+            snprintf(key, sizeof(key), "rx-%sring-ref%u", prefix, n);
         else
-            snprintf(key, sizeof(key), "%s/rx-%sring-ref", fe, prefix);
-        xs_put(t, key, FIRST_REF + tx_pages + i);
+            snprintf(key, sizeof(key), "rx-%sring-ref", prefix);
+        sim_xs_put(g.xs, t, fe, key, FIRST_REF + tx_pages + i);
     }
     for (unsigned int i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
-        if (flags & features[i].flag) {
-            snprintf(path, sizeof(path), "%s/%s", fe, features[i].key);
-            xs_put(t, path, 1);
-        }
+        if (flags & features[i].flag)
+            sim_xs_put(g.xs, t, fe, features[i].key, 1);
     }
-    if (order > 0) {
-        snprintf(path, sizeof(path), "%s/ring-page-order", fe);
-        xs_put(t, path, order);
-    }
-    snprintf(path, sizeof(path), "%s/event-channel", fe);
-    xs_put(t, path, my_port);
-    snprintf(path, sizeof(path), "%s/request-rx-copy", fe);
-    xs_put(t, path, 1);
-    snprintf(path, sizeof(path), "%s/feature-rx-notify", fe);
-    xs_put(t, path, 1);
-    if (persistent) {
-        snprintf(path, sizeof(path), "%s/feature-persistent", fe);
-        xs_put(t, path, 1);
-    }
-    if (unmap_batch) {
-        snprintf(path, sizeof(path), "%s/request-unmap-batch", fe);
-        if (!xs_write(xs, t, path, unmap_batch, strlen(unmap_batch)))
-            die(2, "xs_write request-unmap-batch");
-    }
+    if (order > 0)
+        sim_xs_put(g.xs, t, fe, "ring-page-order", order);
+    sim_xs_put(g.xs, t, fe, "event-channel", my_port);
+    sim_xs_put(g.xs, t, fe, "request-rx-copy", 1);
+    sim_xs_put(g.xs, t, fe, "feature-rx-notify", 1);
+    if (persistent)
+        sim_xs_put(g.xs, t, fe, "feature-persistent", 1);
+    if (unmap_batch)
+        sim_xs_put_string(g.xs, t, fe, "request-unmap-batch", unmap_batch);
     if (gso) {
-        snprintf(path, sizeof(path), "%s/feature-sg", fe);
-        xs_put(t, path, 1);
-        snprintf(path, sizeof(path), "%s/feature-gso-tcpv4", fe);
-        xs_put(t, path, 1);
+        sim_xs_put(g.xs, t, fe, "feature-sg", 1);
+        sim_xs_put(g.xs, t, fe, "feature-gso-tcpv4", 1);
     }
-    snprintf(path, sizeof(path), "%s/state", fe);
-    xs_put(t, path, XenbusStateConnected);
-    if (!xs_transaction_end(xs, t, 0))
-        die(2, "xs_transaction_end");
-    await_state(be, XenbusStateConnected);
+    sim_xs_put(g.xs, t, fe, "state", XenbusStateConnected);
+    if (!xs_transaction_end(g.xs, t, 0))
+        sim_die(SIM_EXIT_SETUP, "xs_transaction_end");
+    sim_await_state(g.xs, be, XenbusStateConnected);
     printf("netfront_pages: connected with %u-page rings of %u slots, layout flags %u, port %u\n",
            pages, slots, flags, my_port);
     fflush(stdout);
@@ -554,8 +377,7 @@ int main(int argc, char **argv)
                    " cpu %" PRIu64 " reuse-waits %" PRIu64 "\n", answered, notifications, waits, ns,
                    (uint64_t)cpu.tv_sec * 1000000000u + cpu.tv_nsec, reuse_waits);
             fflush(stdout);
-            snprintf(path, sizeof(path), "%s/c-tx-done", fe);
-            xs_put(XBT_NULL, path, answered);
+            sim_xs_put(g.xs, XBT_NULL, fe, "c-tx-done", answered);
             tx_reported = 1;
         }
         uint32_t reposted = 0;
@@ -601,10 +423,9 @@ int main(int argc, char **argv)
         }
     }
     printf("netfront_pages: RX CHECKED %" PRIu64 "\n", received);
-    snprintf(path, sizeof(path), "%s/c-rx-checked", fe);
-    xs_put(XBT_NULL, path, received);
+    sim_xs_put(g.xs, XBT_NULL, fe, "c-rx-checked", received);
     fflush(stdout);
-    xs_close(xs);
+    xs_close(g.xs);
     free(free_ids);
     free(be);
     return 0;

@@ -93,7 +93,7 @@ public class RuntimeIT {
         }
         assertEquals("Backplane components neither active nor satisfied", List.of(), notRunning);
         // Immediate components; command components are delayed and may still be just satisfied.
-        for (String component : new String[] {"io.backplane.logging.OperatorLog", "io.backplane.control.ControlSocket",
+        for (String component : new String[] {"io.backplane.logging.OperatorLogFile", "io.backplane.control.ControlSocket",
                 "io.backplane.xenstore.XenStoreComponent"}) {
             assertTrue(component + " active (active: " + active + ")", active.contains(component));
         }

@@ -11,6 +11,7 @@ import io.backplane.api.device.FeatureControlLayout;
 import io.backplane.api.device.Negotiation;
 import io.backplane.api.device.NegotiationPolicy;
 import io.backplane.api.device.RequestSource;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsPerm;
 

@@ -1,5 +1,6 @@
 package io.backplane.backend;
 
+import io.backplane.api.backend.XenbusKeys;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.backend.XenbusState;
@@ -38,8 +39,8 @@ final class DeviceAdoption {
 
     static Decision decide(XenStore xs, DeviceId id, String frontendPath) {
         String be = id.backendPath();
-        String backendState = xs.tryRead(be + "/state").orElse("");
-        String frontendState = xs.tryRead(frontendPath + "/state").orElse("");
+        String backendState = xs.tryRead(be + "/" + XenbusKeys.STATE).orElse("");
+        String frontendState = xs.tryRead(frontendPath + "/" + XenbusKeys.STATE).orElse("");
         String connected = XenbusState.CONNECTED.wire();
         if (!connected.equals(backendState) || !connected.equals(frontendState)) {
             return new Decision(Verdict.PROBE, Optional.empty(), "");

@@ -3,6 +3,7 @@ package io.backplane.backend;
 import io.backplane.api.backend.BackendContext;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.Negotiation;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.xenstore.XenStore;
 
 import java.io.IOException;

@@ -4,12 +4,15 @@ import io.backplane.api.backend.BackendDevice;
 import io.backplane.api.backend.StrategySwap;
 import io.backplane.api.backend.BackendDriver;
 import io.backplane.api.backend.DeviceException;
+import io.backplane.api.backend.XenbusKeys;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.Negotiation;
 import io.backplane.api.device.NegotiationPolicy;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsWatch;
 import io.backplane.api.backend.XenbusState;
+import io.backplane.api.device.FeatureControlLayout;
+import io.backplane.api.log.OperatorLog;
 
 import java.util.List;
 import java.util.Map;
@@ -317,8 +320,8 @@ final class DeviceLifecycle {
 
     private void probe() {
         String be = id.backendPath();
-        String frontend = xs.tryRead(be + "/frontend").orElse("");
-        String frontendId = xs.tryRead(be + "/frontend-id").orElse("");
+        String frontend = xs.tryRead(be + "/" + XenbusKeys.FRONTEND).orElse("");
+        String frontendId = xs.tryRead(be + "/" + XenbusKeys.FRONTEND_ID).orElse("");
         if (frontend.isEmpty() || !frontendId.equals(Integer.toString(id.frontendDomid()))) {
             throw new IllegalStateException("backend directory names frontend '" + frontend + "' of domain '"
                     + frontendId + "', not a frontend of domain " + id.frontendDomid());
@@ -326,7 +329,7 @@ final class DeviceLifecycle {
         context.frontendPath(frontend);
         if (frontendWatch == null) {
             // Linux's otherend watch: the frontend's state drives everything after the probe.
-            frontendWatch = xs.watch(frontend + "/state", "backend:" + be, (p, t) -> frontendChanged());
+            frontendWatch = xs.watch(frontend + "/" + XenbusKeys.STATE, "backend:" + be, (p, t) -> frontendChanged());
         }
         if (device == null) {
             DeviceAdoption.Decision decision = DeviceAdoption.decide(xs, id, frontend);
@@ -353,9 +356,9 @@ final class DeviceLifecycle {
         }
         device = d;
         if (d.needsHotplug() && bus.options().writeHotplugStatus()
-                && !"connected".equals(xs.tryRead(be + "/hotplug-status").orElse(""))) {
+                && !"connected".equals(xs.tryRead(be + "/" + XenbusKeys.HOTPLUG_STATUS).orElse(""))) {
             // What Xen's vif hotplug script does once the interface is set up; sim mode has no script.
-            xs.write(be + "/hotplug-status", "connected");
+            xs.write(be + "/" + XenbusKeys.HOTPLUG_STATUS, "connected");
         }
         switchState(INIT_WAIT);
         log.info(id + ": probed, offer published (" + negotiation.offer().size() + " features), waiting for the frontend");
@@ -428,7 +431,7 @@ final class DeviceLifecycle {
     }
 
     private void onFrontendChanged() {
-        String raw = xs.tryRead(context.frontendPath() + "/state").orElse(null);
+        String raw = xs.tryRead(context.frontendPath() + "/" + XenbusKeys.STATE).orElse(null);
         XenbusState state;
         try {
             state = XenbusState.ofWire(raw);
@@ -479,16 +482,17 @@ final class DeviceLifecycle {
             return;
         }
         String key = path.length() > be.length() ? path.substring(be.length() + 1) : "";
-        if (key.equals("hotplug-status")) {
+        if (key.equals(XenbusKeys.HOTPLUG_STATUS)) {
             if (frontendState == XenbusState.INITIALISED || frontendState == CONNECTED) {
                 connect();
             }
-        } else if (key.equals("online")) {
+        } else if (key.equals(XenbusKeys.ONLINE)) {
             if (!online() && (frontendState == CLOSED || frontendState == UNKNOWN)) {
                 disconnect();
                 remove("device taken offline");
             }
-        } else if ((key.startsWith("request-") || key.startsWith("require/")) && device != null && xs.exists(path)) {
+        } else if ((key.startsWith(FeatureControlLayout.REQUEST_PREFIX) || key.startsWith(FeatureControlLayout.REQUIRE_DIR + "/"))
+                && device != null && xs.exists(path)) {
             apply(bus.policy().negotiate(id), "a new " + key);
         }
     }
@@ -498,7 +502,7 @@ final class DeviceLifecycle {
         if (connected || d == null || backendState != INIT_WAIT) {
             return;
         }
-        if (d.needsHotplug() && !"connected".equals(xs.tryRead(id.backendPath() + "/hotplug-status").orElse(""))) {
+        if (d.needsHotplug() && !"connected".equals(xs.tryRead(id.backendPath() + "/" + XenbusKeys.HOTPLUG_STATUS).orElse(""))) {
             if (!waitingForHotplug) {
                 waitingForHotplug = true;
                 log.info(id + ": frontend ready, waiting for hotplug-status=connected");
@@ -583,9 +587,9 @@ final class DeviceLifecycle {
         try {
             // xenbus_dev_error's node, relative to dom0's home: error/backend/<type>/<domid>/<devid>/error.
             xs.write("/local/domain/" + id.backendDomid() + "/error/backend/" + id.type() + "/"
-                    + id.frontendDomid() + "/" + id.devid() + "/error", reason);
+                    + id.frontendDomid() + "/" + id.devid() + "/" + XenbusKeys.ERROR, reason);
             if (xs.exists(be)) {
-                xs.write(be + "/error", reason);
+                xs.write(be + "/" + XenbusKeys.ERROR, reason);
             }
         } catch (RuntimeException e) {
             log.warn(id + ": could not record the error in XenStore: " + e.getMessage());
@@ -645,7 +649,7 @@ final class DeviceLifecycle {
             if (!tx.exists(be)) {
                 return false;
             }
-            tx.write(be + "/state", state.wire());
+            tx.write(be + "/" + XenbusKeys.STATE, state.wire());
             return true;
         });
         if (written) {
@@ -654,7 +658,7 @@ final class DeviceLifecycle {
     }
 
     private boolean online() {
-        return "1".equals(xs.tryRead(id.backendPath() + "/online").orElse("0"));
+        return "1".equals(xs.tryRead(id.backendPath() + "/" + XenbusKeys.ONLINE).orElse("0"));
     }
 
     private static String summary(Map<String, String> status) {

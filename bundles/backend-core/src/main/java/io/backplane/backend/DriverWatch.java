@@ -1,6 +1,7 @@
 package io.backplane.backend;
 
 import io.backplane.api.backend.BackendDriver;
+import io.backplane.api.backend.XenbusKeys;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsWatch;
@@ -19,7 +20,8 @@ import java.util.concurrent.Executor;
  */
 final class DriverWatch {
     /** Keys the toolstack writes with the device (in one transaction); a probe needs them all. */
-    private static final List<String> REQUIRED = List.of("frontend", "frontend-id", "online", "state");
+    private static final List<String> REQUIRED = List.of(XenbusKeys.FRONTEND, XenbusKeys.FRONTEND_ID, XenbusKeys.ONLINE,
+            XenbusKeys.STATE);
 
     private final BackendDriver driver;
     private final String base;
@@ -119,7 +121,7 @@ final class DriverWatch {
                 return; // not (yet) a device directory: the toolstack is still writing it, or it is going
             }
         }
-        if (!"1".equals(xs.tryRead(be + "/online").orElse(""))) {
+        if (!"1".equals(xs.tryRead(be + "/" + XenbusKeys.ONLINE).orElse(""))) {
             return; // offline: being torn down, or removed already
         }
         DeviceLifecycle device = new DeviceLifecycle(id, driver, bus, pool);
@@ -130,7 +132,7 @@ final class DriverWatch {
             devices.put(id, device);
         }
         bus.log().info(id + ": new " + driver.deviceType() + " device, frontend "
-                + xs.tryRead(be + "/frontend").orElse("?"));
+                + xs.tryRead(be + "/" + XenbusKeys.FRONTEND).orElse("?"));
         device.start();
     }
 

@@ -5,6 +5,7 @@ import io.backplane.api.backend.StrategySwap;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.Negotiation;
 import io.backplane.api.device.NegotiationPolicy;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.xenstore.XenStore;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
@@ -79,27 +80,8 @@ public class XenbusBackend implements DeviceRegistry {
     }
 
     private BackendBus newBus(BackendConfig config) {
-        Logger l = logger;
-        BackendBus created = new BackendBus(xenStore, policy, new OperatorLog() {
-            @Override
-            public void info(String line) {
-                l.info(line);
-            }
-
-            @Override
-            public void warn(String line) {
-                l.warn(line);
-            }
-
-            @Override
-            public void error(String line, Throwable cause) {
-                if (cause == null) {
-                    l.error(line);
-                } else {
-                    l.error(line, cause);
-                }
-            }
-        }, new BackendBus.Options(config.backendDomid(), config.writeHotplugStatus(),
+        BackendBus created = new BackendBus(xenStore, policy, OperatorLog.of(logger::info, logger::warn, logger::error),
+                new BackendBus.Options(config.backendDomid(), config.writeHotplugStatus(),
                 config.keepDevices(), stateDir));
         created.noRingStrategy(() -> strategies.registered().isEmpty());
         return created;

@@ -1,6 +1,7 @@
 package io.backplane.backend;
 
 import io.backplane.api.device.DeviceId;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.xenstore.XsWatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -1,13 +1,13 @@
 package io.backplane.backend;
 
 import io.backplane.api.device.DeviceId;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.policy.PolicyFixture;
 import io.backplane.xenstore.client.EmbeddedXenStore;
 import io.backplane.xs.client.SocketXenStore;
 import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
-import io.backplane.xenstore.wire.DaemonLog;
 import io.backplane.xenstore.wire.XenStoreDaemon;
 
 import java.io.IOException;
@@ -43,7 +43,7 @@ final class XenbusFixture implements AutoCloseable {
     /** @param keepDevices hand devices over when the bus closes (see BackendBus.Options) */
     XenbusFixture(boolean writeHotplugStatus, boolean keepDevices, String... policyRules) throws IOException {
         stateDir = Files.createTempDirectory("xenbus-test");
-        daemon = new XenStoreDaemon(store, stateDir, DaemonLog.STDERR);
+        daemon = new XenStoreDaemon(store, stateDir, OperatorLog.stderrWarnings("xenstored"));
         daemon.start();
         backendXs = new EmbeddedXenStore(store);
         peer = new SocketXenStore(daemon.dom0Socket());

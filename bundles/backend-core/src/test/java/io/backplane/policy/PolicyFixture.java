@@ -5,12 +5,11 @@ import io.backplane.api.device.NegotiationPolicy;
 import io.backplane.api.xenstore.XenStore;
 import org.osgi.service.log.Logger;
 
-import java.lang.reflect.Field;
 import java.lang.reflect.Proxy;
 import java.util.Map;
 
 /**
- * The real negotiation policy wired the way SCR wires it (fields injected, then activate), for
+ * The real negotiation policy wired the way SCR wires it (through its constructor), for
  * tests of the backend core that run without an OSGi framework.
  */
 public final class PolicyFixture {
@@ -44,11 +43,7 @@ public final class PolicyFixture {
                 "service.ranking", -1000, "service.id", 1L));
         registry.addCapabilities(FixtureCapabilities.vbd(), Map.of(DeviceCapabilities.DEVICE_TYPE, "vbd",
                 "service.ranking", -1000, "service.id", 2L));
-        FeaturePolicy policy = new FeaturePolicy();
-        inject(policy, "xenStore", xenStore);
-        inject(policy, "registry", registry);
-        inject(policy, "log", logger());
-        policy.activate(config(rules));
+        FeaturePolicy policy = new FeaturePolicy(xenStore, registry, logger(), config(rules));
         return new Wired(policy, registry);
     }
 
@@ -83,15 +78,5 @@ public final class PolicyFixture {
                     }
                     return method.getReturnType() == boolean.class ? Boolean.TRUE : null;
                 });
-    }
-
-    private static void inject(Object target, String field, Object value) {
-        try {
-            Field f = target.getClass().getDeclaredField(field);
-            f.setAccessible(true);
-            f.set(target, value);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot inject " + field + " into " + target.getClass().getSimpleName(), e);
-        }
     }
 }

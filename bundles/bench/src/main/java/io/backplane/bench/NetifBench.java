@@ -1,14 +1,16 @@
 package io.backplane.bench;
 
+import io.backplane.api.backend.NetifKeys;
+import io.backplane.api.backend.XenbusKeys;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.Negotiation;
 import io.backplane.api.device.NegotiationPolicy;
 import io.backplane.api.hypervisor.DomainConfig;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.ring.RingStrategy;
 import io.backplane.api.sink.PacketSink;
 import io.backplane.api.xenstore.XsPerm;
 import io.backplane.backend.BackendBus;
-import io.backplane.backend.OperatorLog;
 import io.backplane.backend.RingStrategyRegistry;
 import io.backplane.hypervisor.sim.SimHypervisor;
 import io.backplane.nativeio.NativeIo;
@@ -17,7 +19,6 @@ import io.backplane.ring.grantcopy.GrantCopyStrategy;
 import io.backplane.xenstore.client.EmbeddedXenStore;
 import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
-import io.backplane.xenstore.wire.DaemonLog;
 import io.backplane.xenstore.wire.XenStoreDaemon;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -94,7 +95,7 @@ final class NetifBench implements Bench.Benchmark {
         }
         Store store = new Store(Quotas.XEN_4_17);
         Map<DeviceId, Map<String, String>> offers = new ConcurrentHashMap<>();
-        try (XenStoreDaemon daemon = new XenStoreDaemon(store, dir, DaemonLog.STDERR)) {
+        try (XenStoreDaemon daemon = new XenStoreDaemon(store, dir, OperatorLog.stderrWarnings("xenstored"))) {
             daemon.start();
             EmbeddedXenStore xs = new EmbeddedXenStore(store);
             SimHypervisor sim = SimHypervisor.start(dir, new NativeIo(), xs, -1);
@@ -152,8 +153,8 @@ final class NetifBench implements Bench.Benchmark {
         bus.options(new BackendBus.Options(0, true, false, mirrors));
         int domid = sim.create(DomainConfig.ofMiB("netif-" + pages + "p-" + run, 32)).domid();
         DeviceId id = new DeviceId(0, "vif", domid, 0);
-        offers.put(id, Map.of("multi-queue-max-queues", "1", "feature-rx-copy", "1",
-                "max-ring-page-order", Integer.toString(order)));
+        offers.put(id, Map.of(XenbusKeys.MULTI_QUEUE_MAX_QUEUES, "1", NetifKeys.FEATURE_RX_COPY, "1",
+                XenbusKeys.MAX_RING_PAGE_ORDER, Integer.toString(order)));
         addVif(xs, id);
         Path log = dir.resolve("guest-" + domid + ".log");
         Process c = new ProcessBuilder(binary.toString(), dir.toString(), Integer.toString(domid), Integer.toString(order),
@@ -194,19 +195,19 @@ final class NetifBench implements Bench.Benchmark {
             tx.setPerms("/local/domain/" + domid + "/device/vif", List.of(XsPerm.none(0), XsPerm.read(domid)));
             tx.mkdir(fe);
             tx.setPerms(fe, List.of(XsPerm.none(domid), XsPerm.read(0)));
-            tx.write(be + "/frontend", fe);
-            tx.write(be + "/frontend-id", Integer.toString(domid));
-            tx.write(be + "/online", "1");
-            tx.write(be + "/state", "1");
-            tx.write(be + "/mac", "00:16:3e:40:00:01");
-            tx.write(be + "/handle", "0");
+            tx.write(be + "/" + XenbusKeys.FRONTEND, fe);
+            tx.write(be + "/" + XenbusKeys.FRONTEND_ID, Integer.toString(domid));
+            tx.write(be + "/" + XenbusKeys.ONLINE, "1");
+            tx.write(be + "/" + XenbusKeys.STATE, "1");
+            tx.write(be + "/" + NetifKeys.MAC, "00:16:3e:40:00:01");
+            tx.write(be + "/" + XenbusKeys.HANDLE, "0");
             tx.write(be + "/type", "vif");
-            tx.write(be + "/hotplug-status", "");
-            tx.write(fe + "/backend", be);
-            tx.write(fe + "/backend-id", "0");
-            tx.write(fe + "/state", "1");
-            tx.write(fe + "/handle", "0");
-            tx.write(fe + "/mac", "00:16:3e:40:00:01");
+            tx.write(be + "/" + XenbusKeys.HOTPLUG_STATUS, "");
+            tx.write(fe + "/" + XenbusKeys.BACKEND, be);
+            tx.write(fe + "/" + XenbusKeys.BACKEND_ID, "0");
+            tx.write(fe + "/" + XenbusKeys.STATE, "1");
+            tx.write(fe + "/" + XenbusKeys.HANDLE, "0");
+            tx.write(fe + "/" + NetifKeys.MAC, "00:16:3e:40:00:01");
             return null;
         });
     }

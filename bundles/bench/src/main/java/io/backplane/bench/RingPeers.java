@@ -1,5 +1,6 @@
 package io.backplane.bench;
 
+import io.backplane.hypervisor.sim.abi.SimGuestHeader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -11,9 +12,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The C peers the bundles ship (ring-core's io/backplane/ring/c: netfront_tx.c, netback_tx.c on
- * Xen's own macros, the layout peers on ring_layouts.h; netback's netfront_pages.c), copied out
- * of the class path into a work directory and built there with gcc against /usr/include/xen, the
- * same way on every machine the benchmark runs on.
+ * Xen's own macros, the layout peers on ring_layouts.h; netback's netfront_pages.c, a sim guest
+ * on sim-abi's sim_guest.h), copied out of the class path into a work directory and built there
+ * with gcc against /usr/include/xen, the same way on every machine the benchmark runs on.
  */
 final class RingPeers {
     private static final String RESOURCES = "/io/backplane/ring/c/";
@@ -44,6 +45,7 @@ final class RingPeers {
         for (String f : FILES) {
             copy(RESOURCES + f, dir.resolve(f));
         }
+        SimGuestHeader.copyTo(dir);
         if (resources != null) {
             copy(resources + name + ".c", dir.resolve(name + ".c"));
         }

@@ -1,8 +1,11 @@
 package io.backplane.bench;
 
+import io.backplane.api.backend.NetifKeys;
+import io.backplane.api.backend.XenbusKeys;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.hypervisor.DomainConfig;
 import io.backplane.api.hypervisor.GrantTables;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.ring.RingChannel;
 import io.backplane.api.ring.RingRequest;
 import io.backplane.api.ring.RingStrategies;
@@ -11,7 +14,6 @@ import io.backplane.api.ring.SegmentCopy;
 import io.backplane.api.ring.SegmentIo;
 import io.backplane.api.sink.PacketSink;
 import io.backplane.backend.BackendBus;
-import io.backplane.backend.OperatorLog;
 import io.backplane.backend.RingStrategyRegistry;
 import io.backplane.guest.grantpool.GrantPoolMain;
 import io.backplane.guest.grantpool.GrantPoolSim;
@@ -30,7 +32,6 @@ import io.backplane.ring.zerocopy.ZeroCopyStrategy;
 import io.backplane.xenstore.client.EmbeddedXenStore;
 import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
-import io.backplane.xenstore.wire.DaemonLog;
 import io.backplane.xenstore.wire.XenStoreDaemon;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -131,7 +132,7 @@ final class StrategiesBench implements Bench.Benchmark {
         Path binary = NetifBench.build(dir);
         Store store = new Store(Quotas.XEN_4_17);
         Map<DeviceId, Map<String, String>> offers = new ConcurrentHashMap<>();
-        try (XenStoreDaemon daemon = new XenStoreDaemon(store, dir, DaemonLog.STDERR)) {
+        try (XenStoreDaemon daemon = new XenStoreDaemon(store, dir, OperatorLog.stderrWarnings("xenstored"))) {
             daemon.start();
             EmbeddedXenStore xs = new EmbeddedXenStore(store);
             SimHypervisor sim = SimHypervisor.start(dir, new NativeIo(), xs, -1);
@@ -140,7 +141,7 @@ final class StrategiesBench implements Bench.Benchmark {
                 VerifyingSink sink = new VerifyingSink();
                 // A real TAP device where this process may create one (root, /dev/net/tun).
                 SinkFactory tap = "root".equals(System.getProperty("user.name")) && Files.exists(Path.of("/dev/net/tun"))
-                        ? new SinkFactory(new NativeIo(), "tap", false, line -> { }) : null;
+                        ? new SinkFactory(new NativeIo(), "tap", false, OperatorLog.lines(line -> { })) : null;
                 boolean[] toTap = {false};
                 NetbackDriver netback = new NetbackDriver(rings, sim, r -> toTap[0] ? tap.open(r) : sink,
                         NetbackDriver.Settings.defaults());
@@ -203,8 +204,8 @@ final class StrategiesBench implements Bench.Benchmark {
                                   int size, int frames) throws Exception {
         int domid = sim.create(DomainConfig.ofMiB(NETIF_GUEST, 32)).domid();
         DeviceId id = new DeviceId(0, "vif", domid, 0);
-        offers.put(id, Map.of("multi-queue-max-queues", "1", "feature-rx-copy", "1", "feature-sg", "1",
-                "feature-gso-tcpv4", "1", "feature-persistent", "1"));
+        offers.put(id, Map.of(XenbusKeys.MULTI_QUEUE_MAX_QUEUES, "1", NetifKeys.FEATURE_RX_COPY, "1", NetifKeys.FEATURE_SG, "1",
+                NetifKeys.FEATURE_GSO_TCPV4, "1", XenbusKeys.FEATURE_PERSISTENT, "1"));
         NetifBench.addVif(xs, id);
         sink.expect(size);
         Path log = dir.resolve("guest-" + domid + ".log");

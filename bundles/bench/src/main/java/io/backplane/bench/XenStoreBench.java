@@ -1,8 +1,8 @@
 package io.backplane.bench;
 
+import io.backplane.api.log.OperatorLog;
 import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
-import io.backplane.xenstore.wire.DaemonLog;
 import io.backplane.xs.wire.Payload;
 import io.backplane.xenstore.wire.XenStoreDaemon;
 import io.backplane.xs.wire.XsWire;
@@ -46,7 +46,7 @@ final class XenStoreBench implements Bench.Benchmark {
                 valueSize, ROUNDS, seconds, seconds / 4);
         Store store = new Store(Quotas.XEN_4_17);
         List<Cell> cells = new ArrayList<>();
-        try (XenStoreDaemon daemon = new XenStoreDaemon(store, dir, DaemonLog.STDERR)) {
+        try (XenStoreDaemon daemon = new XenStoreDaemon(store, dir, OperatorLog.stderrWarnings("xenstored"))) {
             daemon.start();
             byte[] value = new byte[valueSize];
             Arrays.fill(value, (byte) 'v');

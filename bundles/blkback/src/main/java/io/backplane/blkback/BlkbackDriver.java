@@ -3,6 +3,7 @@ package io.backplane.blkback;
 import io.backplane.api.backend.BackendContext;
 import io.backplane.api.backend.BackendDevice;
 import io.backplane.api.backend.BackendDriver;
+import io.backplane.api.backend.BlkifKeys;
 import io.backplane.api.backend.DeviceException;
 import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.ring.RingStrategies;
@@ -55,16 +56,16 @@ public final class BlkbackDriver implements BackendDriver {
     @Override
     public BackendDevice probe(BackendContext context) {
         String be = context.id().backendPath();
-        String params = context.backendKey("params").filter(p -> !p.isBlank())
+        String params = context.backendKey(BlkifKeys.PARAMS).filter(p -> !p.isBlank())
                 .orElseThrow(() -> new DeviceException("reading " + be + "/params: the disk image is not named"));
-        String mode = context.backendKey("mode").orElse("w");
+        String mode = context.backendKey(BlkifKeys.MODE).orElse("w");
         if (!mode.equals("r") && !mode.equals("w")) {
             throw new DeviceException("bad " + be + "/mode '" + mode + "': r or w");
         }
         boolean readonly = mode.equals("r");
-        boolean cdrom = context.backendKey("device-type").map("cdrom"::equals).orElse(false);
-        boolean removable = context.backendKey("removable").map("1"::equals).orElse(false);
-        boolean discardEnabled = context.backendKey("discard-enable").map(v -> !v.equals("0")).orElse(true);
+        boolean cdrom = context.backendKey(BlkifKeys.DEVICE_TYPE).map("cdrom"::equals).orElse(false);
+        boolean removable = context.backendKey(BlkifKeys.REMOVABLE).map("1"::equals).orElse(false);
+        boolean discardEnabled = context.backendKey(BlkifKeys.DISCARD_ENABLE).map(v -> !v.equals("0")).orElse(true);
 
         VbdImage image = VbdImage.open(io, Path.of(params), !readonly);
         context.log("probed: " + image.path() + ", " + image.sectors() + " sectors, "

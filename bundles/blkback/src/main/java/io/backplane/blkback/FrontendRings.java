@@ -1,7 +1,9 @@
 package io.backplane.blkback;
 
 import io.backplane.api.backend.BackendContext;
+import io.backplane.api.backend.BlkifKeys;
 import io.backplane.api.backend.DeviceException;
+import io.backplane.api.backend.XenbusKeys;
 import io.backplane.ring.RingShape;
 import io.backplane.ring.layout.BlkifConstants;
 import java.util.ArrayList;
@@ -40,7 +42,7 @@ record FrontendRings(String protocol, boolean persistent, int ringPageOrder, Rin
 
     static FrontendRings read(BackendContext ctx, VbdFeatures offer) {
         String frontend = ctx.id().frontendPath();
-        String protocol = ctx.frontendKey("protocol").orElse("");
+        String protocol = ctx.frontendKey(BlkifKeys.PROTOCOL).orElse("");
         if (protocol.isEmpty()) {
             protocol = X86_64_ABI; // "unspecified, assuming default": the native ABI
         } else if (X86_32_ABI.equals(protocol)) {
@@ -52,7 +54,8 @@ record FrontendRings(String protocol, boolean persistent, int ringPageOrder, Rin
         boolean persistent = offer.persistent() && unsigned(ctx.frontendKey(VbdFeatures.PERSISTENT), 0,
                 frontend + "/" + VbdFeatures.PERSISTENT) == 1;
 
-        long queues = unsigned(ctx.frontendKey("multi-queue-num-queues"), 1, frontend + "/multi-queue-num-queues");
+        long queues = unsigned(ctx.frontendKey(XenbusKeys.MULTI_QUEUE_NUM_QUEUES), 1,
+                frontend + "/" + XenbusKeys.MULTI_QUEUE_NUM_QUEUES);
         if (queues > offer.maxQueues() || queues == 0) {
             throw new DeviceException("guest requested " + queues + " queues, exceeding the maximum of "
                     + offer.maxQueues() + ".");
@@ -66,12 +69,12 @@ record FrontendRings(String protocol, boolean persistent, int ringPageOrder, Rin
         }
 
         int order = -1;
-        Optional<String> orderKey = ctx.frontendKey("ring-page-order");
+        Optional<String> orderKey = ctx.frontendKey(XenbusKeys.RING_PAGE_ORDER);
         if (orderKey.isPresent()) {
-            long asked = unsigned(orderKey, 0, frontend + "/ring-page-order");
+            long asked = unsigned(orderKey, 0, frontend + "/" + XenbusKeys.RING_PAGE_ORDER);
             if (asked > offer.maxRingPageOrder()) {
                 // Linux reads the order with the first ring's directory at hand and names it.
-                String dir = queues == 1 ? frontend : frontend + "/queue-0";
+                String dir = queues == 1 ? frontend : frontend + "/" + XenbusKeys.queueDir(0);
                 throw new DeviceException(dir + "/request " + asked + " ring page order exceed max:" + offer.maxRingPageOrder());
             }
             order = (int) asked;
@@ -80,12 +83,12 @@ record FrontendRings(String protocol, boolean persistent, int ringPageOrder, Rin
         List<Queue> rings = new ArrayList<>();
         int pages = order < 0 ? 1 : 1 << order;
         for (int q = 0; q < queues; q++) {
-            String rel = queues == 1 ? "" : "queue-" + q + "/";
-            String dir = queues == 1 ? frontend : frontend + "/queue-" + q;
-            int port = (int) required(ctx, rel + "event-channel", dir + "/event-channel");
+            String rel = queues == 1 ? "" : XenbusKeys.queueDir(q) + "/";
+            String dir = queues == 1 ? frontend : frontend + "/" + XenbusKeys.queueDir(q);
+            int port = (int) required(ctx, rel + XenbusKeys.EVENT_CHANNEL, dir + "/" + XenbusKeys.EVENT_CHANNEL);
             int[] refs = new int[shape.grantedPages(pages)];
             for (int i = 0; i < refs.length; i++) {
-                String base = i < pages ? "ring-ref" : RingShape.RSP_RING_REF;
+                String base = i < pages ? XenbusKeys.RING_REF : RingShape.RSP_RING_REF;
                 String name = order < 0 ? base : base + (i % pages);
                 refs[i] = (int) required(ctx, rel + name, dir + "/" + name);
             }

@@ -1,12 +1,13 @@
 package io.backplane.blkback;
 
-import static io.backplane.blkback.VbdFeatures.BARRIER;
-import static io.backplane.blkback.VbdFeatures.DISCARD;
-import static io.backplane.blkback.VbdFeatures.FLUSH_CACHE;
+import static io.backplane.api.backend.BlkifKeys.FEATURE_BARRIER;
+import static io.backplane.api.backend.BlkifKeys.FEATURE_DISCARD;
+import static io.backplane.api.backend.BlkifKeys.FEATURE_FLUSH_CACHE;
+import static io.backplane.api.backend.BlkifKeys.FEATURE_MAX_INDIRECT_SEGMENTS;
+import static io.backplane.api.backend.XenbusKeys.MAX_RING_PAGE_ORDER;
+import static io.backplane.api.backend.XenbusKeys.MULTI_QUEUE_MAX_QUEUES;
+import static io.backplane.api.backend.XenbusKeys.RING_PAGE_ORDER;
 import static io.backplane.blkback.VbdFeatures.LINUX_MAX_INDIRECT_SEGMENTS;
-import static io.backplane.blkback.VbdFeatures.MAX_INDIRECT_SEGMENTS;
-import static io.backplane.blkback.VbdFeatures.MAX_QUEUES;
-import static io.backplane.blkback.VbdFeatures.MAX_RING_PAGE_ORDER;
 import static io.backplane.blkback.VbdFeatures.PERSISTENT;
 import static io.backplane.blkback.VbdFeatures.XENBUS_MAX_RING_GRANT_ORDER;
 
@@ -60,15 +61,15 @@ public final class VbdCapabilities implements DeviceCapabilities {
     public List<FeatureDescriptor> features() {
         List<FeatureDescriptor> f = new ArrayList<>(List.of(
                 FeatureDescriptor.range(MAX_RING_PAGE_ORDER, XENBUS_MAX_RING_GRANT_ORDER, 0, XENBUS_MAX_RING_GRANT_ORDER,
-                        true, "largest shared ring, as log2 of its pages", "ring-page-order", "ring-order"),
-                FeatureDescriptor.range(MAX_QUEUES, Math.min(cpus, QUEUES_LIMIT), 1, QUEUES_LIMIT, true,
+                        true, "largest shared ring, as log2 of its pages", RING_PAGE_ORDER, "ring-order"),
+                FeatureDescriptor.range(MULTI_QUEUE_MAX_QUEUES, Math.min(cpus, QUEUES_LIMIT), 1, QUEUES_LIMIT, true,
                         "most request rings the frontend may use", "queues", "max-queues"),
-                FeatureDescriptor.range(MAX_INDIRECT_SEGMENTS, LINUX_MAX_INDIRECT_SEGMENTS, 0, LINUX_MAX_INDIRECT_SEGMENTS,
+                FeatureDescriptor.range(FEATURE_MAX_INDIRECT_SEGMENTS, LINUX_MAX_INDIRECT_SEGMENTS, 0, LINUX_MAX_INDIRECT_SEGMENTS,
                         true, "segments per indirect request (0: no indirect requests)", "indirect-segments",
                         "max-indirect-segments"),
-                FeatureDescriptor.bool(FLUSH_CACHE, true, true, "FLUSH_DISKCACHE requests", "flush-cache", "flush"),
-                FeatureDescriptor.bool(DISCARD, true, true, "DISCARD requests (hole punching)", "discard"),
-                FeatureDescriptor.bool(BARRIER, true, true, "WRITE_BARRIER requests", "barrier")));
+                FeatureDescriptor.bool(FEATURE_FLUSH_CACHE, true, true, "FLUSH_DISKCACHE requests", "flush-cache", "flush"),
+                FeatureDescriptor.bool(FEATURE_DISCARD, true, true, "DISCARD requests (hole punching)", "discard"),
+                FeatureDescriptor.bool(FEATURE_BARRIER, true, true, "WRITE_BARRIER requests", "barrier")));
         for (String key : RingShape.KEYS) {
             f.add(FeatureDescriptor.bool(key, true, true, RingShape.description(key), RingShape.alias(key)));
         }

@@ -2,8 +2,10 @@ package io.backplane.blkback;
 
 import io.backplane.api.backend.BackendContext;
 import io.backplane.api.backend.BackendDevice;
+import io.backplane.api.backend.BlkifKeys;
 import io.backplane.api.backend.DeviceException;
 import io.backplane.api.backend.StrategySwap;
+import io.backplane.api.backend.XenbusKeys;
 import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.ring.RingChannel;
 import io.backplane.api.ring.RingException;
@@ -136,7 +138,7 @@ final class VbdDevice implements BackendDevice {
     /** What the frontend's keys and the offer decided at connect: an adopter finds the same or refuses. */
     private static Map<String, String> decided(FrontendRings fe) {
         Map<String, String> c = new LinkedHashMap<>();
-        c.put("protocol", fe.protocol());
+        c.put(BlkifKeys.PROTOCOL, fe.protocol());
         c.put(STATUS_QUEUES, Integer.toString(fe.queues().size()));
         c.put(STATUS_RING_ORDER, Integer.toString(fe.ringPageOrder()));
         c.put("layout", fe.shape().describe());
@@ -152,13 +154,13 @@ final class VbdDevice implements BackendDevice {
     private BlkifRing openRing(FrontendRings fe, int q, String strategy, boolean live) {
         FrontendRings.Queue queue = fe.queues().get(q);
         Map<String, String> negotiated = new LinkedHashMap<>();
-        negotiated.put("protocol", fe.protocol());
-        negotiated.put("ring-page-order", Integer.toString(Math.max(0, fe.ringPageOrder())));
+        negotiated.put(BlkifKeys.PROTOCOL, fe.protocol());
+        negotiated.put(XenbusKeys.RING_PAGE_ORDER, Integer.toString(Math.max(0, fe.ringPageOrder())));
         negotiated.put(VbdFeatures.PERSISTENT, fe.persistent() ? "1" : "0");
-        negotiated.put(VbdFeatures.MAX_INDIRECT_SEGMENTS, Integer.toString(features.maxIndirectSegments()));
+        negotiated.put(BlkifKeys.FEATURE_MAX_INDIRECT_SEGMENTS, Integer.toString(features.maxIndirectSegments()));
         negotiated.putAll(fe.shape().features());
         // A frontend's request for batched unmaps goes to the strategies as written; the one that serves it checks it.
-        context.frontendKey(BlkifConstants.REQUEST_UNMAP_BATCH).ifPresent(v -> negotiated.put(BlkifConstants.REQUEST_UNMAP_BATCH, v));
+        context.frontendKey(XenbusKeys.REQUEST_UNMAP_BATCH).ifPresent(v -> negotiated.put(XenbusKeys.REQUEST_UNMAP_BATCH, v));
         RingRequest request = new RingRequest(context.id().frontendDomid(), BlkifConstants.PROTOCOL, BlkifRequestDescriptor.LENGTH,
                 BlkifResponseDescriptor.LENGTH, queue.ringRefs(), negotiated);
         RingChannel channel;
@@ -198,21 +200,21 @@ final class VbdDevice implements BackendDevice {
     private void writeConnectKeys(FrontendRings fe) {
         String be = context.id().backendPath();
         context.xenstore().transaction(tx -> {
-            tx.write(be + "/" + VbdFeatures.FLUSH_CACHE, features.flushCache() ? "1" : "0");
+            tx.write(be + "/" + BlkifKeys.FEATURE_FLUSH_CACHE, features.flushCache() ? "1" : "0");
             if (features.discard()) {
-                tx.write(be + "/" + VbdFeatures.DISCARD, "1");
-                tx.write(be + "/discard-granularity", Integer.toString(VbdImage.DISCARD_GRANULARITY));
-                tx.write(be + "/discard-alignment", "0");
-                tx.write(be + "/discard-secure", features.discardSecure() ? "1" : "0");
+                tx.write(be + "/" + BlkifKeys.FEATURE_DISCARD, "1");
+                tx.write(be + "/" + BlkifKeys.DISCARD_GRANULARITY, Integer.toString(VbdImage.DISCARD_GRANULARITY));
+                tx.write(be + "/" + BlkifKeys.DISCARD_ALIGNMENT, "0");
+                tx.write(be + "/" + BlkifKeys.DISCARD_SECURE, features.discardSecure() ? "1" : "0");
             } else {
-                tx.write(be + "/" + VbdFeatures.DISCARD, "0");
+                tx.write(be + "/" + BlkifKeys.FEATURE_DISCARD, "0");
             }
-            tx.write(be + "/" + VbdFeatures.BARRIER, features.barrier() ? "1" : "0");
+            tx.write(be + "/" + BlkifKeys.FEATURE_BARRIER, features.barrier() ? "1" : "0");
             tx.write(be + "/" + VbdFeatures.PERSISTENT, features.persistent() ? "1" : "0");
-            tx.write(be + "/sectors", Long.toString(image.sectors()));
-            tx.write(be + "/info", Integer.toString(info));
-            tx.write(be + "/sector-size", Integer.toString(VbdImage.SECTOR_SIZE));
-            tx.write(be + "/physical-sector-size", Integer.toString(VbdImage.SECTOR_SIZE));
+            tx.write(be + "/" + BlkifKeys.SECTORS, Long.toString(image.sectors()));
+            tx.write(be + "/" + BlkifKeys.INFO, Integer.toString(info));
+            tx.write(be + "/" + BlkifKeys.SECTOR_SIZE, Integer.toString(VbdImage.SECTOR_SIZE));
+            tx.write(be + "/" + BlkifKeys.PHYSICAL_SECTOR_SIZE, Integer.toString(VbdImage.SECTOR_SIZE));
             return null;
         });
     }

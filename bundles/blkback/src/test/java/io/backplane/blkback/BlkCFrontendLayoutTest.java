@@ -2,6 +2,7 @@ package io.backplane.blkback;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.backplane.hypervisor.sim.abi.SimGuestHeader;
 import io.backplane.nativeio.NativeIo;
 import io.backplane.ring.RingShape;
 import java.io.IOException;
@@ -114,17 +115,25 @@ class BlkCFrontendLayoutTest {
         return (byte) (sector * 7 + b * 13L + (b >> 8) + 0x5a);
     }
 
-    /** gcc against Xen's headers and libxenstore, with ring-core's ring_layouts.h from the classpath. */
     static Path compile() throws Exception {
+        return compile("blkfront_layouts");
+    }
+
+    /**
+     * gcc of src/test/c/NAME.c against Xen's headers and libxenstore, with ring-core's
+     * ring_layouts.h and sim-abi's sim_guest.h from the classpath.
+     */
+    static Path compile(String name) throws Exception {
         Path include = Files.createDirectories(Path.of("target/test-c/include/backplane").toAbsolutePath());
         try (InputStream h = BlkCFrontendLayoutTest.class.getResourceAsStream("/io/backplane/ring/c/backplane/ring_layouts.h")) {
             assertThat(h).as("ring-core's ring_layouts.h on the classpath").isNotNull();
             Files.write(include.resolve("ring_layouts.h"), h.readAllBytes());
         }
+        SimGuestHeader.copyTo(include.getParent());
         assertThat(Path.of("/usr/include/xen/io/ring.h")).as("Xen's headers: apt-get install libxen-dev").exists();
         assertThat(Path.of("/usr/include/xenstore.h")).as("libxenstore's header: apt-get install libxen-dev").exists();
-        Path source = Path.of("src/test/c/blkfront_layouts.c").toAbsolutePath();
-        Path out = Path.of("target/test-c/blkfront_layouts").toAbsolutePath();
+        Path source = Path.of("src/test/c/" + name + ".c").toAbsolutePath();
+        Path out = Path.of("target/test-c/" + name).toAbsolutePath();
         List<String> cmd = new ArrayList<>(List.of("gcc", "-O2", "-Wall", "-Wextra", "-Werror",
                 "-I", include.getParent().toString(), "-o", out.toString(), source.toString(), "-lxenstore"));
         Process gcc;

@@ -6,7 +6,7 @@ import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.Negotiation;
 import io.backplane.api.device.NegotiationPolicy;
 import io.backplane.backend.BackendBus;
-import io.backplane.backend.OperatorLog;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.nativeio.NativeIo;
 import io.backplane.ring.layout.BlkifRequestDescriptor;
 import io.backplane.ring.layout.RequestMirrorDescriptor;
@@ -56,7 +56,7 @@ class BlkCrashReattachTest {
     @BeforeAll
     static void build() throws Exception {
         io = new NativeIo();
-        binary = BlkReattachTest.compile("blkfront_reattach");
+        binary = BlkCFrontendLayoutTest.compile("blkfront_reattach");
     }
 
     @BeforeEach

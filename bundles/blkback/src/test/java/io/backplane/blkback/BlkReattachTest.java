@@ -5,15 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.Negotiation;
 import io.backplane.api.device.NegotiationPolicy;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.backend.BackendBus;
-import io.backplane.backend.OperatorLog;
 import io.backplane.nativeio.NativeIo;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -55,7 +52,7 @@ class BlkReattachTest {
     @BeforeAll
     static void build() throws Exception {
         io = new NativeIo();
-        binary = compile("blkfront_reattach");
+        binary = BlkCFrontendLayoutTest.compile("blkfront_reattach");
     }
 
     @AfterAll
@@ -212,26 +209,5 @@ class BlkReattachTest {
             }
             Thread.sleep(5);
         }
-    }
-
-    /** gcc against Xen's headers and libxenstore. */
-    static Path compile(String name) throws Exception {
-        assertThat(Path.of("/usr/include/xen/io/blkif.h")).as("Xen's headers: apt-get install libxen-dev").exists();
-        Path source = Path.of("src/test/c/" + name + ".c").toAbsolutePath();
-        Path out = Files.createDirectories(Path.of("target/test-c").toAbsolutePath()).resolve(name);
-        List<String> cmd = new ArrayList<>(List.of("gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", out.toString(),
-                source.toString(), "-lxenstore"));
-        Process gcc;
-        try {
-            gcc = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        } catch (IOException e) {
-            throw new AssertionError("gcc not found: apt-get install gcc", e);
-        }
-        String log;
-        try (InputStream in = gcc.getInputStream()) {
-            log = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        assertThat(gcc.waitFor()).as("gcc " + source + ":\n" + log).isZero();
-        return out;
     }
 }

@@ -1,6 +1,7 @@
 package io.backplane.blkback;
 
 import io.backplane.api.hypervisor.DomainConfig;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.ring.RingStrategy;
 import io.backplane.ring.map.MapBatchedUnmapStrategy;
 import io.backplane.ring.persistent.PersistentLimits;
@@ -13,7 +14,6 @@ import io.backplane.nativeio.NativeIo;
 import io.backplane.xenstore.client.EmbeddedXenStore;
 import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
-import io.backplane.xenstore.wire.DaemonLog;
 import io.backplane.xenstore.wire.XenStoreDaemon;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -45,7 +45,7 @@ final class SimWorld implements AutoCloseable {
         this.stateDir = stateDir;
         this.io = io;
         this.store = new Store(Quotas.XEN_4_17);
-        this.daemon = new XenStoreDaemon(store, stateDir, DaemonLog.STDERR);
+        this.daemon = new XenStoreDaemon(store, stateDir, OperatorLog.stderrWarnings("xenstored"));
         daemon.start();
         this.xs = new EmbeddedXenStore(store);
         // dom0's home, as xenstored's start-up (xenstore-write of domain 0's name) leaves it.

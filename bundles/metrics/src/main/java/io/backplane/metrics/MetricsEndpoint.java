@@ -1,5 +1,6 @@
 package io.backplane.metrics;
 
+import io.backplane.api.log.OperatorLog;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 
@@ -36,7 +37,7 @@ public class MetricsEndpoint {
     @Activate
     public MetricsEndpoint(@Reference(service = LoggerFactory.class) Logger log, MetricsConfig config) throws IOException {
         this.log = log;
-        this.sources = new SourceCollector(log::warn);
+        this.sources = new SourceCollector(OperatorLog.of(log::info, log::warn, log::error));
         registry.register(sources);
         JvmMetrics.builder().register(registry);
         listen(config);

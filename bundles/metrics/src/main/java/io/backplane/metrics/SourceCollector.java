@@ -1,11 +1,11 @@
 package io.backplane.metrics;
 
+import io.backplane.api.log.OperatorLog;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Consumer;
 
 import io.backplane.api.metrics.MetricSource;
 import io.prometheus.metrics.model.registry.MultiCollector;
@@ -27,10 +27,10 @@ final class SourceCollector implements MultiCollector {
     static final String PREFIX = "backplane_";
 
     private final List<MetricSource> sources = new CopyOnWriteArrayList<>();
-    private final Consumer<String> problems;
+    private final OperatorLog log;
 
-    SourceCollector(Consumer<String> problems) {
-        this.problems = problems;
+    SourceCollector(OperatorLog log) {
+        this.log = log;
     }
 
     void add(MetricSource source) {
@@ -58,7 +58,7 @@ final class SourceCollector implements MultiCollector {
                             .points().add(new UnknownSnapshot.UnknownDataPointSnapshot(value, l.build(), null));
                 });
             } catch (RuntimeException e) {
-                problems.accept("metric source " + source.getClass().getName() + " failed: " + e);
+                log.warn("metric source " + source.getClass().getName() + " failed: " + e);
                 continue;
             }
             fromSource.forEach((name, f) -> families.merge(name, f, (a, b) -> {

@@ -3,6 +3,7 @@ package io.backplane.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.backplane.api.log.OperatorLog;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -18,7 +19,7 @@ class SourceCollectorTest {
     @Test
     void samplesOfOneNameFromSeveralSourcesFormOneFamilyAndAFailingSourceIsLeftOut() throws Exception {
         List<String> problems = new ArrayList<>();
-        SourceCollector collector = new SourceCollector(problems::add);
+        SourceCollector collector = new SourceCollector(OperatorLog.lines(problems::add));
         collector.add(s -> s.sample("device_rx_bytes", "bytes received", Map.of("domid", "1", "queue", "0"), 586));
         collector.add(s -> {
             throw new IllegalStateException("store closed");

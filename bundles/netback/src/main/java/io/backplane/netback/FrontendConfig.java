@@ -1,5 +1,7 @@
 package io.backplane.netback;
 
+import io.backplane.api.backend.NetifKeys;
+import io.backplane.api.backend.XenbusKeys;
 import io.backplane.ring.RingShape;
 import java.util.List;
 
@@ -54,14 +56,14 @@ record FrontendConfig(List<QueueKeys> queues, String mac, boolean sg, boolean gs
     /** The features the ring strategies may judge a ring by, as the frontend's keys name them. */
     java.util.Map<String, String> ringFeatures() {
         java.util.Map<String, String> m = new java.util.LinkedHashMap<>(shape.features());
-        m.put(VifFeatures.SG, sg ? "1" : "0");
-        m.put(VifFeatures.GSO_TCPV4, gsoTcpv4 ? "1" : "0");
-        m.put(VifFeatures.GSO_TCPV6, gsoTcpv6 ? "1" : "0");
-        m.put(VifFeatures.REQUEST_RX_COPY, "1");
-        m.put(VifFeatures.RING_PAGE_ORDER, Integer.toString(ringOrder()));
+        m.put(NetifKeys.FEATURE_SG, sg ? "1" : "0");
+        m.put(NetifKeys.FEATURE_GSO_TCPV4, gsoTcpv4 ? "1" : "0");
+        m.put(NetifKeys.FEATURE_GSO_TCPV6, gsoTcpv6 ? "1" : "0");
+        m.put(NetifKeys.REQUEST_RX_COPY, "1");
+        m.put(XenbusKeys.RING_PAGE_ORDER, Integer.toString(ringOrder()));
         m.put(VifFeatures.PERSISTENT, persistent ? "1" : "0");
         if (unmapBatch != null) {
-            m.put(VifFeatures.REQUEST_UNMAP_BATCH, unmapBatch); // judged by the strategy that serves it
+            m.put(XenbusKeys.REQUEST_UNMAP_BATCH, unmapBatch); // judged by the strategy that serves it
         }
         return m;
     }

@@ -4,6 +4,7 @@ import io.backplane.api.backend.BackendContext;
 import io.backplane.api.backend.BackendDevice;
 import io.backplane.api.backend.BackendDriver;
 import io.backplane.api.backend.DeviceException;
+import io.backplane.api.backend.NetifKeys;
 import io.backplane.api.device.DeviceCapabilities;
 import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.ring.RingStrategies;
@@ -149,8 +150,8 @@ public final class NetbackDriver implements BackendDriver {
     @Override
     public BackendDevice probe(BackendContext ctx) {
         String name = "vif" + ctx.id().frontendDomid() + "." + ctx.id().devid();
-        String bridge = ctx.backendKey("bridge").orElse("");
-        int mtu = (int) NetbackXenbus.readUnsigned(ctx.backendKey("mtu"), 1500);
+        String bridge = ctx.backendKey(NetifKeys.BRIDGE).orElse("");
+        int mtu = (int) NetbackXenbus.readUnsigned(ctx.backendKey(NetifKeys.MTU), 1500);
         PacketSink sink;
         try {
             sink = sinks.open(new SinkRequest(name, bridge, mtu));

@@ -1,5 +1,6 @@
 package io.backplane.netback;
 
+import io.backplane.api.backend.BackendDevice;
 import io.backplane.api.backend.StrategySwap;
 import io.backplane.api.hypervisor.EventChannel;
 import io.backplane.api.hypervisor.EventChannels;
@@ -380,9 +381,9 @@ final class NetbackQueue {
         RingChannel r0 = rxRing;
         if (t0 != null && r0 != null) {
             // Both rings of a queue swap together; they differ only while a swap is under way.
-            out.put(p + "strategy", t0.strategy().equals(r0.strategy()) ? t0.strategy()
+            out.put(p + BackendDevice.STATUS_STRATEGY, t0.strategy().equals(r0.strategy()) ? t0.strategy()
                     : "tx " + t0.strategy() + " rx " + r0.strategy());
-            out.put(p + "ring-page-order", Integer.toString(Integer.numberOfTrailingZeros(txRequest.ringRefs().length)));
+            out.put(p + BackendDevice.STATUS_RING_ORDER, Integer.toString(Integer.numberOfTrailingZeros(txRequest.ringRefs().length)));
         }
         out.put(p + "event-channels", txEvent == null ? "-" : rxEvent != txEvent
                 ? "tx " + txEvent.port() + " rx " + rxEvent.port() : Integer.toString(txEvent.port()));

@@ -2,6 +2,8 @@ package io.backplane.netback;
 
 import io.backplane.api.backend.BackendContext;
 import io.backplane.api.backend.DeviceException;
+import io.backplane.api.backend.NetifKeys;
+import io.backplane.api.backend.XenbusKeys;
 import io.backplane.ring.RingShape;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,13 +21,13 @@ final class NetbackXenbus {
 
     /** The queues this backend offers the device: the published {@code multi-queue-max-queues}, 1 without it. */
     static int offeredQueues(BackendContext ctx) {
-        String offered = offer(ctx, VifFeatures.MAX_QUEUES);
+        String offered = offer(ctx, XenbusKeys.MULTI_QUEUE_MAX_QUEUES);
         return Math.max(1, (int) readUnsigned(Optional.ofNullable(offered), 1));
     }
 
     /** The most ring pages, as log2, this backend offers the device: the published {@code max-ring-page-order}, 0 without it. */
     static int offeredRingOrder(BackendContext ctx) {
-        String offered = offer(ctx, VifFeatures.MAX_RING_PAGE_ORDER);
+        String offered = offer(ctx, XenbusKeys.MAX_RING_PAGE_ORDER);
         return (int) Math.min(VifFeatures.XENBUS_MAX_RING_GRANT_ORDER, readUnsigned(Optional.ofNullable(offered), 0));
     }
 
@@ -37,21 +39,21 @@ final class NetbackXenbus {
     static FrontendConfig read(BackendContext ctx) {
         String fe = ctx.id().frontendPath();
         int max = offeredQueues(ctx);
-        long requested = readUnsigned(ctx.frontendKey(VifFeatures.NUM_QUEUES), 1);
+        long requested = readUnsigned(ctx.frontendKey(XenbusKeys.MULTI_QUEUE_NUM_QUEUES), 1);
         if (requested > max || requested == 0) {
             // buggy or malicious guest
             throw new DeviceException("guest requested " + requested + " queues, but valid range is 1 - " + max + ".");
         }
-        String mac = ctx.backendKey("mac").orElse("");
+        String mac = ctx.backendKey(NetifKeys.MAC).orElse("");
         if (!mac.matches("(?i)[0-9a-f]{2}(:[0-9a-f]{2}){5}")) {
-            throw new DeviceException("parsing " + ctx.id().backendPath() + "/mac");
+            throw new DeviceException("parsing " + ctx.id().backendPath() + "/" + NetifKeys.MAC);
         }
-        long rxCopy = readUnsigned(ctx.frontendKey(VifFeatures.REQUEST_RX_COPY), 0);
+        long rxCopy = readUnsigned(ctx.frontendKey(NetifKeys.REQUEST_RX_COPY), 0);
         if (rxCopy != 1) {
             // Linux answers -EOPNOTSUPP: page flipping is gone, a frontend must accept copies.
-            throw new DeviceException("reading " + fe + "/" + VifFeatures.REQUEST_RX_COPY
+            throw new DeviceException("reading " + fe + "/" + NetifKeys.REQUEST_RX_COPY
                     + ": the frontend must request rx copy (1), not "
-                    + ctx.frontendKey(VifFeatures.REQUEST_RX_COPY).orElse("nothing"));
+                    + ctx.frontendKey(NetifKeys.REQUEST_RX_COPY).orElse("nothing"));
         }
         RingShape shape;
         try {
@@ -59,19 +61,19 @@ final class NetbackXenbus {
         } catch (IllegalArgumentException e) {
             throw new DeviceException(e.getMessage());
         }
-        int order = readRingOrder(ctx, requested == 1 ? fe : fe + "/queue-0");
+        int order = readRingOrder(ctx, requested == 1 ? fe : fe + "/" + XenbusKeys.queueDir(0));
         List<FrontendConfig.QueueKeys> queues = new ArrayList<>();
         for (int q = 0; q < requested; q++) {
-            queues.add(readQueue(ctx, requested == 1 ? "" : "queue-" + q + "/", q, order, shape));
+            queues.add(readQueue(ctx, requested == 1 ? "" : XenbusKeys.queueDir(q) + "/", q, order, shape));
         }
         // Taken only when offered: a frontend's promise alone does not make a strategy serve it.
         boolean persistent = flag(ctx, VifFeatures.PERSISTENT) && "1".equals(offer(ctx, VifFeatures.PERSISTENT));
         long[] rate = readRate(ctx);
         return new FrontendConfig(queues, mac.toLowerCase(),
-                flag(ctx, VifFeatures.SG), flag(ctx, VifFeatures.GSO_TCPV4), flag(ctx, VifFeatures.GSO_TCPV6),
-                !flag(ctx, VifFeatures.NO_CSUM_OFFLOAD), flag(ctx, VifFeatures.IPV6_CSUM_OFFLOAD),
-                flag(ctx, VifFeatures.RX_NOTIFY), rate[0], rate[1], order, persistent, shape,
-                ctx.frontendKey(VifFeatures.REQUEST_UNMAP_BATCH).orElse(null));
+                flag(ctx, NetifKeys.FEATURE_SG), flag(ctx, NetifKeys.FEATURE_GSO_TCPV4), flag(ctx, NetifKeys.FEATURE_GSO_TCPV6),
+                !flag(ctx, NetifKeys.FEATURE_NO_CSUM_OFFLOAD), flag(ctx, NetifKeys.FEATURE_IPV6_CSUM_OFFLOAD),
+                flag(ctx, NetifKeys.FEATURE_RX_NOTIFY), rate[0], rate[1], order, persistent, shape,
+                ctx.frontendKey(XenbusKeys.REQUEST_UNMAP_BATCH).orElse(null));
     }
 
     /**
@@ -79,13 +81,13 @@ final class NetbackXenbus {
      * blkback's read_per_ring_refs checks its own; -1 when the frontend wrote none.
      */
     private static int readRingOrder(BackendContext ctx, String firstDir) {
-        Optional<String> key = ctx.frontendKey(VifFeatures.RING_PAGE_ORDER);
+        Optional<String> key = ctx.frontendKey(XenbusKeys.RING_PAGE_ORDER);
         if (key.isEmpty()) {
             return -1;
         }
         Long asked = scan(key);
         if (asked == null) {
-            throw new DeviceException("reading " + ctx.id().frontendPath() + "/" + VifFeatures.RING_PAGE_ORDER
+            throw new DeviceException("reading " + ctx.id().frontendPath() + "/" + XenbusKeys.RING_PAGE_ORDER
                     + ": '" + key.get() + "' is not an unsigned number");
         }
         int max = offeredRingOrder(ctx);
@@ -100,7 +102,7 @@ final class NetbackXenbus {
      * and so does a value that does not parse (Linux warns and carries on).
      */
     private static long[] readRate(BackendContext ctx) {
-        String rate = ctx.backendKey("rate").orElse("").trim();
+        String rate = ctx.backendKey(NetifKeys.RATE).orElse("").trim();
         if (rate.isEmpty()) {
             return new long[] {0, 0};
         }
@@ -125,10 +127,10 @@ final class NetbackXenbus {
         int[] tx = new int[shape.grantedPages(pages)];
         int[] rx = new int[tx.length];
         for (int i = 0; i < tx.length; i++) {
-            String base = i < pages ? "ring-ref" : RingShape.RSP_RING_REF;
+            String base = i < pages ? XenbusKeys.RING_REF : RingShape.RSP_RING_REF;
             String name = order < 0 ? base : base + (i % pages);
-            Long t = scan(ctx.frontendKey(dir + "tx-" + name));
-            Long r = scan(ctx.frontendKey(dir + "rx-" + name));
+            Long t = scan(ctx.frontendKey(dir + NetifKeys.TX_PREFIX + name));
+            Long r = scan(ctx.frontendKey(dir + NetifKeys.RX_PREFIX + name));
             if (t == null || r == null) {
                 throw new DeviceException("reading " + xspath + "/" + name
                         + (i < pages ? "" : " (separate rings)"));
@@ -136,10 +138,10 @@ final class NetbackXenbus {
             tx[i] = t.intValue();
             rx[i] = r.intValue();
         }
-        Long txEvt = scan(ctx.frontendKey(dir + VifFeatures.EVENT_CHANNEL_TX));
-        Long rxEvt = scan(ctx.frontendKey(dir + VifFeatures.EVENT_CHANNEL_RX));
+        Long txEvt = scan(ctx.frontendKey(dir + NetifKeys.EVENT_CHANNEL_TX));
+        Long rxEvt = scan(ctx.frontendKey(dir + NetifKeys.EVENT_CHANNEL_RX));
         if (txEvt == null || rxEvt == null) {
-            txEvt = scan(ctx.frontendKey(dir + "event-channel"));
+            txEvt = scan(ctx.frontendKey(dir + XenbusKeys.EVENT_CHANNEL));
             if (txEvt == null) {
                 throw new DeviceException("reading " + xspath + "/event-channel(-tx/rx)");
             }

@@ -6,6 +6,7 @@ import io.backplane.api.backend.StrategySwap;
 import io.backplane.api.ring.RingRequest;
 import io.backplane.ring.RingHandover;
 import io.backplane.api.backend.DeviceException;
+import io.backplane.api.backend.NetifKeys;
 import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.ring.RingStrategies;
 import io.backplane.api.sink.PacketSink;
@@ -256,13 +257,13 @@ final class Vif implements BackendDevice {
             // published) and the frontend's own key. An operator who turned sg off must not see it.
             Map<String, String> offer = ctx.negotiation().offer();
             List<String> features = new ArrayList<>();
-            if (cfg.sg() && "1".equals(offer.get(VifFeatures.SG))) {
+            if (cfg.sg() && "1".equals(offer.get(NetifKeys.FEATURE_SG))) {
                 features.add("sg");
             }
-            if (cfg.gsoTcpv4() && "1".equals(offer.get(VifFeatures.GSO_TCPV4))) {
+            if (cfg.gsoTcpv4() && "1".equals(offer.get(NetifKeys.FEATURE_GSO_TCPV4))) {
                 features.add("gso-tcpv4");
             }
-            if (cfg.gsoTcpv6() && "1".equals(offer.get(VifFeatures.GSO_TCPV6))) {
+            if (cfg.gsoTcpv6() && "1".equals(offer.get(NetifKeys.FEATURE_GSO_TCPV6))) {
                 features.add("gso-tcpv6");
             }
             if (cfg.queues().get(0).split()) {

@@ -1,14 +1,15 @@
 package io.backplane.netback;
 
-import static io.backplane.netback.VifFeatures.GSO_TCPV4;
-import static io.backplane.netback.VifFeatures.GSO_TCPV6;
-import static io.backplane.netback.VifFeatures.IPV6_CSUM_OFFLOAD;
-import static io.backplane.netback.VifFeatures.MAX_QUEUES;
-import static io.backplane.netback.VifFeatures.MAX_RING_PAGE_ORDER;
+import static io.backplane.api.backend.NetifKeys.FEATURE_GSO_TCPV4;
+import static io.backplane.api.backend.NetifKeys.FEATURE_GSO_TCPV6;
+import static io.backplane.api.backend.NetifKeys.FEATURE_IPV6_CSUM_OFFLOAD;
+import static io.backplane.api.backend.NetifKeys.FEATURE_RX_COPY;
+import static io.backplane.api.backend.NetifKeys.FEATURE_SG;
+import static io.backplane.api.backend.NetifKeys.FEATURE_SPLIT_EVENT_CHANNELS;
+import static io.backplane.api.backend.XenbusKeys.MAX_RING_PAGE_ORDER;
+import static io.backplane.api.backend.XenbusKeys.MULTI_QUEUE_MAX_QUEUES;
+import static io.backplane.api.backend.XenbusKeys.RING_PAGE_ORDER;
 import static io.backplane.netback.VifFeatures.PERSISTENT;
-import static io.backplane.netback.VifFeatures.RX_COPY;
-import static io.backplane.netback.VifFeatures.SG;
-import static io.backplane.netback.VifFeatures.SPLIT_EVENT_CHANNELS;
 import static io.backplane.netback.VifFeatures.XENBUS_MAX_RING_GRANT_ORDER;
 
 import io.backplane.api.device.DeviceCapabilities;
@@ -65,19 +66,19 @@ public final class VifCapabilities implements DeviceCapabilities {
             f.add(FeatureDescriptor.bool(key, true, true, RingShape.description(key), RingShape.alias(key)));
         }
         f.addAll(List.of(
-                FeatureDescriptor.range(MAX_QUEUES, Math.min(cpus, QUEUES_LIMIT), 1, QUEUES_LIMIT, true,
+                FeatureDescriptor.range(MULTI_QUEUE_MAX_QUEUES, Math.min(cpus, QUEUES_LIMIT), 1, QUEUES_LIMIT, true,
                         "most TX/RX queue pairs the frontend may use", "queues", "max-queues"),
-                FeatureDescriptor.bool(SG, true, true, "scatter-gather (multi-slot packets)", "sg"),
-                FeatureDescriptor.bool(GSO_TCPV4, true, true, "TCPv4 segmentation offload", "gso-tcpv4", "tso4"),
-                FeatureDescriptor.bool(GSO_TCPV6, true, true, "TCPv6 segmentation offload", "gso-tcpv6", "tso6"),
-                FeatureDescriptor.bool(IPV6_CSUM_OFFLOAD, true, true, "IPv6 checksum offload",
+                FeatureDescriptor.bool(FEATURE_SG, true, true, "scatter-gather (multi-slot packets)", "sg"),
+                FeatureDescriptor.bool(FEATURE_GSO_TCPV4, true, true, "TCPv4 segmentation offload", "gso-tcpv4", "tso4"),
+                FeatureDescriptor.bool(FEATURE_GSO_TCPV6, true, true, "TCPv6 segmentation offload", "gso-tcpv6", "tso6"),
+                FeatureDescriptor.bool(FEATURE_IPV6_CSUM_OFFLOAD, true, true, "IPv6 checksum offload",
                         "ipv6-csum-offload", "csum6"),
-                FeatureDescriptor.bool(RX_COPY, true, true, "backend copies received packets into guest buffers",
+                FeatureDescriptor.bool(FEATURE_RX_COPY, true, true, "backend copies received packets into guest buffers",
                         "rx-copy"),
-                FeatureDescriptor.bool(SPLIT_EVENT_CHANNELS, true, true,
+                FeatureDescriptor.bool(FEATURE_SPLIT_EVENT_CHANNELS, true, true,
                         "separate TX and RX event channels", "split-event-channels", "split-evtchn"),
                 FeatureDescriptor.range(MAX_RING_PAGE_ORDER, XENBUS_MAX_RING_GRANT_ORDER, 0, XENBUS_MAX_RING_GRANT_ORDER,
-                        true, "largest TX and RX ring, as log2 of its pages", "ring-page-order", "ring-order")));
+                        true, "largest TX and RX ring, as log2 of its pages", RING_PAGE_ORDER, "ring-order")));
         if (!persistentServers.isEmpty()) {
             f.add(FeatureDescriptor.bool(PERSISTENT, true, true,
                     "persistent grants (the frontend reuses a bounded pool of pages, kept mapped)", "persistent"));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.sink.SinkRequest;
+import io.backplane.hypervisor.sim.abi.SimGuestHeader;
 import io.backplane.netback.sink.MemorySink;
 import io.backplane.ring.RingShape;
 import java.nio.ByteBuffer;
@@ -186,8 +187,8 @@ class CNetfrontTest {
     }
 
     /**
-     * gcc against Xen's headers, libxenstore and ring-core's ring_layouts.h (from the class path);
-     * a missing tool fails naming the package to install.
+     * gcc against Xen's headers, libxenstore, ring-core's ring_layouts.h and sim-abi's
+     * sim_guest.h (from the class path); a missing tool fails naming the package to install.
      */
     static Path compile(String program) throws Exception {
         Path include = Files.createDirectories(Path.of("target/test-c/include/backplane").toAbsolutePath());
@@ -195,6 +196,7 @@ class CNetfrontTest {
             assertThat(h).as("ring-core's ring_layouts.h on the class path").isNotNull();
             Files.write(include.resolve("ring_layouts.h"), h.readAllBytes());
         }
+        SimGuestHeader.copyTo(include.getParent());
         Path source = Path.of("src/main/c/" + program + ".c").toAbsolutePath();
         Path binary = Path.of("target/" + program).toAbsolutePath();
         assertThat(Path.of("/usr/include/xen/io/netif.h")).as("Xen's headers: apt-get install libxen-dev").exists();

@@ -7,7 +7,7 @@ import io.backplane.api.device.Negotiation;
 import io.backplane.api.device.NegotiationPolicy;
 import io.backplane.api.sink.SinkRequest;
 import io.backplane.backend.BackendBus;
-import io.backplane.backend.OperatorLog;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.netback.sink.MemorySink;
 import io.backplane.ring.layout.GrantEntryV1Descriptor;
 import io.backplane.ring.layout.SharedRingDescriptor;

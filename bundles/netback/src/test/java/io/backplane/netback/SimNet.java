@@ -2,13 +2,13 @@ package io.backplane.netback;
 
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.hypervisor.DomainConfig;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.xenstore.XsPerm;
 import io.backplane.hypervisor.sim.SimHypervisor;
 import io.backplane.nativeio.NativeIo;
 import io.backplane.xenstore.client.EmbeddedXenStore;
 import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
-import io.backplane.xenstore.wire.DaemonLog;
 import io.backplane.xenstore.wire.XenStoreDaemon;
 import java.io.File;
 import java.io.IOException;
@@ -35,7 +35,7 @@ final class SimNet implements AutoCloseable {
     SimNet() throws IOException {
         stateDir = Files.createTempDirectory("netback-test");
         store = new Store(Quotas.XEN_4_17);
-        daemon = new XenStoreDaemon(store, stateDir, DaemonLog.STDERR);
+        daemon = new XenStoreDaemon(store, stateDir, OperatorLog.stderrWarnings("xenstored"));
         daemon.start();
         xs = new EmbeddedXenStore(store);
         sim = SimHypervisor.start(stateDir, new NativeIo(), xs, -1);

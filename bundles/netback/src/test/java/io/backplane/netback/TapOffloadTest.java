@@ -10,6 +10,7 @@ import static io.backplane.ring.layout.VirtioNetHdrDescriptor.VIRTIO_NET_HDR_F_N
 import static io.backplane.ring.layout.VirtioNetHdrDescriptor.VIRTIO_NET_HDR_GSO_TCPV4;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.sink.PacketSink;
 import io.backplane.api.sink.SinkRequest;
 import io.backplane.nativeio.NativeIo;
@@ -69,7 +70,7 @@ class TapOffloadTest {
         Assumptions.assumeTrue(missing.isEmpty(), missing);
         int n = (int) (ProcessHandle.current().pid() % 200) + 20;
         tap = "bpoff" + n;
-        sink = new SinkFactory(new NativeIo(), "tap", false, System.out::println).open(new SinkRequest(tap, "", 1500));
+        sink = new SinkFactory(new NativeIo(), "tap", false, OperatorLog.lines(System.out::println)).open(new SinkRequest(tap, "", 1500));
         hostIp = new byte[] {10, (byte) 214, (byte) n, 1};
         guestIp = new byte[] {10, (byte) 214, (byte) n, 2};
         run("ip", "addr", "add", "10.214." + n + ".1/24", "dev", tap);

@@ -3,6 +3,7 @@ package io.backplane.netback;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.backplane.api.device.DeviceId;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.nativeio.NativeIo;
 import io.backplane.netback.sink.SinkFactory;
 import java.nio.file.Files;
@@ -47,7 +48,7 @@ class TapPingTest {
     /** netback whose interfaces must be TAP devices (no in-memory fallback). */
     private static NetbackDriver tapNetback() {
         return new NetbackDriver(RealRings.grantCopy(net.sim), net.sim,
-                new SinkFactory(new NativeIo(), "tap", false, System.out::println), NetbackDriver.Settings.defaults());
+                new SinkFactory(new NativeIo(), "tap", false, OperatorLog.lines(System.out::println)), NetbackDriver.Settings.defaults());
     }
 
     private static Result run(String... cmd) throws Exception {
@@ -95,7 +96,7 @@ class TapPingTest {
         int domid = net.createDomain("net-ping-zc");
         String tap = "vif" + domid + ".0";
         try (NetbackBus bus = new NetbackBus(net.xs, new NetbackDriver(RealRings.zeroCopyFirst(net.sim), net.sim,
-                new SinkFactory(new NativeIo(), "tap", false, System.out::println), NetbackDriver.Settings.defaults()))) {
+                new SinkFactory(new NativeIo(), "tap", false, OperatorLog.lines(System.out::println)), NetbackDriver.Settings.defaults()))) {
             bus.offer(domid, 0, 1, Map.of("feature-persistent", "1"));
             DeviceId id = net.addVif(domid, 0, "00:16:3e:20:00:03", "xenbr-none", null);
             assertThat(SimNet.await(10, () -> bus.probed(id))).isTrue();

@@ -3,6 +3,7 @@ package io.backplane.netback;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.backplane.api.backend.BackendContext;
+import io.backplane.api.backend.XenbusKeys;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.FeatureControlLayout;
 import io.backplane.api.device.FeatureDescriptor;
@@ -63,7 +64,7 @@ class VifCapabilitiesTest {
         assertThat(offered(caps)).isEqualTo(new java.util.TreeSet<>(VifFeatures.IMPLEMENTED.keySet()));
         caps.removePersistentStrategy(strategy);
         assertThat(offered(caps)).isEqualTo(withoutPersistent());
-        assertThat(caps.features()).filteredOn(f -> f.key().equals(VifFeatures.MAX_RING_PAGE_ORDER)).singleElement()
+        assertThat(caps.features()).filteredOn(f -> f.key().equals(XenbusKeys.MAX_RING_PAGE_ORDER)).singleElement()
                 .satisfies(f -> assertThat(f.aliases()).contains("ring-order"));
     }
 

@@ -1,5 +1,6 @@
 package io.backplane.policy;
 
+import io.backplane.api.backend.XenbusKeys;
 import io.backplane.api.device.CapabilityRegistry;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.FeatureDescriptor;
@@ -75,7 +76,7 @@ public final class FeatureNegotiator {
             String base = "/local/domain/" + backendDomid + "/backend/" + type;
             for (String fe : children(base)) {
                 for (String devid : children(base + "/" + fe)) {
-                    String state = xenStore.tryRead(base + "/" + fe + "/" + devid + "/state").orElse("");
+                    String state = xenStore.tryRead(base + "/" + fe + "/" + devid + "/" + XenbusKeys.STATE).orElse("");
                     if (LIVE_STATES.contains(state) && fe.matches("\\d+") && devid.matches("\\d+")) {
                         out.add(new DeviceId(backendDomid, type, Integer.parseInt(fe), Integer.parseInt(devid)));
                     }

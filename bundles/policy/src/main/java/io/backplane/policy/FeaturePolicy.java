@@ -39,21 +39,25 @@ public class FeaturePolicy implements NegotiationPolicy {
     record Listener(NegotiationListener listener, Object deviceType) {
     }
 
-    @Reference
-    private XenStore xenStore;
-
-    @Reference
-    private CapabilityRegistry registry;
-
-    @Reference(service = LoggerFactory.class)
-    private Logger log;
-
+    private final CapabilityRegistry registry;
+    private final Logger log;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private volatile PolicyRules rules = PolicyRules.NONE;
     /** Device types whose rules were checked against the registered capabilities. */
     private final Set<String> checkedTypes = ConcurrentHashMap.newKeySet();
     private volatile int backendDomid;
-    private FeatureNegotiator negotiator;
+    private final FeatureNegotiator negotiator;
+
+    /** Services and the configuration through the constructor (DS 1.4): tests build it the same way. */
+    @Activate
+    public FeaturePolicy(@Reference(name = "xenStore") XenStore xenStore,
+                         @Reference(name = "registry") CapabilityRegistry registry,
+                         @Reference(name = "log", service = LoggerFactory.class) Logger log, PolicyConfig config) {
+        this.registry = registry;
+        this.log = log;
+        this.negotiator = new FeatureNegotiator(xenStore, registry);
+        apply(config);
+    }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addListener(NegotiationListener l, Map<String, Object> props) {
@@ -62,12 +66,6 @@ public class FeaturePolicy implements NegotiationPolicy {
 
     void removeListener(NegotiationListener l) {
         listeners.removeIf(x -> x.listener() == l);
-    }
-
-    @Activate
-    void activate(PolicyConfig config) {
-        negotiator = new FeatureNegotiator(xenStore, registry);
-        apply(config);
     }
 
     @Modified

@@ -14,7 +14,6 @@ import org.junit.jupiter.api.Test;
 import org.osgi.service.log.Logger;
 
 import java.lang.annotation.Annotation;
-import java.lang.reflect.Field;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +23,8 @@ import java.util.regex.Matcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The DS component as SCR drives it (fields injected, activate, modified), against the real
+ * The DS component as SCR drives it (constructed with its services and configuration, listeners
+ * bound, modified), against the real
  * store: a policy edit re-negotiates live devices and tells the backends; a bad edit changes nothing.
  */
 class FeaturePolicyComponentTest {
@@ -42,10 +42,7 @@ class FeaturePolicyComponentTest {
         xs = new EmbeddedXenStore(new Store(Quotas.XEN_4_17));
         registry = new MergedCapabilityRegistry();
         registry.addCapabilities(FixtureCapabilities.vif(), Map.of());
-        policy = new FeaturePolicy();
-        inject("xenStore", xs);
-        inject("registry", registry);
-        inject("log", Proxy.newProxyInstance(Logger.class.getClassLoader(), new Class<?>[] {Logger.class},
+        Logger log = (Logger) Proxy.newProxyInstance(Logger.class.getClassLoader(), new Class<?>[] {Logger.class},
                 (proxy, method, args) -> {
                     if (args != null && args.length > 0 && args[0] instanceof String format) {
                         String line = format;
@@ -55,11 +52,11 @@ class FeaturePolicyComponentTest {
                         logged.add(method.getName() + " " + line);
                     }
                     return null;
-                }));
+                });
+        policy = new FeaturePolicy(xs, registry, log, config("vif queues max=4"));
         policy.addListener((NegotiationListener) heard::add, Map.of(DeviceCapabilities.DEVICE_TYPE, "vif"));
         policy.addListener(n -> { throw new AssertionError("a vbd listener heard of a vif"); },
                 Map.of(DeviceCapabilities.DEVICE_TYPE, "vbd"));
-        policy.activate(config("vif queues max=4"));
 
         xs.mkdir(VIF.backendPath());
         xs.setPerms(VIF.backendPath(), List.of(XsPerm.none(0), XsPerm.read(4)));
@@ -69,12 +66,6 @@ class FeaturePolicyComponentTest {
     @AfterEach
     void tearDown() {
         xs.close();
-    }
-
-    private void inject(String field, Object value) throws Exception {
-        Field f = FeaturePolicy.class.getDeclaredField(field);
-        f.setAccessible(true);
-        f.set(policy, value);
     }
 
     private static PolicyConfig config(String... rules) {

@@ -1,5 +1,6 @@
 package io.backplane.toolstack;
 
+import io.backplane.api.backend.XenbusKeys;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.FeatureControlLayout;
 import io.backplane.api.xenstore.XsOps;
@@ -27,7 +28,7 @@ final class DeviceWriter {
         rmIfThere(tx, fe);
         tx.mkdir(fe);
         tx.setPerms(fe, List.of(XsPerm.none(d.frontendDomid()), XsPerm.read(d.backendDomid())));
-        tx.write(fe + "/backend", be);
+        tx.write(fe + "/" + XenbusKeys.BACKEND, be);
         e.frontend().forEach((k, v) -> tx.write(fe + "/" + k, v));
         e.frontendReadOnly().forEach((k, v) -> {
             tx.write(fe + "/" + k, v);
@@ -38,7 +39,7 @@ final class DeviceWriter {
         rmIfThere(tx, be);
         tx.mkdir(be);
         tx.setPerms(be, backendPerms);
-        tx.write(be + "/frontend", fe);
+        tx.write(be + "/" + XenbusKeys.FRONTEND, fe);
         e.backend().forEach((k, v) -> tx.write(be + "/" + k, v));
         List<XsPerm> hidden = List.of(XsPerm.none(d.backendDomid()));
         e.requests().forEach((k, v) -> {

@@ -4,6 +4,7 @@ import io.backplane.api.hypervisor.DomainInfo;
 import io.backplane.api.hypervisor.DomainListener;
 import io.backplane.api.hypervisor.DomainState;
 import io.backplane.api.hypervisor.ShutdownReason;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.toolstack.config.DomainConfig;
 import io.backplane.toolstack.config.LifecycleAction;
 import io.backplane.toolstack.config.LifecycleActions;
@@ -14,7 +15,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import java.util.function.IntFunction;
 
 /**
@@ -29,8 +29,7 @@ final class DomainLifecycle implements DomainListener, AutoCloseable {
 
     private final Toolstack toolstack;
     private final IntFunction<Optional<DomainInfo>> hypervisor;
-    private final Consumer<String> info;
-    private final Consumer<String> warn;
+    private final OperatorLog log;
     private final ExecutorService worker;
     /** Preserved domains already reported, so a second notice of the same stop is not acted on twice. */
     private final Set<Integer> preserved = ConcurrentHashMap.newKeySet();
@@ -40,12 +39,10 @@ final class DomainLifecycle implements DomainListener, AutoCloseable {
      * @param hypervisor the hypervisor's view of a domain ({@code Domains.info}); empty when gone
      *                   or when no hypervisor runs
      */
-    DomainLifecycle(Toolstack toolstack, IntFunction<Optional<DomainInfo>> hypervisor, Consumer<String> info,
-                    Consumer<String> warn) {
+    DomainLifecycle(Toolstack toolstack, IntFunction<Optional<DomainInfo>> hypervisor, OperatorLog log) {
         this.toolstack = toolstack;
         this.hypervisor = hypervisor;
-        this.info = info;
-        this.warn = warn;
+        this.log = log;
         this.worker = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "toolstack-domain-lifecycle");
             t.setDaemon(true);
@@ -92,7 +89,7 @@ final class DomainLifecycle implements DomainListener, AutoCloseable {
                 try {
                     task.run();
                 } catch (RuntimeException e) {
-                    warn.accept("domain lifecycle: " + e.getMessage());
+                    log.warn("domain lifecycle: " + e.getMessage());
                 }
             });
         } catch (java.util.concurrent.RejectedExecutionException e) {
@@ -110,7 +107,7 @@ final class DomainLifecycle implements DomainListener, AutoCloseable {
         if (setting.isEmpty()) {
             // SHUTDOWN_suspend belongs to save/migrate, soft reset is not supported: the domain stays as it is.
             if (preserved.add(domid)) {
-                info.accept(domain + ": left shut down until xl:destroy (Backplane has no action for it)");
+                log.info(domain + ": left shut down until xl:destroy (Backplane has no action for it)");
             }
             return;
         }
@@ -119,20 +116,20 @@ final class DomainLifecycle implements DomainListener, AutoCloseable {
         switch (action) {
             case DESTROY -> {
                 if (toolstack.destroyManaged(domid)) {
-                    info.accept(domain + ": destroyed" + why);
+                    log.info(domain + ": destroyed" + why);
                 }
             }
             case RESTART -> {
                 try {
-                    toolstack.restart(domid).ifPresent(c -> info.accept(domain + ": restarted as domain " + c.domid()
+                    toolstack.restart(domid).ifPresent(c -> log.info(domain + ": restarted as domain " + c.domid()
                             + why));
                 } catch (RuntimeException e) {
-                    warn.accept(domain + ": destroyed, but creating it again failed" + why + ": " + e.getMessage());
+                    log.warn(domain + ": destroyed, but creating it again failed" + why + ": " + e.getMessage());
                 }
             }
             case PRESERVE -> {
                 if (preserved.add(domid)) {
-                    info.accept(domain + ": preserved, shut down with its devices until xl:destroy" + why);
+                    log.info(domain + ": preserved, shut down with its devices until xl:destroy" + why);
                 }
             }
         }

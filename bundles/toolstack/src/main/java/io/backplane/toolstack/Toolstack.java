@@ -1,7 +1,11 @@
 package io.backplane.toolstack;
 
+import io.backplane.api.backend.NetifKeys;
+import io.backplane.api.backend.XenbusKeys;
 import io.backplane.api.backend.XenbusState;
 import io.backplane.api.device.DeviceId;
+import io.backplane.api.log.OperatorLog;
+import io.backplane.api.xenstore.DomainHome;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsWatch;
 import io.backplane.toolstack.config.ConfigException;
@@ -51,7 +55,7 @@ public final class Toolstack {
     private final RandomGenerator random;
     /** Replaced by {@link #setCloseTimeout}; a removal already waiting keeps its deadline. */
     private volatile Duration closeTimeout;
-    private final java.util.function.Consumer<String> notices;
+    private final OperatorLog log;
     private final Map<Integer, Managed> managed = new java.util.concurrent.ConcurrentHashMap<>();
     /** Domains a destroy is under way for: a second destroy (xl:destroy racing on_crash) leaves them alone. */
     private final Set<Integer> destroying = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -59,18 +63,18 @@ public final class Toolstack {
     /**
      * @param featureKey maps (device type, feature name or alias) to the Xen key to request; an
      *                   unknown name maps to itself, so the backend can reject it visibly
-     * @param notices    hears what went less well than asked (a backend that did not close in time)
+     * @param log        hears what went less well than asked (a backend that did not close in time)
      */
     Toolstack(XenStore xenStore, DomainBuilder builder, GuestLauncher guests,
               BiFunction<String, String, String> featureKey, RandomGenerator random, Duration closeTimeout,
-              java.util.function.Consumer<String> notices) {
+              OperatorLog log) {
         this.xenStore = xenStore;
         this.builder = builder;
         this.guests = guests;
         this.featureKey = featureKey;
         this.random = random;
         this.closeTimeout = closeTimeout;
-        this.notices = notices;
+        this.log = log;
     }
 
     void setCloseTimeout(Duration closeTimeout) {
@@ -124,7 +128,8 @@ public final class Toolstack {
                     if (tx.exists(home)) {
                         throw new ToolstackException("domain id " + domid + " is already in XenStore");
                     }
-                    DomainEntries.write(tx, domid, config, uuid);
+                    DomainHome.write(tx, domid, config.name(), uuid);
+                    DomainEntries.buildPost(tx, domid, config);
                 }
                 nicRequests.forEach((n, r) -> {
                     DeviceEntries e = LibxlDevices.vif(domid, n, n.mac().orElseThrow(), r);
@@ -161,8 +166,9 @@ public final class Toolstack {
                 for (DeviceId d : devicesIn(tx, domid)) {
                     DeviceWriter.remove(tx, d);
                 }
-                if (uuid != null && tx.tryRead("/local/domain/" + domid + "/vm").equals(Optional.of("/vm/" + uuid))) {
-                    DomainEntries.remove(tx, domid, "/vm/" + uuid);
+                if (uuid != null && tx.tryRead(DomainHome.path(domid) + "/vm").equals(Optional.of("/vm/" + uuid))) {
+                    DomainHome.remove(tx, domid);
+                    DeviceWriter.pruneEmpty(tx, "/vm", "");
                 }
                 return null;
             });
@@ -210,7 +216,7 @@ public final class Toolstack {
         List<DeviceId> existing = devices(domid, "vif");
         Set<String> macs = new HashSet<>();
         for (DeviceId d : existing) {
-            xenStore.tryRead(d.backendPath() + "/mac").ifPresent(macs::add);
+            xenStore.tryRead(d.backendPath() + "/" + NetifKeys.MAC).ifPresent(macs::add);
         }
         int devid = nic.devid() >= 0 ? nic.devid()
                 : existing.stream().mapToInt(DeviceId::devid).max().orElse(-1) + 1;
@@ -251,7 +257,7 @@ public final class Toolstack {
     DeviceId detachNic(String dom, String devidOrMac) {
         int domid = resolve(dom);
         for (DeviceId d : devices(domid, "vif")) {
-            if (Integer.toString(d.devid()).equals(devidOrMac) || xenStore.tryRead(d.backendPath() + "/mac")
+            if (Integer.toString(d.devid()).equals(devidOrMac) || xenStore.tryRead(d.backendPath() + "/" + NetifKeys.MAC)
                     .map(m -> m.equalsIgnoreCase(devidOrMac)).orElse(false)) {
                 return detach(d);
             }
@@ -339,7 +345,6 @@ public final class Toolstack {
             boolean launched = guests.launched(domid);
             guests.stop(domid);
             boolean frontendsCanAnswer = !launched && builder.running(domid);
-            String vm = xenStore.tryRead("/local/domain/" + domid + "/vm").orElse(null);
             try {
                 closeAndRemove(devices(domid, null), frontendsCanAnswer);
             } finally {
@@ -347,7 +352,8 @@ public final class Toolstack {
                 managed.remove(domid);
                 builder.destroy(domid);
                 xenStore.transaction(tx -> {
-                    DomainEntries.remove(tx, domid, vm);
+                    DomainHome.remove(tx, domid);
+                    DeviceWriter.pruneEmpty(tx, "/vm", "");
                     return null;
                 });
                 if (xenStore.isDomainIntroduced(domid)) {
@@ -364,17 +370,17 @@ public final class Toolstack {
      * libxl's device removal: backend {@code online=0} and {@code state=5}, wait for the backend
      * to reach Closed (6), then remove both directories. A device no backend ever picked up
      * (still Initialising) has nobody to wait for; one whose backend does not answer in time is
-     * removed anyway, as {@code xl destroy} does, and reported to {@code notices}. Without
+     * removed anyway, as {@code xl destroy} does, and reported to {@code log}. Without
      * {@code waitForBackends} (the guest is dead) they are removed at once.
      */
     private void closeAndRemove(List<DeviceId> devices, boolean waitForBackends) {
         List<DeviceId> waitFor = xenStore.transaction(tx -> {
             List<DeviceId> live = new ArrayList<>();
             for (DeviceId d : devices) {
-                String state = tx.tryRead(d.backendPath() + "/state").orElse(XenbusState.CLOSED.wire());
+                String state = tx.tryRead(d.backendPath() + "/" + XenbusKeys.STATE).orElse(XenbusState.CLOSED.wire());
                 if (!state.equals(XenbusState.INITIALISING.wire()) && !state.equals(XenbusState.CLOSED.wire())) {
-                    tx.write(d.backendPath() + "/online", "0");
-                    tx.write(d.backendPath() + "/state", XenbusState.CLOSING.wire());
+                    tx.write(d.backendPath() + "/" + XenbusKeys.ONLINE, "0");
+                    tx.write(d.backendPath() + "/" + XenbusKeys.STATE, XenbusState.CLOSING.wire());
                     live.add(d);
                 }
             }
@@ -388,7 +394,7 @@ public final class Toolstack {
             return null;
         });
         for (DeviceId d : stuck) {
-            notices.accept("device " + d + ": the backend did not reach Closed within " + closeTimeout.toSeconds()
+            log.warn("device " + d + ": the backend did not reach Closed within " + closeTimeout.toSeconds()
                     + " s; removed anyway");
         }
     }
@@ -402,7 +408,7 @@ public final class Toolstack {
         Set<DeviceId> done = java.util.concurrent.ConcurrentHashMap.newKeySet();
         try {
             for (DeviceId d : devices) {
-                String path = d.backendPath() + "/state";
+                String path = d.backendPath() + "/" + XenbusKeys.STATE;
                 watches.add(xenStore.watch(path, "xl-close-" + d.frontendDomid() + "-" + d.type() + "-" + d.devid(),
                         (p, token) -> {
                             String s = xenStore.tryRead(path).orElse(XenbusState.CLOSED.wire());
@@ -474,7 +480,7 @@ public final class Toolstack {
         List<DeviceId> out = new ArrayList<>();
         for (String type : ops.exists(base) ? ops.directory(base) : List.<String>of()) {
             for (String devid : ops.directory(base + "/" + type)) {
-                ops.tryRead(base + "/" + type + "/" + devid + "/backend").ifPresent(be -> {
+                ops.tryRead(base + "/" + type + "/" + devid + "/" + XenbusKeys.BACKEND).ifPresent(be -> {
                     try {
                         out.add(DeviceId.fromBackendPath(be));
                     } catch (IllegalArgumentException e) {

@@ -5,6 +5,7 @@ import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.FeatureDescriptor;
 import io.backplane.api.hypervisor.DomainListener;
 import io.backplane.api.hypervisor.Domains;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.toolstack.config.ConfigException;
 import io.backplane.toolstack.config.ConfigText;
@@ -76,11 +77,12 @@ public class ToolstackService {
         guests = new GuestLauncher(config.guestCommand(), stateDir, home == null ? null : Path.of(home),
                 guestJar == null ? null : Path.of(guestJar), this::guestExited);
         guests.setStartTimeout(guestStartTimeout(config));
+        OperatorLog operatorLog = OperatorLog.of(log::info, log::warn, log::error);
         toolstack = new Toolstack(xenStore, new CurrentDomainBuilder(), guests, this::featureKey,
-                RandomGenerator.getDefault(), closeTimeout(config), log::warn);
+                RandomGenerator.getDefault(), closeTimeout(config), operatorLog);
         toolstack.initDom0();
         this.context = context;
-        lifecycle = new DomainLifecycle(toolstack, this::hypervisorInfo, log::info, log::warn);
+        lifecycle = new DomainLifecycle(toolstack, this::hypervisorInfo, operatorLog);
         adoptGuests();
         // The hypervisor tells its DomainListener services of shutdowns, as Xen's VIRQ_DOM_EXC.
         lifecycleRegistration = context.registerService(DomainListener.class, lifecycle, null);

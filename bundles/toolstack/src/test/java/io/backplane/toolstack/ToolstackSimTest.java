@@ -1,6 +1,7 @@
 package io.backplane.toolstack;
 
 import io.backplane.api.device.DeviceId;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.hypervisor.sim.SimHypervisor;
 import io.backplane.nativeio.NativeIo;
 import io.backplane.toolstack.config.XlConfigParser;
@@ -64,9 +65,10 @@ class ToolstackSimTest {
         DomainLifecycle[] l = new DomainLifecycle[1];
         launcher = new GuestLauncher(guestCommand, dir.resolve("state"), (domid, status) -> l[0].guestExited(domid, status));
         Toolstack t = new Toolstack(xs, new HypervisorDomainBuilder(sim), launcher,
-                (type, name) -> name, RandomGenerator.of("L64X128MixRandom"), Duration.ofSeconds(1), notices::add);
+                (type, name) -> name, RandomGenerator.of("L64X128MixRandom"), Duration.ofSeconds(1),
+                OperatorLog.lines(notices::add));
         t.initDom0();
-        lifecycle = new DomainLifecycle(t, sim::info, lifecycleLog::add, lifecycleLog::add);
+        lifecycle = new DomainLifecycle(t, sim::info, OperatorLog.lines(lifecycleLog::add));
         l[0] = lifecycle;
         sim.addDomainListener(lifecycle);
         return t;
@@ -153,9 +155,9 @@ class ToolstackSimTest {
         launcher = new GuestLauncher("{java} -jar {guest.jar} --state-dir {state} --domid {domid}", dir.resolve("state"),
                 home, guestJar(), (domid, status) -> l[0].guestExited(domid, status));
         Toolstack t = new Toolstack(xs, new HypervisorDomainBuilder(sim), launcher, (type, name) -> name,
-                RandomGenerator.of("L64X128MixRandom"), Duration.ofSeconds(1), notices::add);
+                RandomGenerator.of("L64X128MixRandom"), Duration.ofSeconds(1), OperatorLog.lines(notices::add));
         t.initDom0();
-        lifecycle = new DomainLifecycle(t, sim::info, lifecycleLog::add, lifecycleLog::add);
+        lifecycle = new DomainLifecycle(t, sim::info, OperatorLog.lines(lifecycleLog::add));
         l[0] = lifecycle;
         Toolstack.Created c = t.create(XlConfigParser.parse("sim.cfg", CFG, dir), null);
         // create returns once the guest said it attached: no waiting here

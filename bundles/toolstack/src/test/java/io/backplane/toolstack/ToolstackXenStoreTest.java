@@ -2,6 +2,7 @@ package io.backplane.toolstack;
 
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.FeatureDescriptor;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.xenstore.XsError;
 import io.backplane.api.xenstore.XsException;
 import io.backplane.api.xenstore.XsPerm;
@@ -60,7 +61,7 @@ class ToolstackXenStoreTest {
         registry.addCapabilities(FixtureCapabilities.vbd(), Map.of());
         toolstack = new Toolstack(xs, new NextFreeDomainBuilder(), new GuestLauncher("", dir),
                 (type, name) -> registry.find(type, name).map(FeatureDescriptor::key).orElse(name),
-                RandomGenerator.of("L64X128MixRandom"), Duration.ofSeconds(2), notices::add);
+                RandomGenerator.of("L64X128MixRandom"), Duration.ofSeconds(2), OperatorLog.lines(notices::add));
         toolstack.initDom0();
         Files.write(dir.resolve("root.img"), new byte[1 << 16]);
     }
@@ -169,7 +170,7 @@ class ToolstackXenStoreTest {
         }
         toolstack.create(XlConfigParser.parse("web.cfg", CFG, dir), null);
         try (var daemon = new io.backplane.xenstore.wire.XenStoreDaemon(store, dir.resolve("xs"),
-                io.backplane.xenstore.wire.DaemonLog.STDERR)) {
+                OperatorLog.stderrWarnings("xenstored"))) {
             daemon.start();
             ProcessBuilder pb = new ProcessBuilder("/usr/bin/xenstore-ls", "-p", "/local/domain/0/backend/vif/1/0");
             pb.environment().put("XENSTORED_RUNDIR", daemon.dom0Socket().getParent().toString());
@@ -283,7 +284,7 @@ class ToolstackXenStoreTest {
             public void destroy(int domid) {
             }
         }, new GuestLauncher("", dir), (t, n) -> n, RandomGenerator.of("L64X128MixRandom"), Duration.ofSeconds(1),
-                notices::add);
+                OperatorLog.lines(notices::add));
         assertThatThrownBy(() -> clash.create(c, null)).hasMessage("domain id 0 is already in XenStore");
         assertThat(dump("/")).isEqualTo(before);
     }

@@ -1,5 +1,6 @@
 package io.backplane.xenstore;
 
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsTransaction;
 import io.backplane.api.xenstore.XsWatch;
@@ -8,7 +9,6 @@ import io.backplane.xenstore.client.EmbeddedXenStore;
 import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
 import io.backplane.xenstore.store.StoreStats;
-import io.backplane.xenstore.wire.DaemonLog;
 import io.backplane.xenstore.wire.XenStoreDaemon;
 import io.backplane.xs.client.ForwardingXsOps;
 import io.backplane.xenstore.holder.XenStoreHolder;
@@ -107,17 +107,7 @@ public class XenStoreComponent implements XenStore, ForwardingXsOps, XenStoreSta
         Map<String, Object> handedOver = holder.takeHandOver();
         boolean taken = XenStoreDaemon.isHandOver(handedOver);
         store = taken ? XenStoreDaemon.restoreStore(handedOver, quotas(config)) : new Store(quotas(config));
-        daemon = new XenStoreDaemon(store, stateDir, new DaemonLog() {
-            @Override
-            public void info(String message) {
-                log.info(message);
-            }
-
-            @Override
-            public void warn(String message) {
-                log.warn(message);
-            }
-        });
+        daemon = new XenStoreDaemon(store, stateDir, OperatorLog.of(log::info, log::warn, log::error));
         socket = daemon.dom0Socket();
         client = new EmbeddedXenStore(store);
         if (taken) {

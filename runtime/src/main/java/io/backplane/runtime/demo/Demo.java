@@ -1,5 +1,6 @@
 package io.backplane.runtime.demo;
 
+import io.backplane.api.backend.XenbusKeys;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.RandomAccessFile;
@@ -36,8 +37,8 @@ public final class Demo {
      * connecting), so the device goes through Closing and back with traffic running.
      */
     private static final List<LiveChange> CHANGES = List.of(
-            new LiveChange("vif", "queues", "1", "multi-queue-num-queues"),
-            new LiveChange("vbd", "max-ring-page-order", "1", "ring-page-order"));
+            new LiveChange("vif", "queues", "1", XenbusKeys.MULTI_QUEUE_NUM_QUEUES),
+            new LiveChange("vbd", XenbusKeys.MAX_RING_PAGE_ORDER, "1", XenbusKeys.RING_PAGE_ORDER));
 
     /**
      * The guest program with the demo's workload: netfront sends full-size frames on every queue
@@ -213,7 +214,8 @@ public final class Demo {
         if (be == 1 && !shell.run("pv:devices").contains(" " + d.type() + " ")) {
             why = "; no " + d.type() + " backend picked it up: is " + d.driver() + " installed and active? (bp:status)";
         } else {
-            Optional<String> error = shell.read(d.backend() + "/error").or(() -> readQuietly(d.frontend() + "/error"));
+            Optional<String> error = shell.read(d.backend() + "/" + XenbusKeys.ERROR)
+                    .or(() -> readQuietly(d.frontend() + "/" + XenbusKeys.ERROR));
             if (error.isPresent()) {
                 why = "; error: " + error.get();
             }
@@ -406,7 +408,7 @@ public final class Demo {
     }
 
     private int state(String dir) throws DemoFailure {
-        String v = shell.read(dir + "/state").orElse("0");
+        String v = shell.read(dir + "/" + XenbusKeys.STATE).orElse("0");
         try {
             return Integer.parseInt(v.trim());
         } catch (NumberFormatException e) {

@@ -14,7 +14,7 @@ public interface BackendDevice {
     String STATUS_QUEUES = "queues";
 
     /** {@link #status()} key: the ring page order in use; pv:devices shows it. */
-    String STATUS_RING_ORDER = "ring-page-order";
+    String STATUS_RING_ORDER = XenbusKeys.RING_PAGE_ORDER;
 
     /** {@link #status()} key: the negotiated features in short form ({@code sg gso-tcpv4 persistent}). */
     String STATUS_FEATURES = "features";

@@ -2,7 +2,9 @@ package io.backplane.backend.command;
 
 import io.backplane.api.backend.BackendDevice;
 import io.backplane.api.backend.DeviceException;
+import io.backplane.api.backend.NetifKeys;
 import io.backplane.api.backend.StrategySwap;
+import io.backplane.api.backend.XenbusKeys;
 import io.backplane.api.device.CapabilityRegistry;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.FeatureControlLayout;
@@ -50,10 +52,10 @@ public class PvCommands {
 
     /** Which frontend key says what the frontend took of a backend feature (netfront/blkfront). */
     private static final Map<String, String> FRONTEND_KEY = Map.of(
-            "multi-queue-max-queues", "multi-queue-num-queues",
-            "max-ring-page-order", "ring-page-order",
-            "feature-rx-copy", "request-rx-copy",
-            "feature-split-event-channels", "event-channel-tx");
+            XenbusKeys.MULTI_QUEUE_MAX_QUEUES, XenbusKeys.MULTI_QUEUE_NUM_QUEUES,
+            XenbusKeys.MAX_RING_PAGE_ORDER, XenbusKeys.RING_PAGE_ORDER,
+            NetifKeys.FEATURE_RX_COPY, NetifKeys.REQUEST_RX_COPY,
+            NetifKeys.FEATURE_SPLIT_EVENT_CHANNELS, NetifKeys.EVENT_CHANNEL_TX);
 
     private final DeviceRegistry registry;
     private final XenStore xenStore;
@@ -92,7 +94,7 @@ public class PvCommands {
         DeviceView v = names.resolve(dev);
         DeviceId id = v.id();
         String be = id.backendPath();
-        String fe = names.read(be + "/frontend").orElse(id.frontendPath());
+        String fe = names.read(be + "/" + XenbusKeys.FRONTEND).orElse(id.frontendPath());
         StringBuilder out = new StringBuilder();
         out.append(names.display(id)).append(" (domain ").append(id.frontendDomid()).append(", ").append(be).append(")\n");
         out.append("  backend ").append(stateName(v.backend())).append(", frontend ").append(stateName(v.frontend())).append('\n');
@@ -106,7 +108,7 @@ public class PvCommands {
         for (String f : features) {
             String control = be + "/" + FeatureControlLayout.CONTROL_DIR + "/" + f + "/";
             String frontendKey = FRONTEND_KEY.getOrDefault(f, f);
-            String taken = names.read(fe + "/" + frontendKey).or(() -> names.read(fe + "/queue-0/" + frontendKey))
+            String taken = names.read(fe + "/" + frontendKey).or(() -> names.read(fe + "/" + XenbusKeys.queueDir(0) + "/" + frontendKey))
                     .map(x -> frontendKey + "=" + x).orElse(null);
             t.row(f, names.read(control + FeatureControlLayout.REQUESTED).orElse(null),
                     names.read(control + FeatureControlLayout.STATUS).orElse(null),

@@ -1,12 +1,12 @@
 package io.backplane.bench.fuzz;
 
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.xenstore.XsPerm;
 import io.backplane.bench.Bench;
 import io.backplane.xenstore.client.EmbeddedXenStore;
 import io.backplane.xs.client.SocketXenStore;
 import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
-import io.backplane.xenstore.wire.DaemonLog;
 import io.backplane.xenstore.wire.XenStoreDaemon;
 
 import java.io.IOException;
@@ -65,17 +65,8 @@ public final class XsWireFuzz implements Bench.Benchmark {
         Path dir = Files.createTempDirectory("backplane-fuzz-xs");
         AtomicLong warnings = new AtomicLong();
         AtomicLong infos = new AtomicLong();
-        DaemonLog counting = new DaemonLog() {
-            @Override
-            public void info(String message) {
-                infos.incrementAndGet();
-            }
-
-            @Override
-            public void warn(String message) {
-                warnings.incrementAndGet();
-            }
-        };
+        OperatorLog counting = OperatorLog.of(line -> infos.incrementAndGet(), line -> warnings.incrementAndGet(),
+                (line, cause) -> warnings.incrementAndGet());
         Store store = new Store(Quotas.XEN_4_17);
         try (XenStoreDaemon daemon = new XenStoreDaemon(store, dir, counting);
              EmbeddedXenStore setup = new EmbeddedXenStore(store)) {

@@ -6,6 +6,8 @@ import static io.backplane.api.backend.XenbusState.CONNECTED;
 import static io.backplane.api.backend.XenbusState.INITIALISED;
 import static io.backplane.api.backend.XenbusState.INITIALISING;
 
+import io.backplane.api.backend.BlkifKeys;
+import io.backplane.api.backend.XenbusKeys;
 import io.backplane.api.hypervisor.DomainConfig;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsException;
@@ -16,6 +18,7 @@ import io.backplane.guest.sim.SimGuest;
 import io.backplane.ring.RingShape;
 import io.backplane.ring.layout.BlkifConstants;
 import io.backplane.api.backend.XenbusState;
+import io.backplane.api.log.OperatorLog;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -24,7 +27,6 @@ import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Consumer;
 
 /**
  * A vbd frontend that behaves like Linux xen-blkfront: it reads the backend's offer, takes
@@ -50,7 +52,7 @@ public final class Blkfront implements AutoCloseable {
     private final int devid;
     private final String dir;
     private final BlkfrontOptions opt;
-    private final Consumer<String> log;
+    private final OperatorLog log;
     /** Where completed flushes are recorded (null: nowhere). */
     private final FlushRecord flushRecord;
     private final BlkStats stats = new BlkStats();
@@ -79,16 +81,16 @@ public final class Blkfront implements AutoCloseable {
     private int refusedAttempts;
     private boolean stopAsked;
 
-    private Blkfront(SimGuest guest, XenStore xs, int devid, BlkfrontOptions opt, Consumer<String> log, FlushRecord flushRecord) {
+    private Blkfront(SimGuest guest, XenStore xs, int devid, BlkfrontOptions opt, OperatorLog log, FlushRecord flushRecord) {
         this.guest = guest;
         this.flushRecord = flushRecord;
         this.xs = xs;
         this.devid = devid;
         this.dir = "/local/domain/" + guest.domid() + "/device/vbd/" + devid;
         this.opt = opt;
-        this.log = msg -> log.accept("vbd " + devid + ": " + msg);
-        this.backend = xs.read(dir + "/backend");
-        this.backendDomid = Integer.parseInt(xs.read(dir + "/backend-id"));
+        this.log = log.prefixed("vbd " + devid + ": ");
+        this.backend = xs.read(dir + "/" + XenbusKeys.BACKEND);
+        this.backendDomid = Integer.parseInt(xs.read(dir + "/" + XenbusKeys.BACKEND_ID));
         this.thread = new Thread(this::run, "blkfront-" + devid);
         thread.setDaemon(true);
     }
@@ -97,10 +99,10 @@ public final class Blkfront implements AutoCloseable {
      * Starts the frontend of {@code device/vbd/<devid>} of this guest; {@code flushRecord}, when not
      * null, gets what each completed flush made durable.
      */
-    public static Blkfront start(SimGuest guest, XenStore xs, int devid, BlkfrontOptions opt, Consumer<String> log,
+    public static Blkfront start(SimGuest guest, XenStore xs, int devid, BlkfrontOptions opt, OperatorLog log,
                                  FlushRecord flushRecord) {
         Blkfront f = new Blkfront(guest, xs, devid, opt, log, flushRecord);
-        f.watch = xs.watch(f.backend + "/state", "blkfront-" + devid, (path, token) -> {
+        f.watch = xs.watch(f.backend + "/" + XenbusKeys.STATE, "blkfront-" + devid, (path, token) -> {
             f.backendChanged.set(true);
             f.wake.release();
         });
@@ -125,7 +127,7 @@ public final class Blkfront implements AutoCloseable {
         try {
             while (!closing) {
                 if (backendChanged.getAndSet(false)) {
-                    onBackendState(xs.tryRead(backend + "/state").orElse(CLOSED.wire()));
+                    onBackendState(xs.tryRead(backend + "/" + XenbusKeys.STATE).orElse(CLOSED.wire()));
                 }
                 boolean progressed = false;
                 if (connected) {
@@ -141,7 +143,7 @@ public final class Blkfront implements AutoCloseable {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             if (!closing) {
-                log.accept("stopped: " + e);
+                log.info("stopped: " + e);
                 stats.phase = "failed: " + e.getMessage();
                 tryReport();
             }
@@ -187,7 +189,7 @@ public final class Blkfront implements AutoCloseable {
                     // reconnect waits in Closing for us to close; Closed lets it start over.
                     refusedAttempts++;
                     switchState(CLOSED);
-                    log.accept("backend closing before we connected: closed, to reconnect");
+                    log.info("backend closing before we connected: closed, to reconnect");
                 }
                 if (be == CLOSED && state == CLOSED && mayReconnect()) {
                     // Ask for a fresh connection: the backend answers Initialising with InitWait.
@@ -204,20 +206,20 @@ public final class Blkfront implements AutoCloseable {
             return false;
         }
         if (refusedAttempts >= MAX_REFUSED_ATTEMPTS) {
-            log.accept("backend refused " + refusedAttempts + " connections in a row ("
-                    + xs.tryRead(backend + "/error").orElse("no reason given") + "): not reconnecting");
+            log.info("backend refused " + refusedAttempts + " connections in a row ("
+                    + xs.tryRead(backend + "/" + XenbusKeys.ERROR).orElse("no reason given") + "): not reconnecting");
             stats.phase = "refused";
             tryReport();
             return false;
         }
-        Optional<String> online = xs.tryRead(backend + "/online");
+        Optional<String> online = xs.tryRead(backend + "/" + XenbusKeys.ONLINE);
         return online.isPresent() && !online.get().equals("0");
     }
 
     /** talk_to_blkback: set up the rings and write the keys, then Initialised. */
     private void talkToBlkback() {
-        int backendOrder = (int) number(backend + "/max-ring-page-order", 0);
-        int backendQueues = (int) Math.max(1, number(backend + "/multi-queue-max-queues", 1));
+        int backendOrder = (int) number(backend + "/" + XenbusKeys.MAX_RING_PAGE_ORDER, 0);
+        int backendQueues = (int) Math.max(1, number(backend + "/" + XenbusKeys.MULTI_QUEUE_MAX_QUEUES, 1));
         ringOrder = Math.min(opt.maxRingPageOrder(), backendOrder);
         int queues = Math.max(1, Math.min(opt.maxQueues(), backendQueues));
         layout = opt.layouts().and(RingShape.offered(k -> xs.tryRead(backend + "/" + k)));
@@ -228,20 +230,20 @@ public final class Blkfront implements AutoCloseable {
         rings = made;
         xs.transaction(tx -> {
             if (ringOrder > 0) {
-                tx.write(dir + "/ring-page-order", Integer.toString(ringOrder));
+                tx.write(dir + "/" + XenbusKeys.RING_PAGE_ORDER, Integer.toString(ringOrder));
             }
             if (queues == 1) {
                 writeRing(tx, dir, made.get(0));
             } else {
-                tx.write(dir + "/multi-queue-num-queues", Integer.toString(queues));
+                tx.write(dir + "/" + XenbusKeys.MULTI_QUEUE_NUM_QUEUES, Integer.toString(queues));
                 for (BlkfrontRing r : made) {
-                    writeRing(tx, dir + "/queue-" + r.queue(), r);
+                    writeRing(tx, dir + "/" + XenbusKeys.queueDir(r.queue()), r);
                 }
             }
-            tx.write(dir + "/protocol", PROTOCOL);
-            tx.write(dir + "/feature-persistent", opt.persistent() ? "1" : "0");
+            tx.write(dir + "/" + BlkifKeys.PROTOCOL, PROTOCOL);
+            tx.write(dir + "/" + XenbusKeys.FEATURE_PERSISTENT, opt.persistent() ? "1" : "0");
             if (!opt.unmapBatch().isEmpty()) {
-                tx.write(dir + "/" + BlkifConstants.REQUEST_UNMAP_BATCH, opt.unmapBatch().replace(':', ','));
+                tx.write(dir + "/" + XenbusKeys.REQUEST_UNMAP_BATCH, opt.unmapBatch().replace(':', ','));
             }
             // The chosen layout features as 1; one chosen at an earlier connect but not now goes,
             // so a frontend on ring.h's layout has none of the keys.
@@ -255,7 +257,7 @@ public final class Blkfront implements AutoCloseable {
             return null;
         });
         switchState(INITIALISED);
-        log.accept("initialised: " + queues + (queues == 1 ? " queue" : " queues") + ", ring order " + ringOrder
+        log.info("initialised: " + queues + (queues == 1 ? " queue" : " queues") + ", ring order " + ringOrder
                 + ", ring layout " + layout.describe() + " (backend offers " + backendOrder + ", " + backendQueues + " queues)");
     }
 
@@ -263,25 +265,25 @@ public final class Blkfront implements AutoCloseable {
         int[] refs = r.ringRefs();
         int pages = layout.separateRings() ? refs.length / 2 : refs.length;
         for (int i = 0; i < refs.length; i++) {
-            String base = i < pages ? "ring-ref" : RingShape.RSP_RING_REF;
+            String base = i < pages ? XenbusKeys.RING_REF : RingShape.RSP_RING_REF;
             tx.write(at + "/" + (pages == 1 ? base : base + (i % pages)), Integer.toString(refs[i]));
         }
-        tx.write(at + "/event-channel", Integer.toString(r.eventChannel()));
+        tx.write(at + "/" + XenbusKeys.EVENT_CHANNEL, Integer.toString(r.eventChannel()));
     }
 
     /** blkfront_connect: read the disk and the features, Connected, re-issue what was lost. */
     private void connectDisk() {
-        long sectors = number(backend + "/sectors", 0);
-        long sectorSize = number(backend + "/sector-size", 512);
+        long sectors = number(backend + "/" + BlkifKeys.SECTORS, 0);
+        long sectorSize = number(backend + "/" + BlkifKeys.SECTOR_SIZE, 512);
         if (sectorSize != 512 || sectors == 0) {
-            log.accept("backend offers " + sectors + " sectors of " + sectorSize + " bytes: not usable");
+            log.info("backend offers " + sectors + " sectors of " + sectorSize + " bytes: not usable");
             switchState(CLOSING);
             return;
         }
-        boolean flush = number(backend + "/feature-flush-cache", 0) == 1;
-        boolean discard = number(backend + "/feature-discard", 0) == 1;
-        persistent = opt.persistent() && number(backend + "/feature-persistent", 0) == 1;
-        indirectSegments = (int) Math.min(opt.maxIndirectSegments(), number(backend + "/feature-max-indirect-segments", 0));
+        boolean flush = number(backend + "/" + BlkifKeys.FEATURE_FLUSH_CACHE, 0) == 1;
+        boolean discard = number(backend + "/" + BlkifKeys.FEATURE_DISCARD, 0) == 1;
+        persistent = opt.persistent() && number(backend + "/" + XenbusKeys.FEATURE_PERSISTENT, 0) == 1;
+        indirectSegments = (int) Math.min(opt.maxIndirectSegments(), number(backend + "/" + BlkifKeys.FEATURE_MAX_INDIRECT_SEGMENTS, 0));
         int maxSegments = Math.max(BlkifConstants.BLKIF_MAX_SEGMENTS_PER_REQUEST, indirectSegments);
         if (workload == null) {
             workload = new Workload(opt, sectors, maxSegments * 8, flush, discard, stats, log, flushRecord);
@@ -298,7 +300,7 @@ public final class Blkfront implements AutoCloseable {
         }
         stats.phase = phaseName();
         writeNegotiated();
-        log.accept("connected: " + sectors + " sectors, " + rings.size() + (rings.size() == 1 ? " queue" : " queues") + ", ring order " + ringOrder
+        log.info("connected: " + sectors + " sectors, " + rings.size() + (rings.size() == 1 ? " queue" : " queues") + ", ring order " + ringOrder
                 + ", indirect segments " + indirectSegments + (persistent ? ", persistent grants" : "")
                 + (flush ? ", flush" : "") + (discard ? ", discard" : "")
                 + (recover.isEmpty() ? "" : ", re-issuing " + recover.size() + " requests"));
@@ -338,7 +340,7 @@ public final class Blkfront implements AutoCloseable {
         rings = List.of();
         switchState(CLOSED);
         stats.phase = "closed";
-        log.accept("backend closed: " + recover.size() + " unanswered requests kept for re-issue");
+        log.info("backend closed: " + recover.size() + " unanswered requests kept for re-issue");
         tryReport();
     }
 
@@ -371,10 +373,10 @@ public final class Blkfront implements AutoCloseable {
             }
         } else if (status == BlkifConstants.BLKIF_RSP_EOPNOTSUPP) {
             stats.unsupported++;
-            log.accept(io + " answered EOPNOTSUPP");
+            log.info(io + " answered EOPNOTSUPP");
         } else {
             stats.failed++;
-            log.accept(io + " answered ERROR (" + status + ")");
+            log.info(io + " answered ERROR (" + status + ")");
         }
         workload.complete(io, ok);
         idle.add(io);
@@ -410,7 +412,7 @@ public final class Blkfront implements AutoCloseable {
         if (workload.finished() && !"done".equals(stats.phase)) {
             stats.elapsedMillis = (System.nanoTime() - startNanos) / 1_000_000;
             stats.phase = "done";
-            log.accept("workload done: " + stats);
+            log.info("workload done: " + stats);
             report(true);
         } else if (!"done".equals(stats.phase)) {
             stats.phase = phaseName();
@@ -440,7 +442,7 @@ public final class Blkfront implements AutoCloseable {
 
     private void switchState(XenbusState s) {
         state = s;
-        xs.write(dir + "/state", s.wire());
+        xs.write(dir + "/" + XenbusKeys.STATE, s.wire());
     }
 
     private long number(String path, long otherwise) {
@@ -471,7 +473,7 @@ public final class Blkfront implements AutoCloseable {
         if (workload != null && !stopAsked && "1".equals(xs.tryRead(dir + "/" + Blkfronts.STOP_KEY).orElse(""))) {
             stopAsked = true;
             workload.stop();
-            log.accept("asked to stop: ending the random phase after " + stats.sent + " requests");
+            log.info("asked to stop: ending the random phase after " + stats.sent + " requests");
         }
         xs.transaction(tx -> {
             stats.asMap().forEach((k, v) -> tx.write(dir + "/stats/" + k, v));

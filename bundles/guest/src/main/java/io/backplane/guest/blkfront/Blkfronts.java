@@ -1,11 +1,11 @@
 package io.backplane.guest.blkfront;
 
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.guest.sim.SimGuest;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
 
 /**
  * The guest's block frontends: one {@link Blkfront} for every {@code device/vbd/<devid>} the
@@ -29,7 +29,7 @@ public final class Blkfronts implements AutoCloseable {
         this.fronts = fronts;
     }
 
-    public static Blkfronts start(SimGuest guest, XenStore xs, String options, Consumer<String> log, Path flushRecordDir) {
+    public static Blkfronts start(SimGuest guest, XenStore xs, String options, OperatorLog log, Path flushRecordDir) {
         String vbds = "/local/domain/" + guest.domid() + "/device/vbd";
         List<Blkfront> started = new ArrayList<>();
         List<String> devids = xs.exists(vbds) ? xs.directory(vbds) : List.of();
@@ -39,7 +39,7 @@ public final class Blkfronts implements AutoCloseable {
                 FlushRecord record = flushRecordDir == null ? null : new FlushRecord(flushRecordDir.resolve("vbd-" + devid + ".flushed"));
                 started.add(Blkfront.start(guest, xs, Integer.parseInt(devid), BlkfrontOptions.parse(spec), log, record));
             } catch (RuntimeException e) {
-                log.accept("vbd " + devid + ": not started: " + e.getMessage());
+                log.info("vbd " + devid + ": not started: " + e.getMessage());
             }
         }
         return new Blkfronts(started);

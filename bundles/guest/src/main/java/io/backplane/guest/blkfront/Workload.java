@@ -1,10 +1,10 @@
 package io.backplane.guest.blkfront;
 
+import io.backplane.api.log.OperatorLog;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.BitSet;
 import java.util.SplittableRandom;
-import java.util.function.Consumer;
 
 /**
  * The requests a blkfront issues and how it checks their answers: a sequential fill of the
@@ -26,7 +26,7 @@ final class Workload {
     private final BitSet busy;
     private final SplittableRandom random;
     private final BlkStats stats;
-    private final Consumer<String> log;
+    private final OperatorLog log;
     /** Where completed flushes are recorded; null: nowhere. */
     private final FlushRecord flushRecord;
     private Phase phase;
@@ -37,7 +37,7 @@ final class Workload {
     private boolean fillFlushSent;
 
     Workload(BlkfrontOptions opt, long diskSectors, int maxSectors, boolean flushOffered, boolean discardOffered,
-             BlkStats stats, Consumer<String> log, FlushRecord flushRecord) {
+             BlkStats stats, OperatorLog log, FlushRecord flushRecord) {
         this.opt = opt;
         this.region = Math.min(opt.region(), diskSectors);
         this.maxSectors = Math.max(1, Math.min(opt.maxSectors(), maxSectors));
@@ -231,7 +231,7 @@ final class Workload {
             } else {
                 stats.mismatches++;
                 if (stats.mismatches <= 10) {
-                    log.accept("MISMATCH: sector " + sector + " read back differs from "
+                    log.info("MISMATCH: sector " + sector + " read back differs from "
                             + (v == SectorPattern.ZEROS ? "zeros (discarded)" : "version " + v));
                 }
             }

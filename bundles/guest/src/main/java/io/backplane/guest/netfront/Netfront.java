@@ -5,6 +5,8 @@ import static io.backplane.api.backend.XenbusState.CLOSING;
 import static io.backplane.api.backend.XenbusState.CONNECTED;
 import static io.backplane.api.backend.XenbusState.INITIALISING;
 
+import io.backplane.api.backend.NetifKeys;
+import io.backplane.api.backend.XenbusKeys;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsTransaction;
 import io.backplane.api.xenstore.XsWatch;
@@ -81,9 +83,9 @@ public final class Netfront implements AutoCloseable {
 
     /** netfront_probe(): reads where the backend is and watches its state. */
     public void start() {
-        backend = store.read(dir + "/backend");
-        backendId = Integer.parseInt(store.read(dir + "/backend-id"));
-        watch = store.watch(backend + "/state", "netfront-" + devid, (path, token) -> xenbus.execute(this::backendChanged));
+        backend = store.read(dir + "/" + XenbusKeys.BACKEND);
+        backendId = Integer.parseInt(store.read(dir + "/" + XenbusKeys.BACKEND_ID));
+        watch = store.watch(backend + "/" + XenbusKeys.STATE, "netfront-" + devid, (path, token) -> xenbus.execute(this::backendChanged));
         reporter.scheduleWithFixedDelay(this::report, 500, 500, TimeUnit.MILLISECONDS);
         log("probed, backend " + backend + ", options " + options);
     }
@@ -92,7 +94,7 @@ public final class Netfront implements AutoCloseable {
     private void backendChanged() {
         XenbusState be;
         try {
-            be = XenbusState.ofWire(store.tryRead(backend + "/state").orElse(CLOSED.wire()));
+            be = XenbusState.ofWire(store.tryRead(backend + "/" + XenbusKeys.STATE).orElse(CLOSED.wire()));
         } catch (RuntimeException e) {
             return;
         }
@@ -136,59 +138,59 @@ public final class Netfront implements AutoCloseable {
      * reported no error (a refused or disabled vif stays closed, as Linux's netfront does).
      */
     private boolean reconnectable() {
-        return "1".equals(store.tryRead(backend + "/online").orElse("0")) && !store.exists(backend + "/error");
+        return "1".equals(store.tryRead(backend + "/" + XenbusKeys.ONLINE).orElse("0")) && !store.exists(backend + "/" + XenbusKeys.ERROR);
     }
 
     /** xennet_connect() and talk_to_netback(). */
     private void connect() {
-        if (readUnsigned(backend + "/feature-rx-copy", 0) != 1) {
+        if (readUnsigned(backend + "/" + NetifKeys.FEATURE_RX_COPY, 0) != 1) {
             // As xennet_connect: -ENODEV, and the frontend stays Initialising.
             log("backend does not support copying receive path (no feature-rx-copy): not connecting");
             return;
         }
         releaseLeftovers();
-        int max = (int) readUnsigned(backend + "/multi-queue-max-queues", 1);
-        boolean offersQueues = store.exists(backend + "/multi-queue-max-queues");
+        int max = (int) readUnsigned(backend + "/" + XenbusKeys.MULTI_QUEUE_MAX_QUEUES, 1);
+        boolean offersQueues = store.exists(backend + "/" + XenbusKeys.MULTI_QUEUE_MAX_QUEUES);
         int n = options.forceQueues() >= 0 ? options.forceQueues() : Math.max(1, Math.min(options.queues(), max));
-        boolean split = options.split() && readUnsigned(backend + "/feature-split-event-channels", 0) == 1;
-        boolean sg = readUnsigned(backend + "/feature-sg", 0) == 1;
-        String macKey = store.tryRead(dir + "/mac").orElse("00:16:3e:00:00:0" + devid);
+        boolean split = options.split() && readUnsigned(backend + "/" + NetifKeys.FEATURE_SPLIT_EVENT_CHANNELS, 0) == 1;
+        boolean sg = readUnsigned(backend + "/" + NetifKeys.FEATURE_SG, 0) == 1;
+        String macKey = store.tryRead(dir + "/" + NetifKeys.MAC).orElse("00:16:3e:00:00:0" + devid);
         byte[] ip = options.ip().isEmpty() ? null : Frames.parseIp(options.ip());
         NetfrontStack stack = new NetfrontStack(Frames.parseMac(macKey), ip, NetfrontStack.RxFeatures.of(options));
         // xennet_fix_features(): IPv4 checksum offload is always on (netfront never reads the
         // backend's feature-no-csum-offload); IPv6 checksum offload, SG and TSO/TSO6 only when
         // the backend wrote them; netdev_fix_features() drops TSO without SG or checksum offload.
         boolean csum4 = options.csum();
-        boolean csum6 = options.csum() && readUnsigned(backend + "/feature-ipv6-csum-offload", 0) == 1;
-        boolean tso4 = options.gso() && sg && csum4 && readUnsigned(backend + "/feature-gso-tcpv4", 0) == 1;
-        boolean tso6 = options.gso() && sg && csum6 && readUnsigned(backend + "/feature-gso-tcpv6", 0) == 1;
+        boolean csum6 = options.csum() && readUnsigned(backend + "/" + NetifKeys.FEATURE_IPV6_CSUM_OFFLOAD, 0) == 1;
+        boolean tso4 = options.gso() && sg && csum4 && readUnsigned(backend + "/" + NetifKeys.FEATURE_GSO_TCPV4, 0) == 1;
+        boolean tso6 = options.gso() && sg && csum6 && readUnsigned(backend + "/" + NetifKeys.FEATURE_GSO_TCPV6, 0) == 1;
         txOffload = new TxOffload(csum4, csum6, tso4, tso6);
         // As blkfront chooses its ring: min(own limit, the backend's max-ring-page-order).
-        int order = (int) Math.min(options.ringOrder(), readUnsigned(backend + "/max-ring-page-order", 0));
+        int order = (int) Math.min(options.ringOrder(), readUnsigned(backend + "/" + XenbusKeys.MAX_RING_PAGE_ORDER, 0));
         // Persistent grants: the pool below (one page per ring slot, granted once) is reused for
         // the whole connection either way; with the feature the backend is told so.
-        boolean persistent = options.persistent() && readUnsigned(backend + "/feature-persistent", 0) == 1;
+        boolean persistent = options.persistent() && readUnsigned(backend + "/" + XenbusKeys.FEATURE_PERSISTENT, 0) == 1;
         RingShape layout = options.layouts().and(RingShape.offered(k -> store.tryRead(backend + "/" + k)));
         List<NetfrontQueue> qs = new ArrayList<>();
         for (int q = 0; q < Math.max(n, 1); q++) {
             qs.add(new NetfrontQueue(guest, backendId, q, split, sg, stack, order, layout));
         }
-        if (store.exists(backend + "/feature-xdp-headroom")) {
+        if (store.exists(backend + "/" + NetifKeys.FEATURE_XDP_HEADROOM)) {
             store.write(dir + "/xdp-headroom", "0");
         }
         store.transaction(tx -> {
             // As talk_to_netback: the count whenever the backend offers queues (also 1, so that a
             // reconnect with fewer queues overwrites an earlier count); one queue's keys are flat.
             if (offersQueues || options.forceQueues() >= 0) {
-                tx.write(dir + "/multi-queue-num-queues", Integer.toString(n));
+                tx.write(dir + "/" + XenbusKeys.MULTI_QUEUE_NUM_QUEUES, Integer.toString(n));
             }
             for (NetfrontQueue q : qs) {
-                writeQueueKeys(tx, q, n == 1 ? dir : dir + "/queue-" + q.id, order);
+                writeQueueKeys(tx, q, n == 1 ? dir : dir + "/" + XenbusKeys.queueDir(q.id), order);
             }
             // The new keys only when taken, so a one-page ring without persistent grants is
             // written exactly as Linux netfront writes it; an earlier connection's are removed.
-            optional(tx, dir + "/ring-page-order", order > 0 ? Integer.toString(order) : null);
-            optional(tx, dir + "/feature-persistent", persistent ? "1" : null);
+            optional(tx, dir + "/" + XenbusKeys.RING_PAGE_ORDER, order > 0 ? Integer.toString(order) : null);
+            optional(tx, dir + "/" + XenbusKeys.FEATURE_PERSISTENT, persistent ? "1" : null);
             // The chosen layout features as 1; one chosen at an earlier connect but not now goes,
             // so a frontend on ring.h's layout has none of the keys.
             for (String key : RingShape.KEYS) {
@@ -198,23 +200,23 @@ public final class Netfront implements AutoCloseable {
                     tx.rm(dir + "/" + key);
                 }
             }
-            tx.write(dir + "/request-rx-copy", "1");
-            tx.write(dir + "/feature-rx-notify", "1");
+            tx.write(dir + "/" + NetifKeys.REQUEST_RX_COPY, "1");
+            tx.write(dir + "/" + NetifKeys.FEATURE_RX_NOTIFY, "1");
             NetfrontStack.RxFeatures rxf = stack.advertised();
             if (rxf.sg()) {
-                tx.write(dir + "/feature-sg", "1");
+                tx.write(dir + "/" + NetifKeys.FEATURE_SG, "1");
             }
             if (rxf.gsoTcpv4()) {
-                tx.write(dir + "/feature-gso-tcpv4", "1");
+                tx.write(dir + "/" + NetifKeys.FEATURE_GSO_TCPV4, "1");
             }
             if (rxf.gsoTcpv6()) {
-                tx.write(dir + "/feature-gso-tcpv6", "1");
+                tx.write(dir + "/" + NetifKeys.FEATURE_GSO_TCPV6, "1");
             }
             if (rxf.ipv6Csum()) {
-                tx.write(dir + "/feature-ipv6-csum-offload", "1");
+                tx.write(dir + "/" + NetifKeys.FEATURE_IPV6_CSUM_OFFLOAD, "1");
             }
             if (!rxf.csum()) {
-                tx.write(dir + "/feature-no-csum-offload", "1");
+                tx.write(dir + "/" + NetifKeys.FEATURE_NO_CSUM_OFFLOAD, "1");
             }
             return null;
         });
@@ -225,7 +227,7 @@ public final class Netfront implements AutoCloseable {
                 + (split ? "split" : "shared") + " event channels, " + (1 << order) + "-page rings, ring layout "
                 + layout.describe() + (persistent ? ", persistent grants" : "") + ", connection " + connections
                 + ", tx " + txOffload);
-        if (XenbusState.ofWire(store.tryRead(backend + "/state").orElse(null)) == CONNECTED) {
+        if (XenbusState.ofWire(store.tryRead(backend + "/" + XenbusKeys.STATE).orElse(null)) == CONNECTED) {
             startTraffic();
         }
     }
@@ -246,16 +248,16 @@ public final class Netfront implements AutoCloseable {
     private static void writeQueueKeys(XsTransaction tx, NetfrontQueue q, String path, int order) {
         int pages = 1 << order;
         for (int i = 0; i < q.txRingRefs.length; i++) {
-            String base = i < pages ? "ring-ref" : RingShape.RSP_RING_REF;
+            String base = i < pages ? XenbusKeys.RING_REF : RingShape.RSP_RING_REF;
             String name = order > 0 ? base + (i % pages) : base;
-            tx.write(path + "/tx-" + name, Integer.toString(q.txRingRefs[i]));
-            tx.write(path + "/rx-" + name, Integer.toString(q.rxRingRefs[i]));
+            tx.write(path + "/" + NetifKeys.TX_PREFIX + name, Integer.toString(q.txRingRefs[i]));
+            tx.write(path + "/" + NetifKeys.RX_PREFIX + name, Integer.toString(q.rxRingRefs[i]));
         }
         if (q.split()) {
-            tx.write(path + "/event-channel-tx", Integer.toString(q.txEvent.port()));
-            tx.write(path + "/event-channel-rx", Integer.toString(q.rxEvent.port()));
+            tx.write(path + "/" + NetifKeys.EVENT_CHANNEL_TX, Integer.toString(q.txEvent.port()));
+            tx.write(path + "/" + NetifKeys.EVENT_CHANNEL_RX, Integer.toString(q.rxEvent.port()));
         } else {
-            tx.write(path + "/event-channel", Integer.toString(q.txEvent.port()));
+            tx.write(path + "/" + XenbusKeys.EVENT_CHANNEL, Integer.toString(q.txEvent.port()));
         }
     }
 
@@ -267,7 +269,7 @@ public final class Netfront implements AutoCloseable {
 
     /** A queue's thread: reap, answer, generate {@code count} frames at {@code rate}, sleep. */
     private void runQueue(NetfrontQueue q) {
-        byte[] mac = Frames.parseMac(store.tryRead(dir + "/mac").orElse("00:16:3e:00:00:0" + devid));
+        byte[] mac = Frames.parseMac(store.tryRead(dir + "/" + NetifKeys.MAC).orElse("00:16:3e:00:00:0" + devid));
         long interval = options.rate() > 0 ? 1_000_000_000L / options.rate() : 0;
         long next = System.nanoTime();
         boolean bogusSent = options.bogus().isEmpty() || q.id != 0;
@@ -414,7 +416,7 @@ public final class Netfront implements AutoCloseable {
 
     private void switchState(XenbusState s) {
         state = s;
-        store.write(dir + "/state", s.wire());
+        store.write(dir + "/" + XenbusKeys.STATE, s.wire());
     }
 
     /** Totals over every queue of every connection so far, by counter name. */

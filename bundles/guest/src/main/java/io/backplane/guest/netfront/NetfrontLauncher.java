@@ -1,5 +1,6 @@
 package io.backplane.guest.netfront;
 
+import io.backplane.api.backend.XenbusKeys;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsWatch;
 import io.backplane.guest.sim.SimGuest;
@@ -52,7 +53,7 @@ public final class NetfrontLauncher implements AutoCloseable {
             } catch (NumberFormatException e) {
                 continue;
             }
-            if (started.containsKey(devid) || store.tryRead(vifDir + "/" + name + "/backend").isEmpty()) {
+            if (started.containsKey(devid) || store.tryRead(vifDir + "/" + name + "/" + XenbusKeys.BACKEND).isEmpty()) {
                 continue;
             }
             try {

@@ -1,6 +1,7 @@
 package io.backplane.guest.sim;
 
 import io.backplane.api.hypervisor.ShutdownReason;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.guest.blkfront.BlkfrontOptions;
 import io.backplane.guest.blkfront.Blkfronts;
 import io.backplane.guest.netfront.NetfrontLauncher;
@@ -133,7 +134,7 @@ public final class GuestMain {
             return () -> { };
         }
         SocketXenStore xs = new SocketXenStore(guest.xenstoreSocket());
-        Blkfronts vbds = Blkfronts.start(guest, xs, vbdOptions, System.out::println, flushRecordDir);
+        Blkfronts vbds = Blkfronts.start(guest, xs, vbdOptions, OperatorLog.lines(System.out::println), flushRecordDir);
         NetfrontLauncher vifs = new NetfrontLauncher(guest, xs, netOptions);
         return () -> {
             vifs.close();

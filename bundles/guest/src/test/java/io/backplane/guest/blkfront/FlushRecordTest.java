@@ -2,6 +2,7 @@ package io.backplane.guest.blkfront;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.backplane.api.log.OperatorLog;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -29,7 +30,7 @@ class FlushRecordTest {
         FlushRecord record = new FlushRecord(dir.resolve("vbd-51712.flushed"));
         BlkStats stats = new BlkStats();
         List<String> log = new ArrayList<>();
-        Workload w = new Workload(BlkfrontOptions.parse(spec), DISK, 88, true, true, stats, log::add, record);
+        Workload w = new Workload(BlkfrontOptions.parse(spec), DISK, 88, true, true, stats, OperatorLog.lines(log::add), record);
         byte[] cache = new byte[DISK * 512];
         byte[] stable = new byte[DISK * 512];
         List<BlkIo> idle = new ArrayList<>();

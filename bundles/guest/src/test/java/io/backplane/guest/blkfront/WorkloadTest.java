@@ -3,6 +3,7 @@ package io.backplane.guest.blkfront;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.backplane.api.log.OperatorLog;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -19,7 +20,7 @@ class WorkloadTest {
         BlkfrontOptions opt = BlkfrontOptions.parse(spec);
         BlkStats stats = new BlkStats();
         List<String> log = new ArrayList<>();
-        Workload w = new Workload(opt, DISK, 88, true, true, stats, log::add, null);
+        Workload w = new Workload(opt, DISK, 88, true, true, stats, OperatorLog.lines(log::add), null);
         byte[] disk = new byte[DISK * 512];
         new Random(3).nextBytes(disk);
         List<BlkIo> idle = new ArrayList<>();

@@ -3,6 +3,7 @@ package io.backplane.hypervisor.sim;
 import io.backplane.api.hypervisor.EventChannel;
 import io.backplane.api.hypervisor.EventHandler;
 import io.backplane.api.hypervisor.HypervisorException;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.nativeio.Errno;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -15,12 +16,12 @@ final class Dom0Channel implements EventChannel, PortSink {
     private final EventChannelSwitch evtchn;
     private final EventHandler handler;
     private final Semaphore events = new Semaphore(0);
-    private final SimLog log;
+    private final OperatorLog log;
     private volatile Port port;
     private volatile boolean closedByOwner;
     private volatile boolean remoteGone;
 
-    Dom0Channel(EventChannelSwitch evtchn, EventHandler handler, SimLog log) {
+    Dom0Channel(EventChannelSwitch evtchn, EventHandler handler, OperatorLog log) {
         this.evtchn = evtchn;
         this.handler = handler;
         this.log = log;

@@ -20,7 +20,7 @@ final class EvtchnServer {
     private final Path socketPath;
     private final ServerSocketChannel server;
     private final EventChannelSwitch evtchn;
-    private final SimLog log;
+    private final GuestLimitedLog log;
     private final Set<GuestConnection> connections = ConcurrentHashMap.newKeySet();
     private final Set<Thread> connectionThreads = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
@@ -28,7 +28,7 @@ final class EvtchnServer {
     private final java.util.Map<Integer, GuestConnection> tokens = new ConcurrentHashMap<>();
     private final java.security.SecureRandom random = new java.security.SecureRandom();
 
-    EvtchnServer(SimDomain domain, Path socketPath, EventChannelSwitch evtchn, SimLog log, DomainFiles files) throws IOException {
+    EvtchnServer(SimDomain domain, Path socketPath, EventChannelSwitch evtchn, GuestLimitedLog log, DomainFiles files) throws IOException {
         this.domain = domain;
         this.socketPath = socketPath;
         this.evtchn = evtchn;

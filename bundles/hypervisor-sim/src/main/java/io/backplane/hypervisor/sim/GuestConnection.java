@@ -36,7 +36,7 @@ final class GuestConnection implements PortSink, Runnable {
     private final SimDomain domain;
     private final SocketChannel channel;
     private final EventChannelSwitch evtchn;
-    private final SimLog log;
+    private final GuestLimitedLog log;
     private final ByteBuffer in = ByteBuffer.allocateDirect(MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer out = ByteBuffer.allocateDirect(MESSAGE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer portOut = ByteBuffer.allocateDirect(EvtchnWire.PORT_LENGTH).order(ByteOrder.nativeOrder());
@@ -51,7 +51,7 @@ final class GuestConnection implements PortSink, Runnable {
     /** This connection asked to be a stream (whether or not its token was good). */
     private boolean streamRole;
 
-    GuestConnection(SimDomain domain, SocketChannel channel, EventChannelSwitch evtchn, SimLog log, EvtchnServer server) throws IOException {
+    GuestConnection(SimDomain domain, SocketChannel channel, EventChannelSwitch evtchn, GuestLimitedLog log, EvtchnServer server) throws IOException {
         this.selector = Selector.open();
         this.domain = domain;
         this.channel = channel;

@@ -28,7 +28,7 @@ final class SimDomain {
     private final DomainConfig config;
     private final SimPaths paths;
     private final NativeIo io;
-    private final SimLog log;
+    private final GuestLimitedLog log;
     private final Consumer<SimDomain> onShutdown;
     private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private final Set<SimRegion> regions = ConcurrentHashMap.newKeySet();
@@ -39,7 +39,7 @@ final class SimDomain {
     private volatile DomainState state = DomainState.RUNNING;
     private volatile ShutdownReason shutdownReason;
 
-    private SimDomain(int domid, DomainConfig config, SimPaths paths, NativeIo io, SimLog log,
+    private SimDomain(int domid, DomainConfig config, SimPaths paths, NativeIo io, GuestLimitedLog log,
                       Consumer<SimDomain> onShutdown, int memoryFd, MemoryMapping grantTable) {
         this.domid = domid;
         this.name = config.name();
@@ -55,7 +55,7 @@ final class SimDomain {
 
     /** Creates the domain's directory, files and event channel socket. */
     static SimDomain create(int domid, DomainConfig config, SimPaths paths, NativeIo io, DomainFiles files,
-                            EventChannelSwitch evtchn, SimLog log, Consumer<SimDomain> onShutdown) throws IOException {
+                            EventChannelSwitch evtchn, GuestLimitedLog log, Consumer<SimDomain> onShutdown) throws IOException {
         files.createDir(paths.domainDir(domid));
         files.createFile(paths.memory(domid), config.memoryPages() * DomainConfig.PAGE_SIZE);
         files.createFile(paths.grantTable(domid), (long) config.grantFrames() * DomainConfig.PAGE_SIZE);

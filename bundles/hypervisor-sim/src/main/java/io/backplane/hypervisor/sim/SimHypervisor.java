@@ -13,6 +13,7 @@ import io.backplane.api.hypervisor.GrantMapping;
 import io.backplane.api.hypervisor.GrantTables;
 import io.backplane.api.hypervisor.HypervisorException;
 import io.backplane.api.hypervisor.MappedRegion;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.log.SourceRateLimit;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.hypervisor.sim.abi.SimPaths;
@@ -77,7 +78,7 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
     private final List<DomainListener> listeners = new CopyOnWriteArrayList<>();
     private final Map<Integer, SimDomain> domains = new ConcurrentSkipListMap<>();
     private SimPaths paths;
-    private SimLog log;
+    private GuestLimitedLog log;
     private DomainStoreNodes storeNodes;
     private EventChannelSwitch evtchn;
     private SimGrants grants;
@@ -95,18 +96,7 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
         if (dir == null || dir.isBlank()) {
             throw new IllegalStateException("the simulated hypervisor needs the framework property backplane.state.dir");
         }
-        Logger l = logger;
-        init(Path.of(dir), config.guestUidBase(), new SimLog() {
-            @Override
-            public void info(String message) {
-                l.info(message);
-            }
-
-            @Override
-            public void warn(String message) {
-                l.warn(message);
-            }
-        });
+        init(Path.of(dir), config.guestUidBase(), OperatorLog.of(logger::info, logger::warn, logger::error));
     }
 
     /** A new guest uid base applies to domains created from now on; running domains stay as they are. */
@@ -124,11 +114,11 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
         SimHypervisor h = new SimHypervisor();
         h.io = io;
         h.xenStore = xenStore;
-        h.init(stateDir, guestUidBase, SimLog.stderr());
+        h.init(stateDir, guestUidBase, OperatorLog.stderr("sim"));
         return h;
     }
 
-    private void init(Path stateDir, int uidBase, SimLog simLog) throws IOException {
+    private void init(Path stateDir, int uidBase, OperatorLog simLog) throws IOException {
         this.paths = new SimPaths(stateDir);
         this.log = new GuestLimitedLog(simLog, new SourceRateLimit());
         this.guestUidBase = uidBase;

@@ -9,6 +9,7 @@ import io.backplane.api.hypervisor.GrantException;
 import io.backplane.api.hypervisor.GrantMapping;
 import io.backplane.api.hypervisor.GrantStatus;
 import io.backplane.api.xenstore.XsPerm;
+import io.backplane.hypervisor.sim.abi.SimGuestHeader;
 import io.backplane.nativeio.NativeIo;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -123,15 +124,20 @@ class CFrontendTest {
         return compile("echo_front");
     }
 
-    /** gcc against Xen's headers; a missing tool fails with the package to install. */
+    /**
+     * gcc against Xen's headers, libxenstore and sim-abi's sim_guest.h (from the class path); a
+     * missing tool fails with the package to install.
+     */
     static Path compile(String program) throws Exception {
         Path source = Path.of("src/test/c/" + program + ".c").toAbsolutePath();
         Path binary = Path.of("target/" + program).toAbsolutePath();
+        Path include = Path.of("target/test-c/include").toAbsolutePath();
+        SimGuestHeader.copyTo(include);
         assertThat(Path.of("/usr/include/xen/io/ring.h")).as("Xen's headers: apt-get install libxen-dev").exists();
         assertThat(Path.of("/usr/include/xenstore.h")).as("libxenstore's header: apt-get install libxen-dev").exists();
         Process gcc;
         try {
-            gcc = new ProcessBuilder("gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", binary.toString(),
+            gcc = new ProcessBuilder("gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-I", include.toString(), "-o", binary.toString(),
                     source.toString(), "-lxenstore").redirectErrorStream(true).start();
         } catch (java.io.IOException e) {
             throw new AssertionError("gcc not found: apt-get install gcc", e);

@@ -1,5 +1,6 @@
 package io.backplane.hypervisor.sim;
 
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.log.SourceRateLimit;
 import org.junit.jupiter.api.Test;
 
@@ -15,17 +16,8 @@ class GuestLimitedLogTest {
     void guestLinesAreLimitedPerDomainAndDom0LinesNever() {
         List<String> lines = new ArrayList<>();
         AtomicLong clock = new AtomicLong();
-        SimLog log = new GuestLimitedLog(new SimLog() {
-            @Override
-            public void info(String message) {
-                lines.add("INFO " + message);
-            }
-
-            @Override
-            public void warn(String message) {
-                lines.add("WARN " + message);
-            }
-        }, new SourceRateLimit(2, Duration.ofSeconds(10), clock::get));
+        GuestLimitedLog log = new GuestLimitedLog(OperatorLog.of(l -> lines.add("INFO " + l), l -> lines.add("WARN " + l),
+                (l, cause) -> lines.add("ERROR " + l)), new SourceRateLimit(2, Duration.ofSeconds(10), clock::get));
 
         for (int i = 0; i < 50; i++) {
             log.guestInfo(3, "domain 3 event channel request 99 refused");

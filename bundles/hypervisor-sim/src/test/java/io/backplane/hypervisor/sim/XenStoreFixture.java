@@ -1,9 +1,9 @@
 package io.backplane.hypervisor.sim;
 
+import io.backplane.api.log.OperatorLog;
 import io.backplane.xenstore.client.EmbeddedXenStore;
 import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
-import io.backplane.xenstore.wire.DaemonLog;
 import io.backplane.xenstore.wire.XenStoreDaemon;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -15,17 +15,7 @@ final class XenStoreFixture implements AutoCloseable {
     final EmbeddedXenStore dom0;
 
     XenStoreFixture(Path stateDir) throws IOException {
-        daemon = new XenStoreDaemon(store, stateDir, new DaemonLog() {
-            @Override
-            public void info(String message) {
-                System.err.println("[xenstored] " + message);
-            }
-
-            @Override
-            public void warn(String message) {
-                System.err.println("[xenstored] WARN " + message);
-            }
-        });
+        daemon = new XenStoreDaemon(store, stateDir, OperatorLog.stderr("xenstored"));
         daemon.start();
         dom0 = new EmbeddedXenStore(store);
     }

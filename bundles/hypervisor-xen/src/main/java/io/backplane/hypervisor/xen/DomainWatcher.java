@@ -2,12 +2,12 @@ package io.backplane.hypervisor.xen;
 
 import io.backplane.api.hypervisor.DomainInfo;
 import io.backplane.api.hypervisor.DomainListener;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsWatch;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -19,12 +19,12 @@ import java.util.function.Supplier;
 final class DomainWatcher implements AutoCloseable {
     private final XenStoreDomains domains;
     private final Supplier<List<DomainListener>> listeners;
-    private final Consumer<String> log;
+    private final OperatorLog log;
     private final Set<Integer> known = new HashSet<>();
     private final XsWatch introduce;
     private final XsWatch release;
 
-    DomainWatcher(XenStore store, Supplier<List<DomainListener>> listeners, Consumer<String> log) {
+    DomainWatcher(XenStore store, Supplier<List<DomainListener>> listeners, OperatorLog log) {
         this.domains = new XenStoreDomains(store);
         this.listeners = listeners;
         this.log = log;
@@ -47,12 +47,12 @@ final class DomainWatcher implements AutoCloseable {
         }
         for (Integer domid : known) {
             if (!now.contains(domid)) {
-                log.accept("hypervisor xen: domain " + domid + " is gone");
+                log.info("hypervisor xen: domain " + domid + " is gone");
                 for (DomainListener listener : listeners.get()) {
                     try {
                         listener.domainDestroyed(domid);
                     } catch (RuntimeException e) {
-                        log.accept("domain listener failed on domain " + domid + ": " + e);
+                        log.warn("domain listener failed on domain " + domid + ": " + e);
                     }
                 }
             }

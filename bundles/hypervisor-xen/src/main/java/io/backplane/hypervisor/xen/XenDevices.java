@@ -3,6 +3,7 @@ package io.backplane.hypervisor.xen;
 import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.hypervisor.ForeignMemory;
 import io.backplane.api.hypervisor.GrantTables;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.hypervisor.xen.abi.EvtchnAbi;
 import io.backplane.hypervisor.xen.abi.GntdevAbi;
 import io.backplane.hypervisor.xen.abi.PrivcmdAbi;
@@ -11,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
 
 /**
  * dom0's three Xen devices opened together: gntdev ({@link GrantTables}), evtchn
@@ -41,15 +41,15 @@ public final class XenDevices implements AutoCloseable {
     }
 
     /**
-     * Opens the three devices; {@code warn} hears about event delivery problems. Fails with
+     * Opens the three devices; {@code log} hears about event delivery problems. Fails with
      * {@link io.backplane.nativeio.NativeException} naming the device that could not be opened.
      */
-    public static XenDevices open(NativeIo io, Consumer<String> warn) {
+    public static XenDevices open(NativeIo io, OperatorLog log) {
         XenGrantTables grants = new XenGrantTables(io);
         XenForeignMemory foreign = null;
         try {
             foreign = new XenForeignMemory(io);
-            return new XenDevices(grants, new XenEventChannels(io, warn), foreign);
+            return new XenDevices(grants, new XenEventChannels(io, log), foreign);
         } catch (RuntimeException e) {
             if (foreign != null) {
                 foreign.close();

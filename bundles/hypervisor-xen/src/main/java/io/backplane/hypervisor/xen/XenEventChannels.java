@@ -4,6 +4,7 @@ import io.backplane.api.hypervisor.EventChannel;
 import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.hypervisor.EventHandler;
 import io.backplane.api.hypervisor.HypervisorException;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.hypervisor.xen.abi.EvtchnAbi;
 import io.backplane.nativeio.Errno;
 import io.backplane.nativeio.NativeException;
@@ -14,7 +15,6 @@ import java.nio.ByteOrder;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Consumer;
 
 /**
  * {@link EventChannels} over one open {@code /dev/xen/evtchn} (what libxenevtchn does): binds
@@ -34,7 +34,7 @@ final class XenEventChannels implements EventChannels, AutoCloseable {
 
     private final NativeIo io;
     private final int fd;
-    private final Consumer<String> warn;
+    private final OperatorLog log;
     private final Map<Integer, XenEventChannel> ports = new ConcurrentHashMap<>();
     /** Ports bound with {@link #bindInterdomainAwaited}, each on a device of its own. */
     private final Set<XenEventChannel> awaited = ConcurrentHashMap.newKeySet();
@@ -42,9 +42,9 @@ final class XenEventChannels implements EventChannels, AutoCloseable {
     private final Thread delivery;
     private volatile boolean running = true;
 
-    XenEventChannels(NativeIo io, Consumer<String> warn) {
+    XenEventChannels(NativeIo io, OperatorLog log) {
         this.io = io;
-        this.warn = warn;
+        this.log = log;
         this.fd = io.open(EvtchnAbi.DEVICE, Posix.O_RDWR | Posix.O_NONBLOCK, 0);
         this.delivery = new Thread(this::deliverLoop, "xen-evtchn-delivery");
         delivery.setDaemon(true);
@@ -131,7 +131,7 @@ final class XenEventChannels implements EventChannels, AutoCloseable {
                 try {
                     io.ioctl(channel.fd(), EvtchnAbi.RESET_IOCTL, 0L);
                 } catch (NativeException reset) {
-                    warn.accept("IOCTL_EVTCHN_RESET on " + channel + " failed: " + reset.getMessage());
+                    log.warn("IOCTL_EVTCHN_RESET on " + channel + " failed: " + reset.getMessage());
                 }
                 return true;
             }
@@ -161,7 +161,7 @@ final class XenEventChannels implements EventChannels, AutoCloseable {
             io.ioctl(channel.fd(), EvtchnAbi.Unbind.IOCTL, channel.portBytes());
         } catch (NativeException e) {
             // Already closed underneath us (the device was reset or the port is gone): nothing left to free.
-            warn.accept("closing " + channel + ": " + e.getMessage());
+            log.warn("closing " + channel + ": " + e.getMessage());
         }
         if (channel.fd() != fd && awaited.remove(channel)) {
             io.close(channel.fd());
@@ -188,7 +188,7 @@ final class XenEventChannels implements EventChannels, AutoCloseable {
                 if (e.errno() == EFBIG) {
                     recoverOverflow();
                 } else {
-                    warn.accept("reading " + EvtchnAbi.DEVICE + ": " + e.getMessage());
+                    log.warn("reading " + EvtchnAbi.DEVICE + ": " + e.getMessage());
                     sleepQuietly();
                 }
             }
@@ -206,7 +206,7 @@ final class XenEventChannels implements EventChannels, AutoCloseable {
             try {
                 channel.deliver();
             } catch (RuntimeException e) {
-                warn.accept("handler of " + channel + " failed: " + e);
+                log.warn("handler of " + channel + " failed: " + e);
             }
         }
     }
@@ -216,11 +216,11 @@ final class XenEventChannels implements EventChannels, AutoCloseable {
      * (possibly spurious) event, which consumers that re-check their rings handle anyway.
      */
     private void recoverOverflow() {
-        warn.accept(EvtchnAbi.DEVICE + " dropped events (ring overflow): resetting and delivering to every port");
+        log.warn(EvtchnAbi.DEVICE + " dropped events (ring overflow): resetting and delivering to every port");
         try {
             io.ioctl(fd, EvtchnAbi.RESET_IOCTL, 0L);
         } catch (NativeException e) {
-            warn.accept("IOCTL_EVTCHN_RESET failed: " + e.getMessage());
+            log.warn("IOCTL_EVTCHN_RESET failed: " + e.getMessage());
         }
         for (XenEventChannel channel : ports.values()) {
             dispatch(channel.port());

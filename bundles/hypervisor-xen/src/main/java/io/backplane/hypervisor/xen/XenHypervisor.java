@@ -12,6 +12,7 @@ import io.backplane.api.hypervisor.GrantCopy;
 import io.backplane.api.hypervisor.GrantMapping;
 import io.backplane.api.hypervisor.GrantTables;
 import io.backplane.api.hypervisor.MappedRegion;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.nativeio.NativeIo;
 import java.util.List;
@@ -55,16 +56,16 @@ public final class XenHypervisor implements Domains, GrantTables, ForeignMemory,
 
     @Activate
     void activate() {
-        Logger l = logger;
-        devices = XenDevices.open(io, l::warn);
+        OperatorLog log = OperatorLog.of(logger::info, logger::warn, logger::error);
+        devices = XenDevices.open(io, log);
         try {
             domains = new XenStoreDomains(xenStore);
-            watcher = new DomainWatcher(xenStore, () -> listeners, l::info);
+            watcher = new DomainWatcher(xenStore, () -> listeners, log);
         } catch (RuntimeException e) {
             devices.close();
             throw e;
         }
-        l.info("hypervisor xen: /dev/xen/gntdev, evtchn and privcmd open; " + watcher.knownDomains().size()
+        log.info("hypervisor xen: /dev/xen/gntdev, evtchn and privcmd open; " + watcher.knownDomains().size()
                 + " domain(s) besides dom0 in XenStore");
     }
 

@@ -3,6 +3,7 @@ package io.backplane.hypervisor.xen;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.backplane.api.hypervisor.DomainListener;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.xenstore.client.EmbeddedXenStore;
 import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
@@ -26,7 +27,7 @@ class DomainWatcherTest {
                     destroyed.add(domid);
                 }
             };
-            try (DomainWatcher watcher = new DomainWatcher(store, () -> List.of(listener), m -> { })) {
+            try (DomainWatcher watcher = new DomainWatcher(store, () -> List.of(listener), OperatorLog.lines(m -> { }))) {
                 assertThat(watcher.knownDomains()).containsExactlyInAnyOrder(4, 5);
                 store.introduceDomain(6, 0x1000, 3);
                 store.write("/local/domain/6/name", "new");

@@ -8,6 +8,7 @@ import io.backplane.api.hypervisor.GrantCopy;
 import io.backplane.api.hypervisor.GrantException;
 import io.backplane.api.hypervisor.GrantStatus;
 import io.backplane.api.hypervisor.HypervisorException;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.nativeio.NativeIo;
 import java.nio.ByteBuffer;
 import java.util.List;
@@ -34,7 +35,7 @@ class XenDevicesTest {
             System.out.println("XenDevicesTest skipped: " + reason);
             Assumptions.assumeTrue(false, reason);
         }
-        devices = XenDevices.open(new NativeIo(), warnings::add);
+        devices = XenDevices.open(new NativeIo(), OperatorLog.lines(warnings::add));
     }
 
     @AfterEach

@@ -8,6 +8,7 @@ import io.backplane.api.hypervisor.GrantMapping;
 import io.backplane.api.hypervisor.GrantStatus;
 import io.backplane.api.hypervisor.GrantTables;
 import io.backplane.api.hypervisor.HypervisorException;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.nativeio.NativeIo;
 import io.backplane.nativeio.Posix;
 import io.backplane.xs.client.SocketXenStore;
@@ -44,7 +45,7 @@ public final class XenRigCheck {
     private void run(String guestConfig) throws Exception {
         NativeIo io = new NativeIo();
         Path socket = Path.of("/var/run/xenstored/socket");
-        try (XenDevices devices = XenDevices.open(io, w -> System.out.println("XENRIG WARN " + w))) {
+        try (XenDevices devices = XenDevices.open(io, OperatorLog.lines(w -> System.out.println("XENRIG WARN " + w)))) {
             ok("open gntdev, evtchn, privcmd", true, "");
             check("evtchn loopback in dom0", () -> eventLoopback(devices));
             check("evtchn awaited port (its own device) in dom0", () -> awaitedLoopback(devices));

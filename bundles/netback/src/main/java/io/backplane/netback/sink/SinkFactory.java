@@ -1,5 +1,6 @@
 package io.backplane.netback.sink;
 
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.sink.PacketSink;
 import io.backplane.api.sink.PacketSinkFactory;
 import io.backplane.api.sink.SinkException;
@@ -10,7 +11,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Modified;
@@ -53,17 +53,17 @@ public final class SinkFactory implements PacketSinkFactory {
     }
 
     private volatile Choice choice;
-    private final Consumer<String> warn;
+    private final OperatorLog log;
 
     @Activate
     public SinkFactory(@Reference(name = "log", service = LoggerFactory.class) Logger log, Config config) {
-        this(new NativeIo(), config.mode(), config.memory_loopback(), log::warn);
+        this(new NativeIo(), config.mode(), config.memory_loopback(), OperatorLog.of(log::info, log::warn, log::error));
     }
 
-    public SinkFactory(NativeIo io, String mode, boolean loopback, Consumer<String> warn) {
+    public SinkFactory(NativeIo io, String mode, boolean loopback, OperatorLog log) {
         this.choice = new Choice(mode, loopback);
         this.io = io;
-        this.warn = warn;
+        this.log = log;
     }
 
     /** In place: vifs already open keep their sink (re-activating would close every vif). */
@@ -116,17 +116,17 @@ public final class SinkFactory implements PacketSinkFactory {
             if (mode.equals("tap")) {
                 throw new SinkException("cannot create TAP " + request.name() + ": " + noTun);
             }
-            warn.accept(request.name() + ": no TAP (" + noTun + "); frames go to an in-memory sink"
+            log.warn(request.name() + ": no TAP (" + noTun + "); frames go to an in-memory sink"
                     + (loopback ? " that loops them back to the guest" : ""));
             return new MemorySink(request.name(), loopback, "no /dev/net/tun");
         }
         try {
-            return TapSink.open(io, request, warn);
+            return TapSink.open(io, request, log);
         } catch (NativeException e) {
             if (mode.equals("tap")) {
                 throw new SinkException("cannot create TAP " + request.name() + ": " + e.getMessage(), e);
             }
-            warn.accept(request.name() + ": TAP not permitted (" + e.getMessage()
+            log.warn(request.name() + ": TAP not permitted (" + e.getMessage()
                     + "); frames go to an in-memory sink" + (loopback ? " that loops them back to the guest" : ""));
             return new MemorySink(request.name(), loopback, "TAP not permitted");
         }

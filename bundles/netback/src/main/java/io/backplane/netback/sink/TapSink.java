@@ -1,5 +1,6 @@
 package io.backplane.netback.sink;
 
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.sink.PacketSink;
 import io.backplane.api.sink.SinkRequest;
 import io.backplane.nativeio.IoVector;
@@ -12,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 
 /**
  * A vif's TAP device ({@code IFF_TAP | IFF_NO_PI | IFF_VNET_HDR}: the sink's virtio header is
@@ -27,18 +27,18 @@ final class TapSink implements PacketSink {
     /** One iovec array per queue's worker (transmit runs on several), for frames given in pieces. */
     private final ThreadLocal<IoVector> gather;
     private final String describe;
-    private final Consumer<String> log;
+    private final OperatorLog log;
     private final AtomicLong transmitErrors = new AtomicLong();
     private volatile boolean closed;
 
-    private TapSink(NativeIo io, TapDevice tap, String describe, Consumer<String> log) {
+    private TapSink(NativeIo io, TapDevice tap, String describe, OperatorLog log) {
         this.tap = tap;
         this.gather = ThreadLocal.withInitial(() -> new IoVector(io, GATHER_PARTS));
         this.describe = describe;
         this.log = log;
     }
 
-    static TapSink open(NativeIo io, SinkRequest request, Consumer<String> log) {
+    static TapSink open(NativeIo io, SinkRequest request, OperatorLog log) {
         TapDevice tap = io.openTapWithVnetHeader(request.name());
         try {
             String where = "TAP " + tap.name();
@@ -102,7 +102,7 @@ final class TapSink implements PacketSink {
             tap.write(frame);
         } catch (NativeException e) {
             if (transmitErrors.getAndIncrement() % 1000 == 0 && !closed) {
-                log.accept(tap.name() + ": host refused a frame from the guest (" + e.getMessage() + "); dropped");
+                log.warn(tap.name() + ": host refused a frame from the guest (" + e.getMessage() + "); dropped");
             }
         }
     }
@@ -123,7 +123,7 @@ final class TapSink implements PacketSink {
             tap.write(iov);
         } catch (NativeException e) {
             if (transmitErrors.getAndIncrement() % 1000 == 0 && !closed) {
-                log.accept(tap.name() + ": host refused a frame from the guest (" + e.getMessage() + "); dropped");
+                log.warn(tap.name() + ": host refused a frame from the guest (" + e.getMessage() + "); dropped");
             }
         }
     }

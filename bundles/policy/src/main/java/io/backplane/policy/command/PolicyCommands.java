@@ -12,20 +12,24 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
 import java.util.List;
+import org.osgi.service.component.annotations.Activate;
 
 /** {@code policy:features}, {@code policy:rules}, {@code policy:check}: what may be asked, what is allowed, what a device would get. */
 @Component(service = PolicyCommands.class, property = {"osgi.command.scope=policy",
         "osgi.command.function=features", "osgi.command.function=rules", "osgi.command.function=check"})
 public class PolicyCommands {
 
-    @Reference
-    private CapabilityRegistry registry;
+    private final CapabilityRegistry registry;
+    private final FeaturePolicy policy;
+    private final XenStore xenStore;
 
-    @Reference
-    private FeaturePolicy policy;
-
-    @Reference
-    private XenStore xenStore;
+    @Activate
+    public PolicyCommands(@Reference(name = "registry") CapabilityRegistry registry,
+                          @Reference(name = "policy") FeaturePolicy policy, @Reference(name = "xenStore") XenStore xenStore) {
+        this.registry = registry;
+        this.policy = policy;
+        this.xenStore = xenStore;
+    }
 
     @Descriptor("list the features every backend type can offer")
     public String features() {

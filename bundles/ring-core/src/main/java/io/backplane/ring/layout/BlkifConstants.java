@@ -1,21 +1,16 @@
 package io.backplane.ring.layout;
 
+import io.backplane.api.backend.XenbusKeys;
+
 /** Operations, status codes and limits of blkif.h. */
 public final class BlkifConstants {
 
     /** The {@code RingRequest} protocol of a blkif request ring. */
     public static final String PROTOCOL = "blkif";
-    /** The negotiated key of persistent grants (both ends write it; blkif.h). */
-    public static final String FEATURE_PERSISTENT = "feature-persistent";
     /** A ring strategy's {@code RingStrategy.SERVES} entry for persistent grants on blkif rings. */
-    public static final String SERVES_PERSISTENT = PROTOCOL + ":" + FEATURE_PERSISTENT;
-    /**
-     * Backplane's frontend key asking the backend to batch its unmaps: {@code "<count>,<max delay ms>"}
-     * (docs/backends.md, "Frontend-requested lazy unmap"). Not in blkif.h.
-     */
-    public static final String REQUEST_UNMAP_BATCH = "request-unmap-batch";
-    /** A ring strategy's {@code RingStrategy.SERVES} entry for {@link #REQUEST_UNMAP_BATCH}. */
-    public static final String SERVES_UNMAP_BATCH = PROTOCOL + ":" + REQUEST_UNMAP_BATCH;
+    public static final String SERVES_PERSISTENT = PROTOCOL + ":" + XenbusKeys.FEATURE_PERSISTENT;
+    /** A ring strategy's {@code RingStrategy.SERVES} entry for {@link XenbusKeys.REQUEST_UNMAP_BATCH}. */
+    public static final String SERVES_UNMAP_BATCH = PROTOCOL + ":" + XenbusKeys.REQUEST_UNMAP_BATCH;
     /** XEN_IO_PROTO_ABI_X86_64 (io/protocols.h): the frontend's {@code protocol} key for x86_64 request layouts. */
     public static final String XEN_IO_PROTO_ABI_X86_64 = "x86_64-abi";
 

@@ -1,5 +1,7 @@
 package io.backplane.ring.layout;
 
+import io.backplane.api.backend.XenbusKeys;
+
 /** Flags, types and status codes of netif.h. */
 public final class NetifConstants {
 
@@ -46,20 +48,10 @@ public final class NetifConstants {
 
     /** The {@code RingRequest} protocol family of a vif's rings ({@code netif-tx}, {@code netif-rx}). */
     public static final String PROTOCOL = "netif";
-    /**
-     * Persistent grants on a vif, as proposed for netback/netfront on xen-devel in 2012-2013 (not
-     * in netif.h): both ends write it; the frontend then reuses a bounded pool of grants.
-     */
-    public static final String FEATURE_PERSISTENT = "feature-persistent";
     /** A ring strategy's {@code RingStrategy.SERVES} entry for persistent grants on netif rings. */
-    public static final String SERVES_PERSISTENT = PROTOCOL + ":" + FEATURE_PERSISTENT;
-    /**
-     * Backplane's frontend key asking the backend to batch its unmaps, the same key and value on a
-     * vif as on a vbd (not in netif.h; docs/backends.md, "Frontend-requested lazy unmap").
-     */
-    public static final String REQUEST_UNMAP_BATCH = BlkifConstants.REQUEST_UNMAP_BATCH;
-    /** A ring strategy's {@code RingStrategy.SERVES} entry for {@link #REQUEST_UNMAP_BATCH} on netif rings. */
-    public static final String SERVES_UNMAP_BATCH = PROTOCOL + ":" + REQUEST_UNMAP_BATCH;
+    public static final String SERVES_PERSISTENT = PROTOCOL + ":" + XenbusKeys.FEATURE_PERSISTENT;
+    /** A ring strategy's {@code RingStrategy.SERVES} entry for {@link XenbusKeys#REQUEST_UNMAP_BATCH} on netif rings. */
+    public static final String SERVES_UNMAP_BATCH = PROTOCOL + ":" + XenbusKeys.REQUEST_UNMAP_BATCH;
 
     private NetifConstants() {
     }

@@ -1,6 +1,6 @@
 package io.backplane.ring.map;
 
-import io.backplane.ring.layout.BlkifConstants;
+import io.backplane.api.backend.XenbusKeys;
 
 /**
  * What a frontend asked for with {@code request-unmap-batch = "<count>,<max delay ms>"}: unmap
@@ -32,6 +32,6 @@ record UnmapBatch(int count, int maxDelayMillis) {
     }
 
     static UnmapBatch of(java.util.Map<String, String> features) {
-        return parse(features.get(BlkifConstants.REQUEST_UNMAP_BATCH));
+        return parse(features.get(XenbusKeys.REQUEST_UNMAP_BATCH));
     }
 }

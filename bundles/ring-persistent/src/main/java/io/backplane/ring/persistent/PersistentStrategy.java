@@ -1,5 +1,6 @@
 package io.backplane.ring.persistent;
 
+import io.backplane.api.backend.XenbusKeys;
 import io.backplane.api.hypervisor.GrantTables;
 import io.backplane.api.ring.RingChannel;
 import io.backplane.api.ring.RingRequest;
@@ -34,7 +35,7 @@ public class PersistentStrategy implements RingStrategy {
     public static final String NAME = "persistent";
     public static final String PID = "io.backplane.ring.persistent";
     /** The negotiated key this strategy needs (blkif.h; the same name on a vif). */
-    public static final String FEATURE = BlkifConstants.FEATURE_PERSISTENT;
+    public static final String FEATURE = XenbusKeys.FEATURE_PERSISTENT;
     /** Above grant-copy's 0. */
     static final int FITNESS = 10;
 

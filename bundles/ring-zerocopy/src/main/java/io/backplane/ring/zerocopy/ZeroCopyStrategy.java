@@ -1,5 +1,6 @@
 package io.backplane.ring.zerocopy;
 
+import io.backplane.api.backend.XenbusKeys;
 import io.backplane.api.hypervisor.GrantTables;
 import io.backplane.api.ring.RingChannel;
 import io.backplane.api.ring.RingRequest;
@@ -37,7 +38,7 @@ public class ZeroCopyStrategy implements RingStrategy {
     public static final String NAME = "zero-copy";
     public static final String PID = "io.backplane.ring.zerocopy";
     /** The negotiated key it needs: a frontend that reuses its pages, so mapping once pays off. */
-    public static final String FEATURE = BlkifConstants.FEATURE_PERSISTENT;
+    public static final String FEATURE = XenbusKeys.FEATURE_PERSISTENT;
     /** The persistent strategy's: the two are told apart by ranking. */
     static final int FITNESS = 10;
     /** Below the persistent strategy's 0 until an operator configures otherwise ({@link ZeroCopyConfig}). */

@@ -12,6 +12,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.backplane.api.hypervisor.DomainConfig;
 import io.backplane.api.hypervisor.EventChannel;
 import io.backplane.api.hypervisor.GrantMapping;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.xenstore.XsPerm;
 import io.backplane.guest.sim.SimGuest;
 import io.backplane.hypervisor.sim.SimHypervisor;
@@ -25,7 +26,6 @@ import io.backplane.ring.layout.SharedRingDescriptor;
 import io.backplane.xenstore.client.EmbeddedXenStore;
 import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
-import io.backplane.xenstore.wire.DaemonLog;
 import io.backplane.xenstore.wire.XenStoreDaemon;
 import io.backplane.xs.client.SocketXenStore;
 import java.nio.file.Path;
@@ -70,7 +70,7 @@ class NetfrontRxOffloadTest {
     @BeforeEach
     void start() throws Exception {
         store = new Store(Quotas.XEN_4_17);
-        daemon = new XenStoreDaemon(store, dir, DaemonLog.STDERR);
+        daemon = new XenStoreDaemon(store, dir, OperatorLog.stderrWarnings("xenstored"));
         daemon.start();
         dom0 = new EmbeddedXenStore(store);
         sim = SimHypervisor.start(dir, new NativeIo(), dom0, -1);

@@ -3,6 +3,7 @@ package io.backplane.guest.netfront;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.backplane.api.hypervisor.DomainConfig;
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsPerm;
 import io.backplane.guest.sim.SimGuest;
@@ -11,7 +12,6 @@ import io.backplane.nativeio.NativeIo;
 import io.backplane.xenstore.client.EmbeddedXenStore;
 import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
-import io.backplane.xenstore.wire.DaemonLog;
 import io.backplane.xenstore.wire.XenStoreDaemon;
 import io.backplane.xs.client.SocketXenStore;
 import java.nio.file.Path;
@@ -44,7 +44,7 @@ class NetfrontXenbusTest {
     @BeforeEach
     void start() throws Exception {
         store = new Store(Quotas.XEN_4_17);
-        daemon = new XenStoreDaemon(store, dir, DaemonLog.STDERR);
+        daemon = new XenStoreDaemon(store, dir, OperatorLog.stderrWarnings("xenstored"));
         daemon.start();
         dom0 = new EmbeddedXenStore(store);
         sim = SimHypervisor.start(dir, new NativeIo(), dom0, -1);

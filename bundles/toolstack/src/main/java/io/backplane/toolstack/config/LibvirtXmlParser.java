@@ -1,5 +1,7 @@
 package io.backplane.toolstack.config;
 
+import io.backplane.api.backend.NetifKeys;
+import io.backplane.api.backend.XenbusKeys;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -20,7 +22,8 @@ import java.util.Set;
 public final class LibvirtXmlParser {
 
     private static final Map<String, String> HOST_OFFLOADS = Map.of(
-            "tso4", "feature-gso-tcpv4", "tso6", "feature-gso-tcpv6", "csum", "feature-ipv6-csum-offload");
+            "tso4", NetifKeys.FEATURE_GSO_TCPV4, "tso6", NetifKeys.FEATURE_GSO_TCPV6,
+            "csum", NetifKeys.FEATURE_IPV6_CSUM_OFFLOAD);
     private static final Set<String> INTERFACE_IGNORED = Set.of("alias", "address", "target", "boot", "link");
     private static final Set<String> DISK_IGNORED = Set.of("alias", "address", "boot", "serial", "shareable");
 
@@ -142,7 +145,7 @@ public final class LibvirtXmlParser {
     private void driver(XmlElement d, Map<String, String> features) {
         for (Map.Entry<String, String> a : d.attributes().entrySet()) {
             switch (a.getKey()) {
-                case "queues" -> features.put("multi-queue-max-queues",
+                case "queues" -> features.put(XenbusKeys.MULTI_QUEUE_MAX_QUEUES,
                         Long.toString(number(d, "queues", a.getValue(), 1, 65535)));
                 case "name" -> { } // vhost/qemu choose a host driver; the vif backend is Backplane's
                 default -> throw fail(d, "<driver " + a.getKey() + "=...> has no Xen netif equivalent (understood: queues)");
@@ -227,7 +230,7 @@ public final class LibvirtXmlParser {
                         throw fail(d, "<driver type='" + v + "'>: Backplane serves raw images only");
                     }
                 }
-                case "queues" -> features.append(";multi-queue-max-queues:").append(number(d, "queues", v, 1, 65535));
+                case "queues" -> features.append(";" + XenbusKeys.MULTI_QUEUE_MAX_QUEUES + ":").append(number(d, "queues", v, 1, 65535));
                 case "discard" -> {
                     if (!v.equals("unmap") && !v.equals("ignore")) {
                         throw fail(d, "<driver discard='" + v + "'> is not unmap or ignore");

@@ -1,5 +1,6 @@
 package io.backplane.toolstack.config;
 
+import io.backplane.api.backend.XenbusKeys;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -54,7 +55,7 @@ public final class VifSpec {
                 case "mtu" -> mtu = Optional.of((int) number(key, value, 68, 65535));
                 case "devid" -> devid = (int) number(key, value, 0, 65535);
                 case "backend" -> backend = (int) number(key, value, 0, 0x7FEF);
-                case "queues" -> FeatureRequests.put(features, "multi-queue-max-queues",
+                case "queues" -> FeatureRequests.put(features, XenbusKeys.MULTI_QUEUE_MAX_QUEUES,
                         Long.toString(number(key, value, 1, 65535)));
                 case "features" -> FeatureRequests.parse(value).forEach((k, v) -> FeatureRequests.put(features, k, v));
                 default -> throw new IllegalArgumentException("unknown vif key '" + key + "' (keys: " + KEYS + ")");

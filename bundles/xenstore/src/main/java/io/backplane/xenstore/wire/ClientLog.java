@@ -1,5 +1,6 @@
 package io.backplane.xenstore.wire;
 
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.log.SourceRateLimit;
 
 /**
@@ -8,10 +9,10 @@ import io.backplane.api.log.SourceRateLimit;
  * log, and the next line let through counts what was held back.
  */
 final class ClientLog {
-    private final DaemonLog log;
+    private final OperatorLog log;
     private final SourceRateLimit limit;
 
-    ClientLog(DaemonLog log, SourceRateLimit limit) {
+    ClientLog(OperatorLog log, SourceRateLimit limit) {
         this.log = log;
         this.limit = limit;
     }

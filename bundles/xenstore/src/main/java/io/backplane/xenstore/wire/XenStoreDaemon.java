@@ -1,5 +1,6 @@
 package io.backplane.xenstore.wire;
 
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.log.SourceRateLimit;
 import io.backplane.hypervisor.sim.abi.SimPaths;
 import io.backplane.xenstore.store.DomainListener;
@@ -31,18 +32,18 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class XenStoreDaemon implements DomainListener, AutoCloseable {
     private final Store store;
     private final Path stateDir;
-    private final DaemonLog log;
+    private final OperatorLog log;
     private final ClientLog clientLog;
     private final List<Listener> dom0Listeners = new ArrayList<>();
     private final Map<Integer, Listener> domainListeners = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    public XenStoreDaemon(Store store, Path stateDir, DaemonLog log) {
+    public XenStoreDaemon(Store store, Path stateDir, OperatorLog log) {
         this(store, stateDir, log, new SourceRateLimit());
     }
 
     /** {@code clientLimit}: how many lines about one misbehaving client source reach {@code log}. */
-    public XenStoreDaemon(Store store, Path stateDir, DaemonLog log, SourceRateLimit clientLimit) {
+    public XenStoreDaemon(Store store, Path stateDir, OperatorLog log, SourceRateLimit clientLimit) {
         this.store = store;
         this.stateDir = stateDir;
         this.log = log;

@@ -1,5 +1,6 @@
 package io.backplane.xenstore.client;
 
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsError;
 import io.backplane.api.xenstore.XsException;
@@ -7,7 +8,6 @@ import io.backplane.api.xenstore.XsPerm;
 import io.backplane.api.xenstore.XsWatch;
 import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
-import io.backplane.xenstore.wire.DaemonLog;
 import io.backplane.xenstore.wire.XenStoreDaemon;
 import io.backplane.xs.client.SocketXenStore;
 import org.junit.jupiter.api.AfterEach;
@@ -38,7 +38,7 @@ class ClientsTest {
     void start() throws Exception {
         stateDir = Files.createTempDirectory("xs-clients");
         store = new Store(Quotas.XEN_4_17);
-        daemon = new XenStoreDaemon(store, stateDir, DaemonLog.STDERR);
+        daemon = new XenStoreDaemon(store, stateDir, OperatorLog.stderrWarnings("xenstored"));
         daemon.start();
     }
 

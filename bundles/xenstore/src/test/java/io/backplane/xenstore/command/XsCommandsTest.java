@@ -1,12 +1,12 @@
 package io.backplane.xenstore.command;
 
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.xenstore.XenStoreStatus;
 import io.backplane.xenstore.client.EmbeddedXenStore;
 import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
 import io.backplane.xenstore.store.StoreStats;
-import io.backplane.xenstore.wire.DaemonLog;
 import io.backplane.xenstore.wire.XenStoreDaemon;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,7 +33,7 @@ class XsCommandsTest {
     void setUp() throws Exception {
         stateDir = Files.createTempDirectory("xs-cmd");
         store = new Store(Quotas.XEN_4_17);
-        daemon = new XenStoreDaemon(store, stateDir, DaemonLog.STDERR);
+        daemon = new XenStoreDaemon(store, stateDir, OperatorLog.stderrWarnings("xenstored"));
         daemon.start();
         xs = new EmbeddedXenStore(store);
         commands = new XsCommands(xs, new XenStoreStatus() {

@@ -1,5 +1,6 @@
 package io.backplane.xenstore.wire;
 
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.log.SourceRateLimit;
 import io.backplane.xenstore.client.EmbeddedXenStore;
 import io.backplane.xenstore.store.Quotas;
@@ -35,16 +36,8 @@ class ClientLogFloodTest {
     void start() throws Exception {
         stateDir = Files.createTempDirectory("xs-flood");
         Store store = new Store(Quotas.XEN_4_17);
-        daemon = new XenStoreDaemon(store, stateDir, new DaemonLog() {
-            @Override
-            public void info(String message) {
-            }
-
-            @Override
-            public void warn(String message) {
-                warnings.add(message);
-            }
-        }, new SourceRateLimit(SourceRateLimit.DEFAULT_BURST, Duration.ofSeconds(10), clock::get));
+        daemon = new XenStoreDaemon(store, stateDir, OperatorLog.of(line -> { }, warnings::add, (line, cause) -> warnings.add(line)),
+                new SourceRateLimit(SourceRateLimit.DEFAULT_BURST, Duration.ofSeconds(10), clock::get));
         daemon.start();
         dom0 = new EmbeddedXenStore(store);
         dom0.introduceDomain(3, 1, 1);

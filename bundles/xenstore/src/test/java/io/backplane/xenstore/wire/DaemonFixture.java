@@ -1,5 +1,6 @@
 package io.backplane.xenstore.wire;
 
+import io.backplane.api.log.OperatorLog;
 import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
 
@@ -22,7 +23,7 @@ final class DaemonFixture implements AutoCloseable {
     DaemonFixture() throws IOException {
         stateDir = Files.createTempDirectory("xs-test");
         store = new Store(Quotas.XEN_4_17);
-        daemon = new XenStoreDaemon(store, stateDir, DaemonLog.STDERR);
+        daemon = new XenStoreDaemon(store, stateDir, OperatorLog.stderrWarnings("xenstored"));
         daemon.start();
     }
 

@@ -1,5 +1,6 @@
 package io.backplane.xenstore.wire;
 
+import io.backplane.api.log.OperatorLog;
 import io.backplane.api.xenstore.XsError;
 import io.backplane.api.xenstore.XsException;
 import io.backplane.api.xenstore.XsPerm;
@@ -57,7 +58,7 @@ class LiveUpdateTest {
 
                 Map<String, Object> handOver = xs.daemon.handOver();
                 Store next = XenStoreDaemon.restoreStore(handOver, Quotas.XEN_4_17);
-                try (XenStoreDaemon successor = new XenStoreDaemon(next, xs.stateDir, DaemonLog.STDERR)) {
+                try (XenStoreDaemon successor = new XenStoreDaemon(next, xs.stateDir, OperatorLog.stderrWarnings("xenstored"))) {
                     assertThat(successor.restore(handOver)).isEqualTo(3);
 
                     request.limit(request.capacity());
@@ -107,7 +108,7 @@ class LiveUpdateTest {
             }
             Map<String, Object> handOver = xs.daemon.handOver(); // would wait forever for the client before
             try (XenStoreDaemon successor = new XenStoreDaemon(XenStoreDaemon.restoreStore(handOver, Quotas.XEN_4_17),
-                    xs.stateDir, DaemonLog.STDERR)) {
+                    xs.stateDir, OperatorLog.stderrWarnings("xenstored"))) {
                 successor.restore(handOver);
                 List<String> events = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
                 Thread reader = new Thread(() -> readEvents(raw, writes, events));

@@ -25,7 +25,8 @@ import org.osgi.service.log.LoggerFactory;
 import org.osgi.service.metatype.annotations.Designate;
 
 /**
- * Listens to the OSGi log and writes every entry as one operator-readable line to
+ * The one implementation behind the API's {@code OperatorLog} port: components hand their lines
+ * to the OSGi log, and this listens to it and writes every entry as one operator-readable line to
  * {@code <state dir>/backplane.log} (rotated by size, {@link RotatingLogFile}) and to the
  * console. Entries logged before this component started (the log service keeps a history) are
  * written first, so nothing from startup is lost. Under systemd the console is the journal
@@ -34,7 +35,7 @@ import org.osgi.service.metatype.annotations.Designate;
  */
 @Component(configurationPid = "io.backplane.logging", immediate = true, service = {})
 @Designate(ocd = LoggingConfig.class)
-public class OperatorLog implements LogListener {
+public class OperatorLogFile implements LogListener {
 
     static final String STATE_DIR_PROPERTY = "backplane.state.dir";
 
@@ -66,7 +67,7 @@ public class OperatorLog implements LogListener {
     private boolean closed;
 
     @Activate
-    public OperatorLog(@Reference LogReaderService reader, @Reference(service = LoggerFactory.class) Logger log,
+    public OperatorLogFile(@Reference LogReaderService reader, @Reference(service = LoggerFactory.class) Logger log,
                        BundleContext context, LoggingConfig config) throws IOException {
         this.reader = reader;
         this.log = log;
