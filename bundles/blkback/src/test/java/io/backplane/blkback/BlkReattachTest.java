@@ -104,6 +104,7 @@ class BlkReattachTest {
                     bus.addDriver(driver);
                 }
                 awaitRoundsAbove(roundsKey, rounds + 1, guest);
+                awaitAdoptions(restart);   // the next restart begins once this one's adoption is complete
             }
             world.xs.write("/local/domain/" + domid + "/data/reattach-stop", "1");
             assertThat(guest.waitFor(60, TimeUnit.SECONDS)).as("C frontend finished").isTrue();
@@ -111,11 +112,6 @@ class BlkReattachTest {
             assertThat(guest.exitValue()).as(out + "\nbackend: " + logs).isZero();
             assertThat(out).contains("every byte checked");
             System.out.println(out);
-            // The lifecycle logs an adoption after the rings already run again: give the last line time.
-            for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                    adoptions() < RESTARTS && System.nanoTime() < end; ) {
-                Thread.sleep(10);
-            }
             assertThat(adoptions()).as("one adoption per restart: " + logs).isEqualTo(RESTARTS);
             assertThat(logs).noneMatch(l -> l.contains("fatal"));
             assertThat(stateEvents).as("writes of the backend's state key after the frontend connected").hasSize(1);
@@ -198,6 +194,14 @@ class BlkReattachTest {
 
     private long adoptions() {
         return logs.stream().filter(l -> l.contains("re-attached to the live rings")).count();
+    }
+
+    /** The lifecycle logs an adoption after the rings already run again, so the guest may be ahead of the line. */
+    private void awaitAdoptions(int count) throws InterruptedException {
+        for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); adoptions() < count; ) {
+            assertThat(System.nanoTime()).as("adoption " + count + " logged: " + logs).isLessThan(end);
+            Thread.sleep(10);
+        }
     }
 
     private void awaitRoundsAbove(String key, long rounds, Process guest) throws Exception {
