@@ -8,6 +8,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -22,7 +23,12 @@ final class EvtchnServer {
     private final EventChannelSwitch evtchn;
     private final GuestLimitedLog log;
     private final Set<GuestConnection> connections = ConcurrentHashMap.newKeySet();
+    /** Every connection a thread serves (device opens and their event streams), for a hand-over. */
+    private final Set<GuestConnection> served = ConcurrentHashMap.newKeySet();
     private final Set<Thread> connectionThreads = ConcurrentHashMap.newKeySet();
+    /** accept() through a selector, so a hand-over can stop the acceptor without closing the socket. */
+    private final java.nio.channels.Selector acceptSelector;
+    private volatile boolean handingOver;
     private final Thread acceptor;
     /** Unclaimed stream tokens: token to the control connection it joins. */
     private final java.util.Map<Integer, GuestConnection> tokens = new ConcurrentHashMap<>();
@@ -37,15 +43,40 @@ final class EvtchnServer {
         this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socketPath));
         files.restrict(socketPath);
-        this.acceptor = new Thread(this::acceptLoop, "sim-evtchn-accept-d" + domain.domid());
-        acceptor.setDaemon(true);
-        acceptor.start();
+        this.acceptSelector = java.nio.channels.Selector.open();
+        this.acceptor = startAcceptor();
+    }
+
+    /** The predecessor's listening socket, served from now on (a hand-over). */
+    private EvtchnServer(SimDomain domain, Path socketPath, ServerSocketChannel server, EventChannelSwitch evtchn,
+                         GuestLimitedLog log) throws IOException {
+        this.domain = domain;
+        this.socketPath = socketPath;
+        this.evtchn = evtchn;
+        this.log = log;
+        this.server = server;
+        this.acceptSelector = java.nio.channels.Selector.open();
+        this.acceptor = startAcceptor();
+    }
+
+    private Thread startAcceptor() throws IOException {
+        server.configureBlocking(false);
+        server.register(acceptSelector, java.nio.channels.SelectionKey.OP_ACCEPT);
+        Thread t = new Thread(this::acceptLoop, "sim-evtchn-accept-d" + domain.domid());
+        t.setDaemon(true);
+        t.start();
+        return t;
     }
 
     private void acceptLoop() {
-        try {
-            while (true) {
+        try (java.nio.channels.Selector sel = acceptSelector) {
+            while (!handingOver) {
                 SocketChannel ch = server.accept();
+                if (ch == null) {
+                    sel.select();
+                    sel.selectedKeys().clear();
+                    continue;
+                }
                 GuestConnection c;
                 try {
                     c = new GuestConnection(domain, ch, evtchn, log, this);
@@ -55,22 +86,107 @@ final class EvtchnServer {
                     continue;
                 }
                 connections.add(c);
-                Thread t = new Thread(() -> {
-                    try {
-                        c.run();
-                    } finally {
-                        connectionThreads.remove(Thread.currentThread());
-                    }
-                }, "sim-evtchn-d" + domain.domid());
-                t.setDaemon(true);
-                connectionThreads.add(t);
-                t.start();
+                serve(c);
             }
         } catch (ClosedChannelException e) {
             // closed by close()
         } catch (IOException e) {
             log.warn("domain " + domain.domid() + " event channel socket failed: " + e.getMessage());
         }
+    }
+
+    private void serve(GuestConnection c) {
+        served.add(c);
+        Thread t = new Thread(() -> {
+            try {
+                c.run();
+            } finally {
+                served.remove(c);
+                connectionThreads.remove(Thread.currentThread());
+            }
+        }, "sim-evtchn-d" + domain.domid());
+        t.setDaemon(true);
+        connectionThreads.add(t);
+        t.start();
+    }
+
+    /**
+     * The first half of a hand-over: stops accepting and stops each connection between two
+     * messages (a partial one is kept), leaving every socket open. Returns false when a thread
+     * did not stop within the bound.
+     */
+    boolean quiesce() {
+        handingOver = true;
+        acceptSelector.wakeup();
+        long deadline = System.nanoTime() + JOIN_NANOS;
+        join(acceptor, deadline);
+        Set<GuestConnection> stopping = Set.copyOf(served);
+        for (GuestConnection c : stopping) {
+            c.stopForHandOver();
+        }
+        for (Thread t : connectionThreads) {
+            join(t, deadline);
+        }
+        handed.addAll(stopping);
+        return connectionThreads.isEmpty() && !acceptor.isAlive();
+    }
+
+    /** The connections {@link #quiesce} stopped. */
+    private final Set<GuestConnection> handed = ConcurrentHashMap.newKeySet();
+
+    /**
+     * This server as JDK values: the listening socket and each connection (see
+     * {@link GuestConnection#handOver}), numbered; {@code ids} gets each connection's number, for
+     * the ports they own. After {@link #quiesce}.
+     */
+    java.util.Map<String, Object> handOver(java.util.Map<GuestConnection, Integer> ids) {
+        List<java.util.Map<String, Object>> list = new java.util.ArrayList<>();
+        for (GuestConnection c : handed) {
+            ids.put(c, ids.size());
+        }
+        for (GuestConnection c : handed) {
+            list.add(c.handOver(ids));
+        }
+        java.util.Map<Integer, Integer> tokenIds = new java.util.HashMap<>();
+        tokens.forEach((t, c) -> {
+            Integer id = ids.get(c);
+            if (id != null) {
+                tokenIds.put(t, id);
+            }
+        });
+        return java.util.Map.of(SimHandOver.SERVER, server, SimHandOver.CONNECTIONS, list, SimHandOver.TOKENS, tokenIds);
+    }
+
+    /** Serves a predecessor's socket and connections; {@code byId} gets each restored connection by its number. */
+    static EvtchnServer restore(SimDomain domain, Path socketPath, EventChannelSwitch evtchn, GuestLimitedLog log,
+                                java.util.Map<String, Object> state, java.util.Map<Integer, GuestConnection> byId) throws IOException {
+        EvtchnServer s = new EvtchnServer(domain, socketPath, (ServerSocketChannel) state.get(SimHandOver.SERVER), evtchn, log);
+        List<?> list = (List<?>) state.get(SimHandOver.CONNECTIONS);
+        List<java.util.Map<?, ?>> kept = new java.util.ArrayList<>();
+        for (Object o : list) {
+            java.util.Map<?, ?> m = (java.util.Map<?, ?>) o;
+            GuestConnection c = new GuestConnection(domain, (SocketChannel) m.get(SimHandOver.CHANNEL), evtchn, log, s);
+            byId.put((Integer) m.get(SimHandOver.ID), c);
+            kept.add(m);
+        }
+        for (java.util.Map<?, ?> m : kept) {
+            GuestConnection c = byId.get((Integer) m.get(SimHandOver.ID));
+            if (c.restore(m, byId)) {
+                s.connections.add(c); // a device open (or one that has not said yet), not a stream
+            }
+            s.restored.add(c);
+        }
+        ((java.util.Map<?, ?>) state.get(SimHandOver.TOKENS)).forEach((t, id) -> s.tokens.put((Integer) t, byId.get((Integer) id)));
+        return s;
+    }
+
+    /** Connections taken over and not yet served. */
+    private final List<GuestConnection> restored = new java.util.ArrayList<>();
+
+    /** Starts the threads of restored connections, once the ports they own are in place. */
+    void serveRestored() {
+        restored.forEach(this::serve);
+        restored.clear();
     }
 
     /**
@@ -121,6 +237,7 @@ final class EvtchnServer {
      */
     void close() throws IOException {
         server.close();
+        acceptSelector.wakeup();
         long deadline = System.nanoTime() + JOIN_NANOS;
         join(acceptor, deadline);
         for (GuestConnection c : connections) {

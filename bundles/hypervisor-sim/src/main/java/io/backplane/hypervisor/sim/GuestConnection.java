@@ -50,6 +50,13 @@ final class GuestConnection implements PortSink, Runnable {
     private volatile GuestConnection control;
     /** This connection asked to be a stream (whether or not its token was good). */
     private boolean streamRole;
+    /** On a stream: the port number being read. */
+    private final ByteBuffer streamIn = ByteBuffer.allocateDirect(EvtchnWire.PORT_LENGTH).order(ByteOrder.nativeOrder());
+    /** The next read continues a message begun before (a hand-over stopped in it, or restored one). */
+    private boolean partialKept;
+    private volatile boolean handingOver;
+    /** Set by this connection's thread when it stopped for a hand-over: nothing is cleaned up. */
+    private volatile boolean handedOver;
 
     GuestConnection(SimDomain domain, SocketChannel channel, EventChannelSwitch evtchn, GuestLimitedLog log, EvtchnServer server) throws IOException {
         this.selector = Selector.open();
@@ -65,6 +72,11 @@ final class GuestConnection implements PortSink, Runnable {
         try (Selector sel = selector) {
             channel.configureBlocking(false);
             channel.register(sel, SelectionKey.OP_READ);
+            GuestConnection c = control;
+            if (c != null) {
+                streamLoop(sel, c); // a stream taken over from the previous sim
+                return;
+            }
             while (readMessage(sel)) {
                 int op = in.getInt(OP_OFFSET);
                 if (op == EvtchnWire.OP_ATTACH_STREAM && !requested) {
@@ -77,17 +89,23 @@ final class GuestConnection implements PortSink, Runnable {
         } catch (IOException e) {
             // The guest went away (or the domain is being destroyed): clean up below.
         } finally {
-            GuestConnection c = control;
-            if (c != null) {
-                c.close(); // the stream went away: so does its device open, as one file
-            } else if (streamRole) {
-                close(); // a refused attach: it never was a device open
-            } else {
-                server.forgetToken(this);
-                evtchn.closeAll(domain.domid(), this);
-                close();
-                domain.connectionClosed(this, shutdownSent);
+            if (!handedOver) {
+                cleanUp();
             }
+        }
+    }
+
+    private void cleanUp() {
+        GuestConnection c = control;
+        if (c != null) {
+            c.close(); // the stream went away: so does its device open, as one file
+        } else if (streamRole) {
+            close(); // a refused attach: it never was a device open
+        } else {
+            server.forgetToken(this);
+            evtchn.closeAll(domain.domid(), this);
+            close();
+            domain.connectionClosed(this, shutdownSent);
         }
     }
 
@@ -110,20 +128,12 @@ final class GuestConnection implements PortSink, Runnable {
         if (!c.channel.isOpen()) {
             return;
         }
-        ByteBuffer port = ByteBuffer.allocateDirect(EvtchnWire.PORT_LENGTH).order(ByteOrder.nativeOrder());
-        while (true) {
-            port.clear();
-            while (port.hasRemaining()) {
-                int n = channel.read(port);
-                if (n < 0 || !channel.isOpen()) {
-                    return;
-                }
-                if (n == 0) {
-                    sel.select();
-                    sel.selectedKeys().clear();
-                }
-            }
-            c.unmaskFromStream(port.getInt(0));
+        streamLoop(sel, c);
+    }
+
+    private void streamLoop(Selector sel, GuestConnection c) throws IOException {
+        while (read(sel, streamIn)) {
+            c.unmaskFromStream(streamIn.getInt(0));
         }
     }
 
@@ -143,9 +153,25 @@ final class GuestConnection implements PortSink, Runnable {
     }
 
     private boolean readMessage(Selector sel) throws IOException {
-        in.clear();
-        while (in.hasRemaining()) {
-            int n = channel.read(in);
+        return read(sel, in);
+    }
+
+    /**
+     * Fills {@code buf} with the next message; false when the guest closed, or when a hand-over
+     * stops this connection (between two messages: the bytes of one begun stay in {@code buf}).
+     */
+    private boolean read(Selector sel, ByteBuffer buf) throws IOException {
+        if (!partialKept) {
+            buf.clear();
+        }
+        partialKept = false;
+        while (buf.hasRemaining()) {
+            if (handingOver) {
+                handedOver = true;
+                partialKept = true;
+                return false;
+            }
+            int n = channel.read(buf);
             if (n < 0 || !channel.isOpen()) {
                 return false;
             }
@@ -155,6 +181,56 @@ final class GuestConnection implements PortSink, Runnable {
             }
         }
         return true;
+    }
+
+    /** A hand-over begins: the thread stops at the next message boundary, the socket stays open. */
+    void stopForHandOver() {
+        handingOver = true;
+        selector.wakeup();
+    }
+
+    /**
+     * This connection as JDK values, after its thread stopped: its socket, its role (a device open
+     * or the event stream of one, by number in {@code ids}), what it was told, and the bytes of a
+     * message it had only partly sent.
+     */
+    java.util.Map<String, Object> handOver(java.util.Map<GuestConnection, Integer> ids) {
+        java.util.Map<String, Object> m = new java.util.HashMap<>();
+        m.put(SimHandOver.ID, ids.get(this));
+        m.put(SimHandOver.CHANNEL, channel);
+        GuestConnection c = control;
+        if (c != null && ids.containsKey(c)) {
+            m.put(SimHandOver.CONTROL, ids.get(c));
+        }
+        m.put(SimHandOver.SHUTDOWN_SENT, shutdownSent);
+        m.put(SimHandOver.REQUESTED, requested);
+        ByteBuffer partial = (c != null ? streamIn : in).duplicate().flip();
+        byte[] bytes = new byte[partialKept ? partial.remaining() : 0];
+        partial.get(bytes, 0, bytes.length);
+        m.put(SimHandOver.PARTIAL, bytes);
+        return m;
+    }
+
+    /**
+     * Takes a predecessor's connection state (see {@link #handOver}); false for an event stream
+     * (part of its device open), true for a device open.
+     */
+    boolean restore(java.util.Map<?, ?> m, java.util.Map<Integer, GuestConnection> byId) {
+        shutdownSent = (Boolean) m.get(SimHandOver.SHUTDOWN_SENT);
+        requested = (Boolean) m.get(SimHandOver.REQUESTED);
+        Integer controlId = (Integer) m.get(SimHandOver.CONTROL);
+        byte[] partial = (byte[]) m.get(SimHandOver.PARTIAL);
+        ByteBuffer buf = controlId != null ? streamIn : in;
+        buf.clear().put(partial);
+        partialKept = true;
+        if (controlId == null) {
+            return true;
+        }
+        streamRole = true;
+        GuestConnection c = byId.get(controlId);
+        control = c;
+        c.stream = this;
+        return false;
     }
 
     private void handle(int op, int port, int arg) {
