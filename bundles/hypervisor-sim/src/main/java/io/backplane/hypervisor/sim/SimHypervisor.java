@@ -54,7 +54,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * bundle is updated, refreshed or stopped while the runtime runs, the domains are handed over to
  * the next one through the holder ({@link #deactivate}). Outside OSGi, {@link #start} builds one.
  */
-@Component(service = SimStatus.class, configurationPid = SimHypervisor.PID)
+@Component(service = SimStatus.class, configurationPid = SimHypervisor.PID, immediate = true)
 @Designate(ocd = SimHypervisor.Config.class)
 public final class SimHypervisor implements SimHypervisorHolder.Hypervisor, SimStatus {
     public static final String PID = "io.backplane.hypervisor.sim";
