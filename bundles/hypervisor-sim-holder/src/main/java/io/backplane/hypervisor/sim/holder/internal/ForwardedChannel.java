@@ -13,7 +13,6 @@ final class ForwardedChannel implements EventChannel {
     private final EventHandler userHandler;
     private final EventHandler handler;
     private volatile EventChannel delegate;
-    private int port;
     private volatile boolean gone;
 
     ForwardedChannel(SimHypervisorFacade facade, EventHandler userHandler) {
@@ -35,7 +34,6 @@ final class ForwardedChannel implements EventChannel {
 
     void bound(EventChannel inner) {
         delegate = inner;
-        port = inner.port();
     }
 
     /**
@@ -43,7 +41,7 @@ final class ForwardedChannel implements EventChannel {
      * (the remote domain was destroyed meanwhile): the channel then only waits to be closed.
      */
     boolean rebind(Hypervisor h) {
-        EventChannel next = h.dom0Channel(port);
+        EventChannel next = h.dom0Channel(port());
         if (next == null) {
             gone = true;
             return false;
@@ -52,9 +50,10 @@ final class ForwardedChannel implements EventChannel {
         return true;
     }
 
+    /** The same dom0 port across hand-overs (the handler may ask before bind returns: the sim's channel then). */
     @Override
     public int port() {
-        return port;
+        return delegate.port();
     }
 
     @Override
@@ -104,7 +103,7 @@ final class ForwardedChannel implements EventChannel {
     @Override
     public boolean await(int timeoutMillis) {
         if (userHandler != null) {
-            throw new IllegalStateException("event channel port " + port + " has a handler: nothing to await");
+            throw new IllegalStateException("event channel port " + port() + " has a handler: nothing to await");
         }
         facade.awaitAttached();
         if (gone) {
