@@ -52,9 +52,16 @@ public final class SimHypervisorFacade implements SimHypervisorHolder, Domains, 
     /** dom0's channels and mappings handed out and not closed, by dom0 port and by address. */
     private final Map<Integer, ForwardedChannel> channels = new ConcurrentHashMap<>();
     private final Map<Long, ForwardedRegion> regions = new ConcurrentHashMap<>();
-    /** Guarded by lock: the attached sim (null while detached), calls inside it, the kept hand-over. */
-    private Hypervisor current;
-    private int inFlight;
+    /**
+     * The attached sim (null while detached) and the calls inside it: this is on every notify,
+     * unmask, map and unmap of the data path, so a call takes no lock. A call counts itself in,
+     * then checks the sim is still attached; a detach clears the sim, then waits for the count to
+     * reach zero: with both sequentially consistent, one of them sees the other.
+     */
+    private volatile Hypervisor current;
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile boolean draining;
+    /** Guarded by lock: the kept hand-over, the registration. */
     private Map<String, Object> handOver = Map.of();
     private ServiceRegistration<?> registration;
 
@@ -131,15 +138,18 @@ public final class SimHypervisorFacade implements SimHypervisorHolder, Domains, 
             unregister.unregister(); // users leave while the sim still answers them
         }
         synchronized (lock) {
+            draining = true;
             current = null;
             long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_WAIT_MILLIS);
             try {
                 long left;
-                while (inFlight > 0 && (left = end - System.nanoTime()) > 0) {
+                while (inFlight.get() > 0 && (left = end - System.nanoTime()) > 0) {
                     lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            } finally {
+                draining = false;
             }
             if (state == null) {
                 channels.clear();
@@ -154,6 +164,20 @@ public final class SimHypervisorFacade implements SimHypervisorHolder, Domains, 
     // ---- the forwarding
 
     private Hypervisor enter() {
+        while (true) {
+            Hypervisor h = current;
+            if (h != null) {
+                inFlight.incrementAndGet();
+                if (current == h) {
+                    return h;
+                }
+                leave(); // a detach began meanwhile: wait for the next sim
+            }
+            awaitAttach();
+        }
+    }
+
+    private void awaitAttach() {
         synchronized (lock) {
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(ATTACH_WAIT_SECONDS);
             while (current == null) {
@@ -169,14 +193,12 @@ public final class SimHypervisorFacade implements SimHypervisorHolder, Domains, 
                     throw new HypervisorException("EIO", "interrupted while the simulated hypervisor bundle was being updated");
                 }
             }
-            inFlight++;
-            return current;
         }
     }
 
     private void leave() {
-        synchronized (lock) {
-            if (--inFlight == 0) {
+        if (inFlight.decrementAndGet() == 0 && draining) {
+            synchronized (lock) {
                 lock.notifyAll();
             }
         }
@@ -201,9 +223,8 @@ public final class SimHypervisorFacade implements SimHypervisorHolder, Domains, 
 
     /** Waits while no sim is attached (a hand-over in progress), without counting as a call in it. */
     void awaitAttached() {
-        if (inside.get() == null) {
-            enter();
-            leave();
+        if (inside.get() == null && current == null) {
+            awaitAttach();
         }
     }
 
