@@ -4,10 +4,12 @@ import io.backplane.api.hypervisor.HypervisorException;
 import io.backplane.hypervisor.sim.abi.EvtchnWire;
 import io.backplane.nativeio.Errno;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Function;
 import java.util.function.IntPredicate;
 
 /**
@@ -152,7 +154,7 @@ final class EventChannelSwitch {
                 }
                 Port peer = p.peer();
                 Integer conn = p.sink instanceof GuestConnection g ? connections.get(g) : null;
-                Map<String, Object> m = new java.util.HashMap<>();
+                Map<String, Object> m = new HashMap<>();
                 m.put(SimHandOver.PORT, new int[] {domid, i, p.remoteDomid(), peer == null ? -1 : peer.domid,
                         peer == null ? 0 : peer.port, p.isMasked() ? 1 : 0, p.isPending() ? 1 : 0, conn == null ? -1 : conn});
                 if (p.sink instanceof Dom0Channel ch) {
@@ -183,7 +185,7 @@ final class EventChannelSwitch {
      * dom0 port to a new channel with the handler it had ({@code dom0} gets them by port).
      */
     synchronized void restore(List<?> ports, Map<Integer, GuestConnection> connections, Map<Integer, Dom0Channel> dom0,
-                              java.util.function.Function<Object, Dom0Channel> newDom0Channel) {
+                              Function<Object, Dom0Channel> newDom0Channel) {
         List<int[]> bindings = new ArrayList<>();
         for (Object o : ports) {
             Map<?, ?> m = (Map<?, ?>) o;

@@ -4,11 +4,16 @@ import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -27,11 +32,15 @@ final class EvtchnServer {
     private final Set<GuestConnection> served = ConcurrentHashMap.newKeySet();
     private final Set<Thread> connectionThreads = ConcurrentHashMap.newKeySet();
     /** accept() through a selector, so a hand-over can stop the acceptor without closing the socket. */
-    private final java.nio.channels.Selector acceptSelector;
+    private final Selector acceptSelector;
     private volatile boolean handingOver;
+    /** The connections {@link #quiesce} stopped. */
+    private final Set<GuestConnection> handed = ConcurrentHashMap.newKeySet();
+    /** Connections taken over and not yet served. */
+    private final List<GuestConnection> restored = new ArrayList<>();
     private final Thread acceptor;
     /** Unclaimed stream tokens: token to the control connection it joins. */
-    private final java.util.Map<Integer, GuestConnection> tokens = new ConcurrentHashMap<>();
+    private final Map<Integer, GuestConnection> tokens = new ConcurrentHashMap<>();
     private final java.security.SecureRandom random = new java.security.SecureRandom();
 
     EvtchnServer(SimDomain domain, Path socketPath, EventChannelSwitch evtchn, GuestLimitedLog log, DomainFiles files) throws IOException {
@@ -43,7 +52,7 @@ final class EvtchnServer {
         this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socketPath));
         files.restrict(socketPath);
-        this.acceptSelector = java.nio.channels.Selector.open();
+        this.acceptSelector = Selector.open();
         this.acceptor = startAcceptor();
     }
 
@@ -55,13 +64,13 @@ final class EvtchnServer {
         this.evtchn = evtchn;
         this.log = log;
         this.server = server;
-        this.acceptSelector = java.nio.channels.Selector.open();
+        this.acceptSelector = Selector.open();
         this.acceptor = startAcceptor();
     }
 
     private Thread startAcceptor() throws IOException {
         server.configureBlocking(false);
-        server.register(acceptSelector, java.nio.channels.SelectionKey.OP_ACCEPT);
+        server.register(acceptSelector, SelectionKey.OP_ACCEPT);
         Thread t = new Thread(this::acceptLoop, "sim-evtchn-accept-d" + domain.domid());
         t.setDaemon(true);
         t.start();
@@ -69,7 +78,7 @@ final class EvtchnServer {
     }
 
     private void acceptLoop() {
-        try (java.nio.channels.Selector sel = acceptSelector) {
+        try (Selector sel = acceptSelector) {
             while (!handingOver) {
                 SocketChannel ch = server.accept();
                 if (ch == null) {
@@ -127,61 +136,55 @@ final class EvtchnServer {
         for (Thread t : connectionThreads) {
             join(t, deadline);
         }
-        handed.addAll(stopping);
+        stopping.stream().filter(GuestConnection::stoppedForHandOver).forEach(handed::add); // not those that ended meanwhile
         return connectionThreads.isEmpty() && !acceptor.isAlive();
     }
-
-    /** The connections {@link #quiesce} stopped. */
-    private final Set<GuestConnection> handed = ConcurrentHashMap.newKeySet();
 
     /**
      * This server as JDK values: the listening socket and each connection (see
      * {@link GuestConnection#handOver}), numbered; {@code ids} gets each connection's number, for
      * the ports they own. After {@link #quiesce}.
      */
-    java.util.Map<String, Object> handOver(java.util.Map<GuestConnection, Integer> ids) {
-        List<java.util.Map<String, Object>> list = new java.util.ArrayList<>();
+    Map<String, Object> handOver(Map<GuestConnection, Integer> ids) {
+        List<Map<String, Object>> list = new ArrayList<>();
         for (GuestConnection c : handed) {
             ids.put(c, ids.size());
         }
         for (GuestConnection c : handed) {
             list.add(c.handOver(ids));
         }
-        java.util.Map<Integer, Integer> tokenIds = new java.util.HashMap<>();
+        Map<Integer, Integer> tokenIds = new HashMap<>();
         tokens.forEach((t, c) -> {
             Integer id = ids.get(c);
             if (id != null) {
                 tokenIds.put(t, id);
             }
         });
-        return java.util.Map.of(SimHandOver.SERVER, server, SimHandOver.CONNECTIONS, list, SimHandOver.TOKENS, tokenIds);
+        return Map.of(SimHandOver.SERVER, server, SimHandOver.CONNECTIONS, list, SimHandOver.TOKENS, tokenIds);
     }
 
     /** Serves a predecessor's socket and connections; {@code byId} gets each restored connection by its number. */
     static EvtchnServer restore(SimDomain domain, Path socketPath, EventChannelSwitch evtchn, GuestLimitedLog log,
-                                java.util.Map<String, Object> state, java.util.Map<Integer, GuestConnection> byId) throws IOException {
+                                Map<String, Object> state, Map<Integer, GuestConnection> byId) throws IOException {
         EvtchnServer s = new EvtchnServer(domain, socketPath, (ServerSocketChannel) state.get(SimHandOver.SERVER), evtchn, log);
         List<?> list = (List<?>) state.get(SimHandOver.CONNECTIONS);
-        List<java.util.Map<?, ?>> kept = new java.util.ArrayList<>();
+        List<Map<?, ?>> kept = new ArrayList<>();
         for (Object o : list) {
-            java.util.Map<?, ?> m = (java.util.Map<?, ?>) o;
+            Map<?, ?> m = (Map<?, ?>) o;
             GuestConnection c = new GuestConnection(domain, (SocketChannel) m.get(SimHandOver.CHANNEL), evtchn, log, s);
             byId.put((Integer) m.get(SimHandOver.ID), c);
             kept.add(m);
         }
-        for (java.util.Map<?, ?> m : kept) {
+        for (Map<?, ?> m : kept) {
             GuestConnection c = byId.get((Integer) m.get(SimHandOver.ID));
             if (c.restore(m, byId)) {
                 s.connections.add(c); // a device open (or one that has not said yet), not a stream
             }
             s.restored.add(c);
         }
-        ((java.util.Map<?, ?>) state.get(SimHandOver.TOKENS)).forEach((t, id) -> s.tokens.put((Integer) t, byId.get((Integer) id)));
+        ((Map<?, ?>) state.get(SimHandOver.TOKENS)).forEach((t, id) -> s.tokens.put((Integer) t, byId.get((Integer) id)));
         return s;
     }
-
-    /** Connections taken over and not yet served. */
-    private final List<GuestConnection> restored = new java.util.ArrayList<>();
 
     /** Starts the threads of restored connections, once the ports they own are in place. */
     void serveRestored() {

@@ -17,6 +17,8 @@ import java.nio.ByteOrder;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * A connection on {@code evtchn.sock}. Most are control connections: one open of a guest's event
@@ -77,7 +79,7 @@ final class GuestConnection implements PortSink, Runnable {
                 streamLoop(sel, c); // a stream taken over from the previous sim
                 return;
             }
-            while (readMessage(sel)) {
+            while (read(sel, in)) {
                 int op = in.getInt(OP_OFFSET);
                 if (op == EvtchnWire.OP_ATTACH_STREAM && !requested) {
                     runStream(sel, in.getInt(ARG_OFFSET));
@@ -152,10 +154,6 @@ final class GuestConnection implements PortSink, Runnable {
         }
     }
 
-    private boolean readMessage(Selector sel) throws IOException {
-        return read(sel, in);
-    }
-
     /**
      * Fills {@code buf} with the next message; false when the guest closed, or when a hand-over
      * stops this connection (between two messages: the bytes of one begun stay in {@code buf}).
@@ -183,6 +181,11 @@ final class GuestConnection implements PortSink, Runnable {
         return true;
     }
 
+    /** Whether this connection's thread stopped for a hand-over (rather than ending with its guest). */
+    boolean stoppedForHandOver() {
+        return handedOver;
+    }
+
     /** A hand-over begins: the thread stops at the next message boundary, the socket stays open. */
     void stopForHandOver() {
         handingOver = true;
@@ -194,8 +197,8 @@ final class GuestConnection implements PortSink, Runnable {
      * or the event stream of one, by number in {@code ids}), what it was told, and the bytes of a
      * message it had only partly sent.
      */
-    java.util.Map<String, Object> handOver(java.util.Map<GuestConnection, Integer> ids) {
-        java.util.Map<String, Object> m = new java.util.HashMap<>();
+    Map<String, Object> handOver(Map<GuestConnection, Integer> ids) {
+        Map<String, Object> m = new HashMap<>();
         m.put(SimHandOver.ID, ids.get(this));
         m.put(SimHandOver.CHANNEL, channel);
         GuestConnection c = control;
@@ -215,7 +218,7 @@ final class GuestConnection implements PortSink, Runnable {
      * Takes a predecessor's connection state (see {@link #handOver}); false for an event stream
      * (part of its device open), true for a device open.
      */
-    boolean restore(java.util.Map<?, ?> m, java.util.Map<Integer, GuestConnection> byId) {
+    boolean restore(Map<?, ?> m, Map<Integer, GuestConnection> byId) {
         shutdownSent = (Boolean) m.get(SimHandOver.SHUTDOWN_SENT);
         requested = (Boolean) m.get(SimHandOver.REQUESTED);
         Integer controlId = (Integer) m.get(SimHandOver.CONTROL);

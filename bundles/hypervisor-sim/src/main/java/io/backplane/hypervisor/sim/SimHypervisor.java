@@ -22,7 +22,9 @@ import io.backplane.nativeio.Errno;
 import io.backplane.nativeio.NativeIo;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -193,12 +195,12 @@ public final class SimHypervisor implements SimHypervisorHolder.Hypervisor, SimS
 
     /** Everything the next sim needs, after {@link #quiesce} and with no dom0 call running (see {@link SimHandOver}). */
     synchronized Map<String, Object> handOver(long began) {
-        Map<GuestConnection, Integer> ids = new java.util.HashMap<>();
-        List<Map<String, Object>> list = new java.util.ArrayList<>();
+        Map<GuestConnection, Integer> ids = new HashMap<>();
+        List<Map<String, Object>> list = new ArrayList<>();
         for (SimDomain d : domains.values()) {
             list.add(d.handOver(ids));
         }
-        Map<String, Object> h = new java.util.HashMap<>();
+        Map<String, Object> h = new HashMap<>();
         h.put(SimHandOver.BEGAN, began);
         h.put(SimHandOver.NEXT_DOMID, nextDomid);
         h.put(SimHandOver.DOMAINS, list);
@@ -210,12 +212,12 @@ public final class SimHypervisor implements SimHypervisorHolder.Hypervisor, SimS
 
     private void restore(Map<String, Object> h) throws IOException {
         nextDomid = (Integer) h.get(SimHandOver.NEXT_DOMID);
-        Map<Integer, GuestConnection> byId = new java.util.HashMap<>();
+        Map<Integer, GuestConnection> byId = new HashMap<>();
         for (Object o : (List<?>) h.get(SimHandOver.DOMAINS)) {
             SimDomain d = SimDomain.restore((Map<?, ?>) o, paths, io, evtchn, log, this::shutdownSeen, byId);
             domains.put(d.domid(), d);
         }
-        Map<Integer, Dom0Channel> dom0 = new java.util.HashMap<>();
+        Map<Integer, Dom0Channel> dom0 = new HashMap<>();
         evtchn.restore((List<?>) h.get(SimHandOver.PORTS), byId, dom0, handler -> new Dom0Channel(evtchn, (EventHandler) handler, log));
         domains.values().forEach(d -> d.evtchnServer().serveRestored());
         long paused = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - (Long) h.get(SimHandOver.BEGAN));
