@@ -17,8 +17,9 @@ import java.util.TreeSet;
 final class LayerRules {
     static final String API = "backplane-api";
     static final String TOOLSTACK = "backplane-toolstack";
-    /** Never updated (it keeps the store across XenStore updates): it may use nothing that is. */
+    /** Never updated (they keep the store, or the sim's domains, across updates): they may use nothing that is. */
     static final String XENSTORE_HOLDER = "backplane-xenstore-holder";
+    static final Set<String> HOLDERS = Set.of(XENSTORE_HOLDER, "backplane-hypervisor-sim-holder");
     static final Set<String> GUEST_SIDE = Set.of("backplane-guest", "backplane-sim-abi", "backplane-xs-client");
     static final Set<String> GUEST_MAY_USE = Set.of("backplane-guest", "backplane-sim-abi", "backplane-xs-client",
             API, "backplane-native", "backplane-ring-core");
@@ -35,7 +36,7 @@ final class LayerRules {
         all.addAll(STRATEGIES);
         all.addAll(BACKENDS);
         all.add(TOOLSTACK);
-        all.add(XENSTORE_HOLDER);
+        all.addAll(HOLDERS);
         return all;
     }
 
@@ -68,8 +69,8 @@ final class LayerRules {
                 if (BACKENDS.contains(b.name()) && STRATEGIES.contains(from)) {
                     found.add(b.name() + " imports " + p + " of " + from + ": a backend may not use a strategy");
                 }
-                if (b.name().equals(XENSTORE_HOLDER) && p.startsWith("io.backplane.") && !from.equals(API)) {
-                    found.add(XENSTORE_HOLDER + " imports " + p + ": the holder is never updated, so it may use only the API,"
+                if (HOLDERS.contains(b.name()) && p.startsWith("io.backplane.") && !from.equals(API)) {
+                    found.add(b.name() + " imports " + p + ": the holder is never updated, so it may use only the API,"
                             + " OSGi and the JDK");
                 }
                 if (b.name().equals(TOOLSTACK) && BACKENDS.contains(from)) {

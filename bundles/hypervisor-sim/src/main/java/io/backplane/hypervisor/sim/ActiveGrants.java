@@ -103,6 +103,29 @@ final class ActiveGrants {
         pass.run();
     }
 
+    /** The pinned references as {ref, frame, read pins, write pins} quadruples, for the next sim. */
+    synchronized long[] handOver() {
+        long[] out = new long[active.size() * 4];
+        int i = 0;
+        for (Map.Entry<Integer, Active> e : active.entrySet()) {
+            out[i++] = e.getKey();
+            out[i++] = e.getValue().frame;
+            out[i++] = e.getValue().readPins;
+            out[i++] = e.getValue().writePins;
+        }
+        return out;
+    }
+
+    /** Takes the pins of {@link #handOver} (the flags they set are in the shared entries already). */
+    synchronized void restore(long[] pins) {
+        for (int i = 0; i < pins.length; i += 4) {
+            Active a = new Active(pins[i + 1]);
+            a.readPins = (int) pins[i + 2];
+            a.writePins = (int) pins[i + 3];
+            active.put((int) pins[i], a);
+        }
+    }
+
     /** Number of references currently pinned. */
     synchronized int pinned() {
         return active.size();

@@ -20,6 +20,8 @@ final class Dom0Channel implements EventChannel, PortSink {
     private volatile Port port;
     private volatile boolean closedByOwner;
     private volatile boolean remoteGone;
+    /** Handed over to the next sim: a waiter is woken and goes to the successor's channel. */
+    private volatile boolean retired;
 
     Dom0Channel(EventChannelSwitch evtchn, EventHandler handler, OperatorLog log) {
         this.evtchn = evtchn;
@@ -29,6 +31,26 @@ final class Dom0Channel implements EventChannel, PortSink {
 
     void attach(Port p) {
         this.port = p;
+    }
+
+    EventHandler handler() {
+        return handler;
+    }
+
+    /** An awaited channel with an event not yet taken. */
+    boolean hasEvent() {
+        return events.availablePermits() > 0;
+    }
+
+    /** For the successor: an awaited channel whose predecessor had an event not yet taken. */
+    void eventWaiting() {
+        events.release();
+    }
+
+    /** Handed over: whoever waits on this channel wakes (an event at worst spurious) and waits on the successor. */
+    void retire() {
+        retired = true;
+        events.release();
     }
 
     /** The remote domain was destroyed: the port is already freed; notifying becomes a no-op. */
@@ -96,6 +118,9 @@ final class Dom0Channel implements EventChannel, PortSink {
     public boolean await(int timeoutMillis) {
         if (handler != null) {
             throw new IllegalStateException(this + " has a handler: nothing to await");
+        }
+        if (retired) {
+            return true;
         }
         try {
             if (!events.tryAcquire(timeoutMillis, TimeUnit.MILLISECONDS)) {

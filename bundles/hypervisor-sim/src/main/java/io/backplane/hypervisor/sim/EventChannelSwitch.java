@@ -4,10 +4,12 @@ import io.backplane.api.hypervisor.HypervisorException;
 import io.backplane.hypervisor.sim.abi.EvtchnWire;
 import io.backplane.nativeio.Errno;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Function;
 import java.util.function.IntPredicate;
 
 /**
@@ -134,6 +136,83 @@ final class EventChannelSwitch {
             }
         }
         return dom0Freed;
+    }
+
+    /**
+     * Every port as JDK values, for the next sim: {domid, port, remote domid, peer domid (-1 while
+     * unbound), peer port, masked, pending, guest connection number (-1 for dom0's)}, with dom0's
+     * handler and whether an awaited dom0 channel has an event not yet taken. Every port is closed
+     * here: this switch delivers nothing more.
+     */
+    synchronized List<Map<String, Object>> handOver(Map<GuestConnection, Integer> connections) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        tables.forEach((domid, table) -> {
+            for (int i = 1; i < table.length(); i++) {
+                Port p = table.get(i);
+                if (p == null) {
+                    continue;
+                }
+                Port peer = p.peer();
+                Integer conn = p.sink instanceof GuestConnection g ? connections.get(g) : null;
+                Map<String, Object> m = new HashMap<>();
+                m.put(SimHandOver.PORT, new int[] {domid, i, p.remoteDomid(), peer == null ? -1 : peer.domid,
+                        peer == null ? 0 : peer.port, p.isMasked() ? 1 : 0, p.isPending() ? 1 : 0, conn == null ? -1 : conn});
+                if (p.sink instanceof Dom0Channel ch) {
+                    if (ch.handler() != null) {
+                        m.put(SimHandOver.HANDLER, ch.handler());
+                    }
+                    m.put(SimHandOver.EVENT, ch.hasEvent());
+                }
+                out.add(m);
+            }
+        });
+        tables.values().forEach(t -> {
+            for (int i = 1; i < t.length(); i++) {
+                Port p = t.get(i);
+                if (p != null) {
+                    p.markClosed();
+                    if (p.sink instanceof Dom0Channel ch) {
+                        ch.retire();
+                    }
+                }
+            }
+        });
+        return out;
+    }
+
+    /**
+     * Takes the ports of {@link #handOver}: each guest port goes to its restored connection, each
+     * dom0 port to a new channel with the handler it had ({@code dom0} gets them by port).
+     */
+    synchronized void restore(List<?> ports, Map<Integer, GuestConnection> connections, Map<Integer, Dom0Channel> dom0,
+                              Function<Object, Dom0Channel> newDom0Channel) {
+        List<int[]> bindings = new ArrayList<>();
+        for (Object o : ports) {
+            Map<?, ?> m = (Map<?, ?>) o;
+            int[] v = (int[]) m.get(SimHandOver.PORT);
+            PortSink sink;
+            if (v[7] >= 0) {
+                sink = connections.get(v[7]);
+            } else {
+                Dom0Channel ch = newDom0Channel.apply(m.get(SimHandOver.HANDLER));
+                if (Boolean.TRUE.equals(m.get(SimHandOver.EVENT))) {
+                    ch.eventWaiting();
+                }
+                dom0.put(v[1], ch);
+                sink = ch;
+            }
+            Port p = new Port(v[0], v[1], v[2], sink, v[5] != 0, v[6] != 0);
+            tables.computeIfAbsent(v[0], d -> new AtomicReferenceArray<>(EvtchnWire.MAX_PORTS)).set(v[1], p);
+            if (sink instanceof Dom0Channel ch) {
+                ch.attach(p);
+            }
+            if (v[3] >= 0) {
+                bindings.add(v);
+            }
+        }
+        for (int[] v : bindings) {
+            tables.get(v[0]).get(v[1]).bind(tables.get(v[3]).get(v[4]));
+        }
     }
 
     /** Ports in use by {@code domid} (for checks and the shell). */

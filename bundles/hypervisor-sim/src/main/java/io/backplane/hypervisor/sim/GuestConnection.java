@@ -17,6 +17,8 @@ import java.nio.ByteOrder;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * A connection on {@code evtchn.sock}. Most are control connections: one open of a guest's event
@@ -50,6 +52,13 @@ final class GuestConnection implements PortSink, Runnable {
     private volatile GuestConnection control;
     /** This connection asked to be a stream (whether or not its token was good). */
     private boolean streamRole;
+    /** On a stream: the port number being read. */
+    private final ByteBuffer streamIn = ByteBuffer.allocateDirect(EvtchnWire.PORT_LENGTH).order(ByteOrder.nativeOrder());
+    /** The next read continues a message begun before (a hand-over stopped in it, or restored one). */
+    private boolean partialKept;
+    private volatile boolean handingOver;
+    /** Set by this connection's thread when it stopped for a hand-over: nothing is cleaned up. */
+    private volatile boolean handedOver;
 
     GuestConnection(SimDomain domain, SocketChannel channel, EventChannelSwitch evtchn, GuestLimitedLog log, EvtchnServer server) throws IOException {
         this.selector = Selector.open();
@@ -65,7 +74,12 @@ final class GuestConnection implements PortSink, Runnable {
         try (Selector sel = selector) {
             channel.configureBlocking(false);
             channel.register(sel, SelectionKey.OP_READ);
-            while (readMessage(sel)) {
+            GuestConnection c = control;
+            if (c != null) {
+                streamLoop(sel, c); // a stream taken over from the previous sim
+                return;
+            }
+            while (read(sel, in)) {
                 int op = in.getInt(OP_OFFSET);
                 if (op == EvtchnWire.OP_ATTACH_STREAM && !requested) {
                     runStream(sel, in.getInt(ARG_OFFSET));
@@ -77,17 +91,23 @@ final class GuestConnection implements PortSink, Runnable {
         } catch (IOException e) {
             // The guest went away (or the domain is being destroyed): clean up below.
         } finally {
-            GuestConnection c = control;
-            if (c != null) {
-                c.close(); // the stream went away: so does its device open, as one file
-            } else if (streamRole) {
-                close(); // a refused attach: it never was a device open
-            } else {
-                server.forgetToken(this);
-                evtchn.closeAll(domain.domid(), this);
-                close();
-                domain.connectionClosed(this, shutdownSent);
+            if (!handedOver) {
+                cleanUp();
             }
+        }
+    }
+
+    private void cleanUp() {
+        GuestConnection c = control;
+        if (c != null) {
+            c.close(); // the stream went away: so does its device open, as one file
+        } else if (streamRole) {
+            close(); // a refused attach: it never was a device open
+        } else {
+            server.forgetToken(this);
+            evtchn.closeAll(domain.domid(), this);
+            close();
+            domain.connectionClosed(this, shutdownSent);
         }
     }
 
@@ -110,20 +130,12 @@ final class GuestConnection implements PortSink, Runnable {
         if (!c.channel.isOpen()) {
             return;
         }
-        ByteBuffer port = ByteBuffer.allocateDirect(EvtchnWire.PORT_LENGTH).order(ByteOrder.nativeOrder());
-        while (true) {
-            port.clear();
-            while (port.hasRemaining()) {
-                int n = channel.read(port);
-                if (n < 0 || !channel.isOpen()) {
-                    return;
-                }
-                if (n == 0) {
-                    sel.select();
-                    sel.selectedKeys().clear();
-                }
-            }
-            c.unmaskFromStream(port.getInt(0));
+        streamLoop(sel, c);
+    }
+
+    private void streamLoop(Selector sel, GuestConnection c) throws IOException {
+        while (read(sel, streamIn)) {
+            c.unmaskFromStream(streamIn.getInt(0));
         }
     }
 
@@ -142,10 +154,22 @@ final class GuestConnection implements PortSink, Runnable {
         }
     }
 
-    private boolean readMessage(Selector sel) throws IOException {
-        in.clear();
-        while (in.hasRemaining()) {
-            int n = channel.read(in);
+    /**
+     * Fills {@code buf} with the next message; false when the guest closed, or when a hand-over
+     * stops this connection (between two messages: the bytes of one begun stay in {@code buf}).
+     */
+    private boolean read(Selector sel, ByteBuffer buf) throws IOException {
+        if (!partialKept) {
+            buf.clear();
+        }
+        partialKept = false;
+        while (buf.hasRemaining()) {
+            if (handingOver) {
+                handedOver = true;
+                partialKept = true;
+                return false;
+            }
+            int n = channel.read(buf);
             if (n < 0 || !channel.isOpen()) {
                 return false;
             }
@@ -155,6 +179,61 @@ final class GuestConnection implements PortSink, Runnable {
             }
         }
         return true;
+    }
+
+    /** Whether this connection's thread stopped for a hand-over (rather than ending with its guest). */
+    boolean stoppedForHandOver() {
+        return handedOver;
+    }
+
+    /** A hand-over begins: the thread stops at the next message boundary, the socket stays open. */
+    void stopForHandOver() {
+        handingOver = true;
+        selector.wakeup();
+    }
+
+    /**
+     * This connection as JDK values, after its thread stopped: its socket, its role (a device open
+     * or the event stream of one, by number in {@code ids}), what it was told, and the bytes of a
+     * message it had only partly sent.
+     */
+    Map<String, Object> handOver(Map<GuestConnection, Integer> ids) {
+        Map<String, Object> m = new HashMap<>();
+        m.put(SimHandOver.ID, ids.get(this));
+        m.put(SimHandOver.CHANNEL, channel);
+        GuestConnection c = control;
+        if (c != null && ids.containsKey(c)) {
+            m.put(SimHandOver.CONTROL, ids.get(c));
+        }
+        m.put(SimHandOver.SHUTDOWN_SENT, shutdownSent);
+        m.put(SimHandOver.REQUESTED, requested);
+        ByteBuffer partial = (c != null ? streamIn : in).duplicate().flip();
+        byte[] bytes = new byte[partialKept ? partial.remaining() : 0];
+        partial.get(bytes, 0, bytes.length);
+        m.put(SimHandOver.PARTIAL, bytes);
+        return m;
+    }
+
+    /**
+     * Takes a predecessor's connection state (see {@link #handOver}); false for an event stream
+     * (part of its device open), true for a device open.
+     */
+    boolean restore(Map<?, ?> m, Map<Integer, GuestConnection> byId) {
+        shutdownSent = (Boolean) m.get(SimHandOver.SHUTDOWN_SENT);
+        requested = (Boolean) m.get(SimHandOver.REQUESTED);
+        Integer controlId = (Integer) m.get(SimHandOver.CONTROL);
+        byte[] partial = (byte[]) m.get(SimHandOver.PARTIAL);
+        ByteBuffer buf = controlId != null ? streamIn : in;
+        buf.clear().put(partial);
+        partialKept = true;
+        if (controlId == null) {
+            return true;
+        }
+        streamRole = true;
+        GuestConnection c = byId.get(controlId);
+        control = c;
+        c.stream = this;
+        return false;
     }
 
     private void handle(int op, int port, int arg) {

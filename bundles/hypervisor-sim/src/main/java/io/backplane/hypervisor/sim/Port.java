@@ -23,6 +23,13 @@ final class Port {
         this.sink = sink;
     }
 
+    /** A port taken over from the previous sim, with its mask and pending bits. */
+    Port(int domid, int port, int remoteDomid, PortSink sink, boolean masked, boolean pending) {
+        this(domid, port, remoteDomid, sink);
+        this.masked = masked;
+        this.pending = pending;
+    }
+
     int remoteDomid() {
         return remoteDomid;
     }

@@ -9,7 +9,10 @@ import io.backplane.nativeio.MemoryMapping;
 import io.backplane.nativeio.NativeIo;
 import io.backplane.nativeio.Posix;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReadWriteLock;
@@ -71,6 +74,84 @@ final class SimDomain {
         evtchn.addDomain(domid);
         d.evtchnServer = new EvtchnServer(d, paths.evtchnSocket(domid), evtchn, log, files);
         return d;
+    }
+
+    /**
+     * The domain as JDK values (and the native bundle's mappings, which outlive this bundle), for
+     * the next sim: its config and state, the memory file's descriptor and the grant table's
+     * mapping (both stay open), the pinned grants, dom0's mappings of its pages, and its event
+     * channel socket with the connections {@link EvtchnServer#quiesce} stopped.
+     */
+    Map<String, Object> handOver(Map<GuestConnection, Integer> connections) {
+        Map<String, Object> m = new HashMap<>();
+        m.put(SimHandOver.DOMID, domid);
+        m.put(SimHandOver.NAME, name);
+        m.put(SimHandOver.PAGES, config.memoryPages());
+        m.put(SimHandOver.FRAMES, config.grantFrames());
+        m.put(SimHandOver.STATE, state.name());
+        if (shutdownReason != null) {
+            m.put(SimHandOver.REASON, shutdownReason.name());
+        }
+        m.put(SimHandOver.MEMORY_FD, memoryFd);
+        m.put(SimHandOver.GRANT_TABLE, grantTable);
+        m.put(SimHandOver.PINS, grants.handOver());
+        List<Map<String, Object>> mapped = new ArrayList<>();
+        for (SimRegion r : regions) {
+            Map<String, Object> rm = new HashMap<>();
+            rm.put(SimHandOver.MAPPING, r.mapping());
+            rm.put(SimHandOver.PAGES, r.pages());
+            if (r instanceof SimGrantMapping g) {
+                rm.put(SimHandOver.REFS, g.refs());
+            }
+            mapped.add(rm);
+        }
+        m.put(SimHandOver.REGIONS, mapped);
+        m.put(SimHandOver.SERVER, evtchnServer.handOver(connections));
+        return m;
+    }
+
+    /** A domain handed over by the previous sim ({@link #handOver}); its connections go to {@code byId}, not yet served. */
+    static SimDomain restore(Map<?, ?> m, SimPaths paths, NativeIo io, EventChannelSwitch evtchn, GuestLimitedLog log,
+                             Consumer<SimDomain> onShutdown, Map<Integer, GuestConnection> byId) throws IOException {
+        int domid = (Integer) m.get(SimHandOver.DOMID);
+        DomainConfig config = new DomainConfig((String) m.get(SimHandOver.NAME), (Long) m.get(SimHandOver.PAGES),
+                (Integer) m.get(SimHandOver.FRAMES));
+        SimDomain d = new SimDomain(domid, config, paths, io, log, onShutdown, (Integer) m.get(SimHandOver.MEMORY_FD),
+                (MemoryMapping) m.get(SimHandOver.GRANT_TABLE));
+        d.state = DomainState.valueOf((String) m.get(SimHandOver.STATE));
+        Object reason = m.get(SimHandOver.REASON);
+        d.shutdownReason = reason == null ? null : ShutdownReason.valueOf((String) reason);
+        d.grants.restore((long[]) m.get(SimHandOver.PINS));
+        for (Object o : (List<?>) m.get(SimHandOver.REGIONS)) {
+            Map<?, ?> rm = (Map<?, ?>) o;
+            MemoryMapping mapping = (MemoryMapping) rm.get(SimHandOver.MAPPING);
+            int[] refs = (int[]) rm.get(SimHandOver.REFS);
+            d.regions.add(refs == null ? new SimRegion(d, mapping, (Integer) rm.get(SimHandOver.PAGES))
+                    : new SimGrantMapping(d, mapping, refs));
+        }
+        evtchn.addDomain(domid);
+        d.evtchnServer = EvtchnServer.restore(d, paths.evtchnSocket(domid), evtchn, log,
+                (Map<String, Object>) m.get(SimHandOver.SERVER), byId);
+        return d;
+    }
+
+    /** First half of a hand-over: see {@link EvtchnServer#quiesce}. */
+    boolean quiesce() {
+        return evtchnServer.quiesce();
+    }
+
+    EvtchnServer evtchnServer() {
+        return evtchnServer;
+    }
+
+    /** dom0's mapping of this domain at {@code address}, or null. */
+    SimRegion region(long address) {
+        for (SimRegion r : regions) {
+            if (r.address() == address) {
+                return r;
+            }
+        }
+        return null;
     }
 
     int domid() {

@@ -17,11 +17,14 @@ import io.backplane.api.log.OperatorLog;
 import io.backplane.api.log.SourceRateLimit;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.hypervisor.sim.abi.SimPaths;
+import io.backplane.hypervisor.sim.holder.SimHypervisorHolder;
 import io.backplane.nativeio.Errno;
 import io.backplane.nativeio.NativeIo;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -30,6 +33,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -47,13 +51,14 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 /**
  * The {@code sim} hypervisor: domains whose guests are separate OS processes, sharing memory
  * files, Xen v1 grant tables and event channels over Unix sockets under
- * {@code <backplane.state.dir>/domains/} (docs/sim-abi.md). Registered as every hypervisor SPI
- * service with {@code backplane.hypervisor=sim}. Outside OSGi, {@link #start} builds one.
+ * {@code <backplane.state.dir>/domains/} (docs/sim-abi.md). The holder bundle registers the
+ * hypervisor SPI services ({@code backplane.hypervisor=sim}) and forwards them here; when this
+ * bundle is updated, refreshed or stopped while the runtime runs, the domains are handed over to
+ * the next one through the holder ({@link #deactivate}). Outside OSGi, {@link #start} builds one.
  */
-@Component(service = {Domains.class, GrantTables.class, ForeignMemory.class, EventChannels.class},
-        configurationPid = SimHypervisor.PID, property = "backplane.hypervisor=sim")
+@Component(service = SimStatus.class, configurationPid = SimHypervisor.PID, immediate = true)
 @Designate(ocd = SimHypervisor.Config.class)
-public final class SimHypervisor implements Domains, GrantTables, ForeignMemory, EventChannels, SimStatus {
+public final class SimHypervisor implements SimHypervisorHolder.Hypervisor, SimStatus {
     public static final String PID = "io.backplane.hypervisor.sim";
     /** Xen's first reserved domid (DOMID_FIRST_RESERVED): domids run below it. */
     private static final int DOMID_FIRST_RESERVED = 0x7FF0;
@@ -74,6 +79,8 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
     private XenStore xenStore;
     @Reference(service = LoggerFactory.class)
     private Logger logger;
+    @Reference
+    private SimHypervisorHolder holder;
 
     private final List<DomainListener> listeners = new CopyOnWriteArrayList<>();
     private final Map<Integer, SimDomain> domains = new ConcurrentSkipListMap<>();
@@ -85,6 +92,7 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
     private ExecutorService notifier;
     private volatile int guestUidBase;
     private int nextDomid = 1;
+    private BundleContext context;
 
     /** For DS; outside OSGi use {@link #start}. */
     public SimHypervisor() {
@@ -96,7 +104,9 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
         if (dir == null || dir.isBlank()) {
             throw new IllegalStateException("the simulated hypervisor needs the framework property backplane.state.dir");
         }
-        init(Path.of(dir), config.guestUidBase(), OperatorLog.of(logger::info, logger::warn, logger::error));
+        this.context = context;
+        init(Path.of(dir), config.guestUidBase(), OperatorLog.of(logger::info, logger::warn, logger::error), holder.takeHandOver());
+        holder.attach(this);
     }
 
     /** A new guest uid base applies to domains created from now on; running domains stay as they are. */
@@ -114,11 +124,21 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
         SimHypervisor h = new SimHypervisor();
         h.io = io;
         h.xenStore = xenStore;
-        h.init(stateDir, guestUidBase, OperatorLog.stderr("sim"));
+        h.init(stateDir, guestUidBase, OperatorLog.stderr("sim"), Map.of());
         return h;
     }
 
-    private void init(Path stateDir, int uidBase, OperatorLog simLog) throws IOException {
+    /** As {@link #start}, taking over what {@link #handOver} gave (for tests outside OSGi). */
+    static SimHypervisor restore(Path stateDir, NativeIo io, XenStore xenStore, int guestUidBase, Map<String, Object> handedOver)
+            throws IOException {
+        SimHypervisor h = new SimHypervisor();
+        h.io = io;
+        h.xenStore = xenStore;
+        h.init(stateDir, guestUidBase, OperatorLog.stderr("sim"), handedOver);
+        return h;
+    }
+
+    private void init(Path stateDir, int uidBase, OperatorLog simLog, Map<String, Object> handedOver) throws IOException {
         this.paths = new SimPaths(stateDir);
         this.log = new GuestLimitedLog(simLog, new SourceRateLimit());
         this.guestUidBase = uidBase;
@@ -132,8 +152,99 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
             return t;
         });
         DomainFiles.ensureDomainsDir(paths.domainsDir());
+        if (SimHandOver.isHandOver(handedOver)) {
+            restore(handedOver);
+            return;
+        }
         removeStaleDomains();
         log.info("simulated hypervisor ready, domains under " + paths.domainsDir());
+    }
+
+    /**
+     * The bundle stops while the runtime runs (an update, a refresh, felix:stop): the domains go to
+     * the next sim through the holder. First the guests' sockets stop being read (between two
+     * messages), while dom0's calls still run; then the holder drains those and holds new ones,
+     * and {@link #handOver} takes the state. The runtime stopping ends every domain, as before.
+     */
+    @Deactivate
+    void deactivate() {
+        if (context.getBundle(0).getState() == Bundle.STOPPING) {
+            holder.detach(this, null);
+            close();
+            return;
+        }
+        long began = System.nanoTime();
+        if (!quiesce()) {
+            log.warn("simulated hypervisor: a guest connection did not stop within 2 s for the hand-over; the domains end");
+            holder.detach(this, null);
+            close();
+            return;
+        }
+        holder.detach(this, () -> handOver(began));
+        notifier.shutdown();
+    }
+
+    /** Stops every domain's event channel socket for a hand-over; false if a connection thread did not stop. */
+    boolean quiesce() {
+        boolean all = true;
+        for (SimDomain d : domains.values()) {
+            all &= d.quiesce();
+        }
+        return all;
+    }
+
+    /** Everything the next sim needs, after {@link #quiesce} and with no dom0 call running (see {@link SimHandOver}). */
+    synchronized Map<String, Object> handOver(long began) {
+        Map<GuestConnection, Integer> ids = new HashMap<>();
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (SimDomain d : domains.values()) {
+            list.add(d.handOver(ids));
+        }
+        Map<String, Object> h = new HashMap<>();
+        h.put(SimHandOver.BEGAN, began);
+        h.put(SimHandOver.NEXT_DOMID, nextDomid);
+        h.put(SimHandOver.DOMAINS, list);
+        h.put(SimHandOver.PORTS, evtchn.handOver(ids));
+        log.info("simulated hypervisor: handing domains " + domains.keySet() + " with " + ids.size()
+                + " guest connection(s) over to the next sim bundle");
+        return h;
+    }
+
+    private void restore(Map<String, Object> h) throws IOException {
+        nextDomid = (Integer) h.get(SimHandOver.NEXT_DOMID);
+        Map<Integer, GuestConnection> byId = new HashMap<>();
+        for (Object o : (List<?>) h.get(SimHandOver.DOMAINS)) {
+            SimDomain d = SimDomain.restore((Map<?, ?>) o, paths, io, evtchn, log, this::shutdownSeen, byId);
+            domains.put(d.domid(), d);
+        }
+        Map<Integer, Dom0Channel> dom0 = new HashMap<>();
+        evtchn.restore((List<?>) h.get(SimHandOver.PORTS), byId, dom0, handler -> new Dom0Channel(evtchn, (EventHandler) handler, log));
+        domains.values().forEach(d -> d.evtchnServer().serveRestored());
+        long paused = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - (Long) h.get(SimHandOver.BEGAN));
+        int mappings = domains.values().stream().mapToInt(SimDomain::mappedRegions).sum();
+        log.info("simulated hypervisor: taken over from the previous sim bundle: domains " + domains.keySet() + ", "
+                + byId.size() + " guest connection(s), " + dom0.size() + " dom0 port(s), " + mappings + " dom0 mapping(s), "
+                + paused + " ms without service");
+    }
+
+    @Override
+    public EventChannel dom0Channel(int port) {
+        try {
+            return evtchn.lookup(0, port).sink instanceof Dom0Channel ch ? ch : null;
+        } catch (HypervisorException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public MappedRegion dom0Region(long address) {
+        for (SimDomain d : domains.values()) {
+            SimRegion r = d.region(address);
+            if (r != null) {
+                return r;
+            }
+        }
+        return null;
     }
 
     /** Domains do not outlive the runtime: directories left by one that did not stop cleanly go. */
@@ -152,11 +263,9 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
     }
 
     /** Destroys every domain (their guests lose their hypervisor) and stops. */
-    @Deactivate
     public void close() {
         if (!domains.isEmpty()) {
-            // Their event channels, grant tables and XenStore connections live in this component:
-            // no successor can take them over, so the domains end with it.
+            // The runtime stops (or a hand-over could not be made): the domains end with the sim.
             log.warn("simulated hypervisor stopping: destroying domains " + domains.keySet()
                     + "; their guests end with them");
         }

@@ -104,6 +104,10 @@ class SimRegion implements MappedRegion {
     void released() {
     }
 
+    MemoryMapping mapping() {
+        return mapping;
+    }
+
     SimDomain domain() {
         return domain;
     }

@@ -3,8 +3,8 @@ package io.backplane.hypervisor.sim;
 import java.util.List;
 
 /**
- * What the sim can say about its domains beyond the SPI, for the shell. Not a service of its own:
- * the sim's {@code Domains} service implements it (the SPI registrations carry no private types).
+ * What the sim can say about its domains beyond the SPI, for the shell: a service of the sim
+ * component (the SPI services are the holder bundle's, forwarding to it).
  */
 public interface SimStatus {
 

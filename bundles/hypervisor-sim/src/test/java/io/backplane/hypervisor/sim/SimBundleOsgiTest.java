@@ -55,7 +55,8 @@ class SimBundleOsgiTest {
             for (String name : List.of("org.osgi.util.function", "org.osgi.util.promise", "org.osgi.service.component",
                     "org.apache.felix.log", "org.apache.felix.configadmin", "org.apache.felix.scr",
                     "org.apache.felix.gogo.runtime", "bundles/native/", "bundles/ring-core/", "bundles/sim-abi/",
-                    "bundles/xs-client/", "bundles/xenstore-holder/", "bundles/xenstore/", "bundles/hypervisor-sim/")) {
+                    "bundles/xs-client/", "bundles/xenstore-holder/", "bundles/xenstore/", "bundles/hypervisor-sim-holder/",
+                    "bundles/hypervisor-sim/")) {
                 bundles.add(ctx.installBundle("reference:" + classpathEntry(name).toURI()));
             }
             for (Bundle b : bundles) {

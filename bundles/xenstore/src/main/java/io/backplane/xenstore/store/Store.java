@@ -452,6 +452,23 @@ public final class Store {
                 new java.util.concurrent.atomic.LongAdder()})[what].increment();
     }
 
+    /** The activity counters by domain ({requests, quota hits, watch events}), for the image. */
+    Map<Integer, long[]> activity() {
+        Map<Integer, long[]> out = new java.util.TreeMap<>();
+        activity.forEach((d, a) -> out.put(d, new long[] {a[REQUESTS].sum(), a[QUOTA_HITS].sum(), a[WATCH_EVENTS].sum()}));
+        return out;
+    }
+
+    /** A domain's counters as a predecessor's image had them. */
+    void activity(int domid, long[] counts) {
+        java.util.concurrent.atomic.LongAdder[] a = new java.util.concurrent.atomic.LongAdder[counts.length];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = new java.util.concurrent.atomic.LongAdder();
+            a[i].add(counts[i]);
+        }
+        activity.put(domid, a);
+    }
+
     private long counted(int domid, int what) {
         java.util.concurrent.atomic.LongAdder[] a = activity.get(domid);
         return a == null ? 0 : a[what].sum();

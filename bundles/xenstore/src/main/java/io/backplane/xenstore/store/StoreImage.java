@@ -14,11 +14,14 @@ import java.util.Map;
 
 /**
  * The byte layout of a store and of a connection handed to an updated XenStore bundle. Versioned:
- * an image of another version is refused rather than misread. Quotas are not in it (they come
- * from the successor's configuration), nor the per-domain activity counters (they start again).
+ * an image of another version is refused rather than misread, except version 1 (before the
+ * per-domain activity counters were in it: they then start again). Quotas are not in it (they
+ * come from the successor's configuration).
  */
 final class StoreImage {
-    static final int VERSION = 1;
+    static final int VERSION = 2;
+    /** The oldest image this bundle reads (a predecessor of that version hands over to it). */
+    static final int OLDEST = 1;
 
     private StoreImage() {
     }
@@ -57,12 +60,20 @@ final class StoreImage {
                 out.writeInt(d.storeEventChannel);
                 out.writeInt(d.target);
             }
+            Map<Integer, long[]> activity = s.activity();
+            out.writeInt(activity.size());
+            for (Map.Entry<Integer, long[]> e : activity.entrySet()) {
+                out.writeInt(e.getKey());
+                for (long v : e.getValue()) {
+                    out.writeLong(v);
+                }
+            }
         });
     }
 
     /** Fills the fresh store {@code s} (its constructor's nodes are replaced). */
     static void read(byte[] image, Store s) {
-        in(image, in -> {
+        in(image, (in, version) -> {
             s.generation(in.readLong());
             s.nodes().clear();
             for (int i = in.readInt(); i > 0; i--) {
@@ -87,6 +98,11 @@ final class StoreImage {
                 Domain d = new Domain(in.readInt(), in.readLong(), in.readInt());
                 d.target = in.readInt();
                 s.domainRecords().put(d.domid, d);
+            }
+            if (version >= 2) {
+                for (int i = in.readInt(); i > 0; i--) {
+                    s.activity(in.readInt(), new long[] {in.readLong(), in.readLong(), in.readLong()});
+                }
             }
         });
     }
@@ -115,7 +131,7 @@ final class StoreImage {
 
     static Connection readConnection(byte[] image, long id, WatchEventSink sink, NodeView tree) {
         Connection[] c = new Connection[1];
-        in(image, in -> {
+        in(image, (in, version) -> {
             c[0] = new Connection(id, in.readInt(), in.readBoolean(), sink);
             c[0].nextTransactionId = in.readInt();
             for (int i = in.readInt(); i > 0; i--) {
@@ -151,7 +167,7 @@ final class StoreImage {
     }
 
     private interface Reader {
-        void read(DataInputStream in) throws IOException;
+        void read(DataInputStream in, int version) throws IOException;
     }
 
     private static byte[] bytes(Writer w) {
@@ -167,10 +183,11 @@ final class StoreImage {
     private static void in(byte[] image, Reader r) {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(image))) {
             int version = in.readInt();
-            if (version != VERSION) {
-                throw new IllegalArgumentException("a XenStore image of version " + version + ", this bundle reads " + VERSION);
+            if (version < OLDEST || version > VERSION) {
+                throw new IllegalArgumentException("a XenStore image of version " + version + ", this bundle reads "
+                        + OLDEST + " to " + VERSION);
             }
-            r.read(in);
+            r.read(in, version);
         } catch (IOException e) {
             throw new IllegalArgumentException("a truncated XenStore image: " + e, e);
         }

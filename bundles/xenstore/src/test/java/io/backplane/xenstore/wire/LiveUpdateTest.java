@@ -60,6 +60,9 @@ class LiveUpdateTest {
                 Store next = XenStoreDaemon.restoreStore(handOver, Quotas.XEN_4_17);
                 try (XenStoreDaemon successor = new XenStoreDaemon(next, xs.stateDir, OperatorLog.stderrWarnings("xenstored"))) {
                     assertThat(successor.restore(handOver)).isEqualTo(3);
+                    assertThat(activity(next)).as("xs:stat's counters carry on").isEqualTo(activity(xs.store))
+                            .containsKey(5);
+                    assertThat(activity(next).get(5)).as("the guest's read").startsWith(1L);
 
                     request.limit(request.capacity());
                     raw.write(request);
@@ -86,6 +89,13 @@ class LiveUpdateTest {
                 }
             }
         }
+    }
+
+    /** Each domain's {requests, quota hits, watch events}, as xs:stat shows them. */
+    private static Map<Integer, List<Long>> activity(Store s) {
+        Map<Integer, List<Long>> out = new java.util.TreeMap<>();
+        s.stats().domains().forEach(d -> out.put(d.domid(), List.of(d.requests(), d.quotaHits(), d.watchEvents())));
+        return out;
     }
 
     /** A client that stops reading holds up no hand-over, and loses nothing queued for it. */

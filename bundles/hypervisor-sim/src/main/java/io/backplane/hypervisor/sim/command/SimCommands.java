@@ -1,6 +1,5 @@
 package io.backplane.hypervisor.sim.command;
 
-import io.backplane.api.hypervisor.Domains;
 import io.backplane.hypervisor.sim.SimStatus;
 import org.apache.felix.service.command.Descriptor;
 import org.osgi.service.component.annotations.Activate;
@@ -13,11 +12,8 @@ public class SimCommands {
     private final SimStatus status;
 
     @Activate
-    public SimCommands(@Reference(target = "(backplane.hypervisor=sim)") Domains domains) {
-        if (!(domains instanceof SimStatus s)) {
-            throw new IllegalStateException("the sim's Domains service does not report its status");
-        }
-        this.status = s;
+    public SimCommands(@Reference SimStatus status) {
+        this.status = status;
     }
 
     @Descriptor("List the sim's domains with the grants, mappings, guest connections and ports dom0 holds on each")
