@@ -163,11 +163,15 @@ final class DeviceLifecycle {
                     if (live) {
                         connected = false;   // the record is current: it is rewritten at every change
                         d.disconnect();
-                        DeviceRecord.release(xs, id);
                     }
                     removed = true;
                     if (d != null) {
                         d.remove();
+                    }
+                    if (live) {
+                        // Last: a successor already running (a standby start) adopts the moment the
+                        // owner goes, so the TAP and image must be closed by then.
+                        DeviceRecord.release(xs, id);
                     }
                     closeWatch();
                     waiters.forEach(w -> w.future().completeExceptionally(new IllegalStateException(id + " was handed over")));
