@@ -220,6 +220,8 @@ guest_destroy() {
     *) res FAIL "$NAME-destroy-pv-devices" "pv:devices still lists: $(echo "$pvd" | tail -n +2 | tr -s ' ' | tr '\n' '|')" ;; esac
 }
 
+# the cases bp3 runs (run.sh --cases; all by default)
+wants() { case " ${BP3_CASES:-kill9 sigterm standby update} " in *" $1 "*) return 0 ;; esac; return 1; }
 bp3_states() { echo "$(xsr $VIFBE/state)/$(xsr $VIFFE/state) $(xsr $VBDBE/state)/$(xsr $VBDFE/state)"; }
 adoptions() { log_since "$1" | grep -o '[0-9]*/v[a-z]*/[0-9]*: re-attached to the live rings.*'; }
 two_adoptions() { [ "$(adoptions "$1" | grep -c .)" -ge 2 ]; }
@@ -430,84 +432,92 @@ if [ "$MODE" = test ]; then
     if wait_sync loop-started 240; then
       sleep 5
       k=1
-      while [ $k -le "$BP3_KILLS" ]; do
+      while wants kill9 && [ $k -le "$BP3_KILLS" ]; do
         # kill -9: nothing handed over; the next start finds both devices Connected, recorded, owner dead
         pause_mark; tap_watch
         kill -KILL "$BPPID"; wait "$BPPID" 2>/dev/null
         cat /tmp/bp.out >> $OUT/backplane-stdout.log; log_since "$BP_LOG0" >> $OUT/backplane.log
         BPPID=""
         check "$(bp3_states)" "4/4 4/4" bp3-kill9-$k-states "vif and vbd state (backend/frontend) with Backplane killed"
+        check "$(ls $ST/devices/vbd/$D/51712 2>/dev/null | grep -c '\.requests$')" 2 bp3-kill9-$k-mirrors \
+          "the vbd's request mirrors (2 queues) the killed process left in $ST/devices, for its successor (all: $(cd $ST/devices 2>/dev/null && ls */*/*/*.requests | tr '\n' ' '))"
         reattach_start kill9-$k || break
         pause_report kill9-$k
         sleep $((1 + k * 2))   # another moment of the loop for the next kill
         k=$((k + 1))
       done
-      res INFO bp3-mirror "requests a killed backend had taken and not answered, served again from the request mirror: $REPLAYED (${REPLAYS:-none:} per restart; how many a kill finds is chance)"
+      wants kill9 && res INFO bp3-mirror "requests a killed backend had taken and not answered, served again from the request mirror: $REPLAYED (per restart:${REPLAYS:- none}; how many a kill finds is chance)"
 
-      pause_mark; tap_watch
-      if bp_stop; then res PASS bp3-sigterm "Backplane stopped on SIGTERM under the running guest"; else res FAIL bp3-sigterm "still running 90 s after SIGTERM"; fi
-      check "$(log_since "$BP_LOG0" | grep -c 'handed over.*the frontend stays Connected')" 2 bp3-handed-over "devices handed over on SIGTERM (keepDevices)"
-      check "$(bp3_states)" "4/4 4/4" bp3-sigterm-states "vif and vbd state (backend/frontend) with Backplane stopped"
-      before=$REPLAYED
-      reattach_start sigterm
-      check "$((REPLAYED - before))" 0 bp3-sigterm-no-replay "requests served again after a graceful handover"
-      pause_report sigterm
-      sleep 5
-
-      # standby: the successor starts on a state dir of its own while the predecessor serves; its
-      # bus leaves both devices to their live owner; the predecessor's SIGTERM hands them over and
-      # the successor adopts each the moment its owner key goes
-      ST2=/run/backplane-standby OLDPID=$BPPID OLDST=$ST
-      rm -rf $ST2 /tmp/bp-deploy2; mkdir -p /tmp/bp-deploy2
-      t0=$(now)
-      $JAVA $(cds_options) -jar $BP/backplane-runtime.jar --state-dir $ST2 --features $BP/features --bundles $BP/bundles \
-        --deploy /tmp/bp-deploy2 > /tmp/bp2.out 2>&1 &
-      NEWPID=$!
-      standby_up() { grep -q 'Backplane running' /tmp/bp2.out || dead "$NEWPID"; }
-      wait_for 600 standby_up
-      if grep -q 'Backplane running' /tmp/bp2.out; then
-        res PASS bp3-standby-start "a second instance running on $ST2 after $(( $(now) - t0 )) ms beside the serving one"
-        check "$(grep -c 'not served here: Connected and served by the live process' $ST2/backplane.log)" 2 bp3-standby-leaves \
-          "devices the standby left to their live owner $OLDPID"
+      if wants sigterm; then
         pause_mark; tap_watch
-        started=$(now)
-        kill -TERM "$OLDPID"
-        ST=$ST2
-        adopted standby 0 "$started"
-        BPPID=$OLDPID ST=$OLDST
-        wait_for 90 dead "$OLDPID"
-        alive "$OLDPID" && { res FAIL bp3-standby-old-stop "the predecessor still runs 90 s after SIGTERM"; kill -KILL "$OLDPID"; }
-        wait "$OLDPID" 2>/dev/null
-        cat /tmp/bp.out >> $OUT/backplane-stdout.log; log_since "$BP_LOG0" >> $OUT/backplane.log
-        ST=$ST2 BPPID=$NEWPID BP_LOG0=0
-        cp /tmp/bp2.out /tmp/bp.out
-        check "$(log_since 0 | grep -c 'served again')" 0 bp3-standby-no-replay "requests served again after the standby's adoption"
-        pause_report standby
-      else
-        res FAIL bp3-standby-start "the standby did not run within 600 s: $(tail -3 /tmp/bp2.out | tr '\n' ' ')"
-        kill -KILL "$NEWPID" 2>/dev/null
+        if bp_stop; then res PASS bp3-sigterm "Backplane stopped on SIGTERM under the running guest"; else res FAIL bp3-sigterm "still running 90 s after SIGTERM"; fi
+        check "$(log_since "$BP_LOG0" | grep -c 'handed over.*the frontend stays Connected')" 2 bp3-handed-over "devices handed over on SIGTERM (keepDevices)"
+        check "$(bp3_states)" "4/4 4/4" bp3-sigterm-states "vif and vbd state (backend/frontend) with Backplane stopped"
+        before=$REPLAYED
+        reattach_start sigterm
+        check "$((REPLAYED - before))" 0 bp3-sigterm-no-replay "requests served again after a graceful handover"
+        pause_report sigterm
+        sleep 5
       fi
-      sleep 5
 
-      # update of the blkback and then the netback bundle in the running instance: the old
-      # driver hands its device over, the new revision's driver adopts it
-      for b in blkback netback; do
-        id=$(bp_shell felix:lb -s | tr '|' ' ' | awk -v b="$b" '$0 ~ "[.-]" b "[ (]" {print $1; exit}')
-        if [ -z "$id" ]; then res FAIL bp3-update-$b "no $b bundle in felix:lb -s"; continue; fi
-        m=$(log_lines); pause_mark; started=$(now)
-        [ $b = netback ] && tap_watch
-        u=$(bp_shell felix:update "$id")
-        [ -n "$u" ] && res FAIL bp3-update-$b "felix:update $id: $u"
-        one_adoption() { [ "$(adoptions "$m" | grep -c .)" -ge 1 ]; }
-        wait_for 90 one_adoption
-        a=$(adoptions "$m")
-        check "$(echo "$a" | grep -c .)" 1 bp3-update-$b "device re-attached by the updated bundle $(( $(now) - started )) ms after felix:update $id (the shell client's start included): $(echo "$a" | tr '\n' '|')"
-        h=$(log_since "$m" | grep -o '[0-9]*/v[a-z]*/[0-9]*: handed over.*' | head -1)
-        [ -n "$h" ] && step "update $b: $h"
-        check "$(bp3_states)" "4/4 4/4" "bp3-update-$b-states" "vif and vbd state (backend/frontend) after the update of $b"
-        pause_report update-$b
-        sleep 3
-      done
+      if wants standby; then
+        # standby: the successor starts on a state dir of its own while the predecessor serves; its
+        # bus leaves both devices to their live owner; the predecessor's SIGTERM hands them over and
+        # the successor adopts each the moment its owner key goes
+        ST2=/run/backplane-standby OLDPID=$BPPID OLDST=$ST
+        rm -rf $ST2 /tmp/bp-deploy2; mkdir -p /tmp/bp-deploy2
+        t0=$(now)
+        $JAVA $(cds_options) -jar $BP/backplane-runtime.jar --state-dir $ST2 --features $BP/features --bundles $BP/bundles \
+          --deploy /tmp/bp-deploy2 > /tmp/bp2.out 2>&1 &
+        NEWPID=$!
+        standby_up() { grep -q 'Backplane running' /tmp/bp2.out || dead "$NEWPID"; }
+        wait_for 600 standby_up
+        if grep -q 'Backplane running' /tmp/bp2.out; then
+          res PASS bp3-standby-start "a second instance running on $ST2 after $(( $(now) - t0 )) ms beside the serving one"
+          check "$(grep -c 'not served here: Connected and served by the live process' $ST2/backplane.log)" 2 bp3-standby-leaves \
+            "devices the standby left to their live owner $OLDPID"
+          pause_mark; tap_watch
+          started=$(now)
+          kill -TERM "$OLDPID"
+          ST=$ST2
+          adopted standby 0 "$started"
+          BPPID=$OLDPID ST=$OLDST
+          wait_for 90 dead "$OLDPID"
+          alive "$OLDPID" && { res FAIL bp3-standby-old-stop "the predecessor still runs 90 s after SIGTERM"; kill -KILL "$OLDPID"; }
+          wait "$OLDPID" 2>/dev/null
+          cat /tmp/bp.out >> $OUT/backplane-stdout.log; log_since "$BP_LOG0" >> $OUT/backplane.log
+          ST=$ST2 BPPID=$NEWPID BP_LOG0=0
+          cp /tmp/bp2.out /tmp/bp.out
+          check "$(log_since 0 | grep -c 'served again')" 0 bp3-standby-no-replay "requests served again after the standby's adoption"
+          pause_report standby
+        else
+          res FAIL bp3-standby-start "the standby did not run within 600 s: $(tail -3 /tmp/bp2.out | tr '\n' ' ')"
+          kill -KILL "$NEWPID" 2>/dev/null
+        fi
+        sleep 5
+      fi
+
+      if wants update; then
+        # update of the blkback and then the netback bundle in the running instance: the old
+        # driver hands its device over, the new revision's driver adopts it
+        for b in blkback netback; do
+          id=$(bp_shell felix:lb -s | tr '|' ' ' | awk -v b="$b" '$0 ~ "[.-]" b "[ (]" {print $1; exit}')
+          if [ -z "$id" ]; then res FAIL bp3-update-$b "no $b bundle in felix:lb -s"; continue; fi
+          m=$(log_lines); pause_mark; started=$(now)
+          [ $b = netback ] && tap_watch
+          u=$(bp_shell felix:update "$id")
+          [ -n "$u" ] && res FAIL bp3-update-$b "felix:update $id: $u"
+          one_adoption() { [ "$(adoptions "$m" | grep -c .)" -ge 1 ]; }
+          wait_for 90 one_adoption
+          a=$(adoptions "$m")
+          check "$(echo "$a" | grep -c .)" 1 bp3-update-$b "device re-attached by the updated bundle $(( $(now) - started )) ms after felix:update $id (the shell client's start included): $(echo "$a" | tr '\n' '|')"
+          h=$(log_since "$m" | grep -o '[0-9]*/v[a-z]*/[0-9]*: handed over.*' | head -1)
+          [ -n "$h" ] && step "update $b: $h"
+          check "$(bp3_states)" "4/4 4/4" "bp3-update-$b-states" "vif and vbd state (backend/frontend) after the update of $b"
+          pause_report update-$b
+          sleep 3
+        done
+      fi
 
       echo stop | timeout 10 nc $GIP 5005 >/dev/null 2>&1
       if wait_sync reattach-done 300; then
