@@ -273,6 +273,15 @@ pause_report() {
   res PASS "bp3-pause-$1" "the guest's longest block round since the $1 began: ${blk:-(none over 3x the mean)} ms"
   PAUSES="$PAUSES $1:${blk:-0}"
   echo "$1 $T0" >> /tmp/cases
+  # and the guest answers on its vif again
+  pinged() { ping -c 1 -W 2 $GIP >/dev/null 2>&1; }
+  t=$(now)
+  if wait_for 60 pinged; then
+    res PASS "bp3-$1-ping" "the guest answers dom0's ping after the $1 (waited $(( $(now) - t )) ms)"
+  else
+    res FAIL "bp3-$1-ping" "no answer to dom0's ping 60 s after the $1's adoption (out/net-$1.txt)"
+    { ip addr; ip route; grep . /sys/class/net/vif$D.0/statistics/*; bp_shell pv:show bp3/vif/0; } > $OUT/net-$1.txt 2>&1
+  fi
 }
 # tcp_stalls: per case, the longest stall of the stream that overlaps it (up to the next case)
 tcp_stalls() {
