@@ -275,9 +275,9 @@ pause_report() {
   echo "$1 $T0" >> /tmp/cases
   # and the guest answers on its vif again
   pinged() { ping -c 1 -W 2 $GIP >/dev/null 2>&1; }
-  t=$(now)
+  p0=$(now)   # not t: wait_for counts down in t
   if wait_for 60 pinged; then
-    res PASS "bp3-$1-ping" "the guest answers dom0's ping after the $1 (waited $(( $(now) - t )) ms)"
+    res PASS "bp3-$1-ping" "the guest answers dom0's ping after the $1 (waited $(( $(now) - p0 )) ms)"
   else
     res FAIL "bp3-$1-ping" "no answer to dom0's ping 60 s after the $1's adoption (out/net-$1.txt)"
     { ip addr; ip route; grep . /sys/class/net/vif$D.0/statistics/*; bp_shell pv:show bp3/vif/0; } > $OUT/net-$1.txt 2>&1
