@@ -245,7 +245,8 @@ adopted() {
   a=$(adoptions "$2")
   check "$(echo "$a" | grep -c .)" 2 "bp3-adopted-$1" "devices re-attached $(( $(now) - $3 )) ms after the $1 began ($(echo "$a" | sed 's/ (/: (/' | tr '\n' '|'))"
   check "$(bp3_states)" "4/4 4/4" "bp3-$1-states" "vif and vbd state (backend/frontend) after the $1"
-  r=$(echo "$a" | grep -o '[0-9]* requests the last backend took and never answered served again' | awk '{s += $1} END {print s + 0}')
+  # the drivers' own re-attach lines say how many requests came from a request mirror
+  r=$(log_since "$2" | grep -o '[0-9]* requests the last backend took and never answered served again' | awk '{s += $1} END {print s + 0}')
   REPLAYED=$((REPLAYED + r))
   [ "$r" -gt 0 ] && REPLAYS="$REPLAYS $1:$r"
   return 0
