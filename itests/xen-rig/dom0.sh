@@ -12,7 +12,7 @@ D0IP=10.99.0.1 GIP=10.99.0.2
 MiB=1048576
 : > "$RES"
 step() { echo "XENSTEP $*"; }
-res() { _r="XENTEST $1 $2 $3"; echo "$_r"; echo "$_r" >> "$RES"; }
+res() { _r="XENTEST $1 $2 $3"; echo "$_r"; echo "$_r" >> "$RES"; }   # PASS, FAIL, or INFO (a figure)
 check() { if [ "$1" = "$2" ]; then res PASS "$3" "$4: ${1:-none}"; else res FAIL "$3" "$4: got '$1', expected '$2'"; fi; }
 now() { $RT now; }
 # wait_for SECONDS COMMAND...: polls every second; 0 when COMMAND succeeded in time
@@ -48,12 +48,25 @@ step "xenstored, xen-init-dom0, xenconsoled running; $($JAVA -version 2>&1 | hea
 
 # ---- Backplane ---------------------------------------------------------------------------------
 BPPID=""
+# Class-data sharing (docs/operations.md, BACKPLANE_CDS_ARCHIVE): run.sh passes the archive an
+# earlier run of the same jars wrote, if any; without one the first start writes it when it stops.
+JSA=/tmp/backplane.jsa
+[ -s $BP/backplane.jsa ] && cp $BP/backplane.jsa $JSA
+cds_options() { if [ -s $JSA ]; then echo "-XX:SharedArchiveFile=$JSA"; else echo "-XX:ArchiveClassesAtExit=$JSA"; fi; }
+# the state dir's log outlives an instance when it is kept: lines are counted from a mark
+log_lines() { cat $ST/backplane.log 2>/dev/null | wc -l; }
+log_since() { tail -n +$(($1 + 1)) $ST/backplane.log 2>/dev/null; }
+# bp_start [keep]: a fresh state dir, or with "keep" the one a previous instance left (its
+# device records' files, the request mirrors, are what a restart after kill -9 replays from)
 bp_start() {
-  rm -rf "$ST" /tmp/bp-deploy; mkdir -p /tmp/bp-deploy
+  [ "$1" = keep ] || rm -rf "$ST"
+  rm -rf /tmp/bp-deploy; mkdir -p /tmp/bp-deploy
   t0=$(now) JFR=""
   # --profile: a JFR recording of the whole run, written when Backplane exits
   [ "$PROFILE" = 1 ] && JFR="-XX:StartFlightRecording=settings=profile,dumponexit=true,filename=$OUT/bp-$(now).jfr"
-  $JAVA $JFR -jar $BP/backplane-runtime.jar --state-dir $ST --features $BP/features --bundles $BP/bundles \
+  BP_CDS=$(cds_options)
+  BP_LOG0=$(log_lines)
+  $JAVA $JFR $BP_CDS -jar $BP/backplane-runtime.jar --state-dir $ST --features $BP/features --bundles $BP/bundles \
     --deploy /tmp/bp-deploy > /tmp/bp.out 2>&1 &
   BPPID=$!
   # Running, or its JVM gone (a failed start need not wait out the 600 s)
@@ -61,6 +74,7 @@ bp_start() {
   if grep -q 'Backplane running' /tmp/bp.out; then
     BP_STARTED="$(grep 'Backplane running' /tmp/bp.out | sed 's/, state dir [^,]*,/:/; s/Shell:.*//')"
     BP_START_MS=$(( $(now) - t0 ))
+    BP_STARTED="$BP_STARTED (${BP_CDS%%=*})"
     return 0
   fi
   # what it said (a JVM crash's report names the frame) goes to the host with the results
@@ -72,11 +86,11 @@ bp_start() {
 bp_stop() {
   [ -n "$BPPID" ] || return 0
   kill -TERM "$BPPID" 2>/dev/null
-  wait_for 60 dead "$BPPID"; rc=$?
+  wait_for 90 dead "$BPPID"; rc=$?
   alive "$BPPID" && kill -KILL "$BPPID"
   wait "$BPPID" 2>/dev/null
   cat /tmp/bp.out >> $OUT/backplane-stdout.log
-  [ -f $ST/backplane.log ] && cat $ST/backplane.log >> $OUT/backplane.log
+  log_since "$BP_LOG0" >> $OUT/backplane.log
   BPPID=""
   return $rc
 }
@@ -159,7 +173,9 @@ EOF
     # listeners for the guest's sends (the guest starts sending on its own)
     [ -p /tmp/hold ] || mkfifo /tmp/hold
     exec 4<>/tmp/hold
-    rm -f /tmp/g2d; timeout 900 nc -l -p 5002 <&4 > /tmp/g2d & G2D=$!
+    rm -f /tmp/g2d
+    if [ "$GMODE" = reattach ]; then $RT tcp-sink 5002 /tmp/g2d 2400 > /tmp/g2d-gaps & G2D=$!
+    else timeout 900 nc -l -p 5002 <&4 > /tmp/g2d & G2D=$!; fi
     [ "$GMODE" = test ] && { $RT udp-recv 5003 200 900 > /tmp/udp-g2d & UDP=$!; }
   fi
   xl unpause "$NAME"
@@ -204,20 +220,78 @@ guest_destroy() {
     *) res FAIL "$NAME-destroy-pv-devices" "pv:devices still lists: $(echo "$pvd" | tail -n +2 | tr -s ' ' | tr '\n' '|')" ;; esac
 }
 
+# the cases bp3 runs (run.sh --cases; all by default)
+wants() { case " ${BP3_CASES:-kill9 sigterm standby update} " in *" $1 "*) return 0 ;; esac; return 1; }
 bp3_states() { echo "$(xsr $VIFBE/state)/$(xsr $VIFFE/state) $(xsr $VBDBE/state)/$(xsr $VBDFE/state)"; }
-# reattach_start WHY: Backplane started again under guest bp3; both devices must be re-attached, not renegotiated
+adoptions() { log_since "$1" | grep -o '[0-9]*/v[a-z]*/[0-9]*: re-attached to the live rings.*'; }
+two_adoptions() { [ "$(adoptions "$1" | grep -c .)" -ge 2 ]; }
+# A restart, a standby's take-over and a netback update each open the vif's TAP anew: dom0's
+# address goes with the old one. tap_watch gives the new TAP the address the moment it appears
+# (what a vif hotplug script does for an address on the vif itself; on a bridge Backplane re-joins
+# it alone), in the background, so the TCP stream's stall is Backplane's, not the script's.
+tap_watch() {
+  old=$(cat /sys/class/net/vif$D.0/ifindex 2>/dev/null)
+  ( n=0
+    while [ $n -lt 6000 ]; do
+      i=$(cat /sys/class/net/vif$D.0/ifindex 2>/dev/null)
+      if [ -n "$i" ] && [ "$i" != "$old" ]; then ip addr add $D0IP/24 dev vif$D.0 && ip link set vif$D.0 up; exit; fi
+      sleep 0.1; n=$((n + 1))
+    done ) &
+  TAPW=$!
+}
+# adopted CASE MARK STARTED: both devices re-attached (not renegotiated) since log line MARK, still 4/4
+adopted() {
+  wait_for 90 two_adoptions "$2"
+  a=$(adoptions "$2")
+  check "$(echo "$a" | grep -c .)" 2 "bp3-adopted-$1" "devices re-attached $(( $(now) - $3 )) ms after the $1 began ($(echo "$a" | sed 's/ (/: (/' | tr '\n' '|'))"
+  check "$(bp3_states)" "4/4 4/4" "bp3-$1-states" "vif and vbd state (backend/frontend) after the $1"
+  # the drivers' own re-attach lines say how many requests came from a request mirror
+  r=$(log_since "$2" | grep -o '[0-9]* requests the last backend took and never answered served again' | awk '{s += $1} END {print s + 0}')
+  REPLAYED=$((REPLAYED + r))
+  [ "$r" -gt 0 ] && REPLAYS="$REPLAYS $1:$r"
+  return 0
+}
+# reattach_start CASE: Backplane started again on the same state dir under guest bp3
 reattach_start() {
   started=$(now)   # not t: wait_for counts down in t
-  if ! bp_start; then res FAIL "bp3-restart-$1" "$BP_STARTED"; return 1; fi
+  if ! bp_start keep; then res FAIL "bp3-restart-$1" "$BP_STARTED"; return 1; fi
   res PASS "bp3-restart-$1" "$BP_STARTED ($BP_START_MS ms)"
-  # what a vif hotplug script does for an address on the vif itself (a bridge Backplane re-joins alone)
-  wait_for 60 test -e /sys/class/net/vif$D.0 && ip addr add $D0IP/24 dev vif$D.0 && ip link set vif$D.0 up
-  wait_for 60 sh -c "[ \$(grep -c 're-attached to the live rings' $ST/backplane.log) -ge 2 ]"
-  a=$(grep -o '[0-9]*/v[a-z]*/[0-9]*: re-attached to the live rings.*' $ST/backplane.log)
-  check "$(echo "$a" | grep -c .)" 2 "bp3-adopted-$1" "devices re-attached $(( $(now) - started )) ms after the start after $1 ($(echo "$a" | tr '\n' '|'))"
-  check "$(bp3_states)" "4/4 4/4" "bp3-$1-states" "vif and vbd state (backend/frontend) after the restart"
+  adopted "$1" "$BP_LOG0" "$started"
 }
 
+# The pause the guest saw: the guest reports every block round over 3x its mean ("slow-round");
+# dom0's tcp-sink every stall of the guest's TCP stream over 250 ms, with its end on dom0's clock.
+# Each case starts at a mark (the guest's slow rounds counted then, dom0's clock then); a case's
+# TCP stall is the longest that overlaps it (TCP's retransmission backoff can end it long after
+# the backend is back, so these are read when the stream has ended).
+slow_rounds() { glog | grep -a -o 'XENSYNC slow-round.*'; }
+slow_after() { [ "$(slow_rounds | wc -l)" -gt "$1" ]; }
+pause_mark() { MARK=$(slow_rounds | wc -l); T0=$(now); }
+pause_report() {
+  # the round that spanned the pause ends once the vbd is back
+  wait_for 60 slow_after "$MARK"
+  blk=$(slow_rounds | tail -n +$((MARK + 1)) | sed 's/.*ms=//' | sort -n | tail -1)
+  res PASS "bp3-pause-$1" "the guest's longest block round since the $1 began: ${blk:-(none over 3x the mean)} ms"
+  PAUSES="$PAUSES $1:${blk:-0}"
+  echo "$1 $T0" >> /tmp/cases
+  # and the guest answers on its vif again
+  pinged() { ping -c 1 -W 2 $GIP >/dev/null 2>&1; }
+  p0=$(now)   # not t: wait_for counts down in t
+  if wait_for 60 pinged; then
+    res PASS "bp3-$1-ping" "the guest answers dom0's ping after the $1 (waited $(( $(now) - p0 )) ms)"
+  else
+    res FAIL "bp3-$1-ping" "no answer to dom0's ping 60 s after the $1's adoption (out/net-$1.txt)"
+    { ip addr; ip route; grep . /sys/class/net/vif$D.0/statistics/*; bp_shell pv:show bp3/vif/0; } > $OUT/net-$1.txt 2>&1
+  fi
+}
+# tcp_stalls: per case, the longest stall of the stream that overlaps it (up to the next case)
+tcp_stalls() {
+  echo "end $(now)" >> /tmp/cases
+  awk 'NR == FNR { name[NR] = $1; t[NR] = $2; n = NR; next }
+       /^gap/ { split($2, e, "="); split($3, g, "="); end = e[2] + 0; start = end - g[2]
+                for (i = 1; i < n; i++) if (end > t[i] && start < t[i + 1] && g[2] + 0 > m[i]) m[i] = g[2] + 0 }
+       END { for (i = 1; i < n; i++) printf "%s:%d ", name[i], m[i] + 0 }' /tmp/cases /tmp/g2d-gaps
+}
 # feature-control record of one request: "status value"
 fc() { echo "$(xsr $1/feature-control/$2/status) $(xsr $1/feature-control/$2/value)"; }
 nqueues() { n=$(xenstore-list "$VIFFE" 2>/dev/null | grep -c '^queue-'); [ "$n" = 0 ] && n=1; echo "$n"; }
@@ -245,7 +319,16 @@ if [ "$MODE" = test ]; then
     res FAIL bp-start "$BP_STARTED"
     echo "XENTEST END"; echo "XENTEST END" >> "$RES"; exit 1
   fi
-  grep -q 'hypervisor-xen\|io.backplane.hypervisor.xen' /tmp/bp.out && true
+  if ! grep -q 'SharedArchiveFile' /proc/$BPPID/cmdline 2>/dev/null; then
+    # no class-data archive yet: this instance writes one when it stops, and the next start maps it
+    bp_stop; n=$BP_START_MS
+    if [ -s $JSA ] && bp_start; then
+      res PASS bp-cds "class-data archive written ($(du -k $JSA | cut -f1) KiB); start without it $n ms, with it $BP_START_MS ms"
+      cp $JSA $OUT/backplane.jsa
+    else
+      res FAIL bp-cds "no class-data archive after the first stop, or the start with it failed: $BP_STARTED"
+    fi
+  fi
   lsmod | grep -q -E '^xen_(netback|blkback)' && res FAIL rig "a kernel backend is loaded"
   leak_baseline
   step "baseline: $B_GNT gntdev mappings, $B_EVT evtchn bindings; creating guest bp1"
@@ -349,42 +432,123 @@ if [ "$MODE" = test ]; then
   bp_shell pv:devices > $OUT/pv-devices-bp2.txt
   guest_destroy
 
-  # ---- guest 3: Backplane restarted under a running guest: kill -9, then SIGTERM -----------------
-  step "creating guest bp3 (reattach): block and TCP loops while Backplane is killed with -9 and restarted, then stopped and started"
+  # ---- guest 3: Backplane restarted under a running guest ---------------------------------------
+  # kill -9 (BP3_KILLS times: the moment a kill finds responses written and not yet published is
+  # short), SIGTERM and start, a standby start (the successor up before the predecessor stops),
+  # and an update of the blkback and netback bundles inside the running instance
+  step "creating guest bp3 (reattach): block and TCP loops while Backplane is killed with -9 ${BP3_KILLS:=3} times, stopped and started, replaced by a standby, and its blkback and netback updated"
+  REPLAYED=0 REPLAYS="" PAUSES=""; : > /tmp/cases
   if guest_create bp3 reattach bp ""; then
     if wait_sync loop-started 240; then
       sleep 5
-      # kill -9: nothing handed over; the next start finds both devices Connected, recorded, owner dead
-      kill -KILL "$BPPID"; wait "$BPPID" 2>/dev/null
-      cat /tmp/bp.out >> $OUT/backplane-stdout.log; cp $ST/backplane.log $OUT/backplane-bp3-killed.log 2>/dev/null
-      BPPID=""
-      check "$(bp3_states)" "4/4 4/4" bp3-kill9-states "vif and vbd state (backend/frontend) with Backplane killed"
-      reattach_start kill9
-      sleep 5
-      if bp_stop; then res PASS bp3-sigterm "Backplane stopped on SIGTERM under the running guest"; else res FAIL bp3-sigterm "still running 60 s after SIGTERM"; fi
-      check "$(grep -c 'handed over.*the frontend stays Connected' $ST/backplane.log)" 2 bp3-handed-over "devices handed over on SIGTERM (keepDevices)"
-      check "$(bp3_states)" "4/4 4/4" bp3-sigterm-states "vif and vbd state (backend/frontend) with Backplane stopped"
-      reattach_start sigterm
-      sleep 5
+      k=1
+      while wants kill9 && [ $k -le "$BP3_KILLS" ]; do
+        # kill -9: nothing handed over; the next start finds both devices Connected, recorded, owner dead
+        pause_mark; tap_watch
+        kill -KILL "$BPPID"; wait "$BPPID" 2>/dev/null
+        cat /tmp/bp.out >> $OUT/backplane-stdout.log; log_since "$BP_LOG0" >> $OUT/backplane.log
+        BPPID=""
+        check "$(bp3_states)" "4/4 4/4" bp3-kill9-$k-states "vif and vbd state (backend/frontend) with Backplane killed"
+        check "$(ls $ST/devices/vbd/$D/51712 2>/dev/null | grep -c '\.requests$')" 2 bp3-kill9-$k-mirrors \
+          "the vbd's request mirrors (2 queues) the killed process left in $ST/devices, for its successor (all: $(cd $ST/devices 2>/dev/null && ls */*/*/*.requests | tr '\n' ' '))"
+        reattach_start kill9-$k || break
+        pause_report kill9-$k
+        sleep $((1 + k * 2))   # another moment of the loop for the next kill
+        k=$((k + 1))
+      done
+      wants kill9 && res INFO bp3-mirror "requests a killed backend had taken and not answered, served again from the request mirror: $REPLAYED (per restart:${REPLAYS:- none}; how many a kill finds is chance)"
+
+      if wants sigterm; then
+        pause_mark; tap_watch
+        if bp_stop; then res PASS bp3-sigterm "Backplane stopped on SIGTERM under the running guest"; else res FAIL bp3-sigterm "still running 90 s after SIGTERM"; fi
+        check "$(log_since "$BP_LOG0" | grep -c 'handed over.*the frontend stays Connected')" 2 bp3-handed-over "devices handed over on SIGTERM (keepDevices)"
+        check "$(bp3_states)" "4/4 4/4" bp3-sigterm-states "vif and vbd state (backend/frontend) with Backplane stopped"
+        before=$REPLAYED
+        reattach_start sigterm
+        check "$((REPLAYED - before))" 0 bp3-sigterm-no-replay "requests served again after a graceful handover"
+        pause_report sigterm
+        sleep 5
+      fi
+
+      if wants standby; then
+        # standby: the successor starts on a state dir of its own while the predecessor serves; its
+        # bus leaves both devices to their live owner; the predecessor's SIGTERM hands them over and
+        # the successor adopts each the moment its owner key goes
+        ST2=/run/backplane-standby OLDPID=$BPPID OLDST=$ST
+        rm -rf $ST2 /tmp/bp-deploy2; mkdir -p /tmp/bp-deploy2
+        t0=$(now)
+        $JAVA $(cds_options) -jar $BP/backplane-runtime.jar --state-dir $ST2 --features $BP/features --bundles $BP/bundles \
+          --deploy /tmp/bp-deploy2 > /tmp/bp2.out 2>&1 &
+        NEWPID=$!
+        standby_up() { grep -q 'Backplane running' /tmp/bp2.out || dead "$NEWPID"; }
+        wait_for 600 standby_up
+        if grep -q 'Backplane running' /tmp/bp2.out; then
+          res PASS bp3-standby-start "a second instance running on $ST2 after $(( $(now) - t0 )) ms beside the serving one"
+          check "$(grep -c 'not served here: Connected and served by the live process' $ST2/backplane.log)" 2 bp3-standby-leaves \
+            "devices the standby left to their live owner $OLDPID"
+          pause_mark; tap_watch
+          started=$(now)
+          kill -TERM "$OLDPID"
+          ST=$ST2
+          adopted standby 0 "$started"
+          BPPID=$OLDPID ST=$OLDST
+          wait_for 90 dead "$OLDPID"
+          alive "$OLDPID" && { res FAIL bp3-standby-old-stop "the predecessor still runs 90 s after SIGTERM"; kill -KILL "$OLDPID"; }
+          wait "$OLDPID" 2>/dev/null
+          cat /tmp/bp.out >> $OUT/backplane-stdout.log; log_since "$BP_LOG0" >> $OUT/backplane.log
+          ST=$ST2 BPPID=$NEWPID BP_LOG0=0
+          cp /tmp/bp2.out /tmp/bp.out
+          check "$(log_since 0 | grep -c 'served again')" 0 bp3-standby-no-replay "requests served again after the standby's adoption"
+          pause_report standby
+        else
+          res FAIL bp3-standby-start "the standby did not run within 600 s: $(tail -3 /tmp/bp2.out | tr '\n' ' ')"
+          kill -KILL "$NEWPID" 2>/dev/null
+        fi
+        sleep 5
+      fi
+
+      if wants update; then
+        # update of the blkback and then the netback bundle in the running instance: the old
+        # driver hands its device over, the new revision's driver adopts it
+        for b in blkback netback; do
+          id=$(bp_shell felix:lb -s | tr '|' ' ' | awk -v b="$b" '$0 ~ "[.-]" b "[ (]" {print $1; exit}')
+          if [ -z "$id" ]; then res FAIL bp3-update-$b "no $b bundle in felix:lb -s"; continue; fi
+          m=$(log_lines); pause_mark; started=$(now)
+          [ $b = netback ] && tap_watch
+          u=$(bp_shell felix:update "$id")
+          [ -n "$u" ] && res FAIL bp3-update-$b "felix:update $id: $u"
+          one_adoption() { [ "$(adoptions "$m" | grep -c .)" -ge 1 ]; }
+          wait_for 90 one_adoption
+          a=$(adoptions "$m")
+          check "$(echo "$a" | grep -c .)" 1 bp3-update-$b "device re-attached by the updated bundle $(( $(now) - started )) ms after felix:update $id (the shell client's start included): $(echo "$a" | tr '\n' '|')"
+          h=$(log_since "$m" | grep -o '[0-9]*/v[a-z]*/[0-9]*: handed over.*' | head -1)
+          [ -n "$h" ] && step "update $b: $h"
+          check "$(bp3_states)" "4/4 4/4" "bp3-update-$b-states" "vif and vbd state (backend/frontend) after the update of $b"
+          pause_report update-$b
+          sleep 3
+        done
+      fi
+
       echo stop | timeout 10 nc $GIP 5005 >/dev/null 2>&1
       if wait_sync reattach-done 300; then
         l=$(gsync reattach-done)
-        res PASS bp3-pause "the guest's longest block round $(kv "$l" maxgap) ms over $(kv "$l" rounds) rounds (mean $(kv "$l" mean) ms) across both restarts"
+        res PASS bp3-pause "the guest's longest block round $(kv "$l" maxgap) ms over $(kv "$l" rounds) rounds (mean $(kv "$l" mean) ms) across every case; per case:$PAUSES"
         l=$(gsync tcp-sent)
         wait_for 30 dead $G2D
         bytes=$(wc -c < /tmp/g2d) got=$(sha256sum < /tmp/g2d | cut -c1-64)
         if [ "$got" = "$(kv "$l" sha256)" ] && [ "$bytes" = "$(kv "$l" bytes)" ]; then
-          res PASS bp3-tcp-stream "$bytes bytes streamed guest -> dom0 across both restarts, sha256 equal"
+          res PASS bp3-tcp-stream "$bytes bytes streamed guest -> dom0 across every case, sha256 equal; longest stall per case (ms): $(tcp_stalls)"
         else
           res FAIL bp3-tcp-stream "dom0 received $bytes of $(kv "$l" bytes) bytes, sha256 $( [ "$got" = "$(kv "$l" sha256)" ] && echo equal || echo differs)"
         fi
+        cp /tmp/g2d-gaps $OUT/bp3-tcp-gaps.txt
       fi
     fi
+    kill $TAPW 2>/dev/null
     guest_results
     cp $ST/backplane.log $OUT/backplane-bp3.log 2>/dev/null
   fi
   guest_destroy
-  cp $ST/backplane.log $OUT/backplane-live.log 2>/dev/null
   if bp_stop; then res PASS bp-stop "Backplane stopped on SIGTERM"; else res FAIL bp-stop "Backplane still running 60 s after SIGTERM"; fi
   grep -a -i -E 'memory sink|falls back|WARN|ERROR' $OUT/backplane.log 2>/dev/null | head -20 > $OUT/backplane-warnings.txt
 fi

@@ -10,6 +10,10 @@
  *                                        only when all COUNT arrived intact
  *   rigtool hole FILE OFFSET LENGTH      exit 0 and "hole" when [OFFSET, OFFSET+LENGTH) holds no
  *                                        data (SEEK_DATA), else "data at N"
+ *   rigtool tcp-sink PORT FILE SECONDS   accepts one TCP connection and writes what it receives to
+ *                                        FILE until EOF or SECONDS passed; prints "gap end=T ms=D"
+ *                                        (T: this clock, as `rigtool now`) for every wait of over
+ *                                        250 ms between two reads, then "bytes=N"
  *   rigtool syscost                      what a clock read and a plain system call cost here (a PV
  *                                        kernel without a vDSO clock makes every clock read a
  *                                        system call): "clock_gettime=N ns getppid=M ns"
@@ -141,6 +145,49 @@ static int hole(const char *file, long long off, long long len) {
     return 1;
 }
 
+/* a receiving end that times the stalls of a stream (the rig's restarts under a running guest) */
+static int tcp_sink(int port, const char *file, int seconds) {
+    int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_ANY)};
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (s < 0 || bind(s, (struct sockaddr *) &a, sizeof a) != 0 || listen(s, 1) != 0) {
+        perror("tcp-sink bind");
+        return 2;
+    }
+    FILE *out = fopen(file, "w");
+    if (!out) {
+        perror(file);
+        return 2;
+    }
+    long long end = now_ms() + seconds * 1000LL;
+    struct timeval tv = {.tv_sec = seconds};
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    int c = accept(s, NULL, NULL);
+    if (c < 0) {
+        perror("tcp-sink accept");
+        return 1;
+    }
+    static char b[65536];
+    long long bytes = 0, last = now_ms();
+    while (now_ms() < end) {
+        struct timeval left = {.tv_sec = (end - now_ms()) / 1000 + 1};
+        setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &left, sizeof left);
+        ssize_t n = recv(c, b, sizeof b, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        long long t = now_ms();
+        if (t - last > 250) {
+            printf("gap end=%lld ms=%lld\n", t, t - last);
+        }
+        last = t;
+        fwrite(b, 1, (size_t) n, out);
+        bytes += n;
+    }
+    fclose(out);
+    printf("bytes=%lld\n", bytes);
+    return 0;
+}
+
 /* mean nanoseconds of clock_gettime(CLOCK_MONOTONIC) and of getppid() over 20000 calls each */
 static int syscost(void) {
     const int n = 20000;
@@ -172,9 +219,12 @@ int main(int argc, char **argv) {
     if (argc == 5 && !strcmp(argv[1], "hole")) {
         return hole(argv[2], atoll(argv[3]), atoll(argv[4]));
     }
+    if (argc == 5 && !strcmp(argv[1], "tcp-sink")) {
+        return tcp_sink(atoi(argv[2]), argv[3], atoi(argv[4]));
+    }
     if (argc == 2 && !strcmp(argv[1], "syscost")) {
         return syscost();
     }
-    fprintf(stderr, "usage: rigtool now | udp-send HOST PORT COUNT | udp-recv PORT COUNT SECONDS | hole FILE OFF LEN | syscost\n");
+    fprintf(stderr, "usage: rigtool now | udp-send HOST PORT COUNT | udp-recv PORT COUNT SECONDS | hole FILE OFF LEN | tcp-sink PORT FILE SECONDS | syscost\n");
     return 2;
 }

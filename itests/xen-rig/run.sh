@@ -6,13 +6,14 @@
 # what is checked and the last results.
 #
 #   itests/xen-rig/run.sh [--bench] [--runs N] [--backends bp|kernel|both] [--profile] [--timeout SECONDS]
-#                         [--guests "bp1 bp2 bp3"]
+#                         [--guests "bp1 bp2 bp3"] [--kills N] [--cases "kill9 sigterm standby update"]
 #
 # Test mode (default): dom0 runs Backplane in xen mode (features/*.json minus backplane-pv.json,
 # plus features/xen/backplane-xen.json and one policy rule for the clamp check), then three PV
 # guests (2 vCPUs, a vif and a raw-file vbd, xen-netback/xen-blkback NOT loaded; --guests runs
 # only those named, e.g. --guests bp3 for the restart under a running guest, and skips the SPI
-# check XenRigCheck); dom0.sh and
+# check XenRigCheck; --kills N: how many times bp3's Backplane is killed with -9, default 3; --cases: which of bp3's
+# cases run, default all); dom0.sh and
 # guest-init print one "XENTEST PASS|FAIL <name> <detail>" line per check; the last line is
 # "XENTEST SUMMARY pass=N fail=M". Exit status 0 only when every check passed.
 # Bench mode: the same guest booted alternately against Backplane and against the kernel's
@@ -31,7 +32,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 HERE="$ROOT/itests/xen-rig"
 WORK="${XEN_RIG_DIR:-/var/tmp/backplane-xen-rig}"
-MODE=test RUNS=3 TIMEOUT="" BACKENDS=both PROFILE=0 GUESTS="bp1 bp2 bp3"
+MODE=test RUNS=3 TIMEOUT="" BACKENDS=both PROFILE=0 GUESTS="bp1 bp2 bp3" KILLS=3 CASES="kill9 sigterm standby update"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --bench) MODE=bench ;;
@@ -40,17 +41,22 @@ while [[ $# -gt 0 ]]; do
     --backends) BACKENDS="$2"; shift ;;
     --profile) PROFILE=1 ;;
     --guests) GUESTS="$2"; shift ;;
+    --kills) KILLS="$2"; shift ;;
+    --cases) CASES="$2"; shift ;;
     -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "xen-test: unknown option $1 (--bench, --runs N, --backends bp|kernel|both, --profile, --timeout S, --guests "bp1 bp2 bp3")" >&2; exit 2 ;;
+    *) echo "xen-test: unknown option $1 (--bench, --runs N, --backends bp|kernel|both, --profile, --timeout S, --guests "bp1 bp2 bp3", --kills N, --cases "kill9 sigterm standby update")" >&2; exit 2 ;;
   esac
   shift
 done
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "xen-test: --runs needs a positive number" >&2; exit 2; }
+[[ "$KILLS" =~ ^[0-9]+$ ]] || { echo "xen-test: --kills needs a number" >&2; exit 2; }
+[[ "$CASES" =~ ^((kill9|sigterm|standby|update)( |$))+$ ]] || { echo "xen-test: --cases names some of kill9 sigterm standby update, space-separated" >&2; exit 2; }
 [[ "$BACKENDS" =~ ^(bp|kernel|both)$ ]] || { echo "xen-test: --backends is bp, kernel or both" >&2; exit 2; }
 [[ "$GUESTS" =~ ^(bp[123]( |$))+$ ]] || { echo "xen-test: --guests names some of bp1 bp2 bp3, space-separated" >&2; exit 2; }
 if [[ -z "$TIMEOUT" ]]; then
-  # test mode: two Backplane restarts under guest bp3 take minutes on a loaded host
-  if [[ $MODE == test ]]; then TIMEOUT=2700; else TIMEOUT=$((1200 + RUNS * 900)); fi
+  # test mode: Backplane's restarts under guest bp3 (kill -9 --kills times, SIGTERM, a standby)
+  # take minutes each on a loaded host
+  if [[ $MODE == test ]]; then TIMEOUT=$((2700 + KILLS * 300)); else TIMEOUT=$((1200 + RUNS * 900)); fi
 fi
 
 DEBS="$WORK/debs" X="$WORK/x" SHARE="$WORK/share" OUT="$WORK/share/out"
@@ -202,7 +208,13 @@ if [[ $MODE == test ]]; then
   cp -r "$ROOT/bundles/hypervisor-xen/target/test-classes" "$SHARE/spi/test"
   tr ':' '\n' < "$WORK/spi-cp.txt" | while read -r j; do [[ -f "$j" ]] && cp "$j" "$SHARE/spi/lib/"; done
 fi
-cp -r "$ROOT/runtime/target/backplane-runtime.jar" "$ROOT/runtime/target/lib" "$ROOT/runtime/target/bundles" "$SHARE/bp/"
+# -p: the class-data archive names the jars of its class path by size and time
+cp -rp "$ROOT/runtime/target/backplane-runtime.jar" "$ROOT/runtime/target/lib" "$ROOT/runtime/target/bundles" "$SHARE/bp/"
+# Class-data sharing (docs/operations.md): the archive dom0 wrote for these jars and this JVM in
+# an earlier run, if any; a run without one writes it (dom0.sh) and it is kept for the next
+CDS_KEY="$( (cat "$WORK/dom0.key"; cd "$SHARE/bp" && find . -name '*.jar' -printf '%P %s %T@\n' | sort) | sha256sum | cut -c1-16)"
+mkdir -p "$WORK/cds"
+[[ -s "$WORK/cds/$CDS_KEY.jsa" ]] && cp "$WORK/cds/$CDS_KEY.jsa" "$SHARE/bp/backplane.jsa"
 mkdir -p "$SHARE/bp/features" "$SHARE/bp/deploy"
 cp "$ROOT"/features/*.json "$SHARE/bp/features/"
 rm "$SHARE/bp/features/backplane-pv.json"
@@ -229,6 +241,8 @@ RUNS=$RUNS
 BACKENDS=$BACKENDS
 PROFILE=$PROFILE
 GUESTS="$GUESTS"
+BP3_KILLS=$KILLS
+BP3_CASES="$CASES"
 ENV
 
 say "building the guest initramfs (busybox, xen-netfront, xen-blkfront, ext4, e2fsprogs)"
@@ -268,6 +282,10 @@ sleep 1
 set -e
 [[ $QRC -eq 124 ]] && say "FAIL: QEMU did not power off within ${TIMEOUT} s (hung? see $WORK/console.log)"
 say "QEMU exited ($QRC)"
+if [[ -s "$OUT/backplane.jsa" ]]; then
+  rm -f "$WORK"/cds/*.jsa; mv "$OUT/backplane.jsa" "$WORK/cds/$CDS_KEY.jsa"
+  say "class-data archive kept for the next run with these jars ($WORK/cds/$CDS_KEY.jsa)"
+fi
 
 # 5. results -------------------------------------------------------------------------------------
 RES="$OUT/results.txt"
@@ -285,7 +303,7 @@ if [[ ! -s "$RES" ]]; then
   exit 1
 fi
 echo "---- results ($RES)"
-grep -a '^XENTEST \(PASS\|FAIL\) ' "$RES" || true
+grep -a '^XENTEST \(PASS\|FAIL\|INFO\) ' "$RES" || true
 pass=$(grep -ac '^XENTEST PASS ' "$RES" || true)
 fail=$(grep -ac '^XENTEST FAIL ' "$RES" || true)
 if ! grep -aq '^XENTEST END' "$RES"; then

@@ -56,8 +56,7 @@ public final class Launcher {
             backplane.start();
             backplane.serveFeatureCommands(runtimeFeatures);
             List<String> problems = new java.util.ArrayList<>(backplane.problems());
-            String notReady = Readiness.await(options.stateDir(), features.bundles().stream()
-                    .anyMatch(b -> b.jar().getFileName().toString().startsWith("backplane-xenstore-")), READY_TIMEOUT);
+            String notReady = Readiness.await(options.stateDir(), Readiness.embeddedXenStore(features), READY_TIMEOUT);
             if (notReady != null) {
                 problems.add(notReady);
             }

@@ -49,6 +49,20 @@ class FeatureSetTest {
     }
 
     @Test
+    void readinessWaitsForTheEmbeddedXenStoreOnlyWhenItIsEmbedded() throws IOException {
+        Files.createFile(bundles.resolve("backplane-xenstore-1.jar"));
+        feature("store", "{\"id\": \"io.backplane:backplane-xenstore:1\"}", "");
+        assertThat(Readiness.embeddedXenStore(load())).isTrue();
+        // xen mode (features/xen/backplane-xen.json): the host's xenstored, no socket in the state dir
+        feature("xen", "", ", \"configurations\": {\"io.backplane.xenstore\": {\"mode\": \"socket\"}}");
+        assertThat(Readiness.embeddedXenStore(load())).isFalse();
+        Files.delete(features.resolve("store.json"));
+        Files.delete(features.resolve("xen.json"));
+        feature("none", "", "");
+        assertThat(Readiness.embeddedXenStore(load())).isFalse();
+    }
+
+    @Test
     void aBundleWithoutAJarIsNamedWithTheFix() throws IOException {
         feature("one", "{\"id\": \"io.backplane:backplane-nothing:0.1\"}", "");
         assertThatThrownBy(this::load).hasMessageContaining("no jar for bundle io.backplane:backplane-nothing:0.1")

@@ -156,6 +156,7 @@ final class DeviceLifecycle {
     CompletableFuture<Void> handOver(String reason) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         executor.execute(() -> {
+            long start = System.nanoTime();
             try {
                 if (!removed) {
                     BackendDevice d = device;
@@ -163,17 +164,22 @@ final class DeviceLifecycle {
                     if (live) {
                         connected = false;   // the record is current: it is rewritten at every change
                         d.disconnect();
-                        DeviceRecord.release(xs, id);
                     }
                     removed = true;
                     if (d != null) {
                         d.remove();
                     }
+                    if (live) {
+                        // Last: a successor already running (a standby start) adopts the moment the
+                        // owner goes, so the TAP and image must be closed by then.
+                        DeviceRecord.release(xs, id);
+                    }
                     closeWatch();
                     waiters.forEach(w -> w.future().completeExceptionally(new IllegalStateException(id + " was handed over")));
                     bus.forget(this);
                     log.info(id + ": handed over (" + reason + ")" + (live
-                            ? ": every request taken was answered, the rings are closed, the frontend stays Connected"
+                            ? " in " + (System.nanoTime() - start) / 1_000_000
+                                    + " ms: every request taken was answered, the rings are closed, the frontend stays Connected"
                             : ", in state " + backendState));
                 }
             } catch (RuntimeException e) {
@@ -370,6 +376,7 @@ final class DeviceLifecycle {
      * state key is written; a failure fails the device as a failed connect does.
      */
     private void adopt(DeviceRecord.Recorded record, String why) {
+        long probing = System.nanoTime();
         apply(new Negotiation(id, record.offer(), List.of(), Set.of(), false), null);
         BackendDevice d = driver.probe(context);
         if (d == null) {
@@ -396,8 +403,9 @@ final class DeviceLifecycle {
         } else {
             record();                              // another strategy serves it now
         }
-        log.info(id + ": re-attached to the live rings (" + why + ") in " + (System.nanoTime() - start) / 1_000_000
-                + " ms" + summary(view().status()));
+        long end = System.nanoTime();
+        log.info(id + ": re-attached to the live rings (" + why + ") in " + (end - start) / 1_000_000
+                + " ms after a probe of " + (start - probing) / 1_000_000 + " ms" + summary(view().status()));
     }
 
     /** What a successor needs, written (with this process as the owner) whenever the connection changes. */
