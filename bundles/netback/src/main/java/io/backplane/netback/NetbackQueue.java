@@ -166,6 +166,35 @@ final class NetbackQueue {
         }
     }
 
+    /**
+     * Zero-copy RX on the sink's reader, once the sink said a frame waits: the frame is read
+     * straight into the guest's posted RX pages when the strategy lends them
+     * ({@link RxPath#receiveDirect}). The worker is woken when frames still wait (a spilled frame
+     * found no buffer).
+     *
+     * @return an {@code RxPath.DIRECT_*} code; {@link RxPath#DIRECT_NOT_NOW}: nothing was read
+     */
+    int receiveDirect(PacketSink sink) {
+        int taken;
+        rxLock.lock();
+        try {
+            if (released || !running) {
+                return RxPath.DIRECT_NOT_NOW;
+            }
+            taken = rx.receiveDirect(sink);
+        } catch (RuntimeException e) {
+            // The worker meets the same fault on its next pass and handles it (disables the vif).
+            wake();
+            return RxPath.DIRECT_NOT_NOW;
+        } finally {
+            rxLock.unlock();
+        }
+        if (rx.waiting() > 0) {
+            wake();
+        }
+        return taken;
+    }
+
     void wake() {
         Thread t = worker;
         if (t != null) {
