@@ -125,7 +125,7 @@ final class Vif implements BackendDevice {
         String domainName = ctx.xenstore().tryRead("/local/domain/" + domid + "/name").orElse("");
         try {
             for (FrontendConfig.QueueKeys keys : cfg.queues()) {
-                opened.add(NetbackQueue.connect(this, cfg, keys, rings, channels, sink, settings.fatalSkbSlots(),
+                opened.add(NetbackQueue.connect(this, cfg, keys, rings, channels, sink, settings.fatalSkbSlots(), settings.busyPoll(),
                         settings.cpusFor(domid, domainName, keys.id()), strategy, live));
             }
         } catch (DeviceException e) {
