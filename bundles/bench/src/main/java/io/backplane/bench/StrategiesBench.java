@@ -54,7 +54,10 @@ import java.util.regex.Pattern;
  * copy measured in the same run.
  *
  * <ul>
- * <li>netif TX, notification-driven: netback (the runtime's xenbus core) in this JVM serves a vif
+ * <li>netif TX, notification-driven and busy-polling (netback's busy-poll setting and the C
+ *     netfront's POLL: both spin on the rings, as bench ring's peers do without FIFOs; rows
+ *     "... busy-poll", each against grant copy busy-polling in the same run): netback (the
+ *     runtime's xenbus core) in this JVM serves a vif
  *     of a sim guest whose netfront is netback's C program ({@code netfront_pages.c}, reusing one
  *     granted page per slot and writing {@code feature-persistent=1}, so every strategy serves the
  *     same frontend); 64-byte, 1500-byte and 65535-byte TCP GSO frames into an in-memory sink that

@@ -431,6 +431,9 @@ final class NetbackQueue {
         out.put(p + "event-channels", txEvent == null ? "-" : rxEvent != txEvent
                 ? "tx " + txEvent.port() + " rx " + rxEvent.port() : Integer.toString(txEvent.port()));
         out.put(p + "cpus", cpus.isEmpty() ? "any" : cpus + " (allowed: " + affinity + ")");
+        if (busyPoll) {
+            out.put(p + "busy-poll", "on");
+        }
         TxPath t = tx;
         if (t != null && t.credit().limited()) {
             out.put(p + "rate", t.credit().describe());

@@ -291,7 +291,9 @@ final class RxPath {
             spill(length, dataSlots);
             return DIRECT_TAKEN;
         }
-        io.flush();                      // the loan ends before the responses hand the pages back
+        // The loan ends before the responses hand the pages back. What readv wrote into them is
+        // published by the release store of rsp_prod below (ring.h's wmb before rsp_prod).
+        io.flush();
         ring.consumeCopiedRequests(dataSlots + (gso ? 1 : 0));
         ahead -= dataSlots + (gso ? 1 : 0);
         for (int k = 0; k < dataSlots; k++) {
