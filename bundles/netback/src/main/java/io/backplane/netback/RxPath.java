@@ -250,12 +250,13 @@ final class RxPath {
         }
         boolean extraSlot = offload.takesGso();
         int need = sg ? MAX_DATA_SLOTS + (extraSlot ? 1 : 0) : 1;
-        if (copyAhead(need) < need) {
+        if (available() < need) {
             return DIRECT_NOT_NOW;
         }
         int base = ring.requestConsumer();
         int pages = 0;
         for (int s = 0; s < need; s++) {
+            copyAhead(s + 1);            // one by one: a strategy that lends nothing costs one copy ahead
             if (extraSlot && s == 1) {
                 continue;
             }
@@ -339,17 +340,15 @@ final class RxPath {
         }
     }
 
-    /** Copies requests ahead of req_cons until {@code need} are known or no more are posted; returns how many are. */
-    private int copyAhead(int need) {
-        int available = available();
+    /** Copies requests ahead of req_cons until {@code need} are known ({@link #available()} saw them). */
+    private void copyAhead(int need) {
         int base = ring.requestConsumer();
-        while (ahead < need && ahead < available) {
+        while (ahead < need) {
             ring.copyRequestAhead(ahead, req);
             aheadId[(base + ahead) & (AHEAD_WINDOW - 1)] = req.id;
             aheadGref[(base + ahead) & (AHEAD_WINDOW - 1)] = req.gref;
             ahead++;
         }
-        return ahead;
     }
 
     /** The request at req_cons into {@link #req}, consumed: the copy made ahead when there is one. */
