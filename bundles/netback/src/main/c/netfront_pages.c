@@ -7,7 +7,7 @@
  * frames and checks every answer, then receives RXCOUNT frames from the backend and checks every
  * byte.
  *
- *   netfront_pages STATE_DIR DOMID ORDER COUNT RXCOUNT [SIZE [PERSISTENT [WANT_FLAGS [UNMAP_BATCH]]]]
+ *   netfront_pages STATE_DIR DOMID ORDER COUNT RXCOUNT [SIZE [PERSISTENT [WANT_FLAGS [UNMAP_BATCH [RX_READONLY [POLL]]]]]]
  *
  * SIZE (bench strategies; 0 for the pattern's lengths) sends every frame at that length instead:
  * up to 4096 one slot; above, a TCP/IPv4 GSO frame (csum_blank, a GSO extra of size 1448) over as
@@ -20,17 +20,23 @@
  * next frame into it and grants it again: ending access fails while the backend still maps the
  * page (GTF_reading), and the frontend waits for it ("reuse-waits" counts those). Free slot ids
  * are then reused oldest first (otherwise most recent first), so a page usually has its unmap
- * behind it when its turn comes.
+ * behind it when its turn comes. RX_READONLY N grants the RX buffers of slot ids 0..N-1 read-only,
+ * a broken frontend's buffers the backend cannot write: each frame that lands there must be
+ * answered NETIF_RSP_ERROR ("refused"), and the rest still arrive intact. POLL=1 busy-polls, as
+ * bench ring's peers do without their FIFOs: the rings are looked at in a loop (sched_yield every
+ * 4096 idle rounds) instead of sleeping on the event channel, and rsp_event is never re-armed, so
+ * the backend is asked for no notification once the first is past.
  *
  * TX frame `seq`: ff x 6, 00:16:3e:40:00:01, EtherType 0x88B5, seq (u32 BE), length (u16 BE),
  * then byte i = seq * 31 + i; length 60 + (seq * 97) % 1455. RX frames are built the same way
  * by the test (any source address). Output: "TX DONE n notifications m waits w ns t" (notifications
  * sent, sleeps on the event channel, time from Connected to the last TX answer, then "cpu c": this
- * process's CPU time in ns, and "reuse-waits r") and "RX CHECKED n".
+ * process's CPU time in ns, and "reuse-waits r") and "RX CHECKED n refused r".
  *
  * Exit status: 0 all right, 1 a wrong answer or frame, 2 a setup failure, 3 domain destroyed.
  */
 #include "backplane/sim_guest.h"
+#include <sched.h>
 #include <xen/io/ring.h>
 #include <xen/io/netif.h>
 #include <xen/io/xenbus.h>
@@ -134,8 +140,9 @@ static int64_t check_frame(const uint8_t *p, int len)
 
 int main(int argc, char **argv)
 {
-    if (argc < 6 || argc > 10) {
-        fprintf(stderr, "usage: netfront_pages STATE_DIR DOMID ORDER COUNT RXCOUNT [SIZE [PERSISTENT [WANT_FLAGS [UNMAP_BATCH]]]]\n");
+    if (argc < 6 || argc > 12) {
+        fprintf(stderr, "usage: netfront_pages STATE_DIR DOMID ORDER COUNT RXCOUNT [SIZE [PERSISTENT [WANT_FLAGS [UNMAP_BATCH "
+                "[RX_READONLY [POLL]]]]]]\n");
         return 2;
     }
     const char *dir = argv[1];
@@ -147,6 +154,8 @@ int main(int argc, char **argv)
     int persistent = argc > 7 && atoi(argv[7]) == 1;
     unsigned int want = argc > 8 ? strtoul(argv[8], NULL, 10) : 0;
     const char *unmap_batch = argc > 9 && argv[9][0] ? argv[9] : NULL;
+    uint32_t rx_readonly = argc > 10 ? (uint32_t)strtoul(argv[10], NULL, 10) : 0;
+    int busy_poll = argc > 11 && atoi(argv[11]) == 1;
     if (fixed_size != 0 && (fixed_size < 60 || fixed_size > 65535)) {
         fprintf(stderr, "netfront_pages: SIZE %u outside 60..65535 (netif.h: a u16)\n", fixed_size);
         return 2;
@@ -212,7 +221,7 @@ int main(int argc, char **argv)
         grant(f, 0);
     for (uint32_t i = 0; i < slots; i++) {
         grant(tx_data + i, 1);
-        grant(rx_data + i, 0);
+        grant(rx_data + i, i < rx_readonly);
     }
 
     int32_t port = sim_evtchn_request(g.evtchn, SIM_EVTCHN_BIND_UNBOUND, 0, 0);
@@ -287,9 +296,9 @@ int main(int argc, char **argv)
 #define NFREE (free_tail - free_head)
 #define TAKE_ID() (unmap_batch ? free_ids[free_head++ & (slots - 1)] : free_ids[--free_tail & (slots - 1)])
 #define PUT_ID(id) (free_ids[free_tail++ & (slots - 1)] = (id))
-    uint64_t sent = 0, answered = 0, answered_slots = 0, received = 0;
+    uint64_t sent = 0, answered = 0, answered_slots = 0, received = 0, refused = 0, idle = 0;
     int tx_reported = 0;
-    while (answered < count || received < rx_count) {
+    while (answered < count || received + refused < rx_count) {
         int work = 0, more;
         uint32_t produced = 0;
         while (sent < count && NFREE >= dslots && BP_RING_FREE_REQUESTS(&tx) >= dslots + (uint32_t)gso) {
@@ -386,6 +395,10 @@ int main(int argc, char **argv)
             uint16_t id = rsp->id, offset = rsp->offset, flags = rsp->flags;
             int16_t status = rsp->status;
             rx.rsp_cons++;
+            if (id < rx_readonly && status == NETIF_RSP_ERROR && rx_count > 0) {
+                refused++;                     /* a buffer it could not write: refused, not lost */
+                goto repost;
+            }
             if (id >= slots || status <= 0 || offset + status > PAGE_SIZE
                     || (flags & (NETRXF_more_data | NETRXF_extra_info))) {
                 printf("netfront_pages: RX response %" PRIu64 ": id %u offset %u flags 0x%x status %d\n",
@@ -400,6 +413,7 @@ int main(int argc, char **argv)
             }
             if (rx_count > 0)
                 received++;
+        repost:;
             netif_rx_request_t *req = BP_RING_GET_REQUEST(&rx, rx.req_prod_pvt);
             req->id = id;
             req->gref = FIRST_REF + rx_data + id;
@@ -413,7 +427,11 @@ int main(int argc, char **argv)
                 notify();
             work = 1;
         }
-        if (!work && !(sent < count && NFREE >= dslots && BP_RING_FREE_REQUESTS(&tx) >= dslots + (uint32_t)gso)) {
+        if (!work && busy_poll) {
+            if ((++idle & 0xfff) == 0)
+                sched_yield();
+            __builtin_ia32_pause();
+        } else if (!work && !(sent < count && NFREE >= dslots && BP_RING_FREE_REQUESTS(&tx) >= dslots + (uint32_t)gso)) {
             /* Idle: the final check on both rings (sets rsp_event), then sleep on the port. */
             BP_RING_FINAL_CHECK_FOR_RESPONSES(&tx, more);
             if (!more)
@@ -422,7 +440,7 @@ int main(int argc, char **argv)
                 wait_event();
         }
     }
-    printf("netfront_pages: RX CHECKED %" PRIu64 "\n", received);
+    printf("netfront_pages: RX CHECKED %" PRIu64 " refused %" PRIu64 "\n", received, refused);
     sim_xs_put(g.xs, XBT_NULL, fe, "c-rx-checked", received);
     fflush(stdout);
     xs_close(g.xs);

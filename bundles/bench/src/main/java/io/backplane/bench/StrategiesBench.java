@@ -54,7 +54,10 @@ import java.util.regex.Pattern;
  * copy measured in the same run.
  *
  * <ul>
- * <li>netif TX, notification-driven: netback (the runtime's xenbus core) in this JVM serves a vif
+ * <li>netif TX, notification-driven and busy-polling (netback's busy-poll setting and the C
+ *     netfront's POLL: both spin on the rings, as bench ring's peers do without FIFOs; rows
+ *     "... busy-poll", each against grant copy busy-polling in the same run): netback (the
+ *     runtime's xenbus core) in this JVM serves a vif
  *     of a sim guest whose netfront is netback's C program ({@code netfront_pages.c}, reusing one
  *     granted page per slot and writing {@code feature-persistent=1}, so every strategy serves the
  *     same frontend); 64-byte, 1500-byte and 65535-byte TCP GSO frames into an in-memory sink that
@@ -84,8 +87,8 @@ final class StrategiesBench implements Bench.Benchmark {
     @Override
     public String description() {
         return "every ring strategy against grant copy in one run: netif TX 64 B / 1500 B / 64 KiB GSO frames from a "
-                + "C netfront, blkif 4 KiB / 64 KiB into an image file, one core's memcpy; CSV and PNG chart "
-                + "[--frames N] [--runs N] [--seconds S] [--out DIR]";
+                + "C netfront, notification-driven and busy-polling, blkif 4 KiB / 64 KiB into an image file, one core's "
+                + "memcpy; CSV and PNG chart [--frames N] [--runs N] [--seconds S] [--modes notify,poll] [--out DIR]";
     }
 
     /** One measured cell: rate in its unit, and per request the notifications and CPU time. */
@@ -99,6 +102,10 @@ final class StrategiesBench implements Bench.Benchmark {
         int runs = Integer.parseInt(Options.option(args, "--runs", "3"));
         double seconds = Double.parseDouble(Options.option(args, "--seconds", "1"));
         Path outDir = Path.of(Options.option(args, "--out", "docs"));
+        List<String> modes = List.of(Options.option(args, "--modes", "notify,poll").split(","));
+        if (!List.of("poll", "notify").containsAll(modes)) {
+            throw new IllegalArgumentException("--modes takes notify and/or poll, not " + modes);
+        }
         if (frames <= 0 || runs <= 0 || seconds <= 0) {
             throw new IllegalArgumentException("--frames, --runs and --seconds must be positive");
         }
@@ -113,7 +120,7 @@ final class StrategiesBench implements Bench.Benchmark {
             out.printf("each cell: median of %d runs, the strategies of a run back to back; ratios: median of each run's "
                     + "ratio to grant copy in that run%n", runs);
             Map<String, List<Cell>> cells = new LinkedHashMap<>();
-            netif(dir, frames, runs, cells, out);
+            netif(dir, frames, runs, modes, cells, out);
             blkif(dir, imageDir.resolve("image.raw"), seconds, runs, cells, out);
             List<StrategiesReport.Row> rows = StrategiesReport.rows(cells);
             StrategiesReport.print(rows, cells, out);
@@ -128,7 +135,8 @@ final class StrategiesBench implements Bench.Benchmark {
 
     // ---------------------------------------------------------------- netif
 
-    private void netif(Path dir, int frames, int runs, Map<String, List<Cell>> cells, PrintStream out) throws Exception {
+    private void netif(Path dir, int frames, int runs, List<String> modes, Map<String, List<Cell>> cells, PrintStream out)
+            throws Exception {
         Path binary = NetifBench.build(dir);
         Store store = new Store(Quotas.XEN_4_17);
         Map<DeviceId, Map<String, String>> offers = new ConcurrentHashMap<>();
@@ -143,65 +151,75 @@ final class StrategiesBench implements Bench.Benchmark {
                 SinkFactory tap = "root".equals(System.getProperty("user.name")) && Files.exists(Path.of("/dev/net/tun"))
                         ? new SinkFactory(new NativeIo(), "tap", false, OperatorLog.lines(line -> { })) : null;
                 boolean[] toTap = {false};
-                NetbackDriver netback = new NetbackDriver(rings, sim, r -> toTap[0] ? tap.open(r) : sink,
-                        NetbackDriver.Settings.defaults());
-                BackendBus bus = new BackendBus(xs, NetifBench.fixedOffers(xs, offers), OperatorLog.lines(line -> { }),
-                        new BackendBus.Options(0, true));
-                bus.addDriver(netback);
-                try {
-                    // Warm-up: JIT, every strategy's path once.
-                    for (String s : STRATEGIES) {
-                        rings.name = s;
-                        netifCell(sim, xs, bus, offers, dir, binary, sink, 1500, Math.min(frames, 20_000));
-                    }
-                    List<int[]> workloads = new ArrayList<>();
-                    for (int size : FRAME_SIZES) {
-                        workloads.add(new int[] {size, 0});
-                    }
-                    if (tap != null) {
-                        workloads.add(new int[] {1500, 1});
-                        workloads.add(new int[] {65535, 1});
-                    } else {
-                        out.println("  (no TAP rows: creating a TAP device needs root and /dev/net/tun)");
-                    }
-                    for (int r = 0; r < runs; r++) {
-                        for (int[] w : workloads) {
-                            int size = w[0];
-                            toTap[0] = w[1] == 1;
-                            int n = size > 4096 ? Math.max(1, frames / 10) : frames;
-                            String workload = "netif TX " + (size > 4096 ? "64 KiB GSO" : size + " B") + (toTap[0] ? " to TAP" : "");
-                            out.printf("  run %d/%d %s:", r + 1, runs, workload);
-                            for (String s : STRATEGIES) {
-                                rings.name = s;
-                                Cell c = netifCell(sim, xs, bus, offers, dir, binary, sink, size, n);
-                                cells.computeIfAbsent(workload + "|" + s, k -> new ArrayList<>())
-                                        .add(new Cell(workload, s, c.rate, c.unit, c.bytesPerOp, c.frontNotify,
-                                                c.backNotify, c.backendCpuUs, c.guestCpuUs));
-                                out.printf(" [%s %.0f/s]", s, c.rate);
-                            }
-                            out.println();
+                for (String mode : modes) {
+                    boolean poll = mode.equals("poll");
+                    NetbackDriver.Settings settings = poll ? NetbackDriver.Settings.defaults().busyPolling()
+                            : NetbackDriver.Settings.defaults();
+                    NetbackDriver netback = new NetbackDriver(rings, sim, r -> toTap[0] ? tap.open(r) : sink, settings);
+                    BackendBus bus = new BackendBus(xs, NetifBench.fixedOffers(xs, offers), OperatorLog.lines(line -> { }),
+                            new BackendBus.Options(0, true));
+                    bus.addDriver(netback);
+                    try {
+                        // Warm-up: JIT, every strategy's path once.
+                        for (String s : STRATEGIES) {
+                            rings.name = s;
+                            netifCell(sim, xs, bus, offers, dir, binary, sink, 1500, Math.min(frames, 20_000), poll);
                         }
+                        List<int[]> workloads = new ArrayList<>();
+                        for (int size : FRAME_SIZES) {
+                            workloads.add(new int[] {size, 0});
+                        }
+                        if (tap != null) {
+                            workloads.add(new int[] {1500, 1});
+                            workloads.add(new int[] {65535, 1});
+                        } else {
+                            out.println("  (no TAP rows: creating a TAP device needs root and /dev/net/tun)");
+                        }
+                        for (int r = 0; r < runs; r++) {
+                            for (int[] w : workloads) {
+                                int size = w[0];
+                                toTap[0] = w[1] == 1;
+                                int n = size > 4096 ? Math.max(1, frames / 10) : frames;
+                                String workload = "netif TX " + (size > 4096 ? "64 KiB GSO" : size + " B") + (toTap[0] ? " to TAP" : "")
+                                        + (poll ? " busy-poll" : "");
+                                out.printf("  run %d/%d %s:", r + 1, runs, workload);
+                                for (String s : STRATEGIES) {
+                                    rings.name = s;
+                                    Cell c = netifCell(sim, xs, bus, offers, dir, binary, sink, size, n, poll);
+                                    cells.computeIfAbsent(workload + "|" + s, k -> new ArrayList<>())
+                                            .add(new Cell(workload, s, c.rate, c.unit, c.bytesPerOp, c.frontNotify,
+                                                    c.backNotify, c.backendCpuUs, c.guestCpuUs));
+                                    out.printf(" [%s %.0f/s]", s, c.rate);
+                                }
+                                out.println();
+                            }
+                        }
+                        toTap[0] = false;
+                    } finally {
+                        bus.close();
                     }
-                    toTap[0] = false;
-                    if (sink.bad.get() > 0) {
-                        throw new IllegalStateException(sink.bad.get() + " of " + sink.checked.get()
-                                + " checked frames arrived wrong: the benchmark measured a broken path");
-                    }
-                    out.printf("  netif: %d frames reached the sink, %d checked byte for byte, all intact; frames sent "
-                            + "from the guest's pages in place: %d%n", sink.frames.get(), sink.checked.get(), sink.gathered.get());
-                } finally {
-                    bus.close();
                 }
+                if (sink.bad.get() > 0) {
+                    throw new IllegalStateException(sink.bad.get() + " of " + sink.checked.get()
+                            + " checked frames arrived wrong: the benchmark measured a broken path");
+                }
+                out.printf("  netif: %d frames reached the sink, %d checked byte for byte, all intact; frames sent "
+                        + "from the guest's pages in place: %d%n", sink.frames.get(), sink.checked.get(), sink.gathered.get());
             } finally {
                 sim.close();
             }
         }
     }
 
-    /** One guest sending {@code frames} frames of {@code size} bytes on the chosen strategy. */
+    /**
+     * One guest sending {@code frames} frames of {@code size} bytes on the chosen strategy;
+     * {@code poll}: the C netfront and netback's worker busy-poll (netfront_pages.c's POLL,
+     * netback's busy-poll setting: the mechanism of bench ring's peers without FIFOs), else both
+     * sleep on the event channel.
+     */
     private static Cell netifCell(SimHypervisor sim, EmbeddedXenStore xs, BackendBus bus,
                                   Map<DeviceId, Map<String, String>> offers, Path dir, Path binary, VerifyingSink sink,
-                                  int size, int frames) throws Exception {
+                                  int size, int frames, boolean poll) throws Exception {
         int domid = sim.create(DomainConfig.ofMiB(NETIF_GUEST, 32)).domid();
         DeviceId id = new DeviceId(0, "vif", domid, 0);
         offers.put(id, Map.of(XenbusKeys.MULTI_QUEUE_MAX_QUEUES, "1", NetifKeys.FEATURE_RX_COPY, "1", NetifKeys.FEATURE_SG, "1",
@@ -211,7 +229,7 @@ final class StrategiesBench implements Bench.Benchmark {
         Path log = dir.resolve("guest-" + domid + ".log");
         long cpu0 = processCpuNanos();
         Process c = new ProcessBuilder(binary.toString(), dir.toString(), Integer.toString(domid), "0",
-                Integer.toString(frames), "0", Integer.toString(size), "1")
+                Integer.toString(frames), "0", Integer.toString(size), "1", "0", "", "0", poll ? "1" : "0")
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             if (!c.waitFor(600, TimeUnit.SECONDS) || c.exitValue() != 0) {
@@ -352,6 +370,12 @@ final class StrategiesBench implements Bench.Benchmark {
 
         @Override
         public int receive(ByteBuffer frame, int timeoutMillis) {
+            return awaitFrame(timeoutMillis);
+        }
+
+        /** Nothing ever comes from the host side: waits out the timeout. */
+        @Override
+        public int awaitFrame(int timeoutMillis) {
             try {
                 Thread.sleep(timeoutMillis);
             } catch (InterruptedException e) {

@@ -1,6 +1,7 @@
 package io.backplane.bench;
 
 import io.backplane.ring.BackRing;
+import io.backplane.ring.BusyPoll;
 import io.backplane.ring.RingLayout;
 import io.backplane.ring.RingShape;
 import io.backplane.ring.layout.NetifConstants;
@@ -118,18 +119,12 @@ public final class TxBackendMain {
 
     /** Waits until RING_FINAL_CHECK_FOR_REQUESTS finds requests: sleeping on the FIFO, or spinning. */
     private static void awaitRequests(BackRing back, int consumed, int total, long deadline, Notifications notifications) {
-        long idle = 0;
+        BusyPoll poll = new BusyPoll();
         while (!back.finalCheckForRequests()) {
             if (notifications != null) {
                 notifications.sleep();
-            } else {
-                if ((++idle & 0xfff) == 0) {
-                    if (System.nanoTime() > deadline) {
-                        throw new IllegalStateException("timed out after " + consumed + " of " + total + " requests");
-                    }
-                    Thread.yield();
-                }
-                Thread.onSpinWait();
+            } else if (poll.spin() && System.nanoTime() > deadline) {
+                throw new IllegalStateException("timed out after " + consumed + " of " + total + " requests");
             }
         }
     }

@@ -120,6 +120,23 @@ public final class NativeIo {
         return n;
     }
 
+    /**
+     * readv(2) into the native memory an {@code iovec} array describes (one TAP frame scattered
+     * over a header buffer and a guest's mapped pages); returns bytes read, -1 for EAGAIN on a
+     * non-blocking fd.
+     */
+    public long readv(int fd, IoVector iov) {
+        long n = libc.readv(fd, iov.address(), iov.count());
+        if (n < 0) {
+            int errno = runtime.getLastError();
+            if (errno == Errno.EAGAIN) {
+                return -1;
+            }
+            throw error(errno, "readv fd " + fd);
+        }
+        return n;
+    }
+
     /** read(2) into {@code dst}'s remaining bytes; returns bytes read, -1 for EAGAIN on a non-blocking fd. */
     public int read(int fd, ByteBuffer dst) {
         long n = libc.read(fd, address(dst) + dst.position(), dst.remaining());

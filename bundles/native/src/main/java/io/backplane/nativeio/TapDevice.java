@@ -110,6 +110,28 @@ public final class TapDevice implements AutoCloseable {
         return Math.max(0, io.read(fd, frame));
     }
 
+    /**
+     * Waits at most {@code timeoutMillis} (-1 for ever) until a frame can be read without
+     * waiting: true then, false on timeout.
+     */
+    public synchronized boolean await(int timeoutMillis) {
+        int revents = io.poll(fd, Posix.POLLIN, timeoutMillis, pollScratch);
+        if ((revents & Posix.POLLIN) == 0 && (revents & (Posix.POLLERR | Posix.POLLHUP)) != 0) {
+            throw new NativeException(Errno.EIO, "TAP " + name + " reported an error while reading");
+        }
+        return (revents & Posix.POLLIN) != 0;
+    }
+
+    /**
+     * Reads one frame scattered over {@code iov} with one readv(2), without waiting: the kernel
+     * fills the pieces in order. Returns the frame's length (with the virtio header), which is
+     * more than {@code iov} holds when the frame did not fit (the kernel then stored what fit and
+     * dropped the rest), or 0 when no frame waits.
+     */
+    public synchronized long read(IoVector iov) {
+        return Math.max(0, io.readv(fd, iov));
+    }
+
     /** Writes one frame (the buffer's remaining bytes, direct) to the host. */
     public void write(ByteBuffer frame) {
         int len = frame.remaining();

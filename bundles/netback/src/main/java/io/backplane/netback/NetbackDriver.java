@@ -54,6 +54,11 @@ public final class NetbackDriver implements BackendDriver {
                 + "sets, one entry per domain: DOMAIN=SETS with the domain's name or id and SETS as in 'Worker CPU sets' "
                 + "(e.g. 'web=2;3', '7=0-1'). Read when the vif connects.")
         String[] worker_cpus_domain() default {};
+
+        @AttributeDefinition(name = "Busy-poll", description = "The queue workers spin on their rings instead of sleeping "
+                + "on the event channels: no notification either way once started, at the cost of a CPU per queue kept busy. "
+                + "For benchmarks and dedicated cores; off by default.")
+        boolean busy_poll() default false;
     }
 
     /**
@@ -61,7 +66,7 @@ public final class NetbackDriver implements BackendDriver {
      * domain's name or id to the CPU sets of its vifs' queue workers, overriding
      * {@code workerCpus}: the operator places one guest's network work apart from another's.
      */
-    public record Settings(int fatalSkbSlots, List<String> workerCpus, Map<String, List<String>> domainCpus) {
+    public record Settings(int fatalSkbSlots, List<String> workerCpus, Map<String, List<String>> domainCpus, boolean busyPoll) {
         public Settings {
             if (fatalSkbSlots < TxPath.LEGACY_SLOTS_MAX) {
                 throw new IllegalArgumentException("fatal_skb_slots " + fatalSkbSlots + " is below the legacy limit of "
@@ -77,6 +82,15 @@ public final class NetbackDriver implements BackendDriver {
             this(fatalSkbSlots, workerCpus, Map.of());
         }
 
+        public Settings(int fatalSkbSlots, List<String> workerCpus, Map<String, List<String>> domainCpus) {
+            this(fatalSkbSlots, workerCpus, domainCpus, false);
+        }
+
+        /** These settings with the queue workers busy-polling ({@link Config#busy_poll}). */
+        public Settings busyPolling() {
+            return new Settings(fatalSkbSlots, workerCpus, domainCpus, true);
+        }
+
         public static Settings of(Config c) {
             Map<String, List<String>> perDomain = new LinkedHashMap<>();
             for (String entry : c.worker_cpus_domain()) {
@@ -87,7 +101,7 @@ public final class NetbackDriver implements BackendDriver {
                 }
                 perDomain.put(entry.substring(0, eq).trim(), Arrays.asList(entry.substring(eq + 1).split(";")));
             }
-            return new Settings(c.fatal_skb_slots(), Arrays.asList(c.worker_cpus().split(";")), perDomain);
+            return new Settings(c.fatal_skb_slots(), Arrays.asList(c.worker_cpus().split(";")), perDomain, c.busy_poll());
         }
 
         public static Settings defaults() {

@@ -10,6 +10,7 @@ import io.backplane.api.ring.RingStrategies;
 import io.backplane.api.sink.PacketSink;
 import io.backplane.ring.BackRing;
 import io.backplane.ring.BatchBoundary;
+import io.backplane.ring.BusyPoll;
 import io.backplane.ring.RingHandover;
 import io.backplane.ring.GeometryRingLayout;
 import io.backplane.ring.layout.NetifRxRequestDescriptor;
@@ -41,6 +42,8 @@ final class NetbackQueue {
     final QueueStats stats = new QueueStats();
     private final Vif vif;
     private final String cpus;
+    /** The worker spins on its rings ({@link BusyPoll}) instead of sleeping on the event channels. */
+    private final boolean busyPoll;
     // Replaced by a hot swap on the worker; volatile for status().
     private volatile RingChannel txRing;
     private volatile RingChannel rxRing;
@@ -62,8 +65,9 @@ final class NetbackQueue {
     private volatile boolean releaseOnExit;
     private volatile String affinity = "not pinned";
 
-    private NetbackQueue(Vif vif, int id, String cpus) {
+    private NetbackQueue(Vif vif, int id, String cpus, boolean busyPoll) {
         this.vif = vif;
+        this.busyPoll = busyPoll;
         this.id = id;
         this.name = vif.name() + "-q" + id;
         this.cpus = cpus;
@@ -80,9 +84,9 @@ final class NetbackQueue {
      *                 event per port
      */
     static NetbackQueue connect(Vif vif, FrontendConfig cfg, FrontendConfig.QueueKeys keys, RingStrategies rings,
-                                EventChannels channels, PacketSink sink, int fatalSkbSlots, String cpus,
+                                EventChannels channels, PacketSink sink, int fatalSkbSlots, boolean busyPoll, String cpus,
                                 String strategy, boolean live) {
-        NetbackQueue q = new NetbackQueue(vif, keys.id(), cpus);
+        NetbackQueue q = new NetbackQueue(vif, keys.id(), cpus, busyPoll);
         int domid = vif.frontendDomid();
         Map<String, String> features = cfg.ringFeatures();
         try {
@@ -166,6 +170,35 @@ final class NetbackQueue {
         }
     }
 
+    /**
+     * Zero-copy RX on the sink's reader, once the sink said a frame waits: the frame is read
+     * straight into the guest's posted RX pages when the strategy lends them
+     * ({@link RxPath#receiveDirect}). The worker is woken when frames still wait (a spilled frame
+     * found no buffer).
+     *
+     * @return an {@code RxPath.DIRECT_*} code; {@link RxPath#DIRECT_NOT_NOW}: nothing was read
+     */
+    int receiveDirect(PacketSink sink) {
+        int taken;
+        rxLock.lock();
+        try {
+            if (released || !running) {
+                return RxPath.DIRECT_NOT_NOW;
+            }
+            taken = rx.receiveDirect(sink);
+        } catch (RuntimeException e) {
+            // The worker meets the same fault on its next pass and handles it (disables the vif).
+            wake();
+            return RxPath.DIRECT_NOT_NOW;
+        } finally {
+            rxLock.unlock();
+        }
+        if (rx.waiting() > 0) {
+            wake();
+        }
+        return taken;
+    }
+
     void wake() {
         Thread t = worker;
         if (t != null) {
@@ -232,6 +265,8 @@ final class NetbackQueue {
         if (!cpus.isEmpty()) {
             affinity = CpuAffinity.pinCurrentThread(cpus);
         }
+        BusyPoll spin = new BusyPoll();
+        long flushed = System.nanoTime();
         try {
             while (running) {
                 boolean worked = tx.poll();
@@ -240,6 +275,14 @@ final class NetbackQueue {
                 // runs here; the loop then looks at the new rings before sleeping.
                 worked |= boundary.runPending();
                 if (worked) {
+                    continue;
+                }
+                if (busyPoll) {
+                    // No final check, so req_event is not re-armed and the frontend stops notifying: look again.
+                    if (spin.spin() && System.nanoTime() - flushed > IDLE_NANOS) {
+                        flushIdle();
+                        flushed = System.nanoTime();
+                    }
                     continue;
                 }
                 // About to sleep: re-arm the ports first, then look once more (final check). A
@@ -388,6 +431,9 @@ final class NetbackQueue {
         out.put(p + "event-channels", txEvent == null ? "-" : rxEvent != txEvent
                 ? "tx " + txEvent.port() + " rx " + rxEvent.port() : Integer.toString(txEvent.port()));
         out.put(p + "cpus", cpus.isEmpty() ? "any" : cpus + " (allowed: " + affinity + ")");
+        if (busyPoll) {
+            out.put(p + "busy-poll", "on");
+        }
         TxPath t = tx;
         if (t != null && t.credit().limited()) {
             out.put(p + "rate", t.credit().describe());

@@ -20,6 +20,10 @@ final class QueueStats {
     final AtomicLong txGso = new AtomicLong();
     /** TX packets handed to the sink from the guest's pages in place (a zero-copy strategy lent them). */
     final AtomicLong txZeroCopy = new AtomicLong();
+    /** RX frames read from the sink straight into the guest's pages and answered there (a strategy lent them). */
+    final AtomicLong rxZeroCopy = new AtomicLong();
+    /** RX frames read into the guest's pages that had to be copied out and delivered by the copy path (offloads done here, a jumbo frame with GSO taken). */
+    final AtomicLong rxZeroCopySpilled = new AtomicLong();
     /** TX packets dropped because their checksum or GSO could not be set up (Linux: rx_errors on the vif). */
     final AtomicLong txOffloadDropped = new AtomicLong();
     /** RX frames given to the guest with a partial checksum, and with a GSO extra. */
@@ -46,6 +50,8 @@ final class QueueStats {
         m.put("rx-gso", rxGso.get());
         m.put("rx-csum-completed", rxChecksumsCompleted.get());
         m.put("rx-segmented", rxSegmented.get());
+        m.put("rx-zero-copy", rxZeroCopy.get());
+        m.put("rx-zero-copy-spilled", rxZeroCopySpilled.get());
         m.forEach((k, v) -> out.put(prefix + k, Long.toString(v)));
     }
 }

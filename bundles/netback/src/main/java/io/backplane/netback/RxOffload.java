@@ -46,15 +46,89 @@ final class RxOffload {
     private final QueueStats stats;
     private final FrameHeaders headers = new FrameHeaders();
 
+    /** {@link #place}: the frame goes to the guest as it is, with {@link #flags} and the GSO extra. */
+    static final int AS_IS = 0;
+    /** {@link #place}: the frame must be completed or segmented here first ({@link #convert}). */
+    static final int CONVERT = 1;
+    /** {@link #place}: the frame cannot be honoured; dropped and counted. */
+    static final int DROP = 2;
+
+    /** What {@link #place} found for an {@link #AS_IS} frame: NETRXF_ checksum flags and the GSO extra (type NONE: none). */
+    int flags;
+    int gsoType;
+    int gsoSize;
+    /** For a CONVERT: a GSO frame to segment, else a partial checksum to complete (at {@link #csumStart}, field at {@link #csumAt}). */
+    private boolean segment;
+    private int csumStart;
+    private int csumAt;
+    private boolean csumUdp;
+
     RxOffload(Accepts accepts, QueueStats stats) {
         this.accepts = accepts;
         this.stats = stats;
     }
 
+    /** True when the frontend takes GSO frames whole (a GSO extra in the slot after the first). */
+    boolean takesGso() {
+        return accepts.gso4() || accepts.gso6();
+    }
+
+    /**
+     * Decides what the frame of {@code length} bytes whose virtio header lies at {@code hdr[hdrAt]}
+     * becomes for this frontend, reading its headers from {@code frame[frameAt]}, where its first
+     * {@code headBytes} bytes lie (the headers, when it has them there): {@link #AS_IS} (then
+     * {@link #flags}, {@link #gsoType}, {@link #gsoSize}), {@link #CONVERT}, or {@link #DROP}
+     * (counted). A frame whose offload cannot be honoured (a GSO type netif does not have,
+     * headers not TCP) is dropped.
+     */
+    int place(ByteBuffer hdr, int hdrAt, ByteBuffer frame, int frameAt, int headBytes, int length) {
+        gsoType = XEN_NETIF_GSO_TYPE_NONE;
+        gsoSize = 0;
+        if (VnetHeader.isGso(hdr, hdrAt)) {
+            int type = VnetHeader.gsoType(hdr, hdrAt) & ~0x80;
+            int mss = VnetHeader.gsoSize(hdr, hdrAt);
+            boolean parsed = headers.parse(frame, frameAt, headBytes);
+            int want = headers.ipVersion == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+            if (!parsed || headers.l4Proto != FrameHeaders.IPPROTO_TCP || type != want || mss == 0) {
+                stats.rxDropped.incrementAndGet();
+                return DROP;
+            }
+            boolean v4 = headers.ipVersion == 4;
+            gsoSize = mss;
+            if (v4 ? accepts.gso4() : accepts.gso6()) {
+                flags = NETRXF_CSUM_BLANK | NETRXF_DATA_VALIDATED;
+                gsoType = v4 ? XEN_NETIF_GSO_TYPE_TCPV4 : XEN_NETIF_GSO_TYPE_TCPV6;
+                return AS_IS;
+            }
+            segment = true;
+            return CONVERT;
+        }
+        int vflags = VnetHeader.flags(hdr, hdrAt);
+        if ((vflags & VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0) {
+            int start = VnetHeader.csumStart(hdr, hdrAt);
+            int at = start + VnetHeader.csumOffset(hdr, hdrAt);
+            if (at + 2 > length) {
+                stats.rxDropped.incrementAndGet();
+                return DROP;
+            }
+            boolean parsed = headers.parse(frame, frameAt, headBytes);
+            if (parsed && accepts.csum(headers.ipVersion)) {
+                flags = NETRXF_CSUM_BLANK | NETRXF_DATA_VALIDATED;
+                return AS_IS;
+            }
+            segment = false;
+            csumUdp = parsed && headers.l4Proto == FrameHeaders.IPPROTO_UDP;
+            csumStart = start;
+            csumAt = at;
+            return CONVERT;
+        }
+        flags = (vflags & VIRTIO_NET_HDR_F_DATA_VALID) != 0 ? NETRXF_DATA_VALIDATED : 0;
+        return AS_IS;
+    }
+
     /**
      * Hands {@code out} the frame(s) the guest gets for {@code raw} (header + frame, all of
-     * it). A frame whose offload cannot be honoured (a GSO type netif does not have, headers
-     * not TCP) is dropped and counted.
+     * it), as {@link #place} decides: as it is, completed or segmented here, or none.
      */
     void convert(byte[] raw, Consumer<RxFrame> out) {
         if (raw.length <= VnetHeader.SIZE) {
@@ -64,46 +138,21 @@ final class RxOffload {
         ByteBuffer b = ByteBuffer.wrap(raw);
         int frame = VnetHeader.SIZE;
         int length = raw.length - frame;
-        int vflags = VnetHeader.flags(b, 0);
-        if (VnetHeader.isGso(b, 0)) {
-            int type = VnetHeader.gsoType(b, 0) & ~0x80;
-            int mss = VnetHeader.gsoSize(b, 0);
-            boolean parsed = headers.parse(b, frame, length);
-            int want = headers.ipVersion == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
-            if (!parsed || headers.l4Proto != FrameHeaders.IPPROTO_TCP || type != want || mss == 0) {
-                stats.rxDropped.incrementAndGet();
-                return;
+        switch (place(b, 0, b, frame, length, length)) {
+            case AS_IS -> out.accept(new RxFrame(raw, frame, length, flags, gsoType, gsoSize));
+            case CONVERT -> {
+                if (segment) {
+                    segment(b, frame, length, gsoSize, out);
+                } else {
+                    InetChecksum.complete(b, frame + csumStart, frame + csumAt, frame + length, csumUdp);
+                    stats.rxChecksumsCompleted.incrementAndGet();
+                    out.accept(new RxFrame(raw, frame, length, NETRXF_DATA_VALIDATED, XEN_NETIF_GSO_TYPE_NONE, 0));
+                }
             }
-            boolean v4 = headers.ipVersion == 4;
-            if (v4 ? accepts.gso4() : accepts.gso6()) {
-                out.accept(new RxFrame(raw, frame, length, NETRXF_CSUM_BLANK | NETRXF_DATA_VALIDATED,
-                        v4 ? XEN_NETIF_GSO_TYPE_TCPV4 : XEN_NETIF_GSO_TYPE_TCPV6, mss));
-            } else {
-                segment(b, frame, length, mss, out);
+            default -> {
+                // dropped and counted by place()
             }
-            return;
         }
-        int flags = 0;
-        if ((vflags & VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0) {
-            int start = VnetHeader.csumStart(b, 0);
-            int at = start + VnetHeader.csumOffset(b, 0);
-            if (at + 2 > length) {
-                stats.rxDropped.incrementAndGet();
-                return;
-            }
-            boolean parsed = headers.parse(b, frame, length);
-            if (parsed && accepts.csum(headers.ipVersion)) {
-                flags = NETRXF_CSUM_BLANK | NETRXF_DATA_VALIDATED;
-            } else {
-                InetChecksum.complete(b, frame + start, frame + at, frame + length,
-                        parsed && headers.l4Proto == FrameHeaders.IPPROTO_UDP);
-                stats.rxChecksumsCompleted.incrementAndGet();
-                flags = NETRXF_DATA_VALIDATED;
-            }
-        } else if ((vflags & VIRTIO_NET_HDR_F_DATA_VALID) != 0) {
-            flags = NETRXF_DATA_VALIDATED;
-        }
-        out.accept(new RxFrame(raw, frame, length, flags, XEN_NETIF_GSO_TYPE_NONE, 0));
     }
 
     /**

@@ -9,6 +9,7 @@ import static io.backplane.ring.layout.NetifConstants.XEN_NETIF_GSO_TYPE_NONE;
 import io.backplane.api.hypervisor.DomainConfig;
 import io.backplane.api.ring.SegmentCopy;
 import io.backplane.api.ring.SegmentIo;
+import io.backplane.api.sink.PacketSink;
 import io.backplane.netback.RxOffload.RxFrame;
 import io.backplane.ring.BackRing;
 import io.backplane.ring.NetifExtraInfo;
@@ -32,6 +33,10 @@ import java.util.concurrent.TimeUnit;
  * {@link SegmentIo#copy} batch per pass) and answered with one response per slot, the status
  * carrying the bytes in that slot; the extra follows the first slot, as xenvif_rx_skb() puts it. Runs on the worker
  * thread or the sink's reader, one at a time (NetbackQueue's rxLock); {@link #offer} is called by the sink's reader.
+ *
+ * <p>Zero copy ({@link #receiveDirect}): when the ring's strategy lends the pages of the posted
+ * buffers, the sink's reader reads the next frame from the sink straight into them (one readv on
+ * a TAP), its virtio header into a small buffer of ours, and answers it there: no copy at all.
  */
 final class RxPath {
     private static final int PAGE = DomainConfig.PAGE_SIZE;
@@ -43,6 +48,17 @@ final class RxPath {
     /** Slots of the largest frame: its pages and a GSO extra. */
     private static final int MAX_SLOTS = (MAX_FRAME + PAGE - 1) / PAGE + 1;
     private static final int BATCH_BYTES = 1 << 20;
+    /** Data slots of the largest frame. */
+    private static final int MAX_DATA_SLOTS = (MAX_FRAME + PAGE - 1) / PAGE;
+    /** Requests copied ahead of req_cons, kept by ring index modulo this (a power of two above MAX_SLOTS). */
+    private static final int AHEAD_WINDOW = 32;
+
+    /** {@link #receiveDirect}: a frame was read into the guest's pages and dealt with (answered, dropped or spilled). */
+    static final int DIRECT_TAKEN = 1;
+    /** {@link #receiveDirect}: nothing read; the caller reads the frame into its own buffer and {@link #offer}s it. */
+    static final int DIRECT_NOT_NOW = 0;
+    /** {@link #receiveDirect}: the sink is closed. */
+    static final int DIRECT_CLOSED = -1;
 
     private BackRing ring;
     private SegmentIo io;
@@ -68,6 +84,15 @@ final class RxPath {
     private final NetifRxRequest req = new NetifRxRequest();
     private final NetifRxResponse rsp = new NetifRxResponse();
     private final NetifExtraInfo extra = new NetifExtraInfo();
+    /** RX requests copied ahead of req_cons ({@link BackRing#copyRequestAhead}), by ring index. */
+    private final int[] aheadId = new int[AHEAD_WINDOW];
+    private final int[] aheadGref = new int[AHEAD_WINDOW];
+    private int ahead;
+    /** The virtio header of a frame read straight into the guest's pages, and the read's buffers. */
+    private final ByteBuffer vnetHdr = ByteBuffer.allocateDirect(VnetHeader.SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer[] parts = new ByteBuffer[1 + MAX_DATA_SLOTS];
+    /** Per page given to the read: which request after req_cons it belongs to. */
+    private final int[] partSlot = new int[MAX_DATA_SLOTS];
     /** The frame being placed; volatile for {@link #waiting()}, which the sink's reader calls. */
     private volatile RxFrame head;
     /** Set by {@link #queue} while {@link #offer} converts one frame from the sink. */
@@ -200,6 +225,143 @@ final class RxPath {
     void rebind(BackRing ring, SegmentIo io) {
         this.ring = ring;
         this.io = io;
+        ahead = 0;                 // the new ring copies them again (its mirror restarted at req_cons)
+    }
+
+    /**
+     * Zero-copy RX of the sink's next frame, on the sink's reader once the sink said one waits.
+     * When no frame waits in the backlog (they go first) and the frontend posted buffers for the
+     * largest frame it may get (one page, or with feature-sg a 64 KiB frame's and a GSO extra's
+     * slots), and the strategy lends every one of those pages, the frame is read straight into
+     * them: the virtio header into {@link #vnetHdr}, the frame over the pages in slot order,
+     * skipping the second slot when the frontend takes GSO (the extra goes there: only a GSO
+     * frame may use more than one page then). Requests are copied ahead of req_cons and consumed
+     * only as the frame uses them, so the rest serve the next frame. A frame that must be
+     * completed or segmented here, or a frame over several pages that the extra's slot would
+     * split, is copied out and goes the copy path (counted as spilled); one that does not fit
+     * what the frontend takes is dropped.
+     *
+     * @return {@link #DIRECT_TAKEN}, {@link #DIRECT_NOT_NOW} (nothing read: a page not lent,
+     *         too few buffers, frames queued, or no frame after all) or {@link #DIRECT_CLOSED}
+     */
+    int receiveDirect(PacketSink sink) {
+        if (head != null || !backlog.isEmpty()) {
+            return DIRECT_NOT_NOW;
+        }
+        boolean extraSlot = offload.takesGso();
+        int need = sg ? MAX_DATA_SLOTS + (extraSlot ? 1 : 0) : 1;
+        if (available() < need) {
+            return DIRECT_NOT_NOW;
+        }
+        int base = ring.requestConsumer();
+        int pages = 0;
+        for (int s = 0; s < need; s++) {
+            copyAhead(s + 1);            // one by one: a strategy that lends nothing costs one copy ahead
+            if (extraSlot && s == 1) {
+                continue;
+            }
+            ByteBuffer page = io.direct(aheadGref[(base + s) & (AHEAD_WINDOW - 1)], 0, PAGE, true);
+            if (page == null) {
+                io.flush();
+                return DIRECT_NOT_NOW;    // grant copy for this frame: the copy path
+            }
+            parts[1 + pages] = page;
+            partSlot[pages++] = s;
+        }
+        parts[0] = vnetHdr.clear();
+        int n = sink.receive(parts, 0, 1 + pages);
+        if (n <= 0) {
+            io.flush();
+            return n < 0 ? DIRECT_CLOSED : DIRECT_NOT_NOW;
+        }
+        int length = n - VnetHeader.SIZE;
+        if (length <= 0 || length > pages * PAGE || length > MAX_FRAME) {
+            // Truncated by the read (larger than what the frontend takes without feature-sg) or empty.
+            io.flush();
+            stats.rxDropped.incrementAndGet();
+            return DIRECT_TAKEN;
+        }
+        int placed = offload.place(vnetHdr, 0, parts[1], 0, Math.min(length, PAGE), length);
+        int dataSlots = (length + PAGE - 1) / PAGE;
+        boolean gso = placed == RxOffload.AS_IS && offload.gsoType != XEN_NETIF_GSO_TYPE_NONE;
+        if (placed == RxOffload.DROP) {
+            io.flush();
+            return DIRECT_TAKEN;
+        }
+        if (placed == RxOffload.CONVERT || (extraSlot && !gso && dataSlots > 1)) {
+            spill(length, dataSlots);
+            return DIRECT_TAKEN;
+        }
+        // The loan ends before the responses hand the pages back. What readv wrote into them is
+        // published by the release store of rsp_prod below (ring.h's wmb before rsp_prod).
+        io.flush();
+        ring.consumeCopiedRequests(dataSlots + (gso ? 1 : 0));
+        ahead -= dataSlots + (gso ? 1 : 0);
+        for (int k = 0; k < dataSlots; k++) {
+            rsp.id = aheadId[(base + partSlot[k]) & (AHEAD_WINDOW - 1)];
+            rsp.offset = 0;
+            rsp.status = Math.min(PAGE, length - k * PAGE);
+            rsp.flags = (k + 1 < dataSlots ? NETRXF_MORE_DATA : 0) | (k == 0 ? offload.flags | (gso ? NETRXF_EXTRA_INFO : 0) : 0);
+            ring.putResponse(rsp);
+            if (k == 0 && gso) {
+                extra.type = XEN_NETIF_EXTRA_TYPE_GSO;
+                extra.flags = 0;
+                ring.putResponse(extra.gso(offload.gsoSize, offload.gsoType));
+            }
+        }
+        stats.rxPackets.incrementAndGet();
+        stats.rxBytes.addAndGet(length);
+        stats.rxZeroCopy.incrementAndGet();
+        if ((offload.flags & NetifConstants.NETRXF_CSUM_BLANK) != 0) {
+            stats.rxCsumBlank.incrementAndGet();
+        }
+        if (gso) {
+            stats.rxGso.incrementAndGet();
+        }
+        if (ring.pushResponsesAndCheckNotify()) {
+            notifyFrontend.run();
+        }
+        return DIRECT_TAKEN;
+    }
+
+    /** A frame read into the guest's pages that cannot be answered there: copied out, then the copy path. */
+    private void spill(int length, int dataSlots) {
+        byte[] raw = new byte[VnetHeader.SIZE + length];
+        vnetHdr.get(0, raw, 0, VnetHeader.SIZE);
+        for (int k = 0; k < dataSlots; k++) {
+            parts[1 + k].get(0, raw, VnetHeader.SIZE + k * PAGE, Math.min(PAGE, length - k * PAGE));
+        }
+        io.flush();
+        stats.rxZeroCopySpilled.incrementAndGet();
+        if (offer(raw, 0)) {
+            while (poll() && waiting() > 0) {
+                // one budget per pass; go on while the frontend has buffers
+            }
+        }
+    }
+
+    /** Copies requests ahead of req_cons until {@code need} are known ({@link #available()} saw them). */
+    private void copyAhead(int need) {
+        int base = ring.requestConsumer();
+        while (ahead < need) {
+            ring.copyRequestAhead(ahead, req);
+            aheadId[(base + ahead) & (AHEAD_WINDOW - 1)] = req.id;
+            aheadGref[(base + ahead) & (AHEAD_WINDOW - 1)] = req.gref;
+            ahead++;
+        }
+    }
+
+    /** The request at req_cons into {@link #req}, consumed: the copy made ahead when there is one. */
+    private void takeRequest() {
+        if (ahead > 0) {
+            int i = ring.requestConsumer() & (AHEAD_WINDOW - 1);
+            req.id = aheadId[i];
+            req.gref = aheadGref[i];
+            ring.consumeCopiedRequests(1);
+            ahead--;
+        } else {
+            ring.copyRequest(req);
+        }
     }
 
     /** Frames still waiting; they are dropped when the queue stops. */
@@ -226,7 +388,7 @@ final class RxPath {
         boolean gso = f.gsoType() != XEN_NETIF_GSO_TYPE_NONE;
         int dataSlots = slots - (gso ? 1 : 0);
         for (int s = 0; s < dataSlots; s++, slot++) {
-            ring.copyRequest(req);
+            takeRequest();
             int off = s * PAGE;
             int len = Math.min(PAGE, f.length() - off);
             rspId[slot] = req.id;
@@ -238,7 +400,7 @@ final class RxPath {
                 rspFlags[slot] |= f.flags() | (gso ? NETRXF_EXTRA_INFO : 0);
                 if (gso) {
                     slot++;
-                    ring.copyRequest(req);         // the extra uses up a posted buffer, unanswered
+                    takeRequest();                 // the extra uses up a posted buffer, unanswered
                     rspCopy[slot] = -1;
                     rspGsoType[slot] = f.gsoType();
                     rspGsoSize[slot] = f.gsoSize();

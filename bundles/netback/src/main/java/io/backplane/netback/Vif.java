@@ -125,7 +125,7 @@ final class Vif implements BackendDevice {
         String domainName = ctx.xenstore().tryRead("/local/domain/" + domid + "/name").orElse("");
         try {
             for (FrontendConfig.QueueKeys keys : cfg.queues()) {
-                opened.add(NetbackQueue.connect(this, cfg, keys, rings, channels, sink, settings.fatalSkbSlots(),
+                opened.add(NetbackQueue.connect(this, cfg, keys, rings, channels, sink, settings.fatalSkbSlots(), settings.busyPoll(),
                         settings.cpusFor(domid, domainName, keys.id()), strategy, live));
             }
         } catch (DeviceException e) {
@@ -289,14 +289,36 @@ final class Vif implements BackendDevice {
         return out;
     }
 
-    /** The sink's reader: one frame at a time to the queue its flow hashes to. */
+    /**
+     * The sink's reader: one frame at a time to the queue its flow hashes to. With one queue the
+     * frame's queue is known before it is read, so it is read straight into the guest's RX pages
+     * when the ring's strategy lends them ({@link NetbackQueue#receiveDirect}); otherwise, or
+     * when that cannot be done for this frame, it is read into this buffer and copied.
+     */
     private void readSink() {
         // A virtio_net_hdr and up to a 64 KiB GSO frame.
         ByteBuffer buf = ByteBuffer.allocateDirect(1 << 17).order(ByteOrder.BIG_ENDIAN);
         while (connected && !disabled.get()) {
-            buf.clear();
             int n;
             try {
+                int ready = sink.awaitFrame(SINK_POLL_MILLIS);
+                if (ready <= 0) {
+                    if (ready < 0) {
+                        return;
+                    }
+                    continue;
+                }
+                List<NetbackQueue> qs = queues;
+                if (qs.size() == 1) {
+                    int direct = qs.get(0).receiveDirect(sink);
+                    if (direct == RxPath.DIRECT_CLOSED) {
+                        return;
+                    }
+                    if (direct == RxPath.DIRECT_TAKEN) {
+                        continue;
+                    }
+                }
+                buf.clear();
                 n = sink.receive(buf, SINK_POLL_MILLIS);
             } catch (RuntimeException e) {
                 ctx.log("sink " + sink.name() + " failed, no more frames for the guest: " + e.getMessage());

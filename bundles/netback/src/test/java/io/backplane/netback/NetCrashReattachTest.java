@@ -139,9 +139,9 @@ class NetCrashReattachTest {
 
             int from = logs.size();
             bus = newBus();                                // adopts: the owner is a dead process
-            assertThat(SimNet.await(20, () -> logs.subList(from, logs.size()).stream().anyMatch(l -> l.contains(
+            assertThat(SimNet.await(20, () -> logs.stream().skip(from).anyMatch(l -> l.contains(
                     "re-attached to the live rings (its backend process " + dying.pid() + "@")))).as(logs.toString()).isTrue();
-            assertThat(logs.subList(from, logs.size())).as("queue 0's taken requests served from the mirrors")
+            assertThat(logs.stream().skip(from).toList()).as("queue 0's taken requests served from the mirrors")
                     .anyMatch(l -> l.contains("(" + took + " requests the last backend took and never answered served again"
                             + " from its request mirrors)"));
         }

@@ -186,6 +186,16 @@ class NetReattachTest {
         }
 
         @Override
+        public int awaitFrame(int timeoutMillis) {
+            return closed ? -1 : host.awaitFrame(timeoutMillis);
+        }
+
+        @Override
+        public int receive(ByteBuffer[] parts, int from, int count) {
+            return closed ? -1 : host.receive(parts, from, count);
+        }
+
+        @Override
         public void acceptOffloads(boolean checksum, boolean tcpv4, boolean tcpv6) {
             host.acceptOffloads(checksum, tcpv4, tcpv6);
         }

@@ -241,6 +241,51 @@ public final class BackRing extends SharedRing {
     }
 
     /**
+     * RING_COPY_REQUEST of the request {@code ahead} places after req_cons, without consuming it:
+     * for a backend that must know several requests before it knows how many it takes (netback's
+     * RX reads a frame of unknown size into the buffers of the next requests). Copy them in order
+     * (each after the one before it, or after a consumed one), keep the copies, and consume them
+     * with {@link #consumeCopiedRequests}: each request is fetched from shared memory once. With a
+     * mirror the request is taken into it here, so a successor serves the same bytes.
+     *
+     * @throws IllegalStateException when the request was not seen by {@link #unconsumedRequests()},
+     *         or (with a mirror) the one before it was not copied
+     */
+    public <E extends RingEntry> E copyRequestAhead(int ahead, E into) {
+        int index = reqCons + ahead;
+        if (ahead < 0 || index - reqAvailableEnd >= 0) {
+            throw new IllegalStateException("request " + ahead + " after req_cons not seen: call unconsumedRequests() first");
+        }
+        int slot = requestSlotOffset(index);
+        if (mirror == null) {
+            into.readFrom(shared, slot);
+        } else {
+            if (!mirror.holds(index) && index != mirror.requestConsumer()) {
+                throw new IllegalStateException("requests ahead of req_cons are copied in order");
+            }
+            into.readFrom(mirror.buffer(), mirror.take(index, shared, slot));
+        }
+        return into;
+    }
+
+    /**
+     * Consumes {@code count} requests the caller copied with {@link #copyRequestAhead} (and
+     * answers from those copies).
+     *
+     * @throws IllegalStateException when fewer requests were seen by {@link #unconsumedRequests()}
+     */
+    public void consumeCopiedRequests(int count) {
+        if (count < 0 || count > reqAvailableEnd - reqCons) {
+            throw new IllegalStateException("cannot consume " + count + " requests, "
+                    + (reqAvailableEnd - reqCons) + " seen available");
+        }
+        if (mirror != null && count > 0 && !mirror.holds(reqCons + count - 1)) {
+            throw new IllegalStateException("consuming requests that were not copied");
+        }
+        reqCons += count;
+    }
+
+    /**
      * A u16 field of the request at req_cons, looked at before it is consumed (a TX packet's size
      * for the credit check): from the mirror when it holds that request, else from the ring slot,
      * which the frontend may still change; the request is validated when {@link #copyRequest} takes it.

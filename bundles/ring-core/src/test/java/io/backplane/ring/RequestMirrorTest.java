@@ -182,4 +182,46 @@ class RequestMirrorTest {
         assertThatThrownBy(back::nextRequestSlot).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> back.consumeRequests(1)).isInstanceOf(IllegalStateException.class);
     }
+
+    /**
+     * Requests copied ahead of req_cons (netback's RX, which sizes a frame only after reading it
+     * into the buffers of several requests): each is fetched once, into the mirror, and consumed
+     * only as used; what the frontend writes into a copied slot afterwards is not what is served,
+     * a successor serves the same copies, and copying out of order or consuming uncopied ones is refused.
+     */
+    @Test
+    void requestsCopiedAheadAreFetchedOnceAndConsumedAsUsed() {
+        FrontRing front = FrontRing.init(page, TX);
+        for (int i = 0; i < 6; i++) {
+            pushTx(front, i);
+        }
+        front.pushRequestsAndCheckNotify();
+        Path file = dir.resolve("ahead");
+        BackRing back = BackRing.attach(page, TX, RequestMirror.map(file, TX, false));
+        assertThat(back.unconsumedRequests()).isEqualTo(6);
+        NetifTxRequest req = new NetifTxRequest();
+        assertThatThrownBy(() -> back.copyRequestAhead(1, req)).as("in order").isInstanceOf(IllegalStateException.class);
+        for (int i = 0; i < 4; i++) {
+            assertThat(back.copyRequestAhead(i, req).id).isEqualTo(i);
+        }
+        assertThatThrownBy(() -> back.copyRequestAhead(6, req)).as("not published").isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> back.consumeCopiedRequests(5)).as("not copied").isInstanceOf(IllegalStateException.class);
+        back.consumeCopiedRequests(2);
+        assertThat(back.requestConsumer()).isEqualTo(2);
+        assertThat(back.copyRequestAhead(0, req).id).as("request 2, copied before").isEqualTo(2);
+        answer(back, 0);
+        answer(back, 1);
+        back.pushResponses();
+        assertThat(back.copyRequest(req).id).isEqualTo(2);
+        // The frontend rewrites slot 3 after publishing it: the copy taken before stands, here and for a
+        // successor, which serves what was copied ahead (taken, unanswered) from the mirror.
+        page.putShort(TX.requestSlotsOffset() + 3 * TX.requestSlotStride() + NetifTxRequestDescriptor.ID_OFFSET, (short) 99);
+        assertThat(back.copyRequest(req).id).isEqualTo(3);
+        BackRing successor = BackRing.reattach(page, TX, RequestMirror.map(file, TX, true));
+        assertThat(successor.replayedFromMirror()).isEqualTo(2);
+        successor.unconsumedRequests();
+        assertThat(successor.copyRequest(req).id).isEqualTo(2);
+        assertThat(successor.copyRequest(req).id).isEqualTo(3);
+        assertThat(successor.copyRequest(req).id).isEqualTo(4);
+    }
 }

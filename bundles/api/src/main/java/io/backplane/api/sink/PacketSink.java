@@ -49,6 +49,41 @@ public interface PacketSink extends AutoCloseable {
     int receive(ByteBuffer frame, int timeoutMillis);
 
     /**
+     * Waits at most {@code timeoutMillis} until a frame for the guest waits, so that
+     * {@link #receive(ByteBuffer[], int, int)} takes it without waiting (poll on a TAP): 1 then,
+     * 0 on timeout, -1 once the sink is closed. This default cannot tell and returns 1 at once:
+     * such a sink's reader finds nothing there and waits in {@link #receive(ByteBuffer, int)}.
+     */
+    default int awaitFrame(int timeoutMillis) {
+        return 1;
+    }
+
+    /**
+     * Reads the next frame for the guest, without waiting, straight into the caller's buffers
+     * (readv on a TAP; for a backend, the guest's own mapped RX pages): its header into
+     * {@code parts[from]} (10 bytes remaining), then the frame over {@code parts[from + 1]} ..
+     * {@code parts[from + count - 1]} in order, each filled from its position up to its limit
+     * before the next (positions are not moved). Returns the length of header and frame, which
+     * is more than the parts hold when the frame did not fit: only what fit was stored and the
+     * rest is lost, as a TAP's readv does. 0 when no frame waits, -1 once the sink is closed.
+     * This default reads into a buffer of its own and copies.
+     */
+    default int receive(ByteBuffer[] parts, int from, int count) {
+        ByteBuffer frame = ByteBuffer.allocateDirect(10 + 0x10000 + 18);
+        int n = receive(frame, 0);
+        if (n <= 0) {
+            return n;
+        }
+        int at = 0;
+        for (int i = from; i < from + count && at < n; i++) {
+            int k = Math.min(parts[i].remaining(), n - at);
+            parts[i].put(parts[i].position(), frame, at, k);
+            at += k;
+        }
+        return n;
+    }
+
+    /**
      * Which offloads the reader of {@link #receive} takes: partial checksums, and TCP GSO frames
      * over IPv4 and IPv6 (TUNSETOFFLOAD on a TAP). A sink that can, has the host complete or
      * segment what the reader does not take; the reader still copes with any header. Nothing is

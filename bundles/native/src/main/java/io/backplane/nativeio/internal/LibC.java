@@ -35,6 +35,9 @@ public interface LibC {
     long writev(int fd, long iov, int iovcnt);
 
     @SaveError
+    long readv(int fd, long iov, int iovcnt);
+
+    @SaveError
     long read(int fd, long buf, long count);
 
     @SaveError

@@ -28,6 +28,8 @@ public final class MemorySink implements PacketSink {
     private final BlockingQueue<byte[]> fromGuest;
     private final AtomicLong dropped = new AtomicLong();
     private volatile boolean closed;
+    /** A frame for the guest that {@link #awaitFrame} took off the queue (the reader's thread only). */
+    private byte[] waiting;
 
     public MemorySink(String name, boolean loopback, String why) {
         this(name, loopback, why, QUEUE);
@@ -86,7 +88,8 @@ public final class MemorySink implements PacketSink {
             return -1;
         }
         try {
-            byte[] f = timeoutMillis < 0 ? toGuest.take() : toGuest.poll(timeoutMillis, TimeUnit.MILLISECONDS);
+            byte[] f = waiting != null ? next() : timeoutMillis < 0 ? toGuest.take()
+                    : toGuest.poll(timeoutMillis, TimeUnit.MILLISECONDS);
             if (f == null) {
                 return closed ? -1 : 0;
             }
@@ -96,6 +99,49 @@ public final class MemorySink implements PacketSink {
             Thread.currentThread().interrupt();
             return -1;
         }
+    }
+
+    /** Waits by taking the frame off the queue; the reader's next receive gets it. */
+    @Override
+    public int awaitFrame(int timeoutMillis) {
+        if (closed) {
+            return -1;
+        }
+        if (waiting == null) {
+            try {
+                waiting = timeoutMillis < 0 ? toGuest.take() : toGuest.poll(timeoutMillis, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return -1;
+            }
+        }
+        return waiting != null ? 1 : closed ? -1 : 0;
+    }
+
+    /** The frame scattered over the caller's buffers as a TAP's readv does: the one copy a memory sink makes. */
+    @Override
+    public int receive(ByteBuffer[] parts, int from, int count) {
+        if (closed) {
+            return -1;
+        }
+        byte[] f = next();
+        if (f == null) {
+            return 0;
+        }
+        int at = 0;
+        for (int i = from; i < from + count && at < f.length; i++) {
+            int k = Math.min(parts[i].remaining(), f.length - at);
+            parts[i].put(parts[i].position(), f, at, k);
+            at += k;
+        }
+        return f.length;
+    }
+
+    /** The frame {@link #awaitFrame} took, else the queue's next, or null. */
+    private byte[] next() {
+        byte[] f = waiting;
+        waiting = null;
+        return f != null ? f : toGuest.poll();
     }
 
     /** Memory has no host stack to hand the work to: netback completes or segments what the guest did not ask for. */

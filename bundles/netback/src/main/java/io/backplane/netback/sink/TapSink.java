@@ -26,6 +26,8 @@ final class TapSink implements PacketSink {
     private final TapDevice tap;
     /** One iovec array per queue's worker (transmit runs on several), for frames given in pieces. */
     private final ThreadLocal<IoVector> gather;
+    /** The reader's iovec array (one reader): the header, then up to a 64 KiB frame's pages and a spare. */
+    private final IoVector scatter;
     private final String describe;
     private final OperatorLog log;
     private final AtomicLong transmitErrors = new AtomicLong();
@@ -34,6 +36,7 @@ final class TapSink implements PacketSink {
     private TapSink(NativeIo io, TapDevice tap, String describe, OperatorLog log) {
         this.tap = tap;
         this.gather = ThreadLocal.withInitial(() -> new IoVector(io, GATHER_PARTS));
+        this.scatter = new IoVector(io, GATHER_PARTS);
         this.describe = describe;
         this.log = log;
     }
@@ -135,6 +138,44 @@ final class TapSink implements PacketSink {
         }
         try {
             return tap.read(frame, timeoutMillis);
+        } catch (NativeException e) {
+            if (closed) {
+                return -1;
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public int awaitFrame(int timeoutMillis) {
+        if (closed) {
+            return -1;
+        }
+        try {
+            return tap.await(timeoutMillis) ? 1 : 0;
+        } catch (NativeException e) {
+            if (closed) {
+                return -1;
+            }
+            throw e;
+        }
+    }
+
+    /** One readv from the TAP into the caller's buffers (a guest's RX pages): no copy in this process. */
+    @Override
+    public int receive(ByteBuffer[] parts, int from, int count) {
+        if (closed) {
+            return -1;
+        }
+        if (count > GATHER_PARTS) {
+            return PacketSink.super.receive(parts, from, count);
+        }
+        scatter.clear();
+        for (int i = from; i < from + count; i++) {
+            scatter.add(parts[i]);
+        }
+        try {
+            return (int) tap.read(scatter);
         } catch (NativeException e) {
             if (closed) {
                 return -1;

@@ -5,7 +5,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 @ObjectClassDefinition(name = "Backplane ring strategy: zero-copy",
         description = "Grants a frontend reuses (feature-persistent) are mapped once per ring and their pages handed to the "
-                + "backend in place: netback writes TX frames to the sink from them, blkback reads and writes the image into them. "
+                + "backend in place: netback writes TX frames to the sink from them and reads RX frames into them, blkback reads "
+                + "and writes the image into them. "
                 + "A change applies to rings opened afterwards, except the ranking, which applies at once.")
 @interface ZeroCopyConfig {
 

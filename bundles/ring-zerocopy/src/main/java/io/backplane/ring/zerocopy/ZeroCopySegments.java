@@ -69,7 +69,6 @@ final class ZeroCopySegments implements LegacyRingChannel.DataPath {
         }
         Kept m = mapping(gref, toGuest);
         if (m == null) {
-            fallbacks.increment();
             return null;
         }
         inPlace.increment();
@@ -113,26 +112,26 @@ final class ZeroCopySegments implements LegacyRingChannel.DataPath {
     /**
      * The kept mapping of {@code gref}, mapping it now when new: writable first (the same page
      * may serve reads and writes, as a blkfront's pool does), read-only when the frontend granted
-     * it read-only (a netfront TX page). Null when it cannot serve this use: writing a page
-     * granted read-only, a refused grant, or the cap reached.
+     * it read-only (a netfront TX page, or a bad RX buffer: kept so, its writes are refused
+     * without another map). Null when it cannot serve this use: writing a page granted
+     * read-only, a refused grant, or the cap reached.
      */
     private Kept mapping(int gref, boolean forWrite) {
         Kept k = mapped.get(gref);
-        if (k != null) {
-            return forWrite && !k.writable() ? null : k;
+        if (k == null) {
+            GrantMapping m = map(gref, forWrite);
+            if (m == null) {
+                return null;
+            }
+            k = new Kept(m, m.buffer());
+            mapped.put(gref, k);
+            mappedCount = mapped.size();
+            maps.increment();
         }
-        GrantMapping m = map(gref, forWrite);
-        if (m == null) {
-            return null;
-        }
-        k = new Kept(m, m.buffer());
-        mapped.put(gref, k);
-        mappedCount = mapped.size();
-        maps.increment();
-        return k;
+        return forWrite && !k.writable() ? null : k;
     }
 
-    /** Maps {@code gref} as {@link #mapping} says; null when it cannot serve this use. */
+    /** Maps {@code gref} as {@link #mapping} says; null when it cannot be mapped at all. */
     private GrantMapping map(int gref, boolean forWrite) {
         GrantMapping m;
         if (mapped.size() >= maxMapped || unmappable.contains(gref)) {
@@ -141,10 +140,6 @@ final class ZeroCopySegments implements LegacyRingChannel.DataPath {
         try {
             m = grants.map(domid, new int[] {gref}, true);
         } catch (GrantException writableRefused) {
-            if (forWrite) {
-                refusals.increment();
-                return null;           // not kept as unmappable: a read may still map it read-only
-            }
             try {
                 m = grants.map(domid, new int[] {gref}, false);
             } catch (GrantException refused) {
@@ -153,6 +148,9 @@ final class ZeroCopySegments implements LegacyRingChannel.DataPath {
                     unmappable.add(gref);
                 }
                 return null;
+            }
+            if (forWrite) {
+                refusals.increment();  // the write is refused; the page is kept read-only for reads
             }
         }
         return m;

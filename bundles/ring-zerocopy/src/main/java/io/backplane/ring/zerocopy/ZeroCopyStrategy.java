@@ -20,8 +20,8 @@ import org.osgi.service.metatype.annotations.Designate;
  * whose frontend promised to reuse its grants ({@code feature-persistent=1}) gets each grant
  * mapped the first time it is seen and kept until the ring closes, and the backend is handed the
  * guest's page itself ({@link io.backplane.api.ring.SegmentIo#direct}): netback gathers a TX frame
- * from the mapped pages into one writev to the TAP device, blkback does preadv/pwritev between the
- * image and them. A page that cannot be mapped as needed (a read-only grant where the backend must
+ * from the mapped pages into one writev to the TAP device and reads an RX frame from it straight
+ * into the posted RX pages with one readv, blkback does preadv/pwritev between the image and them. A page that cannot be mapped as needed (a read-only grant where the backend must
  * write, a refused map, the cap reached) is moved by grant copy for that segment and counted.
  *
  * <p>It serves the same rings as the persistent strategy with the same fitness; which of the two

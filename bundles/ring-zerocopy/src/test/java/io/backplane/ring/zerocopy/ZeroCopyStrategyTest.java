@@ -103,8 +103,11 @@ class ZeroCopyStrategyTest {
             assertThat(tx.get(100)).isEqualTo(pattern(readOnly, 100));
             assertThat(io.direct(4000, 0, 64, false)).as("a grant beyond the table").isNull();
             assertThat(io.read(4000, 0, src, 0, 64)).isEqualTo(GrantStatus.BAD_GNTREF.code());
-            assertThat(ch.counters()).containsEntry("zero-copy-fallback-copies", 4L).containsEntry("zero-copy-grants", 1L)
-                    .containsEntry("zero-copy-in-place", 1L);
+            // One fallback copy per segment copied (not for the refused loans before them); the
+            // read-only page refused for writing once, kept read-only; the bad ref refused once.
+            assertThat(ch.counters()).containsEntry("zero-copy-fallback-copies", 2L).containsEntry("zero-copy-grants", 1L)
+                    .containsEntry("zero-copy-in-place", 1L).containsEntry("zero-copy-map-refusals", 2L)
+                    .containsEntry("zero-copy-maps", 1L);
         }
         assertThat(fx.pinned()).isZero();
     }
@@ -120,7 +123,7 @@ class ZeroCopyStrategyTest {
             }
             assertThat(io.direct(refs[3], 0, 4096, false)).isNull();
             assertThat(ch.counters()).containsEntry("zero-copy-grants", 2L).containsEntry("zero-copy-memcpy", 2L)
-                    .containsEntry("zero-copy-fallback-copies", 3L);
+                    .containsEntry("zero-copy-fallback-copies", 2L);
         }
     }
 }
