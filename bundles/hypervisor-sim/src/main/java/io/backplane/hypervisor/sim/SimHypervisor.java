@@ -68,12 +68,9 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
         int guestUidBase() default -1;
     }
 
-    @Reference
-    private NativeIo io;
-    @Reference
-    private XenStore xenStore;
-    @Reference(service = LoggerFactory.class)
-    private Logger logger;
+    private final NativeIo io;
+    /** Null outside OSGi when domains are introduced to no XenStore. */
+    private final XenStore xenStore;
 
     private final List<DomainListener> listeners = new CopyOnWriteArrayList<>();
     private final Map<Integer, SimDomain> domains = new ConcurrentSkipListMap<>();
@@ -87,16 +84,21 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
     private int nextDomid = 1;
 
     /** For DS; outside OSGi use {@link #start}. */
-    public SimHypervisor() {
-    }
-
     @Activate
-    void activate(BundleContext context, Config config) throws IOException {
+    public SimHypervisor(@Reference NativeIo io, @Reference XenStore xenStore,
+                         @Reference(service = LoggerFactory.class) Logger logger, BundleContext context, Config config)
+            throws IOException {
+        this(io, xenStore);
         String dir = context.getProperty("backplane.state.dir");
         if (dir == null || dir.isBlank()) {
             throw new IllegalStateException("the simulated hypervisor needs the framework property backplane.state.dir");
         }
         init(Path.of(dir), config.guestUidBase(), OperatorLog.of(logger::info, logger::warn, logger::error));
+    }
+
+    private SimHypervisor(NativeIo io, XenStore xenStore) {
+        this.io = io;
+        this.xenStore = xenStore;
     }
 
     /** A new guest uid base applies to domains created from now on; running domains stay as they are. */
@@ -111,9 +113,7 @@ public final class SimHypervisor implements Domains, GrantTables, ForeignMemory,
      * not introduced to any XenStore. Stop it with {@link #close()}.
      */
     public static SimHypervisor start(Path stateDir, NativeIo io, XenStore xenStore, int guestUidBase) throws IOException {
-        SimHypervisor h = new SimHypervisor();
-        h.io = io;
-        h.xenStore = xenStore;
+        SimHypervisor h = new SimHypervisor(io, xenStore);
         h.init(stateDir, guestUidBase, OperatorLog.stderr("sim"));
         return h;
     }

@@ -102,7 +102,6 @@ class SimBundleOsgiTest {
                 java.io.OutputStream.class, java.io.OutputStream.class)
                 .invoke(processor, new java.io.ByteArrayInputStream(new byte[0]), out, out);
         java.lang.reflect.Method execute = session.getClass().getMethod("execute", CharSequence.class);
-        execute.setAccessible(true);
         Object result = execute.invoke(session, line);
         return bytes + String.valueOf(result);
     }
