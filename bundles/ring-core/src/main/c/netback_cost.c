@@ -9,19 +9,10 @@
  * usage: netback_cost BATCH CHUNKS PASSES; prints "ns_per_request N sum SUM"
  */
 #include "xen_ring_env.h"
+#include "ring_peer.h"
 #include "tx_pattern.h"
 
-#include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <time.h>
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv)
 {
@@ -47,7 +38,7 @@ int main(int argc, char **argv)
     unsigned long long bytes = 0;
     double best = 1e9;
     for (int c = 0; c < chunks; c++) {
-        double start = now();
+        double start = ring_peer_now();
         for (int p = 0; p < passes; p++) {
             published += batch;
             sring->req_prod = published;
@@ -60,17 +51,14 @@ int main(int argc, char **argv)
                 struct netif_tx_request req;
                 RING_COPY_REQUEST(&back, back.req_cons, &req);
                 back.req_cons++;
-                bytes += req.size + ((req.gref ^ req.offset ^ req.flags) & 1);
-                struct netif_tx_response *rsp = RING_GET_RESPONSE(&back, back.rsp_prod_pvt);
-                rsp->id = req.id;
-                rsp->status = NETIF_RSP_OKAY;
+                bytes += tx_pattern_answer(RING_GET_RESPONSE(&back, back.rsp_prod_pvt), &req);
                 back.rsp_prod_pvt++;
             }
             int notify;
             RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&back, notify);
             (void)notify;
         }
-        double ns = (now() - start) / ((double)passes * batch) * 1e9;
+        double ns = (ring_peer_now() - start) / ((double)passes * batch) * 1e9;
         if (ns < best)
             best = ns;
     }

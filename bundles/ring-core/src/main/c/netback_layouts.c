@@ -10,11 +10,11 @@
  */
 #include "xen_ring_env.h"
 #include "backplane/ring_layouts.h"
+#include "ring_peer.h"
 #include "ring_wait.h"
+#include "tx_pattern.h"
 
-#include <sched.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 
 int main(int argc, char **argv)
 {
@@ -31,16 +31,9 @@ int main(int argc, char **argv)
     if (bp_ring_layout_init(&l, flags, 1, sizeof(struct netif_tx_request), sizeof(struct netif_tx_response),
                             BP_NETIF_SLOT_ALIGN))
         return 1;
-    int fd = open(argv[1], O_RDWR);
-    if (fd < 0) {
-        perror(argv[1]);
+    unsigned char *base = ring_peer_map(argv[1], l.bytes);
+    if (!base)
         return 1;
-    }
-    unsigned char *base = mmap(NULL, l.bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (base == MAP_FAILED) {
-        perror("mmap");
-        return 1;
-    }
     struct bp_back_ring back;
     BP_BACK_RING_INIT(&back, base, &l);
 
@@ -62,9 +55,7 @@ int main(int argc, char **argv)
                     ring_wait_sleep(&w);
                     continue;
                 }
-                if ((++idle & 0xfff) == 0)
-                    sched_yield();
-                __builtin_ia32_pause();
+                ring_peer_idle(&idle, 0, 0);
             }
             continue;
         }
@@ -72,10 +63,7 @@ int main(int argc, char **argv)
             struct netif_tx_request req;
             memcpy(&req, BP_RING_GET_REQUEST(&back, back.req_cons), sizeof req);
             back.req_cons++;
-            bytes += req.size + ((req.gref ^ req.offset ^ req.flags) & 1);
-            struct netif_tx_response *rsp = BP_RING_GET_RESPONSE(&back, back.rsp_prod_pvt);
-            rsp->id = req.id;
-            rsp->status = NETIF_RSP_OKAY;
+            bytes += tx_pattern_answer(BP_RING_GET_RESPONSE(&back, back.rsp_prod_pvt), &req);
             back.rsp_prod_pvt++;
             consumed++;
         }

@@ -9,13 +9,10 @@
  * usage: netback_tx FILE TOTAL; prints "answered TOTAL bytes SUM"
  */
 #include "xen_ring_env.h"
+#include "ring_peer.h"
+#include "tx_pattern.h"
 
-#include <fcntl.h>
-#include <sched.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 int main(int argc, char **argv)
 {
@@ -24,16 +21,9 @@ int main(int argc, char **argv)
         return 1;
     }
     unsigned int total = strtoul(argv[2], NULL, 10);
-    int fd = open(argv[1], O_RDWR);
-    if (fd < 0) {
-        perror(argv[1]);
+    struct netif_tx_sring *sring = ring_peer_map(argv[1], 4096);
+    if (!sring)
         return 1;
-    }
-    struct netif_tx_sring *sring = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (sring == MAP_FAILED) {
-        perror("mmap");
-        return 1;
-    }
     struct netif_tx_back_ring back;
     BACK_RING_INIT(&back, sring, 4096);
 
@@ -51,9 +41,7 @@ int main(int argc, char **argv)
             int more;
             RING_FINAL_CHECK_FOR_REQUESTS(&back, more);
             if (!more) {
-                if ((++idle & 0xfff) == 0)
-                    sched_yield();
-                __builtin_ia32_pause();
+                ring_peer_idle(&idle, 0, 0);
             }
             continue;
         }
@@ -61,10 +49,7 @@ int main(int argc, char **argv)
             struct netif_tx_request req;
             RING_COPY_REQUEST(&back, back.req_cons, &req);
             back.req_cons++;
-            bytes += req.size + ((req.gref ^ req.offset ^ req.flags) & 1);
-            struct netif_tx_response *rsp = RING_GET_RESPONSE(&back, back.rsp_prod_pvt);
-            rsp->id = req.id;
-            rsp->status = NETIF_RSP_OKAY;
+            bytes += tx_pattern_answer(RING_GET_RESPONSE(&back, back.rsp_prod_pvt), &req);
             back.rsp_prod_pvt++;
             consumed++;
         }

@@ -12,20 +12,11 @@
  */
 #include "xen_ring_env.h"
 #include "backplane/ring_layouts.h"
+#include "ring_peer.h"
 #include "ring_wait.h"
 #include "tx_pattern.h"
 
-#include <sched.h>
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <time.h>
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv)
 {
@@ -49,16 +40,9 @@ int main(int argc, char **argv)
     if (bp_ring_layout_init(&l, flags, 1, sizeof(struct netif_tx_request), sizeof(struct netif_tx_response),
                             BP_NETIF_SLOT_ALIGN))
         return 1;
-    int fd = open(argv[1], O_RDWR);
-    if (fd < 0) {
-        perror(argv[1]);
+    unsigned char *base = ring_peer_map(argv[1], l.bytes);
+    if (!base)
         return 1;
-    }
-    unsigned char *base = mmap(NULL, l.bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (base == MAP_FAILED) {
-        perror("mmap");
-        return 1;
-    }
     BP_SHARED_RING_INIT(base, &l);
     struct bp_front_ring front;
     BP_FRONT_RING_INIT(&front, base, &l);
@@ -69,7 +53,7 @@ int main(int argc, char **argv)
 
     unsigned int sent = 0, answered = 0;
     unsigned long idle = 0;
-    double start = now(), first = 0;
+    double start = ring_peer_now(), first = 0;
     unsigned int before_first = 0;
     while (answered < total) {
         unsigned int want = total - sent < batch ? total - sent : batch;
@@ -89,18 +73,14 @@ int main(int argc, char **argv)
                 ring_wait_sleep(&w);
                 continue;
             }
-            if ((++idle & 0xfff) == 0) {
-                if (now() - start > 120) {
-                    fprintf(stderr, "timed out with %u of %u answered\n", answered, total);
-                    return 3;
-                }
-                sched_yield();
+            if (ring_peer_idle(&idle, start, 120)) {
+                fprintf(stderr, "timed out with %u of %u answered\n", answered, total);
+                return 3;
             }
-            __builtin_ia32_pause();
             continue;
         }
         if (first == 0 && answered >= warmup) {
-            first = now();
+            first = ring_peer_now();
             before_first = answered;
         }
         RING_IDX prod = BP_RSP_PROD(&front);
@@ -112,14 +92,11 @@ int main(int argc, char **argv)
         for (; front.rsp_cons != prod; front.rsp_cons++, answered++) {
             struct netif_tx_response rsp;
             memcpy(&rsp, BP_RING_GET_RESPONSE(&front, front.rsp_cons), sizeof rsp);
-            if (rsp.id != (answered & 0xffff) || rsp.status != NETIF_RSP_OKAY) {
-                fprintf(stderr, "response %u is id %u status %d, expected id %u status %d\n",
-                        answered, rsp.id, rsp.status, answered & 0xffff, NETIF_RSP_OKAY);
+            if (!tx_pattern_answered(&rsp, answered))
                 return 2;
-            }
         }
     }
-    double secs = now() - first;
+    double secs = ring_peer_now() - first;
     printf("sent %u answered %u notifies %lu sleeps %lu seconds %.6f mreqs %.3f\n", sent, answered, w.notifies,
            w.sleeps, secs, (answered - before_first) / secs / 1e6);
     return 0;

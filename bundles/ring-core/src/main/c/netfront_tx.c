@@ -10,22 +10,10 @@
  * usage: netfront_tx FILE TOTAL BATCH [WARMUP]
  */
 #include "xen_ring_env.h"
+#include "ring_peer.h"
 #include "tx_pattern.h"
 
-#include <fcntl.h>
-#include <sched.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <time.h>
-#include <unistd.h>
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv)
 {
@@ -40,16 +28,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "WARMUP (%u) must be below TOTAL (%u)\n", warmup, total);
         return 1;
     }
-    int fd = open(argv[1], O_RDWR);
-    if (fd < 0) {
-        perror(argv[1]);
+    struct netif_tx_sring *sring = ring_peer_map(argv[1], 4096);
+    if (!sring)
         return 1;
-    }
-    struct netif_tx_sring *sring = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (sring == MAP_FAILED) {
-        perror("mmap");
-        return 1;
-    }
     struct netif_tx_front_ring front;
     XEN_FRONT_RING_INIT(&front, sring, 4096);
     printf("ready\n");
@@ -57,7 +38,7 @@ int main(int argc, char **argv)
 
     unsigned int sent = 0, answered = 0;
     unsigned long notifies = 0, idle = 0;
-    double start = now(), first = 0;
+    double start = ring_peer_now(), first = 0;
     unsigned int before_first = 0;
     while (answered < total) {
         unsigned int want = total - sent < batch ? total - sent : batch;
@@ -71,18 +52,14 @@ int main(int argc, char **argv)
         int more;
         RING_FINAL_CHECK_FOR_RESPONSES(&front, more);
         if (!more) {
-            if ((++idle & 0xfff) == 0) {
-                if (now() - start > 120) {
-                    fprintf(stderr, "timed out with %u of %u answered\n", answered, total);
-                    return 3;
-                }
-                sched_yield();
+            if (ring_peer_idle(&idle, start, 120)) {
+                fprintf(stderr, "timed out with %u of %u answered\n", answered, total);
+                return 3;
             }
-            __builtin_ia32_pause();
             continue;
         }
         if (first == 0 && answered >= warmup) {
-            first = now();
+            first = ring_peer_now();
             before_first = answered;
         }
         RING_IDX prod = front.sring->rsp_prod;
@@ -94,14 +71,11 @@ int main(int argc, char **argv)
         for (; front.rsp_cons != prod; front.rsp_cons++, answered++) {
             struct netif_tx_response rsp;
             RING_COPY_RESPONSE(&front, front.rsp_cons, &rsp);
-            if (rsp.id != (answered & 0xffff) || rsp.status != NETIF_RSP_OKAY) {
-                fprintf(stderr, "response %u is id %u status %d, expected id %u status %d\n",
-                        answered, rsp.id, rsp.status, answered & 0xffff, NETIF_RSP_OKAY);
+            if (!tx_pattern_answered(&rsp, answered))
                 return 2;
-            }
         }
     }
-    double secs = now() - first;
+    double secs = ring_peer_now() - first;
     printf("sent %u answered %u notifies %lu seconds %.6f mreqs %.3f\n", sent, answered, notifies, secs,
            (answered - before_first) / secs / 1e6);
     return 0;

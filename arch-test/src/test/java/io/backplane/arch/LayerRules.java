@@ -24,7 +24,7 @@ final class LayerRules {
     static final Set<String> GUEST_MAY_USE = Set.of("backplane-guest", "backplane-sim-abi", "backplane-xs-client",
             API, "backplane-native", "backplane-ring-core");
     static final Set<String> STRATEGIES = Set.of("backplane-ring-grant-copy", "backplane-ring-persistent",
-            "backplane-ring-map");
+            "backplane-ring-map", "backplane-ring-zerocopy", "backplane-ring-wholememory");
     static final Set<String> BACKENDS = Set.of("backplane-netback", "backplane-blkback", "backplane-backend-core");
 
     private LayerRules() {

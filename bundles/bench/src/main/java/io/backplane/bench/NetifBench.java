@@ -2,6 +2,7 @@ package io.backplane.bench;
 
 import io.backplane.api.backend.NetifKeys;
 import io.backplane.api.backend.XenbusKeys;
+import io.backplane.api.backend.XenbusState;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.Negotiation;
 import io.backplane.api.device.NegotiationPolicy;
@@ -198,14 +199,14 @@ final class NetifBench implements Bench.Benchmark {
             tx.write(be + "/" + XenbusKeys.FRONTEND, fe);
             tx.write(be + "/" + XenbusKeys.FRONTEND_ID, Integer.toString(domid));
             tx.write(be + "/" + XenbusKeys.ONLINE, "1");
-            tx.write(be + "/" + XenbusKeys.STATE, "1");
+            tx.write(be + "/" + XenbusKeys.STATE, XenbusState.INITIALISING.wire());
             tx.write(be + "/" + NetifKeys.MAC, "00:16:3e:40:00:01");
             tx.write(be + "/" + XenbusKeys.HANDLE, "0");
             tx.write(be + "/type", "vif");
             tx.write(be + "/" + XenbusKeys.HOTPLUG_STATUS, "");
             tx.write(fe + "/" + XenbusKeys.BACKEND, be);
             tx.write(fe + "/" + XenbusKeys.BACKEND_ID, "0");
-            tx.write(fe + "/" + XenbusKeys.STATE, "1");
+            tx.write(fe + "/" + XenbusKeys.STATE, XenbusState.INITIALISING.wire());
             tx.write(fe + "/" + XenbusKeys.HANDLE, "0");
             tx.write(fe + "/" + NetifKeys.MAC, "00:16:3e:40:00:01");
             return null;

@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 final class RingPeers {
     private static final String RESOURCES = "/io/backplane/ring/c/";
     private static final String[] FILES = {"netfront_tx.c", "netback_tx.c", "tx_pattern.h", "xen_ring_env.h",
-        "netfront_layouts.c", "netback_layouts.c", "netback_cost.c", "ring_wait.h", "backplane/ring_layouts.h"};
+        "netfront_layouts.c", "netback_layouts.c", "netback_cost.c", "ring_wait.h", "ring_peer.h", "backplane/ring_layouts.h"};
     private static final Path XEN_RING_H = Path.of("/usr/include/xen/io/ring.h");
 
     private final Path dir;

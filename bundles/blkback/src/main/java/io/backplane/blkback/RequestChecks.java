@@ -14,6 +14,7 @@ import static io.backplane.ring.layout.BlkifConstants.BLKIF_RSP_OKAY;
 import static io.backplane.ring.layout.BlkifConstants.SECTORS_PER_PAGE;
 import static io.backplane.ring.layout.BlkifConstants.SEGS_PER_INDIRECT_FRAME;
 
+import io.backplane.api.hypervisor.DomainConfig;
 import io.backplane.api.ring.SegmentIo;
 import io.backplane.ring.BlkifRequest;
 import io.backplane.ring.layout.BlkifIndirectRequestDescriptor;
@@ -33,7 +34,7 @@ final class RequestChecks {
     private final long diskSectors;
     private final boolean readonly;
     /** One indirect page at a time, copied out of the guest when the strategy gives no view of it. */
-    private final ByteBuffer indirectPage = ByteBuffer.allocateDirect(4096).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer indirectPage = ByteBuffer.allocateDirect(DomainConfig.PAGE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
     /** Why the last request was refused, for the log. */
     private String reason = "";
 

@@ -70,9 +70,7 @@ public final class VbdCapabilities implements DeviceCapabilities {
                 FeatureDescriptor.bool(FEATURE_FLUSH_CACHE, true, true, "FLUSH_DISKCACHE requests", "flush-cache", "flush"),
                 FeatureDescriptor.bool(FEATURE_DISCARD, true, true, "DISCARD requests (hole punching)", "discard"),
                 FeatureDescriptor.bool(FEATURE_BARRIER, true, true, "WRITE_BARRIER requests", "barrier")));
-        for (String key : RingShape.KEYS) {
-            f.add(FeatureDescriptor.bool(key, true, true, RingShape.description(key), RingShape.alias(key)));
-        }
+        f.addAll(RingShape.descriptors());
         if (!persistentServers.isEmpty()) {
             f.add(FeatureDescriptor.bool(PERSISTENT, true, true,
                     "persistent grants (pages stay mapped between requests)", "persistent"));

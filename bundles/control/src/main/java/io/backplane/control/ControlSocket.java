@@ -23,16 +23,13 @@ public class ControlSocket {
 
     static final String STATE_DIR_PROPERTY = "backplane.state.dir";
 
-    @Reference(service = LoggerFactory.class)
-    private Logger log;
-
-    @Reference
-    private CommandProcessor processor;
-
-    private ControlServer server;
+    private final Logger log;
+    private final ControlServer server;
 
     @Activate
-    void activate(BundleContext context) throws IOException {
+    public ControlSocket(@Reference(service = LoggerFactory.class) Logger log, @Reference CommandProcessor processor,
+                         BundleContext context) throws IOException {
+        this.log = log;
         String stateDir = context.getProperty(STATE_DIR_PROPERTY);
         if (stateDir == null || stateDir.isBlank()) {
             throw new IllegalStateException("framework property " + STATE_DIR_PROPERTY + " is not set; the launcher sets it");

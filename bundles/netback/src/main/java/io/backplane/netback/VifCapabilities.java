@@ -62,9 +62,7 @@ public final class VifCapabilities implements DeviceCapabilities {
     @Override
     public List<FeatureDescriptor> features() {
         List<FeatureDescriptor> f = new ArrayList<>();
-        for (String key : RingShape.KEYS) {
-            f.add(FeatureDescriptor.bool(key, true, true, RingShape.description(key), RingShape.alias(key)));
-        }
+        f.addAll(RingShape.descriptors());
         f.addAll(List.of(
                 FeatureDescriptor.range(MULTI_QUEUE_MAX_QUEUES, Math.min(cpus, QUEUES_LIMIT), 1, QUEUES_LIMIT, true,
                         "most TX/RX queue pairs the frontend may use", "queues", "max-queues"),

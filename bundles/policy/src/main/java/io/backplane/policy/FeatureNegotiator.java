@@ -1,6 +1,7 @@
 package io.backplane.policy;
 
 import io.backplane.api.backend.XenbusKeys;
+import io.backplane.api.backend.XenbusState;
 import io.backplane.api.device.CapabilityRegistry;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.FeatureDescriptor;
@@ -21,7 +22,8 @@ import java.util.Set;
 public final class FeatureNegotiator {
 
     /** Backend states in which a device has been probed and its offer is live (InitWait..Connected). */
-    private static final Set<String> LIVE_STATES = Set.of("2", "3", "4");
+    private static final Set<String> LIVE_STATES = Set.of(XenbusState.INIT_WAIT.wire(),
+            XenbusState.INITIALISED.wire(), XenbusState.CONNECTED.wire());
 
     private final XenStore xenStore;
     private final CapabilityRegistry registry;

@@ -6,6 +6,7 @@ import io.backplane.api.hypervisor.GrantTables;
 import io.backplane.api.ring.RingException;
 import io.backplane.api.ring.RingGeometry;
 import io.backplane.api.ring.RingRequest;
+import io.backplane.ring.layout.SharedRingDescriptor;
 
 /**
  * The ring pages of a {@link RingRequest} mapped once, writable, as one region laid out as ring.h
@@ -31,7 +32,8 @@ public record LegacyRingMapping(GrantMapping mapping, RingGeometry geometry) {
             return pages + " ring pages (a " + shape.describe() + " ring has 2^order pages, at most " + MAX_RING_PAGES + ")";
         }
         if (request.requestLength() <= 0 || request.responseLength() <= 0
-                || Math.max(request.requestLength(), request.responseLength()) > 4096 - 64) {
+                || Math.max(request.requestLength(), request.responseLength())
+                > SharedRingDescriptor.XEN_PAGE_SIZE - SharedRingDescriptor.HEADER_LENGTH) {
             return "entry lengths " + request.requestLength() + "/" + request.responseLength() + " do not fit a ring page";
         }
         try {

@@ -1,5 +1,6 @@
 package io.backplane.ring;
 
+import io.backplane.api.device.FeatureDescriptor;
 import io.backplane.ring.layout.AlignedSlotDescriptor;
 import io.backplane.ring.layout.SharedRingDescriptor;
 import java.util.LinkedHashMap;
@@ -107,21 +108,22 @@ public record RingShape(boolean splitIndexes, boolean alignedSlots, boolean sepa
     }
 
     /**
-     * What a backend registers for a feature {@code key} of {@link #KEYS} with the negotiation
-     * policy: a bool, offered by default, taking effect when the frontend next sets up its rings,
-     * with this one-line description for operators and {@link #alias} as its short name.
+     * What a backend registers for the {@link #KEYS} with the negotiation policy: bools, offered
+     * by default, taking effect when the frontend next sets up its rings, each with a one-line
+     * description for operators and its {@link #alias} as its short name.
      */
-    public static String description(String key) {
-        return switch (key) {
-            case SPLIT_INDEXES -> "ring indexes each on their own cache line";
-            case ALIGNED_SLOTS -> "ring slots padded to cache-line fractions (netif 16, blkif 64 bytes)";
-            case SEPARATE_RINGS -> "requests and responses on separate ring pages";
-            default -> throw new IllegalArgumentException("not a ring layout feature: " + key);
-        };
+    public static List<FeatureDescriptor> descriptors() {
+        return List.of(descriptor(SPLIT_INDEXES, "ring indexes each on their own cache line"),
+                descriptor(ALIGNED_SLOTS, "ring slots padded to cache-line fractions (netif 16, blkif 64 bytes)"),
+                descriptor(SEPARATE_RINGS, "requests and responses on separate ring pages"));
+    }
+
+    private static FeatureDescriptor descriptor(String key, String description) {
+        return FeatureDescriptor.bool(key, true, true, description, alias(key));
     }
 
     /** The short name of a feature key ({@code split-indexes} for {@code feature-split-indexes}). */
-    public static String alias(String key) {
+    private static String alias(String key) {
         return key.substring("feature-".length());
     }
 

@@ -3,6 +3,7 @@ package io.backplane.toolstack;
 import io.backplane.api.backend.BlkifKeys;
 import io.backplane.api.backend.NetifKeys;
 import io.backplane.api.backend.XenbusKeys;
+import io.backplane.api.backend.XenbusState;
 import io.backplane.api.device.DeviceId;
 import io.backplane.toolstack.config.DiskConfig;
 import io.backplane.toolstack.config.NicConfig;
@@ -26,7 +27,7 @@ final class LibxlDevices {
         Map<String, String> back = new LinkedHashMap<>();
         back.put(XenbusKeys.FRONTEND_ID, Integer.toString(domid));
         back.put(XenbusKeys.ONLINE, "1");
-        back.put(XenbusKeys.STATE, "1");
+        back.put(XenbusKeys.STATE, XenbusState.INITIALISING.wire());
         back.put("script", nic.script());
         back.put(NetifKeys.MAC, mac);
         nic.ip().ifPresent(ip -> back.put("ip", ip));
@@ -40,7 +41,7 @@ final class LibxlDevices {
 
         Map<String, String> front = new LinkedHashMap<>();
         front.put(XenbusKeys.BACKEND_ID, Integer.toString(nic.backendDomid()));
-        front.put(XenbusKeys.STATE, "1");
+        front.put(XenbusKeys.STATE, XenbusState.INITIALISING.wire());
         front.put(XenbusKeys.HANDLE, Integer.toString(nic.devid()));
         front.put(NetifKeys.MAC, mac);
         front.put("trusted", "1");
@@ -58,7 +59,7 @@ final class LibxlDevices {
         back.put(XenbusKeys.ONLINE, "1");
         back.put(BlkifKeys.REMOVABLE, "0");
         back.put("bootable", "1");
-        back.put(XenbusKeys.STATE, "1");
+        back.put(XenbusKeys.STATE, XenbusState.INITIALISING.wire());
         back.put("dev", disk.vdev());
         back.put("type", "phy");
         back.put(BlkifKeys.MODE, disk.readWrite() ? "w" : "r");
@@ -68,7 +69,7 @@ final class LibxlDevices {
 
         Map<String, String> front = new LinkedHashMap<>();
         front.put(XenbusKeys.BACKEND_ID, Integer.toString(disk.backendDomid()));
-        front.put(XenbusKeys.STATE, "1");
+        front.put(XenbusKeys.STATE, XenbusState.INITIALISING.wire());
         front.put(BlkifKeys.VIRTUAL_DEVICE, Integer.toString(disk.devid()));
         front.put(BlkifKeys.DEVICE_TYPE, disk.cdrom() ? "cdrom" : "disk");
         front.put("trusted", "1");

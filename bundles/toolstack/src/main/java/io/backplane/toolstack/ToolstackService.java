@@ -34,6 +34,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.random.RandomGenerator;
 
 /**
@@ -46,30 +47,22 @@ import java.util.random.RandomGenerator;
 @Designate(ocd = ToolstackConfig.class)
 public class ToolstackService {
 
-    @Reference
-    private XenStore xenStore;
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    private volatile CapabilityRegistry capabilities;
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    private volatile Domains domains;
-
-    @Reference(service = LoggerFactory.class)
-    private Logger log;
-
+    /** Optional: without it feature aliases stay as written. Greedy: a new one is bound before the old goes. */
+    private final AtomicReference<CapabilityRegistry> capabilities = new AtomicReference<>();
+    /** Optional: without a hypervisor, domains exist in XenStore only. */
+    private final AtomicReference<Domains> domains = new AtomicReference<>();
+    private final Logger log;
     private final NextFreeDomainBuilder storeOnly = new NextFreeDomainBuilder();
-
-    private BundleContext context;
-    private Toolstack toolstack;
-    private GuestLauncher guests;
-    private DomainLifecycle lifecycle;
+    private final BundleContext context;
+    private final Toolstack toolstack;
+    private final GuestLauncher guests;
+    private final DomainLifecycle lifecycle;
     private org.osgi.framework.ServiceRegistration<DomainListener> lifecycleRegistration;
 
     @Activate
-    void activate(BundleContext context, ToolstackConfig config) {
+    public ToolstackService(@Reference XenStore xenStore, @Reference(service = LoggerFactory.class) Logger log,
+                            BundleContext context, ToolstackConfig config) {
+        this.log = log;
         String state = context.getProperty("backplane.state.dir");
         Path stateDir = state != null ? Path.of(state) : Path.of(System.getProperty("java.io.tmpdir"), "backplane");
         String home = context.getProperty("backplane.home");
@@ -83,9 +76,37 @@ public class ToolstackService {
         toolstack.initDom0();
         this.context = context;
         lifecycle = new DomainLifecycle(toolstack, this::hypervisorInfo, operatorLog);
+    }
+
+    /**
+     * After construction DS binds the optional hypervisor and registry; only then may the guests
+     * a previous toolstack left be taken back (their on_* actions may need the hypervisor).
+     */
+    @Activate
+    void activate() {
         adoptGuests();
         // The hypervisor tells its DomainListener services of shutdowns, as Xen's VIRQ_DOM_EXC.
         lifecycleRegistration = context.registerService(DomainListener.class, lifecycle, null);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindCapabilities(CapabilityRegistry registry) {
+        capabilities.set(registry);
+    }
+
+    void unbindCapabilities(CapabilityRegistry registry) {
+        capabilities.compareAndSet(registry, null);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindDomains(Domains hypervisor) {
+        domains.set(hypervisor);
+    }
+
+    void unbindDomains(Domains hypervisor) {
+        domains.compareAndSet(hypervisor, null);
     }
 
     /** After an update of this bundle: the domains the previous toolstack left running are ours again. */
@@ -119,7 +140,7 @@ public class ToolstackService {
     }
 
     private java.util.Optional<io.backplane.api.hypervisor.DomainInfo> hypervisorInfo(int domid) {
-        Domains d = domains;
+        Domains d = domains.get();
         return d == null ? java.util.Optional.empty() : d.info(domid);
     }
 
@@ -173,7 +194,7 @@ public class ToolstackService {
     private final class CurrentDomainBuilder implements DomainBuilder {
         @Override
         public Built build(DomainConfig config, java.util.function.IntPredicate taken) {
-            Domains d = domains;
+            Domains d = domains.get();
             if (d == null) {
                 log.warn("No hypervisor registered: domain {} exists in XenStore only, no guest is started",
                         config.name());
@@ -184,13 +205,13 @@ public class ToolstackService {
 
         @Override
         public boolean running(int domid) {
-            Domains d = domains;
+            Domains d = domains.get();
             return d == null || d.info(domid).isEmpty() || new HypervisorDomainBuilder(d).running(domid);
         }
 
         @Override
         public void destroy(int domid) {
-            Domains d = domains;
+            Domains d = domains.get();
             if (d != null) {
                 new HypervisorDomainBuilder(d).destroy(domid);
             }
@@ -199,7 +220,7 @@ public class ToolstackService {
     }
 
     private String featureKey(String type, String name) {
-        CapabilityRegistry r = capabilities;
+        CapabilityRegistry r = capabilities.get();
         return r == null ? name : r.find(type, name).map(FeatureDescriptor::key).orElse(name);
     }
 

@@ -58,22 +58,22 @@ public class XenStoreComponent implements XenStore, ForwardingXsOps, XenStoreSta
     /** Hand-over key: System.nanoTime() when the predecessor began to hand over (one JVM, so comparable). */
     private static final String HAND_OVER_BEGAN = "began";
 
-    @Reference(service = LoggerFactory.class)
-    private Logger log;
-    @Reference
-    private XenStoreHolder holder;
-
-    private String mode;
+    private final Logger log;
+    private final XenStoreHolder holder;
+    private final BundleContext context;
+    private final String mode;
     private Path socket;
     private Store store;
     private XenStoreDaemon daemon;
     private XenStore client;
-    private BundleContext context;
     /** Set when the component restarts for a new mode: its store ends instead of being handed over. */
     private volatile boolean restarting;
 
     @Activate
-    void activate(BundleContext context, XenStoreConfig config) {
+    public XenStoreComponent(@Reference(service = LoggerFactory.class) Logger log, @Reference XenStoreHolder holder,
+                             BundleContext context, XenStoreConfig config) {
+        this.log = log;
+        this.holder = holder;
         this.context = context;
         mode = config.mode();
         try {

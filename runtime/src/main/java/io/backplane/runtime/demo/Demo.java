@@ -1,6 +1,10 @@
 package io.backplane.runtime.demo;
 
+import static io.backplane.api.backend.XenbusState.CONNECTED;
+import static io.backplane.api.backend.XenbusState.INITIALISING;
+
 import io.backplane.api.backend.XenbusKeys;
+import io.backplane.api.backend.XenbusState;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.RandomAccessFile;
@@ -198,20 +202,20 @@ public final class Demo {
         long begin = System.nanoTime();
         long deadline = begin + TimeUnit.SECONDS.toNanos(timeoutSeconds);
         while (System.nanoTime() < deadline) {
-            int be = state(d.backend());
-            if (be == 4 && state(d.frontend()) == 4) {
+            XenbusState be = state(d.backend());
+            if (be == CONNECTED && state(d.frontend()) == CONNECTED) {
                 return;
             }
             // A backend probes within milliseconds; still Initialising after seconds means none is there.
-            if (be == 1 && System.nanoTime() - begin > TimeUnit.SECONDS.toNanos(5)) {
+            if (be == INITIALISING && System.nanoTime() - begin > TimeUnit.SECONDS.toNanos(5)) {
                 break;
             }
             Thread.sleep(50);
         }
-        int be = state(d.backend());
-        int fe = state(d.frontend());
+        XenbusState be = state(d.backend());
+        XenbusState fe = state(d.frontend());
         String why = "";
-        if (be == 1 && !shell.run("pv:devices").contains(" " + d.type() + " ")) {
+        if (be == INITIALISING && !shell.run("pv:devices").contains(" " + d.type() + " ")) {
             why = "; no " + d.type() + " backend picked it up: is " + d.driver() + " installed and active? (bp:status)";
         } else {
             Optional<String> error = shell.read(d.backend() + "/" + XenbusKeys.ERROR)
@@ -221,7 +225,7 @@ public final class Demo {
             }
         }
         throw new DemoFailure(d.name() + " did not connect in " + (System.nanoTime() - begin) / 1_000_000_000 + " s: backend "
-                + XenbusStates.name(be) + ", frontend " + XenbusStates.name(fe) + why);
+                + named(be) + ", frontend " + named(fe) + why);
     }
 
     /**
@@ -282,17 +286,17 @@ public final class Demo {
         if (!answer.contains("reconnects")) {
             throw new DemoFailure("the policy did not reconnect " + d.name() + " for " + change.feature() + ": " + answer);
         }
-        List<String> seen = new ArrayList<>(List.of(XenbusStates.name(4)));
+        List<String> seen = new ArrayList<>(List.of(named(CONNECTED)));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CONNECT_TIMEOUT_SECONDS);
         String frontendKey = d.frontend() + "/" + change.frontendKey();
         while (System.nanoTime() < deadline) {
-            int be = state(d.backend());
-            String name = XenbusStates.name(be);
+            XenbusState be = state(d.backend());
+            String name = named(be);
             if (!seen.get(seen.size() - 1).equals(name)) {
                 seen.add(name);
             }
             // The frontend writes the key only while connecting, so the new value means it reconnected.
-            if (be == 4 && state(d.frontend()) == 4
+            if (be == CONNECTED && state(d.frontend()) == CONNECTED
                     && change.value().equals(readQuietly(frontendKey).orElse(""))) {
                 progress.detail("  backend " + String.join(" -> ", seen) + "; the frontend took " + change.frontendKey()
                         + "=" + change.value());
@@ -407,13 +411,18 @@ public final class Demo {
         return dir;
     }
 
-    private int state(String dir) throws DemoFailure {
-        String v = shell.read(dir + "/" + XenbusKeys.STATE).orElse("0");
+    private XenbusState state(String dir) throws DemoFailure {
+        String v = shell.read(dir + "/" + XenbusKeys.STATE).orElse(null);
         try {
-            return Integer.parseInt(v.trim());
-        } catch (NumberFormatException e) {
+            return XenbusState.ofWire(v);
+        } catch (IllegalArgumentException e) {
             throw new DemoFailure(dir + "/state holds '" + v + "', not a xenbus state");
         }
+    }
+
+    /** In pv:devices' words, with xenbus.h's number. */
+    private static String named(XenbusState state) {
+        return state.displayName() + " (" + state.code() + ")";
     }
 
     private Optional<String> readQuietly(String path) {

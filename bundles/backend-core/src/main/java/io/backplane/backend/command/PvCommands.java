@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 /** The {@code pv:} scope: the PV devices this backend serves, their features, live requests. */
@@ -63,9 +64,8 @@ public class PvCommands {
     private final RingStrategyRegistry strategies;
     private final DeviceNames names;
 
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    private volatile ConfigurationAdmin configAdmin;
+    /** Optional: pv:policy shows the configured rules when there is one. */
+    private final AtomicReference<ConfigurationAdmin> configAdmin = new AtomicReference<>();
 
     @Activate
     public PvCommands(@Reference DeviceRegistry registry, @Reference XenStore xenStore,
@@ -75,6 +75,16 @@ public class PvCommands {
         this.capabilities = capabilities;
         this.strategies = strategies;
         this.names = new DeviceNames(xenStore, registry);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindConfigAdmin(ConfigurationAdmin admin) {
+        configAdmin.set(admin);
+    }
+
+    void unbindConfigAdmin(ConfigurationAdmin admin) {
+        configAdmin.compareAndSet(admin, null);
     }
 
     @Descriptor("list the PV devices the backends serve: state, ring strategy, queues, ring order, key features")
@@ -204,7 +214,7 @@ public class PvCommands {
 
     @Descriptor("show the admin feature policy in force (ConfigAdmin pid io.backplane.policy)")
     public String policy() throws Exception {
-        ConfigurationAdmin ca = configAdmin;
+        ConfigurationAdmin ca = configAdmin.get();
         if (ca == null) {
             throw new IllegalStateException("ConfigAdmin is not running; the policy has its defaults");
         }

@@ -18,6 +18,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.IntFunction;
 
 /**
@@ -91,31 +92,24 @@ final class SimGrants {
     }
 
     MappedRegion mapForeign(int domid, long[] frames, boolean writable) {
-        SimDomain d = domains.apply(domid);
-        if (d == null) {
-            throw new HypervisorException(Errno.name(Errno.ESRCH), "domain " + domid + " does not exist");
-        }
-        d.lifecycle().readLock().lock();
-        try {
-            if (d.isDying()) {
-                throw new HypervisorException(Errno.name(Errno.ESRCH), "domain " + domid + " is being destroyed");
-            }
+        return mapOfLiveDomain(domid, d -> {
             for (long f : frames) {
                 if (f < 0 || f >= d.memoryPages()) {
                     throw new HypervisorException(Errno.name(Errno.EINVAL), "frame " + f + " is not domain " + domid + "'s (it has "
                             + d.memoryPages() + " pages)");
                 }
             }
-            SimRegion r = new SimRegion(d, io.mapPages(d.memoryFd(), frames, writable), frames.length);
-            d.track(r);
-            return r;
-        } finally {
-            d.lifecycle().readLock().unlock();
-        }
+            return new SimRegion(d, io.mapPages(d.memoryFd(), frames, writable), frames.length);
+        });
     }
 
     /** The domain's grant-table file, read-only: what dom0 maps of it on Xen with XENMEM_resource_grant_table. */
     MappedRegion mapGrantTable(int domid) {
+        return mapOfLiveDomain(domid, d -> new SimRegion(d, d.mapGrantTableReadOnly(), d.info().grantFrames()));
+    }
+
+    /** A region of a domain that is not being destroyed, tracked so that its destruction revokes it. */
+    private MappedRegion mapOfLiveDomain(int domid, Function<SimDomain, SimRegion> map) {
         SimDomain d = domains.apply(domid);
         if (d == null) {
             throw new HypervisorException(Errno.name(Errno.ESRCH), "domain " + domid + " does not exist");
@@ -125,7 +119,7 @@ final class SimGrants {
             if (d.isDying()) {
                 throw new HypervisorException(Errno.name(Errno.ESRCH), "domain " + domid + " is being destroyed");
             }
-            SimRegion r = new SimRegion(d, d.mapGrantTableReadOnly(), d.info().grantFrames());
+            SimRegion r = map.apply(d);
             d.track(r);
             return r;
         } finally {

@@ -73,14 +73,11 @@ public final class SimHypervisor implements SimHypervisorHolder.Hypervisor, SimS
         int guestUidBase() default -1;
     }
 
-    @Reference
-    private NativeIo io;
-    @Reference
-    private XenStore xenStore;
-    @Reference(service = LoggerFactory.class)
-    private Logger logger;
-    @Reference
-    private SimHypervisorHolder holder;
+    private final NativeIo io;
+    /** Null outside OSGi when domains are introduced to no XenStore. */
+    private final XenStore xenStore;
+    /** Null outside OSGi: nothing is handed over. */
+    private final SimHypervisorHolder holder;
 
     private final List<DomainListener> listeners = new CopyOnWriteArrayList<>();
     private final Map<Integer, SimDomain> domains = new ConcurrentSkipListMap<>();
@@ -95,11 +92,12 @@ public final class SimHypervisor implements SimHypervisorHolder.Hypervisor, SimS
     private BundleContext context;
 
     /** For DS; outside OSGi use {@link #start}. */
-    public SimHypervisor() {
-    }
-
     @Activate
-    void activate(BundleContext context, Config config) throws IOException {
+    public SimHypervisor(@Reference NativeIo io, @Reference XenStore xenStore,
+                         @Reference(service = LoggerFactory.class) Logger logger, @Reference SimHypervisorHolder holder,
+                         BundleContext context, Config config)
+            throws IOException {
+        this(io, xenStore, holder);
         String dir = context.getProperty("backplane.state.dir");
         if (dir == null || dir.isBlank()) {
             throw new IllegalStateException("the simulated hypervisor needs the framework property backplane.state.dir");
@@ -107,6 +105,12 @@ public final class SimHypervisor implements SimHypervisorHolder.Hypervisor, SimS
         this.context = context;
         init(Path.of(dir), config.guestUidBase(), OperatorLog.of(logger::info, logger::warn, logger::error), holder.takeHandOver());
         holder.attach(this);
+    }
+
+    private SimHypervisor(NativeIo io, XenStore xenStore, SimHypervisorHolder holder) {
+        this.io = io;
+        this.xenStore = xenStore;
+        this.holder = holder;
     }
 
     /** A new guest uid base applies to domains created from now on; running domains stay as they are. */
@@ -121,9 +125,7 @@ public final class SimHypervisor implements SimHypervisorHolder.Hypervisor, SimS
      * not introduced to any XenStore. Stop it with {@link #close()}.
      */
     public static SimHypervisor start(Path stateDir, NativeIo io, XenStore xenStore, int guestUidBase) throws IOException {
-        SimHypervisor h = new SimHypervisor();
-        h.io = io;
-        h.xenStore = xenStore;
+        SimHypervisor h = new SimHypervisor(io, xenStore, null);
         h.init(stateDir, guestUidBase, OperatorLog.stderr("sim"), Map.of());
         return h;
     }
@@ -131,9 +133,7 @@ public final class SimHypervisor implements SimHypervisorHolder.Hypervisor, SimS
     /** As {@link #start}, taking over what {@link #handOver} gave (for tests outside OSGi). */
     static SimHypervisor restore(Path stateDir, NativeIo io, XenStore xenStore, int guestUidBase, Map<String, Object> handedOver)
             throws IOException {
-        SimHypervisor h = new SimHypervisor();
-        h.io = io;
-        h.xenStore = xenStore;
+        SimHypervisor h = new SimHypervisor(io, xenStore, null);
         h.init(stateDir, guestUidBase, OperatorLog.stderr("sim"), handedOver);
         return h;
     }

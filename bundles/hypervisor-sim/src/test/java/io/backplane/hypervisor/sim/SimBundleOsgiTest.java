@@ -45,7 +45,7 @@ class SimBundleOsgiTest {
         props.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
         props.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA,
                 "io.backplane.api.hypervisor;version=1.3.0,io.backplane.api.ring;version=1.0.0,io.backplane.api.xenstore;version=1.1.0,"
-                        + "io.backplane.api.log;version=1.1.0,io.backplane.api.metrics;version=1.0.0");
+                        + "io.backplane.api.log;version=1.1.0,io.backplane.api.metrics;version=1.0.0,io.backplane.api.device;version=1.0.0");
         props.put("backplane.state.dir", dir.toString());
         Framework felix = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(props);
         felix.start();
@@ -103,7 +103,6 @@ class SimBundleOsgiTest {
                 java.io.OutputStream.class, java.io.OutputStream.class)
                 .invoke(processor, new java.io.ByteArrayInputStream(new byte[0]), out, out);
         java.lang.reflect.Method execute = session.getClass().getMethod("execute", CharSequence.class);
-        execute.setAccessible(true);
         Object result = execute.invoke(session, line);
         return bytes + String.valueOf(result);
     }

@@ -19,11 +19,8 @@ import org.osgi.service.log.LoggerFactory;
 @Component(immediate = true, service = {})
 public final class XenDeviceProbe {
 
-    @Reference(service = LoggerFactory.class)
-    private Logger logger;
-
     @Activate
-    void activate(ComponentContext context) {
+    public XenDeviceProbe(@Reference(service = LoggerFactory.class) Logger logger, ComponentContext context) {
         if (!Files.exists(Path.of(GntdevAbi.DEVICE))) {
             logger.warn("hypervisor xen: " + GntdevAbi.DEVICE + " does not exist (not a Xen dom0, or the xen-gntdev "
                     + "module is not loaded): registering no hypervisor services");

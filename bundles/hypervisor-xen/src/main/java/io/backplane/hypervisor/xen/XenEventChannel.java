@@ -3,6 +3,7 @@ package io.backplane.hypervisor.xen;
 import io.backplane.api.hypervisor.EventChannel;
 import io.backplane.api.hypervisor.EventHandler;
 import io.backplane.api.hypervisor.HypervisorException;
+import io.backplane.nativeio.Errno;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -63,7 +64,7 @@ final class XenEventChannel implements EventChannel {
     @Override
     public void notifyRemote() {
         if (closed.get()) {
-            throw new HypervisorException("EINVAL", "event channel port " + port + " to domain " + remoteDomid + " is closed");
+            throw new HypervisorException(Errno.name(Errno.EINVAL), "event channel port " + port + " to domain " + remoteDomid + " is closed");
         }
         owner.notify(this);
     }

@@ -4,7 +4,6 @@ import io.backplane.api.hypervisor.DomainConfig;
 import io.backplane.api.hypervisor.GrantMapping;
 import io.backplane.nativeio.NativeIo;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -54,8 +53,7 @@ final class XenGrantMapping implements GrantMapping {
 
     @Override
     public ByteBuffer buffer() {
-        ByteBuffer b = io.buffer(address, Math.toIntExact(length())).order(ByteOrder.LITTLE_ENDIAN);
-        return writable ? b : b.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        return XenMappedRegion.view(io, address, Math.toIntExact(length()), writable);
     }
 
     @Override

@@ -42,20 +42,14 @@ import org.osgi.service.log.LoggerFactory;
 public final class XenHypervisor implements Domains, GrantTables, ForeignMemory, EventChannels {
     public static final String NAME = "io.backplane.hypervisor.xen";
 
-    @Reference
-    private NativeIo io;
-    @Reference
-    private XenStore xenStore;
-    @Reference(service = LoggerFactory.class)
-    private Logger logger;
-
     private final List<DomainListener> listeners = new CopyOnWriteArrayList<>();
-    private XenDevices devices;
-    private DomainWatcher watcher;
-    private XenStoreDomains domains;
+    private final XenDevices devices;
+    private final DomainWatcher watcher;
+    private final XenStoreDomains domains;
 
     @Activate
-    void activate() {
+    public XenHypervisor(@Reference NativeIo io, @Reference XenStore xenStore,
+                         @Reference(service = LoggerFactory.class) Logger logger) {
         OperatorLog log = OperatorLog.of(logger::info, logger::warn, logger::error);
         devices = XenDevices.open(io, log);
         try {
@@ -71,12 +65,8 @@ public final class XenHypervisor implements Domains, GrantTables, ForeignMemory,
 
     @Deactivate
     void deactivate() {
-        if (watcher != null) {
-            watcher.close();
-        }
-        if (devices != null) {
-            devices.close();
-        }
+        watcher.close();
+        devices.close();
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)

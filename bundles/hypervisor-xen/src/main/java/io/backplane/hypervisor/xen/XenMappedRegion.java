@@ -41,7 +41,12 @@ final class XenMappedRegion implements MappedRegion {
 
     @Override
     public ByteBuffer buffer() {
-        ByteBuffer b = io.buffer(address, pages * DomainConfig.PAGE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        return view(io, address, pages * DomainConfig.PAGE_SIZE, writable);
+    }
+
+    /** Mapped guest memory as a little-endian buffer (Xen's structures are x86's), read-only unless mapped writable. */
+    static ByteBuffer view(NativeIo io, long address, int bytes, boolean writable) {
+        ByteBuffer b = io.buffer(address, bytes).order(ByteOrder.LITTLE_ENDIAN);
         return writable ? b : b.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 

@@ -7,6 +7,7 @@ import io.backplane.api.hypervisor.Domains;
 import io.backplane.api.hypervisor.HypervisorException;
 import io.backplane.api.xenstore.XsException;
 import io.backplane.api.xenstore.XsOps;
+import io.backplane.nativeio.Errno;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -30,13 +31,13 @@ final class XenStoreDomains implements Domains {
 
     @Override
     public DomainInfo create(DomainConfig config) {
-        throw new HypervisorException("EPERM", "on Xen, domains are created by xl (xl create), not by Backplane: "
+        throw new HypervisorException(Errno.name(Errno.EPERM), "on Xen, domains are created by xl (xl create), not by Backplane: "
                 + "cannot create domain " + config.name());
     }
 
     @Override
     public void destroy(int domid) {
-        throw new HypervisorException("EPERM", "on Xen, domains are destroyed by xl (xl destroy " + domid
+        throw new HypervisorException(Errno.name(Errno.EPERM), "on Xen, domains are destroyed by xl (xl destroy " + domid
                 + "), not by Backplane");
     }
 
@@ -73,7 +74,7 @@ final class XenStoreDomains implements Domains {
             return Optional.of(new DomainInfo(domid, name.orElse(domid == 0 ? "Domain-0" : ""), pages, 0,
                     DomainState.RUNNING, null));
         } catch (XsException e) {
-            throw new HypervisorException("EIO", "reading domain " + domid + " from XenStore failed: " + e.getMessage(), e);
+            throw new HypervisorException(Errno.name(Errno.EIO), "reading domain " + domid + " from XenStore failed: " + e.getMessage(), e);
         }
     }
 

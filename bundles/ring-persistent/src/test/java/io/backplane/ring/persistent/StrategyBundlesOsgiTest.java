@@ -50,7 +50,7 @@ class StrategyBundlesOsgiTest {
         props.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
         // The API and ConfigAdmin's API from the class path, so this test and the bundles share them.
         props.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, "io.backplane.api.hypervisor;version=1.3.0,"
-                + "io.backplane.api.ring;version=1.0.0,org.osgi.service.cm;version=1.6.1");
+                + "io.backplane.api.ring;version=1.0.0,io.backplane.api.device;version=1.0.0,org.osgi.service.cm;version=1.6.1");
         Framework felix = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(props);
         felix.start();
         try (GrantPoolSim fx = GrantPoolSim.start(dir.resolve("sim"), 8)) {

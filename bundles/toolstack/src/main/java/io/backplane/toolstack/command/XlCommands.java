@@ -4,6 +4,7 @@ import io.backplane.api.device.DeviceId;
 import io.backplane.toolstack.ToolstackService;
 import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Descriptor;
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
@@ -15,8 +16,12 @@ import java.util.stream.Collectors;
         "osgi.command.function=create", "osgi.command.function=list", "osgi.command.function=destroy"})
 public class XlCommands {
 
-    @Reference
-    private ToolstackService toolstack;
+    private final ToolstackService toolstack;
+
+    @Activate
+    public XlCommands(@Reference ToolstackService toolstack) {
+        this.toolstack = toolstack;
+    }
 
     @Descriptor("create a domain from an xl config, or a libvirt domain XML (*.xml)")
     public String create(CommandSession session, @Descriptor("config file") String file) {

@@ -2,6 +2,7 @@ package io.backplane.toolstack.command;
 
 import io.backplane.toolstack.ToolstackService;
 import org.apache.felix.service.command.Descriptor;
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
@@ -18,8 +19,12 @@ public class XlDeviceCommands {
     static final String USAGE = "xl:network-attach DOM 'bridge=br0,queues=2' | xl:network-detach DOM DEVID|MAC"
             + " | xl:block-attach DOM 'format=raw,vdev=xvdb,access=rw,target=/srv/b.img' | xl:block-detach DOM VDEV";
 
-    @Reference
-    private ToolstackService toolstack;
+    private final ToolstackService toolstack;
+
+    @Activate
+    public XlDeviceCommands(@Reference ToolstackService toolstack) {
+        this.toolstack = toolstack;
+    }
 
     @Descriptor("attach or detach a device of a running domain: network-attach DOM VIFSPEC,"
             + " network-detach DOM DEVID|MAC, block-attach DOM DISKSPEC, block-detach DOM VDEV")

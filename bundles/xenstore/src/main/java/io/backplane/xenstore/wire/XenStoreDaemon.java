@@ -88,16 +88,24 @@ public final class XenStoreDaemon implements DomainListener, AutoCloseable {
 
     @Override
     public void domainReleased(int domid) {
-        Listener l = domainListeners.remove(domid);
-        if (l != null) {
-            l.close();
-            try {
-                Files.deleteIfExists(l.path.getParent());
-            } catch (IOException ignored) {
-                // the directory holds other files now; leave it
-            }
+        if (closeDomainListener(domid)) {
             log.info("domain " + domid + " released: its XenStore socket and connections are closed");
         }
+    }
+
+    /** Closes the domain's socket and its connections, and removes its directory unless other files are in it. */
+    private boolean closeDomainListener(int domid) {
+        Listener l = domainListeners.remove(domid);
+        if (l == null) {
+            return false;
+        }
+        l.close();
+        try {
+            Files.deleteIfExists(l.path.getParent());
+        } catch (IOException ignored) {
+            // the directory holds other files now; leave it
+        }
+        return true;
     }
 
     /** Number of open client sockets. */
@@ -119,15 +127,7 @@ public final class XenStoreDaemon implements DomainListener, AutoCloseable {
         dom0Listeners.forEach(Listener::close);
         dom0Listeners.clear();
         for (Integer domid : List.copyOf(domainListeners.keySet())) {
-            Listener l = domainListeners.remove(domid);
-            if (l != null) {
-                l.close();
-                try {
-                    Files.deleteIfExists(l.path.getParent());
-                } catch (IOException ignored) {
-                    // not empty: leave it
-                }
-            }
+            closeDomainListener(domid);
         }
     }
 
