@@ -32,6 +32,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The XenStore service. In {@code embedded} mode it owns the store and the xenstored daemon
@@ -113,7 +114,7 @@ public class XenStoreComponent implements XenStore, ForwardingXsOps, XenStoreSta
         if (taken) {
             int kept = daemon.restore(handedOver);
             Object began = handedOver.get(HAND_OVER_BEGAN);
-            long paused = began instanceof Long b ? java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - b) : -1;
+            long paused = began instanceof Long b ? TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - b) : -1;
             log.info("XenStore: taken over from the previous XenStore bundle: {} nodes, domains {}, {} connections"
                     + " kept with their watches, {} ms without service; xenstored socket {}", store.stats().nodes(),
                     store.introducedDomains(), kept, paused, socket);

@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -59,7 +60,7 @@ public final class SimHypervisorFacade implements SimHypervisorHolder, Domains, 
      * reach zero: with both sequentially consistent, one of them sees the other.
      */
     private volatile Hypervisor current;
-    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean draining;
     /** Guarded by lock: the kept hand-over, the registration. */
     private Map<String, Object> handOver = Map.of();
