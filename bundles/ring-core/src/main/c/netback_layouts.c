@@ -6,7 +6,7 @@
  * two, ring_wait.h), until TOTAL requests are answered. Every field of each copy is used (the sum
  * the Java backend computes too), so the compiler reads all of them, as a backend validating them would.
  *
- * usage: netback_layouts FILE FLAGS TOTAL [NOTIFY_FIFO WAIT_FIFO]; prints "answered TOTAL bytes SUM"
+ * usage: netback_layouts FILE FLAGS[@PAGES] TOTAL [NOTIFY_FIFO WAIT_FIFO]; prints "answered TOTAL bytes SUM"
  */
 #include "xen_ring_env.h"
 #include "backplane/ring_layouts.h"
@@ -19,16 +19,18 @@
 int main(int argc, char **argv)
 {
     if (argc != 4 && argc != 6) {
-        fprintf(stderr, "usage: %s FILE FLAGS TOTAL [NOTIFY_FIFO WAIT_FIFO]\n", argv[0]);
+        fprintf(stderr, "usage: %s FILE FLAGS[@PAGES] TOTAL [NOTIFY_FIFO WAIT_FIFO]\n", argv[0]);
         return 1;
     }
-    unsigned int flags = strtoul(argv[2], NULL, 10);
+    unsigned int flags, pages;
+    if (ring_peer_flags(argv[2], &flags, &pages))
+        return 1;
     unsigned int total = strtoul(argv[3], NULL, 10);
     struct ring_wait w;
     if (ring_wait_open(&w, argc == 6 ? argv[4] : NULL, argc == 6 ? argv[5] : NULL))
         return 1;
     struct bp_ring_layout l;
-    if (bp_ring_layout_init(&l, flags, 1, sizeof(struct netif_tx_request), sizeof(struct netif_tx_response),
+    if (bp_ring_layout_init(&l, flags, pages, sizeof(struct netif_tx_request), sizeof(struct netif_tx_response),
                             BP_NETIF_SLOT_ALIGN))
         return 1;
     unsigned char *base = ring_peer_map(argv[1], l.bytes);

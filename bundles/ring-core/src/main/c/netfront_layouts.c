@@ -8,7 +8,7 @@
  * BATCH above the ring's slots is cut to the ring's size.
  * With two FIFOs it runs notification-driven (ring_wait.h), else it busy-polls.
  *
- * usage: netfront_layouts FILE FLAGS TOTAL BATCH [NOTIFY_FIFO WAIT_FIFO] [WARMUP]
+ * usage: netfront_layouts FILE FLAGS[@PAGES] TOTAL BATCH [NOTIFY_FIFO WAIT_FIFO] [WARMUP]
  */
 #include "xen_ring_env.h"
 #include "backplane/ring_layouts.h"
@@ -21,10 +21,12 @@
 int main(int argc, char **argv)
 {
     if (argc < 5 || argc > 8) {
-        fprintf(stderr, "usage: %s FILE FLAGS TOTAL BATCH [NOTIFY_FIFO WAIT_FIFO] [WARMUP]\n", argv[0]);
+        fprintf(stderr, "usage: %s FILE FLAGS[@PAGES] TOTAL BATCH [NOTIFY_FIFO WAIT_FIFO] [WARMUP]\n", argv[0]);
         return 1;
     }
-    unsigned int flags = strtoul(argv[2], NULL, 10);
+    unsigned int flags, pages;
+    if (ring_peer_flags(argv[2], &flags, &pages))
+        return 1;
     unsigned int total = strtoul(argv[3], NULL, 10);
     unsigned int batch = strtoul(argv[4], NULL, 10);
     int fifos = argc >= 7;
@@ -37,7 +39,7 @@ int main(int argc, char **argv)
     if (ring_wait_open(&w, fifos ? argv[5] : NULL, fifos ? argv[6] : NULL))
         return 1;
     struct bp_ring_layout l;
-    if (bp_ring_layout_init(&l, flags, 1, sizeof(struct netif_tx_request), sizeof(struct netif_tx_response),
+    if (bp_ring_layout_init(&l, flags, pages, sizeof(struct netif_tx_request), sizeof(struct netif_tx_response),
                             BP_NETIF_SLOT_ALIGN))
         return 1;
     unsigned char *base = ring_peer_map(argv[1], l.bytes);

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
 
@@ -32,6 +33,23 @@ static inline void *ring_peer_map(const char *path, size_t bytes)
         return NULL;
     }
     return p;
+}
+
+/*
+ * The layout peers' FLAGS argument: ring_layouts.h's flags, optionally "@PAGES" pages per ring
+ * direction (1 when absent), for example "2@2" (aligned slots on two pages). 0, or -1 after
+ * saying why.
+ */
+static inline int ring_peer_flags(const char *arg, unsigned int *flags, unsigned int *pages)
+{
+    char *end;
+    *flags = strtoul(arg, &end, 10);
+    *pages = *end == '@' ? strtoul(end + 1, &end, 10) : 1;
+    if (*end != '\0' || *pages < 1 || *pages > 16) {
+        fprintf(stderr, "FLAGS must be N or N@PAGES with 1-16 pages, not %s\n", arg);
+        return -1;
+    }
+    return 0;
 }
 
 /*

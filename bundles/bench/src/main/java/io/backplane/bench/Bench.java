@@ -54,6 +54,15 @@ public final class Bench {
             usage(all, "usage: bench NAME [options] [NAME [options] ...]");
             return;
         }
+        if (runs.stream().anyMatch(r -> r.getValue().contains("--help") || r.getValue().contains("-h"))) {
+            // NAME --help describes NAME and its options instead of running it
+            all.forEach((name, bench) -> {
+                if (runs.stream().anyMatch(r -> r.getKey() == bench)) {
+                    System.out.printf("%s: %s%n", name, bench.description());
+                }
+            });
+            return;
+        }
         for (Map.Entry<Benchmark, List<String>> run : runs) {
             try {
                 run.getKey().run(run.getValue(), System.out);

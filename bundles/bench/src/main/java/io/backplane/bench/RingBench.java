@@ -50,8 +50,8 @@ final class RingBench implements Bench.Benchmark {
     public String description() {
         return "netif TX ring ping-pong between processes: Java backend vs C backend, same C frontend, on ring.h "
                 + "and on each ring layout, busy-polling and notification-driven [--requests N] [--notify-requests N] "
-                + "[--warmup N] [--runs N] [--batches 1,8,64,256] [--layouts legacy,split,aligned,separate] [--modes poll,notify]; "
-                + "first each backend's pass alone in one thread (ns per request)";
+                + "[--warmup N] [--runs N] [--batches 1,8,64,256] [--layouts legacy,split,aligned,separate] (NAME@PAGES: PAGES pages per ring, 1 by default) "
+                + "[--modes poll,notify]; first each backend's pass alone in one thread (ns per request)";
     }
 
     @Override
@@ -74,7 +74,10 @@ final class RingBench implements Bench.Benchmark {
             throw new IllegalArgumentException("--warmup must be 0 or more, and with --requests below 2^31");
         }
         for (String l : layouts) {
-            if (!LAYOUT_FLAGS.containsKey(l)) {
+            if (!l.matches("[a-z]+(@([1-9]|1[0-6]))?")) {
+                throw new IllegalArgumentException("a layout is NAME or NAME@PAGES (1-16 pages), not " + l);
+            }
+            if (!LAYOUT_FLAGS.containsKey(l.split("@")[0])) {
                 throw new IllegalArgumentException("--layouts takes " + String.join(",", LAYOUT_FLAGS.keySet()) + ", not " + l);
             }
         }
@@ -106,7 +109,7 @@ final class RingBench implements Bench.Benchmark {
                     : "not pinned (no taskset or one CPU)", runs);
             String total = Integer.toString(requests + warm);
             double[][][] rates = new double[batches.length][2][runs];
-            RingLayout legacy = TxBackendMain.layout(0);
+            RingLayout legacy = TxBackendMain.layout(0, 1);
             for (int r = 0; r < runs; r++) {
                 for (int b = 0; b < batches.length; b++) {
                     List<String> front = List.of(netfront.toString(), "%FILE%", total, Integer.toString(batches[b]),
@@ -182,7 +185,7 @@ final class RingBench implements Bench.Benchmark {
                                 List<String> layouts, List<String> modes, int[] batches, int runs, int requests,
                                 int notifyRequests, int warmup) throws IOException, InterruptedException {
         out.println();
-        out.printf("ring layouts (ring_layouts.h peers, 1 page per ring): %s; %,d requests timed per busy-polling run, %,d per "
+        out.printf("ring layouts (ring_layouts.h peers; NAME@N: N pages per ring, else 1): %s; %,d requests timed per busy-polling run, %,d per "
                 + "notification-driven run (each side sleeps on a FIFO when idle), each after %s of warm-up; median of %d runs%n",
                 String.join(", ", layouts), requests, notifyRequests, warmup < 0 ? String.format("as many (busy-polling at least %,d)",
                 POLL_WARMUP) : String.format("%,d", warmup), runs);
@@ -197,11 +200,10 @@ final class RingBench implements Bench.Benchmark {
                 int warm = warmup < 0 ? (notify ? timed : Math.max(timed, POLL_WARMUP)) : warmup;
                 int total = timed + warm;
                 for (int l = 0; l < layouts.size(); l++) {
-                    int flags = LAYOUT_FLAGS.get(layouts.get(l));
-                    RingLayout layout = TxBackendMain.layout(flags);
+                    String fl = peerFlags(layouts.get(l));
+                    RingLayout layout = TxBackendMain.layout(fl);
                     for (int b = 0; b < batches.length; b++) {
                         String n = Integer.toString(total);
-                        String fl = Integer.toString(flags);
                         List<String> f = new ArrayList<>(List.of(front.toString(), "%FILE%", fl, n,
                                 Integer.toString(batches[b])));
                         List<String> cb = new ArrayList<>(List.of(back.toString(), "%FILE%", fl, n));
@@ -237,8 +239,15 @@ final class RingBench implements Bench.Benchmark {
                 }
             }
         }
-        out.println("(ratios: medians of each run's ratio; \"vs legacy\": the same backend on this layout / on the legacy layout"
+        out.println("(ratios: medians of each run's ratio; \"vs legacy\": the same backend on this layout / on the legacy layout (one page)"
                 + " in the same run)");
+    }
+
+    /** The peers' FLAGS argument for a layout token NAME or NAME@PAGES: ring_layouts.h's flags[@PAGES]. */
+    private static String peerFlags(String layout) {
+        int at = layout.indexOf('@');
+        String name = at < 0 ? layout : layout.substring(0, at);
+        return LAYOUT_FLAGS.get(name) + (at < 0 ? "" : layout.substring(at));
     }
 
     private static Path fifo(Path work, String name) throws IOException, InterruptedException {

@@ -42,7 +42,7 @@ public final class TxBackendMain {
     public static void main(String[] args) throws Exception {
         Path file = Path.of(args[0]);
         int total = Integer.parseInt(args[1]);
-        RingLayout layout = layout(args.length > 2 ? Integer.parseInt(args[2]) : 0);
+        RingLayout layout = args.length > 2 ? layout(args[2]) : layout(0, 1);
         ByteBuffer shared;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             shared = ch.map(FileChannel.MapMode.READ_WRITE, 0, layout.bytes());
@@ -53,10 +53,16 @@ public final class TxBackendMain {
         }
     }
 
-    /** The netif TX ring of one page per direction in the layout of ring_layouts.h's {@code flags}. */
-    static RingLayout layout(int flags) {
+    /** The layout of the C peers' FLAGS argument: ring_layouts.h's flags, optionally {@code @PAGES}. */
+    static RingLayout layout(String flagsAtPages) {
+        String[] parts = flagsAtPages.split("@", 2);
+        return layout(Integer.parseInt(parts[0]), parts.length > 1 ? Integer.parseInt(parts[1]) : 1);
+    }
+
+    /** The netif TX ring of {@code pages} pages per direction in the layout of ring_layouts.h's {@code flags}. */
+    static RingLayout layout(int flags, int pages) {
         return new RingShape((flags & 1) != 0, (flags & 2) != 0, (flags & 4) != 0)
-                .layout("netif-tx", 1, NetifTxRequestDescriptor.LENGTH, NetifTxResponseDescriptor.LENGTH);
+                .layout("netif-tx", pages, NetifTxRequestDescriptor.LENGTH, NetifTxResponseDescriptor.LENGTH);
     }
 
     /** ring_wait.h's FIFO pair: a notify is one byte to the peer's; a sleep drains our own. */

@@ -37,7 +37,7 @@ public final class TxCostMain {
     }
 
     static Result measure(int batch, int chunks, int passes, int rounds) {
-        RingLayout layout = TxBackendMain.layout(0);
+        RingLayout layout = TxBackendMain.layout(0, 1);
         if (batch <= 0 || batch > layout.entries() || chunks <= 0 || passes <= 0 || rounds <= 0) {
             throw new IllegalArgumentException("usage: TxCostMain BATCH(1.." + layout.entries() + ") CHUNKS PASSES ROUNDS");
         }

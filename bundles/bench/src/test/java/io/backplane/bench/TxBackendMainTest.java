@@ -57,15 +57,16 @@ class TxBackendMainTest {
     }
 
     /**
-     * The layouts' C frontend (ring_layouts.h, every feature on) against the Java backend on the
-     * same layout, notification-driven: each side sleeps on its FIFO when idle and is woken only
+     * The layouts' C frontend (ring_layouts.h, every feature on, two pages per ring: "7@2") against
+     * the Java backend on the same layout, notification-driven: each side sleeps on its FIFO when idle and is woken only
      * by the other's notifications, and every request still arrives intact.
      */
     @Test
     void layoutFrontendAgainstTheJavaBackendNotificationDriven() throws Exception {
         int total = 200_000;
         Path netfront = new RingPeers(dir).build("netfront_layouts");
-        RingLayout layout = TxBackendMain.layout(7);
+        RingLayout layout = TxBackendMain.layout("7@2");
+        assertThat(layout.bytes()).as("two pages per direction").isEqualTo(4 * 4096);
         Path file = dir.resolve("tx.ring");
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.allocate(layout.bytes()), 0);
@@ -73,7 +74,7 @@ class TxBackendMainTest {
         Path toFront = dir.resolve("to-front");
         Path toBack = dir.resolve("to-back");
         assertThat(new ProcessBuilder("mkfifo", toFront.toString(), toBack.toString()).start().waitFor()).isZero();
-        Process front = new ProcessBuilder(netfront.toString(), file.toString(), "7", Integer.toString(total), "8",
+        Process front = new ProcessBuilder(netfront.toString(), file.toString(), "7@2", Integer.toString(total), "8",
                 toBack.toString(), toFront.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         try (TxBackendMain.Notifications n = new TxBackendMain.Notifications(toFront.toString(), toBack.toString())) {
             BufferedReader out = new BufferedReader(new InputStreamReader(front.getInputStream(), StandardCharsets.UTF_8));
@@ -102,7 +103,7 @@ class TxBackendMainTest {
     void layoutFrontendAgainstTheJavaBackendOnSeparateRings() throws Exception {
         int total = 200_000;
         Path netfront = new RingPeers(dir).build("netfront_layouts");
-        RingLayout layout = TxBackendMain.layout(4);
+        RingLayout layout = TxBackendMain.layout(4, 1);
         Path file = dir.resolve("tx.ring");
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.allocate(layout.bytes()), 0);
