@@ -9,7 +9,6 @@ import io.backplane.api.device.NegotiationPolicy;
 import io.backplane.api.hypervisor.DomainConfig;
 import io.backplane.api.log.OperatorLog;
 import io.backplane.api.ring.RingStrategy;
-import io.backplane.api.sink.PacketSink;
 import io.backplane.api.xenstore.XsPerm;
 import io.backplane.backend.BackendBus;
 import io.backplane.backend.RingStrategyRegistry;
@@ -234,7 +233,7 @@ final class NetifBench implements Bench.Benchmark {
     }
 
     /** A host end that takes every frame and keeps none (the frontend's pace is what is measured). */
-    private static final class CountingSink implements PacketSink {
+    private static final class CountingSink extends TxOnlySink {
         private final String name;
 
         CountingSink(String name) {
@@ -253,31 +252,6 @@ final class NetifBench implements Bench.Benchmark {
 
         @Override
         public void transmit(ByteBuffer frame) {
-        }
-
-        @Override
-        public int receive(ByteBuffer frame, int timeoutMillis) {
-            return awaitFrame(timeoutMillis);
-        }
-
-        /** Nothing ever comes from the host side: waits out the timeout. */
-        @Override
-        public int awaitFrame(int timeoutMillis) {
-            try {
-                Thread.sleep(timeoutMillis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return -1;
-            }
-            return 0;
-        }
-
-        @Override
-        public void acceptOffloads(boolean checksum, boolean tcpv4, boolean tcpv6) {
-        }
-
-        @Override
-        public void close() {
         }
     }
 }

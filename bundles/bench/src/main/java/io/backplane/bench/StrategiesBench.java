@@ -12,7 +12,6 @@ import io.backplane.api.ring.RingStrategies;
 import io.backplane.api.ring.RingStrategy;
 import io.backplane.api.ring.SegmentCopy;
 import io.backplane.api.ring.SegmentIo;
-import io.backplane.api.sink.PacketSink;
 import io.backplane.backend.BackendBus;
 import io.backplane.backend.RingStrategyRegistry;
 import io.backplane.guest.grantpool.GrantPoolMain;
@@ -300,7 +299,7 @@ final class StrategiesBench implements Bench.Benchmark {
      * The host end: takes one copy of each frame into its own buffer, as a host stack's skb does,
      * and checks every 64th frame byte for byte against netfront_pages.c's pattern.
      */
-    private static final class VerifyingSink implements PacketSink {
+    private static final class VerifyingSink extends TxOnlySink {
         private static final int HDR = 10;
         private final byte[] copy = new byte[HDR + 65536];
         final AtomicLong frames = new AtomicLong();
@@ -366,31 +365,6 @@ final class StrategiesBench implements Bench.Benchmark {
                 }
             }
             return true;
-        }
-
-        @Override
-        public int receive(ByteBuffer frame, int timeoutMillis) {
-            return awaitFrame(timeoutMillis);
-        }
-
-        /** Nothing ever comes from the host side: waits out the timeout. */
-        @Override
-        public int awaitFrame(int timeoutMillis) {
-            try {
-                Thread.sleep(timeoutMillis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return -1;
-            }
-            return 0;
-        }
-
-        @Override
-        public void acceptOffloads(boolean checksum, boolean tcpv4, boolean tcpv6) {
-        }
-
-        @Override
-        public void close() {
         }
     }
 
