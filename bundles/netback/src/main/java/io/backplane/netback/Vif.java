@@ -27,7 +27,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Closing; nothing else is touched.
  */
 final class Vif implements BackendDevice {
-
     private final BackendContext ctx;
     private final NetbackDriver.Settings settings;
     private final RingStrategies rings;

@@ -16,6 +16,8 @@ import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntConsumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -196,7 +198,7 @@ class TapZeroCopyRxTest {
             long[] sent = {0};
             ByteBuffer out = ByteBuffer.allocateDirect(VirtioNetHdrDescriptor.LENGTH + 0x10000);
             byte[] b = new byte[0x10000];
-            java.util.function.IntConsumer send = size -> {
+            IntConsumer send = size -> {
                 L4Traffic flow = flows[(int) (sent[0] % flows.length)];
                 int len = flow.udp(b, 4, size, false);
                 out.clear().put(new byte[VirtioNetHdrDescriptor.LENGTH]).put(b, 0, len).flip();
@@ -232,7 +234,7 @@ class TapZeroCopyRxTest {
             assertThat(sum(bus.status(id), queues, "rx-zero-copy")).as("%s", bus.status(id)).isEqualTo(inPlace + 8);
 
             // The strategy moves under the same traffic: grant copy, then zero-copy again.
-            java.util.concurrent.atomic.AtomicBoolean sending = new java.util.concurrent.atomic.AtomicBoolean(true);
+            AtomicBoolean sending = new AtomicBoolean(true);
             Thread sender = new Thread(() -> {
                 for (int i = 0; sending.get(); i++) {
                     send.accept(sizes[i % sizes.length]);
