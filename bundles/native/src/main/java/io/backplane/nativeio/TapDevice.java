@@ -9,8 +9,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * one Ethernet frame the host sent into the interface, every {@link #write} hands one frame to
  * the host's network stack. Opened with a virtio header ({@code IFF_VNET_HDR}), each frame both
  * ways is preceded by a {@code struct virtio_net_hdr} (10 bytes) carrying its checksum offload
- * and GSO, and {@link #setOffload} says which of them the reader takes. The interface lives as
- * long as this object (not persistent).
+ * and GSO, and {@link #setOffload} says which of them the reader takes. Further queues, each
+ * its own fd, are {@link #attachQueue}d. The interface lives as long as one of its queues is open
+ * (not persistent).
  */
 public final class TapDevice implements AutoCloseable {
     /** _IOW('T', 202, int). */
@@ -26,6 +27,8 @@ public final class TapDevice implements AutoCloseable {
     public static final int TUN_F_CSUM = 0x01;
     public static final int TUN_F_TSO4 = 0x02;
     public static final int TUN_F_TSO6 = 0x04;
+    /** One fd per queue: every open with the same name attaches one more queue (linux/if_tun.h). */
+    private static final short IFF_MULTI_QUEUE = 0x0100;
     private static final short IFF_UP = 0x1;
     private static final int IFNAMSIZ = 16;
     /** sizeof(struct ifreq) on LP64. */
@@ -38,14 +41,23 @@ public final class TapDevice implements AutoCloseable {
     private final String name;
     private final ByteBuffer pollScratch = ByteBuffer.allocateDirect(8);
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** The TUNSETIFF flags it was opened with, which every further queue must repeat. */
+    private final short flags;
 
-    private TapDevice(NativeIo io, int fd, String name) {
+    private TapDevice(NativeIo io, int fd, String name, short flags) {
         this.io = io;
         this.fd = fd;
         this.name = name;
+        this.flags = flags;
     }
 
     static TapDevice open(NativeIo io, String name, boolean vnetHeader) {
+        // Multi-queue from the start: a queue can be attached later only to a device created so
+        // (with one queue the kernel behaves as without the flag).
+        return open(io, name, (short) (IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE | (vnetHeader ? IFF_VNET_HDR : 0)));
+    }
+
+    private static TapDevice open(NativeIo io, String name, short flags) {
         if (name == null || name.isEmpty() || name.length() >= IFNAMSIZ) {
             throw new IllegalArgumentException("TAP name '" + name + "' must have 1 to 15 characters");
         }
@@ -54,13 +66,23 @@ public final class TapDevice implements AutoCloseable {
         int fd = io.open("/dev/net/tun", Posix.O_RDWR | Posix.O_NONBLOCK, 0);
         try {
             ByteBuffer ifr = ifreq(name);
-            ifr.putShort(IFNAMSIZ, (short) (IFF_TAP | IFF_NO_PI | (vnetHeader ? IFF_VNET_HDR : 0)));
+            ifr.putShort(IFNAMSIZ, flags);
             io.ioctl(fd, TUNSETIFF, ifr);
-            return new TapDevice(io, fd, readName(ifr));
+            return new TapDevice(io, fd, readName(ifr), flags);
         } catch (RuntimeException e) {
             io.close(fd);
             throw e;
         }
+    }
+
+    /**
+     * Attaches one more queue to this interface (IFF_MULTI_QUEUE, as QEMU's multi-queue TAP
+     * does): a new fd of its own, read and written as this one. The kernel spreads frames for the
+     * reader over the queues by flow hash and sends a flow's frames to the queue that last wrote
+     * one of that flow (tun's automatic queue selection); closing it detaches the queue.
+     */
+    public TapDevice attachQueue() {
+        return open(io, name, flags);
     }
 
     /** The interface name the kernel gave (the one asked for). */

@@ -63,6 +63,31 @@ class TapDeviceTest {
         assertThat(Path.of("/sys/class/net", name)).doesNotExist();
     }
 
+    /**
+     * A multi-queue TAP: each attached queue is an fd of its own and shows as a queue of the
+     * interface; closing one detaches it, and the interface lives until its last queue closes.
+     */
+    @Test
+    void queuesAttachAndDetach() throws Exception {
+        assumeTrue(Files.isWritable(Path.of("/dev/net/tun")) && "root".equals(System.getProperty("user.name")),
+                "TAP test needs root and /dev/net/tun");
+        NativeIo io = new NativeIo();
+        String name = "bpmq" + ProcessHandle.current().pid() % 10000;
+        Path queues = Path.of("/sys/class/net", name, "queues");
+        try (TapDevice tap = io.openTapWithVnetHeader(name)) {
+            try (TapDevice q1 = tap.attachQueue(); TapDevice q2 = tap.attachQueue()) {
+                assertThat(q1.name()).isEqualTo(name);
+                assertThat(queues.resolve("tx-2")).exists();
+                q2.close();
+                assertThat(queues.resolve("tx-2")).doesNotExist();
+                assertThat(queues.resolve("tx-1")).exists();
+            }
+            assertThat(queues.resolve("tx-1")).doesNotExist();
+            assertThat(queues.resolve("tx-0")).exists();
+        }
+        assertThat(Path.of("/sys/class/net", name)).doesNotExist();
+    }
+
     private static long rxPackets(String name) throws Exception {
         return Long.parseLong(Files.readString(Path.of("/sys/class/net", name, "statistics/rx_packets")).trim());
     }

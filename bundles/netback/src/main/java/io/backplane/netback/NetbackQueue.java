@@ -77,6 +77,8 @@ final class NetbackQueue {
      * Maps the queue's rings and binds its channels; on any failure releases what it took and
      * throws with netback's message ("mapping shared-frames ...").
      *
+     * @param sink     this queue's host queue: TX writes there (and the reader of its frames for
+     *                 the guest may be this queue's own, see {@link SinkReader})
      * @param strategy the strategy to prefer when it fits (an adopter's record), null for the fittest
      * @param live     re-attach to rings a previous backend served: both start at their published
      *                 rsp_prod ({@link BackRing#reattach}), what the last backend took and never

@@ -22,7 +22,7 @@ final class QueueStats {
     final AtomicLong txZeroCopy = new AtomicLong();
     /** RX frames read from the sink straight into the guest's pages and answered there (a strategy lent them). */
     final AtomicLong rxZeroCopy = new AtomicLong();
-    /** RX frames read into the guest's pages that had to be copied out and delivered by the copy path (offloads done here, a jumbo frame with GSO taken). */
+    /** RX frames read into the guest's pages that had to be copied out and delivered by the copy path (offloads done here). */
     final AtomicLong rxZeroCopySpilled = new AtomicLong();
     /** TX packets dropped because their checksum or GSO could not be set up (Linux: rx_errors on the vif). */
     final AtomicLong txOffloadDropped = new AtomicLong();

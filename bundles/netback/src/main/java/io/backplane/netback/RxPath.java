@@ -35,8 +35,9 @@ import java.util.concurrent.TimeUnit;
  * thread or the sink's reader, one at a time (NetbackQueue's rxLock); {@link #offer} is called by the sink's reader.
  *
  * <p>Zero copy ({@link #receiveDirect}): when the ring's strategy lends the pages of the posted
- * buffers, the sink's reader reads the next frame from the sink straight into them (one readv on
- * a TAP), its virtio header into a small buffer of ours, and answers it there: no copy at all.
+ * buffers, the queue's sink reader reads the next frame from its host queue straight into them
+ * (one readv on a TAP), its virtio header into a small buffer of ours, and answers it there: no
+ * copy at all.
  */
 final class RxPath {
     private static final int PAGE = DomainConfig.PAGE_SIZE;
@@ -50,6 +51,11 @@ final class RxPath {
     private static final int BATCH_BYTES = 1 << 20;
     /** Data slots of the largest frame. */
     private static final int MAX_DATA_SLOTS = (MAX_FRAME + PAGE - 1) / PAGE;
+    /**
+     * Bytes of a jumbo frame's first page answered from the second slot instead (see
+     * {@link #receiveDirect}): a cache line, so the slot is not empty.
+     */
+    private static final int BRIDGE = 64;
     /** Requests copied ahead of req_cons, kept by ring index modulo this (a power of two above MAX_SLOTS). */
     private static final int AHEAD_WINDOW = 32;
 
@@ -91,6 +97,8 @@ final class RxPath {
     /** The virtio header of a frame read straight into the guest's pages, and the read's buffers. */
     private final ByteBuffer vnetHdr = ByteBuffer.allocateDirect(VnetHeader.SIZE).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer[] parts = new ByteBuffer[1 + MAX_DATA_SLOTS];
+    /** The second slot's page, kept out of the read for a GSO extra (see {@link #receiveDirect}). */
+    private ByteBuffer secondPage;
     /** Per page given to the read: which request after req_cons it belongs to. */
     private final int[] partSlot = new int[MAX_DATA_SLOTS];
     /** The frame being placed; volatile for {@link #waiting()}, which the sink's reader calls. */
@@ -234,12 +242,15 @@ final class RxPath {
      * largest frame it may get (one page, or with feature-sg a 64 KiB frame's and a GSO extra's
      * slots), and the strategy lends every one of those pages, the frame is read straight into
      * them: the virtio header into {@link #vnetHdr}, the frame over the pages in slot order,
-     * skipping the second slot when the frontend takes GSO (the extra goes there: only a GSO
-     * frame may use more than one page then). Requests are copied ahead of req_cons and consumed
+     * skipping the second slot when the frontend takes GSO (the extra goes there). A frontend
+     * finds each slot's buffer by its ring position (Linux netfront's xennet_get_rx_ref(cons)),
+     * so a jumbo frame that is not GSO, read over slots 0, 2, 3.., must answer slot 1 with data
+     * too: the last {@link #BRIDGE} bytes of its first page are moved into slot 1's page and the
+     * frame goes as slot 0 (4096 - BRIDGE bytes), slot 1 (BRIDGE bytes), then slots 2.. as read,
+     * NETRXF_more_data on all but the last. Requests are copied ahead of req_cons and consumed
      * only as the frame uses them, so the rest serve the next frame. A frame that must be
-     * completed or segmented here, or a frame over several pages that the extra's slot would
-     * split, is copied out and goes the copy path (counted as spilled); one that does not fit
-     * what the frontend takes is dropped.
+     * completed or segmented here is copied out and goes the copy path (counted as spilled); one
+     * that does not fit what the frontend takes is dropped.
      *
      * @return {@link #DIRECT_TAKEN}, {@link #DIRECT_NOT_NOW} (nothing read: a page not lent,
      *         too few buffers, frames queued, or no frame after all) or {@link #DIRECT_CLOSED}
@@ -257,13 +268,14 @@ final class RxPath {
         int pages = 0;
         for (int s = 0; s < need; s++) {
             copyAhead(s + 1);            // one by one: a strategy that lends nothing costs one copy ahead
-            if (extraSlot && s == 1) {
-                continue;
-            }
             ByteBuffer page = io.direct(aheadGref[(base + s) & (AHEAD_WINDOW - 1)], 0, PAGE, true);
             if (page == null) {
                 io.flush();
                 return DIRECT_NOT_NOW;    // grant copy for this frame: the copy path
+            }
+            if (extraSlot && s == 1) {
+                secondPage = page;
+                continue;
             }
             parts[1 + pages] = page;
             partSlot[pages++] = s;
@@ -288,25 +300,38 @@ final class RxPath {
             io.flush();
             return DIRECT_TAKEN;
         }
-        if (placed == RxOffload.CONVERT || (extraSlot && !gso && dataSlots > 1)) {
+        if (placed == RxOffload.CONVERT) {
             spill(length, dataSlots);
             return DIRECT_TAKEN;
         }
-        // The loan ends before the responses hand the pages back. What readv wrote into them is
-        // published by the release store of rsp_prod below (ring.h's wmb before rsp_prod).
+        int bridge = extraSlot && !gso && dataSlots > 1 ? BRIDGE : 0;
+        if (bridge > 0) {
+            secondPage.put(0, parts[1], PAGE - bridge, bridge);
+        }
+        // The loan ends before the responses hand the pages back. What readv (and the bridge
+        // copy) wrote into them is published by the release store of rsp_prod below (ring.h's
+        // wmb before rsp_prod).
         io.flush();
-        ring.consumeCopiedRequests(dataSlots + (gso ? 1 : 0));
-        ahead -= dataSlots + (gso ? 1 : 0);
+        int used = dataSlots + (gso || bridge > 0 ? 1 : 0);
+        ring.consumeCopiedRequests(used);
+        ahead -= used;
         for (int k = 0; k < dataSlots; k++) {
             rsp.id = aheadId[(base + partSlot[k]) & (AHEAD_WINDOW - 1)];
             rsp.offset = 0;
-            rsp.status = Math.min(PAGE, length - k * PAGE);
+            rsp.status = Math.min(PAGE, length - k * PAGE) - (k == 0 ? bridge : 0);
             rsp.flags = (k + 1 < dataSlots ? NETRXF_MORE_DATA : 0) | (k == 0 ? offload.flags | (gso ? NETRXF_EXTRA_INFO : 0) : 0);
             ring.putResponse(rsp);
             if (k == 0 && gso) {
                 extra.type = XEN_NETIF_EXTRA_TYPE_GSO;
                 extra.flags = 0;
                 ring.putResponse(extra.gso(offload.gsoSize, offload.gsoType));
+            }
+            if (k == 0 && bridge > 0) {
+                rsp.id = aheadId[(base + 1) & (AHEAD_WINDOW - 1)];
+                rsp.offset = 0;
+                rsp.status = bridge;
+                rsp.flags = NETRXF_MORE_DATA;
+                ring.putResponse(rsp);
             }
         }
         stats.rxPackets.incrementAndGet();

@@ -11,8 +11,6 @@ import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.ring.RingStrategies;
 import io.backplane.api.sink.PacketSink;
 import io.backplane.ring.RequestMirror;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,13 +20,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One vif (Linux xen-netback/interface.c's xenvif): its sink lives from probe to remove, its
- * queues from connect to disconnect. A reader thread takes frames from the sink and spreads them
- * over the queues by flow hash (xenvif_select_queue). A misbehaving frontend disables the vif:
- * its queues stop and the core takes the device to Closing; nothing else is touched.
+ * queues and the sink's further host queues from connect to disconnect. Each host queue has a
+ * {@link SinkReader}: one per vif queue when the sink has a queue for each (a multi-queue TAP),
+ * else one that spreads the frames over the queues by flow hash (xenvif_select_queue). A
+ * misbehaving frontend disables the vif: its queues stop and the core takes the device to
+ * Closing; nothing else is touched.
  */
 final class Vif implements BackendDevice {
-    private static final int SINK_POLL_MILLIS = 200;
-
     private final BackendContext ctx;
     private final NetbackDriver.Settings settings;
     private final RingStrategies rings;
@@ -37,7 +35,9 @@ final class Vif implements BackendDevice {
     private final Object lifecycle = new Object();
     private volatile List<NetbackQueue> queues = List.of();
     private volatile FrontendConfig config;
-    private volatile Thread reader;
+    /** The sink's host queues of this connection: the sink itself, then those opened for queues 1.. */
+    private volatile List<PacketSink> hostQueues = List.of();
+    private volatile List<Thread> readers = List.of();
     private volatile boolean connected;
     private final AtomicBoolean disabled = new AtomicBoolean();
     private volatile String disabledReason = "";
@@ -123,13 +123,18 @@ final class Vif implements BackendDevice {
         List<NetbackQueue> opened = new ArrayList<>();
         String domid = Integer.toString(ctx.id().frontendDomid());
         String domainName = ctx.xenstore().tryRead("/local/domain/" + domid + "/name").orElse("");
+        int n = cfg.queues().size();
+        // Queue K reads and writes its own host queue when the sink has one for each (TX on its
+        // own fd too, so the host sends a flow's replies to the queue the flow came from).
+        List<PacketSink> host = n > 1 ? sink.openQueues(n) : List.of(sink);
         try {
             for (FrontendConfig.QueueKeys keys : cfg.queues()) {
-                opened.add(NetbackQueue.connect(this, cfg, keys, rings, channels, sink, settings.fatalSkbSlots(), settings.busyPoll(),
-                        settings.cpusFor(domid, domainName, keys.id()), strategy, live));
+                opened.add(NetbackQueue.connect(this, cfg, keys, rings, channels, host.get(host.size() == n ? keys.id() : 0),
+                        settings.fatalSkbSlots(), settings.busyPoll(), settings.cpusFor(domid, domainName, keys.id()), strategy, live));
             }
         } catch (DeviceException e) {
             opened.forEach(NetbackQueue::stop);
+            closeHostQueues(host);
             throw e;
         }
         // What the frontend takes on RX, the host is asked to leave undone (TUNSETOFFLOAD);
@@ -142,16 +147,24 @@ final class Vif implements BackendDevice {
         queues = List.copyOf(opened);
         opened.forEach(NetbackQueue::start);
         connected = true;
-        Thread t = new Thread(this::readSink, name() + "-sink");
-        t.setDaemon(true);
-        reader = t;
-        t.start();
+        hostQueues = host;
+        List<Thread> threads = new ArrayList<>();
+        if (host.size() == n && n > 1) {
+            for (int k = 0; k < n; k++) {
+                threads.add(readerThread(host.get(k), List.of(opened.get(k)), name() + "-sink-q" + k));
+            }
+        } else {
+            threads.add(readerThread(sink, opened, name() + "-sink"));
+        }
+        readers = List.copyOf(threads);
+        threads.forEach(Thread::start);
         int replayed = opened.stream().mapToInt(NetbackQueue::replayedFromMirror).sum();
         ctx.log((live ? "re-attached at the published responses" + (replayed > 0 ? " (" + replayed
                 + " requests the last backend took and never answered served again from its request mirrors)" : "")
                 + ": " : "connected ") + opened.size()
                 + (opened.size() == 1 ? " queue" : " queues") + " ("
-                + (cfg.queues().get(0).split() ? "split" : "shared") + " event channels, strategy "
+                + (cfg.queues().get(0).split() ? "split" : "shared") + " event channels, "
+                + (n > 1 ? (host.size() == n ? "a host queue each" : "one host queue") + ", " : "") + "strategy "
                 + opened.get(0).strategy() + ", " + opened.get(0).ringDescription() + ") to " + sink.describe());
     }
 
@@ -167,16 +180,19 @@ final class Vif implements BackendDevice {
             return;
         }
         connected = false;
-        Thread t = reader;
-        if (t != null && t != Thread.currentThread()) {
-            try {
-                t.join(2000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        for (Thread t : readers) {
+            if (t != Thread.currentThread()) {
+                try {
+                    t.join(2000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
-        reader = null;
+        readers = List.of();
         queues.forEach(NetbackQueue::stop);
+        closeHostQueues(hostQueues);
+        hostQueues = List.of();
         ctx.log("disconnected; rings unmapped, event channels closed");
     }
 
@@ -279,6 +295,7 @@ final class Vif implements BackendDevice {
             out.put("mac", cfg.mac());
         }
         out.put("sink", sink.describe());
+        out.put("sink-queues", Integer.toString(Math.max(1, hostQueues.size())));
         out.put("ring", qs.isEmpty() ? "-" : qs.get(0).ringDescription());
         if (disabled.get()) {
             out.put("disabled", disabledReason);
@@ -289,73 +306,16 @@ final class Vif implements BackendDevice {
         return out;
     }
 
-    /**
-     * The sink's reader: one frame at a time to the queue its flow hashes to. With one queue the
-     * frame's queue is known before it is read, so it is read straight into the guest's RX pages
-     * when the ring's strategy lends them ({@link NetbackQueue#receiveDirect}); otherwise, or
-     * when that cannot be done for this frame, it is read into this buffer and copied.
-     */
-    private void readSink() {
-        // A virtio_net_hdr and up to a 64 KiB GSO frame.
-        ByteBuffer buf = ByteBuffer.allocateDirect(1 << 17).order(ByteOrder.BIG_ENDIAN);
-        while (connected && !disabled.get()) {
-            int n;
-            try {
-                int ready = sink.awaitFrame(SINK_POLL_MILLIS);
-                if (ready <= 0) {
-                    if (ready < 0) {
-                        return;
-                    }
-                    continue;
-                }
-                List<NetbackQueue> qs = queues;
-                if (qs.size() == 1) {
-                    int direct = qs.get(0).receiveDirect(sink);
-                    if (direct == RxPath.DIRECT_CLOSED) {
-                        return;
-                    }
-                    if (direct == RxPath.DIRECT_TAKEN) {
-                        continue;
-                    }
-                }
-                buf.clear();
-                n = sink.receive(buf, SINK_POLL_MILLIS);
-            } catch (RuntimeException e) {
-                ctx.log("sink " + sink.name() + " failed, no more frames for the guest: " + e.getMessage());
-                return;
-            }
-            if (n < 0) {
-                return;
-            }
-            if (n == 0) {
-                continue;
-            }
-            byte[] frame = new byte[n];
-            buf.get(0, frame);
-            List<NetbackQueue> qs = queues;
-            qs.get(Math.floorMod(flowHash(frame, VnetHeader.SIZE), qs.size())).receive(frame);
-        }
+    private Thread readerThread(PacketSink from, List<NetbackQueue> to, String threadName) {
+        Thread t = new Thread(new SinkReader(from, to, () -> connected && !disabled.get(), ctx::log), threadName);
+        t.setDaemon(true);
+        return t;
     }
 
-    /**
-     * A flow hash over IPv4 addresses and TCP/UDP ports of the frame starting at {@code at},
-     * 0 for anything else (queue 0).
-     */
-    static int flowHash(byte[] b, int at) {
-        if (b.length < at + 34 || b[at + 12] != 0x08 || b[at + 13] != 0x00) {
-            return 0;
+    /** Closes the host queues opened for queues 1.. (frames still queued there are lost, as on any reconnect). */
+    private void closeHostQueues(List<PacketSink> host) {
+        for (int k = 1; k < host.size(); k++) {
+            host.get(k).close();
         }
-        int h = 0;
-        for (int i = at + 26; i < at + 34; i++) {
-            h = h * 31 + (b[i] & 0xFF);
-        }
-        int l4 = at + 14 + (b[at + 14] & 0x0F) * 4;
-        int proto = b[at + 23] & 0xFF;
-        if ((proto == 6 || proto == 17) && b.length >= l4 + 4) {
-            for (int i = l4; i < l4 + 4; i++) {
-                h = h * 31 + (b[i] & 0xFF);
-            }
-        }
-        return h ^ (h >>> 16);
     }
 }

@@ -219,6 +219,13 @@ class CNetfrontTest {
             assertThat(persistent || SimNet.await(5, () -> net.sim.pinnedGrants(domid) == expectedPinned))
                     .as("the TX and RX ring pages pinned (%d), not %d", expectedPinned, net.sim.pinnedGrants(domid)).isTrue();
             for (long seq = 0; seq < rxCount; seq++) {
+                if (seq % 64 == 0) {
+                    // At most a backlog's worth ahead of what netback answered: a reader that finds
+                    // netback's backlog full for 100 ms drops, as a NIC under overload would, and
+                    // a loaded machine can leave the C program that long without reposting.
+                    long ahead = seq;
+                    assertThat(SimNet.await(20, () -> ahead - answeredRx(id) < 384)).as("%s", bus.status(id)).isTrue();
+                }
                 byte[] f = frame(100_000 + seq);
                 // The sink's bounded queue: wait for room rather than drop.
                 for (int tries = 0; !sink.inject(f); tries++) {
@@ -226,7 +233,8 @@ class CNetfrontTest {
                     Thread.sleep(1);
                 }
             }
-            assertThat(c.waitFor(30, TimeUnit.SECONDS)).as(Files.readString(log)).isTrue();
+            assertThat(c.waitFor(30, TimeUnit.SECONDS)).as("%s; %s; sink dropped %d", Files.readString(log), bus.status(id),
+                    sink.dropped()).isTrue();
             assertThat(c.exitValue()).as(Files.readString(log)).isZero();
             assertThat(Files.readString(log)).contains("connected with " + connected)
                     .contains("TX DONE " + count)
@@ -236,6 +244,12 @@ class CNetfrontTest {
         } finally {
             c.destroyForcibly();
         }
+    }
+
+    /** RX frames netback answered on queue 0, delivered or refused. */
+    private long answeredRx(DeviceId id) {
+        Map<String, String> status = bus.status(id);
+        return Long.parseLong(status.getOrDefault("queue-0/rx-packets", "0")) + Long.parseLong(status.getOrDefault("queue-0/rx-errors", "0"));
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.backplane.api.sink;
 
 import java.nio.ByteBuffer;
+import java.util.List;
 
 /**
  * The host end of one virtual interface: Ethernet frames without FCS, one call per frame, each
@@ -81,6 +82,18 @@ public interface PacketSink extends AutoCloseable {
             at += k;
         }
         return n;
+    }
+
+    /**
+     * The host end's queues for a backend of {@code count} queues: element K is where the
+     * backend's queue K reads the host's frames for the guest and writes the guest's frames;
+     * element 0 is this sink. A sink that has queues (a TAP: one fd per queue, IFF_MULTI_QUEUE)
+     * returns {@code count} of them, the host choosing each frame's queue by its flow as for a
+     * multi-queue NIC, and the caller closes elements 1.. when it is done with them. This default
+     * returns this sink alone: its one reader spreads the frames over the backend's queues itself.
+     */
+    default List<PacketSink> openQueues(int count) {
+        return List.of(this);
     }
 
     /**

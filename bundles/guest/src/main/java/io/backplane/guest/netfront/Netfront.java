@@ -173,7 +173,7 @@ public final class Netfront implements AutoCloseable {
         RingShape layout = options.layouts().and(RingShape.offered(k -> store.tryRead(backend + "/" + k)));
         List<NetfrontQueue> qs = new ArrayList<>();
         for (int q = 0; q < Math.max(n, 1); q++) {
-            qs.add(new NetfrontQueue(guest, backendId, q, split, sg, stack, order, layout));
+            qs.add(new NetfrontQueue(guest, backendId, q, split, sg, stack, order, layout, options.rxReadOnly()));
         }
         if (store.exists(backend + "/" + NetifKeys.FEATURE_XDP_HEADROOM)) {
             store.write(dir + "/xdp-headroom", "0");

@@ -50,13 +50,16 @@ import java.util.Map;
  * <li>{@code layout=split-indexes+aligned-slots+separate-rings} (or {@code all}, {@code none}): the
  *     ring layout features it knows; it takes those the backend offers too (default none, as a
  *     Linux netfront)</li>
+ * <li>{@code rx-readonly=N} misbehave: grant the RX buffers of ids 0..N-1 of every queue read-only,
+ *     buffers the backend cannot write; it must answer the frames landing there with an error
+ *     ({@code rx-errors}); default 0</li>
  * </ul>
  */
 public record NetfrontOptions(String ip, int queues, boolean split, List<Integer> sizes, int rate, long count,
                               int forceQueues, String bogus, String traffic, List<Integer> families, boolean csum,
                               boolean gso, int mss, String peer, String peerMac, String ip6, String peer6,
                               boolean rxSg, boolean rxGso, boolean rxCsum, boolean rxCsum6, int ringOrder,
-                              boolean persistent, RingShape layouts) {
+                              boolean persistent, RingShape layouts, int rxReadOnly) {
 
     /** XENBUS_MAX_RING_GRANT_ORDER: at most 16 pages per ring. */
     public static final int MAX_RING_ORDER = 4;
@@ -80,6 +83,9 @@ public record NetfrontOptions(String ip, int queues, boolean split, List<Integer
         }
         if (ringOrder < 0 || ringOrder > MAX_RING_ORDER) {
             throw new IllegalArgumentException("ring-order takes 0.." + MAX_RING_ORDER + ", not " + ringOrder);
+        }
+        if (rxReadOnly < 0) {
+            throw new IllegalArgumentException("rx-readonly must be at least 0, not " + rxReadOnly);
         }
         if (mss < 0 || mss > 65000) {
             throw new IllegalArgumentException("mss " + mss + " outside 1..65000");
@@ -141,7 +147,7 @@ public record NetfrontOptions(String ip, int queues, boolean split, List<Integer
                 kv.getOrDefault("ip6", ""), kv.getOrDefault("peer6", ""),
                 flag(kv, "rx-sg"), flag(kv, "rx-gso"), flag(kv, "rx-csum"), flag(kv, "rx-csum6"),
                 number(kv.getOrDefault("ring-order", "0"), "ring-order"), flag(kv, "persistent"),
-                RingShape.parse(kv.getOrDefault("layout", "none")));
+                RingShape.parse(kv.getOrDefault("layout", "none")), number(kv.getOrDefault("rx-readonly", "0"), "rx-readonly"));
         Frames.parseMac(o.peerMac());                       // refuse bad addresses at once
         o.ip6Bytes();
         o.peer6Bytes();
@@ -155,7 +161,7 @@ public record NetfrontOptions(String ip, int queues, boolean split, List<Integer
 
     private static final List<String> KNOWN = List.of("ip", "queues", "split", "size", "rate", "count", "force-queues",
             "bogus", "traffic", "family", "csum", "gso", "mss", "peer", "peer-mac", "ip6", "peer6", "rx-sg", "rx-gso",
-            "rx-csum", "rx-csum6", "ring-order", "persistent", "layout");
+            "rx-csum", "rx-csum6", "ring-order", "persistent", "layout", "rx-readonly");
 
     private static boolean flag(Map<String, String> kv, String key) {
         String v = kv.getOrDefault(key, "1").trim();

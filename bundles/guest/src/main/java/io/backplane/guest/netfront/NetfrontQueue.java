@@ -92,6 +92,8 @@ final class NetfrontQueue {
     private int rxGsoType;
     private int rxGsoSize;
     private boolean rxPacketBad;
+    /** A slot of the packet was answered with an error status. */
+    private boolean rxPacketError;
     private volatile Thread thread;
     private volatile boolean running;
     private final java.util.Set<Integer> ended = new java.util.HashSet<>();
@@ -100,10 +102,11 @@ final class NetfrontQueue {
     /**
      * setup_netfront(): rings of 2^{@code ringOrder} pages each in {@code shape}'s layout (twice
      * the pages with separate rings: requests, then responses), grants, channels; split when
-     * asked (event-channel-tx/-rx).
+     * asked (event-channel-tx/-rx); the RX buffers of ids below {@code rxReadOnly} granted
+     * read-only (a broken frontend, on purpose).
      */
     NetfrontQueue(SimGuest guest, int backendId, int id, boolean split, boolean backendSg, NetfrontStack stack,
-                  int ringOrder, RingShape shape) {
+                  int ringOrder, RingShape shape, int rxReadOnly) {
         this.guest = guest;
         this.backendSg = backendSg;
         this.backendId = backendId;
@@ -137,7 +140,7 @@ final class NetfrontQueue {
         }
         for (int i = 0; i < rxRefs.length; i++) {
             rxPages[i] = guest.memory().page(bufferFrames + slots + i);
-            rxRefs[i] = guest.grants().grantAccess(backendId, bufferFrames + slots + i, false);
+            rxRefs[i] = guest.grants().grantAccess(backendId, bufferFrames + slots + i, i < rxReadOnly);
         }
         txEvent = guest.eventChannels().allocUnbound(backendId, ch -> wake());
         rxEvent = split ? guest.eventChannels().allocUnbound(backendId, ch -> wake()) : txEvent;
@@ -356,7 +359,9 @@ final class NetfrontQueue {
             rxSlots++;
             moreData = (rxRsp.flags & NETRXF_MORE_DATA) != 0;
             int len = rxRsp.status;
-            if (len < 0 || rxRsp.offset + len > PAGE || assembled + len > assembly.length) {
+            if (len < 0) {
+                rxPacketError = true;                   // xennet_get_responses: err, the packet dropped
+            } else if (rxRsp.offset + len > PAGE || assembled + len > assembly.length) {
                 rxPacketBad = true;
             } else if (!rxPacketBad) {
                 rxPages[rxId].get(rxRsp.offset, assembly, assembled, len);
@@ -388,7 +393,9 @@ final class NetfrontQueue {
     }
 
     private void deliver() {
-        if (rxPacketBad) {
+        if (rxPacketError) {
+            counters.rxErrors.incrementAndGet();
+        } else if (rxPacketBad) {
             counters.rxBad.incrementAndGet();
         } else {
             counters.rxReceived.incrementAndGet();
@@ -403,6 +410,7 @@ final class NetfrontQueue {
         rxGsoType = 0;
         rxGsoSize = 0;
         rxPacketBad = false;
+        rxPacketError = false;
     }
 
     private void postRx(int rxId) {

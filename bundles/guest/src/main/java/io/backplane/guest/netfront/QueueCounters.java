@@ -14,6 +14,8 @@ final class QueueCounters {
     final AtomicLong rxReceived = new AtomicLong();
     final AtomicLong rxVerified = new AtomicLong();
     final AtomicLong rxBad = new AtomicLong();
+    /** Frames the backend answered with an error status (a negative status: dropped, Linux netfront's rx_errors). */
+    final AtomicLong rxErrors = new AtomicLong();
     /** Test frames that came back twice, and those not (yet) back though a later one of their queue is ({@link TestFrameLedger}). */
     final AtomicLong rxDuplicates = new AtomicLong();
     final AtomicLong rxMissing = new AtomicLong();
@@ -46,6 +48,7 @@ final class QueueCounters {
         m.put("rx-received", rxReceived.get());
         m.put("rx-verified", rxVerified.get());
         m.put("rx-bad", rxBad.get());
+        m.put("rx-errors", rxErrors.get());
         m.put("rx-duplicates", rxDuplicates.get());
         m.put("rx-missing", rxMissing.get());
         m.put("arp-replies", arpReplies.get());

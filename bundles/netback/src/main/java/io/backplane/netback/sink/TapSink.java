@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -18,11 +20,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * A vif's TAP device ({@code IFF_TAP | IFF_NO_PI | IFF_VNET_HDR}: the sink's virtio header is
  * the TAP's own), up, and on its bridge when that bridge
  * exists ({@code ip link set NAME master BRIDGE}, what vif-bridge does). The interface goes
- * away with {@link #close()}.
+ * away with {@link #close()}. A multi-queue vif gets a TapSink per queue, each its own fd of the
+ * one interface ({@link #openQueues}).
  */
 final class TapSink implements PacketSink {
     /** The header, a copied head and a 64 KiB frame's pages: 18 slots at most (XEN_NETBK_LEGACY_SLOTS_MAX). */
     private static final int GATHER_PARTS = 24;
+    private final NativeIo io;
     private final TapDevice tap;
     /** One iovec array per queue's worker (transmit runs on several), for frames given in pieces. */
     private final ThreadLocal<IoVector> gather;
@@ -34,6 +38,7 @@ final class TapSink implements PacketSink {
     private volatile boolean closed;
 
     private TapSink(NativeIo io, TapDevice tap, String describe, OperatorLog log) {
+        this.io = io;
         this.tap = tap;
         this.gather = ThreadLocal.withInitial(() -> new IoVector(io, GATHER_PARTS));
         this.scatter = new IoVector(io, GATHER_PARTS);
@@ -181,6 +186,28 @@ final class TapSink implements PacketSink {
                 return -1;
             }
             throw e;
+        }
+    }
+
+    /**
+     * This queue and {@code count - 1} more attached to the interface, each with its own fd: the
+     * kernel gives each flow's frames to one queue (by hash, or the queue that last sent that
+     * flow), so queue K's reader reads only its own. When a queue cannot be attached, only this
+     * one, saying why (the caller then spreads the frames itself).
+     */
+    @Override
+    public List<PacketSink> openQueues(int count) {
+        List<PacketSink> queues = new ArrayList<>(List.of(this));
+        try {
+            while (queues.size() < count) {
+                queues.add(new TapSink(io, tap.attachQueue(), describe, log));
+            }
+            return queues;
+        } catch (NativeException e) {
+            queues.subList(1, queues.size()).forEach(PacketSink::close);
+            log.warn(tap.name() + ": could not attach TAP queue " + queues.size() + " of " + count + " (" + e.getMessage()
+                    + "); one reader spreads the frames for the guest over its queues, copied");
+            return List.of(this);
         }
     }
 
