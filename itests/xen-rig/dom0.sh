@@ -309,7 +309,7 @@ standby_case() {
   standby_up() { grep -q 'Backplane running' /tmp/bp2.out || dead "$NEWPID"; }
   wait_for 600 standby_up
   if ! grep -q 'Backplane running' /tmp/bp2.out; then
-    res FAIL bp3-$c-start "the standby did not run within 600 s: $(tail -3 /tmp/bp2.out | tr '\n' ' ')"
+    res FAIL bp3-$c-start "the standby did not run within 600 s ($(alive $NEWPID && echo running || echo exited)): $(tail -3 /tmp/bp2.out | tr '\n' ' '); $(free -m | awk '/Mem:/ {print "free " $4 " MiB of " $2}'); $(dmesg | grep -i -E 'oom|killed process' | tail -2 | tr '\n' ' ')"
     kill -KILL "$NEWPID" 2>/dev/null
     return 1
   fi
@@ -327,6 +327,8 @@ standby_case() {
   alive "$OLDPID" && { res FAIL bp3-$c-old-stop "the predecessor still runs 90 s after SIG$sig"; kill -KILL "$OLDPID"; }
   wait "$OLDPID" 2>/dev/null
   cat /tmp/bp.out >> $OUT/backplane-stdout.log; log_since "$BP_LOG0" >> $OUT/backplane.log
+  # dom0's memory is tmpfs: the old instance's framework cache goes (its mirrors were taken over)
+  rm -rf $OLDST/felix-cache
   ST=$ST2 BPPID=$NEWPID BP_LOG0=0
   cp /tmp/bp2.out /tmp/bp.out
   if [ $sig = TERM ]; then
