@@ -221,7 +221,7 @@ guest_destroy() {
 }
 
 # the cases bp3 runs (run.sh --cases; all by default)
-wants() { case " ${BP3_CASES:-kill9 sigterm standby update} " in *" $1 "*) return 0 ;; esac; return 1; }
+wants() { case " ${BP3_CASES:-kill9 sigterm standby standby-kill9 update} " in *" $1 "*) return 0 ;; esac; return 1; }
 bp3_states() { echo "$(xsr $VIFBE/state)/$(xsr $VIFFE/state) $(xsr $VBDBE/state)/$(xsr $VBDFE/state)"; }
 adoptions() { log_since "$1" | grep -o '[0-9]*/v[a-z]*/[0-9]*: re-attached to the live rings.*'; }
 two_adoptions() { [ "$(adoptions "$1" | grep -c .)" -ge 2 ]; }
@@ -292,6 +292,58 @@ tcp_stalls() {
                 for (i = 1; i < n; i++) if (end > t[i] && start < t[i + 1] && g[2] + 0 > m[i]) m[i] = g[2] + 0 }
        END { for (i = 1; i < n; i++) printf "%s:%d ", name[i], m[i] + 0 }' /tmp/cases /tmp/g2d-gaps
 }
+# standby_case CASE SIGNAL: a successor starts on a state dir of its own while the predecessor
+# serves; its bus leaves both devices to their live owner. Then the predecessor gets SIGNAL: on
+# TERM it hands every device over at once and the successor adopts each the moment its owner key
+# goes (nothing served again); on KILL nothing changes in XenStore, the successor sees the owner's
+# process gone and adopts both as a dead process's, taking the request mirrors over from the dead
+# one's state dir.
+standby_case() {
+  c=$1 sig=$2
+  ST2=/run/backplane-$c OLDPID=$BPPID OLDST=$ST
+  rm -rf $ST2 /tmp/bp-deploy-$c; mkdir -p /tmp/bp-deploy-$c
+  t0=$(now)
+  $JAVA $(cds_options) -jar $BP/backplane-runtime.jar --state-dir $ST2 --features $BP/features --bundles $BP/bundles \
+    --deploy /tmp/bp-deploy-$c > /tmp/bp2.out 2>&1 &
+  NEWPID=$!
+  standby_up() { grep -q 'Backplane running' /tmp/bp2.out || dead "$NEWPID"; }
+  wait_for 600 standby_up
+  if ! grep -q 'Backplane running' /tmp/bp2.out; then
+    res FAIL bp3-$c-start "the standby did not run within 600 s ($(alive $NEWPID && echo running || echo exited)): $(tail -3 /tmp/bp2.out | tr '\n' ' '); $(free -m | awk '/Mem:/ {print "free " $4 " MiB of " $2}'); $(dmesg | grep -i -E 'oom|killed process' | tail -2 | tr '\n' ' ')"
+    kill -KILL "$NEWPID" 2>/dev/null
+    return 1
+  fi
+  res PASS bp3-$c-start "a second instance running on $ST2 after $(( $(now) - t0 )) ms beside the serving one"
+  check "$(grep -c 'not served here: Connected and served by the live process' $ST2/backplane.log)" 2 bp3-$c-leaves \
+    "devices the standby left to their live owner $OLDPID"
+  sleep 2   # the standby's code settles (its start's JIT work done) before the owner goes
+  pause_mark; tap_watch
+  started=$(now)
+  kill -$sig "$OLDPID"
+  ST=$ST2
+  adopted $c 0 "$started"
+  BPPID=$OLDPID ST=$OLDST
+  wait_for 90 dead "$OLDPID"
+  alive "$OLDPID" && { res FAIL bp3-$c-old-stop "the predecessor still runs 90 s after SIG$sig"; kill -KILL "$OLDPID"; }
+  wait "$OLDPID" 2>/dev/null
+  cat /tmp/bp.out >> $OUT/backplane-stdout.log; log_since "$BP_LOG0" >> $OUT/backplane.log
+  # dom0's memory is tmpfs: the old instance's framework cache goes (its mirrors were taken over)
+  rm -rf $OLDST/felix-cache
+  ST=$ST2 BPPID=$NEWPID BP_LOG0=0
+  cp /tmp/bp2.out /tmp/bp.out
+  # the timings behind the pause: the old instance's handovers, the standby's adoptions (log times)
+  step "$c: old: $(grep -a -E 'handed over .* in [0-9]+ ms' $OUT/backplane.log | tail -2 | cut -c1-190 | tr '\n' '|')"
+  step "$c: standby: $(log_since 0 | grep -a -E 'died; adopting|re-attached.* in [0-9]* ms after a probe' | cut -c1-200 | tr '\n' '|')"
+  if [ $sig = TERM ]; then
+    check "$(log_since 0 | grep -c 'served again')" 0 bp3-$c-no-replay "requests served again after the standby's adoption"
+  else
+    check "$(ls $ST2/devices/vbd/$D/51712 2>/dev/null | grep -c '\.requests$')" 2 bp3-$c-mirrors \
+      "the vbd's request mirrors taken over from the killed owner's $OLDST into the standby's $ST2"
+  fi
+  pause_report $c
+  sleep 5
+}
+
 # feature-control record of one request: "status value"
 fc() { echo "$(xsr $1/feature-control/$2/status) $(xsr $1/feature-control/$2/value)"; }
 nqueues() { n=$(xenstore-list "$VIFFE" 2>/dev/null | grep -c '^queue-'); [ "$n" = 0 ] && n=1; echo "$n"; }
@@ -470,42 +522,8 @@ if [ "$MODE" = test ]; then
         sleep 5
       fi
 
-      if wants standby; then
-        # standby: the successor starts on a state dir of its own while the predecessor serves; its
-        # bus leaves both devices to their live owner; the predecessor's SIGTERM hands them over and
-        # the successor adopts each the moment its owner key goes
-        ST2=/run/backplane-standby OLDPID=$BPPID OLDST=$ST
-        rm -rf $ST2 /tmp/bp-deploy2; mkdir -p /tmp/bp-deploy2
-        t0=$(now)
-        $JAVA $(cds_options) -jar $BP/backplane-runtime.jar --state-dir $ST2 --features $BP/features --bundles $BP/bundles \
-          --deploy /tmp/bp-deploy2 > /tmp/bp2.out 2>&1 &
-        NEWPID=$!
-        standby_up() { grep -q 'Backplane running' /tmp/bp2.out || dead "$NEWPID"; }
-        wait_for 600 standby_up
-        if grep -q 'Backplane running' /tmp/bp2.out; then
-          res PASS bp3-standby-start "a second instance running on $ST2 after $(( $(now) - t0 )) ms beside the serving one"
-          check "$(grep -c 'not served here: Connected and served by the live process' $ST2/backplane.log)" 2 bp3-standby-leaves \
-            "devices the standby left to their live owner $OLDPID"
-          pause_mark; tap_watch
-          started=$(now)
-          kill -TERM "$OLDPID"
-          ST=$ST2
-          adopted standby 0 "$started"
-          BPPID=$OLDPID ST=$OLDST
-          wait_for 90 dead "$OLDPID"
-          alive "$OLDPID" && { res FAIL bp3-standby-old-stop "the predecessor still runs 90 s after SIGTERM"; kill -KILL "$OLDPID"; }
-          wait "$OLDPID" 2>/dev/null
-          cat /tmp/bp.out >> $OUT/backplane-stdout.log; log_since "$BP_LOG0" >> $OUT/backplane.log
-          ST=$ST2 BPPID=$NEWPID BP_LOG0=0
-          cp /tmp/bp2.out /tmp/bp.out
-          check "$(log_since 0 | grep -c 'served again')" 0 bp3-standby-no-replay "requests served again after the standby's adoption"
-          pause_report standby
-        else
-          res FAIL bp3-standby-start "the standby did not run within 600 s: $(tail -3 /tmp/bp2.out | tr '\n' ' ')"
-          kill -KILL "$NEWPID" 2>/dev/null
-        fi
-        sleep 5
-      fi
+      if wants standby; then standby_case standby TERM; fi
+      if wants standby-kill9; then standby_case standby-kill9 KILL; fi
 
       if wants update; then
         # update of the blkback and then the netback bundle in the running instance: the old

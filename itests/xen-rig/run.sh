@@ -6,7 +6,7 @@
 # what is checked and the last results.
 #
 #   itests/xen-rig/run.sh [--bench] [--runs N] [--backends bp|kernel|both] [--profile] [--timeout SECONDS]
-#                         [--guests "bp1 bp2 bp3"] [--kills N] [--cases "kill9 sigterm standby update"]
+#                         [--guests "bp1 bp2 bp3"] [--kills N] [--cases "kill9 sigterm standby standby-kill9 update"]
 #
 # Test mode (default): dom0 runs Backplane in xen mode (features/*.json minus backplane-pv.json,
 # plus features/xen/backplane-xen.json and one policy rule for the clamp check), then three PV
@@ -32,7 +32,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 HERE="$ROOT/itests/xen-rig"
 WORK="${XEN_RIG_DIR:-/var/tmp/backplane-xen-rig}"
-MODE=test RUNS=3 TIMEOUT="" BACKENDS=both PROFILE=0 GUESTS="bp1 bp2 bp3" KILLS=3 CASES="kill9 sigterm standby update"
+MODE=test RUNS=3 TIMEOUT="" BACKENDS=both PROFILE=0 GUESTS="bp1 bp2 bp3" KILLS=3 CASES="kill9 sigterm standby standby-kill9 update"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --bench) MODE=bench ;;
@@ -44,13 +44,13 @@ while [[ $# -gt 0 ]]; do
     --kills) KILLS="$2"; shift ;;
     --cases) CASES="$2"; shift ;;
     -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "xen-test: unknown option $1 (--bench, --runs N, --backends bp|kernel|both, --profile, --timeout S, --guests "bp1 bp2 bp3", --kills N, --cases "kill9 sigterm standby update")" >&2; exit 2 ;;
+    *) echo "xen-test: unknown option $1 (--bench, --runs N, --backends bp|kernel|both, --profile, --timeout S, --guests "bp1 bp2 bp3", --kills N, --cases "kill9 sigterm standby standby-kill9 update")" >&2; exit 2 ;;
   esac
   shift
 done
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "xen-test: --runs needs a positive number" >&2; exit 2; }
 [[ "$KILLS" =~ ^[0-9]+$ ]] || { echo "xen-test: --kills needs a number" >&2; exit 2; }
-[[ "$CASES" =~ ^((kill9|sigterm|standby|update)( |$))+$ ]] || { echo "xen-test: --cases names some of kill9 sigterm standby update, space-separated" >&2; exit 2; }
+[[ "$CASES" =~ ^((kill9|sigterm|standby|standby-kill9|update)( |$))+$ ]] || { echo "xen-test: --cases names some of kill9 sigterm standby standby-kill9 update, space-separated" >&2; exit 2; }
 [[ "$BACKENDS" =~ ^(bp|kernel|both)$ ]] || { echo "xen-test: --backends is bp, kernel or both" >&2; exit 2; }
 [[ "$GUESTS" =~ ^(bp[123]( |$))+$ ]] || { echo "xen-test: --guests names some of bp1 bp2 bp3, space-separated" >&2; exit 2; }
 if [[ -z "$TIMEOUT" ]]; then

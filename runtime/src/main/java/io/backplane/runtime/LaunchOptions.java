@@ -14,15 +14,20 @@ import io.backplane.control.client.StateDirectory;
  * @param etcDir configuration files ({@code *.cfg}) watched like the deploy directory; null for none
  */
 record LaunchOptions(Path home, Path stateDir, Path featuresDir, Path bundlesDir, Path deployDir, Path etcDir,
-                     Path guestJar) {
+                     Path guestJar, boolean standby) {
 
     /** The guest program's jar, as the runtime module's build and the release name it. */
     static final String GUEST_JAR = "guest/backplane-guest.jar";
 
     static final String USAGE = """
-            usage: backplane run [--state-dir DIR] [--features DIR] [--bundles DIR] [--deploy DIR] [--etc DIR]
-              --state-dir DIR  sockets, log, framework cache (default /run/backplane for root,
-                               else $XDG_RUNTIME_DIR/backplane or <tmp>/backplane-<user>)
+            usage: backplane run [--state-dir DIR] [--standby] [--features DIR] [--bundles DIR] [--deploy DIR] [--etc DIR]
+              --state-dir DIR  sockets, log, framework cache, request mirrors (default /run/backplane
+                               for root, else $XDG_RUNTIME_DIR/backplane or <tmp>/backplane-<user>)
+              --standby        a hot standby for the instance serving on DIR (xen mode): runs on
+                               DIR-standby (or DIR without -standby, whichever is free), comes fully
+                               up, leaves every device to its live owner and adopts each the moment
+                               the owner hands it over (SIGTERM) or dies (kill -9): the guests wait
+                               for an adoption, not a JVM start. With no instance on DIR it just runs.
               --features DIR   the feature descriptors to run (default <home>/features)
               --bundles DIR    where their jars are (default <home>/bundles)
               --deploy DIR     hot deployment of bundles and *.cfg files (default <home>/deploy)
@@ -46,6 +51,7 @@ record LaunchOptions(Path home, Path stateDir, Path featuresDir, Path bundlesDir
     static LaunchOptions parse(String[] args, Path launcherJar) {
         Layout layout = Layout.of(launcherJar);
         Path stateDir = null;
+        boolean standby = false;
         Path features = layout.home().resolve("features");
         Path bundles = layout.bundles();
         Path deploy = layout.deploy();
@@ -54,6 +60,10 @@ record LaunchOptions(Path home, Path stateDir, Path featuresDir, Path bundlesDir
             String option = args[i];
             if (option.equals("--help") || option.equals("-h")) {
                 throw new HelpRequested();
+            }
+            if (option.equals("--standby")) {
+                standby = true;
+                continue;
             }
             if (!java.util.Set.of("--state-dir", "--features", "--bundles", "--deploy", "--etc").contains(option)) {
                 throw new IllegalArgumentException(option.startsWith("-") ? "unknown option " + option : "unknown argument " + option);
@@ -72,8 +82,22 @@ record LaunchOptions(Path home, Path stateDir, Path featuresDir, Path bundlesDir
         }
         return new LaunchOptions(layout.home(), absolute(stateDir != null ? stateDir : StateDirectory.defaultDir()),
                 absolute(features), absolute(bundles), absolute(deploy), etc == null ? null : absolute(etc),
-                layout.guestJar());
+                layout.guestJar(), standby);
     }
+
+    /** The same options on another state directory (a standby's). */
+    LaunchOptions withStateDir(Path dir) {
+        return new LaunchOptions(home, dir, featuresDir, bundlesDir, deployDir, etcDir, guestJar, standby);
+    }
+
+    /** The state directory a standby pairs with {@code dir}: DIR-standby, or DIR itself without the suffix. */
+    static Path standbyPartner(Path dir) {
+        String name = dir.getFileName().toString();
+        return dir.resolveSibling(name.endsWith(STANDBY_SUFFIX) && name.length() > STANDBY_SUFFIX.length()
+                ? name.substring(0, name.length() - STANDBY_SUFFIX.length()) : name + STANDBY_SUFFIX);
+    }
+
+    static final String STANDBY_SUFFIX = "-standby";
 
     private static Path absolute(Path p) {
         return p.toAbsolutePath().normalize();

@@ -44,6 +44,9 @@ public final class Launcher {
         SystemdNotifier systemd = SystemdNotifier.fromEnvironment(System.getenv());
         BackplaneFramework backplane = null;
         try {
+            if (options.standby()) {
+                options = options.withStateDir(standbyStateDir(options.stateDir(), out));
+            }
             prepareStateDir(options.stateDir(), out);
             out.println("Backplane starting from " + options.home() + ": state dir " + options.stateDir() + ", features "
                     + options.featuresDir() + ", hot deploy " + options.deployDir()
@@ -81,6 +84,38 @@ public final class Launcher {
         // Stopped from inside (for example "stop 0" in the shell) rather than by a signal.
         backplane.shutdown();
         System.exit(0);
+    }
+
+    /**
+     * A standby runs beside the serving instance, on the other of DIR and its partner
+     * ({@link LaunchOptions#standbyPartner}); with neither in use it is simply the serving one.
+     */
+    static Path standbyStateDir(Path dir, PrintStream out) throws IOException {
+        Path partner = LaunchOptions.standbyPartner(dir);
+        Path serving = running(dir) ? dir : running(partner) ? partner : null;
+        if (serving == null) {
+            out.println("Backplane --standby: no instance runs on " + dir + " or " + partner + "; starting as the serving one on " + dir);
+            return dir;
+        }
+        Path mine = serving.equals(dir) ? partner : dir;
+        if (running(mine)) {
+            throw new IOException("--standby: instances already run on both " + dir + " and " + partner);
+        }
+        out.println("Backplane --standby: the instance on " + serving + " serves; this one, on " + mine
+                + ", adopts each of its devices the moment it hands it over (SIGTERM) or dies");
+        return mine;
+    }
+
+    private static boolean running(Path stateDir) {
+        Path socket = ControlClient.socketIn(stateDir);
+        if (!Files.exists(socket)) {
+            return false;
+        }
+        try (ControlClient live = ControlClient.connect(socket)) {
+            return true;
+        } catch (IOException e) {           // NoInstanceException too: a stale socket
+            return false;
+        }
     }
 
     /**

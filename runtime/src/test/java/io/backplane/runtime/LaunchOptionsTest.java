@@ -43,4 +43,17 @@ class LaunchOptionsTest {
         assertThatThrownBy(() -> LaunchOptions.parse(new String[] {"--bogus"}, jar)).hasMessage("unknown option --bogus");
         assertThatThrownBy(() -> LaunchOptions.parse(new String[] {"--deploy"}, jar)).hasMessage("--deploy needs a value");
     }
+
+    @Test
+    void aStandbyPairsTheStateDirectoryWithItsStandbySibling() throws Exception {
+        Path jar = Path.of("/opt/backplane/lib/backplane-runtime.jar");
+        LaunchOptions o = LaunchOptions.parse(new String[] {"--standby", "--state-dir", "/run/bp"}, jar);
+        assertThat(o.standby()).isTrue();
+        assertThat(LaunchOptions.parse(new String[] {"--state-dir", "/run/bp"}, jar).standby()).isFalse();
+        assertThat(LaunchOptions.standbyPartner(Path.of("/run/bp"))).isEqualTo(Path.of("/run/bp-standby"));
+        assertThat(LaunchOptions.standbyPartner(Path.of("/run/bp-standby"))).isEqualTo(Path.of("/run/bp"));
+        // nothing runs on either: the standby is the serving one, on the directory asked for
+        Path dir = java.nio.file.Files.createTempDirectory("bp-standby-test").resolve("bp");
+        assertThat(Launcher.standbyStateDir(dir, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))).isEqualTo(dir);
+    }
 }

@@ -67,6 +67,7 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
     private final ExecutorService pool;
     private final Map<String, DriverWatch> drivers = new ConcurrentHashMap<>();
     private final DeviceLifecycle.Bus services;
+    private final OwnerWatch owners;
     /** True while no ring strategy at all is registered (set by the DS face; never, without one). */
     private volatile java.util.function.BooleanSupplier noRingStrategy = () -> false;
 
@@ -122,7 +123,13 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
                     w.rediscover(id, path);
                 }
             }
+
+            @Override
+            public void watchOwner(DeviceId id, String owner) {
+                owners.watch(id, owner);
+            }
         };
+        this.owners = new OwnerWatch(log, services::rediscover);
     }
 
     public Options options() {
@@ -327,9 +334,28 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
         return w == null ? null : w.device(id);
     }
 
+    /**
+     * Hands every device of every driver over at once, each on its own executor (the runtime is
+     * stopping: a standby adopts each the moment it is let go, rather than driver by driver as
+     * the framework stops the bundles). Only with {@link Options#keepDevices()}; the drivers stay
+     * registered and find nothing left to hand over when they go.
+     */
+    public void handOverAll(String reason) {
+        if (!options.keepDevices()) {
+            return;
+        }
+        owners.close();
+        List<CompletableFuture<Void>> stops = new ArrayList<>();
+        for (DriverWatch w : drivers.values()) {
+            stops.add(w.stop(reason, true));
+        }
+        await(CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)), true);
+    }
+
     /** Closes every device, or hands each over with {@link Options#keepDevices()}. */
     @Override
     public void close() {
+        owners.close();
         List<CompletableFuture<Void>> stops = new ArrayList<>();
         boolean keep = options.keepDevices();
         for (DriverWatch w : drivers.values()) {

@@ -28,7 +28,7 @@ final class DeviceAdoption {
 
     /**
      * @param verdict  what to do
-     * @param record   the record to adopt with (ADOPT only)
+     * @param record   the record to adopt with (ADOPT), or the live owner's (LEAVE)
      * @param why      the reason, in operator words, for the log
      */
     record Decision(Verdict verdict, Optional<DeviceRecord.Recorded> record, String why) {
@@ -52,7 +52,7 @@ final class DeviceAdoption {
         }
         Optional<String> owner = record.get().owner();
         if (owner.isPresent() && DeviceRecord.alive(owner.get())) {
-            return new Decision(Verdict.LEAVE, Optional.empty(), "not served here: Connected and served by the live process "
+            return new Decision(Verdict.LEAVE, record, "not served here: Connected and served by the live process "
                     + owner.get());
         }
         return new Decision(Verdict.ADOPT, record, owner.map(o -> "its backend process " + o + " is gone")

@@ -55,6 +55,9 @@ final class DeviceLifecycle {
 
         /** A change reached a device already removed: it may be a new directory of the same name. */
         void rediscover(DeviceId id, String path);
+
+        /** The device was left to its live owner {@code owner}: look at it again the moment that process dies. */
+        void watchOwner(DeviceId id, String owner);
     }
 
     private record Waiter(Predicate<Negotiation> answers, CompletableFuture<Negotiation> future) {
@@ -165,10 +168,12 @@ final class DeviceLifecycle {
                         connected = false;   // the record is current: it is rewritten at every change
                         d.disconnect();
                     }
+                    long rings = System.nanoTime();
                     removed = true;
                     if (d != null) {
                         d.remove();
                     }
+                    long closed = System.nanoTime();
                     if (live) {
                         // Last: a successor already running (a standby start) adopts the moment the
                         // owner goes, so the TAP and image must be closed by then.
@@ -178,8 +183,9 @@ final class DeviceLifecycle {
                     waiters.forEach(w -> w.future().completeExceptionally(new IllegalStateException(id + " was handed over")));
                     bus.forget(this);
                     log.info(id + ": handed over (" + reason + ")" + (live
-                            ? " in " + (System.nanoTime() - start) / 1_000_000
-                                    + " ms: every request taken was answered, the rings are closed, the frontend stays Connected"
+                            ? " in " + (System.nanoTime() - start) / 1_000_000 + " ms (rings answered and closed "
+                                    + (rings - start) / 1_000_000 + " ms, image or TAP closed " + (closed - rings) / 1_000_000
+                                    + " ms): every request taken was answered, the rings are closed, the frontend stays Connected"
                             : ", in state " + backendState));
                 }
             } catch (RuntimeException e) {
@@ -346,6 +352,8 @@ final class DeviceLifecycle {
                 }
                 case LEAVE -> {
                     remove(decision.why());
+                    // A standby: a kill -9 of the owner changes nothing in XenStore, so its death is watched.
+                    decision.record().flatMap(DeviceRecord.Recorded::owner).ifPresent(o -> bus.watchOwner(id, o));
                     return;
                 }
                 case PROBE -> {
@@ -377,6 +385,19 @@ final class DeviceLifecycle {
      */
     private void adopt(DeviceRecord.Recorded record, String why) {
         long probing = System.nanoTime();
+        if (!DeviceRecord.claim(xs, id, record.owner(), stateDir())) {
+            remove("another backend adopted it first");
+            DeviceRecord.read(xs, id).flatMap(DeviceRecord.Recorded::owner).ifPresent(o -> bus.watchOwner(id, o));
+            return;
+        }
+        if (record.files().isPresent() && stateDir() != null) {
+            try {
+                DeviceRecord.takeFiles(record.files().get(), stateDir(), id);
+            } catch (java.io.IOException | RuntimeException e) {
+                log.warn(id + ": could not take over its files from " + record.files().get() + " (" + e.getMessage()
+                        + "): its rings start at their published responses");
+            }
+        }
         apply(new Negotiation(id, record.offer(), List.of(), Set.of(), false), null);
         BackendDevice d = driver.probe(context);
         if (d == null) {
@@ -394,14 +415,8 @@ final class DeviceLifecycle {
             return;
         }
         connected = true;
-        if (d.connection().equals(record.connection())) {
-            try {
-                DeviceRecord.own(xs, id);          // the pause ends sooner without a rewrite of the rest
-            } catch (RuntimeException e) {
-                log.warn(id + ": could not record this process as the device's owner: " + e.getMessage());
-            }
-        } else {
-            record();                              // another strategy serves it now
+        if (!d.connection().equals(record.connection())) {
+            record();                              // another strategy serves it now (claim() made this process the owner)
         }
         long end = System.nanoTime();
         log.info(id + ": re-attached to the live rings (" + why + ") in " + (end - start) / 1_000_000
@@ -411,7 +426,7 @@ final class DeviceLifecycle {
     /** What a successor needs, written (with this process as the owner) whenever the connection changes. */
     private void record() {
         try {
-            DeviceRecord.write(xs, id, negotiation.offer(), device.connection());
+            DeviceRecord.write(xs, id, negotiation.offer(), device.connection(), stateDir());
         } catch (RuntimeException e) {
             log.warn(id + ": could not record the connection for a successor: " + e.getMessage());
         }

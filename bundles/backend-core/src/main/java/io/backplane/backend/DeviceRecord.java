@@ -24,6 +24,7 @@ import java.util.stream.Stream;
  * backplane/offer/&lt;key&gt;       the offer the frontend connected against (feature-*, max-*)
  * backplane/connection/&lt;key&gt;  what the driver's connect decided (BackendDevice.connection())
  * backplane/owner              pid@start-millis of the process serving it; gone after a handover
+ * backplane/files              the owner's directory of the device's files (below), when it has one
  * </pre>
  *
  * and beside it, in the runtime's state directory (which outlives the process, not the host), the
@@ -37,6 +38,7 @@ final class DeviceRecord {
     static final String OFFER = DIR + "/offer";
     static final String CONNECTION = DIR + "/connection";
     static final String OWNER = DIR + "/owner";
+    static final String OWNER_FILES = DIR + "/files";
     /** Under the state directory: one directory per device for its files ({@link #files}). */
     static final String FILES = "devices";
 
@@ -44,15 +46,17 @@ final class DeviceRecord {
      * A record as read back.
      *
      * @param owner the process that served the device last, empty when it handed the device over
+     * @param files where that process kept the device's files (its request mirrors), if anywhere
      */
-    record Recorded(Map<String, String> offer, Map<String, String> connection, Optional<String> owner) {
+    record Recorded(Map<String, String> offer, Map<String, String> connection, Optional<String> owner,
+                    Optional<Path> files) {
     }
 
     private DeviceRecord() {
     }
 
     /** Replaces the record in one transaction; nothing when the backend directory is gone. */
-    static void write(XenStore xs, DeviceId id, Map<String, String> offer, Map<String, String> connection) {
+    static void write(XenStore xs, DeviceId id, Map<String, String> offer, Map<String, String> connection, Path stateDir) {
         String be = id.backendPath();
         xs.transaction(tx -> {
             if (!tx.exists(be)) {
@@ -67,6 +71,9 @@ final class DeviceRecord {
             offer.forEach((k, v) -> tx.write(be + "/" + OFFER + "/" + k, v));
             connection.forEach((k, v) -> tx.write(be + "/" + CONNECTION + "/" + k, v));
             tx.write(be + "/" + OWNER, self());
+            if (stateDir != null) {
+                tx.write(be + "/" + OWNER_FILES, files(stateDir, id).toString());
+            }
             return null;
         });
     }
@@ -78,12 +85,46 @@ final class DeviceRecord {
             return Optional.empty();
         }
         return Optional.of(new Recorded(children(xs, be + "/" + OFFER), children(xs, be + "/" + CONNECTION),
-                xs.tryRead(be + "/" + OWNER)));
+                xs.tryRead(be + "/" + OWNER), xs.tryRead(be + "/" + OWNER_FILES).map(Path::of)));
     }
 
-    /** An adopter whose connection is the recorded one takes the record over: one write. */
-    static void own(XenStore xs, DeviceId id) {
-        xs.write(id.backendPath() + "/" + OWNER, self());
+    /**
+     * An adopter takes the record over before it maps anything: in one transaction, only while the
+     * owner is still {@code previous} (the dead process, or none after a handover). False when
+     * another backend (a second standby, a restarted instance) claimed it first: never two owners.
+     */
+    static boolean claim(XenStore xs, DeviceId id, Optional<String> previous, Path stateDir) {
+        String be = id.backendPath();
+        return xs.transaction(tx -> {
+            if (!tx.tryRead(be + "/" + OWNER).equals(previous) || !tx.exists(be + "/" + CONNECTION)) {
+                return false;
+            }
+            tx.write(be + "/" + OWNER, self());
+            if (stateDir != null) {
+                tx.write(be + "/" + OWNER_FILES, files(stateDir, id).toString());
+            } else if (tx.exists(be + "/" + OWNER_FILES)) {
+                tx.rm(be + "/" + OWNER_FILES);
+            }
+            return true;
+        });
+    }
+
+    /**
+     * A successor on another state directory (a standby) takes over the files its predecessor kept
+     * for the device (the request mirrors a crash leaves): moved into its own directory, where the
+     * driver opens them. Nothing when the predecessor kept them where this process keeps its own.
+     */
+    static void takeFiles(Path from, Path stateDir, DeviceId id) throws IOException {
+        Path to = files(stateDir, id);
+        if (from.equals(to) || !Files.isDirectory(from)) {
+            return;
+        }
+        Files.createDirectories(to);
+        try (Stream<Path> all = Files.list(from)) {
+            for (Path f : all.toList()) {
+                Files.move(f, to.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
     }
 
     /** A graceful handover: the record stays for the successor, the owner goes. */
@@ -131,15 +172,23 @@ final class DeviceRecord {
      * is served, or about to be. A malformed owner is taken for a dead one.
      */
     static boolean alive(String owner) {
+        return process(owner).isPresent();
+    }
+
+    /**
+     * The running process {@code owner} names, empty when it is gone (or the pid is another
+     * process's now). The handle keeps its start time: its {@code isAlive()} stays false once
+     * the owner dies, even when the pid is reused.
+     */
+    static Optional<ProcessHandle> process(String owner) {
         int at = owner.indexOf('@');
         try {
             long pid = Long.parseLong(owner.substring(0, at < 0 ? owner.length() : at));
             long started = at < 0 ? 0 : Long.parseLong(owner.substring(at + 1));
             return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
-                    .map(p -> p.info().startInstant().map(Instant::toEpochMilli).orElse(0L) == started)
-                    .orElse(false);
+                    .filter(p -> p.info().startInstant().map(Instant::toEpochMilli).orElse(0L) == started);
         } catch (NumberFormatException e) {
-            return false;
+            return Optional.empty();
         }
     }
 

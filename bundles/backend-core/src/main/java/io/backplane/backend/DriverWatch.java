@@ -154,9 +154,14 @@ final class DriverWatch {
             stopped = true;
             closing = List.copyOf(devices.values());
         }
-        if (watch != null) {
+        XsWatch w;
+        synchronized (this) {
+            w = watch;
+            watch = null;           // a second stop (the runtime handed everything over first) unwatches nothing
+        }
+        if (w != null) {
             try {
-                watch.close();
+                w.close();
             } catch (RuntimeException e) {
                 bus.log().warn(driver.deviceType() + " backend: unwatch failed: " + e.getMessage());
             }

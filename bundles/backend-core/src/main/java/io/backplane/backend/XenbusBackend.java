@@ -8,6 +8,9 @@ import io.backplane.api.device.NegotiationPolicy;
 import io.backplane.api.log.OperatorLog;
 import io.backplane.api.xenstore.XenStore;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleEvent;
+import org.osgi.framework.Constants;
+import org.osgi.framework.SynchronousBundleListener;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -54,9 +57,19 @@ public class XenbusBackend implements DeviceRegistry {
     private final Consumer<String> strategyAdded;
     private final Consumer<String> strategyRemoved;
     private final List<BackendDriver> drivers = new CopyOnWriteArrayList<>();
+    private final BundleContext context;
     /** Replaced only when the served backend domain changes (guarded by this). */
     private volatile BackendBus bus;
     private volatile boolean autoSwap;
+    /**
+     * The runtime is stopping (the system bundle's STOPPING, before any bundle stops): every
+     * device is handed over at once, not driver by driver as netback's and blkback's bundles stop.
+     */
+    private final SynchronousBundleListener runtimeStopping = e -> {
+        if (e.getType() == BundleEvent.STOPPING && e.getBundle().getBundleId() == Constants.SYSTEM_BUNDLE_ID) {
+            bus.handOverAll("Backplane is stopping");
+        }
+    };
 
     @Activate
     public XenbusBackend(@Reference XenStore xenStore, @Reference NegotiationPolicy policy,
@@ -77,6 +90,8 @@ public class XenbusBackend implements DeviceRegistry {
         strategies.subscribe(strategyAdded);
         this.strategyRemoved = name -> bus.strategyRemoved(name, STRATEGY_LEAVE_TIMEOUT);
         strategies.subscribeRemovals(strategyRemoved);
+        this.context = context;
+        context.addBundleListener(runtimeStopping);
     }
 
     private BackendBus newBus(BackendConfig config) {
@@ -127,6 +142,11 @@ public class XenbusBackend implements DeviceRegistry {
 
     @Deactivate
     synchronized void deactivate() {
+        try {
+            context.removeBundleListener(runtimeStopping);
+        } catch (IllegalStateException e) {
+            // the bundle's context is already invalid: its listeners are gone with it
+        }
         relay.unsubscribe(offers);
         strategies.unsubscribe(strategyAdded);
         strategies.unsubscribeRemovals(strategyRemoved);

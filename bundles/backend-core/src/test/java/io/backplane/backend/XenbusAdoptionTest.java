@@ -112,6 +112,29 @@ class XenbusAdoptionTest {
         assertThat(next.callsOf(id)).containsExactly("probe", "adopt", "disconnect");
     }
 
+    /**
+     * Never two owners: a claim takes the record only while its owner is still the one the
+     * adopter decided on; one that lost the race (another adopter wrote itself first) is refused.
+     * The record names the owner's files directory, and the claim points it at the claimer's.
+     */
+    @Test
+    void aClaimTakesTheRecordOnlyFromTheOwnerItDecidedOn() throws Exception {
+        DeviceId id = connected(true);
+        String owner = id.backendPath() + "/backplane/owner";
+        String files = id.backendPath() + "/backplane/files";
+        assertThat(fx.xs().read(files)).isEqualTo(DeviceRecord.files(fx.stateDir, id).toString());
+        fx.bus.close();                            // handed over: no owner
+        assertThat(fx.xs().exists(owner)).isFalse();
+        fx.xs().write(owner, "2147483646@0");      // another adopter claimed it meanwhile
+        java.nio.file.Path mine = fx.stateDir.resolve("standby");
+        assertThat(DeviceRecord.claim(fx.xs(), id, java.util.Optional.empty(), mine)).isFalse();
+        assertThat(fx.xs().read(owner)).isEqualTo("2147483646@0");
+        assertThat(DeviceRecord.claim(fx.xs(), id, java.util.Optional.of("2147483646@0"), mine)).isTrue();
+        assertThat(fx.xs().read(owner)).isEqualTo(DeviceRecord.self());
+        assertThat(fx.xs().read(files)).isEqualTo(DeviceRecord.files(mine, id).toString());
+        assertThat(DeviceRecord.claim(fx.xs(), id, java.util.Optional.of("2147483646@0"), mine)).as("taken already").isFalse();
+    }
+
     @Test
     void aFrontendWhoseKeysChangedIsRefusedWithTheReason() throws Exception {
         DeviceId id = connected(true);

@@ -89,12 +89,7 @@ class BlkCrashReattachTest {
             for (int kill = 1; kill <= KILLS; kill++) {
                 long rounds = rounds(roundsKey);
                 bus.close();                         // handed over: the next owner is the dying process
-                Process dying = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-Xmx32m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                        DyingBlkback.class.getName(), memory.toString(), mirror.toString()).redirectErrorStream(true).start();
-                ProcessHandle.Info info = dying.toHandle().info();
-                world.xs.write(id.backendPath() + "/backplane/owner",
-                        dying.pid() + "@" + info.startInstant().orElseThrow().toEpochMilli());
+                Process dying = startDying(memory, mirror, id);
                 String said = new BufferedReader(new InputStreamReader(dying.getInputStream(), StandardCharsets.UTF_8)).readLine();
                 Matcher m = Pattern.compile("took (\\d+) of \\d+ requests after rsp_prod (\\d+), wrote (\\d+) responses, published none")
                         .matcher(String.valueOf(said));
@@ -146,11 +141,95 @@ class BlkCrashReattachTest {
         }
     }
 
+    /**
+     * A standby (a second backend on a state directory of its own, up before the crash) leaves the
+     * vbd to its live owner, then adopts it the moment that owner is killed with SIGKILL, with no
+     * change in XenStore to tell it: it watches the owner's process. It takes the dead owner's
+     * request mirror over from the owner's state directory (recorded in the device's record) and
+     * serves the requests the dead one took from it; the frontend checks every response and byte.
+     */
+    @Test
+    void aStandbyAdoptsTheDeviceOfAKilledOwnerWithItsMirror() throws Exception {
+        Path image = dir.resolve("disk.img");
+        Files.write(image, new byte[4 << 20]);
+        int domid = world.createDomain("standby", 1024);
+        DeviceId id = new DeviceId(0, "vbd", domid, DEVID);
+        Map<String, String> offer = Map.of("max-ring-page-order", "0", "multi-queue-max-queues", "1",
+                "feature-persistent", "0", "feature-max-indirect-segments", "0", "feature-flush-cache", "1");
+        BackendBus bus = newBus(offer, dir);
+        BackendBus standby = null;
+        world.createVbd(domid, DEVID, Map.of("params", image.toString(), "mode", "w"), offer);
+        String roundsKey = "/local/domain/" + domid + "/data/reattach-rounds";
+        Path memory = dir.resolve("domains/" + domid + "/memory");
+        Path mirror = dir.resolve("devices/vbd/" + domid + "/" + DEVID + "/queue-0.requests");
+        Path standbyDir = Files.createDirectories(dir.resolve("standby"));
+        Process guest = new ProcessBuilder(binary.toString(), dir.toString(), Integer.toString(domid),
+                Integer.toString(DEVID), Integer.toString(PAGES)).redirectErrorStream(true).start();
+        Process dying = null;
+        try {
+            awaitRoundsAbove(roundsKey, 0, guest);
+            long rounds = rounds(roundsKey);
+            bus.close();                             // handed over: the owner is the dying process from now on
+            dying = startDying(memory, mirror, id);
+            String said = new BufferedReader(new InputStreamReader(dying.getInputStream(), StandardCharsets.UTF_8)).readLine();
+            Matcher m = Pattern.compile("took (\\d+) of \\d+ requests after rsp_prod \\d+, wrote \\d+ responses, published none")
+                    .matcher(String.valueOf(said));
+            assertThat(m.matches()).as("the dying backend said: " + said).isTrue();
+            int took = Integer.parseInt(m.group(1));
+
+            standby = newBus(offer, standbyDir);
+            awaitLog(id + ": removed (not served here: Connected and served by the live process " + dying.pid() + "@", guest);
+            dying.destroyForcibly();                 // SIGKILL: nothing in XenStore changes
+            assertThat(dying.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            awaitLog("re-attached to the live rings (its backend process " + dying.pid() + "@", guest);
+            long owner = dying.pid();
+            assertThat(logs).anyMatch(l -> l.contains("its backend process " + owner + "@") && l.contains("died; adopting it"));
+            assertThat(logs).anyMatch(l -> l.contains("(" + took + " requests the last backend took and never answered"
+                    + " served again from its request mirror)"));
+            assertThat(standbyDir.resolve("devices/vbd/" + domid + "/" + DEVID + "/queue-0.requests")).exists();
+            assertThat(mirror).as("moved to the standby's state directory").doesNotExist();
+            assertThat(world.xs.read(id.backendPath() + "/backplane/files"))
+                    .isEqualTo(standbyDir.resolve("devices/vbd/" + domid + "/" + DEVID).toString());
+            awaitRoundsAbove(roundsKey, rounds + 1, guest);
+
+            world.xs.write("/local/domain/" + domid + "/data/reattach-stop", "1");
+            assertThat(guest.waitFor(60, TimeUnit.SECONDS)).as("C frontend finished").isTrue();
+            String out = new String(guest.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(guest.exitValue()).as(out + "\nbackend: " + logs).isZero();
+            assertThat(out).contains("every byte checked");
+            assertThat(logs).noneMatch(l -> l.contains("fatal") || l.contains("refused"));
+            assertThat(world.xs.read(id.backendPath() + "/state")).isEqualTo("4");
+        } finally {
+            guest.destroy();
+            if (dying != null) {
+                dying.destroyForcibly();
+            }
+            bus.close();
+            if (standby != null) {
+                standby.close();
+            }
+        }
+    }
+
+    /** A {@link DyingBlkback} on the vbd's ring and mirror, recorded as the device's owner. */
+    private Process startDying(Path memory, Path mirror, DeviceId id) throws Exception {
+        Process dying = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx32m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+                DyingBlkback.class.getName(), memory.toString(), mirror.toString()).redirectErrorStream(true).start();
+        world.xs.write(id.backendPath() + "/backplane/owner",
+                dying.pid() + "@" + dying.toHandle().info().startInstant().orElseThrow().toEpochMilli());
+        return dying;
+    }
+
     private static ByteBuffer read(Path file, int bytes) throws Exception {
         return ByteBuffer.wrap(Arrays.copyOf(Files.readAllBytes(file), bytes)).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     private BackendBus newBus(Map<String, String> offer) {
+        return newBus(offer, dir);
+    }
+
+    private BackendBus newBus(Map<String, String> offer, Path stateDir) {
         NegotiationPolicy policy = new NegotiationPolicy() {
             @Override
             public Negotiation negotiate(DeviceId device) {
@@ -165,7 +244,7 @@ class BlkCrashReattachTest {
         BackendBus bus = new BackendBus(world.xs, policy, OperatorLog.lines(l -> {
             System.err.println("backend: " + l);
             logs.add(l);
-        }), new BackendBus.Options(0, true, true, dir));
+        }), new BackendBus.Options(0, true, true, stateDir));
         bus.addDriver(world.blkback());
         return bus;
     }

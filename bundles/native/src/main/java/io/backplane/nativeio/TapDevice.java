@@ -20,6 +20,12 @@ public final class TapDevice implements AutoCloseable {
     private static final long TUNSETOFFLOAD = 0x400454d0L;
     private static final long SIOCGIFFLAGS = 0x8913L;
     private static final long SIOCSIFFLAGS = 0x8914L;
+    private static final long SIOCGIFHWADDR = 0x8927L;
+    private static final long SIOCSIFHWADDR = 0x8924L;
+    /** struct ifreq's ifr_hwaddr (a struct sockaddr): sa_family, then the address in sa_data. */
+    private static final int IFR_HWADDR = 16;
+    private static final short ARPHRD_ETHER = 1;
+    private static final int ETH_ALEN = 6;
     private static final short IFF_TAP = 0x0002;
     private static final short IFF_NO_PI = 0x1000;
     private static final short IFF_VNET_HDR = 0x4000;
@@ -108,6 +114,39 @@ public final class TapDevice implements AutoCloseable {
             short flags = ifr.getShort(IFNAMSIZ);
             ifr.putShort(IFNAMSIZ, (short) (up ? flags | IFF_UP : flags & ~IFF_UP));
             io.ioctl(sock, SIOCSIFFLAGS, ifr);
+        } finally {
+            io.close(sock);
+        }
+    }
+
+    /**
+     * Sets the interface's own Ethernet address (SIOCSIFHWADDR, as {@code ip link set address});
+     * a TAP takes it while up.
+     */
+    public void setHardwareAddress(byte[] mac) {
+        if (mac.length != ETH_ALEN) {
+            throw new IllegalArgumentException("an Ethernet address has 6 bytes, not " + mac.length);
+        }
+        int sock = io.socket(AF_INET, SOCK_DGRAM, 0);
+        try {
+            ByteBuffer ifr = ifreq(name);
+            ifr.putShort(IFR_HWADDR, ARPHRD_ETHER);
+            ifr.put(IFR_HWADDR + 2, mac);
+            io.ioctl(sock, SIOCSIFHWADDR, ifr);
+        } finally {
+            io.close(sock);
+        }
+    }
+
+    /** The interface's own Ethernet address (SIOCGIFHWADDR). */
+    public byte[] hardwareAddress() {
+        int sock = io.socket(AF_INET, SOCK_DGRAM, 0);
+        try {
+            ByteBuffer ifr = ifreq(name);
+            io.ioctl(sock, SIOCGIFHWADDR, ifr);
+            byte[] mac = new byte[ETH_ALEN];
+            ifr.get(IFR_HWADDR + 2, mac);
+            return mac;
         } finally {
             io.close(sock);
         }

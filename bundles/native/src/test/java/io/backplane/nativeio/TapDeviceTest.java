@@ -28,6 +28,10 @@ class TapDeviceTest {
         try (TapDevice tap = io.openTap(name)) {
             assertThat(tap.name()).isEqualTo(name);
             assertThat(Path.of("/sys/class/net", name)).exists();
+            byte[] mac = {(byte) 0xfe, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff};
+            tap.setHardwareAddress(mac);
+            assertThat(tap.hardwareAddress()).containsExactly(mac);
+            assertThat(Files.readString(Path.of("/sys/class/net", name, "address")).trim()).isEqualTo("fe:ff:ff:ff:ff:ff");
             tap.setUp(true);
             run("ip", "addr", "add", "10.213.7.1/24", "dev", name);
 
