@@ -66,7 +66,7 @@ bp_start() {
   [ "$PROFILE" = 1 ] && JFR="-XX:StartFlightRecording=settings=profile,dumponexit=true,filename=$OUT/bp-$(now).jfr"
   BP_CDS=$(cds_options)
   BP_LOG0=$(log_lines)
-  $JAVA $JFR $BP_CDS -jar $BP/backplane-runtime.jar --state-dir $ST --features $BP/features --bundles $BP/bundles \
+  $JAVA $BP_JAVA_OPTS $JFR $BP_CDS -jar $BP/backplane-runtime.jar --state-dir $ST --features $BP/features --bundles $BP/bundles \
     --deploy /tmp/bp-deploy > /tmp/bp.out 2>&1 &
   BPPID=$!
   # Running, or its JVM gone (a failed start need not wait out the 600 s)
@@ -303,7 +303,7 @@ standby_case() {
   ST2=/run/backplane-$c OLDPID=$BPPID OLDST=$ST
   rm -rf $ST2 /tmp/bp-deploy-$c; mkdir -p /tmp/bp-deploy-$c
   t0=$(now)
-  $JAVA $(cds_options) -jar $BP/backplane-runtime.jar --state-dir $ST2 --features $BP/features --bundles $BP/bundles \
+  $JAVA $BP_JAVA_OPTS $(cds_options) -jar $BP/backplane-runtime.jar --state-dir $ST2 --features $BP/features --bundles $BP/bundles \
     --deploy /tmp/bp-deploy-$c > /tmp/bp2.out 2>&1 &
   NEWPID=$!
   standby_up() { grep -q 'Backplane running' /tmp/bp2.out || dead "$NEWPID"; }

@@ -6,6 +6,7 @@
 # what is checked and the last results.
 #
 #   itests/xen-rig/run.sh [--bench] [--runs N] [--backends bp|kernel|both] [--profile] [--timeout SECONDS]
+#                         [--java-opts "JVM OPTIONS"]
 #                         [--guests "bp1 bp2 bp3"] [--kills N] [--cases "kill9 sigterm standby standby-kill9 update"]
 #
 # Test mode (default): dom0 runs Backplane in xen mode (features/*.json minus backplane-pv.json,
@@ -20,7 +21,9 @@
 # xen-blkback/xen-netback, N runs each (default 3); medians and Backplane/kernel ratios.
 # --backends bp (or kernel) benches one side only (for iterating on the data path; the ratios
 # need both). --profile runs Backplane's JVM with a JFR recording (out/bp-*.jfr; read it on the
-# host with `jfr print --events jdk.ExecutionSample,jdk.NativeMethodSample FILE`).
+# host with `jfr print --events jdk.ExecutionSample,jdk.NativeMethodSample FILE`). --java-opts
+# sets the options of Backplane's JVM in dom0 (what BACKPLANE_JAVA_OPTS does for `backplane run`;
+# default -XX:TieredStopAtLevel=1, as docs/xen.md recommends for a dom0).
 #
 # Work dir: $XEN_RIG_DIR, default /var/tmp/backplane-xen-rig (packages, unpacked trees,
 # initramfs, console.log, out/). Needs root only for apt-get; QEMU runs unprivileged fine.
@@ -32,7 +35,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 HERE="$ROOT/itests/xen-rig"
 WORK="${XEN_RIG_DIR:-/var/tmp/backplane-xen-rig}"
-MODE=test RUNS=3 TIMEOUT="" BACKENDS=both PROFILE=0 GUESTS="bp1 bp2 bp3" KILLS=3 CASES="kill9 sigterm standby standby-kill9 update"
+# Backplane's JVM in dom0 compiles with C1 only, as docs/xen.md recommends for a dom0 (C2's
+# compiles took the guests' CPU for minutes after each start); --java-opts "" for the JVM's default
+MODE=test RUNS=3 TIMEOUT="" BACKENDS=both PROFILE=0 JAVA_OPTS="-XX:TieredStopAtLevel=1" GUESTS="bp1 bp2 bp3" KILLS=3 CASES="kill9 sigterm standby standby-kill9 update"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --bench) MODE=bench ;;
@@ -40,11 +45,12 @@ while [[ $# -gt 0 ]]; do
     --timeout) TIMEOUT="$2"; shift ;;
     --backends) BACKENDS="$2"; shift ;;
     --profile) PROFILE=1 ;;
+    --java-opts) JAVA_OPTS="$2"; shift ;;
     --guests) GUESTS="$2"; shift ;;
     --kills) KILLS="$2"; shift ;;
     --cases) CASES="$2"; shift ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "xen-test: unknown option $1 (--bench, --runs N, --backends bp|kernel|both, --profile, --timeout S, --guests "bp1 bp2 bp3", --kills N, --cases "kill9 sigterm standby standby-kill9 update")" >&2; exit 2 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "xen-test: unknown option $1 (--bench, --runs N, --backends bp|kernel|both, --profile, --java-opts "OPTS", --timeout S, --guests "bp1 bp2 bp3", --kills N, --cases "kill9 sigterm standby standby-kill9 update")" >&2; exit 2 ;;
   esac
   shift
 done
@@ -240,6 +246,7 @@ MODE=$MODE
 RUNS=$RUNS
 BACKENDS=$BACKENDS
 PROFILE=$PROFILE
+BP_JAVA_OPTS="$JAVA_OPTS"
 GUESTS="$GUESTS"
 BP3_KILLS=$KILLS
 BP3_CASES="$CASES"

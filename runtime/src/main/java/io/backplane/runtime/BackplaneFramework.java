@@ -38,6 +38,8 @@ final class BackplaneFramework {
     static final String HOME_PROPERTY = "backplane.home";
     /** The guest program's jar, for the toolstack's guest command ({guest.jar}). */
     static final String GUEST_JAR_PROPERTY = "backplane.guest.jar";
+    /** Felix SCR's wait for a component's lock, in milliseconds. */
+    static final String SCR_LOCK_TIMEOUT_PROPERTY = "ds.lock.timeout.milliseconds";
 
     private final LaunchOptions options;
     private final FeatureSet features;
@@ -64,6 +66,10 @@ final class BackplaneFramework {
         // Every start installs exactly what the features say; nothing lingers from the last run.
         properties.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
         properties.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, "1");
+        // SCR gives up on a component whose lock it waits for longer than this (default 5 s) and
+        // leaves it unsatisfied for good; a dom0 under emulation or load can take that long to
+        // activate the hypervisor services, which then cost blkback and netback their drivers.
+        properties.putIfAbsent(SCR_LOCK_TIMEOUT_PROPERTY, "60000");
         String extra = properties.get(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA);
         properties.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA,
                 (extra == null || extra.isBlank() ? "" : extra + ",") + "org.osgi.service.cm;version=1.6.1");

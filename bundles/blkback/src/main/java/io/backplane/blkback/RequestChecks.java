@@ -35,6 +35,12 @@ final class RequestChecks {
     private final boolean readonly;
     /** One indirect page at a time, copied out of the guest when the strategy gives no view of it. */
     private final ByteBuffer indirectPage = ByteBuffer.allocateDirect(DomainConfig.PAGE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    /**
+     * The segment descriptors of one indirect page, taken out of it with one bulk read and parsed
+     * here: one call per page instead of three buffer calls per segment (a 128 KiB request has 32
+     * segments, and a fresh or emulated JVM pays for every call).
+     */
+    private final byte[] descriptors = new byte[SEGS_PER_INDIRECT_FRAME * BlkifRequestDescriptor.SEGMENT_LENGTH];
     /** Why the last request was refused, for the log. */
     private String reason = "";
 
@@ -148,9 +154,7 @@ final class RequestChecks {
             // Plain reads: the frontend wrote the page before publishing req_prod, which the
             // worker read with acquire (ring.h's rmb after reading req_prod).
             ByteBuffer page = io.direct(gref, 0, bytes, false);
-            if (page != null) {
-                page.order(ByteOrder.LITTLE_ENDIAN);
-            } else {
+            if (page == null) {
                 int status = io.read(gref, 0, indirectPage, 0, bytes);
                 io.flush();
                 if (status != 0) {
@@ -158,17 +162,23 @@ final class RequestChecks {
                 }
                 page = indirectPage;
             }
+            page.get(0, descriptors, 0, bytes);
             for (int i = 0; i < inPage; i++) {
                 int at = i * BlkifRequestDescriptor.SEGMENT_LENGTH;
                 int n = p * SEGS_PER_INDIRECT_FRAME + i;
-                int first = Byte.toUnsignedInt(page.get(at + BlkifRequestDescriptor.SEGMENT_FIRST_SECT_OFFSET));
-                int last = Byte.toUnsignedInt(page.get(at + BlkifRequestDescriptor.SEGMENT_LAST_SECT_OFFSET));
-                if (!segment(out, n, page.getInt(at + BlkifRequestDescriptor.SEGMENT_GREF_OFFSET), first, last)) {
+                int first = Byte.toUnsignedInt(descriptors[at + BlkifRequestDescriptor.SEGMENT_FIRST_SECT_OFFSET]);
+                int last = Byte.toUnsignedInt(descriptors[at + BlkifRequestDescriptor.SEGMENT_LAST_SECT_OFFSET]);
+                if (!segment(out, n, littleEndianInt(descriptors, at + BlkifRequestDescriptor.SEGMENT_GREF_OFFSET), first, last)) {
                     return refuse(BLKIF_RSP_ERROR, "indirect segment " + n + " has first_sect " + first + ", last_sect " + last);
                 }
             }
         }
         return BLKIF_RSP_OKAY;
+    }
+
+    /** The blkif ABI is little-endian (x86_64-abi). */
+    private static int littleEndianInt(byte[] b, int at) {
+        return (b[at] & 0xff) | (b[at + 1] & 0xff) << 8 | (b[at + 2] & 0xff) << 16 | (b[at + 3] & 0xff) << 24;
     }
 
     private static boolean segment(PhysicalRequest out, int i, int gref, int first, int last) {

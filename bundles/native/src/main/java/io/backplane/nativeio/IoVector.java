@@ -2,6 +2,7 @@ package io.backplane.nativeio;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.LongBuffer;
 
 /**
  * A reusable {@code struct iovec} array for preadv/pwritev: the pieces of one I/O in order, each
@@ -15,18 +16,24 @@ public final class IoVector {
 
     private final NativeIo io;
     private final ByteBuffer native_;
+    /** {@link #native_} as longs: the whole array is written with one bulk put. */
+    private final LongBuffer nativeLongs;
     private final long nativeAddress;
     private final long[] base;
     private final long[] length;
+    /** The iovec array as it goes to the kernel, built here and written out with one bulk put. */
+    private final long[] packed;
     private int first;
     private int count;
 
     public IoVector(NativeIo io, int capacity) {
         this.io = io;
         this.native_ = ByteBuffer.allocateDirect(capacity * IOVEC_SIZE).order(ByteOrder.nativeOrder());
+        this.nativeLongs = native_.asLongBuffer();
         this.nativeAddress = io.address(native_);
         this.base = new long[capacity];
         this.length = new long[capacity];
+        this.packed = new long[capacity * 2];
     }
 
     public void clear() {
@@ -65,11 +72,14 @@ public final class IoVector {
 
     /** The native array from the first piece not yet moved; valid until the next change. */
     long address() {
+        // One bulk put instead of two buffer calls per piece: an I/O of a 1 MiB block has 256
+        // pieces, and where the JVM runs slowly (interpreted, or under emulation) calls count.
+        int n = 0;
         for (int i = first; i < count; i++) {
-            int at = (i - first) * IOVEC_SIZE;
-            native_.putLong(at, base[i]);
-            native_.putLong(at + 8, length[i]);
+            packed[n++] = base[i];
+            packed[n++] = length[i];
         }
+        nativeLongs.put(0, packed, 0, n);
         return nativeAddress;
     }
 
