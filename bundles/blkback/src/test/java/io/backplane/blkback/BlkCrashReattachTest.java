@@ -45,6 +45,9 @@ class BlkCrashReattachTest {
     static final int DEVID = 51712;
     static final int PAGES = 96;
     static final int KILLS = 3;
+    /** One page, one queue, no persistent grants or indirect segments: the C blkfront's plain ring. */
+    private static final Map<String, String> OFFER = Map.of("max-ring-page-order", "0", "multi-queue-max-queues", "1",
+            "feature-persistent", "0", "feature-max-indirect-segments", "0", "feature-flush-cache", "1");
     static NativeIo io;
     static Path binary;
 
@@ -64,6 +67,13 @@ class BlkCrashReattachTest {
         world = new SimWorld(dir, io);
     }
 
+    /** A 4 MiB image of zeros. */
+    private Path image() throws java.io.IOException {
+        Path image = dir.resolve("disk.img");
+        Files.write(image, new byte[4 << 20]);
+        return image;
+    }
+
     @AfterEach
     void stop() {
         world.close();
@@ -71,14 +81,11 @@ class BlkCrashReattachTest {
 
     @Test
     void aBackendKilledBetweenWritingAndPublishingResponsesLosesNoRequest() throws Exception {
-        Path image = dir.resolve("disk.img");
-        Files.write(image, new byte[4 << 20]);
+        Path image = image();
         int domid = world.createDomain("killed", 1024);
         DeviceId id = new DeviceId(0, "vbd", domid, DEVID);
-        Map<String, String> offer = Map.of("max-ring-page-order", "0", "multi-queue-max-queues", "1",
-                "feature-persistent", "0", "feature-max-indirect-segments", "0", "feature-flush-cache", "1");
-        BackendBus bus = newBus(offer);
-        world.createVbd(domid, DEVID, Map.of("params", image.toString(), "mode", "w"), offer);
+        BackendBus bus = newBus();
+        world.createVbd(domid, DEVID, Map.of("params", image.toString(), "mode", "w"), OFFER);
         String roundsKey = "/local/domain/" + domid + "/data/reattach-rounds";
         Path memory = dir.resolve("domains/" + domid + "/memory");
         Path mirror = dir.resolve("devices/vbd/" + domid + "/" + DEVID + "/queue-0.requests");
@@ -119,7 +126,7 @@ class BlkCrashReattachTest {
                             .isNotEqualTo(inMirror);
                 }
 
-                bus = newBus(offer);                 // adopts from XenStore: its owner is a dead process
+                bus = newBus();                 // adopts from XenStore: its owner is a dead process
                 // The lifecycle's line comes after the driver's.
                 awaitLog("re-attached to the live rings (its backend process " + dying.pid() + "@", guest);
                 assertThat(logs).anyMatch(l -> l.contains("(" + took + " requests the last backend took and never answered"
@@ -150,15 +157,12 @@ class BlkCrashReattachTest {
      */
     @Test
     void aStandbyAdoptsTheDeviceOfAKilledOwnerWithItsMirror() throws Exception {
-        Path image = dir.resolve("disk.img");
-        Files.write(image, new byte[4 << 20]);
+        Path image = image();
         int domid = world.createDomain("standby", 1024);
         DeviceId id = new DeviceId(0, "vbd", domid, DEVID);
-        Map<String, String> offer = Map.of("max-ring-page-order", "0", "multi-queue-max-queues", "1",
-                "feature-persistent", "0", "feature-max-indirect-segments", "0", "feature-flush-cache", "1");
-        BackendBus bus = newBus(offer, dir);
+        BackendBus bus = newBus(dir);
         BackendBus standby = null;
-        world.createVbd(domid, DEVID, Map.of("params", image.toString(), "mode", "w"), offer);
+        world.createVbd(domid, DEVID, Map.of("params", image.toString(), "mode", "w"), OFFER);
         String roundsKey = "/local/domain/" + domid + "/data/reattach-rounds";
         Path memory = dir.resolve("domains/" + domid + "/memory");
         Path mirror = dir.resolve("devices/vbd/" + domid + "/" + DEVID + "/queue-0.requests");
@@ -177,7 +181,7 @@ class BlkCrashReattachTest {
             assertThat(m.matches()).as("the dying backend said: " + said).isTrue();
             int took = Integer.parseInt(m.group(1));
 
-            standby = newBus(offer, standbyDir);
+            standby = newBus(standbyDir);
             awaitLog(id + ": removed (not served here: Connected and served by the live process " + dying.pid() + "@", guest);
             dying.destroyForcibly();                 // SIGKILL: nothing in XenStore changes
             assertThat(dying.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -225,11 +229,11 @@ class BlkCrashReattachTest {
         return ByteBuffer.wrap(Arrays.copyOf(Files.readAllBytes(file), bytes)).order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    private BackendBus newBus(Map<String, String> offer) {
-        return newBus(offer, dir);
+    private BackendBus newBus() {
+        return newBus(dir);
     }
 
-    private BackendBus newBus(Map<String, String> offer, Path stateDir) {
+    private BackendBus newBus(Path stateDir) {
         NegotiationPolicy policy = new NegotiationPolicy() {
             @Override
             public Negotiation negotiate(DeviceId device) {
@@ -238,7 +242,7 @@ class BlkCrashReattachTest {
 
             @Override
             public Negotiation preview(DeviceId device) {
-                return new Negotiation(device, offer, List.of(), Set.of(), false);
+                return new Negotiation(device, OFFER, List.of(), Set.of(), false);
             }
         };
         BackendBus bus = new BackendBus(world.xs, policy, OperatorLog.lines(l -> {
