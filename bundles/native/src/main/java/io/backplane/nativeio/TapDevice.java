@@ -107,16 +107,12 @@ public final class TapDevice implements AutoCloseable {
 
     /** Sets the interface administratively up or down (SIOCSIFFLAGS, as {@code ip link set up}). */
     public void setUp(boolean up) {
-        int sock = io.socket(AF_INET, SOCK_DGRAM, 0);
-        try {
-            ByteBuffer ifr = ifreq(name);
+        onInterface((ifr, sock) -> {
             io.ioctl(sock, SIOCGIFFLAGS, ifr);
             short flags = ifr.getShort(IFNAMSIZ);
             ifr.putShort(IFNAMSIZ, (short) (up ? flags | IFF_UP : flags & ~IFF_UP));
             io.ioctl(sock, SIOCSIFFLAGS, ifr);
-        } finally {
-            io.close(sock);
-        }
+        });
     }
 
     /**
@@ -127,26 +123,31 @@ public final class TapDevice implements AutoCloseable {
         if (mac.length != ETH_ALEN) {
             throw new IllegalArgumentException("an Ethernet address has 6 bytes, not " + mac.length);
         }
-        int sock = io.socket(AF_INET, SOCK_DGRAM, 0);
-        try {
-            ByteBuffer ifr = ifreq(name);
+        onInterface((ifr, sock) -> {
             ifr.putShort(IFR_HWADDR, ARPHRD_ETHER);
             ifr.put(IFR_HWADDR + 2, mac);
             io.ioctl(sock, SIOCSIFHWADDR, ifr);
-        } finally {
-            io.close(sock);
-        }
+        });
     }
 
     /** The interface's own Ethernet address (SIOCGIFHWADDR). */
     public byte[] hardwareAddress() {
+        byte[] mac = new byte[ETH_ALEN];
+        onInterface((ifr, sock) -> {
+            io.ioctl(sock, SIOCGIFHWADDR, ifr);
+            ifr.get(IFR_HWADDR + 2, mac);
+        });
+        return mac;
+    }
+
+    /**
+     * Runs {@code requests} with an ifreq naming this interface and an AF_INET socket to issue
+     * them on: the interface ioctls (flags, address) are socket ioctls, not the TAP fd's.
+     */
+    private void onInterface(java.util.function.ObjIntConsumer<ByteBuffer> requests) {
         int sock = io.socket(AF_INET, SOCK_DGRAM, 0);
         try {
-            ByteBuffer ifr = ifreq(name);
-            io.ioctl(sock, SIOCGIFHWADDR, ifr);
-            byte[] mac = new byte[ETH_ALEN];
-            ifr.get(IFR_HWADDR + 2, mac);
-            return mac;
+            requests.accept(ifreq(name), sock);
         } finally {
             io.close(sock);
         }

@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,10 +20,14 @@ import org.junit.jupiter.api.Test;
  */
 class TapDeviceTest {
 
-    @Test
-    void hostTrafficComesOutAndFramesGoIn() throws Exception {
+    @BeforeEach
+    void needsTun() {
         assumeTrue(Files.isWritable(Path.of("/dev/net/tun")) && "root".equals(System.getProperty("user.name")),
                 "TAP test needs root and /dev/net/tun");
+    }
+
+    @Test
+    void hostTrafficComesOutAndFramesGoIn() throws Exception {
         NativeIo io = new NativeIo();
         String name = "bptap" + ProcessHandle.current().pid() % 10000;
         try (TapDevice tap = io.openTap(name)) {
@@ -73,8 +78,6 @@ class TapDeviceTest {
      */
     @Test
     void queuesAttachAndDetach() throws Exception {
-        assumeTrue(Files.isWritable(Path.of("/dev/net/tun")) && "root".equals(System.getProperty("user.name")),
-                "TAP test needs root and /dev/net/tun");
         NativeIo io = new NativeIo();
         String name = "bpmq" + ProcessHandle.current().pid() % 10000;
         Path queues = Path.of("/sys/class/net", name, "queues");

@@ -26,7 +26,6 @@ import java.util.concurrent.atomic.AtomicLong;
 final class TapSink implements PacketSink {
     /** The header, a copied head and a 64 KiB frame's pages: 18 slots at most (XEN_NETBK_LEGACY_SLOTS_MAX). */
     private static final int GATHER_PARTS = 24;
-    private final NativeIo io;
     /**
      * dom0's end of every vif, as Linux xen-netback gives its vif devices (fe:ff:ff:ff:ff:ff,
      * locally administered, unicast). Fixed, so a TAP created anew by a restart, a standby or a
@@ -34,6 +33,7 @@ final class TapSink implements PacketSink {
      * stall until that entry expires. The guest's own MAC is XenStore's {@code mac}, not this.
      */
     private static final byte[] VIF_MAC = {(byte) 0xfe, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff};
+    private final NativeIo io;
     private final TapDevice tap;
     /** One iovec array per queue's worker (transmit runs on several), for frames given in pieces. */
     private final ThreadLocal<IoVector> gather;
