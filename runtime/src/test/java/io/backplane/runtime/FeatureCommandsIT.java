@@ -11,6 +11,7 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -112,7 +113,7 @@ class FeatureCommandsIT {
 
         List<String> console = new CopyOnWriteArrayList<>();
         start(console);
-        createGuest();
+        createGuest(console);
         awaitTraffic("the guest's first traffic");
         assertThat(strategies()).as("the fittest for both").containsEntry("vif", "persistent").containsEntry("vbd", "persistent");
         // Zero-copy serves what persistent serves (ranked below it): out of the way, so that grant copy
@@ -183,9 +184,10 @@ class FeatureCommandsIT {
                 .doesNotContain("installed /");
     }
 
-    private void createGuest() throws Exception {
+    private void createGuest(List<String> console) throws Exception {
         // FileInstall applies the deployed guest command soon after the start; a guest started before it is destroyed.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        List<String> tries = new ArrayList<>();
         while (true) {
             String created = ok("xl:create " + work.resolve("busy.cfg"));
             Matcher m = CREATED.matcher(created);
@@ -195,10 +197,25 @@ class FeatureCommandsIT {
                 domid = Integer.parseInt(m.group(1));
                 return;
             }
+            tries.add(created.trim() + " " + p.info().arguments().map(List::of).orElse(List.of()));
             ok("xl:destroy busy");
-            assertThat(System.nanoTime()).as("the toolstack takes the deployed guest command").isLessThan(deadline);
+            assertThat(System.nanoTime()).as(() -> "the toolstack takes the deployed guest command; tries: " + tries
+                    + "\n" + runtimeOutput(console)).isLessThan(deadline);
             Thread.sleep(500);
         }
+    }
+
+    /** What the runtime printed (its INFO lines, FileInstall's among them) and the deployed files as they are now. */
+    private String runtimeOutput(List<String> console) {
+        StringBuilder out = new StringBuilder("console:\n").append(String.join("\n", console));
+        try (var files = Files.list(work.resolve("deploy"))) {
+            for (Path f : files.sorted().toList()) {
+                out.append("\n").append(f).append(":\n").append(Files.readString(f));
+            }
+        } catch (IOException e) {
+            out.append("\n(deploy directory unreadable: ").append(e.getMessage()).append(')');
+        }
+        return out.toString();
     }
 
     /** The guest's own counters (its stats/ keys); answers are read before what was sent. */

@@ -96,8 +96,7 @@ class RuntimeCrashIT {
         String guestCommand = "{java} -jar " + GUEST_JAR + " --state-dir {state} --domid {domid} --flush-record " + records
                 + " --vbd " + WORKLOAD;
         // The guest command as a feature's configuration, applied before any component starts (as
-        // MetricsIT does): a .cfg dropped in deploy/ was, in the full suite, sometimes never seen by
-        // the toolstack.
+        // MetricsIT does); FeatureCommandsIT covers the same from a .cfg in deploy/.
         Path features = Files.createDirectories(work.resolve("features"));
         try (var files = Files.list(FEATURES)) {
             for (Path f : files.filter(f -> f.toString().endsWith(".json")).toList()) {
