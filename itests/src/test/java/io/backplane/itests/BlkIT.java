@@ -16,13 +16,9 @@ import java.util.regex.Pattern;
 import javax.inject.Inject;
 import org.junit.Test;
 import org.junit.runner.RunWith;
-import org.ops4j.pax.exam.Configuration;
-import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
-import org.osgi.framework.BundleContext;
-import org.osgi.service.cm.ConfigurationAdmin;
 
 /**
  * A disk end to end in the runtime: xl:create with a raw image starts a guest process whose
@@ -32,29 +28,12 @@ import org.osgi.service.cm.ConfigurationAdmin;
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
-public class BlkIT {
+public class BlkIT extends RuntimeTestBase {
     private static final Pattern CREATED = Pattern.compile("Created domain (\\d+)");
     private static final String VBD_WORKLOAD = "ops=25000,depth=16,max-sectors=64,region=8192,fill=1,verify=1,seed=3,layout=all";
 
     @Inject
-    private BundleContext context;
-    @Inject
     private XenStore xenStore;
-    @Inject
-    private ConfigurationAdmin configAdmin;
-
-    @Configuration
-    public Option[] config() throws IOException {
-        return BackplaneOptions.runtime();
-    }
-
-    private Path stateDir() {
-        return Path.of(context.getProperty(BackplaneOptions.STATE_DIR_PROPERTY));
-    }
-
-    private String shell(String command) throws IOException {
-        return new RuntimeShell(stateDir()).ok(command);
-    }
 
     /** The toolstack starts the guest program from the reactor's runnable jar, with a fixed workload. */
     private void configureGuests() throws IOException {

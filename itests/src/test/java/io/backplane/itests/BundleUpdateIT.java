@@ -3,7 +3,6 @@ package io.backplane.itests;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -11,20 +10,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import javax.inject.Inject;
 import org.junit.Test;
 import org.junit.runner.RunWith;
-import org.ops4j.pax.exam.Configuration;
-import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
-import org.osgi.framework.BundleContext;
 import org.osgi.framework.FrameworkEvent;
 import org.osgi.framework.wiring.BundleRevision;
 import org.osgi.framework.wiring.FrameworkWiring;
-import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.log.LogReaderService;
 
 /**
@@ -36,21 +30,11 @@ import org.osgi.service.log.LogReaderService;
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
-public class BundleUpdateIT {
+public class BundleUpdateIT extends RuntimeTestBase {
     /** Every bundle that runs no domain state of its own, in the order updated. */
     static final List<String> UPDATED = List.of("backplane-policy", "backplane-backend-core", "backplane-netback",
             "backplane-blkback", "backplane-ring-grant-copy", "backplane-ring-persistent", "backplane-ring-map",
             "backplane-ring-core", "backplane-logging", "backplane-control", "backplane-toolstack");
-
-    @Inject
-    private BundleContext context;
-    @Inject
-    private ConfigurationAdmin configAdmin;
-
-    @Configuration
-    public Option[] config() throws IOException {
-        return BackplaneOptions.runtime();
-    }
 
     private Bundle bundle(String symbolicName) {
         return Arrays.stream(context.getBundles()).filter(b -> symbolicName.equals(b.getSymbolicName())).findFirst()
@@ -108,7 +92,7 @@ public class BundleUpdateIT {
         Map<String, Long> c = t.stopBlock();
         assertTrue("the guest runs " + c, t.guest.isAlive());
         assertTrue("backends restarted under the guest, which reconnected " + c, c.get("vbd reconnects") > 0);
-        String list = new RuntimeShell(java.nio.file.Path.of(context.getProperty(BackplaneOptions.STATE_DIR_PROPERTY))).ok("xl:list");
+        String list = new RuntimeShell(stateDir()).ok("xl:list");
         assertTrue("the guest's domain is still the one created: " + list,
                 list.lines().anyMatch(l -> l.startsWith("durable ") && l.matches(".*\\s" + t.domid + "\\s.*")));
         LogReaderService logs = context.getService(context.getServiceReference(LogReaderService.class));

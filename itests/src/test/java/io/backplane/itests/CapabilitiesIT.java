@@ -19,15 +19,11 @@ import java.util.regex.Pattern;
 import javax.inject.Inject;
 import org.junit.Test;
 import org.junit.runner.RunWith;
-import org.ops4j.pax.exam.Configuration;
-import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
-import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
-import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.util.tracker.ServiceTracker;
 
 /**
@@ -39,30 +35,13 @@ import org.osgi.util.tracker.ServiceTracker;
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
-public class CapabilitiesIT {
+public class CapabilitiesIT extends RuntimeTestBase {
     private static final Pattern CREATED = Pattern.compile("Created domain (\\d+)");
     private static final String VBD_WORKLOAD = "ops=200,depth=4,max-sectors=16,region=512,fill=1,verify=1";
     private static final String PERSISTENT_FILTER = "(" + RingStrategy.NAME + "=persistent)";
 
     @Inject
-    private BundleContext context;
-    @Inject
     private XenStore xenStore;
-    @Inject
-    private ConfigurationAdmin configAdmin;
-
-    @Configuration
-    public Option[] config() throws IOException {
-        return BackplaneOptions.runtime();
-    }
-
-    private Path stateDir() {
-        return Path.of(context.getProperty(BackplaneOptions.STATE_DIR_PROPERTY));
-    }
-
-    private String shell(String command) throws IOException {
-        return new RuntimeShell(stateDir()).ok(command);
-    }
 
     @Test
     public void aVbdIsOfferedPersistentGrantsOnlyWhileTheirStrategyBundleRuns() throws Exception {

@@ -22,13 +22,9 @@ import java.util.regex.Pattern;
 import javax.inject.Inject;
 import org.junit.Test;
 import org.junit.runner.RunWith;
-import org.ops4j.pax.exam.Configuration;
-import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
-import org.osgi.framework.BundleContext;
-import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.log.LogEntry;
 import org.osgi.service.log.LogReaderService;
 
@@ -41,7 +37,7 @@ import org.osgi.service.log.LogReaderService;
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
-public class DomainDeathIT {
+public class DomainDeathIT extends RuntimeTestBase {
     private static final Pattern CREATED = Pattern.compile("Created domain (\\d+) .*; guest process (\\d+)");
     /** Endless traffic on both devices: the guest is killed in the middle of it. */
     private static final String GUEST_WORKLOAD = "--net size=1514,rate=2000,count=1000000000"
@@ -56,24 +52,7 @@ public class DomainDeathIT {
     private static final long TEARDOWN_MS = 8_000;
 
     @Inject
-    private BundleContext context;
-    @Inject
     private XenStore xenStore;
-    @Inject
-    private ConfigurationAdmin configAdmin;
-
-    @Configuration
-    public Option[] config() throws IOException {
-        return BackplaneOptions.runtime();
-    }
-
-    private Path stateDir() {
-        return Path.of(context.getProperty(BackplaneOptions.STATE_DIR_PROPERTY));
-    }
-
-    private String shell(String command) throws IOException {
-        return new RuntimeShell(stateDir()).ok(command);
-    }
 
     private String read(String path) {
         return xenStore.tryRead(path).orElse("");

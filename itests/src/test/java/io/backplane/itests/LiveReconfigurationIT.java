@@ -4,21 +4,15 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.Collections;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.Map;
-import javax.inject.Inject;
 import org.junit.Test;
 import org.junit.runner.RunWith;
-import org.ops4j.pax.exam.Configuration;
-import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
-import org.osgi.framework.BundleContext;
-import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.log.LogEntry;
 import org.osgi.service.log.LogReaderService;
 
@@ -31,18 +25,7 @@ import org.osgi.service.log.LogReaderService;
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
-public class LiveReconfigurationIT {
-
-    @Inject
-    private BundleContext context;
-    @Inject
-    private ConfigurationAdmin configAdmin;
-
-    @Configuration
-    public Option[] config() throws IOException {
-        return BackplaneOptions.runtime();
-    }
-
+public class LiveReconfigurationIT extends RuntimeTestBase {
     private void configure(String pid, Object... keyValues) throws IOException {
         org.osgi.service.cm.Configuration c = configAdmin.getConfiguration(pid, "?");
         Dictionary<String, Object> props = c.getProperties() == null ? new Hashtable<>() : c.getProperties();
@@ -60,7 +43,6 @@ public class LiveReconfigurationIT {
     @Test
     public void everyComponentTakesANewConfigurationUnderTrafficWithoutStoppingTheGuest() throws Exception {
         GuestTraffic t = GuestTraffic.start(context, configAdmin, "steady");
-        String state = context.getProperty(BackplaneOptions.STATE_DIR_PROPERTY);
 
         // {pid, key, value, what the component logs (or null)} for every configurable component.
         Object[][] changes = {
@@ -78,7 +60,7 @@ public class LiveReconfigurationIT {
         for (Object[] change : changes) {
             String what = change[0] + " " + change[1] + "=" + (change[2] instanceof String[] a ? String.join(",", a) : change[2]);
             if (change[0].equals("io.backplane.xenstore") && change[1].equals("mode")) {
-                configure((String) change[0], "mode", "socket", "socket.path", Path.of(state, "no-xenstored-here").toString());
+                configure((String) change[0], "mode", "socket", "socket.path", stateDir().resolve("no-xenstored-here").toString());
             } else {
                 configure((String) change[0], change[1], change[2]);
             }

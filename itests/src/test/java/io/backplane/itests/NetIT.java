@@ -24,14 +24,10 @@ import java.util.regex.Pattern;
 import javax.inject.Inject;
 import org.junit.Test;
 import org.junit.runner.RunWith;
-import org.ops4j.pax.exam.Configuration;
-import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
-import org.osgi.framework.BundleContext;
-import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.metatype.AttributeDefinition;
 import org.osgi.service.metatype.MetaTypeInformation;
 import org.osgi.service.metatype.MetaTypeService;
@@ -47,38 +43,20 @@ import org.osgi.service.metatype.ObjectClassDefinition;
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
-public class NetIT {
+public class NetIT extends RuntimeTestBase {
     private static final Pattern CREATED = Pattern.compile("Created domain (\\d+) .*; guest process (\\d+)");
     /** A light, endless netfront workload and a short blkfront one: the test checks the chain, not speed. */
     private static final String GUEST_WORKLOAD = "--net size=1514,rate=2000,count=1000000000"
             + " --vbd ops=2000,depth=4,max-sectors=16,region=2048,fill=1,verify=1,seed=5";
 
     @Inject
-    private BundleContext context;
-    @Inject
     private XenStore xenStore;
     @Inject
-    private ConfigurationAdmin configAdmin;
-    @Inject
     private MetaTypeService metaType;
-
-    @Configuration
-    public Option[] config() throws IOException {
-        return BackplaneOptions.runtime();
-    }
-
-    private Path stateDir() {
-        return Path.of(context.getProperty(BackplaneOptions.STATE_DIR_PROPERTY));
-    }
-
 
     private String[] run(String command) throws IOException {
         RuntimeShell.Answer a = new RuntimeShell(stateDir()).run(command);
         return new String[] {Integer.toString(a.status()), a.out(), a.err()};
-    }
-
-    private String shell(String command) throws IOException {
-        return new RuntimeShell(stateDir()).ok(command);
     }
 
     private String read(String path) {

@@ -6,7 +6,6 @@ import static org.junit.Assert.assertTrue;
 
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsWatch;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collections;
@@ -16,19 +15,14 @@ import java.util.stream.Collectors;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import javax.inject.Inject;
 import org.junit.Test;
 import org.junit.runner.RunWith;
-import org.ops4j.pax.exam.Configuration;
-import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
-import org.osgi.framework.BundleContext;
 import org.osgi.framework.FrameworkEvent;
 import org.osgi.framework.wiring.FrameworkWiring;
-import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.log.LogEntry;
 import org.osgi.service.log.LogReaderService;
 
@@ -43,17 +37,7 @@ import org.osgi.service.log.LogReaderService;
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
-public class StatefulBundleUpdateIT {
-    @Inject
-    private BundleContext context;
-    @Inject
-    private ConfigurationAdmin configAdmin;
-
-    @Configuration
-    public Option[] config() throws IOException {
-        return BackplaneOptions.runtime();
-    }
-
+public class StatefulBundleUpdateIT extends RuntimeTestBase {
     @Test
     public void updatingTheSimHypervisorUnderTrafficKeepsTheDomainItsDevicesAndEveryConnection() throws Exception {
         GuestTraffic t = GuestTraffic.start(context, configAdmin, "simmed");
@@ -72,7 +56,7 @@ public class StatefulBundleUpdateIT {
         for (String k : new String[] {"vbd reconnects", "vbd reissued", "vif connections", "vif tx-dropped", "vif tx-failed"}) {
             assertEquals(k + " unchanged by the update: " + before + " -> " + after, before.get(k), after.get(k));
         }
-        RuntimeShell shell = new RuntimeShell(Path.of(context.getProperty(BackplaneOptions.STATE_DIR_PROPERTY)));
+        RuntimeShell shell = new RuntimeShell(stateDir());
         String domains = shell.ok("sim:domains");
         assertTrue("the sim holds the same domain: " + domains, domains.lines().anyMatch(l -> l.matches(t.domid + "\\s+simmed\\s+running.*")));
         Map<String, Long> c = t.stopBlock();
@@ -91,7 +75,7 @@ public class StatefulBundleUpdateIT {
     @Test
     public void updatingXenStoreUnderTrafficKeepsTheDomainItsDevicesAndEveryConnection() throws Exception {
         GuestTraffic t = GuestTraffic.start(context, configAdmin, "stored");
-        Path stateDir = Path.of(context.getProperty(BackplaneOptions.STATE_DIR_PROPERTY));
+        Path stateDir = stateDir();
         String domain = "/local/domain/" + t.domid;
         String backends = "/local/domain/0/backend";
         String tree = tree(stateDir, domain) + tree(stateDir, backends);

@@ -19,20 +19,15 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import javax.inject.Inject;
 import org.junit.Before;
 import org.junit.Test;
 import org.junit.runner.RunWith;
-import org.ops4j.pax.exam.Configuration;
-import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
-import org.osgi.framework.BundleContext;
 import org.osgi.framework.FrameworkEvent;
 import org.osgi.framework.wiring.FrameworkWiring;
-import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.log.LogListener;
 import org.osgi.service.log.LogReaderService;
 
@@ -49,7 +44,7 @@ import org.osgi.service.log.LogReaderService;
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
-public class StrategyLifecycleIT {
+public class StrategyLifecycleIT extends RuntimeTestBase {
     /** Strategy bundles and the strategy each registers; persistent is the fittest for the guest's rings. */
     private static final Map<String, String> STRATEGIES = Map.of("backplane-ring-persistent", "persistent",
             "backplane-ring-grant-copy", "grant-copy", "backplane-ring-map", "map-batched-unmap");
@@ -57,20 +52,10 @@ public class StrategyLifecycleIT {
             "backplane-ring-map");
     private static final String FITTEST = "persistent";
 
-    @Inject
-    private BundleContext context;
-    @Inject
-    private ConfigurationAdmin configAdmin;
-
     private final List<String> log = new CopyOnWriteArrayList<>();
     private RuntimeShell shell;
     private GuestTraffic traffic;
     private Map<String, Long> start;
-
-    @Configuration
-    public Option[] config() throws IOException {
-        return BackplaneOptions.runtime();
-    }
 
     /**
      * Zero-copy serves what persistent serves (ranked below it) and would take persistent's rings
@@ -87,7 +72,7 @@ public class StrategyLifecycleIT {
 
     @Test
     public void everyStrategyBundleComesAndGoesUnderTrafficWithoutAReconnect() throws Exception {
-        Path stateDir = Path.of(context.getProperty(BackplaneOptions.STATE_DIR_PROPERTY));
+        Path stateDir = stateDir();
         Path deploy = Path.of(context.getProperty("felix.fileinstall.dir"));
         Files.createDirectories(deploy);
         shell = new RuntimeShell(stateDir);
@@ -161,7 +146,7 @@ public class StrategyLifecycleIT {
      */
     @Test
     public void devicesCloseWhenTheLastStrategyGoesAndConnectWhenOneComesBack() throws Exception {
-        Path stateDir = Path.of(context.getProperty(BackplaneOptions.STATE_DIR_PROPERTY));
+        Path stateDir = stateDir();
         shell = new RuntimeShell(stateDir);
         traffic = GuestTraffic.start(context, configAdmin, "laststrategy");
         List<Bundle> strategies = ORDER.stream().map(n -> bundle(n).orElseThrow()).toList();

@@ -6,7 +6,6 @@ import static org.junit.Assert.assertThat;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -18,12 +17,9 @@ import javax.inject.Inject;
 
 import org.junit.Test;
 import org.junit.runner.RunWith;
-import org.ops4j.pax.exam.Configuration;
-import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
-import org.osgi.framework.BundleContext;
 
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.control.client.ControlClient;
@@ -34,33 +30,13 @@ import io.backplane.control.client.ControlClient;
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
-public class XenStoreIT {
-
-    @Inject
-    private BundleContext context;
+public class XenStoreIT extends RuntimeTestBase {
     @Inject
     private XenStore xenStore;
 
-    @Configuration
-    public Option[] config() throws IOException {
-        return BackplaneOptions.runtime();
-    }
-
-    private Path stateDir() {
-        return Path.of(context.getProperty(BackplaneOptions.STATE_DIR_PROPERTY));
-    }
-
-    /** Output, error and status of one command line run through the control socket. */
-    private record Run(int status, String out, String err) {
-    }
-
-    private Run shell(String command) throws IOException {
-        try (ControlClient client = ControlClient.connect(ControlClient.socketIn(stateDir()))) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            ByteArrayOutputStream err = new ByteArrayOutputStream();
-            int status = client.run(command, out, err);
-            return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        }
+    /** Status, output and error of one command line, failed or not. */
+    private RuntimeShell.Answer answer(String command) throws IOException {
+        return new RuntimeShell(stateDir()).run(command);
     }
 
     @Test
@@ -71,14 +47,14 @@ public class XenStoreIT {
 
     @Test
     public void everyXsCommandIsListedWithItsDescription() throws IOException {
-        Run help = shell("bp:help");
+        RuntimeShell.Answer help = answer("bp:help");
         assertEquals(0, help.status());
         for (String command : new String[] {"xs:ls", "xs:read", "xs:write", "xs:rm", "xs:perms", "xs:watch", "xs:stat"}) {
             String line = help.out().lines().filter(l -> l.startsWith(command + " ")).findFirst().orElse("");
             assertTrue(command + " listed with a description: '" + line + "'", line.length() > command.length() + 3
                     && !line.contains("(no description)"));
         }
-        Run write = shell("bp:help xs:write");
+        RuntimeShell.Answer write = answer("bp:help xs:write");
         assertEquals(0, write.status());
         assertThat(write.out(), containsString("xs:write - Write a node's value"));
         assertThat(write.out(), containsString("node path"));
@@ -87,18 +63,18 @@ public class XenStoreIT {
     @Test
     public void xsWriteThenReadThenLsThroughTheControlSocket() throws IOException {
         String path = "/local/domain/0/backend/vif/1/0/request-multi-queue-max-queues";
-        assertEquals(new Run(0, "", ""), shell("xs:write " + path + " 4"));
-        assertEquals(new Run(0, "4\n", ""), shell("xs:read " + path));
-        Run ls = shell("xs:ls /local/domain/0/backend/vif/1");
+        assertEquals(new RuntimeShell.Answer(0, "", ""), answer("xs:write " + path + " 4"));
+        assertEquals(new RuntimeShell.Answer(0, "4\n", ""), answer("xs:read " + path));
+        RuntimeShell.Answer ls = answer("xs:ls /local/domain/0/backend/vif/1");
         assertEquals(0, ls.status());
         assertThat(ls.out(), containsString("request-multi-queue-max-queues = \"4\""));
         assertEquals("the shell and the service share one store", "4", xenStore.read(path));
-        assertEquals(new Run(0, "", ""), shell("xs:rm /local/domain/0/backend/vif/1"));
+        assertEquals(new RuntimeShell.Answer(0, "", ""), answer("xs:rm /local/domain/0/backend/vif/1"));
     }
 
     @Test
     public void aFailingXsCommandPrintsOneLineAndFails() throws IOException {
-        Run missing = shell("xs:read /local/domain/0/no/such/node");
+        RuntimeShell.Answer missing = answer("xs:read /local/domain/0/no/such/node");
         assertEquals(1, missing.status());
         assertEquals("one line on stderr: " + missing.err(), 1, missing.err().lines().count());
         assertThat(missing.err(), containsString("ENOENT"));

@@ -4,31 +4,21 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
-import javax.inject.Inject;
-
 import org.junit.Test;
 import org.junit.runner.RunWith;
-import org.ops4j.pax.exam.Configuration;
-import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
-import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
-import org.osgi.service.cm.ConfigurationAdmin;
 
 import io.backplane.api.xenstore.XenStore;
-import io.backplane.control.client.ControlClient;
 
 /**
  * ConfigAdmin changes to the XenStore service in the real SCR: new quotas apply to the running
@@ -37,19 +27,8 @@ import io.backplane.control.client.ControlClient;
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
-public class XenStoreReconfigurationIT {
-
+public class XenStoreReconfigurationIT extends RuntimeTestBase {
     private static final String PID = "io.backplane.xenstore";
-
-    @Inject
-    private BundleContext context;
-    @Inject
-    private ConfigurationAdmin configAdmin;
-
-    @Configuration
-    public Option[] config() throws IOException {
-        return BackplaneOptions.runtime();
-    }
 
     @Test
     public void quotasApplyLiveAndOnlyAModeChangeRestartsTheStore() throws Exception {
@@ -85,7 +64,7 @@ public class XenStoreReconfigurationIT {
     private Dictionary<String, Object> props(String mode, int nodes) {
         Dictionary<String, Object> p = new Hashtable<>();
         p.put("mode", mode);
-        p.put("socket.path", Path.of(context.getProperty(BackplaneOptions.STATE_DIR_PROPERTY), "no-xenstored-here").toString());
+        p.put("socket.path", stateDir().resolve("no-xenstored-here").toString());
         p.put("quota.nodes", nodes);
         return p;
     }
@@ -126,16 +105,6 @@ public class XenStoreReconfigurationIT {
             return shell("xs:stat");
         } catch (IOException | AssertionError e) {
             return "";
-        }
-    }
-
-    private String shell(String command) throws IOException {
-        try (ControlClient client = ControlClient.connect(ControlClient.socketIn(
-                Path.of(context.getProperty(BackplaneOptions.STATE_DIR_PROPERTY))))) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            ByteArrayOutputStream err = new ByteArrayOutputStream();
-            assertEquals(err.toString(StandardCharsets.UTF_8), 0, client.run(command, out, err));
-            return out.toString(StandardCharsets.UTF_8);
         }
     }
 }

@@ -106,36 +106,53 @@ public final class Launcher {
         return mine;
     }
 
-    private static boolean running(Path stateDir) {
+    /** What the control socket in a state directory says. */
+    private enum Instance { NONE, RUNNING, STALE }
+
+    /**
+     * Probes the control socket in {@code stateDir}: none, an instance answering, or a stale socket
+     * a killed instance left. Any other I/O error (permission denied on the socket, say) propagates:
+     * whether an instance runs there is then unknown.
+     */
+    private static Instance instanceOn(Path stateDir) throws IOException {
         Path socket = ControlClient.socketIn(stateDir);
         if (!Files.exists(socket)) {
-            return false;
+            return Instance.NONE;
         }
         try (ControlClient live = ControlClient.connect(socket)) {
-            return true;
-        } catch (IOException e) {           // NoInstanceException too: a stale socket
+            return Instance.RUNNING;
+        } catch (ControlClient.NoInstanceException stale) {
+            return Instance.STALE;
+        }
+    }
+
+    /** For the standby: a directory whose socket cannot be probed is not one an instance serves from. */
+    private static boolean running(Path stateDir) {
+        try {
+            return instanceOn(stateDir) == Instance.RUNNING;
+        } catch (IOException e) {
             return false;
         }
     }
 
     /**
      * Creates the state directory private to its owner (it holds the control socket), refuses to
-     * start a second instance on the same directory, and cleans up after one that was killed.
+     * start a second instance on the same directory, and cleans up after one that was killed. Any
+     * other I/O error on the socket fails the start: it might belong to an instance still running.
      */
     static void prepareStateDir(Path stateDir, PrintStream out) throws IOException {
         Files.createDirectories(stateDir);
         Files.setPosixFilePermissions(stateDir, PosixFilePermissions.fromString("rwx------"));
-        Path socket = ControlClient.socketIn(stateDir);
-        if (Files.exists(socket)) {
-            try (ControlClient live = ControlClient.connect(socket)) {
-                throw new IOException("Backplane is already running with state dir " + stateDir
-                        + " (stop it first, or pick another --state-dir)");
-            } catch (ControlClient.NoInstanceException stale) {
+        switch (instanceOn(stateDir)) {
+            case RUNNING -> throw new IOException("Backplane is already running with state dir " + stateDir
+                    + " (stop it first, or pick another --state-dir)");
+            case STALE -> {
                 // Left by an instance that was killed: what else it left goes too (the sim hypervisor
                 // removes its domain directories and says so in backplane.log).
                 out.println("Backplane did not stop cleanly last time with state dir " + stateDir + "; cleaning up");
                 BackplaneFramework.removeSockets(stateDir, out, "left by the instance that did not stop");
             }
+            case NONE -> { }
         }
     }
 }

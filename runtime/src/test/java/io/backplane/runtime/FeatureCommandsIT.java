@@ -2,22 +2,19 @@ package io.backplane.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -26,6 +23,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.backplane.control.client.ControlClient;
+
+import static io.backplane.runtime.LaunchedRuntime.FEATURES;
+import static io.backplane.runtime.LaunchedRuntime.REPO;
+import static io.backplane.runtime.LaunchedRuntime.await;
+import static io.backplane.runtime.LaunchedRuntime.run;
 
 /**
  * {@code feature:list}, {@code feature:install} and {@code feature:uninstall} in the launched
@@ -37,10 +39,6 @@ import io.backplane.control.client.ControlClient;
  */
 class FeatureCommandsIT {
 
-    private static final Path JAR = Path.of(System.getProperty("backplane.runtime.jar", "target/backplane-runtime.jar"))
-            .toAbsolutePath();
-    private static final Path FEATURES = Path.of(System.getProperty("backplane.features", "../features")).toAbsolutePath().normalize();
-    private static final Path REPO = FEATURES.getParent();
     private static final String GUEST_JAR = "bundles/guest/target/backplane-guest-0.1.0-SNAPSHOT-runnable.jar";
     private static final Pattern CREATED = Pattern.compile("Created domain (\\d+) .*; guest process (\\d+)");
     private static final String WORKLOAD = "--net size=1514,rate=1000,count=1000000000"
@@ -58,23 +56,8 @@ class FeatureCommandsIT {
     private int domid;
 
     private Process start(List<String> console) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("java", "-jar", JAR.toString(), "--state-dir", stateDir.toString(),
-                "--features", FEATURES.toString(), "--deploy", work.resolve("deploy").toString())
-                .directory(REPO.toFile()).redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        Process p = LaunchedRuntime.start(stateDir, FEATURES, work.resolve("deploy"), console);
         processes.add(p);
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = in.readLine()) != null; ) {
-                    console.add(line);
-                }
-            } catch (IOException ignored) {
-                // gone
-            }
-        });
-        reader.setDaemon(true);
-        reader.start();
-        await("the runtime to run: " + console, 90, () -> console.stream().anyMatch(l -> l.startsWith("Backplane running")));
         client = ControlClient.connect(stateDir.resolve("control.sock"));
         return p;
     }
@@ -112,7 +95,7 @@ class FeatureCommandsIT {
 
         List<String> console = new CopyOnWriteArrayList<>();
         start(console);
-        createGuest();
+        createGuest(console);
         awaitTraffic("the guest's first traffic");
         assertThat(strategies()).as("the fittest for both").containsEntry("vif", "persistent").containsEntry("vbd", "persistent");
         // Zero-copy serves what persistent serves (ranked below it): out of the way, so that grant copy
@@ -183,9 +166,10 @@ class FeatureCommandsIT {
                 .doesNotContain("installed /");
     }
 
-    private void createGuest() throws Exception {
+    private void createGuest(List<String> console) throws Exception {
         // FileInstall applies the deployed guest command soon after the start; a guest started before it is destroyed.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        List<String> tries = new ArrayList<>();
         while (true) {
             String created = ok("xl:create " + work.resolve("busy.cfg"));
             Matcher m = CREATED.matcher(created);
@@ -195,10 +179,25 @@ class FeatureCommandsIT {
                 domid = Integer.parseInt(m.group(1));
                 return;
             }
+            tries.add(created.trim() + " " + p.info().arguments().map(List::of).orElse(List.of()));
             ok("xl:destroy busy");
-            assertThat(System.nanoTime()).as("the toolstack takes the deployed guest command").isLessThan(deadline);
+            assertThat(System.nanoTime()).as(() -> "the toolstack takes the deployed guest command; tries: " + tries
+                    + "\n" + runtimeOutput(console)).isLessThan(deadline);
             Thread.sleep(500);
         }
+    }
+
+    /** What the runtime printed (its INFO lines, FileInstall's among them) and the deployed files as they are now. */
+    private String runtimeOutput(List<String> console) {
+        StringBuilder out = new StringBuilder("console:\n").append(String.join("\n", console));
+        try (var files = Files.list(work.resolve("deploy"))) {
+            for (Path f : files.sorted().toList()) {
+                out.append("\n").append(f).append(":\n").append(Files.readString(f));
+            }
+        } catch (IOException e) {
+            out.append("\n(deploy directory unreadable: ").append(e.getMessage()).append(')');
+        }
+        return out.toString();
     }
 
     /** The guest's own counters (its stats/ keys); answers are read before what was sent. */
@@ -272,11 +271,7 @@ class FeatureCommandsIT {
     }
 
     private String ok(String command) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = client.run(command, out, err);
-        assertThat(status).as("status of %s (stderr: %s)", command, err).isZero();
-        return out.toString(StandardCharsets.UTF_8);
+        return run(client, command);
     }
 
     /** Runs a command that must fail; returns its one-line message. */
@@ -287,15 +282,5 @@ class FeatureCommandsIT {
         String message = err.toString(StandardCharsets.UTF_8);
         assertThat(message.lines().count()).as("one line: " + message).isEqualTo(1);
         return message.trim();
-    }
-
-    private static void await(String what, int seconds, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(what + ": not within " + seconds + " s");
-            }
-            Thread.sleep(100);
-        }
     }
 }

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -260,34 +261,35 @@ class LauncherIT {
 
     /**
      * The launcher starts from a clean framework cache, so the configurations in force are what
-     * the features and runtime/deploy say: a change made through ConfigAdmin lasts until the stop,
-     * unless the configuration comes from a .cfg file, which FileInstall then rewrites.
+     * the features and the deploy directory say. FileInstall only reads the operator's .cfg files:
+     * a change made through ConfigAdmin lasts until the stop and leaves the file as written, which
+     * applies again at the next start. (FileInstall's write-back, now off, rewrote the file in place
+     * on every update; its own watcher sometimes read it half-written, applied the empty file and
+     * wrote that back: the deployed settings were gone.)
      */
     @Test
-    void aConfigurationChangeIsWrittenBackToItsDeployFileAndOneWithoutAFileIsGoneAfterARestart() throws Exception {
+    void aDeployedConfigurationFileIsNeverRewrittenAndAppliesAtEveryStart() throws Exception {
         Path log = stateDir.resolve("backplane.log");
-        Path socket = stateDir.resolve("control.sock");
+        Path cfg = deployDir.resolve("io.backplane.logging.cfg");
+        String written = "# quieter console\nconsole.level = WARN\n";
+        Files.writeString(cfg, written);
+        FileTime modified = Files.getLastModifiedTime(cfg);
+
         Instance first = new Instance();
         first.awaitLine(l -> l.startsWith("Backplane running"));
-        try (ControlClient client = ControlClient.connect(socket)) {
-            setConsoleLevel(client, "WARN");
-        }
         awaitFile(log, text -> lastConsoleLevel(text).equals("WARN"));
+        try (ControlClient client = ControlClient.connect(stateDir.resolve("control.sock"))) {
+            setConsoleLevel(client, "ERROR");
+        }
+        awaitFile(log, text -> lastConsoleLevel(text).equals("ERROR"));
         stop(first);
+        assertThat(Files.readString(cfg)).as("the operator's file, byte for byte").isEqualTo(written);
+        assertThat(Files.getLastModifiedTime(cfg)).as("never rewritten").isEqualTo(modified);
 
         Instance second = new Instance();
         second.awaitLine(l -> l.startsWith("Backplane running"));
-        assertThat(lastConsoleLevel(Files.readString(log))).as("a change with no file is gone after a restart").isEqualTo("INFO");
-        Path cfg = deployDir.resolve("io.backplane.logging.cfg");
-        Files.writeString(cfg, "console.level = WARN\n");
         awaitFile(log, text -> lastConsoleLevel(text).equals("WARN"));
-        try (ControlClient client = ControlClient.connect(socket)) {
-            setConsoleLevel(client, "ERROR");
-        }
-        awaitFile(cfg, text -> text.contains("console.level = ERROR"));
         stop(second);
-        // Not asserted: that a third start applies the rewritten file. It did in most runs and
-        // not in about one of three (FileInstall left the file unapplied); see the README.
     }
 
     /** What an operator types in the console: ConfigurationAdmin's own cm: commands. */

@@ -2,10 +2,7 @@ package io.backplane.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.RandomAccessFile;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -30,6 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.backplane.control.client.ControlClient;
 
+import static io.backplane.runtime.LaunchedRuntime.run;
+
 /**
  * The Prometheus endpoint of a running instance, scraped while the demo guest's netfront and
  * blkfront traffic runs: every counter pv:show prints for a device is there with the same
@@ -37,9 +36,7 @@ import io.backplane.control.client.ControlClient;
  */
 class MetricsIT {
 
-    private static final Path JAR = Path.of(System.getProperty("backplane.runtime.jar", "target/backplane-runtime.jar"));
-    private static final Path FEATURES = Path.of(System.getProperty("backplane.features", "../features"));
-    private static final Path EXAMPLES = FEATURES.toAbsolutePath().getParent().resolve("examples");
+    private static final Path EXAMPLES = LaunchedRuntime.REPO.resolve("examples");
     private static final Pattern SAMPLE = Pattern.compile("(\\w+)(?:\\{(.*)})? (\\S+)");
     private static final Pattern LABEL = Pattern.compile("(\\w+)=\"([^\"]*)\"");
 
@@ -65,13 +62,7 @@ class MetricsIT {
         try (ServerSocket free = new ServerSocket(0)) {
             port = free.getLocalPort();
         }
-        Path features = Files.createDirectories(dir.resolve("features"));
-        try (var files = Files.list(FEATURES)) {
-            for (Path f : files.filter(f -> f.toString().endsWith(".json")).toList()) {
-                Files.copy(f, features.resolve(f.getFileName()));
-            }
-        }
-        Files.writeString(features.resolve("backplane-metrics-test.json"), """
+        Path features = LaunchedRuntime.featuresWith(dir, """
                 {
                   "feature-resource-version": "1.0",
                   "id": "io.backplane:backplane-metrics-test:osgifeature:0.1.0-SNAPSHOT",
@@ -83,26 +74,13 @@ class MetricsIT {
                 }
                 """.formatted(port));
         Path state = dir.resolve("s");
-        runtime = new ProcessBuilder("java", "-jar", JAR.toString(), "--state-dir", state.toString(), "--features",
-                features.toString(), "--deploy", Files.createDirectories(dir.resolve("deploy")).toString())
-                .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(runtime.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = in.readLine()) != null; ) {
-                    console.add(line);
-                }
-            } catch (IOException ignored) {
-                // gone
-            }
-        });
-        reader.setDaemon(true);
-        reader.start();
+        runtime = LaunchedRuntime.start(state, features, dir.resolve("deploy"), console);
 
         Path cfg = Files.copy(EXAMPLES.resolve("demo.cfg"), dir.resolve("demo.cfg"));
         try (RandomAccessFile image = new RandomAccessFile(dir.resolve("demo-disk.img").toFile(), "rw")) {
             image.setLength(64L << 20);
         }
-        try (ControlClient client = ControlClient.awaitReady(state.resolve("control.sock"), java.time.Duration.ofSeconds(120))) {
+        try (ControlClient client = ControlClient.connect(state.resolve("control.sock"))) {
             assertThat(console).anyMatch(l -> l.contains("metrics endpoint listening on http://127.0.0.1:" + port + "/metrics"));
             assertThat(run(client, "xl:create " + cfg)).startsWith("Created domain 1 with 1/vif/0, 1/vbd/51712");
             for (String device : List.of("demo/vif/0", "demo/vbd/51712")) {
@@ -195,13 +173,5 @@ class MetricsIT {
             Thread.sleep(200);
         }
         throw new AssertionError(device + " never carried traffic; last pv:show:\n" + show + "\nconsole:\n" + String.join("\n", console));
-    }
-
-    private static String run(ControlClient client, String command) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = client.run(command, out, err);
-        assertThat(status).as("%s: %s", command, err.toString(StandardCharsets.UTF_8)).isZero();
-        return out.toString(StandardCharsets.UTF_8);
     }
 }

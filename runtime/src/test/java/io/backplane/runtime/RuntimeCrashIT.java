@@ -2,20 +2,13 @@ package io.backplane.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -26,6 +19,10 @@ import org.junit.jupiter.api.io.TempDir;
 import io.backplane.control.client.ControlClient;
 import io.backplane.guest.blkfront.FlushRecord;
 
+import static io.backplane.runtime.LaunchedRuntime.REPO;
+import static io.backplane.runtime.LaunchedRuntime.await;
+import static io.backplane.runtime.LaunchedRuntime.run;
+
 /**
  * kill -9 of the runtime while a guest's blkfront writes and flushes through blkback: the guest
  * records (fsynced, outside the runtime) what each completed flush made durable, and the image
@@ -34,11 +31,6 @@ import io.backplane.guest.blkfront.FlushRecord;
  */
 class RuntimeCrashIT {
 
-    private static final Path JAR = Path.of(System.getProperty("backplane.runtime.jar", "target/backplane-runtime.jar"))
-            .toAbsolutePath();
-    private static final Path FEATURES = Path.of(System.getProperty("backplane.features", "../features")).toAbsolutePath();
-    /** The checkout: the runtime runs there, where the toolstack's guest command finds the guest jar. */
-    private static final Path REPO = FEATURES.getParent();
     private static final String GUEST_JAR = "bundles/guest/target/backplane-guest-0.1.0-SNAPSHOT-runnable.jar";
     private static final Pattern CREATED = Pattern.compile("Created domain (\\d+) .*; guest process (\\d+)");
     /** Endless random writes, reads and flushes (no discards: a flushed sector must never read as zeros). */
@@ -53,24 +45,8 @@ class RuntimeCrashIT {
     private final List<Process> processes = new CopyOnWriteArrayList<>();
 
     private Process start(List<String> console) throws IOException, InterruptedException {
-        Path deploy = Files.createDirectories(work.resolve("deploy"));
-        Process p = new ProcessBuilder("java", "-jar", JAR.toString(), "--state-dir", stateDir.toString(),
-                "--features", work.resolve("features").toString(), "--deploy", deploy.toString())
-                .directory(REPO.toFile()).redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        Process p = LaunchedRuntime.start(stateDir, work.resolve("features"), work.resolve("deploy"), console);
         processes.add(p);
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = in.readLine()) != null; ) {
-                    console.add(line);
-                }
-            } catch (IOException ignored) {
-                // gone
-            }
-        });
-        reader.setDaemon(true);
-        reader.start();
-        await("the runtime to run", 90, () -> console.stream().anyMatch(l -> l.startsWith("Backplane running")));
         return p;
     }
 
@@ -96,15 +72,8 @@ class RuntimeCrashIT {
         String guestCommand = "{java} -jar " + GUEST_JAR + " --state-dir {state} --domid {domid} --flush-record " + records
                 + " --vbd " + WORKLOAD;
         // The guest command as a feature's configuration, applied before any component starts (as
-        // MetricsIT does): a .cfg dropped in deploy/ was, in the full suite, sometimes never seen by
-        // the toolstack.
-        Path features = Files.createDirectories(work.resolve("features"));
-        try (var files = Files.list(FEATURES)) {
-            for (Path f : files.filter(f -> f.toString().endsWith(".json")).toList()) {
-                Files.copy(f, features.resolve(f.getFileName()));
-            }
-        }
-        Files.writeString(features.resolve("backplane-crash-test.json"), """
+        // MetricsIT does), so the first guest runs it; FeatureCommandsIT covers a .cfg in deploy/.
+        LaunchedRuntime.featuresWith(work, """
                 {
                   "feature-resource-version": "1.0",
                   "id": "io.backplane:backplane-crash-test:osgifeature:0.1.0-SNAPSHOT",
@@ -115,29 +84,15 @@ class RuntimeCrashIT {
         List<String> console = new CopyOnWriteArrayList<>();
         Process runtime = start(console);
         Path socket = stateDir.resolve("control.sock");
-        ProcessHandle started = null;
+        ProcessHandle guest;
         try (ControlClient client = ControlClient.connect(socket)) {
-            // FileInstall applies the guest command soon after the start: a guest started before it is destroyed.
-            // (30 s once ran out on a CI-like run: each try waits for the guest to attach and to go)
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            List<String> tries = new ArrayList<>();
-            while (started == null) {
-                String created = run(client, "xl:create " + cfg);
-                Matcher m = CREATED.matcher(created);
-                assertThat(m.find()).as(created).isTrue();
-                ProcessHandle p = ProcessHandle.of(Long.parseLong(m.group(2))).orElseThrow();
-                if (p.info().arguments().map(a -> List.of(a).contains("--flush-record")).orElse(false)) {
-                    started = p;
-                } else {
-                    tries.add(created.trim() + " " + p.info().arguments().map(List::of).orElse(List.of()));
-                    run(client, "xl:destroy crashy");
-                    assertThat(System.nanoTime()).as("the toolstack takes the deployed guest command; tries: " + tries
-                            + "\nconsole:\n" + String.join("\n", console)).isLessThan(deadline);
-                    Thread.sleep(500);
-                }
-            }
+            String created = run(client, "xl:create " + cfg);
+            Matcher m = CREATED.matcher(created);
+            assertThat(m.find()).as(created).isTrue();
+            guest = ProcessHandle.of(Long.parseLong(m.group(2))).orElseThrow();
+            assertThat(guest.info().arguments().map(List::of).orElse(List.of())).as("the feature's guest command; console:\n"
+                    + String.join("\n", console)).contains("--flush-record");
         }
-        ProcessHandle guest = started;
         Path record = records.resolve("vbd-51712.flushed");
         await("the guest to record 30 flushes", 60, () -> flushes(record) >= 30);
 
@@ -179,24 +134,6 @@ class RuntimeCrashIT {
             return Files.readString(stateDir.resolve("backplane.log"));
         } catch (IOException e) {
             return "";
-        }
-    }
-
-    private static String run(ControlClient client, String command) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = client.run(command, out, err);
-        assertThat(status).as("status of %s (stderr: %s)", command, err).isZero();
-        return out.toString(StandardCharsets.UTF_8);
-    }
-
-    private static void await(String what, int seconds, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(what + ": not within " + seconds + " s");
-            }
-            Thread.sleep(100);
         }
     }
 }

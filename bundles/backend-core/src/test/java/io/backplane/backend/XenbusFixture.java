@@ -97,6 +97,20 @@ final class XenbusFixture implements AutoCloseable {
         });
     }
 
+    /** The frontend connects with {@code queues} queues and the backend follows to Connected. */
+    void connects(DeviceId id, int queues) {
+        frontendConnects(id, queues);
+        awaitBackendState(id, 4);
+    }
+
+    /** A new vif (no feature requests) whose backend reached InitWait and whose frontend then connected. */
+    DeviceId connectedVif(int domid, int queues) {
+        DeviceId id = createVif(domid, 0, Map.of());
+        awaitBackendState(id, 2);
+        connects(id, queues);
+        return id;
+    }
+
     String backendState(DeviceId id) {
         return peer.tryRead(id.backendPath() + "/state").orElse("(none)");
     }

@@ -50,8 +50,7 @@ class XenbusLifecycleTest {
                 .isEqualTo("connected");
         assertThat(driver.callsOf(id)).containsExactly("probe");
 
-        fx.frontendConnects(id, 2);
-        fx.awaitBackendState(id, 4);
+        fx.connects(id, 2);
         assertThat(driver.callsOf(id)).containsExactly("probe", "connect");
         // The line follows the state switch that awaitBackendState saw: wait for it too.
         String connected = "3/vif/0: frontend connected, 2 queues, strategy grant-copy, ring order 0";
@@ -65,10 +64,7 @@ class XenbusLifecycleTest {
     @Test
     void closingClosedAndReconnect() throws Exception {
         start(true);
-        DeviceId id = fx.createVif(3, 0, Map.of());
-        fx.awaitBackendState(id, 2);
-        fx.frontendConnects(id, 1);
-        fx.awaitBackendState(id, 4);
+        DeviceId id = fx.connectedVif(3, 1);
 
         fx.frontendState(id, 5);
         fx.awaitBackendState(id, 5);
@@ -79,8 +75,7 @@ class XenbusLifecycleTest {
 
         fx.frontendState(id, 1);
         fx.awaitBackendState(id, 2);
-        fx.frontendConnects(id, 2);
-        fx.awaitBackendState(id, 4);
+        fx.connects(id, 2);
         assertThat(driver.callsOf(id)).containsExactly("probe", "connect", "disconnect", "connect");
         assertThat(driver.devices.get(id).queues).isEqualTo(2);
     }
@@ -88,10 +83,7 @@ class XenbusLifecycleTest {
     @Test
     void aFrontendReconnectIsOfferedWhatTheBackendCanDoNow() throws Exception {
         start(true);
-        DeviceId id = fx.createVif(3, 0, Map.of());
-        fx.awaitBackendState(id, 2);
-        fx.frontendConnects(id, 1);
-        fx.awaitBackendState(id, 4);
+        DeviceId id = fx.connectedVif(3, 1);
         String xdp = id.backendPath() + "/feature-xdp-headroom";
         assertThat(fx.xs().tryRead(xdp)).isEmpty();
 
@@ -124,8 +116,7 @@ class XenbusLifecycleTest {
         DeviceId other = fx.createVif(4, 0, Map.of());
         for (DeviceId id : List.of(on, other)) {
             fx.awaitBackendState(id, 2);
-            fx.frontendConnects(id, 1);
-            fx.awaitBackendState(id, 4);
+            fx.connects(id, 1);
         }
         driver.devices.get(other).strategy = "persistent";
 
@@ -142,10 +133,7 @@ class XenbusLifecycleTest {
     void aStrategyGoingAwayThatNoOtherCanReplaceClosesTheDeviceAndItComesBack() throws Exception {
         start(true);
         driver.swaps = true;
-        DeviceId id = fx.createVif(3, 0, Map.of());
-        fx.awaitBackendState(id, 2);
-        fx.frontendConnects(id, 1);
-        fx.awaitBackendState(id, 4);
+        DeviceId id = fx.connectedVif(3, 1);
         driver.devices.get(id).fittest = null;
 
         fx.bus.strategyRemoved("grant-copy", Duration.ofSeconds(10));
@@ -160,8 +148,7 @@ class XenbusLifecycleTest {
         fx.awaitBackendState(id, 6);
         fx.frontendState(id, 1);
         fx.awaitBackendState(id, 2);
-        fx.frontendConnects(id, 1);
-        fx.awaitBackendState(id, 4);
+        fx.connects(id, 1);
         assertThat(driver.callsOf(id)).containsExactly("probe", "connect", "swap", "disconnect", "connect");
     }
 
@@ -209,10 +196,7 @@ class XenbusLifecycleTest {
     @Test
     void detachAsLibxlDoesRemovesTheDevice() throws Exception {
         start(true);
-        DeviceId id = fx.createVif(3, 0, Map.of());
-        fx.awaitBackendState(id, 2);
-        fx.frontendConnects(id, 1);
-        fx.awaitBackendState(id, 4);
+        DeviceId id = fx.connectedVif(3, 1);
 
         // libxl: online=0 and state=5 in the backend; the frontend closes; then both dirs go.
         fx.xs().transaction(tx -> {
@@ -234,18 +218,14 @@ class XenbusLifecycleTest {
         // xl network-attach again with the same devid: a new device.
         fx.createVif(3, 0, Map.of());
         fx.awaitBackendState(id, 2);
-        fx.frontendConnects(id, 1);
-        fx.awaitBackendState(id, 4);
+        fx.connects(id, 1);
         assertThat(driver.callsOf(id)).containsExactly("probe", "connect", "disconnect", "remove", "probe", "connect");
     }
 
     @Test
     void backendDirectoryRemovedWhileConnected() throws Exception {
         start(true);
-        DeviceId id = fx.createVif(3, 0, Map.of());
-        fx.awaitBackendState(id, 2);
-        fx.frontendConnects(id, 1);
-        fx.awaitBackendState(id, 4);
+        DeviceId id = fx.connectedVif(3, 1);
         fx.xs().rm(id.backendPath());
         await("device removed", () -> fx.bus.device(id).isEmpty(), () -> driver.callsOf(id).toString());
         assertThat(driver.callsOf(id)).containsExactly("probe", "connect", "disconnect", "remove");
@@ -279,8 +259,7 @@ class XenbusLifecycleTest {
         fx.awaitBackendState(bad, 6);
         fx.frontendState(bad, 1);
         fx.awaitBackendState(bad, 2);
-        fx.frontendConnects(bad, 1);
-        fx.awaitBackendState(bad, 4);
+        fx.connects(bad, 1);
     }
 
     @Test
@@ -313,8 +292,7 @@ class XenbusLifecycleTest {
         start(true);
         DeviceId id = fx.createVif(3, 0, Map.of("queues", "2"));
         fx.awaitBackendState(id, 2);
-        fx.frontendConnects(id, 2);
-        fx.awaitBackendState(id, 4);
+        fx.connects(id, 2);
 
         fx.xs().write(id.backendPath() + "/request-multi-queue-max-queues", "1");
         fx.awaitBackendState(id, 5);
@@ -328,8 +306,7 @@ class XenbusLifecycleTest {
         fx.awaitBackendState(id, 6);
         fx.frontendState(id, 1);
         fx.awaitBackendState(id, 2);
-        fx.frontendConnects(id, 1);
-        fx.awaitBackendState(id, 4);
+        fx.connects(id, 1);
         assertThat(driver.devices.get(id).queues).isEqualTo(1);
         assertThat(fx.log).anyMatch(l -> l.startsWith("3/vif/0: a new request-multi-queue-max-queues changed the offer "
                 + "(multi-queue-max-queues=1); closing so the frontend reconnects"));
@@ -338,10 +315,7 @@ class XenbusLifecycleTest {
     @Test
     void requestThroughTheRegistryReportsTheOutcome() throws Exception {
         start(true, "vif queues max=1");
-        DeviceId id = fx.createVif(3, 0, Map.of());
-        fx.awaitBackendState(id, 2);
-        fx.frontendConnects(id, 1);
-        fx.awaitBackendState(id, 4);
+        DeviceId id = fx.connectedVif(3, 1);
 
         RequestOutcome clamped = outcome(fx.bus.request(id, "queues", "4", Duration.ofSeconds(5)), "queues");
         assertThat(clamped.status()).isEqualTo(RequestStatus.CLAMPED);
@@ -366,10 +340,7 @@ class XenbusLifecycleTest {
     @Test
     void anAdminPolicyEditReconnectsTheDevicesItChanges() throws Exception {
         start(true);
-        DeviceId vif = fx.createVif(3, 0, Map.of());
-        fx.awaitBackendState(vif, 2);
-        fx.frontendConnects(vif, 2);
-        fx.awaitBackendState(vif, 4);
+        DeviceId vif = fx.connectedVif(3, 2);
         fx.policy.modify("vif@guest3 feature-sg deny");
         fx.awaitBackendState(vif, 5);
         assertThat(fx.xs().read(vif.backendPath() + "/feature-sg")).isEqualTo("0");
@@ -385,8 +356,7 @@ class XenbusLifecycleTest {
         fx.awaitBackendState(bad, 5);
         assertThat(fx.xs().read("/local/domain/0/error/backend/vif/4/0/error")).isEqualTo("driver bug");
         fx.awaitBackendState(good, 2);
-        fx.frontendConnects(good, 1);
-        fx.awaitBackendState(good, 4);
+        fx.connects(good, 1);
         // Once the driver is fixed, the frontend starting over probes the device again.
         driver.failProbe = id -> false;
         fx.frontendState(bad, 6);
@@ -406,8 +376,7 @@ class XenbusLifecycleTest {
         fx.awaitBackendState(other, 2);
         fx.frontendConnects(stuck, 1);
         await("the stuck connect to start", () -> driver.callsOf(stuck).contains("connect"), driver.calls::toString);
-        fx.frontendConnects(other, 1);
-        fx.awaitBackendState(other, 4);
+        fx.connects(other, 1);
         fx.frontendState(other, 5);
         fx.awaitBackendState(other, 5);
         assertThat(fx.backendState(stuck)).isEqualTo("2");
@@ -427,8 +396,7 @@ class XenbusLifecycleTest {
         assertThat(fx.backendState(id)).isEqualTo("1");
         fx.bus.addDriver(driver);
         fx.awaitBackendState(id, 2);
-        fx.frontendConnects(id, 1);
-        fx.awaitBackendState(id, 4);
+        fx.connects(id, 1);
         fx.bus.removeDriver(driver);
         assertThat(fx.backendState(id)).isEqualTo("6");
         assertThat(driver.callsOf(id)).containsExactly("probe", "connect", "disconnect", "remove");

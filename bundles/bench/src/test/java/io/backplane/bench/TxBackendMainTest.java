@@ -33,24 +33,11 @@ class TxBackendMainTest {
     void cFrontendAgainstTheBatchFormOfTheJavaBackend() throws Exception {
         Path netfront = new RingPeers(dir).build("netfront_tx");
         LegacyRingLayout layout = LegacyRingLayout.ofPages(1, SharedRingDescriptor.NETIF_TX_ENTRY_LENGTH);
-        Path file = dir.resolve("tx.ring");
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            ch.write(ByteBuffer.allocate(layout.bytes()), 0);
-        }
+        Path file = ringFile(layout);
         Process front = new ProcessBuilder(netfront.toString(), file.toString(), Integer.toString(TOTAL), "64")
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(front.getInputStream(), StandardCharsets.UTF_8));
-            assertThat(out.readLine()).isEqualTo("ready");
-            ByteBuffer shared;
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-                shared = ch.map(FileChannel.MapMode.READ_WRITE, 0, layout.bytes());
-            }
-            long bytes = TxBackendMain.serve(BackRing.attach(shared, layout), TOTAL, System.nanoTime() + TimeUnit.SECONDS.toNanos(120), null);
-            assertThat(front.waitFor(60, TimeUnit.SECONDS)).as("frontend finishes").isTrue();
-            assertThat(front.exitValue()).as("frontend exit status (its stderr names a bad response)").isZero();
-            assertThat(out.readLine()).startsWith("sent " + TOTAL + " answered " + TOTAL + " ");
-            assertThat(bytes).as("every request's fields, as read by the backend").isEqualTo(expectedSum(TOTAL));
+            serve(front, file, layout, TOTAL, null);
         } finally {
             front.destroyForcibly();
         }
@@ -67,29 +54,15 @@ class TxBackendMainTest {
         Path netfront = new RingPeers(dir).build("netfront_layouts");
         RingLayout layout = TxBackendMain.layout("7@2");
         assertThat(layout.bytes()).as("two pages per direction").isEqualTo(4 * 4096);
-        Path file = dir.resolve("tx.ring");
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            ch.write(ByteBuffer.allocate(layout.bytes()), 0);
-        }
+        Path file = ringFile(layout);
         Path toFront = dir.resolve("to-front");
         Path toBack = dir.resolve("to-back");
         assertThat(new ProcessBuilder("mkfifo", toFront.toString(), toBack.toString()).start().waitFor()).isZero();
         Process front = new ProcessBuilder(netfront.toString(), file.toString(), "7@2", Integer.toString(total), "8",
                 toBack.toString(), toFront.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         try (TxBackendMain.Notifications n = new TxBackendMain.Notifications(toFront.toString(), toBack.toString())) {
-            BufferedReader out = new BufferedReader(new InputStreamReader(front.getInputStream(), StandardCharsets.UTF_8));
-            assertThat(out.readLine()).isEqualTo("ready");
-            ByteBuffer shared;
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-                shared = ch.map(FileChannel.MapMode.READ_WRITE, 0, layout.bytes());
-            }
-            long bytes = TxBackendMain.serve(BackRing.attach(shared, layout), total, System.nanoTime() + TimeUnit.SECONDS.toNanos(120), n);
-            assertThat(front.waitFor(60, TimeUnit.SECONDS)).as("frontend finishes").isTrue();
-            assertThat(front.exitValue()).as("frontend exit status (its stderr names a bad response)").isZero();
-            String summary = out.readLine();
-            assertThat(summary).startsWith("sent " + total + " answered " + total + " ");
+            String summary = serve(front, file, layout, total, n);
             assertThat(summary).as("the frontend slept and was woken by notifications").doesNotContain(" sleeps 0 ");
-            assertThat(bytes).as("every request's fields, as read by the backend").isEqualTo(expectedSum(total));
         } finally {
             front.destroyForcibly();
         }
@@ -104,24 +77,11 @@ class TxBackendMainTest {
         int total = 200_000;
         Path netfront = new RingPeers(dir).build("netfront_layouts");
         RingLayout layout = TxBackendMain.layout(4, 1);
-        Path file = dir.resolve("tx.ring");
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            ch.write(ByteBuffer.allocate(layout.bytes()), 0);
-        }
+        Path file = ringFile(layout);
         Process front = new ProcessBuilder(netfront.toString(), file.toString(), "4", Integer.toString(total), "64")
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(front.getInputStream(), StandardCharsets.UTF_8));
-            assertThat(out.readLine()).isEqualTo("ready");
-            ByteBuffer shared;
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-                shared = ch.map(FileChannel.MapMode.READ_WRITE, 0, layout.bytes());
-            }
-            long bytes = TxBackendMain.serve(BackRing.attach(shared, layout), total, System.nanoTime() + TimeUnit.SECONDS.toNanos(120), null);
-            assertThat(front.waitFor(60, TimeUnit.SECONDS)).as("frontend finishes").isTrue();
-            assertThat(front.exitValue()).as("frontend exit status (its stderr names a bad response)").isZero();
-            assertThat(out.readLine()).startsWith("sent " + total + " answered " + total + " ");
-            assertThat(bytes).as("every request's fields, as read by the backend").isEqualTo(expectedSum(total));
+            serve(front, file, layout, total, null);
         } finally {
             front.destroyForcibly();
         }
@@ -142,6 +102,38 @@ class TxBackendMainTest {
         assertThat(line).matches("ns_per_request [0-9.]+ sum [0-9]+");
         long cSum = Long.parseLong(line.substring(line.lastIndexOf(' ') + 1));
         assertThat(TxCostMain.measure(64, 1, 1000, 1).sum()).isEqualTo(cSum);
+    }
+
+    /** A zeroed ring file of {@code layout}'s size, for the frontend to map. */
+    private Path ringFile(RingLayout layout) throws Exception {
+        Path file = dir.resolve("tx.ring");
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(layout.bytes()), 0);
+        }
+        return file;
+    }
+
+    /**
+     * Once the frontend says ready, the Java backend serves {@code total} requests on {@code file}
+     * ({@code notifications} null: busy-polling); checks the frontend's exit, that it saw every
+     * request answered and that the backend read every field as written; returns its summary line.
+     */
+    private static String serve(Process front, Path file, RingLayout layout, int total, TxBackendMain.Notifications notifications)
+            throws Exception {
+        BufferedReader out = new BufferedReader(new InputStreamReader(front.getInputStream(), StandardCharsets.UTF_8));
+        assertThat(out.readLine()).isEqualTo("ready");
+        ByteBuffer shared;
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            shared = ch.map(FileChannel.MapMode.READ_WRITE, 0, layout.bytes());
+        }
+        long bytes = TxBackendMain.serve(BackRing.attach(shared, layout), total, System.nanoTime() + TimeUnit.SECONDS.toNanos(120),
+                notifications);
+        assertThat(front.waitFor(60, TimeUnit.SECONDS)).as("frontend finishes").isTrue();
+        assertThat(front.exitValue()).as("frontend exit status (its stderr names a bad response)").isZero();
+        String summary = out.readLine();
+        assertThat(summary).startsWith("sent " + total + " answered " + total + " ");
+        assertThat(bytes).as("every request's fields, as read by the backend").isEqualTo(expectedSum(total));
+        return summary;
     }
 
     /** What serve() returns for requests 0..total-1 of tx_pattern.h. */

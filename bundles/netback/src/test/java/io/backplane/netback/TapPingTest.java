@@ -125,7 +125,9 @@ class TapPingTest {
             try (NetbackBus bus = new NetbackBus(net.xs, tapNetback())) {
                 bus.offer(domid, 0, 1);
                 DeviceId id = net.addVif(domid, 0, "00:16:3e:20:00:02", bridge, null, Map.of("mtu", "9000"));
-                assertThat(SimNet.await(10, () -> bus.probed(id))).isTrue();
+                // This probe runs two ip commands (MTU, bridge), each allowed 10 s by TapSink: on a
+                // loaded host a process start alone can take seconds.
+                assertThat(SimNet.await(30, () -> bus.probed(id))).as(() -> "probed; log:\n" + bus.logText(id)).isTrue();
                 String tap = "vif" + domid + ".0";
                 assertThat(bus.status(id).get("sink")).isEqualTo("TAP " + tap + ", MTU 9000 on bridge " + bridge);
                 assertThat(Files.readString(Path.of("/sys/class/net", tap, "mtu")).trim()).isEqualTo("9000");

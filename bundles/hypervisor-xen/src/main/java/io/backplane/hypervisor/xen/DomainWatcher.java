@@ -17,7 +17,7 @@ import java.util.function.Supplier;
  * keeps the known set current. Watch events arrive one at a time on the store's event thread.
  */
 final class DomainWatcher implements AutoCloseable {
-    private final XenStoreDomains domains;
+    private final XenStore store;
     private final Supplier<List<DomainListener>> listeners;
     private final OperatorLog log;
     private final Set<Integer> known = new HashSet<>();
@@ -25,7 +25,7 @@ final class DomainWatcher implements AutoCloseable {
     private final XsWatch release;
 
     DomainWatcher(XenStore store, Supplier<List<DomainListener>> listeners, OperatorLog log) {
-        this.domains = new XenStoreDomains(store);
+        this.store = store;
         this.listeners = listeners;
         this.log = log;
         refresh();
@@ -41,10 +41,16 @@ final class DomainWatcher implements AutoCloseable {
     }
 
     private synchronized void refresh() {
-        Set<Integer> now = new HashSet<>();
-        for (DomainInfo d : domains.list()) {
-            now.add(d.domid());
-        }
+        // The listing and each domain's node in one transaction (re-run on EAGAIN), as of one
+        // moment: a listing taken before a domain appeared, read on after another one went, once
+        // reported that one gone without ever learning the new one, whose end then went unseen.
+        Set<Integer> now = store.transaction(tx -> {
+            Set<Integer> ids = new HashSet<>();
+            for (DomainInfo d : new XenStoreDomains(tx).list()) {
+                ids.add(d.domid());
+            }
+            return ids;
+        });
         for (Integer domid : known) {
             if (!now.contains(domid)) {
                 log.info("hypervisor xen: domain " + domid + " is gone");
