@@ -607,7 +607,8 @@ if [ "$MODE" = bench ]; then
       p=$(ping -c 20 -i 0.2 $GIP 2>/dev/null | sed -n 's/.*min\/avg\/max = [0-9.]*\/\([0-9.]*\)\/.*/\1/p')
       echo "$b $r ping-dom0-to-guest-ms ${p:-fail}" >> $OUT/bench.txt
       wait_sync done 120
-      [ $be = bp ] && bp_shell pv:show bench/vbd/51712 > $OUT/pv-show-bench-vbd-$b-$r.txt
+      [ $be = bp ] && { bp_shell pv:show bench/vbd/51712 > $OUT/pv-show-bench-vbd-$b-$r.txt
+                        bp_shell pv:show bench/vif/0 > $OUT/pv-show-bench-vif-$b-$r.txt; }
       glog | grep -a -o 'XENBENCH [^ ]* [^ ]*' | while read -r _ k v; do echo "$b $r $k $v" >> $OUT/bench.txt; done
       cp "/var/log/xen/console/guest-bench.log" "$OUT/guest-bench-$b-$r.log"
     fi
