@@ -20,7 +20,6 @@ import io.backplane.ring.layout.NetifTxResponseDescriptor;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -28,14 +27,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * One queue of a vif (Linux xen-netback/interface.c, xenvif_connect_data and the queue's
  * kthread): its TX and RX rings opened through the ring-strategy registry, its event channel(s)
  * bound to the frontend's ports, and one worker thread that runs both halves of the data path.
- * The worker waits on the TX port itself ({@link EventChannels#bindInterdomainAwaited}: it wakes
- * straight from the guest's notification, with no hand-off from the delivery thread, which in a
- * PV dom0 under emulation cost the guest's ACKs and pings a thread switch each) and re-arms the
- * ports before its final ring check, so no event is slept through. RX work runs on whichever
- * thread has it first: the sink's reader delivers the frames it read itself, and with split
- * channels the RX port's handler (the frontend posted buffers) delivers what waited for them;
- * {@code rxLock} keeps them apart, and a swap or the release of the rings out, and
- * {@code rxKick} makes sure that what a thread found the lock taken for is delivered by the holder.
+ * Event handlers only wake the worker; the worker re-arms the ports before its final ring check,
+ * so no event is slept through. The sink's reader delivers a frame to the RX ring itself when
+ * the worker is not at it (one thread wake-up less per frame for the guest); {@code rxLock}
+ * keeps the two apart, and a swap or the release of the rings out.
  */
 final class NetbackQueue {
     /** How long the sink's reader waits for room in a full RX backlog before dropping. */
@@ -63,8 +58,6 @@ final class NetbackQueue {
     private RxPath rx;
     /** Held while the RX ring is used (by the worker or the sink's reader), swapped or released. */
     private final ReentrantLock rxLock = new ReentrantLock();
-    /** RX work is waiting: set before taking rxLock, looked at again by each holder after it let go. */
-    private final AtomicBoolean rxKick = new AtomicBoolean();
     /** Set under rxLock when the rings are unmapped: the reader must not touch them after. */
     private boolean released;
     private volatile Thread worker;
@@ -107,8 +100,8 @@ final class NetbackQueue {
                     && rings.rank(q.rxRequest).contains(strategy);
             q.txRing = preferred ? rings.open(q.txRequest, strategy) : rings.open(q.txRequest);
             q.rxRing = preferred ? rings.open(q.rxRequest, strategy) : rings.open(q.rxRequest);
-            q.txEvent = channels.bindInterdomainAwaited(domid, keys.txEventChannel());
-            q.rxEvent = keys.split() ? channels.bindInterdomain(domid, keys.rxEventChannel(), q::onRxEvent) : q.txEvent;
+            q.txEvent = channels.bindInterdomain(domid, keys.txEventChannel(), ch -> q.wake());
+            q.rxEvent = keys.split() ? channels.bindInterdomain(domid, keys.rxEventChannel(), ch -> q.wake()) : q.txEvent;
             // Each ring's requests are mirrored for a successor: a TX or RX response overwrites its request's slot.
             BackRing txBack = BackRing.open(q.txRing.ring(), GeometryRingLayout.of(q.txRing.geometry()),
                     vif.requestMirror("queue-" + q.id + "-tx"), live);
@@ -151,62 +144,37 @@ final class NetbackQueue {
      * {@link #deliver()}. False when it was dropped (the backlog stayed full).
      */
     boolean offer(byte[] frame) {
+        if (rx.waiting() >= RxPath.BACKLOG) {
+            wake();                               // full: the worker drains while the reader waits
+        }
         return rx.offer(frame, RX_WAIT_MILLIS);
     }
 
     /**
-     * The RX port's handler (split channels), on the delivery thread: the frontend posted
-     * buffers. Re-armed first, so a post after the final check below notifies again (the worker
-     * waits on the TX port only); then whatever waited for them goes.
-     */
-    private void onRxEvent(EventChannel port) {
-        if (!running) {
-            return;                    // the worker's first pass looks at the ring and unmasks
-        }
-        port.unmask();
-        deliver();
-    }
-
-    /**
-     * Delivers the queued frames from the calling thread (Linux netback's start_xmit queues the
-     * skb and wakes the queue's thread; here the reader is already awake): the frames the reader
-     * took in one wake-up go as one pass, one grant copy batch and at most one notification.
-     * Frames the frontend has no buffer for yet stay queued behind a final check (req_event
-     * armed): its next post raises the RX event. When another thread holds the ring, that
-     * thread delivers them once it lets go ({@link #unlockRx}).
+     * Delivers the queued frames from the calling thread when the worker is not at the RX ring
+     * (Linux netback's start_xmit queues the skb and wakes the queue's thread; here the reader is
+     * already awake): the frames the reader took in one wake-up go as one pass, one grant copy
+     * batch and at most one notification. The worker is woken when frames still wait: the
+     * frontend has no buffer posted, or the worker holds the ring.
      */
     void deliver() {
-        rxKick.set(true);
-        while (rxKick.get() && rxLock.tryLock()) {
+        boolean delivered = false;
+        if (rxLock.tryLock()) {
             try {
-                rxKick.set(false);
-                if (released || !running) {
-                    return;
-                }
-                boolean more = true;
-                while (more) {
+                if (!released && running) {
                     while (rx.poll() && rx.waiting() > 0) {
                         // one budget per pass; go on while the frontend has buffers
                     }
-                    // The final check arms req_event; buffers that came meanwhile are used. Too
-                    // few for the next frame: this thread does not spin on the ring, the
-                    // frontend's next post or the worker's next pass delivers it.
-                    more = rx.hasWork() && rx.poll();
+                    delivered = rx.waiting() == 0;
                 }
             } catch (RuntimeException e) {
                 // The worker meets the same fault on its next pass and handles it (disables the vif).
-                return;
             } finally {
                 rxLock.unlock();
             }
         }
-    }
-
-    /** Lets go of the RX ring, then delivers what another thread found it taken for. */
-    private void unlockRx() {
-        rxLock.unlock();
-        if (rxKick.get() && !rxLock.isHeldByCurrentThread()) {
-            deliver();
+        if (!delivered) {
+            wake();
         }
     }
 
@@ -231,18 +199,14 @@ final class NetbackQueue {
             wake();
             return RxPath.DIRECT_NOT_NOW;
         } finally {
-            unlockRx();
+            rxLock.unlock();
         }
         if (rx.waiting() > 0) {
-            deliver();                 // a spilled frame found no buffer: behind a final check
+            wake();
         }
         return taken;
     }
 
-    /**
-     * Wakes the worker parked between passes. One waiting on the TX port sees a stop or a swap
-     * at its next event or within {@link #IDLE_NANOS}.
-     */
     void wake() {
         Thread t = worker;
         if (t != null) {
@@ -342,8 +306,7 @@ final class NetbackQueue {
                 if ((!blocked && tx.finalCheck()) || rxHasWork()) {
                     continue;
                 }
-                long wait = blocked ? Math.max(1, Math.min(IDLE_NANOS, tx.creditWaitNanos())) : IDLE_NANOS;
-                txEvent.await((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(wait + 999_999)));
+                LockSupport.parkNanos(this, blocked ? Math.max(1, Math.min(IDLE_NANOS, tx.creditWaitNanos())) : IDLE_NANOS);
                 flushIdle();
             }
         } catch (FrontendFault f) {
@@ -373,7 +336,7 @@ final class NetbackQueue {
         try {
             return rx.poll();
         } finally {
-            unlockRx();
+            rxLock.unlock();
         }
     }
 
@@ -387,7 +350,7 @@ final class NetbackQueue {
         try {
             rx.flush();
         } finally {
-            unlockRx();
+            rxLock.unlock();
         }
     }
 
@@ -396,7 +359,7 @@ final class NetbackQueue {
         try {
             return rx.hasWork();
         } finally {
-            unlockRx();
+            rxLock.unlock();
         }
     }
 
@@ -435,7 +398,7 @@ final class NetbackQueue {
                 rxRing = r.channel();
                 rx.rebind(r.ring(), r.channel().segments());
             } finally {
-                unlockRx();
+                rxLock.unlock();
             }
             long end = System.nanoTime();
             return List.of(new StrategySwap("queue " + id + " tx", fromTx, t.channel().strategy(), (mid - start) / 1000),
