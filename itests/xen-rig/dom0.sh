@@ -574,17 +574,21 @@ fi
 if [ "$MODE" = bench ]; then
   : > $OUT/bench.txt
   step "dom0: clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource), $($RT syscost)"
-  bench_one() { # RUN BACKEND
-    r=$1 b=$2
-    if [ $b = bp ]; then
-      bp_start || { res FAIL bench-$r-bp-start "$BP_STARTED"; return; }
+  bench_one() { # RUN BACKEND (bp, bpb: Backplane with the --java-opts-b options, kernel)
+    r=$1 b=$2 be=$2
+    if [ $b != kernel ]; then
+      be=bp; opts="$BP_JAVA_OPTS"
+      [ $b = bpb ] && BP_JAVA_OPTS="$BP_JAVA_OPTS_B"
+      bp_start; ok=$?; BP_JAVA_OPTS="$opts"
+      step "$b: $BP_STARTED"
+      [ $ok = 0 ] || { res FAIL bench-$r-$b-start "$BP_STARTED"; return; }
       leak_baseline
     else
       for m in $(cat /modules/kernel-backends); do insmod /modules/$m.ko || res FAIL bench-insmod "$m"; done
     fi
     step "bench run $r: $b"
     NAME=bench
-    if guest_create bench bench $b ""; then
+    if guest_create bench bench $be ""; then
       echo "$b $r connect-ms $CONNECT_MS" >> $OUT/bench.txt
       wait_sync net-up 120
       if wait_sync tcp-listen 200; then
@@ -603,12 +607,13 @@ if [ "$MODE" = bench ]; then
       p=$(ping -c 20 -i 0.2 $GIP 2>/dev/null | sed -n 's/.*min\/avg\/max = [0-9.]*\/\([0-9.]*\)\/.*/\1/p')
       echo "$b $r ping-dom0-to-guest-ms ${p:-fail}" >> $OUT/bench.txt
       wait_sync done 120
-      [ $b = bp ] && bp_shell pv:show bench/vbd/51712 > $OUT/pv-show-bench-vbd-$r.txt
+      [ $be = bp ] && { bp_shell pv:show bench/vbd/51712 > $OUT/pv-show-bench-vbd-$b-$r.txt
+                        bp_shell pv:show bench/vif/0 > $OUT/pv-show-bench-vif-$b-$r.txt; }
       glog | grep -a -o 'XENBENCH [^ ]* [^ ]*' | while read -r _ k v; do echo "$b $r $k $v" >> $OUT/bench.txt; done
       cp "/var/log/xen/console/guest-bench.log" "$OUT/guest-bench-$b-$r.log"
     fi
     guest_destroy
-    if [ $b = bp ]; then bp_stop; else
+    if [ $be = bp ]; then bp_stop; else
       losetup -d /dev/loop0 2>/dev/null
       for m in xen_netback xen_blkback loop; do rmmod $m || res FAIL bench-rmmod "$m"; done
     fi
@@ -618,6 +623,8 @@ if [ "$MODE" = bench ]; then
   while [ $r -le "$RUNS" ]; do
     # alternate which goes first
     if [ "$BACKENDS" != both ]; then bench_one $r "$BACKENDS"
+    elif [ "$BP_B" = 1 ]; then
+      if [ $((r % 2)) = 1 ]; then bench_one $r bp; bench_one $r kernel; bench_one $r bpb; else bench_one $r bpb; bench_one $r kernel; bench_one $r bp; fi
     elif [ $((r % 2)) = 1 ]; then bench_one $r bp; bench_one $r kernel; else bench_one $r kernel; bench_one $r bp; fi
     r=$((r + 1))
   done

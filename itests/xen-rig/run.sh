@@ -6,7 +6,7 @@
 # what is checked and the last results.
 #
 #   itests/xen-rig/run.sh [--bench] [--runs N] [--backends bp|kernel|both] [--profile] [--timeout SECONDS]
-#                         [--java-opts "JVM OPTIONS"]
+#                         [--java-opts "JVM OPTIONS"] [--java-opts-b "JVM OPTIONS"]
 #                         [--guests "bp1 bp2 bp3"] [--kills N] [--cases "kill9 sigterm standby standby-kill9 update"]
 #
 # Test mode (default): dom0 runs Backplane in xen mode (features/*.json minus backplane-pv.json,
@@ -23,7 +23,9 @@
 # need both). --profile runs Backplane's JVM with a JFR recording (out/bp-*.jfr; read it on the
 # host with `jfr print --events jdk.ExecutionSample,jdk.NativeMethodSample FILE`). --java-opts
 # sets the options of Backplane's JVM in dom0 (what BACKPLANE_JAVA_OPTS does for `backplane run`;
-# default -XX:TieredStopAtLevel=1, as docs/xen.md recommends for a dom0).
+# default -XX:TieredStopAtLevel=1, as docs/xen.md recommends for a dom0). --java-opts-b (bench)
+# adds a second Backplane side, "bpb", with these options to every run (bp, kernel, bpb, the
+# kernel between the two), so that two JVM configurations compare against the same kernel runs.
 #
 # Work dir: $XEN_RIG_DIR, default /var/tmp/backplane-xen-rig (packages, unpacked trees,
 # initramfs, console.log, out/). Needs root only for apt-get; QEMU runs unprivileged fine.
@@ -37,7 +39,7 @@ HERE="$ROOT/itests/xen-rig"
 WORK="${XEN_RIG_DIR:-/var/tmp/backplane-xen-rig}"
 # Backplane's JVM in dom0 compiles with C1 only, as docs/xen.md recommends for a dom0 (C2's
 # compiles took the guests' CPU for minutes after each start); --java-opts "" for the JVM's default
-MODE=test RUNS=3 TIMEOUT="" BACKENDS=both PROFILE=0 JAVA_OPTS="-XX:TieredStopAtLevel=1" GUESTS="bp1 bp2 bp3" KILLS=3 CASES="kill9 sigterm standby standby-kill9 update"
+MODE=test RUNS=3 TIMEOUT="" BACKENDS=both PROFILE=0 JAVA_OPTS="-XX:TieredStopAtLevel=1" JAVA_OPTS_B="" BP_B=0 GUESTS="bp1 bp2 bp3" KILLS=3 CASES="kill9 sigterm standby standby-kill9 update"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --bench) MODE=bench ;;
@@ -46,11 +48,12 @@ while [[ $# -gt 0 ]]; do
     --backends) BACKENDS="$2"; shift ;;
     --profile) PROFILE=1 ;;
     --java-opts) JAVA_OPTS="$2"; shift ;;
+    --java-opts-b) JAVA_OPTS_B="$2"; BP_B=1; shift ;;
     --guests) GUESTS="$2"; shift ;;
     --kills) KILLS="$2"; shift ;;
     --cases) CASES="$2"; shift ;;
     -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "xen-test: unknown option $1 (--bench, --runs N, --backends bp|kernel|both, --profile, --java-opts "OPTS", --timeout S, --guests "bp1 bp2 bp3", --kills N, --cases "kill9 sigterm standby standby-kill9 update")" >&2; exit 2 ;;
+    *) echo "xen-test: unknown option $1 (--bench, --runs N, --backends bp|kernel|both, --profile, --java-opts "OPTS", --java-opts-b "OPTS", --timeout S, --guests "bp1 bp2 bp3", --kills N, --cases "kill9 sigterm standby standby-kill9 update")" >&2; exit 2 ;;
   esac
   shift
 done
@@ -58,11 +61,12 @@ done
 [[ "$KILLS" =~ ^[0-9]+$ ]] || { echo "xen-test: --kills needs a number" >&2; exit 2; }
 [[ "$CASES" =~ ^((kill9|sigterm|standby|standby-kill9|update)( |$))+$ ]] || { echo "xen-test: --cases names some of kill9 sigterm standby standby-kill9 update, space-separated" >&2; exit 2; }
 [[ "$BACKENDS" =~ ^(bp|kernel|both)$ ]] || { echo "xen-test: --backends is bp, kernel or both" >&2; exit 2; }
+[[ $BP_B == 0 || ( $MODE == bench && $BACKENDS == both ) ]] || { echo "xen-test: --java-opts-b needs --bench and both backends" >&2; exit 2; }
 [[ "$GUESTS" =~ ^(bp[123]( |$))+$ ]] || { echo "xen-test: --guests names some of bp1 bp2 bp3, space-separated" >&2; exit 2; }
 if [[ -z "$TIMEOUT" ]]; then
   # test mode: Backplane's restarts under guest bp3 (kill -9 --kills times, SIGTERM, a standby)
   # take minutes each on a loaded host
-  if [[ $MODE == test ]]; then TIMEOUT=$((2700 + KILLS * 300)); else TIMEOUT=$((1200 + RUNS * 900)); fi
+  if [[ $MODE == test ]]; then TIMEOUT=$((2700 + KILLS * 300)); else TIMEOUT=$((1200 + RUNS * (900 + BP_B * 450))); fi
 fi
 
 DEBS="$WORK/debs" X="$WORK/x" SHARE="$WORK/share" OUT="$WORK/share/out"
@@ -247,6 +251,8 @@ RUNS=$RUNS
 BACKENDS=$BACKENDS
 PROFILE=$PROFILE
 BP_JAVA_OPTS="$JAVA_OPTS"
+BP_B=$BP_B
+BP_JAVA_OPTS_B="$JAVA_OPTS_B"
 GUESTS="$GUESTS"
 BP3_KILLS=$KILLS
 BP3_CASES="$CASES"

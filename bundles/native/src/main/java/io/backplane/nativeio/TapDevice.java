@@ -155,12 +155,13 @@ public final class TapDevice implements AutoCloseable {
 
     /**
      * Reads one frame into {@code frame} (direct, at its position), waiting at most
-     * {@code timeoutMillis} (-1 for ever). Returns the frame length, or 0 on timeout.
+     * {@code timeoutMillis} (-1 for ever). Returns the frame length, or 0 on timeout. With 0,
+     * one read(2) and no poll: a reader taking what is queued stops at the first EAGAIN.
      */
     public synchronized int read(ByteBuffer frame, int timeoutMillis) {
         int n = io.read(fd, frame);
-        if (n >= 0) {
-            return n;
+        if (n >= 0 || timeoutMillis == 0) {
+            return Math.max(0, n);
         }
         int revents = io.poll(fd, Posix.POLLIN, timeoutMillis, pollScratch);
         if ((revents & Posix.POLLIN) == 0) {

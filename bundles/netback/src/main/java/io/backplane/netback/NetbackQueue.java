@@ -140,18 +140,24 @@ final class NetbackQueue {
     }
 
     /**
-     * Hands a frame from the sink to this queue's RX half and, when the worker is not at the RX
-     * ring, delivers it from the calling thread (Linux netback's start_xmit queues the skb and
-     * wakes the queue's thread; here the reader is already awake). The worker is woken when the
-     * frame still waits: the frontend has no buffer posted, or the worker holds the ring.
+     * Queues a frame from the sink for this queue's RX half, to go with the next
+     * {@link #deliver()}. False when it was dropped (the backlog stayed full).
      */
-    void receive(byte[] frame) {
+    boolean offer(byte[] frame) {
         if (rx.waiting() >= RxPath.BACKLOG) {
             wake();                               // full: the worker drains while the reader waits
         }
-        if (!rx.offer(frame, RX_WAIT_MILLIS)) {
-            return;
-        }
+        return rx.offer(frame, RX_WAIT_MILLIS);
+    }
+
+    /**
+     * Delivers the queued frames from the calling thread when the worker is not at the RX ring
+     * (Linux netback's start_xmit queues the skb and wakes the queue's thread; here the reader is
+     * already awake): the frames the reader took in one wake-up go as one pass, one grant copy
+     * batch and at most one notification. The worker is woken when frames still wait: the
+     * frontend has no buffer posted, or the worker holds the ring.
+     */
+    void deliver() {
         boolean delivered = false;
         if (rxLock.tryLock()) {
             try {

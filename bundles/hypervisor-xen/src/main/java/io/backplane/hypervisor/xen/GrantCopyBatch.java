@@ -28,14 +28,37 @@ final class GrantCopyBatch {
         this.count = count;
     }
 
+    /**
+     * A thread's segment array and index, reused from one batch to the next: a netback worker
+     * copies a batch per pass, and a direct buffer per batch cost more than the copy under
+     * emulation. A batch prepared in it is valid until the next {@link #prepare} with it.
+     */
+    static final class Scratch {
+        private ByteBuffer segments = ByteBuffer.allocateDirect(0);
+        private int[] index = new int[0];
+
+        private void ensure(int ops) {
+            if (index.length < ops) {
+                int n = Math.max(ops, 2 * index.length);
+                segments = ByteBuffer.allocateDirect(n * GrantCopySegment.SIZE).order(ByteOrder.nativeOrder());
+                index = new int[n];
+            }
+        }
+    }
+
     /** Checks and encodes {@code ops}; operations settled here get their status now. */
     static GrantCopyBatch prepare(NativeIo io, List<GrantCopy> ops, int[] status) {
+        return prepare(io, ops, status, new Scratch());
+    }
+
+    /** {@link #prepare(NativeIo, List, int[])} into {@code scratch}'s buffers. */
+    static GrantCopyBatch prepare(NativeIo io, List<GrantCopy> ops, int[] status, Scratch scratch) {
         if (status.length < ops.size()) {
             throw new IllegalArgumentException("status array holds " + status.length + " codes for " + ops.size() + " copies");
         }
-        ByteBuffer seg = ByteBuffer.allocateDirect(Math.max(1, ops.size()) * GrantCopySegment.SIZE)
-                .order(ByteOrder.nativeOrder());
-        int[] index = new int[ops.size()];
+        scratch.ensure(Math.max(1, ops.size()));
+        ByteBuffer seg = scratch.segments;
+        int[] index = scratch.index;
         int n = 0;
         for (int i = 0; i < ops.size(); i++) {
             GrantCopy op = ops.get(i);

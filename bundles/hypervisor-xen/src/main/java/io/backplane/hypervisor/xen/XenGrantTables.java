@@ -34,6 +34,10 @@ import java.util.List;
 final class XenGrantTables implements GrantTables, AutoCloseable {
     private final NativeIo io;
     private final int fd;
+    /** Each ring worker's copy buffers, reused (see {@link GrantCopyBatch.Scratch}). */
+    private final ThreadLocal<GrantCopyBatch.Scratch> copyScratch = ThreadLocal.withInitial(GrantCopyBatch.Scratch::new);
+    private final ThreadLocal<ByteBuffer> copyRequest = ThreadLocal.withInitial(
+            () -> ByteBuffer.allocateDirect(GntdevAbi.GrantCopy.SIZE).order(ByteOrder.nativeOrder()));
 
     XenGrantTables(NativeIo io) {
         this.io = io;
@@ -159,7 +163,7 @@ final class XenGrantTables implements GrantTables, AutoCloseable {
 
     @Override
     public void copy(List<GrantCopy> ops, int[] status) {
-        GrantCopyBatch batch = GrantCopyBatch.prepare(io, ops, status);
+        GrantCopyBatch batch = GrantCopyBatch.prepare(io, ops, status, copyScratch.get());
         if (batch.count() == 0) {
             return;
         }
@@ -186,7 +190,7 @@ final class XenGrantTables implements GrantTables, AutoCloseable {
     }
 
     private void submit(GrantCopyBatch batch) {
-        ByteBuffer req = ByteBuffer.allocateDirect(GntdevAbi.GrantCopy.SIZE).order(ByteOrder.nativeOrder());
+        ByteBuffer req = copyRequest.get();
         req.putInt(GntdevAbi.GrantCopy.COUNT, batch.count());
         req.putLong(GntdevAbi.GrantCopy.SEGMENTS, io.address(batch.segments()));
         io.ioctl(fd, GntdevAbi.GrantCopy.IOCTL, req);
