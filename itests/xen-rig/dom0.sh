@@ -316,6 +316,12 @@ standby_case() {
   res PASS bp3-$c-start "a second instance running on $ST2 after $(( $(now) - t0 )) ms beside the serving one"
   check "$(grep -c 'not served here: Connected and served by the live process' $ST2/backplane.log)" 2 bp3-$c-leaves \
     "devices the standby left to their live owner $OLDPID"
+  # its warm-up (docs/backends.md, "Standby start"): the adoption's code run on each device's keys
+  # and scratch files of its own before the owner goes; the kill waits for it as an operator would
+  rehearsed() { [ "$(grep -c -E 'rehearsed its adoption|rehearsing its adoption failed' $ST2/backplane.log)" -ge 2 ]; }
+  wait_for 300 rehearsed
+  step "$c: dom0 memory with two JVMs: serving $(awk '/VmRSS/ {print $2 / 1024 " MiB"}' /proc/$OLDPID/status), standby $(awk '/VmRSS/ {print $2 / 1024 " MiB"}' /proc/$NEWPID/status), $(free -m | awk '/Mem:/ {print "free " $4 " MiB of " $2 ", available " $7}')"
+  step "$c: standby's warm-up: $(grep -a -E 'rehears' $ST2/backplane.log | cut -c1-220 | tr '\n' '|')"
   sleep 2   # the standby's code settles (its start's JIT work done) before the owner goes
   pause_mark; tap_watch
   started=$(now)

@@ -58,6 +58,12 @@ final class DeviceLifecycle {
 
         /** The device was left to its live owner {@code owner}: look at it again the moment that process dies. */
         void watchOwner(DeviceId id, String owner);
+
+        /**
+         * Loads the classes an adoption runs, once per bus (later calls return at once with
+         * ""); says what it loaded, "" when nothing.
+         */
+        String preloadAdoptionCode();
     }
 
     private record Waiter(Predicate<Negotiation> answers, CompletableFuture<Negotiation> future) {
@@ -351,9 +357,14 @@ final class DeviceLifecycle {
                     return;
                 }
                 case LEAVE -> {
+                    Optional<String> owner = decision.record().flatMap(DeviceRecord.Recorded::owner);
                     remove(decision.why());
-                    // A standby: a kill -9 of the owner changes nothing in XenStore, so its death is watched.
-                    decision.record().flatMap(DeviceRecord.Recorded::owner).ifPresent(o -> bus.watchOwner(id, o));
+                    if (owner.isPresent()) {
+                        // A standby: a kill -9 of the owner changes nothing in XenStore, so its death is
+                        // watched (first: an adoption must not wait for the rehearsal).
+                        bus.watchOwner(id, owner.get());
+                        rehearse(decision.record().get());
+                    }
                     return;
                 }
                 case PROBE -> {
@@ -379,6 +390,30 @@ final class DeviceLifecycle {
     }
 
     /**
+     * A standby (the device is left to its live owner) runs the adoption's code before it may be
+     * needed, so that the pause after the owner goes holds no class loading and no first run of
+     * that code: the bus loads the adoption path's classes once, the driver rehearses on the
+     * device's keys and scratch files of its own ({@link BackendDriver#rehearseAdoption}). Nothing
+     * of the device is touched; a failure costs only the warm start. Runs after the device was
+     * removed here: if the owner dies meanwhile, a new lifecycle adopts the device beside it (the
+     * rehearsal's scratch files have names of their own).
+     */
+    private void rehearse(DeviceRecord.Recorded record) {
+        long begin = System.nanoTime();
+        try {
+            String classes = bus.preloadAdoptionCode();
+            long loaded = System.nanoTime();
+            apply(new Negotiation(id, record.offer(), List.of(), Set.of(), false), null);
+            driver.rehearseAdoption(context, record.connection());
+            log.info(id + ": rehearsed its adoption in " + (System.nanoTime() - begin) / 1_000_000 + " ms ("
+                    + (classes.isEmpty() ? "" : classes + " in " + (loaded - begin) / 1_000_000 + " ms; ")
+                    + "the device itself untouched)");
+        } catch (RuntimeException e) {
+            log.warn(id + ": rehearsing its adoption failed (" + e.getMessage() + "); it is adopted all the same if its owner goes");
+        }
+    }
+
+    /**
      * Re-attach to a device both ends left Connected (see {@link DeviceAdoption}): the driver
      * probes it (image or TAP reopened) under the recorded offer and adopts its live rings. No
      * state key is written; a failure fails the device as a failed connect does.
@@ -398,6 +433,7 @@ final class DeviceLifecycle {
                         + "): its rings start at their published responses");
             }
         }
+        long claimed = System.nanoTime();
         apply(new Negotiation(id, record.offer(), List.of(), Set.of(), false), null);
         BackendDevice d = driver.probe(context);
         if (d == null) {
@@ -420,7 +456,8 @@ final class DeviceLifecycle {
         }
         long end = System.nanoTime();
         log.info(id + ": re-attached to the live rings (" + why + ") in " + (end - start) / 1_000_000
-                + " ms after a probe of " + (start - probing) / 1_000_000 + " ms" + summary(view().status()));
+                + " ms after a probe of " + (start - probing) / 1_000_000 + " ms (claim and files " + (claimed - probing) / 1_000_000
+                + " ms)" + summary(view().status()));
     }
 
     /** What a successor needs, written (with this process as the owner) whenever the connection changes. */

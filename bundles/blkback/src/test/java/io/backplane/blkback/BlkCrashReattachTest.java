@@ -183,6 +183,8 @@ class BlkCrashReattachTest {
 
             standby = newBus(standbyDir);
             awaitLog(id + ": removed (not served here: Connected and served by the live process " + dying.pid() + "@", guest);
+            // its warm-up: the adoption's code run on the vbd's keys and scratch files, the vbd untouched
+            awaitLog(id + ": rehearsed its adoption in ", guest);
             dying.destroyForcibly();                 // SIGKILL: nothing in XenStore changes
             assertThat(dying.waitFor(30, TimeUnit.SECONDS)).isTrue();
             awaitLog("re-attached to the live rings (its backend process " + dying.pid() + "@", guest);
@@ -191,6 +193,10 @@ class BlkCrashReattachTest {
             assertThat(logs).anyMatch(l -> l.contains("(" + took + " requests the last backend took and never answered"
                     + " served again from its request mirror)"));
             assertThat(standbyDir.resolve("devices/vbd/" + domid + "/" + DEVID + "/queue-0.requests")).exists();
+            try (var files = Files.list(standbyDir.resolve("devices/vbd/" + domid + "/" + DEVID))) {
+                assertThat(files.map(f -> f.getFileName().toString())).as("the rehearsal's scratch files are gone")
+                        .containsExactly("queue-0.requests");
+            }
             assertThat(mirror).as("moved to the standby's state directory").doesNotExist();
             assertThat(world.xs.read(id.backendPath() + "/backplane/files"))
                     .isEqualTo(standbyDir.resolve("devices/vbd/" + domid + "/" + DEVID).toString());
