@@ -133,6 +133,11 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
             }
 
             @Override
+            public void unwatchOwner(DeviceId id) {
+                owners.unwatch(id);
+            }
+
+            @Override
             public String preloadAdoptionCode() {
                 synchronized (BackendBus.this) {
                     if (preloaded) {

@@ -59,6 +59,9 @@ final class DeviceLifecycle {
         /** The device was left to its live owner {@code owner}: look at it again the moment that process dies. */
         void watchOwner(DeviceId id, String owner);
 
+        /** The device was adopted here: its former owner's death is no news any more. */
+        void unwatchOwner(DeviceId id);
+
         /**
          * Loads the classes an adoption runs, once per bus (later calls return at once with
          * ""); says what it loaded, "" when nothing.
@@ -170,9 +173,10 @@ final class DeviceLifecycle {
                 if (!removed) {
                     BackendDevice d = device;
                     boolean live = connected && d != null;
+                    Runnable unmap = () -> { };
                     if (live) {
                         connected = false;   // the record is current: it is rewritten at every change
-                        d.disconnect();
+                        unmap = d.handOver();
                     }
                     long rings = System.nanoTime();
                     removed = true;
@@ -181,16 +185,24 @@ final class DeviceLifecycle {
                     }
                     long closed = System.nanoTime();
                     if (live) {
-                        // Last: a successor already running (a standby start) adopts the moment the
-                        // owner goes, so the TAP and image must be closed by then.
+                        // A successor already running (a standby start) adopts the moment the owner
+                        // goes, so the ports, TAP and image must be closed by then; the mappings
+                        // need not be (the successor maps the same grants again).
                         DeviceRecord.release(xs, id);
+                    }
+                    long released = System.nanoTime();
+                    try {
+                        unmap.run();
+                    } catch (RuntimeException e) {
+                        log.warn(id + ": unmapping after the hand-over failed: " + e.getMessage());
                     }
                     closeWatch();
                     waiters.forEach(w -> w.future().completeExceptionally(new IllegalStateException(id + " was handed over")));
                     bus.forget(this);
                     log.info(id + ": handed over (" + reason + ")" + (live
-                            ? " in " + (System.nanoTime() - start) / 1_000_000 + " ms (rings answered and closed "
+                            ? " in " + (released - start) / 1_000_000 + " ms (rings answered and ports closed "
                                     + (rings - start) / 1_000_000 + " ms, image or TAP closed " + (closed - rings) / 1_000_000
+                                    + " ms; unmapped after the release in " + (System.nanoTime() - released) / 1_000_000
                                     + " ms): every request taken was answered, the rings are closed, the frontend stays Connected"
                             : ", in state " + backendState));
                 }
@@ -433,6 +445,7 @@ final class DeviceLifecycle {
                         + "): its rings start at their published responses");
             }
         }
+        bus.unwatchOwner(id);
         long claimed = System.nanoTime();
         apply(new Negotiation(id, record.offer(), List.of(), Set.of(), false), null);
         BackendDevice d = driver.probe(context);

@@ -286,6 +286,27 @@ final class VbdDevice implements BackendDevice {
         });
     }
 
+    /** Answered and published, ports closed; the unmapping (persistent grants: the slow part) comes after the release. */
+    @Override
+    public synchronized Runnable handOver() {
+        live = List.of();
+        frontend = null;
+        for (BlkifRing r : rings) {
+            r.stop();
+        }
+        for (BlkifRing r : rings) {
+            r.closeEventChannel();
+        }
+        List<BlkifRing> mapped = List.copyOf(rings);
+        rings.clear();
+        return () -> {
+            mapped.forEach(BlkifRing::unmap);
+            if (!mapped.isEmpty()) {
+                context.log("handed over: " + mapped.size() + (mapped.size() == 1 ? " ring" : " rings") + " unmapped");
+            }
+        };
+    }
+
     @Override
     public synchronized void disconnect() {
         live = List.of();
