@@ -103,7 +103,7 @@ final class VbdDevice implements BackendDevice {
         long begin = System.nanoTime();
         features = VbdFeatures.of(context.negotiation().offer(), discardEnabled);
         FrontendRings fe = FrontendRings.read(context, features);
-        checkRecorded(decided(fe), recorded);
+        BackendDevice.requireRecorded(decided(fe), recorded);
         long keys = System.nanoTime();
         try {
             for (int q = 0; q < fe.queues().size(); q++) {
@@ -128,16 +128,6 @@ final class VbdDevice implements BackendDevice {
                 + " ms, rings mapped and ports bound " + (System.nanoTime() - keys) / 1_000_000 + " ms)");
     }
 
-    /** An adopter finds what the frontend's keys decided at connect, or refuses. */
-    private static void checkRecorded(Map<String, String> now, Map<String, String> recorded) {
-        for (Map.Entry<String, String> e : now.entrySet()) {
-            if (!e.getValue().equals(recorded.get(e.getKey()))) {
-                throw new DeviceException("the frontend's keys say " + e.getKey() + " " + e.getValue()
-                        + ", but it connected with " + recorded.getOrDefault(e.getKey(), "none") + ": not re-attaching");
-            }
-        }
-    }
-
     /**
      * A standby's rehearsal of {@link #adopt} ({@code BackendDriver.rehearseAdoption}): the
      * frontend's keys read and checked against the record and the strategies ranked for each
@@ -150,7 +140,7 @@ final class VbdDevice implements BackendDevice {
                            NativeIo io, Optional<Path> scratch) {
         VbdFeatures features = VbdFeatures.of(context.negotiation().offer(), true);
         FrontendRings fe = FrontendRings.read(context, features);
-        checkRecorded(decided(fe), recorded);
+        BackendDevice.requireRecorded(decided(fe), recorded);
         for (int q = 0; q < fe.queues().size(); q++) {
             strategies.rank(ringRequest(context, fe, features, q));
         }

@@ -89,18 +89,8 @@ final class Vif implements BackendDevice {
         synchronized (lifecycle) {
             disconnectLocked();
             FrontendConfig cfg = NetbackXenbus.read(ctx);
-            checkRecorded(decided(cfg), recorded);
+            BackendDevice.requireRecorded(decided(cfg), recorded);
             open(cfg, recorded.get(STATUS_STRATEGY), true);
-        }
-    }
-
-    /** An adopter finds what the frontend's keys decided at connect, or refuses. */
-    private static void checkRecorded(Map<String, String> now, Map<String, String> recorded) {
-        for (Map.Entry<String, String> e : now.entrySet()) {
-            if (!e.getValue().equals(recorded.get(e.getKey()))) {
-                throw new DeviceException("the frontend's keys say " + e.getKey() + " " + e.getValue()
-                        + ", but it connected with " + recorded.getOrDefault(e.getKey(), "none") + ": not re-attaching");
-            }
         }
     }
 
@@ -113,7 +103,7 @@ final class Vif implements BackendDevice {
      */
     static void rehearse(BackendContext ctx, Map<String, String> recorded, RingStrategies rings, Optional<Path> scratch) {
         FrontendConfig cfg = NetbackXenbus.read(ctx);
-        checkRecorded(decided(cfg), recorded);
+        BackendDevice.requireRecorded(decided(cfg), recorded);
         for (FrontendConfig.QueueKeys keys : cfg.queues()) {
             rings.rank(NetbackQueue.txRingRequest(ctx.id().frontendDomid(), keys, cfg.ringFeatures()));
             rings.rank(NetbackQueue.rxRingRequest(ctx.id().frontendDomid(), keys, cfg.ringFeatures()));

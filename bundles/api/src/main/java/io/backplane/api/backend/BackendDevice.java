@@ -62,6 +62,21 @@ public interface BackendDevice {
     }
 
     /**
+     * What {@link #adopt} and a standby's rehearsal check: each thing the frontend's keys decide
+     * {@code now} must be what was {@code recorded} at its connect.
+     *
+     * @throws DeviceException naming the first that differs
+     */
+    static void requireRecorded(Map<String, String> now, Map<String, String> recorded) {
+        for (Map.Entry<String, String> e : now.entrySet()) {
+            if (!e.getValue().equals(recorded.get(e.getKey()))) {
+                throw new DeviceException("the frontend's keys say " + e.getKey() + " " + e.getValue()
+                        + ", but it connected with " + recorded.getOrDefault(e.getKey(), "none") + ": not re-attaching");
+            }
+        }
+    }
+
+    /**
      * A hand-over to a successor ({@code keepDevices}): as {@link #disconnect()} (every request
      * taken answered and published, the event channels closed: a successor binds the same
      * frontend ports), except that releasing the ring and grant mappings may be left to the
