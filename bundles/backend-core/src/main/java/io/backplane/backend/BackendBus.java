@@ -68,6 +68,9 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
     private final Map<String, DriverWatch> drivers = new ConcurrentHashMap<>();
     private final DeviceLifecycle.Bus services;
     private final OwnerWatch owners;
+    /** Loads the classes an adoption runs and says what (set by the DS face; nothing, without one). */
+    private volatile java.util.function.Supplier<String> adoptionCode = () -> "";
+    private boolean preloaded;
     /** True while no ring strategy at all is registered (set by the DS face; never, without one). */
     private volatile java.util.function.BooleanSupplier noRingStrategy = () -> false;
 
@@ -128,6 +131,22 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
             public void watchOwner(DeviceId id, String owner) {
                 owners.watch(id, owner);
             }
+
+            @Override
+            public void unwatchOwner(DeviceId id) {
+                owners.unwatch(id);
+            }
+
+            @Override
+            public String preloadAdoptionCode() {
+                synchronized (BackendBus.this) {
+                    if (preloaded) {
+                        return "";
+                    }
+                    preloaded = true;
+                }
+                return adoptionCode.get();
+            }
         };
         this.owners = new OwnerWatch(log, services::rediscover);
     }
@@ -145,6 +164,14 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
             throw new IllegalArgumentException("backend domain " + options.backendDomid() + " cannot change in place");
         }
         options = changed;
+    }
+
+    /**
+     * How to load the classes an adoption runs (a standby does it once, when it first leaves a
+     * device to its live owner); the supplier says what it loaded, for the log.
+     */
+    public void adoptionCode(java.util.function.Supplier<String> preload) {
+        adoptionCode = preload;
     }
 
     /** Tells the bus when no ring strategy is registered, so a connect waits for one instead of failing. */

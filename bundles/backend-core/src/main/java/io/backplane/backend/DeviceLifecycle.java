@@ -58,6 +58,15 @@ final class DeviceLifecycle {
 
         /** The device was left to its live owner {@code owner}: look at it again the moment that process dies. */
         void watchOwner(DeviceId id, String owner);
+
+        /** The device was adopted here: its former owner's death is no news any more. */
+        void unwatchOwner(DeviceId id);
+
+        /**
+         * Loads the classes an adoption runs, once per bus (later calls return at once with
+         * ""); says what it loaded, "" when nothing.
+         */
+        String preloadAdoptionCode();
     }
 
     private record Waiter(Predicate<Negotiation> answers, CompletableFuture<Negotiation> future) {
@@ -164,9 +173,10 @@ final class DeviceLifecycle {
                 if (!removed) {
                     BackendDevice d = device;
                     boolean live = connected && d != null;
+                    Runnable unmap = () -> { };
                     if (live) {
                         connected = false;   // the record is current: it is rewritten at every change
-                        d.disconnect();
+                        unmap = d.handOver();
                     }
                     long rings = System.nanoTime();
                     removed = true;
@@ -175,16 +185,24 @@ final class DeviceLifecycle {
                     }
                     long closed = System.nanoTime();
                     if (live) {
-                        // Last: a successor already running (a standby start) adopts the moment the
-                        // owner goes, so the TAP and image must be closed by then.
+                        // A successor already running (a standby start) adopts the moment the owner
+                        // goes, so the ports, TAP and image must be closed by then; the mappings
+                        // need not be (the successor maps the same grants again).
                         DeviceRecord.release(xs, id);
+                    }
+                    long released = System.nanoTime();
+                    try {
+                        unmap.run();
+                    } catch (RuntimeException e) {
+                        log.warn(id + ": unmapping after the hand-over failed: " + e.getMessage());
                     }
                     closeWatch();
                     waiters.forEach(w -> w.future().completeExceptionally(new IllegalStateException(id + " was handed over")));
                     bus.forget(this);
                     log.info(id + ": handed over (" + reason + ")" + (live
-                            ? " in " + (System.nanoTime() - start) / 1_000_000 + " ms (rings answered and closed "
+                            ? " in " + (released - start) / 1_000_000 + " ms (rings answered and ports closed "
                                     + (rings - start) / 1_000_000 + " ms, image or TAP closed " + (closed - rings) / 1_000_000
+                                    + " ms; unmapped after the release in " + (System.nanoTime() - released) / 1_000_000
                                     + " ms): every request taken was answered, the rings are closed, the frontend stays Connected"
                             : ", in state " + backendState));
                 }
@@ -351,9 +369,14 @@ final class DeviceLifecycle {
                     return;
                 }
                 case LEAVE -> {
+                    Optional<String> owner = decision.record().flatMap(DeviceRecord.Recorded::owner);
                     remove(decision.why());
-                    // A standby: a kill -9 of the owner changes nothing in XenStore, so its death is watched.
-                    decision.record().flatMap(DeviceRecord.Recorded::owner).ifPresent(o -> bus.watchOwner(id, o));
+                    if (owner.isPresent()) {
+                        // A standby: a kill -9 of the owner changes nothing in XenStore, so its death is
+                        // watched (first: an adoption must not wait for the rehearsal).
+                        bus.watchOwner(id, owner.get());
+                        rehearse(decision.record().get());
+                    }
                     return;
                 }
                 case PROBE -> {
@@ -379,6 +402,30 @@ final class DeviceLifecycle {
     }
 
     /**
+     * A standby (the device is left to its live owner) runs the adoption's code before it may be
+     * needed, so that the pause after the owner goes holds no class loading and no first run of
+     * that code: the bus loads the adoption path's classes once, the driver rehearses on the
+     * device's keys and scratch files of its own ({@link BackendDriver#rehearseAdoption}). Nothing
+     * of the device is touched; a failure costs only the warm start. Runs after the device was
+     * removed here: if the owner dies meanwhile, a new lifecycle adopts the device beside it (the
+     * rehearsal's scratch files have names of their own).
+     */
+    private void rehearse(DeviceRecord.Recorded record) {
+        long begin = System.nanoTime();
+        try {
+            String classes = bus.preloadAdoptionCode();
+            long loaded = System.nanoTime();
+            apply(new Negotiation(id, record.offer(), List.of(), Set.of(), false), null);
+            driver.rehearseAdoption(context, record.connection());
+            log.info(id + ": rehearsed its adoption in " + (System.nanoTime() - begin) / 1_000_000 + " ms ("
+                    + (classes.isEmpty() ? "" : classes + " in " + (loaded - begin) / 1_000_000 + " ms; ")
+                    + "the device itself untouched)");
+        } catch (RuntimeException e) {
+            log.warn(id + ": rehearsing its adoption failed (" + e.getMessage() + "); it is adopted all the same if its owner goes");
+        }
+    }
+
+    /**
      * Re-attach to a device both ends left Connected (see {@link DeviceAdoption}): the driver
      * probes it (image or TAP reopened) under the recorded offer and adopts its live rings. No
      * state key is written; a failure fails the device as a failed connect does.
@@ -398,6 +445,8 @@ final class DeviceLifecycle {
                         + "): its rings start at their published responses");
             }
         }
+        bus.unwatchOwner(id);
+        long claimed = System.nanoTime();
         apply(new Negotiation(id, record.offer(), List.of(), Set.of(), false), null);
         BackendDevice d = driver.probe(context);
         if (d == null) {
@@ -420,7 +469,8 @@ final class DeviceLifecycle {
         }
         long end = System.nanoTime();
         log.info(id + ": re-attached to the live rings (" + why + ") in " + (end - start) / 1_000_000
-                + " ms after a probe of " + (start - probing) / 1_000_000 + " ms" + summary(view().status()));
+                + " ms after a probe of " + (start - probing) / 1_000_000 + " ms (claim and files " + (claimed - probing) / 1_000_000
+                + " ms)" + summary(view().status()));
     }
 
     /** What a successor needs, written (with this process as the owner) whenever the connection changes. */

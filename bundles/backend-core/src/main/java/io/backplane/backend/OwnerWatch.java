@@ -58,6 +58,11 @@ final class OwnerWatch implements AutoCloseable {
         }
     }
 
+    /** {@code id} was adopted (its owner let it go, or died): its old owner's death means nothing now. */
+    void unwatch(DeviceId id) {
+        watched.remove(id);
+    }
+
     private void check() {
         watched.forEach((id, w) -> {
             // The handle compares the process's start time: a reused pid does not pass for the owner.

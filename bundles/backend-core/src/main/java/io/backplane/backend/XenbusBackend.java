@@ -81,6 +81,7 @@ public class XenbusBackend implements DeviceRegistry {
         this.policy = policy;
         this.logger = logger;
         this.strategies = strategies;
+        this.context = context;
         this.bus = newBus(config);
         this.relay = relay;
         this.offers = n -> bus.offerChanged(n);
@@ -90,7 +91,6 @@ public class XenbusBackend implements DeviceRegistry {
         strategies.subscribe(strategyAdded);
         this.strategyRemoved = name -> bus.strategyRemoved(name, STRATEGY_LEAVE_TIMEOUT);
         strategies.subscribeRemovals(strategyRemoved);
-        this.context = context;
         context.addBundleListener(runtimeStopping);
     }
 
@@ -99,6 +99,7 @@ public class XenbusBackend implements DeviceRegistry {
                 new BackendBus.Options(config.backendDomid(), config.writeHotplugStatus(),
                 config.keepDevices(), stateDir));
         created.noRingStrategy(() -> strategies.registered().isEmpty());
+        created.adoptionCode(() -> AdoptionClasses.preload(context));
         return created;
     }
 

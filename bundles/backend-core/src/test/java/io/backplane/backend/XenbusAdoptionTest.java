@@ -102,7 +102,7 @@ class XenbusAdoptionTest {
             // The lifecycle logs the adoption after it has recorded the new owner.
             XenbusFixture.await("the adoption's log line", () -> log.stream().anyMatch(
                     l -> l.startsWith("3/vif/0: re-attached to the live rings (it was handed over) in ")
-                            && l.endsWith(" ms, 2 queues, strategy grant-copy, ring order 0")), log::toString);
+                            && l.endsWith(" ms), 2 queues, strategy grant-copy, ring order 0")), log::toString);
             assertThat(stateWrites).as("no write of the backend's state key").hasSize(1);
             assertThat(fx.backendState(id)).isEqualTo("4");
         }

@@ -72,4 +72,9 @@ public final class BlkbackDriver implements BackendDriver {
                 + (readonly ? "read-only" : "read-write"));
         return new VbdDevice(context, image, discardEnabled, VbdDevice.info(readonly, cdrom, removable), strategies, eventChannels);
     }
+
+    @Override
+    public void rehearseAdoption(BackendContext context, java.util.Map<String, String> recorded) {
+        VbdDevice.rehearse(context, recorded, strategies, io, context.stateDirectory());
+    }
 }

@@ -175,10 +175,20 @@ final class BlkifRing implements Runnable {
 
     /** Unmaps the ring and closes its event channel; after {@link #stop()}. */
     void close() {
+        closeEventChannel();
+        channel.close();
+    }
+
+    /** The first half of {@link #close()}: a successor can bind the frontend's port from here on. */
+    void closeEventChannel() {
         EventChannel ch = evtchn;
         if (ch != null) {
             ch.close();
         }
+    }
+
+    /** The second half of {@link #close()}: the ring and its grants unmapped (a hand-over's last step). */
+    void unmap() {
         channel.close();
     }
 

@@ -11,16 +11,24 @@ import io.backplane.api.ring.RingChannel;
 import io.backplane.api.ring.RingException;
 import io.backplane.api.ring.RingRequest;
 import io.backplane.api.ring.RingStrategies;
+import io.backplane.nativeio.NativeIo;
+import io.backplane.ring.BackRing;
+import io.backplane.ring.BlkifRequest;
+import io.backplane.ring.BlkifResponse;
+import io.backplane.ring.LegacyRingLayout;
 import io.backplane.ring.RequestMirror;
+import io.backplane.ring.layout.SharedRingDescriptor;
 import io.backplane.ring.RingHandover;
 import io.backplane.ring.layout.BlkifConstants;
 import io.backplane.ring.layout.BlkifRequestDescriptor;
 import io.backplane.ring.layout.BlkifResponseDescriptor;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * One vbd (xenbus.c's {@code backend_info} with its {@code xen_blkif}): the image opened at
@@ -92,15 +100,11 @@ final class VbdDevice implements BackendDevice {
             throw new DeviceException("vbd " + context.id() + " was removed");
         }
         disconnect();
+        long begin = System.nanoTime();
         features = VbdFeatures.of(context.negotiation().offer(), discardEnabled);
         FrontendRings fe = FrontendRings.read(context, features);
-        Map<String, String> now = decided(fe);
-        for (Map.Entry<String, String> e : now.entrySet()) {
-            if (!e.getValue().equals(recorded.get(e.getKey()))) {
-                throw new DeviceException("the frontend's keys say " + e.getKey() + " " + e.getValue()
-                        + ", but it connected with " + recorded.getOrDefault(e.getKey(), "none") + ": not re-attaching");
-            }
-        }
+        BackendDevice.requireRecorded(decided(fe), recorded);
+        long keys = System.nanoTime();
         try {
             for (int q = 0; q < fe.queues().size(); q++) {
                 rings.add(openRing(fe, q, recorded.get(STATUS_STRATEGY), true));
@@ -120,8 +124,56 @@ final class VbdDevice implements BackendDevice {
                 + (replayed > 0 ? " (" + replayed + " requests the last backend took and never answered served again from its request mirror)" : "")
                 + ", "
                 + fe.ringPages() + (fe.ringPages() == 1 ? " ring page" : " ring pages") + ", strategy " + rings.get(0).strategy()
-                + ", " + image.sectors() + " sectors of " + image.path());
+                + ", " + image.sectors() + " sectors of " + image.path() + " (frontend keys " + (keys - begin) / 1_000_000
+                + " ms, rings mapped and ports bound " + (System.nanoTime() - keys) / 1_000_000 + " ms)");
     }
+
+    /**
+     * A standby's rehearsal of {@link #adopt} ({@code BackendDriver.rehearseAdoption}): the
+     * frontend's keys read and checked against the record and the strategies ranked for each
+     * ring, as the adoption will; then, in {@code scratch} (none: skipped), a one-page blkif ring
+     * in private memory re-attached through a request mirror with a request left in it (the
+     * replay after a kill) and a sector written and read back through a scratch image. The vbd's
+     * image, rings and ports are not touched.
+     */
+    static void rehearse(BackendContext context, Map<String, String> recorded, RingStrategies strategies,
+                           NativeIo io, Optional<Path> scratch) {
+        VbdFeatures features = VbdFeatures.of(context.negotiation().offer(), true);
+        FrontendRings fe = FrontendRings.read(context, features);
+        BackendDevice.requireRecorded(decided(fe), recorded);
+        for (int q = 0; q < fe.queues().size(); q++) {
+            strategies.rank(ringRequest(context, fe, features, q));
+        }
+        if (scratch.isEmpty()) {
+            return;
+        }
+        BlkifResponse response = new BlkifResponse();
+        response.id = 7;
+        response.operation = BlkifConstants.BLKIF_OP_WRITE;
+        response.status = BlkifConstants.BLKIF_RSP_OKAY;
+        BackRing.rehearse(LegacyRingLayout.ofPages(1, SharedRingDescriptor.BLKIF_ENTRY_LENGTH),
+                RequestMirror.file(scratch.get(), "rehearsal"), new BlkifRequest().operation(BlkifConstants.BLKIF_OP_WRITE)
+                        .id(7).nrSegments(1).segment(0, 0, 0, 7), new BlkifRequest(), response);
+        Path file = scratch.get().resolve("rehearsal.img");
+        try {
+            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+                f.setLength(REHEARSAL_IMAGE_BYTES);
+            }
+            try (VbdImage image = VbdImage.open(io, file, true)) {
+                ByteBuffer sector = ByteBuffer.allocateDirect(VbdImage.SECTOR_SIZE);
+                image.write(1, sector, VbdImage.SECTOR_SIZE);
+                image.read(1, sector, VbdImage.SECTOR_SIZE);
+                image.ioVector(1);
+                image.flush();
+            }
+            java.nio.file.Files.deleteIfExists(file);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Big enough to be a disk; sparse, in the standby's own state directory. */
+    private static final int REHEARSAL_IMAGE_BYTES = 64 * 1024;
 
     @Override
     public Map<String, String> connection() {
@@ -153,16 +205,7 @@ final class VbdDevice implements BackendDevice {
     /** @param strategy the strategy to prefer (an adopter's record), null for the fittest */
     private BlkifRing openRing(FrontendRings fe, int q, String strategy, boolean live) {
         FrontendRings.Queue queue = fe.queues().get(q);
-        Map<String, String> negotiated = new LinkedHashMap<>();
-        negotiated.put(BlkifKeys.PROTOCOL, fe.protocol());
-        negotiated.put(XenbusKeys.RING_PAGE_ORDER, Integer.toString(Math.max(0, fe.ringPageOrder())));
-        negotiated.put(VbdFeatures.PERSISTENT, fe.persistent() ? "1" : "0");
-        negotiated.put(BlkifKeys.FEATURE_MAX_INDIRECT_SEGMENTS, Integer.toString(features.maxIndirectSegments()));
-        negotiated.putAll(fe.shape().features());
-        // A frontend's request for batched unmaps goes to the strategies as written; the one that serves it checks it.
-        context.frontendKey(XenbusKeys.REQUEST_UNMAP_BATCH).ifPresent(v -> negotiated.put(XenbusKeys.REQUEST_UNMAP_BATCH, v));
-        RingRequest request = new RingRequest(context.id().frontendDomid(), BlkifConstants.PROTOCOL, BlkifRequestDescriptor.LENGTH,
-                BlkifResponseDescriptor.LENGTH, queue.ringRefs(), negotiated);
+        RingRequest request = ringRequest(context, fe, features, q);
         RingChannel channel;
         try {
             if (strategy != null && strategies.rank(request).contains(strategy)) {
@@ -196,6 +239,20 @@ final class VbdDevice implements BackendDevice {
         return ring;
     }
 
+    /** What queue {@code q}'s ring asks of the strategies. */
+    private static RingRequest ringRequest(BackendContext context, FrontendRings fe, VbdFeatures features, int q) {
+        Map<String, String> negotiated = new LinkedHashMap<>();
+        negotiated.put(BlkifKeys.PROTOCOL, fe.protocol());
+        negotiated.put(XenbusKeys.RING_PAGE_ORDER, Integer.toString(Math.max(0, fe.ringPageOrder())));
+        negotiated.put(VbdFeatures.PERSISTENT, fe.persistent() ? "1" : "0");
+        negotiated.put(BlkifKeys.FEATURE_MAX_INDIRECT_SEGMENTS, Integer.toString(features.maxIndirectSegments()));
+        negotiated.putAll(fe.shape().features());
+        // A frontend's request for batched unmaps goes to the strategies as written; the one that serves it checks it.
+        context.frontendKey(XenbusKeys.REQUEST_UNMAP_BATCH).ifPresent(v -> negotiated.put(XenbusKeys.REQUEST_UNMAP_BATCH, v));
+        return new RingRequest(context.id().frontendDomid(), BlkifConstants.PROTOCOL, BlkifRequestDescriptor.LENGTH,
+                BlkifResponseDescriptor.LENGTH, fe.queues().get(q).ringRefs(), negotiated);
+    }
+
     /** xenbus.c connect(): what the frontend reads once the backend is Connected, in one transaction. */
     private void writeConnectKeys(FrontendRings fe) {
         String be = context.id().backendPath();
@@ -217,6 +274,27 @@ final class VbdDevice implements BackendDevice {
             tx.write(be + "/" + BlkifKeys.PHYSICAL_SECTOR_SIZE, Integer.toString(VbdImage.SECTOR_SIZE));
             return null;
         });
+    }
+
+    /** Answered and published, ports closed; the unmapping (persistent grants: the slow part) comes after the release. */
+    @Override
+    public synchronized Runnable handOver() {
+        live = List.of();
+        frontend = null;
+        for (BlkifRing r : rings) {
+            r.stop();
+        }
+        for (BlkifRing r : rings) {
+            r.closeEventChannel();
+        }
+        List<BlkifRing> mapped = List.copyOf(rings);
+        rings.clear();
+        return () -> {
+            mapped.forEach(BlkifRing::unmap);
+            if (!mapped.isEmpty()) {
+                context.log("handed over: " + mapped.size() + (mapped.size() == 1 ? " ring" : " rings") + " unmapped");
+            }
+        };
     }
 
     @Override

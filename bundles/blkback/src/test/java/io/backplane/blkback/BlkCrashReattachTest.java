@@ -3,10 +3,7 @@ package io.backplane.blkback;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.backplane.api.device.DeviceId;
-import io.backplane.api.device.Negotiation;
-import io.backplane.api.device.NegotiationPolicy;
 import io.backplane.backend.BackendBus;
-import io.backplane.api.log.OperatorLog;
 import io.backplane.nativeio.NativeIo;
 import io.backplane.ring.layout.BlkifRequestDescriptor;
 import io.backplane.ring.layout.RequestMirrorDescriptor;
@@ -21,8 +18,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -42,59 +37,46 @@ import org.junit.jupiter.api.io.TempDir;
  * operation, OKAY, each once) and every byte it reads back.
  */
 class BlkCrashReattachTest {
-    static final int DEVID = 51712;
-    static final int PAGES = 96;
+    static final int DEVID = BlkReattachFixture.DEVID;
     static final int KILLS = 3;
-    /** One page, one queue, no persistent grants or indirect segments: the C blkfront's plain ring. */
-    private static final Map<String, String> OFFER = Map.of("max-ring-page-order", "0", "multi-queue-max-queues", "1",
-            "feature-persistent", "0", "feature-max-indirect-segments", "0", "feature-flush-cache", "1");
+    static final Map<String, String> OFFER = BlkReattachFixture.PLAIN_OFFER;
     static NativeIo io;
-    static Path binary;
 
     @TempDir
     Path dir;
+    BlkReattachFixture fx;
     SimWorld world;
-    final List<String> logs = new CopyOnWriteArrayList<>();
+    List<String> logs;
 
     @BeforeAll
-    static void build() throws Exception {
+    static void libc() {
         io = new NativeIo();
-        binary = BlkCFrontendLayoutTest.compile("blkfront_reattach");
     }
 
     @BeforeEach
     void start() throws Exception {
-        world = new SimWorld(dir, io);
-    }
-
-    /** A 4 MiB image of zeros. */
-    private Path image() throws java.io.IOException {
-        Path image = dir.resolve("disk.img");
-        Files.write(image, new byte[4 << 20]);
-        return image;
+        fx = new BlkReattachFixture(dir, io);
+        world = fx.world;
+        logs = fx.logs;
     }
 
     @AfterEach
     void stop() {
-        world.close();
+        fx.close();
     }
 
     @Test
     void aBackendKilledBetweenWritingAndPublishingResponsesLosesNoRequest() throws Exception {
-        Path image = image();
-        int domid = world.createDomain("killed", 1024);
+        BackendBus bus = fx.newBus(dir, OFFER);
+        int domid = fx.domainWithVbd("killed", OFFER);
         DeviceId id = new DeviceId(0, "vbd", domid, DEVID);
-        BackendBus bus = newBus();
-        world.createVbd(domid, DEVID, Map.of("params", image.toString(), "mode", "w"), OFFER);
-        String roundsKey = "/local/domain/" + domid + "/data/reattach-rounds";
         Path memory = dir.resolve("domains/" + domid + "/memory");
         Path mirror = dir.resolve("devices/vbd/" + domid + "/" + DEVID + "/queue-0.requests");
-        Process guest = new ProcessBuilder(binary.toString(), dir.toString(), Integer.toString(domid),
-                Integer.toString(DEVID), Integer.toString(PAGES)).redirectErrorStream(true).start();
+        BlkReattachFixture.Guest guest = fx.startGuest(domid);
         try {
-            awaitRoundsAbove(roundsKey, 0, guest);
+            fx.awaitRoundsAbove(guest, 0);
             for (int kill = 1; kill <= KILLS; kill++) {
-                long rounds = rounds(roundsKey);
+                long rounds = fx.rounds(guest);
                 bus.close();                         // handed over: the next owner is the dying process
                 Process dying = startDying(memory, mirror, id);
                 String said = new BufferedReader(new InputStreamReader(dying.getInputStream(), StandardCharsets.UTF_8)).readLine();
@@ -126,24 +108,17 @@ class BlkCrashReattachTest {
                             .isNotEqualTo(inMirror);
                 }
 
-                bus = newBus();                 // adopts from XenStore: its owner is a dead process
+                bus = fx.newBus(dir, OFFER);    // adopts from XenStore: its owner is a dead process
                 // The lifecycle's line comes after the driver's.
-                awaitLog("re-attached to the live rings (its backend process " + dying.pid() + "@", guest);
+                fx.awaitLog("re-attached to the live rings (its backend process " + dying.pid() + "@", guest);
                 assertThat(logs).anyMatch(l -> l.contains("(" + took + " requests the last backend took and never answered"
                         + " served again from its request mirror)"));
-                awaitRoundsAbove(roundsKey, rounds + 1, guest);
+                fx.awaitRoundsAbove(guest, rounds + 1);
                 logs.removeIf(l -> l.contains("served again from its request mirror"));
             }
-            world.xs.write("/local/domain/" + domid + "/data/reattach-stop", "1");
-            assertThat(guest.waitFor(60, TimeUnit.SECONDS)).as("C frontend finished").isTrue();
-            String out = new String(guest.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(guest.exitValue()).as(out + "\nbackend: " + logs).isZero();
-            assertThat(out).contains("every byte checked");
-            System.out.println(out);
-            assertThat(logs).noneMatch(l -> l.contains("fatal") || l.contains("refused"));
-            assertThat(world.xs.read(id.backendPath() + "/state")).isEqualTo("4");
+            System.out.println(fx.finish(guest));
         } finally {
-            guest.destroy();
+            guest.process().destroy();
             bus.close();
         }
     }
@@ -157,22 +132,18 @@ class BlkCrashReattachTest {
      */
     @Test
     void aStandbyAdoptsTheDeviceOfAKilledOwnerWithItsMirror() throws Exception {
-        Path image = image();
-        int domid = world.createDomain("standby", 1024);
-        DeviceId id = new DeviceId(0, "vbd", domid, DEVID);
-        BackendBus bus = newBus(dir);
+        BackendBus bus = fx.newBus(dir, OFFER);
         BackendBus standby = null;
-        world.createVbd(domid, DEVID, Map.of("params", image.toString(), "mode", "w"), OFFER);
-        String roundsKey = "/local/domain/" + domid + "/data/reattach-rounds";
+        int domid = fx.domainWithVbd("standby", OFFER);
+        DeviceId id = new DeviceId(0, "vbd", domid, DEVID);
         Path memory = dir.resolve("domains/" + domid + "/memory");
         Path mirror = dir.resolve("devices/vbd/" + domid + "/" + DEVID + "/queue-0.requests");
         Path standbyDir = Files.createDirectories(dir.resolve("standby"));
-        Process guest = new ProcessBuilder(binary.toString(), dir.toString(), Integer.toString(domid),
-                Integer.toString(DEVID), Integer.toString(PAGES)).redirectErrorStream(true).start();
+        BlkReattachFixture.Guest guest = fx.startGuest(domid);
         Process dying = null;
         try {
-            awaitRoundsAbove(roundsKey, 0, guest);
-            long rounds = rounds(roundsKey);
+            fx.awaitRoundsAbove(guest, 0);
+            long rounds = fx.rounds(guest);
             bus.close();                             // handed over: the owner is the dying process from now on
             dying = startDying(memory, mirror, id);
             String said = new BufferedReader(new InputStreamReader(dying.getInputStream(), StandardCharsets.UTF_8)).readLine();
@@ -181,30 +152,29 @@ class BlkCrashReattachTest {
             assertThat(m.matches()).as("the dying backend said: " + said).isTrue();
             int took = Integer.parseInt(m.group(1));
 
-            standby = newBus(standbyDir);
-            awaitLog(id + ": removed (not served here: Connected and served by the live process " + dying.pid() + "@", guest);
+            standby = fx.newBus(standbyDir, OFFER);
+            fx.awaitLog(id + ": removed (not served here: Connected and served by the live process " + dying.pid() + "@", guest);
+            // its warm-up: the adoption's code run on the vbd's keys and scratch files, the vbd untouched
+            fx.awaitLog(id + ": rehearsed its adoption in ", guest);
             dying.destroyForcibly();                 // SIGKILL: nothing in XenStore changes
             assertThat(dying.waitFor(30, TimeUnit.SECONDS)).isTrue();
-            awaitLog("re-attached to the live rings (its backend process " + dying.pid() + "@", guest);
+            fx.awaitLog("re-attached to the live rings (its backend process " + dying.pid() + "@", guest);
             long owner = dying.pid();
             assertThat(logs).anyMatch(l -> l.contains("its backend process " + owner + "@") && l.contains("died; adopting it"));
             assertThat(logs).anyMatch(l -> l.contains("(" + took + " requests the last backend took and never answered"
                     + " served again from its request mirror)"));
             assertThat(standbyDir.resolve("devices/vbd/" + domid + "/" + DEVID + "/queue-0.requests")).exists();
+            try (var files = Files.list(standbyDir.resolve("devices/vbd/" + domid + "/" + DEVID))) {
+                assertThat(files.map(f -> f.getFileName().toString())).as("the rehearsal's scratch files are gone")
+                        .containsExactly("queue-0.requests");
+            }
             assertThat(mirror).as("moved to the standby's state directory").doesNotExist();
             assertThat(world.xs.read(id.backendPath() + "/backplane/files"))
                     .isEqualTo(standbyDir.resolve("devices/vbd/" + domid + "/" + DEVID).toString());
-            awaitRoundsAbove(roundsKey, rounds + 1, guest);
-
-            world.xs.write("/local/domain/" + domid + "/data/reattach-stop", "1");
-            assertThat(guest.waitFor(60, TimeUnit.SECONDS)).as("C frontend finished").isTrue();
-            String out = new String(guest.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(guest.exitValue()).as(out + "\nbackend: " + logs).isZero();
-            assertThat(out).contains("every byte checked");
-            assertThat(logs).noneMatch(l -> l.contains("fatal") || l.contains("refused"));
-            assertThat(world.xs.read(id.backendPath() + "/state")).isEqualTo("4");
+            fx.awaitRoundsAbove(guest, rounds + 1);
+            fx.finish(guest);
         } finally {
-            guest.destroy();
+            guest.process().destroy();
             if (dying != null) {
                 dying.destroyForcibly();
             }
@@ -227,54 +197,5 @@ class BlkCrashReattachTest {
 
     private static ByteBuffer read(Path file, int bytes) throws Exception {
         return ByteBuffer.wrap(Arrays.copyOf(Files.readAllBytes(file), bytes)).order(ByteOrder.LITTLE_ENDIAN);
-    }
-
-    private BackendBus newBus() {
-        return newBus(dir);
-    }
-
-    private BackendBus newBus(Path stateDir) {
-        NegotiationPolicy policy = new NegotiationPolicy() {
-            @Override
-            public Negotiation negotiate(DeviceId device) {
-                return preview(device);
-            }
-
-            @Override
-            public Negotiation preview(DeviceId device) {
-                return new Negotiation(device, OFFER, List.of(), Set.of(), false);
-            }
-        };
-        BackendBus bus = new BackendBus(world.xs, policy, OperatorLog.lines(l -> {
-            System.err.println("backend: " + l);
-            logs.add(l);
-        }), new BackendBus.Options(0, true, true, stateDir));
-        bus.addDriver(world.blkback());
-        return bus;
-    }
-
-    private long rounds(String key) {
-        return world.xs.tryRead(key).map(Long::parseLong).orElse(0L);
-    }
-
-    private void awaitLog(String text, Process guest) throws Exception {
-        long end = System.currentTimeMillis() + 30_000;
-        while (logs.stream().noneMatch(l -> l.contains(text))) {
-            if (!guest.isAlive() || System.currentTimeMillis() > end) {
-                throw new AssertionError("no log line with '" + text + "': " + logs);
-            }
-            Thread.sleep(5);
-        }
-    }
-
-    private void awaitRoundsAbove(String key, long rounds, Process guest) throws Exception {
-        long end = System.currentTimeMillis() + 30_000;
-        while (rounds(key) <= rounds) {
-            if (!guest.isAlive() || System.currentTimeMillis() > end) {
-                String out = guest.isAlive() ? "(still running)" : new String(guest.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                throw new AssertionError("the guest did not get past round " + rounds + ": " + out + "\nbackend: " + logs);
-            }
-            Thread.sleep(5);
-        }
     }
 }

@@ -3,19 +3,15 @@ package io.backplane.blkback;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.backplane.api.device.DeviceId;
-import io.backplane.api.device.Negotiation;
-import io.backplane.api.device.NegotiationPolicy;
-import io.backplane.api.log.OperatorLog;
 import io.backplane.backend.BackendBus;
 import io.backplane.nativeio.NativeIo;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -35,24 +31,17 @@ import org.junit.jupiter.api.io.TempDir;
  * a guest cannot outlive it; the bus is the unit that restarts here, as it does in a bundle update.
  */
 class BlkReattachTest {
-    static final int DEVID = 51712;
-    static final int PAGES = 96;
     static final int RESTARTS = 4;
     static NativeIo io;
-    static Path binary;
 
     @TempDir
     Path dir;
-    SimWorld world;
-    Path image;
-    final List<String> logs = new CopyOnWriteArrayList<>();
+    BlkReattachFixture fx;
     final List<String> stateEvents = new CopyOnWriteArrayList<>();
-    BlkbackDriver driver;
 
     @BeforeAll
-    static void build() throws Exception {
+    static void libc() {
         io = new NativeIo();
-        binary = BlkCFrontendLayoutTest.compile("blkfront_reattach");
     }
 
     @AfterAll
@@ -62,64 +51,105 @@ class BlkReattachTest {
 
     @BeforeEach
     void start() throws Exception {
-        world = new SimWorld(dir, io);
-        image = dir.resolve("disk.img");
-        Files.write(image, new byte[4 << 20]);
+        fx = new BlkReattachFixture(dir, io);
     }
 
     @AfterEach
     void stop() {
-        world.close();
+        fx.close();
     }
 
     @Test
     void aGuestKeepsItsRingsWhileTheBackendRestartsUnderIt() throws Exception {
-        int domid = world.createDomain("reattach", 1024);
-        DeviceId id = new DeviceId(0, "vbd", domid, DEVID);
-        Map<String, String> offer = Map.of("max-ring-page-order", "0", "multi-queue-max-queues", "1",
-                "feature-persistent", "0", "feature-max-indirect-segments", "0", "feature-flush-cache", "1");
-        BackendBus bus = newBus(offer);
-        world.createVbd(domid, DEVID, Map.of("params", image.toString(), "mode", "w"), offer);
-        String roundsKey = "/local/domain/" + domid + "/data/reattach-rounds";
-
-        Process guest = new ProcessBuilder(binary.toString(), dir.toString(), Integer.toString(domid),
-                Integer.toString(DEVID), Integer.toString(PAGES)).redirectErrorStream(true).start();
+        Map<String, String> offer = BlkReattachFixture.PLAIN_OFFER;
+        BackendBus bus = fx.newBus(dir, offer);
+        int domid = fx.domainWithVbd("reattach", offer);
+        DeviceId id = new DeviceId(0, "vbd", domid, BlkReattachFixture.DEVID);
+        BlkReattachFixture.Guest guest = fx.startGuest(domid);
         try {
-            awaitRoundsAbove(roundsKey, 0, guest);
+            fx.awaitRoundsAbove(guest, 0);
             // Connected now; a watch fires once when set, then at every write of the key.
-            world.xs.watch(id.backendPath() + "/state", "states", (p, t) -> stateEvents.add(p));
+            fx.world.xs.watch(id.backendPath() + "/state", "states", (p, t) -> stateEvents.add(p));
             for (int restart = 1; restart <= RESTARTS; restart++) {
-                long rounds = rounds(roundsKey);
+                long rounds = fx.rounds(guest);
                 if (restart % 2 == 1) {
                     bus.close();               // keepDevices: answered, unmapped, left Connected
                 } else {
-                    bus.removeDriver(driver);  // a bundle update: the driver goes, the bus stays
+                    bus.removeDriver(fx.driver);  // a bundle update: the driver goes, the bus stays
                 }
-                assertThat(world.xs.read(id.backendPath() + "/state")).isEqualTo("4");
-                assertThat(world.xs.exists(id.backendPath() + "/backplane/owner")).as("a handed-over device has no owner").isFalse();
+                assertThat(fx.world.xs.read(id.backendPath() + "/state")).isEqualTo("4");
+                assertThat(fx.world.xs.exists(id.backendPath() + "/backplane/owner")).as("a handed-over device has no owner").isFalse();
                 if (restart % 2 == 1) {
-                    bus = newBus(offer);       // a new bus, driver and registry: adopts from XenStore
+                    bus = fx.newBus(dir, offer);       // a new bus, driver and registry: adopts from XenStore
                 } else {
-                    driver = world.blkback();  // the updated bundle's driver adopts on the same bus
-                    bus.addDriver(driver);
+                    fx.driver = fx.world.blkback();  // the updated bundle's driver adopts on the same bus
+                    bus.addDriver(fx.driver);
                 }
-                awaitRoundsAbove(roundsKey, rounds + 1, guest);
-                awaitAdoptions(restart);   // the next restart begins once this one's adoption is complete
+                fx.awaitRoundsAbove(guest, rounds + 1);
+                // The lifecycle logs an adoption after the rings already run again: the next
+                // restart begins once this one's adoption is complete.
+                fx.awaitLog("re-attached to the live rings", restart, guest);
             }
-            world.xs.write("/local/domain/" + domid + "/data/reattach-stop", "1");
-            assertThat(guest.waitFor(60, TimeUnit.SECONDS)).as("C frontend finished").isTrue();
-            String out = new String(guest.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(guest.exitValue()).as(out + "\nbackend: " + logs).isZero();
-            assertThat(out).contains("every byte checked");
-            System.out.println(out);
-            assertThat(adoptions()).as("one adoption per restart: " + logs).isEqualTo(RESTARTS);
-            assertThat(logs).noneMatch(l -> l.contains("fatal"));
+            System.out.println(fx.finish(guest));
+            assertThat(fx.logged("re-attached to the live rings")).as("one adoption per restart: " + fx.logs).isEqualTo(RESTARTS);
             assertThat(stateEvents).as("writes of the backend's state key after the frontend connected").hasSize(1);
-            assertThat(world.xs.read(id.backendPath() + "/state")).isEqualTo("4");
-            assertThat(world.xs.tryRead(id.backendPath() + "/backplane/connection/strategy")).contains("grant-copy");
+            assertThat(fx.world.xs.tryRead(id.backendPath() + "/backplane/connection/strategy")).contains("grant-copy");
         } finally {
-            guest.destroy();
+            guest.process().destroy();
             bus.close();
+        }
+    }
+
+    /**
+     * SIGTERM under a hot standby, against the sim: one bus serves the vbds of three guests (C
+     * blkfronts with a ring's worth of requests in flight); a standby bus on a state directory of
+     * its own leaves each to its live owner and rehearses its adoption; then the serving bus hands
+     * every device over at once ({@link BackendBus#handOverAll}, what the runtime's SIGTERM runs
+     * before any bundle stops) and the standby adopts each the moment its owner key goes. Nothing
+     * is served again (a handover answers all it took); each frontend counts every request
+     * answered once and checks every byte it reads back, and its backend never left Connected.
+     */
+    @Test
+    void aStandbyAdoptsEveryDeviceTheServingBackendHandsOverAtOnce() throws Exception {
+        Map<String, String> offer = BlkReattachFixture.PLAIN_OFFER;
+        BackendBus bus = fx.newBus(dir, offer);
+        BackendBus standby = null;
+        List<BlkReattachFixture.Guest> guests = new ArrayList<>();
+        try {
+            for (String name : List.of("term-a", "term-b", "term-c")) {
+                guests.add(fx.startGuest(fx.domainWithVbd(name, offer)));
+            }
+            for (BlkReattachFixture.Guest g : guests) {
+                fx.awaitRoundsAbove(g, 0);
+            }
+            Path standbyDir = Files.createDirectories(dir.resolve("standby"));
+            standby = fx.newBus(standbyDir, offer);
+            fx.awaitLog("rehearsed its adoption in ", guests.size(), guests.get(0));
+            assertThat(fx.logged("not served here: Connected and served by the live process")).isEqualTo(guests.size());
+            Map<BlkReattachFixture.Guest, Long> rounds = new HashMap<>();
+            guests.forEach(g -> rounds.put(g, fx.rounds(g)));
+
+            bus.handOverAll("Backplane is stopping");
+            assertThat(fx.logged("handed over (Backplane is stopping)")).isEqualTo(guests.size());
+            for (BlkReattachFixture.Guest g : guests) {
+                fx.awaitRoundsAbove(g, rounds.get(g) + 1);
+            }
+            fx.awaitLog("re-attached to the live rings (it was handed over)", guests.size(), guests.get(0));
+            for (BlkReattachFixture.Guest g : guests) {
+                assertThat(fx.logs).anyMatch(l -> l.startsWith(g.vbd() + ": re-attached to the live rings (it was handed over)"));
+                assertThat(fx.world.xs.read(g.vbd().backendPath() + "/backplane/files")).as("the standby's files")
+                        .isEqualTo(standbyDir.resolve("devices/vbd/" + g.domid() + "/" + BlkReattachFixture.DEVID).toString());
+            }
+            assertThat(fx.logs).as("a handover leaves nothing to serve again").noneMatch(l -> l.contains("served again"));
+            for (BlkReattachFixture.Guest g : guests) {
+                fx.finish(g);
+            }
+        } finally {
+            guests.forEach(g -> g.process().destroy());
+            bus.close();
+            if (standby != null) {
+                standby.close();
+            }
         }
     }
 
@@ -130,88 +160,29 @@ class BlkReattachTest {
      */
     @Test
     void aDeviceOfALiveProcessIsLeftOneOfADeadProcessIsAdopted() throws Exception {
-        int domid = world.createDomain("crashed", 1024);
-        DeviceId id = new DeviceId(0, "vbd", domid, DEVID);
         Map<String, String> offer = Map.of("max-ring-page-order", "0", "multi-queue-max-queues", "1");
-        BackendBus bus = newBus(offer);
-        world.createVbd(domid, DEVID, Map.of("params", image.toString(), "mode", "w"), offer);
-        String roundsKey = "/local/domain/" + domid + "/data/reattach-rounds";
+        BackendBus bus = fx.newBus(dir, offer);
+        int domid = fx.domainWithVbd("crashed", offer);
+        DeviceId id = new DeviceId(0, "vbd", domid, BlkReattachFixture.DEVID);
         String owner = id.backendPath() + "/backplane/owner";
-        Process guest = new ProcessBuilder(binary.toString(), dir.toString(), Integer.toString(domid),
-                Integer.toString(DEVID), Integer.toString(PAGES)).redirectErrorStream(true).start();
+        BlkReattachFixture.Guest guest = fx.startGuest(domid);
         try {
-            awaitRoundsAbove(roundsKey, 0, guest);
+            fx.awaitRoundsAbove(guest, 0);
             bus.close();
             ProcessHandle self = ProcessHandle.current();
-            world.xs.write(owner, self.pid() + "@" + self.info().startInstant().orElseThrow().toEpochMilli());
-            bus = newBus(offer);
-            long end = System.currentTimeMillis() + 10_000;
-            while (logs.stream().noneMatch(l -> l.contains("not served here"))) {
-                assertThat(System.currentTimeMillis()).as("left to its live owner: " + logs).isLessThan(end);
-                Thread.sleep(5);
-            }
-            long stalled = rounds(roundsKey);
+            fx.world.xs.write(owner, self.pid() + "@" + self.info().startInstant().orElseThrow().toEpochMilli());
+            bus = fx.newBus(dir, offer);
+            fx.awaitLog("not served here", guest);
+            long stalled = fx.rounds(guest);
             Thread.sleep(300);
-            assertThat(rounds(roundsKey)).as("nobody serves the guest while its owner lives").isLessThanOrEqualTo(stalled + 1);
-            world.xs.write(owner, "2147483646@0");     // what a killed process leaves
-            awaitRoundsAbove(roundsKey, stalled + 2, guest);
-            assertThat(logs).anyMatch(l -> l.contains("re-attached to the live rings (its backend process 2147483646@0 is gone)"));
-            world.xs.write("/local/domain/" + domid + "/data/reattach-stop", "1");
-            assertThat(guest.waitFor(60, TimeUnit.SECONDS)).as("C frontend finished").isTrue();
-            String out = new String(guest.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(guest.exitValue()).as(out + "\nbackend: " + logs).isZero();
-            assertThat(world.xs.read(id.backendPath() + "/state")).isEqualTo("4");
+            assertThat(fx.rounds(guest)).as("nobody serves the guest while its owner lives").isLessThanOrEqualTo(stalled + 1);
+            fx.world.xs.write(owner, "2147483646@0");     // what a killed process leaves
+            fx.awaitRoundsAbove(guest, stalled + 2);
+            assertThat(fx.logs).anyMatch(l -> l.contains("re-attached to the live rings (its backend process 2147483646@0 is gone)"));
+            fx.finish(guest);
         } finally {
-            guest.destroy();
+            guest.process().destroy();
             bus.close();
-        }
-    }
-
-    private BackendBus newBus(Map<String, String> offer) {
-        NegotiationPolicy policy = new NegotiationPolicy() {
-            @Override
-            public Negotiation negotiate(DeviceId device) {
-                return preview(device);
-            }
-
-            @Override
-            public Negotiation preview(DeviceId device) {
-                return new Negotiation(device, offer, List.of(), Set.of(), false);
-            }
-        };
-        BackendBus bus = new BackendBus(world.xs, policy, OperatorLog.lines(l -> {
-            System.err.println("backend: " + l);
-            logs.add(l);
-        }), new BackendBus.Options(0, true, true, dir));
-        driver = world.blkback();
-        bus.addDriver(driver);
-        return bus;
-    }
-
-    private long rounds(String key) {
-        return world.xs.tryRead(key).map(Long::parseLong).orElse(0L);
-    }
-
-    private long adoptions() {
-        return logs.stream().filter(l -> l.contains("re-attached to the live rings")).count();
-    }
-
-    /** The lifecycle logs an adoption after the rings already run again, so the guest may be ahead of the line. */
-    private void awaitAdoptions(int count) throws InterruptedException {
-        for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); adoptions() < count; ) {
-            assertThat(System.nanoTime()).as("adoption " + count + " logged: " + logs).isLessThan(end);
-            Thread.sleep(10);
-        }
-    }
-
-    private void awaitRoundsAbove(String key, long rounds, Process guest) throws Exception {
-        long end = System.currentTimeMillis() + 30_000;
-        while (rounds(key) <= rounds) {
-            if (!guest.isAlive() || System.currentTimeMillis() > end) {
-                String out = guest.isAlive() ? "(still running)" : new String(guest.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                throw new AssertionError("the guest did not get past round " + rounds + ": " + out + "\nbackend: " + logs);
-            }
-            Thread.sleep(5);
         }
     }
 }

@@ -175,4 +175,9 @@ public final class NetbackDriver implements BackendDriver {
         ctx.log("interface ready: " + sink.describe());
         return new Vif(ctx, settings, rings, channels, sink);
     }
+
+    @Override
+    public void rehearseAdoption(BackendContext ctx, Map<String, String> recorded) {
+        Vif.rehearse(ctx, recorded, rings, ctx.stateDirectory());
+    }
 }

@@ -73,6 +73,18 @@ final class NetbackQueue {
         this.cpus = cpus;
     }
 
+    /** What the queue's TX ring asks of the strategies. */
+    static RingRequest txRingRequest(int domid, FrontendConfig.QueueKeys keys, Map<String, String> features) {
+        return new RingRequest(domid, "netif-tx", NetifTxRequestDescriptor.LENGTH, NetifTxResponseDescriptor.LENGTH,
+                keys.txRingRefs(), features);
+    }
+
+    /** What the queue's RX ring asks of the strategies. */
+    static RingRequest rxRingRequest(int domid, FrontendConfig.QueueKeys keys, Map<String, String> features) {
+        return new RingRequest(domid, "netif-rx", NetifRxRequestDescriptor.LENGTH, NetifRxResponseDescriptor.LENGTH,
+                keys.rxRingRefs(), features);
+    }
+
     /**
      * Maps the queue's rings and binds its channels; on any failure releases what it took and
      * throws with netback's message ("mapping shared-frames ...").
@@ -92,10 +104,8 @@ final class NetbackQueue {
         int domid = vif.frontendDomid();
         Map<String, String> features = cfg.ringFeatures();
         try {
-            q.txRequest = new RingRequest(domid, "netif-tx", NetifTxRequestDescriptor.LENGTH,
-                    NetifTxResponseDescriptor.LENGTH, keys.txRingRefs(), features);
-            q.rxRequest = new RingRequest(domid, "netif-rx", NetifRxRequestDescriptor.LENGTH,
-                    NetifRxResponseDescriptor.LENGTH, keys.rxRingRefs(), features);
+            q.txRequest = txRingRequest(domid, keys, features);
+            q.rxRequest = rxRingRequest(domid, keys, features);
             boolean preferred = strategy != null && rings.rank(q.txRequest).contains(strategy)
                     && rings.rank(q.rxRequest).contains(strategy);
             q.txRing = preferred ? rings.open(q.txRequest, strategy) : rings.open(q.txRequest);

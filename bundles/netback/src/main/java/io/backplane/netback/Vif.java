@@ -10,12 +10,19 @@ import io.backplane.api.backend.NetifKeys;
 import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.ring.RingStrategies;
 import io.backplane.api.sink.PacketSink;
+import io.backplane.ring.BackRing;
+import io.backplane.ring.LegacyRingLayout;
+import io.backplane.ring.NetifTxRequest;
+import io.backplane.ring.NetifTxResponse;
 import io.backplane.ring.RequestMirror;
+import io.backplane.ring.layout.NetifConstants;
+import io.backplane.ring.layout.SharedRingDescriptor;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -82,13 +89,34 @@ final class Vif implements BackendDevice {
         synchronized (lifecycle) {
             disconnectLocked();
             FrontendConfig cfg = NetbackXenbus.read(ctx);
-            for (Map.Entry<String, String> e : decided(cfg).entrySet()) {
-                if (!e.getValue().equals(recorded.get(e.getKey()))) {
-                    throw new DeviceException("the frontend's keys say " + e.getKey() + " " + e.getValue()
-                            + ", but it connected with " + recorded.getOrDefault(e.getKey(), "none") + ": not re-attaching");
-                }
-            }
+            BackendDevice.requireRecorded(decided(cfg), recorded);
             open(cfg, recorded.get(STATUS_STRATEGY), true);
+        }
+    }
+
+    /**
+     * A standby's rehearsal of {@link #adopt} ({@code BackendDriver.rehearseAdoption}): the
+     * frontend's keys read and checked against the record and the strategies ranked for each
+     * ring, as the adoption will; then, in {@code scratch} (none: skipped), a one-page TX ring in
+     * private memory re-attached through a request mirror with a request left in it (the replay
+     * after a kill). The vif's TAP, rings and ports are not touched.
+     */
+    static void rehearse(BackendContext ctx, Map<String, String> recorded, RingStrategies rings, Optional<Path> scratch) {
+        FrontendConfig cfg = NetbackXenbus.read(ctx);
+        BackendDevice.requireRecorded(decided(cfg), recorded);
+        for (FrontendConfig.QueueKeys keys : cfg.queues()) {
+            rings.rank(NetbackQueue.txRingRequest(ctx.id().frontendDomid(), keys, cfg.ringFeatures()));
+            rings.rank(NetbackQueue.rxRingRequest(ctx.id().frontendDomid(), keys, cfg.ringFeatures()));
+        }
+        if (scratch.isPresent()) {
+            NetifTxRequest request = new NetifTxRequest();
+            request.id = 7;
+            request.size = 60;
+            NetifTxResponse response = new NetifTxResponse();
+            response.id = 7;
+            response.status = NetifConstants.NETIF_RSP_OKAY;
+            BackRing.rehearse(LegacyRingLayout.ofPages(1, SharedRingDescriptor.NETIF_TX_ENTRY_LENGTH),
+                    RequestMirror.file(scratch.get(), "rehearsal"), request, new NetifTxRequest(), response);
         }
     }
 

@@ -81,6 +81,41 @@ public final class BackRing extends SharedRing {
     }
 
     /**
+     * A standby's rehearsal of an adoption after a kill, on nothing shared: a one-page ring of
+     * {@code layout} in private memory where a frontend publishes {@code request}, a backend
+     * takes it into a mirror at {@code mirrorFile} and dies unanswered, and an adopter
+     * ({@link #open} live) serves it again from the mirror with {@code response}. The same
+     * code an adoption runs, loaded and run once before it is needed; the file is removed.
+     *
+     * @throws IllegalStateException when the request is not answered once from the mirror
+     */
+    public static void rehearse(RingLayout layout, Path mirrorFile, RingEntry request, RingEntry taken, RingEntry response) {
+        ByteBuffer page = ByteBuffer.allocateDirect(layout.bytes()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        FrontRing front = FrontRing.init(page, layout);
+        front.putRequest(request);
+        front.pushRequests();
+        try {
+            BackRing dying = open(page, layout, mirrorFile, false);
+            dying.unconsumedRequests();
+            dying.copyRequest(taken);
+            BackRing adopter = open(page, layout, mirrorFile, true);
+            adopter.unconsumedRequests();
+            adopter.copyRequest(taken);
+            adopter.putResponse(response);
+            adopter.pushResponses();
+            if (adopter.replayedFromMirror() != 1 || front.unconsumedResponses() != 1) {
+                throw new IllegalStateException("the rehearsal ring was not answered once from its request mirror");
+            }
+        } finally {
+            try {
+                java.nio.file.Files.deleteIfExists(mirrorFile);
+            } catch (java.io.IOException e) {
+                // the standby's own state directory; removed with the device's directory anyway
+            }
+        }
+    }
+
+    /**
      * Re-attach to a live ring another backend served and left (it stopped, or its process
      * died): every private index is set to the published rsp_prod, so each request the
      * frontend published after the last response it was given is served (again). The shared

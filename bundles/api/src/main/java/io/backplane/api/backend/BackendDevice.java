@@ -61,6 +61,35 @@ public interface BackendDevice {
         throw new DeviceException("this device type cannot re-attach to live rings");
     }
 
+    /**
+     * What {@link #adopt} and a standby's rehearsal check: each thing the frontend's keys decide
+     * {@code now} must be what was {@code recorded} at its connect.
+     *
+     * @throws DeviceException naming the first that differs
+     */
+    static void requireRecorded(Map<String, String> now, Map<String, String> recorded) {
+        for (Map.Entry<String, String> e : now.entrySet()) {
+            if (!e.getValue().equals(recorded.get(e.getKey()))) {
+                throw new DeviceException("the frontend's keys say " + e.getKey() + " " + e.getValue()
+                        + ", but it connected with " + recorded.getOrDefault(e.getKey(), "none") + ": not re-attaching");
+            }
+        }
+    }
+
+    /**
+     * A hand-over to a successor ({@code keepDevices}): as {@link #disconnect()} (every request
+     * taken answered and published, the event channels closed: a successor binds the same
+     * frontend ports), except that releasing the ring and grant mappings may be left to the
+     * returned task. The core runs it once the successor may adopt (the device's owner released):
+     * Xen lets the same grant be mapped twice, so the successor maps while this unmaps, and the
+     * guest's pause does not wait for the unmapping (hundreds of persistent grants are seconds
+     * of unmapping under emulation). The default disconnects and leaves nothing.
+     */
+    default Runnable handOver() {
+        disconnect();
+        return () -> { };
+    }
+
     /** The device is removed (backend directory gone, {@code online=0}, domain destroyed). */
     void remove();
 

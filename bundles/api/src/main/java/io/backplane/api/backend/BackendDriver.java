@@ -18,4 +18,17 @@ public interface BackendDriver {
      * {@link DeviceException} fails the probe with its message (xenbus_dev_fatal).
      */
     BackendDevice probe(BackendContext context);
+
+    /**
+     * A standby's rehearsal of adopting a device that a live process still serves: runs what
+     * an adoption will run (the frontend's keys read and checked against {@code recorded}, the
+     * strategies ranked for its rings, I/O on a scratch file of the driver's own) so that the
+     * code is loaded and compiled before the owner lets go. It must not touch the device itself:
+     * no image or TAP opened, no ring mapped, no port bound, nothing written to XenStore (a
+     * second owner). {@code context.negotiation()} is the recorded offer; files go under
+     * {@code context.stateDirectory()}, which the core removes afterwards. A failure is logged,
+     * never held against the device.
+     */
+    default void rehearseAdoption(BackendContext context, java.util.Map<String, String> recorded) {
+    }
 }
