@@ -303,12 +303,14 @@ tcp_stalls() {
 standby_case() {
   c=$1 sig=$2
   ST2=/run/backplane-$c OLDPID=$BPPID OLDST=$ST
-  rm -rf $ST2 /tmp/bp-deploy-$c; mkdir -p /tmp/bp-deploy-$c
+  # The last standby (serving now) wrote 'Backplane running' into /tmp/bp2.out: the file goes here,
+  # not in the background job's own redirection, which may come after the first look at it.
+  rm -rf $ST2 /tmp/bp-deploy-$c /tmp/bp2.out; mkdir -p /tmp/bp-deploy-$c
   t0=$(now)
   $JAVA $BP_JAVA_OPTS $(cds_options) -jar $BP/backplane-runtime.jar --state-dir $ST2 --features $BP/features --bundles $BP/bundles \
     --deploy /tmp/bp-deploy-$c > /tmp/bp2.out 2>&1 &
   NEWPID=$!
-  standby_up() { grep -q 'Backplane running' /tmp/bp2.out || dead "$NEWPID"; }
+  standby_up() { grep -qs 'Backplane running' /tmp/bp2.out || dead "$NEWPID"; }
   wait_for 600 standby_up
   if ! grep -q 'Backplane running' /tmp/bp2.out; then
     res FAIL bp3-$c-start "the standby did not run within 600 s ($(alive $NEWPID && echo running || echo exited)): $(tail -3 /tmp/bp2.out | tr '\n' ' '); $(free -m | awk '/Mem:/ {print "free " $4 " MiB of " $2}'); $(dmesg | grep -i -E 'oom|killed process' | tail -2 | tr '\n' ' ')"
