@@ -1,20 +1,19 @@
 package io.backplane.backend;
 
-import io.backplane.api.backend.BackendDriver;
 import io.backplane.api.backend.BackendDevice;
+import io.backplane.api.backend.BackendDriver;
 import io.backplane.api.backend.StrategySwap;
 import io.backplane.api.backend.XenbusState;
-import io.backplane.api.ring.RingRequest;
-import io.backplane.api.ring.RingStrategies;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.FeatureControlLayout;
 import io.backplane.api.device.Negotiation;
 import io.backplane.api.device.NegotiationPolicy;
 import io.backplane.api.device.RequestSource;
 import io.backplane.api.log.OperatorLog;
+import io.backplane.api.ring.RingRequest;
+import io.backplane.api.ring.RingStrategies;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsPerm;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,6 +29,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
@@ -69,10 +70,10 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
     private final DeviceLifecycle.Bus services;
     private final OwnerWatch owners;
     /** Loads the classes an adoption runs and says what (set by the DS face; nothing, without one). */
-    private volatile java.util.function.Supplier<String> adoptionCode = () -> "";
+    private volatile Supplier<String> adoptionCode = () -> "";
     private boolean preloaded;
     /** True while no ring strategy at all is registered (set by the DS face; never, without one). */
-    private volatile java.util.function.BooleanSupplier noRingStrategy = () -> false;
+    private volatile BooleanSupplier noRingStrategy = () -> false;
 
     public BackendBus(XenStore xenStore, NegotiationPolicy policy, OperatorLog log, Options options) {
         this.xenStore = xenStore;
@@ -170,12 +171,12 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
      * How to load the classes an adoption runs (a standby does it once, when it first leaves a
      * device to its live owner); the supplier says what it loaded, for the log.
      */
-    public void adoptionCode(java.util.function.Supplier<String> preload) {
+    public void adoptionCode(Supplier<String> preload) {
         adoptionCode = preload;
     }
 
     /** Tells the bus when no ring strategy is registered, so a connect waits for one instead of failing. */
-    public void noRingStrategy(java.util.function.BooleanSupplier none) {
+    public void noRingStrategy(BooleanSupplier none) {
         noRingStrategy = none;
     }
 

@@ -5,11 +5,12 @@ import io.backplane.api.backend.BackendDevice;
 import io.backplane.api.backend.BackendDriver;
 import io.backplane.api.backend.BlkifKeys;
 import io.backplane.api.backend.DeviceException;
+import io.backplane.api.device.DeviceCapabilities;
 import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.ring.RingStrategies;
 import io.backplane.nativeio.NativeIo;
 import java.nio.file.Path;
-import io.backplane.api.device.DeviceCapabilities;
+import java.util.Map;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -74,7 +75,7 @@ public final class BlkbackDriver implements BackendDriver {
     }
 
     @Override
-    public void rehearseAdoption(BackendContext context, java.util.Map<String, String> recorded) {
+    public void rehearseAdoption(BackendContext context, Map<String, String> recorded) {
         VbdDevice.rehearse(context, recorded, strategies, io, context.stateDirectory());
     }
 }

@@ -17,12 +17,16 @@ import io.backplane.ring.BlkifRequest;
 import io.backplane.ring.BlkifResponse;
 import io.backplane.ring.LegacyRingLayout;
 import io.backplane.ring.RequestMirror;
-import io.backplane.ring.layout.SharedRingDescriptor;
 import io.backplane.ring.RingHandover;
 import io.backplane.ring.layout.BlkifConstants;
 import io.backplane.ring.layout.BlkifRequestDescriptor;
 import io.backplane.ring.layout.BlkifResponseDescriptor;
+import io.backplane.ring.layout.SharedRingDescriptor;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -156,7 +160,7 @@ final class VbdDevice implements BackendDevice {
                         .id(7).nrSegments(1).segment(0, 0, 0, 7), new BlkifRequest(), response);
         Path file = scratch.get().resolve("rehearsal.img");
         try {
-            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+            try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
                 f.setLength(REHEARSAL_IMAGE_BYTES);
             }
             try (VbdImage image = VbdImage.open(io, file, true)) {
@@ -166,9 +170,9 @@ final class VbdDevice implements BackendDevice {
                 image.ioVector(1);
                 image.flush();
             }
-            java.nio.file.Files.deleteIfExists(file);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

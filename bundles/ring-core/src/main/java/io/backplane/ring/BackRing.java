@@ -1,7 +1,10 @@
 package io.backplane.ring;
 
+import java.io.IOException;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -90,7 +93,7 @@ public final class BackRing extends SharedRing {
      * @throws IllegalStateException when the request is not answered once from the mirror
      */
     public static void rehearse(RingLayout layout, Path mirrorFile, RingEntry request, RingEntry taken, RingEntry response) {
-        ByteBuffer page = ByteBuffer.allocateDirect(layout.bytes()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer page = ByteBuffer.allocateDirect(layout.bytes()).order(ByteOrder.LITTLE_ENDIAN);
         FrontRing front = FrontRing.init(page, layout);
         front.putRequest(request);
         front.pushRequests();
@@ -108,8 +111,8 @@ public final class BackRing extends SharedRing {
             }
         } finally {
             try {
-                java.nio.file.Files.deleteIfExists(mirrorFile);
-            } catch (java.io.IOException e) {
+                Files.deleteIfExists(mirrorFile);
+            } catch (IOException e) {
                 // the standby's own state directory; removed with the device's directory anyway
             }
         }

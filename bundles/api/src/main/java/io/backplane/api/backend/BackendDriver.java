@@ -1,5 +1,7 @@
 package io.backplane.api.backend;
 
+import java.util.Map;
+
 /**
  * A device type's backend ({@code vif}, {@code vbd}), registered as a service with the property
  * {@link #DEVICE_TYPE}. The xenbus core creates one {@link BackendDevice} per backend directory.
@@ -29,6 +31,6 @@ public interface BackendDriver {
      * {@code context.stateDirectory()}, which the core removes afterwards. A failure is logged,
      * never held against the device.
      */
-    default void rehearseAdoption(BackendContext context, java.util.Map<String, String> recorded) {
+    default void rehearseAdoption(BackendContext context, Map<String, String> recorded) {
     }
 }
