@@ -173,13 +173,7 @@ final class BlkifRing implements Runnable {
         }
     }
 
-    /** Unmaps the ring and closes its event channel; after {@link #stop()}. */
-    void close() {
-        closeEventChannel();
-        channel.close();
-    }
-
-    /** The first half of {@link #close()}: a successor can bind the frontend's port from here on. */
+    /** Closes the event channel, after {@link #stop()}: a successor can bind the frontend's port from here on. */
     void closeEventChannel() {
         EventChannel ch = evtchn;
         if (ch != null) {
@@ -187,7 +181,7 @@ final class BlkifRing implements Runnable {
         }
     }
 
-    /** The second half of {@link #close()}: the ring and its grants unmapped (a hand-over's last step). */
+    /** The ring and its grants unmapped, after {@link #closeEventChannel()} (a hand-over's last step). */
     void unmap() {
         channel.close();
     }

@@ -283,16 +283,7 @@ final class VbdDevice implements BackendDevice {
     /** Answered and published, ports closed; the unmapping (persistent grants: the slow part) comes after the release. */
     @Override
     public synchronized Runnable handOver() {
-        live = List.of();
-        frontend = null;
-        for (BlkifRing r : rings) {
-            r.stop();
-        }
-        for (BlkifRing r : rings) {
-            r.closeEventChannel();
-        }
-        List<BlkifRing> mapped = List.copyOf(rings);
-        rings.clear();
+        List<BlkifRing> mapped = stopRings();
         return () -> {
             mapped.forEach(BlkifRing::unmap);
             if (!mapped.isEmpty()) {
@@ -303,18 +294,26 @@ final class VbdDevice implements BackendDevice {
 
     @Override
     public synchronized void disconnect() {
+        List<BlkifRing> closed = stopRings();
+        closed.forEach(BlkifRing::unmap);
+        if (!closed.isEmpty()) {
+            context.log("disconnected: " + closed.size() + (closed.size() == 1 ? " ring" : " rings") + " closed");
+        }
+    }
+
+    /** Every request taken answered and published, the event channels closed; returns the rings, still mapped. */
+    private List<BlkifRing> stopRings() {
         live = List.of();
         frontend = null;
         for (BlkifRing r : rings) {
             r.stop();
         }
         for (BlkifRing r : rings) {
-            r.close();
+            r.closeEventChannel();
         }
-        if (!rings.isEmpty()) {
-            context.log("disconnected: " + rings.size() + (rings.size() == 1 ? " ring" : " rings") + " closed");
-        }
+        List<BlkifRing> stopped = List.copyOf(rings);
         rings.clear();
+        return stopped;
     }
 
     @Override

@@ -5,14 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.backplane.api.hypervisor.DomainListener;
 import io.backplane.api.log.OperatorLog;
 import io.backplane.api.xenstore.XenStore;
-import io.backplane.api.xenstore.XsOps;
-import io.backplane.api.xenstore.XsPerm;
 import io.backplane.api.xenstore.XsTransaction;
-import io.backplane.api.xenstore.XsWatch;
-import io.backplane.api.xenstore.XsWatchListener;
 import io.backplane.xenstore.client.EmbeddedXenStore;
 import io.backplane.xenstore.store.Quotas;
 import io.backplane.xenstore.store.Store;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -72,7 +71,7 @@ class DomainWatcherTest {
                 }
             };
             AtomicReference<Runnable> afterListing = new AtomicReference<>();
-            try (DomainWatcher watcher = new DomainWatcher(new ListingHook(store, afterListing), () -> List.of(listener),
+            try (DomainWatcher watcher = new DomainWatcher(listingHook(store, afterListing), () -> List.of(listener),
                     OperatorLog.lines(m -> { }))) {
                 assertThat(watcher.knownDomains()).containsExactlyInAnyOrder(4, 5);
                 afterListing.set(() -> {
@@ -91,130 +90,32 @@ class DomainWatcherTest {
     }
 
     /** The store, running a hook once right after the next listing of /local/domain (in a transaction or not). */
-    private record ListingHook(XenStore store, AtomicReference<Runnable> afterListing) implements XenStore {
-        private List<String> listed(XsOps ops, String path) {
-            List<String> children = ops.directory(path);
-            Runnable hook = path.equals("/local/domain") ? afterListing.getAndSet(null) : null;
-            if (hook != null) {
-                hook.run();
+    private static XenStore listingHook(XenStore store, AtomicReference<Runnable> afterListing) {
+        return hooked(XenStore.class, store, afterListing);
+    }
+
+    /** {@code target} as a {@code type} whose transactions are hooked too; default methods run on the proxy. */
+    private static <T> T hooked(Class<T> type, Object target, AtomicReference<Runnable> afterListing) {
+        return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (proxy, method, args) -> {
+            if (method.isDefault()) {
+                return InvocationHandler.invokeDefault(proxy, method, args);   // transaction(...) through begin() below
             }
-            return children;
-        }
-
-        @Override
-        public List<String> directory(String path) {
-            return listed(store, path);
-        }
-
-        @Override
-        public XsTransaction begin() {
-            XsTransaction tx = store.begin();
-            return new XsTransaction() {
-                @Override
-                public List<String> directory(String path) {
-                    return listed(tx, path);
+            Object result;
+            try {
+                result = method.invoke(target, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+            if (method.getName().equals("begin")) {
+                return hooked(XsTransaction.class, result, afterListing);
+            }
+            if (method.getName().equals("directory") && "/local/domain".equals(args[0])) {
+                Runnable hook = afterListing.getAndSet(null);
+                if (hook != null) {
+                    hook.run();
                 }
-
-                @Override
-                public String read(String path) {
-                    return tx.read(path);
-                }
-
-                @Override
-                public void write(String path, String value) {
-                    tx.write(path, value);
-                }
-
-                @Override
-                public void mkdir(String path) {
-                    tx.mkdir(path);
-                }
-
-                @Override
-                public void rm(String path) {
-                    tx.rm(path);
-                }
-
-                @Override
-                public List<XsPerm> getPerms(String path) {
-                    return tx.getPerms(path);
-                }
-
-                @Override
-                public void setPerms(String path, List<XsPerm> perms) {
-                    tx.setPerms(path, perms);
-                }
-
-                @Override
-                public void commit() {
-                    tx.commit();
-                }
-
-                @Override
-                public void abort() {
-                    tx.abort();
-                }
-            };
-        }
-
-        @Override
-        public String read(String path) {
-            return store.read(path);
-        }
-
-        @Override
-        public void write(String path, String value) {
-            store.write(path, value);
-        }
-
-        @Override
-        public void mkdir(String path) {
-            store.mkdir(path);
-        }
-
-        @Override
-        public void rm(String path) {
-            store.rm(path);
-        }
-
-        @Override
-        public List<XsPerm> getPerms(String path) {
-            return store.getPerms(path);
-        }
-
-        @Override
-        public void setPerms(String path, List<XsPerm> perms) {
-            store.setPerms(path, perms);
-        }
-
-        @Override
-        public XsWatch watch(String path, String token, XsWatchListener listener) {
-            return store.watch(path, token, listener);
-        }
-
-        @Override
-        public String getDomainPath(int domid) {
-            return store.getDomainPath(domid);
-        }
-
-        @Override
-        public void introduceDomain(int domid, long storeGfn, int storeEventChannel) {
-            store.introduceDomain(domid, storeGfn, storeEventChannel);
-        }
-
-        @Override
-        public void releaseDomain(int domid) {
-            store.releaseDomain(domid);
-        }
-
-        @Override
-        public boolean isDomainIntroduced(int domid) {
-            return store.isDomainIntroduced(domid);
-        }
-
-        @Override
-        public void setTarget(int domid, int targetDomid) {
-            store.setTarget(domid, targetDomid);
-        }
+            }
+            return result;
+        }));
     }
 }
