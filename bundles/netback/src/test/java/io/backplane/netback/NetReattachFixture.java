@@ -3,8 +3,6 @@ package io.backplane.netback;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.backplane.api.device.DeviceId;
-import io.backplane.api.device.Negotiation;
-import io.backplane.api.device.NegotiationPolicy;
 import io.backplane.api.log.OperatorLog;
 import io.backplane.api.sink.PacketSink;
 import io.backplane.api.sink.SinkRequest;
@@ -18,7 +16,6 @@ import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -57,23 +54,7 @@ final class NetReattachFixture implements AutoCloseable {
     }
 
     private BackendBus newBus(Path stateDir, XenStore xs) {
-        NegotiationPolicy policy = new NegotiationPolicy() {
-            @Override
-            public Negotiation negotiate(DeviceId device) {
-                Negotiation n = preview(device);
-                xs.transaction(tx -> {
-                    n.offer().forEach((k, v) -> tx.write(device.backendPath() + "/" + k, v));
-                    return null;
-                });
-                return n;
-            }
-
-            @Override
-            public Negotiation preview(DeviceId device) {
-                return new Negotiation(device, offers.get(device), List.of(), Set.of(), false);
-            }
-        };
-        BackendBus b = new BackendBus(xs, policy, OperatorLog.lines(l -> {
+        BackendBus b = new BackendBus(xs, new NetbackBus.FixedOffers(xs, offers), OperatorLog.lines(l -> {
             logs.add(l);
             System.out.println("backend: " + l);
         }), new BackendBus.Options(0, true, true, stateDir));

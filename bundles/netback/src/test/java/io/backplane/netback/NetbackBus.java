@@ -34,7 +34,7 @@ final class NetbackBus implements AutoCloseable {
     /** With {@code policy} deciding every offer (null: the fixed offers of {@link #offer}). */
     NetbackBus(XenStore xs, BackendDriver driver, NegotiationPolicy policy) {
         this.xs = xs;
-        this.bus = new BackendBus(xs, policy != null ? policy : new FixedOffers(), OperatorLog.lines(line -> {
+        this.bus = new BackendBus(xs, policy != null ? policy : new FixedOffers(xs, offers), OperatorLog.lines(line -> {
             log.add(line);
             System.out.println("backend: " + line);
         }), new BackendBus.Options(0, true));
@@ -131,8 +131,8 @@ final class NetbackBus implements AutoCloseable {
         bus.close();
     }
 
-    /** Publishes the registered offer as the policy would, in one transaction. */
-    private final class FixedOffers implements NegotiationPolicy {
+    /** Publishes the registered offer as the policy would, in one transaction (shared with {@link NetReattachFixture}). */
+    record FixedOffers(XenStore xs, Map<DeviceId, Map<String, String>> offers) implements NegotiationPolicy {
         @Override
         public Negotiation negotiate(DeviceId device) {
             Negotiation n = preview(device);
