@@ -106,6 +106,8 @@ final class BlkifRing implements Runnable {
     /** Of those, the requests that joined the I/O of the one before them (one preadv/pwritev, one push). */
     private volatile long mergedRequests;
     private volatile String halted;
+    /** When the worker of a re-attached ring started, until its first answer is logged (0: not re-attached, or logged). */
+    private long reattachedAt;
 
     /**
      * @param live   re-attach to a ring a previous backend served: start at its published rsp_prod
@@ -124,6 +126,7 @@ final class BlkifRing implements Runnable {
         this.image = image;
         this.checks = new RequestChecks(features, image.sectors(), image.readonly());
         this.ring = BackRing.open(channel.ring(), GeometryRingLayout.of(channel.geometry()), mirror, live);
+        this.reattachedAt = live ? System.nanoTime() : 0;
         int maxSegments = Math.max(features.maxIndirectSegments(),
                 BLKIF_MAX_SEGMENTS_PER_REQUEST);
         this.preq = new PhysicalRequest(maxSegments);
@@ -314,6 +317,13 @@ final class BlkifRing implements Runnable {
             flushWhenIdle();
         }
         push();
+        if (reattachedAt != 0 && rdReq + wrReq + flushReq + discardReq + errors + unsupported > 0) {
+            // The adoption's timeline ends here: the guest has its first answer from this backend.
+            context.log(name + ": first answer after the re-attach " + (System.nanoTime() - reattachedAt) / 1_000_000
+                    + " ms after its ring was mapped (" + channel.counters().getOrDefault("persistent-maps", 0L)
+                    + " persistent grants mapped so far)");
+            reattachedAt = 0;
+        }
     }
 
     /** Ends the strategy's batch if nothing is in flight (the quiet moment a purge waits for). */
