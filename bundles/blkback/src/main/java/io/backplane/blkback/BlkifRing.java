@@ -473,6 +473,7 @@ final class BlkifRing implements Runnable {
      * grants.
      */
     private boolean directSegments(boolean toGuest) {
+        io.prepare(preq.grefs, preq.segments);
         for (int i = 0; i < preq.segments; i++) {
             ByteBuffer page = io.direct(preq.grefs[i], preq.offsets[i], preq.lengths[i], toGuest);
             if (page == null) {
