@@ -85,20 +85,25 @@ record FrontendRings(String protocol, boolean persistent, int ringPageOrder, Rin
         for (int q = 0; q < queues; q++) {
             String rel = queues == 1 ? "" : XenbusKeys.queueDir(q) + "/";
             String dir = queues == 1 ? frontend : frontend + "/" + XenbusKeys.queueDir(q);
-            int port = (int) required(ctx, rel + XenbusKeys.EVENT_CHANNEL, dir + "/" + XenbusKeys.EVENT_CHANNEL);
-            int[] refs = new int[shape.grantedPages(pages)];
-            for (int i = 0; i < refs.length; i++) {
+            // The port and every ring reference in one round trip (16 pages and more per ring).
+            List<String> names = new ArrayList<>();
+            names.add(XenbusKeys.EVENT_CHANNEL);
+            for (int i = 0; i < shape.grantedPages(pages); i++) {
                 String base = i < pages ? XenbusKeys.RING_REF : RingShape.RSP_RING_REF;
-                String name = order < 0 ? base : base + (i % pages);
-                refs[i] = (int) required(ctx, rel + name, dir + "/" + name);
+                names.add(order < 0 ? base : base + (i % pages));
+            }
+            List<Optional<String>> values = ctx.frontendKeys(names.stream().map(n -> rel + n).toList());
+            int port = (int) required(values.get(0), dir + "/" + XenbusKeys.EVENT_CHANNEL);
+            int[] refs = new int[names.size() - 1];
+            for (int i = 0; i < refs.length; i++) {
+                refs[i] = (int) required(values.get(i + 1), dir + "/" + names.get(i + 1));
             }
             rings.add(new Queue(dir, refs, port));
         }
         return new FrontendRings(protocol, persistent, order, shape, List.copyOf(rings));
     }
 
-    private static long required(BackendContext ctx, String key, String path) {
-        Optional<String> v = ctx.frontendKey(key);
+    private static long required(Optional<String> v, String path) {
         if (v.isEmpty()) {
             throw new DeviceException("reading " + path);
         }
