@@ -329,8 +329,8 @@ standby_case() {
   sleep 2   # the standby's code settles (its start's JIT work done) before the owner goes
   pause_mark; tap_watch
   started=$(now)
+  sent=$($RT clock)   # on the log's clock: the timeline's first entry
   kill -$sig "$OLDPID"
-  sent=$(date +%H:%M:%S.%N | cut -c1-12)   # on the log's clock: the timeline's first entry
   ST=$ST2
   adopted $c 0 "$started"
   BPPID=$OLDPID ST=$OLDST
