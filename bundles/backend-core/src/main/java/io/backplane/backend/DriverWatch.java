@@ -8,6 +8,7 @@ import io.backplane.api.xenstore.XsWatch;
 
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -116,12 +117,12 @@ final class DriverWatch {
         }
         XenStore xs = bus.xenStore();
         String be = id.backendPath();
-        for (String key : REQUIRED) {
-            if (xs.tryRead(be + "/" + key).isEmpty()) {
-                return; // not (yet) a device directory: the toolstack is still writing it, or it is going
-            }
+        // Read together: an adopter's pause waits for these.
+        List<Optional<String>> values = xs.tryReadAll(REQUIRED.stream().map(k -> be + "/" + k).toList());
+        if (values.stream().anyMatch(Optional::isEmpty)) {
+            return; // not (yet) a device directory: the toolstack is still writing it, or it is going
         }
-        if (!"1".equals(xs.tryRead(be + "/" + XenbusKeys.ONLINE).orElse(""))) {
+        if (!"1".equals(values.get(REQUIRED.indexOf(XenbusKeys.ONLINE)).get())) {
             return; // offline: being torn down, or removed already
         }
         DeviceLifecycle device = new DeviceLifecycle(id, driver, bus, pool);
@@ -132,7 +133,7 @@ final class DriverWatch {
             devices.put(id, device);
         }
         bus.log().info(id + ": new " + driver.deviceType() + " device, frontend "
-                + xs.tryRead(be + "/" + XenbusKeys.FRONTEND).orElse("?"));
+                + values.get(REQUIRED.indexOf(XenbusKeys.FRONTEND)).get());
         device.start();
     }
 
