@@ -72,14 +72,7 @@ final class VbdDevice implements BackendDevice {
         disconnect();
         features = VbdFeatures.of(context.negotiation().offer(), discardEnabled);
         FrontendRings fe = FrontendRings.read(context, features);
-        try {
-            for (int q = 0; q < fe.queues().size(); q++) {
-                rings.add(openRing(fe, q));
-            }
-        } catch (RuntimeException e) {
-            disconnect();
-            throw e;
-        }
+        rings.addAll(openRings(fe, null, false));
         writeConnectKeys(fe);
         for (BlkifRing r : rings) {
             r.start();
@@ -109,14 +102,7 @@ final class VbdDevice implements BackendDevice {
         FrontendRings fe = FrontendRings.read(context, features);
         BackendDevice.requireRecorded(decided(fe), recorded);
         long keys = System.nanoTime();
-        try {
-            for (int q = 0; q < fe.queues().size(); q++) {
-                rings.add(openRing(fe, q, recorded.get(STATUS_STRATEGY), true));
-            }
-        } catch (RuntimeException e) {
-            disconnect();
-            throw e;
-        }
+        rings.addAll(openRings(fe, recorded.get(STATUS_STRATEGY), true));
         for (BlkifRing r : rings) {
             r.notifyFrontend();
             r.start();
@@ -202,8 +188,55 @@ final class VbdDevice implements BackendDevice {
         return c;
     }
 
-    private BlkifRing openRing(FrontendRings fe, int q) {
-        return openRing(fe, q, null, false);
+    /**
+     * Every queue's ring opened at once, each on a thread of its own (the guest waits for all of
+     * them after a re-attach: mapping, the request mirror and binding the port are a few hundred
+     * ms a ring under emulation); when one fails, those opened are closed and the first failure
+     * is thrown.
+     *
+     * @param strategy the strategy to prefer (an adopter's record), null for the fittest
+     * @param live     re-attach to rings a previous backend served
+     */
+    private List<BlkifRing> openRings(FrontendRings fe, String strategy, boolean live) {
+        int n = fe.queues().size();
+        List<java.util.concurrent.CompletableFuture<BlkifRing>> opening = new ArrayList<>();
+        for (int q = 1; q < n; q++) {
+            int queue = q;
+            java.util.concurrent.CompletableFuture<BlkifRing> f = new java.util.concurrent.CompletableFuture<>();
+            Thread t = new Thread(() -> {
+                try {
+                    f.complete(openRing(fe, queue, strategy, live));
+                } catch (RuntimeException e) {
+                    f.completeExceptionally(e);
+                }
+            }, "blkback " + context.id() + " opening queue " + q);
+            t.setDaemon(true);
+            t.start();
+            opening.add(f);
+        }
+        List<BlkifRing> opened = new ArrayList<>();
+        RuntimeException failure = null;
+        try {
+            opened.add(openRing(fe, 0, strategy, live));
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        for (java.util.concurrent.CompletableFuture<BlkifRing> f : opening) {
+            try {
+                opened.add(f.join());
+            } catch (java.util.concurrent.CompletionException e) {
+                failure = failure != null ? failure
+                        : e.getCause() instanceof RuntimeException r ? r : new DeviceException(String.valueOf(e.getCause()));
+            }
+        }
+        if (failure != null) {
+            for (BlkifRing r : opened) {
+                r.closeEventChannel();
+                r.unmap();
+            }
+            throw failure;
+        }
+        return opened;
     }
 
     /** @param strategy the strategy to prefer (an adopter's record), null for the fittest */
