@@ -319,9 +319,10 @@ final class BlkifRing implements Runnable {
         push();
         if (reattachedAt != 0 && rdReq + wrReq + flushReq + discardReq + errors + unsupported > 0) {
             // The adoption's timeline ends here: the guest has its first answer from this backend.
+            Map<String, Long> counters = channel.counters();
             context.log(name + ": first answer after the re-attach " + (System.nanoTime() - reattachedAt) / 1_000_000
-                    + " ms after its ring was mapped (" + channel.counters().getOrDefault("persistent-maps", 0L)
-                    + " persistent grants mapped so far)");
+                    + " ms after its ring was mapped (" + counters.getOrDefault("persistent-maps", 0L)
+                    + " persistent grants mapped so far, in " + counters.getOrDefault("persistent-map-calls", 0L) + " calls)");
             reattachedAt = 0;
         }
     }
