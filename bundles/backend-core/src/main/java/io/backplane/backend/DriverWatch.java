@@ -155,6 +155,9 @@ final class DriverWatch {
             stopped = true;
             closing = List.copyOf(devices.values());
         }
+        // Queued before the unwatch's round trip to xenstored: a standby waits for each hand-over.
+        CompletableFuture<Void> done = CompletableFuture.allOf(closing.stream()
+                .map(d -> handOver ? d.handOver(reason) : d.stop(reason)).toArray(CompletableFuture[]::new));
         XsWatch w;
         synchronized (this) {
             w = watch;
@@ -167,8 +170,7 @@ final class DriverWatch {
                 bus.log().warn(driver.deviceType() + " backend: unwatch failed: " + e.getMessage());
             }
         }
-        return CompletableFuture.allOf(closing.stream().map(d -> handOver ? d.handOver(reason) : d.stop(reason))
-                .toArray(CompletableFuture[]::new));
+        return done;
     }
 
     private List<String> children(String path) {
