@@ -189,10 +189,29 @@ final class DeviceRecord {
         try {
             long pid = Long.parseLong(owner.substring(0, at < 0 ? owner.length() : at));
             long started = at < 0 ? 0 : Long.parseLong(owner.substring(at + 1));
-            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+            return ProcessHandle.of(pid).filter(DeviceRecord::running)
                     .filter(p -> p.info().startInstant().map(Instant::toEpochMilli).orElse(0L) == started);
         } catch (NumberFormatException e) {
             return Optional.empty();
+        }
+    }
+
+    /**
+     * Alive and not a zombie: {@code ProcessHandle.isAlive()} stays true for a process that has
+     * exited until its parent reaps it, but a zombie has released its mappings, ports and TAP
+     * (its exit did that) and serves nothing: a successor may adopt at once.
+     */
+    static boolean running(ProcessHandle p) {
+        if (!p.isAlive()) {
+            return false;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(p.pid()), "stat"));
+            // pid (comm) state ...: comm may hold spaces and parentheses, the state follows the last ')'.
+            int end = stat.lastIndexOf(')');
+            return end < 0 || end + 2 >= stat.length() || stat.charAt(end + 2) != 'Z';
+        } catch (IOException | RuntimeException e) {
+            return p.isAlive();                     // no /proc (or gone meanwhile): what the handle says
         }
     }
 
