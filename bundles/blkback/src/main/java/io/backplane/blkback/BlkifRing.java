@@ -83,7 +83,8 @@ final class BlkifRing implements Runnable {
     private final ByteBuffer[] views;
     /** Zero-copy requests started since the strategy's last {@code flush()} (worker only). */
     private int directSinceFlush;
-    private final ByteBuffer data;
+    /** The bounce buffer, made at its first use (worker only; see {@link #data()}). */
+    private ByteBuffer data;
     /** One batch (one GNTTABOP_copy with grant copy) per request, and its GNTST codes. */
     private final List<SegmentCopy> batch = new ArrayList<>();
     private final int[] copyStatus;
@@ -130,7 +131,6 @@ final class BlkifRing implements Runnable {
         int maxSegments = Math.max(features.maxIndirectSegments(),
                 BLKIF_MAX_SEGMENTS_PER_REQUEST);
         this.preq = new PhysicalRequest(maxSegments);
-        this.data = ByteBuffer.allocateDirect(maxSegments * PAGE);
         this.copyStatus = new int[maxSegments];
         this.views = new ByteBuffer[maxSegments];
         this.inFlight = new InFlightIo(image, maxSegments, "blkback " + context.id() + " " + name + " io", this::completed);
@@ -412,8 +412,22 @@ final class BlkifRing implements Runnable {
         return status;
     }
 
+    /**
+     * The bounce buffer, a request's largest (1 MiB with 256 indirect segments): made when a
+     * request first needs it, not with the ring. Zero-copy strategies (persistent grants) rarely
+     * do, and zeroing 1 MiB a ring is a page fault a page, hundreds of milliseconds of an
+     * adoption under emulation.
+     */
+    private ByteBuffer data() {
+        if (data == null) {
+            data = ByteBuffer.allocateDirect(preq.grefs.length * PAGE);
+        }
+        return data;
+    }
+
     /** Through the bounce buffer: the strategy gave no view of some segment. */
     private int read() {
+        ByteBuffer data = data();
         image.read(preq.sector, data, preq.bytes());
         batch.clear();
         int at = 0;
@@ -433,7 +447,7 @@ final class BlkifRing implements Runnable {
         if (!fetchSegments()) {
             return BLKIF_RSP_ERROR;
         }
-        image.write(preq.sector, data, preq.bytes());
+        image.write(preq.sector, data(), preq.bytes());
         wrReq++;
         wrSect += preq.sectors;
         return BLKIF_RSP_OKAY;
@@ -449,7 +463,7 @@ final class BlkifRing implements Runnable {
             if (!fetchSegments()) {
                 return BLKIF_RSP_ERROR;
             }
-            image.write(preq.sector, data, preq.bytes());
+            image.write(preq.sector, data(), preq.bytes());
             wrSect += preq.sectors;
         }
         image.flush();
@@ -490,7 +504,7 @@ final class BlkifRing implements Runnable {
         batch.clear();
         int at = 0;
         for (int i = 0; i < preq.segments; i++) {
-            batch.add(SegmentCopy.fromGuest(preq.grefs[i], preq.offsets[i], data, at, preq.lengths[i]));
+            batch.add(SegmentCopy.fromGuest(preq.grefs[i], preq.offsets[i], data(), at, preq.lengths[i]));
             at += preq.lengths[i];
         }
         return copy();
