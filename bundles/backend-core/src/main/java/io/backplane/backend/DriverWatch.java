@@ -150,14 +150,28 @@ final class DriverWatch {
      * leaves each as it stands for a successor to adopt ({@link DeviceLifecycle#handOver}).
      */
     CompletableFuture<Void> stop(String reason, boolean handOver) {
+        CompletableFuture<Void> done = stopDevices(reason, handOver);
+        unwatch();
+        return done;
+    }
+
+    /**
+     * The first half of {@link #stop}: no event is acted on any more and every device's close or
+     * hand-over is queued on its own executor. A hand-over of every driver's devices queues them
+     * all before any unwatch goes to xenstored: a standby waits for each.
+     */
+    CompletableFuture<Void> stopDevices(String reason, boolean handOver) {
         List<DeviceLifecycle> closing;
         synchronized (this) {
             stopped = true;
             closing = List.copyOf(devices.values());
         }
-        // Queued before the unwatch's round trip to xenstored: a standby waits for each hand-over.
-        CompletableFuture<Void> done = CompletableFuture.allOf(closing.stream()
+        return CompletableFuture.allOf(closing.stream()
                 .map(d -> handOver ? d.handOver(reason) : d.stop(reason)).toArray(CompletableFuture[]::new));
+    }
+
+    /** The second half of {@link #stop}: the watch removed. */
+    void unwatch() {
         XsWatch w;
         synchronized (this) {
             w = watch;
@@ -170,7 +184,6 @@ final class DriverWatch {
                 bus.log().warn(driver.deviceType() + " backend: unwatch failed: " + e.getMessage());
             }
         }
-        return done;
     }
 
     private List<String> children(String path) {
