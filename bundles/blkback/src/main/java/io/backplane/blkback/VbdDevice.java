@@ -33,6 +33,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * One vbd (xenbus.c's {@code backend_info} with its {@code xen_blkif}): the image opened at
@@ -199,10 +201,10 @@ final class VbdDevice implements BackendDevice {
      */
     private List<BlkifRing> openRings(FrontendRings fe, String strategy, boolean live) {
         int n = fe.queues().size();
-        List<java.util.concurrent.CompletableFuture<BlkifRing>> opening = new ArrayList<>();
+        List<CompletableFuture<BlkifRing>> opening = new ArrayList<>();
         for (int q = 1; q < n; q++) {
             int queue = q;
-            java.util.concurrent.CompletableFuture<BlkifRing> f = new java.util.concurrent.CompletableFuture<>();
+            CompletableFuture<BlkifRing> f = new CompletableFuture<>();
             Thread t = new Thread(() -> {
                 try {
                     f.complete(openRing(fe, queue, strategy, live));
@@ -221,10 +223,10 @@ final class VbdDevice implements BackendDevice {
         } catch (RuntimeException e) {
             failure = e;
         }
-        for (java.util.concurrent.CompletableFuture<BlkifRing> f : opening) {
+        for (CompletableFuture<BlkifRing> f : opening) {
             try {
                 opened.add(f.join());
-            } catch (java.util.concurrent.CompletionException e) {
+            } catch (CompletionException e) {
                 failure = failure != null ? failure
                         : e.getCause() instanceof RuntimeException r ? r : new DeviceException(String.valueOf(e.getCause()));
             }

@@ -7,7 +7,9 @@ import io.backplane.api.hypervisor.GrantTables;
 import io.backplane.ring.LegacyRingChannel;
 import io.backplane.ring.SegmentBounds;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -78,7 +80,7 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
 
         Grant(Region region, int index, long now) {
             this.region = region;
-            this.page = region.mapping.buffer().slice(index * PAGE, PAGE).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            this.page = region.mapping.buffer().slice(index * PAGE, PAGE).order(ByteOrder.LITTLE_ENDIAN);
             this.lastUsed = now;
         }
 
@@ -171,7 +173,7 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         }
         GrantMapping mapping;
         try {
-            mapping = grants.map(domid, java.util.Arrays.copyOf(fresh, n), true);
+            mapping = grants.map(domid, Arrays.copyOf(fresh, n), true);
         } catch (GrantException refused) {
             return;
         }
