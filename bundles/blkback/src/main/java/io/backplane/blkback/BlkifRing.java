@@ -107,7 +107,7 @@ final class BlkifRing implements Runnable {
     /** Of those, the requests that joined the I/O of the one before them (one preadv/pwritev, one push). */
     private volatile long mergedRequests;
     private volatile String halted;
-    /** When the worker of a re-attached ring started, until its first answer is logged (0: not re-attached, or logged). */
+    /** When a re-attached ring was mapped, until its first answer is logged (0: not re-attached, or logged). */
     private long reattachedAt;
 
     /**
