@@ -56,8 +56,8 @@ cds_options() { if [ -s $JSA ]; then echo "-XX:SharedArchiveFile=$JSA"; else ech
 # the state dir's log outlives an instance when it is kept: lines are counted from a mark
 log_lines() { cat $ST/backplane.log 2>/dev/null | wc -l; }
 log_since() { tail -n +$(($1 + 1)) $ST/backplane.log 2>/dev/null; }
-# log lines as TIME MESSAGE (the date, level and logger dropped), 230 characters at most
-log_times() { sed 's/^[0-9-]* \([0-9:.]*\) [A-Z]* *[a-z-]* [A-Za-z]*: /\1 /' | cut -c1-230; }
+# log lines as TIME MESSAGE (the date, level and logger dropped), 400 characters at most
+log_times() { sed 's/^[0-9-]* \([0-9:.]*\) [A-Z]* *[a-z-]* [A-Za-z]*: /\1 /' | cut -c1-400; }
 # bp_start [keep]: a fresh state dir, or with "keep" the one a previous instance left (its
 # device records' files, the request mirrors, are what a restart after kill -9 replays from)
 bp_start() {
@@ -329,6 +329,7 @@ standby_case() {
   sleep 2   # the standby's code settles (its start's JIT work done) before the owner goes
   pause_mark; tap_watch
   started=$(now)
+  sent=$($RT clock)   # on the log's clock: the timeline's first entry
   kill -$sig "$OLDPID"
   ST=$ST2
   adopted $c 0 "$started"
@@ -342,8 +343,9 @@ standby_case() {
   ST=$ST2 BPPID=$NEWPID BP_LOG0=0
   cp /tmp/bp2.out /tmp/bp.out
   # the timings behind the pause: the old instance's handovers, the standby's adoptions (log times)
-  step "$c: old: $(grep -a -E 'handed over .* in [0-9]+ ms' $OUT/backplane.log | tail -2 | log_times | tr '\n' '|')"
-  step "$c: standby: $(log_since 0 | grep -a -E 'died; adopting|probed:|interface ready|re-attached' | grep -a -v rehears | log_times | tr '\n' '|')"
+  step "$c: SIG$sig sent to the serving instance at $sent"
+  step "$c: old: $(grep -a -E 'handing every device over|handed over .* in [0-9]+ ms' $OUT/backplane.log | tail -3 | log_times | tr '\n' '|')"
+  step "$c: standby: $(log_since 0 | grep -a -E 'died; adopting|probed:|interface ready|re-attached|first answer after' | grep -a -v rehears | log_times | tr '\n' '|')"
   if [ $sig = TERM ]; then
     check "$(log_since 0 | grep -c 'served again')" 0 bp3-$c-no-replay "requests served again after the standby's adoption"
   else

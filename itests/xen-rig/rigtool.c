@@ -3,6 +3,8 @@
  * Built static on the host, runs in dom0 and in the guest.
  *
  *   rigtool now                          monotonic clock in milliseconds (busybox date has no %N)
+ *   rigtool clock                        the wall clock as HH:MM:SS.mmm (UTC), as Backplane's log
+ *                                        stamps its lines
  *   rigtool udp-send HOST PORT COUNT     COUNT datagrams of 1200 bytes, 2 ms apart, each carrying
  *                                        its sequence number and a checksum of its payload
  *   rigtool udp-recv PORT COUNT SECONDS  receives until COUNT distinct valid datagrams or SECONDS
@@ -210,6 +212,14 @@ int main(int argc, char **argv) {
         printf("%lld\n", now_ms());
         return 0;
     }
+    if (argc == 2 && !strcmp(argv[1], "clock")) {
+        struct timeval tv;
+        struct tm tm;
+        gettimeofday(&tv, NULL);
+        gmtime_r(&tv.tv_sec, &tm);
+        printf("%02d:%02d:%02d.%03ld\n", tm.tm_hour, tm.tm_min, tm.tm_sec, (long) tv.tv_usec / 1000);
+        return 0;
+    }
     if (argc == 5 && !strcmp(argv[1], "udp-send")) {
         return udp_send(argv[2], atoi(argv[3]), atoi(argv[4]));
     }
@@ -225,6 +235,6 @@ int main(int argc, char **argv) {
     if (argc == 2 && !strcmp(argv[1], "syscost")) {
         return syscost();
     }
-    fprintf(stderr, "usage: rigtool now | udp-send HOST PORT COUNT | udp-recv PORT COUNT SECONDS | hole FILE OFF LEN | tcp-sink PORT FILE SECONDS | syscost\n");
+    fprintf(stderr, "usage: rigtool now | clock | udp-send HOST PORT COUNT | udp-recv PORT COUNT SECONDS | hole FILE OFF LEN | tcp-sink PORT FILE SECONDS | syscost\n");
     return 2;
 }

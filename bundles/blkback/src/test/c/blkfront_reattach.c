@@ -7,7 +7,11 @@
  * time), each round with its own pattern, until the key "data/reattach-stop" appears in its
  * domain's home; then it finishes the round and prints what it counted.
  *
- *   blkfront_reattach STATE_DIR DOMID DEVID PAGES
+ *   blkfront_reattach STATE_DIR DOMID DEVID PAGES [persistent]
+ *
+ * With "persistent" it asks for feature-persistent (it reuses its grants anyway) and sends each
+ * page as two segments on two grants (sectors 0-3 and 4-7), so that a backend meets two grants
+ * new to it in each request after a re-attach.
  *
  * Every response must answer a request of the batch in flight, each exactly once, with
  * BLKIF_RSP_OKAY; every byte read back must be the round's. The round number goes to
@@ -27,6 +31,14 @@
 #define DATA_FRAME 16        /* their frames */
 
 static uint64_t requests, responses;
+static int split;            /* persistent: each page in two segments on two grants */
+
+/* Byte @b of request @i's page: in a second frame, @slots further, for sectors 4-7 when split. */
+static uint8_t *data_byte(uint8_t *memory, unsigned int slots, unsigned int i, unsigned int b)
+{
+    unsigned int frame = DATA_FRAME + i + (split && b >= PAGE_SIZE / 2 ? slots : 0);
+    return memory + (size_t)frame * PAGE_SIZE + b;
+}
 
 /* Byte b of sector s in round r (BlkReattachTest checks the image with the same). */
 static uint8_t pattern(uint64_t r, uint64_t s, unsigned int b)
@@ -37,25 +49,27 @@ static uint8_t pattern(uint64_t r, uint64_t s, unsigned int b)
 /* One batch of @n one-page requests of @op from sector of page @first; 0 when all answered once. */
 static int batch(blkif_front_ring_t *f, uint8_t *memory, uint64_t round, uint64_t first, unsigned int n, int op)
 {
-    uint8_t answered[RING_SIZE(f)];
+    unsigned int slots = RING_SIZE(f);
+    uint8_t answered[slots];
     memset(answered, 0, sizeof(answered));
     for (unsigned int i = 0; i < n; i++) {
         uint64_t sector = (first + i) * (PAGE_SIZE / SECTOR);
-        uint8_t *page = memory + (size_t)(DATA_FRAME + i) * PAGE_SIZE;
-        if (op == BLKIF_OP_WRITE)
-            for (unsigned int b = 0; b < PAGE_SIZE; b++)
-                page[b] = pattern(round, sector + b / SECTOR, b % SECTOR);
-        else
-            memset(page, 0, PAGE_SIZE);
+        for (unsigned int b = 0; b < PAGE_SIZE; b++)
+            *data_byte(memory, slots, i, b) = op == BLKIF_OP_WRITE ? pattern(round, sector + b / SECTOR, b % SECTOR) : 0;
         blkif_request_t *req = RING_GET_REQUEST(f, f->req_prod_pvt);
         req->operation = op;
-        req->nr_segments = 1;
+        req->nr_segments = split ? 2 : 1;
         req->handle = 0;
         req->id = i;
         req->sector_number = sector;
         req->seg[0].gref = DATA_REF + i;
         req->seg[0].first_sect = 0;
-        req->seg[0].last_sect = PAGE_SIZE / SECTOR - 1;
+        req->seg[0].last_sect = (split ? PAGE_SIZE / 2 : PAGE_SIZE) / SECTOR - 1;
+        if (split) {
+            req->seg[1].gref = DATA_REF + slots + i;
+            req->seg[1].first_sect = PAGE_SIZE / 2 / SECTOR;
+            req->seg[1].last_sect = PAGE_SIZE / SECTOR - 1;
+        }
         f->req_prod_pvt++;
         requests++;
     }
@@ -94,11 +108,11 @@ static int batch(blkif_front_ring_t *f, uint8_t *memory, uint64_t round, uint64_
     if (op == BLKIF_OP_READ) {
         for (unsigned int i = 0; i < n; i++) {
             uint64_t sector = (first + i) * (PAGE_SIZE / SECTOR);
-            uint8_t *page = memory + (size_t)(DATA_FRAME + i) * PAGE_SIZE;
             for (unsigned int b = 0; b < PAGE_SIZE; b++) {
-                if (page[b] != pattern(round, sector + b / SECTOR, b % SECTOR)) {
+                uint8_t got = *data_byte(memory, slots, i, b);
+                if (got != pattern(round, sector + b / SECTOR, b % SECTOR)) {
                     printf("blkfront_reattach: round %" PRIu64 ": sector %" PRIu64 " byte %u is %u, wrote %u\n",
-                           round, sector + b / SECTOR, b % SECTOR, page[b], pattern(round, sector + b / SECTOR, b % SECTOR));
+                           round, sector + b / SECTOR, b % SECTOR, got, pattern(round, sector + b / SECTOR, b % SECTOR));
                     return 1;
                 }
             }
@@ -109,10 +123,11 @@ static int batch(blkif_front_ring_t *f, uint8_t *memory, uint64_t round, uint64_
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: blkfront_reattach STATE_DIR DOMID DEVID PAGES\n");
+    if (argc != 5 && !(argc == 6 && !strcmp(argv[5], "persistent"))) {
+        fprintf(stderr, "usage: blkfront_reattach STATE_DIR DOMID DEVID PAGES [persistent]\n");
         return 2;
     }
+    split = argc == 6;
     const char *dir = argv[1];
     int domid = atoi(argv[2]);
     int devid = atoi(argv[3]);
@@ -127,8 +142,10 @@ int main(int argc, char **argv)
     FRONT_RING_INIT(&front, sring, PAGE_SIZE);
     unsigned int slots = RING_SIZE(&front);
     sim_grant(g.gnttab, RING_REF, 0, 0, GTF_permit_access);
-    for (unsigned int i = 0; i < slots; i++)
+    for (unsigned int i = 0; i < (split ? 2 : 1) * slots; i++)
         sim_grant(g.gnttab, DATA_REF + i, 0, DATA_FRAME + i, GTF_permit_access);
+    if (split)
+        put(fe, "feature-persistent", 1);
     put(fe, "ring-ref", RING_REF);
     put(fe, "event-channel", my_port);
     sim_xs_put_string(g.xs, XBT_NULL, fe, "protocol", XEN_IO_PROTO_ABI_X86_64);

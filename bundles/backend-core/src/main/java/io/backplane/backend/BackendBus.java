@@ -373,10 +373,13 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
             return;
         }
         owners.close();
+        // The first line of a hand-over's timeline (each device logs when it is handed over).
+        log.info("backend core: handing every device over (" + reason + ")");
         List<CompletableFuture<Void>> stops = new ArrayList<>();
         for (DriverWatch w : drivers.values()) {
-            stops.add(w.stop(reason, true));
+            stops.add(w.stopDevices(reason, true));
         }
+        drivers.values().forEach(DriverWatch::unwatch);
         await(CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)), true);
     }
 

@@ -5,6 +5,7 @@ import io.backplane.api.device.DeviceId;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.backend.XenbusState;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -39,8 +40,9 @@ final class DeviceAdoption {
 
     static Decision decide(XenStore xs, DeviceId id, String frontendPath) {
         String be = id.backendPath();
-        String backendState = xs.tryRead(be + "/" + XenbusKeys.STATE).orElse("");
-        String frontendState = xs.tryRead(frontendPath + "/" + XenbusKeys.STATE).orElse("");
+        List<Optional<String>> states = xs.tryReadAll(List.of(be + "/" + XenbusKeys.STATE, frontendPath + "/" + XenbusKeys.STATE));
+        String backendState = states.get(0).orElse("");
+        String frontendState = states.get(1).orElse("");
         String connected = XenbusState.CONNECTED.wire();
         if (!connected.equals(backendState) || !connected.equals(frontendState)) {
             return new Decision(Verdict.PROBE, Optional.empty(), "");

@@ -69,6 +69,13 @@ final class DeviceContext implements BackendContext {
     }
 
     @Override
+    public java.util.List<Optional<String>> frontendKeys(java.util.List<String> keys) {
+        String fe = frontendPath;
+        return fe == null ? keys.stream().map(k -> Optional.<String>empty()).toList()
+                : xenStore.tryReadAll(keys.stream().map(k -> fe + "/" + k).toList());
+    }
+
+    @Override
     public void fatal(String reason) {
         lifecycle.fatal(reason);
     }

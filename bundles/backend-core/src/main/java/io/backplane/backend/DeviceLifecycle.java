@@ -350,8 +350,9 @@ final class DeviceLifecycle {
 
     private void probe() {
         String be = id.backendPath();
-        String frontend = xs.tryRead(be + "/" + XenbusKeys.FRONTEND).orElse("");
-        String frontendId = xs.tryRead(be + "/" + XenbusKeys.FRONTEND_ID).orElse("");
+        List<Optional<String>> keys = xs.tryReadAll(List.of(be + "/" + XenbusKeys.FRONTEND, be + "/" + XenbusKeys.FRONTEND_ID));
+        String frontend = keys.get(0).orElse("");
+        String frontendId = keys.get(1).orElse("");
         if (frontend.isEmpty() || !frontendId.equals(Integer.toString(id.frontendDomid()))) {
             throw new IllegalStateException("backend directory names frontend '" + frontend + "' of domain '"
                     + frontendId + "', not a frontend of domain " + id.frontendDomid());

@@ -2,6 +2,8 @@ package io.backplane.backend;
 
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.xenstore.XenStore;
+import io.backplane.api.xenstore.XsError;
+import io.backplane.api.xenstore.XsException;
 import io.backplane.api.xenstore.XsPerm;
 
 import java.io.IOException;
@@ -81,11 +83,13 @@ final class DeviceRecord {
     /** The record of {@code id}, empty when there is none (never connected, or not since a disconnect). */
     static Optional<Recorded> read(XenStore xs, DeviceId id) {
         String be = id.backendPath();
-        if (!xs.exists(be + "/" + CONNECTION)) {
+        Optional<Map<String, String>> connection = children(xs, be + "/" + CONNECTION);
+        if (connection.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(new Recorded(children(xs, be + "/" + OFFER), children(xs, be + "/" + CONNECTION),
-                xs.tryRead(be + "/" + OWNER), xs.tryRead(be + "/" + OWNER_FILES).map(Path::of)));
+        List<Optional<String>> owner = xs.tryReadAll(List.of(be + "/" + OWNER, be + "/" + OWNER_FILES));
+        return Optional.of(new Recorded(children(xs, be + "/" + OFFER).orElse(Map.of()), connection.get(),
+                owner.get(0), owner.get(1).map(Path::of)));
     }
 
     /**
@@ -185,20 +189,49 @@ final class DeviceRecord {
         try {
             long pid = Long.parseLong(owner.substring(0, at < 0 ? owner.length() : at));
             long started = at < 0 ? 0 : Long.parseLong(owner.substring(at + 1));
-            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+            return ProcessHandle.of(pid).filter(DeviceRecord::running)
                     .filter(p -> p.info().startInstant().map(Instant::toEpochMilli).orElse(0L) == started);
         } catch (NumberFormatException e) {
             return Optional.empty();
         }
     }
 
-    private static Map<String, String> children(XenStore xs, String dir) {
-        Map<String, String> out = new TreeMap<>();
-        if (xs.exists(dir)) {
-            for (String k : xs.directory(dir)) {
-                xs.tryRead(dir + "/" + k).ifPresent(v -> out.put(k, v));
-            }
+    /**
+     * Alive and not a zombie: {@code ProcessHandle.isAlive()} stays true for a process that has
+     * exited until its parent reaps it, but a zombie has released its mappings, ports and TAP
+     * (its exit did that) and serves nothing: a successor may adopt at once.
+     */
+    static boolean running(ProcessHandle p) {
+        if (!p.isAlive()) {
+            return false;
         }
-        return out;
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(p.pid()), "stat"));
+            // pid (comm) state ...: comm may hold spaces and parentheses, the state follows the last ')'.
+            int end = stat.lastIndexOf(')');
+            return end < 0 || end + 2 >= stat.length() || stat.charAt(end + 2) != 'Z';
+        } catch (IOException | RuntimeException e) {
+            return p.isAlive();                     // no /proc (or gone meanwhile): what the handle says
+        }
+    }
+
+    /** The directory's keys and values (read together: an adopter's pause waits for them), empty when it is missing. */
+    private static Optional<Map<String, String>> children(XenStore xs, String dir) {
+        List<String> keys;
+        try {
+            keys = xs.directory(dir);
+        } catch (XsException e) {
+            if (e.error() == XsError.ENOENT) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+        List<Optional<String>> values = xs.tryReadAll(keys.stream().map(k -> dir + "/" + k).toList());
+        Map<String, String> out = new TreeMap<>();
+        for (int i = 0; i < keys.size(); i++) {
+            String k = keys.get(i);
+            values.get(i).ifPresent(v -> out.put(k, v));
+        }
+        return Optional.of(out);
     }
 }

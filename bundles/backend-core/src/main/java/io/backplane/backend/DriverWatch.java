@@ -8,6 +8,7 @@ import io.backplane.api.xenstore.XsWatch;
 
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -116,12 +117,12 @@ final class DriverWatch {
         }
         XenStore xs = bus.xenStore();
         String be = id.backendPath();
-        for (String key : REQUIRED) {
-            if (xs.tryRead(be + "/" + key).isEmpty()) {
-                return; // not (yet) a device directory: the toolstack is still writing it, or it is going
-            }
+        // Read together: an adopter's pause waits for these.
+        List<Optional<String>> values = xs.tryReadAll(REQUIRED.stream().map(k -> be + "/" + k).toList());
+        if (values.stream().anyMatch(Optional::isEmpty)) {
+            return; // not (yet) a device directory: the toolstack is still writing it, or it is going
         }
-        if (!"1".equals(xs.tryRead(be + "/" + XenbusKeys.ONLINE).orElse(""))) {
+        if (!"1".equals(values.get(REQUIRED.indexOf(XenbusKeys.ONLINE)).get())) {
             return; // offline: being torn down, or removed already
         }
         DeviceLifecycle device = new DeviceLifecycle(id, driver, bus, pool);
@@ -132,7 +133,7 @@ final class DriverWatch {
             devices.put(id, device);
         }
         bus.log().info(id + ": new " + driver.deviceType() + " device, frontend "
-                + xs.tryRead(be + "/" + XenbusKeys.FRONTEND).orElse("?"));
+                + values.get(REQUIRED.indexOf(XenbusKeys.FRONTEND)).get());
         device.start();
     }
 
@@ -149,11 +150,28 @@ final class DriverWatch {
      * leaves each as it stands for a successor to adopt ({@link DeviceLifecycle#handOver}).
      */
     CompletableFuture<Void> stop(String reason, boolean handOver) {
+        CompletableFuture<Void> done = stopDevices(reason, handOver);
+        unwatch();
+        return done;
+    }
+
+    /**
+     * The first half of {@link #stop}: no event is acted on any more and every device's close or
+     * hand-over is queued on its own executor. A hand-over of every driver's devices queues them
+     * all before any unwatch goes to xenstored: a standby waits for each.
+     */
+    CompletableFuture<Void> stopDevices(String reason, boolean handOver) {
         List<DeviceLifecycle> closing;
         synchronized (this) {
             stopped = true;
             closing = List.copyOf(devices.values());
         }
+        return CompletableFuture.allOf(closing.stream()
+                .map(d -> handOver ? d.handOver(reason) : d.stop(reason)).toArray(CompletableFuture[]::new));
+    }
+
+    /** The second half of {@link #stop}: the watch removed. */
+    void unwatch() {
         XsWatch w;
         synchronized (this) {
             w = watch;
@@ -166,8 +184,6 @@ final class DriverWatch {
                 bus.log().warn(driver.deviceType() + " backend: unwatch failed: " + e.getMessage());
             }
         }
-        return CompletableFuture.allOf(closing.stream().map(d -> handOver ? d.handOver(reason) : d.stop(reason))
-                .toArray(CompletableFuture[]::new));
     }
 
     private List<String> children(String path) {

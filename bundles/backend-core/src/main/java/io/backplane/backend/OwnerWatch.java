@@ -66,7 +66,7 @@ final class OwnerWatch implements AutoCloseable {
     private void check() {
         watched.forEach((id, w) -> {
             // The handle compares the process's start time: a reused pid does not pass for the owner.
-            if (!w.process().isAlive() && watched.remove(id, w)) {
+            if (!DeviceRecord.running(w.process()) && watched.remove(id, w)) {
                 log.info(id + ": its backend process " + w.owner() + " died; adopting it");
                 rediscover.accept(id, id.backendPath());
             }

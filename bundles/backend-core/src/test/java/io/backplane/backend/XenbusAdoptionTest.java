@@ -135,6 +135,33 @@ class XenbusAdoptionTest {
         assertThat(DeviceRecord.claim(fx.xs(), id, java.util.Optional.of("2147483646@0"), mine)).as("taken already").isFalse();
     }
 
+    /**
+     * An owner killed with SIGKILL whose parent has not reaped it yet (a zombie: ProcessHandle
+     * still says alive) serves nothing: it counts as dead, so a standby adopts at once.
+     */
+    @Test
+    void aZombieOwnerIsADeadOne() throws Exception {
+        // sh starts the owner, then becomes a sleep that never reaps it.
+        Process parent = new ProcessBuilder("sh", "-c", "sleep 60 & echo $!; exec sleep 60").start();
+        try {
+            long pid = Long.parseLong(new java.io.BufferedReader(new java.io.InputStreamReader(parent.getInputStream())).readLine().trim());
+            ProcessHandle owner = ProcessHandle.of(pid).orElseThrow();
+            String recorded = pid + "@" + owner.info().startInstant().orElseThrow().toEpochMilli();
+            assertThat(DeviceRecord.process(recorded)).as("running").isPresent();
+            new ProcessBuilder("kill", "-KILL", Long.toString(pid)).start().waitFor();
+            long end = System.currentTimeMillis() + 10_000;
+            while (!java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat")).contains(") Z ")) {
+                assertThat(System.currentTimeMillis()).as("the owner became a zombie").isLessThan(end);
+                Thread.sleep(5);
+            }
+            assertThat(owner.isAlive()).as("what ProcessHandle says of a zombie").isTrue();
+            assertThat(DeviceRecord.running(owner)).isFalse();
+            assertThat(DeviceRecord.process(recorded)).as("a zombie owner is gone").isEmpty();
+        } finally {
+            parent.destroyForcibly();
+        }
+    }
+
     @Test
     void aFrontendWhoseKeysChangedIsRefusedWithTheReason() throws Exception {
         DeviceId id = connected(true);

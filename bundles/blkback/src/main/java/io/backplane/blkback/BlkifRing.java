@@ -83,7 +83,8 @@ final class BlkifRing implements Runnable {
     private final ByteBuffer[] views;
     /** Zero-copy requests started since the strategy's last {@code flush()} (worker only). */
     private int directSinceFlush;
-    private final ByteBuffer data;
+    /** The bounce buffer, made at its first use (worker only; see {@link #data()}). */
+    private ByteBuffer data;
     /** One batch (one GNTTABOP_copy with grant copy) per request, and its GNTST codes. */
     private final List<SegmentCopy> batch = new ArrayList<>();
     private final int[] copyStatus;
@@ -106,6 +107,8 @@ final class BlkifRing implements Runnable {
     /** Of those, the requests that joined the I/O of the one before them (one preadv/pwritev, one push). */
     private volatile long mergedRequests;
     private volatile String halted;
+    /** When a re-attached ring was mapped, until its first answer is logged (0: not re-attached, or logged). */
+    private long reattachedAt;
 
     /**
      * @param live   re-attach to a ring a previous backend served: start at its published rsp_prod
@@ -124,10 +127,10 @@ final class BlkifRing implements Runnable {
         this.image = image;
         this.checks = new RequestChecks(features, image.sectors(), image.readonly());
         this.ring = BackRing.open(channel.ring(), GeometryRingLayout.of(channel.geometry()), mirror, live);
+        this.reattachedAt = live ? System.nanoTime() : 0;
         int maxSegments = Math.max(features.maxIndirectSegments(),
                 BLKIF_MAX_SEGMENTS_PER_REQUEST);
         this.preq = new PhysicalRequest(maxSegments);
-        this.data = ByteBuffer.allocateDirect(maxSegments * PAGE);
         this.copyStatus = new int[maxSegments];
         this.views = new ByteBuffer[maxSegments];
         this.inFlight = new InFlightIo(image, maxSegments, "blkback " + context.id() + " " + name + " io", this::completed);
@@ -314,6 +317,14 @@ final class BlkifRing implements Runnable {
             flushWhenIdle();
         }
         push();
+        if (reattachedAt != 0 && rdReq + wrReq + flushReq + discardReq + errors + unsupported > 0) {
+            // The adoption's timeline ends here: the guest has its first answer from this backend.
+            Map<String, Long> counters = channel.counters();
+            context.log(name + ": first answer after the re-attach " + (System.nanoTime() - reattachedAt) / 1_000_000
+                    + " ms after its ring was mapped (" + counters.getOrDefault("persistent-maps", 0L)
+                    + " persistent grants mapped so far, in " + counters.getOrDefault("persistent-map-calls", 0L) + " calls)");
+            reattachedAt = 0;
+        }
     }
 
     /** Ends the strategy's batch if nothing is in flight (the quiet moment a purge waits for). */
@@ -401,8 +412,22 @@ final class BlkifRing implements Runnable {
         return status;
     }
 
+    /**
+     * The bounce buffer, a request's largest (1 MiB with 256 indirect segments): made when a
+     * request first needs it, not with the ring. Zero-copy strategies (persistent grants) rarely
+     * do, and zeroing 1 MiB a ring is a page fault a page, hundreds of milliseconds of an
+     * adoption under emulation.
+     */
+    private ByteBuffer data() {
+        if (data == null) {
+            data = ByteBuffer.allocateDirect(preq.grefs.length * PAGE);
+        }
+        return data;
+    }
+
     /** Through the bounce buffer: the strategy gave no view of some segment. */
     private int read() {
+        ByteBuffer data = data();
         image.read(preq.sector, data, preq.bytes());
         batch.clear();
         int at = 0;
@@ -422,7 +447,7 @@ final class BlkifRing implements Runnable {
         if (!fetchSegments()) {
             return BLKIF_RSP_ERROR;
         }
-        image.write(preq.sector, data, preq.bytes());
+        image.write(preq.sector, data(), preq.bytes());
         wrReq++;
         wrSect += preq.sectors;
         return BLKIF_RSP_OKAY;
@@ -438,7 +463,7 @@ final class BlkifRing implements Runnable {
             if (!fetchSegments()) {
                 return BLKIF_RSP_ERROR;
             }
-            image.write(preq.sector, data, preq.bytes());
+            image.write(preq.sector, data(), preq.bytes());
             wrSect += preq.sectors;
         }
         image.flush();
@@ -463,6 +488,7 @@ final class BlkifRing implements Runnable {
      * grants.
      */
     private boolean directSegments(boolean toGuest) {
+        io.prepare(preq.grefs, preq.segments);
         for (int i = 0; i < preq.segments; i++) {
             ByteBuffer page = io.direct(preq.grefs[i], preq.offsets[i], preq.lengths[i], toGuest);
             if (page == null) {
@@ -478,7 +504,7 @@ final class BlkifRing implements Runnable {
         batch.clear();
         int at = 0;
         for (int i = 0; i < preq.segments; i++) {
-            batch.add(SegmentCopy.fromGuest(preq.grefs[i], preq.offsets[i], data, at, preq.lengths[i]));
+            batch.add(SegmentCopy.fromGuest(preq.grefs[i], preq.offsets[i], data(), at, preq.lengths[i]));
             at += preq.lengths[i];
         }
         return copy();

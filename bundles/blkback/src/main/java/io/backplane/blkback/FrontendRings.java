@@ -42,7 +42,10 @@ record FrontendRings(String protocol, boolean persistent, int ringPageOrder, Rin
 
     static FrontendRings read(BackendContext ctx, VbdFeatures offer) {
         String frontend = ctx.id().frontendPath();
-        String protocol = ctx.frontendKey(BlkifKeys.PROTOCOL).orElse("");
+        // The keys that decide the rest, in one round trip.
+        List<Optional<String>> head = ctx.frontendKeys(List.of(BlkifKeys.PROTOCOL, VbdFeatures.PERSISTENT,
+                XenbusKeys.MULTI_QUEUE_NUM_QUEUES, XenbusKeys.RING_PAGE_ORDER));
+        String protocol = head.get(0).orElse("");
         if (protocol.isEmpty()) {
             protocol = X86_64_ABI; // "unspecified, assuming default": the native ABI
         } else if (X86_32_ABI.equals(protocol)) {
@@ -51,10 +54,10 @@ record FrontendRings(String protocol, boolean persistent, int ringPageOrder, Rin
         } else if (!X86_64_ABI.equals(protocol)) {
             throw new DeviceException("unknown fe protocol " + protocol);
         }
-        boolean persistent = offer.persistent() && unsigned(ctx.frontendKey(VbdFeatures.PERSISTENT), 0,
+        boolean persistent = offer.persistent() && unsigned(head.get(1), 0,
                 frontend + "/" + VbdFeatures.PERSISTENT) == 1;
 
-        long queues = unsigned(ctx.frontendKey(XenbusKeys.MULTI_QUEUE_NUM_QUEUES), 1,
+        long queues = unsigned(head.get(2), 1,
                 frontend + "/" + XenbusKeys.MULTI_QUEUE_NUM_QUEUES);
         if (queues > offer.maxQueues() || queues == 0) {
             throw new DeviceException("guest requested " + queues + " queues, exceeding the maximum of "
@@ -69,7 +72,7 @@ record FrontendRings(String protocol, boolean persistent, int ringPageOrder, Rin
         }
 
         int order = -1;
-        Optional<String> orderKey = ctx.frontendKey(XenbusKeys.RING_PAGE_ORDER);
+        Optional<String> orderKey = head.get(3);
         if (orderKey.isPresent()) {
             long asked = unsigned(orderKey, 0, frontend + "/" + XenbusKeys.RING_PAGE_ORDER);
             if (asked > offer.maxRingPageOrder()) {
@@ -85,20 +88,25 @@ record FrontendRings(String protocol, boolean persistent, int ringPageOrder, Rin
         for (int q = 0; q < queues; q++) {
             String rel = queues == 1 ? "" : XenbusKeys.queueDir(q) + "/";
             String dir = queues == 1 ? frontend : frontend + "/" + XenbusKeys.queueDir(q);
-            int port = (int) required(ctx, rel + XenbusKeys.EVENT_CHANNEL, dir + "/" + XenbusKeys.EVENT_CHANNEL);
-            int[] refs = new int[shape.grantedPages(pages)];
-            for (int i = 0; i < refs.length; i++) {
+            // The port and every ring reference in one round trip (16 pages and more per ring).
+            List<String> names = new ArrayList<>();
+            names.add(XenbusKeys.EVENT_CHANNEL);
+            for (int i = 0; i < shape.grantedPages(pages); i++) {
                 String base = i < pages ? XenbusKeys.RING_REF : RingShape.RSP_RING_REF;
-                String name = order < 0 ? base : base + (i % pages);
-                refs[i] = (int) required(ctx, rel + name, dir + "/" + name);
+                names.add(order < 0 ? base : base + (i % pages));
+            }
+            List<Optional<String>> values = ctx.frontendKeys(names.stream().map(n -> rel + n).toList());
+            int port = (int) required(values.get(0), dir + "/" + XenbusKeys.EVENT_CHANNEL);
+            int[] refs = new int[names.size() - 1];
+            for (int i = 0; i < refs.length; i++) {
+                refs[i] = (int) required(values.get(i + 1), dir + "/" + names.get(i + 1));
             }
             rings.add(new Queue(dir, refs, port));
         }
         return new FrontendRings(protocol, persistent, order, shape, List.copyOf(rings));
     }
 
-    private static long required(BackendContext ctx, String key, String path) {
-        Optional<String> v = ctx.frontendKey(key);
+    private static long required(Optional<String> v, String path) {
         if (v.isEmpty()) {
             throw new DeviceException("reading " + path);
         }

@@ -33,6 +33,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * One vbd (xenbus.c's {@code backend_info} with its {@code xen_blkif}): the image opened at
@@ -72,14 +74,7 @@ final class VbdDevice implements BackendDevice {
         disconnect();
         features = VbdFeatures.of(context.negotiation().offer(), discardEnabled);
         FrontendRings fe = FrontendRings.read(context, features);
-        try {
-            for (int q = 0; q < fe.queues().size(); q++) {
-                rings.add(openRing(fe, q));
-            }
-        } catch (RuntimeException e) {
-            disconnect();
-            throw e;
-        }
+        rings.addAll(openRings(fe, null, false));
         writeConnectKeys(fe);
         for (BlkifRing r : rings) {
             r.start();
@@ -109,14 +104,7 @@ final class VbdDevice implements BackendDevice {
         FrontendRings fe = FrontendRings.read(context, features);
         BackendDevice.requireRecorded(decided(fe), recorded);
         long keys = System.nanoTime();
-        try {
-            for (int q = 0; q < fe.queues().size(); q++) {
-                rings.add(openRing(fe, q, recorded.get(STATUS_STRATEGY), true));
-            }
-        } catch (RuntimeException e) {
-            disconnect();
-            throw e;
-        }
+        rings.addAll(openRings(fe, recorded.get(STATUS_STRATEGY), true));
         for (BlkifRing r : rings) {
             r.notifyFrontend();
             r.start();
@@ -202,8 +190,55 @@ final class VbdDevice implements BackendDevice {
         return c;
     }
 
-    private BlkifRing openRing(FrontendRings fe, int q) {
-        return openRing(fe, q, null, false);
+    /**
+     * Every queue's ring opened at once, each on a thread of its own (the guest waits for all of
+     * them after a re-attach: mapping, the request mirror and binding the port are a few hundred
+     * ms a ring under emulation); when one fails, those opened are closed and the first failure
+     * is thrown.
+     *
+     * @param strategy the strategy to prefer (an adopter's record), null for the fittest
+     * @param live     re-attach to rings a previous backend served
+     */
+    private List<BlkifRing> openRings(FrontendRings fe, String strategy, boolean live) {
+        int n = fe.queues().size();
+        List<CompletableFuture<BlkifRing>> opening = new ArrayList<>();
+        for (int q = 1; q < n; q++) {
+            int queue = q;
+            CompletableFuture<BlkifRing> f = new CompletableFuture<>();
+            Thread t = new Thread(() -> {
+                try {
+                    f.complete(openRing(fe, queue, strategy, live));
+                } catch (RuntimeException e) {
+                    f.completeExceptionally(e);
+                }
+            }, "blkback " + context.id() + " opening queue " + q);
+            t.setDaemon(true);
+            t.start();
+            opening.add(f);
+        }
+        List<BlkifRing> opened = new ArrayList<>();
+        RuntimeException failure = null;
+        try {
+            opened.add(openRing(fe, 0, strategy, live));
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        for (CompletableFuture<BlkifRing> f : opening) {
+            try {
+                opened.add(f.join());
+            } catch (CompletionException e) {
+                failure = failure != null ? failure
+                        : e.getCause() instanceof RuntimeException r ? r : new DeviceException(String.valueOf(e.getCause()));
+            }
+        }
+        if (failure != null) {
+            for (BlkifRing r : opened) {
+                r.closeEventChannel();
+                r.unmap();
+            }
+            throw failure;
+        }
+        return opened;
     }
 
     /** @param strategy the strategy to prefer (an adopter's record), null for the fittest */

@@ -177,6 +177,10 @@ class BlkEndToEndTest {
             long requests = Long.parseLong(status.get("queue-0/rd_req")) + Long.parseLong(status.get("queue-0/wr_req"));
             assertThat(direct).as("requests served with no copy, of " + requests).isPositive()
                     .isGreaterThanOrEqualTo(requests * 9 / 10);
+            // A request's grants new to the backend are mapped together (SegmentIo.prepare), up to 16 in one call here.
+            long maps = Long.parseLong(status.get("queue-0/persistent-maps"));
+            long calls = Long.parseLong(status.get("queue-0/persistent-map-calls"));
+            assertThat(calls).as("map calls for %d persistent grants", maps).isPositive().isLessThan(maps / 2);
             ByteBuffer disk = ByteBuffer.allocateDirect(2048 * 512);
             try (FileChannel ch = FileChannel.open(image, StandardOpenOption.READ)) {
                 while (disk.hasRemaining() && ch.read(disk, disk.position()) > 0) {

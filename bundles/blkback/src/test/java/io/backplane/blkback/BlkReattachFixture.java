@@ -70,8 +70,17 @@ final class BlkReattachFixture implements AutoCloseable {
     }
 
     Guest startGuest(int domid) throws Exception {
-        return new Guest(domid, new ProcessBuilder(binary.toString(), dir.toString(), Integer.toString(domid),
-                Integer.toString(DEVID), Integer.toString(PAGES)).redirectErrorStream(true).start());
+        return startGuest(domid, false);
+    }
+
+    /** @param persistent feature-persistent asked for, each page in two segments on two grants */
+    Guest startGuest(int domid, boolean persistent) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of(binary.toString(), dir.toString(), Integer.toString(domid),
+                Integer.toString(DEVID), Integer.toString(PAGES)));
+        if (persistent) {
+            command.add("persistent");
+        }
+        return new Guest(domid, new ProcessBuilder(command).redirectErrorStream(true).start());
     }
 
     /**

@@ -154,7 +154,9 @@ final class Vif implements BackendDevice {
         int n = cfg.queues().size();
         // Queue K reads and writes its own host queue when the sink has one for each (TX on its
         // own fd too, so the host sends a flow's replies to the queue the flow came from).
+        long begin = System.nanoTime();
         List<PacketSink> host = n > 1 ? sink.openQueues(n) : List.of(sink);
+        long hostOpened = System.nanoTime();
         try {
             for (FrontendConfig.QueueKeys keys : cfg.queues()) {
                 opened.add(NetbackQueue.connect(this, cfg, keys, rings, channels, host.get(host.size() == n ? keys.id() : 0),
@@ -165,6 +167,7 @@ final class Vif implements BackendDevice {
             closeHostQueues(host);
             throw e;
         }
+        long mapped = System.nanoTime();
         // What the frontend takes on RX, the host is asked to leave undone (TUNSETOFFLOAD);
         // the rest it completes or segments before netback sees it.
         RxOffload.Accepts accepts = RxOffload.Accepts.of(cfg);
@@ -193,7 +196,9 @@ final class Vif implements BackendDevice {
                 + (opened.size() == 1 ? " queue" : " queues") + " ("
                 + (cfg.queues().get(0).split() ? "split" : "shared") + " event channels, "
                 + (n > 1 ? (host.size() == n ? "a host queue each" : "one host queue") + ", " : "") + "strategy "
-                + opened.get(0).strategy() + ", " + opened.get(0).ringDescription() + ") to " + sink.describe());
+                + opened.get(0).strategy() + ", " + opened.get(0).ringDescription() + ") to " + sink.describe()
+                + " (host queues opened " + (hostOpened - begin) / 1_000_000 + " ms, rings mapped and ports bound "
+                + (mapped - hostOpened) / 1_000_000 + " ms, started " + (System.nanoTime() - mapped) / 1_000_000 + " ms)");
     }
 
     @Override

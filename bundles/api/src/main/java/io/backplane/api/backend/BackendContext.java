@@ -24,6 +24,14 @@ public interface BackendContext {
     Optional<String> frontendKey(String key);
 
     /**
+     * Several keys of the frontend directory, in order, read together (XsOps.tryReadAll: one
+     * round trip to xenstored instead of one each, which is what a re-attach's pause is made of).
+     */
+    default java.util.List<Optional<String>> frontendKeys(java.util.List<String> keys) {
+        return keys.stream().map(this::frontendKey).toList();
+    }
+
+    /**
      * xenbus_dev_fatal: writes {@code error/<backend path>/error} and {@code <backend>/error} with
      * the reason, logs it and takes the device to Closing. The runtime and other devices go on.
      */

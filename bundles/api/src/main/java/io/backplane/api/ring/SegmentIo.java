@@ -45,6 +45,15 @@ public interface SegmentIo {
     }
 
     /**
+     * The first {@code count} of {@code grefs} are one request's segments, about to be asked for
+     * with {@link #direct}: a strategy that maps grants at their first use may map those new to
+     * it in one call here (one IOCTL_GNTDEV_MAP_GRANT_REF and one mmap on Xen instead of one each
+     * per grant). A hint: nothing fails here; the default does nothing.
+     */
+    default void prepare(int[] grefs, int count) {
+    }
+
+    /**
      * Ends a batch: a strategy that defers work (batched grant copies, lazily batched unmaps)
      * completes it here, before the backend publishes the responses for the batch.
      */

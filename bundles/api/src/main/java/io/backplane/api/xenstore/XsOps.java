@@ -25,6 +25,19 @@ public interface XsOps {
         }
     }
 
+    /**
+     * {@link #tryRead} of each path, in order. A connection may send them all before it waits
+     * for the first reply (xenstored answers a connection's requests in order): one round trip
+     * where a loop of tryRead takes one each. The default reads them one by one.
+     */
+    default List<Optional<String>> tryReadAll(List<String> paths) {
+        List<Optional<String>> values = new java.util.ArrayList<>(paths.size());
+        for (String path : paths) {
+            values.add(tryRead(path));
+        }
+        return values;
+    }
+
     /** WRITE: creates the node and any missing parents. */
     void write(String path, String value);
 

@@ -7,7 +7,9 @@ import io.backplane.api.hypervisor.GrantTables;
 import io.backplane.ring.LegacyRingChannel;
 import io.backplane.ring.SegmentBounds;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,6 +28,12 @@ import java.util.function.LongSupplier;
  * to 95% of the cap (blkback's LRU_PERCENT_CLEAN; at least one grant, where blkback's integer
  * arithmetic frees none below a cap of 100), so new grants can become persistent again.
  * The unmaps of one purge go in one batch.
+ *
+ * <p>The grants of one request that are not mapped yet are mapped together ({@link #prepare}: one
+ * {@code IOCTL_GNTDEV_MAP_GRANT_REF} and one {@code mmap} on Xen instead of one each per grant,
+ * as blkback maps a request's new persistent grants with one {@code gnttab_map_refs}); such a
+ * region is unmapped when its last grant is purged. This is what makes the first requests after a
+ * connect or a re-attach, which name hundreds of grants new to this process, cheap.
  */
 final class PersistentGrants implements LegacyRingChannel.DataPath {
     /** blkback's LRU_PERCENT_CLEAN: a full cache is cleaned to 95% of the cap. */
@@ -47,25 +55,44 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
 
     private final LongAdder hits = new LongAdder();
     private final LongAdder maps = new LongAdder();
+    private final LongAdder mapCalls = new LongAdder();
     private final LongAdder purged = new LongAdder();
     private final LongAdder fallbacks = new LongAdder();
     private final LongAdder refused = new LongAdder();
     private volatile int mapped;
 
-    /** A grant kept mapped, with the time it was last used. */
-    private static final class Grant {
+    /** One map call's region: unmapped when the last of its grants goes. */
+    private static final class Region {
         final GrantMapping mapping;
+        int kept;
+
+        Region(GrantMapping mapping) {
+            this.mapping = mapping;
+            this.kept = mapping.refs().length;
+        }
+    }
+
+    /** A grant kept mapped (page {@code index} of its region), with the time it was last used. */
+    private static final class Grant {
+        final Region region;
         final ByteBuffer page;
         long lastUsed;
 
-        Grant(GrantMapping mapping, long now) {
-            this.mapping = mapping;
-            this.page = mapping.buffer();
+        Grant(Region region, int index, long now) {
+            this.region = region;
+            this.page = region.mapping.buffer().slice(index * PAGE, PAGE).order(ByteOrder.LITTLE_ENDIAN);
             this.lastUsed = now;
         }
 
         boolean writable() {
-            return mapping.writable();
+            return region.mapping.writable();
+        }
+
+        /** Adds the region to {@code unmap} when this was its last grant kept. */
+        void release(List<GrantMapping> unmap) {
+            if (--region.kept == 0) {
+                unmap.add(region.mapping);
+            }
         }
     }
 
@@ -125,6 +152,51 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
     }
 
     /**
+     * Maps, in one call, those of a request's grants that are not kept yet (as many as the cap
+     * leaves room for), writable as {@link #map} maps them. When the batch is refused (a grant
+     * granted read-only, a bad reference) nothing is kept and each grant is mapped on its own at
+     * its first use, which gives each its own answer.
+     */
+    @Override
+    public void prepare(int[] grefs, int count) {
+        int room = limits.maxGrants() - persistent.size();
+        int[] fresh = new int[Math.min(count, Math.max(room, 0))];
+        int n = 0;
+        for (int i = 0; i < count && n < fresh.length; i++) {
+            int gref = grefs[i];
+            if (!persistent.containsKey(gref) && !contains(fresh, n, gref)) {
+                fresh[n++] = gref;
+            }
+        }
+        if (n < 2) {
+            return;                               // one grant: the single map at its use is the same call
+        }
+        GrantMapping mapping;
+        try {
+            mapping = grants.map(domid, Arrays.copyOf(fresh, n), true);
+        } catch (GrantException refused) {
+            return;
+        }
+        mapCalls.increment();
+        Region region = new Region(mapping);
+        long now = now();
+        for (int i = 0; i < n; i++) {
+            persistent.put(fresh[i], new Grant(region, i, now));
+        }
+        mapped = persistent.size();
+        maps.add(n);
+    }
+
+    private static boolean contains(int[] a, int n, int v) {
+        for (int i = 0; i < n; i++) {
+            if (a[i] == v) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * The persistent mapping of {@code gref}, mapping it now if it is new and the cap allows;
      * null when the segment must be grant-copied instead: cap reached, a write to a grant kept
      * read-only, or the map refused (the copy then gives the segment Xen's answer for that grant).
@@ -160,11 +232,13 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
      */
     private Grant map(int gref, boolean forWrite, long now) {
         try {
-            return new Grant(grants.map(domid, new int[] {gref}, true), now);
+            mapCalls.increment();
+            return new Grant(new Region(grants.map(domid, new int[] {gref}, true)), 0, now);
         } catch (GrantException writableRefused) {
             if (!forWrite) {
                 try {
-                    return new Grant(grants.map(domid, new int[] {gref}, false), now);
+                    mapCalls.increment();
+                    return new Grant(new Region(grants.map(domid, new int[] {gref}, false)), 0, now);
                 } catch (GrantException refused) {
                     // fall through: the copy answers with Xen's code
                 }
@@ -212,19 +286,23 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
             clean = persistent.size() - max + Math.max(1, max * PERCENT_CLEAN / 100);
         }
         long unused = limits.unused().toNanos();
-        List<GrantMapping> victims = new ArrayList<>();
+        List<GrantMapping> unmap = new ArrayList<>();
+        int victims = 0;
         for (Iterator<Grant> it = persistent.values().iterator(); it.hasNext(); ) {
             Grant g = it.next();
-            if (victims.size() >= clean && now - g.lastUsed < unused) {
+            if (victims >= clean && now - g.lastUsed < unused) {
                 break; // LRU order: every later grant was used more recently
             }
-            victims.add(g.mapping);
+            g.release(unmap);
             it.remove();
+            victims++;
         }
         overflowed = false;
-        if (!victims.isEmpty()) {
-            grants.unmap(victims); // one batch: blkback hands them to one unmap work item
-            purged.add(victims.size());
+        if (victims > 0) {
+            if (!unmap.isEmpty()) {
+                grants.unmap(unmap); // one batch: blkback hands them to one unmap work item
+            }
+            purged.add(victims);
             mapped = persistent.size();
         }
     }
@@ -234,7 +312,7 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
     public void close() {
         List<GrantMapping> all = new ArrayList<>(persistent.size());
         for (Grant g : persistent.values()) {
-            all.add(g.mapping);
+            g.release(all);
         }
         persistent.clear();
         mapped = 0;
@@ -247,6 +325,7 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         c.put("persistent-grants", (long) mapped);
         c.put("persistent-hits", hits.sum());
         c.put("persistent-maps", maps.sum());
+        c.put("persistent-map-calls", mapCalls.sum());
         c.put("persistent-purged", purged.sum());
         c.put("persistent-fallback-copies", fallbacks.sum());
         c.put("persistent-map-refusals", refused.sum());

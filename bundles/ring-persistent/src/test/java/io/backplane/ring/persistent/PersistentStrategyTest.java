@@ -127,6 +127,64 @@ class PersistentStrategyTest {
     }
 
     @Test
+    void aRequestsNewGrantsAreMappedInOneCallAndTheirRegionGoesWithItsLastGrant() throws Exception {
+        try (RingChannel ch = open(new PersistentLimits(1056, Duration.ofSeconds(60), Duration.ofMillis(100)))) {
+            SegmentIo io = ch.segments();
+            assertRead(io, refs[0], 0, 64);                         // kept already: not mapped again
+            // One request's segments, one of them twice (two sectors of one page).
+            int[] request = {refs[0], refs[1], refs[2], refs[2], refs[3]};
+            io.prepare(request, request.length);
+            assertThat(ch.counters()).containsEntry("persistent-maps", 4L).containsEntry("persistent-map-calls", 2L)
+                    .containsEntry("persistent-grants", 4L);
+            assertThat(fx.pinned()).as("ring page, refs[0] and the three of the batch").isEqualTo(5);
+            for (int i = 1; i <= 3; i++) {
+                assertThat(fx.pool().flags(refs[i])).isEqualTo(MAPPED_RW);
+                assertRead(io, refs[i], 0, 4096);
+                ByteBuffer view = io.direct(refs[i], 0, 4096, true);
+                for (int off = 0; off < 4096; off++) {
+                    view.put(off, pattern(900 + i, off));
+                }
+            }
+            for (int i = 1; i <= 3; i++) {
+                assertThat(fx.pool().check(refs[i], 900 + i)).as("the view of page %d of the region is grant %d's page", i - 1, refs[i])
+                        .isEqualTo("ok");
+            }
+            assertThat(ch.counters()).as("used from the batch, not mapped again")
+                    .containsEntry("persistent-maps", 4L).containsEntry("persistent-map-calls", 2L);
+            io.flush();
+
+            // refs[1] and refs[2] age out while refs[3] stays in use: the region stays mapped.
+            now.addAndGet(30 * SECOND);
+            assertRead(io, refs[3], 903, 0, 64);
+            io.flush();
+            now.addAndGet(31 * SECOND);
+            io.flush();
+            assertThat(ch.counters()).containsEntry("persistent-purged", 3L).containsEntry("persistent-grants", 1L);
+            assertThat(fx.unmapBatches()).as("refs[0]'s own mapping; the batch's region still holds refs[3]").containsExactly(1);
+            assertThat(fx.pool().flags(refs[3])).isEqualTo(MAPPED_RW);
+            assertRead(io, refs[2], 902, 0, 64);                    // came back: mapped on its own
+            assertThat(ch.counters()).containsEntry("persistent-map-calls", 3L);
+        }
+        assertThat(fx.pinned()).as("close unmaps the region and the rest").isZero();
+        assertThat(fx.pool().flags(refs[1])).isEqualTo(PERMIT);
+    }
+
+    @Test
+    void aBatchWithARefusedGrantMapsNothingAndEachGrantGetsItsOwnAnswer() {
+        int readOnly = fx.pool().readOnlyRef();
+        try (RingChannel ch = open(PersistentLimits.DEFAULTS)) {
+            SegmentIo io = ch.segments();
+            io.prepare(new int[] {refs[0], readOnly, refs[1]}, 3);
+            assertThat(fx.pinned()).as("the ring page only").isEqualTo(1);
+            assertThat(ch.counters()).containsEntry("persistent-grants", 0L);
+            assertThat(io.direct(refs[0], 0, 512, true)).isNotNull();
+            assertThat(io.direct(readOnly, 0, 512, true)).as("granted read-only: copied, not written through a view").isNull();
+            assertRead(io, readOnly, 0, 4096);
+        }
+        assertThat(fx.pinned()).isZero();
+    }
+
+    @Test
     void grantsUnusedLongerThanTheLimitArePurgedInOneBatch() throws Exception {
         try (RingChannel ch = open(new PersistentLimits(1056, Duration.ofSeconds(60), Duration.ofMillis(100)))) {
             SegmentIo io = ch.segments();

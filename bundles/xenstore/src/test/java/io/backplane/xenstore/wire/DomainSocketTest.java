@@ -63,6 +63,35 @@ class DomainSocketTest {
         }
     }
 
+    /**
+     * Several reads sent together (XsOps.tryReadAll): each reply goes to its own read, in order;
+     * a missing node is empty; a refused one fails the call only after every reply was taken, so
+     * the connection's next request gets its own answer.
+     */
+    @Test
+    void readsSentTogetherGetTheirOwnRepliesInOrder() throws Exception {
+        for (int i = 0; i < 40; i++) {
+            dom0.write("/local/domain/5/data/ring-ref" + i, Integer.toString(1000 + i));
+        }
+        List<String> paths = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            paths.add("/local/domain/5/data/ring-ref" + i);
+        }
+        paths.add(3, "/local/domain/5/data/missing");
+        List<java.util.Optional<String>> values = dom0.tryReadAll(paths);
+        assertThat(values).hasSize(41);
+        assertThat(values.get(3)).isEmpty();
+        assertThat(values.get(0)).contains("1000");
+        assertThat(values.get(40)).contains("1039");
+        assertThat(values.get(20)).contains("1019");
+        try (SocketXenStore g5 = new SocketXenStore(guestSocket(5))) {
+            XsException refused = assertThrows(XsException.class,
+                    () -> g5.tryReadAll(List.of("data/ring-ref0", "/local/domain/6/secret", "data/ring-ref1")));
+            assertThat(refused.error()).isEqualTo(XsError.EACCES);
+            assertThat(g5.read("data/ring-ref2")).isEqualTo("1002");
+        }
+    }
+
     @Test
     void xenstoreUtilsAsAGuest() throws Exception {
         assertThat(asGuest(5, "xenstore-write", "data/x", "1").exit()).isZero();

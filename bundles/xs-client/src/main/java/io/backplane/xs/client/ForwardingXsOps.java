@@ -4,6 +4,7 @@ import io.backplane.api.xenstore.XsOps;
 import io.backplane.api.xenstore.XsPerm;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The node operations of a connection outside any transaction, handed to the {@link XsOps} that
@@ -17,6 +18,11 @@ public interface ForwardingXsOps extends XsOps {
     @Override
     default String read(String path) {
         return nodeOps().read(path);
+    }
+
+    @Override
+    default List<Optional<String>> tryReadAll(List<String> paths) {
+        return nodeOps().tryReadAll(paths);
     }
 
     @Override

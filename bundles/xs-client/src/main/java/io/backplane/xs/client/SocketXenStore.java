@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -100,6 +101,11 @@ public final class SocketXenStore implements XenStore, ForwardingXsOps, AutoClos
 
     /** Sends one request and waits for its reply; ERROR replies become {@link XsException}s. */
     private byte[] call(int type, int txId, byte[] payload) {
+        return await(type, send(type, txId, payload));
+    }
+
+    /** Sends one request; its reply completes the future. */
+    private CompletableFuture<Reply> send(int type, int txId, byte[] payload) {
         if (payload.length > XsWire.PAYLOAD_MAX) {
             throw new XsException(XsError.E2BIG, "request larger than " + XsWire.PAYLOAD_MAX + " bytes");
         }
@@ -117,17 +123,23 @@ public final class SocketXenStore implements XenStore, ForwardingXsOps, AutoClos
                     channel.write(frame);
                 }
             }
+            return f;
+        } catch (IOException e) {
+            pending.remove(reqId);
+            throw new XsException(XsError.EIO, e.getMessage());
+        }
+    }
+
+    /** The reply of a request sent; ERROR replies become {@link XsException}s. */
+    private static byte[] await(int type, CompletableFuture<Reply> f) {
+        try {
             Reply r = f.get();
             if (r.type() == XsWire.ERROR) {
                 List<String> s = Payload.split(r.payload());
                 throw new XsException(XsError.fromWire(s.isEmpty() ? "" : s.get(0)), XsWire.typeName(type));
             }
             return r.payload();
-        } catch (IOException e) {
-            pending.remove(reqId);
-            throw new XsException(XsError.EIO, e.getMessage());
         } catch (InterruptedException e) {
-            pending.remove(reqId);
             Thread.currentThread().interrupt();
             throw new XsException(XsError.EIO, "interrupted");
         } catch (ExecutionException e) {
@@ -150,6 +162,31 @@ public final class SocketXenStore implements XenStore, ForwardingXsOps, AutoClos
         @Override
         public String read(String path) {
             return Payload.text(call(XsWire.READ, tx, Payload.strings(path)));
+        }
+
+        /** Every READ sent before the first reply is awaited. */
+        @Override
+        public List<Optional<String>> tryReadAll(List<String> paths) {
+            List<CompletableFuture<Reply>> sent = new ArrayList<>(paths.size());
+            for (String path : paths) {
+                sent.add(send(XsWire.READ, tx, Payload.strings(path)));
+            }
+            List<Optional<String>> values = new ArrayList<>(paths.size());
+            XsException first = null;
+            for (CompletableFuture<Reply> f : sent) {
+                try {
+                    values.add(Optional.of(Payload.text(await(XsWire.READ, f))));
+                } catch (XsException e) {
+                    if (e.error() != XsError.ENOENT && first == null) {
+                        first = e;               // every reply is still taken off the connection
+                    }
+                    values.add(Optional.empty());
+                }
+            }
+            if (first != null) {
+                throw first;
+            }
+            return values;
         }
 
         @Override
