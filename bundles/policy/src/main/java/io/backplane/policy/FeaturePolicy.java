@@ -20,6 +20,7 @@ import org.osgi.service.log.Logger;
 import org.osgi.service.log.LoggerFactory;
 import org.osgi.service.metatype.annotations.Designate;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -38,6 +39,9 @@ public class FeaturePolicy implements NegotiationPolicy {
 
     record Listener(NegotiationListener listener, Object deviceType) {
     }
+
+    /** How long a negotiation waits for its device type's capabilities (see {@link #awaitCapabilities}). */
+    static final Duration CAPABILITIES_WAIT = Duration.ofSeconds(5);
 
     private final CapabilityRegistry registry;
     private final Logger log;
@@ -102,6 +106,7 @@ public class FeaturePolicy implements NegotiationPolicy {
 
     @Override
     public Negotiation negotiate(DeviceId device) {
+        awaitCapabilities(device.type());
         PolicyRules current = rules;
         if (checkedTypes.add(device.type())) {
             report(current, device.type()::equals);
@@ -116,6 +121,25 @@ public class FeaturePolicy implements NegotiationPolicy {
             }
         }
         return n;
+    }
+
+    /**
+     * A backend bundle registers its capabilities and its driver as two services, the driver
+     * only once the capabilities are there; but the backend core can bind the driver and probe a
+     * device before this registry's own listener has heard of the capabilities (listeners of one
+     * service event run in no set order: seen when blkback was updated under a guest, whose disk
+     * then failed for good). A probe waits for them, briefly, instead of failing the device.
+     */
+    private void awaitCapabilities(String deviceType) {
+        long deadline = System.nanoTime() + CAPABILITIES_WAIT.toNanos();
+        while (registry.features(deviceType).isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return; // the negotiation then fails with "no backend capabilities registered"
+            }
+        }
     }
 
     @Override

@@ -18,6 +18,8 @@ import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -134,6 +136,19 @@ class FeaturePolicyComponentTest {
         assertThat(warnings()).containsExactly(
                 "warn Feature policy: rule 'vif bogus max=1': no vif backend feature named 'bogus'",
                 "warn Feature policy: rule 'vbd nonsense max=1': no vbd backend feature named 'nonsense'");
+    }
+
+    @Test
+    void aProbeBeforeTheRegistryHeardOfItsBackendWaitsForTheCapabilities() throws Exception {
+        DeviceId vbd = new DeviceId(0, "vbd", 4, 51712);
+        xs.mkdir(vbd.backendPath());
+        xs.setPerms(vbd.backendPath(), List.of(XsPerm.none(0), XsPerm.read(4)));
+        xs.write(vbd.backendPath() + "/state", "1");
+        CompletableFuture<Negotiation> probe = CompletableFuture.supplyAsync(() -> policy.negotiate(vbd));
+        Thread.sleep(200); // the driver bound and probing; the registry not told yet
+        assertThat(probe).isNotDone();
+        registry.addCapabilities(FixtureCapabilities.vbd(), Map.of());
+        assertThat(probe.get(FeaturePolicy.CAPABILITIES_WAIT.toSeconds(), TimeUnit.SECONDS).offer()).isNotEmpty();
     }
 
     private List<String> warnings() {
