@@ -45,6 +45,16 @@ public interface SegmentIo {
     }
 
     /**
+     * As {@link #direct}, but the segment's address in this process's memory instead of a view
+     * (0 where {@code direct} would give null, or when the strategy gives views only): for an I/O
+     * vector built per segment, with no view object and no address lookup per segment. Valid, and
+     * writable when {@code toGuest}, for {@code length} bytes until the next {@link #flush()}.
+     */
+    default long directAddress(int gref, int offset, int length, boolean toGuest) {
+        return 0;
+    }
+
+    /**
      * Ends a batch: a strategy that defers work (batched grant copies, lazily batched unmaps)
      * completes it here, before the backend publishes the responses for the batch.
      */

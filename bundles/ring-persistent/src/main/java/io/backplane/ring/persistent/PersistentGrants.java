@@ -8,7 +8,7 @@ import io.backplane.ring.LegacyRingChannel;
 import io.backplane.ring.SegmentBounds;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Iterator;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,8 +36,13 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
     private final int domid;
     private final PersistentLimits limits;
     private final LongSupplier clock;
-    /** Access order: iteration starts at the least recently used grant. */
-    private final LinkedHashMap<Integer, Grant> persistent = new LinkedHashMap<>(64, 0.75f, true);
+    /**
+     * Grant reference to grant, and the grants in use order (see {@link Lru}): no object per
+     * lookup, where a map keyed by Integer boxes every grant reference above 127 (256 per 1 MiB
+     * block, garbage that made the collector stop the ring's worker every second or so).
+     */
+    private final GrantIndex persistent = new GrantIndex();
+    private final Lru lru = new Lru();
     private long nextPurge;
     /** This batch's time, read at its first use (see {@link #now()}). */
     private long batchTime;
@@ -52,15 +57,22 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
     private final LongAdder refused = new LongAdder();
     private volatile int mapped;
 
-    /** A grant kept mapped, with the time it was last used. */
+    /** A grant kept mapped, with the time it was last used and its place in the use order. */
     private static final class Grant {
+        final int gref;
         final GrantMapping mapping;
         final ByteBuffer page;
+        /** The page's address in this process, for {@link #directAddress}. */
+        final long address;
         long lastUsed;
+        Grant older;
+        Grant newer;
 
-        Grant(GrantMapping mapping, long now) {
+        Grant(int gref, GrantMapping mapping, long now) {
+            this.gref = gref;
             this.mapping = mapping;
             this.page = mapping.buffer();
+            this.address = mapping.address();
             this.lastUsed = now;
         }
 
@@ -125,6 +137,19 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
     }
 
     /**
+     * As {@link #direct}, without a view object: blkback builds a 1 MiB block's I/O vector from
+     * 256 of these, and a slice per segment was the data path's garbage.
+     */
+    @Override
+    public long directAddress(int gref, int offset, int length, boolean toGuest) {
+        if (offset < 0 || length <= 0 || offset + length > PAGE) {
+            return 0;
+        }
+        Grant g = grant(gref, toGuest);
+        return g == null ? 0 : g.address + offset;
+    }
+
+    /**
      * The persistent mapping of {@code gref}, mapping it now if it is new and the cap allows;
      * null when the segment must be grant-copied instead: cap reached, a write to a grant kept
      * read-only, or the map refused (the copy then gives the segment Xen's answer for that grant).
@@ -134,6 +159,7 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         Grant g = persistent.get(gref);
         if (g != null) {
             g.lastUsed = now;
+            lru.used(g);
             if (forWrite && !g.writable()) {
                 return null;
             }
@@ -147,7 +173,8 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         }
         g = map(gref, forWrite, now);
         if (g != null) {
-            persistent.put(gref, g);
+            persistent.put(g);
+            lru.used(g);
             mapped = persistent.size();
             maps.increment();
         }
@@ -160,11 +187,11 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
      */
     private Grant map(int gref, boolean forWrite, long now) {
         try {
-            return new Grant(grants.map(domid, new int[] {gref}, true), now);
+            return new Grant(gref, grants.map(domid, new int[] {gref}, true), now);
         } catch (GrantException writableRefused) {
             if (!forWrite) {
                 try {
-                    return new Grant(grants.map(domid, new int[] {gref}, false), now);
+                    return new Grant(gref, grants.map(domid, new int[] {gref}, false), now);
                 } catch (GrantException refused) {
                     // fall through: the copy answers with Xen's code
                 }
@@ -213,13 +240,15 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         }
         long unused = limits.unused().toNanos();
         List<GrantMapping> victims = new ArrayList<>();
-        for (Iterator<Grant> it = persistent.values().iterator(); it.hasNext(); ) {
-            Grant g = it.next();
+        for (Grant g = lru.oldest; g != null; ) {
             if (victims.size() >= clean && now - g.lastUsed < unused) {
                 break; // LRU order: every later grant was used more recently
             }
+            Grant next = g.newer;
             victims.add(g.mapping);
-            it.remove();
+            persistent.remove(g.gref);
+            lru.remove(g);
+            g = next;
         }
         overflowed = false;
         if (!victims.isEmpty()) {
@@ -233,10 +262,12 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
     @Override
     public void close() {
         List<GrantMapping> all = new ArrayList<>(persistent.size());
-        for (Grant g : persistent.values()) {
+        for (Grant g = lru.oldest; g != null; g = g.newer) {
             all.add(g.mapping);
         }
         persistent.clear();
+        lru.oldest = null;
+        lru.newest = null;
         mapped = 0;
         grants.unmap(all);
     }
@@ -251,5 +282,117 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         c.put("persistent-fallback-copies", fallbacks.sum());
         c.put("persistent-map-refusals", refused.sum());
         return c;
+    }
+
+    /** The grants from least to most recently used (access order, as blkback's LRU purge wants it). */
+    private static final class Lru {
+        Grant oldest;
+        Grant newest;
+
+        /** Moves {@code g} (in the list or new) to the most recently used end. */
+        void used(Grant g) {
+            if (g == newest) {
+                return;
+            }
+            if (g.older != null || g == oldest) {
+                remove(g);
+            }
+            g.older = newest;
+            g.newer = null;
+            if (newest != null) {
+                newest.newer = g;
+            } else {
+                oldest = g;
+            }
+            newest = g;
+        }
+
+        void remove(Grant g) {
+            if (g.older != null) {
+                g.older.newer = g.newer;
+            } else {
+                oldest = g.newer;
+            }
+            if (g.newer != null) {
+                g.newer.older = g.older;
+            } else {
+                newest = g.older;
+            }
+            g.older = null;
+            g.newer = null;
+        }
+    }
+
+    /** Grant reference to grant: open addressing with linear probing, keys unboxed. */
+    private static final class GrantIndex {
+        private Grant[] slots = new Grant[64];
+        private int size;
+
+        int size() {
+            return size;
+        }
+
+        private int home(int gref, int mask) {
+            return (gref * 0x9E3779B9) >>> 7 & mask; // spreads consecutive grant references
+        }
+
+        Grant get(int gref) {
+            Grant[] t = slots;
+            int mask = t.length - 1;
+            for (int i = home(gref, mask); ; i = (i + 1) & mask) {
+                Grant g = t[i];
+                if (g == null || g.gref == gref) {
+                    return g;
+                }
+            }
+        }
+
+        /** Adds {@code g}, whose reference is not in the index. */
+        void put(Grant g) {
+            if ((size + 1) * 2 > slots.length) {
+                Grant[] old = slots;
+                slots = new Grant[old.length * 2];
+                for (Grant o : old) {
+                    if (o != null) {
+                        insert(o);
+                    }
+                }
+            }
+            insert(g);
+            size++;
+        }
+
+        private void insert(Grant g) {
+            int mask = slots.length - 1;
+            int i = home(g.gref, mask);
+            while (slots[i] != null) {
+                i = (i + 1) & mask;
+            }
+            slots[i] = g;
+        }
+
+        /** Removes {@code gref}'s grant, shifting back the ones probed past it (no tombstones). */
+        void remove(int gref) {
+            int mask = slots.length - 1;
+            int i = home(gref, mask);
+            while (slots[i] != null && slots[i].gref != gref) {
+                i = (i + 1) & mask;
+            }
+            if (slots[i] == null) {
+                return;
+            }
+            slots[i] = null;
+            size--;
+            for (int j = (i + 1) & mask; slots[j] != null; j = (j + 1) & mask) {
+                Grant g = slots[j];
+                slots[j] = null;
+                insert(g);
+            }
+        }
+
+        void clear() {
+            Arrays.fill(slots, null);
+            size = 0;
+        }
     }
 }

@@ -11,6 +11,7 @@ import io.backplane.api.ring.RingRequest;
 import io.backplane.api.ring.SegmentCopy;
 import io.backplane.api.ring.SegmentIo;
 import io.backplane.guest.grantpool.GrantPoolSim;
+import io.backplane.nativeio.NativeIo;
 import io.backplane.ring.layout.GrantEntryV1Descriptor;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -124,6 +125,54 @@ class PersistentStrategyTest {
         assertThat(fx.pool().flags(refs[0])).isEqualTo(PERMIT);
         assertThat(fx.mappingsOfGuestMemory()).isEqualTo(guestMappingsBefore);
         assertThat(fx.unmapBatches()).as("close unmaps the nine grants in one batch").containsExactly(9);
+    }
+
+    @Test
+    void directAddressesAreThePersistentPagesThemselves() throws Exception {
+        NativeIo nio = new NativeIo();
+        try (RingChannel ch = open(PersistentLimits.DEFAULTS)) {
+            SegmentIo io = ch.segments();
+            long page = io.directAddress(refs[3], 0, 4096, false);
+            assertThat(page).isNotZero();
+            assertThat(io.directAddress(refs[3], 1024, 512, true)).isEqualTo(page + 1024);
+            assertThat(nio.address(io.direct(refs[3], 512, 512, false))).as("the view's memory").isEqualTo(page + 512);
+            ByteBuffer at = nio.buffer(page, 4096);
+            for (int i = 0; i < 4096; i++) {
+                if (at.get(i) != pattern(refs[3], i)) {
+                    throw new AssertionError("byte " + i + " at the address differs from the guest's page");
+                }
+            }
+            // dom0 writes through the address (a blkback READ's preadv); the guest sees it
+            ByteBuffer to = nio.buffer(io.directAddress(refs[4], 0, 4096, true), 4096);
+            for (int i = 0; i < 4096; i++) {
+                to.put(i, pattern(4444, i));
+            }
+            assertThat(fx.pool().check(refs[4], 4444)).isEqualTo("ok");
+            assertThat(io.directAddress(refs[3], 4000, 200, false)).as("crosses the page").isZero();
+            assertThat(io.directAddress(refs[3], 0, 0, false)).isZero();
+            assertThat(ch.counters()).containsEntry("persistent-maps", 2L).containsEntry("persistent-hits", 2L);
+        }
+    }
+
+    @Test
+    void grantsComeAndGoThroughTheIndexWithoutLosingOne() throws Exception {
+        // A cap of 5 over 24 grants used in a shifting window: every purge takes grants out of
+        // the middle of the index's probe chains, and every grant still mapped must be found.
+        try (RingChannel ch = open(new PersistentLimits(5, Duration.ofSeconds(60), Duration.ofMillis(100)))) {
+            SegmentIo io = ch.segments();
+            for (int round = 0; round < 40; round++) {
+                for (int k = 0; k < 7; k++) {
+                    assertRead(io, refs[(round * 3 + k) % PAGES], 0, 4096);
+                }
+                now.addAndGet(SECOND);
+                io.flush();
+            }
+            Map<String, Long> c = ch.counters();
+            assertThat(c.get("persistent-grants")).isBetween(1L, 5L);
+            assertThat(c.get("persistent-maps") - c.get("persistent-purged")).isEqualTo(c.get("persistent-grants"));
+            assertThat(fx.pinned()).as("ring page and the grants kept").isEqualTo(1 + c.get("persistent-grants"));
+        }
+        assertThat(fx.pinned()).as("close unmaps everything").isZero();
     }
 
     @Test
