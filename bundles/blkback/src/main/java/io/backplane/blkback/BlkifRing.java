@@ -475,6 +475,7 @@ final class BlkifRing implements Runnable {
      * copy, which also reports refused grants.
      */
     private boolean directSegments(boolean toGuest) {
+        io.prepare(preq.grefs, preq.segments, toGuest);
         for (int i = 0; i < preq.segments; i++) {
             long address = io.directAddress(preq.grefs[i], preq.offsets[i], preq.lengths[i], toGuest);
             ByteBuffer page = null;

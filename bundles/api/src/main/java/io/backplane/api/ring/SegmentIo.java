@@ -45,6 +45,15 @@ public interface SegmentIo {
     }
 
     /**
+     * The next {@link #direct}/{@link #directAddress} calls ask for the segments of one request,
+     * {@code grefs[0..count)}: a strategy that maps grants may map the new ones together (one
+     * map for the request, as Linux blkback maps a request's new persistent grants in one
+     * batch). A hint only; the default does nothing.
+     */
+    default void prepare(int[] grefs, int count, boolean toGuest) {
+    }
+
+    /**
      * As {@link #direct}, but the segment's address in this process's memory instead of a view
      * (0 where {@code direct} would give null, or when the strategy gives views only): for an I/O
      * vector built per segment, with no view object and no address lookup per segment. Valid, and

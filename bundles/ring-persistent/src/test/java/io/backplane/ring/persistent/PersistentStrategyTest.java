@@ -155,6 +155,46 @@ class PersistentStrategyTest {
     }
 
     @Test
+    void aPreparedRequestsNewGrantsAreMappedInOneMapAndUnmappedWithTheLastOfThem() throws Exception {
+        long guestMappingsBefore = fx.mappingsOfGuestMemory();
+        try (RingChannel ch = open(PersistentLimits.DEFAULTS)) {
+            SegmentIo io = ch.segments();
+            assertRead(io, refs[0], 0, 4096);                 // mapped alone before the request
+            int[] request = {refs[0], refs[1], refs[2], refs[2], refs[3], refs[4]};
+            io.prepare(request, request.length, false);
+            for (int r : request) {
+                assertThat(io.directAddress(r, 0, 4096, true)).isNotZero();
+            }
+            for (int i = 1; i <= 4; i++) {
+                assertRead(io, refs[i], 0, 4096);
+            }
+            assertThat(fx.mappingsOfGuestMemory()).as("ring, refs[0] alone, refs[1..4] in one map")
+                    .isEqualTo(guestMappingsBefore + 3);
+            assertThat(ch.counters()).containsEntry("persistent-maps", 5L).containsEntry("persistent-grants", 5L);
+            assertThat(fx.pinned()).isEqualTo(6);
+
+            // refs[1] and refs[2] go unused past the limit: their batch stays mapped for refs[3], refs[4]
+            io.flush();
+            now.addAndGet(61 * SECOND);
+            assertRead(io, refs[3], 0, 16);
+            assertRead(io, refs[4], 0, 16);
+            assertRead(io, refs[0], 0, 16);
+            io.flush();
+            assertThat(ch.counters()).containsEntry("persistent-grants", 3L).containsEntry("persistent-purged", 2L);
+            assertThat(fx.pinned()).as("nothing of the batch unmapped yet").isEqualTo(6);
+            io.flush();
+            now.addAndGet(61 * SECOND);
+            assertRead(io, refs[0], 0, 16);
+            io.flush();
+            assertThat(ch.counters()).containsEntry("persistent-grants", 1L).containsEntry("persistent-purged", 4L);
+            assertThat(fx.pinned()).as("ring page and refs[0]").isEqualTo(2);
+            assertThat(fx.pool().flags(refs[1])).isEqualTo(PERMIT);
+        }
+        assertThat(fx.pinned()).isZero();
+        assertThat(fx.mappingsOfGuestMemory()).isEqualTo(guestMappingsBefore);
+    }
+
+    @Test
     void grantsComeAndGoThroughTheIndexWithoutLosingOne() throws Exception {
         // A cap of 5 over 24 grants used in a shifting window: every purge takes grants out of
         // the middle of the index's probe chains, and every grant still mapped must be found.
