@@ -587,8 +587,18 @@ if [ "$MODE" = test ]; then
 fi
 
 if [ "$MODE" = bench ]; then
-  : > $OUT/bench.txt
+  : > $OUT/bench.txt; : > $OUT/passes.txt
   step "dom0: clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource), $($RT syscost)"
+  # dom0's page cache around a run (vm-BACKEND-RUN.txt): the image is on tmpfs, so the guest's
+  # writes should dirty no page that writeback, and balance_dirty_pages' throttling, counts
+  # (nr_dirtied, nr_written, Dirty stay put) on either side; the kernel's loop device says
+  # whether it does direct I/O
+  vm_snap() { grep -E '^(nr_dirtied|nr_written|nr_dirty|nr_writeback|nr_shmem|pgmajfault|pgfault|pgalloc_normal|pgalloc_dma32|nr_dirty_threshold|nr_dirty_background_threshold) ' /proc/vmstat
+              grep -E '^(Dirty|Writeback|Shmem|MemFree|Cached):' /proc/meminfo | tr -d ':'; }
+  vm_delta() { awk 'NR == FNR { a[$1] = $2; next } { printf "%s %s -> %s (%+d)\n", $1, a[$1], $2, $2 - a[$1] }' \
+                 /tmp/vm-before /tmp/vm-after > $OUT/vm-$1-$2.txt
+               [ -e /sys/block/loop0/loop/dio ] && echo "loop0 dio $(cat /sys/block/loop0/loop/dio)" >> $OUT/vm-$1-$2.txt
+               step "$1 run $2, dom0 page cache: $(grep -E '^(nr_dirtied|nr_written|Dirty|Shmem|loop0) ' $OUT/vm-$1-$2.txt | tr '\n' ';')"; }
   bench_one() { # RUN BACKEND (bp, bpb: Backplane with the --java-opts-b options, kernel)
     r=$1 b=$2 be=$2
     if [ $b != kernel ]; then
@@ -603,6 +613,7 @@ if [ "$MODE" = bench ]; then
     fi
     step "bench run $r: $b"
     NAME=bench
+    vm_snap > /tmp/vm-before
     if guest_create bench bench $be ""; then
       echo "$b $r connect-ms $CONNECT_MS" >> $OUT/bench.txt
       wait_sync net-up 120
@@ -622,9 +633,11 @@ if [ "$MODE" = bench ]; then
       p=$(ping -c 20 -i 0.2 $GIP 2>/dev/null | sed -n 's/.*min\/avg\/max = [0-9.]*\/\([0-9.]*\)\/.*/\1/p')
       echo "$b $r ping-dom0-to-guest-ms ${p:-fail}" >> $OUT/bench.txt
       wait_sync done 120
+      vm_snap > /tmp/vm-after; vm_delta $b $r
       [ $be = bp ] && { bp_shell pv:show bench/vbd/51712 > $OUT/pv-show-bench-vbd-$b-$r.txt
                         bp_shell pv:show bench/vif/0 > $OUT/pv-show-bench-vif-$b-$r.txt; }
       glog | grep -a -o 'XENBENCH [^ ]* [^ ]*' | while read -r _ k v; do echo "$b $r $k $v" >> $OUT/bench.txt; done
+      glog | grep -a -o 'XENPASS .*' | tr -d '\r' | sed "s/^XENPASS /$b $r /" >> $OUT/passes.txt
       cp "/var/log/xen/console/guest-bench.log" "$OUT/guest-bench-$b-$r.log"
     fi
     guest_destroy

@@ -79,7 +79,11 @@ final class BlkifRing implements Runnable {
     private final InFlightIo inFlight;
     /** The zero-copy I/O being gathered from consecutive requests, not started yet (worker only). */
     private InFlightIo.Pending open;
-    /** The views of one request's segments while they are looked up (worker only). */
+    /**
+     * One request's segments in place while they are looked up (worker only): an address, or a
+     * view where the strategy gives views only (its address slot then 0).
+     */
+    private final long[] addresses;
     private final ByteBuffer[] views;
     /** Zero-copy requests started since the strategy's last {@code flush()} (worker only). */
     private int directSinceFlush;
@@ -106,6 +110,11 @@ final class BlkifRing implements Runnable {
     private volatile long directRequests;
     /** Of those, the requests that joined the I/O of the one before them (one preadv/pwritev, one push). */
     private volatile long mergedRequests;
+    /**
+     * Waits that ended by their timeout with requests on the ring: a request whose event did not
+     * wake the worker (lost, or later than {@code WAIT_MILLIS}), each a stall of up to that long.
+     */
+    private volatile long lateWakeups;
     private volatile String halted;
     /** When a re-attached ring was mapped, until its first answer is logged (0: not re-attached, or logged). */
     private long reattachedAt;
@@ -132,6 +141,7 @@ final class BlkifRing implements Runnable {
                 BLKIF_MAX_SEGMENTS_PER_REQUEST);
         this.preq = new PhysicalRequest(maxSegments);
         this.copyStatus = new int[maxSegments];
+        this.addresses = new long[maxSegments];
         this.views = new ByteBuffer[maxSegments];
         this.inFlight = new InFlightIo(image, maxSegments, "blkback " + context.id() + " " + name + " io", this::completed);
     }
@@ -224,7 +234,9 @@ final class BlkifRing implements Runnable {
                     }
                 }
                 if (!stopping) {
-                    evtchn.await(WAIT_MILLIS);
+                    if (!evtchn.await(WAIT_MILLIS) && unconsumed() > 0) {
+                        lateWakeups++;
+                    }
                     // Idle or not, a strategy's deferred work (a lazily batched unmap past its
                     // delay) gets its turn at least every WAIT_MILLIS.
                     io.flush();
@@ -274,7 +286,7 @@ final class BlkifRing implements Runnable {
                     open = inFlight.slot();
                     open.begin(read, preq.sector);
                 }
-                open.add(preq.id, preq.responseOperation, preq.sectors, views, preq.segments);
+                open.add(preq.id, preq.responseOperation, preq.sectors, addresses, views, preq.lengths, preq.segments);
                 directSinceFlush++;
                 if (lastSeen) {
                     startOpen();
@@ -483,17 +495,22 @@ final class BlkifRing implements Runnable {
      * Zero copy: when the strategy gives every segment's page in place (persistent grants), the
      * request's I/O vector points at the guest's own memory and the image is read into it or
      * written from it with one preadv/pwritev, as blkback's bio goes straight to the granted
-     * pages. The views go to {@link #views}. False when any segment has no mapping: the request
-     * then goes through the bounce buffer and the strategy's copy, which also reports refused
-     * grants.
+     * pages. The addresses (or views) go to {@link #addresses} and {@link #views}. False when any
+     * segment has no mapping: the request then goes through the bounce buffer and the strategy's
+     * copy, which also reports refused grants.
      */
     private boolean directSegments(boolean toGuest) {
-        io.prepare(preq.grefs, preq.segments);
+        io.prepare(preq.grefs, preq.segments, toGuest);
         for (int i = 0; i < preq.segments; i++) {
-            ByteBuffer page = io.direct(preq.grefs[i], preq.offsets[i], preq.lengths[i], toGuest);
-            if (page == null) {
-                return false;
+            long address = io.directAddress(preq.grefs[i], preq.offsets[i], preq.lengths[i], toGuest);
+            ByteBuffer page = null;
+            if (address == 0) {
+                page = io.direct(preq.grefs[i], preq.offsets[i], preq.lengths[i], toGuest);
+                if (page == null) {
+                    return false;
+                }
             }
+            addresses[i] = address;
             views[i] = page;
         }
         return true;
@@ -605,6 +622,7 @@ final class BlkifRing implements Runnable {
         s.put("zero-copy-requests", Long.toString(directRequests));
         s.put("merged-requests", Long.toString(mergedRequests));
         s.put("max-in-flight", Integer.toString(inFlight.maxInFlight()));
+        s.put("late-wakeups", Long.toString(lateWakeups));
         if (halted != null) {
             s.put("halted", halted);
         }

@@ -69,10 +69,18 @@ final class InFlightIo {
                     && segments + nseg <= maxSegments;
         }
 
-        /** Adds a request whose data is {@code views[0..nseg)} (its segments, in order). */
-        void add(long id, int operation, long requestSectors, ByteBuffer[] views, int nseg) {
+        /**
+         * Adds a request whose data is its {@code nseg} segments, in order: segment {@code i} at
+         * {@code addresses[i]} for {@code lengths[i]} bytes, or {@code views[i]} where its address is 0.
+         */
+        void add(long id, int operation, long requestSectors, long[] addresses, ByteBuffer[] views, int[] lengths,
+                 int nseg) {
             for (int i = 0; i < nseg; i++) {
-                iov.add(views[i]);
+                if (addresses[i] != 0) {
+                    iov.add(addresses[i], lengths[i]);
+                } else {
+                    iov.add(views[i]);
+                }
             }
             segments += nseg;
             ids[requests] = id;

@@ -48,6 +48,13 @@ public final class IoVector {
         count++;
     }
 
+    /** Appends {@code length} bytes of native memory at {@code address} (a mapped guest page, say). */
+    public void add(long address, long length) {
+        base[count] = address;
+        this.length[count] = length;
+        count++;
+    }
+
     /** Bytes still to move. */
     public long remaining() {
         long n = 0;

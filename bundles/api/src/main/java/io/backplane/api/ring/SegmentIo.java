@@ -45,12 +45,22 @@ public interface SegmentIo {
     }
 
     /**
-     * The first {@code count} of {@code grefs} are one request's segments, about to be asked for
-     * with {@link #direct}: a strategy that maps grants at their first use may map those new to
-     * it in one call here (one IOCTL_GNTDEV_MAP_GRANT_REF and one mmap on Xen instead of one each
-     * per grant). A hint: nothing fails here; the default does nothing.
+     * The next {@link #direct}/{@link #directAddress} calls ask for the segments of one request,
+     * {@code grefs[0..count)}: a strategy that maps grants may map the new ones together (one
+     * map for the request, as Linux blkback maps a request's new persistent grants in one
+     * batch). A hint only; the default does nothing.
      */
-    default void prepare(int[] grefs, int count) {
+    default void prepare(int[] grefs, int count, boolean toGuest) {
+    }
+
+    /**
+     * As {@link #direct}, but the segment's address in this process's memory instead of a view
+     * (0 where {@code direct} would give null, or when the strategy gives views only): for an I/O
+     * vector built per segment, with no view object and no address lookup per segment. Valid, and
+     * writable when {@code toGuest}, for {@code length} bytes until the next {@link #flush()}.
+     */
+    default long directAddress(int gref, int offset, int length, boolean toGuest) {
+        return 0;
     }
 
     /**
