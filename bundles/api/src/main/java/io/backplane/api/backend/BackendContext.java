@@ -5,6 +5,7 @@ import io.backplane.api.device.Negotiation;
 import io.backplane.api.xenstore.XenStore;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /** What the xenbus core gives a driver for one device. */
@@ -27,7 +28,7 @@ public interface BackendContext {
      * Several keys of the frontend directory, in order, read together (XsOps.tryReadAll: one
      * round trip to xenstored instead of one each, which is what a re-attach's pause is made of).
      */
-    default java.util.List<Optional<String>> frontendKeys(java.util.List<String> keys) {
+    default List<Optional<String>> frontendKeys(List<String> keys) {
         return keys.stream().map(this::frontendKey).toList();
     }
 

@@ -1,5 +1,6 @@
 package io.backplane.api.xenstore;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -31,7 +32,7 @@ public interface XsOps {
      * where a loop of tryRead takes one each. The default reads them one by one.
      */
     default List<Optional<String>> tryReadAll(List<String> paths) {
-        List<Optional<String>> values = new java.util.ArrayList<>(paths.size());
+        List<Optional<String>> values = new ArrayList<>(paths.size());
         for (String path : paths) {
             values.add(tryRead(path));
         }
