@@ -30,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntUnaryOperator;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
@@ -60,6 +61,9 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
         }
     }
 
+    /** The nice an instance's threads drop to once it has let every device go: the lowest. */
+    static final int HANDED_OVER_NICE = 19;
+
     private final XenStore xenStore;
     private final NegotiationPolicy policy;
     private final OperatorLog log;
@@ -74,6 +78,8 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
     private boolean preloaded;
     /** True while no ring strategy at all is registered (set by the DS face; never, without one). */
     private volatile BooleanSupplier noRingStrategy = () -> false;
+    /** Lowers every thread of this process to the given nice, returning how many (set by the DS face; nothing, without one). */
+    private volatile IntUnaryOperator niceAllThreads = nice -> 0;
 
     public BackendBus(XenStore xenStore, NegotiationPolicy policy, OperatorLog log, Options options) {
         this.xenStore = xenStore;
@@ -178,6 +184,14 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
     /** Tells the bus when no ring strategy is registered, so a connect waits for one instead of failing. */
     public void noRingStrategy(BooleanSupplier none) {
         noRingStrategy = none;
+    }
+
+    /**
+     * How to lower every thread of this process to a nice value (the runtime's: setpriority per
+     * thread); used once {@link #handOverAll} has let every device go. Returns how many threads.
+     */
+    public void niceAllThreads(IntUnaryOperator setter) {
+        niceAllThreads = setter;
     }
 
     /** Starts serving the driver's device type; a second driver for a taken type is refused. */
@@ -367,6 +381,10 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
      * stopping: a standby adopts each the moment it is let go, rather than driver by driver as
      * the framework stops the bundles). Only with {@link Options#keepDevices()}; the drivers stay
      * registered and find nothing left to hand over when they go.
+     *
+     * <p>Once every device's owner is released (a successor may adopt it), this process's threads
+     * drop to {@link #HANDED_OVER_NICE}: what is left of its exit (the mappings undone, the
+     * framework's stop, the JVM's teardown) must not take the CPUs from the successor's adoption.
      */
     public void handOverAll(String reason) {
         if (!options.keepDevices()) {
@@ -376,8 +394,22 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
         // The first line of a hand-over's timeline (each device logs when it is handed over).
         log.info("backend core: handing every device over (" + reason + ")");
         List<CompletableFuture<Void>> stops = new ArrayList<>();
+        List<CompletableFuture<Void>> released = new ArrayList<>();
         for (DriverWatch w : drivers.values()) {
-            stops.add(w.stopDevices(reason, true));
+            stops.add(w.stopDevices(reason, true, released));
+        }
+        if (!released.isEmpty()) {
+            CompletableFuture.allOf(released.toArray(CompletableFuture[]::new)).thenRun(() -> {
+                try {
+                    int threads = niceAllThreads.applyAsInt(HANDED_OVER_NICE);
+                    if (threads > 0) {
+                        log.info("backend core: all " + released.size() + " devices let go; this instance's " + threads
+                                + " threads now run at nice " + HANDED_OVER_NICE + ", leaving the CPUs to the successor");
+                    }
+                } catch (RuntimeException e) {
+                    log.warn("backend core: could not lower this instance's priority after the hand-over: " + e.getMessage());
+                }
+            });
         }
         drivers.values().forEach(DriverWatch::unwatch);
         await(CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)), true);

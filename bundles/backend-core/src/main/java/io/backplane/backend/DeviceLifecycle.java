@@ -164,8 +164,11 @@ final class DeviceLifecycle {
      * closes the rings, but no state key changes: the frontend stays Connected, the record stays
      * (without an owner) and the next backend adopts the device. A device not connected is left
      * in its state too; its successor probes it afresh.
+     *
+     * @param released completed once the device is let go (its owner removed, or nothing to
+     *                 release), before its mappings are undone; the returned future after that
      */
-    CompletableFuture<Void> handOver(String reason) {
+    CompletableFuture<Void> handOver(String reason, CompletableFuture<Void> released) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         executor.execute(() -> {
             long start = System.nanoTime();
@@ -190,7 +193,8 @@ final class DeviceLifecycle {
                         // need not be (the successor maps the same grants again).
                         DeviceRecord.release(xs, id);
                     }
-                    long released = System.nanoTime();
+                    long releasedAt = System.nanoTime();
+                    released.complete(null);
                     try {
                         unmap.run();
                     } catch (RuntimeException e) {
@@ -200,15 +204,16 @@ final class DeviceLifecycle {
                     waiters.forEach(w -> w.future().completeExceptionally(new IllegalStateException(id + " was handed over")));
                     bus.forget(this);
                     log.info(id + ": handed over (" + reason + ")" + (live
-                            ? " in " + (released - start) / 1_000_000 + " ms (rings answered and ports closed "
+                            ? " in " + (releasedAt - start) / 1_000_000 + " ms (rings answered and ports closed "
                                     + (rings - start) / 1_000_000 + " ms, image or TAP closed " + (closed - rings) / 1_000_000
-                                    + " ms; unmapped after the release in " + (System.nanoTime() - released) / 1_000_000
+                                    + " ms; unmapped after the release in " + (System.nanoTime() - releasedAt) / 1_000_000
                                     + " ms): every request taken was answered, the rings are closed, the frontend stays Connected"
                             : ", in state " + backendState));
                 }
             } catch (RuntimeException e) {
                 log.warn(id + ": not handed over cleanly (" + reason + "): " + e.getMessage());
             } finally {
+                released.complete(null);
                 done.complete(null);
             }
         });

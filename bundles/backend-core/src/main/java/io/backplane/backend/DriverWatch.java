@@ -6,6 +6,7 @@ import io.backplane.api.device.DeviceId;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.api.xenstore.XsWatch;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -150,7 +151,7 @@ final class DriverWatch {
      * leaves each as it stands for a successor to adopt ({@link DeviceLifecycle#handOver}).
      */
     CompletableFuture<Void> stop(String reason, boolean handOver) {
-        CompletableFuture<Void> done = stopDevices(reason, handOver);
+        CompletableFuture<Void> done = stopDevices(reason, handOver, new ArrayList<>());
         unwatch();
         return done;
     }
@@ -159,15 +160,26 @@ final class DriverWatch {
      * The first half of {@link #stop}: no event is acted on any more and every device's close or
      * hand-over is queued on its own executor. A hand-over of every driver's devices queues them
      * all before any unwatch goes to xenstored: a standby waits for each.
+     *
+     * @param released gets each handed-over device's release ({@link DeviceLifecycle#handOver})
      */
-    CompletableFuture<Void> stopDevices(String reason, boolean handOver) {
+    CompletableFuture<Void> stopDevices(String reason, boolean handOver, List<CompletableFuture<Void>> released) {
         List<DeviceLifecycle> closing;
         synchronized (this) {
             stopped = true;
             closing = List.copyOf(devices.values());
         }
-        return CompletableFuture.allOf(closing.stream()
-                .map(d -> handOver ? d.handOver(reason) : d.stop(reason)).toArray(CompletableFuture[]::new));
+        List<CompletableFuture<Void>> done = new ArrayList<>();
+        for (DeviceLifecycle d : closing) {
+            if (handOver) {
+                CompletableFuture<Void> let = new CompletableFuture<>();
+                released.add(let);
+                done.add(d.handOver(reason, let));
+            } else {
+                done.add(d.stop(reason));
+            }
+        }
+        return CompletableFuture.allOf(done.toArray(CompletableFuture[]::new));
     }
 
     /** The second half of {@link #stop}: the watch removed. */

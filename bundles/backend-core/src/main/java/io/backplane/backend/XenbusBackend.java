@@ -7,6 +7,7 @@ import io.backplane.api.device.Negotiation;
 import io.backplane.api.device.NegotiationPolicy;
 import io.backplane.api.log.OperatorLog;
 import io.backplane.api.xenstore.XenStore;
+import io.backplane.nativeio.NativeIo;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;
 import org.osgi.framework.Constants;
@@ -58,6 +59,7 @@ public class XenbusBackend implements DeviceRegistry {
     private final Consumer<String> strategyRemoved;
     private final List<BackendDriver> drivers = new CopyOnWriteArrayList<>();
     private final BundleContext context;
+    private final NativeIo io;
     /** Replaced only when the served backend domain changes (guarded by this). */
     private volatile BackendBus bus;
     private volatile boolean autoSwap;
@@ -74,7 +76,8 @@ public class XenbusBackend implements DeviceRegistry {
     @Activate
     public XenbusBackend(@Reference XenStore xenStore, @Reference NegotiationPolicy policy,
                          @Reference(service = LoggerFactory.class) Logger logger, @Reference NegotiationRelay relay,
-                         @Reference RingStrategyRegistry strategies, BackendConfig config, BundleContext context) {
+                         @Reference RingStrategyRegistry strategies, @Reference NativeIo io, BackendConfig config,
+                         BundleContext context) {
         String dir = context.getProperty(STATE_DIR_PROPERTY);
         this.stateDir = dir == null || dir.isBlank() ? null : Path.of(dir);
         this.xenStore = xenStore;
@@ -82,6 +85,7 @@ public class XenbusBackend implements DeviceRegistry {
         this.logger = logger;
         this.strategies = strategies;
         this.context = context;
+        this.io = io;
         this.bus = newBus(config);
         this.relay = relay;
         this.offers = n -> bus.offerChanged(n);
@@ -100,6 +104,7 @@ public class XenbusBackend implements DeviceRegistry {
                 config.keepDevices(), stateDir));
         created.noRingStrategy(() -> strategies.registered().isEmpty());
         created.adoptionCode(() -> AdoptionClasses.preload(context));
+        created.niceAllThreads(io::niceAllThreads);
         return created;
     }
 

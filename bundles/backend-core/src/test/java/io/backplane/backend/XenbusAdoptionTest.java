@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -110,6 +111,47 @@ class XenbusAdoptionTest {
         fx.frontendState(id, 5);
         fx.awaitBackendState(id, 5);
         assertThat(next.callsOf(id)).containsExactly("probe", "adopt", "disconnect");
+    }
+
+    /**
+     * SIGTERM's hand-over of every device: once each device's owner is released, and not before,
+     * the bus lowers its process's threads to the lowest priority, once, and says so; a hand-over
+     * that is not the process's end (a driver's update, the bus closed with keepDevices) does not.
+     */
+    @Test
+    void handingEveryDeviceOverLowersThisProcessOnceEveryOwnerIsReleased() throws Exception {
+        DeviceId id = connected(true);
+        DeviceId other = fx.createVif(3, 1, Map.of("queues", "1"));
+        fx.awaitBackendState(other, 2);
+        fx.frontendConnects(other, 1);
+        fx.awaitBackendState(other, 4);
+        List<String> lowered = new CopyOnWriteArrayList<>();
+        fx.bus.niceAllThreads(nice -> {
+            lowered.add("nice " + nice + ", owners left " + Stream.of(id, other)
+                    .filter(d -> fx.xs().exists(d.backendPath() + "/backplane/owner")).count());
+            return 42;
+        });
+
+        fx.bus.handOverAll("Backplane is stopping");
+
+        assertThat(lowered).containsExactly("nice 19, owners left 0");
+        assertThat(fx.log).contains("backend core: all 2 devices let go; this instance's 42 threads now run at nice 19,"
+                + " leaving the CPUs to the successor");
+        fx.bus.close();
+        assertThat(lowered).as("once").hasSize(1);
+    }
+
+    @Test
+    void aDriversHandOverLeavesThePriorityAlone() throws Exception {
+        DeviceId id = connected(true);
+        List<Integer> lowered = new CopyOnWriteArrayList<>();
+        fx.bus.niceAllThreads(nice -> {
+            lowered.add(nice);
+            return 42;
+        });
+        fx.bus.close();
+        assertThat(fx.xs().exists(id.backendPath() + "/backplane/owner")).as("handed over").isFalse();
+        assertThat(lowered).isEmpty();
     }
 
     /**

@@ -3,9 +3,17 @@ package io.backplane.nativeio;
 import com.kenai.jffi.MemoryIO;
 import io.backplane.api.hypervisor.DomainConfig;
 import io.backplane.nativeio.internal.LibC;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
@@ -395,6 +403,41 @@ public final class NativeIo {
     /** A TAP whose frames carry a {@code virtio_net_hdr} both ways (IFF_VNET_HDR); see {@link TapDevice}. */
     public TapDevice openTapWithVnetHeader(String name) {
         return TapDevice.open(this, name, true);
+    }
+
+    /**
+     * Sets the nice value of every thread of this process (Linux's nice is per thread: each
+     * task in /proc/self/task gets {@code setpriority(PRIO_PROCESS, tid, nice)}); threads started
+     * later inherit their creator's. Raising it is one way: going back needs CAP_SYS_NICE.
+     * Returns how many threads were set; a thread that ended meanwhile is skipped.
+     */
+    public int niceAllThreads(int nice) {
+        Set<Integer> done = new HashSet<>();
+        // Again until a pass finds no new thread: one started meanwhile by a thread not yet set
+        // would have the old nice.
+        for (boolean more = true; more; ) {
+            more = false;
+            for (int tid : threadIds()) {
+                if (done.add(tid)) {
+                    more = true;
+                    if (libc.setpriority(Posix.PRIO_PROCESS, tid, nice) < 0) {
+                        int errno = runtime.getLastError();
+                        if (errno != Errno.ESRCH) {
+                            throw error(errno, "setpriority of thread " + tid + " to nice " + nice);
+                        }
+                    }
+                }
+            }
+        }
+        return done.size();
+    }
+
+    private static List<Integer> threadIds() {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            return tasks.map(t -> Integer.valueOf(t.getFileName().toString())).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("listing /proc/self/task failed", e);
+        }
     }
 
     String strerror(int errno) {

@@ -35,6 +35,9 @@ public final class Posix {
     public static final int AF_UNIX = 1;
     public static final int SOCK_DGRAM = 2;
 
+    /** setpriority(2)'s {@code which} (sys/resource.h): on Linux, {@code who} names one thread. */
+    public static final int PRIO_PROCESS = 0;
+
     public static final short POLLIN = 0x001;
     public static final short POLLOUT = 0x004;
     public static final short POLLERR = 0x008;

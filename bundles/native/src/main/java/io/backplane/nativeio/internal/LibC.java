@@ -82,5 +82,8 @@ public interface LibC {
     @SaveError
     int connect(int fd, long addr, int addrlen);
 
+    @SaveError
+    int setpriority(int which, int who, int prio);
+
     String strerror(int errnum);
 }
