@@ -10,6 +10,8 @@ import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.hypervisor.GrantTables;
 import io.backplane.xs.client.SocketXenStore;
 import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,6 +20,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.Bundle;
@@ -43,9 +47,7 @@ class SimBundleOsgiTest {
         Map<String, String> props = new HashMap<>();
         props.put(Constants.FRAMEWORK_STORAGE, dir.resolve("felix-cache").toString());
         props.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
-        props.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA,
-                "io.backplane.api.hypervisor;version=1.3.0,io.backplane.api.ring;version=1.0.0,io.backplane.api.xenstore;version=1.1.0,"
-                        + "io.backplane.api.log;version=1.1.0,io.backplane.api.metrics;version=1.0.0,io.backplane.api.device;version=1.0.0");
+        props.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, apiExports());
         props.put("backplane.state.dir", dir.toString());
         Framework felix = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(props);
         felix.start();
@@ -126,6 +128,19 @@ class SimBundleOsgiTest {
             throw new AssertionError(type.getSimpleName() + " service not registered; services:\n" + sb);
         }
         return service;
+    }
+
+    /** The API bundle's own Export-Package: the system bundle exports the versions the bundles were built against. */
+    private static String apiExports() throws IOException {
+        File api = classpathEntry("bundles/api/");
+        if (api.isDirectory()) {
+            try (InputStream in = Files.newInputStream(api.toPath().resolve("META-INF/MANIFEST.MF"))) {
+                return new Manifest(in).getMainAttributes().getValue(Constants.EXPORT_PACKAGE);
+            }
+        }
+        try (JarFile jar = new JarFile(api)) {
+            return jar.getManifest().getMainAttributes().getValue(Constants.EXPORT_PACKAGE);
+        }
     }
 
     /** The jar (or the bnd-processed classes directory of a reactor module) on this test's classpath. */

@@ -3,6 +3,8 @@ package io.backplane.hypervisor.xen;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,6 +12,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,8 +42,7 @@ class XenBundleOsgiTest {
         Map<String, String> props = new HashMap<>();
         props.put(Constants.FRAMEWORK_STORAGE, dir.resolve("felix-cache").toString());
         props.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
-        props.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA,
-                "io.backplane.api.hypervisor;version=1.3.0,io.backplane.api.xenstore;version=1.1.0,io.backplane.api.log;version=1.1.0");
+        props.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, apiExports());
         Framework felix = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(props);
         felix.start();
         try {
@@ -103,6 +106,19 @@ class XenBundleOsgiTest {
             }
         }
         return states;
+    }
+
+    /** The API bundle's own Export-Package: the system bundle exports the versions the bundles were built against. */
+    private static String apiExports() throws IOException {
+        File api = classpathEntry("bundles/api/");
+        if (api.isDirectory()) {
+            try (InputStream in = Files.newInputStream(api.toPath().resolve("META-INF/MANIFEST.MF"))) {
+                return new Manifest(in).getMainAttributes().getValue(Constants.EXPORT_PACKAGE);
+            }
+        }
+        try (JarFile jar = new JarFile(api)) {
+            return jar.getManifest().getMainAttributes().getValue(Constants.EXPORT_PACKAGE);
+        }
     }
 
     /** The jar (or a reactor module's bnd-processed classes directory) on this test's class path. */

@@ -10,6 +10,8 @@ import io.backplane.guest.grantpool.GrantPoolSim;
 import io.backplane.ring.layout.BlkifConstants;
 import io.backplane.ring.layout.NetifConstants;
 import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +23,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.Bundle;
@@ -49,8 +53,7 @@ class StrategyBundlesOsgiTest {
         props.put(Constants.FRAMEWORK_STORAGE, dir.resolve("felix-cache").toString());
         props.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
         // The API and ConfigAdmin's API from the class path, so this test and the bundles share them.
-        props.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, "io.backplane.api.hypervisor;version=1.3.0,"
-                + "io.backplane.api.ring;version=1.0.0,io.backplane.api.device;version=1.0.0,org.osgi.service.cm;version=1.6.1");
+        props.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, apiExports() + ",org.osgi.service.cm;version=1.6.1");
         Framework felix = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(props);
         felix.start();
         try (GrantPoolSim fx = GrantPoolSim.start(dir.resolve("sim"), 8)) {
@@ -126,6 +129,20 @@ class StrategyBundlesOsgiTest {
     }
 
     /** The jar (or the bnd-processed classes directory of a reactor module) on this test's class path. */
+    /** The API bundle's own Export-Package: the system bundle exports the versions the bundles were built against. */
+    private static String apiExports() throws IOException {
+        File api = classpathEntry("bundles/api/");
+        if (api.isDirectory()) {
+            try (InputStream in = Files.newInputStream(api.toPath().resolve("META-INF/MANIFEST.MF"))) {
+                return new Manifest(in).getMainAttributes().getValue(Constants.EXPORT_PACKAGE);
+            }
+        }
+        try (JarFile jar = new JarFile(api)) {
+            return jar.getManifest().getMainAttributes().getValue(Constants.EXPORT_PACKAGE);
+        }
+    }
+
+
     private static File classpathEntry(String marker) {
         for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
             String normalized = entry.replace('\\', '/');
