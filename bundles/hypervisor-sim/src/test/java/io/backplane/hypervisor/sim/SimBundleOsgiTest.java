@@ -8,11 +8,9 @@ import io.backplane.api.hypervisor.Domains;
 import io.backplane.api.hypervisor.EventChannel;
 import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.hypervisor.GrantTables;
+import io.backplane.testkit.osgi.ClasspathBundles;
 import io.backplane.xs.client.SocketXenStore;
-import java.io.File;
-import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,8 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.JarFile;
-import java.util.jar.Manifest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.Bundle;
@@ -47,7 +43,7 @@ class SimBundleOsgiTest {
         Map<String, String> props = new HashMap<>();
         props.put(Constants.FRAMEWORK_STORAGE, dir.resolve("felix-cache").toString());
         props.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
-        props.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, apiExports());
+        props.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, ClasspathBundles.apiExports());
         props.put("backplane.state.dir", dir.toString());
         Framework felix = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(props);
         felix.start();
@@ -59,7 +55,7 @@ class SimBundleOsgiTest {
                     "org.apache.felix.gogo.runtime", "bundles/native/", "bundles/ring-core/", "bundles/sim-abi/",
                     "bundles/xs-client/", "bundles/xenstore-holder/", "bundles/xenstore/", "bundles/hypervisor-sim-holder/",
                     "bundles/hypervisor-sim/")) {
-                bundles.add(ctx.installBundle("reference:" + classpathEntry(name).toURI()));
+                bundles.add(ctx.installBundle("reference:" + ClasspathBundles.find(name).toURI()));
             }
             for (Bundle b : bundles) {
                 if (b.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
@@ -128,36 +124,5 @@ class SimBundleOsgiTest {
             throw new AssertionError(type.getSimpleName() + " service not registered; services:\n" + sb);
         }
         return service;
-    }
-
-    /** The API bundle's own Export-Package: the system bundle exports the versions the bundles were built against. */
-    private static String apiExports() throws IOException {
-        File api = classpathEntry("bundles/api/");
-        if (api.isDirectory()) {
-            try (InputStream in = Files.newInputStream(api.toPath().resolve("META-INF/MANIFEST.MF"))) {
-                return new Manifest(in).getMainAttributes().getValue(Constants.EXPORT_PACKAGE);
-            }
-        }
-        try (JarFile jar = new JarFile(api)) {
-            return jar.getManifest().getMainAttributes().getValue(Constants.EXPORT_PACKAGE);
-        }
-    }
-
-    /** The jar (or the bnd-processed classes directory of a reactor module) on this test's classpath. */
-    private static File classpathEntry(String marker) {
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            String normalized = entry.replace('\\', '/');
-            boolean reactorModule = marker.endsWith("/") && normalized.contains("/" + marker + "target/")
-                    && (normalized.endsWith("/target/classes") || normalized.endsWith(".jar"));
-            boolean jar = !marker.endsWith("/") && normalized.contains("/" + marker + "-") && normalized.endsWith(".jar");
-            if ((reactorModule || jar) && Files.exists(Path.of(entry))) {
-                return new File(entry);
-            }
-        }
-        String self = "bundles/hypervisor-sim/";
-        if (marker.equals(self)) {
-            return new File("target/classes").getAbsoluteFile();
-        }
-        throw new AssertionError(marker + " is not on the test classpath: " + System.getProperty("java.class.path"));
     }
 }

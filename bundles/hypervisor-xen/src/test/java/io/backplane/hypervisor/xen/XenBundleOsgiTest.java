@@ -2,9 +2,8 @@ package io.backplane.hypervisor.xen;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.backplane.testkit.osgi.ClasspathBundles;
 import java.io.File;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,8 +11,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
-import java.util.jar.JarFile;
-import java.util.jar.Manifest;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,7 +39,7 @@ class XenBundleOsgiTest {
         Map<String, String> props = new HashMap<>();
         props.put(Constants.FRAMEWORK_STORAGE, dir.resolve("felix-cache").toString());
         props.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
-        props.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, apiExports());
+        props.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, ClasspathBundles.apiExports());
         Framework felix = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(props);
         felix.start();
         try {
@@ -50,7 +47,7 @@ class XenBundleOsgiTest {
             List<Bundle> bundles = new ArrayList<>();
             for (String name : List.of("org.osgi.util.function", "org.osgi.util.promise", "org.osgi.service.component",
                     "org.apache.felix.log", "org.apache.felix.scr", "bundles/native/")) {
-                bundles.add(ctx.installBundle("reference:" + classpathEntry(name).toURI()));
+                bundles.add(ctx.installBundle("reference:" + ClasspathBundles.find(name).toURI()));
             }
             Bundle xen = ctx.installBundle("reference:" + new File("target/classes").getAbsoluteFile().toURI());
             bundles.add(xen);
@@ -106,34 +103,5 @@ class XenBundleOsgiTest {
             }
         }
         return states;
-    }
-
-    /** The API bundle's own Export-Package: the system bundle exports the versions the bundles were built against. */
-    private static String apiExports() throws IOException {
-        File api = classpathEntry("bundles/api/");
-        if (api.isDirectory()) {
-            try (InputStream in = Files.newInputStream(api.toPath().resolve("META-INF/MANIFEST.MF"))) {
-                return new Manifest(in).getMainAttributes().getValue(Constants.EXPORT_PACKAGE);
-            }
-        }
-        try (JarFile jar = new JarFile(api)) {
-            return jar.getManifest().getMainAttributes().getValue(Constants.EXPORT_PACKAGE);
-        }
-    }
-
-    /** The jar (or a reactor module's bnd-processed classes directory) on this test's class path. */
-    private static File classpathEntry(String marker) {
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            String normalized = entry.replace('\\', '/');
-            boolean reactorModule = marker.endsWith("/") && normalized.contains("/" + marker + "target/")
-                    && (normalized.endsWith("/target/classes") || normalized.endsWith(".jar"));
-            boolean jar = !marker.endsWith("/") && normalized.contains("/" + marker + "-") && normalized.endsWith(".jar");
-            boolean m2 = marker.endsWith("/") && normalized.contains("/backplane-" + marker.substring(marker.indexOf('/') + 1, marker.length() - 1) + "-")
-                    && normalized.endsWith(".jar");
-            if ((reactorModule || jar || m2) && Files.exists(Path.of(entry))) {
-                return new File(entry);
-            }
-        }
-        throw new AssertionError(marker + " is not on the test classpath: " + System.getProperty("java.class.path"));
     }
 }

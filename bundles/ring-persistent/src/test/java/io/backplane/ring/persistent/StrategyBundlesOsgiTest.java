@@ -9,11 +9,8 @@ import io.backplane.api.ring.RingStrategy;
 import io.backplane.guest.grantpool.GrantPoolSim;
 import io.backplane.ring.layout.BlkifConstants;
 import io.backplane.ring.layout.NetifConstants;
-import java.io.File;
-import java.io.IOException;
-import java.io.InputStream;
+import io.backplane.testkit.osgi.ClasspathBundles;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Dictionary;
@@ -23,8 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.JarFile;
-import java.util.jar.Manifest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.Bundle;
@@ -53,7 +48,7 @@ class StrategyBundlesOsgiTest {
         props.put(Constants.FRAMEWORK_STORAGE, dir.resolve("felix-cache").toString());
         props.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
         // The API and ConfigAdmin's API from the class path, so this test and the bundles share them.
-        props.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, apiExports() + ",org.osgi.service.cm;version=1.6.1");
+        props.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, ClasspathBundles.apiExports() + ",org.osgi.service.cm;version=1.6.1");
         Framework felix = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(props);
         felix.start();
         try (GrantPoolSim fx = GrantPoolSim.start(dir.resolve("sim"), 8)) {
@@ -63,7 +58,7 @@ class StrategyBundlesOsgiTest {
             for (String name : List.of("org.osgi.util.function", "org.osgi.util.promise", "org.osgi.service.component",
                     "org.apache.felix.log", "org.apache.felix.configadmin", "org.apache.felix.metatype", "org.apache.felix.scr",
                     "bundles/ring-core/", "bundles/ring-map/", "bundles/ring-persistent/")) {
-                bundles.add(ctx.installBundle("reference:" + classpathEntry(name).toURI()));
+                bundles.add(ctx.installBundle("reference:" + ClasspathBundles.find(name).toURI()));
             }
             for (Bundle b : bundles) {
                 b.start();
@@ -126,36 +121,5 @@ class StrategyBundlesOsgiTest {
         }
         tracker.close();
         return byName;
-    }
-
-    /** The jar (or the bnd-processed classes directory of a reactor module) on this test's class path. */
-    /** The API bundle's own Export-Package: the system bundle exports the versions the bundles were built against. */
-    private static String apiExports() throws IOException {
-        File api = classpathEntry("bundles/api/");
-        if (api.isDirectory()) {
-            try (InputStream in = Files.newInputStream(api.toPath().resolve("META-INF/MANIFEST.MF"))) {
-                return new Manifest(in).getMainAttributes().getValue(Constants.EXPORT_PACKAGE);
-            }
-        }
-        try (JarFile jar = new JarFile(api)) {
-            return jar.getManifest().getMainAttributes().getValue(Constants.EXPORT_PACKAGE);
-        }
-    }
-
-
-    private static File classpathEntry(String marker) {
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            String normalized = entry.replace('\\', '/');
-            boolean reactorModule = marker.endsWith("/") && normalized.contains("/" + marker + "target/")
-                    && (normalized.endsWith("/target/classes") || normalized.endsWith(".jar"));
-            boolean jar = !marker.endsWith("/") && normalized.contains("/" + marker + "-") && normalized.endsWith(".jar");
-            if ((reactorModule || jar) && Files.exists(Path.of(entry))) {
-                return new File(entry);
-            }
-        }
-        if (marker.equals("bundles/ring-persistent/")) {
-            return new File("target/classes").getAbsoluteFile();
-        }
-        throw new AssertionError(marker + " is not on the test class path");
     }
 }
