@@ -392,7 +392,7 @@ final class DeviceLifecycle {
                         // here is kept, so that the adoption need not read it again.
                         bus.remember(id, new DeviceAdoption.Left(frontend, decision.record().get()));
                         bus.watchOwner(id, owner.get());
-                        rehearse(decision.record().get());
+                        rehearse(frontend, decision.record().get());
                     }
                     return;
                 }
@@ -421,17 +421,19 @@ final class DeviceLifecycle {
     /**
      * A standby (the device is left to its live owner) runs the adoption's code before it may be
      * needed, so that the pause after the owner goes holds no class loading and no first run of
-     * that code: the bus loads the adoption path's classes once, the driver rehearses on the
-     * device's keys and scratch files of its own ({@link BackendDriver#rehearseAdoption}). Nothing
+     * that code: the bus loads the adoption path's classes once, the claim's transaction runs
+     * without a write and is aborted, the driver rehearses on the device's keys and scratch files
+     * of its own ({@link BackendDriver#rehearseAdoption}). Nothing
      * of the device is touched; a failure costs only the warm start. Runs after the device was
      * removed here: if the owner dies meanwhile, a new lifecycle adopts the device beside it (the
      * rehearsal's scratch files have names of their own).
      */
-    private void rehearse(DeviceRecord.Recorded record) {
+    private void rehearse(String frontend, DeviceRecord.Recorded record) {
         long begin = System.nanoTime();
         try {
             String classes = bus.preloadAdoptionCode();
             long loaded = System.nanoTime();
+            DeviceRecord.rehearseClaim(xs, id, frontend, record);
             apply(new Negotiation(id, record.offer(), List.of(), Set.of(), false), null);
             driver.rehearseAdoption(context, record.connection());
             log.info(id + ": rehearsed its adoption in " + (System.nanoTime() - begin) / 1_000_000 + " ms ("

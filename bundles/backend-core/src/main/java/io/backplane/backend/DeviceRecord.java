@@ -144,12 +144,27 @@ final class DeviceRecord {
      * @param record   the record the adopter decided on, at its probe or when it left the device to its owner
      */
     static Claimed claim(XenStore xs, DeviceId id, String frontend, Recorded record, Path stateDir) {
+        return claim(xs, id, frontend, record, stateDir, false);
+    }
+
+    /**
+     * A standby's rehearsal of the claim of a device it leaves to its live owner: the same
+     * transaction and checks, without a write and always aborted, so that the claim's code has run
+     * before the owner goes. Says what a claim would find now.
+     */
+    static Claimed rehearseClaim(XenStore xs, DeviceId id, String frontend, Recorded record) {
+        return claim(xs, id, frontend, record, null, true);
+    }
+
+    private static Claimed claim(XenStore xs, DeviceId id, String frontend, Recorded record, Path stateDir, boolean rehearsal) {
         String be = id.backendPath();
         List<String> reads = List.of(be + "/" + XenbusKeys.STATE, frontend + "/" + XenbusKeys.STATE,
                 be + "/" + XenbusKeys.FRONTEND, be + "/" + XenbusKeys.FRONTEND_ID, be + "/" + XenbusKeys.ONLINE,
                 be + "/" + GENERATION, be + "/" + OWNER, be + "/" + OWNER_FILES);
         Map<String, String> writes = new LinkedHashMap<>();
-        writes.put(be + "/" + OWNER, self());
+        if (!rehearsal) {
+            writes.put(be + "/" + OWNER, self());
+        }
         if (stateDir != null) {
             writes.put(be + "/" + OWNER_FILES, files(stateDir, id).toString());
         }
@@ -179,7 +194,7 @@ final class DeviceRecord {
                 } else {
                     claim = Claim.CLAIMED;
                 }
-                if (claim != Claim.CLAIMED) {
+                if (claim != Claim.CLAIMED || rehearsal) {
                     tx.abort();
                     return new Claimed(claim, owner, files, why);
                 }
@@ -220,19 +235,27 @@ final class DeviceRecord {
         }
     }
 
-    /** A graceful handover: the record stays for the successor, the owner goes. */
+    /**
+     * A graceful handover: the record stays for the successor, the owner goes (one round trip: a
+     * successor already running adopts the moment it goes).
+     */
     static void release(XenStore xs, DeviceId id) {
-        String owner = id.backendPath() + "/" + OWNER;
-        if (xs.exists(owner)) {
-            xs.rm(owner);
-        }
+        rm(xs, id.backendPath() + "/" + OWNER);
     }
 
     /** The device disconnected: there is nothing left to adopt. */
     static void forget(XenStore xs, DeviceId id) {
-        String dir = id.backendPath() + "/" + DIR;
-        if (xs.exists(dir)) {
-            xs.rm(dir);
+        rm(xs, id.backendPath() + "/" + DIR);
+    }
+
+    /** RM, which answers OK for a missing node under an existing parent; nothing when the parent is gone too. */
+    private static void rm(XenStore xs, String path) {
+        try {
+            xs.rm(path);
+        } catch (XsException e) {
+            if (e.error() != XsError.ENOENT) {
+                throw e;
+            }
         }
     }
 
