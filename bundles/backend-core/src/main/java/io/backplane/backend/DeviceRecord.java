@@ -162,8 +162,9 @@ final class DeviceRecord {
                 be + "/" + XenbusKeys.FRONTEND, be + "/" + XenbusKeys.FRONTEND_ID, be + "/" + XenbusKeys.ONLINE,
                 be + "/" + GENERATION, be + "/" + OWNER, be + "/" + OWNER_FILES);
         Map<String, String> writes = new LinkedHashMap<>();
+        String self = self();                      // in a rehearsal too: its first call reads /proc
         if (!rehearsal) {
-            writes.put(be + "/" + OWNER, self());
+            writes.put(be + "/" + OWNER, self);
         }
         if (stateDir != null) {
             writes.put(be + "/" + OWNER_FILES, files(stateDir, id).toString());
