@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 
 /**
  * One driver's share of the bus, as xenbus_probe_backend.c has per device type: a watch on
@@ -140,7 +141,7 @@ final class DriverWatch {
         start(id, DeviceLifecycle::start);
     }
 
-    private void start(DeviceId id, java.util.function.Consumer<DeviceLifecycle> start) {
+    private void start(DeviceId id, Consumer<DeviceLifecycle> start) {
         DeviceLifecycle device = new DeviceLifecycle(id, driver, bus, pool);
         synchronized (this) {
             if (stopped) {
