@@ -124,6 +124,8 @@ final class DriverWatch {
             // Left to an owner that has died or let it go, or a change under its directory: the
             // claim checks what these reads would, in the round trip it needs anyway.
             start(id, device -> device.start(leftTo));
+            bus.log().info(id + ": claiming it on what was read when it was left to "
+                    + leftTo.record().owner().orElse("its owner"));
             return;
         }
         XenStore xs = bus.xenStore();
