@@ -345,7 +345,7 @@ standby_case() {
   # the timings behind the pause: the old instance's handovers, the standby's adoptions (log times)
   step "$c: SIG$sig sent to the serving instance at $sent"
   step "$c: old: $(grep -a -E 'handing every device over|handed over .* in [0-9]+ ms' $OUT/backplane.log | tail -3 | log_times | tr '\n' '|')"
-  step "$c: standby: $(log_since 0 | grep -a -E 'died; adopting|probed:|interface ready|re-attached|first answer after' | grep -a -v rehears | log_times | tr '\n' '|')"
+  step "$c: standby: $(log_since 0 | grep -a -E 'died; adopting|claiming it on what|probed:|interface ready|re-attached|first answer after' | grep -a -v rehears | log_times | tr '\n' '|')"
   if [ $sig = TERM ]; then
     check "$(log_since 0 | grep -c 'served again')" 0 bp3-$c-no-replay "requests served again after the standby's adoption"
   else

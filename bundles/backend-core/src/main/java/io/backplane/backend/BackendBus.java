@@ -140,6 +140,14 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
             }
 
             @Override
+            public void remember(DeviceId id, DeviceAdoption.Left left) {
+                DriverWatch w = drivers.get(id.type());
+                if (w != null) {
+                    w.remember(id, left);
+                }
+            }
+
+            @Override
             public void unwatchOwner(DeviceId id) {
                 owners.unwatch(id);
             }

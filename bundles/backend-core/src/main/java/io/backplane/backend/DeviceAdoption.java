@@ -35,6 +35,17 @@ final class DeviceAdoption {
     record Decision(Verdict verdict, Optional<DeviceRecord.Recorded> record, String why) {
     }
 
+    /**
+     * What a standby learned of a device when it left it to its live owner: enough to claim and
+     * adopt it the moment the owner goes, without reading it again ({@link DeviceRecord#claim}
+     * checks in the same round trip that it still holds).
+     *
+     * @param frontend the frontend directory the backend directory named
+     * @param record   the record as it was then
+     */
+    record Left(String frontend, DeviceRecord.Recorded record) {
+    }
+
     private DeviceAdoption() {
     }
 

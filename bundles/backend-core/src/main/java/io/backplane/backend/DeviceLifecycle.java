@@ -59,6 +59,9 @@ final class DeviceLifecycle {
         /** The device was left to its live owner {@code owner}: look at it again the moment that process dies. */
         void watchOwner(DeviceId id, String owner);
 
+        /** What was learned of a device left to its live owner, for its adoption once the owner goes. */
+        void remember(DeviceId id, DeviceAdoption.Left left);
+
         /** The device was adopted here: its former owner's death is no news any more. */
         void unwatchOwner(DeviceId id);
 
@@ -116,6 +119,15 @@ final class DeviceLifecycle {
 
     void start() {
         submit("probe", this::probe);
+    }
+
+    /**
+     * A device this bus left to its owner, looked at again (its owner died, or something under its
+     * backend directory changed, such as the owner's release): claimed on what was learned then,
+     * and probed as usual when the claim finds it is not that device any more.
+     */
+    void start(DeviceAdoption.Left left) {
+        submit("adoption", () -> adoptLeft(left));
     }
 
     void backendChanged(String path) {
@@ -363,15 +375,12 @@ final class DeviceLifecycle {
                     + frontendId + "', not a frontend of domain " + id.frontendDomid());
         }
         context.frontendPath(frontend);
-        if (frontendWatch == null) {
-            // Linux's otherend watch: the frontend's state drives everything after the probe.
-            frontendWatch = xs.watch(frontend + "/" + XenbusKeys.STATE, "backend:" + be, (p, t) -> frontendChanged());
-        }
+        watchFrontend();
         if (device == null) {
             DeviceAdoption.Decision decision = DeviceAdoption.decide(xs, id, frontend);
             switch (decision.verdict()) {
                 case ADOPT -> {
-                    adopt(decision.record().orElseThrow(), decision.why());
+                    claimAndAdopt(decision.record().orElseThrow(), System.nanoTime(), false);
                     return;
                 }
                 case LEAVE -> {
@@ -379,9 +388,11 @@ final class DeviceLifecycle {
                     remove(decision.why());
                     if (owner.isPresent()) {
                         // A standby: a kill -9 of the owner changes nothing in XenStore, so its death is
-                        // watched (first: an adoption must not wait for the rehearsal).
+                        // watched (first: an adoption must not wait for the rehearsal), and what was read
+                        // here is kept, so that the adoption need not read it again.
+                        bus.remember(id, new DeviceAdoption.Left(frontend, decision.record().get()));
                         bus.watchOwner(id, owner.get());
-                        rehearse(decision.record().get());
+                        rehearse(frontend, decision.record().get());
                     }
                     return;
                 }
@@ -410,17 +421,19 @@ final class DeviceLifecycle {
     /**
      * A standby (the device is left to its live owner) runs the adoption's code before it may be
      * needed, so that the pause after the owner goes holds no class loading and no first run of
-     * that code: the bus loads the adoption path's classes once, the driver rehearses on the
-     * device's keys and scratch files of its own ({@link BackendDriver#rehearseAdoption}). Nothing
+     * that code: the bus loads the adoption path's classes once, the claim's transaction runs
+     * without a write and is aborted, the driver rehearses on the device's keys and scratch files
+     * of its own ({@link BackendDriver#rehearseAdoption}). Nothing
      * of the device is touched; a failure costs only the warm start. Runs after the device was
      * removed here: if the owner dies meanwhile, a new lifecycle adopts the device beside it (the
      * rehearsal's scratch files have names of their own).
      */
-    private void rehearse(DeviceRecord.Recorded record) {
+    private void rehearse(String frontend, DeviceRecord.Recorded record) {
         long begin = System.nanoTime();
         try {
             String classes = bus.preloadAdoptionCode();
             long loaded = System.nanoTime();
+            DeviceRecord.rehearseClaim(xs, id, frontend, record);
             apply(new Negotiation(id, record.offer(), List.of(), Set.of(), false), null);
             driver.rehearseAdoption(context, record.connection());
             log.info(id + ": rehearsed its adoption in " + (System.nanoTime() - begin) / 1_000_000 + " ms ("
@@ -432,26 +445,53 @@ final class DeviceLifecycle {
     }
 
     /**
-     * Re-attach to a device both ends left Connected (see {@link DeviceAdoption}): the driver
-     * probes it (image or TAP reopened) under the recorded offer and adopts its live rings. No
-     * state key is written; a failure fails the device as a failed connect does.
+     * A device left to its owner, looked at again: the claim itself checks that the owner has
+     * gone and that the device and its record are still what was learned when it was left; so
+     * after an owner's death or release the adoption begins after three XenStore round trips.
      */
-    private void adopt(DeviceRecord.Recorded record, String why) {
-        long probing = System.nanoTime();
-        if (!DeviceRecord.claim(xs, id, record.owner(), stateDir())) {
-            remove("another backend adopted it first");
-            DeviceRecord.read(xs, id).flatMap(DeviceRecord.Recorded::owner).ifPresent(o -> bus.watchOwner(id, o));
-            return;
+    private void adoptLeft(DeviceAdoption.Left left) {
+        long begin = System.nanoTime();
+        context.frontendPath(left.frontend());
+        claimAndAdopt(left.record(), begin, true);
+    }
+
+    /**
+     * Re-attach to a device both ends left Connected (see {@link DeviceAdoption}): claimed, then
+     * the driver probes it (image or TAP reopened) under the recorded offer and adopts its live
+     * rings. No state key is written; a failure fails the device as a failed connect does.
+     *
+     * @param left true when {@code record} is what was learned when the device was left to its owner
+     */
+    private void claimAndAdopt(DeviceRecord.Recorded record, long probing, boolean left) {
+        DeviceRecord.Claimed claim = DeviceRecord.claim(xs, id, context.frontendPath(), record, stateDir());
+        switch (claim.claim()) {
+            case OWNED -> {
+                if (left) {
+                    lookAgain();                   // its owner still holds it: it is left again, on a fresh record
+                } else {
+                    remove("another backend adopted it first");
+                    claim.owner().ifPresent(o -> bus.watchOwner(id, o));
+                }
+                return;
+            }
+            case CHANGED -> {
+                log.info(id + ": " + claim.why() + (left ? " since it was left to its owner" : " since its probe")
+                        + "; looking at it afresh");
+                lookAgain();
+                return;
+            }
+            case CLAIMED -> { }
         }
-        if (record.files().isPresent() && stateDir() != null) {
+        if (claim.files().isPresent() && stateDir() != null) {
             try {
-                DeviceRecord.takeFiles(record.files().get(), stateDir(), id);
+                DeviceRecord.takeFiles(claim.files().get(), stateDir(), id);
             } catch (java.io.IOException | RuntimeException e) {
-                log.warn(id + ": could not take over its files from " + record.files().get() + " (" + e.getMessage()
+                log.warn(id + ": could not take over its files from " + claim.files().get() + " (" + e.getMessage()
                         + "): its rings start at their published responses");
             }
         }
         bus.unwatchOwner(id);
+        String why = claim.owner().map(o -> "its backend process " + o + " is gone").orElse("it was handed over");
         long claimed = System.nanoTime();
         apply(new Negotiation(id, record.offer(), List.of(), Set.of(), false), null);
         BackendDevice d = driver.probe(context);
@@ -476,7 +516,19 @@ final class DeviceLifecycle {
         long end = System.nanoTime();
         log.info(id + ": re-attached to the live rings (" + why + ") in " + (end - start) / 1_000_000
                 + " ms after a probe of " + (start - probing) / 1_000_000 + " ms (claim and files " + (claimed - probing) / 1_000_000
-                + " ms)" + summary(view().status()));
+                + " ms" + (left ? ", on the record read when it was left to its owner" : "") + ")" + summary(view().status()));
+        watchFrontend();                           // after a claim on what was learned earlier: its first event reads the state
+    }
+
+    /**
+     * Linux's otherend watch: the frontend's state drives everything after the probe. Its first
+     * event comes at once and reads the state, so a change before it is not missed.
+     */
+    private void watchFrontend() {
+        if (frontendWatch == null) {
+            frontendWatch = xs.watch(context.frontendPath() + "/" + XenbusKeys.STATE, "backend:" + id.backendPath(),
+                    (p, t) -> frontendChanged());
+        }
     }
 
     /** What a successor needs, written (with this process as the owner) whenever the connection changes. */
@@ -706,6 +758,17 @@ final class DeviceLifecycle {
             bus.forget(this);
             log.info(id + ": removed (" + reason + ")");
         }
+    }
+
+    /**
+     * Not the device it was taken for: this lifecycle goes without a trace (nothing was opened or
+     * written) and discovery looks at the directory afresh, as at a first sight of it.
+     */
+    private void lookAgain() {
+        removed = true;
+        closeWatch();
+        bus.forget(this);
+        bus.rediscover(id, id.backendPath());
     }
 
     private void closeWatch() {

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 
 /**
  * One driver's share of the bus, as xenbus_probe_backend.c has per device type: a watch on
@@ -31,6 +32,8 @@ final class DriverWatch {
     private final Executor pool;
     private final Executor discovery;
     private final Map<DeviceId, DeviceLifecycle> devices = new ConcurrentHashMap<>();
+    /** Devices left to their live owner, as they were then: the next look at one starts with its claim. */
+    private final Map<DeviceId, DeviceAdoption.Left> left = new ConcurrentHashMap<>();
     private XsWatch watch;
     /** Set by {@link #stop}: late watch events and queued discoveries are dropped (the executor may be gone). */
     private volatile boolean stopped;
@@ -116,6 +119,15 @@ final class DriverWatch {
             known.backendChanged(path);
             return;
         }
+        DeviceAdoption.Left leftTo = left.remove(id);
+        if (leftTo != null && leftTo.record().generation().isPresent()) {
+            // Left to an owner that has died or let it go, or a change under its directory: the
+            // claim checks what these reads would, in the round trip it needs anyway.
+            start(id, device -> device.start(leftTo));
+            bus.log().info(id + ": claiming it on what was read when it was left to "
+                    + leftTo.record().owner().orElse("its owner"));
+            return;
+        }
         XenStore xs = bus.xenStore();
         String be = id.backendPath();
         // Read together: an adopter's pause waits for these.
@@ -126,6 +138,12 @@ final class DriverWatch {
         if (!"1".equals(values.get(REQUIRED.indexOf(XenbusKeys.ONLINE)).get())) {
             return; // offline: being torn down, or removed already
         }
+        bus.log().info(id + ": new " + driver.deviceType() + " device, frontend "
+                + values.get(REQUIRED.indexOf(XenbusKeys.FRONTEND)).get());
+        start(id, DeviceLifecycle::start);
+    }
+
+    private void start(DeviceId id, Consumer<DeviceLifecycle> start) {
         DeviceLifecycle device = new DeviceLifecycle(id, driver, bus, pool);
         synchronized (this) {
             if (stopped) {
@@ -133,13 +151,15 @@ final class DriverWatch {
             }
             devices.put(id, device);
         }
-        bus.log().info(id + ": new " + driver.deviceType() + " device, frontend "
-                + values.get(REQUIRED.indexOf(XenbusKeys.FRONTEND)).get());
-        device.start();
+        start.accept(device);
     }
 
     void rediscover(DeviceId id, String path) {
         discovery.execute(() -> discover(id, path));
+    }
+
+    void remember(DeviceId id, DeviceAdoption.Left device) {
+        left.put(id, device);
     }
 
     void forget(DeviceLifecycle device) {

@@ -67,8 +67,8 @@ final class OwnerWatch implements AutoCloseable {
         watched.forEach((id, w) -> {
             // The handle compares the process's start time: a reused pid does not pass for the owner.
             if (!DeviceRecord.running(w.process()) && watched.remove(id, w)) {
+                rediscover.accept(id, id.backendPath());     // first: the adoption need not wait for the log
                 log.info(id + ": its backend process " + w.owner() + " died; adopting it");
-                rediscover.accept(id, id.backendPath());
             }
         });
     }

@@ -155,26 +155,82 @@ class XenbusAdoptionTest {
     }
 
     /**
-     * Never two owners: a claim takes the record only while its owner is still the one the
-     * adopter decided on; one that lost the race (another adopter wrote itself first) is refused.
-     * The record names the owner's files directory, and the claim points it at the claimer's.
+     * Never two owners: a claim takes the record only from an owner that let it go or is dead, and
+     * only the one the adopter decided on; one that lost the race (another adopter wrote itself
+     * first) is refused. The record names the owner's files directory, and the claim points it at
+     * the claimer's and says where the files were.
      */
     @Test
     void aClaimTakesTheRecordOnlyFromTheOwnerItDecidedOn() throws Exception {
         DeviceId id = connected(true);
         String owner = id.backendPath() + "/backplane/owner";
         String files = id.backendPath() + "/backplane/files";
+        String frontend = id.frontendPath();
         assertThat(fx.xs().read(files)).isEqualTo(DeviceRecord.files(fx.stateDir, id).toString());
         fx.bus.close();                            // handed over: no owner
-        assertThat(fx.xs().exists(owner)).isFalse();
-        fx.xs().write(owner, "2147483646@0");      // another adopter claimed it meanwhile
+        DeviceRecord.Recorded handedOver = DeviceRecord.read(fx.xs(), id).orElseThrow();
+        assertThat(handedOver.owner()).isEmpty();
         java.nio.file.Path mine = fx.stateDir.resolve("standby");
-        assertThat(DeviceRecord.claim(fx.xs(), id, java.util.Optional.empty(), mine)).isFalse();
+
+        Process live = new ProcessBuilder("sleep", "60").start();
+        try {
+            String liveOwner = live.pid() + "@" + live.toHandle().info().startInstant().orElseThrow().toEpochMilli();
+            fx.xs().write(owner, liveOwner);       // another adopter claimed it meanwhile, and serves it
+            DeviceRecord.Claimed refused = DeviceRecord.claim(fx.xs(), id, frontend, handedOver, mine);
+            assertThat(refused.claim()).isEqualTo(DeviceRecord.Claim.OWNED);
+            assertThat(refused.owner()).contains(liveOwner);
+            assertThat(fx.xs().read(owner)).isEqualTo(liveOwner);
+        } finally {
+            live.destroyForcibly();
+        }
+        fx.xs().write(owner, "2147483646@0");      // ... and died: not the owner this adopter decided on
+        DeviceRecord.Claimed other = DeviceRecord.claim(fx.xs(), id, frontend, handedOver, mine);
+        assertThat(other.claim()).isEqualTo(DeviceRecord.Claim.CHANGED);
+        assertThat(other.why()).isEqualTo("its owner is 2147483646@0 now");
         assertThat(fx.xs().read(owner)).isEqualTo("2147483646@0");
-        assertThat(DeviceRecord.claim(fx.xs(), id, java.util.Optional.of("2147483646@0"), mine)).isTrue();
+        assertThat(fx.xs().read(files)).as("an aborted claim writes nothing").isEqualTo(DeviceRecord.files(fx.stateDir, id).toString());
+
+        DeviceRecord.Recorded killed = DeviceRecord.read(fx.xs(), id).orElseThrow();
+        DeviceRecord.Claimed claimed = DeviceRecord.claim(fx.xs(), id, frontend, killed, mine);
+        assertThat(claimed.claim()).isEqualTo(DeviceRecord.Claim.CLAIMED);
+        assertThat(claimed.owner()).contains("2147483646@0");
+        assertThat(claimed.files()).contains(DeviceRecord.files(fx.stateDir, id));
         assertThat(fx.xs().read(owner)).isEqualTo(DeviceRecord.self());
         assertThat(fx.xs().read(files)).isEqualTo(DeviceRecord.files(mine, id).toString());
-        assertThat(DeviceRecord.claim(fx.xs(), id, java.util.Optional.of("2147483646@0"), mine)).as("taken already").isFalse();
+        assertThat(DeviceRecord.claim(fx.xs(), id, frontend, killed, mine).claim()).as("taken already")
+                .isEqualTo(DeviceRecord.Claim.OWNED);
+    }
+
+    /**
+     * The claim carries the checks an adoption rests on, read in its own transaction: a device
+     * whose frontend left Connected, or whose record was written again (a reconnect, a swap) since
+     * the adopter read it, is not claimed on what the adopter knew, and nothing is written.
+     */
+    @Test
+    void aClaimRefusesADeviceThatChangedSinceItWasRead() throws Exception {
+        DeviceId id = connected(true);
+        fx.bus.close();
+        String owner = id.backendPath() + "/backplane/owner";
+        java.nio.file.Path mine = fx.stateDir.resolve("standby");
+        DeviceRecord.Recorded record = DeviceRecord.read(fx.xs(), id).orElseThrow();
+        assertThat(record.generation()).isPresent();
+
+        DeviceRecord.write(fx.xs(), id, record.offer(), Map.of("queues", "1"), fx.stateDir);
+        fx.xs().rm(owner);
+        DeviceRecord.Claimed rewritten = DeviceRecord.claim(fx.xs(), id, id.frontendPath(), record, mine);
+        assertThat(rewritten.claim()).isEqualTo(DeviceRecord.Claim.CHANGED);
+        assertThat(rewritten.why()).isEqualTo("its record was written again");
+        assertThat(fx.xs().exists(owner)).isFalse();
+
+        DeviceRecord.Recorded now = DeviceRecord.read(fx.xs(), id).orElseThrow();
+        assertThat(now.connection()).containsEntry("queues", "1");
+        fx.frontendState(id, 5);
+        DeviceRecord.Claimed closing = DeviceRecord.claim(fx.xs(), id, id.frontendPath(), now, mine);
+        assertThat(closing.claim()).isEqualTo(DeviceRecord.Claim.CHANGED);
+        assertThat(closing.why()).isEqualTo("backend state 4, frontend state 5");
+        assertThat(fx.xs().exists(owner)).isFalse();
+        fx.frontendState(id, 4);
+        assertThat(DeviceRecord.claim(fx.xs(), id, id.frontendPath(), now, mine).claim()).isEqualTo(DeviceRecord.Claim.CLAIMED);
     }
 
     /**

@@ -16,6 +16,7 @@ import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -76,6 +77,43 @@ class HolderHandOverTest {
                         e -> assertThat(e.error()).isEqualTo(XsError.EIO));
             }
         }
+    }
+
+    /**
+     * Reads (and a transaction's reads and writes) sent together reach the attached store as one
+     * call, so that its connection sends them before it awaits the first reply: forwarded one by
+     * one, each would cost its caller a round trip to xenstored.
+     */
+    @Test
+    void requestsSentTogetherReachTheStoreTogether() throws Exception {
+        XenStoreFacade holder = new XenStoreFacade(context(new ArrayList<>()));
+        List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (EmbeddedXenStore store = new EmbeddedXenStore(new Store(Quotas.XEN_4_17))) {
+            holder.attach(noting(XenStore.class, store, "", calls));
+            XenStore service = holder;
+            service.write("/a", "1");
+            calls.clear();
+            assertThat(service.tryReadAll(List.of("/a", "/b"))).containsExactly(Optional.of("1"), Optional.empty());
+            XsTransaction tx = service.begin();
+            assertThat(tx.tryReadAll(List.of("/a"))).containsExactly(Optional.of("1"));
+            assertThat(tx.tryReadAllThenWrite(List.of("/a", "/b"), Map.of("/b", "2"))).containsExactly(Optional.of("1"), Optional.empty());
+            tx.commit();
+            assertThat(calls).containsExactly("tryReadAll", "begin", "tx tryReadAll", "tx tryReadAllThenWrite", "tx commit");
+            assertThat(service.read("/b")).isEqualTo("2");
+        }
+    }
+
+    /** {@code target} as a {@code type}, noting the name of each method called on it (and on the transactions it begins). */
+    private static <T> T noting(Class<T> type, Object target, String prefix, List<String> calls) {
+        return type.cast(Proxy.newProxyInstance(HolderHandOverTest.class.getClassLoader(), new Class<?>[] {type}, (p, m, args) -> {
+            calls.add(prefix + m.getName());
+            try {
+                Object r = m.invoke(target, args);
+                return r instanceof XsTransaction tx ? noting(XsTransaction.class, tx, "tx ", calls) : r;
+            } catch (java.lang.reflect.InvocationTargetException e) {
+                throw e.getCause();
+            }
+        }));
     }
 
     /** A bundle context that notes the holder's service registration and its end. */

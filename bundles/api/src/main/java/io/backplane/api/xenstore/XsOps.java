@@ -2,6 +2,7 @@ package io.backplane.api.xenstore;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -36,6 +37,21 @@ public interface XsOps {
         for (String path : paths) {
             values.add(tryRead(path));
         }
+        return values;
+    }
+
+    /**
+     * {@link #tryReadAll} of {@code reads}, then {@link #write} of each of {@code writes} in order,
+     * made whatever the reads return. A connection may send them all before it waits for the first
+     * reply: in a transaction, a claim whose writes do not depend on what it reads takes one round
+     * trip, and the caller commits only when the values read are the ones it expected (aborting
+     * otherwise undoes the writes). The default does them one by one.
+     *
+     * @return the values read, in the order of {@code reads}
+     */
+    default List<Optional<String>> tryReadAllThenWrite(List<String> reads, Map<String, String> writes) {
+        List<Optional<String>> values = tryReadAll(reads);
+        writes.forEach(this::write);
         return values;
     }
 

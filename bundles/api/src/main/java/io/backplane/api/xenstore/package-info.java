@@ -3,5 +3,5 @@
  * Implementations talk to the embedded store in-process or speak xs_wire to any xenstored.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.2.0")
+@org.osgi.annotation.versioning.Version("1.3.0")
 package io.backplane.api.xenstore;

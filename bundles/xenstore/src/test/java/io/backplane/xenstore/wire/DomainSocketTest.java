@@ -3,6 +3,7 @@ package io.backplane.xenstore.wire;
 import io.backplane.api.xenstore.XsError;
 import io.backplane.api.xenstore.XsException;
 import io.backplane.api.xenstore.XsPerm;
+import io.backplane.api.xenstore.XsTransaction;
 import io.backplane.xs.client.SocketXenStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -89,6 +90,36 @@ class DomainSocketTest {
                     () -> g5.tryReadAll(List.of("data/ring-ref0", "/local/domain/6/secret", "data/ring-ref1")));
             assertThat(refused.error()).isEqualTo(XsError.EACCES);
             assertThat(g5.read("data/ring-ref2")).isEqualTo("1002");
+        }
+    }
+
+    /**
+     * A transaction's reads and writes sent together (XsOps.tryReadAllThenWrite, a claim's one
+     * round trip): the reads answer as before the writes, the writes count only once committed,
+     * an abort undoes them; a refused write fails the call after every reply was taken.
+     */
+    @Test
+    void readsAndWritesSentTogetherInATransaction() throws Exception {
+        dom0.write("/local/domain/5/owner", "old");
+        XsTransaction aborted = dom0.begin();
+        assertThat(aborted.tryReadAllThenWrite(List.of("/local/domain/5/owner", "/local/domain/5/files"),
+                new java.util.LinkedHashMap<>(java.util.Map.of("/local/domain/5/owner", "new"))))
+                .containsExactly(java.util.Optional.of("old"), java.util.Optional.empty());
+        assertThat(dom0.read("/local/domain/5/owner")).as("not before the commit").isEqualTo("old");
+        aborted.abort();
+        assertThat(dom0.read("/local/domain/5/owner")).isEqualTo("old");
+
+        XsTransaction tx = dom0.begin();
+        assertThat(tx.tryReadAllThenWrite(List.of("/local/domain/5/owner"), java.util.Map.of("/local/domain/5/owner", "new")))
+                .containsExactly(java.util.Optional.of("old"));
+        tx.commit();
+        assertThat(dom0.read("/local/domain/5/owner")).isEqualTo("new");
+
+        try (SocketXenStore g5 = new SocketXenStore(guestSocket(5))) {
+            XsException refused = assertThrows(XsException.class, () -> g5.tryReadAllThenWrite(List.of("data/ring-ref0"),
+                    java.util.Map.of("/local/domain/6/x", "1")));
+            assertThat(refused.error()).isEqualTo(XsError.EACCES);
+            assertThat(g5.tryRead("/local/domain/5/owner")).contains("new");
         }
     }
 

@@ -4,6 +4,7 @@ import io.backplane.api.xenstore.XsOps;
 import io.backplane.api.xenstore.XsPerm;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -23,6 +24,11 @@ public interface ForwardingXsOps extends XsOps {
     @Override
     default List<Optional<String>> tryReadAll(List<String> paths) {
         return nodeOps().tryReadAll(paths);
+    }
+
+    @Override
+    default List<Optional<String>> tryReadAllThenWrite(List<String> reads, Map<String, String> writes) {
+        return nodeOps().tryReadAllThenWrite(reads, writes);
     }
 
     @Override

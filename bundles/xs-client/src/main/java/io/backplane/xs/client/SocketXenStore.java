@@ -147,6 +147,16 @@ public final class SocketXenStore implements XenStore, ForwardingXsOps, AutoClos
         }
     }
 
+    /** WRITE's payload: the path with its NUL, then the value without one. */
+    private static byte[] writePayload(String path, String value) {
+        byte[] p = Payload.strings(path);
+        byte[] v = value.getBytes(StandardCharsets.UTF_8);
+        byte[] both = new byte[p.length + v.length];
+        System.arraycopy(p, 0, both, 0, p.length);
+        System.arraycopy(v, 0, both, p.length, v.length);
+        return both;
+    }
+
     private static String firstString(byte[] p) {
         List<String> s = Payload.split(p);
         return s.isEmpty() ? Payload.text(p) : s.get(0);
@@ -167,11 +177,19 @@ public final class SocketXenStore implements XenStore, ForwardingXsOps, AutoClos
         /** Every READ sent before the first reply is awaited. */
         @Override
         public List<Optional<String>> tryReadAll(List<String> paths) {
-            List<CompletableFuture<Reply>> sent = new ArrayList<>(paths.size());
-            for (String path : paths) {
+            return tryReadAllThenWrite(paths, Map.of());
+        }
+
+        /** Every READ and WRITE sent before the first reply is awaited. */
+        @Override
+        public List<Optional<String>> tryReadAllThenWrite(List<String> reads, Map<String, String> writes) {
+            List<CompletableFuture<Reply>> sent = new ArrayList<>(reads.size());
+            for (String path : reads) {
                 sent.add(send(XsWire.READ, tx, Payload.strings(path)));
             }
-            List<Optional<String>> values = new ArrayList<>(paths.size());
+            List<CompletableFuture<Reply>> written = new ArrayList<>(writes.size());
+            writes.forEach((path, value) -> written.add(send(XsWire.WRITE, tx, writePayload(path, value))));
+            List<Optional<String>> values = new ArrayList<>(reads.size());
             XsException first = null;
             for (CompletableFuture<Reply> f : sent) {
                 try {
@@ -183,6 +201,15 @@ public final class SocketXenStore implements XenStore, ForwardingXsOps, AutoClos
                     values.add(Optional.empty());
                 }
             }
+            for (CompletableFuture<Reply> f : written) {
+                try {
+                    await(XsWire.WRITE, f);
+                } catch (XsException e) {
+                    if (first == null) {
+                        first = e;
+                    }
+                }
+            }
             if (first != null) {
                 throw first;
             }
@@ -191,12 +218,7 @@ public final class SocketXenStore implements XenStore, ForwardingXsOps, AutoClos
 
         @Override
         public void write(String path, String value) {
-            byte[] p = Payload.strings(path);
-            byte[] v = value.getBytes(StandardCharsets.UTF_8);
-            byte[] both = new byte[p.length + v.length];
-            System.arraycopy(p, 0, both, 0, p.length);
-            System.arraycopy(v, 0, both, p.length, v.length);
-            call(XsWire.WRITE, tx, both);
+            call(XsWire.WRITE, tx, writePayload(path, value));
         }
 
         @Override

@@ -4,6 +4,8 @@ import io.backplane.api.xenstore.XsOps;
 import io.backplane.api.xenstore.XsPerm;
 
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 
 /** Node operations run on whatever {@link #on} picks: the attached store, or a transaction's. */
@@ -13,6 +15,17 @@ interface ForwardingOps extends XsOps {
     @Override
     default String read(String path) {
         return on(o -> o.read(path));
+    }
+
+    // Sent together on the store's connection: forwarded whole, or the XsOps default would read one at a time.
+    @Override
+    default List<Optional<String>> tryReadAll(List<String> paths) {
+        return on(o -> o.tryReadAll(paths));
+    }
+
+    @Override
+    default List<Optional<String>> tryReadAllThenWrite(List<String> reads, Map<String, String> writes) {
+        return on(o -> o.tryReadAllThenWrite(reads, writes));
     }
 
     @Override
