@@ -10,6 +10,7 @@ import io.backplane.api.backend.NetifKeys;
 import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.ring.RingStrategies;
 import io.backplane.api.sink.PacketSink;
+import io.backplane.nativeio.NativeIo;
 import io.backplane.ring.BackRing;
 import io.backplane.ring.LegacyRingLayout;
 import io.backplane.ring.NetifTxRequest;
@@ -38,6 +39,8 @@ final class Vif implements BackendDevice {
     private final NetbackDriver.Settings settings;
     private final RingStrategies rings;
     private final EventChannels channels;
+    /** For the queues' buffers ({@link QueueMemory}); null: allocateDirect's. */
+    private final NativeIo io;
     private final PacketSink sink;
     private final Object lifecycle = new Object();
     private volatile List<NetbackQueue> queues = List.of();
@@ -48,12 +51,16 @@ final class Vif implements BackendDevice {
     private volatile boolean connected;
     private final AtomicBoolean disabled = new AtomicBoolean();
     private volatile String disabledReason = "";
+    /** Handed over to a successor: {@link #remove()} leaves a persistent host interface in place. */
+    private boolean handedOver;
 
-    Vif(BackendContext ctx, NetbackDriver.Settings settings, RingStrategies rings, EventChannels channels, PacketSink sink) {
+    Vif(BackendContext ctx, NetbackDriver.Settings settings, RingStrategies rings, EventChannels channels, NativeIo io,
+        PacketSink sink) {
         this.ctx = ctx;
         this.settings = settings;
         this.rings = rings;
         this.channels = channels;
+        this.io = io;
         this.sink = sink;
     }
 
@@ -159,7 +166,7 @@ final class Vif implements BackendDevice {
         long hostOpened = System.nanoTime();
         try {
             for (FrontendConfig.QueueKeys keys : cfg.queues()) {
-                opened.add(NetbackQueue.connect(this, cfg, keys, rings, channels, host.get(host.size() == n ? keys.id() : 0),
+                opened.add(NetbackQueue.connect(this, cfg, keys, rings, channels, io, host.get(host.size() == n ? keys.id() : 0),
                         settings.fatalSkbSlots(), settings.busyPoll(), settings.cpusFor(domid, domainName, keys.id()), strategy, live));
             }
         } catch (DeviceException e) {
@@ -229,11 +236,30 @@ final class Vif implements BackendDevice {
         ctx.log("disconnected; rings unmapped, event channels closed");
     }
 
+    /**
+     * As {@link #disconnect()}; the core then calls {@link #remove()}, which hands the host end
+     * over instead of closing it: a persistent TAP stays, with its addresses and bridge port, for
+     * the successor to attach to.
+     */
+    @Override
+    public Runnable handOver() {
+        synchronized (lifecycle) {
+            disconnectLocked();
+            handedOver = true;
+        }
+        return () -> { };
+    }
+
+    /** The host end closes with the vif (a persistent TAP goes too), unless the vif was handed over. */
     @Override
     public void remove() {
         synchronized (lifecycle) {
             disconnectLocked();
-            sink.close();
+            if (handedOver) {
+                sink.handOver();
+            } else {
+                sink.close();
+            }
             queues = List.of();
         }
     }
