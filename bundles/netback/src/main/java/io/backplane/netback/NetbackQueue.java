@@ -66,6 +66,8 @@ final class NetbackQueue {
     private volatile Thread worker;
     private volatile boolean running;
     private volatile boolean releaseOnExit;
+    /** A hand-over's stop: {@link #release()} leaves the rings and buffers for {@link #unmapRings()}. */
+    private volatile boolean keepRings;
     private volatile String affinity = "not pinned";
 
     private NetbackQueue(Vif vif, int id, String cpus, boolean busyPoll) {
@@ -257,6 +259,22 @@ final class NetbackQueue {
         release();
     }
 
+    /**
+     * A hand-over's stop: as {@link #stop()}, with the ports closed (the successor binds the
+     * frontend's ports again), but the rings and buffers left mapped until {@link #unmapRings()}:
+     * Xen lets the successor map the same grants meanwhile, so its re-attach need not wait.
+     */
+    void stopKeepingRings() {
+        keepRings = true;
+        stop();
+    }
+
+    /** After {@link #stopKeepingRings()}: unmaps the rings and gives the buffers back. */
+    synchronized void unmapRings() {
+        keepRings = false;
+        releaseRings();
+    }
+
     private synchronized void release() {
         rxLock.lock();
         try {
@@ -266,14 +284,20 @@ final class NetbackQueue {
         }
         closeQuietly(rxEvent != txEvent ? rxEvent : null);
         closeQuietly(txEvent);
+        rxEvent = null;
+        txEvent = null;
+        if (!keepRings) {
+            releaseRings();
+        }
+    }
+
+    private void releaseRings() {
         closeQuietly(txRing);
         closeQuietly(rxRing);
         Thread t = worker;
         if (memory != null && (t == null || t == Thread.currentThread() || !t.isAlive())) {
             memory.unmap();                // the reader is kept off the RX path by released
         }
-        rxEvent = null;
-        txEvent = null;
         txRing = null;
         rxRing = null;
     }

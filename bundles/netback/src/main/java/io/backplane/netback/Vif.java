@@ -216,6 +216,11 @@ final class Vif implements BackendDevice {
     }
 
     private void disconnectLocked() {
+        disconnectLocked(false);
+    }
+
+    /** @param keepRings a hand-over: the rings stay mapped for {@link NetbackQueue#unmapRings()} */
+    private void disconnectLocked(boolean keepRings) {
         if (!connected) {
             return;
         }
@@ -230,24 +235,28 @@ final class Vif implements BackendDevice {
             }
         }
         readers = List.of();
-        queues.forEach(NetbackQueue::stop);
+        queues.forEach(keepRings ? NetbackQueue::stopKeepingRings : NetbackQueue::stop);
         closeHostQueues(hostQueues);
         hostQueues = List.of();
-        ctx.log("disconnected; rings unmapped, event channels closed");
+        ctx.log(keepRings ? "handed over; event channels closed, rings unmapped after the release"
+                : "disconnected; rings unmapped, event channels closed");
     }
 
     /**
-     * As {@link #disconnect()}; the core then calls {@link #remove()}, which hands the host end
-     * over instead of closing it: a persistent TAP stays, with its addresses and bridge port, for
-     * the successor to attach to.
+     * As {@link #disconnect()}, but the rings are unmapped by the returned task, which the core
+     * runs after the release (the successor maps them meanwhile); the core then calls
+     * {@link #remove()}, which hands the host end over instead of closing it: a persistent TAP
+     * stays, with its addresses and bridge port, for the successor to attach to.
      */
     @Override
     public Runnable handOver() {
+        List<NetbackQueue> qs;
         synchronized (lifecycle) {
-            disconnectLocked();
+            qs = queues;
+            disconnectLocked(true);
             handedOver = true;
         }
-        return () -> { };
+        return () -> qs.forEach(NetbackQueue::unmapRings);
     }
 
     /** The host end closes with the vif (a persistent TAP goes too), unless the vif was handed over. */
