@@ -157,7 +157,9 @@ final class Vif implements BackendDevice {
     private void open(FrontendConfig cfg, String strategy, boolean live) {
         List<NetbackQueue> opened = new ArrayList<>();
         String domid = Integer.toString(ctx.id().frontendDomid());
-        String domainName = ctx.xenstore().tryRead("/local/domain/" + domid + "/name").orElse("");
+        // A XenStore round trip, only when per-domain CPU sets could name the domain.
+        String domainName = settings.domainCpus().isEmpty() ? ""
+                : ctx.xenstore().tryRead("/local/domain/" + domid + "/name").orElse("");
         int n = cfg.queues().size();
         // Queue K reads and writes its own host queue when the sink has one for each (TX on its
         // own fd too, so the host sends a flow's replies to the queue the flow came from).
@@ -375,7 +377,7 @@ final class Vif implements BackendDevice {
     }
 
     private Thread readerThread(PacketSink from, List<NetbackQueue> to, String threadName) {
-        Thread t = new Thread(new SinkReader(from, to, () -> connected && !disabled.get(), ctx::log), threadName);
+        Thread t = new Thread(new SinkReader(from, to, () -> connected && !disabled.get(), ctx::log, io), threadName);
         t.setDaemon(true);
         return t;
     }
