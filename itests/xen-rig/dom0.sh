@@ -560,7 +560,7 @@ if [ "$MODE" = test ]; then
           [ -n "$h" ] && step "update $b: $h"
           # where the pause goes: the old driver's handover, Felix's stop, update and start of the
           # bundle (stopped .. serving), the new driver's probe and re-attach, with the log's times
-          step "update $b timeline: $(log_since "$m" | grep -a -E 'handed over|backend: stopped|backend: serving|new v[a-z]+ device|probed:|interface ready|re-attached' | log_times | tr '\n' '|')"
+          step "update $b timeline: $(log_since "$m" | grep -a -E 'handed over|backend: stopped|backend: serving|new v[a-z]+ device|probed:|interface ready|re-attached|revision loaded' | log_times | tr '\n' '|')"
           check "$(bp3_states)" "4/4 4/4" "bp3-update-$b-states" "vif and vbd state (backend/frontend) after the update of $b"
           pause_report update-$b
           sleep 3
