@@ -53,8 +53,14 @@ final class NetbackXenbus {
             this.ctx = ctx;
         }
 
+        // Plain loops: on an adoption's path a stream's or lambda's first link is itself slow under emulation.
         void readAhead(List<String> keys) {
-            List<String> wanted = keys.stream().filter(k -> !read.containsKey(k)).distinct().toList();
+            List<String> wanted = new ArrayList<>();
+            for (String k : keys) {
+                if (!read.containsKey(k) && !wanted.contains(k)) {
+                    wanted.add(k);
+                }
+            }
             List<Optional<String>> values = ctx.frontendKeys(wanted);
             for (int i = 0; i < wanted.size(); i++) {
                 read.put(wanted.get(i), values.get(i));
@@ -63,7 +69,12 @@ final class NetbackXenbus {
 
         @Override
         public Optional<String> apply(String key) {
-            return read.computeIfAbsent(key, ctx::frontendKey);
+            Optional<String> value = read.get(key);
+            if (value == null) {
+                value = ctx.frontendKey(key);
+                read.put(key, value);
+            }
+            return value;
         }
     }
 
