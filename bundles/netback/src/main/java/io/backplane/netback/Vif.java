@@ -240,7 +240,7 @@ final class Vif implements BackendDevice {
         queues.forEach(keepRings ? NetbackQueue::stopKeepingRings : NetbackQueue::stop);
         closeHostQueues(hostQueues);
         hostQueues = List.of();
-        ctx.log(keepRings ? "handed over; event channels closed, rings unmapped after the release"
+        ctx.log(keepRings ? "event channels closed for the hand-over; its rings are unmapped after the release"
                 : "disconnected; rings unmapped, event channels closed");
     }
 
