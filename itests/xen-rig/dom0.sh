@@ -290,7 +290,11 @@ pause_report() {
   fi
 }
 # whether the case kept the vif's interface (a persistent TAP) or made it anew
-ifindex_note() { [ "$(cat /sys/class/net/vif$D.0/ifindex 2>/dev/null)" = "$TAPIDX" ] && echo "same TAP, ifindex $TAPIDX" || echo "new TAP"; }
+ifindex_note() {
+  if [ -z "$TAPIDX" ]; then echo "TAP not watched"
+  elif [ "$(cat /sys/class/net/vif$D.0/ifindex 2>/dev/null)" = "$TAPIDX" ]; then echo "same TAP, ifindex $TAPIDX"
+  else echo "new TAP"; fi
+}
 # tcp_stalls: per case, the longest stall of the stream that overlaps it (up to the next case)
 tcp_stalls() {
   echo "end $(now)" >> /tmp/cases
