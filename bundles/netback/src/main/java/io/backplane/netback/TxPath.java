@@ -18,7 +18,6 @@ import io.backplane.ring.RingOverflowException;
 import io.backplane.ring.layout.NetifConstants;
 import io.backplane.ring.layout.NetifTxRequestDescriptor;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
