@@ -29,10 +29,10 @@ import org.junit.jupiter.api.Test;
  * A persistent TAP (the xen feature's {@code tap.persistent}) across a netback update under a
  * running guest: netback is removed from the bus (its vif handed over) and a new netback added,
  * which adopts the vif and attaches to the same interface: same ifindex, the address the host
- * gave it still there. The guest's frames are read off the real interface with a packet socket,
- * every one checked byte for byte and counted once; host frames written into the interface reach
- * the guest before and after. Then the vif really closes (its backend directory removed) and the
- * interface goes with it. Needs root, /dev/net/tun and ip; skipped with the reason otherwise.
+ * gave it still there. The interface's own counter takes exactly every frame the guest sent,
+ * across the update; those a packet socket reads off it are checked byte for byte, none twice;
+ * host frames written into the interface reach the guest before and after. Then the vif really
+ * closes (its backend directory removed) and the interface goes with it. Needs root, /dev/net/tun and ip; skipped with the reason otherwise.
  */
 class PersistentTapTest {
     private static final int AF_PACKET = 17;
@@ -114,8 +114,13 @@ class PersistentTapTest {
         capture.exchange(id, 300, 40);
         assertThat(capture.seen.size()).as("the guest still sent after the update").isGreaterThan(sentBefore);
 
-        assertThat(SimNet.await(30, () -> capture.seen.size() == 2 * count)).as(() -> "frames seen on the TAP: " + capture.seen.size()
-                + "; the interface's " + stat("rx_packets") + " rx_packets, " + stat("rx_dropped") + " rx_dropped").isTrue();
+        // The kernel's count of what netback wrote into the interface (it lived through the
+        // update: one counter) is exact; the packet socket may miss frames when this test's JVM
+        // falls behind its receive buffer, so it checks the bytes of those it got.
+        assertThat(SimNet.await(30, () -> stat("rx_packets").equals(Integer.toString(2 * count))))
+                .as(() -> "the interface's " + stat("rx_packets") + " rx_packets, " + stat("rx_dropped") + " rx_dropped; "
+                        + capture.seen.size() + " frames read by the packet socket").isTrue();
+        assertThat(stat("rx_dropped")).isEqualTo("0");
         assertThat(capture.bad).as("frames differing or seen twice").isEmpty();
         assertThat(SimNet.await(10, () -> net.stat(id, "tx-answered") == 2L * count)).as(fx.guestLog(domid)).isTrue();
         assertThat(net.stat(id, "tx-failed")).isZero();
