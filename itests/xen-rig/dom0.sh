@@ -227,16 +227,18 @@ wants() { case " ${BP3_CASES:-kill9 sigterm standby standby-kill9 update} " in *
 bp3_states() { echo "$(xsr $VIFBE/state)/$(xsr $VIFFE/state) $(xsr $VBDBE/state)/$(xsr $VBDFE/state)"; }
 adoptions() { log_since "$1" | grep -o '[0-9]*/v[a-z]*/[0-9]*: re-attached to the live rings.*'; }
 two_adoptions() { [ "$(adoptions "$1" | grep -c .)" -ge 2 ]; }
-# A restart, a standby's take-over and a netback update each open the vif's TAP anew: dom0's
-# address goes with the old one. tap_watch gives the new TAP the address the moment it appears
-# (what a vif hotplug script does for an address on the vif itself; on a bridge Backplane re-joins
-# it alone), in the background, so the TCP stream's stall is Backplane's, not the script's.
+# A restart, a standby's take-over and a netback update each open the vif's TAP: a persistent one
+# (xen mode's tap.persistent) is the same interface, with dom0's address; a TAP made anew has
+# lost it. tap_watch gives a new TAP the address the moment it appears (what a vif hotplug
+# script does for an address on the vif itself; on a bridge Backplane re-joins it alone), in the
+# background, so the TCP stream's stall is Backplane's, not the script's; pause_report stops it.
 tap_watch() {
-  old=$(cat /sys/class/net/vif$D.0/ifindex 2>/dev/null)
+  kill $TAPW 2>/dev/null
+  TAPIDX=$(cat /sys/class/net/vif$D.0/ifindex 2>/dev/null)
   ( n=0
     while [ $n -lt 6000 ]; do
       i=$(cat /sys/class/net/vif$D.0/ifindex 2>/dev/null)
-      if [ -n "$i" ] && [ "$i" != "$old" ]; then ip addr add $D0IP/24 dev vif$D.0 && ip link set vif$D.0 up; exit; fi
+      if [ -n "$i" ] && [ "$i" != "$TAPIDX" ]; then ip addr add $D0IP/24 dev vif$D.0 && ip link set vif$D.0 up; exit; fi
       sleep 0.1; n=$((n + 1))
     done ) &
   TAPW=$!
@@ -280,11 +282,18 @@ pause_report() {
   pinged() { ping -c 1 -W 2 $GIP >/dev/null 2>&1; }
   p0=$(now)   # not t: wait_for counts down in t
   if wait_for 60 pinged; then
-    res PASS "bp3-$1-ping" "the guest answers dom0's ping after the $1 (waited $(( $(now) - p0 )) ms)"
+    kill $TAPW 2>/dev/null
+    res PASS "bp3-$1-ping" "the guest answers dom0's ping after the $1 (waited $(( $(now) - p0 )) ms; $(ifindex_note))"
   else
     res FAIL "bp3-$1-ping" "no answer to dom0's ping 60 s after the $1's adoption (out/net-$1.txt)"
     { ip addr; ip route; grep . /sys/class/net/vif$D.0/statistics/*; bp_shell pv:show bp3/vif/0; } > $OUT/net-$1.txt 2>&1
   fi
+}
+# whether the case kept the vif's interface (a persistent TAP) or made it anew
+ifindex_note() {
+  if [ -z "$TAPIDX" ]; then echo "TAP not watched"
+  elif [ "$(cat /sys/class/net/vif$D.0/ifindex 2>/dev/null)" = "$TAPIDX" ]; then echo "same TAP, ifindex $TAPIDX"
+  else echo "new TAP"; fi
 }
 # tcp_stalls: per case, the longest stall of the stream that overlaps it (up to the next case)
 tcp_stalls() {
@@ -555,7 +564,7 @@ if [ "$MODE" = test ]; then
           [ -n "$h" ] && step "update $b: $h"
           # where the pause goes: the old driver's handover, Felix's stop, update and start of the
           # bundle (stopped .. serving), the new driver's probe and re-attach, with the log's times
-          step "update $b timeline: $(log_since "$m" | grep -a -E 'handed over|backend: stopped|backend: serving|new v[a-z]+ device|probed:|interface ready|re-attached' | log_times | tr '\n' '|')"
+          step "update $b timeline: $(log_since "$m" | grep -a -E 'handed over|backend: stopped|backend: serving|new v[a-z]+ device|probed:|interface ready|re-attached|revision loaded' | log_times | tr '\n' '|')"
           check "$(bp3_states)" "4/4 4/4" "bp3-update-$b-states" "vif and vbd state (backend/frontend) after the update of $b"
           pause_report update-$b
           sleep 3

@@ -10,12 +10,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * the host's network stack. Opened with a virtio header ({@code IFF_VNET_HDR}), each frame both
  * ways is preceded by a {@code struct virtio_net_hdr} (10 bytes) carrying its checksum offload
  * and GSO, and {@link #setOffload} says which of them the reader takes. Further queues, each
- * its own fd, are {@link #attachQueue}d. The interface lives as long as one of its queues is open
- * (not persistent).
+ * its own fd, are {@link #attachQueue}d. The interface lives as long as one of its queues is open,
+ * unless it is made {@link #setPersistent persistent}: then it stays (with its addresses, MTU and
+ * bridge port) after its last queue closes, carrier off, until a process opens the same name
+ * again (and attaches to it) or clears the flag.
  */
 public final class TapDevice implements AutoCloseable {
     /** _IOW('T', 202, int). */
     private static final long TUNSETIFF = 0x400454caL;
+    /** _IOW('T', 203, int). */
+    private static final long TUNSETPERSIST = 0x400454cbL;
     /** _IOW('T', 208, unsigned int). */
     private static final long TUNSETOFFLOAD = 0x400454d0L;
     private static final long SIOCGIFFLAGS = 0x8913L;
@@ -103,6 +107,14 @@ public final class TapDevice implements AutoCloseable {
      */
     public void setOffload(int tunFlags) {
         io.ioctl(fd, TUNSETOFFLOAD, tunFlags);
+    }
+
+    /**
+     * TUNSETPERSIST: a persistent interface outlives its last open queue (the next open of its
+     * name attaches to it as it is); clearing the flag lets the last close remove it.
+     */
+    public void setPersistent(boolean persistent) {
+        io.ioctl(fd, TUNSETPERSIST, persistent ? 1 : 0);
     }
 
     /** Sets the interface administratively up or down (SIOCSIFFLAGS, as {@code ip link set up}). */
@@ -217,7 +229,7 @@ public final class TapDevice implements AutoCloseable {
         }
     }
 
-    /** Closes the fd; the kernel removes the interface. */
+    /** Closes the fd; the kernel removes the interface with its last queue unless it is persistent. */
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {

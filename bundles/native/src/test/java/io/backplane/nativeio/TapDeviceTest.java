@@ -95,6 +95,42 @@ class TapDeviceTest {
         assertThat(Path.of("/sys/class/net", name)).doesNotExist();
     }
 
+    /**
+     * A persistent TAP outlives its last queue with its address, carrier off; the next open of
+     * the name attaches to the same interface (same ifindex), and once the flag is cleared the
+     * last close removes it.
+     */
+    @Test
+    void aPersistentTapOutlivesItsQueuesUntilTheFlagIsCleared() throws Exception {
+        NativeIo io = new NativeIo();
+        String name = "bpps" + ProcessHandle.current().pid() % 10000;
+        Path sys = Path.of("/sys/class/net", name);
+        try {
+            String ifindex;
+            try (TapDevice tap = io.openTapWithVnetHeader(name); TapDevice q1 = tap.attachQueue()) {
+                tap.setPersistent(true);
+                tap.setUp(true);
+                run("ip", "addr", "add", "10.213.9.1/24", "dev", name);
+                ifindex = Files.readString(sys.resolve("ifindex")).trim();
+                assertThat(Files.readString(sys.resolve("carrier")).trim()).isEqualTo("1");
+            }
+            assertThat(Files.readString(sys.resolve("ifindex")).trim()).as("kept after its last queue closed").isEqualTo(ifindex);
+            assertThat(Files.readString(sys.resolve("carrier")).trim()).as("no queue: no carrier").isEqualTo("0");
+            try (TapDevice again = io.openTapWithVnetHeader(name)) {
+                assertThat(Files.readString(sys.resolve("ifindex")).trim()).as("attached to the same interface").isEqualTo(ifindex);
+                assertThat(Files.readString(sys.resolve("carrier")).trim()).isEqualTo("1");
+                Process p = new ProcessBuilder("ip", "-o", "addr", "show", "dev", name).redirectErrorStream(true).start();
+                assertThat(new String(p.getInputStream().readAllBytes())).contains("10.213.9.1/24");
+                again.setPersistent(false);
+            }
+            assertThat(sys).as("removed with its last queue once not persistent").doesNotExist();
+        } finally {
+            if (Files.exists(sys)) {
+                new ProcessBuilder("ip", "link", "del", name).start().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
     private static long rxPackets(String name) throws Exception {
         return Long.parseLong(Files.readString(Path.of("/sys/class/net", name, "statistics/rx_packets")).trim());
     }

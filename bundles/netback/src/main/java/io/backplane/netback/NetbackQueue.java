@@ -8,6 +8,7 @@ import io.backplane.api.ring.RingChannel;
 import io.backplane.api.ring.RingRequest;
 import io.backplane.api.ring.RingStrategies;
 import io.backplane.api.sink.PacketSink;
+import io.backplane.nativeio.NativeIo;
 import io.backplane.ring.BackRing;
 import io.backplane.ring.BatchBoundary;
 import io.backplane.ring.BusyPoll;
@@ -56,6 +57,8 @@ final class NetbackQueue {
     private EventChannel rxEvent;
     private TxPath tx;
     private RxPath rx;
+    /** The TX and RX paths' buffers, given back at release once the worker has ended. */
+    private QueueMemory memory;
     /** Held while the RX ring is used (by the worker or the sink's reader), swapped or released. */
     private final ReentrantLock rxLock = new ReentrantLock();
     /** Set under rxLock when the rings are unmapped: the reader must not touch them after. */
@@ -63,6 +66,8 @@ final class NetbackQueue {
     private volatile Thread worker;
     private volatile boolean running;
     private volatile boolean releaseOnExit;
+    /** A hand-over's stop: {@link #release()} leaves the rings and buffers for {@link #unmapRings()}. */
+    private volatile boolean keepRings;
     private volatile String affinity = "not pinned";
 
     private NetbackQueue(Vif vif, int id, String cpus, boolean busyPoll) {
@@ -98,8 +103,8 @@ final class NetbackQueue {
      *                 event per port
      */
     static NetbackQueue connect(Vif vif, FrontendConfig cfg, FrontendConfig.QueueKeys keys, RingStrategies rings,
-                                EventChannels channels, PacketSink sink, int fatalSkbSlots, boolean busyPoll, String cpus,
-                                String strategy, boolean live) {
+                                EventChannels channels, NativeIo io, PacketSink sink, int fatalSkbSlots, boolean busyPoll,
+                                String cpus, String strategy, boolean live) {
         NetbackQueue q = new NetbackQueue(vif, keys.id(), cpus, busyPoll);
         int domid = vif.frontendDomid();
         Map<String, String> features = cfg.ringFeatures();
@@ -128,10 +133,12 @@ final class NetbackQueue {
             q.rxBack = rxBack;
             EventChannel txe = q.txEvent;
             EventChannel rxe = q.rxEvent;
+            QueueMemory memory = QueueMemory.map(io, TxPath.BATCH_BYTES, TxPath.SPILL_BYTES, RxPath.BATCH_BYTES);
+            q.memory = memory;
             q.tx = new TxPath(txBack, q.txRing.segments(), sink, q.stats, fatalSkbSlots,
-                    Credit.of(cfg.creditBytes(), cfg.creditUsecs()), txe::notifyRemote);
+                    Credit.of(cfg.creditBytes(), cfg.creditUsecs()), txe::notifyRemote, memory.part(0), memory.part(1));
             q.rx = new RxPath(rxBack, q.rxRing.segments(), q.stats, cfg.sg(),
-                    new RxOffload(RxOffload.Accepts.of(cfg), q.stats), rxe::notifyRemote);
+                    new RxOffload(RxOffload.Accepts.of(cfg), q.stats), rxe::notifyRemote, memory.part(2));
             return q;
         } catch (RuntimeException e) {
             q.release();
@@ -252,6 +259,22 @@ final class NetbackQueue {
         release();
     }
 
+    /**
+     * A hand-over's stop: as {@link #stop()}, with the ports closed (the successor binds the
+     * frontend's ports again), but the rings and buffers left mapped until {@link #unmapRings()}:
+     * Xen lets the successor map the same grants meanwhile, so its re-attach need not wait.
+     */
+    void stopKeepingRings() {
+        keepRings = true;
+        stop();
+    }
+
+    /** After {@link #stopKeepingRings()}: unmaps the rings and gives the buffers back. */
+    synchronized void unmapRings() {
+        keepRings = false;
+        releaseRings();
+    }
+
     private synchronized void release() {
         rxLock.lock();
         try {
@@ -261,10 +284,20 @@ final class NetbackQueue {
         }
         closeQuietly(rxEvent != txEvent ? rxEvent : null);
         closeQuietly(txEvent);
-        closeQuietly(txRing);
-        closeQuietly(rxRing);
         rxEvent = null;
         txEvent = null;
+        if (!keepRings) {
+            releaseRings();
+        }
+    }
+
+    private void releaseRings() {
+        closeQuietly(txRing);
+        closeQuietly(rxRing);
+        Thread t = worker;
+        if (memory != null && (t == null || t == Thread.currentThread() || !t.isAlive())) {
+            memory.unmap();                // the reader is kept off the RX path by released
+        }
         txRing = null;
         rxRing = null;
     }

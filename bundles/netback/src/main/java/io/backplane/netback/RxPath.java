@@ -48,7 +48,7 @@ final class RxPath {
     private static final int MAX_FRAME = 0xFFFF + FrameHeaders.ETH_HLEN + 4;
     /** Slots of the largest frame: its pages and a GSO extra. */
     private static final int MAX_SLOTS = (MAX_FRAME + PAGE - 1) / PAGE + 1;
-    private static final int BATCH_BYTES = 1 << 20;
+    static final int BATCH_BYTES = 1 << 20;
     /** Data slots of the largest frame. */
     private static final int MAX_DATA_SLOTS = (MAX_FRAME + PAGE - 1) / PAGE;
     /**
@@ -74,7 +74,7 @@ final class RxPath {
     private final BlockingQueue<RxFrame> backlog = new ArrayBlockingQueue<>(BACKLOG);
     private final RxOffload offload;
     /** The frames of one pass, side by side, so their copies go as one batch. */
-    private final ByteBuffer batch = ByteBuffer.allocateDirect(BATCH_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer batch;
     private final List<SegmentCopy> copies = new ArrayList<>();
     private final int[] copyStatus = new int[BUDGET * MAX_SLOTS];
     private final int[] rspId = new int[BUDGET * MAX_SLOTS];
@@ -107,8 +107,11 @@ final class RxPath {
     private long offerWaitMillis;
     private boolean offerDropped;
 
-    RxPath(BackRing ring, SegmentIo io, QueueStats stats, boolean sg, RxOffload offload, Runnable notifyFrontend) {
+    /** @param batch {@link #BATCH_BYTES} for a pass's frames, little-endian */
+    RxPath(BackRing ring, SegmentIo io, QueueStats stats, boolean sg, RxOffload offload, Runnable notifyFrontend,
+           ByteBuffer batch) {
         this.ring = ring;
+        this.batch = batch;
         this.io = io;
         this.stats = stats;
         this.sg = sg;

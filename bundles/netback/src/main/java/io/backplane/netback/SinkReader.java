@@ -1,6 +1,7 @@
 package io.backplane.netback;
 
 import io.backplane.api.sink.PacketSink;
+import io.backplane.nativeio.NativeIo;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -28,22 +29,33 @@ final class SinkReader implements Runnable {
     private final List<NetbackQueue> to;
     private final BooleanSupplier running;
     private final Consumer<String> log;
+    /** For the read buffer ({@link QueueMemory}); null: allocateDirect's. */
+    private final NativeIo io;
 
     /**
      * @param to      the vif queue this host queue feeds, or all of them (spread by flow hash)
      * @param running false once the vif disconnects or is disabled
      */
-    SinkReader(PacketSink from, List<NetbackQueue> to, BooleanSupplier running, Consumer<String> log) {
+    SinkReader(PacketSink from, List<NetbackQueue> to, BooleanSupplier running, Consumer<String> log, NativeIo io) {
         this.from = from;
         this.to = List.copyOf(to);
         this.running = running;
         this.log = log;
+        this.io = io;
     }
 
     @Override
     public void run() {
-        // A virtio_net_hdr and up to a 64 KiB GSO frame.
-        ByteBuffer buf = ByteBuffer.allocateDirect(1 << 17).order(ByteOrder.BIG_ENDIAN);
+        // A virtio_net_hdr and up to a 64 KiB GSO frame, in memory touched only as frames fill it.
+        QueueMemory memory = QueueMemory.map(io, 1 << 17);
+        try {
+            read(memory.part(0).order(ByteOrder.BIG_ENDIAN));
+        } finally {
+            memory.unmap();                      // this thread was its only user
+        }
+    }
+
+    private void read(ByteBuffer buf) {
         boolean[] touched = new boolean[to.size()];
         while (running.getAsBoolean()) {
             int n;

@@ -18,7 +18,6 @@ import io.backplane.ring.RingOverflowException;
 import io.backplane.ring.layout.NetifConstants;
 import io.backplane.ring.layout.NetifTxRequestDescriptor;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -37,8 +36,10 @@ final class TxPath {
     /** Packets per pass before the worker looks at RX again (netback's NAPI weight). */
     private static final int BUDGET = 64;
     /** Room for one pass of data; a pass ends early when the next 64 KiB packet might not fit. */
-    private static final int BATCH_BYTES = 1 << 20;
+    static final int BATCH_BYTES = 1 << 20;
     private static final int MAX_PACKET = NetifConstants.XEN_NETIF_MAX_TX_SIZE + 1;
+    /** The spill buffer's size: a virtio header and the largest packet. */
+    static final int SPILL_BYTES = VnetHeader.SIZE + MAX_PACKET;
     /**
      * Bytes of a lent frame copied behind its virtio header (netback's XEN_NETBACK_TX_COPY_LEN is
      * 128; room here for VLAN, IPv6 and a TCP header with options): the offload setup reads and
@@ -59,7 +60,7 @@ final class TxPath {
     private final NetifTxRequest txp = new NetifTxRequest();
     private final NetifExtraInfo extra = new NetifExtraInfo();
     private final NetifTxResponse rsp = new NetifTxResponse();
-    private final ByteBuffer batch = ByteBuffer.allocateDirect(BATCH_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer batch;
     /** The slots of the fragments of the current packet, copied out of the ring once. */
     private final int[] fragRef = new int[LEGACY_SLOTS_MAX];
     private final int[] fragOffset = new int[LEGACY_SLOTS_MAX];
@@ -99,11 +100,17 @@ final class TxPath {
     private final int[] pktHead = new int[BUDGET];
     private final ByteBuffer[] gathered = new ByteBuffer[LEGACY_SLOTS_MAX + 2];
     /** A lent frame whose headers do not fit in {@link #HEAD}, copied whole for the offload setup. */
-    private final ByteBuffer spill = ByteBuffer.allocateDirect(VnetHeader.SIZE + MAX_PACKET).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer spill;
 
+    /**
+     * @param batch {@link #BATCH_BYTES} for a pass's data, little-endian
+     * @param spill {@link #SPILL_BYTES} for a lent frame copied whole, little-endian
+     */
     TxPath(BackRing ring, SegmentIo io, PacketSink sink, QueueStats stats, int fatalSkbSlots, Credit credit,
-           Runnable notifyFrontend) {
+           Runnable notifyFrontend, ByteBuffer batch, ByteBuffer spill) {
         this.ring = ring;
+        this.batch = batch;
+        this.spill = spill;
         this.credit = credit;
         this.notifyFrontend = notifyFrontend;
         this.io = io;

@@ -10,6 +10,7 @@ import io.backplane.api.backend.NetifKeys;
 import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.ring.RingStrategies;
 import io.backplane.api.sink.PacketSink;
+import io.backplane.nativeio.NativeIo;
 import io.backplane.ring.BackRing;
 import io.backplane.ring.LegacyRingLayout;
 import io.backplane.ring.NetifTxRequest;
@@ -38,6 +39,8 @@ final class Vif implements BackendDevice {
     private final NetbackDriver.Settings settings;
     private final RingStrategies rings;
     private final EventChannels channels;
+    /** For the queues' buffers ({@link QueueMemory}); null: allocateDirect's. */
+    private final NativeIo io;
     private final PacketSink sink;
     private final Object lifecycle = new Object();
     private volatile List<NetbackQueue> queues = List.of();
@@ -48,12 +51,16 @@ final class Vif implements BackendDevice {
     private volatile boolean connected;
     private final AtomicBoolean disabled = new AtomicBoolean();
     private volatile String disabledReason = "";
+    /** Handed over to a successor: {@link #remove()} leaves a persistent host interface in place. */
+    private boolean handedOver;
 
-    Vif(BackendContext ctx, NetbackDriver.Settings settings, RingStrategies rings, EventChannels channels, PacketSink sink) {
+    Vif(BackendContext ctx, NetbackDriver.Settings settings, RingStrategies rings, EventChannels channels, NativeIo io,
+        PacketSink sink) {
         this.ctx = ctx;
         this.settings = settings;
         this.rings = rings;
         this.channels = channels;
+        this.io = io;
         this.sink = sink;
     }
 
@@ -150,7 +157,9 @@ final class Vif implements BackendDevice {
     private void open(FrontendConfig cfg, String strategy, boolean live) {
         List<NetbackQueue> opened = new ArrayList<>();
         String domid = Integer.toString(ctx.id().frontendDomid());
-        String domainName = ctx.xenstore().tryRead("/local/domain/" + domid + "/name").orElse("");
+        // A XenStore round trip, only when per-domain CPU sets could name the domain.
+        String domainName = settings.domainCpus().isEmpty() ? ""
+                : ctx.xenstore().tryRead("/local/domain/" + domid + "/name").orElse("");
         int n = cfg.queues().size();
         // Queue K reads and writes its own host queue when the sink has one for each (TX on its
         // own fd too, so the host sends a flow's replies to the queue the flow came from).
@@ -159,7 +168,7 @@ final class Vif implements BackendDevice {
         long hostOpened = System.nanoTime();
         try {
             for (FrontendConfig.QueueKeys keys : cfg.queues()) {
-                opened.add(NetbackQueue.connect(this, cfg, keys, rings, channels, host.get(host.size() == n ? keys.id() : 0),
+                opened.add(NetbackQueue.connect(this, cfg, keys, rings, channels, io, host.get(host.size() == n ? keys.id() : 0),
                         settings.fatalSkbSlots(), settings.busyPoll(), settings.cpusFor(domid, domainName, keys.id()), strategy, live));
             }
         } catch (DeviceException e) {
@@ -209,6 +218,11 @@ final class Vif implements BackendDevice {
     }
 
     private void disconnectLocked() {
+        disconnectLocked(false);
+    }
+
+    /** @param keepRings a hand-over: the rings stay mapped for {@link NetbackQueue#unmapRings()} */
+    private void disconnectLocked(boolean keepRings) {
         if (!connected) {
             return;
         }
@@ -223,17 +237,40 @@ final class Vif implements BackendDevice {
             }
         }
         readers = List.of();
-        queues.forEach(NetbackQueue::stop);
+        queues.forEach(keepRings ? NetbackQueue::stopKeepingRings : NetbackQueue::stop);
         closeHostQueues(hostQueues);
         hostQueues = List.of();
-        ctx.log("disconnected; rings unmapped, event channels closed");
+        ctx.log(keepRings ? "event channels closed for the hand-over; its rings are unmapped after the release"
+                : "disconnected; rings unmapped, event channels closed");
     }
 
+    /**
+     * As {@link #disconnect()}, but the rings are unmapped by the returned task, which the core
+     * runs after the release (the successor maps them meanwhile); the core then calls
+     * {@link #remove()}, which hands the host end over instead of closing it: a persistent TAP
+     * stays, with its addresses and bridge port, for the successor to attach to.
+     */
+    @Override
+    public Runnable handOver() {
+        List<NetbackQueue> qs;
+        synchronized (lifecycle) {
+            qs = queues;
+            disconnectLocked(true);
+            handedOver = true;
+        }
+        return () -> qs.forEach(NetbackQueue::unmapRings);
+    }
+
+    /** The host end closes with the vif (a persistent TAP goes too), unless the vif was handed over. */
     @Override
     public void remove() {
         synchronized (lifecycle) {
             disconnectLocked();
-            sink.close();
+            if (handedOver) {
+                sink.handOver();
+            } else {
+                sink.close();
+            }
             queues = List.of();
         }
     }
@@ -340,7 +377,7 @@ final class Vif implements BackendDevice {
     }
 
     private Thread readerThread(PacketSink from, List<NetbackQueue> to, String threadName) {
-        Thread t = new Thread(new SinkReader(from, to, () -> connected && !disabled.get(), ctx::log), threadName);
+        Thread t = new Thread(new SinkReader(from, to, () -> connected && !disabled.get(), ctx::log, io), threadName);
         t.setDaemon(true);
         return t;
     }

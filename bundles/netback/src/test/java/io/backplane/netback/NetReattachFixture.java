@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.log.OperatorLog;
 import io.backplane.api.sink.PacketSink;
+import io.backplane.api.sink.PacketSinkFactory;
 import io.backplane.api.sink.SinkRequest;
 import io.backplane.api.xenstore.XenStore;
 import io.backplane.backend.BackendBus;
@@ -54,14 +55,26 @@ final class NetReattachFixture implements AutoCloseable {
     }
 
     private BackendBus newBus(Path stateDir, XenStore xs) {
+        BackendBus b = newBus(stateDir, xs, null);
+        b.addDriver(newDriver((SinkRequest r) -> new Opening(hosts.computeIfAbsent(r.name(), n -> new MemorySink(n, false, "test", 1 << 15)))));
+        return b;
+    }
+
+    /** A bus on the sim's state directory with {@code driver} (none: add one later), handing its devices over when it closes. */
+    BackendBus newBus(Path stateDir, XenStore xs, NetbackDriver driver) {
         BackendBus b = new BackendBus(xs, new NetbackBus.FixedOffers(xs, offers), OperatorLog.lines(l -> {
             logs.add(l);
             System.out.println("backend: " + l);
         }), new BackendBus.Options(0, true, true, stateDir));
-        b.addDriver(new NetbackDriver(RealRings.all(net.sim), net.sim, (SinkRequest r) -> new Opening(
-                hosts.computeIfAbsent(r.name(), n -> new MemorySink(n, false, "test", 1 << 15))),
-                NetbackDriver.Settings.defaults()));
+        if (driver != null) {
+            b.addDriver(driver);
+        }
         return b;
+    }
+
+    /** A netback driver on every ring strategy, its queues' buffers in anonymous memory (as in the runtime). */
+    NetbackDriver newDriver(PacketSinkFactory sinks) {
+        return new NetbackDriver(RealRings.all(net.sim), net.sim, sinks, net.io, NetbackDriver.Settings.defaults());
     }
 
     String guestLog(int domid) throws Exception {

@@ -83,16 +83,20 @@ class NetReattachTest {
     void aStandbyAdoptsEveryVifTheServingBackendHandsOverAtOnce() throws Exception {
         bus = fx.newBus();
         List<NetReattachFixture.Traffic> traffic = new ArrayList<>();
-        int count = 3000;
-        for (int i = 0; i < 2; i++) {
+        int count = 6000;                          // 6 s of sending: still going at the handover on a loaded host
+        List<DeviceId> ids = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {              // both guests' JVMs start at once
             int domid = net.createDomain("net-term-" + i);
-            String mac = "00:16:3e:10:01:0" + i;
             DeviceId id = new DeviceId(0, "vif", domid, 0);
             fx.offers.put(id, SimNet.offer(2));
-            net.addVif(domid, 0, mac, "xenbr0", null);
+            net.addVif(domid, 0, "00:16:3e:10:01:0" + i, "xenbr0", null);
             net.startGuest(domid, "ip=10.1.1." + (10 + i) + ",queues=2,count=" + count + ",rate=1000,size=60:1514:4000:9000");
-            assertThat(SimNet.await(20, () -> "4".equals(net.read(id.backendPath() + "/state")))).as(fx.guestLog(domid)).isTrue();
-            traffic.add(fx.new Traffic(id, mac, count));
+            ids.add(id);
+        }
+        for (int i = 0; i < 2; i++) {
+            DeviceId id = ids.get(i);
+            assertThat(SimNet.await(20, () -> "4".equals(net.read(id.backendPath() + "/state")))).as(fx.guestLog(id.frontendDomid())).isTrue();
+            traffic.add(fx.new Traffic(id, "00:16:3e:10:01:0" + i, count));
         }
         BackendBus standby = fx.newStandbyBus(Files.createDirectories(net.stateDir.resolve("standby")));
         try {

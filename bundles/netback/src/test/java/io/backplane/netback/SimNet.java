@@ -30,6 +30,7 @@ final class SimNet implements AutoCloseable {
     final XenStoreDaemon daemon;
     final EmbeddedXenStore xs;
     final SimHypervisor sim;
+    final NativeIo io = new NativeIo();
     private final List<Process> guests = new ArrayList<>();
 
     SimNet() throws IOException {
@@ -38,7 +39,7 @@ final class SimNet implements AutoCloseable {
         daemon = new XenStoreDaemon(store, stateDir, OperatorLog.stderrWarnings("xenstored"));
         daemon.start();
         xs = new EmbeddedXenStore(store);
-        sim = SimHypervisor.start(stateDir, new NativeIo(), xs, -1);
+        sim = SimHypervisor.start(stateDir, io, xs, -1);
     }
 
     int createDomain(String name) {

@@ -18,6 +18,7 @@ import io.backplane.ring.NetifTxResponse;
 import io.backplane.ring.layout.NetifConstants;
 import io.backplane.ring.layout.SharedRingDescriptor;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -70,7 +71,9 @@ class TxChecksTest {
         channel = RealRings.grantCopy(net.sim).open(new RingRequest(domid, "netif-tx", 12, 4, new int[] {ringRef}, Map.of()));
         back = BackRing.attach(channel.ring(), GeometryRingLayout.of(channel.geometry()));
         sink = new MemorySink("vif-test", false, "");
-        tx = new TxPath(back, channel.segments(), sink, new QueueStats(), 20, Credit.unlimited(), notifications::incrementAndGet);
+        tx = new TxPath(back, channel.segments(), sink, new QueueStats(), 20, Credit.unlimited(), notifications::incrementAndGet,
+                ByteBuffer.allocateDirect(TxPath.BATCH_BYTES).order(ByteOrder.LITTLE_ENDIAN),
+                ByteBuffer.allocateDirect(TxPath.SPILL_BYTES).order(ByteOrder.LITTLE_ENDIAN));
     }
 
     @AfterEach

@@ -107,4 +107,14 @@ public interface PacketSink extends AutoCloseable {
     /** Releases the interface; a blocked {@link #receive} returns -1 soon after. Idempotent. */
     @Override
     void close();
+
+    /**
+     * Releases this opening of the interface for a successor (a backend handing its device over):
+     * as {@link #close()}, except that a sink able to keep the host's interface (a persistent TAP)
+     * leaves it, with its addresses and bridge port, for the next open of the same name. This
+     * default closes.
+     */
+    default void handOver() {
+        close();
+    }
 }

@@ -40,11 +40,16 @@ public final class SinkFactory implements PacketSinkFactory {
 
         @AttributeDefinition(name = "In-memory loopback", description = "The in-memory sink returns the guest's frames to it.")
         boolean memory_loopback() default true;
+
+        @AttributeDefinition(name = "Persistent TAP", description = "TAP devices are made persistent (TUNSETPERSIST): "
+                + "a restarted Backplane, a standby or an updated netback attaches to the same interface with its addresses "
+                + "and bridge port; the interface goes when its vif really closes. For keepDevices (xen mode).")
+        boolean tap_persistent() default false;
     }
 
     private final NativeIo io;
     /** Where new vifs' frames go; a change applies to vifs probed from then on (open reads it once). */
-    private record Choice(String mode, boolean loopback) {
+    private record Choice(String mode, boolean loopback, boolean persistent) {
         Choice {
             if (!mode.equals("auto") && !mode.equals("tap") && !mode.equals("memory")) {
                 throw new IllegalArgumentException("sink mode '" + mode + "' is not auto, tap or memory");
@@ -55,13 +60,24 @@ public final class SinkFactory implements PacketSinkFactory {
     private volatile Choice choice;
     private final OperatorLog log;
 
+    /**
+     * The native bundle's {@link NativeIo} service, not one of its own: a new instance loads libc
+     * (generated bindings, seconds under emulation), which would sit between a netback update's
+     * hand-over and the new revision's adoption.
+     */
     @Activate
-    public SinkFactory(@Reference(name = "log", service = LoggerFactory.class) Logger log, Config config) {
-        this(new NativeIo(), config.mode(), config.memory_loopback(), OperatorLog.of(log::info, log::warn, log::error));
+    public SinkFactory(@Reference(name = "log", service = LoggerFactory.class) Logger log, @Reference(name = "io") NativeIo io,
+                       Config config) {
+        this(io, config.mode(), config.memory_loopback(), config.tap_persistent(), OperatorLog.of(log::info, log::warn, log::error));
     }
 
     public SinkFactory(NativeIo io, String mode, boolean loopback, OperatorLog log) {
-        this.choice = new Choice(mode, loopback);
+        this(io, mode, loopback, false, log);
+    }
+
+    /** @param persistent TAP devices made persistent ({@link Config#tap_persistent}) */
+    public SinkFactory(NativeIo io, String mode, boolean loopback, boolean persistent, OperatorLog log) {
+        this.choice = new Choice(mode, loopback, persistent);
         this.io = io;
         this.log = log;
     }
@@ -69,7 +85,7 @@ public final class SinkFactory implements PacketSinkFactory {
     /** In place: vifs already open keep their sink (re-activating would close every vif). */
     @Modified
     void modified(Config config) {
-        choice = new Choice(config.mode(), config.memory_loopback());
+        choice = new Choice(config.mode(), config.memory_loopback(), config.tap_persistent());
     }
 
     /**
@@ -121,7 +137,7 @@ public final class SinkFactory implements PacketSinkFactory {
             return new MemorySink(request.name(), loopback, "no /dev/net/tun");
         }
         try {
-            return TapSink.open(io, request, log);
+            return TapSink.open(io, request, log, c.persistent());
         } catch (NativeException e) {
             if (mode.equals("tap")) {
                 throw new SinkException("cannot create TAP " + request.name() + ": " + e.getMessage(), e);

@@ -12,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -22,6 +23,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * exists ({@code ip link set NAME master BRIDGE}, what vif-bridge does). The interface goes
  * away with {@link #close()}. A multi-queue vif gets a TapSink per queue, each its own fd of the
  * one interface ({@link #openQueues}).
+ *
+ * <p>Persistent (TUNSETPERSIST, the factory's {@code tap.persistent}): the interface outlives this
+ * process and a hand-over ({@link #handOver()}), so the backend that adopts the vif (a restart, a
+ * standby after a kill, a netback update) attaches to the same interface, with the addresses, MTU,
+ * bridge port and neighbour entries the host gave it: nothing to set up again, and the host can
+ * answer the guest's first frame after the re-attach. {@link #close()} (the vif really closing)
+ * clears the flag first, so the interface goes with it.
  */
 final class TapSink implements PacketSink {
     /** The header, a copied head and a 64 KiB frame's pages: 18 slots at most (XEN_NETBK_LEGACY_SLOTS_MAX). */
@@ -42,32 +50,57 @@ final class TapSink implements PacketSink {
     private final String describe;
     private final OperatorLog log;
     private final AtomicLong transmitErrors = new AtomicLong();
+    /** This sink made the interface persistent: {@link #close()} clears it (queues 1.. never do). */
+    private final boolean persistent;
     private volatile boolean closed;
 
-    private TapSink(NativeIo io, TapDevice tap, String describe, OperatorLog log) {
+    private TapSink(NativeIo io, TapDevice tap, String describe, OperatorLog log, boolean persistent) {
         this.io = io;
         this.tap = tap;
+        this.persistent = persistent;
         this.gather = ThreadLocal.withInitial(() -> new IoVector(io, GATHER_PARTS));
         this.scatter = new IoVector(io, GATHER_PARTS);
         this.describe = describe;
         this.log = log;
     }
 
-    static TapSink open(NativeIo io, SinkRequest request, OperatorLog log) {
+    /**
+     * Opens the TAP {@code request.name()}, creating it, or attaching to the persistent one a
+     * previous backend left (then only what differs from the request is set again).
+     *
+     * @param persistent make the interface persistent (see the class comment)
+     */
+    static TapSink open(NativeIo io, SinkRequest request, OperatorLog log, boolean persistent) {
+        Path sys = Path.of("/sys/class/net", request.name());
+        boolean kept = persistent && Files.isDirectory(sys);
         TapDevice tap = io.openTapWithVnetHeader(request.name());
         try {
+            if (persistent) {
+                tap.setPersistent(true);
+            }
             String where = "TAP " + tap.name();
             if (request.mtu() != 1500) {
-                String failed = ip("link", "set", tap.name(), "mtu", Integer.toString(request.mtu()));
+                String failed = kept && Integer.toString(request.mtu()).equals(sysValue(sys.resolve("mtu"))) ? ""
+                        : ip("link", "set", tap.name(), "mtu", Integer.toString(request.mtu()));
                 where += failed.isEmpty() ? ", MTU " + request.mtu() : " (MTU " + request.mtu() + " not set: " + failed + ")";
             }
-            tap.setHardwareAddress(VIF_MAC);
+            if (!kept || !Arrays.equals(tap.hardwareAddress(), VIF_MAC)) {
+                tap.setHardwareAddress(VIF_MAC);
+            }
             tap.setUp(true);
             if (!request.bridge().isEmpty()) {
                 where += addToBridge(tap.name(), request.bridge());
             }
-            return new TapSink(io, tap, where, log);
+            if (kept) {
+                where += " (persistent: kept from the last backend with its addresses)";
+            } else if (persistent) {
+                where += " (persistent)";
+            }
+            return new TapSink(io, tap, where, log, persistent);
         } catch (RuntimeException e) {
+            if (persistent && !kept) {
+                clearPersistent(tap);
+            }
             tap.close();
             throw e;
         }
@@ -77,8 +110,32 @@ final class TapSink implements PacketSink {
         if (!Files.isDirectory(Path.of("/sys/class/net", bridge, "bridge"))) {
             return " (bridge " + bridge + " does not exist: not bridged)";
         }
+        Path master = Path.of("/sys/class/net", name, "master");
+        try {
+            if (Files.isSymbolicLink(master) && Files.readSymbolicLink(master).getFileName().toString().equals(bridge)) {
+                return " on bridge " + bridge;           // a persistent TAP kept its bridge port
+            }
+        } catch (IOException e) {
+            // not readable: join it as a new one would
+        }
         String failed = ip("link", "set", name, "master", bridge);
         return failed.isEmpty() ? " on bridge " + bridge : " (adding to bridge " + bridge + " failed: " + failed + ")";
+    }
+
+    private static String sysValue(Path file) {
+        try {
+            return Files.readString(file).trim();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static void clearPersistent(TapDevice tap) {
+        try {
+            tap.setPersistent(false);
+        } catch (NativeException e) {
+            // the close below still detaches this queue; the interface then stays until the next open
+        }
     }
 
     /** Runs {@code ip ARGS}; empty when it worked, else what went wrong. */
@@ -208,7 +265,7 @@ final class TapSink implements PacketSink {
         List<PacketSink> queues = new ArrayList<>(List.of(this));
         try {
             while (queues.size() < count) {
-                queues.add(new TapSink(io, tap.attachQueue(), describe, log));
+                queues.add(new TapSink(io, tap.attachQueue(), describe, log, false));
             }
             return queues;
         } catch (NativeException e) {
@@ -225,8 +282,19 @@ final class TapSink implements PacketSink {
                 | (checksum && tcpv6 ? TapDevice.TUN_F_TSO6 : 0));
     }
 
+    /** The vif really closes: a persistent interface is made transient first, so it goes with this fd. */
     @Override
     public void close() {
+        closed = true;
+        if (persistent) {
+            clearPersistent(tap);
+        }
+        tap.close();
+    }
+
+    /** A hand-over: this fd goes, a persistent interface stays for the successor. */
+    @Override
+    public void handOver() {
         closed = true;
         tap.close();
     }
