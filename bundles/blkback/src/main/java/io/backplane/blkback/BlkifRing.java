@@ -118,6 +118,9 @@ final class BlkifRing implements Runnable {
     private volatile String halted;
     /** When a re-attached ring was mapped, until its first answer is logged (0: not re-attached, or logged). */
     private long reattachedAt;
+    /** Where the strategy records the grants it holds for a successor (null: nowhere). */
+    private final Path grantRecord;
+    private String opening = "";
 
     /**
      * @param live   re-attach to a ring a previous backend served: start at its published rsp_prod
@@ -125,9 +128,12 @@ final class BlkifRing implements Runnable {
      * @param mirror where the requests taken are mirrored for a successor (null: nowhere); when
      *               live, the previous backend's mirror, whose requests it took and did not answer
      *               are served again from there
+     * @param grantRecord where the strategy records the grants it holds across requests (null: nowhere;
+     *                    see {@link #recordGrants})
+     * @param mappedAt when the channel was opened ({@link System#nanoTime}): a re-attach's timeline
      */
     BlkifRing(String name, BackendContext context, RingRequest ringRequest, RingChannel channel, VbdImage image,
-              VbdFeatures features, boolean live, Path mirror) {
+              VbdFeatures features, boolean live, Path mirror, Path grantRecord, long mappedAt) {
         this.name = name;
         this.ringRequest = ringRequest;
         this.context = context;
@@ -136,7 +142,8 @@ final class BlkifRing implements Runnable {
         this.image = image;
         this.checks = new RequestChecks(features, image.sectors(), image.readonly());
         this.ring = BackRing.open(channel.ring(), GeometryRingLayout.of(channel.geometry()), mirror, live);
-        this.reattachedAt = live ? System.nanoTime() : 0;
+        this.reattachedAt = live ? mappedAt : 0;
+        this.grantRecord = grantRecord;
         int maxSegments = Math.max(features.maxIndirectSegments(),
                 BLKIF_MAX_SEGMENTS_PER_REQUEST);
         this.preq = new PhysicalRequest(maxSegments);
@@ -144,6 +151,28 @@ final class BlkifRing implements Runnable {
         this.addresses = new long[maxSegments];
         this.views = new ByteBuffer[maxSegments];
         this.inFlight = new InFlightIo(image, maxSegments, "blkback " + context.id() + " " + name + " io", this::completed);
+    }
+
+    /**
+     * Has the strategy keep the grants it holds across requests recorded for a successor, before
+     * the worker starts (or on it, after a swap); when {@code adopt}, it first maps those the last
+     * backend recorded, so the first requests find them mapped. A fresh ring's record starts
+     * empty: the last connection's grants are not this one's. Returns the grants mapped from the
+     * record; a failure is logged and costs only the early mapping.
+     */
+    int recordGrants(boolean adopt) {
+        if (grantRecord == null) {
+            return 0;
+        }
+        try {
+            if (!adopt) {
+                java.nio.file.Files.deleteIfExists(grantRecord);
+            }
+            return io.keepGrantRecord(grantRecord, adopt);
+        } catch (java.io.IOException | RuntimeException e) {
+            context.log(name + ": the grants held are not recorded for a successor (" + e.getMessage() + ")");
+            return 0;
+        }
     }
 
     /** The frontend's port, bound to be awaited by the worker itself (xen_blkif_be_int wakes the ring's thread). */
@@ -158,6 +187,15 @@ final class BlkifRing implements Runnable {
      */
     void notifyFrontend() {
         evtchn.notifyRemote();
+    }
+
+    /** What opening the ring took, for the re-attach's log line (set once by the device before the worker starts). */
+    void opened(String phases) {
+        this.opening = phases;
+    }
+
+    String opened() {
+        return opening;
     }
 
     void start() {
@@ -332,9 +370,12 @@ final class BlkifRing implements Runnable {
         if (reattachedAt != 0 && rdReq + wrReq + flushReq + discardReq + errors + unsupported > 0) {
             // The adoption's timeline ends here: the guest has its first answer from this backend.
             Map<String, Long> counters = channel.counters();
+            long premapped = counters.getOrDefault("persistent-premapped", 0L);
             context.log(name + ": first answer after the re-attach " + (System.nanoTime() - reattachedAt) / 1_000_000
                     + " ms after its ring was mapped (" + counters.getOrDefault("persistent-maps", 0L)
-                    + " persistent grants mapped so far, in " + counters.getOrDefault("persistent-map-calls", 0L) + " calls)");
+                    + " persistent grants mapped so far, in " + counters.getOrDefault("persistent-map-calls", 0L) + " calls"
+                    + (premapped > 0 ? "; " + premapped + " of them from the last backend's record in "
+                    + counters.getOrDefault("persistent-premap-calls", 0L) : "") + ")");
             reattachedAt = 0;
         }
     }
@@ -585,6 +626,7 @@ final class BlkifRing implements Runnable {
             ring = h.ring();
             io = h.channel().segments();
             channel = h.channel();
+            recordGrants(false);
             return new StrategySwap(name, from, h.channel().strategy(), (System.nanoTime() - start) / 1000);
         }, () -> { }, this::running, 5000); // the worker looks at least every WAIT_MILLIS
     }

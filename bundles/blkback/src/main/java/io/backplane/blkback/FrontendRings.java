@@ -22,8 +22,10 @@ import java.util.Optional;
  *                      {@code ring-page-order} (one page, {@code ring-ref})
  * @param shape         the ring layout the frontend chose of those offered (ring.h's when it wrote none)
  * @param queues        one entry per request ring, in queue order
+ * @param unmapBatch    the frontend's {@code request-unmap-batch}, passed to the strategies as written
  */
-record FrontendRings(String protocol, boolean persistent, int ringPageOrder, RingShape shape, List<Queue> queues) {
+record FrontendRings(String protocol, boolean persistent, int ringPageOrder, RingShape shape, List<Queue> queues,
+                     Optional<String> unmapBatch) {
 
     /** XEN_IO_PROTO_ABI_X86_64: the only blkif ABI this backend's layouts describe. */
     static final String X86_64_ABI = BlkifConstants.XEN_IO_PROTO_ABI_X86_64;
@@ -42,9 +44,11 @@ record FrontendRings(String protocol, boolean persistent, int ringPageOrder, Rin
 
     static FrontendRings read(BackendContext ctx, VbdFeatures offer) {
         String frontend = ctx.id().frontendPath();
-        // The keys that decide the rest, in one round trip.
-        List<Optional<String>> head = ctx.frontendKeys(List.of(BlkifKeys.PROTOCOL, VbdFeatures.PERSISTENT,
-                XenbusKeys.MULTI_QUEUE_NUM_QUEUES, XenbusKeys.RING_PAGE_ORDER));
+        // The keys that decide the rest, in one round trip; then every queue's, in another.
+        List<String> heads = new ArrayList<>(List.of(BlkifKeys.PROTOCOL, VbdFeatures.PERSISTENT,
+                XenbusKeys.MULTI_QUEUE_NUM_QUEUES, XenbusKeys.RING_PAGE_ORDER, XenbusKeys.REQUEST_UNMAP_BATCH));
+        heads.addAll(RingShape.KEYS);
+        List<Optional<String>> head = ctx.frontendKeys(heads);
         String protocol = head.get(0).orElse("");
         if (protocol.isEmpty()) {
             protocol = X86_64_ABI; // "unspecified, assuming default": the native ABI
@@ -66,7 +70,7 @@ record FrontendRings(String protocol, boolean persistent, int ringPageOrder, Rin
 
         RingShape shape;
         try {
-            shape = RingShape.negotiate(offer.layouts(), ctx::frontendKey, frontend);
+            shape = RingShape.negotiate(offer.layouts(), k -> head.get(heads.indexOf(k)), frontend);
         } catch (IllegalArgumentException e) {
             throw new DeviceException(e.getMessage());
         }
@@ -83,27 +87,32 @@ record FrontendRings(String protocol, boolean persistent, int ringPageOrder, Rin
             order = (int) asked;
         }
 
-        List<Queue> rings = new ArrayList<>();
         int pages = order < 0 ? 1 : 1 << order;
+        // Each queue's port and every ring reference (16 pages and more per ring).
+        List<String> names = new ArrayList<>();
+        names.add(XenbusKeys.EVENT_CHANNEL);
+        for (int i = 0; i < shape.grantedPages(pages); i++) {
+            String base = i < pages ? XenbusKeys.RING_REF : RingShape.RSP_RING_REF;
+            names.add(order < 0 ? base : base + (i % pages));
+        }
+        List<String> all = new ArrayList<>();
         for (int q = 0; q < queues; q++) {
             String rel = queues == 1 ? "" : XenbusKeys.queueDir(q) + "/";
+            names.forEach(n -> all.add(rel + n));
+        }
+        List<Optional<String>> values = ctx.frontendKeys(all);
+        List<Queue> rings = new ArrayList<>();
+        for (int q = 0; q < queues; q++) {
             String dir = queues == 1 ? frontend : frontend + "/" + XenbusKeys.queueDir(q);
-            // The port and every ring reference in one round trip (16 pages and more per ring).
-            List<String> names = new ArrayList<>();
-            names.add(XenbusKeys.EVENT_CHANNEL);
-            for (int i = 0; i < shape.grantedPages(pages); i++) {
-                String base = i < pages ? XenbusKeys.RING_REF : RingShape.RSP_RING_REF;
-                names.add(order < 0 ? base : base + (i % pages));
-            }
-            List<Optional<String>> values = ctx.frontendKeys(names.stream().map(n -> rel + n).toList());
-            int port = (int) required(values.get(0), dir + "/" + XenbusKeys.EVENT_CHANNEL);
+            int at = q * names.size();
+            int port = (int) required(values.get(at), dir + "/" + XenbusKeys.EVENT_CHANNEL);
             int[] refs = new int[names.size() - 1];
             for (int i = 0; i < refs.length; i++) {
-                refs[i] = (int) required(values.get(i + 1), dir + "/" + names.get(i + 1));
+                refs[i] = (int) required(values.get(at + i + 1), dir + "/" + names.get(i + 1));
             }
             rings.add(new Queue(dir, refs, port));
         }
-        return new FrontendRings(protocol, persistent, order, shape, List.copyOf(rings));
+        return new FrontendRings(protocol, persistent, order, shape, List.copyOf(rings), head.get(4));
     }
 
     private static long required(Optional<String> v, String path) {

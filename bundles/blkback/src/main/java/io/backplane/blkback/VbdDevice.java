@@ -105,6 +105,7 @@ final class VbdDevice implements BackendDevice {
         BackendDevice.requireRecorded(decided(fe), recorded);
         long keys = System.nanoTime();
         rings.addAll(openRings(fe, recorded.get(STATUS_STRATEGY), true));
+        long opened = System.nanoTime();
         for (BlkifRing r : rings) {
             r.notifyFrontend();
             r.start();
@@ -117,7 +118,9 @@ final class VbdDevice implements BackendDevice {
                 + ", "
                 + fe.ringPages() + (fe.ringPages() == 1 ? " ring page" : " ring pages") + ", strategy " + rings.get(0).strategy()
                 + ", " + image.sectors() + " sectors of " + image.path() + " (frontend keys " + (keys - begin) / 1_000_000
-                + " ms, rings mapped and ports bound " + (System.nanoTime() - keys) / 1_000_000 + " ms)");
+                + " ms, rings mapped and ports bound " + (opened - keys) / 1_000_000 + " ms: "
+                + String.join("; ", rings.stream().map(BlkifRing::opened).toList()) + "; started "
+                + (System.nanoTime() - opened) / 1_000_000 + " ms)");
     }
 
     /**
@@ -243,6 +246,7 @@ final class VbdDevice implements BackendDevice {
 
     /** @param strategy the strategy to prefer (an adopter's record), null for the fittest */
     private BlkifRing openRing(FrontendRings fe, int q, String strategy, boolean live) {
+        long begin = System.nanoTime();
         FrontendRings.Queue queue = fe.queues().get(q);
         RingRequest request = ringRequest(context, fe, features, q);
         RingChannel channel;
@@ -258,16 +262,21 @@ final class VbdDevice implements BackendDevice {
         } catch (RingException e) {
             throw new DeviceException("mapping ring-ref port " + queue.eventChannel() + ": " + e.getMessage(), e);
         }
+        long mapped = System.nanoTime();
         String name = "queue " + q;
         BlkifRing ring;
         try {
             // Only the mirror of a ring's requests outlives a crash: the ring's own slots get the responses.
             Path mirror = context.stateDirectory().map(d -> RequestMirror.file(d, "queue-" + q)).orElse(null);
-            ring = new BlkifRing(name, context, request, channel, image, features, live, mirror);
+            Path grants = context.stateDirectory().map(d -> d.resolve("queue-" + q + GRANT_RECORD)).orElse(null);
+            ring = new BlkifRing(name, context, request, channel, image, features, live, mirror, grants, mapped);
         } catch (RuntimeException e) {
             channel.close();
             throw new DeviceException("ring of " + name + " is unusable: " + e.getMessage(), e);
         }
+        long made = System.nanoTime();
+        int premapped = ring.recordGrants(live);
+        long recorded = System.nanoTime();
         try {
             ring.bound(eventChannels.bindInterdomainAwaited(context.id().frontendDomid(), queue.eventChannel()));
         } catch (RuntimeException e) {
@@ -275,7 +284,18 @@ final class VbdDevice implements BackendDevice {
             throw new DeviceException("mapping ring-ref port " + queue.eventChannel() + ": binding the event channel failed: "
                     + e.getMessage(), e);
         }
+        long bound = System.nanoTime();
+        ring.opened(name + " mapped " + ms(mapped - begin) + ", ring and mirror " + ms(made - mapped)
+                + (live && premapped > 0 ? ", " + premapped + " persistent grants mapped from the last backend's record "
+                + ms(recorded - made) : "") + ", port bound " + ms(bound - recorded) + " ms");
         return ring;
+    }
+
+    /** The file beside a queue's request mirror where its strategy records the grants it holds (queue-0.grants). */
+    static final String GRANT_RECORD = ".grants";
+
+    private static long ms(long nanos) {
+        return nanos / 1_000_000;
     }
 
     /** What queue {@code q}'s ring asks of the strategies. */
@@ -287,7 +307,7 @@ final class VbdDevice implements BackendDevice {
         negotiated.put(BlkifKeys.FEATURE_MAX_INDIRECT_SEGMENTS, Integer.toString(features.maxIndirectSegments()));
         negotiated.putAll(fe.shape().features());
         // A frontend's request for batched unmaps goes to the strategies as written; the one that serves it checks it.
-        context.frontendKey(XenbusKeys.REQUEST_UNMAP_BATCH).ifPresent(v -> negotiated.put(XenbusKeys.REQUEST_UNMAP_BATCH, v));
+        fe.unmapBatch().ifPresent(v -> negotiated.put(XenbusKeys.REQUEST_UNMAP_BATCH, v));
         return new RingRequest(context.id().frontendDomid(), BlkifConstants.PROTOCOL, BlkifRequestDescriptor.LENGTH,
                 BlkifResponseDescriptor.LENGTH, fe.queues().get(q).ringRefs(), negotiated);
     }
