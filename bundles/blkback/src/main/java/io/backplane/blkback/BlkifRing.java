@@ -210,7 +210,7 @@ final class BlkifRing implements Runnable {
      * still on the ring stay there for the frontend to re-issue after reconnecting.
      */
     void stop() {
-        stopping = true;
+        stopTaking();
         Thread t = thread;
         if (t != null && t != Thread.currentThread()) {
             try {
@@ -222,6 +222,14 @@ final class BlkifRing implements Runnable {
                 context.log(name + ": worker did not stop within 10 s");
             }
         }
+    }
+
+    /**
+     * Tells the worker to stop at its next look (within {@code WAIT_MILLIS}) without waiting for
+     * it: a device stops every ring this way first, so their waits overlap.
+     */
+    void stopTaking() {
+        stopping = true;
     }
 
     /** Closes the event channel, after {@link #stop()}: a successor can bind the frontend's port from here on. */

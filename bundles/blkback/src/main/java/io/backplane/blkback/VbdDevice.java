@@ -361,6 +361,9 @@ final class VbdDevice implements BackendDevice {
         live = List.of();
         frontend = null;
         for (BlkifRing r : rings) {
+            r.stopTaking();                       // every worker told at once: their last waits overlap
+        }
+        for (BlkifRing r : rings) {
             r.stop();
         }
         for (BlkifRing r : rings) {
