@@ -194,9 +194,17 @@ class BlkReattachTest {
             long stalled = fx.rounds(guest);
             Thread.sleep(300);
             assertThat(fx.rounds(guest)).as("nobody serves the guest while its owner lives").isLessThanOrEqualTo(stalled + 1);
+            // A record naming other ring pages than the frontend's keys (one of its data grants): the
+            // adopter maps them while it reads the keys, finds them not confirmed, closes them and
+            // maps the rings the keys name.
+            String refs = id.backendPath() + "/backplane/connection/ring-refs-0";
+            assertThat(fx.world.xs.read(refs)).as("the recorded ring").isEqualTo("8");
+            fx.world.xs.write(refs, "16");
             fx.world.xs.write(owner, "2147483646@0");     // what a killed process leaves
             fx.awaitRoundsAbove(guest, stalled + 2);
             assertThat(fx.logs).anyMatch(l -> l.contains("re-attached to the live rings (its backend process 2147483646@0 is gone)"));
+            assertThat(fx.logs).anyMatch(l -> l.contains("re-attached: 1 queue") && l.contains("rings mapped and ports bound"));
+            assertThat(fx.world.xs.read(refs)).as("recorded again as the keys say").isEqualTo("8");
             fx.finish(guest);
         } finally {
             guest.process().destroy();

@@ -20,7 +20,6 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Arrays;
 
 /**
  * The grant references one ring's persistent grants hold, in a memory-mapped file that outlives
@@ -91,8 +90,9 @@ final class GrantRecord {
         for (int i = 0; i < count; i++) {
             refs[i] = b.getInt(REFS_OFFSET + i * REF_LENGTH);
         }
-        // A kill in the middle of a removal leaves the moved reference in two slots.
-        return Arrays.stream(refs).distinct().toArray();
+        // A kill in the middle of a removal leaves the moved reference in two slots: the
+        // adopter leaves out duplicates as it maps them.
+        return refs;
     }
 
     /** Records {@code gref}, held from now on; returns its slot, or -1 when the record is full. */

@@ -438,9 +438,19 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
     }
 
     private int premap(int[] refs) {
+        // Plain loops, no streams: code run for the first time in this process, in the pause.
         int room = limits.maxGrants() - persistent.size();
-        int[] todo = Arrays.stream(refs).filter(r -> persistent.get(r) == null).limit(Math.max(0, room)).toArray();
-        if (todo.length == 0) {
+        int[] sorted = refs.clone();
+        Arrays.sort(sorted);                      // a reference twice in the record (a kill mid-removal) maps once
+        int[] todo = new int[Math.max(0, Math.min(room, sorted.length))];
+        int n = 0;
+        for (int i = 0; i < sorted.length && n < todo.length; i++) {
+            if ((i == 0 || sorted[i] != sorted[i - 1]) && persistent.get(sorted[i]) == null) {
+                todo[n++] = sorted[i];
+            }
+        }
+        todo = Arrays.copyOf(todo, n);
+        if (n == 0) {
             return 0;
         }
         int[] status = new int[todo.length];
@@ -467,7 +477,7 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
             try {
                 region = grants.map(domid, todo, true);
             } catch (GrantException e) {
-                int at = indexOf(todo, e.ref());
+                int at = indexOf(todo, todo.length, e.ref());
                 if (at < 0) {
                     return 0;
                 }
@@ -493,8 +503,8 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         return 0;
     }
 
-    private static int indexOf(int[] refs, int gref) {
-        for (int i = 0; i < refs.length; i++) {
+    private static int indexOf(int[] refs, int n, int gref) {
+        for (int i = 0; i < n; i++) {
             if (refs[i] == gref) {
                 return i;
             }
