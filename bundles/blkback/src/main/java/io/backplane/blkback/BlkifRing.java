@@ -118,6 +118,9 @@ final class BlkifRing implements Runnable {
     private volatile String halted;
     /** When a re-attached ring was mapped, until its first answer is logged (0: not re-attached, or logged). */
     private long reattachedAt;
+    /** When its worker started, and when it first took a request (the re-attach's timeline). */
+    private volatile long startedAt;
+    private long firstTakenAt;
     /** Where the strategy records the grants it holds for a successor (null: nowhere). */
     private final Path grantRecord;
     private String opening = "";
@@ -199,6 +202,7 @@ final class BlkifRing implements Runnable {
     }
 
     void start() {
+        startedAt = System.nanoTime();
         Thread t = new Thread(this, "blkback " + context.id() + " " + name);
         t.setDaemon(true);
         thread = t;
@@ -262,6 +266,9 @@ final class BlkifRing implements Runnable {
                     while (available > 0 && !stopping) {
                         synchronized (ringLock) {
                             ring.copyRequest(request);
+                        }
+                        if (reattachedAt != 0 && firstTakenAt == 0) {
+                            firstTakenAt = System.nanoTime();
                         }
                         // Looked at again before the last one: blkfront publishes the requests of
                         // one large I/O one by one, so more may have come while we took these.
@@ -379,11 +386,16 @@ final class BlkifRing implements Runnable {
             // The adoption's timeline ends here: the guest has its first answer from this backend.
             Map<String, Long> counters = channel.counters();
             long premapped = counters.getOrDefault("persistent-premapped", 0L);
-            context.log(name + ": first answer after the re-attach " + (System.nanoTime() - reattachedAt) / 1_000_000
-                    + " ms after its ring was mapped (" + counters.getOrDefault("persistent-maps", 0L)
+            long now = System.nanoTime();
+            context.log(name + ": first answer after the re-attach " + (now - reattachedAt) / 1_000_000
+                    + " ms after its ring was mapped (its worker started after " + (startedAt - reattachedAt) / 1_000_000
+                    + " ms, took its first request " + (firstTakenAt - startedAt) / 1_000_000 + " ms later, answered "
+                    + (now - firstTakenAt) / 1_000_000 + " ms after that; " + counters.getOrDefault("persistent-maps", 0L)
                     + " persistent grants mapped so far, in " + counters.getOrDefault("persistent-map-calls", 0L) + " calls"
                     + (premapped > 0 ? "; " + premapped + " of them from the last backend's record in "
-                    + counters.getOrDefault("persistent-premap-calls", 0L) : "") + ")");
+                    + counters.getOrDefault("persistent-premap-calls", 0L) + ", " + counters.getOrDefault("persistent-premap-micros", 0L) / 1000
+                    + " ms with the record read and a " + counters.getOrDefault("persistent-premap-probe-micros", 0L) / 1000
+                    + " ms probe" : "") + ")");
             reattachedAt = 0;
         }
     }

@@ -56,8 +56,8 @@ final class BlkReattachFixture implements AutoCloseable {
         assertThat(status.get("queue-0/persistent-map-calls")).as("no request of the last adopter needed a map call").isEqualTo("1");
         assertThat(Long.parseLong(status.get("queue-0/persistent-hits"))).isPositive();
         assertThat(logs.stream().filter(l -> l.contains("queue 0: first answer after the re-attach") && l.contains(
-                "(" + PERSISTENT_GRANTS + " persistent grants mapped so far, in 1 calls; " + PERSISTENT_GRANTS
-                        + " of them from the last backend's record in 1)")))
+                "; " + PERSISTENT_GRANTS + " persistent grants mapped so far, in 1 calls; " + PERSISTENT_GRANTS
+                        + " of them from the last backend's record in 1, ")))
                 .as("every adopter's first answer found every grant mapped from the record: " + logs).hasSize(adoptions);
         assertThat(logs.stream().filter(l -> l.contains("queue 0 mapped ") && l.contains(
                 PERSISTENT_GRANTS + " persistent grants mapped from the last backend's record")))

@@ -76,6 +76,9 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
     private final LongAdder premapped = new LongAdder();
     private final LongAdder premapCalls = new LongAdder();
     private final LongAdder premapSkipped = new LongAdder();
+    /** The whole of it (the record read, the probe, the map), and of that the probe. */
+    private final LongAdder premapNanos = new LongAdder();
+    private final LongAdder premapProbeNanos = new LongAdder();
     private volatile int mapped;
     /** Where the references held are recorded (null: nowhere), and the grant in each of its slots. */
     private GrantRecord record;
@@ -431,10 +434,13 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
      */
     @Override
     public int keepGrantRecord(Path file, boolean adopt) {
+        long start = clock.getAsLong();
         int[][] before = adopt ? new int[1][] : null;
         record = GrantRecord.open(file, domid, limits.maxGrants(), before);
         recorded = new Grant[limits.maxGrants()];
-        return adopt ? premap(before[0]) : 0;
+        int n = adopt ? premap(before[0]) : 0;
+        premapNanos.add(clock.getAsLong() - start);
+        return n;
     }
 
     private int premap(int[] refs) {
@@ -459,7 +465,9 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         for (int r : todo) {
             reads.add(GrantCopy.fromGrant(domid, r, 0, probe, 0, 1));
         }
+        long probing = clock.getAsLong();
         grants.copy(reads, status);
+        premapProbeNanos.add(clock.getAsLong() - probing);
         int granted = 0;
         for (int i = 0; i < todo.length; i++) {
             if (status[i] == 0) {
@@ -540,6 +548,8 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         c.put("persistent-premapped", premapped.sum());
         c.put("persistent-premap-calls", premapCalls.sum());
         c.put("persistent-premap-skipped", premapSkipped.sum());
+        c.put("persistent-premap-micros", premapNanos.sum() / 1000);
+        c.put("persistent-premap-probe-micros", premapProbeNanos.sum() / 1000);
         return c;
     }
 
