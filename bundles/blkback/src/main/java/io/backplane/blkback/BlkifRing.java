@@ -23,7 +23,9 @@ import io.backplane.ring.BlkifResponse;
 import io.backplane.ring.GeometryRingLayout;
 import io.backplane.ring.RingHandover;
 import io.backplane.ring.RingOverflowException;
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -169,10 +171,10 @@ final class BlkifRing implements Runnable {
         }
         try {
             if (!adopt) {
-                java.nio.file.Files.deleteIfExists(grantRecord);
+                Files.deleteIfExists(grantRecord);
             }
             return io.keepGrantRecord(grantRecord, adopt);
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             context.log(name + ": the grants held are not recorded for a successor (" + e.getMessage() + ")");
             return 0;
         }

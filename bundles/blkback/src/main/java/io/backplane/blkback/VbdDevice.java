@@ -209,7 +209,7 @@ final class VbdDevice implements BackendDevice {
     static void rehearse(BackendContext context, Map<String, String> recorded, RingStrategies strategies,
                            NativeIo io, Optional<Path> scratch) {
         VbdFeatures features = VbdFeatures.of(context.negotiation().offer(), true);
-        FrontendRings.recorded(context, recorded, features);
+        FrontendRings.recorded(context, recorded, features); // the adoption's first step, run once here
         FrontendRings fe = FrontendRings.read(context, features, recorded);
         BackendDevice.requireRecorded(decided(fe), recorded);
         for (int q = 0; q < fe.queues().size(); q++) {
