@@ -198,9 +198,9 @@ class PersistentStrategyTest {
 
     /**
      * A re-attach: the grants a ring's data path held are recorded as they come and go; its
-     * successor maps those the frontend still grants in one call before any request, skips one
-     * the frontend ended access to meanwhile, and then serves every segment from them with no
-     * further map call.
+     * successor maps those the frontend still grants in one call before any request (a reference
+     * a kill left in two slots once), skips one the frontend ended access to meanwhile, and then
+     * serves every segment from them with no further map call.
      */
     @Test
     void anAdopterMapsWhatItsPredecessorRecordedInOneCallSkippingWhatIsNoLongerGranted() throws Exception {
@@ -223,6 +223,7 @@ class PersistentStrategyTest {
             assertThat(recorded(record)).containsExactlyInAnyOrder(refs[0], refs[2], refs[3], refs[5]);
         }                                                    // unmapped: the record stays for the successor
         assertThat(recorded(record)).hasSize(4);
+        duplicateLastSlot(record);                           // a kill in the middle of a removal
         assertThat(fx.pool().revoke(refs[5])).as("the frontend ends access while no backend maps it").isTrue();
         try (RingChannel next = open(PersistentLimits.DEFAULTS)) {
             SegmentIo io = next.segments();
@@ -248,6 +249,19 @@ class PersistentStrategyTest {
             assertThat(recorded(record)).hasSize(2);
         }
         assertThat(fx.pinned()).isZero();
+    }
+
+    /** What a process killed between a removal's two stores leaves: the last slot's reference in the next slot too. */
+    static void duplicateLastSlot(Path record) throws Exception {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(record,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            ByteBuffer b = ch.map(java.nio.channels.FileChannel.MapMode.READ_WRITE, 0, ch.size())
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            int count = b.getInt(GrantRecordDescriptor.COUNT_OFFSET);
+            int last = GrantRecordDescriptor.REFS_OFFSET + (count - 1) * GrantRecordDescriptor.REF_LENGTH;
+            b.putInt(last + GrantRecordDescriptor.REF_LENGTH, b.getInt(last));
+            b.putInt(GrantRecordDescriptor.COUNT_OFFSET, count + 1);
+        }
     }
 
     /** The references a grant record names, read as a successor would. */
