@@ -327,6 +327,9 @@ standby_case() {
     return 1
   fi
   res PASS bp3-$c-start "a second instance running on $ST2 after $(( $(now) - t0 )) ms beside the serving one"
+  # "running" comes before the bus has looked at every device: give it that look before counting
+  left_alone() { [ "$(grep -c 'not served here: Connected and served by the live process' $ST2/backplane.log)" -ge 2 ]; }
+  wait_for 60 left_alone
   check "$(grep -c 'not served here: Connected and served by the live process' $ST2/backplane.log)" 2 bp3-$c-leaves \
     "devices the standby left to their live owner $OLDPID"
   # its warm-up (docs/backends.md, "Standby start"): the adoption's code run on each device's keys
