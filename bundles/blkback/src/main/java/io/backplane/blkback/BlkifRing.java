@@ -23,9 +23,7 @@ import io.backplane.ring.BlkifResponse;
 import io.backplane.ring.GeometryRingLayout;
 import io.backplane.ring.RingHandover;
 import io.backplane.ring.RingOverflowException;
-import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -120,12 +118,6 @@ final class BlkifRing implements Runnable {
     private volatile String halted;
     /** When a re-attached ring was mapped, until its first answer is logged (0: not re-attached, or logged). */
     private long reattachedAt;
-    /** When its worker started, and when it first took a request (the re-attach's timeline). */
-    private volatile long startedAt;
-    private long firstTakenAt;
-    /** Where the strategy records the grants it holds for a successor (null: nowhere). */
-    private final Path grantRecord;
-    private String opening = "";
 
     /**
      * @param live   re-attach to a ring a previous backend served: start at its published rsp_prod
@@ -133,12 +125,9 @@ final class BlkifRing implements Runnable {
      * @param mirror where the requests taken are mirrored for a successor (null: nowhere); when
      *               live, the previous backend's mirror, whose requests it took and did not answer
      *               are served again from there
-     * @param grantRecord where the strategy records the grants it holds across requests (null: nowhere;
-     *                    see {@link #recordGrants})
-     * @param mappedAt when the channel was opened ({@link System#nanoTime}): a re-attach's timeline
      */
     BlkifRing(String name, BackendContext context, RingRequest ringRequest, RingChannel channel, VbdImage image,
-              VbdFeatures features, boolean live, Path mirror, Path grantRecord, long mappedAt) {
+              VbdFeatures features, boolean live, Path mirror) {
         this.name = name;
         this.ringRequest = ringRequest;
         this.context = context;
@@ -147,8 +136,7 @@ final class BlkifRing implements Runnable {
         this.image = image;
         this.checks = new RequestChecks(features, image.sectors(), image.readonly());
         this.ring = BackRing.open(channel.ring(), GeometryRingLayout.of(channel.geometry()), mirror, live);
-        this.reattachedAt = live ? mappedAt : 0;
-        this.grantRecord = grantRecord;
+        this.reattachedAt = live ? System.nanoTime() : 0;
         int maxSegments = Math.max(features.maxIndirectSegments(),
                 BLKIF_MAX_SEGMENTS_PER_REQUEST);
         this.preq = new PhysicalRequest(maxSegments);
@@ -156,28 +144,6 @@ final class BlkifRing implements Runnable {
         this.addresses = new long[maxSegments];
         this.views = new ByteBuffer[maxSegments];
         this.inFlight = new InFlightIo(image, maxSegments, "blkback " + context.id() + " " + name + " io", this::completed);
-    }
-
-    /**
-     * Has the strategy keep the grants it holds across requests recorded for a successor, before
-     * the worker starts (or on it, after a swap); when {@code adopt}, it first maps those the last
-     * backend recorded, so the first requests find them mapped. A fresh ring's record starts
-     * empty: the last connection's grants are not this one's. Returns the grants mapped from the
-     * record; a failure is logged and costs only the early mapping.
-     */
-    int recordGrants(boolean adopt) {
-        if (grantRecord == null) {
-            return 0;
-        }
-        try {
-            if (!adopt) {
-                Files.deleteIfExists(grantRecord);
-            }
-            return io.keepGrantRecord(grantRecord, adopt);
-        } catch (IOException | RuntimeException e) {
-            context.log(name + ": the grants held are not recorded for a successor (" + e.getMessage() + ")");
-            return 0;
-        }
     }
 
     /** The frontend's port, bound to be awaited by the worker itself (xen_blkif_be_int wakes the ring's thread). */
@@ -194,17 +160,7 @@ final class BlkifRing implements Runnable {
         evtchn.notifyRemote();
     }
 
-    /** What opening the ring took, for the re-attach's log line (set once by the device before the worker starts). */
-    void opened(String phases) {
-        this.opening = phases;
-    }
-
-    String opened() {
-        return opening;
-    }
-
     void start() {
-        startedAt = System.nanoTime();
         Thread t = new Thread(this, "blkback " + context.id() + " " + name);
         t.setDaemon(true);
         thread = t;
@@ -216,7 +172,7 @@ final class BlkifRing implements Runnable {
      * still on the ring stay there for the frontend to re-issue after reconnecting.
      */
     void stop() {
-        stopTaking();
+        stopping = true;
         Thread t = thread;
         if (t != null && t != Thread.currentThread()) {
             try {
@@ -228,14 +184,6 @@ final class BlkifRing implements Runnable {
                 context.log(name + ": worker did not stop within 10 s");
             }
         }
-    }
-
-    /**
-     * Tells the worker to stop at its next look (within {@code WAIT_MILLIS}) without waiting for
-     * it: a device stops every ring this way first, so their waits overlap.
-     */
-    void stopTaking() {
-        stopping = true;
     }
 
     /** Closes the event channel, after {@link #stop()}: a successor can bind the frontend's port from here on. */
@@ -268,9 +216,6 @@ final class BlkifRing implements Runnable {
                     while (available > 0 && !stopping) {
                         synchronized (ringLock) {
                             ring.copyRequest(request);
-                        }
-                        if (reattachedAt != 0 && firstTakenAt == 0) {
-                            firstTakenAt = System.nanoTime();
                         }
                         // Looked at again before the last one: blkfront publishes the requests of
                         // one large I/O one by one, so more may have come while we took these.
@@ -387,17 +332,9 @@ final class BlkifRing implements Runnable {
         if (reattachedAt != 0 && rdReq + wrReq + flushReq + discardReq + errors + unsupported > 0) {
             // The adoption's timeline ends here: the guest has its first answer from this backend.
             Map<String, Long> counters = channel.counters();
-            long premapped = counters.getOrDefault("persistent-premapped", 0L);
-            long now = System.nanoTime();
-            context.log(name + ": first answer after the re-attach " + (now - reattachedAt) / 1_000_000
-                    + " ms after its ring was mapped (its worker started after " + (startedAt - reattachedAt) / 1_000_000
-                    + " ms, took its first request " + (firstTakenAt - startedAt) / 1_000_000 + " ms later, answered "
-                    + (now - firstTakenAt) / 1_000_000 + " ms after that; " + counters.getOrDefault("persistent-maps", 0L)
-                    + " persistent grants mapped so far, in " + counters.getOrDefault("persistent-map-calls", 0L) + " calls"
-                    + (premapped > 0 ? "; " + premapped + " of them from the last backend's record in "
-                    + counters.getOrDefault("persistent-premap-calls", 0L) + ", " + counters.getOrDefault("persistent-premap-micros", 0L) / 1000
-                    + " ms with the record read and a " + counters.getOrDefault("persistent-premap-probe-micros", 0L) / 1000
-                    + " ms probe" : "") + ")");
+            context.log(name + ": first answer after the re-attach " + (System.nanoTime() - reattachedAt) / 1_000_000
+                    + " ms after its ring was mapped (" + counters.getOrDefault("persistent-maps", 0L)
+                    + " persistent grants mapped so far, in " + counters.getOrDefault("persistent-map-calls", 0L) + " calls)");
             reattachedAt = 0;
         }
     }
@@ -648,7 +585,6 @@ final class BlkifRing implements Runnable {
             ring = h.ring();
             io = h.channel().segments();
             channel = h.channel();
-            recordGrants(false);
             return new StrategySwap(name, from, h.channel().strategy(), (System.nanoTime() - start) / 1000);
         }, () -> { }, this::running, 5000); // the worker looks at least every WAIT_MILLIS
     }

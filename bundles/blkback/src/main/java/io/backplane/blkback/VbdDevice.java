@@ -74,7 +74,7 @@ final class VbdDevice implements BackendDevice {
         disconnect();
         features = VbdFeatures.of(context.negotiation().offer(), discardEnabled);
         FrontendRings fe = FrontendRings.read(context, features);
-        rings.addAll(openRings(fe, null, false, true));
+        rings.addAll(openRings(fe, null, false));
         writeConnectKeys(fe);
         for (BlkifRing r : rings) {
             r.start();
@@ -92,12 +92,6 @@ final class VbdDevice implements BackendDevice {
      * the frontend's keys are read as at connect, against the recorded offer, and must say what
      * was recorded then; each ring is opened with the recorded strategy when it is still
      * registered and served from its published rsp_prod. Nothing is written to XenStore.
-     *
-     * <p>The keys are XenStore round trips and the rings' mapping is gntdev calls, each a few
-     * hundred ms under emulation: when the record names the rings, they are mapped (with the
-     * request mirror and the grants recorded) while the keys are read, and their ports bound once
-     * the keys say the same rings; rings the keys do not confirm are closed and opened again from
-     * the keys.
      */
     @Override
     public synchronized void adopt(Map<String, String> recorded) {
@@ -107,35 +101,10 @@ final class VbdDevice implements BackendDevice {
         disconnect();
         long begin = System.nanoTime();
         features = VbdFeatures.of(context.negotiation().offer(), discardEnabled);
-        String strategy = recorded.get(STATUS_STRATEGY);
-        FrontendRings guess = FrontendRings.recorded(context, recorded, features);
-        CompletableFuture<List<BlkifRing>> early = guess == null ? null : openingAside(guess, strategy);
-        FrontendRings fe;
-        try {
-            fe = FrontendRings.read(context, features, recorded);
-            BackendDevice.requireRecorded(decided(fe), recorded);
-        } catch (RuntimeException e) {
-            close(early);
-            throw e;
-        }
+        FrontendRings fe = FrontendRings.read(context, features);
+        BackendDevice.requireRecorded(decided(fe), recorded);
         long keys = System.nanoTime();
-        List<BlkifRing> mapped = null;
-        if (early != null && fe.sameRings(guess)) {
-            try {
-                mapped = early.join();
-            } catch (CompletionException e) {
-                context.log("mapping the recorded rings failed (" + e.getCause().getMessage() + "); mapping them again");
-            }
-        } else {
-            close(early);
-        }
-        if (mapped == null) {
-            rings.addAll(openRings(fe, strategy, true, true));
-        } else {
-            bind(mapped, fe);
-            rings.addAll(mapped);
-        }
-        long opened = System.nanoTime();
+        rings.addAll(openRings(fe, recorded.get(STATUS_STRATEGY), true));
         for (BlkifRing r : rings) {
             r.notifyFrontend();
             r.start();
@@ -148,54 +117,7 @@ final class VbdDevice implements BackendDevice {
                 + ", "
                 + fe.ringPages() + (fe.ringPages() == 1 ? " ring page" : " ring pages") + ", strategy " + rings.get(0).strategy()
                 + ", " + image.sectors() + " sectors of " + image.path() + " (frontend keys " + (keys - begin) / 1_000_000
-                + " ms, " + (mapped != null ? "the recorded rings mapped meanwhile, ports bound " : "rings mapped and ports bound ")
-                + (opened - keys) / 1_000_000 + " ms after them: "
-                + String.join("; ", rings.stream().map(BlkifRing::opened).toList()) + "; started "
-                + (System.nanoTime() - opened) / 1_000_000 + " ms)");
-    }
-
-    /** {@link #openRings} of the recorded rings on a thread of its own, their ports left unbound. */
-    private CompletableFuture<List<BlkifRing>> openingAside(FrontendRings recorded, String strategy) {
-        CompletableFuture<List<BlkifRing>> f = new CompletableFuture<>();
-        Thread t = new Thread(() -> {
-            try {
-                f.complete(openRings(recorded, strategy, true, false));
-            } catch (RuntimeException e) {
-                f.completeExceptionally(e);
-            }
-        }, "blkback " + context.id() + " mapping the recorded rings");
-        t.setDaemon(true);
-        t.start();
-        return f;
-    }
-
-    /** Rings opened aside that will not serve: waited for, then unmapped (none bound a port). */
-    private static void close(CompletableFuture<List<BlkifRing>> opening) {
-        if (opening == null) {
-            return;
-        }
-        try {
-            opening.join().forEach(BlkifRing::unmap);
-        } catch (CompletionException e) {
-            // nothing stays mapped of a failed opening
-        }
-    }
-
-    /** Binds each ring's port as the frontend's keys name it; when one fails, every ring is closed. */
-    private void bind(List<BlkifRing> opened, FrontendRings fe) {
-        for (int q = 0; q < opened.size(); q++) {
-            try {
-                bind(opened.get(q), fe.queues().get(q));
-            } catch (RuntimeException e) {
-                for (BlkifRing r : opened) {
-                    if (r != opened.get(q)) {        // that one is unmapped already
-                        r.closeEventChannel();
-                        r.unmap();
-                    }
-                }
-                throw e;
-            }
-        }
+                + " ms, rings mapped and ports bound " + (System.nanoTime() - keys) / 1_000_000 + " ms)");
     }
 
     /**
@@ -209,8 +131,7 @@ final class VbdDevice implements BackendDevice {
     static void rehearse(BackendContext context, Map<String, String> recorded, RingStrategies strategies,
                            NativeIo io, Optional<Path> scratch) {
         VbdFeatures features = VbdFeatures.of(context.negotiation().offer(), true);
-        FrontendRings.recorded(context, recorded, features); // the adoption's first step, run once here
-        FrontendRings fe = FrontendRings.read(context, features, recorded);
+        FrontendRings fe = FrontendRings.read(context, features);
         BackendDevice.requireRecorded(decided(fe), recorded);
         for (int q = 0; q < fe.queues().size(); q++) {
             strategies.rank(ringRequest(context, fe, features, q));
@@ -255,7 +176,6 @@ final class VbdDevice implements BackendDevice {
         }
         Map<String, String> c = decided(fe);
         c.put(STATUS_STRATEGY, now.get(0).strategy());
-        c.putAll(fe.recordedRings());
         return c;
     }
 
@@ -265,7 +185,7 @@ final class VbdDevice implements BackendDevice {
         c.put(BlkifKeys.PROTOCOL, fe.protocol());
         c.put(STATUS_QUEUES, Integer.toString(fe.queues().size()));
         c.put(STATUS_RING_ORDER, Integer.toString(fe.ringPageOrder()));
-        c.put(FrontendRings.LAYOUT, fe.shape().describe());
+        c.put("layout", fe.shape().describe());
         c.put(VbdFeatures.PERSISTENT, fe.persistent() ? "1" : "0");
         return c;
     }
@@ -278,9 +198,8 @@ final class VbdDevice implements BackendDevice {
      *
      * @param strategy the strategy to prefer (an adopter's record), null for the fittest
      * @param live     re-attach to rings a previous backend served
-     * @param bind     bind each ring's port too (false: the caller binds them, {@link #bind})
      */
-    private List<BlkifRing> openRings(FrontendRings fe, String strategy, boolean live, boolean bind) {
+    private List<BlkifRing> openRings(FrontendRings fe, String strategy, boolean live) {
         int n = fe.queues().size();
         List<CompletableFuture<BlkifRing>> opening = new ArrayList<>();
         for (int q = 1; q < n; q++) {
@@ -288,7 +207,7 @@ final class VbdDevice implements BackendDevice {
             CompletableFuture<BlkifRing> f = new CompletableFuture<>();
             Thread t = new Thread(() -> {
                 try {
-                    f.complete(openRing(fe, queue, strategy, live, bind));
+                    f.complete(openRing(fe, queue, strategy, live));
                 } catch (RuntimeException e) {
                     f.completeExceptionally(e);
                 }
@@ -300,7 +219,7 @@ final class VbdDevice implements BackendDevice {
         List<BlkifRing> opened = new ArrayList<>();
         RuntimeException failure = null;
         try {
-            opened.add(openRing(fe, 0, strategy, live, bind));
+            opened.add(openRing(fe, 0, strategy, live));
         } catch (RuntimeException e) {
             failure = e;
         }
@@ -322,12 +241,8 @@ final class VbdDevice implements BackendDevice {
         return opened;
     }
 
-    /**
-     * @param strategy the strategy to prefer (an adopter's record), null for the fittest
-     * @param bind     bind the port too
-     */
-    private BlkifRing openRing(FrontendRings fe, int q, String strategy, boolean live, boolean bind) {
-        long begin = System.nanoTime();
+    /** @param strategy the strategy to prefer (an adopter's record), null for the fittest */
+    private BlkifRing openRing(FrontendRings fe, int q, String strategy, boolean live) {
         FrontendRings.Queue queue = fe.queues().get(q);
         RingRequest request = ringRequest(context, fe, features, q);
         RingChannel channel;
@@ -343,48 +258,24 @@ final class VbdDevice implements BackendDevice {
         } catch (RingException e) {
             throw new DeviceException("mapping ring-ref port " + queue.eventChannel() + ": " + e.getMessage(), e);
         }
-        long mapped = System.nanoTime();
         String name = "queue " + q;
         BlkifRing ring;
         try {
             // Only the mirror of a ring's requests outlives a crash: the ring's own slots get the responses.
             Path mirror = context.stateDirectory().map(d -> RequestMirror.file(d, "queue-" + q)).orElse(null);
-            Path grants = context.stateDirectory().map(d -> d.resolve("queue-" + q + GRANT_RECORD)).orElse(null);
-            ring = new BlkifRing(name, context, request, channel, image, features, live, mirror, grants, mapped);
+            ring = new BlkifRing(name, context, request, channel, image, features, live, mirror);
         } catch (RuntimeException e) {
             channel.close();
             throw new DeviceException("ring of " + name + " is unusable: " + e.getMessage(), e);
         }
-        long made = System.nanoTime();
-        int premapped = ring.recordGrants(live);
-        long recorded = System.nanoTime();
-        ring.opened(name + " mapped " + ms(mapped - begin) + ", ring and mirror " + ms(made - mapped)
-                + (live && premapped > 0 ? ", " + premapped + " persistent grants mapped from the last backend's record "
-                + ms(recorded - made) : ""));
-        if (bind) {
-            bind(ring, queue);
-        }
-        return ring;
-    }
-
-    /** Binds the frontend's port of {@code queue} to {@code ring}; the ring is unmapped when that fails. */
-    private void bind(BlkifRing ring, FrontendRings.Queue queue) {
-        long begin = System.nanoTime();
         try {
             ring.bound(eventChannels.bindInterdomainAwaited(context.id().frontendDomid(), queue.eventChannel()));
         } catch (RuntimeException e) {
-            ring.unmap(); // whatever refused the port, the ring's mapping must not outlive it
+            channel.close(); // whatever refused the port, the ring's mapping must not outlive it
             throw new DeviceException("mapping ring-ref port " + queue.eventChannel() + ": binding the event channel failed: "
                     + e.getMessage(), e);
         }
-        ring.opened(ring.opened() + ", port bound " + ms(System.nanoTime() - begin) + " ms");
-    }
-
-    /** The file beside a queue's request mirror where its strategy records the grants it holds (queue-0.grants). */
-    static final String GRANT_RECORD = ".grants";
-
-    private static long ms(long nanos) {
-        return nanos / 1_000_000;
+        return ring;
     }
 
     /** What queue {@code q}'s ring asks of the strategies. */
@@ -396,7 +287,7 @@ final class VbdDevice implements BackendDevice {
         negotiated.put(BlkifKeys.FEATURE_MAX_INDIRECT_SEGMENTS, Integer.toString(features.maxIndirectSegments()));
         negotiated.putAll(fe.shape().features());
         // A frontend's request for batched unmaps goes to the strategies as written; the one that serves it checks it.
-        fe.unmapBatch().ifPresent(v -> negotiated.put(XenbusKeys.REQUEST_UNMAP_BATCH, v));
+        context.frontendKey(XenbusKeys.REQUEST_UNMAP_BATCH).ifPresent(v -> negotiated.put(XenbusKeys.REQUEST_UNMAP_BATCH, v));
         return new RingRequest(context.id().frontendDomid(), BlkifConstants.PROTOCOL, BlkifRequestDescriptor.LENGTH,
                 BlkifResponseDescriptor.LENGTH, fe.queues().get(q).ringRefs(), negotiated);
     }
@@ -449,9 +340,6 @@ final class VbdDevice implements BackendDevice {
     private List<BlkifRing> stopRings() {
         live = List.of();
         frontend = null;
-        for (BlkifRing r : rings) {
-            r.stopTaking();                       // every worker told at once: their last waits overlap
-        }
         for (BlkifRing r : rings) {
             r.stop();
         }

@@ -124,51 +124,6 @@ class BlkCrashReattachTest {
     }
 
     /**
-     * The same kill on persistent grants (the C blkfront sends each page on two grants, 64 in
-     * all, and never ends access to them): the bus that served the vbd recorded the grants it held
-     * beside its request mirror; after the dying process is killed, the adopter maps all of them
-     * in one call before its worker starts, serves the requests the dead one took from the mirror
-     * and everything after with no further map call, and the frontend counts every answer once and
-     * checks every byte.
-     */
-    @Test
-    void afterAKillTheAdopterServesWithThePersistentGrantsAlreadyMapped() throws Exception {
-        Map<String, String> offer = BlkReattachFixture.PERSISTENT_OFFER;
-        world.allStrategies = true;
-        BackendBus bus = fx.newBus(dir, offer);
-        int domid = fx.domainWithVbd("killed-persistent", offer);
-        DeviceId id = new DeviceId(0, "vbd", domid, DEVID);
-        Path memory = dir.resolve("domains/" + domid + "/memory");
-        Path files = dir.resolve("devices/vbd/" + domid + "/" + DEVID);
-        BlkReattachFixture.Guest guest = fx.startGuest(domid, true);
-        try {
-            fx.awaitRoundsAbove(guest, 0);
-            long rounds = fx.rounds(guest);
-            bus.close();                             // handed over: the owner is the dying process from now on
-            Process dying = startDying(memory, files.resolve("queue-0.requests"), id);
-            String said = new BufferedReader(new InputStreamReader(dying.getInputStream(), StandardCharsets.UTF_8)).readLine();
-            Matcher m = Pattern.compile("took (\\d+) of \\d+ requests after rsp_prod \\d+, wrote \\d+ responses, published none")
-                    .matcher(String.valueOf(said));
-            assertThat(m.matches()).as("the dying backend said: " + said).isTrue();
-            int took = Integer.parseInt(m.group(1));
-            dying.destroyForcibly();                 // SIGKILL
-            assertThat(dying.waitFor(30, TimeUnit.SECONDS)).isTrue();
-            assertThat(files.resolve("queue-0" + VbdDevice.GRANT_RECORD)).as("the grants the serving bus held").exists();
-
-            bus = fx.newBus(dir, offer);
-            fx.awaitLog("re-attached to the live rings (its backend process " + dying.pid() + "@", guest);
-            assertThat(logs).anyMatch(l -> l.contains("(" + took + " requests the last backend took and never answered"
-                    + " served again from its request mirror)"));
-            fx.awaitRoundsAbove(guest, rounds + 1);
-            BlkReattachFixture.assertAllGrantsCameFromTheRecord(bus.device(id).orElseThrow().status(), logs, 1);
-            fx.finish(guest);
-        } finally {
-            guest.process().destroy();
-            bus.close();
-        }
-    }
-
-    /**
      * A standby (a second backend on a state directory of its own, up before the crash) leaves the
      * vbd to its live owner, then adopts it the moment that owner is killed with SIGKILL, with no
      * change in XenStore to tell it: it watches the owner's process. It takes the dead owner's

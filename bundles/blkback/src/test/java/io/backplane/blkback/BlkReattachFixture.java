@@ -30,39 +30,7 @@ final class BlkReattachFixture implements AutoCloseable {
     static final Map<String, String> PLAIN_OFFER = Map.of("max-ring-page-order", "0", "multi-queue-max-queues", "1",
             "feature-persistent", "0", "feature-max-indirect-segments", "0", "feature-flush-cache", "1");
 
-    /** The same with persistent grants (the C blkfront then sends each page on two grants: 64 in all). */
-    static final Map<String, String> PERSISTENT_OFFER = persistent();
-    /** The grants the C blkfront uses on persistent grants: two per slot of its one-page ring. */
-    static final int PERSISTENT_GRANTS = 2 * 32;
-
     private static Path binary;
-
-    private static Map<String, String> persistent() {
-        Map<String, String> offer = new java.util.HashMap<>(PLAIN_OFFER);
-        offer.put("feature-persistent", "1");
-        return Map.copyOf(offer);
-    }
-
-    /**
-     * Each of the last {@code adoptions} adopters mapped every grant of the C blkfront in one call
-     * from the record its predecessor left, before its worker started, and the last one (whose
-     * {@code status} this is) needed no other map call for any request it served.
-     */
-    static void assertAllGrantsCameFromTheRecord(Map<String, String> status, List<String> logs, int adoptions) {
-        assertThat(status).containsEntry("queue-0/persistent-premapped", Integer.toString(PERSISTENT_GRANTS))
-                .containsEntry("queue-0/persistent-premap-calls", "1")
-                .containsEntry("queue-0/persistent-premap-skipped", "0")
-                .containsEntry("queue-0/persistent-grants", Integer.toString(PERSISTENT_GRANTS));
-        assertThat(status.get("queue-0/persistent-map-calls")).as("no request of the last adopter needed a map call").isEqualTo("1");
-        assertThat(Long.parseLong(status.get("queue-0/persistent-hits"))).isPositive();
-        assertThat(logs.stream().filter(l -> l.contains("queue 0: first answer after the re-attach") && l.contains(
-                "; " + PERSISTENT_GRANTS + " persistent grants mapped so far, in 1 calls; " + PERSISTENT_GRANTS
-                        + " of them from the last backend's record in 1, ")))
-                .as("every adopter's first answer found every grant mapped from the record: " + logs).hasSize(adoptions);
-        assertThat(logs.stream().filter(l -> l.contains("queue 0 mapped ") && l.contains(
-                PERSISTENT_GRANTS + " persistent grants mapped from the last backend's record")))
-                .as("in each re-attach's timeline").hasSize(adoptions);
-    }
 
     final Path dir;
     final SimWorld world;

@@ -69,19 +69,4 @@ public interface SegmentIo {
      */
     default void flush() {
     }
-
-    /**
-     * Keeps the grant references this data path holds mapped from one request to the next
-     * (persistent grants) recorded in {@code record}, a dom0-private file that outlives the
-     * process, as grants are mapped and unmapped; with {@code adopt} (a re-attach to a live
-     * ring), first maps the grants the ring's previous backend recorded there, together, so the
-     * requests that follow find them mapped (a grant the frontend no longer grants is skipped).
-     * Called before the ring's worker starts, or on it. The default holds nothing across
-     * requests and records nothing.
-     *
-     * @return the grants mapped from the record
-     */
-    default int keepGrantRecord(java.nio.file.Path record, boolean adopt) {
-        return 0;
-    }
 }

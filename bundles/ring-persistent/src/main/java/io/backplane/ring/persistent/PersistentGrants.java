@@ -7,7 +7,6 @@ import io.backplane.api.hypervisor.GrantTables;
 import io.backplane.ring.LegacyRingChannel;
 import io.backplane.ring.SegmentBounds;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -27,10 +26,6 @@ import java.util.function.LongSupplier;
  * to 95% of the cap (blkback's LRU_PERCENT_CLEAN; at least one grant, where blkback's integer
  * arithmetic frees none below a cap of 100), so new grants can become persistent again.
  * The unmaps of one purge go in one batch.
- *
- * <p>With a {@link GrantRecord} ({@link #keepGrantRecord}), the references held are kept in a file
- * that outlives the process, and an adopter of the ring maps what its predecessor recorded in one
- * call before the first request, instead of a call per request as they come.
  */
 final class PersistentGrants implements LegacyRingChannel.DataPath {
     /** blkback's LRU_PERCENT_CLEAN: a full cache is cleaned to 95% of the cap. */
@@ -72,17 +67,7 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
     private final LongAdder purged = new LongAdder();
     private final LongAdder fallbacks = new LongAdder();
     private final LongAdder refused = new LongAdder();
-    /** Grants mapped at a re-attach from the predecessor's record, in how many calls, and those not granted any more. */
-    private final LongAdder premapped = new LongAdder();
-    private final LongAdder premapCalls = new LongAdder();
-    private final LongAdder premapSkipped = new LongAdder();
-    /** The whole of it (the record read, the probe, the map), and of that the probe. */
-    private final LongAdder premapNanos = new LongAdder();
-    private final LongAdder premapProbeNanos = new LongAdder();
     private volatile int mapped;
-    /** Where the references held are recorded (null: nowhere), and the grant in each of its slots. */
-    private GrantRecord record;
-    private Grant[] recorded;
 
     /**
      * Grants mapped together by {@link #prepare}: gntdev takes back only a whole mapping, so its
@@ -107,8 +92,6 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         final ByteBuffer page;
         /** The page's address in this process, for {@link #directAddress}. */
         final long address;
-        /** Its slot in the {@link GrantRecord}, -1 when not recorded. */
-        int slot = -1;
         long lastUsed;
         Grant older;
         Grant newer;
@@ -261,38 +244,13 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         }
         Batch batch = new Batch(region, n);
         for (int i = 0; i < n; i++) {
-            keep(new Grant(batchRefs[i], batch, i, now));
+            Grant g = new Grant(batchRefs[i], batch, i, now);
+            persistent.put(g);
+            lru.used(g);
         }
         mapped = persistent.size();
         maps.add(n);
         return true;
-    }
-
-    /** A grant just mapped joins the cache, most recently used, and the record when writable. */
-    private void keep(Grant g) {
-        persistent.put(g);
-        lru.used(g);
-        if (record != null && g.writable()) {
-            g.slot = record.add(g.gref);
-            if (g.slot >= 0) {
-                recorded[g.slot] = g;
-            }
-        }
-    }
-
-    /** A grant about to be unmapped leaves the record first: the record never names more than is held. */
-    private void forget(Grant g) {
-        if (g.slot < 0) {
-            return;
-        }
-        int emptied = record.remove(g.slot);
-        Grant moved = recorded[emptied];
-        recorded[emptied] = null;
-        if (moved != g) {
-            moved.slot = g.slot;
-            recorded[g.slot] = moved;
-        }
-        g.slot = -1;
     }
 
     private static boolean contains(int[] refs, int n, int gref) {
@@ -333,7 +291,8 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         g = map(gref, forWrite, now);
         mapNanos.add(clock.getAsLong() - start);
         if (g != null) {
-            keep(g);
+            persistent.put(g);
+            lru.used(g);
             mapped = persistent.size();
             maps.increment();
         }
@@ -408,7 +367,6 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
                 break; // LRU order: every later grant was used more recently
             }
             Grant next = g.newer;
-            forget(g);
             g.release(victims);
             persistent.remove(g.gref);
             lru.remove(g);
@@ -423,104 +381,7 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         }
     }
 
-    /**
-     * Records the grants held in {@code file} from now on (called before the first request); with {@code adopt}, first maps those a
-     * previous backend of the ring recorded there (up to the cap), in one call: a one-byte grant
-     * copy from each (one batch) leaves out those the frontend no longer grants, then the rest are
-     * mapped writable together. What this maps is what the frontend grants at this moment, which is
-     * what any request naming one of them means while it stays mapped (Linux's blkfront does not
-     * end access to a grant the backend maps). A refused map maps nothing here: the requests map
-     * their grants as they come, as without a record.
-     */
-    @Override
-    public int keepGrantRecord(Path file, boolean adopt) {
-        long start = clock.getAsLong();
-        int[][] before = adopt ? new int[1][] : null;
-        record = GrantRecord.open(file, domid, limits.maxGrants(), before);
-        recorded = new Grant[limits.maxGrants()];
-        int n = adopt ? premap(before[0]) : 0;
-        premapNanos.add(clock.getAsLong() - start);
-        return n;
-    }
-
-    private int premap(int[] refs) {
-        // Plain loops, no streams: code run for the first time in this process, in the pause.
-        int room = limits.maxGrants() - persistent.size();
-        int[] sorted = refs.clone();
-        Arrays.sort(sorted);                      // a reference twice in the record (a kill mid-removal) maps once
-        int[] todo = new int[Math.max(0, Math.min(room, sorted.length))];
-        int n = 0;
-        for (int i = 0; i < sorted.length && n < todo.length; i++) {
-            if ((i == 0 || sorted[i] != sorted[i - 1]) && persistent.get(sorted[i]) == null) {
-                todo[n++] = sorted[i];
-            }
-        }
-        todo = Arrays.copyOf(todo, n);
-        if (n == 0) {
-            return 0;
-        }
-        int[] status = new int[todo.length];
-        ByteBuffer probe = ByteBuffer.allocateDirect(1);
-        List<GrantCopy> reads = new ArrayList<>(todo.length);
-        for (int r : todo) {
-            reads.add(GrantCopy.fromGrant(domid, r, 0, probe, 0, 1));
-        }
-        long probing = clock.getAsLong();
-        grants.copy(reads, status);
-        premapProbeNanos.add(clock.getAsLong() - probing);
-        int granted = 0;
-        for (int i = 0; i < todo.length; i++) {
-            if (status[i] == 0) {
-                todo[granted++] = todo[i];
-            }
-        }
-        premapSkipped.add(todo.length - granted);
-        todo = Arrays.copyOf(todo, granted);
-        // The frontend may end access to one between the probe and the map: left out, tried again, twice.
-        for (int attempt = 0; todo.length > 0 && attempt < 3; attempt++) {
-            long start = clock.getAsLong();
-            mapCalls.increment();
-            premapCalls.increment();
-            GrantMapping region;
-            try {
-                region = grants.map(domid, todo, true);
-            } catch (GrantException e) {
-                int at = indexOf(todo, todo.length, e.ref());
-                if (at < 0) {
-                    return 0;
-                }
-                premapSkipped.increment();
-                int[] rest = new int[todo.length - 1];
-                System.arraycopy(todo, 0, rest, 0, at);
-                System.arraycopy(todo, at + 1, rest, at, rest.length - at);
-                todo = rest;
-                continue;
-            } finally {
-                mapNanos.add(clock.getAsLong() - start);
-            }
-            long now = clock.getAsLong();
-            Batch batch = new Batch(region, todo.length);
-            for (int i = 0; i < todo.length; i++) {
-                keep(new Grant(todo[i], batch, i, now));
-            }
-            mapped = persistent.size();
-            maps.add(todo.length);
-            premapped.add(todo.length);
-            return todo.length;
-        }
-        return 0;
-    }
-
-    private static int indexOf(int[] refs, int n, int gref) {
-        for (int i = 0; i < n; i++) {
-            if (refs[i] == gref) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    /** Unmaps every persistent grant, in one batch (the record stays: a successor may be mapping what it names). */
+    /** Unmaps every persistent grant, in one batch. */
     @Override
     public void close() {
         List<GrantMapping> all = new ArrayList<>(persistent.size());
@@ -545,11 +406,6 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         c.put("persistent-purged", purged.sum());
         c.put("persistent-fallback-copies", fallbacks.sum());
         c.put("persistent-map-refusals", refused.sum());
-        c.put("persistent-premapped", premapped.sum());
-        c.put("persistent-premap-calls", premapCalls.sum());
-        c.put("persistent-premap-skipped", premapSkipped.sum());
-        c.put("persistent-premap-micros", premapNanos.sum() / 1000);
-        c.put("persistent-premap-probe-micros", premapProbeNanos.sum() / 1000);
         return c;
     }
 

@@ -13,7 +13,6 @@ import io.backplane.api.ring.SegmentIo;
 import io.backplane.guest.grantpool.GrantPoolSim;
 import io.backplane.nativeio.NativeIo;
 import io.backplane.ring.layout.GrantEntryV1Descriptor;
-import io.backplane.ring.layout.GrantRecordDescriptor;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -194,85 +193,6 @@ class PersistentStrategyTest {
         }
         assertThat(fx.pinned()).isZero();
         assertThat(fx.mappingsOfGuestMemory()).isEqualTo(guestMappingsBefore);
-    }
-
-    /**
-     * A re-attach: the grants a ring's data path held are recorded as they come and go; its
-     * successor maps those the frontend still grants in one call before any request (a reference
-     * a kill left in two slots once), skips one the frontend ended access to meanwhile, and then
-     * serves every segment from them with no further map call.
-     */
-    @Test
-    void anAdopterMapsWhatItsPredecessorRecordedInOneCallSkippingWhatIsNoLongerGranted() throws Exception {
-        Path record = stateDir.resolve("queue-0.grants");
-        int readOnly = fx.pool().readOnlyRef();
-        try (RingChannel first = open(PersistentLimits.DEFAULTS)) {
-            SegmentIo io = first.segments();
-            assertThat(io.keepGrantRecord(record, false)).isZero();
-            for (int i = 0; i < 6; i++) {
-                assertRead(io, refs[i], 0, 4096);
-            }
-            assertRead(io, readOnly, 0, 4096);              // kept read-only: not recorded (mapped writable on adoption)
-            io.flush();
-            assertThat(recorded(record)).containsExactlyInAnyOrder(refs[0], refs[1], refs[2], refs[3], refs[4], refs[5]);
-            now.addAndGet(61 * SECOND);
-            for (int i : new int[] {0, 2, 3, 5}) {
-                assertRead(io, refs[i], 0, 16);
-            }
-            io.flush();                                      // refs[1], refs[4] and the read-only one purged
-            assertThat(recorded(record)).containsExactlyInAnyOrder(refs[0], refs[2], refs[3], refs[5]);
-        }                                                    // unmapped: the record stays for the successor
-        assertThat(recorded(record)).hasSize(4);
-        duplicateLastSlot(record);                           // a kill in the middle of a removal
-        assertThat(fx.pool().revoke(refs[5])).as("the frontend ends access while no backend maps it").isTrue();
-        try (RingChannel next = open(PersistentLimits.DEFAULTS)) {
-            SegmentIo io = next.segments();
-            assertThat(io.keepGrantRecord(record, true)).isEqualTo(3);
-            assertThat(next.counters()).containsEntry("persistent-premapped", 3L).containsEntry("persistent-premap-calls", 1L)
-                    .containsEntry("persistent-premap-skipped", 1L).containsEntry("persistent-map-calls", 1L)
-                    .containsEntry("persistent-grants", 3L);
-            assertThat(fx.pinned()).as("ring page and three grants").isEqualTo(4);
-            assertThat(fx.pool().flags(refs[0])).isEqualTo(MAPPED_RW);
-            int[] request = {refs[0], refs[2], refs[3]};
-            io.prepare(request, request.length, true);
-            for (int r : request) {
-                assertThat(io.directAddress(r, 0, 4096, true)).isNotZero();
-                assertRead(io, r, 0, 4096);
-            }
-            assertThat(next.counters()).as("the request found its grants mapped")
-                    .containsEntry("persistent-map-calls", 1L).containsEntry("persistent-hits", 6L);
-            assertThat(recorded(record)).containsExactlyInAnyOrder(refs[0], refs[2], refs[3]);
-        }
-        // The cap holds for the premap too.
-        try (RingChannel capped = open(new PersistentLimits(2, Duration.ofSeconds(60), Duration.ofMillis(100)))) {
-            assertThat(capped.segments().keepGrantRecord(record, true)).isEqualTo(2);
-            assertThat(recorded(record)).hasSize(2);
-        }
-        assertThat(fx.pinned()).isZero();
-    }
-
-    /** What a process killed between a removal's two stores leaves: the last slot's reference in the next slot too. */
-    static void duplicateLastSlot(Path record) throws Exception {
-        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(record,
-                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
-            ByteBuffer b = ch.map(java.nio.channels.FileChannel.MapMode.READ_WRITE, 0, ch.size())
-                    .order(java.nio.ByteOrder.LITTLE_ENDIAN);
-            int count = b.getInt(GrantRecordDescriptor.COUNT_OFFSET);
-            int last = GrantRecordDescriptor.REFS_OFFSET + (count - 1) * GrantRecordDescriptor.REF_LENGTH;
-            b.putInt(last + GrantRecordDescriptor.REF_LENGTH, b.getInt(last));
-            b.putInt(GrantRecordDescriptor.COUNT_OFFSET, count + 1);
-        }
-    }
-
-    /** The references a grant record names, read as a successor would. */
-    static int[] recorded(Path record) throws Exception {
-        ByteBuffer b = ByteBuffer.wrap(java.nio.file.Files.readAllBytes(record)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        assertThat(b.getInt(GrantRecordDescriptor.MAGIC_OFFSET)).isEqualTo(GrantRecordDescriptor.MAGIC);
-        int[] refs = new int[b.getInt(GrantRecordDescriptor.COUNT_OFFSET)];
-        for (int i = 0; i < refs.length; i++) {
-            refs[i] = b.getInt(GrantRecordDescriptor.REFS_OFFSET + i * GrantRecordDescriptor.REF_LENGTH);
-        }
-        return refs;
     }
 
     @Test
