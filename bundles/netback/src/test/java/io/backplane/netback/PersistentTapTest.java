@@ -21,7 +21,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -47,14 +46,7 @@ class PersistentTapTest {
 
     @BeforeEach
     void start() throws Exception {
-        String missing = !"root".equals(System.getProperty("user.name")) ? "not running as root"
-                : !Files.exists(Path.of("/dev/net/tun")) ? "/dev/net/tun is missing"
-                : !Files.isExecutable(Path.of("/usr/sbin/ip")) && !Files.isExecutable(Path.of("/sbin/ip"))
-                        ? "ip is missing (apt-get install iproute2)" : "";
-        if (!missing.isEmpty()) {
-            System.out.println("PersistentTapTest skipped: " + missing);
-        }
-        Assumptions.assumeTrue(missing.isEmpty(), missing);
+        TapTests.assumeTapUsable(PersistentTapTest.class, false);
         fx = new NetReattachFixture();
     }
 

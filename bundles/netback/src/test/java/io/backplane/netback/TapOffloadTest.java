@@ -34,7 +34,6 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -60,14 +59,7 @@ class TapOffloadTest {
 
     @BeforeAll
     static void start() throws Exception {
-        String missing = !"root".equals(System.getProperty("user.name")) ? "not running as root"
-                : !Files.exists(Path.of("/dev/net/tun")) ? "/dev/net/tun is missing"
-                : !Files.isExecutable(Path.of("/usr/sbin/ip")) && !Files.isExecutable(Path.of("/sbin/ip"))
-                        ? "ip is missing (apt-get install iproute2)" : "";
-        if (!missing.isEmpty()) {
-            System.out.println("TapOffloadTest skipped: " + missing);
-        }
-        Assumptions.assumeTrue(missing.isEmpty(), missing);
+        TapTests.assumeTapUsable(TapOffloadTest.class, false);
         int n = (int) (ProcessHandle.current().pid() % 200) + 20;
         tap = "bpoff" + n;
         sink = new SinkFactory(new NativeIo(), "tap", false, OperatorLog.lines(System.out::println)).open(new SinkRequest(tap, "", 1500));

@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -25,16 +24,7 @@ class TapPingTest {
 
     @BeforeAll
     static void start() throws Exception {
-        String missing = !"root".equals(System.getProperty("user.name")) ? "not running as root"
-                : !Files.exists(Path.of("/dev/net/tun")) ? "/dev/net/tun is missing"
-                : !Files.isExecutable(Path.of("/usr/bin/ping")) && !Files.isExecutable(Path.of("/bin/ping"))
-                        ? "ping is missing (apt-get install iputils-ping)"
-                : !Files.isExecutable(Path.of("/usr/sbin/ip")) && !Files.isExecutable(Path.of("/sbin/ip"))
-                        ? "ip is missing (apt-get install iproute2)" : "";
-        if (!missing.isEmpty()) {
-            System.out.println("TapPingTest skipped: " + missing);
-        }
-        Assumptions.assumeTrue(missing.isEmpty(), missing);
+        TapTests.assumeTapUsable(TapPingTest.class, true);
         net = new SimNet();
     }
 

@@ -19,7 +19,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntConsumer;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -47,14 +46,7 @@ class TapZeroCopyRxTest {
 
     @BeforeAll
     static void start() throws Exception {
-        String missing = !"root".equals(System.getProperty("user.name")) ? "not running as root"
-                : !Files.exists(Path.of("/dev/net/tun")) ? "/dev/net/tun is missing"
-                : !Files.isExecutable(Path.of("/usr/sbin/ip")) && !Files.isExecutable(Path.of("/sbin/ip"))
-                        ? "ip is missing (apt-get install iproute2)" : "";
-        if (!missing.isEmpty()) {
-            System.out.println("TapZeroCopyRxTest skipped: " + missing);
-        }
-        Assumptions.assumeTrue(missing.isEmpty(), missing);
+        TapTests.assumeTapUsable(TapZeroCopyRxTest.class, false);
         net = new SimNet();
         long n = ProcessHandle.current().pid() % 1000;
         bridge = "bpzcbr" + n;
