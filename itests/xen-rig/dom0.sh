@@ -378,7 +378,7 @@ ringrefs() { q=$VBDFE; xenstore-exists $VBDFE/queue-0 && q=$VBDFE/queue-0; xenst
 if [ "$MODE" = test ] && [ -d /host/spi ] && [ "$GUESTS" = "bp1 bp2 bp3" ]; then
   # ---- the hypervisor SPI alone: XenRigCheck (gntdev, evtchn, privcmd, GNTST codes) ---------------
   step "XenRigCheck: the xen hypervisor bundle's SPI against /dev/xen"
-  timeout 300 $JAVA -cp "/host/spi/test:/host/spi/main:$(ls /host/spi/lib/*.jar | tr '\n' ':')" \
+  timeout 300 $JAVA -cp "/host/spi/test:/host/spi/main:$(ls -d /host/spi/lib/*.jar /host/spi/lib/classes-* 2>/dev/null | tr '\n' ':')" \
     io.backplane.hypervisor.xen.XenRigCheck > $OUT/xenrigcheck.txt 2>&1
   sed -n 's/^XENRIG \(PASS\|FAIL\) \([^:]*\)\(: \)\{0,1\}\(.*\)$/\1|\2|\4/p' $OUT/xenrigcheck.txt | while IFS='|' read -r v n d; do
     res "$v" "spi-$(echo "$n" | tr ' ,/' '---' | tr -s '-' | cut -c1-48)" "${d:-$n}"

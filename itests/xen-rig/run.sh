@@ -210,13 +210,21 @@ if [[ $MODE == test ]]; then
   # XenRigCheck (bundles/hypervisor-xen test classes): the SPI against /dev/xen in dom0
   say "building XenRigCheck (hypervisor-xen test classes)"
   mkdir -p "$SHARE/spi/lib"
-  (cd "$ROOT" && { mvn -B -ntp -o -q -pl bundles/hypervisor-xen test-compile dependency:build-classpath \
+  # -am: the checkout's own modules come from the reactor (their target/classes), so a fresh
+  # machine with nothing of Backplane installed in its Maven repository builds it too; the last
+  # module of the reactor, hypervisor-xen, writes the class path file last
+  (cd "$ROOT" && { mvn -B -ntp -o -q -pl bundles/hypervisor-xen -am test-compile dependency:build-classpath \
       -Dmdep.outputFile="$WORK/spi-cp.txt" >>"$BUILD_LOG" 2>&1 || \
-    mvn -B -ntp -q -pl bundles/hypervisor-xen test-compile dependency:build-classpath \
+    mvn -B -ntp -q -pl bundles/hypervisor-xen -am test-compile dependency:build-classpath \
       -Dmdep.outputFile="$WORK/spi-cp.txt" >>"$BUILD_LOG" 2>&1; }) || die "building XenRigCheck failed (log: $BUILD_LOG)"
   cp -r "$ROOT/bundles/hypervisor-xen/target/classes" "$SHARE/spi/main"
   cp -r "$ROOT/bundles/hypervisor-xen/target/test-classes" "$SHARE/spi/test"
-  tr ':' '\n' < "$WORK/spi-cp.txt" | while read -r j; do [[ -f "$j" ]] && cp "$j" "$SHARE/spi/lib/"; done
+  n=0
+  tr ':' '\n' < "$WORK/spi-cp.txt" | while read -r j; do
+    if [[ -f "$j" ]]; then cp "$j" "$SHARE/spi/lib/"
+    elif [[ -d "$j" ]]; then n=$((n + 1)); cp -r "$j" "$SHARE/spi/lib/classes-$n"   # a reactor module
+    fi
+  done
 fi
 # -p: the class-data archive names the jars of its class path by size and time
 cp -rp "$ROOT/runtime/target/backplane-runtime.jar" "$ROOT/runtime/target/lib" "$ROOT/runtime/target/bundles" "$SHARE/bp/"
