@@ -268,6 +268,38 @@ public final class NativeIo {
         return n == 0 ? 0 : scratch.getShort(6) & 0xFFFF;
     }
 
+    /**
+     * poll(2) on two fds for {@code events} at once: the first fd's revents in the low 16 bits
+     * of the result, the second's in the high 16, 0 on timeout. {@code scratch} is a 16-byte
+     * direct buffer the caller owns (two struct pollfd).
+     */
+    public int poll(int fd, int other, short events, int timeoutMillis, ByteBuffer scratch) {
+        scratch.order(ByteOrder.nativeOrder());
+        scratch.putInt(0, fd).putShort(4, events).putShort(6, (short) 0);
+        scratch.putInt(8, other).putShort(12, events).putShort(14, (short) 0);
+        int n = libc.poll(address(scratch), 2, timeoutMillis);
+        if (n < 0) {
+            int errno = runtime.getLastError();
+            if (errno == Errno.EINTR) {
+                return 0;
+            }
+            throw error(errno, "poll fds " + fd + " and " + other);
+        }
+        return n == 0 ? 0 : (scratch.getShort(6) & 0xFFFF) | (scratch.getShort(14) & 0xFFFF) << 16;
+    }
+
+    /**
+     * eventfd(2), non-blocking and close-on-exec: a counter one thread makes readable (an
+     * 8-byte write) to end another's {@link #poll(int, int, short, int, ByteBuffer)} at once.
+     */
+    public int eventfd() {
+        int fd = libc.eventfd(0, Posix.O_NONBLOCK | Posix.O_CLOEXEC);
+        if (fd < 0) {
+            throw error("eventfd");
+        }
+        return fd;
+    }
+
     /** mmap(2); returns the address. */
     public long mmap(long address, long length, int prot, int flags, int fd, long offset) {
         long addr = libc.mmap(address == 0 ? null : Pointer.wrap(runtime, address), length, prot, flags, fd, offset);
