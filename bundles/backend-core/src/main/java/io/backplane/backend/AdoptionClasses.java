@@ -8,6 +8,10 @@ import org.osgi.framework.FrameworkUtil;
 import org.osgi.framework.wiring.BundleWiring;
 
 import java.net.URL;
+import java.time.Instant;
+import java.time.LocalTime;
+import java.time.ZoneId;
+import java.time.temporal.ChronoUnit;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.Set;
@@ -84,9 +88,13 @@ final class AdoptionClasses {
             long begin = System.nanoTime();
             int loaded = load(bundle);
             if (loaded >= 0) {
+                // When Felix made the revision: after an update, the old revision's stop ends
+                // before it, and the new one's resolution and start come between it and the bind.
+                LocalTime made = LocalTime.ofInstant(Instant.ofEpochMilli(bundle.getLastModified()), ZoneId.systemDefault());
                 log.info(driver.deviceType() + " driver: " + loaded + " classes of this " + bundle.getSymbolicName()
                         + " revision loaded in " + (System.nanoTime() - begin) / 1_000_000
-                        + " ms, beside the adoption of its devices");
+                        + " ms, beside the adoption of its devices (revision installed or updated at "
+                        + made.truncatedTo(ChronoUnit.MILLIS) + ")");
             }
         }, "preload-" + bundle.getSymbolicName());
         t.setDaemon(true);
