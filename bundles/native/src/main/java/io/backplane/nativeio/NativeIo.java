@@ -257,15 +257,7 @@ public final class NativeIo {
     public int poll(int fd, short events, int timeoutMillis, ByteBuffer scratch) {
         scratch.order(ByteOrder.nativeOrder());
         scratch.putInt(0, fd).putShort(4, events).putShort(6, (short) 0);
-        int n = libc.poll(address(scratch), 1, timeoutMillis);
-        if (n < 0) {
-            int errno = runtime.getLastError();
-            if (errno == Errno.EINTR) {
-                return 0;
-            }
-            throw error(errno, "poll fd " + fd);
-        }
-        return n == 0 ? 0 : scratch.getShort(6) & 0xFFFF;
+        return poll(scratch, 1, timeoutMillis) == 0 ? 0 : scratch.getShort(6) & 0xFFFF;
     }
 
     /**
@@ -277,15 +269,20 @@ public final class NativeIo {
         scratch.order(ByteOrder.nativeOrder());
         scratch.putInt(0, fd).putShort(4, events).putShort(6, (short) 0);
         scratch.putInt(8, other).putShort(12, events).putShort(14, (short) 0);
-        int n = libc.poll(address(scratch), 2, timeoutMillis);
+        return poll(scratch, 2, timeoutMillis) == 0 ? 0 : (scratch.getShort(6) & 0xFFFF) | (scratch.getShort(14) & 0xFFFF) << 16;
+    }
+
+    /** poll(2) on the {@code nfds} struct pollfd in {@code fds}: how many are ready, 0 on timeout or a signal. */
+    private int poll(ByteBuffer fds, int nfds, int timeoutMillis) {
+        int n = libc.poll(address(fds), nfds, timeoutMillis);
         if (n < 0) {
             int errno = runtime.getLastError();
             if (errno == Errno.EINTR) {
                 return 0;
             }
-            throw error(errno, "poll fds " + fd + " and " + other);
+            throw error(errno, "poll fd " + fds.getInt(0) + (nfds > 1 ? " and fd " + fds.getInt(8) : ""));
         }
-        return n == 0 ? 0 : (scratch.getShort(6) & 0xFFFF) | (scratch.getShort(14) & 0xFFFF) << 16;
+        return n;
     }
 
     /**
