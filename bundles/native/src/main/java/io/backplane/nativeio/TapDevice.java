@@ -193,7 +193,7 @@ public final class TapDevice implements AutoCloseable {
 
     /**
      * Waits at most {@code timeoutMillis} (-1 for ever) until a frame can be read without
-     * waiting: true then, false on timeout or once {@link #wakeReader()} was called.
+     * waiting: true then, false on timeout or when woken ({@link #wakeReader()}).
      */
     public synchronized boolean await(int timeoutMillis) {
         int revents = awaitInput(timeoutMillis);
