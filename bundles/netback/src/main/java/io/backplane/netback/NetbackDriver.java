@@ -13,6 +13,7 @@ import io.backplane.api.sink.PacketSinkFactory;
 import io.backplane.api.sink.SinkException;
 import io.backplane.api.sink.SinkRequest;
 import io.backplane.nativeio.NativeIo;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -75,7 +76,9 @@ public final class NetbackDriver implements BackendDriver {
             }
             workerCpus = cpuSets(workerCpus);
             Map<String, List<String>> checked = new LinkedHashMap<>();
-            domainCpus.forEach((domain, sets) -> checked.put(domain, cpuSets(sets)));
+            for (Map.Entry<String, List<String>> e : domainCpus.entrySet()) {
+                checked.put(e.getKey(), cpuSets(e.getValue()));
+            }
             domainCpus = Map.copyOf(checked);
         }
 
@@ -109,8 +112,19 @@ public final class NetbackDriver implements BackendDriver {
             return new Settings(FATAL_SKB_SLOTS_DEFAULT, List.of());
         }
 
+        /**
+         * A loop, as in the constructor: after a netback update this runs before the new driver
+         * serves, where each lambda would be a class made for the first time (slow under emulation).
+         */
         private static List<String> cpuSets(List<String> sets) {
-            return sets.stream().map(CpuAffinity::check).filter(s -> !s.isEmpty()).toList();
+            List<String> checked = new ArrayList<>();
+            for (String set : sets) {
+                String cpus = CpuAffinity.check(set);
+                if (!cpus.isEmpty()) {
+                    checked.add(cpus);
+                }
+            }
+            return List.copyOf(checked);
         }
 
         /**
