@@ -30,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.IntUnaryOperator;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -76,6 +77,8 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
     /** Loads the classes an adoption runs and says what (set by the DS face; nothing, without one). */
     private volatile Supplier<String> adoptionCode = () -> "";
     private boolean preloaded;
+    /** Loads a newly bound driver's classes beside the adoption of its devices (set by the DS face; nothing, without one). */
+    private volatile Consumer<BackendDriver> driverCode = driver -> { };
     /** True while no ring strategy at all is registered (set by the DS face; never, without one). */
     private volatile BooleanSupplier noRingStrategy = () -> false;
     /** Lowers every thread of this process to the given nice, returning how many (set by the DS face; nothing, without one). */
@@ -189,6 +192,15 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
         adoptionCode = preload;
     }
 
+    /**
+     * How to load the classes of a driver as it is bound (after a bundle update its new
+     * revision's code has not run yet, and the devices its predecessor handed over wait for it):
+     * called before the bus looks for the driver's devices, and must not block.
+     */
+    public void driverCode(Consumer<BackendDriver> preload) {
+        driverCode = preload;
+    }
+
     /** Tells the bus when no ring strategy is registered, so a connect waits for one instead of failing. */
     public void noRingStrategy(BooleanSupplier none) {
         noRingStrategy = none;
@@ -209,6 +221,7 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
             log.warn(driver.deviceType() + " backend: a second driver for the type is ignored while the first serves it");
             return false;
         }
+        driverCode.accept(driver);
         w.start();
         log.info(driver.deviceType() + " backend: serving /local/domain/" + options.backendDomid() + "/backend/"
                 + driver.deviceType());

@@ -99,11 +99,13 @@ public class XenbusBackend implements DeviceRegistry {
     }
 
     private BackendBus newBus(BackendConfig config) {
-        BackendBus created = new BackendBus(xenStore, policy, OperatorLog.of(logger::info, logger::warn, logger::error),
-                new BackendBus.Options(config.backendDomid(), config.writeHotplugStatus(),
-                config.keepDevices(), stateDir));
+        OperatorLog log = OperatorLog.of(logger::info, logger::warn, logger::error);
+        BackendBus created = new BackendBus(xenStore, policy, log, new BackendBus.Options(config.backendDomid(),
+                config.writeHotplugStatus(), config.keepDevices(), stateDir));
         created.noRingStrategy(() -> strategies.registered().isEmpty());
-        created.adoptionCode(() -> AdoptionClasses.preload(context));
+        AdoptionClasses classes = new AdoptionClasses(context, log);
+        created.adoptionCode(classes::preloadAll);
+        created.driverCode(classes::preloadDriver);
         created.niceAllThreads(io::niceAllThreads);
         return created;
     }

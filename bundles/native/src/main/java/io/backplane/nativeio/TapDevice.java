@@ -49,14 +49,20 @@ public final class TapDevice implements AutoCloseable {
     private final NativeIo io;
     private final int fd;
     private final String name;
-    private final ByteBuffer pollScratch = ByteBuffer.allocateDirect(8);
+    /**
+     * Made readable by {@link #wakeReader()}: every wait polls it beside the TAP, so a reader
+     * told to stop need not sit out its poll's timeout.
+     */
+    private final int wakeFd;
+    private final ByteBuffer pollScratch = ByteBuffer.allocateDirect(16);
     private final AtomicBoolean closed = new AtomicBoolean();
     /** The TUNSETIFF flags it was opened with, which every further queue must repeat. */
     private final short flags;
 
-    private TapDevice(NativeIo io, int fd, String name, short flags) {
+    private TapDevice(NativeIo io, int fd, int wakeFd, String name, short flags) {
         this.io = io;
         this.fd = fd;
+        this.wakeFd = wakeFd;
         this.name = name;
         this.flags = flags;
     }
@@ -78,7 +84,7 @@ public final class TapDevice implements AutoCloseable {
             ByteBuffer ifr = ifreq(name);
             ifr.putShort(IFNAMSIZ, flags);
             io.ioctl(fd, TUNSETIFF, ifr);
-            return new TapDevice(io, fd, readName(ifr), flags);
+            return new TapDevice(io, fd, io.eventfd(), readName(ifr), flags);
         } catch (RuntimeException e) {
             io.close(fd);
             throw e;
@@ -175,7 +181,7 @@ public final class TapDevice implements AutoCloseable {
         if (n >= 0 || timeoutMillis == 0) {
             return Math.max(0, n);
         }
-        int revents = io.poll(fd, Posix.POLLIN, timeoutMillis, pollScratch);
+        int revents = awaitInput(timeoutMillis);
         if ((revents & Posix.POLLIN) == 0) {
             if ((revents & (Posix.POLLERR | Posix.POLLHUP)) != 0) {
                 throw new NativeException(Errno.EIO, "TAP " + name + " reported an error while reading");
@@ -187,10 +193,10 @@ public final class TapDevice implements AutoCloseable {
 
     /**
      * Waits at most {@code timeoutMillis} (-1 for ever) until a frame can be read without
-     * waiting: true then, false on timeout.
+     * waiting: true then, false on timeout or when woken ({@link #wakeReader()}).
      */
     public synchronized boolean await(int timeoutMillis) {
-        int revents = io.poll(fd, Posix.POLLIN, timeoutMillis, pollScratch);
+        int revents = awaitInput(timeoutMillis);
         if ((revents & Posix.POLLIN) == 0 && (revents & (Posix.POLLERR | Posix.POLLHUP)) != 0) {
             throw new NativeException(Errno.EIO, "TAP " + name + " reported an error while reading");
         }
@@ -229,11 +235,33 @@ public final class TapDevice implements AutoCloseable {
         }
     }
 
+    /** The TAP fd's revents, or 0 on timeout or when woken (the wake taken: one wait ends per wake). */
+    private int awaitInput(int timeoutMillis) {
+        int both = io.poll(fd, wakeFd, Posix.POLLIN, timeoutMillis, pollScratch);
+        if ((both >>> 16) != 0) {
+            io.read(wakeFd, ByteBuffer.allocateDirect(8));
+            return 0;
+        }
+        return both;
+    }
+
+    /**
+     * Ends the current wait in {@link #await} or {@link #read(ByteBuffer, int)} of another
+     * thread at once, or the next one when none is under way (it returns as on a timeout): a
+     * reader about to be told to stop need not sit out its poll's timeout. From any thread.
+     */
+    public void wakeReader() {
+        if (!closed.get()) {
+            io.write(wakeFd, ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder()).putLong(0, 1));
+        }
+    }
+
     /** Closes the fd; the kernel removes the interface with its last queue unless it is persistent. */
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
             io.close(fd);
+            io.close(wakeFd);
         }
     }
 

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * A real TAP interface: the host's ARP request for an address behind it comes out of
@@ -70,6 +71,34 @@ class TapDeviceTest {
             assertThat(rxPackets(name)).isEqualTo(before + 1);
         }
         assertThat(Path.of("/sys/class/net", name)).doesNotExist();
+    }
+
+    /**
+     * A reader waiting for ever on an idle TAP is woken by another thread's
+     * {@link TapDevice#wakeReader}: its wait returns as on a timeout (without the wake the test
+     * never ends and its timeout fails it), and a wake given while no one waits ends the next
+     * wait; the wait after that waits again.
+     */
+    @Test
+    @Timeout(60)
+    void aWaitingReaderIsWokenByAnotherThread() throws Exception {
+        NativeIo io = new NativeIo();
+        String name = "bpwk" + ProcessHandle.current().pid() % 10000;
+        try (TapDevice tap = io.openTap(name)) {
+            java.util.concurrent.CompletableFuture<Boolean> waited = new java.util.concurrent.CompletableFuture<>();
+            Thread reader = new Thread(() -> waited.complete(tap.await(-1)));
+            reader.start();
+            while (java.util.Arrays.stream(reader.getStackTrace()).noneMatch(f -> f.getMethodName().equals("poll"))) {
+                Thread.sleep(10);                           // until it waits in poll(2)
+            }
+            tap.wakeReader();
+            assertThat(waited.get()).as("woken, no frame").isFalse();
+            reader.join();
+
+            tap.wakeReader();                               // nobody waits: the next wait ends at once
+            assertThat(tap.await(-1)).isFalse();
+            assertThat(tap.read(ByteBuffer.allocateDirect(2048), 100)).as("the wake was taken: this one times out").isZero();
+        }
     }
 
     /**

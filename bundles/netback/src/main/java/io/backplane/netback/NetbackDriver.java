@@ -13,20 +13,15 @@ import io.backplane.api.sink.PacketSinkFactory;
 import io.backplane.api.sink.SinkException;
 import io.backplane.api.sink.SinkRequest;
 import io.backplane.nativeio.NativeIo;
-import java.net.URL;
+import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.osgi.framework.Bundle;
-import org.osgi.framework.FrameworkUtil;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.log.Logger;
-import org.osgi.service.log.LoggerFactory;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -81,7 +76,9 @@ public final class NetbackDriver implements BackendDriver {
             }
             workerCpus = cpuSets(workerCpus);
             Map<String, List<String>> checked = new LinkedHashMap<>();
-            domainCpus.forEach((domain, sets) -> checked.put(domain, cpuSets(sets)));
+            for (Map.Entry<String, List<String>> e : domainCpus.entrySet()) {
+                checked.put(e.getKey(), cpuSets(e.getValue()));
+            }
             domainCpus = Map.copyOf(checked);
         }
 
@@ -115,8 +112,19 @@ public final class NetbackDriver implements BackendDriver {
             return new Settings(FATAL_SKB_SLOTS_DEFAULT, List.of());
         }
 
+        /**
+         * A loop, as in the constructor: after a netback update this runs before the new driver
+         * serves, where each lambda would be a class made for the first time (slow under emulation).
+         */
         private static List<String> cpuSets(List<String> sets) {
-            return sets.stream().map(CpuAffinity::check).filter(s -> !s.isEmpty()).toList();
+            List<String> checked = new ArrayList<>();
+            for (String set : sets) {
+                String cpus = CpuAffinity.check(set);
+                if (!cpus.isEmpty()) {
+                    checked.add(cpus);
+                }
+            }
+            return List.copyOf(checked);
         }
 
         /**
@@ -148,42 +156,8 @@ public final class NetbackDriver implements BackendDriver {
                          @Reference(name = "eventChannels") EventChannels channels,
                          @Reference(name = "sinks") PacketSinkFactory sinks,
                          @Reference(name = "capabilities", target = "(" + DeviceCapabilities.DEVICE_TYPE + "=" + TYPE + ")")
-                         DeviceCapabilities capabilities, @Reference(name = "io") NativeIo io,
-                         @Reference(name = "log", service = LoggerFactory.class) Logger log, Config config) {
+                         DeviceCapabilities capabilities, @Reference(name = "io") NativeIo io, Config config) {
         this(rings, channels, sinks, io, Settings.of(config));
-        preloadOwnClasses(log);
-    }
-
-    /**
-     * Loads this bundle's classes on a thread of its own. After a netback update the new
-     * revision's classes are loaded by no one yet: the vifs the old revision handed over are
-     * adopted by code loaded (read from the new jar, defined, linked) as it first runs, in the
-     * guest's pause. Started as the driver activates, the loading runs beside the xenbus core's
-     * discovery and claim of those vifs instead (XenStore round trips). Nothing is initialised.
-     */
-    private static void preloadOwnClasses(Logger log) {
-        Bundle bundle = FrameworkUtil.getBundle(NetbackDriver.class);
-        if (bundle == null) {
-            return;
-        }
-        Thread t = new Thread(() -> {
-            long begin = System.nanoTime();
-            int loaded = 0;
-            Enumeration<URL> entries = bundle.findEntries("/io/backplane/netback", "*.class", true);
-            while (entries != null && entries.hasMoreElements()) {
-                String path = entries.nextElement().getPath();
-                try {
-                    bundle.loadClass(path.substring(1, path.length() - ".class".length()).replace('/', '.')).getDeclaredMethods();
-                    loaded++;
-                } catch (ClassNotFoundException | LinkageError | IllegalStateException e) {
-                    return;                          // the bundle went away meanwhile, or a class is not for this runtime
-                }
-            }
-            log.info("vif driver: " + loaded + " classes of this netback revision loaded in "
-                    + (System.nanoTime() - begin) / 1_000_000 + " ms, beside the adoption of its vifs");
-        }, "netback-preload");
-        t.setDaemon(true);
-        t.start();
     }
 
     /** Without native I/O: the queues' buffers are allocateDirect's (zeroed up front). */
