@@ -449,9 +449,18 @@ final class NetbackQueue {
         }, this::wake, () -> running && worker != null && worker.isAlive(), 5000);
     }
 
-    /** Requests the adopted rings' last backend took and never answered, served again from their mirrors. */
-    int replayedFromMirror() {
-        return Math.max(0, txBack.replayedFromMirror()) + Math.max(0, rxBack.replayedFromMirror());
+    /** TX requests the adopted ring's last backend took and never answered, sent again from its mirror. */
+    int txServedAgain() {
+        return Math.max(0, txBack.replayedFromMirror());
+    }
+
+    /**
+     * RX buffers the adopted ring's last backend took and never filled, taken over from its
+     * mirror. Not a replay: a backend takes the guest's posted buffers ahead of the frames that
+     * will fill them, so even a graceful hand-over leaves some taken and empty.
+     */
+    int rxBuffersTakenOver() {
+        return Math.max(0, rxBack.replayedFromMirror());
     }
 
     List<RingRequest> ringRequests() {

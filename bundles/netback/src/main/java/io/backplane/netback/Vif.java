@@ -198,9 +198,11 @@ final class Vif implements BackendDevice {
         }
         readers = List.copyOf(threads);
         threads.forEach(Thread::start);
-        int replayed = opened.stream().mapToInt(NetbackQueue::replayedFromMirror).sum();
+        int replayed = opened.stream().mapToInt(NetbackQueue::txServedAgain).sum();
+        int buffers = opened.stream().mapToInt(NetbackQueue::rxBuffersTakenOver).sum();
         ctx.log((live ? "re-attached at the published responses" + (replayed > 0 ? " (" + replayed
                 + " requests the last backend took and never answered served again from its request mirrors)" : "")
+                + (buffers > 0 ? " (" + buffers + " receive buffers the last backend took and never filled, taken over)" : "")
                 + ": " : "connected ") + opened.size()
                 + (opened.size() == 1 ? " queue" : " queues") + " ("
                 + (cfg.queues().get(0).split() ? "split" : "shared") + " event channels, "
