@@ -83,6 +83,7 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
     private final long preparedGrants;
     private final long claimMaps;
     private final long claimMapCalls;
+    private final long claimDropped;
     private final long preparedRingPages;
 
     /**
@@ -155,7 +156,7 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         this.clock = clock;
         this.nextPurge = clock.getAsLong() + limits.purgeInterval().toNanos();
         if (prepared == null) {
-            preparedGrants = claimMaps = claimMapCalls = preparedRingPages = 0;
+            preparedGrants = claimMaps = claimMapCalls = claimDropped = preparedRingPages = 0;
             return;
         }
         long now = clock.getAsLong();
@@ -171,6 +172,7 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         preparedGrants = prepared.beforeClaim();
         claimMaps = prepared.claim().mapped();
         claimMapCalls = prepared.claim().calls();
+        claimDropped = prepared.claim().dropped();
         preparedRingPages = prepared.ring().mapping().pages();
     }
 
@@ -494,6 +496,7 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
             c.put("persistent-prepared", preparedGrants);
             c.put("persistent-claim-maps", claimMaps);
             c.put("persistent-claim-map-calls", claimMapCalls);
+            c.put("persistent-claim-dropped", claimDropped);
         }
         return c;
     }
