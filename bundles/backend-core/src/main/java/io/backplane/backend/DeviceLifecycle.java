@@ -128,8 +128,13 @@ final class DeviceLifecycle {
      * and probed as usual when the claim finds it is not that device any more.
      */
     void start(DeviceAdoption.Left left) {
-        submit("adoption", () -> adoptLeft(left));
-        executor.execute(left::drop);             // what was prepared and not taken (the adoption never ran): released
+        executor.execute(() -> {
+            if (removed) {
+                left.drop();                       // what was prepared for it goes with it
+            } else {
+                run("adoption", () -> adoptLeft(left));
+            }
+        });
     }
 
     void backendChanged(String path) {
@@ -351,18 +356,21 @@ final class DeviceLifecycle {
 
     private void submit(String what, Runnable work) {
         executor.execute(() -> {
-            if (removed) {
-                return;
-            }
-            try {
-                work.run();
-            } catch (RuntimeException e) {
-                // A driver (or a vanished node) failing fails this device, never the bus. A
-                // DeviceException is a refusal in operator words: no stack trace for it.
-                log.error(id + ": " + what + " failed: " + e.getMessage(), e instanceof DeviceException ? null : e);
-                failed(e.getMessage() == null ? e.toString() : e.getMessage());
+            if (!removed) {
+                run(what, work);
             }
         });
+    }
+
+    private void run(String what, Runnable work) {
+        try {
+            work.run();
+        } catch (RuntimeException e) {
+            // A driver (or a vanished node) failing fails this device, never the bus. A
+            // DeviceException is a refusal in operator words: no stack trace for it.
+            log.error(id + ": " + what + " failed: " + e.getMessage(), e instanceof DeviceException ? null : e);
+            failed(e.getMessage() == null ? e.toString() : e.getMessage());
+        }
     }
 
     // ---- the state machine, on the executor ----
@@ -382,7 +390,7 @@ final class DeviceLifecycle {
             DeviceAdoption.Decision decision = DeviceAdoption.decide(xs, id, frontend);
             switch (decision.verdict()) {
                 case ADOPT -> {
-                    claimAndAdopt(decision.record().orElseThrow(), System.nanoTime(), false, null);
+                    claimAndAdopt(decision.record().orElseThrow(), System.nanoTime(), null);
                     return;
                 }
                 case LEAVE -> {
@@ -477,7 +485,7 @@ final class DeviceLifecycle {
     private void adoptLeft(DeviceAdoption.Left left) {
         long begin = System.nanoTime();
         context.frontendPath(left.frontend());
-        claimAndAdopt(left.record(), begin, true, left.prepared().take());
+        claimAndAdopt(left.record(), begin, left);
     }
 
     /**
@@ -485,23 +493,38 @@ final class DeviceLifecycle {
      * the driver probes it (image or TAP reopened) under the recorded offer and adopts its live
      * rings. No state key is written; a failure fails the device as a failed connect does.
      *
-     * @param left     true when {@code record} is what was learned when the device was left to its owner
-     * @param prepared what the driver prepared on that record (null: nothing), handed to its
-     *                 adoption, or closed when the device is not adopted here
+     * @param left what was learned when the device was left to its owner, {@code record} among
+     *             it (null: decided at its probe); what the driver prepared with it goes to the
+     *             adoption, or is released when the device is not adopted here
      */
-    private void claimAndAdopt(DeviceRecord.Recorded record, long probing, boolean left, PreparedAdoption prepared) {
+    private void claimAndAdopt(DeviceRecord.Recorded record, long probing, DeviceAdoption.Left left) {
         try {
-            Probed claimed = claimAndProbe(record, probing, left);
+            DeviceRecord.Claimed claim = DeviceRecord.claim(xs, id, context.frontendPath(), record, stateDir());
+            if (claim.claim() == DeviceRecord.Claim.OWNED && left != null && claim.owner().equals(record.owner())
+                    && claim.generation().equals(record.generation())) {
+                // A change under its directory while its owner serves it as recorded (its own
+                // writes, a request key): left as it was, with what was prepared for it.
+                leftAgain(left);
+                left = null;
+                return;
+            }
+            Probed claimed = probeClaimed(claim, record, probing, left != null);
             if (claimed != null) {
-                PreparedAdoption handed = prepared;
-                prepared = null;                   // the device's from here, on failure too
-                adopt(claimed, record, probing, left, handed);
+                adopt(claimed, record, probing, left != null, left == null ? null : left.prepared().take());
             }
         } finally {
-            if (prepared != null) {
-                prepared.close();                  // not adopted here
+            if (left != null) {
+                left.drop();                       // a no-op once the adoption took what was prepared
             }
         }
+    }
+
+    /** Still left to its owner as it was: this lifecycle goes without a trace, the Left stays for the next look. */
+    private void leftAgain(DeviceAdoption.Left left) {
+        removed = true;
+        closeWatch();
+        bus.forget(this);
+        bus.remember(id, left);
     }
 
     /**
@@ -513,9 +536,8 @@ final class DeviceLifecycle {
     private record Probed(BackendDevice device, String why, long at) {
     }
 
-    /** The claim, the files and the driver's probe; null when the device is not adopted here. */
-    private Probed claimAndProbe(DeviceRecord.Recorded record, long probing, boolean left) {
-        DeviceRecord.Claimed claim = DeviceRecord.claim(xs, id, context.frontendPath(), record, stateDir());
+    /** After the claim: the files and the driver's probe; null when the device is not adopted here. */
+    private Probed probeClaimed(DeviceRecord.Claimed claim, DeviceRecord.Recorded record, long probing, boolean left) {
         switch (claim.claim()) {
             case OWNED -> {
                 if (left) {
