@@ -160,11 +160,11 @@ final class VbdDevice implements BackendDevice {
                 + ", " + image.sectors() + " sectors of " + image.path() + " (frontend keys "
                 + (held != null ? "as read when it was prepared" : (keys - begin) / 1_000_000 + " ms") + ", rings "
                 + (held != null ? "opened" : "mapped") + " and ports bound " + (System.nanoTime() - keys) / 1_000_000 + " ms"
-                + (held != null ? ": " + String.join("; ", rings.stream().map(VbdDevice::held).toList()) : "") + ")");
+                + (held != null ? ": " + String.join("; ", rings.stream().map(VbdDevice::foundMapped).toList()) : "") + ")");
     }
 
     /** What a ring's adoption found mapped, and mapped at the claim, as its counters say. */
-    private static String held(BlkifRing r) {
+    private static String foundMapped(BlkifRing r) {
         Map<String, String> s = r.status();
         String pages = s.get("prepared-ring-pages");
         if (pages == null) {

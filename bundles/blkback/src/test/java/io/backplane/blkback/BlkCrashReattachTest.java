@@ -134,9 +134,7 @@ class BlkCrashReattachTest {
      */
     @Test
     void aStandbyAdoptsTheDeviceOfAKilledOwnerWithItsMirror() throws Exception {
-        Map<String, String> offer = new java.util.HashMap<>(OFFER);
-        offer.put("feature-persistent", "1");
-        world.allStrategies = true;
+        Map<String, String> offer = fx.persistentOffer();
         BackendBus bus = fx.newBus(dir, offer);
         BackendBus standby = null;
         int domid = fx.domainWithVbd("standby", offer);

@@ -32,6 +32,17 @@ final class BlkReattachFixture implements AutoCloseable {
 
     private static Path binary;
 
+    /**
+     * {@link #PLAIN_OFFER} with persistent grants offered, the persistent strategy registered
+     * beside grant copy for the buses made from now on (a ring that negotiated it ranks it first).
+     */
+    Map<String, String> persistentOffer() {
+        world.allStrategies = true;
+        Map<String, String> offer = new java.util.HashMap<>(PLAIN_OFFER);
+        offer.put("feature-persistent", "1");
+        return Map.copyOf(offer);
+    }
+
     final Path dir;
     final SimWorld world;
     final List<String> logs = new CopyOnWriteArrayList<>();

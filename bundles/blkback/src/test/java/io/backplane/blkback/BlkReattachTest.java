@@ -71,9 +71,7 @@ class BlkReattachTest {
      */
     @Test
     void aGuestOnPersistentGrantsKeepsItsRingsWhileTheBackendRestartsUnderIt() throws Exception {
-        Map<String, String> offer = new HashMap<>(BlkReattachFixture.PLAIN_OFFER);
-        offer.put("feature-persistent", "1");
-        fx.world.allStrategies = true;             // persistent beside grant-copy; the ring negotiated it, so it ranks first
+        Map<String, String> offer = fx.persistentOffer();
         Map<String, String> status = restartsUnder(offer, true, "persistent");
         long maps = Long.parseLong(status.get("queue-0/persistent-maps"));
         long calls = Long.parseLong(status.get("queue-0/persistent-map-calls"));
@@ -137,9 +135,7 @@ class BlkReattachTest {
      */
     @Test
     void aStandbyAdoptsEveryDeviceTheServingBackendHandsOverAtOnce() throws Exception {
-        Map<String, String> offer = new HashMap<>(BlkReattachFixture.PLAIN_OFFER);
-        offer.put("feature-persistent", "1");
-        fx.world.allStrategies = true;
+        Map<String, String> offer = fx.persistentOffer();
         BackendBus bus = fx.newBus(dir, offer);
         BackendBus standby = null;
         List<BlkReattachFixture.Guest> guests = new ArrayList<>();
@@ -218,9 +214,7 @@ class BlkReattachTest {
      */
     @Test
     void aStandbyLetsGoOfWhatItHeldWhenTheRecordChangesAnotherAdoptsOrItStops() throws Exception {
-        Map<String, String> offer = new HashMap<>(BlkReattachFixture.PLAIN_OFFER);
-        offer.put("feature-persistent", "1");
-        fx.world.allStrategies = true;
+        Map<String, String> offer = fx.persistentOffer();
         BackendBus bus = fx.newBus(dir, offer);
         int domid = fx.domainWithVbd("letgo", offer);
         DeviceId id = new DeviceId(0, "vbd", domid, BlkReattachFixture.DEVID);

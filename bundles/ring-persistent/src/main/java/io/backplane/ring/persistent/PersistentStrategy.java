@@ -98,7 +98,7 @@ public class PersistentStrategy implements RingStrategy {
     /** The prepared ring and grants become the channel's, its grants the first persistent ones. */
     @Override
     public RingChannel open(RingRequest request, PreparedRing prepared) {
-        if (!(prepared instanceof PreparedGrants p)) {
+        if (!(prepared instanceof PreparedGrants p) || !p.prepares(request)) {
             prepared.close();
             return open(request);
         }

@@ -48,17 +48,25 @@ final class PreparedGrants implements PreparedRing {
     private final int domid;
     private final int cap;
     private final LegacyRingMapping ring;
+    /** The ring references it was prepared for: a channel opened for another ring does not take it. */
+    private final int[] ringRefs;
     private final List<Held> held = new ArrayList<>();
     /** Reference to its batch. */
     private final Map<Integer, Held> index = new HashMap<>();
     private Refresh claim;
     private boolean gone;
 
-    private PreparedGrants(GrantTables grants, int domid, int cap, LegacyRingMapping ring) {
+    private PreparedGrants(GrantTables grants, RingRequest request, int cap, LegacyRingMapping ring) {
         this.grants = grants;
-        this.domid = domid;
+        this.domid = request.frontendDomid();
+        this.ringRefs = request.ringRefs();
         this.cap = cap;
         this.ring = ring;
+    }
+
+    /** True when it was prepared for {@code request}'s ring. */
+    boolean prepares(RingRequest request) {
+        return domid == request.frontendDomid() && Arrays.equals(ringRefs, request.ringRefs());
     }
 
     /**
@@ -67,7 +75,7 @@ final class PreparedGrants implements PreparedRing {
      * @throws io.backplane.api.ring.RingException when the ring cannot be mapped (nothing stays mapped)
      */
     static PreparedGrants prepare(GrantTables grants, RingRequest request, Path record, int cap, String strategy) {
-        PreparedGrants p = new PreparedGrants(grants, request.frontendDomid(), cap, LegacyRingMapping.map(grants, request, strategy));
+        PreparedGrants p = new PreparedGrants(grants, request, cap, LegacyRingMapping.map(grants, request, strategy));
         try {
             p.map(GrantRecord.read(record, p.domid));
             return p;
