@@ -336,8 +336,11 @@ standby_case() {
   # and scratch files of its own before the owner goes; the kill waits for it as an operator would
   rehearsed() { [ "$(grep -c -E 'rehearsed its adoption|rehearsing its adoption failed' $ST2/backplane.log)" -ge 2 ]; }
   wait_for 300 rehearsed
+  # and the vbd's rings and persistent grants mapped beside the owner ("holding ... ready for adoption")
+  prepared() { grep -q -E 'ready for adoption|preparing its adoption failed' $ST2/backplane.log; }
+  wait_for 120 prepared
   step "$c: dom0 memory with two JVMs: serving $(awk '/VmRSS/ {print $2 / 1024 " MiB"}' /proc/$OLDPID/status), standby $(awk '/VmRSS/ {print $2 / 1024 " MiB"}' /proc/$NEWPID/status), $(free -m | awk '/Mem:/ {print "free " $4 " MiB of " $2 ", available " $7}')"
-  step "$c: standby's warm-up: $(grep -a -E 'rehears' $ST2/backplane.log | log_times | tr '\n' '|')"
+  step "$c: standby's warm-up: $(grep -a -E 'rehears|ready for adoption' $ST2/backplane.log | log_times | tr '\n' '|')"
   sleep 2   # the standby's code settles (its start's JIT work done) before the owner goes
   pause_mark; tap_watch
   started=$(now)

@@ -147,6 +147,8 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
                 DriverWatch w = drivers.get(id.type());
                 if (w != null) {
                     w.remember(id, left);
+                } else {
+                    left.drop();                   // the driver or the bus went meanwhile: nobody adopts on it here
                 }
             }
 

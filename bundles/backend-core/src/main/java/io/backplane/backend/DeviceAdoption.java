@@ -1,5 +1,6 @@
 package io.backplane.backend;
 
+import io.backplane.api.backend.PreparedAdoption;
 import io.backplane.api.backend.XenbusKeys;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.xenstore.XenStore;
@@ -38,12 +39,64 @@ final class DeviceAdoption {
     /**
      * What a standby learned of a device when it left it to its live owner: enough to claim and
      * adopt it the moment the owner goes, without reading it again ({@link DeviceRecord#claim}
-     * checks in the same round trip that it still holds).
+     * checks in the same round trip that it still holds), and what its driver prepared for the
+     * adoption meanwhile.
      *
      * @param frontend the frontend directory the backend directory named
      * @param record   the record as it was then
+     * @param prepared the driver's {@link PreparedAdoption}, once made
      */
-    record Left(String frontend, DeviceRecord.Recorded record) {
+    record Left(String frontend, DeviceRecord.Recorded record, Prepared prepared) {
+        Left(String frontend, DeviceRecord.Recorded record) {
+            this(frontend, record, new Prepared());
+        }
+
+        /** Not to be adopted on this any more: what was prepared is released. */
+        void drop() {
+            prepared.close();
+        }
+    }
+
+    /**
+     * The slot of a Left's {@link PreparedAdoption}: the driver's preparation may end after the
+     * device was claimed or the Left dropped, so whoever comes second closes it. Taken at most once.
+     */
+    static final class Prepared {
+        private PreparedAdoption held;
+        private boolean done;
+
+        /** The driver's preparation, kept; closed at once when the slot was taken or closed meanwhile. */
+        void offer(PreparedAdoption p) {
+            synchronized (this) {
+                if (!done) {
+                    held = p;
+                    return;
+                }
+            }
+            close(p);
+        }
+
+        /** What was prepared (null: nothing, or not yet), for the adopter, which closes it; the slot is done. */
+        synchronized PreparedAdoption take() {
+            done = true;
+            PreparedAdoption p = held;
+            held = null;
+            return p;
+        }
+
+        void close() {
+            close(take());
+        }
+
+        private static void close(PreparedAdoption p) {
+            if (p != null) {
+                try {
+                    p.close();
+                } catch (RuntimeException e) {
+                    // what it holds is the driver's to release; its failure changes nothing here
+                }
+            }
+        }
     }
 
     private DeviceAdoption() {

@@ -4,6 +4,7 @@ import io.backplane.api.backend.BackendDevice;
 import io.backplane.api.backend.StrategySwap;
 import io.backplane.api.backend.BackendDriver;
 import io.backplane.api.backend.DeviceException;
+import io.backplane.api.backend.PreparedAdoption;
 import io.backplane.api.backend.XenbusKeys;
 import io.backplane.api.device.DeviceId;
 import io.backplane.api.device.Negotiation;
@@ -127,7 +128,13 @@ final class DeviceLifecycle {
      * and probed as usual when the claim finds it is not that device any more.
      */
     void start(DeviceAdoption.Left left) {
-        submit("adoption", () -> adoptLeft(left));
+        executor.execute(() -> {
+            if (removed) {
+                left.drop();                       // what was prepared for it goes with it
+            } else {
+                run("adoption", () -> adoptLeft(left));
+            }
+        });
     }
 
     void backendChanged(String path) {
@@ -349,18 +356,21 @@ final class DeviceLifecycle {
 
     private void submit(String what, Runnable work) {
         executor.execute(() -> {
-            if (removed) {
-                return;
-            }
-            try {
-                work.run();
-            } catch (RuntimeException e) {
-                // A driver (or a vanished node) failing fails this device, never the bus. A
-                // DeviceException is a refusal in operator words: no stack trace for it.
-                log.error(id + ": " + what + " failed: " + e.getMessage(), e instanceof DeviceException ? null : e);
-                failed(e.getMessage() == null ? e.toString() : e.getMessage());
+            if (!removed) {
+                run(what, work);
             }
         });
+    }
+
+    private void run(String what, Runnable work) {
+        try {
+            work.run();
+        } catch (RuntimeException e) {
+            // A driver (or a vanished node) failing fails this device, never the bus. A
+            // DeviceException is a refusal in operator words: no stack trace for it.
+            log.error(id + ": " + what + " failed: " + e.getMessage(), e instanceof DeviceException ? null : e);
+            failed(e.getMessage() == null ? e.toString() : e.getMessage());
+        }
     }
 
     // ---- the state machine, on the executor ----
@@ -380,7 +390,7 @@ final class DeviceLifecycle {
             DeviceAdoption.Decision decision = DeviceAdoption.decide(xs, id, frontend);
             switch (decision.verdict()) {
                 case ADOPT -> {
-                    claimAndAdopt(decision.record().orElseThrow(), System.nanoTime(), false);
+                    claimAndAdopt(decision.record().orElseThrow(), System.nanoTime(), null);
                     return;
                 }
                 case LEAVE -> {
@@ -389,10 +399,15 @@ final class DeviceLifecycle {
                     if (owner.isPresent()) {
                         // A standby: a kill -9 of the owner changes nothing in XenStore, so its death is
                         // watched (first: an adoption must not wait for the rehearsal), and what was read
-                        // here is kept, so that the adoption need not read it again.
-                        bus.remember(id, new DeviceAdoption.Left(frontend, decision.record().get()));
+                        // here is kept, so that the adoption need not read it again; what the driver
+                        // prepares is kept with it.
+                        DeviceRecord.Recorded record = decision.record().get();
+                        DeviceAdoption.Left left = new DeviceAdoption.Left(frontend, record);
+                        bus.remember(id, left);
                         bus.watchOwner(id, owner.get());
-                        rehearse(frontend, decision.record().get());
+                        apply(new Negotiation(id, record.offer(), List.of(), Set.of(), false), null);
+                        rehearse(frontend, record);
+                        prepare(left);
                     }
                     return;
                 }
@@ -434,13 +449,31 @@ final class DeviceLifecycle {
             String classes = bus.preloadAdoptionCode();
             long loaded = System.nanoTime();
             DeviceRecord.rehearseClaim(xs, id, frontend, record);
-            apply(new Negotiation(id, record.offer(), List.of(), Set.of(), false), null);
             driver.rehearseAdoption(context, record.connection());
             log.info(id + ": rehearsed its adoption in " + (System.nanoTime() - begin) / 1_000_000 + " ms ("
                     + (classes.isEmpty() ? "" : classes + " in " + (loaded - begin) / 1_000_000 + " ms; ")
                     + "the device itself untouched)");
         } catch (RuntimeException e) {
             log.warn(id + ": rehearsing its adoption failed (" + e.getMessage() + "); it is adopted all the same if its owner goes");
+        }
+    }
+
+    /**
+     * A standby, after its rehearsal, has the driver prepare what it can of the adoption beside
+     * the live owner ({@link BackendDriver#prepareAdoption}: for a vbd its rings and persistent
+     * grants mapped), kept with {@code left} until the claim takes it or the Left is dropped (the
+     * device or its record changed, another process adopted it, the bus stops). A failure costs
+     * only the preparation: the adoption then does it all.
+     */
+    private void prepare(DeviceAdoption.Left left) {
+        try {
+            PreparedAdoption p = driver.prepareAdoption(context, left.record().connection(), left.record().files());
+            if (p != null) {
+                left.prepared().offer(p);
+            }
+        } catch (RuntimeException e) {
+            log.warn(id + ": preparing its adoption failed (" + e.getMessage() + "); it is adopted all the same if its"
+                    + " owner goes, with nothing mapped ahead");
         }
     }
 
@@ -452,7 +485,7 @@ final class DeviceLifecycle {
     private void adoptLeft(DeviceAdoption.Left left) {
         long begin = System.nanoTime();
         context.frontendPath(left.frontend());
-        claimAndAdopt(left.record(), begin, true);
+        claimAndAdopt(left.record(), begin, left);
     }
 
     /**
@@ -460,10 +493,51 @@ final class DeviceLifecycle {
      * the driver probes it (image or TAP reopened) under the recorded offer and adopts its live
      * rings. No state key is written; a failure fails the device as a failed connect does.
      *
-     * @param left true when {@code record} is what was learned when the device was left to its owner
+     * @param left what was learned when the device was left to its owner, {@code record} among
+     *             it (null: decided at its probe); what the driver prepared with it goes to the
+     *             adoption, or is released when the device is not adopted here
      */
-    private void claimAndAdopt(DeviceRecord.Recorded record, long probing, boolean left) {
-        DeviceRecord.Claimed claim = DeviceRecord.claim(xs, id, context.frontendPath(), record, stateDir());
+    private void claimAndAdopt(DeviceRecord.Recorded record, long probing, DeviceAdoption.Left left) {
+        try {
+            DeviceRecord.Claimed claim = DeviceRecord.claim(xs, id, context.frontendPath(), record, stateDir());
+            if (claim.claim() == DeviceRecord.Claim.OWNED && left != null && claim.owner().equals(record.owner())
+                    && claim.generation().equals(record.generation())) {
+                // A change under its directory while its owner serves it as recorded (its own
+                // writes, a request key): left as it was, with what was prepared for it.
+                leftAgain(left);
+                left = null;
+                return;
+            }
+            Probed claimed = probeClaimed(claim, record, probing, left != null);
+            if (claimed != null) {
+                adopt(claimed, record, probing, left != null, left == null ? null : left.prepared().take());
+            }
+        } finally {
+            if (left != null) {
+                left.drop();                       // a no-op once the adoption took what was prepared
+            }
+        }
+    }
+
+    /** Still left to its owner as it was: this lifecycle goes without a trace, the Left stays for the next look. */
+    private void leftAgain(DeviceAdoption.Left left) {
+        removed = true;
+        closeWatch();
+        bus.forget(this);
+        bus.remember(id, left);
+    }
+
+    /**
+     * A device claimed and probed for its adoption.
+     *
+     * @param why what became of its last owner, for the log
+     * @param at  when the claim and files were done ({@link System#nanoTime})
+     */
+    private record Probed(BackendDevice device, String why, long at) {
+    }
+
+    /** After the claim: the files and the driver's probe; null when the device is not adopted here. */
+    private Probed probeClaimed(DeviceRecord.Claimed claim, DeviceRecord.Recorded record, long probing, boolean left) {
         switch (claim.claim()) {
             case OWNED -> {
                 if (left) {
@@ -472,13 +546,13 @@ final class DeviceLifecycle {
                     remove("another backend adopted it first");
                     claim.owner().ifPresent(o -> bus.watchOwner(id, o));
                 }
-                return;
+                return null;
             }
             case CHANGED -> {
                 log.info(id + ": " + claim.why() + (left ? " since it was left to its owner" : " since its probe")
                         + "; looking at it afresh");
                 lookAgain();
-                return;
+                return null;
             }
             case CLAIMED -> { }
         }
@@ -501,9 +575,19 @@ final class DeviceLifecycle {
         device = d;
         backendState = CONNECTED;
         frontendState = CONNECTED;
+        return new Probed(d, why, claimed);
+    }
+
+    /** The probed device re-attaches to the live rings, with what was prepared for it (null: nothing). */
+    private void adopt(Probed claimed, DeviceRecord.Recorded record, long probing, boolean left, PreparedAdoption prepared) {
+        BackendDevice d = claimed.device();
         long start = System.nanoTime();
         try {
-            d.adopt(record.connection());
+            if (prepared != null) {
+                d.adopt(record.connection(), prepared);
+            } else {
+                d.adopt(record.connection());
+            }
         } catch (RuntimeException e) {
             log.error(id + ": re-attach failed: " + e.getMessage(), e instanceof DeviceException ? null : e);
             failed(e.getMessage() == null ? e.toString() : e.getMessage());
@@ -514,8 +598,8 @@ final class DeviceLifecycle {
             record();                              // another strategy serves it now (claim() made this process the owner)
         }
         long end = System.nanoTime();
-        log.info(id + ": re-attached to the live rings (" + why + ") in " + (end - start) / 1_000_000
-                + " ms after a probe of " + (start - probing) / 1_000_000 + " ms (claim and files " + (claimed - probing) / 1_000_000
+        log.info(id + ": re-attached to the live rings (" + claimed.why() + ") in " + (end - start) / 1_000_000
+                + " ms after a probe of " + (start - probing) / 1_000_000 + " ms (claim and files " + (claimed.at() - probing) / 1_000_000
                 + " ms" + (left ? ", on the record read when it was left to its owner" : "") + ")" + summary(view().status()));
         watchFrontend();                           // after a claim on what was learned earlier: its first event reads the state
     }

@@ -78,9 +78,10 @@ final class DeviceRecord {
      * @param claim  the outcome
      * @param owner  the owner the claim found (the previous one when claimed; the holder when owned)
      * @param files  the files directory the claim found, for {@link #takeFiles}
+     * @param generation the record's generation the claim found
      * @param why    what differed, in operator words, when not claimed
      */
-    record Claimed(Claim claim, Optional<String> owner, Optional<Path> files, String why) {
+    record Claimed(Claim claim, Optional<String> owner, Optional<Path> files, Optional<String> generation, String why) {
     }
 
     private DeviceRecord() {
@@ -197,13 +198,13 @@ final class DeviceRecord {
                 }
                 if (claim != Claim.CLAIMED || rehearsal) {
                     tx.abort();
-                    return new Claimed(claim, owner, files, why);
+                    return new Claimed(claim, owner, files, v.get(5), why);
                 }
                 if (stateDir == null && files.isPresent()) {
                     tx.rm(be + "/" + OWNER_FILES);
                 }
                 tx.commit();
-                return new Claimed(Claim.CLAIMED, owner, files, "");
+                return new Claimed(Claim.CLAIMED, owner, files, v.get(5), "");
             } catch (XsException e) {
                 tx.abort();
                 if (e.error() != XsError.EAGAIN) {

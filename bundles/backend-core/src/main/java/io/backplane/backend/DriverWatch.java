@@ -123,10 +123,16 @@ final class DriverWatch {
         if (leftTo != null && leftTo.record().generation().isPresent()) {
             // Left to an owner that has died or let it go, or a change under its directory: the
             // claim checks what these reads would, in the round trip it needs anyway.
-            start(id, device -> device.start(leftTo));
+            if (!start(id, device -> device.start(leftTo))) {
+                leftTo.drop();
+                return;
+            }
             bus.log().info(id + ": claiming it on what was read when it was left to "
                     + leftTo.record().owner().orElse("its owner"));
             return;
+        }
+        if (leftTo != null) {
+            leftTo.drop();
         }
         XenStore xs = bus.xenStore();
         String be = id.backendPath();
@@ -143,23 +149,32 @@ final class DriverWatch {
         start(id, DeviceLifecycle::start);
     }
 
-    private void start(DeviceId id, Consumer<DeviceLifecycle> start) {
+    /** False when the driver went away meanwhile: nothing started. */
+    private boolean start(DeviceId id, Consumer<DeviceLifecycle> start) {
         DeviceLifecycle device = new DeviceLifecycle(id, driver, bus, pool);
         synchronized (this) {
             if (stopped) {
-                return; // the driver went away while this was queued: its successor probes the device
+                return false; // the driver went away while this was queued: its successor probes the device
             }
             devices.put(id, device);
         }
         start.accept(device);
+        return true;
     }
 
     void rediscover(DeviceId id, String path) {
         discovery.execute(() -> discover(id, path));
     }
 
+    /** Keeps what was learned of a device left to its owner; what was kept before for it is dropped. */
     void remember(DeviceId id, DeviceAdoption.Left device) {
-        left.put(id, device);
+        DeviceAdoption.Left dropped;
+        synchronized (this) {
+            dropped = stopped ? device : left.put(id, device);   // stopped: nobody adopts on it here
+        }
+        if (dropped != null) {
+            dropped.drop();
+        }
     }
 
     void forget(DeviceLifecycle device) {
@@ -185,10 +200,14 @@ final class DriverWatch {
      */
     CompletableFuture<Void> stopDevices(String reason, boolean handOver, List<CompletableFuture<Void>> released) {
         List<DeviceLifecycle> closing;
+        List<DeviceAdoption.Left> dropped;
         synchronized (this) {
             stopped = true;
             closing = List.copyOf(devices.values());
+            dropped = List.copyOf(left.values());
+            left.clear();
         }
+        dropped.forEach(DeviceAdoption.Left::drop);     // what a standby prepared for devices it will not adopt now
         List<CompletableFuture<Void>> done = new ArrayList<>();
         for (DeviceLifecycle d : closing) {
             if (handOver) {

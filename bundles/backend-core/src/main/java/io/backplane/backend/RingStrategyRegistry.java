@@ -1,5 +1,6 @@
 package io.backplane.backend;
 
+import io.backplane.api.ring.PreparedRing;
 import io.backplane.api.ring.RingChannel;
 import io.backplane.api.ring.RingException;
 import io.backplane.api.ring.RingRequest;
@@ -14,6 +15,7 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -128,6 +130,28 @@ public class RingStrategyRegistry implements RingStrategies {
 
     @Override
     public RingChannel open(RingRequest request, String strategy) {
+        return fitting(request, strategy).open(request);
+    }
+
+    @Override
+    public PreparedRing prepare(RingRequest request, String strategy, Path grantRecord) {
+        return fitting(request, strategy).prepare(request, grantRecord);
+    }
+
+    @Override
+    public RingChannel open(RingRequest request, String strategy, PreparedRing prepared) {
+        RingStrategy fitting;
+        try {
+            fitting = fitting(request, strategy);
+        } catch (RuntimeException e) {
+            prepared.close();
+            throw e;
+        }
+        return fitting.open(request, prepared);
+    }
+
+    /** The strategy named {@code strategy}, when registered and able to serve {@code request}. */
+    private RingStrategy fitting(RingRequest request, String strategy) {
         Registered r = strategies.stream().filter(s -> s.name().equals(strategy)).findFirst()
                 .orElseThrow(() -> new RingException("no ring strategy named '" + strategy + "' (registered: "
                         + registered().stream().map(Registered::name).collect(Collectors.joining(", ")) + ")"));
@@ -136,7 +160,7 @@ public class RingStrategyRegistry implements RingStrategies {
             throw new RingException("ring strategy " + strategy + " cannot serve the " + request.protocol()
                     + " ring of domain " + request.frontendDomid() + " with features " + request.features());
         }
-        return r.strategy().open(request);
+        return r.strategy();
     }
 
     @Override

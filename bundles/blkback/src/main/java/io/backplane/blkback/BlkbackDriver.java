@@ -5,12 +5,14 @@ import io.backplane.api.backend.BackendDevice;
 import io.backplane.api.backend.BackendDriver;
 import io.backplane.api.backend.BlkifKeys;
 import io.backplane.api.backend.DeviceException;
+import io.backplane.api.backend.PreparedAdoption;
 import io.backplane.api.device.DeviceCapabilities;
 import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.ring.RingStrategies;
 import io.backplane.nativeio.NativeIo;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -77,5 +79,10 @@ public final class BlkbackDriver implements BackendDriver {
     @Override
     public void rehearseAdoption(BackendContext context, Map<String, String> recorded) {
         VbdDevice.rehearse(context, recorded, strategies, io, context.stateDirectory());
+    }
+
+    @Override
+    public PreparedAdoption prepareAdoption(BackendContext context, Map<String, String> recorded, Optional<Path> ownerFiles) {
+        return VbdDevice.prepare(context, recorded, strategies, ownerFiles);
     }
 }

@@ -116,8 +116,10 @@ final class BlkifRing implements Runnable {
      */
     private volatile long lateWakeups;
     private volatile String halted;
-    /** When a re-attached ring was mapped, until its first answer is logged (0: not re-attached, or logged). */
+    /** When a re-attached ring was made, until its first answer is logged (0: not re-attached, or logged). */
     private long reattachedAt;
+    /** Where the strategy records the grants it holds for a standby (null: nowhere). */
+    private final Path grantRecord;
 
     /**
      * @param live   re-attach to a ring a previous backend served: start at its published rsp_prod
@@ -125,9 +127,11 @@ final class BlkifRing implements Runnable {
      * @param mirror where the requests taken are mirrored for a successor (null: nowhere); when
      *               live, the previous backend's mirror, whose requests it took and did not answer
      *               are served again from there
+     * @param grantRecord where the strategy records the grants it holds across requests (null:
+     *               nowhere), made anew here and at each swap
      */
     BlkifRing(String name, BackendContext context, RingRequest ringRequest, RingChannel channel, VbdImage image,
-              VbdFeatures features, boolean live, Path mirror) {
+              VbdFeatures features, boolean live, Path mirror, Path grantRecord) {
         this.name = name;
         this.ringRequest = ringRequest;
         this.context = context;
@@ -137,6 +141,8 @@ final class BlkifRing implements Runnable {
         this.checks = new RequestChecks(features, image.sectors(), image.readonly());
         this.ring = BackRing.open(channel.ring(), GeometryRingLayout.of(channel.geometry()), mirror, live);
         this.reattachedAt = live ? System.nanoTime() : 0;
+        this.grantRecord = grantRecord;
+        recordGrants();
         int maxSegments = Math.max(features.maxIndirectSegments(),
                 BLKIF_MAX_SEGMENTS_PER_REQUEST);
         this.preq = new PhysicalRequest(maxSegments);
@@ -144,6 +150,21 @@ final class BlkifRing implements Runnable {
         this.addresses = new long[maxSegments];
         this.views = new ByteBuffer[maxSegments];
         this.inFlight = new InFlightIo(image, maxSegments, "blkback " + context.id() + " " + name + " io", this::completed);
+    }
+
+    /**
+     * Has the strategy keep the grants it holds across requests recorded for a standby (before
+     * the worker starts, or on it after a swap); a failure is logged and costs only the
+     * standby's early mapping.
+     */
+    private void recordGrants() {
+        if (grantRecord != null) {
+            try {
+                io.recordGrants(grantRecord);
+            } catch (RuntimeException e) {
+                context.log(name + ": the grants held are not recorded for a standby (" + e.getMessage() + ")");
+            }
+        }
     }
 
     /** The frontend's port, bound to be awaited by the worker itself (xen_blkif_be_int wakes the ring's thread). */
@@ -332,9 +353,13 @@ final class BlkifRing implements Runnable {
         if (reattachedAt != 0 && rdReq + wrReq + flushReq + discardReq + errors + unsupported > 0) {
             // The adoption's timeline ends here: the guest has its first answer from this backend.
             Map<String, Long> counters = channel.counters();
+            long prepared = counters.getOrDefault("prepared-ring-pages", 0L);
             context.log(name + ": first answer after the re-attach " + (System.nanoTime() - reattachedAt) / 1_000_000
-                    + " ms after its ring was mapped (" + counters.getOrDefault("persistent-maps", 0L)
-                    + " persistent grants mapped so far, in " + counters.getOrDefault("persistent-map-calls", 0L) + " calls)");
+                    + " ms after its ring was " + (prepared > 0 ? "made from the pages held since before the owner went" : "mapped")
+                    + " (" + counters.getOrDefault("persistent-maps", 0L) + " persistent grants mapped so far, in "
+                    + counters.getOrDefault("persistent-map-calls", 0L) + " calls"
+                    + (prepared > 0 ? ", beside " + counters.getOrDefault("persistent-prepared", 0L) + " mapped before the owner went and "
+                    + counters.getOrDefault("persistent-claim-maps", 0L) + " at the claim" : "") + ")");
             reattachedAt = 0;
         }
     }
@@ -585,6 +610,7 @@ final class BlkifRing implements Runnable {
             ring = h.ring();
             io = h.channel().segments();
             channel = h.channel();
+            recordGrants();
             return new StrategySwap(name, from, h.channel().strategy(), (System.nanoTime() - start) / 1000);
         }, () -> { }, this::running, 5000); // the worker looks at least every WAIT_MILLIS
     }
@@ -605,6 +631,11 @@ final class BlkifRing implements Runnable {
 
     String strategy() {
         return channel.strategy();
+    }
+
+    /** {@code queue N}. */
+    String name() {
+        return name;
     }
 
     Map<String, String> status() {

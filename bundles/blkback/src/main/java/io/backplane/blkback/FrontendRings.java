@@ -22,8 +22,10 @@ import java.util.Optional;
  *                      {@code ring-page-order} (one page, {@code ring-ref})
  * @param shape         the ring layout the frontend chose of those offered (ring.h's when it wrote none)
  * @param queues        one entry per request ring, in queue order
+ * @param unmapBatch    the frontend's {@code request-unmap-batch}, passed to the strategies as written
  */
-record FrontendRings(String protocol, boolean persistent, int ringPageOrder, RingShape shape, List<Queue> queues) {
+record FrontendRings(String protocol, boolean persistent, int ringPageOrder, RingShape shape, List<Queue> queues,
+                     Optional<String> unmapBatch) {
 
     /** XEN_IO_PROTO_ABI_X86_64: the only blkif ABI this backend's layouts describe. */
     static final String X86_64_ABI = BlkifConstants.XEN_IO_PROTO_ABI_X86_64;
@@ -44,7 +46,7 @@ record FrontendRings(String protocol, boolean persistent, int ringPageOrder, Rin
         String frontend = ctx.id().frontendPath();
         // The keys that decide the rest, in one round trip.
         List<Optional<String>> head = ctx.frontendKeys(List.of(BlkifKeys.PROTOCOL, VbdFeatures.PERSISTENT,
-                XenbusKeys.MULTI_QUEUE_NUM_QUEUES, XenbusKeys.RING_PAGE_ORDER));
+                XenbusKeys.MULTI_QUEUE_NUM_QUEUES, XenbusKeys.RING_PAGE_ORDER, XenbusKeys.REQUEST_UNMAP_BATCH));
         String protocol = head.get(0).orElse("");
         if (protocol.isEmpty()) {
             protocol = X86_64_ABI; // "unspecified, assuming default": the native ABI
@@ -103,7 +105,7 @@ record FrontendRings(String protocol, boolean persistent, int ringPageOrder, Rin
             }
             rings.add(new Queue(dir, refs, port));
         }
-        return new FrontendRings(protocol, persistent, order, shape, List.copyOf(rings));
+        return new FrontendRings(protocol, persistent, order, shape, List.copyOf(rings), head.get(4));
     }
 
     private static long required(Optional<String> v, String path) {

@@ -4,9 +4,11 @@ import io.backplane.api.backend.BackendContext;
 import io.backplane.api.backend.BackendDevice;
 import io.backplane.api.backend.BlkifKeys;
 import io.backplane.api.backend.DeviceException;
+import io.backplane.api.backend.PreparedAdoption;
 import io.backplane.api.backend.StrategySwap;
 import io.backplane.api.backend.XenbusKeys;
 import io.backplane.api.hypervisor.EventChannels;
+import io.backplane.api.ring.PreparedRing;
 import io.backplane.api.ring.RingChannel;
 import io.backplane.api.ring.RingException;
 import io.backplane.api.ring.RingRequest;
@@ -74,7 +76,7 @@ final class VbdDevice implements BackendDevice {
         disconnect();
         features = VbdFeatures.of(context.negotiation().offer(), discardEnabled);
         FrontendRings fe = FrontendRings.read(context, features);
-        rings.addAll(openRings(fe, null, false));
+        rings.addAll(openRings(fe, null, false, null));
         writeConnectKeys(fe);
         for (BlkifRing r : rings) {
             r.start();
@@ -94,17 +96,56 @@ final class VbdDevice implements BackendDevice {
      * registered and served from its published rsp_prod. Nothing is written to XenStore.
      */
     @Override
-    public synchronized void adopt(Map<String, String> recorded) {
+    public void adopt(Map<String, String> recorded) {
+        reattach(recorded, null);
+    }
+
+    /**
+     * {@link #adopt(Map)} with what this process prepared as a standby ({@link #prepare}): the
+     * frontend's keys as read then (the core claimed the device on the record they were read
+     * under), and each queue's ring and persistent grants mapped already; at the claim the grant
+     * record (moved here with the mirrors) is read again, the grants the owner mapped since are
+     * mapped and those it let go of released, and what is left to do in the pause is the ring
+     * and its mirror, the port and the worker.
+     */
+    @Override
+    public void adopt(Map<String, String> recorded, PreparedAdoption prepared) {
+        if (prepared instanceof VbdPrepared p) {
+            reattach(recorded, p);
+        } else {
+            prepared.close();
+            reattach(recorded, null);
+        }
+    }
+
+    private synchronized void reattach(Map<String, String> recorded, VbdPrepared prepared) {
         if (removed) {
+            if (prepared != null) {
+                prepared.close();
+            }
             throw new DeviceException("vbd " + context.id() + " was removed");
         }
         disconnect();
         long begin = System.nanoTime();
         features = VbdFeatures.of(context.negotiation().offer(), discardEnabled);
-        FrontendRings fe = FrontendRings.read(context, features);
-        BackendDevice.requireRecorded(decided(fe), recorded);
+        FrontendRings fe;
+        List<PreparedRing> held = null;
+        if (prepared != null) {
+            fe = prepared.frontend();
+            held = prepared.take();
+        } else {
+            fe = FrontendRings.read(context, features);
+        }
+        try {
+            BackendDevice.requireRecorded(decided(fe), recorded);
+        } catch (RuntimeException e) {
+            if (held != null) {
+                VbdPrepared.close(held);
+            }
+            throw e;
+        }
         long keys = System.nanoTime();
-        rings.addAll(openRings(fe, recorded.get(STATUS_STRATEGY), true));
+        rings.addAll(openRings(fe, recorded.get(STATUS_STRATEGY), true, held));
         for (BlkifRing r : rings) {
             r.notifyFrontend();
             r.start();
@@ -116,8 +157,59 @@ final class VbdDevice implements BackendDevice {
                 + (replayed > 0 ? " (" + replayed + " requests the last backend took and never answered served again from its request mirror)" : "")
                 + ", "
                 + fe.ringPages() + (fe.ringPages() == 1 ? " ring page" : " ring pages") + ", strategy " + rings.get(0).strategy()
-                + ", " + image.sectors() + " sectors of " + image.path() + " (frontend keys " + (keys - begin) / 1_000_000
-                + " ms, rings mapped and ports bound " + (System.nanoTime() - keys) / 1_000_000 + " ms)");
+                + ", " + image.sectors() + " sectors of " + image.path() + " (frontend keys "
+                + (held != null ? "as read when it was prepared" : (keys - begin) / 1_000_000 + " ms") + ", rings "
+                + (held != null ? "opened" : "mapped") + " and ports bound " + (System.nanoTime() - keys) / 1_000_000 + " ms"
+                + (held != null ? ": " + String.join("; ", rings.stream().map(VbdDevice::foundMapped).toList()) : "") + ")");
+    }
+
+    /** What a ring's adoption found mapped, and mapped at the claim, as its counters say. */
+    private static String foundMapped(BlkifRing r) {
+        Map<String, String> s = r.status();
+        String pages = s.get("prepared-ring-pages");
+        if (pages == null) {
+            return r.name() + " mapped at the claim, nothing held";
+        }
+        return r.name() + " had its " + pages + " ring pages and " + s.get("persistent-prepared")
+                + " persistent grants mapped before the owner went; " + s.get("persistent-claim-maps") + " more mapped at the claim in "
+                + s.get("persistent-claim-map-calls") + " calls, " + s.get("persistent-claim-dropped") + " the owner let go of released";
+    }
+
+    /**
+     * A standby's preparation of {@link #adopt} while the live owner serves the vbd
+     * ({@code BackendDriver.prepareAdoption}): the frontend's keys read and checked against the
+     * record, then each queue's ring mapped by the recorded strategy with the persistent grants
+     * the owner's grant record names ({@code ownerFiles}, read only). Nothing else of the device
+     * is touched: no image, no port. Null when the record names no strategy.
+     */
+    static VbdPrepared prepare(BackendContext context, Map<String, String> recorded, RingStrategies strategies,
+                               Optional<Path> ownerFiles) {
+        long begin = System.nanoTime();
+        String strategy = recorded.get(STATUS_STRATEGY);
+        if (strategy == null) {
+            return null;
+        }
+        VbdFeatures features = VbdFeatures.of(context.negotiation().offer(), true);
+        FrontendRings fe = FrontendRings.read(context, features);
+        BackendDevice.requireRecorded(decided(fe), recorded);
+        List<PreparedRing> rings = new ArrayList<>();
+        try {
+            for (int q = 0; q < fe.queues().size(); q++) {
+                RingRequest request = ringRequest(context, fe, features, q);
+                int queue = q;
+                Path record = ownerFiles.map(d -> grantRecord(d, queue)).orElse(null);
+                rings.add(strategies.rank(request).contains(strategy) ? strategies.prepare(request, strategy, record) : null);
+            }
+        } catch (RuntimeException e) {
+            VbdPrepared.close(rings);
+            throw e;
+        }
+        int pages = rings.stream().filter(java.util.Objects::nonNull).mapToInt(PreparedRing::ringPages).sum();
+        int grants = rings.stream().filter(java.util.Objects::nonNull).mapToInt(PreparedRing::grants).sum();
+        context.log("holding " + pages + " ring pages and " + grants + " persistent grants ready for adoption ("
+                + fe.queues().size() + (fe.queues().size() == 1 ? " queue" : " queues") + " of strategy " + strategy
+                + ", mapped beside its owner in " + (System.nanoTime() - begin) / 1_000_000 + " ms)");
+        return new VbdPrepared(fe, rings);
     }
 
     /**
@@ -198,8 +290,10 @@ final class VbdDevice implements BackendDevice {
      *
      * @param strategy the strategy to prefer (an adopter's record), null for the fittest
      * @param live     re-attach to rings a previous backend served
+     * @param prepared each queue's ring as a standby prepared it (null, or null entries: nothing),
+     *                 taken over: opened or closed
      */
-    private List<BlkifRing> openRings(FrontendRings fe, String strategy, boolean live) {
+    private List<BlkifRing> openRings(FrontendRings fe, String strategy, boolean live, List<PreparedRing> prepared) {
         int n = fe.queues().size();
         List<CompletableFuture<BlkifRing>> opening = new ArrayList<>();
         for (int q = 1; q < n; q++) {
@@ -207,7 +301,7 @@ final class VbdDevice implements BackendDevice {
             CompletableFuture<BlkifRing> f = new CompletableFuture<>();
             Thread t = new Thread(() -> {
                 try {
-                    f.complete(openRing(fe, queue, strategy, live));
+                    f.complete(openRing(fe, queue, strategy, live, prepared == null ? null : prepared.get(queue)));
                 } catch (RuntimeException e) {
                     f.completeExceptionally(e);
                 }
@@ -219,7 +313,7 @@ final class VbdDevice implements BackendDevice {
         List<BlkifRing> opened = new ArrayList<>();
         RuntimeException failure = null;
         try {
-            opened.add(openRing(fe, 0, strategy, live));
+            opened.add(openRing(fe, 0, strategy, live, prepared == null ? null : prepared.get(0)));
         } catch (RuntimeException e) {
             failure = e;
         }
@@ -241,14 +335,33 @@ final class VbdDevice implements BackendDevice {
         return opened;
     }
 
-    /** @param strategy the strategy to prefer (an adopter's record), null for the fittest */
-    private BlkifRing openRing(FrontendRings fe, int q, String strategy, boolean live) {
+    /**
+     * @param strategy the strategy to prefer (an adopter's record), null for the fittest
+     * @param prepared the ring as a standby prepared it with {@code strategy} (null: nothing),
+     *                 brought up to date with the grant record now here, then opened, or closed
+     */
+    private BlkifRing openRing(FrontendRings fe, int q, String strategy, boolean live, PreparedRing prepared) {
+        try {
+            return openRing(fe, q, strategy, live, prepared, context.stateDirectory().map(d -> grantRecord(d, q)).orElse(null));
+        } finally {
+            if (prepared != null) {
+                prepared.close();                  // nothing after the strategy took it over; all of it on a failure before
+            }
+        }
+    }
+
+    private BlkifRing openRing(FrontendRings fe, int q, String strategy, boolean live, PreparedRing prepared, Path grants) {
         FrontendRings.Queue queue = fe.queues().get(q);
         RingRequest request = ringRequest(context, fe, features, q);
         RingChannel channel;
         try {
             if (strategy != null && strategies.rank(request).contains(strategy)) {
-                channel = strategies.open(request, strategy);
+                if (prepared != null) {
+                    prepared.refresh(grants);       // the owner's record, moved here at the claim
+                    channel = strategies.open(request, strategy, prepared);
+                } else {
+                    channel = strategies.open(request, strategy);
+                }
             } else {
                 if (strategy != null) {
                     context.log("queue " + q + ": ring strategy " + strategy + " is not registered now; the fittest serves the ring");
@@ -263,7 +376,7 @@ final class VbdDevice implements BackendDevice {
         try {
             // Only the mirror of a ring's requests outlives a crash: the ring's own slots get the responses.
             Path mirror = context.stateDirectory().map(d -> RequestMirror.file(d, "queue-" + q)).orElse(null);
-            ring = new BlkifRing(name, context, request, channel, image, features, live, mirror);
+            ring = new BlkifRing(name, context, request, channel, image, features, live, mirror, grants);
         } catch (RuntimeException e) {
             channel.close();
             throw new DeviceException("ring of " + name + " is unusable: " + e.getMessage(), e);
@@ -278,6 +391,11 @@ final class VbdDevice implements BackendDevice {
         return ring;
     }
 
+    /** Where queue {@code q}'s strategy records the grants it holds, beside its request mirror ({@code queue-0.grants}). */
+    static Path grantRecord(Path dir, int q) {
+        return dir.resolve("queue-" + q + ".grants");
+    }
+
     /** What queue {@code q}'s ring asks of the strategies. */
     private static RingRequest ringRequest(BackendContext context, FrontendRings fe, VbdFeatures features, int q) {
         Map<String, String> negotiated = new LinkedHashMap<>();
@@ -287,7 +405,7 @@ final class VbdDevice implements BackendDevice {
         negotiated.put(BlkifKeys.FEATURE_MAX_INDIRECT_SEGMENTS, Integer.toString(features.maxIndirectSegments()));
         negotiated.putAll(fe.shape().features());
         // A frontend's request for batched unmaps goes to the strategies as written; the one that serves it checks it.
-        context.frontendKey(XenbusKeys.REQUEST_UNMAP_BATCH).ifPresent(v -> negotiated.put(XenbusKeys.REQUEST_UNMAP_BATCH, v));
+        fe.unmapBatch().ifPresent(v -> negotiated.put(XenbusKeys.REQUEST_UNMAP_BATCH, v));
         return new RingRequest(context.id().frontendDomid(), BlkifConstants.PROTOCOL, BlkifRequestDescriptor.LENGTH,
                 BlkifResponseDescriptor.LENGTH, fe.queues().get(q).ringRefs(), negotiated);
     }

@@ -125,25 +125,29 @@ class BlkCrashReattachTest {
 
     /**
      * A standby (a second backend on a state directory of its own, up before the crash) leaves the
-     * vbd to its live owner, then adopts it the moment that owner is killed with SIGKILL, with no
-     * change in XenStore to tell it: it watches the owner's process. It takes the dead owner's
-     * request mirror over from the owner's state directory (recorded in the device's record) and
-     * serves the requests the dead one took from it; the frontend checks every response and byte.
+     * vbd on persistent grants to its live owner, holding the ring's page and every grant the
+     * owner's grant record names mapped, then adopts it the moment that owner is killed with
+     * SIGKILL, with no change in XenStore to tell it: it watches the owner's process. It takes the
+     * dead owner's request mirror and grant record over from the owner's state directory (recorded
+     * in the device's record), finds every recorded grant mapped already, and serves the requests
+     * the dead one took from the mirror with no map call; the frontend checks every response and byte.
      */
     @Test
     void aStandbyAdoptsTheDeviceOfAKilledOwnerWithItsMirror() throws Exception {
-        BackendBus bus = fx.newBus(dir, OFFER);
+        Map<String, String> offer = fx.persistentOffer();
+        BackendBus bus = fx.newBus(dir, offer);
         BackendBus standby = null;
-        int domid = fx.domainWithVbd("standby", OFFER);
+        int domid = fx.domainWithVbd("standby", offer);
         DeviceId id = new DeviceId(0, "vbd", domid, DEVID);
         Path memory = dir.resolve("domains/" + domid + "/memory");
         Path mirror = dir.resolve("devices/vbd/" + domid + "/" + DEVID + "/queue-0.requests");
         Path standbyDir = Files.createDirectories(dir.resolve("standby"));
-        BlkReattachFixture.Guest guest = fx.startGuest(domid);
+        BlkReattachFixture.Guest guest = fx.startGuest(domid, true);
         Process dying = null;
         try {
-            fx.awaitRoundsAbove(guest, 0);
+            fx.awaitRoundsAbove(guest, 0);       // a whole round: every slot's grants mapped and recorded
             long rounds = fx.rounds(guest);
+            String recorded = bus.device(id).orElseThrow().status().get("queue-0/persistent-grants");
             bus.close();                             // handed over: the owner is the dying process from now on
             dying = startDying(memory, mirror, id);
             String said = new BufferedReader(new InputStreamReader(dying.getInputStream(), StandardCharsets.UTF_8)).readLine();
@@ -152,10 +156,13 @@ class BlkCrashReattachTest {
             assertThat(m.matches()).as("the dying backend said: " + said).isTrue();
             int took = Integer.parseInt(m.group(1));
 
-            standby = fx.newBus(standbyDir, OFFER);
+            standby = fx.newBus(standbyDir, offer);
             fx.awaitLog(id + ": removed (not served here: Connected and served by the live process " + dying.pid() + "@", guest);
             // its warm-up: the adoption's code run on the vbd's keys and scratch files, the vbd untouched
             fx.awaitLog(id + ": rehearsed its adoption in ", guest);
+            fx.awaitLog(id + ": holding ", guest);
+            assertThat(fx.held(guest, 1)).as("the ring's page and every grant in the owner's record, held before the kill")
+                    .containsExactly(1, Integer.parseInt(recorded));
             dying.destroyForcibly();                 // SIGKILL: nothing in XenStore changes
             assertThat(dying.waitFor(30, TimeUnit.SECONDS)).isTrue();
             fx.awaitLog("re-attached to the live rings (its backend process " + dying.pid() + "@", guest);
@@ -166,13 +173,18 @@ class BlkCrashReattachTest {
             assertThat(standbyDir.resolve("devices/vbd/" + domid + "/" + DEVID + "/queue-0.requests")).exists();
             try (var files = Files.list(standbyDir.resolve("devices/vbd/" + domid + "/" + DEVID))) {
                 assertThat(files.map(f -> f.getFileName().toString())).as("the rehearsal's scratch files are gone")
-                        .containsExactly("queue-0.requests");
+                        .containsExactlyInAnyOrder("queue-0.requests", "queue-0.grants");
             }
+            assertThat(standby.device(id).orElseThrow().status()).as("what the adopter found mapped")
+                    .containsEntry("queue-0/prepared-ring-pages", "1").containsEntry("queue-0/persistent-prepared", recorded)
+                    .containsEntry("queue-0/persistent-claim-maps", "0").containsEntry("queue-0/persistent-map-calls", "0");
             assertThat(mirror).as("moved to the standby's state directory").doesNotExist();
             assertThat(world.xs.read(id.backendPath() + "/backplane/files"))
                     .isEqualTo(standbyDir.resolve("devices/vbd/" + domid + "/" + DEVID).toString());
             fx.awaitRoundsAbove(guest, rounds + 1);
             fx.finish(guest);
+            standby.close();
+            fx.awaitDom0Mappings(domid, 0, "the standby gone");
         } finally {
             guest.process().destroy();
             if (dying != null) {

@@ -32,6 +32,17 @@ final class BlkReattachFixture implements AutoCloseable {
 
     private static Path binary;
 
+    /**
+     * {@link #PLAIN_OFFER} with persistent grants offered, the persistent strategy registered
+     * beside grant copy for the buses made from now on (a ring that negotiated it ranks it first).
+     */
+    Map<String, String> persistentOffer() {
+        world.allStrategies = true;
+        Map<String, String> offer = new java.util.HashMap<>(PLAIN_OFFER);
+        offer.put("feature-persistent", "1");
+        return Map.copyOf(offer);
+    }
+
     final Path dir;
     final SimWorld world;
     final List<String> logs = new CopyOnWriteArrayList<>();
@@ -109,6 +120,36 @@ final class BlkReattachFixture implements AutoCloseable {
         driver = world.blkback();
         bus.addDriver(driver);
         return bus;
+    }
+
+    /** The mappings of {@code domid}'s pages that dom0 holds now (every bus of the test: one process). */
+    int dom0Mappings(int domid) {
+        return world.sim.domainStatus().stream().filter(d -> d.domid() == domid).mapToInt(d -> d.dom0Mappings()).sum();
+    }
+
+    /** Until dom0 holds exactly {@code expected} mappings of {@code domid}'s pages (30 s). */
+    void awaitDom0Mappings(int domid, int expected, String why) throws Exception {
+        long end = System.currentTimeMillis() + 30_000;
+        while (dom0Mappings(domid) != expected) {
+            if (System.currentTimeMillis() > end) {
+                throw new AssertionError(why + ": dom0 holds " + dom0Mappings(domid) + " mappings of domain " + domid
+                        + "'s pages, not " + expected + "\nbackend: " + logs);
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    /**
+     * What the standby said it held for {@code g}'s vbd ready for adoption, its {@code n}th such
+     * line (from 1): {ring pages, persistent grants}.
+     */
+    int[] held(Guest g, int n) {
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(g.vbd() + ": holding ")
+                + "(\\d+) ring pages and (\\d+) persistent grants ready for adoption.*");
+        List<int[]> said = logs.stream().map(p::matcher).filter(java.util.regex.Matcher::matches)
+                .map(m -> new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))}).toList();
+        assertThat(said).as("the standby's lines holding %s's rings: %s", g.vbd(), logs).hasSizeGreaterThanOrEqualTo(n);
+        return said.get(n - 1);
     }
 
     long rounds(Guest g) {

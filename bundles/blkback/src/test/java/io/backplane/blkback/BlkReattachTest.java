@@ -71,9 +71,7 @@ class BlkReattachTest {
      */
     @Test
     void aGuestOnPersistentGrantsKeepsItsRingsWhileTheBackendRestartsUnderIt() throws Exception {
-        Map<String, String> offer = new HashMap<>(BlkReattachFixture.PLAIN_OFFER);
-        offer.put("feature-persistent", "1");
-        fx.world.allStrategies = true;             // persistent beside grant-copy; the ring negotiated it, so it ranks first
+        Map<String, String> offer = fx.persistentOffer();
         Map<String, String> status = restartsUnder(offer, true, "persistent");
         long maps = Long.parseLong(status.get("queue-0/persistent-maps"));
         long calls = Long.parseLong(status.get("queue-0/persistent-map-calls"));
@@ -124,30 +122,46 @@ class BlkReattachTest {
 
     /**
      * SIGTERM under a hot standby, against the sim: one bus serves the vbds of three guests (C
-     * blkfronts with a ring's worth of requests in flight); a standby bus on a state directory of
-     * its own leaves each to its live owner and rehearses its adoption; then the serving bus hands
+     * blkfronts with a ring's worth of requests in flight, two of them on persistent grants); a
+     * standby bus on a state directory of its own leaves each to its live owner, rehearses its
+     * adoption and holds each persistent ring's page and every grant the owner recorded mapped
+     * beside the owner (the plain ring's strategy prepares nothing); then the serving bus hands
      * every device over at once ({@link BackendBus#handOverAll}, what the runtime's SIGTERM runs
-     * before any bundle stops) and the standby adopts each the moment its owner key goes. Nothing
-     * is served again (a handover answers all it took); each frontend counts every request
-     * answered once and checks every byte it reads back, and its backend never left Connected.
+     * before any bundle stops) and the standby adopts each the moment its owner key goes, with
+     * no ring map and no grant map left to make: what it held serves. Nothing is served again (a
+     * handover answers all it took); each frontend counts every request answered once and checks
+     * every byte it reads back, and its backend never left Connected. Once the standby stops
+     * too, dom0 holds no mapping of any guest's pages.
      */
     @Test
     void aStandbyAdoptsEveryDeviceTheServingBackendHandsOverAtOnce() throws Exception {
-        Map<String, String> offer = BlkReattachFixture.PLAIN_OFFER;
+        Map<String, String> offer = fx.persistentOffer();
         BackendBus bus = fx.newBus(dir, offer);
         BackendBus standby = null;
         List<BlkReattachFixture.Guest> guests = new ArrayList<>();
+        List<BlkReattachFixture.Guest> persistent = new ArrayList<>();
         try {
             for (String name : List.of("term-a", "term-b", "term-c")) {
-                guests.add(fx.startGuest(fx.domainWithVbd(name, offer)));
+                BlkReattachFixture.Guest g = fx.startGuest(fx.domainWithVbd(name, offer), !name.equals("term-c"));
+                guests.add(g);
+                if (!name.equals("term-c")) {
+                    persistent.add(g);
+                }
             }
             for (BlkReattachFixture.Guest g : guests) {
-                fx.awaitRoundsAbove(g, 0);
+                fx.awaitRoundsAbove(g, 0);         // a whole round: every slot's grants mapped by the owner
             }
             Path standbyDir = Files.createDirectories(dir.resolve("standby"));
             standby = fx.newBus(standbyDir, offer);
             fx.awaitLog("rehearsed its adoption in ", guests.size(), guests.get(0));
+            fx.awaitLog("ready for adoption", guests.size(), guests.get(0));
             assertThat(fx.logged("not served here: Connected and served by the live process")).isEqualTo(guests.size());
+            for (BlkReattachFixture.Guest g : persistent) {
+                String recorded = bus.device(g.vbd()).orElseThrow().status().get("queue-0/persistent-grants");
+                assertThat(fx.held(g, 1)).as("before the owner goes, the standby holds the ring's page and every grant"
+                        + " the owner holds").containsExactly(1, Integer.parseInt(recorded));
+            }
+            assertThat(fx.held(guests.get(2), 1)).as("grant copy prepares nothing").containsExactly(0, 0);
             Map<BlkReattachFixture.Guest, Long> rounds = new HashMap<>();
             guests.forEach(g -> rounds.put(g, fx.rounds(g)));
 
@@ -162,9 +176,24 @@ class BlkReattachTest {
                 assertThat(fx.world.xs.read(g.vbd().backendPath() + "/backplane/files")).as("the standby's files")
                         .isEqualTo(standbyDir.resolve("devices/vbd/" + g.domid() + "/" + BlkReattachFixture.DEVID).toString());
             }
+            for (BlkReattachFixture.Guest g : persistent) {
+                Map<String, String> status = standby.device(g.vbd()).orElseThrow().status();
+                assertThat(status).as("what the adopter found mapped").containsEntry("queue-0/prepared-ring-pages", "1")
+                        .containsEntry("queue-0/persistent-prepared", Integer.toString(fx.held(g, 1)[1]))
+                        .containsEntry("queue-0/persistent-claim-maps", "0")
+                        .containsEntry("queue-0/persistent-map-calls", "0");
+                assertThat(fx.logs).anyMatch(l -> l.startsWith(g.vbd() + ": queue 0: first answer after the re-attach")
+                        && l.contains("0 persistent grants mapped so far, in 0 calls, beside " + fx.held(g, 1)[1]
+                        + " mapped before the owner went and 0 at the claim"));
+            }
             assertThat(fx.logs).as("a handover leaves nothing to serve again").noneMatch(l -> l.contains("served again"));
             for (BlkReattachFixture.Guest g : guests) {
                 fx.finish(g);
+            }
+            bus.close();
+            standby.close();
+            for (BlkReattachFixture.Guest g : guests) {
+                fx.awaitDom0Mappings(g.domid(), 0, "both backends gone");
             }
         } finally {
             guests.forEach(g -> g.process().destroy());
@@ -172,6 +201,65 @@ class BlkReattachTest {
             if (standby != null) {
                 standby.close();
             }
+        }
+    }
+
+    /**
+     * What a standby holds for a device it leaves to its owner is let go of on every path but
+     * its own adoption: the owner's record written anew (a hot swap here; a reconnect does the
+     * same), another standby adopting the device first, the standby stopping. The guest on
+     * persistent grants runs throughout; dom0's mappings of its pages are counted in the sim. The
+     * standby that adopts maps at its claim what the owner mapped after it prepared, and its
+     * requests map nothing.
+     */
+    @Test
+    void aStandbyLetsGoOfWhatItHeldWhenTheRecordChangesAnotherAdoptsOrItStops() throws Exception {
+        Map<String, String> offer = fx.persistentOffer();
+        BackendBus bus = fx.newBus(dir, offer);
+        int domid = fx.domainWithVbd("letgo", offer);
+        DeviceId id = new DeviceId(0, "vbd", domid, BlkReattachFixture.DEVID);
+        BlkReattachFixture.Guest guest = fx.startGuest(domid, true);
+        List<BackendBus> standbys = new ArrayList<>();
+        try {
+            fx.awaitRoundsAbove(guest, 0);
+            int owner = fx.dom0Mappings(domid);
+            standbys.add(fx.newBus(Files.createDirectories(dir.resolve("standby-a")), offer));
+            fx.awaitLog("ready for adoption", 1, guest);
+            int[] held = fx.held(guest, 1);
+            assertThat(held[1]).isPositive();
+            assertThat(fx.dom0Mappings(domid)).as("the owner's, and the standby's ring and one map of its grants")
+                    .isEqualTo(owner + 2);
+
+            // The owner's record written anew: the standby reads it again and prepares on it.
+            bus.swapStrategy(id, "grant-copy", java.time.Duration.ofSeconds(10));
+            fx.awaitLog("ready for adoption", 2, guest);
+            assertThat(fx.held(guest, 2)).as("grant copy prepares nothing").containsExactly(0, 0);
+            fx.awaitDom0Mappings(domid, 1, "the owner's ring alone: the standby let go of the ring and grants it held");
+            long rounds = fx.rounds(guest);
+            bus.swapStrategy(id, "persistent", java.time.Duration.ofSeconds(10));
+            fx.awaitRoundsAbove(guest, rounds + 1);   // every grant the owner's new channel uses mapped (and maybe held)
+
+            // A second standby: one of them adopts at the SIGTERM, the other leaves it to the winner.
+            standbys.add(fx.newBus(Files.createDirectories(dir.resolve("standby-b")), offer));
+            fx.awaitLog("ready for adoption", 4, guest);
+            rounds = fx.rounds(guest);
+            bus.handOverAll("Backplane is stopping");
+            fx.awaitLog("re-attached to the live rings (it was handed over)", guest);
+            fx.awaitRoundsAbove(guest, rounds + 1);
+            BackendBus winner = standbys.stream().filter(b -> b.device(id).isPresent()).findFirst().orElseThrow();
+            BackendBus loser = standbys.get(1 - standbys.indexOf(winner));
+            assertThat(winner.device(id).orElseThrow().status()).as("the winner served with what it held, the grants the"
+                    + " owner mapped since it prepared mapped at the claim").containsEntry("queue-0/prepared-ring-pages", "1")
+                    .containsEntry("queue-0/persistent-map-calls", "0");
+            loser.close();                           // it still holds its ring and grants, left to the winner
+            fx.finish(guest);
+            winner.close();
+            bus.close();
+            fx.awaitDom0Mappings(domid, 0, "every backend gone: nothing any standby held is left");
+        } finally {
+            guest.process().destroy();
+            bus.close();
+            standbys.forEach(BackendBus::close);
         }
     }
 

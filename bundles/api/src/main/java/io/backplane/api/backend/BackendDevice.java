@@ -62,6 +62,19 @@ public interface BackendDevice {
     }
 
     /**
+     * {@link #adopt(Map)} with what this process prepared while the device was left to its
+     * previous owner ({@link BackendDriver#prepareAdoption}, made from the same record): the
+     * device takes it over, using what it holds and closing it (on failure too). The
+     * frontend's keys the preparation read still hold: the core claimed the device only because
+     * the record (and so the connection the keys made) is the one it was prepared on. The default
+     * closes it and adopts as without.
+     */
+    default void adopt(Map<String, String> recorded, PreparedAdoption prepared) {
+        prepared.close();
+        adopt(recorded);
+    }
+
+    /**
      * What {@link #adopt} and a standby's rehearsal check: each thing the frontend's keys decide
      * {@code now} must be what was {@code recorded} at its connect.
      *

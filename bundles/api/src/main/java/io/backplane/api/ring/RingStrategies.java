@@ -1,5 +1,6 @@
 package io.backplane.api.ring;
 
+import java.nio.file.Path;
 import java.util.List;
 
 /** The registry of every {@link RingStrategy} service; backends use only this. */
@@ -17,4 +18,21 @@ public interface RingStrategies {
      * takes the first.
      */
     List<String> rank(RingRequest request);
+
+    /**
+     * {@link RingStrategy#prepare} of the named strategy, when it is registered and fits
+     * {@code request}; null when it prepares nothing (the default).
+     */
+    default PreparedRing prepare(RingRequest request, String strategy, Path grantRecord) {
+        return null;
+    }
+
+    /**
+     * {@link #open(RingRequest, String)} with what {@link #prepare} mapped for it, taken over
+     * (closed on failure). The default closes it and opens afresh.
+     */
+    default RingChannel open(RingRequest request, String strategy, PreparedRing prepared) {
+        prepared.close();
+        return open(request, strategy);
+    }
 }

@@ -1,5 +1,7 @@
 package io.backplane.api.ring;
 
+import java.nio.file.Path;
+
 /**
  * A way to serve a shared ring, registered as a service by its own bundle. The registry asks
  * every strategy for its {@link #fitness} and opens the ring with the fittest.
@@ -31,4 +33,26 @@ public interface RingStrategy {
      * refused or the request is inconsistent; nothing stays mapped then.
      */
     RingChannel open(RingRequest request);
+
+    /**
+     * Maps {@code request}'s ring ahead of serving it, beside the process that serves it now (a
+     * standby's preparation; Xen lets two processes map the same grant), with the grants the
+     * strategy's data path keeps mapped across requests as {@code grantRecord} names them (another
+     * process's record, only read; null or missing: none). Null (the default) when the strategy
+     * prepares nothing: it then maps everything at {@link #open}.
+     *
+     * @throws RingException when a ring grant is refused; nothing stays mapped then
+     */
+    default PreparedRing prepare(RingRequest request, Path grantRecord) {
+        return null;
+    }
+
+    /**
+     * {@link #open(RingRequest)} with what {@link #prepare} mapped for the same request, taken
+     * over (and closed on failure). The default closes it and opens afresh.
+     */
+    default RingChannel open(RingRequest request, PreparedRing prepared) {
+        prepared.close();
+        return open(request);
+    }
 }

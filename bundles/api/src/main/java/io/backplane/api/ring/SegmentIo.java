@@ -69,4 +69,14 @@ public interface SegmentIo {
      */
     default void flush() {
     }
+
+    /**
+     * From now on keeps the grant references this data path holds mapped across requests
+     * (persistent grants) named in {@code record}, a dom0-private file that outlives the process
+     * (replaced: the file is made anew with what is held now), so that a successor can map them
+     * before it serves the ring ({@link RingStrategy#prepare}). Called before the ring's worker
+     * starts, or on it. The default holds nothing across requests and records nothing.
+     */
+    default void recordGrants(java.nio.file.Path record) {
+    }
 }

@@ -6,5 +6,5 @@
  * A test compiled with gcc against those headers checks every number here.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.1.0")
+@org.osgi.annotation.versioning.Version("1.2.0")
 package io.backplane.ring.layout;

@@ -7,6 +7,7 @@ import io.backplane.api.hypervisor.GrantTables;
 import io.backplane.ring.LegacyRingChannel;
 import io.backplane.ring.SegmentBounds;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -26,6 +27,10 @@ import java.util.function.LongSupplier;
  * to 95% of the cap (blkback's LRU_PERCENT_CLEAN; at least one grant, where blkback's integer
  * arithmetic frees none below a cap of 100), so new grants can become persistent again.
  * The unmaps of one purge go in one batch.
+ *
+ * <p>With a {@link GrantRecord} ({@link #recordGrants}) the references held are kept in a file
+ * that outlives the process, for a standby to map them beside this process before it goes
+ * ({@link PreparedGrants}); an adopter starts with what its standby mapped.
  */
 final class PersistentGrants implements LegacyRingChannel.DataPath {
     /** blkback's LRU_PERCENT_CLEAN: a full cache is cleaned to 95% of the cap. */
@@ -68,6 +73,18 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
     private final LongAdder fallbacks = new LongAdder();
     private final LongAdder refused = new LongAdder();
     private volatile int mapped;
+    /** Where the references held are recorded (null: nowhere), and the grant in each of its slots. */
+    private GrantRecord record;
+    private Grant[] recorded;
+    /**
+     * What an adopter started with ({@link PreparedGrants}): grants its standby mapped before the
+     * owner went, and at the claim, and the ring pages already mapped.
+     */
+    private final long preparedGrants;
+    private final long claimMaps;
+    private final long claimMapCalls;
+    private final long claimDropped;
+    private final long preparedRingPages;
 
     /**
      * Grants mapped together by {@link #prepare}: gntdev takes back only a whole mapping, so its
@@ -92,6 +109,8 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         final ByteBuffer page;
         /** The page's address in this process, for {@link #directAddress}. */
         final long address;
+        /** Its slot in the {@link GrantRecord}, -1 when not recorded. */
+        int slot = -1;
         long lastUsed;
         Grant older;
         Grant newer;
@@ -129,12 +148,32 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         }
     }
 
-    PersistentGrants(GrantTables grants, int domid, PersistentLimits limits, LongSupplier clock) {
+    /** @param prepared what a standby mapped for this ring, taken over (null: nothing) */
+    PersistentGrants(GrantTables grants, int domid, PersistentLimits limits, LongSupplier clock, PreparedGrants.Taken prepared) {
         this.grants = grants;
         this.domid = domid;
         this.limits = limits;
         this.clock = clock;
         this.nextPurge = clock.getAsLong() + limits.purgeInterval().toNanos();
+        if (prepared == null) {
+            preparedGrants = claimMaps = claimMapCalls = claimDropped = preparedRingPages = 0;
+            return;
+        }
+        long now = clock.getAsLong();
+        for (PreparedGrants.Held h : prepared.grants()) {
+            Batch batch = new Batch(h.mapping, h.liveCount);
+            for (int i = 0; i < h.refs.length; i++) {
+                if (h.live[i]) {
+                    keep(new Grant(h.refs[i], batch, i, now));
+                }
+            }
+        }
+        mapped = persistent.size();
+        preparedGrants = prepared.beforeClaim();
+        claimMaps = prepared.claim().mapped();
+        claimMapCalls = prepared.claim().calls();
+        claimDropped = prepared.claim().dropped();
+        preparedRingPages = prepared.ring().mapping().pages();
     }
 
     @Override
@@ -244,13 +283,56 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         }
         Batch batch = new Batch(region, n);
         for (int i = 0; i < n; i++) {
-            Grant g = new Grant(batchRefs[i], batch, i, now);
-            persistent.put(g);
-            lru.used(g);
+            keep(new Grant(batchRefs[i], batch, i, now));
         }
         mapped = persistent.size();
         maps.add(n);
         return true;
+    }
+
+    /** A grant just mapped joins the cache, most recently used, and the record when writable. */
+    private void keep(Grant g) {
+        persistent.put(g);
+        lru.used(g);
+        if (record != null && g.writable()) {
+            g.slot = record.add(g.gref);
+            if (g.slot >= 0) {
+                recorded[g.slot] = g;
+            }
+        }
+    }
+
+    /** A grant about to be unmapped leaves the record first: the record never names more than is held. */
+    private void forget(Grant g) {
+        if (g.slot < 0) {
+            return;
+        }
+        int emptied = record.remove(g.slot);
+        Grant moved = recorded[emptied];
+        recorded[emptied] = null;
+        if (moved != g) {
+            moved.slot = g.slot;
+            recorded[g.slot] = moved;
+        }
+        g.slot = -1;
+    }
+
+    /**
+     * Records the grants held in {@code file} from now on, those held now first (an adopter's,
+     * taken from its standby). Called before the worker starts, or on it after a swap.
+     */
+    @Override
+    public void recordGrants(Path file) {
+        record = GrantRecord.create(file, domid, limits.maxGrants());
+        recorded = new Grant[limits.maxGrants()];
+        for (Grant g = lru.oldest; g != null; g = g.newer) {
+            if (g.writable()) {
+                g.slot = record.add(g.gref);
+                if (g.slot >= 0) {
+                    recorded[g.slot] = g;
+                }
+            }
+        }
     }
 
     private static boolean contains(int[] refs, int n, int gref) {
@@ -291,8 +373,7 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         g = map(gref, forWrite, now);
         mapNanos.add(clock.getAsLong() - start);
         if (g != null) {
-            persistent.put(g);
-            lru.used(g);
+            keep(g);
             mapped = persistent.size();
             maps.increment();
         }
@@ -367,6 +448,7 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
                 break; // LRU order: every later grant was used more recently
             }
             Grant next = g.newer;
+            forget(g);
             g.release(victims);
             persistent.remove(g.gref);
             lru.remove(g);
@@ -381,7 +463,10 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         }
     }
 
-    /** Unmaps every persistent grant, in one batch. */
+    /**
+     * Unmaps every persistent grant, in one batch. The record is left as it is: after a hand-over
+     * its successor has it already, and this runs after the release.
+     */
     @Override
     public void close() {
         List<GrantMapping> all = new ArrayList<>(persistent.size());
@@ -406,6 +491,13 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         c.put("persistent-purged", purged.sum());
         c.put("persistent-fallback-copies", fallbacks.sum());
         c.put("persistent-map-refusals", refused.sum());
+        if (preparedRingPages > 0) {
+            c.put("prepared-ring-pages", preparedRingPages);
+            c.put("persistent-prepared", preparedGrants);
+            c.put("persistent-claim-maps", claimMaps);
+            c.put("persistent-claim-map-calls", claimMapCalls);
+            c.put("persistent-claim-dropped", claimDropped);
+        }
         return c;
     }
 

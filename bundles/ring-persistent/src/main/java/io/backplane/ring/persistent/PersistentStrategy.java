@@ -2,6 +2,7 @@ package io.backplane.ring.persistent;
 
 import io.backplane.api.backend.XenbusKeys;
 import io.backplane.api.hypervisor.GrantTables;
+import io.backplane.api.ring.PreparedRing;
 import io.backplane.api.ring.RingChannel;
 import io.backplane.api.ring.RingRequest;
 import io.backplane.api.ring.RingStrategy;
@@ -9,6 +10,7 @@ import io.backplane.ring.LegacyRingChannel;
 import io.backplane.ring.LegacyRingMapping;
 import io.backplane.ring.layout.BlkifConstants;
 import io.backplane.ring.layout.NetifConstants;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.LongSupplier;
 import org.osgi.service.component.annotations.Activate;
@@ -84,6 +86,23 @@ public class PersistentStrategy implements RingStrategy {
     @Override
     public RingChannel open(RingRequest request) {
         LegacyRingMapping ring = LegacyRingMapping.map(grants, request, NAME);
-        return new LegacyRingChannel(NAME, ring, new PersistentGrants(grants, request.frontendDomid(), limits, clock));
+        return new LegacyRingChannel(NAME, ring, new PersistentGrants(grants, request.frontendDomid(), limits, clock, null));
+    }
+
+    /** The ring, and the grants the owner's record names, mapped in one call (up to the cap). */
+    @Override
+    public PreparedRing prepare(RingRequest request, Path grantRecord) {
+        return PreparedGrants.prepare(grants, request, grantRecord, limits.maxGrants(), NAME);
+    }
+
+    /** The prepared ring and grants become the channel's, its grants the first persistent ones. */
+    @Override
+    public RingChannel open(RingRequest request, PreparedRing prepared) {
+        if (!(prepared instanceof PreparedGrants p) || !p.prepares(request)) {
+            prepared.close();
+            return open(request);
+        }
+        PreparedGrants.Taken taken = p.take();
+        return new LegacyRingChannel(NAME, taken.ring(), new PersistentGrants(grants, request.frontendDomid(), limits, clock, taken));
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.backplane.api.hypervisor.GrantStatus;
+import io.backplane.api.ring.PreparedRing;
 import io.backplane.api.ring.RingChannel;
 import io.backplane.api.ring.RingException;
 import io.backplane.api.ring.RingRequest;
@@ -13,6 +14,7 @@ import io.backplane.api.ring.SegmentIo;
 import io.backplane.guest.grantpool.GrantPoolSim;
 import io.backplane.nativeio.NativeIo;
 import io.backplane.ring.layout.GrantEntryV1Descriptor;
+import io.backplane.ring.layout.GrantRecordDescriptor;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -193,6 +195,101 @@ class PersistentStrategyTest {
         }
         assertThat(fx.pinned()).isZero();
         assertThat(fx.mappingsOfGuestMemory()).isEqualTo(guestMappingsBefore);
+    }
+
+    /**
+     * A standby's preparation: the owner's data path records the grants it holds as they come and
+     * go; a standby maps the ring and those grants beside it (Xen lets both map them), keeping them
+     * mapped after the owner unmaps; at the claim the record, read again, maps only what the owner
+     * mapped since, in one call, and lets go of what it purged; the adopter's channel serves from
+     * them with no map call and records them in its own file.
+     */
+    @Test
+    void aStandbyHoldsWhatTheOwnerRecordedAndMapsOnlyWhatIsNewAtTheClaim() throws Exception {
+        Path ownerRecord = stateDir.resolve("owner-queue-0.grants");
+        Path moved = stateDir.resolve("adopter-queue-0.grants");
+        PersistentStrategy strategy = new PersistentStrategy(fx.grants(), PersistentLimits.DEFAULTS, now::get);
+        RingRequest request = blkif(Map.of("feature-persistent", "1"));
+        PreparedRing held;
+        try (RingChannel owner = strategy.open(request)) {
+            SegmentIo io = owner.segments();
+            io.recordGrants(ownerRecord);
+            for (int i = 0; i < 4; i++) {
+                assertRead(io, refs[i], 0, 4096);
+            }
+            io.flush();
+            assertThat(GrantRecord.read(ownerRecord, fx.domid())).containsExactlyInAnyOrder(refs[0], refs[1], refs[2], refs[3]);
+            held = strategy.prepare(request, ownerRecord);
+            assertThat(held.ringPages()).isEqualTo(1);
+            assertThat(held.grants()).isEqualTo(4);
+            now.addAndGet(61 * SECOND);
+            for (int i : new int[] {0, 2, 3, 4}) {
+                assertRead(io, refs[i], 0, 16);
+            }
+            io.flush();                                      // refs[1] purged, refs[4] new
+            assertThat(GrantRecord.read(ownerRecord, fx.domid())).containsExactlyInAnyOrder(refs[0], refs[2], refs[3], refs[4]);
+        }                                                    // the owner unmapped all it held
+        assertThat(fx.pinned()).as("the standby's ring page and four grants").isEqualTo(5);
+        java.nio.file.Files.move(ownerRecord, moved);        // what the claim does with the owner's files
+        assertThat(held.refresh(moved)).isEqualTo(new PreparedRing.Refresh(3, 1, 1, 1));
+        try (RingChannel adopter = strategy.open(request, held)) {
+            SegmentIo io = adopter.segments();
+            io.recordGrants(moved);
+            assertThat(GrantRecord.read(moved, fx.domid())).containsExactlyInAnyOrder(refs[0], refs[2], refs[3], refs[4]);
+            for (int i : new int[] {0, 2, 3, 4}) {
+                assertRead(io, refs[i], 0, 4096);
+            }
+            held.close();                                    // taken over: closing it releases nothing
+            assertRead(io, refs[0], 0, 4096);
+            assertThat(adopter.counters()).containsEntry("persistent-map-calls", 0L).containsEntry("persistent-hits", 5L)
+                    .containsEntry("prepared-ring-pages", 1L).containsEntry("persistent-prepared", 3L)
+                    .containsEntry("persistent-claim-maps", 1L).containsEntry("persistent-claim-map-calls", 1L)
+                    .containsEntry("persistent-claim-dropped", 1L).containsEntry("persistent-grants", 4L);
+        }
+        assertThat(fx.pinned()).isZero();
+    }
+
+    /**
+     * A preparation that is not adopted unmaps everything it held when closed (twice is once); a
+     * reference a kill left in two slots of the record is mapped once; at a claim that finds no
+     * record every grant held is let go of, the ring stays.
+     */
+    @Test
+    void aPreparationNotAdoptedLeavesNothingMapped() throws Exception {
+        Path record = stateDir.resolve("queue-0.grants");
+        PersistentStrategy strategy = new PersistentStrategy(fx.grants(), PersistentLimits.DEFAULTS, now::get);
+        RingRequest request = blkif(Map.of("feature-persistent", "1"));
+        try (RingChannel owner = strategy.open(request)) {
+            owner.segments().recordGrants(record);
+            for (int i = 0; i < 3; i++) {
+                assertRead(owner.segments(), refs[i], 0, 16);
+            }
+        }
+        duplicateLastSlot(record);                           // a kill in the middle of a removal
+        PreparedRing held = strategy.prepare(request, record);
+        assertThat(held.grants()).isEqualTo(3);
+        assertThat(fx.pinned()).isEqualTo(4);
+        held.close();
+        held.close();
+        assertThat(fx.pinned()).isZero();
+        PreparedRing again = strategy.prepare(request, record);
+        assertThat(again.refresh(stateDir.resolve("none.grants"))).isEqualTo(new PreparedRing.Refresh(0, 0, 0, 3));
+        assertThat(fx.pinned()).as("the ring page alone").isEqualTo(1);
+        again.close();
+        assertThat(fx.pinned()).isZero();
+    }
+
+    /** What a process killed between a removal's two stores leaves: the last slot's reference in the next slot too. */
+    static void duplicateLastSlot(Path record) throws Exception {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(record,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            ByteBuffer b = ch.map(java.nio.channels.FileChannel.MapMode.READ_WRITE, 0, ch.size())
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            int count = b.getInt(GrantRecordDescriptor.COUNT_OFFSET);
+            int last = GrantRecordDescriptor.REFS_OFFSET + (count - 1) * GrantRecordDescriptor.REF_LENGTH;
+            b.putInt(last + GrantRecordDescriptor.REF_LENGTH, b.getInt(last));
+            b.putInt(GrantRecordDescriptor.COUNT_OFFSET, count + 1);
+        }
     }
 
     @Test
