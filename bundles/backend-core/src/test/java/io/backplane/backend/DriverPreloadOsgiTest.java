@@ -6,15 +6,13 @@ import io.backplane.api.backend.BackendDriver;
 import io.backplane.api.log.OperatorLog;
 import io.backplane.backend.preloadprobe.ProbeDriver;
 import io.backplane.backend.preloadprobe.ProbeUnused;
-import io.backplane.testkit.osgi.ClasspathBundles;
+import io.backplane.testkit.osgi.TestFramework;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.ServiceLoader;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
@@ -26,7 +24,6 @@ import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.launch.Framework;
-import org.osgi.framework.launch.FrameworkFactory;
 
 /**
  * A driver bound from a bundle revision whose classes no one loaded yet (a bundle started, or
@@ -41,13 +38,8 @@ class DriverPreloadOsgiTest {
 
     @Test
     void eachNewRevisionOfADriversBundleIsLoadedOnceWhenItsDriverIsBound() throws Exception {
-        Map<String, String> props = new HashMap<>();
-        props.put(Constants.FRAMEWORK_STORAGE, dir.resolve("felix-cache").toString());
-        props.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
         // The API from the test's class path: the bundle's driver is a BackendDriver the bus knows.
-        props.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, ClasspathBundles.apiExports());
-        Framework felix = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(props);
-        felix.start();
+        Framework felix = TestFramework.start(dir.resolve("felix-cache"), null, Map.of());
         try (XenbusFixture f = new XenbusFixture(true)) {
             BundleContext ctx = felix.getBundleContext();
             Bundle probe = ctx.installBundle(probeBundle().toUri().toString());

@@ -9,14 +9,13 @@ import io.backplane.api.hypervisor.EventChannel;
 import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.hypervisor.GrantTables;
 import io.backplane.testkit.osgi.ClasspathBundles;
+import io.backplane.testkit.osgi.TestFramework;
 import io.backplane.xs.client.SocketXenStore;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.ServiceLoader;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,7 +24,6 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.launch.Framework;
-import org.osgi.framework.launch.FrameworkFactory;
 import org.osgi.util.tracker.ServiceTracker;
 
 /**
@@ -40,13 +38,7 @@ class SimBundleOsgiTest {
 
     @Test
     void theSimRunsAsADeclarativeServicesComponentInFelix() throws Exception {
-        Map<String, String> props = new HashMap<>();
-        props.put(Constants.FRAMEWORK_STORAGE, dir.resolve("felix-cache").toString());
-        props.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
-        props.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, ClasspathBundles.apiExports());
-        props.put("backplane.state.dir", dir.toString());
-        Framework felix = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(props);
-        felix.start();
+        Framework felix = TestFramework.start(dir.resolve("felix-cache"), null, Map.of("backplane.state.dir", dir.toString()));
         try {
             BundleContext ctx = felix.getBundleContext();
             List<Bundle> bundles = new ArrayList<>();

@@ -3,6 +3,7 @@ package io.backplane.hypervisor.xen;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.backplane.testkit.osgi.ClasspathBundles;
+import io.backplane.testkit.osgi.TestFramework;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,16 +11,13 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.ServiceLoader;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.launch.Framework;
-import org.osgi.framework.launch.FrameworkFactory;
 
 /**
  * The real bundle in Felix with SCR on a machine that is not a Xen dom0: it resolves, the probe
@@ -36,12 +34,7 @@ class XenBundleOsgiTest {
             System.out.println("XenBundleOsgiTest skipped: this is a Xen dom0 (/dev/xen/gntdev exists)");
             Assumptions.assumeTrue(false, "this is a Xen dom0");
         }
-        Map<String, String> props = new HashMap<>();
-        props.put(Constants.FRAMEWORK_STORAGE, dir.resolve("felix-cache").toString());
-        props.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
-        props.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, ClasspathBundles.apiExports());
-        Framework felix = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(props);
-        felix.start();
+        Framework felix = TestFramework.start(dir.resolve("felix-cache"), null, Map.of());
         try {
             BundleContext ctx = felix.getBundleContext();
             List<Bundle> bundles = new ArrayList<>();

@@ -10,6 +10,7 @@ import io.backplane.guest.grantpool.GrantPoolSim;
 import io.backplane.ring.layout.BlkifConstants;
 import io.backplane.ring.layout.NetifConstants;
 import io.backplane.testkit.osgi.ClasspathBundles;
+import io.backplane.testkit.osgi.TestFramework;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,7 +19,6 @@ import java.util.HashMap;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
-import java.util.ServiceLoader;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,7 +27,6 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.launch.Framework;
-import org.osgi.framework.launch.FrameworkFactory;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.util.tracker.ServiceTracker;
@@ -44,13 +43,8 @@ class StrategyBundlesOsgiTest {
 
     @Test
     void strategiesAreDsComponentsAndThePersistentCapIsConfigurable() throws Exception {
-        Map<String, String> props = new HashMap<>();
-        props.put(Constants.FRAMEWORK_STORAGE, dir.resolve("felix-cache").toString());
-        props.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
         // The API and ConfigAdmin's API from the class path, so this test and the bundles share them.
-        props.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, ClasspathBundles.apiExports() + ",org.osgi.service.cm;version=1.6.1");
-        Framework felix = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(props);
-        felix.start();
+        Framework felix = TestFramework.start(dir.resolve("felix-cache"), "org.osgi.service.cm;version=1.6.1", Map.of());
         try (GrantPoolSim fx = GrantPoolSim.start(dir.resolve("sim"), 8)) {
             BundleContext ctx = felix.getBundleContext();
             ctx.registerService(GrantTables.class, fx.sim(), null);
