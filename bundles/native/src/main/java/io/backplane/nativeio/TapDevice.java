@@ -56,6 +56,8 @@ public final class TapDevice implements AutoCloseable {
     private final int wakeFd;
     private final ByteBuffer pollScratch = ByteBuffer.allocateDirect(16);
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Orders a wake's write before the close of the fd it writes to. */
+    private final Object wakeLock = new Object();
     /** The TUNSETIFF flags it was opened with, which every further queue must repeat. */
     private final short flags;
 
@@ -177,6 +179,9 @@ public final class TapDevice implements AutoCloseable {
      * one read(2) and no poll: a reader taking what is queued stops at the first EAGAIN.
      */
     public synchronized int read(ByteBuffer frame, int timeoutMillis) {
+        if (closed.get()) {
+            return 0;                              // closed under a reader: its fds may name others' files now
+        }
         int n = io.read(fd, frame);
         if (n >= 0 || timeoutMillis == 0) {
             return Math.max(0, n);
@@ -196,6 +201,9 @@ public final class TapDevice implements AutoCloseable {
      * waiting: true then, false on timeout or when woken ({@link #wakeReader()}).
      */
     public synchronized boolean await(int timeoutMillis) {
+        if (closed.get()) {
+            return false;
+        }
         int revents = awaitInput(timeoutMillis);
         if ((revents & Posix.POLLIN) == 0 && (revents & (Posix.POLLERR | Posix.POLLHUP)) != 0) {
             throw new NativeException(Errno.EIO, "TAP " + name + " reported an error while reading");
@@ -210,7 +218,7 @@ public final class TapDevice implements AutoCloseable {
      * dropped the rest), or 0 when no frame waits.
      */
     public synchronized long read(IoVector iov) {
-        return Math.max(0, io.readv(fd, iov));
+        return closed.get() ? 0 : Math.max(0, io.readv(fd, iov));
     }
 
     /** Writes one frame (the buffer's remaining bytes, direct) to the host. */
@@ -238,11 +246,11 @@ public final class TapDevice implements AutoCloseable {
     /** The TAP fd's revents, or 0 on timeout or when woken (the wake taken: one wait ends per wake). */
     private int awaitInput(int timeoutMillis) {
         int both = io.poll(fd, wakeFd, Posix.POLLIN, timeoutMillis, pollScratch);
-        if ((both >>> 16) != 0) {
+        if (((both >>> 16) & Posix.POLLIN) != 0) {
             io.read(wakeFd, ByteBuffer.allocateDirect(8));
             return 0;
         }
-        return both;
+        return both & 0xFFFF;
     }
 
     /**
@@ -251,15 +259,32 @@ public final class TapDevice implements AutoCloseable {
      * reader about to be told to stop need not sit out its poll's timeout. From any thread.
      */
     public void wakeReader() {
-        if (!closed.get()) {
-            io.write(wakeFd, ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder()).putLong(0, 1));
+        synchronized (wakeLock) {
+            if (!closed.get()) {
+                wake();
+            }
         }
     }
 
-    /** Closes the fd; the kernel removes the interface with its last queue unless it is persistent. */
+    private void wake() {
+        io.write(wakeFd, ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder()).putLong(0, 1));
+    }
+
+    /**
+     * Closes the fds; the kernel removes the interface with its last queue unless it is
+     * persistent. A reader waiting meanwhile is woken and the fds are closed only once it has
+     * left: a closed fd's number is soon another file's (a pipe of the JVM's process launcher,
+     * say), which a late read or wake would then steal from or write into.
+     */
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
+        synchronized (wakeLock) {
+            if (!closed.compareAndSet(false, true)) {
+                return;
+            }
+            wake();
+        }
+        synchronized (this) {                      // after any read or wait under way (they hold this monitor)
             io.close(fd);
             io.close(wakeFd);
         }

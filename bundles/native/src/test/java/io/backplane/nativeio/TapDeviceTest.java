@@ -102,6 +102,38 @@ class TapDeviceTest {
     }
 
     /**
+     * Closing a TAP under a reader waiting for ever ends the wait, and the fds it closes are not
+     * touched after: a pipe opened next (taking the freed fd numbers, the lowest free) keeps
+     * every byte written to it and gets none, through a read, a wait and a wake of the closed TAP.
+     */
+    @Test
+    @Timeout(60)
+    void aCloseEndsTheWaitAndLeavesTheFreedFdsAlone() throws Exception {
+        NativeIo io = new NativeIo();
+        String name = "bpcl" + ProcessHandle.current().pid() % 10000;
+        TapDevice tap = io.openTap(name);
+        java.util.concurrent.CompletableFuture<Boolean> waited = new java.util.concurrent.CompletableFuture<>();
+        Thread reader = new Thread(() -> waited.complete(tap.await(-1)));
+        reader.start();
+        while (java.util.Arrays.stream(reader.getStackTrace()).noneMatch(f -> f.getMethodName().equals("poll"))) {
+            Thread.sleep(10);
+        }
+        tap.close();
+        assertThat(waited.get(10, TimeUnit.SECONDS)).as("woken by the close").isFalse();
+        java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+        try (java.nio.channels.Pipe.SourceChannel source = pipe.source(); java.nio.channels.Pipe.SinkChannel sink = pipe.sink()) {
+            sink.write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
+            assertThat(tap.read(ByteBuffer.allocateDirect(2048), 100)).isZero();
+            assertThat(tap.await(100)).isFalse();
+            tap.wakeReader();
+            // the pipe holds exactly what was written: no read took from it, no wake wrote into it
+            source.configureBlocking(false);
+            ByteBuffer got = ByteBuffer.allocate(64);
+            assertThat(source.read(got)).isEqualTo(3);
+        }
+    }
+
+    /**
      * A multi-queue TAP: each attached queue is an fd of its own and shows as a queue of the
      * interface; closing one detaches it, and the interface lives until its last queue closes.
      */
