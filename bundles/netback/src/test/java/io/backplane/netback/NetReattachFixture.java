@@ -78,7 +78,7 @@ final class NetReattachFixture implements AutoCloseable {
     }
 
     String guestLog(int domid) throws Exception {
-        return Files.exists(net.guestLog(domid)) ? Files.readString(net.guestLog(domid)) : "";
+        return net.guestOutput(domid);
     }
 
     /**

@@ -121,6 +121,15 @@ final class SimNet implements AutoCloseable {
         return stateDir.resolve("guest-" + domid + ".log");
     }
 
+    /** What the guest process of {@code domid} printed so far, for a failed assertion's message. */
+    String guestOutput(int domid) {
+        try {
+            return Files.exists(guestLog(domid)) ? Files.readString(guestLog(domid)) : "";
+        } catch (IOException e) {
+            return "(guest log unreadable: " + e.getMessage() + ")";
+        }
+    }
+
     String read(String path) {
         return xs.tryRead(path).orElse("");
     }

@@ -66,7 +66,7 @@ class TapPingTest {
             String subnet = "10.213." + (domid % 250);
             assertThat(run("ip", "addr", "add", subnet + ".1/24", "dev", tap).exit()).isZero();
             net.startGuest(domid, "ip=" + subnet + ".2");
-            assertThat(SimNet.await(20, () -> "4".equals(net.read(id.backendPath() + "/state")))).isTrue();
+            assertThat(SimNet.await(20, () -> "4".equals(net.read(id.backendPath() + "/state")))).as(net.guestOutput(domid)).isTrue();
 
             Result ping = run("ping", "-c", "3", "-i", "0.2", "-W", "2", "-I", tap, subnet + ".2");
             assertThat(ping.exit()).as(ping.out()).isZero();
@@ -95,7 +95,7 @@ class TapPingTest {
             String subnet = "10.214." + (domid % 250);
             assertThat(run("ip", "addr", "add", subnet + ".1/24", "dev", tap).exit()).isZero();
             net.startGuest(domid, "ip=" + subnet + ".2");
-            assertThat(SimNet.await(20, () -> "4".equals(net.read(id.backendPath() + "/state")))).isTrue();
+            assertThat(SimNet.await(20, () -> "4".equals(net.read(id.backendPath() + "/state")))).as(net.guestOutput(domid)).isTrue();
             assertThat(bus.status(id)).containsEntry("strategy", "zero-copy");
 
             Result ping = run("ping", "-c", "4", "-i", "0.2", "-W", "2", "-s", "1400", "-p", "5a3c", "-I", tap, subnet + ".2");

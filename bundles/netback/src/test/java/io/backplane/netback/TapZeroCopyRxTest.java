@@ -394,7 +394,7 @@ class TapZeroCopyRxTest {
     }
 
     private static String log(int domid) throws Exception {
-        return Files.exists(net.guestLog(domid)) ? Files.readString(net.guestLog(domid)) : "";
+        return net.guestOutput(domid);
     }
 
     /** netback on real TAP devices, the zero-copy strategy ranked first. */
