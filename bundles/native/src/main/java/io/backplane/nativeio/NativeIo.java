@@ -257,44 +257,15 @@ public final class NativeIo {
     public int poll(int fd, short events, int timeoutMillis, ByteBuffer scratch) {
         scratch.order(ByteOrder.nativeOrder());
         scratch.putInt(0, fd).putShort(4, events).putShort(6, (short) 0);
-        return poll(scratch, 1, timeoutMillis) == 0 ? 0 : scratch.getShort(6) & 0xFFFF;
-    }
-
-    /**
-     * poll(2) on two fds for {@code events} at once: the first fd's revents in the low 16 bits
-     * of the result, the second's in the high 16, 0 on timeout. {@code scratch} is a 16-byte
-     * direct buffer the caller owns (two struct pollfd).
-     */
-    public int poll(int fd, int other, short events, int timeoutMillis, ByteBuffer scratch) {
-        scratch.order(ByteOrder.nativeOrder());
-        scratch.putInt(0, fd).putShort(4, events).putShort(6, (short) 0);
-        scratch.putInt(8, other).putShort(12, events).putShort(14, (short) 0);
-        return poll(scratch, 2, timeoutMillis) == 0 ? 0 : (scratch.getShort(6) & 0xFFFF) | (scratch.getShort(14) & 0xFFFF) << 16;
-    }
-
-    /** poll(2) on the {@code nfds} struct pollfd in {@code fds}: how many are ready, 0 on timeout or a signal. */
-    private int poll(ByteBuffer fds, int nfds, int timeoutMillis) {
-        int n = libc.poll(address(fds), nfds, timeoutMillis);
+        int n = libc.poll(address(scratch), 1, timeoutMillis);
         if (n < 0) {
             int errno = runtime.getLastError();
             if (errno == Errno.EINTR) {
                 return 0;
             }
-            throw error(errno, "poll fd " + fds.getInt(0) + (nfds > 1 ? " and fd " + fds.getInt(8) : ""));
+            throw error(errno, "poll fd " + fd);
         }
-        return n;
-    }
-
-    /**
-     * eventfd(2), non-blocking and close-on-exec: a counter one thread makes readable (an
-     * 8-byte write) to end another's {@link #poll(int, int, short, int, ByteBuffer)} at once.
-     */
-    public int eventfd() {
-        int fd = libc.eventfd(0, Posix.O_NONBLOCK | Posix.O_CLOEXEC);
-        if (fd < 0) {
-            throw error("eventfd");
-        }
-        return fd;
+        return n == 0 ? 0 : scratch.getShort(6) & 0xFFFF;
     }
 
     /** mmap(2); returns the address. */

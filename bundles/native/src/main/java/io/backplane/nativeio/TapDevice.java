@@ -49,22 +49,14 @@ public final class TapDevice implements AutoCloseable {
     private final NativeIo io;
     private final int fd;
     private final String name;
-    /**
-     * Made readable by {@link #wakeReader()}: every wait polls it beside the TAP, so a reader
-     * told to stop need not sit out its poll's timeout.
-     */
-    private final int wakeFd;
-    private final ByteBuffer pollScratch = ByteBuffer.allocateDirect(16);
+    private final ByteBuffer pollScratch = ByteBuffer.allocateDirect(8);
     private final AtomicBoolean closed = new AtomicBoolean();
-    /** Orders a wake's write before the close of the fd it writes to. */
-    private final Object wakeLock = new Object();
     /** The TUNSETIFF flags it was opened with, which every further queue must repeat. */
     private final short flags;
 
-    private TapDevice(NativeIo io, int fd, int wakeFd, String name, short flags) {
+    private TapDevice(NativeIo io, int fd, String name, short flags) {
         this.io = io;
         this.fd = fd;
-        this.wakeFd = wakeFd;
         this.name = name;
         this.flags = flags;
     }
@@ -86,7 +78,7 @@ public final class TapDevice implements AutoCloseable {
             ByteBuffer ifr = ifreq(name);
             ifr.putShort(IFNAMSIZ, flags);
             io.ioctl(fd, TUNSETIFF, ifr);
-            return new TapDevice(io, fd, io.eventfd(), readName(ifr), flags);
+            return new TapDevice(io, fd, readName(ifr), flags);
         } catch (RuntimeException e) {
             io.close(fd);
             throw e;
@@ -179,14 +171,11 @@ public final class TapDevice implements AutoCloseable {
      * one read(2) and no poll: a reader taking what is queued stops at the first EAGAIN.
      */
     public synchronized int read(ByteBuffer frame, int timeoutMillis) {
-        if (closed.get()) {
-            return 0;                              // closed under a reader: its fds may name others' files now
-        }
         int n = io.read(fd, frame);
         if (n >= 0 || timeoutMillis == 0) {
             return Math.max(0, n);
         }
-        int revents = awaitInput(timeoutMillis);
+        int revents = io.poll(fd, Posix.POLLIN, timeoutMillis, pollScratch);
         if ((revents & Posix.POLLIN) == 0) {
             if ((revents & (Posix.POLLERR | Posix.POLLHUP)) != 0) {
                 throw new NativeException(Errno.EIO, "TAP " + name + " reported an error while reading");
@@ -198,13 +187,10 @@ public final class TapDevice implements AutoCloseable {
 
     /**
      * Waits at most {@code timeoutMillis} (-1 for ever) until a frame can be read without
-     * waiting: true then, false on timeout or when woken ({@link #wakeReader()}).
+     * waiting: true then, false on timeout.
      */
     public synchronized boolean await(int timeoutMillis) {
-        if (closed.get()) {
-            return false;
-        }
-        int revents = awaitInput(timeoutMillis);
+        int revents = io.poll(fd, Posix.POLLIN, timeoutMillis, pollScratch);
         if ((revents & Posix.POLLIN) == 0 && (revents & (Posix.POLLERR | Posix.POLLHUP)) != 0) {
             throw new NativeException(Errno.EIO, "TAP " + name + " reported an error while reading");
         }
@@ -218,7 +204,7 @@ public final class TapDevice implements AutoCloseable {
      * dropped the rest), or 0 when no frame waits.
      */
     public synchronized long read(IoVector iov) {
-        return closed.get() ? 0 : Math.max(0, io.readv(fd, iov));
+        return Math.max(0, io.readv(fd, iov));
     }
 
     /** Writes one frame (the buffer's remaining bytes, direct) to the host. */
@@ -243,50 +229,11 @@ public final class TapDevice implements AutoCloseable {
         }
     }
 
-    /** The TAP fd's revents, or 0 on timeout or when woken (the wake taken: one wait ends per wake). */
-    private int awaitInput(int timeoutMillis) {
-        int both = io.poll(fd, wakeFd, Posix.POLLIN, timeoutMillis, pollScratch);
-        if (((both >>> 16) & Posix.POLLIN) != 0) {
-            io.read(wakeFd, ByteBuffer.allocateDirect(8));
-            return 0;
-        }
-        return both & 0xFFFF;
-    }
-
-    /**
-     * Ends the current wait in {@link #await} or {@link #read(ByteBuffer, int)} of another
-     * thread at once, or the next one when none is under way (it returns as on a timeout): a
-     * reader about to be told to stop need not sit out its poll's timeout. From any thread.
-     */
-    public void wakeReader() {
-        synchronized (wakeLock) {
-            if (!closed.get()) {
-                wake();
-            }
-        }
-    }
-
-    private void wake() {
-        io.write(wakeFd, ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder()).putLong(0, 1));
-    }
-
-    /**
-     * Closes the fds; the kernel removes the interface with its last queue unless it is
-     * persistent. A reader waiting meanwhile is woken and the fds are closed only once it has
-     * left: a closed fd's number is soon another file's (a pipe of the JVM's process launcher,
-     * say), which a late read or wake would then steal from or write into.
-     */
+    /** Closes the fd; the kernel removes the interface with its last queue unless it is persistent. */
     @Override
     public void close() {
-        synchronized (wakeLock) {
-            if (!closed.compareAndSet(false, true)) {
-                return;
-            }
-            wake();
-        }
-        synchronized (this) {                      // after any read or wait under way (they hold this monitor)
+        if (closed.compareAndSet(false, true)) {
             io.close(fd);
-            io.close(wakeFd);
         }
     }
 

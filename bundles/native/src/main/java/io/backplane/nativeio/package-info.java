@@ -3,5 +3,5 @@
  * that carries jnr-ffi; everyone else uses {@link io.backplane.nativeio.NativeIo}.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.4.0")
+@org.osgi.annotation.versioning.Version("1.3.0")
 package io.backplane.nativeio;

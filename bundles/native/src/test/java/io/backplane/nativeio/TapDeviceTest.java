@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 
 /**
  * A real TAP interface: the host's ARP request for an address behind it comes out of
@@ -71,66 +70,6 @@ class TapDeviceTest {
             assertThat(rxPackets(name)).isEqualTo(before + 1);
         }
         assertThat(Path.of("/sys/class/net", name)).doesNotExist();
-    }
-
-    /**
-     * A reader waiting for ever on an idle TAP is woken by another thread's
-     * {@link TapDevice#wakeReader}: its wait returns as on a timeout (without the wake the test
-     * never ends and its timeout fails it), and a wake given while no one waits ends the next
-     * wait; the wait after that waits again.
-     */
-    @Test
-    @Timeout(60)
-    void aWaitingReaderIsWokenByAnotherThread() throws Exception {
-        NativeIo io = new NativeIo();
-        String name = "bpwk" + ProcessHandle.current().pid() % 10000;
-        try (TapDevice tap = io.openTap(name)) {
-            java.util.concurrent.CompletableFuture<Boolean> waited = new java.util.concurrent.CompletableFuture<>();
-            Thread reader = new Thread(() -> waited.complete(tap.await(-1)));
-            reader.start();
-            while (java.util.Arrays.stream(reader.getStackTrace()).noneMatch(f -> f.getMethodName().equals("poll"))) {
-                Thread.sleep(10);                           // until it waits in poll(2)
-            }
-            tap.wakeReader();
-            assertThat(waited.get()).as("woken, no frame").isFalse();
-            reader.join();
-
-            tap.wakeReader();                               // nobody waits: the next wait ends at once
-            assertThat(tap.await(-1)).isFalse();
-            assertThat(tap.read(ByteBuffer.allocateDirect(2048), 100)).as("the wake was taken: this one times out").isZero();
-        }
-    }
-
-    /**
-     * Closing a TAP under a reader waiting for ever ends the wait, and the fds it closes are not
-     * touched after: a pipe opened next (taking the freed fd numbers, the lowest free) keeps
-     * every byte written to it and gets none, through a read, a wait and a wake of the closed TAP.
-     */
-    @Test
-    @Timeout(60)
-    void aCloseEndsTheWaitAndLeavesTheFreedFdsAlone() throws Exception {
-        NativeIo io = new NativeIo();
-        String name = "bpcl" + ProcessHandle.current().pid() % 10000;
-        TapDevice tap = io.openTap(name);
-        java.util.concurrent.CompletableFuture<Boolean> waited = new java.util.concurrent.CompletableFuture<>();
-        Thread reader = new Thread(() -> waited.complete(tap.await(-1)));
-        reader.start();
-        while (java.util.Arrays.stream(reader.getStackTrace()).noneMatch(f -> f.getMethodName().equals("poll"))) {
-            Thread.sleep(10);
-        }
-        tap.close();
-        assertThat(waited.get(10, TimeUnit.SECONDS)).as("woken by the close").isFalse();
-        java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
-        try (java.nio.channels.Pipe.SourceChannel source = pipe.source(); java.nio.channels.Pipe.SinkChannel sink = pipe.sink()) {
-            sink.write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
-            assertThat(tap.read(ByteBuffer.allocateDirect(2048), 100)).isZero();
-            assertThat(tap.await(100)).isFalse();
-            tap.wakeReader();
-            // the pipe holds exactly what was written: no read took from it, no wake wrote into it
-            source.configureBlocking(false);
-            ByteBuffer got = ByteBuffer.allocate(64);
-            assertThat(source.read(got)).isEqualTo(3);
-        }
     }
 
     /**

@@ -229,8 +229,6 @@ final class Vif implements BackendDevice {
             return;
         }
         connected = false;
-        // The readers see connected false after their wait: a TAP's ends at once, not at its poll's timeout.
-        hostQueues.forEach(PacketSink::wakeReader);
         for (Thread t : readers) {
             if (t != Thread.currentThread()) {
                 try {

@@ -104,15 +104,6 @@ public interface PacketSink extends AutoCloseable {
      */
     void acceptOffloads(boolean checksum, boolean tcpv4, boolean tcpv6);
 
-    /**
-     * Ends the current wait of this sink's reader in {@link #awaitFrame} or {@link #receive}
-     * at once, or its next one when none is under way (it returns as on a timeout): the reader
-     * is about to be told to stop and joined, and need not sit out its wait. This default does
-     * nothing: the wait ends at its timeout.
-     */
-    default void wakeReader() {
-    }
-
     /** Releases the interface; a blocked {@link #receive} returns -1 soon after. Idempotent. */
     @Override
     void close();

@@ -5,5 +5,5 @@
  * and never name a sink class.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.5.0")
+@org.osgi.annotation.versioning.Version("1.4.0")
 package io.backplane.api.sink;

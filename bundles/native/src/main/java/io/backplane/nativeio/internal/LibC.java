@@ -77,9 +77,6 @@ public interface LibC {
     int poll(long fds, long nfds, int timeout);
 
     @SaveError
-    int eventfd(int initval, int flags);
-
-    @SaveError
     int bind(int fd, long addr, int addrlen);
 
     @SaveError

@@ -282,11 +282,6 @@ final class TapSink implements PacketSink {
                 | (checksum && tcpv6 ? TapDevice.TUN_F_TSO6 : 0));
     }
 
-    @Override
-    public void wakeReader() {
-        tap.wakeReader();
-    }
-
     /** The vif really closes: a persistent interface is made transient first, so it goes with this fd. */
     @Override
     public void close() {
