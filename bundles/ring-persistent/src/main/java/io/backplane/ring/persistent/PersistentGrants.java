@@ -294,7 +294,14 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
     private void keep(Grant g) {
         persistent.put(g);
         lru.used(g);
-        if (record != null && g.writable()) {
+        if (record != null) {
+            record(g);
+        }
+    }
+
+    /** A writable grant gets a slot in the record (none when the record is full). */
+    private void record(Grant g) {
+        if (g.writable()) {
             g.slot = record.add(g.gref);
             if (g.slot >= 0) {
                 recorded[g.slot] = g;
@@ -326,12 +333,7 @@ final class PersistentGrants implements LegacyRingChannel.DataPath {
         record = GrantRecord.create(file, domid, limits.maxGrants());
         recorded = new Grant[limits.maxGrants()];
         for (Grant g = lru.oldest; g != null; g = g.newer) {
-            if (g.writable()) {
-                g.slot = record.add(g.gref);
-                if (g.slot >= 0) {
-                    recorded[g.slot] = g;
-                }
-            }
+            record(g);
         }
     }
 
