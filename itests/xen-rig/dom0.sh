@@ -316,7 +316,10 @@ standby_case() {
   # not in the background job's own redirection, which may come after the first look at it.
   rm -rf $ST2 /tmp/bp-deploy-$c /tmp/bp2.out; mkdir -p /tmp/bp-deploy-$c
   t0=$(now)
-  $JAVA $BP_JAVA_OPTS $(cds_options) -jar $BP/backplane-runtime.jar --state-dir $ST2 --features $BP/features --bundles $BP/bundles \
+  # --profile: the standby's own JFR recording, and when each class was loaded (the adoption's cold code)
+  JFR2=""
+  [ "$PROFILE" = 1 ] && JFR2="-XX:StartFlightRecording=settings=profile,dumponexit=true,filename=$OUT/standby-$c.jfr -Xlog:class+load=info:file=$OUT/classes-$c.txt:uptime"
+  $JAVA $BP_JAVA_OPTS $JFR2 $(cds_options) -jar $BP/backplane-runtime.jar --state-dir $ST2 --features $BP/features --bundles $BP/bundles \
     --deploy /tmp/bp-deploy-$c > /tmp/bp2.out 2>&1 &
   NEWPID=$!
   standby_up() { grep -qs 'Backplane running' /tmp/bp2.out || dead "$NEWPID"; }
@@ -359,7 +362,7 @@ standby_case() {
   cp /tmp/bp2.out /tmp/bp.out
   # the timings behind the pause: the old instance's handovers, the standby's adoptions (log times)
   step "$c: SIG$sig sent to the serving instance at $sent"
-  step "$c: old: $(grep -a -E 'handing every device over|handed over .* in [0-9]+ ms' $OUT/backplane.log | tail -3 | log_times | tr '\n' '|')"
+  step "$c: old: $(grep -a -E 'handing every device over|let go [0-9]+ ms after' $OUT/backplane.log | tail -3 | log_times | tr '\n' '|')"
   step "$c: standby: $(log_since 0 | grep -a -E 'died; adopting|claiming it on what|probed:|interface ready|re-attached|first answer after' | grep -a -v rehears | log_times | tr '\n' '|')"
   if [ $sig = TERM ]; then
     check "$(log_since 0 | grep -c 'served again')" 0 bp3-$c-no-replay "requests served again after the standby's adoption"

@@ -214,6 +214,11 @@ final class DeviceLifecycle {
                     }
                     long releasedAt = System.nanoTime();
                     released.complete(null);
+                    if (live) {
+                        // The moment a successor may adopt it: the guest's pause began at "rings answered".
+                        log.info(id + ": let go " + (releasedAt - start) / 1_000_000 + " ms after its hand-over began (rings answered and"
+                                + " ports closed in " + (rings - start) / 1_000_000 + " ms); a successor may adopt it now");
+                    }
                     try {
                         unmap.run();
                     } catch (RuntimeException e) {

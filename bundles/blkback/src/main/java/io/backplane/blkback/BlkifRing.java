@@ -118,6 +118,11 @@ final class BlkifRing implements Runnable {
     private volatile String halted;
     /** When a re-attached ring was made, until its first answer is logged (0: not re-attached, or logged). */
     private long reattachedAt;
+    /** Of a re-attached ring's timeline (nanoTime, 0: not yet): its worker started, its first request taken. */
+    private volatile long workerStartedAt;
+    private long firstTakenAt;
+    /** How long each step of a re-attached ring's opening took, for its first-answer line (null: not said). */
+    private volatile String openedIn;
     /** Where the strategy records the grants it holds for a standby (null: nowhere). */
     private final Path grantRecord;
 
@@ -189,6 +194,15 @@ final class BlkifRing implements Runnable {
     }
 
     /**
+     * Stops taking requests from now on (the worker sees it at its next look, at most
+     * {@code WAIT_MILLIS} later); {@link #stop()} waits for that. Every ring of a device is told
+     * first, so their waits overlap.
+     */
+    void stopTaking() {
+        stopping = true;
+    }
+
+    /**
      * Stops taking requests; the one being served is finished and answered first. Requests
      * still on the ring stay there for the frontend to re-issue after reconnecting.
      */
@@ -220,8 +234,14 @@ final class BlkifRing implements Runnable {
         channel.close();
     }
 
+    /** The steps of this ring's opening and what each took, said with its first answer after a re-attach. */
+    void openedIn(String steps) {
+        openedIn = steps;
+    }
+
     @Override
     public void run() {
+        workerStartedAt = System.nanoTime();
         try {
             while (!stopping) {
                 // Re-arm the port before looking at the ring: a request published after our
@@ -237,6 +257,9 @@ final class BlkifRing implements Runnable {
                     while (available > 0 && !stopping) {
                         synchronized (ringLock) {
                             ring.copyRequest(request);
+                        }
+                        if (reattachedAt != 0 && firstTakenAt == 0) {
+                            firstTakenAt = System.nanoTime();
                         }
                         // Looked at again before the last one: blkfront publishes the requests of
                         // one large I/O one by one, so more may have come while we took these.
@@ -354,9 +377,14 @@ final class BlkifRing implements Runnable {
             // The adoption's timeline ends here: the guest has its first answer from this backend.
             Map<String, Long> counters = channel.counters();
             long prepared = counters.getOrDefault("prepared-ring-pages", 0L);
-            context.log(name + ": first answer after the re-attach " + (System.nanoTime() - reattachedAt) / 1_000_000
+            long now = System.nanoTime();
+            long taken = firstTakenAt != 0 ? firstTakenAt : now;
+            context.log(name + ": first answer after the re-attach " + (now - reattachedAt) / 1_000_000
                     + " ms after its ring was " + (prepared > 0 ? "made from the pages held since before the owner went" : "mapped")
-                    + " (" + counters.getOrDefault("persistent-maps", 0L) + " persistent grants mapped so far, in "
+                    + (openedIn != null ? " (" + openedIn + ")" : "")
+                    + "; its worker started " + (workerStartedAt - reattachedAt) / 1_000_000 + " ms after that, took the first request "
+                    + (taken - workerStartedAt) / 1_000_000 + " ms later and answered it " + (now - taken) / 1_000_000
+                    + " ms later (" + counters.getOrDefault("persistent-maps", 0L) + " persistent grants mapped so far, in "
                     + counters.getOrDefault("persistent-map-calls", 0L) + " calls"
                     + (prepared > 0 ? ", beside " + counters.getOrDefault("persistent-prepared", 0L) + " mapped before the owner went and "
                     + counters.getOrDefault("persistent-claim-maps", 0L) + " at the claim" : "") + ")");

@@ -354,10 +354,13 @@ final class VbdDevice implements BackendDevice {
         FrontendRings.Queue queue = fe.queues().get(q);
         RingRequest request = ringRequest(context, fe, features, q);
         RingChannel channel;
+        long begin = System.nanoTime();
+        long refreshed = begin;
         try {
             if (strategy != null && strategies.rank(request).contains(strategy)) {
                 if (prepared != null) {
                     prepared.refresh(grants);       // the owner's record, moved here at the claim
+                    refreshed = System.nanoTime();
                     channel = strategies.open(request, strategy, prepared);
                 } else {
                     channel = strategies.open(request, strategy);
@@ -371,6 +374,7 @@ final class VbdDevice implements BackendDevice {
         } catch (RingException e) {
             throw new DeviceException("mapping ring-ref port " + queue.eventChannel() + ": " + e.getMessage(), e);
         }
+        long opened = System.nanoTime();
         String name = "queue " + q;
         BlkifRing ring;
         try {
@@ -381,6 +385,7 @@ final class VbdDevice implements BackendDevice {
             channel.close();
             throw new DeviceException("ring of " + name + " is unusable: " + e.getMessage(), e);
         }
+        long made = System.nanoTime();
         try {
             ring.bound(eventChannels.bindInterdomainAwaited(context.id().frontendDomid(), queue.eventChannel()));
         } catch (RuntimeException e) {
@@ -388,7 +393,17 @@ final class VbdDevice implements BackendDevice {
             throw new DeviceException("mapping ring-ref port " + queue.eventChannel() + ": binding the event channel failed: "
                     + e.getMessage(), e);
         }
+        if (live) {
+            // The adoption's steps, said with the ring's first answer (where the guest's pause goes).
+            ring.openedIn((prepared != null ? "grant record read again " + ms(refreshed - begin) + ", ring opened from what was held "
+                    + ms(opened - refreshed) : "ring mapped " + ms(opened - begin)) + ", request mirror and ring state "
+                    + ms(made - opened) + ", port bound " + ms(System.nanoTime() - made));
+        }
         return ring;
+    }
+
+    private static String ms(long nanos) {
+        return nanos / 1_000_000 + " ms";
     }
 
     /** Where queue {@code q}'s strategy records the grants it holds, beside its request mirror ({@code queue-0.grants}). */
@@ -458,6 +473,7 @@ final class VbdDevice implements BackendDevice {
     private List<BlkifRing> stopRings() {
         live = List.of();
         frontend = null;
+        rings.forEach(BlkifRing::stopTaking);
         for (BlkifRing r : rings) {
             r.stop();
         }
