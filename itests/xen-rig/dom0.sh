@@ -270,13 +270,19 @@ reattach_start() {
 # the backend is back, so these are read when the stream has ended).
 slow_rounds() { glog | grep -a -o 'XENSYNC slow-round.*'; }
 slow_after() { [ "$(slow_rounds | wc -l)" -gt "$1" ]; }
-pause_mark() { MARK=$(slow_rounds | wc -l); T0=$(now); }
+# The guest's pause probe (one 4 KiB read at a time) reports each read over 250 ms ("blk-stall"):
+# the pause itself, without the rest of a block round around it.
+disk_stalls() { glog | grep -a -o 'XENSYNC blk-stall.*'; }
+pause_mark() { MARK=$(slow_rounds | wc -l); SMARK=$(disk_stalls | wc -l); T0=$(now); }
 pause_report() {
   # the round that spanned the pause ends once the vbd is back
   wait_for 60 slow_after "$MARK"
   blk=$(slow_rounds | tail -n +$((MARK + 1)) | sed 's/.*ms=//' | sort -n | tail -1)
   res PASS "bp3-pause-$1" "the guest's longest block round since the $1 began: ${blk:-(none over 3x the mean)} ms"
   PAUSES="$PAUSES $1:${blk:-0}"
+  stall=$(disk_stalls | tail -n +$((SMARK + 1)) | sed 's/.*ms=//' | sort -n | tail -1)
+  res PASS "bp3-stall-$1" "the guest's longest wait for a 4 KiB read since the $1 began: ${stall:-(none over 250)} ms"
+  STALLS="$STALLS $1:${stall:-0}"
   echo "$1 $T0" >> /tmp/cases
   # and the guest answers on its vif again
   pinged() { ping -c 1 -W 2 $GIP >/dev/null 2>&1; }
@@ -583,7 +589,7 @@ if [ "$MODE" = test ]; then
       echo stop | timeout 10 nc $GIP 5005 >/dev/null 2>&1
       if wait_sync reattach-done 300; then
         l=$(gsync reattach-done)
-        res PASS bp3-pause "the guest's longest block round $(kv "$l" maxgap) ms over $(kv "$l" rounds) rounds (mean $(kv "$l" mean) ms) across every case; per case:$PAUSES"
+        res PASS bp3-pause "the guest's longest block round $(kv "$l" maxgap) ms over $(kv "$l" rounds) rounds (mean $(kv "$l" mean) ms) across every case; per case:$PAUSES; the longest wait for a 4 KiB read per case (ms):$STALLS"
         l=$(gsync tcp-sent)
         wait_for 30 dead $G2D
         bytes=$(wc -c < /tmp/g2d) got=$(sha256sum < /tmp/g2d | cut -c1-64)

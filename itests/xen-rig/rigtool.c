@@ -16,6 +16,11 @@
  *                                        FILE until EOF or SECONDS passed; prints "gap end=T ms=D"
  *                                        (T: this clock, as `rigtool now`) for every wait of over
  *                                        250 ms between two reads, then "bytes=N"
+ *   rigtool blk-probe DEV OFFSET STOP    reads 4 KiB O_DIRECT from DEV at OFFSET (rotating over
+ *                                        1 MiB), one at a time 20 ms apart, until the file STOP
+ *                                        is not empty; prints "stall end=T ms=D" (T as `rigtool
+ *                                        now`) for every read that took over 250 ms (the pause
+ *                                        the guest's disk saw), then "reads=N errors=E longest=D"
  *   rigtool syscost                      what a clock read and a plain system call cost here (a PV
  *                                        kernel without a vDSO clock makes every clock read a
  *                                        system call): "clock_gettime=N ns getppid=M ns"
@@ -32,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
@@ -190,6 +196,33 @@ static int tcp_sink(int port, const char *file, int seconds) {
     return 0;
 }
 
+/* how long the guest's disk answered nothing: one small read at a time, each timed from its issue */
+static int blk_probe(const char *dev, long long offset, const char *stop) {
+    int fd = open(dev, O_RDONLY | O_DIRECT);
+    void *buf;
+    if (fd < 0 || posix_memalign(&buf, 4096, 4096) != 0) {
+        perror(dev);
+        return 2;
+    }
+    long long reads = 0, errors = 0, longest = 0;
+    struct timespec pace = {.tv_nsec = 20 * 1000000L};
+    for (;;) {
+        if (reads % 25 == 0) {           /* the stop file looked at twice a second */
+            struct stat st;
+            if (stat(stop, &st) == 0 && st.st_size > 0) break;
+        }
+        long long t0 = now_ms();
+        if (pread(fd, buf, 4096, offset + (reads % 256) * 4096) != 4096) errors++;
+        long long t = now_ms();
+        reads++;
+        if (t - t0 > longest) longest = t - t0;
+        if (t - t0 > 250) printf("stall end=%lld ms=%lld\n", t, t - t0);
+        nanosleep(&pace, NULL);
+    }
+    printf("reads=%lld errors=%lld longest=%lld\n", reads, errors, longest);
+    return errors ? 1 : 0;
+}
+
 /* mean nanoseconds of clock_gettime(CLOCK_MONOTONIC) and of getppid() over 20000 calls each */
 static int syscost(void) {
     const int n = 20000;
@@ -232,9 +265,12 @@ int main(int argc, char **argv) {
     if (argc == 5 && !strcmp(argv[1], "tcp-sink")) {
         return tcp_sink(atoi(argv[2]), argv[3], atoi(argv[4]));
     }
+    if (argc == 5 && !strcmp(argv[1], "blk-probe")) {
+        return blk_probe(argv[2], atoll(argv[3]), argv[4]);
+    }
     if (argc == 2 && !strcmp(argv[1], "syscost")) {
         return syscost();
     }
-    fprintf(stderr, "usage: rigtool now | clock | udp-send HOST PORT COUNT | udp-recv PORT COUNT SECONDS | hole FILE OFF LEN | tcp-sink PORT FILE SECONDS | syscost\n");
+    fprintf(stderr, "usage: rigtool now | clock | udp-send HOST PORT COUNT | udp-recv PORT COUNT SECONDS | hole FILE OFF LEN | tcp-sink PORT FILE SECONDS | blk-probe DEV OFFSET STOP | syscost\n");
     return 2;
 }

@@ -213,12 +213,14 @@ final class DeviceLifecycle {
                         DeviceRecord.release(xs, id);
                     }
                     long releasedAt = System.nanoTime();
-                    released.complete(null);
                     if (live) {
-                        // The moment a successor may adopt it: the guest's pause began at "rings answered".
+                        // The moment a successor may adopt it (the guest's pause began at "rings
+                        // answered"); said before the release completes, after which the last
+                        // device's release drops this process to nice 19.
                         log.info(id + ": let go " + (releasedAt - start) / 1_000_000 + " ms after its hand-over began (rings answered and"
                                 + " ports closed in " + (rings - start) / 1_000_000 + " ms); a successor may adopt it now");
                     }
+                    released.complete(null);
                     try {
                         unmap.run();
                     } catch (RuntimeException e) {

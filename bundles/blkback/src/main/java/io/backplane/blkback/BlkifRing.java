@@ -121,6 +121,7 @@ final class BlkifRing implements Runnable {
     /** Of a re-attached ring's timeline (nanoTime, 0: not yet): its worker started, its first request taken. */
     private volatile long workerStartedAt;
     private long firstTakenAt;
+    private long firstAnsweredAt;
     /** How long each step of a re-attached ring's opening took, for its first-answer line (null: not said). */
     private volatile String openedIn;
     /** Where the strategy records the grants it holds for a standby (null: nowhere). */
@@ -278,6 +279,9 @@ final class BlkifRing implements Runnable {
                     }
                 }
                 if (!stopping) {
+                    if (firstAnsweredAt != 0 && reattachedAt != 0) {
+                        logFirstAnswer();
+                    }
                     if (!evtchn.await(WAIT_MILLIS) && unconsumed() > 0) {
                         lateWakeups++;
                     }
@@ -373,23 +377,32 @@ final class BlkifRing implements Runnable {
             flushWhenIdle();
         }
         push();
-        if (reattachedAt != 0 && rdReq + wrReq + flushReq + discardReq + errors + unsupported > 0) {
+        if (reattachedAt != 0 && firstAnsweredAt == 0 && rdReq + wrReq + flushReq + discardReq + errors + unsupported > 0) {
             // The adoption's timeline ends here: the guest has its first answer from this backend.
-            Map<String, Long> counters = channel.counters();
-            long prepared = counters.getOrDefault("prepared-ring-pages", 0L);
-            long now = System.nanoTime();
-            long taken = firstTakenAt != 0 ? firstTakenAt : now;
-            context.log(name + ": first answer after the re-attach " + (now - reattachedAt) / 1_000_000
-                    + " ms after its ring was " + (prepared > 0 ? "made from the pages held since before the owner went" : "mapped")
-                    + (openedIn != null ? " (" + openedIn + ")" : "")
-                    + "; its worker started " + (workerStartedAt - reattachedAt) / 1_000_000 + " ms after that, took the first request "
-                    + (taken - workerStartedAt) / 1_000_000 + " ms later and answered it " + (now - taken) / 1_000_000
-                    + " ms later (" + counters.getOrDefault("persistent-maps", 0L) + " persistent grants mapped so far, in "
-                    + counters.getOrDefault("persistent-map-calls", 0L) + " calls"
-                    + (prepared > 0 ? ", beside " + counters.getOrDefault("persistent-prepared", 0L) + " mapped before the owner went and "
-                    + counters.getOrDefault("persistent-claim-maps", 0L) + " at the claim" : "") + ")");
-            reattachedAt = 0;
+            firstAnsweredAt = System.nanoTime();
         }
+    }
+
+    /**
+     * Logs a re-attached ring's first answer and the steps before it, once the ring is idle: a
+     * log line's first run is slow under emulation, and the requests queued behind the first
+     * must not wait for it.
+     */
+    private void logFirstAnswer() {
+        Map<String, Long> counters = channel.counters();
+        long prepared = counters.getOrDefault("prepared-ring-pages", 0L);
+        long answered = firstAnsweredAt;
+        long taken = firstTakenAt != 0 ? firstTakenAt : answered;
+        context.log(name + ": first answer after the re-attach " + (answered - reattachedAt) / 1_000_000
+                + " ms after its ring was " + (prepared > 0 ? "made from the pages held since before the owner went" : "mapped")
+                + (openedIn != null ? " (" + openedIn + ")" : "")
+                + "; its worker started " + (workerStartedAt - reattachedAt) / 1_000_000 + " ms after that, took the first request "
+                + (taken - workerStartedAt) / 1_000_000 + " ms later and answered it " + (answered - taken) / 1_000_000
+                + " ms later (" + counters.getOrDefault("persistent-maps", 0L) + " persistent grants mapped so far, in "
+                + counters.getOrDefault("persistent-map-calls", 0L) + " calls"
+                + (prepared > 0 ? ", beside " + counters.getOrDefault("persistent-prepared", 0L) + " mapped before the owner went and "
+                + counters.getOrDefault("persistent-claim-maps", 0L) + " at the claim" : "") + ")");
+        reattachedAt = 0;
     }
 
     /** Ends the strategy's batch if nothing is in flight (the quiet moment a purge waits for). */
