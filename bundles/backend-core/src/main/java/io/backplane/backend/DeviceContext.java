@@ -63,6 +63,12 @@ final class DeviceContext implements BackendContext {
     }
 
     @Override
+    public java.util.List<Optional<String>> backendKeys(java.util.List<String> keys) {
+        String be = id().backendPath();
+        return xenStore.tryReadAll(keys.stream().map(k -> be + "/" + k).toList());
+    }
+
+    @Override
     public Optional<String> frontendKey(String key) {
         String fe = frontendPath;
         return fe == null ? Optional.empty() : xenStore.tryRead(fe + "/" + key);

@@ -11,6 +11,7 @@ import io.backplane.api.hypervisor.EventChannels;
 import io.backplane.api.ring.RingStrategies;
 import io.backplane.nativeio.NativeIo;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.osgi.service.component.annotations.Activate;
@@ -59,16 +60,19 @@ public final class BlkbackDriver implements BackendDriver {
     @Override
     public BackendDevice probe(BackendContext context) {
         String be = context.id().backendPath();
-        String params = context.backendKey(BlkifKeys.PARAMS).filter(p -> !p.isBlank())
+        // The toolstack's keys in one round trip (a re-attach's probe is part of the guest's pause).
+        List<Optional<String>> keys = context.backendKeys(List.of(BlkifKeys.PARAMS, BlkifKeys.MODE, BlkifKeys.DEVICE_TYPE,
+                BlkifKeys.REMOVABLE, BlkifKeys.DISCARD_ENABLE));
+        String params = keys.get(0).filter(p -> !p.isBlank())
                 .orElseThrow(() -> new DeviceException("reading " + be + "/params: the disk image is not named"));
-        String mode = context.backendKey(BlkifKeys.MODE).orElse("w");
+        String mode = keys.get(1).orElse("w");
         if (!mode.equals("r") && !mode.equals("w")) {
             throw new DeviceException("bad " + be + "/mode '" + mode + "': r or w");
         }
         boolean readonly = mode.equals("r");
-        boolean cdrom = context.backendKey(BlkifKeys.DEVICE_TYPE).map("cdrom"::equals).orElse(false);
-        boolean removable = context.backendKey(BlkifKeys.REMOVABLE).map("1"::equals).orElse(false);
-        boolean discardEnabled = context.backendKey(BlkifKeys.DISCARD_ENABLE).map(v -> !v.equals("0")).orElse(true);
+        boolean cdrom = keys.get(2).map("cdrom"::equals).orElse(false);
+        boolean removable = keys.get(3).map("1"::equals).orElse(false);
+        boolean discardEnabled = keys.get(4).map(v -> !v.equals("0")).orElse(true);
 
         VbdImage image = VbdImage.open(io, Path.of(params), !readonly);
         context.log("probed: " + image.path() + ", " + image.sectors() + " sectors, "

@@ -21,6 +21,14 @@ public interface BackendContext {
     /** A key of the backend directory, relative to it ({@code "bridge"}); empty when absent. */
     Optional<String> backendKey(String key);
 
+    /**
+     * Several keys of the backend directory, in order, read together (one round trip, as
+     * {@link #frontendKeys}: a driver's probe is part of an adoption's pause).
+     */
+    default List<Optional<String>> backendKeys(List<String> keys) {
+        return keys.stream().map(this::backendKey).toList();
+    }
+
     /** A key of the frontend directory, relative to it ({@code "queue-0/tx-ring-ref"}). */
     Optional<String> frontendKey(String key);
 
