@@ -182,6 +182,8 @@ class BlkReattachTest {
                         .containsEntry("queue-0/persistent-prepared", Integer.toString(fx.held(g, 1)[1]))
                         .containsEntry("queue-0/persistent-claim-maps", "0")
                         .containsEntry("queue-0/persistent-map-calls", "0");
+                // logged once the ring is next idle, after the answer itself
+                fx.awaitLog(g.vbd() + ": queue 0: first answer after the re-attach", g);
                 assertThat(fx.logs).anyMatch(l -> l.startsWith(g.vbd() + ": queue 0: first answer after the re-attach")
                         && l.contains("0 persistent grants mapped so far, in 0 calls, beside " + fx.held(g, 1)[1]
                         + " mapped before the owner went and 0 at the claim"));
