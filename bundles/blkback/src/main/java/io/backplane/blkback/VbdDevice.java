@@ -145,11 +145,7 @@ final class VbdDevice implements BackendDevice {
             throw e;
         }
         long keys = System.nanoTime();
-        rings.addAll(openRings(fe, recorded.get(STATUS_STRATEGY), true, held));
-        for (BlkifRing r : rings) {
-            r.notifyFrontend();
-            r.start();
-        }
+        rings.addAll(openRings(fe, recorded.get(STATUS_STRATEGY), true, held));   // each serving since its port was bound
         frontend = fe;
         live = List.copyOf(rings);
         int replayed = rings.stream().mapToInt(BlkifRing::replayedFromMirror).filter(n -> n > 0).sum();
@@ -289,7 +285,8 @@ final class VbdDevice implements BackendDevice {
      * is thrown.
      *
      * @param strategy the strategy to prefer (an adopter's record), null for the fittest
-     * @param live     re-attach to rings a previous backend served
+     * @param live     re-attach to rings a previous backend served (each ring's worker starts
+     *                 as soon as its port is bound; stopped again when another queue fails)
      * @param prepared each queue's ring as a standby prepared it (null, or null entries: nothing),
      *                 taken over: opened or closed
      */
@@ -327,6 +324,7 @@ final class VbdDevice implements BackendDevice {
         }
         if (failure != null) {
             for (BlkifRing r : opened) {
+                r.stop();                          // a re-attached ring's worker started at its bind
                 r.closeEventChannel();
                 r.unmap();
             }
@@ -398,6 +396,12 @@ final class VbdDevice implements BackendDevice {
             ring.openedIn((prepared != null ? "grant record read again " + ms(refreshed - begin) + ", ring opened from what was held "
                     + ms(opened - refreshed) : "ring mapped " + ms(opened - begin)) + ", request mirror and ring state "
                     + ms(made - opened) + ", port bound " + ms(System.nanoTime() - made));
+            // A re-attached ring serves the moment its port is bound, not once every queue's is: a
+            // bind can take a second under emulation, and the requests on the other queues need
+            // not wait for it. One event first: the old backend may have published responses and
+            // gone before notifying.
+            ring.notifyFrontend();
+            ring.start();
         }
         return ring;
     }
