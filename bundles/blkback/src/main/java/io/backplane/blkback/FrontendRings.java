@@ -44,9 +44,13 @@ record FrontendRings(String protocol, boolean persistent, int ringPageOrder, Rin
 
     static FrontendRings read(BackendContext ctx, VbdFeatures offer) {
         String frontend = ctx.id().frontendPath();
-        // The keys that decide the rest, in one round trip.
-        List<Optional<String>> head = ctx.frontendKeys(List.of(BlkifKeys.PROTOCOL, VbdFeatures.PERSISTENT,
+        // The keys that decide the rest, the ring shape's among them, in one round trip; then every
+        // queue's port and ring references in a second (a re-attach reads them in the guest's pause).
+        List<String> headKeys = new ArrayList<>(List.of(BlkifKeys.PROTOCOL, VbdFeatures.PERSISTENT,
                 XenbusKeys.MULTI_QUEUE_NUM_QUEUES, XenbusKeys.RING_PAGE_ORDER, XenbusKeys.REQUEST_UNMAP_BATCH));
+        int shapeAt = headKeys.size();
+        headKeys.addAll(RingShape.KEYS);
+        List<Optional<String>> head = ctx.frontendKeys(headKeys);
         String protocol = head.get(0).orElse("");
         if (protocol.isEmpty()) {
             protocol = X86_64_ABI; // "unspecified, assuming default": the native ABI
@@ -68,7 +72,7 @@ record FrontendRings(String protocol, boolean persistent, int ringPageOrder, Rin
 
         RingShape shape;
         try {
-            shape = RingShape.negotiate(offer.layouts(), ctx::frontendKey, frontend);
+            shape = RingShape.negotiate(offer.layouts(), k -> head.get(shapeAt + RingShape.KEYS.indexOf(k)), frontend);
         } catch (IllegalArgumentException e) {
             throw new DeviceException(e.getMessage());
         }
@@ -85,23 +89,29 @@ record FrontendRings(String protocol, boolean persistent, int ringPageOrder, Rin
             order = (int) asked;
         }
 
-        List<Queue> rings = new ArrayList<>();
         int pages = order < 0 ? 1 : 1 << order;
+        List<String> names = new ArrayList<>();
+        names.add(XenbusKeys.EVENT_CHANNEL);
+        for (int i = 0; i < shape.grantedPages(pages); i++) {
+            String base = i < pages ? XenbusKeys.RING_REF : RingShape.RSP_RING_REF;
+            names.add(order < 0 ? base : base + (i % pages));
+        }
+        List<String> all = new ArrayList<>();
         for (int q = 0; q < queues; q++) {
             String rel = queues == 1 ? "" : XenbusKeys.queueDir(q) + "/";
-            String dir = queues == 1 ? frontend : frontend + "/" + XenbusKeys.queueDir(q);
-            // The port and every ring reference in one round trip (16 pages and more per ring).
-            List<String> names = new ArrayList<>();
-            names.add(XenbusKeys.EVENT_CHANNEL);
-            for (int i = 0; i < shape.grantedPages(pages); i++) {
-                String base = i < pages ? XenbusKeys.RING_REF : RingShape.RSP_RING_REF;
-                names.add(order < 0 ? base : base + (i % pages));
+            for (String n : names) {
+                all.add(rel + n);
             }
-            List<Optional<String>> values = ctx.frontendKeys(names.stream().map(n -> rel + n).toList());
-            int port = (int) required(values.get(0), dir + "/" + XenbusKeys.EVENT_CHANNEL);
+        }
+        List<Optional<String>> values = ctx.frontendKeys(all);
+        List<Queue> rings = new ArrayList<>();
+        for (int q = 0; q < queues; q++) {
+            String dir = queues == 1 ? frontend : frontend + "/" + XenbusKeys.queueDir(q);
+            List<Optional<String>> mine = values.subList(q * names.size(), (q + 1) * names.size());
+            int port = (int) required(mine.get(0), dir + "/" + XenbusKeys.EVENT_CHANNEL);
             int[] refs = new int[names.size() - 1];
             for (int i = 0; i < refs.length; i++) {
-                refs[i] = (int) required(values.get(i + 1), dir + "/" + names.get(i + 1));
+                refs[i] = (int) required(mine.get(i + 1), dir + "/" + names.get(i + 1));
             }
             rings.add(new Queue(dir, refs, port));
         }
