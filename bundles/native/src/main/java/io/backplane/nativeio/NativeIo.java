@@ -410,9 +410,15 @@ public final class NativeIo {
      * task in /proc/self/task gets {@code setpriority(PRIO_PROCESS, tid, nice)}); threads started
      * later inherit their creator's. Raising it is one way: going back needs CAP_SYS_NICE.
      * Returns how many threads were set; a thread that ended meanwhile is skipped.
+     *
+     * <p>The calling thread is set last: set first, it would do the rest at the new nice, starved
+     * by the CPUs' other work while every other thread ran on at the old one (a hand-over's
+     * successor was seen adopting for seconds beside an old instance still unmapping at nice 0).
      */
     public int niceAllThreads(int nice) {
+        int self = currentThreadId();
         Set<Integer> done = new HashSet<>();
+        done.add(self);
         // Again until a pass finds no new thread: one started meanwhile by a thread not yet set
         // would have the old nice.
         for (boolean more = true; more; ) {
@@ -420,16 +426,30 @@ public final class NativeIo {
             for (int tid : threadIds()) {
                 if (done.add(tid)) {
                     more = true;
-                    if (libc.setpriority(Posix.PRIO_PROCESS, tid, nice) < 0) {
-                        int errno = runtime.getLastError();
-                        if (errno != Errno.ESRCH) {
-                            throw error(errno, "setpriority of thread " + tid + " to nice " + nice);
-                        }
-                    }
+                    setNice(tid, nice);
                 }
             }
         }
+        setNice(self, nice);
         return done.size();
+    }
+
+    private void setNice(int tid, int nice) {
+        if (libc.setpriority(Posix.PRIO_PROCESS, tid, nice) < 0) {
+            int errno = runtime.getLastError();
+            if (errno != Errno.ESRCH) {
+                throw error(errno, "setpriority of thread " + tid + " to nice " + nice);
+            }
+        }
+    }
+
+    /** The calling thread's Linux thread id: /proc/thread-self names its {@code <pid>/task/<tid>}. */
+    private static int currentThreadId() {
+        try {
+            return Integer.parseInt(Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName().toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading /proc/thread-self failed", e);
+        }
     }
 
     private static List<Integer> threadIds() {
