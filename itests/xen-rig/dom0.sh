@@ -325,7 +325,9 @@ standby_case() {
   # --profile: the standby's own JFR recording, and when each class was loaded (the adoption's cold code)
   JFR2=""
   [ "$PROFILE" = 1 ] && JFR2="-XX:StartFlightRecording=settings=profile,dumponexit=true,filename=$OUT/standby-$c.jfr -Xlog:class+load=info:file=$OUT/classes-$c.txt:uptime"
-  $JAVA $BP_JAVA_OPTS $JFR2 $(cds_options) -jar $BP/backplane-runtime.jar --state-dir $ST2 --features $BP/features --bundles $BP/bundles \
+  # the standby's collections and safepoints, with wall-clock times to set beside its log
+  JVMLOG="-Xlog:gc,safepoint:file=$OUT/jvm-$c.txt:time"
+  $JAVA $BP_JAVA_OPTS $JFR2 $JVMLOG $(cds_options) -jar $BP/backplane-runtime.jar --state-dir $ST2 --features $BP/features --bundles $BP/bundles \
     --deploy /tmp/bp-deploy-$c > /tmp/bp2.out 2>&1 &
   NEWPID=$!
   standby_up() { grep -qs 'Backplane running' /tmp/bp2.out || dead "$NEWPID"; }

@@ -424,10 +424,12 @@ public final class BackendBus implements DeviceRegistry, AutoCloseable {
         if (!released.isEmpty()) {
             CompletableFuture.allOf(released.toArray(CompletableFuture[]::new)).thenRun(() -> {
                 try {
+                    long start = System.nanoTime();
                     int threads = niceAllThreads.applyAsInt(HANDED_OVER_NICE);
                     if (threads > 0) {
                         log.info("backend core: all " + released.size() + " devices let go; this instance's " + threads
-                                + " threads now run at nice " + HANDED_OVER_NICE + ", leaving the CPUs to the successor");
+                                + " threads now run at nice " + HANDED_OVER_NICE + " (set in " + (System.nanoTime() - start) / 1_000_000
+                                + " ms), leaving the CPUs to the successor");
                     }
                 } catch (RuntimeException e) {
                     log.warn("backend core: could not lower this instance's priority after the hand-over: " + e.getMessage());

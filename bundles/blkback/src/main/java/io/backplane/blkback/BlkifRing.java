@@ -29,6 +29,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * One request ring of a vbd and its worker thread (blkback.c's {@code xen_blkif_schedule} and
@@ -192,6 +195,45 @@ final class BlkifRing implements Runnable {
         t.setDaemon(true);
         thread = t;
         t.start();
+    }
+
+    /**
+     * A worker thread started before its ring is made (a re-attach), which runs the ring handed
+     * to it ({@link #serve}) or ends when none comes ({@link #cancel}). Under emulation a new
+     * thread first ran 0.1-0.4 s after its start, and a re-attached ring's guest waited that out
+     * after the port was bound; started ahead, the wait overlaps the ring's opening.
+     */
+    static final class Worker implements Runnable {
+        private final CompletableFuture<BlkifRing> ring = new CompletableFuture<>();
+        private final Thread thread;
+
+        Worker(String name) {
+            thread = new Thread(this, name);       // no lambda: its first call spins a class, under emulation slowly
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        @Override
+        public void run() {
+            BlkifRing r;
+            try {
+                r = ring.join();
+            } catch (CancellationException | CompletionException e) {
+                return;                            // the ring was never made
+            }
+            r.run();
+        }
+
+        /** {@code r} is served on this thread from now on, as {@link BlkifRing#start} would. */
+        void serve(BlkifRing r) {
+            r.thread = thread;
+            ring.complete(r);
+        }
+
+        /** Ends the thread if no ring was handed to it; nothing once one was. */
+        void cancel() {
+            ring.cancel(false);
+        }
     }
 
     /**

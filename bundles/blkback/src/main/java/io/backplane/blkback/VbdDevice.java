@@ -339,16 +339,23 @@ final class VbdDevice implements BackendDevice {
      *                 brought up to date with the grant record now here, then opened, or closed
      */
     private BlkifRing openRing(FrontendRings fe, int q, String strategy, boolean live, PreparedRing prepared) {
+        // A re-attached ring's worker thread is started first and handed the ring once its port is bound.
+        BlkifRing.Worker worker = live ? new BlkifRing.Worker("blkback " + context.id() + " queue " + q) : null;
         try {
-            return openRing(fe, q, strategy, live, prepared, context.stateDirectory().map(d -> grantRecord(d, q)).orElse(null));
+            return openRing(fe, q, strategy, worker, prepared, context.stateDirectory().map(d -> grantRecord(d, q)).orElse(null));
         } finally {
+            if (worker != null) {
+                worker.cancel();                   // a no-op once it serves the ring
+            }
             if (prepared != null) {
                 prepared.close();                  // nothing after the strategy took it over; all of it on a failure before
             }
         }
     }
 
-    private BlkifRing openRing(FrontendRings fe, int q, String strategy, boolean live, PreparedRing prepared, Path grants) {
+    /** @param worker a re-attached ring's worker (null: a ring newly connected, started by the caller) */
+    private BlkifRing openRing(FrontendRings fe, int q, String strategy, BlkifRing.Worker worker, PreparedRing prepared, Path grants) {
+        boolean live = worker != null;
         FrontendRings.Queue queue = fe.queues().get(q);
         RingRequest request = ringRequest(context, fe, features, q);
         RingChannel channel;
@@ -401,7 +408,7 @@ final class VbdDevice implements BackendDevice {
             // not wait for it. One event first: the old backend may have published responses and
             // gone before notifying.
             ring.notifyFrontend();
-            ring.start();
+            worker.serve(ring);
         }
         return ring;
     }
