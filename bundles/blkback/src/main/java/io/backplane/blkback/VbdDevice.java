@@ -76,7 +76,7 @@ final class VbdDevice implements BackendDevice {
         disconnect();
         features = VbdFeatures.of(context.negotiation().offer(), discardEnabled);
         FrontendRings fe = FrontendRings.read(context, features);
-        rings.addAll(openRings(fe, null, false, null));
+        rings.addAll(openRings(fe, null, false, null, null));
         writeConnectKeys(fe);
         for (BlkifRing r : rings) {
             r.start();
@@ -130,9 +130,11 @@ final class VbdDevice implements BackendDevice {
         features = VbdFeatures.of(context.negotiation().offer(), discardEnabled);
         FrontendRings fe;
         List<PreparedRing> held = null;
+        List<BlkifRing.Worker> workers = null;
         if (prepared != null) {
             fe = prepared.frontend();
             held = prepared.take();
+            workers = prepared.workers();
         } else {
             fe = FrontendRings.read(context, features);
         }
@@ -141,11 +143,12 @@ final class VbdDevice implements BackendDevice {
         } catch (RuntimeException e) {
             if (held != null) {
                 VbdPrepared.close(held);
+                workers.forEach(BlkifRing.Worker::cancel);
             }
             throw e;
         }
         long keys = System.nanoTime();
-        rings.addAll(openRings(fe, recorded.get(STATUS_STRATEGY), true, held));   // each serving since its port was bound
+        rings.addAll(openRings(fe, recorded.get(STATUS_STRATEGY), true, held, workers));   // each serving since its port was bound
         frontend = fe;
         live = List.copyOf(rings);
         int replayed = rings.stream().mapToInt(BlkifRing::replayedFromMirror).filter(n -> n > 0).sum();
@@ -205,7 +208,11 @@ final class VbdDevice implements BackendDevice {
         context.log("holding " + pages + " ring pages and " + grants + " persistent grants ready for adoption ("
                 + fe.queues().size() + (fe.queues().size() == 1 ? " queue" : " queues") + " of strategy " + strategy
                 + ", mapped beside its owner in " + (System.nanoTime() - begin) / 1_000_000 + " ms)");
-        return new VbdPrepared(fe, rings);
+        List<BlkifRing.Worker> workers = new ArrayList<>();
+        for (int q = 0; q < fe.queues().size(); q++) {
+            workers.add(new BlkifRing.Worker(workerName(context, q)));
+        }
+        return new VbdPrepared(fe, rings, workers);
     }
 
     /**
@@ -289,8 +296,11 @@ final class VbdDevice implements BackendDevice {
      *                 as soon as its port is bound; stopped again when another queue fails)
      * @param prepared each queue's ring as a standby prepared it (null, or null entries: nothing),
      *                 taken over: opened or closed
+     * @param workers  each queue's worker a standby started (null: started here for a live ring),
+     *                 taken over: serving or cancelled
      */
-    private List<BlkifRing> openRings(FrontendRings fe, String strategy, boolean live, List<PreparedRing> prepared) {
+    private List<BlkifRing> openRings(FrontendRings fe, String strategy, boolean live, List<PreparedRing> prepared,
+                                      List<BlkifRing.Worker> workers) {
         int n = fe.queues().size();
         List<CompletableFuture<BlkifRing>> opening = new ArrayList<>();
         for (int q = 1; q < n; q++) {
@@ -298,7 +308,8 @@ final class VbdDevice implements BackendDevice {
             CompletableFuture<BlkifRing> f = new CompletableFuture<>();
             Thread t = new Thread(() -> {
                 try {
-                    f.complete(openRing(fe, queue, strategy, live, prepared == null ? null : prepared.get(queue)));
+                    f.complete(openRing(fe, queue, strategy, live, prepared == null ? null : prepared.get(queue),
+                            workers == null ? null : workers.get(queue)));
                 } catch (RuntimeException e) {
                     f.completeExceptionally(e);
                 }
@@ -310,7 +321,8 @@ final class VbdDevice implements BackendDevice {
         List<BlkifRing> opened = new ArrayList<>();
         RuntimeException failure = null;
         try {
-            opened.add(openRing(fe, 0, strategy, live, prepared == null ? null : prepared.get(0)));
+            opened.add(openRing(fe, 0, strategy, live, prepared == null ? null : prepared.get(0),
+                    workers == null ? null : workers.get(0)));
         } catch (RuntimeException e) {
             failure = e;
         }
@@ -338,9 +350,11 @@ final class VbdDevice implements BackendDevice {
      * @param prepared the ring as a standby prepared it with {@code strategy} (null: nothing),
      *                 brought up to date with the grant record now here, then opened, or closed
      */
-    private BlkifRing openRing(FrontendRings fe, int q, String strategy, boolean live, PreparedRing prepared) {
-        // A re-attached ring's worker thread is started first and handed the ring once its port is bound.
-        BlkifRing.Worker worker = live ? new BlkifRing.Worker("blkback " + context.id() + " queue " + q) : null;
+    private BlkifRing openRing(FrontendRings fe, int q, String strategy, boolean live, PreparedRing prepared,
+                               BlkifRing.Worker started) {
+        // A re-attached ring's worker thread is started before the ring is opened (when the
+        // standby did not start it already) and handed the ring once its port is bound.
+        BlkifRing.Worker worker = !live ? null : started != null ? started : new BlkifRing.Worker(workerName(context, q));
         try {
             return openRing(fe, q, strategy, worker, prepared, context.stateDirectory().map(d -> grantRecord(d, q)).orElse(null));
         } finally {
@@ -411,6 +425,11 @@ final class VbdDevice implements BackendDevice {
             worker.serve(ring);
         }
         return ring;
+    }
+
+    /** The name of queue {@code q}'s worker thread, as {@link BlkifRing#start} names it. */
+    private static String workerName(BackendContext context, int q) {
+        return "blkback " + context.id() + " queue " + q;
     }
 
     private static String ms(long nanos) {

@@ -9,21 +9,30 @@ import java.util.List;
  * What a standby prepared for adopting a vbd its live owner serves ({@code VbdDevice.prepare}):
  * the frontend's keys as read then (they hold while the record's generation does, which the
  * claim checks) and each queue's ring mapped with the persistent grants the owner recorded (null
- * for a queue whose strategy prepares nothing). The adopting {@link VbdDevice} takes the rings
- * over; closing unmaps what was not taken.
+ * for a queue whose strategy prepares nothing), and each queue's worker thread, waiting. The
+ * adopting {@link VbdDevice} takes the rings and workers over; closing unmaps what was not taken
+ * and ends the workers.
  */
 final class VbdPrepared implements PreparedAdoption {
     private final FrontendRings frontend;
     private final List<PreparedRing> rings;
+    /** Each queue's worker thread, started now: a new thread first ran 0.1-0.4 s after its start on the rig. */
+    private final List<BlkifRing.Worker> workers;
     private boolean gone;
 
-    VbdPrepared(FrontendRings frontend, List<PreparedRing> rings) {
+    VbdPrepared(FrontendRings frontend, List<PreparedRing> rings, List<BlkifRing.Worker> workers) {
         this.frontend = frontend;
         this.rings = new ArrayList<>(rings);
+        this.workers = List.copyOf(workers);
     }
 
     FrontendRings frontend() {
         return frontend;
+    }
+
+    /** Each queue's worker, the caller's with {@link #take} (to serve a ring or cancel). */
+    List<BlkifRing.Worker> workers() {
+        return workers;
     }
 
     /** Each queue's prepared ring (null entries: nothing prepared), now the caller's to close or open. */
@@ -40,6 +49,7 @@ final class VbdPrepared implements PreparedAdoption {
         if (!gone) {
             gone = true;
             close(rings);
+            workers.forEach(BlkifRing.Worker::cancel);
         }
     }
 
