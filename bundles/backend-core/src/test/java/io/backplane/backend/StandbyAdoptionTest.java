@@ -55,7 +55,9 @@ class StandbyAdoptionTest {
 
         /** The XenStore round trips from the trace's entry {@code from} to the driver's probe. */
         List<String> roundTripsToProbe(int from) {
-            List<String> calls = driver.calls;
+            // A snapshot: the trace grows on (the device's own watches), and a sublist of a
+            // copy-on-write list fails once its list has changed.
+            List<String> calls = List.copyOf(driver.calls);
             return RoundTripTrace.of(calls.subList(from, calls.indexOf(id + " probe")));
         }
 
