@@ -191,15 +191,17 @@ final class BlkifRing implements Runnable {
     }
 
     void start() {
-        Thread t = new Thread(this, "blkback " + context.id() + " " + name);
-        t.setDaemon(true);
-        thread = t;
-        t.start();
+        new Worker(threadName(context, name)).serve(this);
+    }
+
+    /** The name of the worker thread of ring {@code name} ({@code queue 0}) of a device. */
+    static String threadName(BackendContext context, String name) {
+        return "blkback " + context.id() + " " + name;
     }
 
     /**
-     * A worker thread started before its ring is made (a re-attach), which runs the ring handed
-     * to it ({@link #serve}) or ends when none comes ({@link #cancel}). Under emulation a new
+     * A ring's worker thread, which runs the ring handed to it ({@link #serve}) or ends when none
+     * comes ({@link #cancel}); a re-attach starts it before the ring is made. Under emulation a new
      * thread first ran 0.1-0.4 s after its start, and a re-attached ring's guest waited that out
      * after the port was bound; started ahead, the wait overlaps the ring's opening.
      */

@@ -210,7 +210,7 @@ final class VbdDevice implements BackendDevice {
                 + ", mapped beside its owner in " + (System.nanoTime() - begin) / 1_000_000 + " ms)");
         List<BlkifRing.Worker> workers = new ArrayList<>();
         for (int q = 0; q < fe.queues().size(); q++) {
-            workers.add(new BlkifRing.Worker(workerName(context, q)));
+            workers.add(new BlkifRing.Worker(BlkifRing.threadName(context, queueName(q))));
         }
         return new VbdPrepared(fe, rings, workers);
     }
@@ -354,7 +354,8 @@ final class VbdDevice implements BackendDevice {
                                BlkifRing.Worker started) {
         // A re-attached ring's worker thread is started before the ring is opened (when the
         // standby did not start it already) and handed the ring once its port is bound.
-        BlkifRing.Worker worker = !live ? null : started != null ? started : new BlkifRing.Worker(workerName(context, q));
+        BlkifRing.Worker worker = !live ? null
+                : started != null ? started : new BlkifRing.Worker(BlkifRing.threadName(context, queueName(q)));
         try {
             return openRing(fe, q, strategy, worker, prepared, context.stateDirectory().map(d -> grantRecord(d, q)).orElse(null));
         } finally {
@@ -394,7 +395,7 @@ final class VbdDevice implements BackendDevice {
             throw new DeviceException("mapping ring-ref port " + queue.eventChannel() + ": " + e.getMessage(), e);
         }
         long opened = System.nanoTime();
-        String name = "queue " + q;
+        String name = queueName(q);
         BlkifRing ring;
         try {
             // Only the mirror of a ring's requests outlives a crash: the ring's own slots get the responses.
@@ -427,9 +428,9 @@ final class VbdDevice implements BackendDevice {
         return ring;
     }
 
-    /** The name of queue {@code q}'s worker thread, as {@link BlkifRing#start} names it. */
-    private static String workerName(BackendContext context, int q) {
-        return "blkback " + context.id() + " queue " + q;
+    /** A queue's ring's name in the log and in its worker thread's name ({@code queue 0}). */
+    private static String queueName(int q) {
+        return "queue " + q;
     }
 
     private static String ms(long nanos) {
