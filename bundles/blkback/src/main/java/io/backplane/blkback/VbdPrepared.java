@@ -16,7 +16,7 @@ import java.util.List;
 final class VbdPrepared implements PreparedAdoption {
     private final FrontendRings frontend;
     private final List<PreparedRing> rings;
-    /** Each queue's worker thread, started now: a new thread first ran 0.1-0.4 s after its start on the rig. */
+    /** Each queue's worker thread, started with the preparation (see {@link BlkifRing.Worker}). */
     private final List<BlkifRing.Worker> workers;
     private boolean gone;
 
