@@ -29,9 +29,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CancellationException;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 
 /**
  * One request ring of a vbd and its worker thread (blkback.c's {@code xen_blkif_schedule} and
@@ -131,8 +132,9 @@ final class BlkifRing implements Runnable {
     private final Path grantRecord;
 
     /**
-     * @param live   re-attach to a ring a previous backend served: start at its published rsp_prod
-     *               ({@link BackRing#reattach}); false: a fresh ring, at 0
+     * @param worker re-attach to a ring a previous backend served, to be served by this worker
+     *               (with the I/O threads it started, if any): start at its published rsp_prod
+     *               ({@link BackRing#reattach}); null: a fresh ring, at 0
      * @param mirror where the requests taken are mirrored for a successor (null: nowhere); when
      *               live, the previous backend's mirror, whose requests it took and did not answer
      *               are served again from there
@@ -140,7 +142,8 @@ final class BlkifRing implements Runnable {
      *               nowhere), made anew here and at each swap
      */
     BlkifRing(String name, BackendContext context, RingRequest ringRequest, RingChannel channel, VbdImage image,
-              VbdFeatures features, boolean live, Path mirror, Path grantRecord) {
+              VbdFeatures features, Worker worker, Path mirror, Path grantRecord) {
+        boolean live = worker != null;
         this.name = name;
         this.ringRequest = ringRequest;
         this.context = context;
@@ -158,7 +161,8 @@ final class BlkifRing implements Runnable {
         this.copyStatus = new int[maxSegments];
         this.addresses = new long[maxSegments];
         this.views = new ByteBuffer[maxSegments];
-        this.inFlight = new InFlightIo(image, maxSegments, "blkback " + context.id() + " " + name + " io", this::completed);
+        this.inFlight = new InFlightIo(image, maxSegments, worker != null && worker.ioThreads() != null ? worker.ioThreads()
+                : InFlightIo.threads(ioThreadName(context, name)), this::completed);
     }
 
     /**
@@ -199,42 +203,93 @@ final class BlkifRing implements Runnable {
         return "blkback " + context.id() + " " + name;
     }
 
+    /** The name of the I/O threads of ring {@code name}. */
+    private static String ioThreadName(BackendContext context, String name) {
+        return threadName(context, name) + " io";
+    }
+
     /**
-     * A ring's worker thread, which runs the ring handed to it ({@link #serve}) or ends when none
-     * comes ({@link #cancel}); a re-attach starts it before the ring is made. Under emulation a new
-     * thread first ran 0.1-0.4 s after its start, and a re-attached ring's guest waited that out
-     * after the port was bound; started ahead, the wait overlaps the ring's opening.
+     * A ring's worker thread, which serves the ring handed to it ({@link #serve}) or ends when none
+     * comes ({@link #cancel}). A re-attach's worker ({@link #ahead}) is started before the ring is
+     * opened, with the ring's I/O threads, and opens the ring itself ({@link #open}): under
+     * emulation a new thread first ran 0.1-0.4 s after its start, and a thread woken by another's
+     * hand-off ran 0.1-0.35 s later, both after the port was bound with the guest waiting.
      */
     static final class Worker implements Runnable {
-        private final CompletableFuture<BlkifRing> ring = new CompletableFuture<>();
+        /** A queue's opening, run on its worker's thread (which then serves the ring, if handed it). */
+        interface Opening {
+            BlkifRing open();
+        }
+
+        /** This thread's orders in turn: an {@link Opening}, then the ring to serve, or {@code this} to end. */
+        private final BlockingQueue<Object> orders = new LinkedBlockingQueue<>();
+        private final CompletableFuture<BlkifRing> opened = new CompletableFuture<>();
         private final Thread thread;
+        /** The ring's I/O threads, started with this worker (null: the ring starts its own). */
+        private final ThreadPoolExecutor ioThreads;
 
         Worker(String name) {
+            this(name, null);
+        }
+
+        private Worker(String name, ThreadPoolExecutor ioThreads) {
+            this.ioThreads = ioThreads;
             thread = new Thread(this, name);       // no lambda: its first call spins a class, under emulation slowly
             thread.setDaemon(true);
             thread.start();
         }
 
-        @Override
-        public void run() {
-            BlkifRing r;
-            try {
-                r = ring.join();
-            } catch (CancellationException | CompletionException e) {
-                return;                            // the ring was never made
-            }
-            r.run();
+        /** A worker for queue {@code queue} of a re-attached vbd, with its ring's I/O threads, all started now. */
+        static Worker ahead(BackendContext context, String queue) {
+            return new Worker(threadName(context, queue), InFlightIo.startedThreads(ioThreadName(context, queue)));
         }
 
-        /** {@code r} is served on this thread from now on, as {@link BlkifRing#start} would. */
+        @Override
+        public void run() {
+            try {
+                for (;;) {
+                    Object order = orders.take();
+                    if (order instanceof BlkifRing r) {
+                        r.run();                   // its I/O threads are the ring's now
+                        return;
+                    }
+                    if (!(order instanceof Opening o)) {
+                        break;
+                    }
+                    try {
+                        opened.complete(o.open());
+                    } catch (RuntimeException e) {
+                        opened.completeExceptionally(e);
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (ioThreads != null) {
+                ioThreads.shutdown();              // no ring took them
+            }
+        }
+
+        /** Runs {@code opening} on this thread; the ring it makes (or its failure) comes with the result. */
+        CompletableFuture<BlkifRing> open(Opening opening) {
+            orders.add(opening);
+            return opened;
+        }
+
+        /** {@code r} is served on this thread from now on (after the opening, when called from it), as {@link BlkifRing#start} would. */
         void serve(BlkifRing r) {
             r.thread = thread;
-            ring.complete(r);
+            orders.add(r);
         }
 
         /** Ends the thread if no ring was handed to it; nothing once one was. */
         void cancel() {
-            ring.cancel(false);
+            orders.add(this);
+        }
+
+        /** The I/O threads started with this worker, for its ring (null: none). */
+        ThreadPoolExecutor ioThreads() {
+            return ioThreads;
         }
     }
 

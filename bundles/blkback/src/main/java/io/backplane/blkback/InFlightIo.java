@@ -103,20 +103,39 @@ final class InFlightIo {
     /** The most I/Os that were in flight at once (pv:show's {@code max-in-flight}). */
     private volatile int maxInFlight;
 
-    InFlightIo(VbdImage image, int maxSegments, String threadName, Completion completion) {
+    /**
+     * @param threads the ring's I/O threads ({@link #threads} or {@link #startedThreads}), this
+     *                ring's from now on: they end after a minute without work, and at {@link #shutdown}
+     */
+    InFlightIo(VbdImage image, int maxSegments, ThreadPoolExecutor threads, Completion completion) {
         this.image = image;
         this.completion = completion;
         int iovSegments = Math.max(maxSegments, MERGE_SEGMENTS);
         for (int i = 0; i < SLOTS; i++) {
             free.add(new Pending(image.ioVector(iovSegments), iovSegments));
         }
-        // Threads start with the first request handed over and end after a minute without work.
-        pool = new ThreadPoolExecutor(THREADS, THREADS, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+        pool = threads;
+        pool.allowCoreThreadTimeOut(true);
+    }
+
+    /** A ring's I/O threads, started with the first I/O handed over. */
+    static ThreadPoolExecutor threads(String threadName) {
+        return new ThreadPoolExecutor(THREADS, THREADS, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, threadName);
             t.setDaemon(true);
             return t;
         });
-        pool.allowCoreThreadTimeOut(true);
+    }
+
+    /**
+     * A ring's I/O threads started now, and kept (however long idle) until a ring takes them: a
+     * re-attach's worker starts them ahead. Under emulation a new thread first ran 0.1-0.4 s after
+     * its start, and the guest's first requests after a re-attach would wait for it.
+     */
+    static ThreadPoolExecutor startedThreads(String threadName) {
+        ThreadPoolExecutor pool = threads(threadName);
+        pool.prestartAllCoreThreads();
+        return pool;
     }
 
     /** A free slot, waiting for a request in flight to end when all are taken. */

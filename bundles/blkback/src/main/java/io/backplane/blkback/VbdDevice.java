@@ -205,13 +205,14 @@ final class VbdDevice implements BackendDevice {
         }
         int pages = rings.stream().filter(java.util.Objects::nonNull).mapToInt(PreparedRing::ringPages).sum();
         int grants = rings.stream().filter(java.util.Objects::nonNull).mapToInt(PreparedRing::grants).sum();
+        List<BlkifRing.Worker> workers = new ArrayList<>();
+        for (int q = 0; q < fe.queues().size(); q++) {
+            workers.add(BlkifRing.Worker.ahead(context, queueName(q)));
+        }
+        // Said last: the preparation is what the adoption finds from here on.
         context.log("holding " + pages + " ring pages and " + grants + " persistent grants ready for adoption ("
                 + fe.queues().size() + (fe.queues().size() == 1 ? " queue" : " queues") + " of strategy " + strategy
                 + ", mapped beside its owner in " + (System.nanoTime() - begin) / 1_000_000 + " ms)");
-        List<BlkifRing.Worker> workers = new ArrayList<>();
-        for (int q = 0; q < fe.queues().size(); q++) {
-            workers.add(new BlkifRing.Worker(BlkifRing.threadName(context, queueName(q))));
-        }
         return new VbdPrepared(fe, rings, workers);
     }
 
@@ -292,39 +293,46 @@ final class VbdDevice implements BackendDevice {
      * is thrown.
      *
      * @param strategy the strategy to prefer (an adopter's record), null for the fittest
-     * @param live     re-attach to rings a previous backend served (each ring's worker starts
-     *                 as soon as its port is bound; stopped again when another queue fails)
+     * @param live     re-attach to rings a previous backend served (each queue opened on its
+     *                 worker's thread, serving from its bind on; stopped again when another fails)
      * @param prepared each queue's ring as a standby prepared it (null, or null entries: nothing),
      *                 taken over: opened or closed
-     * @param workers  each queue's worker a standby started (null: started here for a live ring),
-     *                 taken over: serving or cancelled
+     * @param workers  each queue's worker a standby started ({@link BlkifRing.Worker#ahead}; null:
+     *                 started here for a live ring), taken over: serving or ended
      */
     private List<BlkifRing> openRings(FrontendRings fe, String strategy, boolean live, List<PreparedRing> prepared,
                                       List<BlkifRing.Worker> workers) {
         int n = fe.queues().size();
         List<CompletableFuture<BlkifRing>> opening = new ArrayList<>();
-        for (int q = 1; q < n; q++) {
-            int queue = q;
-            CompletableFuture<BlkifRing> f = new CompletableFuture<>();
-            Thread t = new Thread(() -> {
-                try {
-                    f.complete(openRing(fe, queue, strategy, live, prepared == null ? null : prepared.get(queue),
-                            workers == null ? null : workers.get(queue)));
-                } catch (RuntimeException e) {
-                    f.completeExceptionally(e);
-                }
-            }, "blkback " + context.id() + " opening queue " + q);
-            t.setDaemon(true);
-            t.start();
-            opening.add(f);
-        }
         List<BlkifRing> opened = new ArrayList<>();
         RuntimeException failure = null;
-        try {
-            opened.add(openRing(fe, 0, strategy, live, prepared == null ? null : prepared.get(0),
-                    workers == null ? null : workers.get(0)));
-        } catch (RuntimeException e) {
-            failure = e;
+        if (live) {
+            // Each re-attached queue is opened on its worker's thread, which serves it from its
+            // bind on: no thread to wake, nor one to start, with the guest waiting.
+            for (int q = 0; q < n; q++) {
+                BlkifRing.Worker w = workers != null ? workers.get(q) : BlkifRing.Worker.ahead(context, queueName(q));
+                opening.add(w.open(new QueueOpening(fe, q, strategy, prepared == null ? null : prepared.get(q), w)));
+            }
+        } else {
+            for (int q = 1; q < n; q++) {
+                int queue = q;
+                CompletableFuture<BlkifRing> f = new CompletableFuture<>();
+                Thread t = new Thread(() -> {
+                    try {
+                        f.complete(openRing(fe, queue, strategy, null, null));
+                    } catch (RuntimeException e) {
+                        f.completeExceptionally(e);
+                    }
+                }, "blkback " + context.id() + " opening queue " + q);
+                t.setDaemon(true);
+                t.start();
+                opening.add(f);
+            }
+            try {
+                opened.add(openRing(fe, 0, strategy, null, null));
+            } catch (RuntimeException e) {
+                failure = e;
+            }
         }
         for (CompletableFuture<BlkifRing> f : opening) {
             try {
@@ -336,7 +344,7 @@ final class VbdDevice implements BackendDevice {
         }
         if (failure != null) {
             for (BlkifRing r : opened) {
-                r.stop();                          // a re-attached ring's worker started at its bind
+                r.stop();                          // a re-attached ring's worker serves it since its bind
                 r.closeEventChannel();
                 r.unmap();
             }
@@ -345,23 +353,43 @@ final class VbdDevice implements BackendDevice {
         return opened;
     }
 
+    /** A re-attached queue's opening, on its worker's thread (a class, not a lambda: linked ahead with the bundle's classes). */
+    private final class QueueOpening implements BlkifRing.Worker.Opening {
+        private final FrontendRings fe;
+        private final int q;
+        private final String strategy;
+        private final PreparedRing prepared;
+        private final BlkifRing.Worker worker;
+
+        QueueOpening(FrontendRings fe, int q, String strategy, PreparedRing prepared, BlkifRing.Worker worker) {
+            this.fe = fe;
+            this.q = q;
+            this.strategy = strategy;
+            this.prepared = prepared;
+            this.worker = worker;
+        }
+
+        @Override
+        public BlkifRing open() {
+            try {
+                return openRing(fe, q, strategy, worker, prepared);
+            } finally {
+                worker.cancel();                   // ends it if the ring was not handed to it; nothing once it was
+            }
+        }
+    }
+
     /**
      * @param strategy the strategy to prefer (an adopter's record), null for the fittest
+     * @param worker   a re-attached ring's worker, on whose thread this runs (null: a ring newly
+     *                 connected, started by the caller)
      * @param prepared the ring as a standby prepared it with {@code strategy} (null: nothing),
      *                 brought up to date with the grant record now here, then opened, or closed
      */
-    private BlkifRing openRing(FrontendRings fe, int q, String strategy, boolean live, PreparedRing prepared,
-                               BlkifRing.Worker started) {
-        // A re-attached ring's worker thread is started before the ring is opened (when the
-        // standby did not start it already) and handed the ring once its port is bound.
-        BlkifRing.Worker worker = !live ? null
-                : started != null ? started : new BlkifRing.Worker(BlkifRing.threadName(context, queueName(q)));
+    private BlkifRing openRing(FrontendRings fe, int q, String strategy, BlkifRing.Worker worker, PreparedRing prepared) {
         try {
             return openRing(fe, q, strategy, worker, prepared, context.stateDirectory().map(d -> grantRecord(d, q)).orElse(null));
         } finally {
-            if (worker != null) {
-                worker.cancel();                   // a no-op once it serves the ring
-            }
             if (prepared != null) {
                 prepared.close();                  // nothing after the strategy took it over; all of it on a failure before
             }
@@ -400,7 +428,7 @@ final class VbdDevice implements BackendDevice {
         try {
             // Only the mirror of a ring's requests outlives a crash: the ring's own slots get the responses.
             Path mirror = context.stateDirectory().map(d -> RequestMirror.file(d, "queue-" + q)).orElse(null);
-            ring = new BlkifRing(name, context, request, channel, image, features, live, mirror, grants);
+            ring = new BlkifRing(name, context, request, channel, image, features, worker, mirror, grants);
         } catch (RuntimeException e) {
             channel.close();
             throw new DeviceException("ring of " + name + " is unusable: " + e.getMessage(), e);
@@ -418,10 +446,10 @@ final class VbdDevice implements BackendDevice {
             ring.openedIn((prepared != null ? "grant record read again " + ms(refreshed - begin) + ", ring opened from what was held "
                     + ms(opened - refreshed) : "ring mapped " + ms(opened - begin)) + ", request mirror and ring state "
                     + ms(made - opened) + ", port bound " + ms(System.nanoTime() - made));
-            // A re-attached ring serves the moment its port is bound, not once every queue's is: a
-            // bind can take a second under emulation, and the requests on the other queues need
-            // not wait for it. One event first: the old backend may have published responses and
-            // gone before notifying.
+            // A re-attached ring is served from its bind on (by this thread, its worker's, once the
+            // opening returns), not once every queue's is: a bind can take a second under
+            // emulation. One event first: the old backend may have published responses and gone
+            // before notifying.
             ring.notifyFrontend();
             worker.serve(ring);
         }

@@ -3,6 +3,7 @@ package io.backplane.nativeio;
 import com.kenai.jffi.MemoryIO;
 import io.backplane.api.hypervisor.DomainConfig;
 import io.backplane.nativeio.internal.LibC;
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -10,10 +11,10 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Stream;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
@@ -453,11 +454,16 @@ public final class NativeIo {
     }
 
     private static List<Integer> threadIds() {
-        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
-            return tasks.map(t -> Integer.valueOf(t.getFileName().toString())).toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException("listing /proc/self/task failed", e);
+        // A loop, not a stream's lambda: this first runs in a hand-over, where linking one took time under emulation.
+        String[] tasks = new File("/proc/self/task").list();
+        if (tasks == null) {
+            throw new UncheckedIOException(new IOException("listing /proc/self/task failed"));
         }
+        List<Integer> ids = new ArrayList<>(tasks.length);
+        for (String t : tasks) {
+            ids.add(Integer.valueOf(t));
+        }
+        return ids;
     }
 
     String strerror(int errno) {
