@@ -126,8 +126,8 @@ final class BlkifRing implements Runnable {
     private volatile long workerStartedAt;
     private long firstTakenAt;
     private long firstAnsweredAt;
-    /** How long each step of a re-attached ring's opening took, for its first-answer line (null: not said). */
-    private volatile String openedIn;
+    /** The steps of a re-attached ring's opening, for its first-answer line (null: not said). */
+    private volatile OpeningSteps openedIn;
     /** Where the strategy records the grants it holds for a standby (null: nowhere). */
     private final Path grantRecord;
 
@@ -335,7 +335,7 @@ final class BlkifRing implements Runnable {
     }
 
     /** The steps of this ring's opening and what each took, said with its first answer after a re-attach. */
-    void openedIn(String steps) {
+    void openedIn(OpeningSteps steps) {
         openedIn = steps;
     }
 
@@ -494,7 +494,7 @@ final class BlkifRing implements Runnable {
         long taken = firstTakenAt != 0 ? firstTakenAt : answered;
         context.log(name + ": first answer after the re-attach " + (answered - reattachedAt) / 1_000_000
                 + " ms after its ring was " + (prepared > 0 ? "made from the pages held since before the owner went" : "mapped")
-                + (openedIn != null ? " (" + openedIn + ")" : "")
+                + (openedIn != null ? " (" + openedIn.describe() + ")" : "")
                 + "; its worker started " + (workerStartedAt - reattachedAt) / 1_000_000 + " ms after that, took the first request "
                 + (taken - workerStartedAt) / 1_000_000 + " ms later and answered it " + (answered - taken) / 1_000_000
                 + " ms later (" + counters.getOrDefault("persistent-maps", 0L) + " persistent grants mapped so far, in "

@@ -402,6 +402,7 @@ final class VbdDevice implements BackendDevice {
         FrontendRings.Queue queue = fe.queues().get(q);
         RingRequest request = ringRequest(context, fe, features, q);
         RingChannel channel;
+        OpeningSteps.SchedTimes atBegin = live ? OpeningSteps.SchedTimes.ofThisThread() : null;
         long begin = System.nanoTime();
         long refreshed = begin;
         try {
@@ -434,6 +435,7 @@ final class VbdDevice implements BackendDevice {
             throw new DeviceException("ring of " + name + " is unusable: " + e.getMessage(), e);
         }
         long made = System.nanoTime();
+        OpeningSteps.SchedTimes atMade = live ? OpeningSteps.SchedTimes.ofThisThread() : null;
         try {
             ring.bound(eventChannels.bindInterdomainAwaited(context.id().frontendDomid(), queue.eventChannel()));
         } catch (RuntimeException e) {
@@ -443,9 +445,9 @@ final class VbdDevice implements BackendDevice {
         }
         if (live) {
             // The adoption's steps, said with the ring's first answer (where the guest's pause goes).
-            ring.openedIn((prepared != null ? "grant record read again " + ms(refreshed - begin) + ", ring opened from what was held "
-                    + ms(opened - refreshed) : "ring mapped " + ms(opened - begin)) + ", request mirror and ring state "
-                    + ms(made - opened) + ", port bound " + ms(System.nanoTime() - made));
+            long bound = System.nanoTime();
+            ring.openedIn(new OpeningSteps(begin, refreshed, opened, made, bound, prepared != null, atBegin, atMade,
+                    OpeningSteps.SchedTimes.ofThisThread()));
             // A re-attached ring is served from its bind on (by this thread, its worker's, once the
             // opening returns), not once every queue's is: a bind can take a second under
             // emulation. One event first: the old backend may have published responses and gone
@@ -459,10 +461,6 @@ final class VbdDevice implements BackendDevice {
     /** A queue's ring's name in the log and in its worker thread's name ({@code queue 0}). */
     private static String queueName(int q) {
         return "queue " + q;
-    }
-
-    private static String ms(long nanos) {
-        return nanos / 1_000_000 + " ms";
     }
 
     /** Where queue {@code q}'s strategy records the grants it holds, beside its request mirror ({@code queue-0.grants}). */
