@@ -122,12 +122,15 @@ final class BlkifRing implements Runnable {
     private volatile String halted;
     /** When a re-attached ring was made, until its first answer is logged (0: not re-attached, or logged). */
     private long reattachedAt;
-    /** Of a re-attached ring's timeline (nanoTime, 0: not yet): its worker started, its first request taken. */
-    private volatile long workerStartedAt;
+    /**
+     * Of a re-attached ring's timeline (nanoTime, 0: not yet): its worker started, its first
+     * request taken. This and {@link #openedIn}: the worker's thread only (it opens the ring).
+     */
+    private long workerStartedAt;
     private long firstTakenAt;
     private long firstAnsweredAt;
     /** The steps of a re-attached ring's opening, for its first-answer line (null: not said). */
-    private volatile OpeningSteps openedIn;
+    private OpeningSteps openedIn;
     /** Where the strategy records the grants it holds for a standby (null: nowhere). */
     private final Path grantRecord;
 
