@@ -89,9 +89,10 @@ final class XenEventChannels implements EventChannels, AutoCloseable {
         }
         try {
             int port;
-            // One bind at a time in this process, the shared device's too: on the rig binds made
-            // at once (a vbd's queues beside a vif's ports, in an adoption) each spent 0.18-0.35 s
-            // on a CPU in the kernel, where one alone took 4-14 ms.
+            // One bind at a time in this process, the shared device's too. Under emulation each
+            // bind spends 0.17-0.2 s on a CPU in dom0's kernel (rig, schedstat); made at once in
+            // an adoption (a vbd's queues beside a vif's ports) some took twice that, and the
+            // CPUs from everything else the adoption does.
             synchronized (bindLock) {
                 port = io.ioctl(own, EvtchnAbi.BindInterdomain.IOCTL, req);
             }
