@@ -109,6 +109,7 @@ class TapPingTest {
     @Test
     void tapJoinsTheBridgeNamedInTheBackend() throws Exception {
         String bridge = "bpbr-test" + ProcessHandle.current().pid() % 1000;
+        run("ip", "link", "del", bridge);           // one a killed run left with the same pid suffix (seen once)
         assertThat(run("ip", "link", "add", bridge, "type", "bridge").exit()).isZero();
         try {
             int domid = net.createDomain("net-bridge");
