@@ -30,29 +30,22 @@ record OpeningSteps(long begin, long refreshed, long opened, long made, long bou
 
     /**
      * A thread's times from Linux's {@code schedstat}: on a CPU, and runnable but waiting for one
-     * (ns); and its page faults so far ({@code stat}'s minflt: a PV dom0 pays Xen for each new
-     * page). The rest of a step's wall time the thread slept: a lock, the kernel, another thread.
+     * (ns). The rest of a step's wall time the thread slept: a lock, the kernel, another thread.
      */
-    record SchedTimes(long onCpu, long waiting, long faults) {
-        /** Field 10 of /proc/thread-self/stat, counted after the command's closing parenthesis. */
-        private static final int MINFLT_AFTER_COMM = 8;
-
-        /** The calling thread's; null where /proc/thread-self cannot be read. */
+    record SchedTimes(long onCpu, long waiting) {
+        /** The calling thread's; null where /proc/thread-self/schedstat cannot be read. */
         static SchedTimes ofThisThread() {
             try {
-                String[] sched = Files.readString(Path.of("/proc/thread-self/schedstat")).trim().split(" ");
-                String stat = Files.readString(Path.of("/proc/thread-self/stat"));
-                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                return new SchedTimes(Long.parseLong(sched[0]), Long.parseLong(sched[1]), Long.parseLong(f[MINFLT_AFTER_COMM - 1]));
+                String[] f = Files.readString(Path.of("/proc/thread-self/schedstat")).trim().split(" ");
+                return new SchedTimes(Long.parseLong(f[0]), Long.parseLong(f[1]));
             } catch (IOException | RuntimeException e) {
                 return null;
             }
         }
 
-        /** {@code N ms on a CPU and M ms waiting for one, F page faults} since {@code before}. */
+        /** {@code N ms on a CPU and M ms waiting for one} since {@code before}. */
         String since(SchedTimes before) {
-            return ms(onCpu - before.onCpu) + " on a CPU and " + ms(waiting - before.waiting) + " waiting for one ("
-                    + (faults - before.faults) + " page faults)";
+            return ms(onCpu - before.onCpu) + " on a CPU and " + ms(waiting - before.waiting) + " waiting for one";
         }
     }
 }
