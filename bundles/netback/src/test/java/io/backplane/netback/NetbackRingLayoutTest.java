@@ -226,13 +226,15 @@ class NetbackRingLayoutTest {
         assertThat(net.stat(id, "tx-failed")).isZero();
         assertThat(fe(id, RingShape.SPLIT_INDEXES)).isEqualTo("1");
         assertThat(bus.status(id)).containsEntry("queue-0/tx-ring", "split-indexes/1 page/256x12");
-        // Every answered frame reached the host side intact, and nothing else did.
-        assertThat(SimNet.await(10, () -> intact.get() + damaged.get() >= answered)).isTrue();
+        // Every answered frame reached the host side intact, and nothing else did. The guest's
+        // total is read again once the host has them all: the keys above can agree on values a
+        // publication behind (seen once in a whole-suite run, 3772 read against 4188 answered).
+        assertThat(SimNet.await(10, () -> intact.get() + damaged.get() == net.stat(id, "tx-answered"))).isTrue();
         Thread.sleep(200);
         draining.set(false);
         host.join();
         assertThat(damaged.get()).isZero();
-        assertThat(intact.get()).isEqualTo(answered);
+        assertThat(intact.get()).isEqualTo(net.stat(id, "tx-answered")).isGreaterThanOrEqualTo(answered);
     }
 
     /**
