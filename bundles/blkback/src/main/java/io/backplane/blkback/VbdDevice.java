@@ -306,33 +306,14 @@ final class VbdDevice implements BackendDevice {
         List<CompletableFuture<BlkifRing>> opening = new ArrayList<>();
         List<BlkifRing> opened = new ArrayList<>();
         RuntimeException failure = null;
-        if (live) {
-            // Each re-attached queue is opened on its worker's thread, which serves it from its
-            // bind on: no thread to wake, nor one to start, with the guest waiting.
-            for (int q = 0; q < n; q++) {
-                BlkifRing.Worker w = workers != null ? workers.get(q) : BlkifRing.Worker.ahead(context, queueName(q));
-                opening.add(w.open(new QueueOpening(fe, q, strategy, prepared == null ? null : prepared.get(q), w)));
-            }
-        } else {
-            for (int q = 1; q < n; q++) {
-                int queue = q;
-                CompletableFuture<BlkifRing> f = new CompletableFuture<>();
-                Thread t = new Thread(() -> {
-                    try {
-                        f.complete(openRing(fe, queue, strategy, null, null));
-                    } catch (RuntimeException e) {
-                        f.completeExceptionally(e);
-                    }
-                }, "blkback " + context.id() + " opening queue " + q);
-                t.setDaemon(true);
-                t.start();
-                opening.add(f);
-            }
-            try {
-                opened.add(openRing(fe, 0, strategy, null, null));
-            } catch (RuntimeException e) {
-                failure = e;
-            }
+        // Each queue is opened on its worker's thread; a re-attached one serves it from its bind
+        // on (no thread to wake, nor one to start, with the guest waiting), a new one ends after
+        // the opening and the ring is started once connected.
+        for (int q = 0; q < n; q++) {
+            String name = queueName(q);
+            BlkifRing.Worker w = workers != null ? workers.get(q)
+                    : live ? BlkifRing.Worker.ahead(context, name) : new BlkifRing.Worker(BlkifRing.threadName(context, name));
+            opening.add(w.open(new QueueOpening(fe, q, strategy, prepared == null ? null : prepared.get(q), w, live)));
         }
         for (CompletableFuture<BlkifRing> f : opening) {
             try {
@@ -353,26 +334,28 @@ final class VbdDevice implements BackendDevice {
         return opened;
     }
 
-    /** A re-attached queue's opening, on its worker's thread (a class, not a lambda: linked ahead with the bundle's classes). */
+    /** A queue's opening, on its worker's thread (a class, not a lambda: linked ahead with the bundle's classes). */
     private final class QueueOpening implements BlkifRing.Worker.Opening {
         private final FrontendRings fe;
         private final int q;
         private final String strategy;
         private final PreparedRing prepared;
         private final BlkifRing.Worker worker;
+        private final boolean live;
 
-        QueueOpening(FrontendRings fe, int q, String strategy, PreparedRing prepared, BlkifRing.Worker worker) {
+        QueueOpening(FrontendRings fe, int q, String strategy, PreparedRing prepared, BlkifRing.Worker worker, boolean live) {
             this.fe = fe;
             this.q = q;
             this.strategy = strategy;
             this.prepared = prepared;
             this.worker = worker;
+            this.live = live;
         }
 
         @Override
         public BlkifRing open() {
             try {
-                return openRing(fe, q, strategy, worker, prepared);
+                return openRing(fe, q, strategy, live ? worker : null, prepared);
             } finally {
                 worker.cancel();                   // ends it if the ring was not handed to it; nothing once it was
             }
